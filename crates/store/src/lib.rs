@@ -1,1 +1,170 @@
+//! Doorstep's storage: one [`Store`] over SQLite (the default, zero set-up)
+//! and PostgreSQL (scale-out), with the same queries and the same migrations.
 
+mod accounts;
+pub mod db;
+mod orders;
+mod settings;
+pub mod testing;
+
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+pub use accounts::{ApiToken, NewApiToken, SessionUser, User};
+pub use db::{Backend, Db};
+pub use orders::{BatchOutcome, CustomerView, OrderFilter, OrderPage, OrderView};
+
+/// The schema's history, embedded in the binary. Never edit a released file:
+/// add the next one. (Listed by hand rather than with `sqlx::migrate!`, which
+/// would pull sqlx's whole macro crate into the build for one line.)
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "foundation", include_str!("../migrations/0001_foundation.sql"))];
+
+fn migrator() -> Migrator {
+    Migrator {
+        migrations: Cow::Owned(
+            MIGRATIONS
+                .iter()
+                .map(|&(version, description, text)| {
+                    Migration::new(version, Cow::Borrowed(description), MigrationType::Simple, Cow::Borrowed(text), false)
+                })
+                .collect(),
+        ),
+        ignore_missing: false,
+        locking: true,
+        no_tx: false,
+    }
+}
+
+/// The newest schema version this binary knows.
+pub fn schema_version() -> i64 {
+    MIGRATIONS.iter().map(|m| m.0).max().unwrap_or(0)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0:?} is not a database URL Doorstep knows (expected sqlite://FILE or postgres://USER@HOST/DB)")]
+    UnknownScheme(String),
+    #[error(
+        "the database was upgraded by a newer Doorstep (schema version {database}, this binary knows up to {known}); \
+         run the newer doorstep, or restore a backup taken before the upgrade"
+    )]
+    SchemaTooNew { database: i64, known: i64 },
+    #[error("could not upgrade the database schema: {0}")]
+    Migrate(#[from] MigrateError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    /// True when a unique constraint refused the write (a duplicate login, …).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+/// The database, whichever it is.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: Db,
+}
+
+impl Store {
+    /// Connects by URL scheme and brings the schema up to date.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let db = if url.starts_with("sqlite:") {
+            connect_sqlite(url).await?
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            Db::Postgres(pool)
+        } else {
+            return Err(StoreError::UnknownScheme(url.to_owned()));
+        };
+        let store = Store { db };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let known = schema_version();
+        let migrator = migrator();
+        let result = match &self.db {
+            Db::Sqlite { write, .. } => migrator.run(write).await,
+            Db::Postgres(pool) => migrator.run(pool).await,
+        };
+        match result {
+            Ok(()) => Ok(()),
+            Err(MigrateError::VersionMissing(database)) => Err(StoreError::SchemaTooNew { database, known }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.db.backend()
+    }
+
+    /// The query layer, for modules that add their own queries.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Checks the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.one::<(i64,)>(db::sql("SELECT 1")).await.map(|_| ())
+    }
+
+    /// Waits for in-flight work and closes every connection.
+    pub async fn close(&self) {
+        match &self.db {
+            Db::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+async fn connect_sqlite(url: &str) -> Result<Db, StoreError> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true)
+        .pragma("cache_size", "-32000")
+        .pragma("temp_store", "memory");
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    let write = SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .connect_with(options.clone())
+        .await?;
+    // An in-memory database exists once per connection: read where we write.
+    let read = if in_memory {
+        write.clone()
+    } else {
+        SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options.read_only(true).create_if_missing(false))
+            .await?
+    };
+    Ok(Db::Sqlite { read, write })
+}
+
+/// Milliseconds since the epoch, now.
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

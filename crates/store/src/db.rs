@@ -1,0 +1,338 @@
+//! One query path over two databases.
+//!
+//! Every query is written once, in SQL both SQLite and PostgreSQL understand
+//! (`$1` placeholders, `ON CONFLICT`, `RETURNING`, CTEs, window functions),
+//! collected with its arguments into an [`Sql`], and run by [`Db`] or [`Tx`]
+//! on whichever backend was chosen at start. The only per-backend code is the
+//! binding of arguments below and the connection set-up in `lib.rs`.
+
+use std::borrow::Cow;
+
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+use crate::StoreError;
+
+/// A bound value. Nulls carry their type: PostgreSQL needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    Int(Option<i64>),
+    Real(Option<f64>),
+    Text(Option<String>),
+    Bool(Option<bool>),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<f64> for Arg {
+    fn from(v: f64) -> Self {
+        Arg::Real(Some(v))
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Bool(Some(v))
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(Some(v))
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(Some(v.to_owned()))
+    }
+}
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(Some(v.clone()))
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Self {
+        Arg::Text(v.map(str::to_owned))
+    }
+}
+
+/// A query and its arguments.
+#[derive(Debug, Clone)]
+pub struct Sql {
+    text: Cow<'static, str>,
+    args: Vec<Arg>,
+}
+
+/// Starts a query.
+pub fn sql(text: impl Into<Cow<'static, str>>) -> Sql {
+    Sql {
+        text: text.into(),
+        args: Vec::new(),
+    }
+}
+
+impl Sql {
+    #[must_use]
+    pub fn bind(mut self, value: impl Into<Arg>) -> Self {
+        self.args.push(value.into());
+        self
+    }
+
+    pub fn push_arg(&mut self, value: impl Into<Arg>) {
+        self.args.push(value.into());
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// A row type both backends can decode.
+pub trait Record: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> Record for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+
+/// Binds every argument to a `sqlx` query or `query_as` of either backend.
+macro_rules! bind_all {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                Arg::Int(v) => query.bind(*v),
+                Arg::Real(v) => query.bind(*v),
+                Arg::Text(v) => query.bind(v.as_deref()),
+                Arg::Bool(v) => query.bind(*v),
+            };
+        }
+        query
+    }};
+}
+
+/// Runs `$op` (`fetch_all`, `fetch_optional`, `fetch_one`) for a query on
+/// either backend's executor.
+macro_rules! run_as {
+    ($backend:ident, $exec:expr, $q:expr, $op:ident) => {
+        match $backend {
+            Backend::Sqlite => bind_all!(sqlx::query_as::<Sqlite, _>($q.text.as_ref()), &$q.args).$op($exec.sqlite()).await,
+            Backend::Postgres => bind_all!(sqlx::query_as::<Postgres, _>($q.text.as_ref()), &$q.args).$op($exec.pg()).await,
+        }
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// The pools. SQLite has one writer at a time, so writes go through a
+/// single-connection pool and transactions start `IMMEDIATE`: no
+/// `SQLITE_BUSY` surprises inside a transaction.
+#[derive(Debug, Clone)]
+pub enum Db {
+    Sqlite { read: SqlitePool, write: SqlitePool },
+    Postgres(PgPool),
+}
+
+struct PoolExec<'a> {
+    db: &'a Db,
+    write: bool,
+}
+
+impl<'a> PoolExec<'a> {
+    fn sqlite(&self) -> &'a SqlitePool {
+        match self.db {
+            Db::Sqlite { read, write } => {
+                if self.write {
+                    write
+                } else {
+                    read
+                }
+            }
+            Db::Postgres(_) => unreachable!("backend checked by the caller"),
+        }
+    }
+    fn pg(&self) -> &'a PgPool {
+        match self.db {
+            Db::Postgres(pool) => pool,
+            Db::Sqlite { .. } => unreachable!("backend checked by the caller"),
+        }
+    }
+}
+
+impl Db {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    fn reader(&self) -> PoolExec<'_> {
+        PoolExec { db: self, write: false }
+    }
+
+    /// All rows.
+    pub async fn all<T: Record>(&self, q: Sql) -> Result<Vec<T>, StoreError> {
+        let backend = self.backend();
+        let exec = self.reader();
+        Ok(run_as!(backend, exec, q, fetch_all)?)
+    }
+
+    /// At most one row.
+    pub async fn opt<T: Record>(&self, q: Sql) -> Result<Option<T>, StoreError> {
+        let backend = self.backend();
+        let exec = self.reader();
+        Ok(run_as!(backend, exec, q, fetch_optional)?)
+    }
+
+    /// Exactly one row.
+    pub async fn one<T: Record>(&self, q: Sql) -> Result<T, StoreError> {
+        let backend = self.backend();
+        let exec = self.reader();
+        Ok(run_as!(backend, exec, q, fetch_one)?)
+    }
+
+    /// One row returned by a single writing statement (`INSERT … RETURNING`).
+    pub async fn write_one<T: Record>(&self, q: Sql) -> Result<T, StoreError> {
+        let backend = self.backend();
+        let exec = PoolExec { db: self, write: true };
+        Ok(run_as!(backend, exec, q, fetch_one)?)
+    }
+
+    /// A single statement that writes, in its own transaction; rows affected.
+    pub async fn exec(&self, q: Sql) -> Result<u64, StoreError> {
+        let affected = match self {
+            Db::Sqlite { write, .. } => bind_all!(sqlx::query::<Sqlite>(q.text.as_ref()), &q.args).execute(write).await?.rows_affected(),
+            Db::Postgres(pool) => bind_all!(sqlx::query::<Postgres>(q.text.as_ref()), &q.args).execute(pool).await?.rows_affected(),
+        };
+        Ok(affected)
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+}
+
+/// A write transaction; dropped without [`Tx::commit`] it rolls back.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+struct TxExec<'a>(&'a mut Tx);
+
+impl TxExec<'_> {
+    fn sqlite(&mut self) -> &mut sqlx::SqliteConnection {
+        match self.0 {
+            Tx::Sqlite(tx) => &mut **tx,
+            Tx::Postgres(_) => unreachable!("backend checked by the caller"),
+        }
+    }
+    fn pg(&mut self) -> &mut sqlx::PgConnection {
+        match self.0 {
+            Tx::Postgres(tx) => &mut **tx,
+            Tx::Sqlite(_) => unreachable!("backend checked by the caller"),
+        }
+    }
+}
+
+impl Tx {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn all<T: Record>(&mut self, q: Sql) -> Result<Vec<T>, StoreError> {
+        let backend = self.backend();
+        let mut exec = TxExec(self);
+        Ok(run_as!(backend, exec, q, fetch_all)?)
+    }
+
+    pub async fn opt<T: Record>(&mut self, q: Sql) -> Result<Option<T>, StoreError> {
+        let backend = self.backend();
+        let mut exec = TxExec(self);
+        Ok(run_as!(backend, exec, q, fetch_optional)?)
+    }
+
+    pub async fn one<T: Record>(&mut self, q: Sql) -> Result<T, StoreError> {
+        let backend = self.backend();
+        let mut exec = TxExec(self);
+        Ok(run_as!(backend, exec, q, fetch_one)?)
+    }
+
+    pub async fn exec(&mut self, q: Sql) -> Result<u64, StoreError> {
+        let affected = match self {
+            Tx::Sqlite(tx) => bind_all!(sqlx::query::<Sqlite>(q.text.as_ref()), &q.args).execute(&mut **tx).await?.rows_affected(),
+            Tx::Postgres(tx) => bind_all!(sqlx::query::<Postgres>(q.text.as_ref()), &q.args).execute(&mut **tx).await?.rows_affected(),
+        };
+        Ok(affected)
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// Appends `(…), (…)` value groups with numbered placeholders for a
+/// multi-row `INSERT`: `rows` groups of `width` parameters each.
+pub fn values_placeholders(out: &mut String, rows: usize, width: usize, first: usize) {
+    use std::fmt::Write;
+    let mut n = first;
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..width {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            let _ = write!(out, "${n}");
+            n += 1;
+        }
+        out.push(')');
+    }
+}
+
+/// `$first, $first+1, …` for an `IN (…)` list of `count` parameters.
+pub fn list_placeholders(out: &mut String, count: usize, first: usize) {
+    use std::fmt::Write;
+    for i in 0..count {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "${}", first + i);
+    }
+}

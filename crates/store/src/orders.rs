@@ -1,0 +1,533 @@
+//! Orders, customers, couriers, partners and cities: the bulk upsert used by
+//! every import, and the lookups behind the Orders pages and API.
+
+use std::collections::{HashMap, HashSet};
+
+use doorstep_domain::time::to_millis;
+use doorstep_domain::{OrderRecord, Segment};
+
+use crate::db::{list_placeholders, sql, values_placeholders, Sql, Tx};
+use crate::{now_millis, Store, StoreError};
+
+/// What one batch did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+impl BatchOutcome {
+    pub fn add(&mut self, other: BatchOutcome) {
+        self.inserted += other.inserted;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+    }
+}
+
+/// An order as stored, with its customer's and courier's names.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct OrderView {
+    pub order_number: String,
+    pub customer_phone: String,
+    pub customer_name: Option<String>,
+    pub customer_email: Option<String>,
+    pub city: String,
+    pub partner: Option<String>,
+    pub courier_id: Option<String>,
+    pub courier_name: Option<String>,
+    pub promised_from: i64,
+    pub promised_to: i64,
+    pub delivered_at: Option<i64>,
+    pub amount_minor: Option<i64>,
+    pub customer_seq: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Where an order stands against its promised window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeliveryStatus {
+    /// Not delivered, window not over yet.
+    Pending,
+    /// Not delivered and the window is over (METRICS.md: late).
+    Late,
+    DeliveredOnTime,
+    DeliveredLate,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [DeliveryStatus; 4] = [
+        DeliveryStatus::Pending,
+        DeliveryStatus::Late,
+        DeliveryStatus::DeliveredOnTime,
+        DeliveryStatus::DeliveredLate,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Late => "late",
+            DeliveryStatus::DeliveredOnTime => "delivered_on_time",
+            DeliveryStatus::DeliveredLate => "delivered_late",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DeliveryStatus> {
+        DeliveryStatus::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+
+    /// The SQL condition selecting orders in this state (`$now` is the
+    /// placeholder for the current time).
+    fn condition(self, now: &str) -> String {
+        match self {
+            DeliveryStatus::Pending => format!("o.delivered_at IS NULL AND o.promised_to >= {now}"),
+            DeliveryStatus::Late => format!("o.delivered_at IS NULL AND o.promised_to < {now}"),
+            DeliveryStatus::DeliveredOnTime => {
+                "o.delivered_at IS NOT NULL AND o.delivered_at >= o.promised_from AND o.delivered_at <= o.promised_to"
+                    .to_owned()
+            }
+            DeliveryStatus::DeliveredLate => {
+                "o.delivered_at IS NOT NULL AND (o.delivered_at < o.promised_from OR o.delivered_at > o.promised_to)"
+                    .to_owned()
+            }
+        }
+    }
+}
+
+impl OrderView {
+    pub fn segment(&self) -> Segment {
+        Segment::from_sequence(self.customer_seq)
+    }
+
+    pub fn status(&self, now_ms: i64) -> DeliveryStatus {
+        match self.delivered_at {
+            Some(d) if d >= self.promised_from && d <= self.promised_to => DeliveryStatus::DeliveredOnTime,
+            Some(_) => DeliveryStatus::DeliveredLate,
+            None if now_ms > self.promised_to => DeliveryStatus::Late,
+            None => DeliveryStatus::Pending,
+        }
+    }
+}
+
+const ORDER_VIEW_SELECT: &str = "SELECT o.order_number, o.customer_phone, c.name AS customer_name, \
+     c.email AS customer_email, o.city, o.partner, o.courier_id, k.name AS courier_name, o.promised_from, \
+     o.promised_to, o.delivered_at, o.amount_minor, o.customer_seq, o.created_at, o.updated_at \
+     FROM orders o JOIN customers c ON c.phone = o.customer_phone LEFT JOIN couriers k ON k.id = o.courier_id";
+
+/// Filters of the Orders list; all optional, combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    /// Exact customer phone (E.164).
+    pub phone: Option<String>,
+    /// Order numbers starting with this text.
+    pub order_prefix: Option<String>,
+    pub city: Option<String>,
+    pub courier_id: Option<String>,
+    pub partner: Option<String>,
+    /// Promised window starting at or after this instant (ms).
+    pub from_ms: Option<i64>,
+    /// Promised window starting before this instant (ms).
+    pub to_ms: Option<i64>,
+    pub status: Option<DeliveryStatus>,
+}
+
+/// One page of orders and how many match in all.
+#[derive(Debug, Clone)]
+pub struct OrderPage {
+    pub orders: Vec<OrderView>,
+    pub total: i64,
+}
+
+/// A customer's card: the seed of the personal file.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CustomerView {
+    pub phone: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub created_at: i64,
+    pub orders: i64,
+    pub late_orders: i64,
+    pub first_order_at: Option<i64>,
+    pub last_order_at: Option<i64>,
+}
+
+/// The stored form of one order row, for comparing and writing.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+struct StoredOrder {
+    order_number: String,
+    customer_phone: String,
+    city: String,
+    partner: Option<String>,
+    courier_id: Option<String>,
+    promised_from: i64,
+    promised_to: i64,
+    delivered_at: Option<i64>,
+    amount_minor: Option<i64>,
+    customer_name: Option<String>,
+    customer_email: Option<String>,
+    courier_name: Option<String>,
+}
+
+impl StoredOrder {
+    fn from_record(r: &OrderRecord) -> StoredOrder {
+        StoredOrder {
+            order_number: r.order_number.as_str().to_owned(),
+            customer_phone: r.customer_phone.as_str().to_owned(),
+            city: r.city.clone(),
+            partner: r.partner.clone(),
+            courier_id: r.courier_id.clone(),
+            promised_from: to_millis(r.promised_from),
+            promised_to: to_millis(r.promised_to),
+            delivered_at: r.delivered_at.map(to_millis),
+            amount_minor: r.amount.map(|m| m.minor()),
+            customer_name: r.customer_name.clone(),
+            customer_email: r.customer_email.clone(),
+            courier_name: r.courier_name.clone(),
+        }
+    }
+
+    /// Would writing `self` change what `stored` holds? Names and e-mails
+    /// left empty in an import keep what is stored.
+    fn same_as(&self, stored: &StoredOrder) -> bool {
+        let kept = |new: &Option<String>, old: &Option<String>| new.is_none() || new == old;
+        self.customer_phone == stored.customer_phone
+            && self.city == stored.city
+            && self.partner == stored.partner
+            && self.courier_id == stored.courier_id
+            && self.promised_from == stored.promised_from
+            && self.promised_to == stored.promised_to
+            && self.delivered_at == stored.delivered_at
+            && self.amount_minor == stored.amount_minor
+            && kept(&self.customer_name, &stored.customer_name)
+            && kept(&self.customer_email, &stored.customer_email)
+            && kept(&self.courier_name, &stored.courier_name)
+    }
+}
+
+/// Rows per multi-row statement; 11 parameters a row stays far below both
+/// backends' parameter limits.
+const ROWS_PER_STATEMENT: usize = 1000;
+
+impl Store {
+    /// Upserts a batch of checked orders in one transaction, with their
+    /// customers, couriers, partners and cities, and keeps each customer's
+    /// order sequence (the segment) right. Re-sending the same orders changes
+    /// nothing and reports them as unchanged.
+    pub async fn upsert_orders(&self, records: &[OrderRecord], city_time_zone: &str) -> Result<BatchOutcome, StoreError> {
+        let mut outcome = BatchOutcome::default();
+        let mut tx = self.db.begin().await?;
+        for chunk in records.chunks(ROWS_PER_STATEMENT) {
+            outcome.add(upsert_chunk(&mut tx, chunk, city_time_zone).await?);
+        }
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    pub async fn order(&self, order_number: &str) -> Result<Option<OrderView>, StoreError> {
+        self.db
+            .opt(sql(format!("{ORDER_VIEW_SELECT} WHERE o.order_number = $1")).bind(order_number))
+            .await
+    }
+
+    /// A page of orders matching `filter`, newest promised window first.
+    pub async fn search_orders(&self, filter: &OrderFilter, limit: i64, offset: i64) -> Result<OrderPage, StoreError> {
+        let (where_clause, args) = filter_clause(filter);
+        let mut count = sql(format!(
+            "SELECT COUNT(*) FROM orders o{where_clause}"
+        ));
+        let mut page = sql(format!(
+            "{ORDER_VIEW_SELECT}{where_clause} ORDER BY o.promised_from DESC, o.order_number DESC LIMIT ${} OFFSET ${}",
+            args.len() + 1,
+            args.len() + 2
+        ));
+        for arg in args {
+            count.push_arg(arg.clone());
+            page.push_arg(arg);
+        }
+        let (total,): (i64,) = self.db.one(count).await?;
+        let orders = self.db.all(page.bind(limit).bind(offset)).await?;
+        Ok(OrderPage { orders, total })
+    }
+
+    pub async fn customer(&self, phone: &str) -> Result<Option<CustomerView>, StoreError> {
+        self.db
+            .opt(
+                sql("SELECT c.phone, c.name, c.email, c.created_at, \
+                     (SELECT COUNT(*) FROM orders o WHERE o.customer_phone = c.phone) AS orders, \
+                     (SELECT COUNT(*) FROM orders o WHERE o.customer_phone = c.phone \
+                        AND ((o.delivered_at IS NULL AND o.promised_to < $2) OR o.delivered_at > o.promised_to)) AS late_orders, \
+                     (SELECT MIN(o.promised_from) FROM orders o WHERE o.customer_phone = c.phone) AS first_order_at, \
+                     (SELECT MAX(o.promised_from) FROM orders o WHERE o.customer_phone = c.phone) AS last_order_at \
+                     FROM customers c WHERE c.phone = $1")
+                .bind(phone)
+                .bind(now_millis()),
+            )
+            .await
+    }
+
+    /// Cities with their time zones, by name.
+    pub async fn cities(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.db.all(sql("SELECT name, time_zone FROM cities ORDER BY name")).await
+    }
+
+    /// Couriers (id, name), by name.
+    pub async fn couriers(&self) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        self.db.all(sql("SELECT id, name FROM couriers ORDER BY name, id")).await
+    }
+
+    pub async fn partners(&self) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = self.db.all(sql("SELECT name FROM partners ORDER BY name")).await?;
+        Ok(rows.into_iter().map(|(n,)| n).collect())
+    }
+
+    /// Adds a courier or renames it.
+    pub async fn upsert_courier(&self, id: &str, name: Option<&str>) -> Result<(), StoreError> {
+        self.db
+            .exec(
+                sql("INSERT INTO couriers (id, name, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (id) DO UPDATE SET name = COALESCE(excluded.name, couriers.name)")
+                .bind(id)
+                .bind(name)
+                .bind(now_millis()),
+            )
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn courier(&self, id: &str) -> Result<Option<(String, Option<String>)>, StoreError> {
+        self.db.opt(sql("SELECT id, name FROM couriers WHERE id = $1").bind(id)).await
+    }
+
+    pub async fn count_orders(&self) -> Result<i64, StoreError> {
+        let (n,): (i64,) = self.db.one(sql("SELECT COUNT(*) FROM orders")).await?;
+        Ok(n)
+    }
+}
+
+fn filter_clause(f: &OrderFilter) -> (String, Vec<crate::db::Arg>) {
+    let mut conditions: Vec<String> = Vec::new();
+    let mut args: Vec<crate::db::Arg> = Vec::new();
+    let mut add = |condition: &str, arg: crate::db::Arg| {
+        args.push(arg);
+        conditions.push(condition.replace('?', &format!("${}", args.len())));
+    };
+    if let Some(phone) = &f.phone {
+        add("o.customer_phone = ?", phone.into());
+    }
+    if let Some(prefix) = &f.order_prefix {
+        let escaped = prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        add("o.order_number LIKE ? ESCAPE '\\'", format!("{escaped}%").into());
+    }
+    if let Some(city) = &f.city {
+        add("o.city = ?", city.into());
+    }
+    if let Some(courier) = &f.courier_id {
+        add("o.courier_id = ?", courier.into());
+    }
+    if let Some(partner) = &f.partner {
+        add("o.partner = ?", partner.into());
+    }
+    if let Some(from) = f.from_ms {
+        add("o.promised_from >= ?", from.into());
+    }
+    if let Some(to) = f.to_ms {
+        add("o.promised_from < ?", to.into());
+    }
+    if let Some(status) = f.status {
+        args.push(now_millis().into());
+        conditions.push(status.condition(&format!("${}", args.len())));
+    }
+    if conditions.is_empty() {
+        (String::new(), args)
+    } else {
+        (format!(" WHERE {}", conditions.join(" AND ")), args)
+    }
+}
+
+async fn upsert_chunk(tx: &mut Tx, records: &[OrderRecord], city_time_zone: &str) -> Result<BatchOutcome, StoreError> {
+    let mut outcome = BatchOutcome::default();
+    // The same order twice in one chunk: the last row wins.
+    let mut latest: Vec<StoredOrder> = Vec::with_capacity(records.len());
+    let mut position: HashMap<String, usize> = HashMap::with_capacity(records.len());
+    for record in records {
+        let row = StoredOrder::from_record(record);
+        match position.get(&row.order_number) {
+            Some(&i) => {
+                if row == latest[i] {
+                    outcome.unchanged += 1;
+                } else {
+                    outcome.updated += 1;
+                }
+                latest[i] = row;
+            }
+            None => {
+                position.insert(row.order_number.clone(), latest.len());
+                latest.push(row);
+            }
+        }
+    }
+
+    let mut lookup = String::from(
+        "SELECT o.order_number, o.customer_phone, o.city, o.partner, o.courier_id, o.promised_from, o.promised_to, \
+         o.delivered_at, o.amount_minor, c.name AS customer_name, c.email AS customer_email, k.name AS courier_name \
+         FROM orders o JOIN customers c ON c.phone = o.customer_phone LEFT JOIN couriers k ON k.id = o.courier_id \
+         WHERE o.order_number IN (",
+    );
+    list_placeholders(&mut lookup, latest.len(), 1);
+    lookup.push(')');
+    let mut q = sql(lookup);
+    for row in &latest {
+        q.push_arg(row.order_number.as_str());
+    }
+    let existing: Vec<StoredOrder> = tx.all(q).await?;
+    let existing: HashMap<&str, &StoredOrder> = existing.iter().map(|e| (e.order_number.as_str(), e)).collect();
+
+    let mut to_write: Vec<&StoredOrder> = Vec::with_capacity(latest.len());
+    let mut touched_phones: HashSet<&str> = HashSet::new();
+    for row in &latest {
+        match existing.get(row.order_number.as_str()) {
+            None => {
+                outcome.inserted += 1;
+                to_write.push(row);
+                touched_phones.insert(&row.customer_phone);
+            }
+            Some(old) if row.same_as(old) => outcome.unchanged += 1,
+            Some(old) => {
+                outcome.updated += 1;
+                to_write.push(row);
+                touched_phones.insert(&row.customer_phone);
+                touched_phones.insert(&old.customer_phone);
+            }
+        }
+    }
+    if to_write.is_empty() {
+        return Ok(outcome);
+    }
+    let now = now_millis();
+    write_dimensions(tx, &to_write, city_time_zone, now).await?;
+
+    let mut insert = String::from(
+        "INSERT INTO orders (order_number, customer_phone, city, partner, courier_id, promised_from, promised_to, \
+         delivered_at, amount_minor, created_at, updated_at) VALUES ",
+    );
+    values_placeholders(&mut insert, to_write.len(), 11, 1);
+    insert.push_str(
+        " ON CONFLICT (order_number) DO UPDATE SET customer_phone = excluded.customer_phone, city = excluded.city, \
+         partner = excluded.partner, courier_id = excluded.courier_id, promised_from = excluded.promised_from, \
+         promised_to = excluded.promised_to, delivered_at = excluded.delivered_at, \
+         amount_minor = excluded.amount_minor, updated_at = excluded.updated_at",
+    );
+    let mut q = sql(insert);
+    for row in &to_write {
+        q.push_arg(row.order_number.as_str());
+        q.push_arg(row.customer_phone.as_str());
+        q.push_arg(row.city.as_str());
+        q.push_arg(row.partner.clone());
+        q.push_arg(row.courier_id.clone());
+        q.push_arg(row.promised_from);
+        q.push_arg(row.promised_to);
+        q.push_arg(row.delivered_at);
+        q.push_arg(row.amount_minor);
+        q.push_arg(now);
+        q.push_arg(now);
+    }
+    tx.exec(q).await?;
+    renumber_customers(tx, &touched_phones).await?;
+    Ok(outcome)
+}
+
+/// Cities, partners, couriers and customers of the rows about to be written.
+async fn write_dimensions(tx: &mut Tx, rows: &[&StoredOrder], city_time_zone: &str, now: i64) -> Result<(), StoreError> {
+    let cities: HashSet<&str> = rows.iter().map(|r| r.city.as_str()).collect();
+    let mut q = String::from("INSERT INTO cities (name, time_zone, created_at) VALUES ");
+    values_placeholders(&mut q, cities.len(), 3, 1);
+    q.push_str(" ON CONFLICT (name) DO NOTHING");
+    let mut q = sql(q);
+    for city in &cities {
+        q.push_arg(*city);
+        q.push_arg(city_time_zone);
+        q.push_arg(now);
+    }
+    tx.exec(q).await?;
+
+    let partners: HashSet<&str> = rows.iter().filter_map(|r| r.partner.as_deref()).collect();
+    if !partners.is_empty() {
+        let mut q = String::from("INSERT INTO partners (name, created_at) VALUES ");
+        values_placeholders(&mut q, partners.len(), 2, 1);
+        q.push_str(" ON CONFLICT (name) DO NOTHING");
+        let mut q = sql(q);
+        for partner in &partners {
+            q.push_arg(*partner);
+            q.push_arg(now);
+        }
+        tx.exec(q).await?;
+    }
+
+    let mut couriers: HashMap<&str, Option<&str>> = HashMap::new();
+    for row in rows {
+        if let Some(id) = row.courier_id.as_deref() {
+            let name = couriers.entry(id).or_default();
+            if row.courier_name.is_some() {
+                *name = row.courier_name.as_deref();
+            }
+        }
+    }
+    if !couriers.is_empty() {
+        let mut q = String::from("INSERT INTO couriers (id, name, created_at) VALUES ");
+        values_placeholders(&mut q, couriers.len(), 3, 1);
+        q.push_str(" ON CONFLICT (id) DO UPDATE SET name = COALESCE(excluded.name, couriers.name)");
+        let mut q = sql(q);
+        for (id, name) in &couriers {
+            q.push_arg(*id);
+            q.push_arg(*name);
+            q.push_arg(now);
+        }
+        tx.exec(q).await?;
+    }
+
+    let mut customers: HashMap<&str, (Option<&str>, Option<&str>)> = HashMap::new();
+    for row in rows {
+        let entry = customers.entry(row.customer_phone.as_str()).or_default();
+        if row.customer_name.is_some() {
+            entry.0 = row.customer_name.as_deref();
+        }
+        if row.customer_email.is_some() {
+            entry.1 = row.customer_email.as_deref();
+        }
+    }
+    let mut q = String::from("INSERT INTO customers (phone, name, email, created_at, updated_at) VALUES ");
+    values_placeholders(&mut q, customers.len(), 5, 1);
+    q.push_str(
+        " ON CONFLICT (phone) DO UPDATE SET name = COALESCE(excluded.name, customers.name), \
+         email = COALESCE(excluded.email, customers.email), updated_at = excluded.updated_at",
+    );
+    let mut q = sql(q);
+    for (phone, (name, email)) in &customers {
+        q.push_arg(*phone);
+        q.push_arg(*name);
+        q.push_arg(*email);
+        q.push_arg(now);
+        q.push_arg(now);
+    }
+    tx.exec(q).await?;
+    Ok(())
+}
+
+/// Renumbers the orders of these customers by promised time, so that each
+/// order knows whether it was the customer's first.
+async fn renumber_customers(tx: &mut Tx, phones: &HashSet<&str>) -> Result<(), StoreError> {
+    let mut text = String::from(
+        "UPDATE orders SET customer_seq = r.seq FROM (SELECT order_number, ROW_NUMBER() OVER \
+         (PARTITION BY customer_phone ORDER BY promised_from, order_number) AS seq FROM orders \
+         WHERE customer_phone IN (",
+    );
+    list_placeholders(&mut text, phones.len(), 1);
+    text.push_str(")) AS r WHERE orders.order_number = r.order_number AND orders.customer_seq <> r.seq");
+    let mut q: Sql = sql(text);
+    for phone in phones {
+        q.push_arg(*phone);
+    }
+    tx.exec(q).await?;
+    Ok(())
+}

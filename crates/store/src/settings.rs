@@ -1,0 +1,63 @@
+//! Deployment settings, kept as key/value rows so new ones need no migration.
+
+use doorstep_domain::Deployment;
+
+use crate::db::sql;
+use crate::{Store, StoreError};
+
+const UPSERT_SETTING: &str =
+    "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+
+impl Store {
+    /// The deployment's settings; defaults where none were saved.
+    pub async fn deployment(&self) -> Result<Deployment, StoreError> {
+        let rows: Vec<(String, String)> = self.db.all(sql("SELECT key, value FROM settings")).await?;
+        let mut d = Deployment::default();
+        for (key, value) in rows {
+            match key.as_str() {
+                "name" => d.name = value,
+                "time_zone" => d.time_zone = value,
+                "phone_country" => d.phone_country = value,
+                "currency" => d.currency = value,
+                _ => {}
+            }
+        }
+        Ok(d)
+    }
+
+    /// Saves every setting in one transaction.
+    pub async fn save_deployment(&self, d: &Deployment) -> Result<(), StoreError> {
+        let mut tx = self.db.begin().await?;
+        for (key, value) in [
+            ("name", &d.name),
+            ("time_zone", &d.time_zone),
+            ("phone_country", &d.phone_country),
+            ("currency", &d.currency),
+        ] {
+            tx.exec(
+                sql(UPSERT_SETTING)
+                .bind(key)
+                .bind(value),
+            )
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    /// A free-form setting (used for one-off markers such as "demo loaded").
+    pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> = self.db.opt(sql("SELECT value FROM settings WHERE key = $1").bind(key)).await?;
+        Ok(row.map(|(v,)| v))
+    }
+
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.db
+            .exec(
+                sql(UPSERT_SETTING)
+                .bind(key)
+                .bind(value),
+            )
+            .await?;
+        Ok(())
+    }
+}
