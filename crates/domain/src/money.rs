@@ -21,6 +21,13 @@ impl Money {
         self.0
     }
 
+    /// `1234.50`: no grouping, for JSON and CSV.
+    pub fn plain(self) -> String {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        format!("{sign}{}.{:02}", abs / 100, abs % 100)
+    }
+
     /// Parses an amount as offices write it: `1234.50`, `1 234,50` (with a
     /// space or a no-break space between thousands), `1234`, `1,234.50`.
     /// The last `.` or `,` followed by one or two digits is the decimal
@@ -141,5 +148,6 @@ mod tests {
     fn displays_grouped() {
         assert_eq!(Money::from_minor(123_450).to_string(), "1\u{202f}234.50");
         assert_eq!(Money::from_minor(-5).to_string(), "-0.05");
+        assert_eq!(Money::from_minor(123_450).plain(), "1234.50");
     }
 }

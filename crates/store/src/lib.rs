@@ -17,7 +17,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub use accounts::{ApiToken, NewApiToken, SessionUser, User};
 pub use db::{Backend, Db};
-pub use orders::{BatchOutcome, CustomerView, OrderFilter, OrderPage, OrderView};
+pub use orders::{BatchOutcome, CustomerView, DeliveryStatus, OrderFilter, OrderPage, OrderView, RowOutcome};
 
 /// The schema's history, embedded in the binary. Never edit a released file:
 /// add the next one. (Listed by hand rather than with `sqlx::migrate!`, which

@@ -17,11 +17,45 @@ pub struct BatchOutcome {
     pub unchanged: u64,
 }
 
+/// What happened to one order of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowOutcome {
+    Inserted,
+    Updated,
+    Unchanged,
+}
+
+impl RowOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowOutcome::Inserted => "inserted",
+            RowOutcome::Updated => "updated",
+            RowOutcome::Unchanged => "unchanged",
+        }
+    }
+}
+
 impl BatchOutcome {
     pub fn add(&mut self, other: BatchOutcome) {
         self.inserted += other.inserted;
         self.updated += other.updated;
         self.unchanged += other.unchanged;
+    }
+
+    pub fn count(&mut self, row: RowOutcome) {
+        match row {
+            RowOutcome::Inserted => self.inserted += 1,
+            RowOutcome::Updated => self.updated += 1,
+            RowOutcome::Unchanged => self.unchanged += 1,
+        }
+    }
+
+    pub fn of(rows: &[RowOutcome]) -> BatchOutcome {
+        let mut total = BatchOutcome::default();
+        for row in rows {
+            total.count(*row);
+        }
+        total
     }
 }
 
@@ -213,15 +247,15 @@ impl Store {
     /// Upserts a batch of checked orders in one transaction, with their
     /// customers, couriers, partners and cities, and keeps each customer's
     /// order sequence (the segment) right. Re-sending the same orders changes
-    /// nothing and reports them as unchanged.
-    pub async fn upsert_orders(&self, records: &[OrderRecord], city_time_zone: &str) -> Result<BatchOutcome, StoreError> {
-        let mut outcome = BatchOutcome::default();
+    /// nothing and reports them as unchanged. One outcome per record, in order.
+    pub async fn upsert_orders(&self, records: &[OrderRecord], city_time_zone: &str) -> Result<Vec<RowOutcome>, StoreError> {
+        let mut outcomes = Vec::with_capacity(records.len());
         let mut tx = self.db.begin().await?;
         for chunk in records.chunks(ROWS_PER_STATEMENT) {
-            outcome.add(upsert_chunk(&mut tx, chunk, city_time_zone).await?);
+            outcomes.extend(upsert_chunk(&mut tx, chunk, city_time_zone).await?);
         }
         tx.commit().await?;
-        Ok(outcome)
+        Ok(outcomes)
     }
 
     pub async fn order(&self, order_number: &str) -> Result<Option<OrderView>, StoreError> {
@@ -299,6 +333,20 @@ impl Store {
         self.db.opt(sql("SELECT id, name FROM couriers WHERE id = $1").bind(id)).await
     }
 
+    /// Sets the time zone a city's local times are read in.
+    pub async fn set_city_time_zone(&self, city: &str, time_zone: &str) -> Result<(), StoreError> {
+        self.db
+            .exec(
+                sql("INSERT INTO cities (name, time_zone, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (name) DO UPDATE SET time_zone = excluded.time_zone")
+                .bind(city)
+                .bind(time_zone)
+                .bind(now_millis()),
+            )
+            .await
+            .map(|_| ())
+    }
+
     pub async fn count_orders(&self) -> Result<i64, StoreError> {
         let (n,): (i64,) = self.db.one(sql("SELECT COUNT(*) FROM orders")).await?;
         Ok(n)
@@ -345,27 +393,13 @@ fn filter_clause(f: &OrderFilter) -> (String, Vec<crate::db::Arg>) {
     }
 }
 
-async fn upsert_chunk(tx: &mut Tx, records: &[OrderRecord], city_time_zone: &str) -> Result<BatchOutcome, StoreError> {
-    let mut outcome = BatchOutcome::default();
-    // The same order twice in one chunk: the last row wins.
-    let mut latest: Vec<StoredOrder> = Vec::with_capacity(records.len());
-    let mut position: HashMap<String, usize> = HashMap::with_capacity(records.len());
-    for record in records {
-        let row = StoredOrder::from_record(record);
-        match position.get(&row.order_number) {
-            Some(&i) => {
-                if row == latest[i] {
-                    outcome.unchanged += 1;
-                } else {
-                    outcome.updated += 1;
-                }
-                latest[i] = row;
-            }
-            None => {
-                position.insert(row.order_number.clone(), latest.len());
-                latest.push(row);
-            }
-        }
+async fn upsert_chunk(tx: &mut Tx, records: &[OrderRecord], city_time_zone: &str) -> Result<Vec<RowOutcome>, StoreError> {
+    // The same order twice in one chunk: the last row wins; the earlier one
+    // is reported against the row it was replaced by.
+    let rows: Vec<StoredOrder> = records.iter().map(StoredOrder::from_record).collect();
+    let mut last_of: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        last_of.insert(row.order_number.as_str(), i);
     }
 
     let mut lookup = String::from(
@@ -374,27 +408,34 @@ async fn upsert_chunk(tx: &mut Tx, records: &[OrderRecord], city_time_zone: &str
          FROM orders o JOIN customers c ON c.phone = o.customer_phone LEFT JOIN couriers k ON k.id = o.courier_id \
          WHERE o.order_number IN (",
     );
-    list_placeholders(&mut lookup, latest.len(), 1);
+    list_placeholders(&mut lookup, last_of.len(), 1);
     lookup.push(')');
     let mut q = sql(lookup);
-    for row in &latest {
-        q.push_arg(row.order_number.as_str());
+    for number in last_of.keys() {
+        q.push_arg(*number);
     }
     let existing: Vec<StoredOrder> = tx.all(q).await?;
     let existing: HashMap<&str, &StoredOrder> = existing.iter().map(|e| (e.order_number.as_str(), e)).collect();
 
-    let mut to_write: Vec<&StoredOrder> = Vec::with_capacity(latest.len());
+    let mut outcomes = Vec::with_capacity(rows.len());
+    let mut to_write: Vec<&StoredOrder> = Vec::with_capacity(last_of.len());
     let mut touched_phones: HashSet<&str> = HashSet::new();
-    for row in &latest {
+    for (i, row) in rows.iter().enumerate() {
+        let last = last_of[row.order_number.as_str()];
+        if last != i {
+            let superseded_by = &rows[last];
+            outcomes.push(if superseded_by == row { RowOutcome::Unchanged } else { RowOutcome::Updated });
+            continue;
+        }
         match existing.get(row.order_number.as_str()) {
             None => {
-                outcome.inserted += 1;
+                outcomes.push(RowOutcome::Inserted);
                 to_write.push(row);
                 touched_phones.insert(&row.customer_phone);
             }
-            Some(old) if row.same_as(old) => outcome.unchanged += 1,
+            Some(old) if row.same_as(old) => outcomes.push(RowOutcome::Unchanged),
             Some(old) => {
-                outcome.updated += 1;
+                outcomes.push(RowOutcome::Updated);
                 to_write.push(row);
                 touched_phones.insert(&row.customer_phone);
                 touched_phones.insert(&old.customer_phone);
@@ -402,7 +443,7 @@ async fn upsert_chunk(tx: &mut Tx, records: &[OrderRecord], city_time_zone: &str
         }
     }
     if to_write.is_empty() {
-        return Ok(outcome);
+        return Ok(outcomes);
     }
     let now = now_millis();
     write_dimensions(tx, &to_write, city_time_zone, now).await?;
@@ -434,7 +475,7 @@ async fn upsert_chunk(tx: &mut Tx, records: &[OrderRecord], city_time_zone: &str
     }
     tx.exec(q).await?;
     renumber_customers(tx, &touched_phones).await?;
-    Ok(outcome)
+    Ok(outcomes)
 }
 
 /// Cities, partners, couriers and customers of the rows about to be written.

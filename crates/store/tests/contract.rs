@@ -2,7 +2,7 @@
 
 use doorstep_domain::{Country, OrderInput, OrderRecord};
 use doorstep_store::testing::TestDb;
-use doorstep_store::{OrderFilter, Store};
+use doorstep_store::{BatchOutcome, OrderFilter, Store};
 use jiff::tz::TimeZone;
 
 fn order(number: &str, phone: &str, from: &str) -> OrderRecord {
@@ -40,9 +40,9 @@ async fn upsert_counts_and_segments(backend: &str) {
         order("A-1", "+7 916 123-45-67", "01.11.2026 10:00"),
         order("B-1", "89160000000", "01.11.2026 10:00"),
     ];
-    let first = store.upsert_orders(&batch, "Europe/Moscow").await.unwrap();
+    let first = BatchOutcome::of(&store.upsert_orders(&batch, "Europe/Moscow").await.unwrap());
     assert_eq!((first.inserted, first.updated, first.unchanged), (3, 0, 0));
-    let again = store.upsert_orders(&batch, "Europe/Moscow").await.unwrap();
+    let again = BatchOutcome::of(&store.upsert_orders(&batch, "Europe/Moscow").await.unwrap());
     assert_eq!((again.inserted, again.updated, again.unchanged), (0, 0, 3));
 
     let a1 = store.order("A-1").await.unwrap().unwrap();
@@ -54,7 +54,7 @@ async fn upsert_counts_and_segments(backend: &str) {
     // An earlier order arriving later makes it the first one.
     let mut earlier = order("A-0", "89161234567", "20.10.2026 10:00");
     earlier.amount = None;
-    let third = store.upsert_orders(&[earlier], "Europe/Moscow").await.unwrap();
+    let third = BatchOutcome::of(&store.upsert_orders(&[earlier], "Europe/Moscow").await.unwrap());
     assert_eq!(third.inserted, 1);
     assert_eq!(store.order("A-1").await.unwrap().unwrap().segment().as_str(), "repeat");
     assert_eq!(store.order("A-0").await.unwrap().unwrap().customer_seq, 1);
@@ -63,7 +63,7 @@ async fn upsert_counts_and_segments(backend: &str) {
     let mut changed = order("B-1", "89160000000", "01.11.2026 10:00");
     changed.delivered_at = Some(changed.promised_from);
     let dup = order("B-1", "89160000000", "01.11.2026 10:00");
-    let out = store.upsert_orders(&[dup, changed.clone()], "Europe/Moscow").await.unwrap();
+    let out = BatchOutcome::of(&store.upsert_orders(&[dup, changed.clone()], "Europe/Moscow").await.unwrap());
     assert_eq!((out.inserted, out.updated, out.unchanged), (0, 2, 0));
     assert!(store.order("B-1").await.unwrap().unwrap().delivered_at.is_some());
     assert_eq!(store.count_orders().await.unwrap(), 4);

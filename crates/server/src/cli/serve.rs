@@ -1,0 +1,97 @@
+//! `doorstep serve`: migrations, the first admin, optional demo data, then
+//! the HTTP server until Ctrl-C or SIGTERM.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use doorstep_domain::Role;
+use doorstep_store::Store;
+
+use super::{open_store, redact};
+use crate::http::App;
+use crate::security::{hash_password, random_password};
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "DOORSTEP_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Directory for attachments (photos, voice) and other files.
+    #[arg(long, env = "DOORSTEP_DATA_DIR", default_value = "./doorstep-data")]
+    data_dir: PathBuf,
+    /// Fill an empty database with realistic demo data.
+    #[arg(long)]
+    demo: bool,
+    /// Seed for the demo data: the same seed gives the same data.
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+}
+
+pub async fn run(database: &str, args: ServeArgs) -> ExitCode {
+    match serve(database, args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Creates the first administrator when there is no account at all.
+/// Returns the password when one was made (to print it once).
+async fn first_admin(store: &Store) -> anyhow::Result<Option<String>> {
+    if store.count_users().await? > 0 {
+        return Ok(None);
+    }
+    let password = std::env::var("DOORSTEP_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(random_password);
+    let to_hash = password.clone();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&to_hash)).await??;
+    store.create_user("admin", &hash, Role::Admin.as_str(), "ru").await?;
+    Ok(Some(password))
+}
+
+async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
+    let store = open_store(database).await?;
+    std::fs::create_dir_all(&args.data_dir)
+        .map_err(|e| anyhow::anyhow!("cannot create the data directory {}: {e}", args.data_dir.display()))?;
+    let admin_password = first_admin(&store).await?;
+    let mut logins: Vec<(String, String)> = Vec::new();
+    if let Some(password) = &admin_password {
+        logins.push(("admin".to_owned(), password.clone()));
+    }
+    if args.demo {
+        if store.count_orders().await? == 0 {
+            eprintln!("Filling the database with demo data (seed {})…", args.seed);
+            let summary = crate::demo::load(&store, args.seed).await?;
+            eprintln!("{summary}");
+            if let Some(password) = &admin_password {
+                logins.extend(crate::demo::add_demo_accounts(&store, password).await?);
+            }
+        } else {
+            eprintln!("The database already holds orders: demo data was not added.");
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(&args.listen).await.map_err(|e| {
+        anyhow::anyhow!("cannot listen on {}: {e}; choose another address with --listen or DOORSTEP_LISTEN", args.listen)
+    })?;
+    let address = listener.local_addr()?;
+    let app = App::new(store.clone()).await?;
+    println!("Doorstep is running at http://{address}/ (database: {}, {})", store.backend().name(), redact(database));
+    if logins.is_empty() {
+        println!("Sign in with an existing account (add one with `doorstep user add`).");
+    } else {
+        println!("Sign in with (passwords are shown only this once):");
+        for (login, password) in &logins {
+            println!("  login {login:<12} password {password}");
+        }
+    }
+    tracing::info!(%address, "listening");
+    crate::http::serve(listener, app).await?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}

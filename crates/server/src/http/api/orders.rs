@@ -1,0 +1,222 @@
+//! `/api/v1/orders`: orders in from the company's systems, one order out.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use doorstep_domain::time::from_millis;
+use doorstep_domain::{Money, OrderInput};
+use doorstep_store::OrderView;
+use serde::{Deserialize, Serialize};
+
+use crate::http::auth::{Bearer, Integration, IntegrationOrTerminal};
+use crate::http::error::{ApiError, ApiJson, FieldProblem};
+use crate::http::AppState;
+
+/// Most orders one request may carry.
+pub const MAX_BATCH: usize = 1000;
+
+/// A text or a number: systems send amounts and phones either way.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum Scalar {
+    Text(String),
+    Integer(i64),
+    Decimal(f64),
+}
+
+impl Scalar {
+    fn into_text(self) -> String {
+        match self {
+            Scalar::Text(s) => s,
+            Scalar::Integer(n) => n.to_string(),
+            Scalar::Decimal(n) => n.to_string(),
+        }
+    }
+}
+
+/// One order as the company's system knows it. Times are RFC 3339, or
+/// local times (`2026-11-03 14:30`, `03.11.2026 14:30`) in the deployment's zone.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct OrderItem {
+    order_number: Option<Scalar>,
+    customer_phone: Option<Scalar>,
+    customer_name: Option<String>,
+    customer_email: Option<String>,
+    city: Option<String>,
+    partner: Option<String>,
+    courier_id: Option<Scalar>,
+    courier_name: Option<String>,
+    promised_from: Option<String>,
+    promised_to: Option<String>,
+    delivered_at: Option<String>,
+    /// `1234.50` as a number or a string (`"1 234,50"` too).
+    amount: Option<Scalar>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct OrderBatch {
+    /// Up to 1,000 orders. Each is checked and stored on its own: a bad one
+    /// never blocks the good ones.
+    orders: Vec<OrderItem>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ItemResult {
+    /// Position in the request's `orders` list, from 0.
+    index: usize,
+    order_number: Option<String>,
+    /// `inserted`, `updated`, `unchanged` or `rejected`.
+    status: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<FieldProblem>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BatchResult {
+    inserted: u64,
+    updated: u64,
+    unchanged: u64,
+    rejected: u64,
+    items: Vec<ItemResult>,
+}
+
+/// An order as Doorstep holds it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OrderJson {
+    order_number: String,
+    customer_phone: String,
+    customer_name: Option<String>,
+    customer_email: Option<String>,
+    city: String,
+    partner: Option<String>,
+    courier_id: Option<String>,
+    courier_name: Option<String>,
+    promised_from: String,
+    promised_to: String,
+    delivered_at: Option<String>,
+    /// Decimal amount in the deployment's currency, e.g. `"1234.50"`.
+    amount: Option<String>,
+    /// The same amount in minor units (kopecks).
+    amount_minor: Option<i64>,
+    /// `new` (the customer's first order) or `repeat`.
+    segment: &'static str,
+    /// `pending`, `late`, `delivered_on_time` or `delivered_late`.
+    delivery_status: &'static str,
+}
+
+impl OrderJson {
+    pub fn from_view(o: OrderView) -> OrderJson {
+        let now = doorstep_store::now_millis();
+        OrderJson {
+            segment: o.segment().as_str(),
+            delivery_status: o.status(now).as_str(),
+            promised_from: from_millis(o.promised_from).to_string(),
+            promised_to: from_millis(o.promised_to).to_string(),
+            delivered_at: o.delivered_at.map(|d| from_millis(d).to_string()),
+            amount: o.amount_minor.map(|m| Money::from_minor(m).plain()),
+            amount_minor: o.amount_minor,
+            order_number: o.order_number,
+            customer_phone: o.customer_phone,
+            customer_name: o.customer_name,
+            customer_email: o.customer_email,
+            city: o.city,
+            partner: o.partner,
+            courier_id: o.courier_id,
+            courier_name: o.courier_name,
+        }
+    }
+}
+
+/// Imports a batch of orders: upsert by order number. Answers per item;
+/// re-sending the same orders changes nothing (`unchanged`).
+#[utoipa::path(post, path = "/api/v1/orders", tag = "orders", request_body = OrderBatch,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = BatchResult, description = "Every item answered; rejected ones say why"),
+        (status = 401, body = crate::http::error::Problem), (status = 403, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem, description = "The body is not a batch of orders"),
+    ))]
+pub async fn post_orders(
+    State(app): State<AppState>,
+    _caller: Bearer<Integration>,
+    ApiJson(batch): ApiJson<OrderBatch>,
+) -> Result<Json<BatchResult>, ApiError> {
+    if batch.orders.len() > MAX_BATCH {
+        return Err(ApiError::invalid(
+            "orders",
+            format!("holds {} orders; send at most {MAX_BATCH} per request", batch.orders.len()),
+        ));
+    }
+    let deployment = app.deployment();
+    let (tz, country) = (deployment.tz(), deployment.country());
+    let mut items = Vec::with_capacity(batch.orders.len());
+    let mut valid = Vec::new();
+    let mut valid_index = Vec::new();
+    for (index, item) in batch.orders.into_iter().enumerate() {
+        let input = OrderInput {
+            order_number: item.order_number.map(Scalar::into_text),
+            customer_phone: item.customer_phone.map(Scalar::into_text),
+            customer_name: item.customer_name,
+            customer_email: item.customer_email,
+            city: item.city,
+            partner: item.partner,
+            courier_id: item.courier_id.map(Scalar::into_text),
+            courier_name: item.courier_name,
+            promised_from: item.promised_from,
+            promised_to: item.promised_to,
+            delivered_at: item.delivered_at,
+            amount: item.amount.map(Scalar::into_text),
+        };
+        let order_number = input.order_number.as_deref().map(|s| s.trim().to_owned());
+        match input.validate(&tz, country) {
+            Ok(record) => {
+                valid_index.push(items.len());
+                valid.push(record);
+                items.push(ItemResult { index, order_number, status: "", errors: Vec::new() });
+            }
+            Err(errors) => items.push(ItemResult {
+                index,
+                order_number,
+                status: "rejected",
+                errors: errors
+                    .into_iter()
+                    .map(|e| FieldProblem { field: format!("orders[{index}].{}", e.column), message: e.message })
+                    .collect(),
+            }),
+        }
+    }
+    let outcomes = if valid.is_empty() {
+        Vec::new()
+    } else {
+        app.store.upsert_orders(&valid, &deployment.time_zone).await?
+    };
+    for (slot, outcome) in valid_index.into_iter().zip(outcomes) {
+        items[slot].status = outcome.as_str();
+    }
+    let count = |s: &str| items.iter().filter(|i| i.status == s).count() as u64;
+    Ok(Json(BatchResult {
+        inserted: count("inserted"),
+        updated: count("updated"),
+        unchanged: count("unchanged"),
+        rejected: count("rejected"),
+        items,
+    }))
+}
+
+/// One order by its number. A terminal token sees only its courier's orders.
+#[utoipa::path(get, path = "/api/v1/orders/{order_number}", tag = "orders",
+    params(("order_number" = String, Path, description = "The company's order number")),
+    security(("bearer" = [])),
+    responses((status = 200, body = OrderJson), (status = 404, body = crate::http::error::Problem),
+        (status = 401, body = crate::http::error::Problem)))]
+pub async fn get_order(
+    State(app): State<AppState>,
+    Bearer(caller, _): Bearer<IntegrationOrTerminal>,
+    Path(order_number): Path<String>,
+) -> Result<Json<OrderJson>, ApiError> {
+    let not_found = || ApiError::NotFound(format!("there is no order {order_number:?}; check the number, or import the order first"));
+    let order = app.store.order(order_number.trim()).await?.ok_or_else(not_found)?;
+    if caller.role == doorstep_domain::TokenRole::Terminal && order.courier_id != caller.courier_id {
+        return Err(not_found());
+    }
+    Ok(Json(OrderJson::from_view(order)))
+}

@@ -1,0 +1,145 @@
+//! Errors as clients see them: RFC 9457 problem documents for the API, a
+//! finished page for people. Internal causes are logged, never sent.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// One field that was wrong, and why.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FieldProblem {
+    /// Where: a field name or a JSON path such as `items[3].promised_to`.
+    pub field: String,
+    pub message: String,
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `about:blank`: the status and title say it all.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub title: String,
+    pub status: u16,
+    /// What was wrong and how to put it right.
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("this request needs a bearer token: send `Authorization: Bearer TOKEN` (make one with `doorstep token create`)")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{detail}")]
+    Invalid { detail: String, errors: Vec<FieldProblem> },
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("internal error: {0}")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<doorstep_store::StoreError> for ApiError {
+    fn from(e: doorstep_store::StoreError) -> Self {
+        ApiError::Internal(e.into())
+    }
+}
+
+impl ApiError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+        let message = message.into();
+        ApiError::Invalid {
+            detail: format!("{field}: {message}"),
+            errors: vec![FieldProblem {
+                field: field.to_owned(),
+                message,
+            }],
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// Builds a problem response; shared by the API and the auth extractors.
+pub fn problem_response(status: StatusCode, detail: String, errors: Vec<FieldProblem>) -> Response {
+    let body = Problem {
+        kind: "about:blank",
+        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+        status: status.as_u16(),
+        detail,
+        errors,
+    };
+    let mut response = (status, axum::Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match self {
+            ApiError::Internal(cause) => {
+                tracing::error!(error = %format!("{cause:#}"), "request failed");
+                problem_response(
+                    status,
+                    "something went wrong on our side; the request was not applied. Try again, and if it keeps \
+                     failing, give the administrator the x-request-id of this response"
+                        .to_owned(),
+                    Vec::new(),
+                )
+            }
+            ApiError::Invalid { detail, errors } => problem_response(status, detail, errors),
+            other => problem_response(status, other.to_string(), Vec::new()),
+        }
+    }
+}
+
+/// `Json<T>` whose rejections are problem documents that say what was wrong.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    axum::Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::invalid(
+                "Content-Type",
+                "the body must be JSON: send `Content-Type: application/json`",
+            )),
+            Err(JsonRejection::BytesRejection(_)) => Err(ApiError::TooLarge(format!(
+                "the body is larger than the limit of {} MB; send smaller batches",
+                super::BODY_LIMIT / 1024 / 1024
+            ))),
+            Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::invalid("body", format!("is not valid JSON: {}", e.body_text()))),
+            Err(JsonRejection::JsonDataError(e)) => Err(ApiError::invalid("body", e.body_text())),
+            Err(other) => Err(ApiError::invalid("body", other.body_text())),
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! The HTTP face of Doorstep: the JSON API under `/api/v1`, the console's
+//! pages, health and the OpenAPI document.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod pages;
+
+use std::sync::{Arc, RwLock};
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Request};
+use axum::Router;
+use doorstep_domain::Deployment;
+use doorstep_store::Store;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+
+/// What every handler can reach.
+pub struct App {
+    pub store: Store,
+    /// Cached deployment settings; replaced when an admin saves new ones.
+    deployment: RwLock<Deployment>,
+}
+
+pub type AppState = Arc<App>;
+
+impl App {
+    pub async fn new(store: Store) -> anyhow::Result<AppState> {
+        let deployment = store.deployment().await?;
+        Ok(Arc::new(App {
+            store,
+            deployment: RwLock::new(deployment),
+        }))
+    }
+
+    pub fn deployment(&self) -> Deployment {
+        self.deployment.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    pub fn set_deployment(&self, d: Deployment) {
+        *self.deployment.write().unwrap_or_else(std::sync::PoisonError::into_inner) = d;
+    }
+}
+
+/// Largest request body the API accepts (a batch of 1,000 orders is ~0.5 MB).
+pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application, ready to serve.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = api::router().split_for_parts();
+    let openapi = Arc::new(openapi);
+    Router::new()
+        .merge(api)
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || {
+                let doc = Arc::clone(&openapi);
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .merge(pages::router())
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("x-content-type-options"),
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("x-frame-options"),
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+        }))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Serves until Ctrl-C or SIGTERM, then lets in-flight requests finish.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

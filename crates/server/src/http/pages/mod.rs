@@ -1,0 +1,160 @@
+//! The console's server-rendered pages. Each page has its file; this module
+//! holds what they share: the frame (navigation, user menu) and rendering.
+
+pub mod login;
+pub mod orders;
+pub mod roadmap;
+pub mod settings;
+
+use askama::Template;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use super::auth::{
+    AdminOnly, AnyStaff, CallsDesk, CurrentUser, DispatchDesk, QualityDesk,
+};
+use super::AppState;
+use crate::i18n::{tr, Lang, Tr};
+
+/// One entry of the main navigation.
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: String,
+    pub active: bool,
+}
+
+/// What every signed-in page shows around its content.
+pub struct Chrome {
+    pub tr: Tr<'static>,
+    pub title: String,
+    pub company: String,
+    pub login: String,
+    pub role: String,
+    pub csrf: String,
+    pub nav: Vec<NavItem>,
+    pub languages: Vec<(&'static str, &'static str, bool)>,
+}
+
+/// The sections of the product, who may open each, and its nav key.
+fn sections(user: &CurrentUser) -> Vec<(&'static str, &'static str, bool)> {
+    vec![
+        ("/dashboard", "nav-dashboard", user.may::<AnyStaff>()),
+        ("/surveys", "nav-surveys", user.may::<QualityDesk>()),
+        ("/incidents", "nav-incidents", user.may::<DispatchDesk>()),
+        ("/cases", "nav-cases", user.may::<AnyStaff>()),
+        ("/orders", "nav-orders", user.may::<AnyStaff>()),
+        ("/calls", "nav-calls", user.may::<CallsDesk>()),
+        ("/settings", "nav-settings", user.may::<AdminOnly>()),
+    ]
+}
+
+impl Chrome {
+    pub fn new(app: &AppState, user: &CurrentUser, active: &str, title_key: &str) -> Chrome {
+        let t = tr(user.lang);
+        let nav = sections(user)
+            .into_iter()
+            .filter(|(_, _, allowed)| *allowed)
+            .map(|(href, key, _)| NavItem { href, label: t.t(key), active: href == active })
+            .collect();
+        Chrome {
+            tr: t,
+            title: t.t(title_key),
+            company: app.deployment().name,
+            login: user.login.clone(),
+            role: t.t(&format!("role-{}", user.role.as_str())),
+            csrf: user.csrf.clone(),
+            nav,
+            languages: Lang::ALL.iter().map(|l| (l.code(), l.native_name(), *l == user.lang)).collect(),
+        }
+    }
+}
+
+/// Renders a template, or a 500 page if it cannot be.
+pub fn render(page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed to render");
+            status_page(Lang::En, StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "status.html")]
+struct StatusPage {
+    tr: Tr<'static>,
+    code: u16,
+    heading: String,
+    text: String,
+}
+
+/// A finished page for 403, 404 and 500.
+pub fn status_page(lang: Lang, status: StatusCode) -> Response {
+    let t = tr(lang);
+    let key = match status.as_u16() {
+        403 => "status-403",
+        404 => "status-404",
+        _ => "status-500",
+    };
+    let page = StatusPage {
+        tr: t,
+        code: status.as_u16(),
+        heading: t.t(&format!("{key}-heading")),
+        text: t.t(&format!("{key}-text")),
+    };
+    let html = page.render().unwrap_or_else(|_| status.to_string());
+    (status, Html(html)).into_response()
+}
+
+/// Logs an internal error and shows the 500 page.
+pub fn internal(lang: Lang, e: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "page failed");
+    status_page(lang, StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+const STYLESHEET: &str = include_str!("../../../static/app.css");
+
+async fn stylesheet() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+async fn not_found(headers: axum::http::HeaderMap) -> Response {
+    status_page(super::auth::visitor_lang(&headers), StatusCode::NOT_FOUND)
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/orders") }))
+        .route("/static/app.css", get(stylesheet))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/language", post(login::language))
+        .route("/orders", get(orders::list))
+        .route("/orders/{order_number}", get(orders::detail))
+        .route("/customers/{phone}", get(orders::customer))
+        .route("/settings", get(settings::page))
+        .route("/settings/deployment", post(settings::save_deployment))
+        .route("/settings/users", post(settings::add_user))
+        .route("/settings/tokens", post(settings::create_token))
+        .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
+        .route("/settings/enrollment", post(settings::enroll_courier))
+        .route("/dashboard", get(roadmap::dashboard))
+        .route("/surveys", get(roadmap::surveys))
+        .route("/incidents", get(roadmap::incidents))
+        .route("/cases", get(roadmap::cases))
+        .route("/calls", get(roadmap::calls))
+        .fallback(not_found)
+}
+
+/// Empty form fields mean "no filter".
+pub fn non_empty(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+

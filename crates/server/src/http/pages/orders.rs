@@ -1,0 +1,300 @@
+//! Orders: search and filter, one order, and a customer's card with their
+//! orders (the seed of the customer's personal file).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use doorstep_domain::time::{day_range, format_local, from_millis, parse_date};
+use doorstep_domain::{Money, OrderNumber, Phone};
+use doorstep_store::{CustomerView, DeliveryStatus, OrderFilter, OrderView};
+use jiff::tz::TimeZone;
+use serde::{Deserialize, Serialize};
+
+use super::{internal, non_empty, render, status_page, Chrome};
+use crate::http::auth::{AnyStaff, Staff};
+use crate::http::AppState;
+use crate::i18n::Tr;
+
+const PAGE_SIZE: i64 = 50;
+
+/// An order as a row of the table, formatted for people.
+pub struct OrderRow {
+    pub number: String,
+    pub href: String,
+    pub window: String,
+    pub city: String,
+    pub partner: String,
+    pub courier: String,
+    pub customer: String,
+    pub customer_href: String,
+    pub phone: String,
+    pub status_key: &'static str,
+    pub status: String,
+    pub segment: String,
+    pub amount: String,
+    pub delivered: String,
+}
+
+fn encode(segment: &str) -> String {
+    url::form_urlencoded::byte_serialize(segment.as_bytes()).collect()
+}
+
+fn window(from: i64, to: i64, tz: &TimeZone) -> String {
+    let start = format_local(from_millis(from), tz);
+    let end = format_local(from_millis(to), tz);
+    // Same day: show the day once.
+    match (start.split_once(' '), end.split_once(' ')) {
+        (Some((d1, t1)), Some((d2, t2))) if d1 == d2 => format!("{d1} {t1}–{t2}"),
+        _ => format!("{start} – {end}"),
+    }
+}
+
+fn row(o: &OrderView, t: Tr<'_>, tz: &TimeZone, now: i64) -> OrderRow {
+    let status = o.status(now);
+    OrderRow {
+        number: o.order_number.clone(),
+        href: format!("/orders/{}", encode(&o.order_number)),
+        window: window(o.promised_from, o.promised_to, tz),
+        city: o.city.clone(),
+        partner: o.partner.clone().unwrap_or_default(),
+        courier: o.courier_name.clone().or_else(|| o.courier_id.clone()).unwrap_or_default(),
+        customer: o.customer_name.clone().unwrap_or_default(),
+        customer_href: format!("/customers/{}", encode(&o.customer_phone)),
+        phone: o.customer_phone.clone(),
+        status_key: status.as_str(),
+        status: t.t(&format!("status-{}", status.as_str())),
+        segment: t.t(&format!("segment-{}", o.segment().as_str())),
+        amount: o.amount_minor.map(|m| Money::from_minor(m).to_string()).unwrap_or_default(),
+        delivered: o.delivered_at.map(|d| format_local(from_millis(d), tz)).unwrap_or_default(),
+    }
+}
+
+#[derive(Deserialize, Serialize, Default, Clone)]
+pub struct OrdersQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    q: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    city: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    courier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    partner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    page: Option<i64>,
+}
+
+/// An option of a filter's `<select>`.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+fn choices(items: impl IntoIterator<Item = (String, String)>, current: Option<&str>) -> Vec<Choice> {
+    items
+        .into_iter()
+        .map(|(value, label)| Choice { selected: current == Some(value.as_str()), value, label })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "orders.html")]
+struct OrdersPage {
+    c: Chrome,
+    q: String,
+    from: String,
+    to: String,
+    cities: Vec<Choice>,
+    couriers: Vec<Choice>,
+    partners: Vec<Choice>,
+    statuses: Vec<Choice>,
+    rows: Vec<OrderRow>,
+    found: String,
+    notices: Vec<String>,
+    page: i64,
+    pages: i64,
+    prev_href: Option<String>,
+    next_href: Option<String>,
+    filtered: bool,
+}
+
+pub async fn list(State(app): State<AppState>, Staff(user, _): Staff<AnyStaff>, Query(query): Query<OrdersQuery>) -> Response {
+    let c = Chrome::new(&app, &user, "/orders", "orders-title");
+    let t = c.tr;
+    let deployment = app.deployment();
+    let tz = deployment.tz();
+    let mut notices = Vec::new();
+    let mut filter = OrderFilter::default();
+
+    let q = non_empty(query.q.clone());
+    if let Some(q) = &q {
+        // A phone finds the customer's orders; anything else is an order number (prefix).
+        let looks_like_phone = q.chars().filter(char::is_ascii_digit).count() >= 7
+            && q.chars().all(|ch| ch.is_ascii_digit() || " +-()".contains(ch));
+        match Phone::parse(q, deployment.country()) {
+            Ok(phone) if looks_like_phone => filter.phone = Some(phone.into_string()),
+            _ => filter.order_prefix = OrderNumber::parse(q).ok().map(|n| n.as_str().to_owned()),
+        }
+    }
+    filter.city = non_empty(query.city.clone());
+    filter.courier_id = non_empty(query.courier.clone());
+    filter.partner = non_empty(query.partner.clone());
+    filter.status = non_empty(query.status.clone()).and_then(|s| DeliveryStatus::parse(&s));
+    let from = non_empty(query.from.clone());
+    let to = non_empty(query.to.clone());
+    let parse_day = |text: &Option<String>, notices: &mut Vec<String>| {
+        text.as_deref().and_then(|d| match parse_date(d) {
+            Ok(date) => Some(date),
+            Err(_) => {
+                notices.push(t.with("orders-bad-date", "value", d.to_owned()));
+                None
+            }
+        })
+    };
+    let from_day = parse_day(&from, &mut notices);
+    let to_day = parse_day(&to, &mut notices);
+    if let Some(day) = from_day {
+        filter.from_ms = Some(day_range(day, day, &tz).0.as_millisecond());
+    }
+    if let Some(day) = to_day {
+        filter.to_ms = Some(day_range(day, day, &tz).1.as_millisecond());
+    }
+
+    let page = query.page.unwrap_or(1).max(1);
+    let result = app.store.search_orders(&filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await;
+    let (cities, couriers, partners) = match (app.store.cities().await, app.store.couriers().await, app.store.partners().await) {
+        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return internal(user.lang, &e),
+    };
+    let result = match result {
+        Ok(r) => r,
+        Err(e) => return internal(user.lang, &e),
+    };
+    let now = doorstep_store::now_millis();
+    let pages = ((result.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let href_for = |p: i64| {
+        let mut q = query.clone();
+        q.page = Some(p);
+        format!("/orders?{}", serde_urlencoded::to_string(&q).unwrap_or_default())
+    };
+    let filtered = filter.phone.is_some()
+        || filter.order_prefix.is_some()
+        || filter.city.is_some()
+        || filter.courier_id.is_some()
+        || filter.partner.is_some()
+        || filter.status.is_some()
+        || filter.from_ms.is_some()
+        || filter.to_ms.is_some();
+    let view = OrdersPage {
+        q: q.unwrap_or_default(),
+        from: from.unwrap_or_default(),
+        to: to.unwrap_or_default(),
+        cities: choices(cities.into_iter().map(|(name, _)| (name.clone(), name)), filter.city.as_deref()),
+        couriers: choices(
+            couriers.into_iter().map(|(id, name)| {
+                let label = name.map_or_else(|| id.clone(), |n| format!("{n} ({id})"));
+                (id, label)
+            }),
+            filter.courier_id.as_deref(),
+        ),
+        partners: choices(partners.into_iter().map(|p| (p.clone(), p)), filter.partner.as_deref()),
+        statuses: choices(
+            DeliveryStatus::ALL.iter().map(|s| (s.as_str().to_owned(), t.t(&format!("status-{}", s.as_str())))),
+            filter.status.map(DeliveryStatus::as_str),
+        ),
+        rows: result.orders.iter().map(|o| row(o, t, &tz, now)).collect(),
+        found: t.with("orders-found", "count", result.total),
+        notices,
+        page,
+        pages,
+        prev_href: (page > 1).then(|| href_for(page - 1)),
+        next_href: (page < pages).then(|| href_for(page + 1)),
+        filtered,
+        c,
+    };
+    render(&view)
+}
+
+#[derive(Template)]
+#[template(path = "order.html")]
+struct OrderPage {
+    c: Chrome,
+    o: OrderRow,
+    email: String,
+    courier_id: String,
+    imported: String,
+    updated: String,
+}
+
+pub async fn detail(State(app): State<AppState>, Staff(user, _): Staff<AnyStaff>, Path(number): Path<String>) -> Response {
+    let order = match app.store.order(&number).await {
+        Ok(Some(o)) => o,
+        Ok(None) => return status_page(user.lang, StatusCode::NOT_FOUND),
+        Err(e) => return internal(user.lang, &e),
+    };
+    let mut c = Chrome::new(&app, &user, "/orders", "order-title");
+    c.title = c.tr.with("order-title", "number", order.order_number.clone());
+    let tz = app.deployment().tz();
+    let view = OrderPage {
+        o: row(&order, c.tr, &tz, doorstep_store::now_millis()),
+        email: order.customer_email.clone().unwrap_or_default(),
+        courier_id: order.courier_id.clone().unwrap_or_default(),
+        imported: format_local(from_millis(order.created_at), &tz),
+        updated: format_local(from_millis(order.updated_at), &tz),
+        c,
+    };
+    render(&view)
+}
+
+#[derive(Template)]
+#[template(path = "customer.html")]
+struct CustomerPage {
+    c: Chrome,
+    customer: CustomerView,
+    name: String,
+    email: String,
+    first_order: String,
+    last_order: String,
+    segment: String,
+    rows: Vec<OrderRow>,
+    more_href: Option<String>,
+}
+
+pub async fn customer(State(app): State<AppState>, Staff(user, _): Staff<AnyStaff>, Path(phone): Path<String>) -> Response {
+    let customer = match app.store.customer(&phone).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return status_page(user.lang, StatusCode::NOT_FOUND),
+        Err(e) => return internal(user.lang, &e),
+    };
+    let filter = OrderFilter { phone: Some(customer.phone.clone()), ..OrderFilter::default() };
+    let orders = match app.store.search_orders(&filter, PAGE_SIZE, 0).await {
+        Ok(o) => o,
+        Err(e) => return internal(user.lang, &e),
+    };
+    let mut c = Chrome::new(&app, &user, "/orders", "customer-title");
+    let t = c.tr;
+    let name = customer.name.clone().unwrap_or_else(|| t.t("customer-unnamed"));
+    c.title = name.clone();
+    let tz = app.deployment().tz();
+    let now = doorstep_store::now_millis();
+    let fmt = |ms: Option<i64>| ms.map(|m| format_local(from_millis(m), &tz)).unwrap_or_default();
+    let view = CustomerPage {
+        email: customer.email.clone().unwrap_or_default(),
+        first_order: fmt(customer.first_order_at),
+        last_order: fmt(customer.last_order_at),
+        segment: t.t(if customer.orders > 1 { "segment-repeat" } else { "segment-new" }),
+        rows: orders.orders.iter().map(|o| row(o, t, &tz, now)).collect(),
+        more_href: (orders.total > PAGE_SIZE).then(|| format!("/orders?q={}", encode(&customer.phone))),
+        name,
+        customer,
+        c,
+    };
+    render(&view)
+}

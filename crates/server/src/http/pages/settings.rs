@@ -1,0 +1,258 @@
+//! Settings (admins only): the deployment, people's accounts, API tokens and
+//! terminal enrolment.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use doorstep_domain::time::{format_local, from_millis};
+use doorstep_domain::{Country, Deployment, Role};
+use doorstep_store::NewApiToken;
+use serde::Deserialize;
+
+use super::{internal, render, Chrome};
+use crate::http::auth::{AdminOnly, NoFields, Staff, StaffForm};
+use crate::http::AppState;
+use crate::security::{enrollment_code, hash_password, new_secret, secret_hash};
+
+pub struct UserRow {
+    pub login: String,
+    pub role: String,
+    pub language: String,
+    pub created: String,
+}
+
+pub struct TokenRow {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub courier: String,
+    pub created: String,
+    pub last_used: String,
+    pub revoked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct SettingsPage {
+    c: Chrome,
+    d: Deployment,
+    notice: Option<String>,
+    error: Option<String>,
+    countries: Vec<(&'static str, bool)>,
+    zones: Vec<String>,
+    roles: Vec<(&'static str, String)>,
+    users: Vec<UserRow>,
+    tokens: Vec<TokenRow>,
+    couriers: Vec<(String, String)>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct SettingsQuery {
+    saved: Option<String>,
+}
+
+async fn settings_page(app: &AppState, user: &crate::http::auth::CurrentUser, d: Deployment, notice: Option<String>, error: Option<String>) -> Response {
+    let c = Chrome::new(app, user, "/settings", "settings-title");
+    let t = c.tr;
+    let tz = app.deployment().tz();
+    let fmt = |ms: i64| format_local(from_millis(ms), &tz);
+    let (users, tokens, couriers) = match (app.store.users().await, app.store.tokens().await, app.store.couriers().await) {
+        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return internal(user.lang, &e),
+    };
+    let view = SettingsPage {
+        countries: Country::all().iter().map(|c| (c.code, c.code == d.phone_country)).collect(),
+        zones: jiff::tz::db().available().map(|z| z.to_string()).collect(),
+        roles: Role::ALL.iter().map(|r| (r.as_str(), t.t(&format!("role-{}", r.as_str())))).collect(),
+        users: users
+            .into_iter()
+            .map(|u| UserRow {
+                role: t.t(&format!("role-{}", u.role)),
+                language: u.language,
+                created: fmt(u.created_at),
+                login: u.login,
+            })
+            .collect(),
+        tokens: tokens
+            .into_iter()
+            .map(|k| TokenRow {
+                role: k.role,
+                courier: k.courier_id.unwrap_or_default(),
+                created: fmt(k.created_at),
+                last_used: k.last_used_at.map(fmt).unwrap_or_default(),
+                revoked: k.revoked_at.is_some(),
+                id: k.id,
+                name: k.name,
+            })
+            .collect(),
+        couriers: couriers
+            .into_iter()
+            .map(|(id, name)| {
+                let label = name.map_or_else(|| id.clone(), |n| format!("{n} ({id})"));
+                (id, label)
+            })
+            .collect(),
+        d,
+        notice,
+        error,
+        c,
+    };
+    render(&view)
+}
+
+pub async fn page(State(app): State<AppState>, Staff(user, _): Staff<AdminOnly>, Query(q): Query<SettingsQuery>) -> Response {
+    let t = crate::i18n::tr(user.lang);
+    let notice = q.saved.as_deref().map(|what| match what {
+        "deployment" => t.t("settings-saved"),
+        "user" => t.t("settings-user-added"),
+        _ => t.t("settings-token-revoked"),
+    });
+    settings_page(&app, &user, app.deployment(), notice, None).await
+}
+
+#[derive(Deserialize)]
+pub struct DeploymentForm {
+    name: String,
+    time_zone: String,
+    phone_country: String,
+    currency: String,
+}
+
+pub async fn save_deployment(State(app): State<AppState>, StaffForm(user, f, _): StaffForm<AdminOnly, DeploymentForm>) -> Response {
+    let typed = Deployment { name: f.name, time_zone: f.time_zone, phone_country: f.phone_country, currency: f.currency };
+    match typed.clone().validated() {
+        Ok(d) => {
+            if let Err(e) = app.store.save_deployment(&d).await {
+                return internal(user.lang, &e);
+            }
+            tracing::info!(by = %user.login, "deployment settings saved");
+            app.set_deployment(d);
+            Redirect::to("/settings?saved=deployment").into_response()
+        }
+        Err(e) => settings_page(&app, &user, typed, None, Some(e.to_string())).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct UserForm {
+    login: String,
+    role: String,
+    password: String,
+}
+
+/// The rules for a new login and password, shared with the CLI.
+pub fn check_new_account(login: &str, password: &str) -> Result<(), String> {
+    if login.is_empty() || login.chars().count() > 64 || !login.chars().all(|c| c.is_alphanumeric() || "._-@".contains(c)) {
+        return Err(format!("{login:?} is not a usable login (1 to 64 letters, digits, or . _ - @)"));
+    }
+    if password.chars().count() < 10 {
+        return Err("the password must be at least 10 characters long".to_owned());
+    }
+    Ok(())
+}
+
+pub async fn add_user(State(app): State<AppState>, StaffForm(user, f, _): StaffForm<AdminOnly, UserForm>) -> Response {
+    let login = f.login.trim().to_owned();
+    let role: Role = match f.role.parse() {
+        Ok(r) => r,
+        Err(e) => return settings_page(&app, &user, app.deployment(), None, Some(format!("{e}"))).await,
+    };
+    if let Err(message) = check_new_account(&login, &f.password) {
+        return settings_page(&app, &user, app.deployment(), None, Some(message)).await;
+    }
+    let password = f.password;
+    let hash = match tokio::task::spawn_blocking(move || hash_password(&password)).await {
+        Ok(Ok(h)) => h,
+        Ok(Err(e)) => return internal(user.lang, &e),
+        Err(e) => return internal(user.lang, &e),
+    };
+    match app.store.create_user(&login, &hash, role.as_str(), user.lang.code()).await {
+        Ok(_) => {
+            tracing::info!(by = %user.login, login = %login, role = %role, "account added");
+            Redirect::to("/settings?saved=user").into_response()
+        }
+        Err(e) if e.is_unique_violation() => {
+            let message = crate::i18n::tr(user.lang).with("settings-login-taken", "login", login);
+            settings_page(&app, &user, app.deployment(), None, Some(message)).await
+        }
+        Err(e) => internal(user.lang, &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "secret.html")]
+struct SecretPage {
+    c: Chrome,
+    heading: String,
+    explain: String,
+    secret: String,
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    name: String,
+}
+
+pub async fn create_token(State(app): State<AppState>, StaffForm(user, f, _): StaffForm<AdminOnly, TokenForm>) -> Response {
+    let name = f.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 {
+        let message = crate::i18n::tr(user.lang).t("settings-token-name-required");
+        return settings_page(&app, &user, app.deployment(), None, Some(message)).await;
+    }
+    let secret = new_secret("ds");
+    let new = NewApiToken { name: &name, role: "integration", token_hash: &secret_hash(&secret), courier_id: None };
+    if let Err(e) = app.store.create_token(&new).await {
+        return internal(user.lang, &e);
+    }
+    tracing::info!(by = %user.login, token = %name, "integration token created");
+    let c = Chrome::new(&app, &user, "/settings", "settings-title");
+    let view = SecretPage {
+        heading: c.tr.with("secret-token-heading", "name", name),
+        explain: c.tr.t("secret-token-explain"),
+        secret,
+        c,
+    };
+    render(&view)
+}
+
+pub async fn revoke_token(State(app): State<AppState>, Path(id): Path<String>, StaffForm(user, NoFields {}, _): StaffForm<AdminOnly, NoFields>) -> Response {
+    match app.store.revoke_token(&id).await {
+        Ok(_) => {
+            tracing::info!(by = %user.login, token = %id, "token revoked");
+            Redirect::to("/settings?saved=token").into_response()
+        }
+        Err(e) => internal(user.lang, &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EnrollForm {
+    courier_id: String,
+}
+
+/// How long an enrolment code stays valid.
+pub const ENROLLMENT_HOURS: i64 = 24;
+
+pub async fn enroll_courier(State(app): State<AppState>, StaffForm(user, f, _): StaffForm<AdminOnly, EnrollForm>) -> Response {
+    let courier = match app.store.courier(f.courier_id.trim()).await {
+        Ok(Some((id, name))) => name.map_or_else(|| id.clone(), |n| format!("{n} ({id})")),
+        Ok(None) => {
+            let message = crate::i18n::tr(user.lang).with("settings-no-courier", "id", f.courier_id);
+            return settings_page(&app, &user, app.deployment(), None, Some(message)).await;
+        }
+        Err(e) => return internal(user.lang, &e),
+    };
+    let code = enrollment_code();
+    let expires = doorstep_store::now_millis() + ENROLLMENT_HOURS * 3600 * 1000;
+    if let Err(e) = app.store.create_enrollment_code(&secret_hash(&code), f.courier_id.trim(), expires).await {
+        return internal(user.lang, &e);
+    }
+    let c = Chrome::new(&app, &user, "/settings", "settings-title");
+    let view = SecretPage {
+        heading: c.tr.with("secret-code-heading", "courier", courier),
+        explain: c.tr.with("secret-code-explain", "hours", ENROLLMENT_HOURS),
+        secret: code,
+        c,
+    };
+    render(&view)
+}

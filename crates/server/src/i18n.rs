@@ -1,0 +1,183 @@
+//! All UI text through Fluent: English and Russian, complete.
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use unic_langid::LanguageIdentifier;
+
+/// A language the console speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Ru,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Ru];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ru => "ru",
+        }
+    }
+
+    /// The language's own name, for the switcher.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Ru => "Русский",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Lang> {
+        let primary = code.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        Lang::ALL.into_iter().find(|l| l.code() == primary)
+    }
+
+    /// The first supported language of an `Accept-Language` header.
+    pub fn from_accept_language(header: &str) -> Option<Lang> {
+        let mut ranked: Vec<(f32, Lang)> = header
+            .split(',')
+            .filter_map(|part| {
+                let mut pieces = part.split(';');
+                let lang = Lang::parse(pieces.next()?)?;
+                let q = pieces
+                    .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+                    .unwrap_or(1.0);
+                Some((q, lang))
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        ranked.first().map(|(_, l)| *l)
+    }
+}
+
+const SOURCES: [(Lang, &str); 2] = [
+    (Lang::En, include_str!("../locales/en/main.ftl")),
+    (Lang::Ru, include_str!("../locales/ru/main.ftl")),
+];
+
+/// The translations, loaded once for the process.
+pub fn i18n() -> &'static I18n {
+    static I18N: std::sync::LazyLock<I18n> = std::sync::LazyLock::new(I18n::load);
+    &I18N
+}
+
+/// Translations bound to a language, from the process-wide catalogue.
+pub fn tr(lang: Lang) -> Tr<'static> {
+    Tr { i18n: i18n(), lang }
+}
+
+/// The loaded translations.
+pub struct I18n {
+    bundles: Vec<(Lang, FluentBundle<FluentResource>)>,
+}
+
+impl I18n {
+    /// Loads the built-in translations; a syntax error in them is a bug
+    /// caught by the tests, so it panics.
+    pub fn load() -> I18n {
+        let bundles = SOURCES
+            .iter()
+            .map(|(lang, source)| {
+                let id: LanguageIdentifier = lang.code().parse().expect("valid language id");
+                let resource = FluentResource::try_new((*source).to_owned())
+                    .unwrap_or_else(|(_, errors)| panic!("{} translations do not parse: {errors:?}", lang.code()));
+                let mut bundle = FluentBundle::new_concurrent(vec![id]);
+                // Isolation marks would show up inside HTML attributes and CSV.
+                bundle.set_use_isolating(false);
+                bundle
+                    .add_resource(resource)
+                    .unwrap_or_else(|errors| panic!("{} translations clash: {errors:?}", lang.code()));
+                (*lang, bundle)
+            })
+            .collect();
+        I18n { bundles }
+    }
+
+    fn bundle(&self, lang: Lang) -> &FluentBundle<FluentResource> {
+        &self.bundles.iter().find(|(l, _)| *l == lang).unwrap_or(&self.bundles[0]).1
+    }
+
+    /// The text for `key`, with arguments; the key itself if it is missing
+    /// (a test makes sure none is).
+    pub fn text(&self, lang: Lang, key: &str, args: Option<&FluentArgs<'_>>) -> String {
+        let bundle = self.bundle(lang);
+        let Some(pattern) = bundle.get_message(key).and_then(|m| m.value()) else {
+            return key.to_owned();
+        };
+        let mut errors = Vec::new();
+        bundle.format_pattern(pattern, args, &mut errors).into_owned()
+    }
+
+    /// Every message id of a language (for completeness checks).
+    #[cfg(test)]
+    fn keys(lang: Lang) -> Vec<String> {
+        let source = SOURCES.iter().find(|(l, _)| *l == lang).unwrap().1;
+        let resource = FluentResource::try_new(source.to_owned()).unwrap();
+        resource
+            .entries()
+            .filter_map(|e| match e {
+                fluent_syntax::ast::Entry::Message(m) => Some(m.id.name.to_owned()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Translations bound to one request's language; what templates call.
+#[derive(Clone, Copy)]
+pub struct Tr<'a> {
+    pub i18n: &'a I18n,
+    pub lang: Lang,
+}
+
+impl Tr<'_> {
+    pub fn t(&self, key: &str) -> String {
+        self.i18n.text(self.lang, key, None)
+    }
+
+    /// A text with one named argument.
+    pub fn with<'v>(&self, key: &str, name: &str, value: impl Into<FluentValue<'v>>) -> String {
+        let mut args = FluentArgs::new();
+        args.set(name.to_owned(), value.into());
+        self.i18n.text(self.lang, key, Some(&args))
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.lang.code()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_language_has_every_message() {
+        let en = I18n::keys(Lang::En);
+        let ru = I18n::keys(Lang::Ru);
+        let missing_ru: Vec<_> = en.iter().filter(|k| !ru.contains(k)).collect();
+        let missing_en: Vec<_> = ru.iter().filter(|k| !en.contains(k)).collect();
+        assert!(missing_ru.is_empty(), "missing in Russian: {missing_ru:?}");
+        assert!(missing_en.is_empty(), "missing in English: {missing_en:?}");
+        assert!(en.len() > 50, "the console has more text than {}", en.len());
+    }
+
+    #[test]
+    fn formats_with_arguments_and_plurals() {
+        let i18n = I18n::load();
+        let ru = Tr { i18n: &i18n, lang: Lang::Ru };
+        assert_eq!(ru.with("orders-found", "count", 1), "Найден 1 заказ");
+        assert_eq!(ru.with("orders-found", "count", 5), "Найдено 5 заказов");
+        let en = Tr { i18n: &i18n, lang: Lang::En };
+        assert_eq!(en.with("orders-found", "count", 2), "2 orders found");
+    }
+
+    #[test]
+    fn picks_the_language_from_the_header() {
+        assert_eq!(Lang::from_accept_language("ru-RU,ru;q=0.9,en;q=0.8"), Some(Lang::Ru));
+        assert_eq!(Lang::from_accept_language("de,en;q=0.5"), Some(Lang::En));
+        assert_eq!(Lang::from_accept_language("de"), None);
+    }
+}

@@ -1,0 +1,107 @@
+//! Secrets: password hashing, random tokens and their stored hashes.
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+/// Hashes a password with argon2id (CPU-heavy: call from a blocking thread).
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("could not hash the password: {e}"))
+}
+
+/// Checks a password against a stored argon2 hash (CPU-heavy).
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored).is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+}
+
+/// A fresh secret of 32 random bytes, URL-safe, with a prefix that says what
+/// it is (so a leaked one is recognised by secret scanners and people).
+pub fn new_secret(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    format!("{prefix}_{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// The stored form of a secret: its SHA-256, hex. Secrets are random and
+/// long, so a fast hash is enough (unlike passwords).
+pub fn secret_hash(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        use std::fmt::Write;
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// A short code a courier can type on a phone: 8 characters without look-alikes, as `XXXX-XXXX`.
+pub fn enrollment_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let mut code = String::with_capacity(9);
+    for i in 0..8 {
+        if i == 4 {
+            code.push('-');
+        }
+        let idx = (OsRng.next_u32() as usize) % ALPHABET.len();
+        code.push(ALPHABET[idx] as char);
+    }
+    code
+}
+
+/// Normalises a typed enrolment code (case, spaces, dash) before hashing.
+pub fn normalize_code(code: &str) -> String {
+    let clean: String = code
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if clean.len() == 8 {
+        format!("{}-{}", &clean[..4], &clean[4..])
+    } else {
+        clean
+    }
+}
+
+/// A random password for the first admin: 20 URL-safe characters.
+pub fn random_password() -> String {
+    let mut bytes = [0u8; 15];
+    OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_themselves() {
+        let h = hash_password("correct horse").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &h));
+        assert!(!verify_password("wrong horse", &h));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn secrets_are_random_and_hashed() {
+        let a = new_secret("ds");
+        assert_ne!(a, new_secret("ds"));
+        assert!(a.starts_with("ds_") && a.len() > 40);
+        assert_eq!(secret_hash(&a).len(), 64);
+        assert_eq!(secret_hash(&a), secret_hash(&a));
+    }
+
+    #[test]
+    fn codes_are_typeable() {
+        let c = enrollment_code();
+        assert_eq!(c.len(), 9);
+        assert_eq!(normalize_code(&c.to_lowercase().replace('-', " ")), c);
+    }
+}
