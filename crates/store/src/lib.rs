@@ -120,7 +120,7 @@ impl Store {
 
     /// Checks the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.db.one::<(i64,)>(db::sql("SELECT 1")).await.map(|_| ())
+        self.db.one::<(i64,)>(db::sql("SELECT CAST(1 AS BIGINT)")).await.map(|_| ())
     }
 
     /// Waits for in-flight work and closes every connection.

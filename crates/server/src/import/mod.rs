@@ -162,3 +162,4 @@ mod tests {
         assert_eq!(column_key("\u{feff}order_number"), "order_number");
     }
 }
+

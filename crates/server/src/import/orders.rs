@@ -134,12 +134,15 @@ fn read_file(path: &Path, encoding: Option<&str>, deployment: &Deployment, tx: &
     let width = headers.len();
     let mut batch = Parsed { records: Vec::with_capacity(BATCH_ROWS), rejections: Vec::new(), rows: 0 };
     let mut record = csv::StringRecord::new();
+    // The reader counts lines from 0 after the header; people count the
+    // header as line 1.
+    let file_line = |p: &csv::Position| p.line() + 1;
     loop {
-        let line = source.reader.position().line() + 1;
+        let line = file_line(source.reader.position());
         match source.reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = record.position().map_or(line, csv::Position::line);
+                let line = record.position().map_or(line, file_line);
                 batch.rows += 1;
                 if record.len() > width && record.iter().skip(width).any(|v| !v.is_empty()) {
                     batch.rejections.push(Rejection {
@@ -159,7 +162,7 @@ fn read_file(path: &Path, encoding: Option<&str>, deployment: &Deployment, tx: &
             }
             Err(e) => {
                 batch.rows += 1;
-                let line = e.position().map_or(line, csv::Position::line);
+                let line = e.position().map_or(line, file_line);
                 batch.rejections.push(Rejection { line, reason: format!("cannot be read as CSV: {e}") });
                 if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }) {
                     break;

@@ -1,0 +1,10 @@
+//! Doorstep's server crate: the `doorstep` binary's command line, HTTP
+//! server, import and demo. A library too, so that the integration tests in
+//! `tests/` can start the real application in-process.
+
+pub mod cli;
+pub mod demo;
+pub mod http;
+pub mod i18n;
+pub mod import;
+pub mod security;

@@ -1,0 +1,94 @@
+//! A smoke test in real headless Chromium through chromedriver: sign in,
+//! open Orders, search. Under CI a missing browser is a failure.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::helpers::{order_json, TestApp, PASSWORD};
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn chromedriver() -> Option<(Driver, u16)> {
+    let path = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"].into_iter().find(|p| std::path::Path::new(p).exists());
+    let Some(path) = path else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "chromedriver is missing; the test command installs it (apt-get install chromium chromium-driver)"
+        );
+        eprintln!("skipping the browser test: chromedriver is not installed (run the README's test command)");
+        return None;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    Some((Driver(child), port))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_open_orders_and_search_in_chromium() {
+    let Some((_driver, port)) = chromedriver() else { return };
+    let app = TestApp::spawn("sqlite").await;
+    app.add_user("anna", "operator").await;
+    let token = app.token("integration", None).await;
+    let batch = json!({"orders": [order_json("A-100", "+79161234567", "K-1"), order_json("B-200", "+79160000000", "K-2")]});
+    assert_eq!(app.post_orders(&token, &batch).await.status(), 200);
+
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".to_owned(),
+        json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,900"]}),
+    );
+    let webdriver = format!("http://127.0.0.1:{port}");
+    let mut client = None;
+    for _ in 0..50 {
+        match ClientBuilder::new(hyper_util_connector()).capabilities(caps.clone()).connect(&webdriver).await {
+            Ok(c) => {
+                client = Some(c);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    let c = client.expect("chromedriver did not start");
+
+    c.goto(&app.at("/orders")).await.unwrap();
+    assert!(c.current_url().await.unwrap().path().starts_with("/login"), "signed out: the sign-in page");
+    c.find(Locator::Css("input[name=login]")).await.unwrap().send_keys("anna").await.unwrap();
+    c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    c.find(Locator::Css("button[type=submit].primary")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("table.data")).await.unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), "/orders");
+    let body = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    assert!(body.contains("A-100") && body.contains("B-200"), "{body}");
+
+    let search = c.find(Locator::Css("input[name=q]")).await.unwrap();
+    search.send_keys("8 916 123-45-67").await.unwrap();
+    c.find(Locator::Css("form.filters button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::XPath("//p[contains(., '1 order found')]")).await.unwrap();
+    assert!(c.current_url().await.unwrap().query().unwrap_or("").contains("q=8+916+123-45-67"));
+    let body = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    assert!(body.contains("A-100") && !body.contains("B-200"), "{body}");
+    c.find(Locator::LinkText("A-100")).await.unwrap().click().await.unwrap();
+    let heading = c.wait().for_element(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    assert_eq!(heading, "Order A-100");
+    c.close().await.unwrap();
+}
+
+fn hyper_util_connector() -> hyper_util::client::legacy::connect::HttpConnector {
+    hyper_util::client::legacy::connect::HttpConnector::new()
+}

@@ -1,0 +1,136 @@
+//! Spawns the real application per test, on its own fresh database, with
+//! typed helpers so that tests read as stories.
+
+use doorstep::http::App;
+use doorstep::security::{hash_password, new_secret, secret_hash};
+use doorstep_store::testing::TestDb;
+use doorstep_store::{NewApiToken, Store};
+use reqwest::redirect::Policy;
+use reqwest::{Client, Response};
+use serde_json::Value;
+
+/// Runs each listed story once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name("sqlite").await } )* }
+        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name("postgres").await } )* }
+    };
+}
+
+pub struct TestApp {
+    pub url: String,
+    pub store: Store,
+    pub backend: &'static str,
+    _db: TestDb,
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+impl TestApp {
+    pub async fn spawn(backend: &str) -> TestApp {
+        let db = TestDb::new(backend).await;
+        let store = Store::connect(&db.url).await.expect("connect test database");
+        let app = App::new(store.clone()).await.expect("build app");
+        // Bind before spawning: the port is ready when this returns.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(doorstep::http::serve(listener, app));
+        TestApp {
+            url,
+            store,
+            backend: if backend == "sqlite" { "sqlite" } else { "postgres" },
+            _db: db,
+        }
+    }
+
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    /// A client without cookies that does not follow redirects.
+    pub fn anonymous(&self) -> Client {
+        Client::builder().redirect(Policy::none()).cookie_store(true).build().unwrap()
+    }
+
+    /// Makes a bearer token of `role` (integration or terminal) directly in the store.
+    pub async fn token(&self, role: &str, courier: Option<&str>) -> String {
+        let secret = new_secret("test");
+        self.store
+            .create_token(&NewApiToken { name: "test", role, token_hash: &secret_hash(&secret), courier_id: courier })
+            .await
+            .unwrap();
+        secret
+    }
+
+    pub async fn add_user(&self, login: &str, role: &str) {
+        let hash = hash_password(PASSWORD).unwrap();
+        self.store.create_user(login, &hash, role, "en").await.unwrap();
+    }
+
+    /// A browser-like client signed in as a new user of `role`.
+    pub async fn signed_in(&self, role: &str) -> Client {
+        self.add_user(role, role).await;
+        let client = self.anonymous();
+        let response = self.log_in(&client, role, PASSWORD).await;
+        assert_eq!(response.status(), 303, "sign-in as {role} should redirect");
+        client
+    }
+
+    pub async fn log_in(&self, client: &Client, login: &str, password: &str) -> Response {
+        let page = client.get(self.at("/login")).send().await.unwrap().text().await.unwrap();
+        let csrf = form_value(&page, "csrf");
+        client
+            .post(self.at("/login"))
+            .form(&[("login", login), ("password", password), ("csrf", &csrf), ("next", "/orders")])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The CSRF token of the signed-in session, read from a page's form.
+    pub async fn csrf(&self, client: &Client) -> String {
+        let page = client.get(self.at("/orders")).send().await.unwrap().text().await.unwrap();
+        form_value(&page, "csrf")
+    }
+
+    pub async fn post_orders(&self, token: &str, body: &Value) -> Response {
+        self.anonymous()
+            .post(self.at("/api/v1/orders"))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get_json(&self, path: &str, token: &str) -> (u16, Value) {
+        let r = self.anonymous().get(self.at(path)).bearer_auth(token).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+/// The value of the first `<input name=NAME value=…>` in a page.
+pub fn form_value(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} field in the page")) + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+/// An order as the company's system would send it.
+pub fn order_json(number: &str, phone: &str, courier: &str) -> Value {
+    serde_json::json!({
+        "order_number": number,
+        "customer_phone": phone,
+        "customer_name": "Анна Петрова",
+        "city": "Москва",
+        "partner": "Лавка",
+        "courier_id": courier,
+        "courier_name": "Иван Смирнов",
+        "promised_from": "2026-11-03T14:00:00+03:00",
+        "promised_to": "03.11.2026 15:00",
+        "delivered_at": "2026-11-03T11:42:00Z",
+        "amount": 1234.5
+    })
+}

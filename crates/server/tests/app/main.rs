@@ -1,0 +1,9 @@
+//! Integration tests: the real application, per test, on SQLite and on
+//! PostgreSQL (one test binary, so the suite links once).
+
+mod access;
+mod api;
+mod browser;
+mod cli;
+mod helpers;
+mod pages;
