@@ -144,6 +144,19 @@ mod tests {
         }
     }
 
+    /// Property: what Doorstep writes, it reads back to the same amount.
+    #[test]
+    fn display_and_plain_round_trip() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        for _ in 0..10_000 {
+            let minor = rng.gen_range(-10_000_000_000_i64..10_000_000_000);
+            let m = Money::from_minor(minor);
+            assert_eq!(Money::parse(&m.plain()), Ok(m), "{}", m.plain());
+            assert_eq!(Money::parse(&m.to_string()), Ok(m), "{m}");
+        }
+    }
+
     #[test]
     fn displays_grouped() {
         assert_eq!(Money::from_minor(123_450).to_string(), "1\u{202f}234.50");

@@ -192,6 +192,33 @@ mod tests {
         assert_eq!(Phone::parse("+49 30 1234567", ru()).unwrap().as_str(), "+49301234567");
     }
 
+    /// Property: normalising twice changes nothing, and every office
+    /// spelling of a number gives the same E.164.
+    #[test]
+    fn normalisation_is_idempotent_and_spelling_blind() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(2);
+        for _ in 0..5_000 {
+            let country = Country::all()[rng.gen_range(0..Country::all().len())];
+            let national: String = (0..country.national_len)
+                .map(|i| char::from(b'0' + if i == 0 { rng.gen_range(1..10) } else { rng.gen_range(0..10) }))
+                .collect();
+            let expected = format!("+{}{national}", country.calling_code);
+            let spaced: String = national.chars().enumerate().flat_map(|(i, c)| if i % 3 == 2 { vec![c, ' '] } else { vec![c] }).collect();
+            for spelling in [
+                expected.clone(),
+                format!("{}{national}", country.trunk_prefix),
+                format!("({}) {spaced}", country.trunk_prefix),
+                format!("00{} {spaced}", country.calling_code),
+                national.clone(),
+            ] {
+                let parsed = Phone::parse(&spelling, country).unwrap_or_else(|e| panic!("{spelling}: {e}"));
+                assert_eq!(parsed.as_str(), expected, "{spelling}");
+                assert_eq!(Phone::parse(parsed.as_str(), country).unwrap(), parsed);
+            }
+        }
+    }
+
     #[test]
     fn rejects_what_is_not_a_number() {
         for input in ["", "916-12", "+7 916 123 45 678", "call me", "8 916 123 45 67 доб. 12", "+0123456789"] {

@@ -125,3 +125,53 @@ async fn settings_round_trip(backend: &str) {
     let again = Store::connect(&db.url).await.unwrap();
     assert_eq!(again.deployment().await.unwrap().time_zone, "Asia/Tashkent");
 }
+
+mod segments {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// Property: however orders arrive (any order, any batches, repeated),
+    /// each order's place in its customer's history is its rank by promised
+    /// time then number, as a direct computation over all orders says.
+    async fn sequence_matches_a_direct_ranking(backend: &str) {
+        let db = TestDb::new(backend).await;
+        let store = Store::connect(&db.url).await.unwrap();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let mut all = Vec::new();
+        for i in 0..120 {
+            let day = rng.gen_range(1..28);
+            let phone = format!("8916000000{}", rng.gen_range(0..6));
+            all.push(order(&format!("R-{i:03}"), &phone, &format!("{day:02}.10.2026 10:00")));
+        }
+        let mut remaining = all.clone();
+        while !remaining.is_empty() {
+            let take = rng.gen_range(1..=remaining.len().min(25));
+            let batch: Vec<OrderRecord> = (0..take).map(|_| remaining.swap_remove(rng.gen_range(0..remaining.len()))).collect();
+            store.upsert_orders(&batch, "Europe/Moscow").await.unwrap();
+            if rng.gen_bool(0.3) {
+                store.upsert_orders(&batch, "Europe/Moscow").await.unwrap();
+            }
+        }
+        for o in &all {
+            let expected = 1 + all
+                .iter()
+                .filter(|p| {
+                    p.customer_phone == o.customer_phone
+                        && (p.promised_from, p.order_number.as_str()) < (o.promised_from, o.order_number.as_str())
+                })
+                .count() as i64;
+            let stored = store.order(o.order_number.as_str()).await.unwrap().unwrap();
+            assert_eq!(stored.customer_seq, expected, "{}", o.order_number);
+        }
+    }
+
+    #[tokio::test]
+    async fn sqlite() {
+        sequence_matches_a_direct_ranking("sqlite").await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        sequence_matches_a_direct_ranking("postgres").await;
+    }
+}

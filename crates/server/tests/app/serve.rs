@@ -1,0 +1,74 @@
+//! `doorstep serve` as a process, and the demo data it can bring.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use doorstep_store::testing::TestDb;
+use doorstep_store::{DeliveryStatus, OrderFilter, Store};
+
+use crate::on_both_backends;
+
+on_both_backends!(serve_prints_the_first_login_and_stops_cleanly_on_sigterm, demo_data_is_realistic);
+
+async fn serve_prints_the_first_login_and_stops_cleanly_on_sigterm(backend: &str) {
+    let db = TestDb::new(backend).await;
+    let data = std::env::temp_dir().join(format!("doorstep-data-{}", uuid::Uuid::new_v4()));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_doorstep"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .env("DOORSTEP_DATABASE", &db.url)
+        .env("DOORSTEP_ADMIN_PASSWORD", "first admin password")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first.split("running at ").nth(1).unwrap().split(' ').next().unwrap().to_owned();
+    let rest: Vec<String> = lines.by_ref().take(2).map(Result::unwrap).collect();
+    assert!(rest[1].contains("login admin") && rest[1].contains("first admin password"), "{rest:?}");
+    assert!(data.is_dir(), "the data directory is created");
+
+    let health: serde_json::Value = reqwest::get(format!("{url}healthz")).await.unwrap().json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "serve did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "a clean stop exits 0: {status:?}");
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+async fn demo_data_is_realistic(backend: &str) {
+    let db = TestDb::new(backend).await;
+    let store = Store::connect(&db.url).await.unwrap();
+    let summary = doorstep::demo::load(&store, 7).await.unwrap();
+    assert!(summary.orders >= 20_000 && summary.couriers >= 40 && summary.partners >= 5);
+    assert_eq!(store.count_orders().await.unwrap(), summary.orders as i64);
+    let zones: std::collections::HashSet<String> = store.cities().await.unwrap().into_iter().map(|(_, tz)| tz).collect();
+    assert!(zones.len() >= 3, "cities in different time zones: {zones:?}");
+    let late = OrderFilter { status: Some(DeliveryStatus::DeliveredLate), ..OrderFilter::default() };
+    let late = store.search_orders(&late, 1, 0).await.unwrap().total;
+    assert!(late > 500 && late < 5000, "some orders late, most on time: {late}");
+    let page = store.search_orders(&OrderFilter::default(), 200, 0).await.unwrap();
+    assert!(page.orders.iter().any(|o| o.segment() == doorstep_domain::Segment::Repeat), "repeat customers");
+    assert!(page.orders.iter().all(|o| o.customer_name.as_deref().is_some_and(|n| n.contains(' '))), "real-looking names");
+
+    // The same seed gives the same company.
+    if backend == "sqlite" {
+        let other = TestDb::sqlite();
+        let again = Store::connect(&other.url).await.unwrap();
+        doorstep::demo::load(&again, 7).await.unwrap();
+        let a = store.order("D-100500").await.unwrap().unwrap();
+        let b = again.order("D-100500").await.unwrap().unwrap();
+        assert_eq!((a.customer_phone, a.courier_id, a.promised_from), (b.customer_phone, b.courier_id, b.promised_from));
+    }
+}

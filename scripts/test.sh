@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test suite, on SQLite and on PostgreSQL: unit tests, the store's
+# contract tests, integration tests of the real app, CLI tests that run the
+# binary, and a browser test in headless Chromium. Installs what the tests
+# need when it is missing. `.ci/run` calls exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Chromium and chromedriver, from Debian's packages, for the browser test.
+if ! command -v chromedriver >/dev/null 2>&1 && [ ! -x /usr/lib/chromium/chromedriver ]; then
+  echo "test.sh: installing chromium and chromium-driver for the browser test…"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+# PostgreSQL on 127.0.0.1:5432 (trust auth, user postgres): start the local
+# cluster if it is installed but stopped. The tests fail, never skip, when it
+# cannot be reached.
+export DOORSTEP_TEST_POSTGRES="${DOORSTEP_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}"
+if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -h 127.0.0.1 -p 5432 -q; then
+  if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+    echo "test.sh: starting the local PostgreSQL cluster…"
+    as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main start || true
+    for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+  fi
+fi
+
+cargo test --workspace --locked "$@"
