@@ -18,9 +18,40 @@ use anyhow::{bail, Context};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-const CITIES: &[&str] = &["Москва", "Санкт-Петербург", "Новосибирск", "Екатеринбург", "Казань", "Київ", "Ташкент", "Алматы"];
-const FIRST: &[&str] = &["Анна", "Мария", "Елена", "Ольга", "Иван", "Сергей", "Дмитрий", "Алексей", "Наталья", "Михаил"];
-const LAST: &[&str] = &["Иванова", "Петрова", "Смирнова", "Кузнецов", "Попов", "Соколов", "Новикова", "Морозов", "Волкова", "Лебедев"];
+const CITIES: &[&str] = &[
+    "Москва",
+    "Санкт-Петербург",
+    "Новосибирск",
+    "Екатеринбург",
+    "Казань",
+    "Київ",
+    "Ташкент",
+    "Алматы",
+];
+const FIRST: &[&str] = &[
+    "Анна",
+    "Мария",
+    "Елена",
+    "Ольга",
+    "Иван",
+    "Сергей",
+    "Дмитрий",
+    "Алексей",
+    "Наталья",
+    "Михаил",
+];
+const LAST: &[&str] = &[
+    "Иванова",
+    "Петрова",
+    "Смирнова",
+    "Кузнецов",
+    "Попов",
+    "Соколов",
+    "Новикова",
+    "Морозов",
+    "Волкова",
+    "Лебедев",
+];
 
 /// The raw table: the same columns, types and indexes as Doorstep's orders.
 const RAW_SCHEMA: &str = "CREATE TABLE orders (order_number TEXT PRIMARY KEY, customer_phone TEXT NOT NULL, city TEXT NOT NULL, \
@@ -38,8 +69,17 @@ struct Run {
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let (Some("generate"), Some(rows), Some(out)) =
+        (args.first().map(String::as_str), args.get(1), args.get(2))
+    {
+        // `doorstep-bench generate ROWS FILE`: just the office CSV, to try by hand.
+        let raw = PathBuf::from(format!("{out}.raw"));
+        generate(rows.parse()?, Path::new(out), &raw)?;
+        std::fs::remove_file(raw)?;
+        return Ok(());
+    }
     if args.first().map(String::as_str) != Some("import") {
-        bail!("usage: doorstep-bench import [--rows 100000,1000000] [--postgres URL] [--dir DIR]");
+        bail!("usage: doorstep-bench import [--rows 100000,1000000] [--postgres URL] [--dir DIR]\n       doorstep-bench generate ROWS FILE");
     }
     let mut sizes = vec![100_000usize, 1_000_000];
     let mut postgres = "postgres://postgres@127.0.0.1:5432".to_owned();
@@ -48,7 +88,12 @@ fn main() -> anyhow::Result<()> {
     while i < args.len() {
         let value = args.get(i + 1).context("each option takes a value")?;
         match args[i].as_str() {
-            "--rows" => sizes = value.split(',').map(|s| s.trim().parse()).collect::<Result<_, _>>()?,
+            "--rows" => {
+                sizes = value
+                    .split(',')
+                    .map(|s| s.trim().parse())
+                    .collect::<Result<_, _>>()?
+            }
             "--postgres" => postgres.clone_from(value),
             "--dir" => dir = PathBuf::from(value),
             other => bail!("unknown option {other}"),
@@ -71,7 +116,12 @@ fn main() -> anyhow::Result<()> {
 
         let db = dir.join(format!("bench-{rows}.db"));
         remove_sqlite(&db);
-        let ours = run_measured(Command::new(doorstep).args(["import", "orders"]).arg(&office).env("DOORSTEP_DATABASE", format!("sqlite://{}", db.display())))?;
+        let ours = run_measured(
+            Command::new(doorstep)
+                .args(["import", "orders"])
+                .arg(&office)
+                .env("DOORSTEP_DATABASE", format!("sqlite://{}", db.display())),
+        )?;
         let raw_db = dir.join(format!("raw-{rows}.db"));
         remove_sqlite(&raw_db);
         let script = format!(
@@ -84,15 +134,43 @@ fn main() -> anyhow::Result<()> {
         remove_sqlite(&raw_db);
 
         let name = format!("doorstep_bench_{rows}");
-        psql(&postgres, "postgres", &format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name};"))?;
-        let ours = run_measured(Command::new(doorstep).args(["import", "orders"]).arg(&office).env("DOORSTEP_DATABASE", format!("{postgres}/{name}")))?;
+        psql(
+            &postgres,
+            "postgres",
+            &format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name};"),
+        )?;
+        let ours = run_measured(
+            Command::new(doorstep)
+                .args(["import", "orders"])
+                .arg(&office)
+                .env("DOORSTEP_DATABASE", format!("{postgres}/{name}")),
+        )?;
         let raw_name = format!("doorstep_bench_raw_{rows}");
-        psql(&postgres, "postgres", &format!("DROP DATABASE IF EXISTS {raw_name}; CREATE DATABASE {raw_name};"))?;
+        psql(
+            &postgres,
+            "postgres",
+            &format!("DROP DATABASE IF EXISTS {raw_name}; CREATE DATABASE {raw_name};"),
+        )?;
         psql(&postgres, &raw_name, RAW_SCHEMA)?;
-        let copy = format!("\\copy orders FROM '{}' WITH (FORMAT csv, HEADER true)", raw.display());
-        let theirs = run_measured(Command::new("psql").args(["-q", "-v", "ON_ERROR_STOP=1", "-d", &format!("{postgres}/{raw_name}"), "-c", &copy]))?;
+        let copy = format!(
+            "\\copy orders FROM '{}' WITH (FORMAT csv, HEADER true)",
+            raw.display()
+        );
+        let theirs = run_measured(Command::new("psql").args([
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            &format!("{postgres}/{raw_name}"),
+            "-c",
+            &copy,
+        ]))?;
         row(&mut table, "PostgreSQL", rows, &ours, &theirs);
-        psql(&postgres, "postgres", &format!("DROP DATABASE {name} WITH (FORCE); DROP DATABASE {raw_name} WITH (FORCE);"))?;
+        psql(
+            &postgres,
+            "postgres",
+            &format!("DROP DATABASE {name} WITH (FORCE); DROP DATABASE {raw_name} WITH (FORCE);"),
+        )?;
         let _ = std::fs::remove_file(&office);
         let _ = std::fs::remove_file(&raw);
     }
@@ -124,7 +202,15 @@ fn remove_sqlite(path: &Path) {
 fn psql(base: &str, db: &str, sql: &str) -> anyhow::Result<()> {
     for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
         let status = Command::new("psql")
-            .args(["-q", "-v", "ON_ERROR_STOP=1", "-d", &format!("{base}/{db}"), "-c", statement])
+            .args([
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                &format!("{base}/{db}"),
+                "-c",
+                statement,
+            ])
             .status()?;
         if !status.success() {
             bail!("psql failed: {statement}");
@@ -141,7 +227,8 @@ trait StdinText {
 /// process reads it at its own pace.
 impl StdinText for Command {
     fn stdin_text(&mut self, text: &str) -> &mut Self {
-        let path = std::env::temp_dir().join(format!("doorstep-bench-stdin-{}", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("doorstep-bench-stdin-{}", std::process::id()));
         std::fs::write(&path, text).expect("write stdin file");
         self.stdin(std::fs::File::open(&path).expect("open stdin file"))
     }
@@ -152,7 +239,11 @@ impl StdinText for Command {
 #[allow(unsafe_code)]
 fn run_measured(cmd: &mut Command) -> anyhow::Result<Run> {
     let started = Instant::now();
-    let child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().context("start process")?;
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("start process")?;
     let pid = child.id() as libc::pid_t;
     let mut status: libc::c_int = 0;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -169,7 +260,10 @@ fn run_measured(cmd: &mut Command) -> anyhow::Result<Run> {
         }
         bail!("{cmd:?} exited with {exit}: {err}");
     }
-    Ok(Run { seconds, peak_rss_mb: usage.ru_maxrss as f64 / 1024.0 })
+    Ok(Run {
+        seconds,
+        peak_rss_mb: usage.ru_maxrss as f64 / 1024.0,
+    })
 }
 
 /// Writes the office CSV (`;`, local dates, decimal commas, `8 (9xx)` phones)
@@ -190,19 +284,38 @@ fn generate(rows: usize, office: &Path, raw: &Path) -> anyhow::Result<()> {
         let city = CITIES[customer % CITIES.len()];
         let partner = format!("Партнёр {}", rng.gen_range(1..=30));
         let courier = rng.gen_range(1..=400);
-        let minutes = rng.gen_range(0..90 * 24 * 60) as i64;
+        let minutes: i64 = rng.gen_range(0..90 * 24 * 60);
         let from_ms = base_ms + minutes * 60_000;
         let to_ms = from_ms + 3_600_000;
         let delivered_ms = from_ms + rng.gen_range(0..80) * 60_000;
-        let amount_minor = rng.gen_range(30_000..900_000) as i64;
+        let amount_minor: i64 = rng.gen_range(30_000..900_000);
         let local = |ms: i64| {
             jiff::Timestamp::from_millisecond(ms)
-                .map(|t| t.to_zoned(moscow.clone()).strftime("%d.%m.%Y %H:%M").to_string())
+                .map(|t| {
+                    t.to_zoned(moscow.clone())
+                        .strftime("%d.%m.%Y %H:%M")
+                        .to_string()
+                })
                 .unwrap_or_default()
         };
         let units = amount_minor / 100;
-        let amount = if units >= 1000 { format!("{} {:03},{:02}", units / 1000, units % 1000, amount_minor % 100) } else { format!("{units},{:02}", amount_minor % 100) };
-        let phone_text = format!("8 ({}) {}-{}-{}", &phone_national.to_string()[..3], &phone_national.to_string()[3..6], &phone_national.to_string()[6..8], &phone_national.to_string()[8..]);
+        let amount = if units >= 1000 {
+            format!(
+                "{} {:03},{:02}",
+                units / 1000,
+                units % 1000,
+                amount_minor % 100
+            )
+        } else {
+            format!("{units},{:02}", amount_minor % 100)
+        };
+        let phone_text = format!(
+            "8 ({}) {}-{}-{}",
+            &phone_national.to_string()[..3],
+            &phone_national.to_string()[3..6],
+            &phone_national.to_string()[6..8],
+            &phone_national.to_string()[8..]
+        );
         writeln!(
             a,
             "ORD-{i:08};{phone_text};{} {};client{customer}@example.com;{city};{partner};C-{courier};Курьер {courier};{};{};{};{amount}",

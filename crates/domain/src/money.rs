@@ -106,7 +106,7 @@ impl fmt::Display for Money {
         let units = (abs / 100).to_string();
         let mut grouped = String::with_capacity(units.len() + units.len() / 3);
         for (i, c) in units.chars().enumerate() {
-            if i > 0 && (units.len() - i) % 3 == 0 {
+            if i > 0 && (units.len() - i).is_multiple_of(3) {
                 grouped.push('\u{202f}');
             }
             grouped.push(c);
@@ -139,7 +139,16 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_an_amount() {
-        for input in ["", "abc", "12.3.4x", "1,23,4", "₽100", "1e5", "--1", "1234,567,8"] {
+        for input in [
+            "",
+            "abc",
+            "12.3.4x",
+            "1,23,4",
+            "₽100",
+            "1e5",
+            "--1",
+            "1234,567,8",
+        ] {
             assert!(Money::parse(input).is_err(), "{input} should be rejected");
         }
     }

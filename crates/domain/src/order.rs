@@ -115,7 +115,13 @@ impl fmt::Display for RowError {
 }
 
 /// The columns an orders file must have.
-pub const REQUIRED_COLUMNS: [&str; 5] = ["order_number", "customer_phone", "city", "promised_from", "promised_to"];
+pub const REQUIRED_COLUMNS: [&str; 5] = [
+    "order_number",
+    "customer_phone",
+    "city",
+    "promised_from",
+    "promised_to",
+];
 
 /// Every column Doorstep reads from an orders file, in contract order.
 pub const ALL_COLUMNS: [&str; 12] = [
@@ -161,7 +167,11 @@ fn short_text(
     Some(v.to_owned())
 }
 
-fn required<'a>(errors: &mut Vec<RowError>, column: &'static str, value: Option<&'a String>) -> Option<&'a str> {
+fn required<'a>(
+    errors: &mut Vec<RowError>,
+    column: &'static str,
+    value: Option<&'a String>,
+) -> Option<&'a str> {
     let v = present(value);
     if v.is_none() {
         errors.push(RowError {
@@ -172,7 +182,12 @@ fn required<'a>(errors: &mut Vec<RowError>, column: &'static str, value: Option<
     v
 }
 
-fn timestamp(errors: &mut Vec<RowError>, column: &'static str, value: &str, tz: &TimeZone) -> Option<Timestamp> {
+fn timestamp(
+    errors: &mut Vec<RowError>,
+    column: &'static str,
+    value: &str,
+    tz: &TimeZone,
+) -> Option<Timestamp> {
     parse_timestamp(value, tz)
         .map_err(|e| {
             errors.push(RowError {
@@ -187,36 +202,50 @@ impl OrderInput {
     /// Checks every field and returns the order, or every problem found.
     pub fn validate(&self, tz: &TimeZone, country: Country) -> Result<OrderRecord, Vec<RowError>> {
         let mut errors = Vec::new();
-        let order_number = required(&mut errors, "order_number", self.order_number.as_ref()).and_then(|v| {
-            OrderNumber::parse(v)
-                .map_err(|message| {
-                    errors.push(RowError {
-                        column: "order_number",
-                        message,
-                    });
-                })
-                .ok()
-        });
-        let customer_phone = required(&mut errors, "customer_phone", self.customer_phone.as_ref()).and_then(|v| {
-            Phone::parse(v, country)
-                .map_err(|e| {
-                    errors.push(RowError {
-                        column: "customer_phone",
-                        message: e.to_string(),
-                    });
-                })
-                .ok()
-        });
-        let customer_name = short_text(&mut errors, "customer_name", self.customer_name.as_ref(), 200);
-        let customer_email = short_text(&mut errors, "customer_email", self.customer_email.as_ref(), 254);
+        let order_number = required(&mut errors, "order_number", self.order_number.as_ref())
+            .and_then(|v| {
+                OrderNumber::parse(v)
+                    .map_err(|message| {
+                        errors.push(RowError {
+                            column: "order_number",
+                            message,
+                        });
+                    })
+                    .ok()
+            });
+        let customer_phone = required(&mut errors, "customer_phone", self.customer_phone.as_ref())
+            .and_then(|v| {
+                Phone::parse(v, country)
+                    .map_err(|e| {
+                        errors.push(RowError {
+                            column: "customer_phone",
+                            message: e.to_string(),
+                        });
+                    })
+                    .ok()
+            });
+        let customer_name = short_text(
+            &mut errors,
+            "customer_name",
+            self.customer_name.as_ref(),
+            200,
+        );
+        let customer_email = short_text(
+            &mut errors,
+            "customer_email",
+            self.customer_email.as_ref(),
+            254,
+        );
         if let Some(email) = &customer_email {
-            let plausible = email
-                .split_once('@')
-                .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !email.contains(' '));
+            let plausible = email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty() && domain.contains('.') && !email.contains(' ')
+            });
             if !plausible {
                 errors.push(RowError {
                     column: "customer_email",
-                    message: format!("{email:?} is not an e-mail address (expected name@example.com)"),
+                    message: format!(
+                        "{email:?} is not an e-mail address (expected name@example.com)"
+                    ),
                 });
             }
         }
@@ -228,7 +257,8 @@ impl OrderInput {
         if courier_name.is_some() && courier_id.is_none() {
             errors.push(RowError {
                 column: "courier_id",
-                message: "is empty but courier_name is given (a courier is known by its id)".to_owned(),
+                message: "is empty but courier_name is given (a courier is known by its id)"
+                    .to_owned(),
             });
         }
         let promised_from = required(&mut errors, "promised_from", self.promised_from.as_ref())
@@ -243,8 +273,8 @@ impl OrderInput {
                 });
             }
         }
-        let delivered_at =
-            present(self.delivered_at.as_ref()).and_then(|v| timestamp(&mut errors, "delivered_at", v, tz));
+        let delivered_at = present(self.delivered_at.as_ref())
+            .and_then(|v| timestamp(&mut errors, "delivered_at", v, tz));
         let amount = present(self.amount.as_ref()).and_then(|v| match Money::parse(v) {
             Ok(m) if m.minor() < 0 => {
                 errors.push(RowError {
@@ -262,25 +292,33 @@ impl OrderInput {
                 None
             }
         });
-        match (order_number, customer_phone, city, promised_from, promised_to) {
-            (Some(order_number), Some(customer_phone), Some(city), Some(promised_from), Some(promised_to))
-                if errors.is_empty() =>
-            {
-                Ok(OrderRecord {
-                    order_number,
-                    customer_phone,
-                    customer_name,
-                    customer_email,
-                    city,
-                    partner,
-                    courier_id,
-                    courier_name,
-                    promised_from,
-                    promised_to,
-                    delivered_at,
-                    amount,
-                })
-            }
+        match (
+            order_number,
+            customer_phone,
+            city,
+            promised_from,
+            promised_to,
+        ) {
+            (
+                Some(order_number),
+                Some(customer_phone),
+                Some(city),
+                Some(promised_from),
+                Some(promised_to),
+            ) if errors.is_empty() => Ok(OrderRecord {
+                order_number,
+                customer_phone,
+                customer_name,
+                customer_email,
+                city,
+                partner,
+                courier_id,
+                courier_name,
+                promised_from,
+                promised_to,
+                delivered_at,
+                amount,
+            }),
             _ => Err(errors),
         }
     }
@@ -316,7 +354,10 @@ mod tests {
     }
 
     fn check(i: &OrderInput) -> Result<OrderRecord, Vec<RowError>> {
-        i.validate(&TimeZone::get("Europe/Moscow").unwrap(), Country::from_code("RU").unwrap())
+        i.validate(
+            &TimeZone::get("Europe/Moscow").unwrap(),
+            Country::from_code("RU").unwrap(),
+        )
     }
 
     #[test]
@@ -343,9 +384,18 @@ mod tests {
         let columns: Vec<&str> = errors.iter().map(|e| e.column).collect();
         assert_eq!(
             columns,
-            ["order_number", "customer_phone", "customer_email", "courier_id", "promised_from", "amount"]
+            [
+                "order_number",
+                "customer_phone",
+                "customer_email",
+                "courier_id",
+                "promised_from",
+                "amount"
+            ]
         );
-        assert!(errors[4].to_string().starts_with("promised_from: \"31.02.2026 10:00\" is not a date"));
+        assert!(errors[4]
+            .to_string()
+            .starts_with("promised_from: \"31.02.2026 10:00\" is not a date"));
     }
 
     #[test]

@@ -24,17 +24,83 @@ pub struct Country {
 }
 
 const COUNTRIES: &[Country] = &[
-    Country { code: "RU", calling_code: "7", trunk_prefix: "8", national_len: 10, example: "8 (916) 123-45-67" },
-    Country { code: "KZ", calling_code: "7", trunk_prefix: "8", national_len: 10, example: "8 (701) 123-45-67" },
-    Country { code: "UA", calling_code: "380", trunk_prefix: "0", national_len: 9, example: "067 123 45 67" },
-    Country { code: "BY", calling_code: "375", trunk_prefix: "80", national_len: 9, example: "8 029 123-45-67" },
-    Country { code: "UZ", calling_code: "998", trunk_prefix: "8", national_len: 9, example: "90 123-45-67" },
-    Country { code: "KG", calling_code: "996", trunk_prefix: "0", national_len: 9, example: "0555 123 456" },
-    Country { code: "TJ", calling_code: "992", trunk_prefix: "8", national_len: 9, example: "93 123 4567" },
-    Country { code: "AM", calling_code: "374", trunk_prefix: "0", national_len: 8, example: "091 123456" },
-    Country { code: "AZ", calling_code: "994", trunk_prefix: "0", national_len: 9, example: "050 123 45 67" },
-    Country { code: "GE", calling_code: "995", trunk_prefix: "0", national_len: 9, example: "555 12 34 56" },
-    Country { code: "MD", calling_code: "373", trunk_prefix: "0", national_len: 8, example: "069 123 456" },
+    Country {
+        code: "RU",
+        calling_code: "7",
+        trunk_prefix: "8",
+        national_len: 10,
+        example: "8 (916) 123-45-67",
+    },
+    Country {
+        code: "KZ",
+        calling_code: "7",
+        trunk_prefix: "8",
+        national_len: 10,
+        example: "8 (701) 123-45-67",
+    },
+    Country {
+        code: "UA",
+        calling_code: "380",
+        trunk_prefix: "0",
+        national_len: 9,
+        example: "067 123 45 67",
+    },
+    Country {
+        code: "BY",
+        calling_code: "375",
+        trunk_prefix: "80",
+        national_len: 9,
+        example: "8 029 123-45-67",
+    },
+    Country {
+        code: "UZ",
+        calling_code: "998",
+        trunk_prefix: "8",
+        national_len: 9,
+        example: "90 123-45-67",
+    },
+    Country {
+        code: "KG",
+        calling_code: "996",
+        trunk_prefix: "0",
+        national_len: 9,
+        example: "0555 123 456",
+    },
+    Country {
+        code: "TJ",
+        calling_code: "992",
+        trunk_prefix: "8",
+        national_len: 9,
+        example: "93 123 4567",
+    },
+    Country {
+        code: "AM",
+        calling_code: "374",
+        trunk_prefix: "0",
+        national_len: 8,
+        example: "091 123456",
+    },
+    Country {
+        code: "AZ",
+        calling_code: "994",
+        trunk_prefix: "0",
+        national_len: 9,
+        example: "050 123 45 67",
+    },
+    Country {
+        code: "GE",
+        calling_code: "995",
+        trunk_prefix: "0",
+        national_len: 9,
+        example: "555 12 34 56",
+    },
+    Country {
+        code: "MD",
+        calling_code: "373",
+        trunk_prefix: "0",
+        national_len: 8,
+        example: "069 123 456",
+    },
 ];
 
 impl Country {
@@ -172,24 +238,43 @@ mod tests {
             "007 916 123 45 67",
             " 8-916-123-45-67 ",
         ] {
-            assert_eq!(Phone::parse(input, ru()).unwrap().as_str(), "+79161234567", "{input}");
+            assert_eq!(
+                Phone::parse(input, ru()).unwrap().as_str(),
+                "+79161234567",
+                "{input}"
+            );
         }
     }
 
     #[test]
     fn reads_national_numbers_with_the_default_country() {
         let ua = Country::from_code("UA").unwrap();
-        assert_eq!(Phone::parse("067 123 45 67", ua).unwrap().as_str(), "+380671234567");
+        assert_eq!(
+            Phone::parse("067 123 45 67", ua).unwrap().as_str(),
+            "+380671234567"
+        );
         let uz = Country::from_code("UZ").unwrap();
-        assert_eq!(Phone::parse("90 123-45-67", uz).unwrap().as_str(), "+998901234567");
+        assert_eq!(
+            Phone::parse("90 123-45-67", uz).unwrap().as_str(),
+            "+998901234567"
+        );
         let by = Country::from_code("BY").unwrap();
-        assert_eq!(Phone::parse("8 029 123-45-67", by).unwrap().as_str(), "+375291234567");
+        assert_eq!(
+            Phone::parse("8 029 123-45-67", by).unwrap().as_str(),
+            "+375291234567"
+        );
     }
 
     #[test]
     fn international_numbers_keep_their_country() {
-        assert_eq!(Phone::parse("+998 90 123 45 67", ru()).unwrap().as_str(), "+998901234567");
-        assert_eq!(Phone::parse("+49 30 1234567", ru()).unwrap().as_str(), "+49301234567");
+        assert_eq!(
+            Phone::parse("+998 90 123 45 67", ru()).unwrap().as_str(),
+            "+998901234567"
+        );
+        assert_eq!(
+            Phone::parse("+49 30 1234567", ru()).unwrap().as_str(),
+            "+49301234567"
+        );
     }
 
     /// Property: normalising twice changes nothing, and every office
@@ -201,10 +286,22 @@ mod tests {
         for _ in 0..5_000 {
             let country = Country::all()[rng.gen_range(0..Country::all().len())];
             let national: String = (0..country.national_len)
-                .map(|i| char::from(b'0' + if i == 0 { rng.gen_range(1..10) } else { rng.gen_range(0..10) }))
+                .map(|i| {
+                    char::from(
+                        b'0' + if i == 0 {
+                            rng.gen_range(1..10)
+                        } else {
+                            rng.gen_range(0..10)
+                        },
+                    )
+                })
                 .collect();
             let expected = format!("+{}{national}", country.calling_code);
-            let spaced: String = national.chars().enumerate().flat_map(|(i, c)| if i % 3 == 2 { vec![c, ' '] } else { vec![c] }).collect();
+            let spaced: String = national
+                .chars()
+                .enumerate()
+                .flat_map(|(i, c)| if i % 3 == 2 { vec![c, ' '] } else { vec![c] })
+                .collect();
             for spelling in [
                 expected.clone(),
                 format!("{}{national}", country.trunk_prefix),
@@ -212,7 +309,8 @@ mod tests {
                 format!("00{} {spaced}", country.calling_code),
                 national.clone(),
             ] {
-                let parsed = Phone::parse(&spelling, country).unwrap_or_else(|e| panic!("{spelling}: {e}"));
+                let parsed =
+                    Phone::parse(&spelling, country).unwrap_or_else(|e| panic!("{spelling}: {e}"));
                 assert_eq!(parsed.as_str(), expected, "{spelling}");
                 assert_eq!(Phone::parse(parsed.as_str(), country).unwrap(), parsed);
             }
@@ -221,7 +319,14 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_number() {
-        for input in ["", "916-12", "+7 916 123 45 678", "call me", "8 916 123 45 67 доб. 12", "+0123456789"] {
+        for input in [
+            "",
+            "916-12",
+            "+7 916 123 45 678",
+            "call me",
+            "8 916 123 45 67 доб. 12",
+            "+0123456789",
+        ] {
             let err = Phone::parse(input, ru()).unwrap_err();
             assert!(err.to_string().contains("is not a phone number"), "{input}");
         }

@@ -102,7 +102,11 @@ mod tests {
         for role in Role::ALL {
             assert_eq!(role.as_str().parse::<Role>(), Ok(role));
         }
-        assert!("root".parse::<Role>().unwrap_err().to_string().contains("admin, quality"));
+        assert!("root"
+            .parse::<Role>()
+            .unwrap_err()
+            .to_string()
+            .contains("admin, quality"));
         assert_eq!("terminal".parse::<TokenRole>(), Ok(TokenRole::Terminal));
         assert!("admin".parse::<TokenRole>().is_err());
     }

@@ -92,10 +92,30 @@ mod tests {
         }
         .validated()
         .unwrap();
-        assert_eq!((ok.name.as_str(), ok.phone_country.as_str(), ok.currency.as_str()), ("Express", "UZ", "UZS"));
-        let bad_tz = Deployment { time_zone: "Mars/Olympus".into(), ..Deployment::default() };
-        assert!(matches!(bad_tz.validated(), Err(SettingsError::TimeZone(_))));
-        let bad_country = Deployment { phone_country: "XX".into(), ..Deployment::default() };
-        assert!(bad_country.validated().unwrap_err().to_string().contains("RU, KZ"));
+        assert_eq!(
+            (
+                ok.name.as_str(),
+                ok.phone_country.as_str(),
+                ok.currency.as_str()
+            ),
+            ("Express", "UZ", "UZS")
+        );
+        let bad_tz = Deployment {
+            time_zone: "Mars/Olympus".into(),
+            ..Deployment::default()
+        };
+        assert!(matches!(
+            bad_tz.validated(),
+            Err(SettingsError::TimeZone(_))
+        ));
+        let bad_country = Deployment {
+            phone_country: "XX".into(),
+            ..Deployment::default()
+        };
+        assert!(bad_country
+            .validated()
+            .unwrap_err()
+            .to_string()
+            .contains("RU, KZ"));
     }
 }

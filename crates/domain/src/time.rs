@@ -27,7 +27,11 @@ pub fn to_millis(ts: Timestamp) -> i64 {
 
 /// The inverse of [`to_millis`]; out-of-range values clamp to the nearest end.
 pub fn from_millis(ms: i64) -> Timestamp {
-    Timestamp::from_millisecond(ms).unwrap_or(if ms < 0 { Timestamp::MIN } else { Timestamp::MAX })
+    Timestamp::from_millisecond(ms).unwrap_or(if ms < 0 {
+        Timestamp::MIN
+    } else {
+        Timestamp::MAX
+    })
 }
 
 /// Parses a timestamp as offices export them: ISO 8601 / RFC 3339 with or
@@ -47,7 +51,11 @@ pub fn parse_timestamp(input: &str, tz: &TimeZone) -> Result<Timestamp, TimeErro
             return Ok(ts);
         }
         let civil: DateTime = s.parse().map_err(|_| err())?;
-        return tz.to_ambiguous_zoned(civil).compatible().map(|z| z.timestamp()).map_err(|_| err());
+        return tz
+            .to_ambiguous_zoned(civil)
+            .compatible()
+            .map(|z| z.timestamp())
+            .map_err(|_| err());
     }
     if bytes[2] == b'.' && bytes[5] == b'.' {
         let (date_part, time_part) = s.split_once([' ', 'T']).ok_or_else(err)?;
@@ -56,7 +64,11 @@ pub fn parse_timestamp(input: &str, tz: &TimeZone) -> Result<Timestamp, TimeErro
             .map_err(|_| err())?;
         let time = parse_clock(time_part.trim()).ok_or_else(err)?;
         let civil = date.to_datetime(time);
-        return tz.to_ambiguous_zoned(civil).compatible().map(|z| z.timestamp()).map_err(|_| err());
+        return tz
+            .to_ambiguous_zoned(civil)
+            .compatible()
+            .map(|z| z.timestamp())
+            .map_err(|_| err());
     }
     Err(err())
 }
@@ -109,7 +121,9 @@ pub fn day_range(from: Date, to: Date, tz: &TimeZone) -> (Timestamp, Timestamp) 
 /// Formats a stored instant in `tz` as `dd.mm.yyyy HH:MM`, the way people
 /// here read times.
 pub fn format_local(ts: Timestamp, tz: &TimeZone) -> String {
-    ts.to_zoned(tz.clone()).strftime("%d.%m.%Y %H:%M").to_string()
+    ts.to_zoned(tz.clone())
+        .strftime("%d.%m.%Y %H:%M")
+        .to_string()
 }
 
 #[cfg(test)]
@@ -132,18 +146,41 @@ mod tests {
     fn reads_iso_with_and_without_offset() {
         let tz = moscow();
         assert_eq!(
-            parse_timestamp("2026-11-03T14:30:00+05:00", &tz).unwrap().to_string(),
+            parse_timestamp("2026-11-03T14:30:00+05:00", &tz)
+                .unwrap()
+                .to_string(),
             "2026-11-03T09:30:00Z"
         );
-        assert_eq!(parse_timestamp("2026-11-03T14:30:00Z", &tz).unwrap().to_string(), "2026-11-03T14:30:00Z");
-        assert_eq!(parse_timestamp("2026-11-03 14:30", &tz).unwrap().to_string(), "2026-11-03T11:30:00Z");
+        assert_eq!(
+            parse_timestamp("2026-11-03T14:30:00Z", &tz)
+                .unwrap()
+                .to_string(),
+            "2026-11-03T14:30:00Z"
+        );
+        assert_eq!(
+            parse_timestamp("2026-11-03 14:30", &tz)
+                .unwrap()
+                .to_string(),
+            "2026-11-03T11:30:00Z"
+        );
     }
 
     #[test]
     fn rejects_impossible_dates_with_the_expected_forms() {
-        for input in ["31.02.2026 10:00", "2026-13-01T00:00", "03.11.2026", "yesterday", "03.11.2026 25:00", "3.11.2026 10:00"] {
+        for input in [
+            "31.02.2026 10:00",
+            "2026-13-01T00:00",
+            "03.11.2026",
+            "yesterday",
+            "03.11.2026 25:00",
+            "3.11.2026 10:00",
+        ] {
             let err = parse_timestamp(input, &moscow()).unwrap_err();
-            assert!(err.to_string().contains("expected dd.mm.yyyy HH:MM or ISO 8601"), "{input}");
+            assert!(
+                err.to_string()
+                    .contains("expected dd.mm.yyyy HH:MM or ISO 8601"),
+                "{input}"
+            );
         }
     }
 

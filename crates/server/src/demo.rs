@@ -31,34 +31,244 @@ struct Names {
 }
 
 const RUSSIAN: Names = Names {
-    male_first: &["Александр", "Дмитрий", "Максим", "Сергей", "Андрей", "Алексей", "Артём", "Илья", "Кирилл", "Михаил", "Никита", "Иван", "Егор", "Роман", "Павел"],
-    female_first: &["Анна", "Мария", "Елена", "Ольга", "Наталья", "Екатерина", "Татьяна", "Юлия", "Ирина", "Светлана", "Дарья", "Алина", "Ксения", "Виктория", "Полина"],
-    male_last: &["Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов", "Новиков", "Фёдоров", "Морозов", "Волков", "Алексеев", "Лебедев", "Семёнов", "Егоров", "Павлов", "Козлов"],
-    female_last: &["Иванова", "Смирнова", "Кузнецова", "Попова", "Васильева", "Петрова", "Соколова", "Михайлова", "Новикова", "Фёдорова", "Морозова", "Волкова", "Алексеева", "Лебедева", "Семёнова", "Егорова", "Павлова", "Козлова"],
+    male_first: &[
+        "Александр",
+        "Дмитрий",
+        "Максим",
+        "Сергей",
+        "Андрей",
+        "Алексей",
+        "Артём",
+        "Илья",
+        "Кирилл",
+        "Михаил",
+        "Никита",
+        "Иван",
+        "Егор",
+        "Роман",
+        "Павел",
+    ],
+    female_first: &[
+        "Анна",
+        "Мария",
+        "Елена",
+        "Ольга",
+        "Наталья",
+        "Екатерина",
+        "Татьяна",
+        "Юлия",
+        "Ирина",
+        "Светлана",
+        "Дарья",
+        "Алина",
+        "Ксения",
+        "Виктория",
+        "Полина",
+    ],
+    male_last: &[
+        "Иванов",
+        "Смирнов",
+        "Кузнецов",
+        "Попов",
+        "Васильев",
+        "Петров",
+        "Соколов",
+        "Михайлов",
+        "Новиков",
+        "Фёдоров",
+        "Морозов",
+        "Волков",
+        "Алексеев",
+        "Лебедев",
+        "Семёнов",
+        "Егоров",
+        "Павлов",
+        "Козлов",
+    ],
+    female_last: &[
+        "Иванова",
+        "Смирнова",
+        "Кузнецова",
+        "Попова",
+        "Васильева",
+        "Петрова",
+        "Соколова",
+        "Михайлова",
+        "Новикова",
+        "Фёдорова",
+        "Морозова",
+        "Волкова",
+        "Алексеева",
+        "Лебедева",
+        "Семёнова",
+        "Егорова",
+        "Павлова",
+        "Козлова",
+    ],
 };
 
 const UKRAINIAN: Names = Names {
-    male_first: &["Олександр", "Андрій", "Дмитро", "Сергій", "Микола", "Іван", "Богдан", "Тарас", "Юрій", "Василь", "Олег", "Петро"],
-    female_first: &["Олена", "Наталія", "Тетяна", "Оксана", "Ірина", "Марія", "Юлія", "Катерина", "Світлана", "Галина", "Софія", "Анастасія"],
-    male_last: &["Шевченко", "Коваленко", "Бондаренко", "Ткаченко", "Кравченко", "Олійник", "Шевчук", "Поліщук", "Бойко", "Мельник", "Савченко", "Руденко"],
-    female_last: &["Шевченко", "Коваленко", "Бондаренко", "Ткаченко", "Кравченко", "Олійник", "Шевчук", "Поліщук", "Бойко", "Мельник", "Савченко", "Руденко"],
+    male_first: &[
+        "Олександр",
+        "Андрій",
+        "Дмитро",
+        "Сергій",
+        "Микола",
+        "Іван",
+        "Богдан",
+        "Тарас",
+        "Юрій",
+        "Василь",
+        "Олег",
+        "Петро",
+    ],
+    female_first: &[
+        "Олена",
+        "Наталія",
+        "Тетяна",
+        "Оксана",
+        "Ірина",
+        "Марія",
+        "Юлія",
+        "Катерина",
+        "Світлана",
+        "Галина",
+        "Софія",
+        "Анастасія",
+    ],
+    male_last: &[
+        "Шевченко",
+        "Коваленко",
+        "Бондаренко",
+        "Ткаченко",
+        "Кравченко",
+        "Олійник",
+        "Шевчук",
+        "Поліщук",
+        "Бойко",
+        "Мельник",
+        "Савченко",
+        "Руденко",
+    ],
+    female_last: &[
+        "Шевченко",
+        "Коваленко",
+        "Бондаренко",
+        "Ткаченко",
+        "Кравченко",
+        "Олійник",
+        "Шевчук",
+        "Поліщук",
+        "Бойко",
+        "Мельник",
+        "Савченко",
+        "Руденко",
+    ],
 };
 
 const UZBEK: Names = Names {
-    male_first: &["Азиз", "Бахтиёр", "Жасур", "Рустам", "Шерзод", "Улугбек", "Фаррух", "Тимур", "Отабек", "Санжар", "Дилшод", "Бобур"],
-    female_first: &["Дилноза", "Гульнора", "Нигора", "Мадина", "Шахноза", "Зарина", "Камола", "Феруза", "Севара", "Малика", "Нодира", "Лола"],
-    male_last: &["Каримов", "Рахимов", "Юсупов", "Алиев", "Исмаилов", "Турсунов", "Абдуллаев", "Назаров", "Ахмедов", "Саидов", "Хасанов", "Мирзаев"],
-    female_last: &["Каримова", "Рахимова", "Юсупова", "Алиева", "Исмаилова", "Турсунова", "Абдуллаева", "Назарова", "Ахмедова", "Саидова", "Хасанова", "Мирзаева"],
+    male_first: &[
+        "Азиз",
+        "Бахтиёр",
+        "Жасур",
+        "Рустам",
+        "Шерзод",
+        "Улугбек",
+        "Фаррух",
+        "Тимур",
+        "Отабек",
+        "Санжар",
+        "Дилшод",
+        "Бобур",
+    ],
+    female_first: &[
+        "Дилноза",
+        "Гульнора",
+        "Нигора",
+        "Мадина",
+        "Шахноза",
+        "Зарина",
+        "Камола",
+        "Феруза",
+        "Севара",
+        "Малика",
+        "Нодира",
+        "Лола",
+    ],
+    male_last: &[
+        "Каримов",
+        "Рахимов",
+        "Юсупов",
+        "Алиев",
+        "Исмаилов",
+        "Турсунов",
+        "Абдуллаев",
+        "Назаров",
+        "Ахмедов",
+        "Саидов",
+        "Хасанов",
+        "Мирзаев",
+    ],
+    female_last: &[
+        "Каримова",
+        "Рахимова",
+        "Юсупова",
+        "Алиева",
+        "Исмаилова",
+        "Турсунова",
+        "Абдуллаева",
+        "Назарова",
+        "Ахмедова",
+        "Саидова",
+        "Хасанова",
+        "Мирзаева",
+    ],
 };
 
 const CITIES: &[City] = &[
-    City { name: "Москва", zone: "Europe/Moscow", country: "RU", mobile_prefixes: &["916", "903", "925", "985", "926", "977"], weight: 40, names: &RUSSIAN },
-    City { name: "Новосибирск", zone: "Asia/Novosibirsk", country: "RU", mobile_prefixes: &["913", "923", "952", "961"], weight: 15, names: &RUSSIAN },
-    City { name: "Київ", zone: "Europe/Kyiv", country: "UA", mobile_prefixes: &["67", "50", "63", "93", "97"], weight: 25, names: &UKRAINIAN },
-    City { name: "Ташкент", zone: "Asia/Tashkent", country: "UZ", mobile_prefixes: &["90", "91", "93", "94", "97", "99"], weight: 20, names: &UZBEK },
+    City {
+        name: "Москва",
+        zone: "Europe/Moscow",
+        country: "RU",
+        mobile_prefixes: &["916", "903", "925", "985", "926", "977"],
+        weight: 40,
+        names: &RUSSIAN,
+    },
+    City {
+        name: "Новосибирск",
+        zone: "Asia/Novosibirsk",
+        country: "RU",
+        mobile_prefixes: &["913", "923", "952", "961"],
+        weight: 15,
+        names: &RUSSIAN,
+    },
+    City {
+        name: "Київ",
+        zone: "Europe/Kyiv",
+        country: "UA",
+        mobile_prefixes: &["67", "50", "63", "93", "97"],
+        weight: 25,
+        names: &UKRAINIAN,
+    },
+    City {
+        name: "Ташкент",
+        zone: "Asia/Tashkent",
+        country: "UZ",
+        mobile_prefixes: &["90", "91", "93", "94", "97", "99"],
+        weight: 20,
+        names: &UZBEK,
+    },
 ];
 
-const PARTNERS: &[&str] = &["Лавка у дома", "Перекрёсток", "Додо Пицца", "Аптека 24", "Цветочный двор", "ЭлектроМаркет", "Кафе «Самовар»"];
+const PARTNERS: &[&str] = &[
+    "Лавка у дома",
+    "Перекрёсток",
+    "Додо Пицца",
+    "Аптека 24",
+    "Цветочный двор",
+    "ЭлектроМаркет",
+    "Кафе «Самовар»",
+];
 
 const DAYS: i64 = 90;
 const ORDERS: usize = 24_000;
@@ -89,9 +299,17 @@ fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
 
 fn person(rng: &mut StdRng, names: &Names) -> String {
     if rng.gen_bool(0.5) {
-        format!("{} {}", pick(rng, names.female_first), pick(rng, names.female_last))
+        format!(
+            "{} {}",
+            pick(rng, names.female_first),
+            pick(rng, names.female_last)
+        )
     } else {
-        format!("{} {}", pick(rng, names.male_first), pick(rng, names.male_last))
+        format!(
+            "{} {}",
+            pick(rng, names.male_first),
+            pick(rng, names.male_last)
+        )
     }
 }
 
@@ -111,16 +329,26 @@ fn customers(rng: &mut StdRng, count: usize) -> Vec<Customer> {
         let country = Country::from_code(c.country).expect("known country");
         let prefix = pick(rng, c.mobile_prefixes);
         let rest_len = country.national_len - prefix.len();
-        let rest: String = (0..rest_len).map(|_| char::from(b'0' + rng.gen_range(0..10u8))).collect();
-        let Ok(phone) = Phone::parse(&format!("+{}{prefix}{rest}", country.calling_code), country) else {
+        let rest: String = (0..rest_len)
+            .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
+            .collect();
+        let Ok(phone) = Phone::parse(&format!("+{}{prefix}{rest}", country.calling_code), country)
+        else {
             continue;
         };
         if !seen.insert(phone.clone()) {
             continue;
         }
         let name = person(rng, c.names);
-        let email = rng.gen_bool(0.4).then(|| format!("client{}@example.com", out.len() + 1));
-        out.push(Customer { phone, name, email, city });
+        let email = rng
+            .gen_bool(0.4)
+            .then(|| format!("client{}@example.com", out.len() + 1));
+        out.push(Customer {
+            phone,
+            name,
+            email,
+            city,
+        });
     }
     out
 }
@@ -140,7 +368,11 @@ fn weighted_city(rng: &mut StdRng) -> usize {
 /// Fills an empty database. The same seed on the same day gives the same data.
 pub async fn load(store: &Store, seed: u64) -> anyhow::Result<Summary> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let deployment = Deployment { name: "Быстрая доставка".to_owned(), ..Deployment::default() }.validated()?;
+    let deployment = Deployment {
+        name: "Быстрая доставка".to_owned(),
+        ..Deployment::default()
+    }
+    .validated()?;
     store.save_deployment(&deployment).await?;
     for city in CITIES {
         store.set_city_time_zone(city.name, city.zone).await?;
@@ -152,8 +384,16 @@ pub async fn load(store: &Store, seed: u64) -> anyhow::Result<Summary> {
         let mut here = Vec::new();
         for _ in 0..COURIERS_PER_CITY {
             number += 1;
-            let lateness = if rng.gen_bool(0.15) { 0.30 } else { rng.gen_range(0.03..0.12) };
-            here.push((format!("K-{number}"), person(&mut rng, city.names), lateness));
+            let lateness = if rng.gen_bool(0.15) {
+                0.30
+            } else {
+                rng.gen_range(0.03..0.12)
+            };
+            here.push((
+                format!("K-{number}"),
+                person(&mut rng, city.names),
+                lateness,
+            ));
         }
         couriers.push(here);
     }
@@ -161,21 +401,30 @@ pub async fn load(store: &Store, seed: u64) -> anyhow::Result<Summary> {
     // A few loyal customers order often; most order once or twice.
     let loyal: Vec<usize> = (0..people.len()).filter(|_| rng.gen_bool(0.12)).collect();
     let today = Timestamp::now();
-    let mut batch = Vec::with_capacity(2000);
-    let mut seq = 0usize;
+    let mut all = Vec::with_capacity(ORDERS);
     let mut ordered_by = Vec::with_capacity(ORDERS);
-    for i in 0..ORDERS {
-        let who = if rng.gen_bool(0.45) { *pick(&mut rng, &loyal) } else { rng.gen_range(0..people.len()) };
+    for _ in 0..ORDERS {
+        let who = if rng.gen_bool(0.45) {
+            *pick(&mut rng, &loyal)
+        } else {
+            rng.gen_range(0..people.len())
+        };
         let customer = &people[who];
         ordered_by.push(who);
         let city = &CITIES[customer.city];
         let tz = TimeZone::get(city.zone)?;
         // Orders spread over the period, a little more towards the end (growth).
         let day_back = (DAYS as f64 * rng.gen::<f64>().powf(1.3)) as i64;
-        let local_day = today.to_zoned(tz.clone()).date().checked_sub(day_back.days())?;
+        let local_day = today
+            .to_zoned(tz.clone())
+            .date()
+            .checked_sub(day_back.days())?;
         let hour = rng.gen_range(9..22);
         let window_hours = if rng.gen_bool(0.7) { 1 } else { 2 };
-        let start = local_day.at(hour, 0, 0, 0).to_zoned(tz.clone())?.timestamp();
+        let start = local_day
+            .at(hour, 0, 0, 0)
+            .to_zoned(tz.clone())?
+            .timestamp();
         let end = start.checked_add((window_hours * 60).minutes())?;
         let (courier_id, courier_name, lateness) = pick(&mut rng, &couriers[customer.city]).clone();
         let delivered_at = if end < today {
@@ -186,15 +435,17 @@ pub async fn load(store: &Store, seed: u64) -> anyhow::Result<Summary> {
                 rng.gen_range(0..window_hours * 60)
             };
             // A handful of past orders never got marked delivered: they show as late.
-            (!rng.gen_bool(0.004)).then(|| start.checked_add(minutes.minutes())).transpose()?
+            (!rng.gen_bool(0.004))
+                .then(|| start.checked_add(minutes.minutes()))
+                .transpose()?
         } else {
             None
         };
-        seq += 1;
         let partner = pick(&mut rng, PARTNERS).to_string();
         let amount = Money::from_minor(rng.gen_range(350..9000) * 100 + rng.gen_range(0..2) * 50);
-        batch.push(OrderRecord {
-            order_number: OrderNumber::parse(&format!("D-{:06}", 100_000 + seq)).map_err(anyhow::Error::msg)?,
+        all.push(OrderRecord {
+            // Numbered below, once the orders are in time order.
+            order_number: OrderNumber::parse("D-0").map_err(anyhow::Error::msg)?,
             customer_phone: customer.phone.clone(),
             customer_name: Some(customer.name.clone()),
             customer_email: customer.email.clone(),
@@ -207,10 +458,15 @@ pub async fn load(store: &Store, seed: u64) -> anyhow::Result<Summary> {
             delivered_at,
             amount: Some(amount),
         });
-        if batch.len() == 2000 || i + 1 == ORDERS {
-            store.upsert_orders(&batch, &deployment.time_zone).await?;
-            batch.clear();
-        }
+    }
+    // Order numbers grow with time, as a real system's do.
+    all.sort_by_key(|o| o.promised_from);
+    for (seq, order) in all.iter_mut().enumerate() {
+        order.order_number =
+            OrderNumber::parse(&format!("D-{:06}", 100_001 + seq)).map_err(anyhow::Error::msg)?;
+    }
+    for batch in all.chunks(2000) {
+        store.upsert_orders(batch, &deployment.time_zone).await?;
     }
     let customers_used: std::collections::HashSet<usize> = ordered_by.into_iter().collect();
     Ok(Summary {
@@ -223,12 +479,17 @@ pub async fn load(store: &Store, seed: u64) -> anyhow::Result<Summary> {
 }
 
 /// One account for each other role, so every part of the console can be tried.
-pub async fn add_demo_accounts(store: &Store, password: &str) -> anyhow::Result<Vec<(String, String)>> {
+pub async fn add_demo_accounts(
+    store: &Store,
+    password: &str,
+) -> anyhow::Result<Vec<(String, String)>> {
     let to_hash = password.to_owned();
     let hash = tokio::task::spawn_blocking(move || hash_password(&to_hash)).await??;
     let mut made = Vec::new();
     for role in [Role::Quality, Role::Dispatcher, Role::Operator] {
-        store.create_user(role.as_str(), &hash, role.as_str(), "ru").await?;
+        store
+            .create_user(role.as_str(), &hash, role.as_str(), "ru")
+            .await?;
         made.push((role.as_str().to_owned(), password.to_owned()));
     }
     Ok(made)

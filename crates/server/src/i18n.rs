@@ -42,7 +42,11 @@ impl Lang {
                 let mut pieces = part.split(';');
                 let lang = Lang::parse(pieces.next()?)?;
                 let q = pieces
-                    .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+                    .find_map(|p| {
+                        p.trim()
+                            .strip_prefix("q=")
+                            .and_then(|q| q.parse::<f32>().ok())
+                    })
                     .unwrap_or(1.0);
                 Some((q, lang))
             })
@@ -81,14 +85,16 @@ impl I18n {
             .iter()
             .map(|(lang, source)| {
                 let id: LanguageIdentifier = lang.code().parse().expect("valid language id");
-                let resource = FluentResource::try_new((*source).to_owned())
-                    .unwrap_or_else(|(_, errors)| panic!("{} translations do not parse: {errors:?}", lang.code()));
+                let resource =
+                    FluentResource::try_new((*source).to_owned()).unwrap_or_else(|(_, errors)| {
+                        panic!("{} translations do not parse: {errors:?}", lang.code())
+                    });
                 let mut bundle = FluentBundle::new_concurrent(vec![id]);
                 // Isolation marks would show up inside HTML attributes and CSV.
                 bundle.set_use_isolating(false);
-                bundle
-                    .add_resource(resource)
-                    .unwrap_or_else(|errors| panic!("{} translations clash: {errors:?}", lang.code()));
+                bundle.add_resource(resource).unwrap_or_else(|errors| {
+                    panic!("{} translations clash: {errors:?}", lang.code())
+                });
                 (*lang, bundle)
             })
             .collect();
@@ -96,7 +102,12 @@ impl I18n {
     }
 
     fn bundle(&self, lang: Lang) -> &FluentBundle<FluentResource> {
-        &self.bundles.iter().find(|(l, _)| *l == lang).unwrap_or(&self.bundles[0]).1
+        &self
+            .bundles
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .unwrap_or(&self.bundles[0])
+            .1
     }
 
     /// The text for `key`, with arguments; the key itself if it is missing
@@ -107,7 +118,9 @@ impl I18n {
             return key.to_owned();
         };
         let mut errors = Vec::new();
-        bundle.format_pattern(pattern, args, &mut errors).into_owned()
+        bundle
+            .format_pattern(pattern, args, &mut errors)
+            .into_owned()
     }
 
     /// Every message id of a language (for completeness checks).
@@ -167,16 +180,25 @@ mod tests {
     #[test]
     fn formats_with_arguments_and_plurals() {
         let i18n = I18n::load();
-        let ru = Tr { i18n: &i18n, lang: Lang::Ru };
+        let ru = Tr {
+            i18n: &i18n,
+            lang: Lang::Ru,
+        };
         assert_eq!(ru.with("orders-found", "count", 1), "Найден 1 заказ");
         assert_eq!(ru.with("orders-found", "count", 5), "Найдено 5 заказов");
-        let en = Tr { i18n: &i18n, lang: Lang::En };
+        let en = Tr {
+            i18n: &i18n,
+            lang: Lang::En,
+        };
         assert_eq!(en.with("orders-found", "count", 2), "2 orders found");
     }
 
     #[test]
     fn picks_the_language_from_the_header() {
-        assert_eq!(Lang::from_accept_language("ru-RU,ru;q=0.9,en;q=0.8"), Some(Lang::Ru));
+        assert_eq!(
+            Lang::from_accept_language("ru-RU,ru;q=0.9,en;q=0.8"),
+            Some(Lang::Ru)
+        );
         assert_eq!(Lang::from_accept_language("de,en;q=0.5"), Some(Lang::En));
         assert_eq!(Lang::from_accept_language("de"), None);
     }

@@ -18,7 +18,11 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 
 /// Checks a password against a stored argon2 hash (CPU-heavy).
 pub fn verify_password(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored).is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+    PasswordHash::new(stored).is_ok_and(|hash| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &hash)
+            .is_ok()
+    })
 }
 
 /// A fresh secret of 32 random bytes, URL-safe, with a prefix that says what

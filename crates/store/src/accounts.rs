@@ -48,7 +48,13 @@ const TOKEN_COLUMNS: &str = "id, name, role, courier_id, created_at, last_used_a
 
 impl Store {
     /// Adds a person; a taken login is a unique violation for the caller to word.
-    pub async fn create_user(&self, login: &str, password_hash: &str, role: &str, language: &str) -> Result<User, StoreError> {
+    pub async fn create_user(
+        &self,
+        login: &str,
+        password_hash: &str,
+        role: &str,
+        language: &str,
+    ) -> Result<User, StoreError> {
         let id = uuid::Uuid::now_v7().to_string();
         self.db
             .write_one(
@@ -76,13 +82,22 @@ impl Store {
         }
         let row: Option<Row> = self
             .db
-            .opt(sql(format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE login = $1")).bind(login))
+            .opt(
+                sql(format!(
+                    "SELECT {USER_COLUMNS}, password_hash FROM users WHERE login = $1"
+                ))
+                .bind(login),
+            )
             .await?;
         Ok(row.map(|r| (r.user, r.password_hash)))
     }
 
     pub async fn users(&self) -> Result<Vec<User>, StoreError> {
-        self.db.all(sql(format!("SELECT {USER_COLUMNS} FROM users ORDER BY login"))).await
+        self.db
+            .all(sql(format!(
+                "SELECT {USER_COLUMNS} FROM users ORDER BY login"
+            )))
+            .await
     }
 
     pub async fn count_users(&self) -> Result<i64, StoreError> {
@@ -92,28 +107,50 @@ impl Store {
 
     pub async fn set_user_language(&self, user_id: &str, language: &str) -> Result<(), StoreError> {
         self.db
-            .exec(sql("UPDATE users SET language = $1 WHERE id = $2").bind(language).bind(user_id))
+            .exec(
+                sql("UPDATE users SET language = $1 WHERE id = $2")
+                    .bind(language)
+                    .bind(user_id),
+            )
             .await
             .map(|_| ())
     }
 
     /// Sets a new password and signs the user out everywhere.
-    pub async fn set_user_password(&self, login: &str, password_hash: &str) -> Result<bool, StoreError> {
+    pub async fn set_user_password(
+        &self,
+        login: &str,
+        password_hash: &str,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.db.begin().await?;
         let changed = tx
-            .exec(sql("UPDATE users SET password_hash = $1 WHERE login = $2").bind(password_hash).bind(login))
+            .exec(
+                sql("UPDATE users SET password_hash = $1 WHERE login = $2")
+                    .bind(password_hash)
+                    .bind(login),
+            )
             .await?;
-        tx.exec(sql("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE login = $1)").bind(login))
-            .await?;
+        tx.exec(
+            sql("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE login = $1)")
+                .bind(login),
+        )
+        .await?;
         tx.commit().await?;
         Ok(changed == 1)
     }
 
-    pub async fn create_session(&self, token_hash: &str, user_id: &str, csrf_token: &str, expires_at: i64) -> Result<(), StoreError> {
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        csrf_token: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
         let now = now_millis();
         let mut tx = self.db.begin().await?;
         // Sweep expired sessions while we hold the write lock anyway.
-        tx.exec(sql("DELETE FROM sessions WHERE expires_at < $1").bind(now)).await?;
+        tx.exec(sql("DELETE FROM sessions WHERE expires_at < $1").bind(now))
+            .await?;
         tx.exec(
             sql("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(token_hash)
@@ -130,9 +167,11 @@ impl Store {
     pub async fn session_user(&self, token_hash: &str) -> Result<Option<SessionUser>, StoreError> {
         self.db
             .opt(
-                sql("SELECT u.id, u.login, u.role, u.language, s.csrf_token FROM sessions s \
+                sql(
+                    "SELECT u.id, u.login, u.role, u.language, s.csrf_token FROM sessions s \
                      JOIN users u ON u.id = s.user_id \
-                     WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL")
+                     WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
+                )
                 .bind(token_hash)
                 .bind(now_millis()),
             )
@@ -196,12 +235,21 @@ impl Store {
 
     pub async fn touch_token(&self, id: &str) -> Result<(), StoreError> {
         self.db
-            .exec(sql("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now_millis()).bind(id))
+            .exec(
+                sql("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                    .bind(now_millis())
+                    .bind(id),
+            )
             .await
             .map(|_| ())
     }
 
-    pub async fn create_enrollment_code(&self, code_hash: &str, courier_id: &str, expires_at: i64) -> Result<(), StoreError> {
+    pub async fn create_enrollment_code(
+        &self,
+        code_hash: &str,
+        courier_id: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
         self.db
             .exec(
                 sql("INSERT INTO enrollment_codes (code_hash, courier_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
@@ -215,7 +263,12 @@ impl Store {
     }
 
     /// Exchanges a live enrolment code for a terminal token, once.
-    pub async fn redeem_enrollment_code(&self, code_hash: &str, token_hash: &str, device_name: &str) -> Result<Option<ApiToken>, StoreError> {
+    pub async fn redeem_enrollment_code(
+        &self,
+        code_hash: &str,
+        token_hash: &str,
+        device_name: &str,
+    ) -> Result<Option<ApiToken>, StoreError> {
         let now = now_millis();
         let mut tx = self.db.begin().await?;
         let courier: Option<(String,)> = tx

@@ -17,12 +17,18 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub use accounts::{ApiToken, NewApiToken, SessionUser, User};
 pub use db::{Backend, Db};
-pub use orders::{BatchOutcome, CustomerView, DeliveryStatus, OrderFilter, OrderPage, OrderView, RowOutcome};
+pub use orders::{
+    BatchOutcome, CustomerView, DeliveryStatus, OrderFilter, OrderPage, OrderView, RowOutcome,
+};
 
 /// The schema's history, embedded in the binary. Never edit a released file:
 /// add the next one. (Listed by hand rather than with `sqlx::migrate!`, which
 /// would pull sqlx's whole macro crate into the build for one line.)
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "foundation", include_str!("../migrations/0001_foundation.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../migrations/0001_foundation.sql"),
+)];
 
 fn migrator() -> Migrator {
     Migrator {
@@ -30,7 +36,13 @@ fn migrator() -> Migrator {
             MIGRATIONS
                 .iter()
                 .map(|&(version, description, text)| {
-                    Migration::new(version, Cow::Borrowed(description), MigrationType::Simple, Cow::Borrowed(text), false)
+                    Migration::new(
+                        version,
+                        Cow::Borrowed(description),
+                        MigrationType::Simple,
+                        Cow::Borrowed(text),
+                        false,
+                    )
                 })
                 .collect(),
         ),
@@ -104,7 +116,9 @@ impl Store {
         };
         match result {
             Ok(()) => Ok(()),
-            Err(MigrateError::VersionMissing(database)) => Err(StoreError::SchemaTooNew { database, known }),
+            Err(MigrateError::VersionMissing(database)) => {
+                Err(StoreError::SchemaTooNew { database, known })
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -120,7 +134,10 @@ impl Store {
 
     /// Checks the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.db.one::<(i64,)>(db::sql("SELECT CAST(1 AS BIGINT)")).await.map(|_| ())
+        self.db
+            .one::<(i64,)>(db::sql("SELECT CAST(1 AS BIGINT)"))
+            .await
+            .map(|_| ())
     }
 
     /// Waits for in-flight work and closes every connection.
@@ -142,7 +159,7 @@ async fn connect_sqlite(url: &str) -> Result<Db, StoreError> {
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(10))
         .foreign_keys(true)
-        .pragma("cache_size", "-32000")
+        .pragma("cache_size", "-65536")
         .pragma("temp_store", "memory");
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
     let write = SqlitePoolOptions::new()

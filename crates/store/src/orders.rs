@@ -2,11 +2,12 @@
 //! every import, and the lookups behind the Orders pages and API.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 
 use doorstep_domain::time::to_millis;
 use doorstep_domain::{OrderRecord, Segment};
 
-use crate::db::{list_placeholders, sql, values_placeholders, Sql, Tx};
+use crate::db::{list_placeholders, sql, Tx, STATEMENT_ROWS};
 use crate::{now_millis, Store, StoreError};
 
 /// What one batch did.
@@ -136,7 +137,9 @@ impl OrderView {
 
     pub fn status(&self, now_ms: i64) -> DeliveryStatus {
         match self.delivered_at {
-            Some(d) if d >= self.promised_from && d <= self.promised_to => DeliveryStatus::DeliveredOnTime,
+            Some(d) if d >= self.promised_from && d <= self.promised_to => {
+                DeliveryStatus::DeliveredOnTime
+            }
             Some(_) => DeliveryStatus::DeliveredLate,
             None if now_ms > self.promised_to => DeliveryStatus::Late,
             None => DeliveryStatus::Pending,
@@ -214,7 +217,7 @@ impl StoredOrder {
             promised_from: to_millis(r.promised_from),
             promised_to: to_millis(r.promised_to),
             delivered_at: r.delivered_at.map(to_millis),
-            amount_minor: r.amount.map(|m| m.minor()),
+            amount_minor: r.amount.map(doorstep_domain::Money::minor),
             customer_name: r.customer_name.clone(),
             customer_email: r.customer_email.clone(),
             courier_name: r.courier_name.clone(),
@@ -239,19 +242,22 @@ impl StoredOrder {
     }
 }
 
-/// Rows per multi-row statement; 11 parameters a row stays far below both
-/// backends' parameter limits.
-const ROWS_PER_STATEMENT: usize = 1000;
+/// Rows per transaction of an upsert.
+const ROWS_PER_TRANSACTION: usize = 1000;
 
 impl Store {
     /// Upserts a batch of checked orders in one transaction, with their
     /// customers, couriers, partners and cities, and keeps each customer's
     /// order sequence (the segment) right. Re-sending the same orders changes
     /// nothing and reports them as unchanged. One outcome per record, in order.
-    pub async fn upsert_orders(&self, records: &[OrderRecord], city_time_zone: &str) -> Result<Vec<RowOutcome>, StoreError> {
+    pub async fn upsert_orders(
+        &self,
+        records: &[OrderRecord],
+        city_time_zone: &str,
+    ) -> Result<Vec<RowOutcome>, StoreError> {
         let mut outcomes = Vec::with_capacity(records.len());
         let mut tx = self.db.begin().await?;
-        for chunk in records.chunks(ROWS_PER_STATEMENT) {
+        for chunk in records.chunks(ROWS_PER_TRANSACTION) {
             outcomes.extend(upsert_chunk(&mut tx, chunk, city_time_zone).await?);
         }
         tx.commit().await?;
@@ -265,11 +271,14 @@ impl Store {
     }
 
     /// A page of orders matching `filter`, newest promised window first.
-    pub async fn search_orders(&self, filter: &OrderFilter, limit: i64, offset: i64) -> Result<OrderPage, StoreError> {
+    pub async fn search_orders(
+        &self,
+        filter: &OrderFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<OrderPage, StoreError> {
         let (where_clause, args) = filter_clause(filter);
-        let mut count = sql(format!(
-            "SELECT COUNT(*) FROM orders o{where_clause}"
-        ));
+        let mut count = sql(format!("SELECT COUNT(*) FROM orders o{where_clause}"));
         let mut page = sql(format!(
             "{ORDER_VIEW_SELECT}{where_clause} ORDER BY o.promised_from DESC, o.order_number DESC LIMIT ${} OFFSET ${}",
             args.len() + 1,
@@ -302,16 +311,23 @@ impl Store {
 
     /// Cities with their time zones, by name.
     pub async fn cities(&self) -> Result<Vec<(String, String)>, StoreError> {
-        self.db.all(sql("SELECT name, time_zone FROM cities ORDER BY name")).await
+        self.db
+            .all(sql("SELECT name, time_zone FROM cities ORDER BY name"))
+            .await
     }
 
     /// Couriers (id, name), by name.
     pub async fn couriers(&self) -> Result<Vec<(String, Option<String>)>, StoreError> {
-        self.db.all(sql("SELECT id, name FROM couriers ORDER BY name, id")).await
+        self.db
+            .all(sql("SELECT id, name FROM couriers ORDER BY name, id"))
+            .await
     }
 
     pub async fn partners(&self) -> Result<Vec<String>, StoreError> {
-        let rows: Vec<(String,)> = self.db.all(sql("SELECT name FROM partners ORDER BY name")).await?;
+        let rows: Vec<(String,)> = self
+            .db
+            .all(sql("SELECT name FROM partners ORDER BY name"))
+            .await?;
         Ok(rows.into_iter().map(|(n,)| n).collect())
     }
 
@@ -319,8 +335,10 @@ impl Store {
     pub async fn upsert_courier(&self, id: &str, name: Option<&str>) -> Result<(), StoreError> {
         self.db
             .exec(
-                sql("INSERT INTO couriers (id, name, created_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (id) DO UPDATE SET name = COALESCE(excluded.name, couriers.name)")
+                sql(
+                    "INSERT INTO couriers (id, name, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (id) DO UPDATE SET name = COALESCE(excluded.name, couriers.name)",
+                )
                 .bind(id)
                 .bind(name)
                 .bind(now_millis()),
@@ -330,15 +348,19 @@ impl Store {
     }
 
     pub async fn courier(&self, id: &str) -> Result<Option<(String, Option<String>)>, StoreError> {
-        self.db.opt(sql("SELECT id, name FROM couriers WHERE id = $1").bind(id)).await
+        self.db
+            .opt(sql("SELECT id, name FROM couriers WHERE id = $1").bind(id))
+            .await
     }
 
     /// Sets the time zone a city's local times are read in.
     pub async fn set_city_time_zone(&self, city: &str, time_zone: &str) -> Result<(), StoreError> {
         self.db
             .exec(
-                sql("INSERT INTO cities (name, time_zone, created_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (name) DO UPDATE SET time_zone = excluded.time_zone")
+                sql(
+                    "INSERT INTO cities (name, time_zone, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (name) DO UPDATE SET time_zone = excluded.time_zone",
+                )
                 .bind(city)
                 .bind(time_zone)
                 .bind(now_millis()),
@@ -364,8 +386,14 @@ fn filter_clause(f: &OrderFilter) -> (String, Vec<crate::db::Arg>) {
         add("o.customer_phone = ?", phone.into());
     }
     if let Some(prefix) = &f.order_prefix {
-        let escaped = prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        add("o.order_number LIKE ? ESCAPE '\\'", format!("{escaped}%").into());
+        let escaped = prefix
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        add(
+            "o.order_number LIKE ? ESCAPE '\\'",
+            format!("{escaped}%").into(),
+        );
     }
     if let Some(city) = &f.city {
         add("o.city = ?", city.into());
@@ -393,7 +421,11 @@ fn filter_clause(f: &OrderFilter) -> (String, Vec<crate::db::Arg>) {
     }
 }
 
-async fn upsert_chunk(tx: &mut Tx, records: &[OrderRecord], city_time_zone: &str) -> Result<Vec<RowOutcome>, StoreError> {
+async fn upsert_chunk(
+    tx: &mut Tx,
+    records: &[OrderRecord],
+    city_time_zone: &str,
+) -> Result<Vec<RowOutcome>, StoreError> {
     // The same order twice in one chunk: the last row wins; the earlier one
     // is reported against the row it was replaced by.
     let rows: Vec<StoredOrder> = records.iter().map(StoredOrder::from_record).collect();
@@ -401,21 +433,22 @@ async fn upsert_chunk(tx: &mut Tx, records: &[OrderRecord], city_time_zone: &str
     for (i, row) in rows.iter().enumerate() {
         last_of.insert(row.order_number.as_str(), i);
     }
-
-    let mut lookup = String::from(
-        "SELECT o.order_number, o.customer_phone, o.city, o.partner, o.courier_id, o.promised_from, o.promised_to, \
-         o.delivered_at, o.amount_minor, c.name AS customer_name, c.email AS customer_email, k.name AS courier_name \
-         FROM orders o JOIN customers c ON c.phone = o.customer_phone LEFT JOIN couriers k ON k.id = o.courier_id \
-         WHERE o.order_number IN (",
-    );
-    list_placeholders(&mut lookup, last_of.len(), 1);
-    lookup.push(')');
-    let mut q = sql(lookup);
-    for number in last_of.keys() {
-        q.push_arg(*number);
-    }
-    let existing: Vec<StoredOrder> = tx.all(q).await?;
-    let existing: HashMap<&str, &StoredOrder> = existing.iter().map(|e| (e.order_number.as_str(), e)).collect();
+    let numbers: Vec<&str> = last_of.keys().copied().collect();
+    let existing: Vec<StoredOrder> = tx
+        .all_in(
+            "SELECT o.order_number, o.customer_phone, o.city, o.partner, o.courier_id, o.promised_from, o.promised_to, \
+             o.delivered_at, o.amount_minor, c.name AS customer_name, c.email AS customer_email, k.name AS courier_name \
+             FROM orders o JOIN customers c ON c.phone = o.customer_phone LEFT JOIN couriers k ON k.id = o.courier_id \
+             WHERE o.order_number IN",
+            &numbers,
+            "",
+            |q, n| q.push_arg(*n),
+        )
+        .await?;
+    let existing: HashMap<&str, &StoredOrder> = existing
+        .iter()
+        .map(|e| (e.order_number.as_str(), e))
+        .collect();
 
     let mut outcomes = Vec::with_capacity(rows.len());
     let mut to_write: Vec<&StoredOrder> = Vec::with_capacity(last_of.len());
@@ -424,7 +457,11 @@ async fn upsert_chunk(tx: &mut Tx, records: &[OrderRecord], city_time_zone: &str
         let last = last_of[row.order_number.as_str()];
         if last != i {
             let superseded_by = &rows[last];
-            outcomes.push(if superseded_by == row { RowOutcome::Unchanged } else { RowOutcome::Updated });
+            outcomes.push(if superseded_by == row {
+                RowOutcome::Unchanged
+            } else {
+                RowOutcome::Updated
+            });
             continue;
         }
         match existing.get(row.order_number.as_str()) {
@@ -447,63 +484,79 @@ async fn upsert_chunk(tx: &mut Tx, records: &[OrderRecord], city_time_zone: &str
     }
     let now = now_millis();
     write_dimensions(tx, &to_write, city_time_zone, now).await?;
-
-    let mut insert = String::from(
+    let sequence = sequence_customers(tx, &to_write, &touched_phones).await?;
+    tx.exec_rows(
         "INSERT INTO orders (order_number, customer_phone, city, partner, courier_id, promised_from, promised_to, \
-         delivered_at, amount_minor, created_at, updated_at) VALUES ",
-    );
-    values_placeholders(&mut insert, to_write.len(), 11, 1);
-    insert.push_str(
-        " ON CONFLICT (order_number) DO UPDATE SET customer_phone = excluded.customer_phone, city = excluded.city, \
+         delivered_at, amount_minor, customer_seq, created_at, updated_at) VALUES",
+        12,
+        "ON CONFLICT (order_number) DO UPDATE SET customer_phone = excluded.customer_phone, city = excluded.city, \
          partner = excluded.partner, courier_id = excluded.courier_id, promised_from = excluded.promised_from, \
          promised_to = excluded.promised_to, delivered_at = excluded.delivered_at, \
-         amount_minor = excluded.amount_minor, updated_at = excluded.updated_at",
-    );
-    let mut q = sql(insert);
-    for row in &to_write {
-        q.push_arg(row.order_number.as_str());
-        q.push_arg(row.customer_phone.as_str());
-        q.push_arg(row.city.as_str());
-        q.push_arg(row.partner.clone());
-        q.push_arg(row.courier_id.clone());
-        q.push_arg(row.promised_from);
-        q.push_arg(row.promised_to);
-        q.push_arg(row.delivered_at);
-        q.push_arg(row.amount_minor);
-        q.push_arg(now);
-        q.push_arg(now);
-    }
-    tx.exec(q).await?;
-    renumber_customers(tx, &touched_phones).await?;
+         amount_minor = excluded.amount_minor, customer_seq = excluded.customer_seq, updated_at = excluded.updated_at",
+        &to_write,
+        |q, row| {
+            q.push_arg(row.order_number.as_str());
+            q.push_arg(row.customer_phone.as_str());
+            q.push_arg(row.city.as_str());
+            q.push_arg(row.partner.as_deref());
+            q.push_arg(row.courier_id.as_deref());
+            q.push_arg(row.promised_from);
+            q.push_arg(row.promised_to);
+            q.push_arg(row.delivered_at);
+            q.push_arg(row.amount_minor);
+            q.push_arg(sequence.written.get(row.order_number.as_str()).copied().unwrap_or(1));
+            q.push_arg(now);
+            q.push_arg(now);
+        },
+    )
+    .await?;
+    renumber_others(tx, &sequence.others).await?;
     Ok(outcomes)
 }
 
 /// Cities, partners, couriers and customers of the rows about to be written.
-async fn write_dimensions(tx: &mut Tx, rows: &[&StoredOrder], city_time_zone: &str, now: i64) -> Result<(), StoreError> {
-    let cities: HashSet<&str> = rows.iter().map(|r| r.city.as_str()).collect();
-    let mut q = String::from("INSERT INTO cities (name, time_zone, created_at) VALUES ");
-    values_placeholders(&mut q, cities.len(), 3, 1);
-    q.push_str(" ON CONFLICT (name) DO NOTHING");
-    let mut q = sql(q);
-    for city in &cities {
-        q.push_arg(*city);
-        q.push_arg(city_time_zone);
-        q.push_arg(now);
-    }
-    tx.exec(q).await?;
+async fn write_dimensions(
+    tx: &mut Tx,
+    rows: &[&StoredOrder],
+    city_time_zone: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let cities: Vec<&str> = rows
+        .iter()
+        .map(|r| r.city.as_str())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    tx.exec_rows(
+        "INSERT INTO cities (name, time_zone, created_at) VALUES",
+        3,
+        "ON CONFLICT (name) DO NOTHING",
+        &cities,
+        |q, city| {
+            q.push_arg(*city);
+            q.push_arg(city_time_zone);
+            q.push_arg(now);
+        },
+    )
+    .await?;
 
-    let partners: HashSet<&str> = rows.iter().filter_map(|r| r.partner.as_deref()).collect();
-    if !partners.is_empty() {
-        let mut q = String::from("INSERT INTO partners (name, created_at) VALUES ");
-        values_placeholders(&mut q, partners.len(), 2, 1);
-        q.push_str(" ON CONFLICT (name) DO NOTHING");
-        let mut q = sql(q);
-        for partner in &partners {
+    let partners: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r.partner.as_deref())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    tx.exec_rows(
+        "INSERT INTO partners (name, created_at) VALUES",
+        2,
+        "ON CONFLICT (name) DO NOTHING",
+        &partners,
+        |q, partner| {
             q.push_arg(*partner);
             q.push_arg(now);
-        }
-        tx.exec(q).await?;
-    }
+        },
+    )
+    .await?;
 
     let mut couriers: HashMap<&str, Option<&str>> = HashMap::new();
     for row in rows {
@@ -514,18 +567,19 @@ async fn write_dimensions(tx: &mut Tx, rows: &[&StoredOrder], city_time_zone: &s
             }
         }
     }
-    if !couriers.is_empty() {
-        let mut q = String::from("INSERT INTO couriers (id, name, created_at) VALUES ");
-        values_placeholders(&mut q, couriers.len(), 3, 1);
-        q.push_str(" ON CONFLICT (id) DO UPDATE SET name = COALESCE(excluded.name, couriers.name)");
-        let mut q = sql(q);
-        for (id, name) in &couriers {
+    let couriers: Vec<(&str, Option<&str>)> = couriers.into_iter().collect();
+    tx.exec_rows(
+        "INSERT INTO couriers (id, name, created_at) VALUES",
+        3,
+        "ON CONFLICT (id) DO UPDATE SET name = COALESCE(excluded.name, couriers.name)",
+        &couriers,
+        |q, (id, name)| {
             q.push_arg(*id);
             q.push_arg(*name);
             q.push_arg(now);
-        }
-        tx.exec(q).await?;
-    }
+        },
+    )
+    .await?;
 
     let mut customers: HashMap<&str, (Option<&str>, Option<&str>)> = HashMap::new();
     for row in rows {
@@ -537,38 +591,117 @@ async fn write_dimensions(tx: &mut Tx, rows: &[&StoredOrder], city_time_zone: &s
             entry.1 = row.customer_email.as_deref();
         }
     }
-    let mut q = String::from("INSERT INTO customers (phone, name, email, created_at, updated_at) VALUES ");
-    values_placeholders(&mut q, customers.len(), 5, 1);
-    q.push_str(
-        " ON CONFLICT (phone) DO UPDATE SET name = COALESCE(excluded.name, customers.name), \
+    let customers: Vec<_> = customers.into_iter().collect();
+    tx.exec_rows(
+        "INSERT INTO customers (phone, name, email, created_at, updated_at) VALUES",
+        5,
+        "ON CONFLICT (phone) DO UPDATE SET name = COALESCE(excluded.name, customers.name), \
          email = COALESCE(excluded.email, customers.email), updated_at = excluded.updated_at",
-    );
-    let mut q = sql(q);
-    for (phone, (name, email)) in &customers {
-        q.push_arg(*phone);
-        q.push_arg(*name);
-        q.push_arg(*email);
-        q.push_arg(now);
-        q.push_arg(now);
-    }
-    tx.exec(q).await?;
+        &customers,
+        |q, (phone, (name, email))| {
+            q.push_arg(*phone);
+            q.push_arg(*name);
+            q.push_arg(*email);
+            q.push_arg(now);
+            q.push_arg(now);
+        },
+    )
+    .await?;
     Ok(())
 }
 
-/// Renumbers the orders of these customers by promised time, so that each
-/// order knows whether it was the customer's first.
-async fn renumber_customers(tx: &mut Tx, phones: &HashSet<&str>) -> Result<(), StoreError> {
-    let mut text = String::from(
-        "UPDATE orders SET customer_seq = r.seq FROM (SELECT order_number, ROW_NUMBER() OVER \
-         (PARTITION BY customer_phone ORDER BY promised_from, order_number) AS seq FROM orders \
-         WHERE customer_phone IN (",
-    );
-    list_placeholders(&mut text, phones.len(), 1);
-    text.push_str(")) AS r WHERE orders.order_number = r.order_number AND orders.customer_seq <> r.seq");
-    let mut q: Sql = sql(text);
-    for phone in phones {
-        q.push_arg(*phone);
+/// Each order's place in its customer's history, for the orders being
+/// written and for the stored ones whose place they change.
+struct Sequence {
+    written: HashMap<String, i64>,
+    others: Vec<(String, i64)>,
+}
+
+/// Ranks the orders of the touched customers by promised time (then number),
+/// merging the stored orders with the ones being written. Computed here
+/// rather than with a window function in an `UPDATE … FROM`, which SQLite
+/// plans as a scan of the whole table for every batch.
+async fn sequence_customers(
+    tx: &mut Tx,
+    rows: &[&StoredOrder],
+    phones: &HashSet<&str>,
+) -> Result<Sequence, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Placed {
+        order_number: String,
+        customer_phone: String,
+        promised_from: i64,
+        customer_seq: i64,
     }
-    tx.exec(q).await?;
+    let phones: Vec<&str> = phones.iter().copied().collect();
+    let stored: Vec<Placed> = tx
+        .all_in(
+            "SELECT order_number, customer_phone, promised_from, customer_seq FROM orders WHERE customer_phone IN",
+            &phones,
+            "",
+            |q, phone| q.push_arg(*phone),
+        )
+        .await?;
+    let writing: HashSet<&str> = rows.iter().map(|r| r.order_number.as_str()).collect();
+    // Per customer: (promised_from, order_number, stored seq if it stays stored).
+    type Placing<'a> = (i64, &'a str, Option<i64>);
+    let mut by_phone: HashMap<&str, Vec<Placing<'_>>> = HashMap::new();
+    let mut seen: HashSet<&str> = HashSet::new();
+    for p in &stored {
+        // Padded IN lists can return a row twice.
+        if !writing.contains(p.order_number.as_str()) && seen.insert(p.order_number.as_str()) {
+            by_phone
+                .entry(p.customer_phone.as_str())
+                .or_default()
+                .push((p.promised_from, &p.order_number, Some(p.customer_seq)));
+        }
+    }
+    for r in rows {
+        by_phone
+            .entry(r.customer_phone.as_str())
+            .or_default()
+            .push((r.promised_from, &r.order_number, None));
+    }
+    let mut sequence = Sequence {
+        written: HashMap::with_capacity(rows.len()),
+        others: Vec::new(),
+    };
+    for orders in by_phone.values_mut() {
+        orders.sort_unstable();
+        for (i, (_, number, stored_seq)) in orders.iter().enumerate() {
+            let seq = i as i64 + 1;
+            match stored_seq {
+                None => {
+                    sequence.written.insert((*number).to_owned(), seq);
+                }
+                Some(old) if *old != seq => sequence.others.push(((*number).to_owned(), seq)),
+                Some(_) => {}
+            }
+        }
+    }
+    Ok(sequence)
+}
+
+/// Moves stored orders to their new places (an earlier order arrived late):
+/// one `UPDATE … CASE` per chunk, found through the primary key.
+async fn renumber_others(tx: &mut Tx, moves: &[(String, i64)]) -> Result<(), StoreError> {
+    for chunk in moves.chunks(STATEMENT_ROWS) {
+        let mut text = String::from("UPDATE orders SET customer_seq = CASE order_number");
+        for i in 0..chunk.len() {
+            let _ = write!(text, " WHEN ${} THEN ${}", 2 * i + 1, 2 * i + 2);
+        }
+        text.push_str(" ELSE customer_seq END WHERE order_number IN (");
+        list_placeholders(&mut text, chunk.len(), 2 * chunk.len() + 1);
+        text.push(')');
+        let mut q = sql(text);
+        for (number, seq) in chunk {
+            q.push_arg(number.as_str());
+            q.push_arg(*seq);
+        }
+        for (number, _) in chunk {
+            q.push_arg(number.as_str());
+        }
+        tx.exec(q).await?;
+    }
     Ok(())
 }

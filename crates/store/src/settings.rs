@@ -11,7 +11,8 @@ const UPSERT_SETTING: &str =
 impl Store {
     /// The deployment's settings; defaults where none were saved.
     pub async fn deployment(&self) -> Result<Deployment, StoreError> {
-        let rows: Vec<(String, String)> = self.db.all(sql("SELECT key, value FROM settings")).await?;
+        let rows: Vec<(String, String)> =
+            self.db.all(sql("SELECT key, value FROM settings")).await?;
         let mut d = Deployment::default();
         for (key, value) in rows {
             match key.as_str() {
@@ -34,29 +35,23 @@ impl Store {
             ("phone_country", &d.phone_country),
             ("currency", &d.currency),
         ] {
-            tx.exec(
-                sql(UPSERT_SETTING)
-                .bind(key)
-                .bind(value),
-            )
-            .await?;
+            tx.exec(sql(UPSERT_SETTING).bind(key).bind(value)).await?;
         }
         tx.commit().await
     }
 
     /// A free-form setting (used for one-off markers such as "demo loaded").
     pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let row: Option<(String,)> = self.db.opt(sql("SELECT value FROM settings WHERE key = $1").bind(key)).await?;
+        let row: Option<(String,)> = self
+            .db
+            .opt(sql("SELECT value FROM settings WHERE key = $1").bind(key))
+            .await?;
         Ok(row.map(|(v,)| v))
     }
 
     pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
         self.db
-            .exec(
-                sql(UPSERT_SETTING)
-                .bind(key)
-                .bind(value),
-            )
+            .exec(sql(UPSERT_SETTING).bind(key).bind(value))
             .await?;
         Ok(())
     }

@@ -8,7 +8,8 @@ use sqlx::Connection;
 
 /// Where the tests' PostgreSQL lives; trust auth as on the CI machines.
 pub fn postgres_admin_url() -> String {
-    std::env::var("DOORSTEP_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    std::env::var("DOORSTEP_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
 /// A database made for one test. Dropping it removes the database.
@@ -37,18 +38,23 @@ impl TestDb {
     pub async fn postgres() -> TestDb {
         let admin = postgres_admin_url();
         let name = format!("doorstep_test_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| {
-            panic!(
-                "PostgreSQL for tests is not reachable at {admin} ({e}). Start it, or point \
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "PostgreSQL for tests is not reachable at {admin} ({e}). Start it, or point \
                  DOORSTEP_TEST_POSTGRES at one; the suite runs on both backends."
-            )
-        });
+                )
+            });
         sqlx::query(&format!("CREATE DATABASE {name}"))
             .execute(&mut conn)
             .await
             .expect("create test database");
         let _ = conn.close().await;
-        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base).to_owned();
+        let base = admin
+            .rsplit_once('/')
+            .map_or(admin.as_str(), |(base, _)| base)
+            .to_owned();
         TestDb {
             url: format!("{base}/{name}"),
             cleanup: Cleanup::PostgresDatabase(name),
@@ -80,7 +86,10 @@ impl Drop for TestDb {
                 let admin = postgres_admin_url();
                 // Drop runs inside the test's runtime: use a thread of our own.
                 let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .ok()?;
                     rt.block_on(async {
                         let mut conn = sqlx::PgConnection::connect(&admin).await.ok()?;
                         sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

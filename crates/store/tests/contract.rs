@@ -19,7 +19,10 @@ fn order(number: &str, phone: &str, from: &str) -> OrderRecord {
         amount: Some("100".into()),
         ..OrderInput::default()
     }
-    .validate(&TimeZone::get("Europe/Moscow").unwrap(), Country::from_code("RU").unwrap())
+    .validate(
+        &TimeZone::get("Europe/Moscow").unwrap(),
+        Country::from_code("RU").unwrap(),
+    )
     .unwrap()
 }
 
@@ -30,7 +33,12 @@ macro_rules! on_both_backends {
     };
 }
 
-on_both_backends!(upsert_counts_and_segments, search_filters, accounts_and_tokens, settings_round_trip);
+on_both_backends!(
+    upsert_counts_and_segments,
+    search_filters,
+    accounts_and_tokens,
+    settings_round_trip
+);
 
 async fn upsert_counts_and_segments(backend: &str) {
     let db = TestDb::new(backend).await;
@@ -47,25 +55,53 @@ async fn upsert_counts_and_segments(backend: &str) {
 
     let a1 = store.order("A-1").await.unwrap().unwrap();
     let a2 = store.order("A-2").await.unwrap().unwrap();
-    assert_eq!((a1.segment().as_str(), a2.segment().as_str()), ("new", "repeat"));
+    assert_eq!(
+        (a1.segment().as_str(), a2.segment().as_str()),
+        ("new", "repeat")
+    );
     assert_eq!(a1.customer_phone, "+79161234567");
     assert_eq!(a1.courier_name.as_deref(), Some("Иван"));
 
     // An earlier order arriving later makes it the first one.
     let mut earlier = order("A-0", "89161234567", "20.10.2026 10:00");
     earlier.amount = None;
-    let third = BatchOutcome::of(&store.upsert_orders(&[earlier], "Europe/Moscow").await.unwrap());
+    let third = BatchOutcome::of(
+        &store
+            .upsert_orders(&[earlier], "Europe/Moscow")
+            .await
+            .unwrap(),
+    );
     assert_eq!(third.inserted, 1);
-    assert_eq!(store.order("A-1").await.unwrap().unwrap().segment().as_str(), "repeat");
+    assert_eq!(
+        store
+            .order("A-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .segment()
+            .as_str(),
+        "repeat"
+    );
     assert_eq!(store.order("A-0").await.unwrap().unwrap().customer_seq, 1);
 
     // A changed row is an update; the same number twice in one batch keeps the last.
     let mut changed = order("B-1", "89160000000", "01.11.2026 10:00");
     changed.delivered_at = Some(changed.promised_from);
     let dup = order("B-1", "89160000000", "01.11.2026 10:00");
-    let out = BatchOutcome::of(&store.upsert_orders(&[dup, changed.clone()], "Europe/Moscow").await.unwrap());
+    let out = BatchOutcome::of(
+        &store
+            .upsert_orders(&[dup, changed.clone()], "Europe/Moscow")
+            .await
+            .unwrap(),
+    );
     assert_eq!((out.inserted, out.updated, out.unchanged), (0, 2, 0));
-    assert!(store.order("B-1").await.unwrap().unwrap().delivered_at.is_some());
+    assert!(store
+        .order("B-1")
+        .await
+        .unwrap()
+        .unwrap()
+        .delivered_at
+        .is_some());
     assert_eq!(store.count_orders().await.unwrap(), 4);
     assert!(store.order("nope").await.unwrap().is_none());
 }
@@ -74,40 +110,96 @@ async fn search_filters(backend: &str) {
     let db = TestDb::new(backend).await;
     let store = Store::connect(&db.url).await.unwrap();
     let batch: Vec<OrderRecord> = (0..25)
-        .map(|i| order(&format!("N-{i:03}"), &format!("8916000{i:04}"), "01.11.2026 10:00"))
+        .map(|i| {
+            order(
+                &format!("N-{i:03}"),
+                &format!("8916000{i:04}"),
+                "01.11.2026 10:00",
+            )
+        })
         .collect();
     store.upsert_orders(&batch, "Europe/Moscow").await.unwrap();
-    let page = store.search_orders(&OrderFilter::default(), 10, 20).await.unwrap();
+    let page = store
+        .search_orders(&OrderFilter::default(), 10, 20)
+        .await
+        .unwrap();
     assert_eq!((page.total, page.orders.len()), (25, 5));
-    let by_prefix = OrderFilter { order_prefix: Some("N-01".into()), ..OrderFilter::default() };
-    assert_eq!(store.search_orders(&by_prefix, 50, 0).await.unwrap().total, 10);
-    let wildcard = OrderFilter { order_prefix: Some("N_%".into()), ..OrderFilter::default() };
-    assert_eq!(store.search_orders(&wildcard, 50, 0).await.unwrap().total, 0);
-    let by_phone = OrderFilter { phone: Some("+79160000007".into()), ..OrderFilter::default() };
+    let by_prefix = OrderFilter {
+        order_prefix: Some("N-01".into()),
+        ..OrderFilter::default()
+    };
+    assert_eq!(
+        store.search_orders(&by_prefix, 50, 0).await.unwrap().total,
+        10
+    );
+    let wildcard = OrderFilter {
+        order_prefix: Some("N_%".into()),
+        ..OrderFilter::default()
+    };
+    assert_eq!(
+        store.search_orders(&wildcard, 50, 0).await.unwrap().total,
+        0
+    );
+    let by_phone = OrderFilter {
+        phone: Some("+79160000007".into()),
+        ..OrderFilter::default()
+    };
     let found = store.search_orders(&by_phone, 50, 0).await.unwrap();
     assert_eq!(found.orders[0].order_number, "N-007");
     let customer = store.customer("+79160000007").await.unwrap().unwrap();
     assert_eq!((customer.orders, customer.late_orders), (1, 1));
-    assert_eq!(store.cities().await.unwrap(), vec![("Москва".to_owned(), "Europe/Moscow".to_owned())]);
+    assert_eq!(
+        store.cities().await.unwrap(),
+        vec![("Москва".to_owned(), "Europe/Moscow".to_owned())]
+    );
 }
 
 async fn accounts_and_tokens(backend: &str) {
     let db = TestDb::new(backend).await;
     let store = Store::connect(&db.url).await.unwrap();
-    let user = store.create_user("anna", "hash", "quality", "ru").await.unwrap();
-    let dup = store.create_user("anna", "hash", "admin", "en").await.unwrap_err();
+    let user = store
+        .create_user("anna", "hash", "quality", "ru")
+        .await
+        .unwrap();
+    let dup = store
+        .create_user("anna", "hash", "admin", "en")
+        .await
+        .unwrap_err();
     assert!(dup.is_unique_violation());
-    store.create_session("s1", &user.id, "csrf", i64::MAX).await.unwrap();
+    store
+        .create_session("s1", &user.id, "csrf", i64::MAX)
+        .await
+        .unwrap();
     let s = store.session_user("s1").await.unwrap().unwrap();
     assert_eq!((s.login.as_str(), s.csrf_token.as_str()), ("anna", "csrf"));
-    store.create_session("old", &user.id, "csrf", 1).await.unwrap();
+    store
+        .create_session("old", &user.id, "csrf", 1)
+        .await
+        .unwrap();
     assert!(store.session_user("old").await.unwrap().is_none());
 
     store.upsert_courier("C-9", Some("Олег")).await.unwrap();
-    store.create_enrollment_code("code", "C-9", i64::MAX).await.unwrap();
-    let token = store.redeem_enrollment_code("code", "th", "phone").await.unwrap().unwrap();
-    assert_eq!((token.role.as_str(), token.courier_id.as_deref()), ("terminal", Some("C-9")));
-    assert!(store.redeem_enrollment_code("code", "th2", "phone").await.unwrap().is_none(), "codes are one-time");
+    store
+        .create_enrollment_code("code", "C-9", i64::MAX)
+        .await
+        .unwrap();
+    let token = store
+        .redeem_enrollment_code("code", "th", "phone")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (token.role.as_str(), token.courier_id.as_deref()),
+        ("terminal", Some("C-9"))
+    );
+    assert!(
+        store
+            .redeem_enrollment_code("code", "th2", "phone")
+            .await
+            .unwrap()
+            .is_none(),
+        "codes are one-time"
+    );
     assert!(store.token_by_hash("th").await.unwrap().is_some());
     assert!(store.revoke_token(&token.id).await.unwrap());
     assert!(store.token_by_hash("th").await.unwrap().is_none());
@@ -141,12 +233,18 @@ mod segments {
         for i in 0..120 {
             let day = rng.gen_range(1..28);
             let phone = format!("8916000000{}", rng.gen_range(0..6));
-            all.push(order(&format!("R-{i:03}"), &phone, &format!("{day:02}.10.2026 10:00")));
+            all.push(order(
+                &format!("R-{i:03}"),
+                &phone,
+                &format!("{day:02}.10.2026 10:00"),
+            ));
         }
         let mut remaining = all.clone();
         while !remaining.is_empty() {
             let take = rng.gen_range(1..=remaining.len().min(25));
-            let batch: Vec<OrderRecord> = (0..take).map(|_| remaining.swap_remove(rng.gen_range(0..remaining.len()))).collect();
+            let batch: Vec<OrderRecord> = (0..take)
+                .map(|_| remaining.swap_remove(rng.gen_range(0..remaining.len())))
+                .collect();
             store.upsert_orders(&batch, "Europe/Moscow").await.unwrap();
             if rng.gen_bool(0.3) {
                 store.upsert_orders(&batch, "Europe/Moscow").await.unwrap();
@@ -157,7 +255,8 @@ mod segments {
                 .iter()
                 .filter(|p| {
                     p.customer_phone == o.customer_phone
-                        && (p.promised_from, p.order_number.as_str()) < (o.promised_from, o.order_number.as_str())
+                        && (p.promised_from, p.order_number.as_str())
+                            < (o.promised_from, o.order_number.as_str())
                 })
                 .count() as i64;
             let stored = store.order(o.order_number.as_str()).await.unwrap().unwrap();

@@ -42,6 +42,7 @@ orders-found = { $count ->
 orders-search = Order number or customer phone
 orders-search-hint = e.g. A-10234 or 8 916 123-45-67
 orders-bad-date = “{ $value }” is not a date; use the date picker (YYYY-MM-DD). That filter was left out.
+orders-local-times = Promised windows and delivery times are local to each order's city.
 orders-none-match = No orders match these filters. Widen the dates or reset the filters.
 orders-none-yet = No orders yet. Import your first export from the company's system:
 col-order = Order

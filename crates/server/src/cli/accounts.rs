@@ -72,32 +72,62 @@ async fn hash_blocking(password: String) -> anyhow::Result<String> {
 
 pub async fn user(database: &str, cmd: UserCommand) -> anyhow::Result<()> {
     match cmd {
-        UserCommand::Add { login, role, password_stdin: _, language } => {
+        UserCommand::Add {
+            login,
+            role,
+            password_stdin: _,
+            language,
+        } => {
             let role: Role = role.parse()?;
-            let language = crate::i18n::Lang::parse(&language)
-                .ok_or_else(|| anyhow::anyhow!("{language:?} is not a console language (expected en or ru)"))?;
+            let language = crate::i18n::Lang::parse(&language).ok_or_else(|| {
+                anyhow::anyhow!("{language:?} is not a console language (expected en or ru)")
+            })?;
             let password = read_stdin_line("password")?;
             check_new_account(login.trim(), &password).map_err(anyhow::Error::msg)?;
             let store = open_store(database).await?;
             let hash = hash_blocking(password).await?;
-            match store.create_user(login.trim(), &hash, role.as_str(), language.code()).await {
+            match store
+                .create_user(login.trim(), &hash, role.as_str(), language.code())
+                .await
+            {
                 Ok(user) => println!("added {} ({})", user.login, user.role),
-                Err(e) if e.is_unique_violation() => anyhow::bail!("the login {:?} is taken; choose another", login.trim()),
+                Err(e) if e.is_unique_violation() => {
+                    anyhow::bail!("the login {:?} is taken; choose another", login.trim())
+                }
                 Err(e) => return Err(e.into()),
             }
         }
-        UserCommand::Password { login, password_stdin: _ } => {
+        UserCommand::Password {
+            login,
+            password_stdin: _,
+        } => {
             let password = read_stdin_line("password")?;
             check_new_account(login.trim(), &password).map_err(anyhow::Error::msg)?;
             let store = open_store(database).await?;
             let hash = hash_blocking(password).await?;
-            anyhow::ensure!(store.set_user_password(login.trim(), &hash).await?, "there is no account {:?}", login.trim());
-            println!("password changed for {}; their sessions were closed", login.trim());
+            anyhow::ensure!(
+                store.set_user_password(login.trim(), &hash).await?,
+                "there is no account {:?}",
+                login.trim()
+            );
+            println!(
+                "password changed for {}; their sessions were closed",
+                login.trim()
+            );
         }
         UserCommand::List => {
             let store = open_store(database).await?;
             for u in store.users().await? {
-                println!("{}\t{}\t{}", u.login, u.role, if u.disabled_at.is_some() { "disabled" } else { "active" });
+                println!(
+                    "{}\t{}\t{}",
+                    u.login,
+                    u.role,
+                    if u.disabled_at.is_some() {
+                        "disabled"
+                    } else {
+                        "active"
+                    }
+                );
             }
         }
     }
@@ -107,15 +137,32 @@ pub async fn user(database: &str, cmd: UserCommand) -> anyhow::Result<()> {
 pub async fn token(database: &str, cmd: TokenCommand) -> anyhow::Result<()> {
     let store = open_store(database).await?;
     match cmd {
-        TokenCommand::Create { name, role, courier } => {
+        TokenCommand::Create {
+            name,
+            role,
+            courier,
+        } => {
             let role: TokenRole = role.parse()?;
             let name = name.trim();
-            anyhow::ensure!(!name.is_empty() && name.chars().count() <= 100, "give the token a name of 1 to 100 characters");
+            anyhow::ensure!(
+                !name.is_empty() && name.chars().count() <= 100,
+                "give the token a name of 1 to 100 characters"
+            );
             if let Some(id) = &courier {
-                anyhow::ensure!(role == TokenRole::Terminal, "--courier goes with --role terminal");
-                anyhow::ensure!(store.courier(id).await?.is_some(), "there is no courier {id:?}; import their orders first");
+                anyhow::ensure!(
+                    role == TokenRole::Terminal,
+                    "--courier goes with --role terminal"
+                );
+                anyhow::ensure!(
+                    store.courier(id).await?.is_some(),
+                    "there is no courier {id:?}; import their orders first"
+                );
             }
-            let secret = new_secret(if role == TokenRole::Terminal { "dst" } else { "ds" });
+            let secret = new_secret(if role == TokenRole::Terminal {
+                "dst"
+            } else {
+                "ds"
+            });
             store
                 .create_token(&NewApiToken {
                     name,
@@ -130,12 +177,26 @@ pub async fn token(database: &str, cmd: TokenCommand) -> anyhow::Result<()> {
         }
         TokenCommand::List => {
             for t in store.tokens().await? {
-                let state = if t.revoked_at.is_some() { "revoked" } else { "active" };
-                println!("{}\t{}\t{}\t{}\t{}", t.id, t.name, t.role, t.courier_id.unwrap_or_default(), state);
+                let state = if t.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    t.id,
+                    t.name,
+                    t.role,
+                    t.courier_id.unwrap_or_default(),
+                    state
+                );
             }
         }
         TokenCommand::Revoke { id_or_name } => {
-            anyhow::ensure!(store.revoke_token(&id_or_name).await?, "no active token with id or name {id_or_name:?}");
+            anyhow::ensure!(
+                store.revoke_token(&id_or_name).await?,
+                "no active token with id or name {id_or_name:?}"
+            );
             println!("revoked {id_or_name}");
         }
     }
@@ -149,7 +210,7 @@ pub async fn courier(database: &str, cmd: CourierCommand) -> anyhow::Result<()> 
             let id = id.trim();
             anyhow::ensure!(!id.is_empty(), "give the courier's id");
             match (store.courier(id).await?, name) {
-                (Some(_), Some(name)) | (None, Some(name)) => store.upsert_courier(id, Some(name.trim())).await?,
+                (Some(_) | None, Some(name)) => store.upsert_courier(id, Some(name.trim())).await?,
                 (Some(_), None) => {}
                 (None, None) => anyhow::bail!(
                     "there is no courier {id:?}; import orders that name them, or add them with --name \"Full Name\""
@@ -157,7 +218,9 @@ pub async fn courier(database: &str, cmd: CourierCommand) -> anyhow::Result<()> 
             }
             let code = enrollment_code();
             let expires = doorstep_store::now_millis() + ENROLLMENT_HOURS * 3600 * 1000;
-            store.create_enrollment_code(&secret_hash(&code), id, expires).await?;
+            store
+                .create_enrollment_code(&secret_hash(&code), id, expires)
+                .await?;
             println!("{code}");
             eprintln!("Enrolment code for courier {id}: enter it on the courier's device within {ENROLLMENT_HOURS} hours (it is exchanged for a terminal token at POST /api/v1/terminal/enroll). It works once.");
         }

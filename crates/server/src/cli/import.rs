@@ -53,7 +53,12 @@ pub async fn run(database: &str, cmd: ImportCommand) -> ExitCode {
         encoding,
         |rejection| {
             bar.suspend(|| {
-                let _ = writeln!(stdout.lock(), "line {}: {}", rejection.line, rejection.reason);
+                let _ = writeln!(
+                    stdout.lock(),
+                    "line {}: {}",
+                    rejection.line,
+                    rejection.reason
+                );
             });
         },
         |read, size| {

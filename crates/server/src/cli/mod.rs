@@ -10,10 +10,19 @@ use clap::{Parser, Subcommand};
 use doorstep_store::Store;
 
 #[derive(Parser)]
-#[command(name = "doorstep", version, about = "Customer experience and support for delivery services")]
+#[command(
+    name = "doorstep",
+    version,
+    about = "Customer experience and support for delivery services"
+)]
 struct Cli {
     /// Database URL: sqlite://FILE (created if missing) or postgres://USER@HOST/DB.
-    #[arg(long, env = "DOORSTEP_DATABASE", default_value = "sqlite://doorstep.db", global = true)]
+    #[arg(
+        long,
+        env = "DOORSTEP_DATABASE",
+        default_value = "sqlite://doorstep.db",
+        global = true
+    )]
     database: String,
 
     #[command(subcommand)]
@@ -52,9 +61,17 @@ pub async fn run() -> ExitCode {
 
 /// Logs go to stderr; the server logs at info, one-shot commands only warn.
 fn init_tracing(server: bool) {
-    let default = if server { "info,sqlx=warn,tower_http=info" } else { "warn" };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let default = if server {
+        "info,sqlx=warn,tower_http=info"
+    } else {
+        "warn"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn report(result: anyhow::Result<()>) -> ExitCode {
@@ -90,7 +107,9 @@ fn read_stdin_line(what: &str) -> anyhow::Result<String> {
     let mut line = String::new();
     std::io::stdin().read_line(&mut line)?;
     let value = line.trim_end_matches(['\r', '\n']).to_owned();
-    anyhow::ensure!(!value.is_empty(), "no {what} on standard input; pipe it in, e.g. `echo \"$PASSWORD\" | doorstep …`");
+    anyhow::ensure!(
+        !value.is_empty(),
+        "no {what} on standard input; pipe it in, e.g. `echo \"$PASSWORD\" | doorstep …`"
+    );
     Ok(value)
 }
-

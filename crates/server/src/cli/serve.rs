@@ -50,14 +50,20 @@ async fn first_admin(store: &Store) -> anyhow::Result<Option<String>> {
         .unwrap_or_else(random_password);
     let to_hash = password.clone();
     let hash = tokio::task::spawn_blocking(move || hash_password(&to_hash)).await??;
-    store.create_user("admin", &hash, Role::Admin.as_str(), "ru").await?;
+    store
+        .create_user("admin", &hash, Role::Admin.as_str(), "ru")
+        .await?;
     Ok(Some(password))
 }
 
 async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     let store = open_store(database).await?;
-    std::fs::create_dir_all(&args.data_dir)
-        .map_err(|e| anyhow::anyhow!("cannot create the data directory {}: {e}", args.data_dir.display()))?;
+    std::fs::create_dir_all(&args.data_dir).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create the data directory {}: {e}",
+            args.data_dir.display()
+        )
+    })?;
     let admin_password = first_admin(&store).await?;
     let mut logins: Vec<(String, String)> = Vec::new();
     if let Some(password) = &admin_password {
@@ -75,12 +81,21 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
             eprintln!("The database already holds orders: demo data was not added.");
         }
     }
-    let listener = tokio::net::TcpListener::bind(&args.listen).await.map_err(|e| {
-        anyhow::anyhow!("cannot listen on {}: {e}; choose another address with --listen or DOORSTEP_LISTEN", args.listen)
-    })?;
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot listen on {}: {e}; choose another address with --listen or DOORSTEP_LISTEN",
+                args.listen
+            )
+        })?;
     let address = listener.local_addr()?;
     let app = App::new(store.clone()).await?;
-    println!("Doorstep is running at http://{address}/ (database: {}, {})", store.backend().name(), redact(database));
+    println!(
+        "Doorstep is running at http://{address}/ (database: {}, {})",
+        store.backend().name(),
+        redact(database)
+    );
     if logins.is_empty() {
         println!("Sign in with an existing account (add one with `doorstep user add`).");
     } else {

@@ -77,24 +77,38 @@ impl IntoResponse for PageRejection {
     fn into_response(self) -> Response {
         match self {
             PageRejection::SignIn { next } => {
-                let target = format!("/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
+                let target = format!(
+                    "/login?next={}",
+                    url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+                );
                 Redirect::to(&target).into_response()
             }
-            PageRejection::Forbidden { lang } => super::pages::status_page(lang, StatusCode::FORBIDDEN),
-            PageRejection::Internal => super::pages::status_page(Lang::En, StatusCode::INTERNAL_SERVER_ERROR),
+            PageRejection::Forbidden { lang } => {
+                super::pages::status_page(lang, StatusCode::FORBIDDEN)
+            }
+            PageRejection::Internal => {
+                super::pages::status_page(Lang::En, StatusCode::INTERNAL_SERVER_ERROR)
+            }
         }
     }
 }
 
-async fn session_user(parts: &Parts, state: &AppState) -> Result<Option<CurrentUser>, PageRejection> {
+async fn session_user(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<Option<CurrentUser>, PageRejection> {
     let jar = CookieJar::from_headers(&parts.headers);
     let Some(cookie) = jar.get(SESSION_COOKIE) else {
         return Ok(None);
     };
-    let found = state.store.session_user(&secret_hash(cookie.value())).await.map_err(|e| {
-        tracing::error!(error = %e, "session lookup failed");
-        PageRejection::Internal
-    })?;
+    let found = state
+        .store
+        .session_user(&secret_hash(cookie.value()))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "session lookup failed");
+            PageRejection::Internal
+        })?;
     Ok(found.and_then(|s| {
         Some(CurrentUser {
             role: s.role.parse().ok()?,
@@ -116,7 +130,11 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
         let Some(user) = session_user(parts, &state).await? else {
-            let next = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
+            let next = parts
+                .uri
+                .path_and_query()
+                .map_or("/", |p| p.as_str())
+                .to_owned();
             return Err(PageRejection::SignIn { next });
         };
         if !user.may::<A>() {
@@ -182,12 +200,19 @@ where
         let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let field: CsrfField = serde_urlencoded::from_bytes(&bytes).unwrap_or(CsrfField { csrf: String::new() });
+        let field: CsrfField = serde_urlencoded::from_bytes(&bytes).unwrap_or(CsrfField {
+            csrf: String::new(),
+        });
         if !constant_time_eq(field.csrf.as_bytes(), user.csrf.as_bytes()) {
             return Err(super::pages::status_page(user.lang, StatusCode::FORBIDDEN));
         }
-        let form: T = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|e| (StatusCode::UNPROCESSABLE_ENTITY, format!("the form could not be read: {e}")).into_response())?;
+        let form: T = serde_urlencoded::from_bytes(&bytes).map_err(|e| {
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("the form could not be read: {e}"),
+            )
+                .into_response()
+        })?;
         Ok(StaffForm(user, form, PhantomData))
     }
 }
@@ -243,7 +268,10 @@ where
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .ok_or(ApiError::Unauthorized)?;
         let token = state
@@ -251,10 +279,9 @@ where
             .token_by_hash(&secret_hash(secret))
             .await?
             .ok_or(ApiError::Unauthorized)?;
-        let role: TokenRole = token
-            .role
-            .parse()
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("token {} has a bad role: {e}", token.id)))?;
+        let role: TokenRole = token.role.parse().map_err(|e| {
+            ApiError::Internal(anyhow::anyhow!("token {} has a bad role: {e}", token.id))
+        })?;
         if !A::ROLES.contains(&role) {
             let allowed: Vec<&str> = A::ROLES.iter().map(|r| r.as_str()).collect();
             return Err(ApiError::Forbidden(format!(

@@ -38,7 +38,10 @@ pub enum ApiError {
     #[error("{0}")]
     NotFound(String),
     #[error("{detail}")]
-    Invalid { detail: String, errors: Vec<FieldProblem> },
+    Invalid {
+        detail: String,
+        errors: Vec<FieldProblem>,
+    },
     #[error("{0}")]
     TooLarge(String),
     #[error("internal error: {0}")]
@@ -85,13 +88,15 @@ pub fn problem_response(status: StatusCode, detail: String, errors: Vec<FieldPro
         errors,
     };
     let mut response = (status, axum::Json(body)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/problem+json"),
+    );
     if status == StatusCode::UNAUTHORIZED {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer"),
+        );
     }
     response
 }
@@ -137,7 +142,10 @@ where
                 "the body is larger than the limit of {} MB; send smaller batches",
                 super::BODY_LIMIT / 1024 / 1024
             ))),
-            Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::invalid("body", format!("is not valid JSON: {}", e.body_text()))),
+            Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::invalid(
+                "body",
+                format!("is not valid JSON: {}", e.body_text()),
+            )),
             Err(JsonRejection::JsonDataError(e)) => Err(ApiError::invalid("body", e.body_text())),
             Err(other) => Err(ApiError::invalid("body", other.body_text())),
         }

@@ -17,7 +17,6 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-
 /// What every handler can reach.
 pub struct App {
     pub store: Store,
@@ -37,11 +36,17 @@ impl App {
     }
 
     pub fn deployment(&self) -> Deployment {
-        self.deployment.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.deployment
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     pub fn set_deployment(&self, d: Deployment) {
-        *self.deployment.write().unwrap_or_else(std::sync::PoisonError::into_inner) = d;
+        *self
+            .deployment
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = d;
     }
 }
 
@@ -84,7 +89,9 @@ pub fn router(state: AppState) -> Router {
 
 /// Serves until Ctrl-C or SIGTERM, then lets in-flight requests finish.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
 }
 
 async fn shutdown_signal() {

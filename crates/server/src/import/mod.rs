@@ -47,10 +47,17 @@ pub struct CsvSource {
 /// Looks at the start of a file and opens it as CSV; `encoding` overrides
 /// the detection (`utf-8`, `windows-1251`, any WHATWG label).
 pub fn open_csv(path: &Path, encoding: Option<&str>) -> Result<CsvSource, Unusable> {
-    let file = File::open(path).map_err(|e| Unusable(format!("{}: cannot open the file: {e}", path.display())))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let file = File::open(path)
+        .map_err(|e| Unusable(format!("{}: cannot open the file: {e}", path.display())))?;
+    let size = file.metadata().map_or(0, |m| m.len());
     let read = Arc::new(AtomicU64::new(0));
-    let mut raw = BufReader::with_capacity(256 * 1024, Counting { inner: file, read: Arc::clone(&read) });
+    let mut raw = BufReader::with_capacity(
+        256 * 1024,
+        Counting {
+            inner: file,
+            read: Arc::clone(&read),
+        },
+    );
     let mut sample = Vec::with_capacity(SNIFF_BYTES);
     (&mut raw)
         .take(SNIFF_BYTES as u64)
@@ -58,14 +65,20 @@ pub fn open_csv(path: &Path, encoding: Option<&str>) -> Result<CsvSource, Unusab
         .map_err(|e| Unusable(format!("{}: cannot read the file: {e}", path.display())))?;
     let encoding = match encoding {
         Some(label) => Encoding::for_label(label.trim().as_bytes()).ok_or_else(|| {
-            Unusable(format!("{label:?} is not an encoding Doorstep knows (try utf-8 or windows-1251)"))
+            Unusable(format!(
+                "{label:?} is not an encoding Doorstep knows (try utf-8 or windows-1251)"
+            ))
         })?,
-        None => detect_encoding(&sample).map_err(|why| Unusable(format!("{}: {why}", path.display())))?,
+        None => detect_encoding(&sample)
+            .map_err(|why| Unusable(format!("{}: {why}", path.display())))?,
     };
     let (decoded_sample, _, _) = encoding.decode(&sample);
     let first_line = decoded_sample.lines().next().unwrap_or("");
     if first_line.trim().is_empty() {
-        return Err(Unusable(format!("{}: the first line is empty; it must hold the column names", path.display())));
+        return Err(Unusable(format!(
+            "{}: the first line is empty; it must hold the column names",
+            path.display()
+        )));
     }
     let delimiter = detect_delimiter(first_line);
     let stream: Box<dyn Read + Send> = Box::new(
@@ -80,7 +93,13 @@ pub fn open_csv(path: &Path, encoding: Option<&str>) -> Result<CsvSource, Unusab
         .trim(csv::Trim::All)
         .has_headers(true)
         .from_reader(stream);
-    Ok(CsvSource { reader, encoding, delimiter, size, read })
+    Ok(CsvSource {
+        reader,
+        encoding,
+        delimiter,
+        size,
+        read,
+    })
 }
 
 /// UTF-8 (with or without BOM) when the sample is valid UTF-8, UTF-16 when
@@ -125,12 +144,18 @@ fn detect_delimiter(header: &str) -> u8 {
             }
         }
     }
-    counts.iter().max_by_key(|(_, n)| *n).map_or(b',', |(d, _)| *d)
+    counts
+        .iter()
+        .max_by_key(|(_, n)| *n)
+        .map_or(b',', |(d, _)| *d)
 }
 
 /// A header cell as a column key: trimmed, lower case, spaces as `_`.
 pub fn column_key(name: &str) -> String {
-    name.trim().trim_start_matches('\u{feff}').to_lowercase().replace([' ', '-'], "_")
+    name.trim()
+        .trim_start_matches('\u{feff}')
+        .to_lowercase()
+        .replace([' ', '-'], "_")
 }
 
 #[cfg(test)]
@@ -143,9 +168,14 @@ mod tests {
         assert_eq!(detect_encoding(b"\xEF\xBB\xBFa,b").unwrap(), UTF_8);
         let (cp1251, _, _) = WINDOWS_1251.encode("номер;город");
         assert_eq!(detect_encoding(&cp1251).unwrap(), WINDOWS_1251);
-        assert!(detect_encoding(b"PK\x03\x04rest").unwrap_err().contains("Excel"));
+        assert!(detect_encoding(b"PK\x03\x04rest")
+            .unwrap_err()
+            .contains("Excel"));
         assert!(detect_encoding(b"").unwrap_err().contains("empty"));
-        assert_eq!(detect_encoding(b"\xFF\xFEa\x00").unwrap(), encoding_rs::UTF_16LE);
+        assert_eq!(
+            detect_encoding(b"\xFF\xFEa\x00").unwrap(),
+            encoding_rs::UTF_16LE
+        );
     }
 
     #[test]
@@ -162,4 +192,3 @@ mod tests {
         assert_eq!(column_key("\u{feff}order_number"), "order_number");
     }
 }
-

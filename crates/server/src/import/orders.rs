@@ -49,7 +49,12 @@ struct Parsed {
 }
 
 enum Message {
-    Started { encoding: &'static str, delimiter: char, size: u64, read: std::sync::Arc<std::sync::atomic::AtomicU64> },
+    Started {
+        encoding: &'static str,
+        delimiter: char,
+        size: u64,
+        read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    },
     Batch(Parsed),
     Failed(Unusable),
 }
@@ -63,13 +68,21 @@ fn column_map(headers: &csv::StringRecord) -> Result<HashMap<&'static str, usize
             map.entry(*column).or_insert(i);
         }
     }
-    let missing: Vec<&str> = REQUIRED_COLUMNS.iter().copied().filter(|c| !map.contains_key(c)).collect();
+    let missing: Vec<&str> = REQUIRED_COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| !map.contains_key(c))
+        .collect();
     if !missing.is_empty() {
         let found: Vec<&str> = headers.iter().collect();
         return Err(Unusable(format!(
             "the header has no column {}; found: {}. The first line must name the columns: {}",
             missing.join(", "),
-            if found.is_empty() { "nothing".to_owned() } else { found.join(" | ") },
+            if found.is_empty() {
+                "nothing".to_owned()
+            } else {
+                found.join(" | ")
+            },
             ALL_COLUMNS.join(", ")
         )));
     }
@@ -77,7 +90,12 @@ fn column_map(headers: &csv::StringRecord) -> Result<HashMap<&'static str, usize
 }
 
 fn to_input(record: &csv::StringRecord, columns: &HashMap<&'static str, usize>) -> OrderInput {
-    let get = |name: &str| columns.get(name).and_then(|&i| record.get(i)).map(str::to_owned);
+    let get = |name: &str| {
+        columns
+            .get(name)
+            .and_then(|&i| record.get(i))
+            .map(str::to_owned)
+    };
     OrderInput {
         order_number: get("order_number"),
         customer_phone: get("customer_phone"),
@@ -95,11 +113,20 @@ fn to_input(record: &csv::StringRecord, columns: &HashMap<&'static str, usize>) 
 }
 
 fn describe(errors: &[RowError]) -> String {
-    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Runs on its own thread: reads the file and sends checked batches.
-fn read_file(path: &Path, encoding: Option<&str>, deployment: &Deployment, tx: &tokio::sync::mpsc::Sender<Message>) {
+fn read_file(
+    path: &Path,
+    encoding: Option<&str>,
+    deployment: &Deployment,
+    tx: &tokio::sync::mpsc::Sender<Message>,
+) {
     let mut source = match open_csv(path, encoding) {
         Ok(s) => s,
         Err(e) => {
@@ -110,14 +137,20 @@ fn read_file(path: &Path, encoding: Option<&str>, deployment: &Deployment, tx: &
     let headers = match source.reader.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
-            let _ = tx.blocking_send(Message::Failed(Unusable(format!("{}: the header line cannot be read: {e}", path.display()))));
+            let _ = tx.blocking_send(Message::Failed(Unusable(format!(
+                "{}: the header line cannot be read: {e}",
+                path.display()
+            ))));
             return;
         }
     };
     let columns = match column_map(&headers) {
         Ok(c) => c,
         Err(Unusable(why)) => {
-            let _ = tx.blocking_send(Message::Failed(Unusable(format!("{}: {why}", path.display()))));
+            let _ = tx.blocking_send(Message::Failed(Unusable(format!(
+                "{}: {why}",
+                path.display()
+            ))));
             return;
         }
     };
@@ -132,7 +165,11 @@ fn read_file(path: &Path, encoding: Option<&str>, deployment: &Deployment, tx: &
     }
     let (tz, country) = (deployment.tz(), deployment.country());
     let width = headers.len();
-    let mut batch = Parsed { records: Vec::with_capacity(BATCH_ROWS), rejections: Vec::new(), rows: 0 };
+    let mut batch = Parsed {
+        records: Vec::with_capacity(BATCH_ROWS),
+        rejections: Vec::new(),
+        rows: 0,
+    };
     let mut record = csv::StringRecord::new();
     // The reader counts lines from 0 after the header; people count the
     // header as line 1.
@@ -156,21 +193,37 @@ fn read_file(path: &Path, encoding: Option<&str>, deployment: &Deployment, tx: &
                 } else {
                     match to_input(&record, &columns).validate(&tz, country) {
                         Ok(order) => batch.records.push(order),
-                        Err(errors) => batch.rejections.push(Rejection { line, reason: describe(&errors) }),
+                        Err(errors) => batch.rejections.push(Rejection {
+                            line,
+                            reason: describe(&errors),
+                        }),
                     }
                 }
             }
             Err(e) => {
                 batch.rows += 1;
                 let line = e.position().map_or(line, file_line);
-                batch.rejections.push(Rejection { line, reason: format!("cannot be read as CSV: {e}") });
-                if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }) {
+                batch.rejections.push(Rejection {
+                    line,
+                    reason: format!("cannot be read as CSV: {e}"),
+                });
+                if !matches!(
+                    e.kind(),
+                    csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }
+                ) {
                     break;
                 }
             }
         }
         if batch.records.len() + batch.rejections.len() >= BATCH_ROWS {
-            let full = std::mem::replace(&mut batch, Parsed { records: Vec::with_capacity(BATCH_ROWS), rejections: Vec::new(), rows: 0 });
+            let full = std::mem::replace(
+                &mut batch,
+                Parsed {
+                    records: Vec::with_capacity(BATCH_ROWS),
+                    rejections: Vec::new(),
+                    rows: 0,
+                },
+            );
             if tx.blocking_send(Message::Batch(full)).is_err() {
                 return;
             }
@@ -188,16 +241,28 @@ pub async fn import_orders(
     mut on_reject: impl FnMut(&Rejection),
     mut on_progress: impl FnMut(u64, u64),
 ) -> Result<Report, ImportFailure> {
-    let deployment = store.deployment().await.map_err(|source| ImportFailure::Store { rows_done: 0, source })?;
+    let deployment = store
+        .deployment()
+        .await
+        .map_err(|source| ImportFailure::Store {
+            rows_done: 0,
+            source,
+        })?;
     let (tx, mut rx) = tokio::sync::mpsc::channel(BATCHES_AHEAD);
     let reader_deployment = deployment.clone();
-    let reader = std::thread::spawn(move || read_file(&path, encoding.as_deref(), &reader_deployment, &tx));
+    let reader =
+        std::thread::spawn(move || read_file(&path, encoding.as_deref(), &reader_deployment, &tx));
     let mut report = Report::default();
     let mut progress = None;
     while let Some(message) = rx.recv().await {
         match message {
             Message::Failed(why) => return Err(why.into()),
-            Message::Started { encoding, delimiter, size, read } => {
+            Message::Started {
+                encoding,
+                delimiter,
+                size,
+                read,
+            } => {
                 report.encoding = encoding;
                 report.delimiter = delimiter;
                 progress = Some((size, read));
@@ -211,7 +276,10 @@ pub async fn import_orders(
                     let outcomes = store
                         .upsert_orders(&parsed.records, &deployment.time_zone)
                         .await
-                        .map_err(|source| ImportFailure::Store { rows_done: report.rows, source })?;
+                        .map_err(|source| ImportFailure::Store {
+                            rows_done: report.rows,
+                            source,
+                        })?;
                     report.outcome.add(BatchOutcome::of(&outcomes));
                 }
                 report.rows += parsed.rows;

@@ -7,7 +7,11 @@ use serde_json::json;
 use crate::helpers::TestApp;
 use crate::on_both_backends;
 
-on_both_backends!(console_pages_follow_the_role_matrix, api_routes_follow_the_token_roles, admin_forms_refuse_other_roles_and_forged_posts);
+on_both_backends!(
+    console_pages_follow_the_role_matrix,
+    api_routes_follow_the_token_roles,
+    admin_forms_refuse_other_roles_and_forged_posts
+);
 
 /// (path, [admin, quality, dispatcher, operator]) — true where the role may open it.
 const PAGES: &[(&str, [bool; 4])] = &[
@@ -27,18 +31,41 @@ async fn console_pages_follow_the_role_matrix(backend: &str) {
         let r = anonymous.get(app.at(path)).send().await.unwrap();
         assert_eq!(r.status(), 303, "{path} without a session");
         let location = r.headers()["location"].to_str().unwrap();
-        assert!(location.starts_with("/login?next="), "{path} should send to sign-in, got {location}");
+        assert!(
+            location.starts_with("/login?next="),
+            "{path} should send to sign-in, got {location}"
+        );
     }
-    for (i, role) in ["admin", "quality", "dispatcher", "operator"].iter().enumerate() {
+    for (i, role) in ["admin", "quality", "dispatcher", "operator"]
+        .iter()
+        .enumerate()
+    {
         let client = app.signed_in(role).await;
         for (path, allowed) in PAGES {
-            let status = client.get(app.at(path)).send().await.unwrap().status().as_u16();
+            let status = client
+                .get(app.at(path))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16();
             let expected = if allowed[i] { 200 } else { 403 };
             assert_eq!(status, expected, "{role} on {path}");
         }
         // The navigation shows only what the role may open.
-        let page = client.get(app.at("/orders")).send().await.unwrap().text().await.unwrap();
-        assert_eq!(page.contains("href=\"/settings\""), *role == "admin", "{role} settings link");
+        let page = client
+            .get(app.at("/orders"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(
+            page.contains("href=\"/settings\""),
+            *role == "admin",
+            "{role} settings link"
+        );
     }
 }
 
@@ -49,20 +76,44 @@ async fn api_routes_follow_the_token_roles(backend: &str) {
     let client = app.anonymous();
     let body = json!({"orders": []});
 
-    let none = client.post(app.at("/api/v1/orders")).json(&body).send().await.unwrap();
+    let none = client
+        .post(app.at("/api/v1/orders"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(none.status(), 401);
     assert_eq!(none.headers()["content-type"], "application/problem+json");
     assert_eq!(none.headers()["www-authenticate"], "Bearer");
-    assert_eq!(client.get(app.at("/api/v1/orders/A-1")).send().await.unwrap().status(), 401);
+    assert_eq!(
+        client
+            .get(app.at("/api/v1/orders/A-1"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
     assert_eq!(app.post_orders("made-up-token", &body).await.status(), 401);
     assert_eq!(app.post_orders(&terminal, &body).await.status(), 403);
     assert_eq!(app.post_orders(&integration, &body).await.status(), 200);
-    assert_eq!(app.get_json("/api/v1/orders/A-1", &integration).await.0, 404);
+    assert_eq!(
+        app.get_json("/api/v1/orders/A-1", &integration).await.0,
+        404
+    );
     assert_eq!(app.get_json("/api/v1/orders/A-1", &terminal).await.0, 404);
 
     // A console session is no API credential.
     let admin = app.signed_in("admin").await;
-    assert_eq!(admin.get(app.at("/api/v1/orders/A-1")).send().await.unwrap().status(), 401);
+    assert_eq!(
+        admin
+            .get(app.at("/api/v1/orders/A-1"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
 
     // Revoked: refused at once.
     let tokens = app.store.tokens().await.unwrap();
@@ -75,18 +126,49 @@ async fn admin_forms_refuse_other_roles_and_forged_posts(backend: &str) {
     let app = TestApp::spawn(backend).await;
     let quality = app.signed_in("quality").await;
     let csrf = app.csrf(&quality).await;
-    let form = [("csrf", csrf.as_str()), ("name", "x"), ("time_zone", "UTC"), ("phone_country", "RU"), ("currency", "RUB")];
-    let r = quality.post(app.at("/settings/deployment")).form(&form).send().await.unwrap();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("name", "x"),
+        ("time_zone", "UTC"),
+        ("phone_country", "RU"),
+        ("currency", "RUB"),
+    ];
+    let r = quality
+        .post(app.at("/settings/deployment"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403, "quality may not change settings");
 
     let admin = app.signed_in("admin").await;
-    let forged = [("csrf", "not-the-token"), ("name", "x"), ("time_zone", "UTC"), ("phone_country", "RU"), ("currency", "RUB")];
-    let r = admin.post(app.at("/settings/deployment")).form(&forged).send().await.unwrap();
-    assert_eq!(r.status(), 403, "a post without the session's CSRF token is refused");
+    let forged = [
+        ("csrf", "not-the-token"),
+        ("name", "x"),
+        ("time_zone", "UTC"),
+        ("phone_country", "RU"),
+        ("currency", "RUB"),
+    ];
+    let r = admin
+        .post(app.at("/settings/deployment"))
+        .form(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        403,
+        "a post without the session's CSRF token is refused"
+    );
     assert_eq!(app.store.deployment().await.unwrap().name, "Doorstep");
 
     let anonymous = app.anonymous();
-    let r = anonymous.post(app.at("/settings/tokens")).form(&[("name", "x")]).send().await.unwrap();
+    let r = anonymous
+        .post(app.at("/settings/tokens"))
+        .form(&[("name", "x")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     assert!(app.store.tokens().await.unwrap().is_empty());
 }

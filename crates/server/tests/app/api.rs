@@ -16,17 +16,34 @@ on_both_backends!(
 
 async fn health_names_the_backend(backend: &str) {
     let app = TestApp::spawn(backend).await;
-    let body: Value = reqwest::get(app.at("/healthz")).await.unwrap().json().await.unwrap();
+    let body: Value = reqwest::get(app.at("/healthz"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(body, json!({"status": "ok", "database": app.backend}));
 }
 
 async fn openapi_lists_every_v1_route(backend: &str) {
     let app = TestApp::spawn(backend).await;
-    let doc: Value = reqwest::get(app.at("/api/openapi.json")).await.unwrap().json().await.unwrap();
+    let doc: Value = reqwest::get(app.at("/api/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
-    for path in ["/api/v1/orders", "/api/v1/orders/{order_number}", "/api/v1/terminal/enroll"] {
-        assert!(paths.contains_key(path), "{path} missing from the OpenAPI document");
+    for path in [
+        "/api/v1/orders",
+        "/api/v1/orders/{order_number}",
+        "/api/v1/terminal/enroll",
+    ] {
+        assert!(
+            paths.contains_key(path),
+            "{path} missing from the OpenAPI document"
+        );
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());
 }
@@ -41,15 +58,29 @@ async fn orders_batch_answers_per_item_and_is_idempotent(backend: &str) {
     let response = app.post_orders(&token, &batch).await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
-    assert_eq!((body["inserted"].as_u64(), body["rejected"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(
+        (body["inserted"].as_u64(), body["rejected"].as_u64()),
+        (Some(2), Some(1))
+    );
     assert_eq!(body["items"][0]["status"], "inserted");
     assert_eq!(body["items"][1]["status"], "rejected");
-    let fields: Vec<&str> = body["items"][1]["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
-    assert_eq!(fields, ["orders[1].customer_phone", "orders[1].promised_to"]);
+    let fields: Vec<&str> = body["items"][1]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["orders[1].customer_phone", "orders[1].promised_to"]
+    );
 
     // The same batch again: nothing new, nothing doubled.
     let again: Value = app.post_orders(&token, &batch).await.json().await.unwrap();
-    assert_eq!((again["inserted"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(2)));
+    assert_eq!(
+        (again["inserted"].as_u64(), again["unchanged"].as_u64()),
+        (Some(0), Some(2))
+    );
     assert_eq!(app.store.count_orders().await.unwrap(), 2);
 
     let (status, order) = app.get_json("/api/v1/orders/A-1", &token).await;
@@ -64,7 +95,12 @@ async fn orders_batch_answers_per_item_and_is_idempotent(backend: &str) {
 
     let mut changed = order_json("A-1", "89161234567", "K-1");
     changed["delivered_at"] = Value::Null;
-    let updated: Value = app.post_orders(&token, &json!({"orders": [changed]})).await.json().await.unwrap();
+    let updated: Value = app
+        .post_orders(&token, &json!({"orders": [changed]}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(updated["items"][0]["status"], "updated");
 }
 
@@ -76,7 +112,10 @@ async fn order_lookup_respects_the_courier_of_a_terminal(backend: &str) {
     let terminal = app.token("terminal", Some("K-1")).await;
     assert_eq!(app.get_json("/api/v1/orders/A-1", &terminal).await.0, 200);
     let (status, problem) = app.get_json("/api/v1/orders/B-1", &terminal).await;
-    assert_eq!(status, 404, "a courier's terminal must not see other couriers' orders");
+    assert_eq!(
+        status, 404,
+        "a courier's terminal must not see other couriers' orders"
+    );
     assert!(problem["detail"].as_str().unwrap().contains("no order"));
     // Terminals cannot import.
     assert_eq!(app.post_orders(&terminal, &batch).await.status(), 403);
@@ -95,17 +134,44 @@ async fn bad_bodies_get_problems_that_say_what_to_fix(backend: &str) {
         .await
         .unwrap();
     assert_eq!(response.status(), 422);
-    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
     let problem: Value = response.json().await.unwrap();
-    assert!(problem["detail"].as_str().unwrap().contains("not valid JSON"), "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not valid JSON"),
+        "{problem}"
+    );
 
-    let wrong_shape: Value = app.post_orders(&token, &json!({"orders": "A-1"})).await.json().await.unwrap();
+    let wrong_shape: Value = app
+        .post_orders(&token, &json!({"orders": "A-1"}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(wrong_shape["status"], 422);
-    assert!(wrong_shape["detail"].as_str().unwrap().contains("orders"), "{wrong_shape}");
+    assert!(
+        wrong_shape["detail"].as_str().unwrap().contains("orders"),
+        "{wrong_shape}"
+    );
 
-    let too_many: Vec<Value> = (0..1001).map(|i| order_json(&format!("N-{i}"), "+79161234567", "K-1")).collect();
-    let problem: Value = app.post_orders(&token, &json!({"orders": too_many})).await.json().await.unwrap();
-    assert!(problem["detail"].as_str().unwrap().contains("at most 1000"), "{problem}");
+    let too_many: Vec<Value> = (0..1001)
+        .map(|i| order_json(&format!("N-{i}"), "+79161234567", "K-1"))
+        .collect();
+    let problem: Value = app
+        .post_orders(&token, &json!({"orders": too_many}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains("at most 1000"),
+        "{problem}"
+    );
     assert_eq!(app.store.count_orders().await.unwrap(), 0);
 
     let huge = "x".repeat(5 * 1024 * 1024);
@@ -122,10 +188,17 @@ async fn bad_bodies_get_problems_that_say_what_to_fix(backend: &str) {
 
 async fn enrolment_code_buys_one_terminal_token(backend: &str) {
     let app = TestApp::spawn(backend).await;
-    app.store.upsert_courier("K-7", Some("Олег Волков")).await.unwrap();
+    app.store
+        .upsert_courier("K-7", Some("Олег Волков"))
+        .await
+        .unwrap();
     let code = "ABCD-EFGH";
     app.store
-        .create_enrollment_code(&doorstep::security::secret_hash(code), "K-7", doorstep_store::now_millis() + 60_000)
+        .create_enrollment_code(
+            &doorstep::security::secret_hash(code),
+            "K-7",
+            doorstep_store::now_millis() + 60_000,
+        )
         .await
         .unwrap();
     let client = app.anonymous();
@@ -137,9 +210,21 @@ async fn enrolment_code_buys_one_terminal_token(backend: &str) {
         .unwrap();
     assert_eq!(response.status(), 201);
     let body: Value = response.json().await.unwrap();
-    assert_eq!((body["courier_id"].as_str(), body["courier_name"].as_str()), (Some("K-7"), Some("Олег Волков")));
+    assert_eq!(
+        (body["courier_id"].as_str(), body["courier_name"].as_str()),
+        (Some("K-7"), Some("Олег Волков"))
+    );
     let token = body["token"].as_str().unwrap();
-    assert_eq!(app.get_json("/api/v1/orders/none", token).await.0, 404, "the new token authenticates");
-    let again = client.post(app.at("/api/v1/terminal/enroll")).json(&json!({"code": code})).send().await.unwrap();
+    assert_eq!(
+        app.get_json("/api/v1/orders/none", token).await.0,
+        404,
+        "the new token authenticates"
+    );
+    let again = client
+        .post(app.at("/api/v1/terminal/enroll"))
+        .json(&json!({"code": code}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status(), 403, "a code works once");
 }

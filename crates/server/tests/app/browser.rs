@@ -19,7 +19,9 @@ impl Drop for Driver {
 }
 
 fn chromedriver() -> Option<(Driver, u16)> {
-    let path = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"].into_iter().find(|p| std::path::Path::new(p).exists());
+    let path = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
     let Some(path) = path else {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
@@ -28,7 +30,11 @@ fn chromedriver() -> Option<(Driver, u16)> {
         eprintln!("skipping the browser test: chromedriver is not installed (run the README's test command)");
         return None;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let child = Command::new(path)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
@@ -40,7 +46,9 @@ fn chromedriver() -> Option<(Driver, u16)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_open_orders_and_search_in_chromium() {
-    let Some((_driver, port)) = chromedriver() else { return };
+    let Some((_driver, port)) = chromedriver() else {
+        return;
+    };
     let app = TestApp::spawn("sqlite").await;
     app.add_user("anna", "operator").await;
     let token = app.token("integration", None).await;
@@ -56,7 +64,11 @@ async fn sign_in_open_orders_and_search_in_chromium() {
     let webdriver = format!("http://127.0.0.1:{port}");
     let mut client = None;
     for _ in 0..50 {
-        match ClientBuilder::new(hyper_util_connector()).capabilities(caps.clone()).connect(&webdriver).await {
+        match ClientBuilder::new(hyper_util_connector())
+            .capabilities(caps.clone())
+            .connect(&webdriver)
+            .await
+        {
             Ok(c) => {
                 client = Some(c);
                 break;
@@ -67,24 +79,83 @@ async fn sign_in_open_orders_and_search_in_chromium() {
     let c = client.expect("chromedriver did not start");
 
     c.goto(&app.at("/orders")).await.unwrap();
-    assert!(c.current_url().await.unwrap().path().starts_with("/login"), "signed out: the sign-in page");
-    c.find(Locator::Css("input[name=login]")).await.unwrap().send_keys("anna").await.unwrap();
-    c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
-    c.find(Locator::Css("button[type=submit].primary")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Css("table.data")).await.unwrap();
+    assert!(
+        c.current_url().await.unwrap().path().starts_with("/login"),
+        "signed out: the sign-in page"
+    );
+    c.find(Locator::Css("input[name=login]"))
+        .await
+        .unwrap()
+        .send_keys("anna")
+        .await
+        .unwrap();
+    c.find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[type=submit].primary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("table.data"))
+        .await
+        .unwrap();
     assert_eq!(c.current_url().await.unwrap().path(), "/orders");
-    let body = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    let body = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(body.contains("A-100") && body.contains("B-200"), "{body}");
 
     let search = c.find(Locator::Css("input[name=q]")).await.unwrap();
     search.send_keys("8 916 123-45-67").await.unwrap();
-    c.find(Locator::Css("form.filters button[type=submit]")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::XPath("//p[contains(., '1 order found')]")).await.unwrap();
-    assert!(c.current_url().await.unwrap().query().unwrap_or("").contains("q=8+916+123-45-67"));
-    let body = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    c.find(Locator::Css("form.filters button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::XPath("//p[contains(., '1 order found')]"))
+        .await
+        .unwrap();
+    assert!(c
+        .current_url()
+        .await
+        .unwrap()
+        .query()
+        .unwrap_or("")
+        .contains("q=8+916+123-45-67"));
+    let body = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(body.contains("A-100") && !body.contains("B-200"), "{body}");
-    c.find(Locator::LinkText("A-100")).await.unwrap().click().await.unwrap();
-    let heading = c.wait().for_element(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    c.find(Locator::LinkText("A-100"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let heading = c
+        .wait()
+        .for_element(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(heading, "Order A-100");
     c.close().await.unwrap();
 }

@@ -26,14 +26,23 @@ fn doorstep(database: &str, args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .expect("run doorstep");
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     }
     drop(child.stdin.take());
     child.wait_with_output().unwrap()
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn temp_file(name: &str, bytes: &[u8]) -> std::path::PathBuf {
@@ -57,19 +66,39 @@ async fn import_reads_a_messy_office_export(backend: &str) {
     let out = doorstep(&db.url, &["import", "orders", file.to_str().unwrap()], None);
     let said = text(&out);
     assert_eq!(out.status.code(), Some(1), "some rows rejected: {said}");
-    assert!(said.contains("line 4: customer_phone: \"12345\" is not a phone number"), "{said}");
-    assert!(said.contains("line 5: promised_from: \"31.02.2026 10:00\" is not a date"), "{said}");
-    assert!(said.contains("imported: 2, updated: 0, unchanged: 0, rejected: 2"), "{said}");
+    assert!(
+        said.contains("line 4: customer_phone: \"12345\" is not a phone number"),
+        "{said}"
+    );
+    assert!(
+        said.contains("line 5: promised_from: \"31.02.2026 10:00\" is not a date"),
+        "{said}"
+    );
+    assert!(
+        said.contains("imported: 2, updated: 0, unchanged: 0, rejected: 2"),
+        "{said}"
+    );
     assert!(said.contains("windows-1251"), "{said}");
 
     let store = Store::connect(&db.url).await.unwrap();
     let a1 = store.order("A-1").await.unwrap().unwrap();
-    assert_eq!((a1.customer_phone.as_str(), a1.amount_minor, a1.customer_name.as_deref()), ("+79161234567", Some(123_450), Some("Анна Петрова")));
+    assert_eq!(
+        (
+            a1.customer_phone.as_str(),
+            a1.amount_minor,
+            a1.customer_name.as_deref()
+        ),
+        ("+79161234567", Some(123_450), Some("Анна Петрова"))
+    );
     assert_eq!(a1.courier_name.as_deref(), Some("Иван Смирнов"));
     store.close().await;
 
     let again = doorstep(&db.url, &["import", "orders", file.to_str().unwrap()], None);
-    assert!(text(&again).contains("imported: 0, updated: 0, unchanged: 2, rejected: 2"), "{}", text(&again));
+    assert!(
+        text(&again).contains("imported: 0, updated: 0, unchanged: 2, rejected: 2"),
+        "{}",
+        text(&again)
+    );
 
     // The same orders as clean UTF-8 with a BOM and commas: all good, exit 0.
     let clean = "\u{feff}order_number,customer_phone,city,promised_from,promised_to,delivered_at,amount,courier_id\n\
@@ -88,66 +117,162 @@ async fn import_refuses_files_that_are_not_orders(backend: &str) {
     assert!(text(&out).contains("Excel workbook"), "{}", text(&out));
 
     let wrong = temp_file("calls.csv", b"call_id;queue;wait\n1;main;20\n");
-    let out = doorstep(&db.url, &["import", "orders", wrong.to_str().unwrap()], None);
+    let out = doorstep(
+        &db.url,
+        &["import", "orders", wrong.to_str().unwrap()],
+        None,
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("the header has no column order_number, customer_phone, city, promised_from, promised_to"), "{}", text(&out));
 
     let out = doorstep(&db.url, &["import", "orders", "/no/such/file.csv"], None);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).contains("cannot open the file"), "{}", text(&out));
+    assert!(
+        text(&out).contains("cannot open the file"),
+        "{}",
+        text(&out)
+    );
 }
 
 async fn accounts_tokens_and_enrolment_from_the_command_line(backend: &str) {
     let db = TestDb::new(backend).await;
-    let out = doorstep(&db.url, &["user", "add", "--login", "olga", "--role", "quality", "--password-stdin"], Some("a long password\n"));
+    let out = doorstep(
+        &db.url,
+        &[
+            "user",
+            "add",
+            "--login",
+            "olga",
+            "--role",
+            "quality",
+            "--password-stdin",
+        ],
+        Some("a long password\n"),
+    );
     assert!(out.status.success(), "{}", text(&out));
-    let dup = doorstep(&db.url, &["user", "add", "--login", "olga", "--role", "quality", "--password-stdin"], Some("a long password\n"));
-    assert!(!dup.status.success() && text(&dup).contains("taken"), "{}", text(&dup));
-    let bad_role = doorstep(&db.url, &["user", "add", "--login", "x", "--role", "root", "--password-stdin"], Some("a long password\n"));
-    assert!(text(&bad_role).contains("expected one of: admin, quality, dispatcher, operator"), "{}", text(&bad_role));
+    let dup = doorstep(
+        &db.url,
+        &[
+            "user",
+            "add",
+            "--login",
+            "olga",
+            "--role",
+            "quality",
+            "--password-stdin",
+        ],
+        Some("a long password\n"),
+    );
+    assert!(
+        !dup.status.success() && text(&dup).contains("taken"),
+        "{}",
+        text(&dup)
+    );
+    let bad_role = doorstep(
+        &db.url,
+        &[
+            "user",
+            "add",
+            "--login",
+            "x",
+            "--role",
+            "root",
+            "--password-stdin",
+        ],
+        Some("a long password\n"),
+    );
+    assert!(
+        text(&bad_role).contains("expected one of: admin, quality, dispatcher, operator"),
+        "{}",
+        text(&bad_role)
+    );
 
-    let out = doorstep(&db.url, &["token", "create", "--name", "1C", "--role", "integration"], None);
+    let out = doorstep(
+        &db.url,
+        &["token", "create", "--name", "1C", "--role", "integration"],
+        None,
+    );
     assert!(out.status.success(), "{}", text(&out));
     let secret = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     let store = Store::connect(&db.url).await.unwrap();
-    let stored = store.token_by_hash(&doorstep::security::secret_hash(&secret)).await.unwrap().unwrap();
+    let stored = store
+        .token_by_hash(&doorstep::security::secret_hash(&secret))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.role, "integration");
-    assert!(store.token_by_hash(&secret).await.unwrap().is_none(), "the token is stored hashed, never in clear");
+    assert!(
+        store.token_by_hash(&secret).await.unwrap().is_none(),
+        "the token is stored hashed, never in clear"
+    );
 
     let unknown = doorstep(&db.url, &["courier", "enroll", "K-9"], None);
-    assert!(!unknown.status.success() && text(&unknown).contains("--name"), "{}", text(&unknown));
-    let out = doorstep(&db.url, &["courier", "enroll", "K-9", "--name", "Олег Волков"], None);
+    assert!(
+        !unknown.status.success() && text(&unknown).contains("--name"),
+        "{}",
+        text(&unknown)
+    );
+    let out = doorstep(
+        &db.url,
+        &["courier", "enroll", "K-9", "--name", "Олег Волков"],
+        None,
+    );
     assert!(out.status.success(), "{}", text(&out));
     let code = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     assert_eq!(code.len(), 9, "XXXX-XXXX: {code}");
-    let token = store.redeem_enrollment_code(&doorstep::security::secret_hash(&code), "th", "phone").await.unwrap().unwrap();
+    let token = store
+        .redeem_enrollment_code(&doorstep::security::secret_hash(&code), "th", "phone")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(token.courier_id.as_deref(), Some("K-9"));
 
     let revoke = doorstep(&db.url, &["token", "revoke", "1C"], None);
     assert!(revoke.status.success(), "{}", text(&revoke));
-    assert!(store.token_by_hash(&doorstep::security::secret_hash(&secret)).await.unwrap().is_none());
+    assert!(store
+        .token_by_hash(&doorstep::security::secret_hash(&secret))
+        .await
+        .unwrap()
+        .is_none());
     store.close().await;
 
     let bad_url = doorstep("mysql://localhost/x", &["token", "list"], None);
-    assert!(text(&bad_url).contains("expected sqlite://FILE or postgres://"), "{}", text(&bad_url));
+    assert!(
+        text(&bad_url).contains("expected sqlite://FILE or postgres://"),
+        "{}",
+        text(&bad_url)
+    );
 }
 
 async fn an_older_binary_refuses_a_newer_database(backend: &str) {
     let db = TestDb::new(backend).await;
     let store = Store::connect(&db.url).await.unwrap();
     // Pretend a newer Doorstep applied migration 9999.
-    let insert = "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+    let insert =
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
                   VALUES (9999, 'from the future', TRUE, $1, 0)";
     match store.db() {
         doorstep_store::Db::Sqlite { write, .. } => {
-            sqlx::query(insert).bind(vec![0u8; 48]).execute(write).await.unwrap();
+            sqlx::query(insert)
+                .bind(vec![0u8; 48])
+                .execute(write)
+                .await
+                .unwrap();
         }
         doorstep_store::Db::Postgres(pool) => {
-            sqlx::query(insert).bind(vec![0u8; 48]).execute(pool).await.unwrap();
+            sqlx::query(insert)
+                .bind(vec![0u8; 48])
+                .execute(pool)
+                .await
+                .unwrap();
         }
     }
     store.close().await;
     let out = doorstep(&db.url, &["token", "list"], None);
     assert!(!out.status.success());
-    assert!(text(&out).contains("upgraded by a newer Doorstep (schema version 9999"), "{}", text(&out));
+    assert!(
+        text(&out).contains("upgraded by a newer Doorstep (schema version 9999"),
+        "{}",
+        text(&out)
+    );
 }

@@ -30,16 +30,24 @@ pub const PASSWORD: &str = "correct horse battery";
 impl TestApp {
     pub async fn spawn(backend: &str) -> TestApp {
         let db = TestDb::new(backend).await;
-        let store = Store::connect(&db.url).await.expect("connect test database");
+        let store = Store::connect(&db.url)
+            .await
+            .expect("connect test database");
         let app = App::new(store.clone()).await.expect("build app");
         // Bind before spawning: the port is ready when this returns.
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(doorstep::http::serve(listener, app));
         TestApp {
             url,
             store,
-            backend: if backend == "sqlite" { "sqlite" } else { "postgres" },
+            backend: if backend == "sqlite" {
+                "sqlite"
+            } else {
+                "postgres"
+            },
             _db: db,
         }
     }
@@ -48,16 +56,23 @@ impl TestApp {
         format!("{}{path}", self.url)
     }
 
-    /// A client without cookies that does not follow redirects.
+    /// A fresh browser-like client: its own cookie jar, redirects not followed.
+    /// A method so that tests read as `app.anonymous()`.
+    #[allow(clippy::unused_self)]
     pub fn anonymous(&self) -> Client {
-        Client::builder().redirect(Policy::none()).cookie_store(true).build().unwrap()
+        client()
     }
 
     /// Makes a bearer token of `role` (integration or terminal) directly in the store.
     pub async fn token(&self, role: &str, courier: Option<&str>) -> String {
         let secret = new_secret("test");
         self.store
-            .create_token(&NewApiToken { name: "test", role, token_hash: &secret_hash(&secret), courier_id: courier })
+            .create_token(&NewApiToken {
+                name: "test",
+                role,
+                token_hash: &secret_hash(&secret),
+                courier_id: courier,
+            })
             .await
             .unwrap();
         secret
@@ -65,7 +80,10 @@ impl TestApp {
 
     pub async fn add_user(&self, login: &str, role: &str) {
         let hash = hash_password(PASSWORD).unwrap();
-        self.store.create_user(login, &hash, role, "en").await.unwrap();
+        self.store
+            .create_user(login, &hash, role, "en")
+            .await
+            .unwrap();
     }
 
     /// A browser-like client signed in as a new user of `role`.
@@ -78,11 +96,23 @@ impl TestApp {
     }
 
     pub async fn log_in(&self, client: &Client, login: &str, password: &str) -> Response {
-        let page = client.get(self.at("/login")).send().await.unwrap().text().await.unwrap();
+        let page = client
+            .get(self.at("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         let csrf = form_value(&page, "csrf");
         client
             .post(self.at("/login"))
-            .form(&[("login", login), ("password", password), ("csrf", &csrf), ("next", "/orders")])
+            .form(&[
+                ("login", login),
+                ("password", password),
+                ("csrf", &csrf),
+                ("next", "/orders"),
+            ])
             .send()
             .await
             .unwrap()
@@ -90,7 +120,14 @@ impl TestApp {
 
     /// The CSRF token of the signed-in session, read from a page's form.
     pub async fn csrf(&self, client: &Client) -> String {
-        let page = client.get(self.at("/orders")).send().await.unwrap().text().await.unwrap();
+        let page = client
+            .get(self.at("/orders"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         form_value(&page, "csrf")
     }
 
@@ -105,16 +142,34 @@ impl TestApp {
     }
 
     pub async fn get_json(&self, path: &str, token: &str) -> (u16, Value) {
-        let r = self.anonymous().get(self.at(path)).bearer_auth(token).send().await.unwrap();
+        let r = self
+            .anonymous()
+            .get(self.at(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
 }
 
+/// A fresh browser-like client: its own cookie jar, redirects not followed.
+pub fn client() -> Client {
+    Client::builder()
+        .redirect(Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
 /// The value of the first `<input name=NAME value=…>` in a page.
 pub fn form_value(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} field in the page")) + marker.len();
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} field in the page"))
+        + marker.len();
     html[start..].split('"').next().unwrap().to_owned()
 }
 

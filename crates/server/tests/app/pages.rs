@@ -18,15 +18,28 @@ async fn sign_in_and_out(backend: &str) {
     let client = app.anonymous();
     let wrong = app.log_in(&client, "anna", "wrong password").await;
     assert_eq!(wrong.status(), 200);
-    assert!(wrong.text().await.unwrap().contains("Wrong login or password"));
+    assert!(wrong
+        .text()
+        .await
+        .unwrap()
+        .contains("Wrong login or password"));
     let unknown = app.log_in(&client, "nobody", PASSWORD).await;
-    assert!(unknown.text().await.unwrap().contains("Wrong login or password"));
+    assert!(unknown
+        .text()
+        .await
+        .unwrap()
+        .contains("Wrong login or password"));
 
     // A form without the cookie's token is refused even with the right password.
     let fresh = app.anonymous();
     let forged = fresh
         .post(app.at("/login"))
-        .form(&[("login", "anna"), ("password", PASSWORD), ("csrf", "guess"), ("next", "/orders")])
+        .form(&[
+            ("login", "anna"),
+            ("password", PASSWORD),
+            ("csrf", "guess"),
+            ("next", "/orders"),
+        ])
         .send()
         .await
         .unwrap();
@@ -34,24 +47,56 @@ async fn sign_in_and_out(backend: &str) {
 
     let ok = app.log_in(&client, "anna", PASSWORD).await;
     assert_eq!(ok.status(), 303);
-    let cookie = ok.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).find(|c| c.starts_with("doorstep_session=")).unwrap();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
-    assert_eq!(client.get(app.at("/orders")).send().await.unwrap().status(), 200);
+    let cookie = ok
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("doorstep_session="))
+        .unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert_eq!(
+        client.get(app.at("/orders")).send().await.unwrap().status(),
+        200
+    );
 
     // Open redirects are refused: `next` must be a path on this site.
-    let page = client.get(app.at("/login?next=//evil.example")).send().await.unwrap();
+    let page = client
+        .get(app.at("/login?next=//evil.example"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.headers()["location"], "/orders");
 
     let csrf = app.csrf(&client).await;
-    let out = client.post(app.at("/logout")).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    let out = client
+        .post(app.at("/logout"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.status(), 303);
-    assert_eq!(client.get(app.at("/orders")).send().await.unwrap().status(), 303, "signed out");
+    assert_eq!(
+        client.get(app.at("/orders")).send().await.unwrap().status(),
+        303,
+        "signed out"
+    );
 }
 
 async fn language_is_remembered_per_user(backend: &str) {
     let app = TestApp::spawn(backend).await;
     let client = app.signed_in("dispatcher").await;
-    let page = client.get(app.at("/orders")).send().await.unwrap().text().await.unwrap();
+    let page = client
+        .get(app.at("/orders"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("Orders") && page.contains("lang=\"en\""));
     let csrf = form_value(&page, "csrf");
     let r = client
@@ -63,9 +108,22 @@ async fn language_is_remembered_per_user(backend: &str) {
     assert_eq!(r.status(), 303);
     // A new sign-in elsewhere (no language cookie) still speaks Russian.
     let other = app.anonymous();
-    app.log_in(&other, "dispatcher", crate::helpers::PASSWORD).await;
-    let page = other.get(app.at("/orders")).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("lang=\"ru\"") && page.contains("Заказы") && page.contains("Заказов пока нет"), "Russian console expected");
+    app.log_in(&other, "dispatcher", crate::helpers::PASSWORD)
+        .await;
+    let page = other
+        .get(app.at("/orders"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("lang=\"ru\"")
+            && page.contains("Заказы")
+            && page.contains("Заказов пока нет"),
+        "Russian console expected"
+    );
 }
 
 async fn orders_search_by_phone_number_and_filters(backend: &str) {
@@ -84,7 +142,11 @@ async fn orders_search_by_phone_number_and_filters(backend: &str) {
     };
 
     let by_phone = text("/orders?q=8+(916)+123-45-67").await;
-    assert!(by_phone.contains("2 orders found") && by_phone.contains("A-100") && !by_phone.contains("B-77"));
+    assert!(
+        by_phone.contains("2 orders found")
+            && by_phone.contains("A-100")
+            && !by_phone.contains("B-77")
+    );
     let by_prefix = text("/orders?q=B-").await;
     assert!(by_prefix.contains("1 order found") && by_prefix.contains("B-77"));
     let by_city = text("/orders?city=%D0%A2%D0%B0%D1%88%D0%BA%D0%B5%D0%BD%D1%82").await;
@@ -97,7 +159,11 @@ async fn orders_search_by_phone_number_and_filters(backend: &str) {
     assert!(bad_date.contains("is not a date"));
 
     let detail = text("/orders/A-101").await;
-    assert!(detail.contains("Анна Петрова") && detail.contains("03.11.2026 14:00–15:00") && detail.contains("repeat customer"));
+    assert!(
+        detail.contains("Анна Петрова")
+            && detail.contains("03.11.2026 14:00–15:00")
+            && detail.contains("repeat customer")
+    );
     let customer = text("/customers/%2B79161234567").await;
     assert!(customer.contains("A-100") && customer.contains("A-101"));
     let missing = client.get(app.at("/orders/NOPE")).send().await.unwrap();
@@ -115,7 +181,13 @@ async fn settings_save_validate_and_manage_access(backend: &str) {
         async move {
             admin
                 .post(url)
-                .form(&[("csrf", csrf.as_str()), ("name", "Express"), ("time_zone", zone), ("phone_country", "UZ"), ("currency", "uzs")])
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("name", "Express"),
+                    ("time_zone", zone),
+                    ("phone_country", "UZ"),
+                    ("currency", "uzs"),
+                ])
                 .send()
                 .await
                 .unwrap()
@@ -123,36 +195,98 @@ async fn settings_save_validate_and_manage_access(backend: &str) {
     };
     let bad = save("Mars/Olympus").await;
     assert_eq!(bad.status(), 200);
-    assert!(bad.text().await.unwrap().contains("is not an IANA time zone"));
-    assert_eq!(app.store.deployment().await.unwrap().name, "Doorstep", "nothing saved on error");
+    assert!(bad
+        .text()
+        .await
+        .unwrap()
+        .contains("is not an IANA time zone"));
+    assert_eq!(
+        app.store.deployment().await.unwrap().name,
+        "Doorstep",
+        "nothing saved on error"
+    );
     assert_eq!(save("Asia/Tashkent").await.status(), 303);
     let d = app.store.deployment().await.unwrap();
-    assert_eq!((d.time_zone.as_str(), d.phone_country.as_str(), d.currency.as_str()), ("Asia/Tashkent", "UZ", "UZS"));
+    assert_eq!(
+        (
+            d.time_zone.as_str(),
+            d.phone_country.as_str(),
+            d.currency.as_str()
+        ),
+        ("Asia/Tashkent", "UZ", "UZS")
+    );
 
     // A new account, then signing in with it.
     let r = admin
         .post(app.at("/settings/users"))
-        .form(&[("csrf", csrf.as_str()), ("login", "olga"), ("role", "quality"), ("password", "long enough pass")])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("login", "olga"),
+            ("role", "quality"),
+            ("password", "long enough pass"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
     let olga = app.anonymous();
-    assert_eq!(app.log_in(&olga, "olga", "long enough pass").await.status(), 303);
+    assert_eq!(
+        app.log_in(&olga, "olga", "long enough pass").await.status(),
+        303
+    );
     let short = admin
         .post(app.at("/settings/users"))
-        .form(&[("csrf", csrf.as_str()), ("login", "ivan"), ("role", "quality"), ("password", "short")])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("login", "ivan"),
+            ("role", "quality"),
+            ("password", "short"),
+        ])
         .send()
         .await
         .unwrap();
-    assert!(short.text().await.unwrap().contains("at least 10 characters"));
+    assert!(short
+        .text()
+        .await
+        .unwrap()
+        .contains("at least 10 characters"));
 
     // A token made in the console works on the API until revoked there.
-    let page = admin.post(app.at("/settings/tokens")).form(&[("csrf", csrf.as_str()), ("name", "1C export")]).send().await.unwrap().text().await.unwrap();
-    let secret = page.split("id=\"secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
-    assert_eq!(app.post_orders(&secret, &json!({"orders": []})).await.status(), 200);
+    let page = admin
+        .post(app.at("/settings/tokens"))
+        .form(&[("csrf", csrf.as_str()), ("name", "1C export")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let secret = page
+        .split("id=\"secret\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.post_orders(&secret, &json!({"orders": []}))
+            .await
+            .status(),
+        200
+    );
     let id = app.store.tokens().await.unwrap()[0].id.clone();
-    let r = admin.post(app.at(&format!("/settings/tokens/{id}/revoke"))).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    let r = admin
+        .post(app.at(&format!("/settings/tokens/{id}/revoke")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
-    assert_eq!(app.post_orders(&secret, &json!({"orders": []})).await.status(), 401);
+    assert_eq!(
+        app.post_orders(&secret, &json!({"orders": []}))
+            .await
+            .status(),
+        401
+    );
 }

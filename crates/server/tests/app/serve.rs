@@ -9,7 +9,10 @@ use doorstep_store::{DeliveryStatus, OrderFilter, Store};
 
 use crate::on_both_backends;
 
-on_both_backends!(serve_prints_the_first_login_and_stops_cleanly_on_sigterm, demo_data_is_realistic);
+on_both_backends!(
+    serve_prints_the_first_login_and_stops_cleanly_on_sigterm,
+    demo_data_is_realistic
+);
 
 async fn serve_prints_the_first_login_and_stops_cleanly_on_sigterm(backend: &str) {
     let db = TestDb::new(backend).await;
@@ -25,22 +28,44 @@ async fn serve_prints_the_first_login_and_stops_cleanly_on_sigterm(backend: &str
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = lines.next().unwrap().unwrap();
-    let url = first.split("running at ").nth(1).unwrap().split(' ').next().unwrap().to_owned();
+    let url = first
+        .split("running at ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_owned();
     let rest: Vec<String> = lines.by_ref().take(2).map(Result::unwrap).collect();
-    assert!(rest[1].contains("login admin") && rest[1].contains("first admin password"), "{rest:?}");
+    assert!(
+        rest[1].contains("login admin") && rest[1].contains("first admin password"),
+        "{rest:?}"
+    );
     assert!(data.is_dir(), "the data directory is created");
 
-    let health: serde_json::Value = reqwest::get(format!("{url}healthz")).await.unwrap().json().await.unwrap();
+    let health: serde_json::Value = reqwest::get(format!("{url}healthz"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(health["status"], "ok");
 
     let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
     let started = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "serve did not stop on SIGTERM");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "serve did not stop on SIGTERM"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(status.success(), "a clean stop exits 0: {status:?}");
@@ -53,14 +78,42 @@ async fn demo_data_is_realistic(backend: &str) {
     let summary = doorstep::demo::load(&store, 7).await.unwrap();
     assert!(summary.orders >= 20_000 && summary.couriers >= 40 && summary.partners >= 5);
     assert_eq!(store.count_orders().await.unwrap(), summary.orders as i64);
-    let zones: std::collections::HashSet<String> = store.cities().await.unwrap().into_iter().map(|(_, tz)| tz).collect();
-    assert!(zones.len() >= 3, "cities in different time zones: {zones:?}");
-    let late = OrderFilter { status: Some(DeliveryStatus::DeliveredLate), ..OrderFilter::default() };
+    let zones: std::collections::HashSet<String> = store
+        .cities()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, tz)| tz)
+        .collect();
+    assert!(
+        zones.len() >= 3,
+        "cities in different time zones: {zones:?}"
+    );
+    let late = OrderFilter {
+        status: Some(DeliveryStatus::DeliveredLate),
+        ..OrderFilter::default()
+    };
     let late = store.search_orders(&late, 1, 0).await.unwrap().total;
-    assert!(late > 500 && late < 5000, "some orders late, most on time: {late}");
-    let page = store.search_orders(&OrderFilter::default(), 200, 0).await.unwrap();
-    assert!(page.orders.iter().any(|o| o.segment() == doorstep_domain::Segment::Repeat), "repeat customers");
-    assert!(page.orders.iter().all(|o| o.customer_name.as_deref().is_some_and(|n| n.contains(' '))), "real-looking names");
+    assert!(
+        late > 500 && late < 5000,
+        "some orders late, most on time: {late}"
+    );
+    let page = store
+        .search_orders(&OrderFilter::default(), 200, 0)
+        .await
+        .unwrap();
+    assert!(
+        page.orders
+            .iter()
+            .any(|o| o.segment() == doorstep_domain::Segment::Repeat),
+        "repeat customers"
+    );
+    assert!(
+        page.orders
+            .iter()
+            .all(|o| o.customer_name.as_deref().is_some_and(|n| n.contains(' '))),
+        "real-looking names"
+    );
 
     // The same seed gives the same company.
     if backend == "sqlite" {
@@ -69,6 +122,9 @@ async fn demo_data_is_realistic(backend: &str) {
         doorstep::demo::load(&again, 7).await.unwrap();
         let a = store.order("D-100500").await.unwrap().unwrap();
         let b = again.order("D-100500").await.unwrap().unwrap();
-        assert_eq!((a.customer_phone, a.courier_id, a.promised_from), (b.customer_phone, b.courier_id, b.promised_from));
+        assert_eq!(
+            (a.customer_phone, a.courier_id, a.promised_from),
+            (b.customer_phone, b.courier_id, b.promised_from)
+        );
     }
 }

@@ -21,10 +21,22 @@ pub struct Health {
 pub async fn healthz(State(app): State<AppState>) -> (StatusCode, Json<Health>) {
     let database = app.store.backend().name();
     match app.store.ping().await {
-        Ok(()) => (StatusCode::OK, Json(Health { status: "ok", database })),
+        Ok(()) => (
+            StatusCode::OK,
+            Json(Health {
+                status: "ok",
+                database,
+            }),
+        ),
         Err(e) => {
             tracing::error!(error = %e, "health check: database does not answer");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable", database }))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(Health {
+                    status: "unavailable",
+                    database,
+                }),
+            )
         }
     }
 }

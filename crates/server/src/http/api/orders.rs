@@ -143,7 +143,10 @@ pub async fn post_orders(
     if batch.orders.len() > MAX_BATCH {
         return Err(ApiError::invalid(
             "orders",
-            format!("holds {} orders; send at most {MAX_BATCH} per request", batch.orders.len()),
+            format!(
+                "holds {} orders; send at most {MAX_BATCH} per request",
+                batch.orders.len()
+            ),
         ));
     }
     let deployment = app.deployment();
@@ -171,7 +174,12 @@ pub async fn post_orders(
             Ok(record) => {
                 valid_index.push(items.len());
                 valid.push(record);
-                items.push(ItemResult { index, order_number, status: "", errors: Vec::new() });
+                items.push(ItemResult {
+                    index,
+                    order_number,
+                    status: "",
+                    errors: Vec::new(),
+                });
             }
             Err(errors) => items.push(ItemResult {
                 index,
@@ -179,7 +187,10 @@ pub async fn post_orders(
                 status: "rejected",
                 errors: errors
                     .into_iter()
-                    .map(|e| FieldProblem { field: format!("orders[{index}].{}", e.column), message: e.message })
+                    .map(|e| FieldProblem {
+                        field: format!("orders[{index}].{}", e.column),
+                        message: e.message,
+                    })
                     .collect(),
             }),
         }
@@ -187,7 +198,9 @@ pub async fn post_orders(
     let outcomes = if valid.is_empty() {
         Vec::new()
     } else {
-        app.store.upsert_orders(&valid, &deployment.time_zone).await?
+        app.store
+            .upsert_orders(&valid, &deployment.time_zone)
+            .await?
     };
     for (slot, outcome) in valid_index.into_iter().zip(outcomes) {
         items[slot].status = outcome.as_str();
@@ -213,9 +226,18 @@ pub async fn get_order(
     Bearer(caller, _): Bearer<IntegrationOrTerminal>,
     Path(order_number): Path<String>,
 ) -> Result<Json<OrderJson>, ApiError> {
-    let not_found = || ApiError::NotFound(format!("there is no order {order_number:?}; check the number, or import the order first"));
-    let order = app.store.order(order_number.trim()).await?.ok_or_else(not_found)?;
-    if caller.role == doorstep_domain::TokenRole::Terminal && order.courier_id != caller.courier_id {
+    let not_found = || {
+        ApiError::NotFound(format!(
+            "there is no order {order_number:?}; check the number, or import the order first"
+        ))
+    };
+    let order = app
+        .store
+        .order(order_number.trim())
+        .await?
+        .ok_or_else(not_found)?;
+    if caller.role == doorstep_domain::TokenRole::Terminal && order.courier_id != caller.courier_id
+    {
         return Err(not_found());
     }
     Ok(Json(OrderJson::from_view(order)))

@@ -30,7 +30,10 @@ pub struct Enrolled {
 /// Exchanges a one-time enrolment code for a terminal token.
 #[utoipa::path(post, path = "/api/v1/terminal/enroll", tag = "terminal", request_body = EnrollRequest,
     responses((status = 201, body = Enrolled), (status = 403, body = crate::http::error::Problem, description = "Unknown, used or expired code")))]
-pub async fn enroll(State(app): State<AppState>, ApiJson(req): ApiJson<EnrollRequest>) -> Result<(StatusCode, Json<Enrolled>), ApiError> {
+pub async fn enroll(
+    State(app): State<AppState>,
+    ApiJson(req): ApiJson<EnrollRequest>,
+) -> Result<(StatusCode, Json<Enrolled>), ApiError> {
     let code = normalize_code(&req.code);
     let device = req
         .device_name
@@ -54,6 +57,17 @@ pub async fn enroll(State(app): State<AppState>, ApiJson(req): ApiJson<EnrollReq
             )
         })?;
     let courier_id = issued.courier_id.unwrap_or_default();
-    let courier_name = app.store.courier(&courier_id).await?.and_then(|(_, name)| name);
-    Ok((StatusCode::CREATED, Json(Enrolled { token, courier_id, courier_name })))
+    let courier_name = app
+        .store
+        .courier(&courier_id)
+        .await?
+        .and_then(|(_, name)| name);
+    Ok((
+        StatusCode::CREATED,
+        Json(Enrolled {
+            token,
+            courier_id,
+            courier_name,
+        }),
+    ))
 }

@@ -20,8 +20,9 @@ const SESSION_DAYS: i64 = 7;
 
 /// A real argon2 hash to check unknown logins against.
 fn dummy_hash() -> &'static str {
-    static HASH: std::sync::LazyLock<String> =
-        std::sync::LazyLock::new(|| crate::security::hash_password("no such user").unwrap_or_default());
+    static HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        crate::security::hash_password("no such user").unwrap_or_default()
+    });
     &HASH
 }
 
@@ -45,7 +46,9 @@ pub struct NextQuery {
 /// Only paths on this site: never an open redirect.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_owned(),
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+            n.to_owned()
+        }
         _ => "/orders".to_owned(),
     }
 }
@@ -63,7 +66,14 @@ fn time_days(days: i64) -> cookie::time::Duration {
     cookie::time::Duration::days(days)
 }
 
-fn login_page(app: &AppState, lang: Lang, jar: CookieJar, next: String, login: String, error: Option<String>) -> Response {
+fn login_page(
+    app: &AppState,
+    lang: Lang,
+    jar: CookieJar,
+    next: String,
+    login: String,
+    error: Option<String>,
+) -> Response {
     // Double-submit token: the form must carry what the cookie holds.
     let csrf = jar
         .get(LOGIN_CSRF_COOKIE)
@@ -78,7 +88,10 @@ fn login_page(app: &AppState, lang: Lang, jar: CookieJar, next: String, login: S
         next,
         login,
         error,
-        languages: Lang::ALL.iter().map(|l| (l.code(), l.native_name(), *l == lang)).collect(),
+        languages: Lang::ALL
+            .iter()
+            .map(|l| (l.code(), l.native_name(), *l == lang))
+            .collect(),
     };
     (jar, render(&page)).into_response()
 }
@@ -108,7 +121,12 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-pub async fn submit(State(app): State<AppState>, headers: HeaderMap, jar: CookieJar, Form(f): Form<LoginForm>) -> Response {
+pub async fn submit(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Form(f): Form<LoginForm>,
+) -> Response {
     let lang = visitor_lang(&headers);
     let t = tr(lang);
     let next = safe_next(f.next.as_deref());
@@ -129,7 +147,9 @@ pub async fn submit(State(app): State<AppState>, headers: HeaderMap, jar: Cookie
         _ => (None, dummy_hash().to_owned()),
     };
     let password = f.password;
-    let verified = tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false);
+    let verified = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
     let Some(user) = user.filter(|_| verified) else {
         tracing::info!(login = %login, "sign-in refused");
         return login_page(&app, lang, jar, next, login, Some(t.t("login-failed")));
@@ -138,13 +158,22 @@ pub async fn submit(State(app): State<AppState>, headers: HeaderMap, jar: Cookie
     let expires = doorstep_store::now_millis() + SESSION_DAYS * 24 * 3600 * 1000;
     if let Err(e) = app
         .store
-        .create_session(&secret_hash(&session), &user.id, &new_secret("csrf"), expires)
+        .create_session(
+            &secret_hash(&session),
+            &user.id,
+            &new_secret("csrf"),
+            expires,
+        )
         .await
     {
         return internal(lang, &e);
     }
     tracing::info!(login = %user.login, "signed in");
-    let jar = jar.remove(Cookie::from(LOGIN_CSRF_COOKIE)).add(cookie(SESSION_COOKIE, session, SESSION_DAYS));
+    let jar = jar.remove(Cookie::from(LOGIN_CSRF_COOKIE)).add(cookie(
+        SESSION_COOKIE,
+        session,
+        SESSION_DAYS,
+    ));
     (jar, Redirect::to(&next)).into_response()
 }
 
@@ -154,10 +183,19 @@ pub struct CsrfOnly {
     csrf: String,
 }
 
-pub async fn logout(State(app): State<AppState>, MaybeUser(user): MaybeUser, jar: CookieJar, Form(f): Form<CsrfOnly>) -> Response {
+pub async fn logout(
+    State(app): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    jar: CookieJar,
+    Form(f): Form<CsrfOnly>,
+) -> Response {
     if let (Some(user), Some(session)) = (user, jar.get(SESSION_COOKIE)) {
         if constant_time_eq(user.csrf.as_bytes(), f.csrf.as_bytes()) {
-            if let Err(e) = app.store.delete_session(&secret_hash(session.value())).await {
+            if let Err(e) = app
+                .store
+                .delete_session(&secret_hash(session.value()))
+                .await
+            {
                 return internal(user.lang, &e);
             }
         } else {
@@ -178,7 +216,12 @@ pub struct LanguageForm {
 
 /// Switches the language: remembered on the account when signed in, in a
 /// cookie otherwise.
-pub async fn language(State(app): State<AppState>, MaybeUser(user): MaybeUser, jar: CookieJar, Form(f): Form<LanguageForm>) -> Response {
+pub async fn language(
+    State(app): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    jar: CookieJar,
+    Form(f): Form<LanguageForm>,
+) -> Response {
     let lang = Lang::parse(&f.lang).unwrap_or(Lang::En);
     let back = safe_next(f.back.as_deref());
     if let Some(user) = user {

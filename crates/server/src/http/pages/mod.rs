@@ -12,9 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::auth::{
-    AdminOnly, AnyStaff, CallsDesk, CurrentUser, DispatchDesk, QualityDesk,
-};
+use super::auth::{AdminOnly, AnyStaff, CallsDesk, CurrentUser, DispatchDesk, QualityDesk};
 use super::AppState;
 use crate::i18n::{tr, Lang, Tr};
 
@@ -56,7 +54,11 @@ impl Chrome {
         let nav = sections(user)
             .into_iter()
             .filter(|(_, _, allowed)| *allowed)
-            .map(|(href, key, _)| NavItem { href, label: t.t(key), active: href == active })
+            .map(|(href, key, _)| NavItem {
+                href,
+                label: t.t(key),
+                active: href == active,
+            })
             .collect();
         Chrome {
             tr: t,
@@ -66,7 +68,10 @@ impl Chrome {
             role: t.t(&format!("role-{}", user.role.as_str())),
             csrf: user.csrf.clone(),
             nav,
-            languages: Lang::ALL.iter().map(|l| (l.code(), l.native_name(), *l == user.lang)).collect(),
+            languages: Lang::ALL
+                .iter()
+                .map(|l| (l.code(), l.native_name(), *l == user.lang))
+                .collect(),
         }
     }
 }
@@ -119,7 +124,10 @@ const STYLESHEET: &str = include_str!("../../../static/app.css");
 
 async fn stylesheet() -> Response {
     (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         STYLESHEET,
     )
         .into_response()
@@ -157,4 +165,3 @@ pub fn router() -> Router<AppState> {
 pub fn non_empty(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
-

@@ -10,6 +10,7 @@ use doorstep_domain::{Money, OrderNumber, Phone};
 use doorstep_store::{CustomerView, DeliveryStatus, OrderFilter, OrderView};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 use super::{internal, non_empty, render, status_page, Chrome};
 use crate::http::auth::{AnyStaff, Staff};
@@ -50,7 +51,35 @@ fn window(from: i64, to: i64, tz: &TimeZone) -> String {
     }
 }
 
-fn row(o: &OrderView, t: Tr<'_>, tz: &TimeZone, now: i64) -> OrderRow {
+/// Each city's time zone, to show a delivery window as the customer was
+/// promised it; the deployment's zone for a city without one.
+pub struct Zones {
+    cities: HashMap<String, TimeZone>,
+    fallback: TimeZone,
+}
+
+impl Zones {
+    pub async fn load(app: &AppState) -> Result<Zones, doorstep_store::StoreError> {
+        let cities = app
+            .store
+            .cities()
+            .await?
+            .into_iter()
+            .filter_map(|(name, zone)| TimeZone::get(&zone).ok().map(|tz| (name, tz)))
+            .collect();
+        Ok(Zones {
+            cities,
+            fallback: app.deployment().tz(),
+        })
+    }
+
+    fn of(&self, city: &str) -> &TimeZone {
+        self.cities.get(city).unwrap_or(&self.fallback)
+    }
+}
+
+fn row(o: &OrderView, t: Tr<'_>, zones: &Zones, now: i64) -> OrderRow {
+    let tz = zones.of(&o.city);
     let status = o.status(now);
     OrderRow {
         number: o.order_number.clone(),
@@ -58,15 +87,25 @@ fn row(o: &OrderView, t: Tr<'_>, tz: &TimeZone, now: i64) -> OrderRow {
         window: window(o.promised_from, o.promised_to, tz),
         city: o.city.clone(),
         partner: o.partner.clone().unwrap_or_default(),
-        courier: o.courier_name.clone().or_else(|| o.courier_id.clone()).unwrap_or_default(),
+        courier: o
+            .courier_name
+            .clone()
+            .or_else(|| o.courier_id.clone())
+            .unwrap_or_default(),
         customer: o.customer_name.clone().unwrap_or_default(),
         customer_href: format!("/customers/{}", encode(&o.customer_phone)),
         phone: o.customer_phone.clone(),
         status_key: status.as_str(),
         status: t.t(&format!("status-{}", status.as_str())),
         segment: t.t(&format!("segment-{}", o.segment().as_str())),
-        amount: o.amount_minor.map(|m| Money::from_minor(m).to_string()).unwrap_or_default(),
-        delivered: o.delivered_at.map(|d| format_local(from_millis(d), tz)).unwrap_or_default(),
+        amount: o
+            .amount_minor
+            .map(|m| Money::from_minor(m).to_string())
+            .unwrap_or_default(),
+        delivered: o
+            .delivered_at
+            .map(|d| format_local(from_millis(d), tz))
+            .unwrap_or_default(),
     }
 }
 
@@ -97,10 +136,17 @@ pub struct Choice {
     pub selected: bool,
 }
 
-fn choices(items: impl IntoIterator<Item = (String, String)>, current: Option<&str>) -> Vec<Choice> {
+fn choices(
+    items: impl IntoIterator<Item = (String, String)>,
+    current: Option<&str>,
+) -> Vec<Choice> {
     items
         .into_iter()
-        .map(|(value, label)| Choice { selected: current == Some(value.as_str()), value, label })
+        .map(|(value, label)| Choice {
+            selected: current == Some(value.as_str()),
+            value,
+            label,
+        })
         .collect()
 }
 
@@ -125,7 +171,11 @@ struct OrdersPage {
     filtered: bool,
 }
 
-pub async fn list(State(app): State<AppState>, Staff(user, _): Staff<AnyStaff>, Query(query): Query<OrdersQuery>) -> Response {
+pub async fn list(
+    State(app): State<AppState>,
+    Staff(user, _): Staff<AnyStaff>,
+    Query(query): Query<OrdersQuery>,
+) -> Response {
     let c = Chrome::new(&app, &user, "/orders", "orders-title");
     let t = c.tr;
     let deployment = app.deployment();
@@ -137,7 +187,8 @@ pub async fn list(State(app): State<AppState>, Staff(user, _): Staff<AnyStaff>, 
     if let Some(q) = &q {
         // A phone finds the customer's orders; anything else is an order number (prefix).
         let looks_like_phone = q.chars().filter(char::is_ascii_digit).count() >= 7
-            && q.chars().all(|ch| ch.is_ascii_digit() || " +-()".contains(ch));
+            && q.chars()
+                .all(|ch| ch.is_ascii_digit() || " +-()".contains(ch));
         match Phone::parse(q, deployment.country()) {
             Ok(phone) if looks_like_phone => filter.phone = Some(phone.into_string()),
             _ => filter.order_prefix = OrderNumber::parse(q).ok().map(|n| n.as_str().to_owned()),
@@ -150,12 +201,12 @@ pub async fn list(State(app): State<AppState>, Staff(user, _): Staff<AnyStaff>, 
     let from = non_empty(query.from.clone());
     let to = non_empty(query.to.clone());
     let parse_day = |text: &Option<String>, notices: &mut Vec<String>| {
-        text.as_deref().and_then(|d| match parse_date(d) {
-            Ok(date) => Some(date),
-            Err(_) => {
+        text.as_deref().and_then(|d| {
+            let date = parse_date(d).ok();
+            if date.is_none() {
                 notices.push(t.with("orders-bad-date", "value", d.to_owned()));
-                None
             }
+            date
         })
     };
     let from_day = parse_day(&from, &mut notices);
@@ -168,10 +219,21 @@ pub async fn list(State(app): State<AppState>, Staff(user, _): Staff<AnyStaff>, 
     }
 
     let page = query.page.unwrap_or(1).max(1);
-    let result = app.store.search_orders(&filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await;
-    let (cities, couriers, partners) = match (app.store.cities().await, app.store.couriers().await, app.store.partners().await) {
-        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return internal(user.lang, &e),
+    let result = app
+        .store
+        .search_orders(&filter, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+        .await;
+    let (cities, couriers, partners, zones) = match (
+        app.store.cities().await,
+        app.store.couriers().await,
+        app.store.partners().await,
+        Zones::load(&app).await,
+    ) {
+        (Ok(cities), Ok(couriers), Ok(partners), Ok(zones)) => (cities, couriers, partners, zones),
+        (Err(error), _, _, _)
+        | (_, Err(error), _, _)
+        | (_, _, Err(error), _)
+        | (_, _, _, Err(error)) => return internal(user.lang, &error),
     };
     let result = match result {
         Ok(r) => r,
@@ -182,7 +244,10 @@ pub async fn list(State(app): State<AppState>, Staff(user, _): Staff<AnyStaff>, 
     let href_for = |p: i64| {
         let mut q = query.clone();
         q.page = Some(p);
-        format!("/orders?{}", serde_urlencoded::to_string(&q).unwrap_or_default())
+        format!(
+            "/orders?{}",
+            serde_urlencoded::to_string(&q).unwrap_or_default()
+        )
     };
     let filtered = filter.phone.is_some()
         || filter.order_prefix.is_some()
@@ -196,7 +261,10 @@ pub async fn list(State(app): State<AppState>, Staff(user, _): Staff<AnyStaff>, 
         q: q.unwrap_or_default(),
         from: from.unwrap_or_default(),
         to: to.unwrap_or_default(),
-        cities: choices(cities.into_iter().map(|(name, _)| (name.clone(), name)), filter.city.as_deref()),
+        cities: choices(
+            cities.into_iter().map(|(name, _)| (name.clone(), name)),
+            filter.city.as_deref(),
+        ),
         couriers: choices(
             couriers.into_iter().map(|(id, name)| {
                 let label = name.map_or_else(|| id.clone(), |n| format!("{n} ({id})"));
@@ -204,12 +272,24 @@ pub async fn list(State(app): State<AppState>, Staff(user, _): Staff<AnyStaff>, 
             }),
             filter.courier_id.as_deref(),
         ),
-        partners: choices(partners.into_iter().map(|p| (p.clone(), p)), filter.partner.as_deref()),
+        partners: choices(
+            partners.into_iter().map(|p| (p.clone(), p)),
+            filter.partner.as_deref(),
+        ),
         statuses: choices(
-            DeliveryStatus::ALL.iter().map(|s| (s.as_str().to_owned(), t.t(&format!("status-{}", s.as_str())))),
+            DeliveryStatus::ALL.iter().map(|s| {
+                (
+                    s.as_str().to_owned(),
+                    t.t(&format!("status-{}", s.as_str())),
+                )
+            }),
             filter.status.map(DeliveryStatus::as_str),
         ),
-        rows: result.orders.iter().map(|o| row(o, t, &tz, now)).collect(),
+        rows: result
+            .orders
+            .iter()
+            .map(|o| row(o, t, &zones, now))
+            .collect(),
         found: t.with("orders-found", "count", result.total),
         notices,
         page,
@@ -233,17 +313,26 @@ struct OrderPage {
     updated: String,
 }
 
-pub async fn detail(State(app): State<AppState>, Staff(user, _): Staff<AnyStaff>, Path(number): Path<String>) -> Response {
+pub async fn detail(
+    State(app): State<AppState>,
+    Staff(user, _): Staff<AnyStaff>,
+    Path(number): Path<String>,
+) -> Response {
     let order = match app.store.order(&number).await {
         Ok(Some(o)) => o,
         Ok(None) => return status_page(user.lang, StatusCode::NOT_FOUND),
         Err(e) => return internal(user.lang, &e),
     };
     let mut c = Chrome::new(&app, &user, "/orders", "order-title");
-    c.title = c.tr.with("order-title", "number", order.order_number.clone());
+    c.title =
+        c.tr.with("order-title", "number", order.order_number.clone());
+    let zones = match Zones::load(&app).await {
+        Ok(z) => z,
+        Err(e) => return internal(user.lang, &e),
+    };
     let tz = app.deployment().tz();
     let view = OrderPage {
-        o: row(&order, c.tr, &tz, doorstep_store::now_millis()),
+        o: row(&order, c.tr, &zones, doorstep_store::now_millis()),
         email: order.customer_email.clone().unwrap_or_default(),
         courier_id: order.courier_id.clone().unwrap_or_default(),
         imported: format_local(from_millis(order.created_at), &tz),
@@ -267,31 +356,57 @@ struct CustomerPage {
     more_href: Option<String>,
 }
 
-pub async fn customer(State(app): State<AppState>, Staff(user, _): Staff<AnyStaff>, Path(phone): Path<String>) -> Response {
+pub async fn customer(
+    State(app): State<AppState>,
+    Staff(user, _): Staff<AnyStaff>,
+    Path(phone): Path<String>,
+) -> Response {
     let customer = match app.store.customer(&phone).await {
         Ok(Some(c)) => c,
         Ok(None) => return status_page(user.lang, StatusCode::NOT_FOUND),
         Err(e) => return internal(user.lang, &e),
     };
-    let filter = OrderFilter { phone: Some(customer.phone.clone()), ..OrderFilter::default() };
+    let filter = OrderFilter {
+        phone: Some(customer.phone.clone()),
+        ..OrderFilter::default()
+    };
     let orders = match app.store.search_orders(&filter, PAGE_SIZE, 0).await {
         Ok(o) => o,
         Err(e) => return internal(user.lang, &e),
     };
     let mut c = Chrome::new(&app, &user, "/orders", "customer-title");
     let t = c.tr;
-    let name = customer.name.clone().unwrap_or_else(|| t.t("customer-unnamed"));
+    let name = customer
+        .name
+        .clone()
+        .unwrap_or_else(|| t.t("customer-unnamed"));
     c.title = name.clone();
+    let zones = match Zones::load(&app).await {
+        Ok(z) => z,
+        Err(e) => return internal(user.lang, &e),
+    };
     let tz = app.deployment().tz();
     let now = doorstep_store::now_millis();
-    let fmt = |ms: Option<i64>| ms.map(|m| format_local(from_millis(m), &tz)).unwrap_or_default();
+    let fmt = |ms: Option<i64>| {
+        ms.map(|m| format_local(from_millis(m), &tz))
+            .unwrap_or_default()
+    };
     let view = CustomerPage {
         email: customer.email.clone().unwrap_or_default(),
         first_order: fmt(customer.first_order_at),
         last_order: fmt(customer.last_order_at),
-        segment: t.t(if customer.orders > 1 { "segment-repeat" } else { "segment-new" }),
-        rows: orders.orders.iter().map(|o| row(o, t, &tz, now)).collect(),
-        more_href: (orders.total > PAGE_SIZE).then(|| format!("/orders?q={}", encode(&customer.phone))),
+        segment: t.t(if customer.orders > 1 {
+            "segment-repeat"
+        } else {
+            "segment-new"
+        }),
+        rows: orders
+            .orders
+            .iter()
+            .map(|o| row(o, t, &zones, now))
+            .collect(),
+        more_href: (orders.total > PAGE_SIZE)
+            .then(|| format!("/orders?q={}", encode(&customer.phone))),
         name,
         customer,
         c,

@@ -23,7 +23,9 @@ fn roadmap(app: &AppState, user: &CurrentUser, href: &str, key: &str) -> Respons
     let t = c.tr;
     let view = RoadmapPage {
         lead: t.t(&format!("roadmap-{key}-lead")),
-        points: (1..=4).map(|i| t.t(&format!("roadmap-{key}-{i}"))).collect(),
+        points: (1..=4)
+            .map(|i| t.t(&format!("roadmap-{key}-{i}")))
+            .collect(),
         meanwhile: t.t("roadmap-meanwhile"),
         c,
     };
@@ -38,7 +40,10 @@ pub async fn surveys(State(app): State<AppState>, Staff(user, _): Staff<QualityD
     roadmap(&app, &user, "/surveys", "surveys")
 }
 
-pub async fn incidents(State(app): State<AppState>, Staff(user, _): Staff<DispatchDesk>) -> Response {
+pub async fn incidents(
+    State(app): State<AppState>,
+    Staff(user, _): Staff<DispatchDesk>,
+) -> Response {
     roadmap(&app, &user, "/incidents", "incidents")
 }
 

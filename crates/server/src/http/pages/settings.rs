@@ -51,19 +51,37 @@ pub struct SettingsQuery {
     saved: Option<String>,
 }
 
-async fn settings_page(app: &AppState, user: &crate::http::auth::CurrentUser, d: Deployment, notice: Option<String>, error: Option<String>) -> Response {
+async fn settings_page(
+    app: &AppState,
+    user: &crate::http::auth::CurrentUser,
+    d: Deployment,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
     let c = Chrome::new(app, user, "/settings", "settings-title");
     let t = c.tr;
     let tz = app.deployment().tz();
     let fmt = |ms: i64| format_local(from_millis(ms), &tz);
-    let (users, tokens, couriers) = match (app.store.users().await, app.store.tokens().await, app.store.couriers().await) {
-        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return internal(user.lang, &e),
+    let (users, tokens, couriers) = match (
+        app.store.users().await,
+        app.store.tokens().await,
+        app.store.couriers().await,
+    ) {
+        (Ok(users), Ok(tokens), Ok(couriers)) => (users, tokens, couriers),
+        (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => {
+            return internal(user.lang, &error)
+        }
     };
     let view = SettingsPage {
-        countries: Country::all().iter().map(|c| (c.code, c.code == d.phone_country)).collect(),
+        countries: Country::all()
+            .iter()
+            .map(|c| (c.code, c.code == d.phone_country))
+            .collect(),
         zones: jiff::tz::db().available().map(|z| z.to_string()).collect(),
-        roles: Role::ALL.iter().map(|r| (r.as_str(), t.t(&format!("role-{}", r.as_str())))).collect(),
+        roles: Role::ALL
+            .iter()
+            .map(|r| (r.as_str(), t.t(&format!("role-{}", r.as_str()))))
+            .collect(),
         users: users
             .into_iter()
             .map(|u| UserRow {
@@ -100,7 +118,11 @@ async fn settings_page(app: &AppState, user: &crate::http::auth::CurrentUser, d:
     render(&view)
 }
 
-pub async fn page(State(app): State<AppState>, Staff(user, _): Staff<AdminOnly>, Query(q): Query<SettingsQuery>) -> Response {
+pub async fn page(
+    State(app): State<AppState>,
+    Staff(user, _): Staff<AdminOnly>,
+    Query(q): Query<SettingsQuery>,
+) -> Response {
     let t = crate::i18n::tr(user.lang);
     let notice = q.saved.as_deref().map(|what| match what {
         "deployment" => t.t("settings-saved"),
@@ -118,8 +140,16 @@ pub struct DeploymentForm {
     currency: String,
 }
 
-pub async fn save_deployment(State(app): State<AppState>, StaffForm(user, f, _): StaffForm<AdminOnly, DeploymentForm>) -> Response {
-    let typed = Deployment { name: f.name, time_zone: f.time_zone, phone_country: f.phone_country, currency: f.currency };
+pub async fn save_deployment(
+    State(app): State<AppState>,
+    StaffForm(user, f, _): StaffForm<AdminOnly, DeploymentForm>,
+) -> Response {
+    let typed = Deployment {
+        name: f.name,
+        time_zone: f.time_zone,
+        phone_country: f.phone_country,
+        currency: f.currency,
+    };
     match typed.clone().validated() {
         Ok(d) => {
             if let Err(e) = app.store.save_deployment(&d).await {
@@ -142,8 +172,15 @@ pub struct UserForm {
 
 /// The rules for a new login and password, shared with the CLI.
 pub fn check_new_account(login: &str, password: &str) -> Result<(), String> {
-    if login.is_empty() || login.chars().count() > 64 || !login.chars().all(|c| c.is_alphanumeric() || "._-@".contains(c)) {
-        return Err(format!("{login:?} is not a usable login (1 to 64 letters, digits, or . _ - @)"));
+    if login.is_empty()
+        || login.chars().count() > 64
+        || !login
+            .chars()
+            .all(|c| c.is_alphanumeric() || "._-@".contains(c))
+    {
+        return Err(format!(
+            "{login:?} is not a usable login (1 to 64 letters, digits, or . _ - @)"
+        ));
     }
     if password.chars().count() < 10 {
         return Err("the password must be at least 10 characters long".to_owned());
@@ -151,11 +188,16 @@ pub fn check_new_account(login: &str, password: &str) -> Result<(), String> {
     Ok(())
 }
 
-pub async fn add_user(State(app): State<AppState>, StaffForm(user, f, _): StaffForm<AdminOnly, UserForm>) -> Response {
+pub async fn add_user(
+    State(app): State<AppState>,
+    StaffForm(user, f, _): StaffForm<AdminOnly, UserForm>,
+) -> Response {
     let login = f.login.trim().to_owned();
     let role: Role = match f.role.parse() {
         Ok(r) => r,
-        Err(e) => return settings_page(&app, &user, app.deployment(), None, Some(format!("{e}"))).await,
+        Err(e) => {
+            return settings_page(&app, &user, app.deployment(), None, Some(format!("{e}"))).await
+        }
     };
     if let Err(message) = check_new_account(&login, &f.password) {
         return settings_page(&app, &user, app.deployment(), None, Some(message)).await;
@@ -166,7 +208,11 @@ pub async fn add_user(State(app): State<AppState>, StaffForm(user, f, _): StaffF
         Ok(Err(e)) => return internal(user.lang, &e),
         Err(e) => return internal(user.lang, &e),
     };
-    match app.store.create_user(&login, &hash, role.as_str(), user.lang.code()).await {
+    match app
+        .store
+        .create_user(&login, &hash, role.as_str(), user.lang.code())
+        .await
+    {
         Ok(_) => {
             tracing::info!(by = %user.login, login = %login, role = %role, "account added");
             Redirect::to("/settings?saved=user").into_response()
@@ -193,14 +239,22 @@ pub struct TokenForm {
     name: String,
 }
 
-pub async fn create_token(State(app): State<AppState>, StaffForm(user, f, _): StaffForm<AdminOnly, TokenForm>) -> Response {
+pub async fn create_token(
+    State(app): State<AppState>,
+    StaffForm(user, f, _): StaffForm<AdminOnly, TokenForm>,
+) -> Response {
     let name = f.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 100 {
         let message = crate::i18n::tr(user.lang).t("settings-token-name-required");
         return settings_page(&app, &user, app.deployment(), None, Some(message)).await;
     }
     let secret = new_secret("ds");
-    let new = NewApiToken { name: &name, role: "integration", token_hash: &secret_hash(&secret), courier_id: None };
+    let new = NewApiToken {
+        name: &name,
+        role: "integration",
+        token_hash: &secret_hash(&secret),
+        courier_id: None,
+    };
     if let Err(e) = app.store.create_token(&new).await {
         return internal(user.lang, &e);
     }
@@ -215,7 +269,11 @@ pub async fn create_token(State(app): State<AppState>, StaffForm(user, f, _): St
     render(&view)
 }
 
-pub async fn revoke_token(State(app): State<AppState>, Path(id): Path<String>, StaffForm(user, NoFields {}, _): StaffForm<AdminOnly, NoFields>) -> Response {
+pub async fn revoke_token(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    StaffForm(user, NoFields {}, _): StaffForm<AdminOnly, NoFields>,
+) -> Response {
     match app.store.revoke_token(&id).await {
         Ok(_) => {
             tracing::info!(by = %user.login, token = %id, "token revoked");
@@ -233,18 +291,26 @@ pub struct EnrollForm {
 /// How long an enrolment code stays valid.
 pub const ENROLLMENT_HOURS: i64 = 24;
 
-pub async fn enroll_courier(State(app): State<AppState>, StaffForm(user, f, _): StaffForm<AdminOnly, EnrollForm>) -> Response {
+pub async fn enroll_courier(
+    State(app): State<AppState>,
+    StaffForm(user, f, _): StaffForm<AdminOnly, EnrollForm>,
+) -> Response {
     let courier = match app.store.courier(f.courier_id.trim()).await {
         Ok(Some((id, name))) => name.map_or_else(|| id.clone(), |n| format!("{n} ({id})")),
         Ok(None) => {
-            let message = crate::i18n::tr(user.lang).with("settings-no-courier", "id", f.courier_id);
+            let message =
+                crate::i18n::tr(user.lang).with("settings-no-courier", "id", f.courier_id);
             return settings_page(&app, &user, app.deployment(), None, Some(message)).await;
         }
         Err(e) => return internal(user.lang, &e),
     };
     let code = enrollment_code();
     let expires = doorstep_store::now_millis() + ENROLLMENT_HOURS * 3600 * 1000;
-    if let Err(e) = app.store.create_enrollment_code(&secret_hash(&code), f.courier_id.trim(), expires).await {
+    if let Err(e) = app
+        .store
+        .create_enrollment_code(&secret_hash(&code), f.courier_id.trim(), expires)
+        .await
+    {
         return internal(user.lang, &e);
     }
     let c = Chrome::new(&app, &user, "/settings", "settings-title");
