@@ -284,7 +284,9 @@ fn generate(rows: usize, office: &Path, raw: &Path) -> anyhow::Result<()> {
         let city = CITIES[customer % CITIES.len()];
         let partner = format!("Партнёр {}", rng.gen_range(1..=30));
         let courier = rng.gen_range(1..=400);
-        let minutes: i64 = rng.gen_range(0..90 * 24 * 60);
+        // An export of a period, by promised time as accounting systems
+        // write them: roughly chronological, customers coming back throughout.
+        let minutes = i as i64 * (90 * 24 * 60) / rows as i64 + rng.gen_range(0..30);
         let from_ms = base_ms + minutes * 60_000;
         let to_ms = from_ms + 3_600_000;
         let delivered_ms = from_ms + rng.gen_range(0..80) * 60_000;

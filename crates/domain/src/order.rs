@@ -49,9 +49,9 @@ pub enum Segment {
 }
 
 impl Segment {
-    /// From the order's place in the customer's history (1 = first order).
-    pub fn from_sequence(seq: i64) -> Segment {
-        if seq <= 1 {
+    /// `new` for the customer's first order, `repeat` for every later one.
+    pub fn of_order(is_first_order: bool) -> Segment {
+        if is_first_order {
             Segment::New
         } else {
             Segment::Repeat
@@ -408,8 +408,8 @@ mod tests {
     }
 
     #[test]
-    fn segment_follows_the_sequence() {
-        assert_eq!(Segment::from_sequence(1), Segment::New);
-        assert_eq!(Segment::from_sequence(2), Segment::Repeat);
+    fn segment_follows_the_first_order() {
+        assert_eq!(Segment::of_order(true), Segment::New);
+        assert_eq!(Segment::of_order(false), Segment::Repeat);
     }
 }

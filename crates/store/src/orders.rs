@@ -2,12 +2,11 @@
 //! every import, and the lookups behind the Orders pages and API.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt::Write as _;
 
 use doorstep_domain::time::to_millis;
 use doorstep_domain::{OrderRecord, Segment};
 
-use crate::db::{list_placeholders, sql, Tx, STATEMENT_ROWS};
+use crate::db::{sql, Tx};
 use crate::{now_millis, Store, StoreError};
 
 /// What one batch did.
@@ -75,7 +74,8 @@ pub struct OrderView {
     pub promised_to: i64,
     pub delivered_at: Option<i64>,
     pub amount_minor: Option<i64>,
-    pub customer_seq: i64,
+    /// Is this the customer's first order (by promised time, then number)?
+    pub first_order: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -132,7 +132,7 @@ impl DeliveryStatus {
 
 impl OrderView {
     pub fn segment(&self) -> Segment {
-        Segment::from_sequence(self.customer_seq)
+        Segment::of_order(self.first_order)
     }
 
     pub fn status(&self, now_ms: i64) -> DeliveryStatus {
@@ -149,7 +149,8 @@ impl OrderView {
 
 const ORDER_VIEW_SELECT: &str = "SELECT o.order_number, o.customer_phone, c.name AS customer_name, \
      c.email AS customer_email, o.city, o.partner, o.courier_id, k.name AS courier_name, o.promised_from, \
-     o.promised_to, o.delivered_at, o.amount_minor, o.customer_seq, o.created_at, o.updated_at \
+     o.promised_to, o.delivered_at, o.amount_minor, \
+     COALESCE(c.first_order_number = o.order_number, FALSE) AS first_order, o.created_at, o.updated_at \
      FROM orders o JOIN customers c ON c.phone = o.customer_phone LEFT JOIN couriers k ON k.id = o.courier_id";
 
 /// Filters of the Orders list; all optional, combined with AND.
@@ -452,7 +453,9 @@ async fn upsert_chunk(
 
     let mut outcomes = Vec::with_capacity(rows.len());
     let mut to_write: Vec<&StoredOrder> = Vec::with_capacity(last_of.len());
-    let mut touched_phones: HashSet<&str> = HashSet::new();
+    // Customers whose first order may have moved later or gone elsewhere:
+    // their first order is looked up again after the write.
+    let mut moved_phones: HashSet<&str> = HashSet::new();
     for (i, row) in rows.iter().enumerate() {
         let last = last_of[row.order_number.as_str()];
         if last != i {
@@ -468,14 +471,17 @@ async fn upsert_chunk(
             None => {
                 outcomes.push(RowOutcome::Inserted);
                 to_write.push(row);
-                touched_phones.insert(&row.customer_phone);
             }
             Some(old) if row.same_as(old) => outcomes.push(RowOutcome::Unchanged),
             Some(old) => {
                 outcomes.push(RowOutcome::Updated);
                 to_write.push(row);
-                touched_phones.insert(&row.customer_phone);
-                touched_phones.insert(&old.customer_phone);
+                // Earlier is handled by the running minimum; later or
+                // elsewhere needs a look at the customer's other orders.
+                if old.customer_phone != row.customer_phone || old.promised_from < row.promised_from
+                {
+                    moved_phones.insert(&old.customer_phone);
+                }
             }
         }
     }
@@ -484,15 +490,14 @@ async fn upsert_chunk(
     }
     let now = now_millis();
     write_dimensions(tx, &to_write, city_time_zone, now).await?;
-    let sequence = sequence_customers(tx, &to_write, &touched_phones).await?;
     tx.exec_rows(
         "INSERT INTO orders (order_number, customer_phone, city, partner, courier_id, promised_from, promised_to, \
-         delivered_at, amount_minor, customer_seq, created_at, updated_at) VALUES",
-        12,
+         delivered_at, amount_minor, created_at, updated_at) VALUES",
+        11,
         "ON CONFLICT (order_number) DO UPDATE SET customer_phone = excluded.customer_phone, city = excluded.city, \
          partner = excluded.partner, courier_id = excluded.courier_id, promised_from = excluded.promised_from, \
          promised_to = excluded.promised_to, delivered_at = excluded.delivered_at, \
-         amount_minor = excluded.amount_minor, customer_seq = excluded.customer_seq, updated_at = excluded.updated_at",
+         amount_minor = excluded.amount_minor, updated_at = excluded.updated_at",
         &to_write,
         |q, row| {
             q.push_arg(row.order_number.as_str());
@@ -504,13 +509,12 @@ async fn upsert_chunk(
             q.push_arg(row.promised_to);
             q.push_arg(row.delivered_at);
             q.push_arg(row.amount_minor);
-            q.push_arg(sequence.written.get(row.order_number.as_str()).copied().unwrap_or(1));
             q.push_arg(now);
             q.push_arg(now);
         },
     )
     .await?;
-    renumber_others(tx, &sequence.others).await?;
+    refind_first_orders(tx, &moved_phones).await?;
     Ok(outcomes)
 }
 
@@ -581,27 +585,52 @@ async fn write_dimensions(
     )
     .await?;
 
-    let mut customers: HashMap<&str, (Option<&str>, Option<&str>)> = HashMap::new();
+    // Per customer: name, e-mail, and the earliest of the orders being written.
+    let mut customers: HashMap<&str, Customer<'_>> = HashMap::new();
     for row in rows {
-        let entry = customers.entry(row.customer_phone.as_str()).or_default();
+        let entry = customers
+            .entry(row.customer_phone.as_str())
+            .or_insert(Customer {
+                name: None,
+                email: None,
+                first: (row.promised_from, row.order_number.as_str()),
+            });
         if row.customer_name.is_some() {
-            entry.0 = row.customer_name.as_deref();
+            entry.name = row.customer_name.as_deref();
         }
         if row.customer_email.is_some() {
-            entry.1 = row.customer_email.as_deref();
+            entry.email = row.customer_email.as_deref();
         }
+        entry.first = entry
+            .first
+            .min((row.promised_from, row.order_number.as_str()));
     }
     let customers: Vec<_> = customers.into_iter().collect();
     tx.exec_rows(
-        "INSERT INTO customers (phone, name, email, created_at, updated_at) VALUES",
-        5,
+        "INSERT INTO customers (phone, name, email, first_order_at, first_order_number, created_at, updated_at) VALUES",
+        7,
         "ON CONFLICT (phone) DO UPDATE SET name = COALESCE(excluded.name, customers.name), \
-         email = COALESCE(excluded.email, customers.email), updated_at = excluded.updated_at",
+         email = COALESCE(excluded.email, customers.email), \
+         first_order_number = CASE WHEN customers.first_order_at IS NULL \
+             OR excluded.first_order_at < customers.first_order_at \
+             OR (excluded.first_order_at = customers.first_order_at AND excluded.first_order_number < customers.first_order_number) \
+             THEN excluded.first_order_number ELSE customers.first_order_number END, \
+         first_order_at = CASE WHEN customers.first_order_at IS NULL OR excluded.first_order_at < customers.first_order_at \
+             THEN excluded.first_order_at ELSE customers.first_order_at END, \
+         updated_at = excluded.updated_at \
+         WHERE (excluded.name IS NOT NULL AND excluded.name IS DISTINCT FROM customers.name) \
+            OR (excluded.email IS NOT NULL AND excluded.email IS DISTINCT FROM customers.email) \
+            OR customers.first_order_at IS NULL \
+            OR excluded.first_order_at < customers.first_order_at \
+            OR (excluded.first_order_at = customers.first_order_at \
+                AND excluded.first_order_number < customers.first_order_number)",
         &customers,
-        |q, (phone, (name, email))| {
+        |q, (phone, c)| {
             q.push_arg(*phone);
-            q.push_arg(*name);
-            q.push_arg(*email);
+            q.push_arg(c.name);
+            q.push_arg(c.email);
+            q.push_arg(c.first.0);
+            q.push_arg(c.first.1);
             q.push_arg(now);
             q.push_arg(now);
         },
@@ -610,98 +639,28 @@ async fn write_dimensions(
     Ok(())
 }
 
-/// Each order's place in its customer's history, for the orders being
-/// written and for the stored ones whose place they change.
-struct Sequence {
-    written: HashMap<String, i64>,
-    others: Vec<(String, i64)>,
+/// A customer as the rows of one batch describe them.
+struct Customer<'a> {
+    name: Option<&'a str>,
+    email: Option<&'a str>,
+    /// The earliest (promised_from, order_number) among the batch's orders.
+    first: (i64, &'a str),
 }
 
-/// Ranks the orders of the touched customers by promised time (then number),
-/// merging the stored orders with the ones being written. Computed here
-/// rather than with a window function in an `UPDATE … FROM`, which SQLite
-/// plans as a scan of the whole table for every batch.
-async fn sequence_customers(
-    tx: &mut Tx,
-    rows: &[&StoredOrder],
-    phones: &HashSet<&str>,
-) -> Result<Sequence, StoreError> {
-    #[derive(sqlx::FromRow)]
-    struct Placed {
-        order_number: String,
-        customer_phone: String,
-        promised_from: i64,
-        customer_seq: i64,
-    }
-    let phones: Vec<&str> = phones.iter().copied().collect();
-    let stored: Vec<Placed> = tx
-        .all_in(
-            "SELECT order_number, customer_phone, promised_from, customer_seq FROM orders WHERE customer_phone IN",
-            &phones,
-            "",
-            |q, phone| q.push_arg(*phone),
+/// Looks up again the first order of customers whose first order may have
+/// moved later or to another customer (an order re-imported with a later
+/// time or another phone). Rare: only updates that move an order do this.
+async fn refind_first_orders(tx: &mut Tx, phones: &HashSet<&str>) -> Result<(), StoreError> {
+    for phone in phones {
+        tx.exec(
+            sql("UPDATE customers SET \
+                 first_order_number = (SELECT o.order_number FROM orders o WHERE o.customer_phone = $1 \
+                     ORDER BY o.promised_from, o.order_number LIMIT 1), \
+                 first_order_at = (SELECT MIN(o.promised_from) FROM orders o WHERE o.customer_phone = $1) \
+                 WHERE phone = $1")
+            .bind(*phone),
         )
         .await?;
-    let writing: HashSet<&str> = rows.iter().map(|r| r.order_number.as_str()).collect();
-    // Per customer: (promised_from, order_number, stored seq if it stays stored).
-    type Placing<'a> = (i64, &'a str, Option<i64>);
-    let mut by_phone: HashMap<&str, Vec<Placing<'_>>> = HashMap::new();
-    let mut seen: HashSet<&str> = HashSet::new();
-    for p in &stored {
-        // Padded IN lists can return a row twice.
-        if !writing.contains(p.order_number.as_str()) && seen.insert(p.order_number.as_str()) {
-            by_phone
-                .entry(p.customer_phone.as_str())
-                .or_default()
-                .push((p.promised_from, &p.order_number, Some(p.customer_seq)));
-        }
-    }
-    for r in rows {
-        by_phone
-            .entry(r.customer_phone.as_str())
-            .or_default()
-            .push((r.promised_from, &r.order_number, None));
-    }
-    let mut sequence = Sequence {
-        written: HashMap::with_capacity(rows.len()),
-        others: Vec::new(),
-    };
-    for orders in by_phone.values_mut() {
-        orders.sort_unstable();
-        for (i, (_, number, stored_seq)) in orders.iter().enumerate() {
-            let seq = i as i64 + 1;
-            match stored_seq {
-                None => {
-                    sequence.written.insert((*number).to_owned(), seq);
-                }
-                Some(old) if *old != seq => sequence.others.push(((*number).to_owned(), seq)),
-                Some(_) => {}
-            }
-        }
-    }
-    Ok(sequence)
-}
-
-/// Moves stored orders to their new places (an earlier order arrived late):
-/// one `UPDATE … CASE` per chunk, found through the primary key.
-async fn renumber_others(tx: &mut Tx, moves: &[(String, i64)]) -> Result<(), StoreError> {
-    for chunk in moves.chunks(STATEMENT_ROWS) {
-        let mut text = String::from("UPDATE orders SET customer_seq = CASE order_number");
-        for i in 0..chunk.len() {
-            let _ = write!(text, " WHEN ${} THEN ${}", 2 * i + 1, 2 * i + 2);
-        }
-        text.push_str(" ELSE customer_seq END WHERE order_number IN (");
-        list_placeholders(&mut text, chunk.len(), 2 * chunk.len() + 1);
-        text.push(')');
-        let mut q = sql(text);
-        for (number, seq) in chunk {
-            q.push_arg(number.as_str());
-            q.push_arg(*seq);
-        }
-        for (number, _) in chunk {
-            q.push_arg(number.as_str());
-        }
-        tx.exec(q).await?;
     }
     Ok(())
 }

@@ -13,9 +13,9 @@ use doorstep_store::{BatchOutcome, Store, StoreError};
 use super::{column_key, open_csv, Unusable};
 
 /// Rows per store transaction.
-const BATCH_ROWS: usize = 2000;
+const BATCH_ROWS: usize = 20_000;
 /// Batches read ahead of the writer: bounds memory whatever the file size.
-const BATCHES_AHEAD: usize = 4;
+const BATCHES_AHEAD: usize = 2;
 
 /// One row that was not imported, and why.
 #[derive(Debug, Clone)]
