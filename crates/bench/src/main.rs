@@ -92,7 +92,7 @@ fn main() -> anyhow::Result<()> {
                 sizes = value
                     .split(',')
                     .map(|s| s.trim().parse())
-                    .collect::<Result<_, _>>()?
+                    .collect::<Result<_, _>>()?;
             }
             "--postgres" => postgres.clone_from(value),
             "--dir" => dir = PathBuf::from(value),
