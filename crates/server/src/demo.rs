@@ -107,6 +107,21 @@ const RUSSIAN: Names = Names {
     ],
 };
 
+const UKRAINIAN_SURNAMES: &[&str] = &[
+    "Шевченко",
+    "Коваленко",
+    "Бондаренко",
+    "Ткаченко",
+    "Кравченко",
+    "Олійник",
+    "Шевчук",
+    "Поліщук",
+    "Бойко",
+    "Мельник",
+    "Савченко",
+    "Руденко",
+];
+
 const UKRAINIAN: Names = Names {
     male_first: &[
         "Олександр",
@@ -136,34 +151,9 @@ const UKRAINIAN: Names = Names {
         "Софія",
         "Анастасія",
     ],
-    male_last: &[
-        "Шевченко",
-        "Коваленко",
-        "Бондаренко",
-        "Ткаченко",
-        "Кравченко",
-        "Олійник",
-        "Шевчук",
-        "Поліщук",
-        "Бойко",
-        "Мельник",
-        "Савченко",
-        "Руденко",
-    ],
-    female_last: &[
-        "Шевченко",
-        "Коваленко",
-        "Бондаренко",
-        "Ткаченко",
-        "Кравченко",
-        "Олійник",
-        "Шевчук",
-        "Поліщук",
-        "Бойко",
-        "Мельник",
-        "Савченко",
-        "Руденко",
-    ],
+    male_last: UKRAINIAN_SURNAMES,
+    // Ukrainian surnames in -enko, -uk, -yk are the same for women and men.
+    female_last: UKRAINIAN_SURNAMES,
 };
 
 const UZBEK: Names = Names {

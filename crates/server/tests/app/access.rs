@@ -53,14 +53,7 @@ async fn console_pages_follow_the_role_matrix(backend: &str) {
             assert_eq!(status, expected, "{role} on {path}");
         }
         // The navigation shows only what the role may open.
-        let page = client
-            .get(app.at("/orders"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = app.page(&client, "/orders").await;
         assert_eq!(
             page.contains("href=\"/settings\""),
             *role == "admin",

@@ -96,14 +96,7 @@ impl TestApp {
     }
 
     pub async fn log_in(&self, client: &Client, login: &str, password: &str) -> Response {
-        let page = client
-            .get(self.at("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = self.page(client, "/login").await;
         let csrf = form_value(&page, "csrf");
         client
             .post(self.at("/login"))
@@ -118,16 +111,21 @@ impl TestApp {
             .unwrap()
     }
 
-    /// The CSRF token of the signed-in session, read from a page's form.
-    pub async fn csrf(&self, client: &Client) -> String {
-        let page = client
-            .get(self.at("/orders"))
+    /// A page's HTML as `client` sees it.
+    pub async fn page(&self, client: &Client, path: &str) -> String {
+        client
+            .get(self.at(path))
             .send()
             .await
             .unwrap()
             .text()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// The CSRF token of the signed-in session, read from a page's form.
+    pub async fn csrf(&self, client: &Client) -> String {
+        let page = self.page(client, "/orders").await;
         form_value(&page, "csrf")
     }
 

@@ -89,14 +89,7 @@ async fn sign_in_and_out(backend: &str) {
 async fn language_is_remembered_per_user(backend: &str) {
     let app = TestApp::spawn(backend).await;
     let client = app.signed_in("dispatcher").await;
-    let page = client
-        .get(app.at("/orders"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&client, "/orders").await;
     assert!(page.contains("Orders") && page.contains("lang=\"en\""));
     let csrf = form_value(&page, "csrf");
     let r = client
@@ -110,14 +103,7 @@ async fn language_is_remembered_per_user(backend: &str) {
     let other = app.anonymous();
     app.log_in(&other, "dispatcher", crate::helpers::PASSWORD)
         .await;
-    let page = other
-        .get(app.at("/orders"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&other, "/orders").await;
     assert!(
         page.contains("lang=\"ru\"")
             && page.contains("Заказы")
