@@ -7,6 +7,7 @@ pub mod order;
 pub mod phone;
 pub mod role;
 pub mod settings;
+pub mod survey;
 pub mod time;
 
 pub use money::Money;

@@ -36,7 +36,12 @@ pub fn new_secret(prefix: &str) -> String {
 /// The stored form of a secret: its SHA-256, hex. Secrets are random and
 /// long, so a fast hash is enough (unlike passwords).
 pub fn secret_hash(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
+    sha256_hex(secret)
+}
+
+/// SHA-256 of a text, as 64 hex digits.
+pub fn sha256_hex(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
     let mut out = String::with_capacity(64);
     for b in digest {
         use std::fmt::Write;

@@ -5,6 +5,7 @@ mod accounts;
 pub mod db;
 mod orders;
 mod settings;
+mod surveys;
 pub mod testing;
 
 use std::borrow::Cow;
@@ -20,15 +21,19 @@ pub use db::{Backend, Db};
 pub use orders::{
     BatchOutcome, CustomerView, DeliveryStatus, OrderFilter, OrderPage, OrderView, RowOutcome,
 };
+pub use surveys::{NewResponse, ResponseOutcome, StoredAnswer, SurveyRecord};
 
 /// The schema's history, embedded in the binary. Never edit a released file:
 /// add the next one. (Listed by hand rather than with `sqlx::migrate!`, which
 /// would pull sqlx's whole macro crate into the build for one line.)
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/0001_foundation.sql"),
+    ),
+    (2, "surveys", include_str!("../migrations/0002_surveys.sql")),
+];
 
 fn migrator() -> Migrator {
     Migrator {

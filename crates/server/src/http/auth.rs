@@ -225,6 +225,8 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// A machine caller identified by its bearer token.
 #[derive(Debug, Clone)]
 pub struct Caller {
+    /// The token's id, recorded with what it sends (which device answered).
+    pub token_id: String,
     pub role: TokenRole,
     /// The courier a terminal token belongs to.
     pub courier_id: Option<String>,
@@ -301,6 +303,7 @@ where
         }
         Ok(Bearer(
             Caller {
+                token_id: token.id,
                 role,
                 courier_id: token.courier_id,
             },

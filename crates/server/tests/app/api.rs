@@ -39,6 +39,9 @@ async fn openapi_lists_every_v1_route(backend: &str) {
         "/api/v1/orders",
         "/api/v1/orders/{order_number}",
         "/api/v1/terminal/enroll",
+        "/api/v1/surveys",
+        "/api/v1/surveys/{id}",
+        "/api/v1/responses",
     ] {
         assert!(
             paths.contains_key(path),

@@ -8,3 +8,4 @@ mod cli;
 mod helpers;
 mod pages;
 mod serve;
+mod surveys;

@@ -4,6 +4,8 @@
 
 pub mod health;
 pub mod orders;
+pub mod responses;
+pub mod surveys;
 pub mod terminal;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -26,6 +28,7 @@ use super::AppState;
     tags(
         (name = "health", description = "Is this server up"),
         (name = "orders", description = "Orders, customers and couriers from the company's systems"),
+        (name = "surveys", description = "Survey definitions and the answers to them"),
         (name = "terminal", description = "Courier door-survey terminals"),
     )
 )]
@@ -48,5 +51,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(health::healthz))
         .routes(routes!(orders::post_orders))
         .routes(routes!(orders::get_order))
+        .routes(routes!(surveys::create, surveys::list))
+        .routes(routes!(surveys::publish))
+        .routes(routes!(responses::post))
         .routes(routes!(terminal::enroll))
 }

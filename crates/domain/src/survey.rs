@@ -1,0 +1,620 @@
+//! Surveys: their definitions, checked when they are made, and the answers
+//! to them, checked against the exact version they answered.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A text in one or several languages: `"Как вам доставка?"` or
+/// `{"ru": "Как вам доставка?", "en": "How was the delivery?"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Texts {
+    One(String),
+    Many(BTreeMap<String, String>),
+}
+
+impl Texts {
+    fn is_empty(&self) -> bool {
+        match self {
+            Texts::One(t) => t.trim().is_empty(),
+            Texts::Many(m) => m.values().all(|t| t.trim().is_empty()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionType {
+    Nps,
+    Scale,
+    SingleChoice,
+    MultiChoice,
+    Text,
+    Voice,
+    Photo,
+    Consent,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<Texts>,
+}
+
+/// When a question is shown, from an earlier answer: a number in
+/// `[min, max]`, an option `in` a list, or a consent `equals` true/false.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShowIf {
+    pub question: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    #[serde(default, rename = "in", skip_serializing_if = "Option::is_none")]
+    pub any_of: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Question {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: QuestionType,
+    pub text: Texts,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i64>,
+    /// What a scale measures: `csi`, `csat`, `ces` or `factor:NAME`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measures: Option<String>,
+    /// Importance of a factor in the weighted CSI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_label: Option<Texts>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_label: Option<Texts>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<Choice>,
+    /// A multiple choice may take an "other" free text.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub other: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_if: Option<ShowIf>,
+}
+
+/// A survey as a quality manager writes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SurveyDefinition {
+    pub name: String,
+    pub questions: Vec<Question>,
+    /// Seconds without an answer before the session closes as timed out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u32>,
+}
+
+/// One thing wrong, with where it is (`questions[2].max`, `answers[0].value`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub field: String,
+    pub message: String,
+}
+
+fn problem(field: impl Into<String>, message: impl Into<String>) -> Problem {
+    Problem {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+const MEASURES: &str = "csi, csat, ces or factor:NAME";
+
+impl SurveyDefinition {
+    /// Checks a definition; every problem is reported with its place.
+    pub fn validate(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        if self.name.trim().is_empty() || self.name.chars().count() > 200 {
+            problems.push(problem("name", "must be 1 to 200 characters"));
+        }
+        if self.questions.is_empty() {
+            problems.push(problem("questions", "a survey needs at least one question"));
+        }
+        if self.timeout_seconds == Some(0) {
+            problems.push(problem(
+                "timeout_seconds",
+                "must be more than 0 (or left out for no time-out)",
+            ));
+        }
+        let mut seen: HashMap<&str, &Question> = HashMap::new();
+        let mut consent_before = false;
+        for (i, q) in self.questions.iter().enumerate() {
+            let at = |f: &str| format!("questions[{i}].{f}");
+            if q.id.trim().is_empty()
+                || q.id.len() > 64
+                || !q
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+            {
+                problems.push(problem(
+                    at("id"),
+                    format!(
+                        "{:?} is not a question id (1 to 64 of a-z, 0-9, _ - .)",
+                        q.id
+                    ),
+                ));
+            }
+            if seen.contains_key(q.id.as_str()) {
+                problems.push(problem(
+                    at("id"),
+                    format!(
+                        "{:?} is used by an earlier question; ids must be unique",
+                        q.id
+                    ),
+                ));
+            }
+            if q.text.is_empty() {
+                problems.push(problem(at("text"), "every question needs its text"));
+            }
+            match q.kind {
+                QuestionType::Scale => {
+                    match (q.min, q.max) {
+                        (Some(min), Some(max)) if min < max && max - min <= 100 => {}
+                        (Some(_), Some(_)) => problems.push(problem(
+                            at("max"),
+                            "a scale needs min < max (at most 100 points apart)",
+                        )),
+                        _ => problems.push(problem(
+                            at("min"),
+                            "a scale needs its min and max, e.g. 1 and 5",
+                        )),
+                    }
+                    match q.measures.as_deref().map(Measure::parse) {
+                        Some(Some(_)) => {}
+                        Some(None) => problems.push(problem(
+                            at("measures"),
+                            format!(
+                                "{:?} is not something a scale measures ({MEASURES})",
+                                q.measures.as_deref().unwrap_or("")
+                            ),
+                        )),
+                        None => problems.push(problem(
+                            at("measures"),
+                            format!("say what the scale measures: {MEASURES}"),
+                        )),
+                    }
+                    if q.weight.is_some_and(|w| !(w > 0.0 && w.is_finite())) {
+                        problems.push(problem(
+                            at("weight"),
+                            "an importance weight must be a positive number",
+                        ));
+                    }
+                }
+                QuestionType::SingleChoice | QuestionType::MultiChoice => {
+                    if q.options.is_empty() {
+                        problems.push(problem(at("options"), "a choice needs at least one option"));
+                    }
+                    let mut ids = HashSet::new();
+                    for (j, o) in q.options.iter().enumerate() {
+                        if o.id.trim().is_empty() || !ids.insert(o.id.as_str()) {
+                            problems.push(problem(
+                                format!("questions[{i}].options[{j}].id"),
+                                format!("{:?}: option ids must be non-empty and unique", o.id),
+                            ));
+                        }
+                    }
+                }
+                QuestionType::Voice | QuestionType::Photo if !consent_before => {
+                    problems.push(problem(at("type"), "photo and voice need a consent question before them: without consent they are not offered"));
+                }
+                _ => {}
+            }
+            if let Some(rule) = &q.show_if {
+                match seen.get(rule.question.as_str()) {
+                    None => problems.push(problem(
+                        at("show_if.question"),
+                        format!("{:?} is not an earlier question", rule.question),
+                    )),
+                    Some(_)
+                        if rule.min.is_none()
+                            && rule.max.is_none()
+                            && rule.any_of.is_none()
+                            && rule.equals.is_none() =>
+                    {
+                        problems.push(problem(
+                            at("show_if"),
+                            "give a condition: min and/or max, in, or equals",
+                        ));
+                    }
+                    Some(_) => {}
+                }
+            }
+            if q.kind == QuestionType::Consent {
+                consent_before = true;
+            }
+            seen.insert(&q.id, q);
+        }
+        problems
+    }
+
+    pub fn question(&self, id: &str) -> Option<&Question> {
+        self.questions.iter().find(|q| q.id == id)
+    }
+}
+
+/// What a scale measures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Measure {
+    Csi,
+    Csat,
+    Ces,
+    Factor(String),
+}
+
+impl Measure {
+    pub fn parse(s: &str) -> Option<Measure> {
+        match s.trim() {
+            "csi" => Some(Measure::Csi),
+            "csat" => Some(Measure::Csat),
+            "ces" => Some(Measure::Ces),
+            other => other
+                .strip_prefix("factor:")
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(|n| Measure::Factor(n.to_owned())),
+        }
+    }
+}
+
+/// How a survey session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseStatus {
+    Completed,
+    Refused,
+    TimedOut,
+}
+
+impl ResponseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseStatus::Completed => "completed",
+            ResponseStatus::Refused => "refused",
+            ResponseStatus::TimedOut => "timed_out",
+        }
+    }
+}
+
+/// One checked answer, in the form it is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedAnswer {
+    pub question_id: String,
+    pub kind: QuestionType,
+    /// NPS and scale answers.
+    pub number: Option<f64>,
+    /// Single and multiple choice: the option ids.
+    pub options: Vec<String>,
+    /// Free text, the "other" text of a choice, or an attachment id.
+    pub text: Option<String>,
+    /// Consent.
+    pub flag: Option<bool>,
+}
+
+fn matches(rule: &ShowIf, answer: &CheckedAnswer) -> bool {
+    if let Some(n) = answer.number {
+        return rule.min.is_none_or(|m| n >= m)
+            && rule.max.is_none_or(|m| n <= m)
+            && rule
+                .any_of
+                .as_ref()
+                .is_none_or(|list| list.iter().any(|v| v.as_f64() == Some(n)))
+            && rule.equals.as_ref().is_none_or(|v| v.as_f64() == Some(n));
+    }
+    if let Some(flag) = answer.flag {
+        return rule
+            .equals
+            .as_ref()
+            .is_none_or(|v| v.as_bool() == Some(flag));
+    }
+    let in_list = |id: &String| {
+        rule.any_of
+            .as_ref()
+            .is_some_and(|list| list.iter().any(|v| v.as_str() == Some(id)))
+    };
+    let equal = |id: &String| rule.equals.as_ref().is_some_and(|v| v.as_str() == Some(id));
+    answer.options.iter().any(|id| in_list(id) || equal(id))
+}
+
+/// Checks the answers of one response against the survey version it
+/// answered: types, ranges, options, show-if and consent. Returns the
+/// answers in storable form, or every problem found.
+pub fn check_answers(
+    survey: &SurveyDefinition,
+    status: ResponseStatus,
+    answers: &[(String, Value)],
+) -> Result<Vec<CheckedAnswer>, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut given: HashMap<&str, CheckedAnswer> = HashMap::new();
+    for (i, (question_id, value)) in answers.iter().enumerate() {
+        let at = |f: &str| format!("answers[{i}].{f}");
+        let Some(q) = survey.question(question_id) else {
+            problems.push(problem(
+                at("question_id"),
+                format!("{question_id:?} is not a question of this survey version"),
+            ));
+            continue;
+        };
+        if given.contains_key(question_id.as_str()) {
+            problems.push(problem(
+                at("question_id"),
+                format!("{question_id:?} is answered twice"),
+            ));
+            continue;
+        }
+        match check_value(q, value) {
+            Ok(answer) => {
+                given.insert(&q.id, answer);
+            }
+            Err(message) => problems.push(problem(at("value"), message)),
+        }
+    }
+    // Show-if and consent, in the survey's order.
+    let mut consent = false;
+    for q in &survey.questions {
+        let shown = q.show_if.as_ref().is_none_or(|rule| {
+            given
+                .get(rule.question.as_str())
+                .is_some_and(|a| matches(rule, a))
+        });
+        let answered = given.contains_key(q.id.as_str());
+        if answered && !shown {
+            problems.push(problem(format!("answers.{}", q.id), "was not shown to this customer (its show_if condition is not met), so it cannot be answered"));
+        }
+        if answered && matches!(q.kind, QuestionType::Voice | QuestionType::Photo) && !consent {
+            problems.push(problem(format!("answers.{}", q.id), "photo and voice are kept only after the customer's consent, and no consent was given"));
+        }
+        if q.kind == QuestionType::Consent {
+            consent = given.get(q.id.as_str()).and_then(|a| a.flag) == Some(true);
+        }
+        if status == ResponseStatus::Completed && q.required && shown && !answered {
+            problems.push(problem(
+                format!("answers.{}", q.id),
+                "is required in a completed response",
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut out: Vec<CheckedAnswer> = given.into_values().collect();
+    out.sort_by(|a, b| a.question_id.cmp(&b.question_id));
+    Ok(out)
+}
+
+fn check_value(q: &Question, value: &Value) -> Result<CheckedAnswer, String> {
+    let mut answer = CheckedAnswer {
+        question_id: q.id.clone(),
+        kind: q.kind,
+        number: None,
+        options: Vec::new(),
+        text: None,
+        flag: None,
+    };
+    match q.kind {
+        QuestionType::Nps => {
+            let n = value
+                .as_i64()
+                .filter(|n| (0..=10).contains(n))
+                .ok_or_else(|| format!("{value} is not an NPS answer (a whole number 0 to 10)"))?;
+            answer.number = Some(n as f64);
+        }
+        QuestionType::Scale => {
+            let (min, max) = (q.min.unwrap_or(1), q.max.unwrap_or(5));
+            let n = value
+                .as_i64()
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(|| {
+                    format!("{value} is not on this scale (a whole number {min} to {max})")
+                })?;
+            answer.number = Some(n as f64);
+        }
+        QuestionType::SingleChoice => {
+            let id = value
+                .as_str()
+                .ok_or_else(|| format!("{value} is not an option id (a string)"))?;
+            if !q.options.iter().any(|o| o.id == id) {
+                return Err(format!("{id:?} is not an option of this question"));
+            }
+            answer.options.push(id.to_owned());
+        }
+        QuestionType::MultiChoice => {
+            let list: Vec<&Value> = match value {
+                Value::Array(items) => items.iter().collect(),
+                Value::Object(map) => {
+                    // {"options": [...], "other": "text"}
+                    answer.text = map.get("other").and_then(Value::as_str).map(str::to_owned);
+                    map.get("options")
+                        .and_then(Value::as_array)
+                        .map(|a| a.iter().collect())
+                        .ok_or("a multiple choice answer is a list of option ids")?
+                }
+                _ => return Err(format!("{value} is not a list of option ids")),
+            };
+            for item in list {
+                let id = item
+                    .as_str()
+                    .ok_or_else(|| format!("{item} is not an option id"))?;
+                if !q.options.iter().any(|o| o.id == id) {
+                    return Err(format!("{id:?} is not an option of this question"));
+                }
+                if !answer.options.iter().any(|o| o == id) {
+                    answer.options.push(id.to_owned());
+                }
+            }
+            if answer.text.is_some() && !q.other {
+                return Err("this question takes no \"other\" text".to_owned());
+            }
+        }
+        QuestionType::Text => {
+            let t = value
+                .as_str()
+                .ok_or_else(|| format!("{value} is not a text"))?;
+            if t.chars().count() > 4000 {
+                return Err("is longer than 4000 characters".to_owned());
+            }
+            answer.text = Some(t.to_owned());
+        }
+        QuestionType::Voice | QuestionType::Photo => {
+            let id = value
+                .as_str()
+                .filter(|s| !s.trim().is_empty() && s.len() <= 128)
+                .ok_or_else(|| format!("{value} is not an attachment id"))?;
+            answer.text = Some(id.to_owned());
+        }
+        QuestionType::Consent => {
+            answer.flag = Some(
+                value
+                    .as_bool()
+                    .ok_or_else(|| format!("{value} is not a consent answer (true or false)"))?,
+            );
+        }
+    }
+    Ok(answer)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn door_survey() -> SurveyDefinition {
+        serde_json::from_value(json!({
+            "name": "Door survey",
+            "questions": [
+                {"id": "nps", "type": "nps", "text": {"ru": "Порекомендуете нас?", "en": "Would you recommend us?"}, "required": true},
+                {"id": "why", "type": "multi_choice", "text": "Что пошло не так?", "other": true,
+                 "options": [{"id": "late"}, {"id": "damaged"}], "show_if": {"question": "nps", "max": 6}},
+                {"id": "csi", "type": "scale", "text": "Оцените доставку", "min": 1, "max": 9, "measures": "csi"},
+                {"id": "ok", "type": "consent", "text": "Можно сфотографировать?"},
+                {"id": "photo", "type": "photo", "text": "Фото", "show_if": {"question": "ok", "equals": true}}
+            ]
+        }))
+        .unwrap()
+    }
+
+    fn answers(v: &Value) -> Vec<(String, Value)> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["question_id"].as_str().unwrap().to_owned(),
+                    a["value"].clone(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_good_definition_has_no_problems() {
+        assert!(door_survey().validate().is_empty());
+    }
+
+    #[test]
+    fn definition_problems_say_where() {
+        let bad: SurveyDefinition = serde_json::from_value(json!({
+            "name": "",
+            "questions": [
+                {"id": "s", "type": "scale", "text": "x", "min": 5, "max": 1, "measures": "mood"},
+                {"id": "s", "type": "photo", "text": "y"},
+                {"id": "c", "type": "single_choice", "text": "z", "options": [], "show_if": {"question": "later", "max": 1}}
+            ]
+        }))
+        .unwrap();
+        let fields: Vec<String> = bad.validate().into_iter().map(|p| p.field).collect();
+        assert_eq!(
+            fields,
+            [
+                "name",
+                "questions[0].max",
+                "questions[0].measures",
+                "questions[1].id",
+                "questions[1].type",
+                "questions[2].options",
+                "questions[2].show_if.question"
+            ]
+        );
+    }
+
+    #[test]
+    fn answers_follow_types_ranges_and_show_if() {
+        let s = door_survey();
+        let ok = check_answers(
+            &s,
+            ResponseStatus::Completed,
+            &answers(&json!([
+                {"question_id": "nps", "value": 3}, {"question_id": "why", "value": ["late"]},
+                {"question_id": "ok", "value": true}, {"question_id": "photo", "value": "att-1"}
+            ])),
+        )
+        .unwrap();
+        assert_eq!(ok.len(), 4);
+        // A promoter never saw "what went wrong".
+        let err = check_answers(
+            &s,
+            ResponseStatus::Completed,
+            &answers(&json!([
+                {"question_id": "nps", "value": 10}, {"question_id": "why", "value": ["late"]}
+            ])),
+        )
+        .unwrap_err();
+        assert_eq!(err[0].field, "answers.why");
+        let err = check_answers(&s, ResponseStatus::Completed, &answers(&json!([
+            {"question_id": "nps", "value": 11}, {"question_id": "csi", "value": 0}, {"question_id": "zzz", "value": 1}
+        ])))
+        .unwrap_err();
+        let fields: Vec<&str> = err.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "answers[0].value",
+                "answers[1].value",
+                "answers[2].question_id",
+                "answers.nps"
+            ]
+        );
+    }
+
+    #[test]
+    fn photos_need_consent_and_refusals_need_no_answers() {
+        let s = door_survey();
+        let err = check_answers(&s, ResponseStatus::Completed, &answers(&json!([
+            {"question_id": "nps", "value": 9}, {"question_id": "ok", "value": false}, {"question_id": "photo", "value": "att-1"}
+        ])))
+        .unwrap_err();
+        assert!(err.iter().any(|p| p.message.contains("consent")));
+        assert!(check_answers(&s, ResponseStatus::Refused, &[])
+            .unwrap()
+            .is_empty());
+        // A time-out keeps what was answered, without the required ones.
+        assert_eq!(
+            check_answers(
+                &s,
+                ResponseStatus::TimedOut,
+                &answers(&json!([{"question_id": "csi", "value": 7}]))
+            )
+            .unwrap()
+            .len(),
+            1
+        );
+    }
+}

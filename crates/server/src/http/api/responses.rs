@@ -1,0 +1,376 @@
+//! `POST /api/v1/responses`: survey answers from terminals, links and
+//! systems, in batches, stored exactly once.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use doorstep_domain::survey::{check_answers, ResponseStatus, SurveyDefinition};
+use doorstep_domain::TokenRole;
+use doorstep_store::{NewResponse, ResponseOutcome};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::http::auth::{Bearer, IntegrationOrTerminal};
+use crate::http::error::{ApiError, ApiJson, FieldProblem};
+use crate::http::AppState;
+
+/// Most responses one request may carry.
+pub const MAX_RESPONSES: usize = 500;
+
+/// A batch: a JSON array of responses, or `{"responses": [...]}`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum ResponseBatch {
+    #[schema(value_type = Vec<Object>)]
+    List(Vec<Value>),
+    Wrapped {
+        #[schema(value_type = Vec<Object>)]
+        responses: Vec<Value>,
+    },
+}
+
+#[derive(Deserialize)]
+struct Item {
+    id: String,
+    order_number: String,
+    survey_id: String,
+    #[serde(default)]
+    survey_version: Option<i64>,
+    status: ResponseStatus,
+    started_at: String,
+    finished_at: String,
+    #[serde(default)]
+    answers: Vec<AnswerItem>,
+    #[serde(default)]
+    mode: Option<String>,
+    #[serde(default)]
+    language: Option<String>,
+    #[serde(default)]
+    channel: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct AnswerItem {
+    question_id: String,
+    value: Value,
+}
+
+/// What became of one response.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ItemResult {
+    index: usize,
+    id: Option<String>,
+    /// `created`, `duplicate` (stored before, nothing new), `conflict` (the
+    /// id was stored with other content) or `rejected`.
+    result: &'static str,
+    /// The HTTP status this item would have alone: 201, 200, 409, 403, 404 or 422.
+    status: u16,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<FieldProblem>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BatchResult {
+    created: usize,
+    duplicates: usize,
+    rejected: usize,
+    items: Vec<ItemResult>,
+}
+
+fn rejected(
+    index: usize,
+    id: Option<String>,
+    status: StatusCode,
+    errors: Vec<FieldProblem>,
+) -> ItemResult {
+    ItemResult {
+        index,
+        id,
+        result: if status == StatusCode::CONFLICT {
+            "conflict"
+        } else {
+            "rejected"
+        },
+        status: status.as_u16(),
+        errors,
+    }
+}
+
+fn field(index: usize, name: &str, message: impl Into<String>) -> FieldProblem {
+    FieldProblem {
+        field: format!("responses[{index}].{name}"),
+        message: message.into(),
+    }
+}
+
+/// The SHA-256 of the item's canonical JSON (keys sorted): the same content
+/// re-sent is recognised whatever the key order or spacing.
+fn content_hash(item: &Value) -> String {
+    crate::security::sha256_hex(&item.to_string())
+}
+
+/// Stores a batch of survey responses. Each is checked against the survey
+/// version it answered; a bad one never blocks the good ones. Re-sending an
+/// id already stored with the same content stores nothing new
+/// (`duplicate`); the same id with other content is a `conflict` (409).
+/// The response's status is the items' common status, or 200 when they differ.
+#[utoipa::path(post, path = "/api/v1/responses", tag = "surveys", request_body = ResponseBatch,
+    security(("bearer" = [])),
+    responses((status = 200, body = BatchResult, description = "Every item answered"),
+        (status = 201, body = BatchResult, description = "Every item stored"),
+        (status = 409, body = BatchResult, description = "Every item conflicts with a stored one"),
+        (status = 422, body = BatchResult, description = "Every item was rejected")))]
+pub async fn post(
+    State(app): State<AppState>,
+    Bearer(caller, _): Bearer<IntegrationOrTerminal>,
+    ApiJson(batch): ApiJson<ResponseBatch>,
+) -> Result<Response, ApiError> {
+    let raw = match batch {
+        ResponseBatch::List(items) | ResponseBatch::Wrapped { responses: items } => items,
+    };
+    if raw.len() > MAX_RESPONSES {
+        return Err(ApiError::invalid(
+            "responses",
+            format!(
+                "holds {} responses; send at most {MAX_RESPONSES} per request",
+                raw.len()
+            ),
+        ));
+    }
+    let terminal = caller.role == TokenRole::Terminal;
+    let mut results: Vec<Option<ItemResult>> = Vec::with_capacity(raw.len());
+    let mut ready: Vec<(usize, NewResponse)> = Vec::new();
+    let mut surveys = SurveyCache::new();
+    for (index, value) in raw.into_iter().enumerate() {
+        let hash = content_hash(&value);
+        let id_hint = value.get("id").and_then(Value::as_str).map(str::to_owned);
+        let item: Item = match serde_json::from_value(value) {
+            Ok(item) => item,
+            Err(e) => {
+                results.push(Some(rejected(
+                    index,
+                    id_hint,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    vec![field(index, "", format!("is not a response: {e}"))],
+                )));
+                continue;
+            }
+        };
+        match check_item(
+            &app,
+            &mut surveys,
+            index,
+            item,
+            hash,
+            terminal,
+            caller.token_id.as_str(),
+        )
+        .await?
+        {
+            Ok(response) => {
+                ready.push((index, response));
+                results.push(None);
+            }
+            Err(result) => results.push(Some(result)),
+        }
+    }
+    let new: Vec<NewResponse> = ready.iter().map(|(_, r)| r.clone()).collect();
+    let outcomes = app
+        .store
+        .store_responses(
+            &new,
+            if terminal {
+                caller.courier_id.as_deref()
+            } else {
+                None
+            },
+        )
+        .await?;
+    for ((index, response), outcome) in ready.into_iter().zip(outcomes) {
+        let id = Some(response.id.clone());
+        results[index] = Some(match outcome {
+            ResponseOutcome::Stored => ItemResult { index, id, result: "created", status: 201, errors: Vec::new() },
+            ResponseOutcome::Duplicate => ItemResult { index, id, result: "duplicate", status: 200, errors: Vec::new() },
+            ResponseOutcome::Conflict => rejected(index, id, StatusCode::CONFLICT, vec![field(index, "id", format!(
+                "{} was stored before with other content; a response is never changed once stored (send a new id for a new response)",
+                response.id
+            ))]),
+            ResponseOutcome::UnknownOrder => rejected(index, id, StatusCode::NOT_FOUND, vec![field(index, "order_number", format!(
+                "there is no order {:?}; import the order before its survey answers", response.order_number
+            ))]),
+            ResponseOutcome::OtherCouriersOrder => rejected(index, id, StatusCode::FORBIDDEN, vec![field(index, "order_number", format!(
+                "order {:?} is not this terminal's courier's order", response.order_number
+            ))]),
+        });
+    }
+    let items: Vec<ItemResult> = results.into_iter().flatten().collect();
+    let status = match items.first() {
+        Some(first) if items.iter().all(|i| i.status == first.status) => {
+            StatusCode::from_u16(first.status).unwrap_or(StatusCode::OK)
+        }
+        _ => StatusCode::OK,
+    };
+    let body = BatchResult {
+        created: items.iter().filter(|i| i.result == "created").count(),
+        duplicates: items.iter().filter(|i| i.result == "duplicate").count(),
+        rejected: items.iter().filter(|i| i.status >= 400).count(),
+        items,
+    };
+    Ok((status, Json(body)).into_response())
+}
+
+/// Survey versions met in one batch, read once: (id, asked version) → (version, definition).
+type SurveyCache = HashMap<(String, Option<i64>), Option<(i64, SurveyDefinition)>>;
+
+/// Checks one response; `Err` is the item's answer when it cannot be stored.
+async fn check_item(
+    app: &AppState,
+    surveys: &mut SurveyCache,
+    index: usize,
+    item: Item,
+    content_hash: String,
+    terminal: bool,
+    token_id: &str,
+) -> Result<Result<NewResponse, ItemResult>, ApiError> {
+    let id = Some(item.id.clone());
+    let reject = |errors: Vec<FieldProblem>| {
+        Ok(Err(rejected(
+            index,
+            id.clone(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errors,
+        )))
+    };
+    let mut errors = Vec::new();
+    let uuid = uuid::Uuid::parse_str(&item.id).ok();
+    if uuid.is_none() {
+        errors.push(field(
+            index,
+            "id",
+            format!(
+                "{:?} is not a UUID; the client makes one per response (e.g. crypto.randomUUID())",
+                item.id
+            ),
+        ));
+    }
+    let started = item.started_at.parse::<jiff::Timestamp>();
+    let finished = item.finished_at.parse::<jiff::Timestamp>();
+    if started.is_err() {
+        errors.push(field(
+            index,
+            "started_at",
+            format!(
+                "{:?} is not an RFC 3339 timestamp (e.g. 2026-11-03T14:30:00+03:00)",
+                item.started_at
+            ),
+        ));
+    }
+    if finished.is_err() {
+        errors.push(field(
+            index,
+            "finished_at",
+            format!(
+                "{:?} is not an RFC 3339 timestamp (e.g. 2026-11-03T14:32:10+03:00)",
+                item.finished_at
+            ),
+        ));
+    }
+    if let (Ok(s), Ok(f)) = (&started, &finished) {
+        if f < s {
+            errors.push(field(index, "finished_at", "is before started_at"));
+        }
+    }
+    let channel = match item.channel.as_deref() {
+        None => {
+            if terminal {
+                "terminal"
+            } else {
+                "api"
+            }
+        }
+        Some("terminal") => "terminal",
+        Some("link") => "link",
+        Some("api") => "api",
+        Some(other) => {
+            errors.push(field(
+                index,
+                "channel",
+                format!("{other:?} is not a channel (terminal, link or api)"),
+            ));
+            "api"
+        }
+    };
+    let key = (item.survey_id.clone(), item.survey_version);
+    if !surveys.contains_key(&key) {
+        let found = app
+            .store
+            .survey(&item.survey_id, item.survey_version)
+            .await?;
+        let parsed = match found {
+            Some(r) => Some((
+                r.version,
+                serde_json::from_str::<SurveyDefinition>(&r.definition)
+                    .map_err(|e| ApiError::Internal(e.into()))?,
+            )),
+            None => None,
+        };
+        surveys.insert(key.clone(), parsed);
+    }
+    let Some((version, definition)) = surveys.get(&key).and_then(Option::as_ref) else {
+        errors.push(field(
+            index,
+            "survey_id",
+            match item.survey_version {
+                Some(v) => format!("survey {:?} has no version {v}", item.survey_id),
+                None => format!("there is no survey {:?}", item.survey_id),
+            },
+        ));
+        return reject(errors);
+    };
+    let answers: Vec<(String, Value)> = item
+        .answers
+        .into_iter()
+        .map(|a| (a.question_id, a.value))
+        .collect();
+    let checked = match check_answers(definition, item.status, &answers) {
+        Ok(c) => c,
+        Err(problems) => {
+            errors.extend(
+                problems
+                    .into_iter()
+                    .map(|p| field(index, &p.field, p.message)),
+            );
+            return reject(errors);
+        }
+    };
+    if !errors.is_empty() {
+        return reject(errors);
+    }
+    let (Ok(started), Ok(finished)) = (started, finished) else {
+        return reject(errors);
+    };
+    Ok(Ok(NewResponse {
+        id: uuid.map(|u| u.to_string()).unwrap_or_default(),
+        order_number: item.order_number.trim().to_owned(),
+        survey_id: item.survey_id,
+        survey_version: *version,
+        status: item.status.as_str(),
+        channel,
+        mode: item
+            .mode
+            .filter(|m| !m.is_empty())
+            .map(|m| m.chars().take(32).collect()),
+        language: item
+            .language
+            .filter(|l| !l.is_empty())
+            .map(|l| l.chars().take(16).collect()),
+        token_id: Some(token_id.to_owned()),
+        started_at: started.as_millisecond(),
+        finished_at: finished.as_millisecond(),
+        content_hash,
+        answers: checked,
+    }))
+}

@@ -1,0 +1,303 @@
+//! Surveys through the API: definitions checked and versioned, responses
+//! stored exactly once.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{order_json, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(
+    survey_definitions_are_checked_and_versioned,
+    responses_are_stored_exactly_once,
+    a_terminal_answers_only_for_its_courier
+);
+
+fn door_survey() -> Value {
+    json!({
+        "id": "door",
+        "name": "У двери",
+        "timeout_seconds": 60,
+        "questions": [
+            {"id": "nps", "type": "nps", "text": {"ru": "Порекомендуете нас?", "en": "Would you recommend us?"}, "required": true},
+            {"id": "why", "type": "multi_choice", "text": {"ru": "Что не так?", "en": "What went wrong?"},
+             "options": [{"id": "late", "text": "Опоздание"}, {"id": "damaged"}], "show_if": {"question": "nps", "max": 6}},
+            {"id": "csi", "type": "scale", "text": "Оцените доставку", "min": 1, "max": 9, "measures": "csi"},
+            {"id": "ease", "type": "scale", "text": "Было легко?", "min": 1, "max": 7, "measures": "ces"},
+            {"id": "comment", "type": "text", "text": "Комментарий"},
+            {"id": "ok", "type": "consent", "text": "Можно фото?"},
+            {"id": "photo", "type": "photo", "text": "Фото", "show_if": {"question": "ok", "equals": true}}
+        ]
+    })
+}
+
+async fn post(app: &TestApp, token: &str, path: &str, body: &Value) -> (u16, Value) {
+    let r = app
+        .anonymous()
+        .post(app.at(path))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn survey_definitions_are_checked_and_versioned(backend: &str) {
+    let app = TestApp::spawn(backend).await;
+    let integration = app.token("integration", None).await;
+    let terminal = app.token("terminal", None).await;
+
+    let bad = json!({"name": "x", "questions": [{"id": "s", "type": "scale", "text": "?", "min": 5, "max": 1}]});
+    let (status, problem) = post(&app, &integration, "/api/v1/surveys", &bad).await;
+    assert_eq!(status, 422);
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["questions[0].max", "questions[0].measures"]);
+    let (status, problem) = post(
+        &app,
+        &integration,
+        "/api/v1/surveys",
+        &json!({"name": "x", "questions": [{"id": "q", "type": "emoji", "text": "?"}]}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        problem["detail"].as_str().unwrap().contains("emoji"),
+        "{problem}"
+    );
+
+    let (status, created) = post(&app, &integration, "/api/v1/surveys", &door_survey()).await;
+    assert_eq!(
+        (status, &created),
+        (201, &json!({"id": "door", "version": 1}))
+    );
+    let (status, _) = post(&app, &integration, "/api/v1/surveys", &door_survey()).await;
+    assert_eq!(status, 409, "the id is taken");
+    let (status, _) = post(&app, &terminal, "/api/v1/surveys", &door_survey()).await;
+    assert_eq!(status, 403, "terminals do not write surveys");
+
+    let (status, listed) = app.get_json("/api/v1/surveys", &terminal).await;
+    assert_eq!(status, 200);
+    assert_eq!(listed[0]["id"], "door");
+    assert_eq!(listed[0]["questions"].as_array().unwrap().len(), 7);
+    assert_eq!(
+        listed[0]["questions"][1]["show_if"],
+        json!({"question": "nps", "max": 6.0})
+    );
+
+    let mut edited = door_survey();
+    edited["questions"].as_array_mut().unwrap().truncate(3);
+    let r = app
+        .anonymous()
+        .put(app.at("/api/v1/surveys/door"))
+        .bearer_auth(&integration)
+        .json(&edited)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"id": "door", "version": 2})
+    );
+    let (_, listed) = app.get_json("/api/v1/surveys", &integration).await;
+    assert_eq!(
+        (
+            listed[0]["version"].as_i64(),
+            listed[0]["questions"].as_array().unwrap().len()
+        ),
+        (Some(2), 3)
+    );
+    let r = app
+        .anonymous()
+        .put(app.at("/api/v1/surveys/nope"))
+        .bearer_auth(&integration)
+        .json(&edited)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+fn response(id: &str, order: &str, status: &str, answers: &Value) -> Value {
+    json!({
+        "id": id, "order_number": order, "survey_id": "door", "status": status,
+        "started_at": "2026-11-03T14:40:00+03:00", "finished_at": "2026-11-03T14:41:30+03:00",
+        "answers": answers
+    })
+}
+
+async fn responses_are_stored_exactly_once(backend: &str) {
+    let app = TestApp::spawn(backend).await;
+    let integration = app.token("integration", None).await;
+    let orders = json!({"orders": [order_json("A-1", "+79161234567", "K-1"), order_json("A-2", "+79161234568", "K-1"), order_json("A-3", "+79161234569", "K-1")]});
+    assert_eq!(app.post_orders(&integration, &orders).await.status(), 200);
+    assert_eq!(
+        post(&app, &integration, "/api/v1/surveys", &door_survey())
+            .await
+            .0,
+        201
+    );
+    let terminal = app.token("terminal", Some("K-1")).await;
+
+    let completed = response(
+        "0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d001",
+        "A-1",
+        "completed",
+        &json!([
+            {"question_id": "nps", "value": 4}, {"question_id": "why", "value": ["late", "damaged"]},
+            {"question_id": "csi", "value": 6}, {"question_id": "ok", "value": true}, {"question_id": "photo", "value": "att-1"}
+        ]),
+    );
+    let refused = response(
+        "0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d002",
+        "A-2",
+        "refused",
+        &json!([]),
+    );
+    let timed_out = response(
+        "0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d003",
+        "A-3",
+        "timed_out",
+        &json!([{"question_id": "nps", "value": 9}]),
+    );
+    let batch = json!([completed, refused, timed_out]);
+    let (status, body) = post(&app, &terminal, "/api/v1/responses", &batch).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["created"], 3);
+
+    // Sent again (a retry after a lost reply): stored nothing new.
+    let (status, body) = post(
+        &app,
+        &terminal,
+        "/api/v1/responses",
+        &json!({"responses": batch}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["duplicates"].as_u64()),
+        (200, Some(3)),
+        "{body}"
+    );
+    assert_eq!(app.store.count_responses().await.unwrap(), 3);
+
+    // The same id with other content is a conflict, and changes nothing.
+    let mut changed = batch[0].clone();
+    changed["answers"][0]["value"] = json!(10);
+    changed["answers"].as_array_mut().unwrap().remove(1);
+    let (status, body) = post(&app, &terminal, "/api/v1/responses", &json!([changed])).await;
+    assert_eq!(
+        (status, body["items"][0]["result"].as_str()),
+        (409, Some("conflict")),
+        "{body}"
+    );
+
+    let (status, answers) = app
+        .store
+        .response_answers("0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d001")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status, "completed");
+    let nps = answers.iter().find(|a| a.question_id == "nps").unwrap();
+    assert_eq!(nps.number_value, Some(4.0));
+    let why = answers.iter().find(|a| a.question_id == "why").unwrap();
+    assert_eq!(why.option_ids.as_deref(), Some("[\"late\",\"damaged\"]"));
+    assert_eq!(
+        app.store
+            .response_answers("0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d003")
+            .await
+            .unwrap()
+            .unwrap()
+            .0,
+        "timed_out"
+    );
+
+    // A bad item never blocks the good ones; each says what is wrong.
+    let mixed = json!([
+        response(
+            "0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d004",
+            "A-2",
+            "completed",
+            &json!([{"question_id": "nps", "value": 11}])
+        ),
+        response(
+            "0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d005",
+            "NOPE",
+            "completed",
+            &json!([{"question_id": "nps", "value": 10}])
+        ),
+        response(
+            "not-a-uuid",
+            "A-2",
+            "completed",
+            &json!([{"question_id": "nps", "value": 10}])
+        ),
+        response(
+            "0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d006",
+            "A-2",
+            "completed",
+            &json!([{"question_id": "nps", "value": 10}, {"question_id": "why", "value": ["late"]}])
+        ),
+        response(
+            "0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d007",
+            "A-2",
+            "completed",
+            &json!([{"question_id": "nps", "value": 10}, {"question_id": "photo", "value": "att-2"}])
+        ),
+        response(
+            "0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d008",
+            "A-2",
+            "completed",
+            &json!([{"question_id": "nps", "value": 10}])
+        ),
+    ]);
+    let (status, body) = post(&app, &integration, "/api/v1/responses", &mixed).await;
+    assert_eq!(status, 200, "{body}");
+    let statuses: Vec<u64> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, [422, 404, 422, 422, 422, 201]);
+    let first_error = &body["items"][0]["errors"][0];
+    assert_eq!(first_error["field"], "responses[0].answers[0].value");
+    assert!(first_error["message"].as_str().unwrap().contains("0 to 10"));
+    assert!(body["items"][3]["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("was not shown"));
+    assert!(body["items"][4]["errors"].to_string().contains("consent"));
+    assert_eq!(app.store.count_responses().await.unwrap(), 4);
+}
+
+async fn a_terminal_answers_only_for_its_courier(backend: &str) {
+    let app = TestApp::spawn(backend).await;
+    let integration = app.token("integration", None).await;
+    let orders = json!({"orders": [order_json("A-1", "+79161234567", "K-1"), order_json("B-1", "+79161234568", "K-2")]});
+    assert_eq!(app.post_orders(&integration, &orders).await.status(), 200);
+    assert_eq!(
+        post(&app, &integration, "/api/v1/surveys", &door_survey())
+            .await
+            .0,
+        201
+    );
+    let terminal = app.token("terminal", Some("K-1")).await;
+    let other = response(
+        "0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d101",
+        "B-1",
+        "refused",
+        &json!([]),
+    );
+    let (status, body) = post(&app, &terminal, "/api/v1/responses", &json!([other])).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(app.store.count_responses().await.unwrap(), 0);
+    let (status, _) = post(&app, "no-token", "/api/v1/responses", &json!([])).await;
+    assert_eq!(status, 401);
+}

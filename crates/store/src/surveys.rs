@@ -1,0 +1,339 @@
+//! Survey definitions with their versions, and responses with their answers,
+//! stored exactly once.
+
+use std::collections::{HashMap, HashSet};
+
+use doorstep_domain::survey::CheckedAnswer;
+
+use crate::db::sql;
+use crate::{now_millis, Store, StoreError};
+
+/// A survey at one version; `definition` is its JSON.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SurveyRecord {
+    pub id: String,
+    pub name: String,
+    pub version: i64,
+    pub definition: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A checked response, ready to store.
+#[derive(Debug, Clone)]
+pub struct NewResponse {
+    pub id: String,
+    pub order_number: String,
+    pub survey_id: String,
+    pub survey_version: i64,
+    pub status: &'static str,
+    pub channel: &'static str,
+    pub mode: Option<String>,
+    pub language: Option<String>,
+    pub token_id: Option<String>,
+    pub started_at: i64,
+    pub finished_at: i64,
+    pub content_hash: String,
+    pub answers: Vec<CheckedAnswer>,
+}
+
+/// What became of one response of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseOutcome {
+    Stored,
+    /// The same id with the same content was stored before: nothing new.
+    Duplicate,
+    /// The same id was stored before with other content.
+    Conflict,
+    UnknownOrder,
+    /// A terminal answered for an order of another courier.
+    OtherCouriersOrder,
+}
+
+const SURVEY_COLUMNS: &str = "s.id, s.name, v.version, v.definition, s.created_at, s.updated_at";
+
+impl Store {
+    /// Publishes a new survey at version 1; a taken id is a unique violation.
+    pub async fn create_survey(
+        &self,
+        id: &str,
+        name: &str,
+        definition: &str,
+    ) -> Result<SurveyRecord, StoreError> {
+        let now = now_millis();
+        let mut tx = self.db.begin().await?;
+        tx.exec(
+            sql("INSERT INTO surveys (id, name, current_version, created_at, updated_at) VALUES ($1, $2, 1, $3, $3)")
+                .bind(id)
+                .bind(name)
+                .bind(now),
+        )
+        .await?;
+        tx.exec(
+            sql("INSERT INTO survey_versions (survey_id, version, definition, created_at) VALUES ($1, 1, $2, $3)")
+                .bind(id)
+                .bind(definition)
+                .bind(now),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(SurveyRecord {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            version: 1,
+            definition: definition.to_owned(),
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    /// Publishes the next version of a survey; `None` if there is no such survey.
+    pub async fn publish_survey_version(
+        &self,
+        id: &str,
+        name: &str,
+        definition: &str,
+    ) -> Result<Option<SurveyRecord>, StoreError> {
+        let now = now_millis();
+        let mut tx = self.db.begin().await?;
+        let next: Option<(i64, i64)> = tx
+            .opt(
+                sql("UPDATE surveys SET current_version = current_version + 1, name = $2, updated_at = $3 \
+                     WHERE id = $1 RETURNING current_version, created_at")
+                .bind(id)
+                .bind(name)
+                .bind(now),
+            )
+            .await?;
+        let Some((version, created_at)) = next else {
+            return Ok(None);
+        };
+        tx.exec(
+            sql("INSERT INTO survey_versions (survey_id, version, definition, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(id)
+                .bind(version)
+                .bind(definition)
+                .bind(now),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some(SurveyRecord {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            version,
+            definition: definition.to_owned(),
+            created_at,
+            updated_at: now,
+        }))
+    }
+
+    /// Every survey at its current version, by name.
+    pub async fn surveys(&self) -> Result<Vec<SurveyRecord>, StoreError> {
+        self.db
+            .all(sql(format!(
+                "SELECT {SURVEY_COLUMNS} FROM surveys s \
+                 JOIN survey_versions v ON v.survey_id = s.id AND v.version = s.current_version ORDER BY s.name, s.id"
+            )))
+            .await
+    }
+
+    /// One survey at one version (`None` for its current one).
+    pub async fn survey(
+        &self,
+        id: &str,
+        version: Option<i64>,
+    ) -> Result<Option<SurveyRecord>, StoreError> {
+        self.db
+            .opt(
+                sql(format!(
+                    "SELECT {SURVEY_COLUMNS} FROM surveys s JOIN survey_versions v ON v.survey_id = s.id \
+                     AND v.version = COALESCE($2, s.current_version) WHERE s.id = $1"
+                ))
+                .bind(id)
+                .bind(version),
+            )
+            .await
+    }
+
+    /// Stores a batch of checked responses in one transaction, each exactly
+    /// once. `courier` limits the orders to one courier's (a terminal).
+    /// One outcome per response, in order.
+    pub async fn store_responses(
+        &self,
+        items: &[NewResponse],
+        courier: Option<&str>,
+    ) -> Result<Vec<ResponseOutcome>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Known {
+            id: String,
+            content_hash: String,
+        }
+        #[derive(sqlx::FromRow)]
+        struct OrderFacts {
+            order_number: String,
+            courier_id: Option<String>,
+            city: String,
+            partner: Option<String>,
+            delivered_at: Option<i64>,
+            first_order: bool,
+        }
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.db.begin().await?;
+        let ids: Vec<&str> = items
+            .iter()
+            .map(|i| i.id.as_str())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let known: Vec<Known> = tx
+            .all_in(
+                "SELECT id, content_hash FROM responses WHERE id IN",
+                &ids,
+                "",
+                |q, id| q.push_arg(*id),
+            )
+            .await?;
+        let mut hashes: HashMap<String, String> =
+            known.into_iter().map(|k| (k.id, k.content_hash)).collect();
+        let numbers: Vec<&str> = items
+            .iter()
+            .map(|i| i.order_number.as_str())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let facts: Vec<OrderFacts> = tx
+            .all_in(
+                "SELECT o.order_number, o.courier_id, o.city, o.partner, o.delivered_at, \
+                 COALESCE(c.first_order_number = o.order_number, FALSE) AS first_order \
+                 FROM orders o JOIN customers c ON c.phone = o.customer_phone WHERE o.order_number IN",
+                &numbers,
+                "",
+                |q, n| q.push_arg(*n),
+            )
+            .await?;
+        let facts: HashMap<&str, &OrderFacts> =
+            facts.iter().map(|f| (f.order_number.as_str(), f)).collect();
+
+        let now = now_millis();
+        let mut outcomes = Vec::with_capacity(items.len());
+        let mut fresh: Vec<(&NewResponse, &OrderFacts)> = Vec::new();
+        for item in items {
+            if let Some(hash) = hashes.get(&item.id) {
+                outcomes.push(if *hash == item.content_hash {
+                    ResponseOutcome::Duplicate
+                } else {
+                    ResponseOutcome::Conflict
+                });
+                continue;
+            }
+            let Some(order) = facts.get(item.order_number.as_str()) else {
+                outcomes.push(ResponseOutcome::UnknownOrder);
+                continue;
+            };
+            if courier.is_some() && order.courier_id.as_deref() != courier {
+                outcomes.push(ResponseOutcome::OtherCouriersOrder);
+                continue;
+            }
+            hashes.insert(item.id.clone(), item.content_hash.clone());
+            outcomes.push(ResponseOutcome::Stored);
+            fresh.push((item, order));
+        }
+        tx.exec_rows(
+            "INSERT INTO responses (order_number, id, survey_id, survey_version, status, channel, mode, language, token_id, \
+             courier_id, city, partner, segment, delivered_at, started_at, finished_at, duration_ms, photo_taken, \
+             content_hash, received_at) VALUES",
+            20,
+            "ON CONFLICT (order_number, id) DO NOTHING",
+            &fresh,
+            |q, (r, o)| {
+                q.push_arg(r.order_number.as_str());
+                q.push_arg(r.id.as_str());
+                q.push_arg(r.survey_id.as_str());
+                q.push_arg(r.survey_version);
+                q.push_arg(r.status);
+                q.push_arg(r.channel);
+                q.push_arg(r.mode.as_deref());
+                q.push_arg(r.language.as_deref());
+                q.push_arg(r.token_id.as_deref());
+                q.push_arg(o.courier_id.as_deref());
+                q.push_arg(o.city.as_str());
+                q.push_arg(o.partner.as_deref());
+                q.push_arg(if o.first_order { "new" } else { "repeat" });
+                q.push_arg(o.delivered_at);
+                q.push_arg(r.started_at);
+                q.push_arg(r.finished_at);
+                q.push_arg((r.finished_at - r.started_at).max(0));
+                q.push_arg(r.answers.iter().any(|a| a.kind == doorstep_domain::survey::QuestionType::Photo));
+                q.push_arg(r.content_hash.as_str());
+                q.push_arg(now);
+            },
+        )
+        .await?;
+        let answers: Vec<(&NewResponse, &CheckedAnswer)> = fresh
+            .iter()
+            .flat_map(|(r, _)| r.answers.iter().map(move |a| (*r, a)))
+            .collect();
+        tx.exec_rows(
+            "INSERT INTO answers (order_number, response_id, question_id, kind, number_value, option_ids, text_value, flag) VALUES",
+            8,
+            "ON CONFLICT (order_number, response_id, question_id) DO NOTHING",
+            &answers,
+            |q, (r, a)| {
+                q.push_arg(r.order_number.as_str());
+                q.push_arg(r.id.as_str());
+                q.push_arg(a.question_id.as_str());
+                q.push_arg(serde_json::to_value(a.kind).ok().and_then(|v| v.as_str().map(str::to_owned)));
+                q.push_arg(crate::db::Arg::Real(a.number));
+                q.push_arg((!a.options.is_empty()).then(|| serde_json::to_string(&a.options).unwrap_or_default()));
+                q.push_arg(a.text.as_deref());
+                q.push_arg(crate::db::Arg::Bool(a.flag));
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    /// How many responses are stored (all statuses).
+    pub async fn count_responses(&self) -> Result<i64, StoreError> {
+        let (n,): (i64,) = self.db.one(sql("SELECT COUNT(*) FROM responses")).await?;
+        Ok(n)
+    }
+
+    /// A response's status and its answers as (question, number, options, text, flag).
+    pub async fn response_answers(
+        &self,
+        id: &str,
+    ) -> Result<Option<(String, Vec<StoredAnswer>)>, StoreError> {
+        let status: Option<(String,)> = self
+            .db
+            .opt(sql("SELECT status FROM responses WHERE id = $1").bind(id))
+            .await?;
+        let Some((status,)) = status else {
+            return Ok(None);
+        };
+        let answers = self
+            .db
+            .all(
+                sql(
+                    "SELECT question_id, number_value, option_ids, text_value, flag FROM answers \
+                     WHERE response_id = $1 ORDER BY question_id",
+                )
+                .bind(id),
+            )
+            .await?;
+        Ok(Some((status, answers)))
+    }
+}
+
+/// An answer as stored.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StoredAnswer {
+    pub question_id: String,
+    pub number_value: Option<f64>,
+    pub option_ids: Option<String>,
+    pub text_value: Option<String>,
+    pub flag: Option<bool>,
+}
