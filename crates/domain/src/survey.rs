@@ -16,6 +16,19 @@ pub enum Texts {
 }
 
 impl Texts {
+    /// The text in `lang`, else English, else Russian, else any.
+    pub fn get(&self, lang: &str) -> &str {
+        match self {
+            Texts::One(t) => t,
+            Texts::Many(m) => m
+                .get(lang)
+                .or_else(|| m.get("en"))
+                .or_else(|| m.get("ru"))
+                .or_else(|| m.values().next())
+                .map_or("", String::as_str),
+        }
+    }
+
     fn is_empty(&self) -> bool {
         match self {
             Texts::One(t) => t.trim().is_empty(),

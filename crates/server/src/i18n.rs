@@ -157,6 +157,17 @@ impl Tr<'_> {
         self.i18n.text(self.lang, key, Some(&args))
     }
 
+    /// How a survey was taken: its mode (or channel) and duration.
+    pub fn survey_how(&self, key: &str, mode: &str, seconds: i64) -> String {
+        let mut args = FluentArgs::new();
+        args.set(
+            "mode",
+            FluentValue::from(self.t(&format!("response-mode-{mode}"))),
+        );
+        args.set("seconds", FluentValue::from(seconds));
+        self.i18n.text(self.lang, key, Some(&args))
+    }
+
     pub fn lang(&self) -> &'static str {
         self.lang.code()
     }

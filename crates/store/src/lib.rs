@@ -21,7 +21,7 @@ pub use db::{Backend, Db};
 pub use orders::{
     BatchOutcome, CustomerView, DeliveryStatus, OrderFilter, OrderPage, OrderView, RowOutcome,
 };
-pub use surveys::{NewResponse, ResponseOutcome, StoredAnswer, SurveyRecord};
+pub use surveys::{NewResponse, ResponseOutcome, ResponseSummary, StoredAnswer, SurveyRecord};
 
 /// The schema's history, embedded in the binary. Never edit a released file:
 /// add the next one. (Listed by hand rather than with `sqlx::migrate!`, which

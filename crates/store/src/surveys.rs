@@ -328,6 +328,66 @@ impl Store {
     }
 }
 
+/// A stored response, for the order's page.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ResponseSummary {
+    pub id: String,
+    pub survey_id: String,
+    pub survey_version: i64,
+    pub status: String,
+    pub channel: String,
+    pub mode: Option<String>,
+    pub language: Option<String>,
+    pub started_at: i64,
+    pub finished_at: i64,
+    pub duration_ms: i64,
+}
+
+impl Store {
+    /// The survey responses of one order with their answers, oldest first.
+    pub async fn order_responses(
+        &self,
+        order_number: &str,
+    ) -> Result<Vec<(ResponseSummary, Vec<StoredAnswer>)>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            response_id: String,
+            #[sqlx(flatten)]
+            answer: StoredAnswer,
+        }
+        let responses: Vec<ResponseSummary> = self
+            .db
+            .all(
+                sql("SELECT id, survey_id, survey_version, status, channel, mode, language, started_at, finished_at, \
+                     duration_ms FROM responses WHERE order_number = $1 ORDER BY finished_at, id")
+                .bind(order_number),
+            )
+            .await?;
+        let rows: Vec<Row> = self
+            .db
+            .all(
+                sql("SELECT response_id, question_id, number_value, option_ids, text_value, flag FROM answers \
+                     WHERE order_number = $1")
+                .bind(order_number),
+            )
+            .await?;
+        let mut by_response: HashMap<String, Vec<StoredAnswer>> = HashMap::new();
+        for row in rows {
+            by_response
+                .entry(row.response_id)
+                .or_default()
+                .push(row.answer);
+        }
+        Ok(responses
+            .into_iter()
+            .map(|r| {
+                let answers = by_response.remove(&r.id).unwrap_or_default();
+                (r, answers)
+            })
+            .collect())
+    }
+}
+
 /// An answer as stored.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct StoredAnswer {

@@ -77,6 +77,21 @@ order-customer = Customer
 order-imported = Imported
 order-updated = last changed
 
+order-survey = Door survey
+order-survey-none = No survey answers for this order yet.
+response-completed = Answered
+response-refused = Refused
+response-timed_out = Timed out
+response-mode-handover = handed to the customer
+response-mode-interviewer = asked aloud by the courier
+response-mode-terminal = on the terminal
+response-mode-link = by link
+response-mode-api = sent by a system
+response-how = { $mode }, { $seconds } s
+answer-yes = Yes
+answer-no = No
+answer-attachment = attachment kept
+
 customer-title = Customer
 customer-unnamed = Customer without a name
 customer-name = Name

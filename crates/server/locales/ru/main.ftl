@@ -78,6 +78,21 @@ order-customer = Клиент
 order-imported = Загружен
 order-updated = изменён
 
+order-survey = Опрос у двери
+order-survey-none = По этому заказу ответов на опрос пока нет.
+response-completed = Ответил
+response-refused = Отказ
+response-timed_out = Не дождались ответа
+response-mode-handover = клиент отвечал сам
+response-mode-interviewer = курьер спрашивал вслух
+response-mode-terminal = на терминале
+response-mode-link = по ссылке
+response-mode-api = передано системой
+response-how = { $mode }, { $seconds } с
+answer-yes = Да
+answer-no = Нет
+answer-attachment = вложение сохранено
+
 customer-title = Клиент
 customer-unnamed = Клиент без имени
 customer-name = Имя

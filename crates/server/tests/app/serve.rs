@@ -77,6 +77,16 @@ async fn demo_data_is_realistic(backend: &str) {
     let store = Store::connect(&db.url).await.unwrap();
     let summary = doorstep::demo::load(&store, 7).await.unwrap();
     assert!(summary.orders >= 20_000 && summary.couriers >= 40 && summary.partners >= 5);
+    assert!(
+        summary.responses >= 10_000,
+        "tens of thousands of answers: {} responses",
+        summary.responses
+    );
+    assert_eq!(
+        store.count_responses().await.unwrap(),
+        summary.responses as i64
+    );
+    assert_eq!(store.surveys().await.unwrap().len(), 2);
     assert_eq!(store.count_orders().await.unwrap(), summary.orders as i64);
     let zones: std::collections::HashSet<String> = store
         .cities()

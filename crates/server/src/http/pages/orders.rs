@@ -5,6 +5,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use doorstep_domain::survey::{QuestionType, SurveyDefinition};
 use doorstep_domain::time::{day_range, format_local, from_millis, parse_date};
 use doorstep_domain::{Money, OrderNumber, Phone};
 use doorstep_store::{CustomerView, DeliveryStatus, OrderFilter, OrderView};
@@ -302,11 +303,116 @@ pub async fn list(
     render(&view)
 }
 
+/// One survey response as the order page shows it.
+pub struct ResponseView {
+    pub survey: String,
+    pub status_key: String,
+    pub status: String,
+    pub when: String,
+    pub how: String,
+    pub answers: Vec<(String, String)>,
+}
+
+/// Formats an order's responses with the texts of the survey version each
+/// answered, in the reader's language.
+async fn response_views(
+    app: &AppState,
+    order_number: &str,
+    t: Tr<'_>,
+    tz: &TimeZone,
+) -> Result<Vec<ResponseView>, doorstep_store::StoreError> {
+    let mut surveys: HashMap<(String, i64), Option<SurveyDefinition>> = HashMap::new();
+    let mut views = Vec::new();
+    for (r, answers) in app.store.order_responses(order_number).await? {
+        let key = (r.survey_id.clone(), r.survey_version);
+        if !surveys.contains_key(&key) {
+            let found = app
+                .store
+                .survey(&r.survey_id, Some(r.survey_version))
+                .await?;
+            surveys.insert(
+                key.clone(),
+                found.and_then(|s| serde_json::from_str(&s.definition).ok()),
+            );
+        }
+        let definition = surveys.get(&key).and_then(Option::as_ref);
+        let lang = t.lang();
+        let mut rows: Vec<(usize, String, String)> = answers
+            .iter()
+            .map(|a| {
+                let question = definition.and_then(|d| {
+                    d.questions
+                        .iter()
+                        .position(|q| q.id == a.question_id)
+                        .map(|i| (i, &d.questions[i]))
+                });
+                let label = question.map_or_else(
+                    || a.question_id.clone(),
+                    |(_, q)| q.text.get(lang).to_owned(),
+                );
+                let option_text = |id: &str| {
+                    question
+                        .and_then(|(_, q)| q.options.iter().find(|o| o.id == id))
+                        .and_then(|o| o.text.as_ref())
+                        .map_or_else(|| id.to_owned(), |text| text.get(lang).to_owned())
+                };
+                let mut value = match (a.number_value, &a.option_ids, a.flag) {
+                    (Some(n), _, _) => match question.map(|(_, q)| (q.kind, q.max)) {
+                        Some((QuestionType::Nps, _)) => format!("{n} / 10"),
+                        Some((_, Some(max))) => format!("{n} / {max}"),
+                        _ => n.to_string(),
+                    },
+                    (_, Some(ids), _) => serde_json::from_str::<Vec<String>>(ids)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|id| option_text(id))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    (_, _, Some(flag)) => t.t(if flag { "answer-yes" } else { "answer-no" }),
+                    _ => String::new(),
+                };
+                if let Some(text) = &a.text_value {
+                    let attachment = question.is_some_and(|(_, q)| {
+                        matches!(q.kind, QuestionType::Photo | QuestionType::Voice)
+                    });
+                    let shown = if attachment {
+                        t.t("answer-attachment")
+                    } else {
+                        format!("«{text}»")
+                    };
+                    value = if value.is_empty() {
+                        shown
+                    } else {
+                        format!("{value}; {shown}")
+                    };
+                }
+                (question.map_or(usize::MAX, |(i, _)| i), label, value)
+            })
+            .collect();
+        rows.sort_by_key(|(i, _, _)| *i);
+        let seconds = r.duration_ms / 1000;
+        views.push(ResponseView {
+            survey: definition.map_or_else(|| r.survey_id.clone(), |d| d.name.clone()),
+            status: t.t(&format!("response-{}", r.status)),
+            status_key: r.status,
+            when: format_local(from_millis(r.finished_at), tz),
+            how: t.survey_how(
+                "response-how",
+                r.mode.as_deref().unwrap_or(&r.channel),
+                seconds,
+            ),
+            answers: rows.into_iter().map(|(_, q, v)| (q, v)).collect(),
+        });
+    }
+    Ok(views)
+}
+
 #[derive(Template)]
 #[template(path = "order.html")]
 struct OrderPage {
     c: Chrome,
     o: OrderRow,
+    responses: Vec<ResponseView>,
     email: String,
     courier_id: String,
     imported: String,
@@ -331,7 +437,12 @@ pub async fn detail(
         Err(e) => return internal(user.lang, &e),
     };
     let tz = app.deployment().tz();
+    let responses = match response_views(&app, &order.order_number, c.tr, &tz).await {
+        Ok(r) => r,
+        Err(e) => return internal(user.lang, &e),
+    };
     let view = OrderPage {
+        responses,
         o: row(&order, c.tr, &zones, doorstep_store::now_millis()),
         email: order.customer_email.clone().unwrap_or_default(),
         courier_id: order.courier_id.clone().unwrap_or_default(),

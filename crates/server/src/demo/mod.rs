@@ -1,6 +1,9 @@
 //! `serve --demo`: a deterministic, realistic delivery company to look at —
 //! cities in several time zones, couriers, partners, repeat customers with
-//! real-looking names and phones, and three months of orders, some late.
+//! real-looking names and phones, three months of orders, some late, and
+//! the door surveys answered for them.
+
+mod surveys;
 
 use std::fmt;
 
@@ -271,14 +274,17 @@ pub struct Summary {
     pub couriers: usize,
     pub cities: usize,
     pub partners: usize,
+    /// Survey responses (completed, refused and timed out).
+    pub responses: usize,
 }
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "Demo data: {} orders of {} customers over {DAYS} days, {} couriers in {} cities, {} partners.",
-            self.orders, self.customers, self.couriers, self.cities, self.partners
+            "Demo data: {} orders of {} customers over {DAYS} days, {} couriers in {} cities, {} partners, \
+             2 door surveys with {} responses.",
+            self.orders, self.customers, self.couriers, self.cities, self.partners, self.responses
         )
     }
 }
@@ -459,7 +465,9 @@ pub async fn load(store: &Store, seed: u64) -> anyhow::Result<Summary> {
         store.upsert_orders(batch, &deployment.time_zone).await?;
     }
     let customers_used: std::collections::HashSet<usize> = ordered_by.into_iter().collect();
+    let responses = surveys::load(store, &mut rng, &all).await?;
     Ok(Summary {
+        responses,
         orders: ORDERS,
         customers: customers_used.len(),
         couriers: CITIES.len() * COURIERS_PER_CITY,

@@ -1,0 +1,319 @@
+//! The demo's surveys and three months of answers to them, with the stories
+//! a quality manager should find: late deliveries driving detractors, a city
+//! whose scores fell for a bad week, and a courier who fills in his own
+//! surveys (all 10s, in seconds, long after the delivery).
+
+use std::collections::HashMap;
+
+use doorstep_domain::survey::{check_answers, ResponseStatus, SurveyDefinition};
+use doorstep_domain::time::to_millis;
+use doorstep_domain::OrderRecord;
+use doorstep_store::{NewResponse, Store};
+use jiff::Timestamp;
+use rand::rngs::StdRng;
+use rand::Rng;
+use serde_json::{json, Value};
+
+/// The courier whose answers look self-filled.
+pub const SELF_FILLING_COURIER: &str = "K-140";
+/// The city with a bad week, and how many days ago that week began.
+pub const BAD_WEEK_CITY: &str = "Київ";
+const BAD_WEEK_DAYS_AGO: std::ops::Range<i64> = 21..28;
+
+const REASONS: &[(&str, &str, &str)] = &[
+    ("late", "Опоздание", "Late delivery"),
+    ("damaged", "Повреждённый заказ", "Damaged order"),
+    ("missing", "Чего-то не хватало", "Something was missing"),
+    ("wrong", "Привезли не то", "Wrong item"),
+    ("rude", "Невежливый курьер", "Impolite courier"),
+    ("packaging", "Упаковка", "Packaging"),
+];
+
+const DELIGHTS: &[(&str, &str, &str)] = &[
+    ("fast", "Быстро", "Fast"),
+    ("polite", "Вежливый курьер", "Polite courier"),
+    ("careful", "Аккуратно", "Handled with care"),
+    ("on_time", "Точно ко времени", "Right on time"),
+];
+
+fn options(list: &[(&str, &str, &str)]) -> Value {
+    Value::Array(
+        list.iter()
+            .map(|(id, ru, en)| json!({"id": id, "text": {"ru": ru, "en": en}}))
+            .collect(),
+    )
+}
+
+fn why_and_liked() -> Vec<Value> {
+    vec![
+        json!({"id": "why", "type": "multi_choice", "other": true,
+               "text": {"ru": "Что пошло не так?", "en": "What went wrong?"},
+               "options": options(REASONS), "show_if": {"question": "nps", "max": 6}}),
+        json!({"id": "liked", "type": "multi_choice",
+               "text": {"ru": "Что понравилось?", "en": "What did you like?"},
+               "options": options(DELIGHTS), "show_if": {"question": "nps", "min": 9}}),
+        json!({"id": "comment", "type": "text", "text": {"ru": "Хотите что-то добавить?", "en": "Anything to add?"}}),
+    ]
+}
+
+fn nps_question() -> Value {
+    json!({"id": "nps", "type": "nps", "required": true,
+           "text": {"ru": "Насколько вероятно, что вы порекомендуете нас друзьям?", "en": "How likely are you to recommend us to a friend?"}})
+}
+
+/// The short survey for a customer's first order.
+fn first_order_survey() -> Value {
+    let mut questions = vec![nps_question()];
+    questions.extend(why_and_liked());
+    json!({"name": "У двери: первый заказ", "timeout_seconds": 90, "questions": questions})
+}
+
+/// The longer survey for returning customers, with CSI factors and CES.
+fn repeat_survey() -> Value {
+    let mut questions = vec![
+        nps_question(),
+        json!({"id": "csi", "type": "scale", "min": 1, "max": 9, "measures": "csi",
+               "text": {"ru": "Как вы оцениваете доставку в целом?", "en": "How do you rate the delivery overall?"},
+               "min_label": {"ru": "очень плохо", "en": "very poor"}, "max_label": {"ru": "отлично", "en": "excellent"}}),
+        json!({"id": "speed", "type": "scale", "min": 1, "max": 5, "measures": "factor:speed", "weight": 0.4,
+               "text": {"ru": "Скорость доставки", "en": "Speed of delivery"}}),
+        json!({"id": "courier", "type": "scale", "min": 1, "max": 5, "measures": "factor:courier", "weight": 0.35,
+               "text": {"ru": "Вежливость курьера", "en": "Courier's politeness"}}),
+        json!({"id": "packaging", "type": "scale", "min": 1, "max": 5, "measures": "factor:packaging", "weight": 0.25,
+               "text": {"ru": "Упаковка", "en": "Packaging"}}),
+        json!({"id": "ease", "type": "scale", "min": 1, "max": 7, "measures": "ces",
+               "text": {"ru": "Получить заказ было легко", "en": "Getting my order was easy"}}),
+    ];
+    questions.extend(why_and_liked());
+    json!({"name": "У двери: постоянный клиент", "timeout_seconds": 120, "questions": questions})
+}
+
+/// A courier's manner, drawn once: how pleased customers are with them.
+fn courier_mood(rng: &mut StdRng) -> f64 {
+    rng.gen_range(-0.8..0.8)
+}
+
+/// Publishes the two surveys and answers for about half the delivered
+/// orders. Returns how many responses were stored.
+pub async fn load(
+    store: &Store,
+    rng: &mut StdRng,
+    orders: &[OrderRecord],
+) -> anyhow::Result<usize> {
+    let first: SurveyDefinition = serde_json::from_value(first_order_survey())?;
+    let repeat: SurveyDefinition = serde_json::from_value(repeat_survey())?;
+    for (id, survey) in [("door-first", &first), ("door-repeat", &repeat)] {
+        store
+            .create_survey(id, &survey.name, &serde_json::to_string(survey)?)
+            .await?;
+    }
+    // Which order is each customer's first (the segment).
+    let mut first_of: HashMap<&str, (Timestamp, &str)> = HashMap::new();
+    for o in orders {
+        let key = (o.promised_from, o.order_number.as_str());
+        let e = first_of.entry(o.customer_phone.as_str()).or_insert(key);
+        *e = (*e).min(key);
+    }
+    let mut moods: HashMap<&str, f64> = HashMap::new();
+    let now = Timestamp::now();
+    let mut batch = Vec::with_capacity(1000);
+    let mut stored = 0;
+    for o in orders {
+        let Some(delivered) = o.delivered_at else {
+            continue;
+        };
+        if !rng.gen_bool(0.55) {
+            continue;
+        }
+        let courier = o.courier_id.as_deref().unwrap_or("");
+        let mood = *moods.entry(courier).or_insert_with(|| courier_mood(rng));
+        let is_first = first_of
+            .get(o.customer_phone.as_str())
+            .is_some_and(|f| f.1 == o.order_number.as_str());
+        let (survey_id, survey) = if is_first {
+            ("door-first", &first)
+        } else {
+            ("door-repeat", &repeat)
+        };
+        let self_filled = courier == SELF_FILLING_COURIER;
+        let roll: f64 = rng.gen();
+        let status = if self_filled || roll < 0.76 {
+            ResponseStatus::Completed
+        } else if roll < 0.9 {
+            ResponseStatus::Refused
+        } else {
+            ResponseStatus::TimedOut
+        };
+        let late = delivered > o.promised_to;
+        let days_ago = (now.as_second() - o.promised_from.as_second()) / 86_400;
+        let bad_week = o.city == BAD_WEEK_CITY && BAD_WEEK_DAYS_AGO.contains(&days_ago);
+        let answers = if status == ResponseStatus::Refused {
+            Vec::new()
+        } else {
+            answers_for(
+                rng,
+                survey,
+                &Circumstances {
+                    late,
+                    bad_week,
+                    mood,
+                    self_filled,
+                    timed_out: status == ResponseStatus::TimedOut,
+                },
+            )
+        };
+        let checked = check_answers(survey, status, &answers)
+            .map_err(|p| anyhow::anyhow!("demo answers do not fit the demo survey: {p:?}"))?;
+        // Normally the customer answers a minute or two after the handover;
+        // the self-filler taps through hours later, in a few seconds.
+        let (delay, duration) = if self_filled {
+            (rng.gen_range(3 * 3600..9 * 3600), rng.gen_range(6..14))
+        } else {
+            (rng.gen_range(20..240), rng.gen_range(35..170))
+        };
+        let started = to_millis(delivered) + delay * 1000;
+        let id = uuid::Builder::from_random_bytes(rng.gen())
+            .into_uuid()
+            .to_string();
+        batch.push(NewResponse {
+            content_hash: crate::security::sha256_hex(&id),
+            id,
+            order_number: o.order_number.as_str().to_owned(),
+            survey_id: survey_id.to_owned(),
+            survey_version: 1,
+            status: status.as_str(),
+            channel: "terminal",
+            mode: Some(
+                if rng.gen_bool(0.7) {
+                    "handover"
+                } else {
+                    "interviewer"
+                }
+                .to_owned(),
+            ),
+            language: Some(
+                if o.city == "Ташкент" && rng.gen_bool(0.3) {
+                    "uz"
+                } else {
+                    "ru"
+                }
+                .to_owned(),
+            ),
+            token_id: None,
+            started_at: started,
+            finished_at: started + duration * 1000,
+            answers: checked,
+        });
+        if batch.len() == 1000 {
+            stored += store.store_responses(&batch, None).await?.len();
+            batch.clear();
+        }
+    }
+    stored += store.store_responses(&batch, None).await?.len();
+    Ok(stored)
+}
+
+fn pick_some(rng: &mut StdRng, list: &[(&str, &str, &str)], forced: Option<&str>) -> Value {
+    let mut chosen: Vec<&str> = forced.into_iter().collect();
+    for (id, _, _) in list {
+        if rng.gen_bool(0.18) && !chosen.contains(id) {
+            chosen.push(id);
+        }
+    }
+    if chosen.is_empty() {
+        chosen.push(list[rng.gen_range(0..list.len())].0);
+    }
+    json!(chosen)
+}
+
+/// What happened around one delivery, which the answers follow.
+#[derive(Clone, Copy)]
+struct Circumstances {
+    late: bool,
+    bad_week: bool,
+    /// The courier's manner, −0.8 … 0.8.
+    mood: f64,
+    self_filled: bool,
+    timed_out: bool,
+}
+
+/// Answers that follow from what happened: a late order, a bad week, the
+/// courier's manner. Time-outs stop partway.
+fn answers_for(
+    rng: &mut StdRng,
+    survey: &SurveyDefinition,
+    at: &Circumstances,
+) -> Vec<(String, Value)> {
+    let Circumstances {
+        late,
+        bad_week,
+        mood,
+        self_filled,
+        timed_out,
+    } = *at;
+    let mut out = Vec::new();
+    if self_filled {
+        for q in &survey.questions {
+            match (q.kind, q.max) {
+                (doorstep_domain::survey::QuestionType::Nps, _) => {
+                    out.push((q.id.clone(), json!(10)));
+                }
+                (doorstep_domain::survey::QuestionType::Scale, Some(max)) => {
+                    out.push((q.id.clone(), json!(max)));
+                }
+                _ => {}
+            }
+        }
+        out.push(("liked".to_owned(), json!(["fast"])));
+        return out;
+    }
+    let base = 8.6 + mood - if late { 3.6 } else { 0.0 } - if bad_week { 2.4 } else { 0.0 };
+    let nps = (base + rng.gen_range(-2.2..2.2)).round().clamp(0.0, 10.0) as i64;
+    out.push(("nps".to_owned(), json!(nps)));
+    if timed_out && rng.gen_bool(0.6) {
+        return out;
+    }
+    let share = nps as f64 / 10.0;
+    for q in &survey.questions {
+        if q.kind != doorstep_domain::survey::QuestionType::Scale {
+            continue;
+        }
+        let (min, max) = (q.min.unwrap_or(1) as f64, q.max.unwrap_or(5) as f64);
+        let mut value = min + (max - min) * share + rng.gen_range(-1.0..1.0);
+        if q.id == "speed" && late {
+            value -= 1.5;
+        }
+        out.push((q.id.clone(), json!(value.round().clamp(min, max) as i64)));
+    }
+    if nps <= 6 {
+        let cause = if late || bad_week { Some("late") } else { None };
+        out.push(("why".to_owned(), pick_some(rng, REASONS, cause)));
+        if rng.gen_bool(0.35) {
+            let texts = [
+                "Курьер опоздал почти на час и не позвонил",
+                "Пакет был порван",
+                "Не было одного товара из заказа",
+                "Долго ждала, никто не предупредил",
+            ];
+            out.push((
+                "comment".to_owned(),
+                json!(texts[rng.gen_range(0..texts.len())]),
+            ));
+        }
+    } else if nps >= 9 {
+        out.push(("liked".to_owned(), pick_some(rng, DELIGHTS, None)));
+        if rng.gen_bool(0.2) {
+            let texts = [
+                "Спасибо, всё отлично!",
+                "Курьер очень вежливый",
+                "Привезли даже раньше",
+                "Всё аккуратно упаковано",
+            ];
+            out.push((
+                "comment".to_owned(),
+                json!(texts[rng.gen_range(0..texts.len())]),
+            ));
+        }
+    }
+    out
+}
