@@ -104,6 +104,32 @@ pub struct Question {
     pub show_if: Option<ShowIf>,
 }
 
+/// Which orders a survey is for. Every listed condition must hold; an empty
+/// list or a missing bound does not restrict.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Targeting {
+    /// `new` and/or `repeat`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cities: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partners: Vec<String>,
+    /// Order amount bounds, inclusive, in the deployment's currency (`1500` or `"1 500,00"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_min: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_max: Option<Value>,
+    /// When several surveys fit an order, the highest priority wins.
+    #[serde(default)]
+    pub priority: i64,
+    /// Ask one order in N (by a hash of the order number, so every device
+    /// and the server agree).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_one_in: Option<u32>,
+}
+
 /// A survey as a quality manager writes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SurveyDefinition {
@@ -112,6 +138,115 @@ pub struct SurveyDefinition {
     /// Seconds without an answer before the session closes as timed out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_seconds: Option<u32>,
+    /// Which orders get this survey; none means every order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targeting: Option<Targeting>,
+}
+
+/// What targeting looks at in an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderFacts<'a> {
+    pub order_number: &'a str,
+    pub segment: crate::Segment,
+    pub city: &'a str,
+    pub partner: Option<&'a str>,
+    pub amount: Option<crate::Money>,
+}
+
+fn amount(bound: Option<&Value>) -> Result<Option<crate::Money>, String> {
+    match bound {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => crate::Money::parse(s).map(Some).map_err(|e| e.to_string()),
+        Some(v) => crate::Money::parse(&v.to_string())
+            .map(Some)
+            .map_err(|e| e.to_string()),
+    }
+}
+
+/// FNV-1a: a tiny, fixed hash, so that sampling is the same on every device.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+impl Targeting {
+    fn validate(&self, problems: &mut Vec<Problem>) {
+        for (i, s) in self.segments.iter().enumerate() {
+            if s != "new" && s != "repeat" {
+                problems.push(problem(
+                    format!("targeting.segments[{i}]"),
+                    format!("{s:?} is not a segment (new or repeat)"),
+                ));
+            }
+        }
+        let min = amount(self.amount_min.as_ref())
+            .map_err(|e| problems.push(problem("targeting.amount_min", e)))
+            .ok()
+            .flatten();
+        let max = amount(self.amount_max.as_ref())
+            .map_err(|e| problems.push(problem("targeting.amount_max", e)))
+            .ok()
+            .flatten();
+        if let (Some(min), Some(max)) = (min, max) {
+            if min > max {
+                problems.push(problem("targeting.amount_max", "is below amount_min"));
+            }
+        }
+        if self.sample_one_in == Some(0) {
+            problems.push(problem(
+                "targeting.sample_one_in",
+                "must be 1 or more (1 asks every order)",
+            ));
+        }
+    }
+
+    /// Does this order fit, sampling included?
+    pub fn matches(&self, survey_id: &str, order: &OrderFacts<'_>) -> bool {
+        let listed =
+            |list: &[String], value: &str| list.is_empty() || list.iter().any(|v| v == value);
+        let amount_ok = match order.amount {
+            Some(a) => {
+                amount(self.amount_min.as_ref())
+                    .ok()
+                    .flatten()
+                    .is_none_or(|min| a >= min)
+                    && amount(self.amount_max.as_ref())
+                        .ok()
+                        .flatten()
+                        .is_none_or(|max| a <= max)
+            }
+            None => self.amount_min.is_none() && self.amount_max.is_none(),
+        };
+        let sampled = self.sample_one_in.is_none_or(|n| {
+            n <= 1
+                || fnv1a(&format!("{}:{survey_id}", order.order_number))
+                    .is_multiple_of(u64::from(n))
+        });
+        listed(&self.segments, order.segment.as_str())
+            && listed(&self.cities, order.city)
+            && (self.partners.is_empty()
+                || order.partner.is_some_and(|p| listed(&self.partners, p)))
+            && amount_ok
+            && sampled
+    }
+}
+
+/// The survey an order gets: among those whose targeting fits, the highest
+/// priority, then the smallest id (so the choice never wavers).
+pub fn choose_survey<'a>(
+    order: &OrderFacts<'_>,
+    surveys: &'a [(String, SurveyDefinition)],
+) -> Option<&'a str> {
+    surveys
+        .iter()
+        .filter(|(id, s)| s.targeting.as_ref().is_none_or(|t| t.matches(id, order)))
+        .max_by(|(a_id, a), (b_id, b)| {
+            let pa = a.targeting.as_ref().map_or(0, |t| t.priority);
+            let pb = b.targeting.as_ref().map_or(0, |t| t.priority);
+            pa.cmp(&pb).then_with(|| b_id.cmp(a_id))
+        })
+        .map(|(id, _)| id.as_str())
 }
 
 /// One thing wrong, with where it is (`questions[2].max`, `answers[0].value`).
@@ -139,6 +274,9 @@ impl SurveyDefinition {
         }
         if self.questions.is_empty() {
             problems.push(problem("questions", "a survey needs at least one question"));
+        }
+        if let Some(t) = &self.targeting {
+            t.validate(&mut problems);
         }
         if self.timeout_seconds == Some(0) {
             problems.push(problem(
@@ -603,6 +741,97 @@ mod tests {
                 "answers[1].value",
                 "answers[2].question_id",
                 "answers.nps"
+            ]
+        );
+    }
+
+    fn facts<'a>(
+        number: &'a str,
+        segment: crate::Segment,
+        city: &'a str,
+        amount: i64,
+    ) -> OrderFacts<'a> {
+        OrderFacts {
+            order_number: number,
+            segment,
+            city,
+            partner: Some("Лавка"),
+            amount: Some(crate::Money::from_minor(amount * 100)),
+        }
+    }
+
+    #[test]
+    fn targeting_picks_the_highest_priority_survey_that_fits() {
+        let mut first = door_survey();
+        first.targeting =
+            Some(serde_json::from_value(json!({"segments": ["new"], "priority": 5})).unwrap());
+        let mut big = door_survey();
+        big.targeting = Some(
+            serde_json::from_value(
+                json!({"amount_min": "5 000", "cities": ["Москва"], "priority": 9}),
+            )
+            .unwrap(),
+        );
+        let general = door_survey();
+        let surveys = vec![
+            ("first".to_owned(), first),
+            ("big".to_owned(), big),
+            ("general".to_owned(), general),
+        ];
+        use crate::Segment::{New, Repeat};
+        assert_eq!(
+            choose_survey(&facts("A-1", New, "Москва", 100), &surveys),
+            Some("first")
+        );
+        assert_eq!(
+            choose_survey(&facts("A-2", New, "Москва", 9000), &surveys),
+            Some("big")
+        );
+        assert_eq!(
+            choose_survey(&facts("A-3", Repeat, "Київ", 9000), &surveys),
+            Some("general")
+        );
+    }
+
+    #[test]
+    fn sampling_asks_about_one_in_n_and_always_the_same_orders() {
+        let mut sampled = door_survey();
+        sampled.targeting = Some(serde_json::from_value(json!({"sample_one_in": 4})).unwrap());
+        let surveys = vec![("s".to_owned(), sampled)];
+        let picked = (0..4000)
+            .filter(|i| {
+                let number = format!("N-{i}");
+                choose_survey(
+                    &facts(&number, crate::Segment::New, "Москва", 100),
+                    &surveys,
+                )
+                .is_some()
+            })
+            .count();
+        assert!((850..1150).contains(&picked), "about a quarter: {picked}");
+        let again = facts("N-17", crate::Segment::New, "Москва", 100);
+        assert_eq!(
+            choose_survey(&again, &surveys),
+            choose_survey(&again, &surveys)
+        );
+    }
+
+    #[test]
+    fn targeting_problems_say_where() {
+        let mut s = door_survey();
+        s.targeting = Some(
+            serde_json::from_value(
+                json!({"segments": ["vip"], "amount_min": "x", "sample_one_in": 0}),
+            )
+            .unwrap(),
+        );
+        let fields: Vec<String> = s.validate().into_iter().map(|p| p.field).collect();
+        assert_eq!(
+            fields,
+            [
+                "targeting.segments[0]",
+                "targeting.amount_min",
+                "targeting.sample_one_in"
             ]
         );
     }

@@ -460,8 +460,37 @@ impl Tx {
         bind: impl Fn(&mut Sql, &K),
     ) -> Result<Vec<R>, StoreError> {
         let mut rows = Vec::new();
-        let largest = LIST_SIZES[LIST_SIZES.len() - 1];
-        for chunk in keys.chunks(largest) {
+        for q in in_list_queries(head, keys, tail, bind) {
+            rows.extend(self.all::<R>(q).await?);
+        }
+        Ok(rows)
+    }
+}
+
+impl Db {
+    /// [`Tx::all_in`] outside a transaction, on the read connections.
+    pub async fn all_in<R: Record, K>(
+        &self,
+        head: &str,
+        keys: &[K],
+        tail: &str,
+        bind: impl Fn(&mut Sql, &K),
+    ) -> Result<Vec<R>, StoreError> {
+        let mut rows = Vec::new();
+        for q in in_list_queries(head, keys, tail, bind) {
+            rows.extend(self.all::<R>(q).await?);
+        }
+        Ok(rows)
+    }
+}
+
+/// The statements of an `IN`-list query over `keys`: chunks padded up to
+/// one of [`LIST_SIZES`] by repeating the last key (harmless in `IN`), so
+/// only a handful of statement texts exist and each is prepared once.
+fn in_list_queries<K>(head: &str, keys: &[K], tail: &str, bind: impl Fn(&mut Sql, &K)) -> Vec<Sql> {
+    let largest = LIST_SIZES[LIST_SIZES.len() - 1];
+    keys.chunks(largest)
+        .map(|chunk| {
             let size = LIST_SIZES
                 .iter()
                 .copied()
@@ -482,10 +511,9 @@ impl Tx {
                     bind(&mut q, last);
                 }
             }
-            rows.extend(self.all::<R>(q).await?);
-        }
-        Ok(rows)
-    }
+            q
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -48,6 +48,8 @@ pub enum ResponseOutcome {
     UnknownOrder,
     /// A terminal answered for an order of another courier.
     OtherCouriersOrder,
+    /// The order already has a response to this survey (another id).
+    AlreadySurveyed,
 }
 
 const SURVEY_COLUMNS: &str = "s.id, s.name, v.version, v.definition, s.created_at, s.updated_at";
@@ -215,6 +217,15 @@ impl Store {
             .await?;
         let facts: HashMap<&str, &OrderFacts> =
             facts.iter().map(|f| (f.order_number.as_str(), f)).collect();
+        let surveyed: Vec<(String, String)> = tx
+            .all_in(
+                "SELECT order_number, survey_id FROM responses WHERE order_number IN",
+                &numbers,
+                "",
+                |q, n| q.push_arg(*n),
+            )
+            .await?;
+        let mut surveyed: HashSet<(String, String)> = surveyed.into_iter().collect();
 
         let now = now_millis();
         let mut outcomes = Vec::with_capacity(items.len());
@@ -234,6 +245,11 @@ impl Store {
             };
             if courier.is_some() && order.courier_id.as_deref() != courier {
                 outcomes.push(ResponseOutcome::OtherCouriersOrder);
+                continue;
+            }
+            // An order is asked each survey once (a refusal counts as asked).
+            if !surveyed.insert((item.order_number.clone(), item.survey_id.clone())) {
+                outcomes.push(ResponseOutcome::AlreadySurveyed);
                 continue;
             }
             hashes.insert(item.id.clone(), item.content_hash.clone());
@@ -325,6 +341,23 @@ impl Store {
             )
             .await?;
         Ok(Some((status, answers)))
+    }
+}
+
+impl Store {
+    /// The (order, survey) pairs already answered among these orders.
+    pub async fn surveyed(
+        &self,
+        order_numbers: &[&str],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        self.db
+            .all_in(
+                "SELECT order_number, survey_id FROM responses WHERE order_number IN",
+                order_numbers,
+                "",
+                |q, n| q.push_arg(*n),
+            )
+            .await
     }
 }
 

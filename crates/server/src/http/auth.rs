@@ -248,6 +248,8 @@ token_access! {
     Integration => [Integration];
     /// Integration systems and courier terminals.
     IntegrationOrTerminal => [Integration, Terminal];
+    /// Courier terminals only.
+    TerminalOnly => [Terminal];
 }
 
 /// A bearer-token caller whose role is in `A`: 401 without a valid token,

@@ -42,6 +42,7 @@ async fn openapi_lists_every_v1_route(backend: &str) {
         "/api/v1/surveys",
         "/api/v1/surveys/{id}",
         "/api/v1/responses",
+        "/api/v1/terminal/orders",
     ] {
         assert!(
             paths.contains_key(path),

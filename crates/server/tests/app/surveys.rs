@@ -7,6 +7,7 @@ use crate::helpers::{order_json, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
+    a_terminal_gets_its_days_orders_with_their_surveys,
     survey_definitions_are_checked_and_versioned,
     responses_are_stored_exactly_once,
     a_terminal_answers_only_for_its_courier
@@ -135,7 +136,7 @@ fn response(id: &str, order: &str, status: &str, answers: &Value) -> Value {
 async fn responses_are_stored_exactly_once(backend: &str) {
     let app = TestApp::spawn(backend).await;
     let integration = app.token("integration", None).await;
-    let orders = json!({"orders": [order_json("A-1", "+79161234567", "K-1"), order_json("A-2", "+79161234568", "K-1"), order_json("A-3", "+79161234569", "K-1")]});
+    let orders = json!({"orders": [order_json("A-1", "+79161234567", "K-1"), order_json("A-2", "+79161234568", "K-1"), order_json("A-3", "+79161234569", "K-1"), order_json("A-4", "+79161234560", "K-1")]});
     assert_eq!(app.post_orders(&integration, &orders).await.status(), 200);
     assert_eq!(
         post(&app, &integration, "/api/v1/surveys", &door_survey())
@@ -252,7 +253,7 @@ async fn responses_are_stored_exactly_once(backend: &str) {
         ),
         response(
             "0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d008",
-            "A-2",
+            "A-4",
             "completed",
             &json!([{"question_id": "nps", "value": 10}])
         ),
@@ -266,6 +267,8 @@ async fn responses_are_stored_exactly_once(backend: &str) {
         .map(|i| i["status"].as_u64().unwrap())
         .collect();
     assert_eq!(statuses, [422, 404, 422, 422, 422, 201]);
+    assert_eq!(app.store.count_responses().await.unwrap(), 4);
+
     let first_error = &body["items"][0]["errors"][0];
     assert_eq!(first_error["field"], "responses[0].answers[0].value");
     assert!(first_error["message"].as_str().unwrap().contains("0 to 10"));
@@ -275,6 +278,20 @@ async fn responses_are_stored_exactly_once(backend: &str) {
         .contains("was not shown"));
     assert!(body["items"][4]["errors"].to_string().contains("consent"));
     assert_eq!(app.store.count_responses().await.unwrap(), 4);
+
+    // Asked once per survey: a second session for A-1 (another id) is refused.
+    let again = response(
+        "0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d009",
+        "A-1",
+        "refused",
+        &json!([]),
+    );
+    let (status, body) = post(&app, &terminal, "/api/v1/responses", &json!([again])).await;
+    assert_eq!(
+        (status, body["items"][0]["result"].as_str()),
+        (409, Some("already_surveyed")),
+        "{body}"
+    );
 }
 
 async fn a_terminal_answers_only_for_its_courier(backend: &str) {
@@ -300,4 +317,81 @@ async fn a_terminal_answers_only_for_its_courier(backend: &str) {
     assert_eq!(app.store.count_responses().await.unwrap(), 0);
     let (status, _) = post(&app, "no-token", "/api/v1/responses", &json!([])).await;
     assert_eq!(status, 401);
+}
+
+async fn a_terminal_gets_its_days_orders_with_their_surveys(backend: &str) {
+    let app = TestApp::spawn(backend).await;
+    let integration = app.token("integration", None).await;
+    let mut big = order_json("A-2", "+79161234568", "K-1");
+    big["amount"] = json!("7 500");
+    let orders = json!({"orders": [order_json("A-1", "+79161234567", "K-1"), big, order_json("B-1", "+79161234569", "K-2")]});
+    assert_eq!(app.post_orders(&integration, &orders).await.status(), 200);
+    assert_eq!(
+        post(&app, &integration, "/api/v1/surveys", &door_survey())
+            .await
+            .0,
+        201
+    );
+    let mut vip = door_survey();
+    vip["id"] = json!("vip");
+    vip["targeting"] = json!({"amount_min": 5000, "priority": 10});
+    assert_eq!(
+        post(&app, &integration, "/api/v1/surveys", &vip).await.0,
+        201
+    );
+    let terminal = app.token("terminal", Some("K-1")).await;
+    let refused = response(
+        "0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d201",
+        "A-1",
+        "refused",
+        &json!([]),
+    );
+    assert_eq!(
+        post(&app, &terminal, "/api/v1/responses", &json!([refused]))
+            .await
+            .0,
+        201
+    );
+
+    let (status, day) = app
+        .get_json("/api/v1/terminal/orders?date=2026-11-03", &terminal)
+        .await;
+    assert_eq!(status, 200, "{day}");
+    assert_eq!(day["courier_id"], "K-1");
+    let orders = day["orders"].as_array().unwrap();
+    let summary: Vec<(&str, &str, bool)> = orders
+        .iter()
+        .map(|o| {
+            (
+                o["order_number"].as_str().unwrap(),
+                o["survey_id"].as_str().unwrap(),
+                o["surveyed"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [("A-2", "vip", false), ("A-1", "door", true)],
+        "only K-1's orders, each with its survey"
+    );
+    assert_eq!(day["surveys"].as_array().unwrap().len(), 2);
+    let (_, other_day) = app
+        .get_json("/api/v1/terminal/orders?date=2026-11-04", &terminal)
+        .await;
+    assert!(other_day["orders"].as_array().unwrap().is_empty());
+    let (status, problem) = app
+        .get_json("/api/v1/terminal/orders?date=03.11.2026", &terminal)
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(
+        app.get_json("/api/v1/terminal/orders", &integration)
+            .await
+            .0,
+        403
+    );
+    let unassigned = app.token("terminal", None).await;
+    assert_eq!(
+        app.get_json("/api/v1/terminal/orders", &unassigned).await.0,
+        403
+    );
 }

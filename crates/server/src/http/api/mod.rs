@@ -55,4 +55,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(surveys::publish))
         .routes(routes!(responses::post))
         .routes(routes!(terminal::enroll))
+        .routes(routes!(terminal::day))
 }

@@ -64,7 +64,8 @@ pub struct ItemResult {
     index: usize,
     id: Option<String>,
     /// `created`, `duplicate` (stored before, nothing new), `conflict` (the
-    /// id was stored with other content) or `rejected`.
+    /// id was stored with other content), `already_surveyed` (the order has
+    /// another response to this survey) or `rejected`.
     result: &'static str,
     /// The HTTP status this item would have alone: 201, 200, 409, 403, 404 or 422.
     status: u16,
@@ -204,6 +205,16 @@ pub async fn post(
             ResponseOutcome::OtherCouriersOrder => rejected(index, id, StatusCode::FORBIDDEN, vec![field(index, "order_number", format!(
                 "order {:?} is not this terminal's courier's order", response.order_number
             ))]),
+            ResponseOutcome::AlreadySurveyed => ItemResult {
+                index,
+                id,
+                result: "already_surveyed",
+                status: StatusCode::CONFLICT.as_u16(),
+                errors: vec![field(index, "order_number", format!(
+                    "order {:?} already has a response to survey {:?}; an order is asked each survey once (a refusal counts)",
+                    response.order_number, response.survey_id
+                ))],
+            },
         });
     }
     let items: Vec<ItemResult> = results.into_iter().flatten().collect();

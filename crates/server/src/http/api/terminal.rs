@@ -1,11 +1,19 @@
 //! Terminal enrolment: a courier types the code from
 //! `doorstep courier enroll ID` and the device gets its own token.
 
-use axum::extract::State;
+use std::collections::HashSet;
+
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
+use doorstep_domain::survey::{choose_survey, OrderFacts, SurveyDefinition};
+use doorstep_domain::time::{day_range, from_millis, parse_date};
+use doorstep_domain::Money;
+use doorstep_store::OrderFilter;
 use serde::{Deserialize, Serialize};
 
+use crate::http::api::surveys::SurveyJson;
+use crate::http::auth::{Bearer, TerminalOnly};
 use crate::http::error::{ApiError, ApiJson};
 use crate::http::AppState;
 use crate::security::{new_secret, normalize_code, secret_hash};
@@ -70,4 +78,124 @@ pub async fn enroll(
             courier_name,
         }),
     ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct DayQuery {
+    /// The local day (`YYYY-MM-DD`, deployment time zone); today when left out.
+    date: Option<String>,
+}
+
+/// One of the courier's orders as the terminal needs it, offline too.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TerminalOrder {
+    order_number: String,
+    city: String,
+    partner: Option<String>,
+    promised_from: String,
+    promised_to: String,
+    delivered_at: Option<String>,
+    /// `new` or `repeat`.
+    segment: &'static str,
+    /// The survey this order gets by the surveys' targeting, if any.
+    survey_id: Option<String>,
+    /// Already answered (or refused) for that survey.
+    surveyed: bool,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TerminalDay {
+    courier_id: String,
+    date: String,
+    orders: Vec<TerminalOrder>,
+    /// The surveys the orders refer to, at their current versions.
+    surveys: Vec<SurveyJson>,
+}
+
+/// The terminal's courier's orders of one day, each with the survey it gets
+/// (targeting decided here, so the terminal needs no network at the door)
+/// and whether it was surveyed already.
+#[utoipa::path(get, path = "/api/v1/terminal/orders", tag = "terminal", params(DayQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = TerminalDay), (status = 403, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)))]
+pub async fn day(
+    State(app): State<AppState>,
+    Bearer(caller, _): Bearer<TerminalOnly>,
+    Query(q): Query<DayQuery>,
+) -> Result<Json<TerminalDay>, ApiError> {
+    let courier_id = caller.courier_id.ok_or_else(|| {
+        ApiError::Forbidden(
+            "this terminal token belongs to no courier; enrol the device with `doorstep courier enroll ID`".to_owned(),
+        )
+    })?;
+    let tz = app.deployment().tz();
+    let date = match q.date.as_deref() {
+        Some(text) => parse_date(text).map_err(|e| ApiError::invalid("date", e.to_string()))?,
+        None => jiff::Timestamp::now().to_zoned(tz.clone()).date(),
+    };
+    let (start, end) = day_range(date, date, &tz);
+    let filter = OrderFilter {
+        courier_id: Some(courier_id.clone()),
+        from_ms: Some(start.as_millisecond()),
+        to_ms: Some(end.as_millisecond()),
+        ..OrderFilter::default()
+    };
+    let page = app.store.search_orders(&filter, 500, 0).await?;
+    let records = app.store.surveys().await?;
+    let mut definitions: Vec<(String, SurveyDefinition)> = Vec::with_capacity(records.len());
+    for r in &records {
+        let d: SurveyDefinition = serde_json::from_str(&r.definition)
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("survey {}: {e}", r.id)))?;
+        definitions.push((r.id.clone(), d));
+    }
+    let numbers: Vec<&str> = page
+        .orders
+        .iter()
+        .map(|o| o.order_number.as_str())
+        .collect();
+    let surveyed: HashSet<(String, String)> =
+        app.store.surveyed(&numbers).await?.into_iter().collect();
+    let mut used: HashSet<String> = HashSet::new();
+    let orders = page
+        .orders
+        .iter()
+        .map(|o| {
+            let facts = OrderFacts {
+                order_number: &o.order_number,
+                segment: o.segment(),
+                city: &o.city,
+                partner: o.partner.as_deref(),
+                amount: o.amount_minor.map(Money::from_minor),
+            };
+            let survey_id = choose_survey(&facts, &definitions).map(str::to_owned);
+            if let Some(id) = &survey_id {
+                used.insert(id.clone());
+            }
+            TerminalOrder {
+                surveyed: survey_id
+                    .as_ref()
+                    .is_some_and(|id| surveyed.contains(&(o.order_number.clone(), id.clone()))),
+                survey_id,
+                segment: o.segment().as_str(),
+                promised_from: from_millis(o.promised_from).to_string(),
+                promised_to: from_millis(o.promised_to).to_string(),
+                delivered_at: o.delivered_at.map(|d| from_millis(d).to_string()),
+                order_number: o.order_number.clone(),
+                city: o.city.clone(),
+                partner: o.partner.clone(),
+            }
+        })
+        .collect();
+    let surveys = records
+        .into_iter()
+        .filter(|r| used.contains(&r.id))
+        .map(SurveyJson::from_record)
+        .collect::<Result<_, _>>()?;
+    Ok(Json(TerminalDay {
+        courier_id,
+        date: date.to_string(),
+        orders,
+        surveys,
+    }))
 }
