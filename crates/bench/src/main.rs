@@ -8,6 +8,8 @@
 //! with the same indexes: the physical limit. It prints a Markdown table for
 //! BENCHMARKS.md.
 
+mod ingest;
+
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -78,8 +80,26 @@ fn main() -> anyhow::Result<()> {
         std::fs::remove_file(raw)?;
         return Ok(());
     }
+    if args.first().map(String::as_str) == Some("ingest") {
+        let count = args
+            .get(1)
+            .map(|n| n.parse())
+            .transpose()?
+            .unwrap_or(100_000);
+        let dir = std::env::temp_dir().join("doorstep-bench");
+        std::fs::create_dir_all(&dir)?;
+        let doorstep = Path::new("target/release/doorstep");
+        if !doorstep.exists() {
+            bail!("build the binary first: cargo build --release");
+        }
+        println!(
+            "{}",
+            ingest::run(doorstep, &dir, "postgres://postgres@127.0.0.1:5432", count)?
+        );
+        return Ok(());
+    }
     if args.first().map(String::as_str) != Some("import") {
-        bail!("usage: doorstep-bench import [--rows 100000,1000000] [--postgres URL] [--dir DIR]\n       doorstep-bench generate ROWS FILE");
+        bail!("usage: doorstep-bench import [--rows 100000,1000000] [--postgres URL] [--dir DIR]\n       doorstep-bench ingest [RESPONSES]\n       doorstep-bench generate ROWS FILE");
     }
     let mut sizes = vec![100_000usize, 1_000_000];
     let mut postgres = "postgres://postgres@127.0.0.1:5432".to_owned();
@@ -200,7 +220,13 @@ fn remove_sqlite(path: &Path) {
 }
 
 fn psql(base: &str, db: &str, sql: &str) -> anyhow::Result<()> {
-    for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+    // One statement per call; comments go first, they may hold a `;`.
+    let code: String = sql
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for statement in code.split(';').map(str::trim).filter(|s| !s.is_empty()) {
         let status = Command::new("psql")
             .args([
                 "-q",
@@ -238,10 +264,13 @@ impl StdinText for Command {
 /// the one call that gives a single child's rusage, hence the `unsafe`.
 #[allow(unsafe_code)]
 fn run_measured(cmd: &mut Command) -> anyhow::Result<Run> {
+    // Errors go to a file: a pipe nobody reads while we wait would fill up
+    // and stall the process.
+    let errors = std::env::temp_dir().join(format!("doorstep-bench-stderr-{}", std::process::id()));
     let started = Instant::now();
     let child = cmd
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(std::fs::File::create(&errors)?)
         .spawn()
         .context("start process")?;
     let pid = child.id() as libc::pid_t;
@@ -253,11 +282,9 @@ fn run_measured(cmd: &mut Command) -> anyhow::Result<Run> {
         bail!("wait4 failed");
     }
     let exit = libc::WEXITSTATUS(status);
-    if exit != 0 {
-        let mut err = String::new();
-        if let Some(mut e) = child.stderr {
-            let _ = std::io::Read::read_to_string(&mut e, &mut err);
-        }
+    let err = std::fs::read_to_string(&errors).unwrap_or_default();
+    let _ = std::fs::remove_file(&errors);
+    if exit != 0 || !err.trim().is_empty() {
         bail!("{cmd:?} exited with {exit}: {err}");
     }
     Ok(Run {

@@ -48,10 +48,10 @@ CREATE TABLE responses (
     PRIMARY KEY (order_number, id)
 );
 
+-- Few indexes on purpose: every one costs each ingested answer. The metrics
+-- read rollups, not this table.
 CREATE INDEX responses_by_id ON responses (id);
 CREATE INDEX responses_by_finished ON responses (finished_at);
-CREATE INDEX responses_by_survey ON responses (survey_id, finished_at);
-CREATE INDEX responses_by_courier ON responses (courier_id, finished_at);
 
 -- One row per answered question; co-located with responses.
 CREATE TABLE answers (

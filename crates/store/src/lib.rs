@@ -13,7 +13,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub use accounts::{ApiToken, NewApiToken, SessionUser, User};
@@ -98,10 +98,15 @@ impl Store {
         let db = if url.starts_with("sqlite:") {
             connect_sqlite(url).await?
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            // Plan each execution with its real arguments: a generic plan made
+            // while a table was small (a fresh install, an import under way)
+            // would keep scanning it whole once it has grown.
+            let options = PgConnectOptions::from_str(url)?
+                .options([("plan_cache_mode", "force_custom_plan")]);
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
+                .connect_with(options)
                 .await?;
             Db::Postgres(pool)
         } else {

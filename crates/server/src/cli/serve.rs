@@ -1,6 +1,7 @@
 //! `doorstep serve`: migrations, the first admin, optional demo data, then
 //! the HTTP server until Ctrl-C or SIGTERM.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -91,19 +92,27 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
         })?;
     let address = listener.local_addr()?;
     let app = App::new(store.clone()).await?;
-    println!(
+    // Written, not println!: a closed stdout must not stop the server.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
         "Doorstep is running at http://{address}/ (database: {}, {})",
         store.backend().name(),
         redact(database)
     );
     if logins.is_empty() {
-        println!("Sign in with an existing account (add one with `doorstep user add`).");
+        let _ = writeln!(
+            out,
+            "Sign in with an existing account (add one with `doorstep user add`)."
+        );
     } else {
-        println!("Sign in with (passwords are shown only this once):");
+        let _ = writeln!(out, "Sign in with (passwords are shown only this once):");
         for (login, password) in &logins {
-            println!("  login {login:<12} password {password}");
+            let _ = writeln!(out, "  login {login:<12} password {password}");
         }
     }
+    let _ = out.flush();
+    drop(out);
     tracing::info!(%address, "listening");
     crate::http::serve(listener, app).await?;
     store.close().await;

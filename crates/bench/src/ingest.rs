@@ -1,0 +1,293 @@
+//! `doorstep-bench ingest`: survey responses posted to a running
+//! `doorstep serve` in batches of 100 by 8 concurrent clients, beside the raw
+//! database bulk-loading the same response and answer rows.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+
+use super::{generate, psql, remove_sqlite, run_measured, StdinText};
+
+const CLIENTS: usize = 8;
+const BATCH: usize = 100;
+const SURVEY_DDL: &str = include_str!("../../store/migrations/0002_surveys.sql");
+
+fn survey() -> Value {
+    json!({"id": "bench", "name": "Bench door survey", "questions": [
+        {"id": "nps", "type": "nps", "text": "Recommend us?", "required": true},
+        {"id": "csi", "type": "scale", "min": 1, "max": 9, "measures": "csi", "text": "Overall"},
+        {"id": "speed", "type": "scale", "min": 1, "max": 5, "measures": "factor:speed", "text": "Speed"},
+        {"id": "why", "type": "multi_choice", "text": "What went wrong?", "options": [{"id": "late"}, {"id": "damaged"}, {"id": "rude"}],
+         "show_if": {"question": "nps", "max": 6}},
+        {"id": "comment", "type": "text", "text": "Anything else?"}
+    ]})
+}
+
+/// The responses as the API takes them, and the same rows for the raw load.
+fn responses(count: usize, raw_responses: &Path, raw_answers: &Path) -> anyhow::Result<Vec<Value>> {
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut r = BufWriter::new(std::fs::File::create(raw_responses)?);
+    let mut a = BufWriter::new(std::fs::File::create(raw_answers)?);
+    let started_ms: i64 = 1_788_300_000_000;
+    let mut out = Vec::with_capacity(count);
+    for i in 0..count {
+        let id = uuid::Builder::from_random_bytes(rng.gen())
+            .into_uuid()
+            .to_string();
+        let order = format!("ORD-{i:08}");
+        let nps: i64 = rng.gen_range(0..=10);
+        let mut answers = vec![
+            json!({"question_id": "nps", "value": nps}),
+            json!({"question_id": "csi", "value": rng.gen_range(1..=9)}),
+            json!({"question_id": "speed", "value": rng.gen_range(1..=5)}),
+        ];
+        if nps <= 6 {
+            answers.push(json!({"question_id": "why", "value": ["late"]}));
+        }
+        if rng.gen_bool(0.2) {
+            answers.push(json!({"question_id": "comment", "value": "Всё хорошо, спасибо курьеру"}));
+        }
+        let start = started_ms + i as i64 * 1000;
+        writeln!(r, "{order},{id},bench,1,completed,api,,,,C-1,Москва,,new,,{start},{},90000,0,{id},{start}", start + 90_000)?;
+        for answer in &answers {
+            let q = answer["question_id"].as_str().unwrap_or_default();
+            match &answer["value"] {
+                Value::Number(n) => writeln!(a, "{order},{id},{q},scale,{n},,,")?,
+                Value::Array(_) => {
+                    writeln!(a, "{order},{id},{q},multi_choice,,\"[\"\"late\"\"]\",,")?;
+                }
+                other => writeln!(
+                    a,
+                    "{order},{id},{q},text,,,\"{}\",",
+                    other.as_str().unwrap_or_default()
+                )?,
+            }
+        }
+        out.push(json!({
+            "id": id, "order_number": order, "survey_id": "bench", "status": "completed",
+            "started_at": jiff::Timestamp::from_millisecond(start)?.to_string(),
+            "finished_at": jiff::Timestamp::from_millisecond(start + 90_000)?.to_string(),
+            "answers": answers
+        }));
+    }
+    r.flush()?;
+    a.flush()?;
+    Ok(out)
+}
+
+struct Server {
+    child: std::process::Child,
+    url: String,
+    /// Kept open: the server writes to it.
+    _stdout: BufReader<std::process::ChildStdout>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(doorstep: &Path, database: &str, data: &Path) -> anyhow::Result<Server> {
+    let mut child = Command::new(doorstep)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data)
+        .env("DOORSTEP_DATABASE", database)
+        .env("DOORSTEP_ADMIN_PASSWORD", "bench password")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let mut line = String::new();
+    let mut stdout = BufReader::new(child.stdout.take().context("server stdout")?);
+    stdout.read_line(&mut line)?;
+    let url = line
+        .split("running at ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .context("server did not start")?
+        .to_owned();
+    Ok(Server {
+        child,
+        url,
+        _stdout: stdout,
+    })
+}
+
+fn token(doorstep: &Path, database: &str) -> anyhow::Result<String> {
+    let out = Command::new(doorstep)
+        .args([
+            "token",
+            "create",
+            "--name",
+            "bench",
+            "--role",
+            "integration",
+        ])
+        .env("DOORSTEP_DATABASE", database)
+        .output()?;
+    if !out.status.success() {
+        bail!(
+            "token create failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8(out.stdout)?.trim().to_owned())
+}
+
+/// Posts every batch with CLIENTS concurrent clients; seconds taken.
+async fn post_all(url: &str, token: &str, batches: Vec<Value>) -> anyhow::Result<f64> {
+    let client = reqwest::Client::new();
+    let queue = Arc::new(std::sync::Mutex::new(batches));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..CLIENTS {
+        let (client, queue, url, token) = (
+            client.clone(),
+            Arc::clone(&queue),
+            format!("{url}api/v1/responses"),
+            token.to_owned(),
+        );
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let next = queue
+                    .lock()
+                    .map_err(|_| anyhow::anyhow!("queue poisoned"))?
+                    .pop();
+                let Some(body) = next else {
+                    return anyhow::Ok(());
+                };
+                let r = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await?;
+                if r.status() != 201 {
+                    bail!(
+                        "batch answered {}: {}",
+                        r.status(),
+                        r.text().await.unwrap_or_default()
+                    );
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+pub fn run(doorstep: &Path, dir: &Path, postgres: &str, count: usize) -> anyhow::Result<String> {
+    let office = dir.join("ingest-orders.csv");
+    let raw_orders = dir.join("ingest-orders-raw.csv");
+    let raw_responses = dir.join("ingest-responses.csv");
+    let raw_answers = dir.join("ingest-answers.csv");
+    eprintln!("generating {count} orders and responses…");
+    generate(count, &office, &raw_orders)?;
+    let items = responses(count, &raw_responses, &raw_answers)?;
+    let answers = items
+        .iter()
+        .map(|i| i["answers"].as_array().map_or(0, Vec::len))
+        .sum::<usize>();
+    let batches: Vec<Value> = items
+        .chunks(BATCH)
+        .map(|c| Value::Array(c.to_vec()))
+        .collect();
+    let runtime = tokio::runtime::Runtime::new()?;
+    let mut table = String::from(
+        "| backend | responses (answers) | doorstep API | responses/s | raw bulk load | raw responses/s | doorstep / raw |\n|---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for backend in ["SQLite", "PostgreSQL"] {
+        let (database, raw_db) = if backend == "SQLite" {
+            let path = dir.join("ingest.db");
+            remove_sqlite(&path);
+            (format!("sqlite://{}", path.display()), String::new())
+        } else {
+            psql(postgres, "postgres", "DROP DATABASE IF EXISTS doorstep_ingest; CREATE DATABASE doorstep_ingest; DROP DATABASE IF EXISTS doorstep_ingest_raw; CREATE DATABASE doorstep_ingest_raw")?;
+            (
+                format!("{postgres}/doorstep_ingest"),
+                format!("{postgres}/doorstep_ingest_raw"),
+            )
+        };
+        eprintln!("{backend}: importing orders…");
+        let status = Command::new(doorstep)
+            .args(["import", "orders"])
+            .arg(&office)
+            .env("DOORSTEP_DATABASE", &database)
+            .stdout(Stdio::null())
+            .status()?;
+        if !status.success() {
+            bail!("order import failed");
+        }
+        let token = token(doorstep, &database)?;
+        let data = dir.join("ingest-data");
+        let server = serve(doorstep, &database, &data)?;
+        let url = server.url.clone();
+        let seconds = runtime.block_on(async {
+            let r = reqwest::Client::new()
+                .post(format!("{url}api/v1/surveys"))
+                .bearer_auth(&token)
+                .json(&survey())
+                .send()
+                .await?;
+            if r.status() != 201 {
+                bail!("survey not created: {}", r.text().await.unwrap_or_default());
+            }
+            eprintln!("{backend}: posting {count} responses…");
+            post_all(&url, &token, batches.clone()).await
+        })?;
+        drop(server);
+        let raw = if backend == "SQLite" {
+            let path = dir.join("ingest-raw.db");
+            remove_sqlite(&path);
+            let script = format!(
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;\n{SURVEY_DDL}\n.mode csv\nBEGIN;\n.import {} responses\n.import {} answers\nCOMMIT;\n",
+                raw_responses.display(),
+                raw_answers.display()
+            );
+            let run = run_measured(Command::new("sqlite3").arg(&path).stdin_text(&script))?;
+            remove_sqlite(&path);
+            remove_sqlite(&dir.join("ingest.db"));
+            run
+        } else {
+            psql(postgres, "doorstep_ingest_raw", SURVEY_DDL)?;
+            let copy = format!(
+                "\\copy responses FROM '{}' WITH (FORMAT csv)\n\\copy answers FROM '{}' WITH (FORMAT csv)\n",
+                raw_responses.display(),
+                raw_answers.display()
+            );
+            let run = run_measured(
+                Command::new("psql")
+                    .args(["-q", "-v", "ON_ERROR_STOP=1", "-1", "-d", &raw_db])
+                    .stdin_text(&copy),
+            )?;
+            psql(postgres, "postgres", "DROP DATABASE doorstep_ingest WITH (FORCE); DROP DATABASE doorstep_ingest_raw WITH (FORCE)")?;
+            run
+        };
+        let _ = writeln!(
+            table,
+            "| {backend} | {count} ({answers}) | {seconds:.1} s | {:.0} | {:.1} s | {:.0} | {:.2}× |",
+            count as f64 / seconds,
+            raw.seconds,
+            count as f64 / raw.seconds,
+            seconds / raw.seconds
+        );
+    }
+    for f in [office, raw_orders, raw_responses, raw_answers] {
+        let _ = std::fs::remove_file(f);
+    }
+    Ok(table)
+}
