@@ -168,6 +168,14 @@ impl Tr<'_> {
         self.i18n.text(self.lang, key, Some(&args))
     }
 
+    /// "Shown when «question» is …".
+    pub fn args_show_if(&self, question: &str, condition: &str) -> String {
+        let mut args = FluentArgs::new();
+        args.set("question", FluentValue::from(question.to_owned()));
+        args.set("condition", FluentValue::from(condition.to_owned()));
+        self.i18n.text(self.lang, "survey-show-if", Some(&args))
+    }
+
     pub fn lang(&self) -> &'static str {
         self.lang.code()
     }

@@ -65,7 +65,8 @@ fn nps_question() -> Value {
 fn first_order_survey() -> Value {
     let mut questions = vec![nps_question()];
     questions.extend(why_and_liked());
-    json!({"name": "У двери: первый заказ", "timeout_seconds": 90, "questions": questions})
+    json!({"name": "У двери: первый заказ", "timeout_seconds": 90, "questions": questions,
+           "targeting": {"segments": ["new"]}})
 }
 
 /// The longer survey for returning customers, with CSI factors and CES.
@@ -85,7 +86,8 @@ fn repeat_survey() -> Value {
                "text": {"ru": "Получить заказ было легко", "en": "Getting my order was easy"}}),
     ];
     questions.extend(why_and_liked());
-    json!({"name": "У двери: постоянный клиент", "timeout_seconds": 120, "questions": questions})
+    json!({"name": "У двери: постоянный клиент", "timeout_seconds": 120, "questions": questions,
+           "targeting": {"segments": ["repeat"]}})
 }
 
 /// A courier's manner, drawn once: how pleased customers are with them.

@@ -114,6 +114,32 @@ async fn survey_definitions_are_checked_and_versioned(backend: &str) {
         ),
         (Some(2), 3)
     );
+    // The console shows the published survey and its questions.
+    let quality = app.signed_in("quality").await;
+    let list = app.page(&quality, "/surveys").await;
+    assert!(
+        list.contains("У двери") && list.contains("href=\"/surveys/door\""),
+        "surveys page lists it"
+    );
+    let detail = app.page(&quality, "/surveys/door").await;
+    assert!(
+        detail.contains("Would you recommend us?") && detail.contains("Version 2"),
+        "preview in the reader's language"
+    );
+    assert!(
+        detail.contains("PUT /api/v1/surveys/{id}"),
+        "the edit note renders its braces"
+    );
+    assert_eq!(
+        quality
+            .get(app.at("/surveys/nope"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+
     let r = app
         .anonymous()
         .put(app.at("/api/v1/surveys/nope"))

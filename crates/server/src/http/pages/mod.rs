@@ -5,6 +5,7 @@ pub mod login;
 pub mod orders;
 pub mod roadmap;
 pub mod settings;
+pub mod surveys;
 
 use askama::Template;
 use axum::http::{header, StatusCode};
@@ -154,7 +155,8 @@ pub fn router() -> Router<AppState> {
         .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
         .route("/settings/enrollment", post(settings::enroll_courier))
         .route("/dashboard", get(roadmap::dashboard))
-        .route("/surveys", get(roadmap::surveys))
+        .route("/surveys", get(surveys::list))
+        .route("/surveys/{id}", get(surveys::detail))
         .route("/incidents", get(roadmap::incidents))
         .route("/cases", get(roadmap::cases))
         .route("/calls", get(roadmap::calls))

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::response::Response;
 
 use super::{render, Chrome};
-use crate::http::auth::{AnyStaff, CallsDesk, CurrentUser, DispatchDesk, QualityDesk, Staff};
+use crate::http::auth::{AnyStaff, CallsDesk, CurrentUser, DispatchDesk, Staff};
 use crate::http::AppState;
 
 #[derive(Template)]
@@ -34,10 +34,6 @@ fn roadmap(app: &AppState, user: &CurrentUser, href: &str, key: &str) -> Respons
 
 pub async fn dashboard(State(app): State<AppState>, Staff(user, _): Staff<AnyStaff>) -> Response {
     roadmap(&app, &user, "/dashboard", "dashboard")
-}
-
-pub async fn surveys(State(app): State<AppState>, Staff(user, _): Staff<QualityDesk>) -> Response {
-    roadmap(&app, &user, "/surveys", "surveys")
 }
 
 pub async fn incidents(
