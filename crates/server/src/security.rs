@@ -85,6 +85,58 @@ pub fn random_password() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Slows guessing: after `max` failures for a key within `window_ms`, the
+/// key is refused until the window has passed. In memory, per process.
+pub struct Throttle {
+    max: u32,
+    window_ms: i64,
+    entries: std::sync::Mutex<std::collections::HashMap<String, (u32, i64)>>,
+}
+
+impl Throttle {
+    pub fn new(max: u32, window_ms: i64) -> Throttle {
+        Throttle {
+            max,
+            window_ms,
+            entries: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, (u32, i64)>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// How long this key must still wait, if it is locked out.
+    pub fn wait_ms(&self, key: &str, now: i64) -> Option<i64> {
+        let entries = self.entries();
+        let (count, since) = entries.get(key)?;
+        let left = since + self.window_ms - now;
+        (*count >= self.max && left > 0).then_some(left)
+    }
+
+    /// Counts a failed attempt.
+    pub fn failed(&self, key: &str, now: i64) {
+        let mut entries = self.entries();
+        // Forget old windows now and then, so the map stays small.
+        if entries.len() > 10_000 {
+            let window = self.window_ms;
+            entries.retain(|_, (_, since)| now - *since < window);
+        }
+        let entry = entries.entry(key.to_owned()).or_insert((0, now));
+        if now - entry.1 >= self.window_ms {
+            *entry = (0, now);
+        }
+        entry.0 += 1;
+    }
+
+    /// A success clears the key's failures.
+    pub fn succeeded(&self, key: &str) {
+        self.entries().remove(key);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +157,20 @@ mod tests {
         assert!(a.starts_with("ds_") && a.len() > 40);
         assert_eq!(secret_hash(&a).len(), 64);
         assert_eq!(secret_hash(&a), secret_hash(&a));
+    }
+
+    #[test]
+    fn throttle_locks_after_repeated_failures_for_the_window() {
+        let t = Throttle::new(3, 1000);
+        for _ in 0..3 {
+            assert_eq!(t.wait_ms("anna", 0), None);
+            t.failed("anna", 0);
+        }
+        assert_eq!(t.wait_ms("anna", 400), Some(600));
+        assert_eq!(t.wait_ms("olga", 400), None, "other keys are not affected");
+        assert_eq!(t.wait_ms("anna", 1000), None, "the window passes");
+        t.succeeded("anna");
+        assert_eq!(t.wait_ms("anna", 500), None);
     }
 
     #[test]

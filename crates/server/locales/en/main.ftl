@@ -31,6 +31,7 @@ login-login = Login
 login-password = Password
 login-submit = Sign in
 login-failed = Wrong login or password. Check the keyboard layout and Caps Lock, then try again.
+login-throttled = Too many failed attempts for this login. Try again in { $minutes } min, or ask an administrator to reset your password.
 login-expired = The sign-in form had expired. Please enter your password again.
 
 ## Orders

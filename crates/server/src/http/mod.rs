@@ -22,7 +22,16 @@ pub struct App {
     pub store: Store,
     /// Cached deployment settings; replaced when an admin saves new ones.
     deployment: RwLock<Deployment>,
+    /// Failed sign-ins per login and address.
+    pub sign_in_throttle: crate::security::Throttle,
+    /// Failed enrolment codes per address.
+    pub enrol_throttle: crate::security::Throttle,
 }
+
+/// Failed attempts allowed before a 15-minute wait.
+const SIGN_IN_ATTEMPTS: u32 = 5;
+const ENROL_ATTEMPTS: u32 = 10;
+const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
 
 pub type AppState = Arc<App>;
 
@@ -32,6 +41,8 @@ impl App {
         Ok(Arc::new(App {
             store,
             deployment: RwLock::new(deployment),
+            sign_in_throttle: crate::security::Throttle::new(SIGN_IN_ATTEMPTS, THROTTLE_WINDOW_MS),
+            enrol_throttle: crate::security::Throttle::new(ENROL_ATTEMPTS, THROTTLE_WINDOW_MS),
         }))
     }
 
@@ -89,7 +100,9 @@ pub fn router(state: AppState) -> Router {
 
 /// Serves until Ctrl-C or SIGTERM, then lets in-flight requests finish.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    // Connection info lets sign-in throttling tell callers apart.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
 }

@@ -7,6 +7,7 @@ use crate::on_both_backends;
 
 on_both_backends!(
     sign_in_and_out,
+    repeated_failures_lock_the_login_for_a_while,
     language_is_remembered_per_user,
     orders_search_by_phone_number_and_filters,
     settings_save_validate_and_manage_access,
@@ -275,4 +276,42 @@ async fn settings_save_validate_and_manage_access(backend: &str) {
             .status(),
         401
     );
+}
+
+async fn repeated_failures_lock_the_login_for_a_while(backend: &str) {
+    let app = TestApp::spawn(backend).await;
+    app.add_user("anna", "operator").await;
+    app.add_user("olga", "operator").await;
+    let client = app.anonymous();
+    for _ in 0..5 {
+        assert_eq!(app.log_in(&client, "anna", "guess").await.status(), 200);
+    }
+    // Even the right password waits now, and the page says for how long.
+    let locked = app.log_in(&client, "Anna", PASSWORD).await;
+    assert_eq!(locked.status(), 429);
+    assert!(locked
+        .text()
+        .await
+        .unwrap()
+        .contains("Too many failed attempts"));
+    // Other people are not locked out.
+    assert_eq!(app.log_in(&client, "olga", PASSWORD).await.status(), 303);
+
+    // Enrolment codes cannot be guessed at speed either.
+    for _ in 0..10 {
+        let r = client
+            .post(app.at("/api/v1/terminal/enroll"))
+            .json(&serde_json::json!({"code": "AAAA-BBBB"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+    }
+    let r = client
+        .post(app.at("/api/v1/terminal/enroll"))
+        .json(&serde_json::json!({"code": "AAAA-BBBB"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
 }

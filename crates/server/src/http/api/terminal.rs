@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use doorstep_domain::survey::{choose_survey, OrderFacts, SurveyDefinition};
@@ -40,8 +40,17 @@ pub struct Enrolled {
     responses((status = 201, body = Enrolled), (status = 403, body = crate::http::error::Problem, description = "Unknown, used or expired code")))]
 pub async fn enroll(
     State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     ApiJson(req): ApiJson<EnrollRequest>,
 ) -> Result<(StatusCode, Json<Enrolled>), ApiError> {
+    let throttle_key = peer.ip().to_string();
+    let now = doorstep_store::now_millis();
+    if let Some(wait) = app.enrol_throttle.wait_ms(&throttle_key, now) {
+        return Err(ApiError::TooManyRequests(format!(
+            "too many wrong enrolment codes from this address; try again in {} minutes",
+            (wait + 59_999) / 60_000
+        )));
+    }
     let code = normalize_code(&req.code);
     let device = req
         .device_name
@@ -58,6 +67,7 @@ pub async fn enroll(
         .redeem_enrollment_code(&secret_hash(&code), &secret_hash(&token), &device)
         .await?
         .ok_or_else(|| {
+            app.enrol_throttle.failed(&throttle_key, now);
             ApiError::Forbidden(
                 "this enrolment code is unknown, already used or expired; ask for a new one \
                  (an admin runs `doorstep courier enroll COURIER_ID`)"

@@ -1,8 +1,11 @@
 //! Signing in and out, and the language switch.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::HeaderMap;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use axum_extra::extract::cookie::{Cookie, SameSite};
@@ -123,6 +126,7 @@ pub struct LoginForm {
 
 pub async fn submit(
     State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     jar: CookieJar,
     Form(f): Form<LoginForm>,
@@ -137,6 +141,21 @@ pub async fn submit(
         return login_page(&app, lang, jar, next, f.login, Some(t.t("login-expired")));
     }
     let login = f.login.trim().to_owned();
+    let throttle_key = format!("{}|{}", login.to_lowercase(), peer.ip());
+    let now = doorstep_store::now_millis();
+    if let Some(wait) = app.sign_in_throttle.wait_ms(&throttle_key, now) {
+        tracing::warn!(login = %login, peer = %peer.ip(), "sign-in throttled");
+        let minutes = (wait + 59_999) / 60_000;
+        let page = login_page(
+            &app,
+            lang,
+            jar,
+            next,
+            login,
+            Some(t.with("login-throttled", "minutes", minutes)),
+        );
+        return (StatusCode::TOO_MANY_REQUESTS, page).into_response();
+    }
     let found = match app.store.user_for_login(&login).await {
         Ok(found) => found,
         Err(e) => return internal(lang, &e),
@@ -151,9 +170,11 @@ pub async fn submit(
         .await
         .unwrap_or(false);
     let Some(user) = user.filter(|_| verified) else {
+        app.sign_in_throttle.failed(&throttle_key, now);
         tracing::info!(login = %login, "sign-in refused");
         return login_page(&app, lang, jar, next, login, Some(t.t("login-failed")));
     };
+    app.sign_in_throttle.succeeded(&throttle_key);
     let session = new_secret("dss");
     let expires = doorstep_store::now_millis() + SESSION_DAYS * 24 * 3600 * 1000;
     if let Err(e) = app
