@@ -31,6 +31,18 @@ fn door_survey() -> Value {
     })
 }
 
+/// Imports `orders` and publishes the door survey; the integration token.
+async fn with_orders_and_survey(app: &TestApp, orders: Vec<Value>) -> String {
+    let integration = app.token("integration", None).await;
+    let r = app
+        .post_orders(&integration, &json!({ "orders": orders }))
+        .await;
+    assert_eq!(r.status(), 200);
+    let (status, body) = post(app, &integration, "/api/v1/surveys", &door_survey()).await;
+    assert_eq!(status, 201, "{body}");
+    integration
+}
+
 async fn post(app: &TestApp, token: &str, path: &str, body: &Value) -> (u16, Value) {
     let r = app
         .anonymous()
@@ -161,15 +173,16 @@ fn response(id: &str, order: &str, status: &str, answers: &Value) -> Value {
 
 async fn responses_are_stored_exactly_once(backend: &str) {
     let app = TestApp::spawn(backend).await;
-    let integration = app.token("integration", None).await;
-    let orders = json!({"orders": [order_json("A-1", "+79161234567", "K-1"), order_json("A-2", "+79161234568", "K-1"), order_json("A-3", "+79161234569", "K-1"), order_json("A-4", "+79161234560", "K-1")]});
-    assert_eq!(app.post_orders(&integration, &orders).await.status(), 200);
-    assert_eq!(
-        post(&app, &integration, "/api/v1/surveys", &door_survey())
-            .await
-            .0,
-        201
-    );
+    let integration = with_orders_and_survey(
+        &app,
+        vec![
+            order_json("A-1", "+79161234567", "K-1"),
+            order_json("A-2", "+79161234568", "K-1"),
+            order_json("A-3", "+79161234569", "K-1"),
+            order_json("A-4", "+79161234560", "K-1"),
+        ],
+    )
+    .await;
     let terminal = app.token("terminal", Some("K-1")).await;
 
     let completed = response(
@@ -322,15 +335,14 @@ async fn responses_are_stored_exactly_once(backend: &str) {
 
 async fn a_terminal_answers_only_for_its_courier(backend: &str) {
     let app = TestApp::spawn(backend).await;
-    let integration = app.token("integration", None).await;
-    let orders = json!({"orders": [order_json("A-1", "+79161234567", "K-1"), order_json("B-1", "+79161234568", "K-2")]});
-    assert_eq!(app.post_orders(&integration, &orders).await.status(), 200);
-    assert_eq!(
-        post(&app, &integration, "/api/v1/surveys", &door_survey())
-            .await
-            .0,
-        201
-    );
+    with_orders_and_survey(
+        &app,
+        vec![
+            order_json("A-1", "+79161234567", "K-1"),
+            order_json("B-1", "+79161234568", "K-2"),
+        ],
+    )
+    .await;
     let terminal = app.token("terminal", Some("K-1")).await;
     let other = response(
         "0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d101",
@@ -347,17 +359,17 @@ async fn a_terminal_answers_only_for_its_courier(backend: &str) {
 
 async fn a_terminal_gets_its_days_orders_with_their_surveys(backend: &str) {
     let app = TestApp::spawn(backend).await;
-    let integration = app.token("integration", None).await;
     let mut big = order_json("A-2", "+79161234568", "K-1");
     big["amount"] = json!("7 500");
-    let orders = json!({"orders": [order_json("A-1", "+79161234567", "K-1"), big, order_json("B-1", "+79161234569", "K-2")]});
-    assert_eq!(app.post_orders(&integration, &orders).await.status(), 200);
-    assert_eq!(
-        post(&app, &integration, "/api/v1/surveys", &door_survey())
-            .await
-            .0,
-        201
-    );
+    let integration = with_orders_and_survey(
+        &app,
+        vec![
+            order_json("A-1", "+79161234567", "K-1"),
+            big,
+            order_json("B-1", "+79161234569", "K-2"),
+        ],
+    )
+    .await;
     let mut vip = door_survey();
     vip["id"] = json!("vip");
     vip["targeting"] = json!({"amount_min": 5000, "priority": 10});
