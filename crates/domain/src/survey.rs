@@ -550,6 +550,30 @@ pub fn check_answers(
     Ok(out)
 }
 
+/// Keeps only the answers to questions that were shown, given the earlier
+/// answers: a form without scripts sends every field, and a customer's
+/// change of mind must not turn into an error.
+pub fn shown_only(survey: &SurveyDefinition, answers: &[(String, Value)]) -> Vec<(String, Value)> {
+    let mut given: HashMap<String, CheckedAnswer> = HashMap::new();
+    let mut kept = Vec::new();
+    for q in &survey.questions {
+        let shown = q
+            .show_if
+            .as_ref()
+            .is_none_or(|rule| given.get(&rule.question).is_some_and(|a| matches(rule, a)));
+        if !shown {
+            continue;
+        }
+        if let Some((id, value)) = answers.iter().find(|(id, _)| *id == q.id) {
+            if let Ok(checked) = check_value(q, value) {
+                given.insert(q.id.clone(), checked);
+            }
+            kept.push((id.clone(), value.clone()));
+        }
+    }
+    kept
+}
+
 fn check_value(q: &Question, value: &Value) -> Result<CheckedAnswer, String> {
     let mut answer = CheckedAnswer {
         question_id: q.id.clone(),
@@ -834,6 +858,19 @@ mod tests {
                 "targeting.sample_one_in"
             ]
         );
+    }
+
+    #[test]
+    fn hidden_answers_are_dropped_not_refused() {
+        let s = door_survey();
+        let kept = shown_only(
+            &s,
+            &answers(&json!([
+                {"question_id": "nps", "value": 10}, {"question_id": "why", "value": ["late"]}, {"question_id": "csi", "value": 8}
+            ])),
+        );
+        let ids: Vec<&str> = kept.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids, ["nps", "csi"]);
     }
 
     #[test]

@@ -7,4 +7,5 @@ pub mod demo;
 pub mod http;
 pub mod i18n;
 pub mod import;
+pub mod links;
 pub mod security;

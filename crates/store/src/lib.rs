@@ -21,7 +21,9 @@ pub use db::{Backend, Db};
 pub use orders::{
     BatchOutcome, CustomerView, DeliveryStatus, OrderFilter, OrderPage, OrderView, RowOutcome,
 };
-pub use surveys::{NewResponse, ResponseOutcome, ResponseSummary, StoredAnswer, SurveyRecord};
+pub use surveys::{
+    NewResponse, ResponseOutcome, ResponseSummary, StoredAnswer, SurveyLink, SurveyRecord,
+};
 
 /// The schema's history, embedded in the binary. Never edit a released file:
 /// add the next one. (Listed by hand rather than with `sqlx::migrate!`, which
@@ -33,6 +35,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0001_foundation.sql"),
     ),
     (2, "surveys", include_str!("../migrations/0002_surveys.sql")),
+    (
+        3,
+        "survey links",
+        include_str!("../migrations/0003_survey_links.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {

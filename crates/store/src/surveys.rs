@@ -361,6 +361,44 @@ impl Store {
     }
 }
 
+/// A survey link as its page needs it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SurveyLink {
+    pub order_number: String,
+    pub survey_id: String,
+    pub expires_at: i64,
+}
+
+impl Store {
+    /// Records a link; the token itself is never stored.
+    pub async fn create_survey_link(
+        &self,
+        order_number: &str,
+        token_hash: &str,
+        survey_id: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        self.db
+            .exec(
+                sql("INSERT INTO survey_links (order_number, token_hash, survey_id, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5)")
+                .bind(order_number)
+                .bind(token_hash)
+                .bind(survey_id)
+                .bind(now_millis())
+                .bind(expires_at),
+            )
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn survey_link(&self, token_hash: &str) -> Result<Option<SurveyLink>, StoreError> {
+        self.db
+            .opt(sql("SELECT order_number, survey_id, expires_at FROM survey_links WHERE token_hash = $1").bind(token_hash))
+            .await
+    }
+}
+
 /// A stored response, for the order's page.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ResponseSummary {

@@ -136,6 +136,21 @@ question-voice = Voice message
 question-photo = Photo
 question-consent = Consent
 
+link-title = How was your delivery?
+link-send = Send
+link-refuse = No, thanks
+link-answer-needed = Please answer: “{ $question }”
+link-thanks-heading = Thank you!
+link-thanks-text = Your answers reached us. They help the couriers and the support team do better.
+link-refused-heading = Thank you all the same
+link-refused-text = We will not ask about this order again.
+link-answered-heading = Already answered
+link-answered-text = This survey has been answered already. Thank you for your time!
+link-expired-heading = This link has expired
+link-expired-text = The survey for this order is closed. If something went wrong with your order, please contact support.
+link-unknown-heading = Link not found
+link-unknown-text = Check that the whole link was copied from the message.
+
 ## Settings
 settings-title = Settings
 settings-saved = Settings saved.

@@ -137,6 +137,21 @@ question-voice = Голосовое сообщение
 question-photo = Фото
 question-consent = Согласие
 
+link-title = Как прошла доставка?
+link-send = Отправить
+link-refuse = Нет, спасибо
+link-answer-needed = Пожалуйста, ответьте: «{ $question }»
+link-thanks-heading = Спасибо!
+link-thanks-text = Ваши ответы получены. Они помогают курьерам и службе поддержки работать лучше.
+link-refused-heading = Всё равно спасибо
+link-refused-text = Больше не будем спрашивать об этом заказе.
+link-answered-heading = Уже отвечено
+link-answered-text = На этот опрос уже ответили. Спасибо, что уделили время!
+link-expired-heading = Срок действия ссылки истёк
+link-expired-text = Опрос по этому заказу закрыт. Если с заказом что-то не так, напишите в поддержку.
+link-unknown-heading = Ссылка не найдена
+link-unknown-text = Проверьте, что ссылка скопирована из сообщения целиком.
+
 ## Настройки
 settings-title = Настройки
 settings-saved = Настройки сохранены.

@@ -3,6 +3,7 @@
 mod accounts;
 mod import;
 mod serve;
+mod surveys;
 
 use std::process::ExitCode;
 
@@ -45,6 +46,9 @@ enum Command {
     /// Couriers and their terminals.
     #[command(subcommand)]
     Courier(accounts::CourierCommand),
+    /// Survey links for customers.
+    #[command(subcommand)]
+    Survey(surveys::SurveyCommand),
 }
 
 pub async fn run() -> ExitCode {
@@ -56,6 +60,7 @@ pub async fn run() -> ExitCode {
         Command::User(cmd) => report(accounts::user(&cli.database, cmd).await),
         Command::Token(cmd) => report(accounts::token(&cli.database, cmd).await),
         Command::Courier(cmd) => report(accounts::courier(&cli.database, cmd).await),
+        Command::Survey(cmd) => report(surveys::run(&cli.database, cmd).await),
     }
 }
 

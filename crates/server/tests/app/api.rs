@@ -43,6 +43,7 @@ async fn openapi_lists_every_v1_route(backend: &str) {
         "/api/v1/surveys/{id}",
         "/api/v1/responses",
         "/api/v1/terminal/orders",
+        "/api/v1/orders/{order_number}/survey-link",
     ] {
         assert!(
             paths.contains_key(path),

@@ -7,6 +7,7 @@ use crate::helpers::{order_json, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
+    a_customer_answers_once_by_link,
     a_terminal_gets_its_days_orders_with_their_surveys,
     survey_definitions_are_checked_and_versioned,
     responses_are_stored_exactly_once,
@@ -432,4 +433,166 @@ async fn a_terminal_gets_its_days_orders_with_their_surveys(backend: &str) {
         app.get_json("/api/v1/terminal/orders", &unassigned).await.0,
         403
     );
+}
+
+async fn link_for(app: &TestApp, token: &str, order: &str) -> String {
+    let (status, body) = post(
+        app,
+        token,
+        &format!("/api/v1/orders/{order}/survey-link"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let url = body["url"].as_str().unwrap();
+    url[url.find("/s/").unwrap()..].to_owned()
+}
+
+async fn a_customer_answers_once_by_link(backend: &str) {
+    let app = TestApp::spawn(backend).await;
+    let integration = with_orders_and_survey(
+        &app,
+        vec![
+            order_json("A-1", "+79161234567", "K-1"),
+            order_json("A-2", "+79161234568", "K-1"),
+            order_json("A-3", "+79161234569", "K-1"),
+        ],
+    )
+    .await;
+    let customer = app.anonymous();
+    let path = link_for(&app, &integration, "A-1").await;
+    let page = customer
+        .get(app.at(&path))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Would you recommend us?") && page.contains("data-show-if"),
+        "the survey, in English"
+    );
+    assert!(
+        !page.contains("name=\"q.photo\""),
+        "no photo question without a camera"
+    );
+
+    let answers = [
+        ("q.nps", "3"),
+        ("q.why", "late"),
+        ("q.why", "damaged"),
+        ("q.csi", "7"),
+        ("q.comment", "Курьер опоздал"),
+        ("action", "send"),
+    ];
+    let done = customer
+        .post(app.at(&path))
+        .header("accept-language", "en")
+        .form(&answers)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    assert!(done.text().await.unwrap().contains("Thank you!"));
+    let stored = app.store.order_responses("A-1").await.unwrap();
+    assert_eq!(stored.len(), 1);
+    let (response, answers_stored) = &stored[0];
+    assert_eq!(
+        (response.channel.as_str(), response.status.as_str()),
+        ("link", "completed")
+    );
+    let why = answers_stored
+        .iter()
+        .find(|a| a.question_id == "why")
+        .unwrap();
+    assert_eq!(why.option_ids.as_deref(), Some("[\"late\",\"damaged\"]"));
+
+    // A second visit or submission is answered politely, and stores nothing.
+    let again = customer
+        .get(app.at(&path))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(again.contains("Already answered"));
+    let twice = customer
+        .post(app.at(&path))
+        .form(&answers)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(twice.contains("Already answered") || twice.contains("Уже отвечено"));
+    assert_eq!(app.store.count_responses().await.unwrap(), 1);
+
+    // A promoter's hidden "what went wrong" is dropped, not refused; a
+    // missing required answer asks again.
+    let path = link_for(&app, &integration, "A-2").await;
+    let missing = customer
+        .post(app.at(&path))
+        .header("accept-language", "en")
+        .form(&[("q.csi", "8"), ("action", "send")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 422);
+    assert!(missing.text().await.unwrap().contains("Please answer"));
+    let promoter = customer
+        .post(app.at(&path))
+        .form(&[("q.nps", "10"), ("q.why", "late"), ("action", "send")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(promoter.status(), 200);
+    let (_, kept) = &app.store.order_responses("A-2").await.unwrap()[0];
+    assert_eq!(
+        kept.iter()
+            .map(|a| a.question_id.as_str())
+            .collect::<Vec<_>>(),
+        ["nps"]
+    );
+
+    // "No, thanks" is a refusal, counted.
+    let path = link_for(&app, &integration, "A-3").await;
+    let refused = customer
+        .post(app.at(&path))
+        .header("accept-language", "en")
+        .form(&[("action", "refuse")])
+        .send()
+        .await
+        .unwrap();
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("Thank you all the same"));
+    assert_eq!(
+        app.store.order_responses("A-3").await.unwrap()[0].0.status,
+        "refused"
+    );
+
+    assert_eq!(
+        customer
+            .get(app.at("/s/not-a-token"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let (status, _) = post(
+        &app,
+        &integration,
+        "/api/v1/orders/NOPE/survey-link",
+        &json!({}),
+    )
+    .await;
+    assert_eq!(status, 404);
 }

@@ -3,6 +3,7 @@
 //! handlers' annotations, so it cannot drift from the routes.
 
 pub mod health;
+pub mod links;
 pub mod orders;
 pub mod responses;
 pub mod surveys;
@@ -54,6 +55,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(surveys::create, surveys::list))
         .routes(routes!(surveys::publish))
         .routes(routes!(responses::post))
+        .routes(routes!(links::create))
         .routes(routes!(terminal::enroll))
         .routes(routes!(terminal::day))
 }

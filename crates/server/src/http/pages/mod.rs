@@ -1,6 +1,7 @@
 //! The console's server-rendered pages. Each page has its file; this module
 //! holds what they share: the frame (navigation, user menu) and rendering.
 
+pub mod link;
 pub mod login;
 pub mod orders;
 pub mod roadmap;
@@ -145,6 +146,7 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/language", post(login::language))
+        .route("/s/{token}", get(link::show).post(link::submit))
         .route("/orders", get(orders::list))
         .route("/orders/{order_number}", get(orders::detail))
         .route("/customers/{phone}", get(orders::customer))

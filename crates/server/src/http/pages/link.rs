@@ -1,0 +1,352 @@
+//! `/s/{token}`: the survey a customer opens from a link — the same survey
+//! engine, channel `link`, one answer per link, in the customer's language.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use doorstep_domain::survey::{
+    check_answers, shown_only, QuestionType, ResponseStatus, SurveyDefinition,
+};
+use doorstep_store::{NewResponse, ResponseOutcome, SurveyLink};
+use serde_json::Value;
+
+use super::{internal, render};
+use crate::http::auth::visitor_lang;
+use crate::http::AppState;
+use crate::i18n::{tr, Lang, Tr};
+use crate::security::{secret_hash, sha256_hex};
+
+/// One choice of a question as the form shows it.
+pub struct FieldOption {
+    pub value: String,
+    pub label: String,
+    pub checked: bool,
+}
+
+/// One question of the form.
+pub struct Field {
+    pub id: String,
+    pub text: String,
+    /// `points`, `one`, `many`, `text` or `consent`.
+    pub control: &'static str,
+    pub options: Vec<FieldOption>,
+    pub low: String,
+    pub high: String,
+    pub other: bool,
+    pub text_value: String,
+    pub show_if: String,
+}
+
+#[derive(Template)]
+#[template(path = "link.html")]
+struct LinkPage {
+    tr: Tr<'static>,
+    company: String,
+    title: String,
+    fields: Vec<Field>,
+    errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "link_done.html")]
+struct DonePage {
+    tr: Tr<'static>,
+    company: String,
+    heading: String,
+    text: String,
+}
+
+fn done(app: &AppState, lang: Lang, status: StatusCode, key: &str) -> Response {
+    let t = tr(lang);
+    let page = DonePage {
+        tr: t,
+        company: app.deployment().name,
+        heading: t.t(&format!("{key}-heading")),
+        text: t.t(&format!("{key}-text")),
+    };
+    (status, render(&page)).into_response()
+}
+
+/// The link, its survey and whether it can still be answered.
+async fn open(
+    app: &AppState,
+    token: &str,
+    lang: Lang,
+) -> Result<(SurveyLink, i64, SurveyDefinition), Response> {
+    let link = match app.store.survey_link(&secret_hash(token)).await {
+        Ok(Some(link)) => link,
+        Ok(None) => return Err(done(app, lang, StatusCode::NOT_FOUND, "link-unknown")),
+        Err(e) => return Err(internal(lang, &e)),
+    };
+    if link.expires_at < doorstep_store::now_millis() {
+        return Err(done(app, lang, StatusCode::GONE, "link-expired"));
+    }
+    match app.store.surveyed(&[link.order_number.as_str()]).await {
+        Ok(done_pairs) if done_pairs.iter().any(|(_, s)| *s == link.survey_id) => {
+            return Err(done(app, lang, StatusCode::OK, "link-answered"));
+        }
+        Ok(_) => {}
+        Err(e) => return Err(internal(lang, &e)),
+    }
+    let record = match app.store.survey(&link.survey_id, None).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return Err(done(app, lang, StatusCode::NOT_FOUND, "link-unknown")),
+        Err(e) => return Err(internal(lang, &e)),
+    };
+    match serde_json::from_str(&record.definition) {
+        Ok(d) => Ok((link, record.version, d)),
+        Err(e) => Err(internal(lang, &e)),
+    }
+}
+
+fn fields(
+    survey: &SurveyDefinition,
+    t: Tr<'_>,
+    values: &HashMap<String, Vec<String>>,
+) -> Vec<Field> {
+    let lang = t.lang();
+    survey
+        .questions
+        .iter()
+        // Photo and voice need the terminal's camera and microphone.
+        .filter(|q| !matches!(q.kind, QuestionType::Photo | QuestionType::Voice))
+        .map(|q| {
+            let chosen = values.get(&q.id).cloned().unwrap_or_default();
+            let option = |value: String, label: String| FieldOption {
+                checked: chosen.contains(&value),
+                value,
+                label,
+            };
+            let (control, options) = match q.kind {
+                QuestionType::Nps => (
+                    "points",
+                    (0..=10)
+                        .map(|n| option(n.to_string(), n.to_string()))
+                        .collect(),
+                ),
+                QuestionType::Scale => (
+                    "points",
+                    (q.min.unwrap_or(1)..=q.max.unwrap_or(5))
+                        .map(|n| option(n.to_string(), n.to_string()))
+                        .collect(),
+                ),
+                QuestionType::SingleChoice | QuestionType::MultiChoice => (
+                    if q.kind == QuestionType::SingleChoice {
+                        "one"
+                    } else {
+                        "many"
+                    },
+                    q.options
+                        .iter()
+                        .map(|o| {
+                            option(
+                                o.id.clone(),
+                                o.text
+                                    .as_ref()
+                                    .map_or_else(|| o.id.clone(), |t| t.get(lang).to_owned()),
+                            )
+                        })
+                        .collect(),
+                ),
+                QuestionType::Consent => {
+                    ("consent", vec![option("yes".to_owned(), t.t("answer-yes"))])
+                }
+                _ => ("text", Vec::new()),
+            };
+            Field {
+                id: q.id.clone(),
+                text: q.text.get(lang).to_owned(),
+                control,
+                options,
+                low: q
+                    .min_label
+                    .as_ref()
+                    .map(|l| l.get(lang).to_owned())
+                    .unwrap_or_default(),
+                high: q
+                    .max_label
+                    .as_ref()
+                    .map(|l| l.get(lang).to_owned())
+                    .unwrap_or_default(),
+                other: q.other,
+                text_value: values
+                    .get(&format!("{}.other", q.id))
+                    .or_else(|| (control == "text").then_some(&chosen))
+                    .and_then(|v| v.first().cloned())
+                    .unwrap_or_default(),
+                show_if: q
+                    .show_if
+                    .as_ref()
+                    .and_then(|r| serde_json::to_string(r).ok())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+fn page(
+    app: &AppState,
+    lang: Lang,
+    survey: &SurveyDefinition,
+    values: &HashMap<String, Vec<String>>,
+    errors: Vec<String>,
+) -> Response {
+    let t = tr(lang);
+    render(&LinkPage {
+        tr: t,
+        company: app.deployment().name,
+        title: survey.name.clone(),
+        fields: fields(survey, t, values),
+        errors,
+    })
+}
+
+pub async fn show(
+    State(app): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = visitor_lang(&headers);
+    match open(&app, &token, lang).await {
+        Ok((_, _, survey)) => page(&app, lang, &survey, &HashMap::new(), Vec::new()),
+        Err(response) => response,
+    }
+}
+
+/// The form's fields as answers: `q.ID` (repeated for several choices) and
+/// `q.ID.other`.
+fn answers_from(
+    survey: &SurveyDefinition,
+    values: &HashMap<String, Vec<String>>,
+) -> Vec<(String, Value)> {
+    let mut answers = Vec::new();
+    for q in &survey.questions {
+        let given: Vec<&String> = values
+            .get(&q.id)
+            .map(|v| v.iter().filter(|s| !s.trim().is_empty()).collect())
+            .unwrap_or_default();
+        let value = match q.kind {
+            QuestionType::Nps | QuestionType::Scale => given.first().map(|v| {
+                v.parse::<i64>()
+                    .map_or_else(|_| Value::String((*v).clone()), Value::from)
+            }),
+            QuestionType::SingleChoice => given.first().map(|v| Value::String((*v).clone())),
+            QuestionType::MultiChoice => {
+                let other = values
+                    .get(&format!("{}.other", q.id))
+                    .and_then(|v| v.first())
+                    .filter(|t| !t.trim().is_empty());
+                match (given.is_empty(), other) {
+                    (true, None) => None,
+                    (_, Some(text)) => Some(serde_json::json!({"options": given, "other": text})),
+                    (false, None) => Some(Value::from(
+                        given.iter().map(|s| (*s).clone()).collect::<Vec<_>>(),
+                    )),
+                }
+            }
+            QuestionType::Text => given.first().map(|v| Value::String((*v).clone())),
+            QuestionType::Consent => given.first().map(|v| Value::Bool(*v == "yes")),
+            QuestionType::Photo | QuestionType::Voice => None,
+        };
+        if let Some(v) = value {
+            answers.push((q.id.clone(), v));
+        }
+    }
+    answers
+}
+
+pub async fn submit(
+    State(app): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let lang = visitor_lang(&headers);
+    let (link, version, survey) = match open(&app, &token, lang).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let mut values: HashMap<String, Vec<String>> = HashMap::new();
+    for (key, value) in url::form_urlencoded::parse(&body) {
+        if let Some(name) = key.strip_prefix("q.") {
+            values
+                .entry(name.to_owned())
+                .or_default()
+                .push(value.into_owned());
+        } else if key == "action" {
+            values
+                .entry("action".to_owned())
+                .or_default()
+                .push(value.into_owned());
+        }
+    }
+    let refused = values
+        .get("action")
+        .is_some_and(|a| a.iter().any(|v| v == "refuse"));
+    let status = if refused {
+        ResponseStatus::Refused
+    } else {
+        ResponseStatus::Completed
+    };
+    let answers = if refused {
+        Vec::new()
+    } else {
+        shown_only(&survey, &answers_from(&survey, &values))
+    };
+    let checked = match check_answers(&survey, status, &answers) {
+        Ok(c) => c,
+        Err(problems) => {
+            let t = tr(lang);
+            let errors = problems
+                .iter()
+                .map(|p| {
+                    let id = p.field.trim_start_matches("answers.");
+                    let question = survey
+                        .question(id)
+                        .map_or_else(|| id.to_owned(), |q| q.text.get(t.lang()).to_owned());
+                    t.with("link-answer-needed", "question", question)
+                })
+                .collect();
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page(&app, lang, &survey, &values, errors),
+            )
+                .into_response();
+        }
+    };
+    let now = doorstep_store::now_millis();
+    let id = uuid::Uuid::new_v4().to_string();
+    let response = NewResponse {
+        content_hash: sha256_hex(&format!("{id}{answers:?}")),
+        id,
+        order_number: link.order_number.clone(),
+        survey_id: link.survey_id.clone(),
+        survey_version: version,
+        status: status.as_str(),
+        channel: "link",
+        mode: None,
+        language: Some(lang.code().to_owned()),
+        token_id: None,
+        started_at: now,
+        finished_at: now,
+        answers: checked,
+    };
+    match app.store.store_responses(&[response], None).await {
+        Ok(outcomes) if outcomes.first() == Some(&ResponseOutcome::Stored) => done(
+            &app,
+            lang,
+            StatusCode::OK,
+            if refused {
+                "link-refused"
+            } else {
+                "link-thanks"
+            },
+        ),
+        Ok(_) => done(&app, lang, StatusCode::OK, "link-answered"),
+        Err(e) => internal(lang, &e),
+    }
+}
