@@ -55,28 +55,7 @@ async fn sign_in_open_orders_and_search_in_chromium() {
     let batch = json!({"orders": [order_json("A-100", "+79161234567", "K-1"), order_json("B-200", "+79160000000", "K-2")]});
     assert_eq!(app.post_orders(&token, &batch).await.status(), 200);
 
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".to_owned(),
-        json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                         "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,900"]}),
-    );
-    let webdriver = format!("http://127.0.0.1:{port}");
-    let mut client = None;
-    for _ in 0..50 {
-        match ClientBuilder::new(hyper_util_connector())
-            .capabilities(caps.clone())
-            .connect(&webdriver)
-            .await
-        {
-            Ok(c) => {
-                client = Some(c);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
-    let c = client.expect("chromedriver did not start");
+    let c = browser(port).await;
 
     c.goto(&app.at("/orders")).await.unwrap();
     assert!(
@@ -158,6 +137,112 @@ async fn sign_in_open_orders_and_search_in_chromium() {
         .unwrap();
     assert_eq!(heading, "Order A-100");
     c.close().await.unwrap();
+}
+
+/// A headless Chromium session through chromedriver on `port`.
+async fn browser(port: u16) -> fantoccini::Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".to_owned(),
+        json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,900", "--lang=en"]}),
+    );
+    let webdriver = format!("http://127.0.0.1:{port}");
+    for _ in 0..50 {
+        match ClientBuilder::new(hyper_util_connector())
+            .capabilities(caps.clone())
+            .connect(&webdriver)
+            .await
+        {
+            Ok(c) => return c,
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    panic!("chromedriver did not start");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answer_a_link_survey_in_chromium() {
+    let Some((_driver, port)) = chromedriver() else {
+        return;
+    };
+    let app = TestApp::spawn("sqlite").await;
+    let token = app.token("integration", None).await;
+    let batch = json!({"orders": [order_json("A-100", "+79161234567", "K-1")]});
+    assert_eq!(app.post_orders(&token, &batch).await.status(), 200);
+    let survey = json!({"id": "door", "name": "Door", "questions": [
+        {"id": "nps", "type": "nps", "text": {"en": "Would you recommend us?", "ru": "Порекомендуете нас?"}, "required": true},
+        {"id": "why", "type": "multi_choice", "text": {"en": "What went wrong?"}, "options": [{"id": "late", "text": {"en": "Late"}}],
+         "show_if": {"question": "nps", "max": 6}}
+    ]});
+    let r = app
+        .anonymous()
+        .post(app.at("/api/v1/surveys"))
+        .bearer_auth(&token)
+        .json(&survey)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let issued = doorstep::links::issue(&app.store, "A-100", None, 7)
+        .await
+        .unwrap();
+
+    let c = browser(port).await;
+    c.goto(&app.at(&format!("/s/{}", issued.token)))
+        .await
+        .unwrap();
+    let why = c
+        .find(Locator::Css("fieldset[data-question=why]"))
+        .await
+        .unwrap();
+    assert!(
+        !why.is_displayed().await.unwrap(),
+        "hidden until the NPS answer calls for it"
+    );
+    c.find(Locator::XPath("//label[@class='point'][span='3']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(
+        why.is_displayed().await.unwrap(),
+        "a detractor is asked what went wrong"
+    );
+    c.find(Locator::Css("input[name='q.why'][value=late]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("button.primary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let heading = c
+        .wait()
+        .for_element(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        heading == "Thank you!" || heading == "Спасибо!",
+        "{heading}"
+    );
+    c.close().await.unwrap();
+
+    let (response, answers) = &app.store.order_responses("A-100").await.unwrap()[0];
+    assert_eq!(response.channel, "link");
+    let ids: Vec<&str> = answers.iter().map(|a| a.question_id.as_str()).collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert!(answers
+        .iter()
+        .any(|a| a.question_id == "why" && a.option_ids.as_deref() == Some("[\"late\"]")));
 }
 
 fn hyper_util_connector() -> hyper_util::client::legacy::connect::HttpConnector {
