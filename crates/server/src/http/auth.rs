@@ -43,13 +43,15 @@ pub trait Access: Send + Sync + 'static {
     const ROLES: &'static [Role];
 }
 
-macro_rules! access {
-    ($($(#[$doc:meta])* $name:ident => [$($role:ident),*];)*) => {
-        $( $(#[$doc])* pub struct $name; impl Access for $name { const ROLES: &'static [Role] = &[$(Role::$role),*]; } )*
+/// Declares marker types that allow a set of roles: `Name => [Role, …];`
+/// for `Access` (people) or `TokenAccess` (tokens).
+macro_rules! allowed_roles {
+    ($access:ident, $kind:ident: $($(#[$doc:meta])* $name:ident => [$($role:ident),*];)*) => {
+        $( $(#[$doc])* pub struct $name; impl $access for $name { const ROLES: &'static [$kind] = &[$($kind::$role),*]; } )*
     };
 }
 
-access! {
+allowed_roles! { Access, Role:
     /// Everyone with an account: orders, customers, the dashboard.
     AnyStaff => [Admin, Quality, Dispatcher, Operator];
     /// Settings, accounts and tokens.
@@ -237,13 +239,7 @@ pub trait TokenAccess: Send + Sync + 'static {
     const ROLES: &'static [TokenRole];
 }
 
-macro_rules! token_access {
-    ($($(#[$doc:meta])* $name:ident => [$($role:ident),*];)*) => {
-        $( $(#[$doc])* pub struct $name; impl TokenAccess for $name { const ROLES: &'static [TokenRole] = &[$(TokenRole::$role),*]; } )*
-    };
-}
-
-token_access! {
+allowed_roles! { TokenAccess, TokenRole:
     /// The company's systems.
     Integration => [Integration];
     /// Integration systems and courier terminals.

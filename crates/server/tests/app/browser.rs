@@ -74,34 +74,18 @@ async fn sign_in_open_orders_and_search_in_chromium() {
         .send_keys(PASSWORD)
         .await
         .unwrap();
-    c.find(Locator::Css("button[type=submit].primary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Css("button[type=submit].primary")).await;
     c.wait()
         .for_element(Locator::Css("table.data"))
         .await
         .unwrap();
     assert_eq!(c.current_url().await.unwrap().path(), "/orders");
-    let body = c
-        .find(Locator::Css("main"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = text(&c, Locator::Css("main")).await;
     assert!(body.contains("A-100") && body.contains("B-200"), "{body}");
 
     let search = c.find(Locator::Css("input[name=q]")).await.unwrap();
     search.send_keys("8 916 123-45-67").await.unwrap();
-    c.find(Locator::Css("form.filters button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Css("form.filters button[type=submit]")).await;
     c.wait()
         .for_element(Locator::XPath("//p[contains(., '1 order found')]"))
         .await
@@ -113,30 +97,31 @@ async fn sign_in_open_orders_and_search_in_chromium() {
         .query()
         .unwrap_or("")
         .contains("q=8+916+123-45-67"));
-    let body = c
-        .find(Locator::Css("main"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = text(&c, Locator::Css("main")).await;
     assert!(body.contains("A-100") && !body.contains("B-200"), "{body}");
-    c.find(Locator::LinkText("A-100"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let heading = c
-        .wait()
-        .for_element(Locator::Css("h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    click(&c, Locator::LinkText("A-100")).await;
+    let heading = text_when_there(&c, Locator::Css("h1")).await;
     assert_eq!(heading, "Order A-100");
     c.close().await.unwrap();
+}
+
+async fn click(c: &fantoccini::Client, at: Locator<'_>) {
+    c.find(at).await.unwrap().click().await.unwrap();
+}
+
+async fn text(c: &fantoccini::Client, at: Locator<'_>) -> String {
+    c.find(at).await.unwrap().text().await.unwrap()
+}
+
+/// The text of an element once it appears (after a navigation).
+async fn text_when_there(c: &fantoccini::Client, at: Locator<'_>) -> String {
+    c.wait()
+        .for_element(at)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 /// A headless Chromium session through chromedriver on `port`.
@@ -200,36 +185,14 @@ async fn answer_a_link_survey_in_chromium() {
         !why.is_displayed().await.unwrap(),
         "hidden until the NPS answer calls for it"
     );
-    c.find(Locator::XPath("//label[@class='point'][span='3']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::XPath("//label[@class='point'][span='3']")).await;
     assert!(
         why.is_displayed().await.unwrap(),
         "a detractor is asked what went wrong"
     );
-    c.find(Locator::Css("input[name='q.why'][value=late]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css("button.primary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let heading = c
-        .wait()
-        .for_element(Locator::Css("h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    click(&c, Locator::Css("input[name='q.why'][value=late]")).await;
+    click(&c, Locator::Css("button.primary")).await;
+    let heading = text_when_there(&c, Locator::Css("h1")).await;
     assert!(
         heading == "Thank you!" || heading == "Спасибо!",
         "{heading}"

@@ -178,11 +178,11 @@ pub async fn post(
             Err(result) => results.push(Some(result)),
         }
     }
-    let new: Vec<NewResponse> = ready.iter().map(|(_, r)| r.clone()).collect();
+    let (indices, checked): (Vec<usize>, Vec<NewResponse>) = ready.into_iter().unzip();
     let outcomes = app
         .store
         .store_responses(
-            &new,
+            &checked,
             if terminal {
                 caller.courier_id.as_deref()
             } else {
@@ -190,7 +190,7 @@ pub async fn post(
             },
         )
         .await?;
-    for ((index, response), outcome) in ready.into_iter().zip(outcomes) {
+    for ((index, response), outcome) in indices.into_iter().zip(&checked).zip(outcomes) {
         let id = Some(response.id.clone());
         results[index] = Some(match outcome {
             ResponseOutcome::Stored => ItemResult { index, id, result: "created", status: 201, errors: Vec::new() },
