@@ -141,6 +141,90 @@ pub struct SurveyDefinition {
     /// Which orders get this survey; none means every order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targeting: Option<Targeting>,
+    /// Promoters are offered public review links right after the survey.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<ReviewRequest>,
+}
+
+/// The review request: a customer whose NPS answer reaches `min_score`
+/// is offered these links (map services, marketplaces); the response
+/// records which one was opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRequest {
+    /// The least NPS answer that gets the offer: 9 (promoters) unless set.
+    #[serde(default = "promoter_score")]
+    pub min_score: u8,
+    pub links: Vec<ReviewLink>,
+}
+
+fn promoter_score() -> u8 {
+    9
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewLink {
+    pub id: String,
+    pub label: Texts,
+    pub url: String,
+}
+
+impl ReviewRequest {
+    fn validate(&self, problems: &mut Vec<Problem>) {
+        if self.min_score > 10 {
+            problems.push(problem(
+                "review.min_score",
+                "is an NPS answer, 0 to 10 (9 offers promoters)",
+            ));
+        }
+        if self.links.is_empty() {
+            problems.push(problem(
+                "review.links",
+                "give at least one link, or leave the review request out",
+            ));
+        }
+        let mut ids = HashSet::new();
+        for (i, link) in self.links.iter().enumerate() {
+            if link.id.trim().is_empty() || link.id.len() > 64 || !ids.insert(link.id.as_str()) {
+                problems.push(problem(
+                    format!("review.links[{i}].id"),
+                    format!(
+                        "{:?}: link ids must be 1 to 64 characters and unique",
+                        link.id
+                    ),
+                ));
+            }
+            if link.label.is_empty() {
+                problems.push(problem(
+                    format!("review.links[{i}].label"),
+                    "every link needs its label",
+                ));
+            }
+            let url = link.url.trim();
+            if !(url.starts_with("https://") || url.starts_with("http://"))
+                || url.len() > 2000
+                || url.contains(char::is_whitespace)
+            {
+                problems.push(problem(
+                    format!("review.links[{i}].url"),
+                    format!("{:?} is not a web address (https://…)", link.url),
+                ));
+            }
+        }
+    }
+
+    /// Whether these answers earn the offer: the survey's NPS answer
+    /// reaches the threshold.
+    pub fn due(&self, survey: &SurveyDefinition, answers: &[CheckedAnswer]) -> bool {
+        survey
+            .questions
+            .iter()
+            .filter(|q| q.kind == QuestionType::Nps)
+            .filter_map(|q| answers.iter().find(|a| a.question_id == q.id))
+            .filter_map(|a| a.number)
+            .any(|n| n >= f64::from(self.min_score))
+    }
 }
 
 /// What targeting looks at in an order.
@@ -277,6 +361,15 @@ impl SurveyDefinition {
         }
         if let Some(t) = &self.targeting {
             t.validate(&mut problems);
+        }
+        if let Some(r) = &self.review {
+            r.validate(&mut problems);
+            if !self.questions.iter().any(|q| q.kind == QuestionType::Nps) {
+                problems.push(problem(
+                    "review",
+                    "a review request follows the NPS answer; add an nps question",
+                ));
+            }
         }
         if self.timeout_seconds == Some(0) {
             problems.push(problem(

@@ -2,6 +2,7 @@
 //! server, import and demo. A library too, so that the integration tests in
 //! `tests/` can start the real application in-process.
 
+pub mod attachments;
 pub mod cli;
 pub mod demo;
 pub mod http;

@@ -41,7 +41,12 @@ pub fn secret_hash(secret: &str) -> String {
 
 /// SHA-256 of a text, as 64 hex digits.
 pub fn sha256_hex(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
+    sha256_bytes_hex(text.as_bytes())
+}
+
+/// The SHA-256 of bytes as 64 lowercase hex digits.
+pub fn sha256_bytes_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
     let mut out = String::with_capacity(64);
     for b in digest {
         use std::fmt::Write;

@@ -2,6 +2,7 @@
 //! and PostgreSQL (scale-out), with the same queries and the same migrations.
 
 mod accounts;
+mod attachments;
 pub mod db;
 mod orders;
 mod settings;
@@ -17,6 +18,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub use accounts::{ApiToken, NewApiToken, SessionUser, User};
+pub use attachments::Attachment;
 pub use db::{Backend, Db};
 pub use orders::{
     BatchOutcome, CustomerView, DeliveryStatus, OrderFilter, OrderPage, OrderView, RowOutcome,
@@ -39,6 +41,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "survey links",
         include_str!("../migrations/0003_survey_links.sql"),
+    ),
+    (
+        4,
+        "attachments",
+        include_str!("../migrations/0004_attachments.sql"),
     ),
 ];
 

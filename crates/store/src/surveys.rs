@@ -35,6 +35,8 @@ pub struct NewResponse {
     pub finished_at: i64,
     pub content_hash: String,
     pub answers: Vec<CheckedAnswer>,
+    /// The review link a promoter opened, if any.
+    pub review_opened: Option<String>,
 }
 
 /// What became of one response of a batch.
@@ -259,8 +261,8 @@ impl Store {
         tx.exec_rows(
             "INSERT INTO responses (order_number, id, survey_id, survey_version, status, channel, mode, language, token_id, \
              courier_id, city, partner, segment, delivered_at, started_at, finished_at, duration_ms, photo_taken, \
-             content_hash, received_at) VALUES",
-            20,
+             content_hash, received_at, review_opened) VALUES",
+            21,
             "ON CONFLICT (order_number, id) DO NOTHING",
             &fresh,
             |q, (r, o)| {
@@ -284,6 +286,7 @@ impl Store {
                 q.push_arg(r.answers.iter().any(|a| a.kind == doorstep_domain::survey::QuestionType::Photo));
                 q.push_arg(r.content_hash.as_str());
                 q.push_arg(now);
+                q.push_arg(r.review_opened.as_deref());
             },
         )
         .await?;
@@ -370,6 +373,28 @@ pub struct SurveyLink {
 }
 
 impl Store {
+    /// Records that a customer opened a review link after answering this
+    /// survey for this order (the first one opened counts). Returns whether
+    /// a response was marked.
+    pub async fn record_review_opened(
+        &self,
+        order_number: &str,
+        survey_id: &str,
+        link_id: &str,
+    ) -> Result<bool, StoreError> {
+        let n = self
+            .db
+            .exec(
+                sql("UPDATE responses SET review_opened = $3 \
+                     WHERE order_number = $1 AND survey_id = $2 AND status = 'completed' AND review_opened IS NULL")
+                .bind(order_number)
+                .bind(survey_id)
+                .bind(link_id),
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
     /// Records a link; the token itself is never stored.
     pub async fn create_survey_link(
         &self,
@@ -412,6 +437,8 @@ pub struct ResponseSummary {
     pub started_at: i64,
     pub finished_at: i64,
     pub duration_ms: i64,
+    /// The review link a promoter opened.
+    pub review_opened: Option<String>,
 }
 
 impl Store {
@@ -430,7 +457,7 @@ impl Store {
             .db
             .all(
                 sql("SELECT id, survey_id, survey_version, status, channel, mode, language, started_at, finished_at, \
-                     duration_ms FROM responses WHERE order_number = $1 ORDER BY finished_at, id")
+                     duration_ms, review_opened FROM responses WHERE order_number = $1 ORDER BY finished_at, id")
                 .bind(order_number),
             )
             .await?;

@@ -91,7 +91,10 @@ response-mode-api = sent by a system
 response-how = { $mode }, { $seconds } s
 answer-yes = Yes
 answer-no = No
+response-review-opened = Opened the review link
 answer-attachment = attachment kept
+answer-attachment-gone = deleted after the retention limit
+answer-photo = Photo from the door
 
 customer-title = Customer
 customer-unnamed = Customer without a name

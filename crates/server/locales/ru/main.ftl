@@ -92,7 +92,10 @@ response-mode-api = передано системой
 response-how = { $mode }, { $seconds } с
 answer-yes = Да
 answer-no = Нет
+response-review-opened = Перешёл по ссылке для отзыва
 answer-attachment = вложение сохранено
+answer-attachment-gone = удалено по сроку хранения
+answer-photo = Фото у двери
 
 customer-title = Клиент
 customer-unnamed = Клиент без имени

@@ -21,6 +21,9 @@ pub struct ServeArgs {
     /// Directory for attachments (photos, voice) and other files.
     #[arg(long, env = "DOORSTEP_DATA_DIR", default_value = "./doorstep-data")]
     data_dir: PathBuf,
+    /// Days a photo or voice message is kept; older ones are deleted (checked hourly).
+    #[arg(long, env = "DOORSTEP_ATTACHMENT_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    attachment_days: u32,
     /// Fill an empty database with realistic demo data.
     #[arg(long)]
     demo: bool,
@@ -35,6 +38,23 @@ pub async fn run(database: &str, args: ServeArgs) -> ExitCode {
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Deletes attachments past the retention limit now and every hour.
+async fn keep_retention(store: Store, data_dir: PathBuf, days: u32) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_hours(1));
+    loop {
+        tick.tick().await;
+        match crate::attachments::purge(&store, &data_dir, days).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                deleted = n,
+                days,
+                "attachments past the retention limit deleted"
+            ),
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "attachment retention failed"),
         }
     }
 }
@@ -91,7 +111,7 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
             )
         })?;
     let address = listener.local_addr()?;
-    let app = App::new(store.clone()).await?;
+    let app = App::new(store.clone(), args.data_dir.clone()).await?;
     // Written, not println!: a closed stdout must not stop the server.
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
@@ -114,6 +134,11 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     let _ = out.flush();
     drop(out);
     tracing::info!(%address, "listening");
+    tokio::spawn(keep_retention(
+        store.clone(),
+        args.data_dir.clone(),
+        args.attachment_days,
+    ));
     crate::http::serve(listener, app).await?;
     store.close().await;
     tracing::info!("stopped");

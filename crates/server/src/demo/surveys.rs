@@ -205,6 +205,7 @@ pub async fn load(
             started_at: started,
             finished_at: started + duration * 1000,
             answers: checked,
+            review_opened: None,
         });
         if batch.len() == 1000 {
             stored += store.store_responses(&batch, None).await?.len();

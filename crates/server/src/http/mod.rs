@@ -26,6 +26,8 @@ pub struct App {
     pub sign_in_throttle: crate::security::Throttle,
     /// Failed enrolment codes per address.
     pub enrol_throttle: crate::security::Throttle,
+    /// Where attachments (photos, voice) are kept.
+    pub data_dir: std::path::PathBuf,
 }
 
 /// Failed attempts allowed before a 15-minute wait.
@@ -36,10 +38,11 @@ const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
 pub type AppState = Arc<App>;
 
 impl App {
-    pub async fn new(store: Store) -> anyhow::Result<AppState> {
+    pub async fn new(store: Store, data_dir: std::path::PathBuf) -> anyhow::Result<AppState> {
         let deployment = store.deployment().await?;
         Ok(Arc::new(App {
             store,
+            data_dir,
             deployment: RwLock::new(deployment),
             sign_in_throttle: crate::security::Throttle::new(SIGN_IN_ATTEMPTS, THROTTLE_WINDOW_MS),
             enrol_throttle: crate::security::Throttle::new(ENROL_ATTEMPTS, THROTTLE_WINDOW_MS),

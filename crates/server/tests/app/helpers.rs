@@ -22,7 +22,27 @@ pub struct TestApp {
     pub url: String,
     pub store: Store,
     pub backend: &'static str,
+    /// The app's data directory (attachments), deleted with the app.
+    pub data_dir: DataDir,
     _db: TestDb,
+}
+
+/// A fresh directory that is removed when dropped.
+pub struct DataDir(pub std::path::PathBuf);
+
+impl DataDir {
+    fn new() -> DataDir {
+        let dir =
+            std::env::temp_dir().join(format!("doorstep-test-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("create a test data directory");
+        DataDir(dir)
+    }
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -33,7 +53,10 @@ impl TestApp {
         let store = Store::connect(&db.url)
             .await
             .expect("connect test database");
-        let app = App::new(store.clone()).await.expect("build app");
+        let data_dir = DataDir::new();
+        let app = App::new(store.clone(), data_dir.0.clone())
+            .await
+            .expect("build app");
         // Bind before spawning: the port is ready when this returns.
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -48,6 +71,7 @@ impl TestApp {
             } else {
                 "postgres"
             },
+            data_dir,
             _db: db,
         }
     }
@@ -76,6 +100,21 @@ impl TestApp {
             .await
             .unwrap();
         secret
+    }
+
+    /// Uploads an attachment under its SHA-256: (status, body, id).
+    pub async fn upload(&self, token: &str, bytes: &[u8]) -> (u16, Value, String) {
+        let id = doorstep::security::sha256_bytes_hex(bytes);
+        let r = self
+            .anonymous()
+            .put(self.at(&format!("/api/v1/attachments/{id}")))
+            .bearer_auth(token)
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null), id)
     }
 
     pub async fn add_user(&self, login: &str, role: &str) {
@@ -186,4 +225,12 @@ pub fn order_json(number: &str, phone: &str, courier: &str) -> Value {
         "delivered_at": "2026-11-03T11:42:00Z",
         "amount": 1234.5
     })
+}
+
+/// A real 1×1 PNG: a photo as far as the server can tell.
+pub fn tiny_png() -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+        .unwrap()
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{order_json, TestApp};
+use crate::helpers::{order_json, tiny_png, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -14,7 +14,7 @@ on_both_backends!(
     a_terminal_answers_only_for_its_courier
 );
 
-fn door_survey() -> Value {
+pub fn door_survey() -> Value {
     json!({
         "id": "door",
         "name": "У двери",
@@ -33,7 +33,7 @@ fn door_survey() -> Value {
 }
 
 /// Imports `orders` and publishes the door survey; the integration token.
-async fn with_orders_and_survey(app: &TestApp, orders: Vec<Value>) -> String {
+pub async fn with_orders_and_survey(app: &TestApp, orders: Vec<Value>) -> String {
     let integration = app.token("integration", None).await;
     let r = app
         .post_orders(&integration, &json!({ "orders": orders }))
@@ -44,7 +44,7 @@ async fn with_orders_and_survey(app: &TestApp, orders: Vec<Value>) -> String {
     integration
 }
 
-async fn post(app: &TestApp, token: &str, path: &str, body: &Value) -> (u16, Value) {
+pub async fn post(app: &TestApp, token: &str, path: &str, body: &Value) -> (u16, Value) {
     let r = app
         .anonymous()
         .post(app.at(path))
@@ -164,7 +164,7 @@ async fn survey_definitions_are_checked_and_versioned(backend: &str) {
     assert_eq!(r.status(), 404);
 }
 
-fn response(id: &str, order: &str, status: &str, answers: &Value) -> Value {
+pub fn response(id: &str, order: &str, status: &str, answers: &Value) -> Value {
     json!({
         "id": id, "order_number": order, "survey_id": "door", "status": status,
         "started_at": "2026-11-03T14:40:00+03:00", "finished_at": "2026-11-03T14:41:30+03:00",
@@ -185,6 +185,8 @@ async fn responses_are_stored_exactly_once(backend: &str) {
     )
     .await;
     let terminal = app.token("terminal", Some("K-1")).await;
+    let (status, _, photo) = app.upload(&terminal, &tiny_png()).await;
+    assert_eq!(status, 201);
 
     let completed = response(
         "0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d001",
@@ -192,7 +194,7 @@ async fn responses_are_stored_exactly_once(backend: &str) {
         "completed",
         &json!([
             {"question_id": "nps", "value": 4}, {"question_id": "why", "value": ["late", "damaged"]},
-            {"question_id": "csi", "value": 6}, {"question_id": "ok", "value": true}, {"question_id": "photo", "value": "att-1"}
+            {"question_id": "csi", "value": 6}, {"question_id": "ok", "value": true}, {"question_id": "photo", "value": photo}
         ]),
     );
     let refused = response(

@@ -2,6 +2,7 @@
 //! Each resource has its file; the OpenAPI document is generated from the
 //! handlers' annotations, so it cannot drift from the routes.
 
+pub mod attachments;
 pub mod health;
 pub mod links;
 pub mod orders;
@@ -55,6 +56,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(surveys::create, surveys::list))
         .routes(routes!(surveys::publish))
         .routes(routes!(responses::post))
+        .routes(routes!(attachments::put))
         .routes(routes!(links::create))
         .routes(routes!(terminal::enroll))
         .routes(routes!(terminal::day))

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use doorstep_domain::survey::{check_answers, ResponseStatus, SurveyDefinition};
+use doorstep_domain::survey::{check_answers, QuestionType, ResponseStatus, SurveyDefinition};
 use doorstep_domain::TokenRole;
 use doorstep_store::{NewResponse, ResponseOutcome};
 use serde::{Deserialize, Serialize};
@@ -50,6 +50,9 @@ struct Item {
     language: Option<String>,
     #[serde(default)]
     channel: Option<String>,
+    /// The id of the review link a promoter opened after the survey.
+    #[serde(default)]
+    review_opened: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -178,6 +181,7 @@ pub async fn post(
             Err(result) => results.push(Some(result)),
         }
     }
+    let ready = check_attachments(&app, ready, &mut results).await?;
     let (indices, checked): (Vec<usize>, Vec<NewResponse>) = ready.into_iter().unzip();
     let outcomes = app
         .store
@@ -231,6 +235,70 @@ pub async fn post(
         items,
     };
     Ok((status, Json(body)).into_response())
+}
+
+/// Photo and voice answers must name attachments already uploaded, of
+/// the right kind: one query for the whole batch. Items that fail become
+/// rejections in `results`; the rest go on.
+async fn check_attachments(
+    app: &AppState,
+    ready: Vec<(usize, NewResponse)>,
+    results: &mut [Option<ItemResult>],
+) -> Result<Vec<(usize, NewResponse)>, ApiError> {
+    let media = |r: &NewResponse| {
+        r.answers
+            .iter()
+            .filter(|a| matches!(a.kind, QuestionType::Photo | QuestionType::Voice))
+            .filter_map(|a| Some((a.question_id.clone(), a.kind, a.text.clone()?)))
+            .collect::<Vec<_>>()
+    };
+    let wanted: Vec<String> = ready
+        .iter()
+        .flat_map(|(_, r)| media(r))
+        .map(|(_, _, id)| id)
+        .collect::<std::collections::HashSet<_>>()
+        .into_iter()
+        .collect();
+    if wanted.is_empty() {
+        return Ok(ready);
+    }
+    let keys: Vec<&str> = wanted.iter().map(String::as_str).collect();
+    let stored: HashMap<String, String> = app
+        .store
+        .attachments(&keys)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.kind))
+        .collect();
+    let mut kept = Vec::with_capacity(ready.len());
+    for (index, response) in ready {
+        let errors: Vec<FieldProblem> = media(&response)
+            .into_iter()
+            .filter_map(|(question, kind, id)| {
+                let want = if kind == QuestionType::Photo { "photo" } else { "voice" };
+                match stored.get(&id) {
+                    Some(k) if k == want => None,
+                    Some(k) => Some(field(index, &format!("answers.{question}"), format!(
+                        "attachment {id} is a {k}, and this question takes a {want}"
+                    ))),
+                    None => Some(field(index, &format!("answers.{question}"), format!(
+                        "attachment {id:?} was not uploaded; PUT the file to /api/v1/attachments/{{sha256}} first, then send the response"
+                    ))),
+                }
+            })
+            .collect();
+        if errors.is_empty() {
+            kept.push((index, response));
+        } else {
+            results[index] = Some(rejected(
+                index,
+                Some(response.id),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors,
+            ));
+        }
+    }
+    Ok(kept)
 }
 
 /// Survey versions met in one batch, read once: (id, asked version) → (version, definition).
@@ -357,6 +425,37 @@ async fn check_item(
             return reject(errors);
         }
     };
+    if let Some(link) = &item.review_opened {
+        match &definition.review {
+            None => errors.push(field(
+                index,
+                "review_opened",
+                "this survey version offers no review links",
+            )),
+            Some(review) if !review.links.iter().any(|l| &l.id == link) => errors.push(field(
+                index,
+                "review_opened",
+                format!(
+                    "{link:?} is not one of this survey's review links ({})",
+                    review
+                        .links
+                        .iter()
+                        .map(|l| l.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+            Some(review) if !review.due(definition, &checked) => errors.push(field(
+                index,
+                "review_opened",
+                format!(
+                    "review links are offered only from an NPS answer of {}",
+                    review.min_score
+                ),
+            )),
+            Some(_) => {}
+        }
+    }
     if !errors.is_empty() {
         return reject(errors);
     }
@@ -383,5 +482,6 @@ async fn check_item(
         finished_at: finished.as_millisecond(),
         content_hash,
         answers: checked,
+        review_opened: item.review_opened,
     }))
 }

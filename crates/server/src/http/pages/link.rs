@@ -334,6 +334,7 @@ pub async fn submit(
         started_at: now,
         finished_at: now,
         answers: checked,
+        review_opened: None,
     };
     match app.store.store_responses(&[response], None).await {
         Ok(outcomes) if outcomes.first() == Some(&ResponseOutcome::Stored) => done(

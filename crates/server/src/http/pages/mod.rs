@@ -150,6 +150,7 @@ pub fn router() -> Router<AppState> {
         .route("/orders", get(orders::list))
         .route("/orders/{order_number}", get(orders::detail))
         .route("/customers/{phone}", get(orders::customer))
+        .route("/attachments/{id}", get(orders::attachment))
         .route("/settings", get(settings::page))
         .route("/settings/deployment", post(settings::save_deployment))
         .route("/settings/users", post(settings::add_user))

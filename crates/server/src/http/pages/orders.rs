@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 use super::{internal, non_empty, render, status_page, Chrome};
-use crate::http::auth::{AnyStaff, Staff};
+use crate::http::auth::{AnyStaff, DispatchDesk, Staff};
 use crate::http::AppState;
 use crate::i18n::Tr;
 
@@ -310,7 +310,17 @@ pub struct ResponseView {
     pub status: String,
     pub when: String,
     pub how: String,
-    pub answers: Vec<(String, String)>,
+    pub answers: Vec<AnswerView>,
+    /// The review link the customer opened, by its label.
+    pub review: String,
+}
+
+/// One answer as the order page shows it.
+pub struct AnswerView {
+    pub question: String,
+    pub value: String,
+    /// A photo or voice message the reader may open: (`photo`|`voice`, its address).
+    pub media: Option<(&'static str, String)>,
 }
 
 /// Formats an order's responses with the texts of the survey version each
@@ -320,10 +330,28 @@ async fn response_views(
     order_number: &str,
     t: Tr<'_>,
     tz: &TimeZone,
+    may_see_media: bool,
 ) -> Result<Vec<ResponseView>, doorstep_store::StoreError> {
     let mut surveys: HashMap<(String, i64), Option<SurveyDefinition>> = HashMap::new();
     let mut views = Vec::new();
-    for (r, answers) in app.store.order_responses(order_number).await? {
+    let responses = app.store.order_responses(order_number).await?;
+    // Which photos and voices are still kept (retention deletes them).
+    let media_ids: Vec<&str> = responses
+        .iter()
+        .flat_map(|(_, answers)| answers.iter().filter_map(|a| a.text_value.as_deref()))
+        .filter(|v| crate::attachments::is_id(v))
+        .collect();
+    let kept: HashMap<String, String> = if may_see_media {
+        app.store
+            .attachments(&media_ids)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a.kind))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    for (r, answers) in responses {
         let key = (r.survey_id.clone(), r.survey_version);
         if !surveys.contains_key(&key) {
             let found = app
@@ -337,7 +365,7 @@ async fn response_views(
         }
         let definition = surveys.get(&key).and_then(Option::as_ref);
         let lang = t.lang();
-        let mut rows: Vec<(usize, String, String)> = answers
+        let mut rows: Vec<(usize, AnswerView)> = answers
             .iter()
             .map(|a| {
                 let question = definition.and_then(|d| {
@@ -371,12 +399,23 @@ async fn response_views(
                     (_, _, Some(flag)) => t.t(if flag { "answer-yes" } else { "answer-no" }),
                     _ => String::new(),
                 };
+                let mut media = None;
                 if let Some(text) = &a.text_value {
                     let attachment = question.is_some_and(|(_, q)| {
                         matches!(q.kind, QuestionType::Photo | QuestionType::Voice)
                     });
                     let shown = if attachment {
-                        t.t("answer-attachment")
+                        match kept.get(text) {
+                            Some(kind) => {
+                                media = Some((
+                                    if kind == "photo" { "photo" } else { "voice" },
+                                    format!("/attachments/{text}"),
+                                ));
+                                String::new()
+                            }
+                            None if may_see_media => t.t("answer-attachment-gone"),
+                            None => t.t("answer-attachment"),
+                        }
                     } else {
                         format!("«{text}»")
                     };
@@ -386,10 +425,17 @@ async fn response_views(
                         format!("{value}; {shown}")
                     };
                 }
-                (question.map_or(usize::MAX, |(i, _)| i), label, value)
+                (
+                    question.map_or(usize::MAX, |(i, _)| i),
+                    AnswerView {
+                        question: label,
+                        value,
+                        media,
+                    },
+                )
             })
             .collect();
-        rows.sort_by_key(|(i, _, _)| *i);
+        rows.sort_by_key(|(i, _)| *i);
         let seconds = r.duration_ms / 1000;
         views.push(ResponseView {
             survey: definition.map_or_else(|| r.survey_id.clone(), |d| d.name.clone()),
@@ -401,7 +447,17 @@ async fn response_views(
                 r.mode.as_deref().unwrap_or(&r.channel),
                 seconds,
             ),
-            answers: rows.into_iter().map(|(_, q, v)| (q, v)).collect(),
+            answers: rows.into_iter().map(|(_, a)| a).collect(),
+            review: r
+                .review_opened
+                .as_deref()
+                .map(|id| {
+                    definition
+                        .and_then(|d| d.review.as_ref())
+                        .and_then(|rv| rv.links.iter().find(|l| l.id == id))
+                        .map_or_else(|| id.to_owned(), |l| l.label.get(t.lang()).to_owned())
+                })
+                .unwrap_or_default(),
         });
     }
     Ok(views)
@@ -437,7 +493,9 @@ pub async fn detail(
         Err(e) => return internal(user.lang, &e),
     };
     let tz = app.deployment().tz();
-    let responses = match response_views(&app, &order.order_number, c.tr, &tz).await {
+    let may_see_media = user.may::<DispatchDesk>();
+    let responses = match response_views(&app, &order.order_number, c.tr, &tz, may_see_media).await
+    {
         Ok(r) => r,
         Err(e) => return internal(user.lang, &e),
     };
@@ -523,4 +581,45 @@ pub async fn customer(
         c,
     };
     render(&view)
+}
+
+/// `/attachments/{id}`: a photo or voice message from a survey, for the
+/// people who handle what customers said (admin, quality, dispatcher).
+pub async fn attachment(
+    State(app): State<AppState>,
+    Staff(user, _): Staff<DispatchDesk>,
+    Path(id): Path<String>,
+) -> Response {
+    use axum::response::IntoResponse;
+    if !crate::attachments::is_id(&id) {
+        return status_page(user.lang, StatusCode::NOT_FOUND);
+    }
+    let record = match app.store.attachment(&id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return status_page(user.lang, StatusCode::NOT_FOUND),
+        Err(e) => return internal(user.lang, &e),
+    };
+    let bytes = match tokio::fs::read(crate::attachments::path(&app.data_dir, &id)).await {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return status_page(user.lang, StatusCode::NOT_FOUND)
+        }
+        Err(e) => return internal(user.lang, &e),
+    };
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, record.content_type),
+            // Personal data: never kept by shared caches.
+            (
+                axum::http::header::CACHE_CONTROL,
+                "private, max-age=3600".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; sandbox".to_owned(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
 }

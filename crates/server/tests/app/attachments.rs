@@ -1,0 +1,230 @@
+//! Photos and voice from the door: checked by content, kept once, shown
+//! only to the desks that handle them, deleted after the retention limit;
+//! and the review request offered to promoters.
+
+use serde_json::json;
+
+use crate::helpers::{order_json, tiny_png, TestApp};
+use crate::on_both_backends;
+use crate::surveys::{post, response, with_orders_and_survey};
+
+on_both_backends!(
+    photos_are_checked_kept_once_and_shown_only_to_the_desks,
+    a_promoters_review_link_is_recorded
+);
+
+async fn photos_are_checked_kept_once_and_shown_only_to_the_desks(backend: &str) {
+    let app = TestApp::spawn(backend).await;
+    with_orders_and_survey(&app, vec![order_json("A-1", "+79161234567", "K-1")]).await;
+    let terminal = app.token("terminal", Some("K-1")).await;
+    let png = tiny_png();
+
+    let (status, body, id) = app.upload(&terminal, &png).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        (
+            body["kind"].as_str(),
+            body["content_type"].as_str(),
+            body["created"].as_bool()
+        ),
+        (Some("photo"), Some("image/png"), Some(true))
+    );
+    let file = app.data_dir.0.join("attachments").join(&id[..2]).join(&id);
+    assert_eq!(std::fs::read(&file).unwrap(), png, "kept under its hash");
+    // A retried upload stores nothing new.
+    let (status, body, _) = app.upload(&terminal, &png).await;
+    assert_eq!((status, body["created"].as_bool()), (200, Some(false)));
+
+    let put = |path: String, bytes: Vec<u8>, token: Option<String>| {
+        let mut r = app.anonymous().put(app.at(&path)).body(bytes);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send()
+    };
+    let html = b"<html><script>alert(1)</script></html>".to_vec();
+    let r = put(
+        format!(
+            "/api/v1/attachments/{}",
+            doorstep::security::sha256_bytes_hex(&html)
+        ),
+        html,
+        Some(terminal.clone()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 415, "not a photo nor a voice");
+    let r = put(
+        format!("/api/v1/attachments/{}", "0".repeat(64)),
+        png.clone(),
+        Some(terminal.clone()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text().await.unwrap().contains("SHA-256"),
+        "says the hash does not match"
+    );
+    let mut big = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    big.resize(6 * 1024 * 1024, 0);
+    let r = put(
+        format!(
+            "/api/v1/attachments/{}",
+            doorstep::security::sha256_bytes_hex(&big)
+        ),
+        big,
+        Some(terminal.clone()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 413, "photos are at most 5 MB");
+    let r = put(format!("/api/v1/attachments/{id}"), png.clone(), None)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    // An answer may name only an uploaded photo.
+    let missing = doorstep::security::sha256_bytes_hex(b"never uploaded");
+    let answers = |photo: &str| json!([{"question_id": "nps", "value": 3}, {"question_id": "ok", "value": true}, {"question_id": "photo", "value": photo}]);
+    let (status, body) = post(
+        &app,
+        &terminal,
+        "/api/v1/responses",
+        &json!([response(
+            "6c1f0f4e-0000-4000-8000-000000000001",
+            "A-1",
+            "completed",
+            &answers(&missing)
+        )]),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["items"][0]["errors"]
+            .to_string()
+            .contains("was not uploaded"),
+        "{body}"
+    );
+    let (status, body) = post(
+        &app,
+        &terminal,
+        "/api/v1/responses",
+        &json!([response(
+            "6c1f0f4e-0000-4000-8000-000000000002",
+            "A-1",
+            "completed",
+            &answers(&id)
+        )]),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+
+    // Quality sees the photo on the order; an operator does not.
+    let quality = app.signed_in("quality").await;
+    let page = app.page(&quality, "/orders/A-1").await;
+    assert!(
+        page.contains(&format!("src=\"/attachments/{id}\"")),
+        "{page}"
+    );
+    let r = quality
+        .get(app.at(&format!("/attachments/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert!(r.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .starts_with("private"));
+    assert_eq!(r.bytes().await.unwrap().as_ref(), png.as_slice());
+    let operator = app.signed_in("operator").await;
+    let page = app.page(&operator, "/orders/A-1").await;
+    assert!(
+        !page.contains("/attachments/"),
+        "an operator is not shown the photo"
+    );
+    let r = operator
+        .get(app.at(&format!("/attachments/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    // Past the retention limit the file and its record go; the answer stays.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let deleted = doorstep::attachments::purge(&app.store, &app.data_dir.0, 0)
+        .await
+        .unwrap();
+    assert_eq!(deleted, 1);
+    assert!(!file.exists());
+    let r = quality
+        .get(app.at(&format!("/attachments/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let page = app.page(&quality, "/orders/A-1").await;
+    assert!(page.contains("deleted after the retention limit"), "{page}");
+}
+
+async fn a_promoters_review_link_is_recorded(backend: &str) {
+    let app = TestApp::spawn(backend).await;
+    let integration = app.token("integration", None).await;
+    let orders = json!({"orders": [order_json("A-1", "+79161234567", "K-1"), order_json("A-2", "+79161234568", "K-1")]});
+    assert_eq!(app.post_orders(&integration, &orders).await.status(), 200);
+    let mut survey = json!({
+        "id": "door", "name": "У двери",
+        "questions": [{"id": "nps", "type": "nps", "text": "Порекомендуете нас?"}],
+        "review": {"links": [{"id": "maps", "label": {"ru": "Яндекс Карты", "en": "Yandex Maps"}, "url": "ftp://maps"}]}
+    });
+    let (status, body) = post(&app, &integration, "/api/v1/surveys", &survey).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("review.links[0].url"), "{body}");
+    survey["review"]["links"][0]["url"] = json!("https://yandex.ru/maps/org/1");
+    let (status, body) = post(&app, &integration, "/api/v1/surveys", &survey).await;
+    assert_eq!(status, 201, "{body}");
+
+    let promoter = |id: &str, order: &str, nps: u8, link: &str| {
+        let mut r = response(
+            id,
+            order,
+            "completed",
+            &json!([{"question_id": "nps", "value": nps}]),
+        );
+        r["review_opened"] = json!(link);
+        r
+    };
+    let (status, body) = post(
+        &app,
+        &integration,
+        "/api/v1/responses",
+        &json!([
+            promoter("6c1f0f4e-0000-4000-8000-000000000011", "A-2", 6, "maps"),
+            promoter("6c1f0f4e-0000-4000-8000-000000000012", "A-2", 10, "google"),
+            promoter("6c1f0f4e-0000-4000-8000-000000000013", "A-1", 10, "maps"),
+        ]),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["items"][0]["errors"]
+            .to_string()
+            .contains("only from an NPS answer of 9"),
+        "{body}"
+    );
+    assert!(
+        body["items"][1]["errors"]
+            .to_string()
+            .contains("not one of this survey's review links"),
+        "{body}"
+    );
+    assert_eq!(body["items"][2]["status"], 201, "{body}");
+    let quality = app.signed_in("quality").await;
+    let page = app.page(&quality, "/orders/A-1").await;
+    assert!(
+        page.contains("Opened the review link: <strong>Yandex Maps</strong>"),
+        "{page}"
+    );
+}
