@@ -489,6 +489,22 @@ impl SurveyDefinition {
         problems
     }
 
+    /// The languages the survey's question texts are written in, sorted.
+    pub fn languages(&self) -> Vec<String> {
+        let mut langs: Vec<String> = self
+            .questions
+            .iter()
+            .flat_map(|q| match &q.text {
+                Texts::Many(m) => m.keys().cloned().collect(),
+                Texts::One(_) => Vec::new(),
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        langs.retain(|l| !l.is_empty());
+        langs
+    }
+
     pub fn question(&self, id: &str) -> Option<&Question> {
         self.questions.iter().find(|q| q.id == id)
     }

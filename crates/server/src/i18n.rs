@@ -123,8 +123,35 @@ impl I18n {
             .into_owned()
     }
 
-    /// Every message id of a language (for completeness checks).
-    #[cfg(test)]
+    /// Every message whose id starts with `prefix`, without the prefix,
+    /// with each variable left as `{name}` for the page's script to fill.
+    pub fn texts_with_prefix(
+        &self,
+        lang: Lang,
+        prefix: &str,
+    ) -> std::collections::BTreeMap<String, String> {
+        let bundle = self.bundle(lang);
+        I18n::keys(lang)
+            .into_iter()
+            .filter_map(|key| {
+                let rest = key.strip_prefix(prefix)?.to_owned();
+                let pattern = bundle.get_message(&key)?.value()?;
+                let mut args = FluentArgs::new();
+                for name in ["n", "name", "date", "time", "order", "seconds", "total"] {
+                    args.set(name, FluentValue::from(format!("{{{name}}}")));
+                }
+                let mut errors = Vec::new();
+                Some((
+                    rest,
+                    bundle
+                        .format_pattern(pattern, Some(&args), &mut errors)
+                        .into_owned(),
+                ))
+            })
+            .collect()
+    }
+
+    /// Every message id of a language.
     fn keys(lang: Lang) -> Vec<String> {
         let source = SOURCES.iter().find(|(l, _)| *l == lang).unwrap().1;
         let resource = FluentResource::try_new(source.to_owned()).unwrap();

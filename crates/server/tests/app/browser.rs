@@ -211,3 +211,385 @@ async fn answer_a_link_survey_in_chromium() {
 fn hyper_util_connector() -> hyper_util::client::legacy::connect::HttpConnector {
     hyper_util::client::legacy::connect::HttpConnector::new()
 }
+
+/// The browser's network: a TCP relay in front of the app that the test can
+/// cut (every connection dropped, new ones closed at once) and restore.
+struct Network {
+    port: u16,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Network {
+    async fn start(target: &str) -> Network {
+        use std::sync::atomic::Ordering;
+        let target = target.trim_start_matches("http://").to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let links = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (up2, links2) = (up.clone(), links.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !up2.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let target = target.clone();
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                links2.lock().unwrap().push(task.abort_handle());
+            }
+        });
+        Network { port, up, links }
+    }
+
+    fn at(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        for link in self.links.lock().unwrap().drain(..) {
+            link.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Evaluates `expression` in the page until it is true (or fails the test).
+async fn until(c: &fantoccini::Client, expression: &str, what: &str) {
+    for _ in 0..150 {
+        let got = c
+            .execute(&format!("return !!({expression});"), vec![])
+            .await
+            .unwrap_or(serde_json::Value::Bool(false));
+        if got == serde_json::Value::Bool(true) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let screen = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap_or_default();
+    panic!("waited 15 s for {what}; the screen says: {screen}");
+}
+
+/// With `DOORSTEP_SCREENSHOTS=DIR`, saves what the browser shows as
+/// `DIR/name.png`, to look at the screens a test went through.
+async fn snap(c: &fantoccini::Client, name: &str) {
+    if let Ok(dir) = std::env::var("DOORSTEP_SCREENSHOTS") {
+        let png = c.screenshot().await.unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+    }
+}
+
+/// The count of finished surveys the terminal still has to send.
+async fn waiting(c: &fantoccini::Client) -> i64 {
+    until(c, "document.getElementById('waiting')", "the sync status").await;
+    c.execute(
+        "return Number(document.getElementById('waiting').dataset.count);",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .as_i64()
+    .unwrap()
+}
+
+/// Starts the survey of `order` from the terminal's home screen.
+async fn start_survey(c: &fantoccini::Client, order: &str) {
+    until(
+        c,
+        "document.querySelector('input[name=order]')",
+        "the home screen",
+    )
+    .await;
+    let input = c.find(Locator::Css("input[name=order]")).await.unwrap();
+    input.clear().await.unwrap();
+    input.send_keys(order).await.unwrap();
+    click(c, Locator::Css("form button[type=submit]")).await;
+    until(c, "document.getElementById('begin')", "the survey's set-up").await;
+    click(c, Locator::Id("begin")).await;
+    until(
+        c,
+        "document.querySelector('[data-question=nps]')",
+        "the first question",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminal_surveys_offline_and_sends_each_answer_once() {
+    let Some((_driver, port)) = chromedriver() else {
+        return;
+    };
+    let app = TestApp::spawn("sqlite").await;
+    let integration = app.token("integration", None).await;
+    let now = jiff::Timestamp::now();
+    let orders: Vec<serde_json::Value> = ["T-1", "T-2", "T-3"]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let mut o = order_json(n, &format!("+7916123450{i}"), "K-1");
+            o["promised_from"] = json!(now.to_string());
+            o["promised_to"] = json!((now + jiff::SignedDuration::from_mins(30)).to_string());
+            o["delivered_at"] = json!(now.to_string());
+            o
+        })
+        .collect();
+    assert_eq!(
+        app.post_orders(&integration, &json!({ "orders": orders }))
+            .await
+            .status(),
+        200
+    );
+    let survey = json!({"id": "door", "name": "Door", "timeout_seconds": 6, "questions": [
+        {"id": "nps", "type": "nps", "text": {"en": "Would you recommend us?", "ru": "Порекомендуете нас?"}, "required": true},
+        {"id": "ok", "type": "consent", "text": {"en": "May we take a photo of the parcel?", "ru": "Можно сфотографировать посылку?"}},
+        {"id": "photo", "type": "photo", "text": {"en": "The parcel", "ru": "Посылка"}, "show_if": {"question": "ok", "equals": true}},
+        {"id": "comment", "type": "text", "text": {"en": "Anything else?", "ru": "Что-нибудь ещё?"}}
+    ], "review": {"min_score": 9, "links": [{"id": "maps", "label": {"en": "Review us on Maps", "ru": "Отзыв на Картах"}, "url": "https://maps.example/review"}]}});
+    let r = app
+        .anonymous()
+        .post(app.at("/api/v1/surveys"))
+        .bearer_auth(&integration)
+        .json(&survey)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let code = doorstep::security::enrollment_code();
+    app.store
+        .create_enrollment_code(
+            &doorstep::security::secret_hash(&doorstep::security::normalize_code(&code)),
+            "K-1",
+            doorstep_store::now_millis() + 3_600_000,
+        )
+        .await
+        .unwrap();
+    let photo = app.data_dir.0.join("parcel.png");
+    std::fs::write(&photo, crate::helpers::tiny_png()).unwrap();
+    let network = Network::start(&app.url).await;
+
+    let c = browser(port).await;
+    // Enrol while online: the app, the day's orders and the surveys arrive.
+    c.goto(&network.at("/terminal")).await.unwrap();
+    until(
+        &c,
+        "document.querySelector('input[name=code]')",
+        "the enrolment form",
+    )
+    .await;
+    snap(&c, "enrol").await;
+    c.find(Locator::Css("input[name=code]"))
+        .await
+        .unwrap()
+        .send_keys(&code)
+        .await
+        .unwrap();
+    click(&c, Locator::Css("form button[type=submit]")).await;
+    until(
+        &c,
+        "document.querySelector('[data-order=\"T-3\"]')",
+        "the day's orders",
+    )
+    .await;
+    until(
+        &c,
+        "navigator.serviceWorker.controller",
+        "the service worker to take the page",
+    )
+    .await;
+    snap(&c, "home").await;
+
+    network.cut();
+
+    // 1. Completed, with a photo after consent, and a review link opened.
+    start_survey(&c, "T-1").await;
+    snap(&c, "nps").await;
+    click(&c, Locator::Css("button[data-value='9']")).await;
+    until(
+        &c,
+        "document.querySelector('[data-question=ok]')",
+        "the consent question",
+    )
+    .await;
+    snap(&c, "consent").await;
+    click(&c, Locator::Css("button[data-value=yes]")).await;
+    until(
+        &c,
+        "document.querySelector('[data-question=photo]')",
+        "the photo question",
+    )
+    .await;
+    c.execute(
+        "document.querySelector('input[name=photo]').hidden = false;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    c.find(Locator::Css("input[name=photo]"))
+        .await
+        .unwrap()
+        .send_keys(photo.to_str().unwrap())
+        .await
+        .unwrap();
+    until(
+        &c,
+        "document.querySelector('img.preview')",
+        "the photo's preview",
+    )
+    .await;
+    snap(&c, "photo").await;
+    click(&c, Locator::Id("next")).await;
+    until(
+        &c,
+        "document.querySelector('[data-question=comment] textarea')",
+        "the comment question",
+    )
+    .await;
+    c.find(Locator::Css("textarea"))
+        .await
+        .unwrap()
+        .send_keys("Quick and polite")
+        .await
+        .unwrap();
+    click(&c, Locator::Id("next")).await;
+    until(
+        &c,
+        "document.querySelector('[data-link=maps]')",
+        "the review request",
+    )
+    .await;
+    snap(&c, "review").await;
+    let tabs = c.windows().await.unwrap().len();
+    click(&c, Locator::Css("[data-link=maps]")).await;
+    until(&c, "document.getElementById('done')", "the thanks").await;
+    for handle in c.windows().await.unwrap().into_iter().skip(tabs) {
+        let _ = handle; // the review site opened in its own tab; nothing to check offline
+    }
+    click(&c, Locator::Id("done")).await;
+    assert_eq!(waiting(&c).await, 1, "kept on the device while offline");
+    snap(&c, "offline-home").await;
+
+    // A reload with no network: the app opens from the service worker and
+    // still holds the answer.
+    c.refresh().await.unwrap();
+    assert_eq!(waiting(&c).await, 1);
+
+    // 2. Refused at the door.
+    start_survey(&c, "T-2").await;
+    click(&c, Locator::Id("refuse")).await;
+    until(&c, "document.getElementById('done')", "the thanks").await;
+    click(&c, Locator::Id("done")).await;
+    assert_eq!(waiting(&c).await, 2);
+
+    // 3. Left to time out, with a reload in the middle.
+    start_survey(&c, "T-3").await;
+    click(&c, Locator::Css("button[data-value='3']")).await;
+    until(
+        &c,
+        "document.querySelector('[data-question=ok]')",
+        "the consent question",
+    )
+    .await;
+    c.refresh().await.unwrap();
+    until(
+        &c,
+        "document.getElementById('resume')",
+        "the offer to resume",
+    )
+    .await;
+    snap(&c, "resume").await;
+    until(
+        &c,
+        "document.querySelector('.alert.warn:not([hidden])')",
+        "the time-out",
+    )
+    .await;
+    assert_eq!(waiting(&c).await, 3);
+    assert_eq!(
+        app.store.count_responses().await.unwrap(),
+        0,
+        "nothing reached the server yet"
+    );
+
+    // The network is back: everything goes up, once.
+    network.restore();
+    click(&c, Locator::Css("#sync button")).await;
+    until(&c, "document.getElementById('waiting') && document.getElementById('waiting').dataset.count === '0'", "every answer sent").await;
+    assert_eq!(app.store.count_responses().await.unwrap(), 3);
+    let one = |n: &'static str| {
+        let store = app.store.clone();
+        async move { store.order_responses(n).await.unwrap().remove(0) }
+    };
+    let (r1, a1) = one("T-1").await;
+    assert_eq!(
+        (
+            r1.status.as_str(),
+            r1.channel.as_str(),
+            r1.mode.as_deref(),
+            r1.review_opened.as_deref()
+        ),
+        ("completed", "terminal", Some("handover"), Some("maps"))
+    );
+    let answer = |answers: &[doorstep_store::StoredAnswer], q: &str| {
+        answers.iter().find(|a| a.question_id == q).cloned()
+    };
+    assert_eq!(answer(&a1, "nps").unwrap().number_value, Some(9.0));
+    assert_eq!(answer(&a1, "ok").unwrap().flag, Some(true));
+    assert_eq!(
+        answer(&a1, "comment").unwrap().text_value.as_deref(),
+        Some("Quick and polite")
+    );
+    let photo_id = answer(&a1, "photo").unwrap().text_value.unwrap();
+    let kept = app
+        .store
+        .attachment(&photo_id)
+        .await
+        .unwrap()
+        .expect("the photo was uploaded");
+    assert_eq!(kept.kind, "photo");
+    let (r2, a2) = one("T-2").await;
+    assert_eq!((r2.status.as_str(), a2.len()), ("refused", 0));
+    let (r3, a3) = one("T-3").await;
+    assert_eq!(r3.status, "timed_out");
+    assert_eq!(a3.len(), 1, "the answer given before the pause is kept");
+    assert_eq!(answer(&a3, "nps").unwrap().number_value, Some(3.0));
+
+    // As if the replies had been lost: the terminal sends all three again,
+    // and the server stores nothing new.
+    c.execute_async(
+        "const done = arguments[arguments.length - 1];
+         const open = indexedDB.open('doorstep-terminal');
+         open.onsuccess = () => {
+           const tx = open.result.transaction('sessions', 'readwrite');
+           const store = tx.objectStore('sessions');
+           store.getAll().onsuccess = (e) => { for (const s of e.target.result) { s.sent = false; store.put(s); } };
+           tx.oncomplete = () => done(true);
+         };",
+        vec![],
+    )
+    .await
+    .unwrap();
+    c.refresh().await.unwrap();
+    until(&c, "document.getElementById('waiting') && document.getElementById('waiting').dataset.count === '0'", "the re-sent answers confirmed").await;
+    assert_eq!(
+        app.store.count_responses().await.unwrap(),
+        3,
+        "sending again adds nothing"
+    );
+    c.close().await.unwrap();
+}

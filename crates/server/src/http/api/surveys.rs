@@ -42,6 +42,15 @@ pub struct SurveyJson {
     #[schema(value_type = Vec<Object>)]
     questions: Value,
     timeout_seconds: Option<u32>,
+    /// The languages its texts are written in (`ru`, `en`, …).
+    languages: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    targeting: Option<doorstep_domain::survey::Targeting>,
+    /// The review links offered to promoters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    review: Option<doorstep_domain::survey::ReviewRequest>,
     updated_at: String,
 }
 
@@ -57,6 +66,9 @@ impl SurveyJson {
         Ok(SurveyJson {
             questions: serde_json::to_value(&definition.questions).unwrap_or(Value::Null),
             timeout_seconds: definition.timeout_seconds,
+            languages: definition.languages(),
+            targeting: definition.targeting,
+            review: definition.review,
             name: definition.name,
             updated_at: doorstep_domain::time::from_millis(r.updated_at).to_string(),
             id: r.id,

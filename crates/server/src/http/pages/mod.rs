@@ -7,6 +7,7 @@ pub mod orders;
 pub mod roadmap;
 pub mod settings;
 pub mod surveys;
+pub mod terminal;
 
 use askama::Template;
 use axum::http::{header, StatusCode};
@@ -163,6 +164,7 @@ pub fn router() -> Router<AppState> {
         .route("/incidents", get(roadmap::incidents))
         .route("/cases", get(roadmap::cases))
         .route("/calls", get(roadmap::calls))
+        .merge(terminal::router())
         .fallback(not_found)
 }
 
