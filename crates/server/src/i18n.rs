@@ -1,5 +1,7 @@
 //! All UI text through Fluent: English and Russian, complete.
 
+use std::collections::BTreeMap;
+
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use unic_langid::LanguageIdentifier;
@@ -60,6 +62,50 @@ const SOURCES: [(Lang, &str); 2] = [
     (Lang::En, include_str!("../locales/en/main.ftl")),
     (Lang::Ru, include_str!("../locales/ru/main.ftl")),
 ];
+
+/// The terminal's customer-facing texts in languages the console does not
+/// speak: (language, Fluent source).
+pub const TERMINAL_ONLY: [(&str, &str); 2] = [
+    ("uk", include_str!("../locales/uk/terminal.ftl")),
+    ("uz", include_str!("../locales/uz/terminal.ftl")),
+];
+
+/// The messages of a Fluent `source` whose ids start with `prefix`, without
+/// the prefix, each variable left as `{name}` for a script to fill in.
+pub fn prefixed_texts(code: &str, source: &str, prefix: &str) -> BTreeMap<String, String> {
+    let Ok(resource) = FluentResource::try_new(source.to_owned()) else {
+        return BTreeMap::new();
+    };
+    let ids: Vec<String> = resource
+        .entries()
+        .filter_map(|e| match e {
+            fluent_syntax::ast::Entry::Message(m) if m.id.name.starts_with(prefix) => {
+                Some(m.id.name.to_owned())
+            }
+            _ => None,
+        })
+        .collect();
+    let id: LanguageIdentifier = code.parse().unwrap_or_default();
+    let mut bundle = FluentBundle::new_concurrent(vec![id]);
+    bundle.set_use_isolating(false);
+    if bundle.add_resource(resource).is_err() {
+        return BTreeMap::new();
+    }
+    let mut args = FluentArgs::new();
+    for name in ["n", "name", "date", "time", "order", "seconds", "total"] {
+        args.set(name, FluentValue::from(format!("{{{name}}}")));
+    }
+    ids.into_iter()
+        .filter_map(|key| {
+            let pattern = bundle.get_message(&key)?.value()?;
+            let mut errors = Vec::new();
+            let text = bundle
+                .format_pattern(pattern, Some(&args), &mut errors)
+                .into_owned();
+            Some((key[prefix.len()..].to_owned(), text))
+        })
+        .collect()
+}
 
 /// The translations, loaded once for the process.
 pub fn i18n() -> &'static I18n {
@@ -125,33 +171,16 @@ impl I18n {
 
     /// Every message whose id starts with `prefix`, without the prefix,
     /// with each variable left as `{name}` for the page's script to fill.
-    pub fn texts_with_prefix(
-        &self,
-        lang: Lang,
-        prefix: &str,
-    ) -> std::collections::BTreeMap<String, String> {
-        let bundle = self.bundle(lang);
-        I18n::keys(lang)
-            .into_iter()
-            .filter_map(|key| {
-                let rest = key.strip_prefix(prefix)?.to_owned();
-                let pattern = bundle.get_message(&key)?.value()?;
-                let mut args = FluentArgs::new();
-                for name in ["n", "name", "date", "time", "order", "seconds", "total"] {
-                    args.set(name, FluentValue::from(format!("{{{name}}}")));
-                }
-                let mut errors = Vec::new();
-                Some((
-                    rest,
-                    bundle
-                        .format_pattern(pattern, Some(&args), &mut errors)
-                        .into_owned(),
-                ))
-            })
-            .collect()
+    pub fn texts_with_prefix(&self, lang: Lang, prefix: &str) -> BTreeMap<String, String> {
+        let source = SOURCES
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .map_or("", |(_, s)| s);
+        prefixed_texts(lang.code(), source, prefix)
     }
 
     /// Every message id of a language.
+    #[cfg(test)]
     fn keys(lang: Lang) -> Vec<String> {
         let source = SOURCES.iter().find(|(l, _)| *l == lang).unwrap().1;
         let resource = FluentResource::try_new(source.to_owned()).unwrap();

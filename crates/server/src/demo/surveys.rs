@@ -20,26 +20,96 @@ pub const SELF_FILLING_COURIER: &str = "K-140";
 pub const BAD_WEEK_CITY: &str = "Київ";
 const BAD_WEEK_DAYS_AGO: std::ops::Range<i64> = 21..28;
 
-const REASONS: &[(&str, &str, &str)] = &[
-    ("late", "Опоздание", "Late delivery"),
-    ("damaged", "Повреждённый заказ", "Damaged order"),
-    ("missing", "Чего-то не хватало", "Something was missing"),
-    ("wrong", "Привезли не то", "Wrong item"),
-    ("rude", "Невежливый курьер", "Impolite courier"),
-    ("packaging", "Упаковка", "Packaging"),
+/// A text in the demo's four languages: Russian, English, Ukrainian, Uzbek.
+fn texts(ru: &str, en: &str, uk: &str, uz: &str) -> Value {
+    json!({"ru": ru, "en": en, "uk": uk, "uz": uz})
+}
+
+/// (id, ru, en, uk, uz)
+type Option5 = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+/// The shared vocabulary of reasons for discontent.
+const REASONS: &[Option5] = &[
+    (
+        "late",
+        "Опоздание",
+        "Late delivery",
+        "Запізнення",
+        "Kechikish",
+    ),
+    (
+        "damaged",
+        "Повреждённый заказ",
+        "Damaged order",
+        "Пошкоджене замовлення",
+        "Buyurtma shikastlangan",
+    ),
+    (
+        "missing",
+        "Чего-то не хватало",
+        "Something was missing",
+        "Чогось бракувало",
+        "Nimadir yetishmadi",
+    ),
+    (
+        "wrong",
+        "Привезли не то",
+        "Wrong item",
+        "Привезли не те",
+        "Boshqa narsa keltirildi",
+    ),
+    (
+        "rude",
+        "Невежливый курьер",
+        "Impolite courier",
+        "Неввічливий кур'єр",
+        "Kuryer qo'pol edi",
+    ),
+    (
+        "packaging",
+        "Упаковка",
+        "Packaging",
+        "Пакування",
+        "Qadoqlash",
+    ),
 ];
 
-const DELIGHTS: &[(&str, &str, &str)] = &[
-    ("fast", "Быстро", "Fast"),
-    ("polite", "Вежливый курьер", "Polite courier"),
-    ("careful", "Аккуратно", "Handled with care"),
-    ("on_time", "Точно ко времени", "Right on time"),
+/// The shared vocabulary of what delighted.
+const DELIGHTS: &[Option5] = &[
+    ("fast", "Быстро", "Fast", "Швидко", "Tez"),
+    (
+        "polite",
+        "Вежливый курьер",
+        "Polite courier",
+        "Ввічливий кур'єр",
+        "Xushmuomala kuryer",
+    ),
+    (
+        "careful",
+        "Аккуратно",
+        "Handled with care",
+        "Акуратно",
+        "Ehtiyotkorlik bilan",
+    ),
+    (
+        "on_time",
+        "Точно ко времени",
+        "Right on time",
+        "Вчасно",
+        "O'z vaqtida",
+    ),
 ];
 
-fn options(list: &[(&str, &str, &str)]) -> Value {
+fn options(list: &[Option5]) -> Value {
     Value::Array(
         list.iter()
-            .map(|(id, ru, en)| json!({"id": id, "text": {"ru": ru, "en": en}}))
+            .map(|(id, ru, en, uk, uz)| json!({"id": id, "text": texts(ru, en, uk, uz)}))
             .collect(),
     )
 }
@@ -47,18 +117,38 @@ fn options(list: &[(&str, &str, &str)]) -> Value {
 fn why_and_liked() -> Vec<Value> {
     vec![
         json!({"id": "why", "type": "multi_choice", "other": true,
-               "text": {"ru": "Что пошло не так?", "en": "What went wrong?"},
+               "text": texts("Что пошло не так?", "What went wrong?", "Що пішло не так?", "Nima noto'g'ri bo'ldi?"),
                "options": options(REASONS), "show_if": {"question": "nps", "max": 6}}),
+        json!({"id": "photo_ok", "type": "consent",
+               "text": texts("Можно сфотографировать повреждение? Фото увидит только служба качества.",
+                             "May we photograph the damage? Only the quality team will see it.",
+                             "Можна сфотографувати пошкодження? Фото побачить лише служба якості.",
+                             "Shikastni suratga olsak bo'ladimi? Suratni faqat sifat xizmati ko'radi."),
+               "show_if": {"question": "why", "in": ["damaged"]}}),
+        json!({"id": "damage_photo", "type": "photo",
+               "text": texts("Сфотографируйте повреждение", "Take a photo of the damage", "Сфотографуйте пошкодження", "Shikastni suratga oling"),
+               "show_if": {"question": "photo_ok", "equals": true}}),
         json!({"id": "liked", "type": "multi_choice",
-               "text": {"ru": "Что понравилось?", "en": "What did you like?"},
+               "text": texts("Что понравилось?", "What did you like?", "Що сподобалося?", "Sizga nima yoqdi?"),
                "options": options(DELIGHTS), "show_if": {"question": "nps", "min": 9}}),
-        json!({"id": "comment", "type": "text", "text": {"ru": "Хотите что-то добавить?", "en": "Anything to add?"}}),
+        json!({"id": "comment", "type": "text",
+               "text": texts("Хотите что-то добавить?", "Anything to add?", "Бажаєте щось додати?", "Yana nimadir qo'shmoqchimisiz?")}),
     ]
 }
 
 fn nps_question() -> Value {
     json!({"id": "nps", "type": "nps", "required": true,
-           "text": {"ru": "Насколько вероятно, что вы порекомендуете нас друзьям?", "en": "How likely are you to recommend us to a friend?"}})
+           "text": texts("Насколько вероятно, что вы порекомендуете нас друзьям?", "How likely are you to recommend us to a friend?",
+                         "Наскільки ймовірно, що ви порекомендуєте нас друзям?", "Bizni do'stlaringizga tavsiya qilish ehtimoli qanchalik?")})
+}
+
+/// Promoters are asked for a public review right then.
+fn review() -> Value {
+    json!({"min_score": 9, "links": [
+        {"id": "yandex_maps", "label": texts("Отзыв на Яндекс Картах", "Review on Yandex Maps", "Відгук на Яндекс Картах", "Yandex Xaritalarda sharh"),
+         "url": "https://yandex.ru/maps/"},
+        {"id": "2gis", "label": texts("Отзыв в 2ГИС", "Review on 2GIS", "Відгук у 2ГІС", "2GIS'da sharh"), "url": "https://2gis.ru/"}
+    ]})
 }
 
 /// The short survey for a customer's first order.
@@ -66,7 +156,7 @@ fn first_order_survey() -> Value {
     let mut questions = vec![nps_question()];
     questions.extend(why_and_liked());
     json!({"name": "У двери: первый заказ", "timeout_seconds": 90, "questions": questions,
-           "targeting": {"segments": ["new"]}})
+           "targeting": {"segments": ["new"]}, "review": review()})
 }
 
 /// The longer survey for returning customers, with CSI factors and CES.
@@ -87,7 +177,7 @@ fn repeat_survey() -> Value {
     ];
     questions.extend(why_and_liked());
     json!({"name": "У двери: постоянный клиент", "timeout_seconds": 120, "questions": questions,
-           "targeting": {"segments": ["repeat"]}})
+           "targeting": {"segments": ["repeat"]}, "review": review()})
 }
 
 /// A courier's manner, drawn once: how pleased customers are with them.
@@ -174,6 +264,14 @@ pub async fn load(
             (rng.gen_range(20..240), rng.gen_range(35..170))
         };
         let started = to_millis(delivered) + delay * 1000;
+        // About a third of the promoters open a review link.
+        let review_opened = survey
+            .review
+            .as_ref()
+            .filter(|r| {
+                status == ResponseStatus::Completed && r.due(survey, &checked) && rng.gen_bool(0.35)
+            })
+            .map(|r| r.links[usize::from(rng.gen_bool(0.3))].id.clone());
         let id = uuid::Builder::from_random_bytes(rng.gen())
             .into_uuid()
             .to_string();
@@ -194,10 +292,10 @@ pub async fn load(
                 .to_owned(),
             ),
             language: Some(
-                if o.city == "Ташкент" && rng.gen_bool(0.3) {
-                    "uz"
-                } else {
-                    "ru"
+                match o.city.as_str() {
+                    "Ташкент" if rng.gen_bool(0.3) => "uz",
+                    "Київ" if rng.gen_bool(0.6) => "uk",
+                    _ => "ru",
                 }
                 .to_owned(),
             ),
@@ -205,7 +303,7 @@ pub async fn load(
             started_at: started,
             finished_at: started + duration * 1000,
             answers: checked,
-            review_opened: None,
+            review_opened,
         });
         if batch.len() == 1000 {
             stored += store.store_responses(&batch, None).await?.len();
@@ -216,9 +314,9 @@ pub async fn load(
     Ok(stored)
 }
 
-fn pick_some(rng: &mut StdRng, list: &[(&str, &str, &str)], forced: Option<&str>) -> Value {
+fn pick_some(rng: &mut StdRng, list: &[Option5], forced: Option<&str>) -> Value {
     let mut chosen: Vec<&str> = forced.into_iter().collect();
-    for (id, _, _) in list {
+    for (id, ..) in list {
         if rng.gen_bool(0.18) && !chosen.contains(id) {
             chosen.push(id);
         }

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::helpers::{order_json, tiny_png, TestApp};
 use crate::on_both_backends;
-use crate::surveys::{post, response, with_orders_and_survey};
+use crate::surveys::{link_for, post, response, with_orders_and_survey};
 
 on_both_backends!(
     photos_are_checked_kept_once_and_shown_only_to_the_desks,
@@ -223,6 +223,34 @@ async fn a_promoters_review_link_is_recorded(backend: &str) {
     assert_eq!(body["items"][2]["status"], 201, "{body}");
     let quality = app.signed_in("quality").await;
     let page = app.page(&quality, "/orders/A-1").await;
+    assert!(
+        page.contains("Opened the review link: <strong>Yandex Maps</strong>"),
+        "{page}"
+    );
+
+    // By link: a promoter's thank-you page offers the links, and following
+    // one is recorded before the customer is sent on.
+    let path = link_for(&app, &integration, "A-2").await;
+    let customer = app.anonymous();
+    let page = customer
+        .post(app.at(&path))
+        .header("accept-language", "en")
+        .form(&[("q.nps", "10"), ("action", "send")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let review = format!("{path}/review/maps");
+    assert!(
+        page.contains(&format!("href=\"{review}\"")) && page.contains("Yandex Maps"),
+        "{page}"
+    );
+    let r = customer.get(app.at(&review)).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "https://yandex.ru/maps/org/1");
+    let page = app.page(&quality, "/orders/A-2").await;
     assert!(
         page.contains("Opened the review link: <strong>Yandex Maps</strong>"),
         "{page}"

@@ -437,7 +437,7 @@ async fn a_terminal_gets_its_days_orders_with_their_surveys(backend: &str) {
     );
 }
 
-async fn link_for(app: &TestApp, token: &str, order: &str) -> String {
+pub async fn link_for(app: &TestApp, token: &str, order: &str) -> String {
     let (status, body) = post(
         app,
         token,

@@ -58,15 +58,28 @@ struct DonePage {
     company: String,
     heading: String,
     text: String,
+    /// Review links offered to a promoter: (address, label).
+    links: Vec<(String, String)>,
 }
 
 fn done(app: &AppState, lang: Lang, status: StatusCode, key: &str) -> Response {
+    done_with_links(app, lang, status, key, Vec::new())
+}
+
+fn done_with_links(
+    app: &AppState,
+    lang: Lang,
+    status: StatusCode,
+    key: &str,
+    links: Vec<(String, String)>,
+) -> Response {
     let t = tr(lang);
     let page = DonePage {
         tr: t,
         company: app.deployment().name,
         heading: t.t(&format!("{key}-heading")),
         text: t.t(&format!("{key}-text")),
+        links,
     };
     (status, render(&page)).into_response()
 }
@@ -336,18 +349,76 @@ pub async fn submit(
         answers: checked,
         review_opened: None,
     };
+    // A promoter is offered the review links; following one is recorded.
+    let review_links: Vec<(String, String)> = survey
+        .review
+        .as_ref()
+        .filter(|r| !refused && r.due(&survey, &response.answers))
+        .map(|r| {
+            r.links
+                .iter()
+                .map(|l| {
+                    (
+                        format!("/s/{token}/review/{}", l.id),
+                        l.label.get(lang.code()).to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     match app.store.store_responses(&[response], None).await {
-        Ok(outcomes) if outcomes.first() == Some(&ResponseOutcome::Stored) => done(
+        Ok(outcomes) if outcomes.first() == Some(&ResponseOutcome::Stored) => done_with_links(
             &app,
             lang,
             StatusCode::OK,
             if refused {
                 "link-refused"
-            } else {
+            } else if review_links.is_empty() {
                 "link-thanks"
+            } else {
+                "link-review"
             },
+            review_links,
         ),
         Ok(_) => done(&app, lang, StatusCode::OK, "link-answered"),
         Err(e) => internal(lang, &e),
     }
+}
+
+/// `/s/{token}/review/{link}`: records that the customer followed a review
+/// link after answering, then sends them there.
+pub async fn review(
+    State(app): State<AppState>,
+    Path((token, link_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = visitor_lang(&headers);
+    let link = match app.store.survey_link(&secret_hash(&token)).await {
+        Ok(Some(link)) => link,
+        Ok(None) => return done(&app, lang, StatusCode::NOT_FOUND, "link-unknown"),
+        Err(e) => return internal(lang, &e),
+    };
+    let survey: SurveyDefinition = match app.store.survey(&link.survey_id, None).await {
+        Ok(Some(r)) => match serde_json::from_str(&r.definition) {
+            Ok(d) => d,
+            Err(e) => return internal(lang, &e),
+        },
+        Ok(None) => return done(&app, lang, StatusCode::NOT_FOUND, "link-unknown"),
+        Err(e) => return internal(lang, &e),
+    };
+    let Some(target) = survey
+        .review
+        .as_ref()
+        .and_then(|r| r.links.iter().find(|l| l.id == link_id))
+    else {
+        return done(&app, lang, StatusCode::NOT_FOUND, "link-unknown");
+    };
+    if let Err(e) = app
+        .store
+        .record_review_opened(&link.order_number, &link.survey_id, &link_id)
+        .await
+    {
+        return internal(lang, &e);
+    }
+    axum::response::Redirect::to(&target.url).into_response()
 }

@@ -148,6 +148,7 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(login::logout))
         .route("/language", post(login::language))
         .route("/s/{token}", get(link::show).post(link::submit))
+        .route("/s/{token}/review/{link}", get(link::review))
         .route("/orders", get(orders::list))
         .route("/orders/{order_number}", get(orders::detail))
         .route("/customers/{phone}", get(orders::customer))

@@ -11,7 +11,9 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::http::AppState;
-use crate::i18n::{i18n, Lang};
+use std::collections::BTreeMap;
+
+use crate::i18n::{i18n, prefixed_texts, Lang, TERMINAL_ONLY};
 
 const INDEX: &str = include_str!("../../../static/terminal/index.html");
 const SCRIPT: &str = include_str!("../../../static/terminal/app.js");
@@ -23,18 +25,19 @@ const ICON: &str = include_str!("../../../static/terminal/icon.svg");
 /// The terminal's texts in every language, keys without their `term-`
 /// prefix and with `_` for `-` (`enrol_heading`).
 static TEXTS: LazyLock<String> = LazyLock::new(|| {
-    let all: std::collections::BTreeMap<&str, std::collections::BTreeMap<String, String>> =
-        Lang::ALL
-            .iter()
-            .map(|lang| {
-                let texts = i18n()
-                    .texts_with_prefix(*lang, "term-")
-                    .into_iter()
-                    .map(|(k, v)| (k.replace('-', "_"), v))
-                    .collect();
-                (lang.code(), texts)
-            })
-            .collect();
+    let keyed = |texts: BTreeMap<String, String>| -> BTreeMap<String, String> {
+        texts
+            .into_iter()
+            .map(|(k, v)| (k.replace('-', "_"), v))
+            .collect()
+    };
+    let mut all: BTreeMap<&str, BTreeMap<String, String>> = Lang::ALL
+        .iter()
+        .map(|lang| (lang.code(), keyed(i18n().texts_with_prefix(*lang, "term-"))))
+        .collect();
+    for (code, source) in TERMINAL_ONLY {
+        all.insert(code, keyed(prefixed_texts(code, source, "term-")));
+    }
     serde_json::to_string(&all).unwrap_or_else(|_| "{}".to_owned())
 });
 
@@ -151,5 +154,26 @@ mod tests {
             }
         }
         assert_eq!(texts["en"]["waiting"], "Waiting to be sent: {n}");
+        // What the customer sees (`tc(…)`) exists in the customer-only languages too.
+        let mut customer = std::collections::BTreeSet::new();
+        for (i, _) in SCRIPT.match_indices("tc(\"") {
+            let key: String = SCRIPT[i + 4..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            customer.insert(key);
+        }
+        customer.extend(
+            ["done", "thanks_heading", "thanks_text", "refused_heading"].map(str::to_owned),
+        );
+        for (code, _) in TERMINAL_ONLY {
+            for key in &customer {
+                assert!(
+                    texts[code][key.as_str()].is_string(),
+                    "{key} is missing in {code}"
+                );
+            }
+        }
+        assert_eq!(texts["uk"]["step"], "Питання {n} з {total}");
     }
 }
