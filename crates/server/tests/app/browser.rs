@@ -105,8 +105,17 @@ async fn sign_in_open_orders_and_search_in_chromium() {
     c.close().await.unwrap();
 }
 
+/// Clicks an element, scrolled to the middle of the window first so that
+/// the sticky top bar never covers it.
 async fn click(c: &fantoccini::Client, at: Locator<'_>) {
-    c.find(at).await.unwrap().click().await.unwrap();
+    let element = c.find(at).await.unwrap();
+    c.execute(
+        "arguments[0].scrollIntoView({block: 'center'});",
+        vec![serde_json::to_value(&element).unwrap()],
+    )
+    .await
+    .unwrap();
+    element.click().await.unwrap();
 }
 
 async fn text(c: &fantoccini::Client, at: Locator<'_>) -> String {
@@ -591,5 +600,155 @@ async fn a_terminal_surveys_offline_and_sends_each_answer_once() {
         3,
         "sending again adds nothing"
     );
+    c.close().await.unwrap();
+}
+
+/// Signs `login` in through the sign-in page.
+async fn sign_in(c: &fantoccini::Client, app: &TestApp, login: &str, then: &str) {
+    c.goto(&app.at(&format!("/login?next={then}")))
+        .await
+        .unwrap();
+    c.find(Locator::Css("input[name=login]"))
+        .await
+        .unwrap()
+        .send_keys(login)
+        .await
+        .unwrap();
+    c.find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    click(c, Locator::Css("button[type=submit].primary")).await;
+}
+
+/// The editor's definition as it stands.
+async fn definition(c: &fantoccini::Client) -> serde_json::Value {
+    let text = c
+        .execute(
+            "return document.querySelector('textarea[name=definition]').value;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_str(text.as_str().unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quality_manager_builds_a_survey_in_chromium() {
+    let Some((_driver, port)) = chromedriver() else {
+        return;
+    };
+    let app = TestApp::spawn("sqlite").await;
+    app.add_user("vera", "quality").await;
+    let c = browser(port).await;
+    sign_in(&c, &app, "vera", "/surveys/new").await;
+    until(
+        &c,
+        "document.querySelectorAll('.ed-question').length === 3",
+        "the editor with the starter questions",
+    )
+    .await;
+    snap(&c, "editor").await;
+
+    c.find(Locator::Css("input[name=id]"))
+        .await
+        .unwrap()
+        .send_keys("door-test")
+        .await
+        .unwrap();
+    c.find(Locator::XPath("//label[span='Name']/input"))
+        .await
+        .unwrap()
+        .send_keys("Door test")
+        .await
+        .unwrap();
+    // A scale question, written in both languages, moved above the comment.
+    click(&c, Locator::Css("[data-add=scale]")).await;
+    until(
+        &c,
+        "document.querySelectorAll('.ed-question').length === 4",
+        "the new question",
+    )
+    .await;
+    let card = "(//section[contains(@class,'ed-question')])[4]";
+    c.find(Locator::XPath(&format!(
+        "{card}//fieldset[legend='Question']//label[span='en']/input"
+    )))
+    .await
+    .unwrap()
+    .send_keys("How fast was it?")
+    .await
+    .unwrap();
+    c.find(Locator::XPath(&format!(
+        "{card}//fieldset[legend='Question']//label[span='ru']/input"
+    )))
+    .await
+    .unwrap()
+    .send_keys("Насколько быстро?")
+    .await
+    .unwrap();
+    click(
+        &c,
+        Locator::XPath(&format!("{card}//button[@aria-label='Move up']")),
+    )
+    .await;
+    // The "what went wrong" question goes.
+    click(
+        &c,
+        Locator::XPath(
+            "(//section[contains(@class,'ed-question')])[2]//button[@aria-label='Remove']",
+        ),
+    )
+    .await;
+    until(
+        &c,
+        "document.querySelectorAll('.ed-question').length === 3",
+        "the question removed",
+    )
+    .await;
+    let d = definition(&c).await;
+    let ids: Vec<&str> = d["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["nps", "scale", "text"], "{d}");
+    assert_eq!(d["questions"][1]["text"]["en"], "How fast was it?");
+    let preview = text(&c, Locator::Id("preview")).await;
+    assert!(
+        preview.contains("How fast was it?"),
+        "the preview follows: {preview}"
+    );
+    click(
+        &c,
+        Locator::XPath("//div[@class='ed-langs']/button[.='ru']"),
+    )
+    .await;
+    let preview = text(&c, Locator::Id("preview")).await;
+    assert!(
+        preview.contains("Насколько быстро?"),
+        "in each language: {preview}"
+    );
+    snap(&c, "editor-changed").await;
+
+    click(&c, Locator::Css("#survey-form button[type=submit].primary")).await;
+    until(
+        &c,
+        "location.pathname === '/surveys/door-test'",
+        "the published survey",
+    )
+    .await;
+    let body = text(&c, Locator::Css("main")).await;
+    assert!(
+        body.contains("Version 1 is published") && body.contains("How fast was it?"),
+        "{body}"
+    );
+    let stored = app.store.survey("door-test", None).await.unwrap().unwrap();
+    let d: serde_json::Value = serde_json::from_str(&stored.definition).unwrap();
+    assert_eq!(d["questions"][1]["measures"], "csi");
+    assert_eq!(d["name"], "Door test");
     c.close().await.unwrap();
 }

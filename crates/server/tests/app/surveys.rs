@@ -8,6 +8,7 @@ use crate::on_both_backends;
 
 on_both_backends!(
     a_customer_answers_once_by_link,
+    a_quality_manager_publishes_surveys_from_the_console,
     a_terminal_gets_its_days_orders_with_their_surveys,
     survey_definitions_are_checked_and_versioned,
     responses_are_stored_exactly_once,
@@ -597,4 +598,102 @@ async fn a_customer_answers_once_by_link(backend: &str) {
     )
     .await;
     assert_eq!(status, 404);
+}
+
+async fn a_quality_manager_publishes_surveys_from_the_console(backend: &str) {
+    let app = TestApp::spawn(backend).await;
+    let quality = app.signed_in("quality").await;
+    let page = app.page(&quality, "/surveys/new").await;
+    assert!(
+        page.contains("name=\"definition\"") && page.contains("survey-editor.js"),
+        "{page}"
+    );
+    let csrf = app.csrf(&quality).await;
+    let publish =
+        |path: &str, form: Vec<(&str, String)>| quality.post(app.at(path)).form(&form).send();
+
+    // A broken definition comes back with every problem and what was sent.
+    let mut survey = door_survey();
+    survey.as_object_mut().unwrap().remove("id");
+    survey["questions"][2]["max"] = json!(0);
+    let r = publish(
+        "/surveys/new",
+        vec![
+            ("csrf", csrf.clone()),
+            ("id", "door".into()),
+            ("definition", survey.to_string()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("questions[2].max"), "{page}");
+    assert!(
+        page.contains("Оцените доставку"),
+        "the manager's work is kept"
+    );
+
+    survey["questions"][2]["max"] = json!(9);
+    let r = publish(
+        "/surveys/new",
+        vec![
+            ("csrf", csrf.clone()),
+            ("id", "door".into()),
+            ("definition", survey.to_string()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/surveys/door?published=1");
+    let page = app.page(&quality, "/surveys/door?published=1").await;
+    assert!(page.contains("Version 1 is published"), "{page}");
+
+    // The same id twice is refused; editing publishes version 2.
+    let r = publish(
+        "/surveys/new",
+        vec![
+            ("csrf", csrf.clone()),
+            ("id", "door".into()),
+            ("definition", survey.to_string()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("exists already"));
+    let page = app.page(&quality, "/surveys/door/edit").await;
+    assert!(page.contains("Publishing makes version 2"), "{page}");
+    survey["name"] = json!("У двери, v2");
+    let r = publish(
+        "/surveys/door/edit",
+        vec![("csrf", csrf.clone()), ("definition", survey.to_string())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.headers()["location"], "/surveys/door?published=2");
+    let stored = app.store.survey("door", None).await.unwrap().unwrap();
+    assert_eq!((stored.version, stored.name.as_str()), (2, "У двери, v2"));
+
+    // Without the form's token, or without the quality desk's role: refused.
+    let r = publish(
+        "/surveys/door/edit",
+        vec![("definition", survey.to_string())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 403);
+    let operator = app.signed_in("operator").await;
+    let r = operator.get(app.at("/surveys/new")).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        app.store
+            .survey("door", None)
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        2
+    );
 }

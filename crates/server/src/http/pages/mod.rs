@@ -136,6 +136,19 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
+const EDITOR_SCRIPT: &str = include_str!("../../../static/survey-editor.js");
+
+async fn survey_editor_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        EDITOR_SCRIPT,
+    )
+        .into_response()
+}
+
 async fn not_found(headers: axum::http::HeaderMap) -> Response {
     status_page(super::auth::visitor_lang(&headers), StatusCode::NOT_FOUND)
 }
@@ -161,7 +174,13 @@ pub fn router() -> Router<AppState> {
         .route("/settings/enrollment", post(settings::enroll_courier))
         .route("/dashboard", get(roadmap::dashboard))
         .route("/surveys", get(surveys::list))
+        .route("/surveys/new", get(surveys::new_form).post(surveys::create))
         .route("/surveys/{id}", get(surveys::detail))
+        .route(
+            "/surveys/{id}/edit",
+            get(surveys::edit_form).post(surveys::publish),
+        )
+        .route("/static/survey-editor.js", get(survey_editor_script))
         .route("/incidents", get(roadmap::incidents))
         .route("/cases", get(roadmap::cases))
         .route("/calls", get(roadmap::calls))

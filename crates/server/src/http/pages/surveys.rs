@@ -4,12 +4,12 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use doorstep_domain::survey::{Question, QuestionType, ShowIf, SurveyDefinition, Targeting};
 use doorstep_domain::time::{format_local, from_millis};
 
 use super::{internal, render, status_page, Chrome};
-use crate::http::auth::{QualityDesk, Staff};
+use crate::http::auth::{QualityDesk, Staff, StaffForm};
 use crate::http::AppState;
 use crate::i18n::Tr;
 
@@ -136,6 +136,7 @@ struct SurveyPage {
     c: Chrome,
     id: String,
     version: i64,
+    published: bool,
     targeting: String,
     timeout: String,
     questions: Vec<QuestionView>,
@@ -230,10 +231,16 @@ fn question_view(i: usize, q: &Question, survey: &SurveyDefinition, tr: Tr<'_>) 
     }
 }
 
+#[derive(serde::Deserialize)]
+pub struct DetailQuery {
+    published: Option<i64>,
+}
+
 pub async fn detail(
     State(app): State<AppState>,
     Staff(user, _): Staff<QualityDesk>,
     Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<DetailQuery>,
 ) -> Response {
     let record = match app.store.survey(&id, None).await {
         Ok(Some(r)) => r,
@@ -247,6 +254,7 @@ pub async fn detail(
     c.title.clone_from(&d.name);
     let tr = c.tr;
     let view = SurveyPage {
+        published: q.published == Some(record.version),
         id: record.id.clone(),
         version: record.version,
         targeting: targeting_text(d.targeting.as_ref(), tr),
@@ -263,4 +271,206 @@ pub async fn detail(
         c,
     };
     render(&view)
+}
+
+#[derive(Template)]
+#[template(path = "survey_edit.html")]
+struct EditorPage {
+    c: Chrome,
+    /// The survey's id; empty for a new survey (the form asks for one).
+    id: String,
+    creating: bool,
+    version: i64,
+    definition: String,
+    errors: Vec<String>,
+    texts: String,
+}
+
+/// A new survey starts from the usual door questions, in Russian and English.
+fn starter() -> serde_json::Value {
+    serde_json::json!({
+        "name": "",
+        "timeout_seconds": 90,
+        "questions": [
+            {"id": "nps", "type": "nps", "required": true,
+             "text": {"ru": "Насколько вероятно, что вы порекомендуете нас друзьям?", "en": "How likely are you to recommend us to a friend?"}},
+            {"id": "why", "type": "multi_choice", "other": true, "show_if": {"question": "nps", "max": 6},
+             "text": {"ru": "Что пошло не так?", "en": "What went wrong?"},
+             "options": [{"id": "late", "text": {"ru": "Опоздание", "en": "Late delivery"}},
+                         {"id": "damaged", "text": {"ru": "Повреждённый заказ", "en": "Damaged order"}}]},
+            {"id": "comment", "type": "text", "text": {"ru": "Хотите что-то добавить?", "en": "Anything to add?"}}
+        ]
+    })
+}
+
+fn editor(
+    app: &AppState,
+    user: &crate::http::auth::CurrentUser,
+    id: &str,
+    version: i64,
+    definition: String,
+    errors: Vec<String>,
+) -> Response {
+    let creating = id.is_empty();
+    let mut c = Chrome::new(app, user, "/surveys", "nav-surveys");
+    c.title = if creating {
+        c.tr.t("editor-new-title")
+    } else {
+        c.tr.with("editor-edit-title", "id", id.to_owned())
+    };
+    let texts: std::collections::BTreeMap<String, String> = crate::i18n::i18n()
+        .texts_with_prefix(user.lang, "editor-")
+        .into_iter()
+        .map(|(k, v)| (k.replace('-', "_"), v))
+        .collect();
+    let view = EditorPage {
+        id: id.to_owned(),
+        creating,
+        version,
+        definition,
+        errors,
+        texts: serde_json::to_string(&texts).unwrap_or_default(),
+        c,
+    };
+    render(&view)
+}
+
+pub async fn new_form(State(app): State<AppState>, Staff(user, _): Staff<QualityDesk>) -> Response {
+    let definition = serde_json::to_string_pretty(&starter()).unwrap_or_default();
+    editor(&app, &user, "", 0, definition, Vec::new())
+}
+
+pub async fn edit_form(
+    State(app): State<AppState>,
+    Staff(user, _): Staff<QualityDesk>,
+    Path(id): Path<String>,
+) -> Response {
+    let record = match app.store.survey(&id, None).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return status_page(user.lang, StatusCode::NOT_FOUND),
+        Err(e) => return internal(user.lang, &e),
+    };
+    let pretty = serde_json::from_str::<serde_json::Value>(&record.definition)
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or(record.definition);
+    editor(&app, &user, &record.id, record.version, pretty, Vec::new())
+}
+
+#[derive(serde::Deserialize)]
+pub struct EditorForm {
+    #[serde(default)]
+    id: String,
+    definition: String,
+}
+
+/// Reads and checks a definition from the editor: every problem, by place.
+fn check_definition(text: &str, tr: Tr<'_>) -> Result<(SurveyDefinition, String), Vec<String>> {
+    let parsed: SurveyDefinition = serde_json::from_str(text)
+        .map_err(|e| vec![tr.with("editor-not-json", "error", e.to_string())])?;
+    let problems = parsed.validate();
+    if !problems.is_empty() {
+        return Err(problems
+            .into_iter()
+            .map(|p| format!("{}: {}", p.field, p.message))
+            .collect());
+    }
+    let json = serde_json::to_string(&parsed).map_err(|e| vec![e.to_string()])?;
+    Ok((parsed, json))
+}
+
+/// Publishes a new survey from the editor.
+pub async fn create(
+    State(app): State<AppState>,
+    StaffForm(user, f, _): StaffForm<QualityDesk, EditorForm>,
+) -> Response {
+    let tr = crate::i18n::tr(user.lang);
+    let id = f.id.trim().to_owned();
+    let mut errors = Vec::new();
+    if id.is_empty()
+        || id.len() > 64
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+    {
+        errors.push(tr.t("editor-bad-id"));
+    }
+    let checked = check_definition(&f.definition, tr);
+    let (definition, json) = match checked {
+        Ok(ok) if errors.is_empty() => ok,
+        Ok(_) => return editor_again(&app, &user, "", &f.definition, errors).await,
+        Err(problems) => {
+            errors.extend(problems);
+            return editor_again(&app, &user, "", &f.definition, errors).await;
+        }
+    };
+    match app
+        .store
+        .create_survey(&id, definition.name.trim(), &json)
+        .await
+    {
+        Ok(r) => {
+            tracing::info!(by = %user.login, survey = %r.id, "survey published");
+            Redirect::to(&format!("/surveys/{}?published={}", r.id, r.version)).into_response()
+        }
+        Err(e) if e.is_unique_violation() => {
+            editor_again(
+                &app,
+                &user,
+                "",
+                &f.definition,
+                vec![tr.with("editor-id-taken", "id", id)],
+            )
+            .await
+        }
+        Err(e) => internal(user.lang, &e),
+    }
+}
+
+/// Publishes the next version of a survey from the editor.
+pub async fn publish(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    StaffForm(user, f, _): StaffForm<QualityDesk, EditorForm>,
+) -> Response {
+    let tr = crate::i18n::tr(user.lang);
+    let (definition, json) = match check_definition(&f.definition, tr) {
+        Ok(ok) => ok,
+        Err(errors) => return editor_again(&app, &user, &id, &f.definition, errors).await,
+    };
+    match app
+        .store
+        .publish_survey_version(&id, definition.name.trim(), &json)
+        .await
+    {
+        Ok(Some(r)) => {
+            tracing::info!(by = %user.login, survey = %r.id, version = r.version, "survey version published");
+            Redirect::to(&format!("/surveys/{}?published={}", r.id, r.version)).into_response()
+        }
+        Ok(None) => status_page(user.lang, StatusCode::NOT_FOUND),
+        Err(e) => internal(user.lang, &e),
+    }
+}
+
+/// The editor again with what was sent and what is wrong with it.
+async fn editor_again(
+    app: &AppState,
+    user: &crate::http::auth::CurrentUser,
+    id: &str,
+    definition: &str,
+    errors: Vec<String>,
+) -> Response {
+    let version = if id.is_empty() {
+        0
+    } else {
+        match app.store.survey(id, None).await {
+            Ok(Some(r)) => r.version,
+            Ok(None) => return status_page(user.lang, StatusCode::NOT_FOUND),
+            Err(e) => return internal(user.lang, &e),
+        }
+    };
+    let mut r = editor(app, user, id, version, definition.to_owned(), errors);
+    if r.status().is_success() {
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    r
 }
