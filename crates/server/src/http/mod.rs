@@ -6,11 +6,14 @@ pub mod auth;
 pub mod error;
 pub mod pages;
 
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request};
 use axum::Router;
+use doorstep_domain::survey::SurveyDefinition;
 use doorstep_domain::Deployment;
 use doorstep_store::Store;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -28,7 +31,30 @@ pub struct App {
     pub enrol_throttle: crate::security::Throttle,
     /// Where attachments (photos, voice) are kept.
     pub data_dir: std::path::PathBuf,
+    /// Survey versions read so far. A version never changes once
+    /// published, so it is kept for the life of the process.
+    survey_versions: RwLock<HashMap<(String, i64), Arc<SurveyDefinition>>>,
+    /// Each survey's current version and when that was read.
+    current_versions: RwLock<HashMap<String, (i64, Instant)>>,
 }
+
+/// A lock's contents, even after a panic elsewhere poisoned it (the maps
+/// behind these locks are caches: any state of them is valid).
+fn read_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// How long "the current version of a survey" is trusted without asking the
+/// database (a version published by another server process shows up within it).
+const CURRENT_VERSION_TTL: Duration = Duration::from_secs(2);
+/// Survey versions kept in memory at most (each is a few kilobytes).
+const SURVEY_VERSIONS_KEPT: usize = 2_000;
 
 /// Failed attempts allowed before a 15-minute wait.
 const SIGN_IN_ATTEMPTS: u32 = 5;
@@ -43,6 +69,8 @@ impl App {
         Ok(Arc::new(App {
             store,
             data_dir,
+            survey_versions: RwLock::new(HashMap::new()),
+            current_versions: RwLock::new(HashMap::new()),
             deployment: RwLock::new(deployment),
             sign_in_throttle: crate::security::Throttle::new(SIGN_IN_ATTEMPTS, THROTTLE_WINDOW_MS),
             enrol_throttle: crate::security::Throttle::new(ENROL_ATTEMPTS, THROTTLE_WINDOW_MS),
@@ -54,6 +82,51 @@ impl App {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
+    }
+
+    /// A survey at `version`, or at its current version: (version, definition).
+    /// Read from memory when it can be; `None` when there is no such survey.
+    pub async fn survey_version(
+        &self,
+        id: &str,
+        version: Option<i64>,
+    ) -> anyhow::Result<Option<(i64, Arc<SurveyDefinition>)>> {
+        let wanted = version.or_else(|| {
+            read_lock(&self.current_versions)
+                .get(id)
+                .filter(|(_, at)| at.elapsed() < CURRENT_VERSION_TTL)
+                .map(|(v, _)| *v)
+        });
+        if let Some(v) = wanted {
+            if let Some(d) = read_lock(&self.survey_versions).get(&(id.to_owned(), v)) {
+                return Ok(Some((v, Arc::clone(d))));
+            }
+        }
+        let Some(record) = self.store.survey(id, version).await? else {
+            return Ok(None);
+        };
+        let definition: Arc<SurveyDefinition> =
+            Arc::new(serde_json::from_str(&record.definition).map_err(|e| {
+                anyhow::anyhow!("survey {id} v{} does not parse: {e}", record.version)
+            })?);
+        if version.is_none() {
+            write_lock(&self.current_versions)
+                .insert(id.to_owned(), (record.version, Instant::now()));
+        }
+        let mut kept = write_lock(&self.survey_versions);
+        if kept.len() >= SURVEY_VERSIONS_KEPT {
+            kept.clear();
+        }
+        kept.insert((id.to_owned(), record.version), Arc::clone(&definition));
+        Ok(Some((record.version, definition)))
+    }
+
+    /// Forgets which version of a survey is current (after publishing one).
+    pub fn survey_published(&self, id: &str) {
+        self.current_versions
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(id);
     }
 
     pub fn set_deployment(&self, d: Deployment) {

@@ -302,7 +302,7 @@ async fn check_attachments(
 }
 
 /// Survey versions met in one batch, read once: (id, asked version) → (version, definition).
-type SurveyCache = HashMap<(String, Option<i64>), Option<(i64, SurveyDefinition)>>;
+type SurveyCache = HashMap<(String, Option<i64>), Option<(i64, std::sync::Arc<SurveyDefinition>)>>;
 
 /// Checks one response; `Err` is the item's answer when it cannot be stored.
 async fn check_item(
@@ -385,18 +385,10 @@ async fn check_item(
     let key = (item.survey_id.clone(), item.survey_version);
     if !surveys.contains_key(&key) {
         let found = app
-            .store
-            .survey(&item.survey_id, item.survey_version)
-            .await?;
-        let parsed = match found {
-            Some(r) => Some((
-                r.version,
-                serde_json::from_str::<SurveyDefinition>(&r.definition)
-                    .map_err(|e| ApiError::Internal(e.into()))?,
-            )),
-            None => None,
-        };
-        surveys.insert(key.clone(), parsed);
+            .survey_version(&item.survey_id, item.survey_version)
+            .await
+            .map_err(ApiError::Internal)?;
+        surveys.insert(key.clone(), found);
     }
     let Some((version, definition)) = surveys.get(&key).and_then(Option::as_ref) else {
         errors.push(field(

@@ -173,6 +173,7 @@ pub async fn publish(
                 "there is no survey {id:?}; POST /api/v1/surveys creates one"
             ))
         })?;
+    app.survey_published(&r.id);
     Ok(Json(Published {
         id: r.id,
         version: r.version,

@@ -443,6 +443,7 @@ pub async fn publish(
         .await
     {
         Ok(Some(r)) => {
+            app.survey_published(&r.id);
             tracing::info!(by = %user.login, survey = %r.id, version = r.version, "survey version published");
             Redirect::to(&format!("/surveys/{}?published={}", r.id, r.version)).into_response()
         }
