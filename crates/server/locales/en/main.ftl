@@ -199,6 +199,7 @@ secret-token-heading = Token “{ $name }” created
 secret-token-explain = Copy it now into the system that will call the API. It is shown only this once; Doorstep keeps only a fingerprint of it.
 secret-code-heading = Enrolment code for { $courier }
 secret-code-explain = The courier opens the terminal on the device and types this code. It works once, within { $hours } hours.
+secret-terminal-at = The terminal is at
 secret-done = Done
 
 ## Sections still to come

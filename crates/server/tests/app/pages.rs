@@ -11,6 +11,7 @@ on_both_backends!(
     language_is_remembered_per_user,
     orders_search_by_phone_number_and_filters,
     settings_save_validate_and_manage_access,
+    an_admin_enrols_a_courier_terminal_from_settings,
 );
 
 async fn sign_in_and_out(backend: &str) {
@@ -314,4 +315,67 @@ async fn repeated_failures_lock_the_login_for_a_while(backend: &str) {
         .await
         .unwrap();
     assert_eq!(r.status(), 429);
+}
+
+async fn an_admin_enrols_a_courier_terminal_from_settings(backend: &str) {
+    let app = TestApp::spawn(backend).await;
+    let integration = app.token("integration", None).await;
+    let orders =
+        serde_json::json!({"orders": [crate::helpers::order_json("A-1", "+79161234567", "K-7")]});
+    assert_eq!(app.post_orders(&integration, &orders).await.status(), 200);
+    let admin = app.signed_in("admin").await;
+    let csrf = app.csrf(&admin).await;
+
+    let unknown = admin
+        .post(app.at("/settings/enrollment"))
+        .form(&[("csrf", csrf.as_str()), ("courier_id", "K-404")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(unknown.contains("K-404"), "says which courier is unknown");
+
+    let page = admin
+        .post(app.at("/settings/enrollment"))
+        .form(&[("csrf", csrf.as_str()), ("courier_id", "K-7")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("/terminal/\""),
+        "shows where the terminal is: {page}"
+    );
+    let start = page.find("id=\"secret\">").unwrap() + "id=\"secret\">".len();
+    let code = &page[start..start + page[start..].find('<').unwrap()];
+    let r = app
+        .anonymous()
+        .post(app.at("/api/v1/terminal/enroll"))
+        .json(&serde_json::json!({"code": code, "device_name": "Tablet 3"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let enrolled: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(enrolled["courier_id"], "K-7");
+    let (status, day) = app
+        .get_json(
+            "/api/v1/terminal/orders",
+            enrolled["token"].as_str().unwrap(),
+        )
+        .await;
+    assert_eq!(status, 200, "{day}");
+    // The code works once.
+    let again = app
+        .anonymous()
+        .post(app.at("/api/v1/terminal/enroll"))
+        .json(&serde_json::json!({"code": code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 403);
 }

@@ -232,6 +232,8 @@ struct SecretPage {
     heading: String,
     explain: String,
     secret: String,
+    /// Where the secret is used (the terminal's address), if anywhere.
+    link: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -264,6 +266,7 @@ pub async fn create_token(
         heading: c.tr.with("secret-token-heading", "name", name),
         explain: c.tr.t("secret-token-explain"),
         secret,
+        link: None,
         c,
     };
     render(&view)
@@ -293,6 +296,7 @@ pub const ENROLLMENT_HOURS: i64 = 24;
 
 pub async fn enroll_courier(
     State(app): State<AppState>,
+    headers: axum::http::HeaderMap,
     StaffForm(user, f, _): StaffForm<AdminOnly, EnrollForm>,
 ) -> Response {
     let courier = match app.store.courier(f.courier_id.trim()).await {
@@ -318,6 +322,14 @@ pub async fn enroll_courier(
         heading: c.tr.with("secret-code-heading", "courier", courier),
         explain: c.tr.with("secret-code-explain", "hours", ENROLLMENT_HOURS),
         secret: code,
+        link: Some(format!(
+            "{}/terminal/",
+            crate::links::public_base(
+                headers
+                    .get(axum::http::header::HOST)
+                    .and_then(|h| h.to_str().ok())
+            )
+        )),
         c,
     };
     render(&view)
