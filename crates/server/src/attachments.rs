@@ -103,6 +103,37 @@ pub async fn purge(store: &Store, data_dir: &Path, days: u32) -> anyhow::Result<
     }
 }
 
+/// Erases a customer's personal data (see [`Store::erase_customer`]) and
+/// deletes the files of their photos and voice messages. `phone` may be
+/// written as people write it; it is read in the deployment's country.
+pub async fn erase_customer(
+    store: &Store,
+    data_dir: &Path,
+    phone: &str,
+) -> anyhow::Result<Option<doorstep_store::Erased>> {
+    let deployment = store.deployment().await?;
+    let stored = if phone.starts_with("erased-") {
+        phone.to_owned()
+    } else {
+        doorstep_domain::Phone::parse(phone, deployment.country())
+            .map_err(|e| anyhow::anyhow!("{phone:?} is not a phone number: {e}"))?
+            .into_string()
+    };
+    let Some(erased) = store.erase_customer(&stored).await? else {
+        return Ok(None);
+    };
+    for id in erased.attachments.iter().filter(|id| is_id(id)) {
+        match tokio::fs::remove_file(path(data_dir, id)).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => anyhow::bail!(
+                "the data was erased, but the file of attachment {id} could not be deleted: {e}"
+            ),
+        }
+    }
+    Ok(Some(erased))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

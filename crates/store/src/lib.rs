@@ -5,6 +5,7 @@ mod accounts;
 mod attachments;
 pub mod db;
 mod orders;
+mod privacy;
 mod settings;
 mod surveys;
 pub mod testing;
@@ -23,6 +24,7 @@ pub use db::{Backend, Db};
 pub use orders::{
     BatchOutcome, CustomerView, DeliveryStatus, OrderFilter, OrderPage, OrderView, RowOutcome,
 };
+pub use privacy::Erased;
 pub use surveys::{
     NewResponse, ResponseOutcome, ResponseSummary, StoredAnswer, SurveyLink, SurveyRecord,
 };

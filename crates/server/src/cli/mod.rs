@@ -1,6 +1,7 @@
 //! The command line: `serve`, `import`, `user`, `token`, `courier`.
 
 mod accounts;
+mod customers;
 mod import;
 mod serve;
 mod surveys;
@@ -49,6 +50,9 @@ enum Command {
     /// Survey links for customers.
     #[command(subcommand)]
     Survey(surveys::SurveyCommand),
+    /// Customers' personal data.
+    #[command(subcommand)]
+    Customer(customers::CustomerCommand),
 }
 
 pub async fn run() -> ExitCode {
@@ -61,6 +65,7 @@ pub async fn run() -> ExitCode {
         Command::Token(cmd) => report(accounts::token(&cli.database, cmd).await),
         Command::Courier(cmd) => report(accounts::courier(&cli.database, cmd).await),
         Command::Survey(cmd) => report(surveys::run(&cli.database, cmd).await),
+        Command::Customer(cmd) => report(customers::run(&cli.database, cmd).await),
     }
 }
 

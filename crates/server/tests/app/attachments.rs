@@ -10,7 +10,8 @@ use crate::surveys::{link_for, post, response, with_orders_and_survey};
 
 on_both_backends!(
     photos_are_checked_kept_once_and_shown_only_to_the_desks,
-    a_promoters_review_link_is_recorded
+    a_promoters_review_link_is_recorded,
+    a_customers_personal_data_is_erased_on_request
 );
 
 async fn photos_are_checked_kept_once_and_shown_only_to_the_desks(backend: &str) {
@@ -255,4 +256,100 @@ async fn a_promoters_review_link_is_recorded(backend: &str) {
         page.contains("Opened the review link: <strong>Yandex Maps</strong>"),
         "{page}"
     );
+}
+
+async fn a_customers_personal_data_is_erased_on_request(backend: &str) {
+    let app = TestApp::spawn(backend).await;
+    let integration = with_orders_and_survey(
+        &app,
+        vec![
+            order_json("A-1", "+79161234567", "K-1"),
+            order_json("A-2", "+79161234567", "K-1"),
+        ],
+    )
+    .await;
+    let terminal = app.token("terminal", Some("K-1")).await;
+    let (_, _, photo) = app.upload(&terminal, &tiny_png()).await;
+    let answers = json!([{"question_id": "nps", "value": 3}, {"question_id": "comment", "value": "Курьер Анна Петрова, кв. 12"},
+        {"question_id": "ok", "value": true}, {"question_id": "photo", "value": photo}]);
+    let (status, body) = post(
+        &app,
+        &terminal,
+        "/api/v1/responses",
+        &json!([response(
+            "6c1f0f4e-0000-4000-8000-000000000021",
+            "A-1",
+            "completed",
+            &answers
+        )]),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let link = link_for(&app, &integration, "A-2").await;
+
+    // Only an admin may, and only when confirming.
+    let operator = app.signed_in("operator").await;
+    let csrf = app.csrf(&operator).await;
+    let r = operator
+        .post(app.at("/customers/+79161234567/erase"))
+        .form(&[("csrf", csrf.as_str()), ("confirm", "yes")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let admin = app.signed_in("admin").await;
+    let page = app.page(&admin, "/customers/+79161234567").await;
+    assert!(page.contains("Erase personal data"), "{page}");
+    let csrf = app.csrf(&admin).await;
+    let r = admin
+        .post(app.at("/customers/+79161234567/erase"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(
+        app.store.customer("+79161234567").await.unwrap().is_some(),
+        "not without confirming"
+    );
+
+    let r = admin
+        .post(app.at("/customers/+79161234567/erase"))
+        .form(&[("csrf", csrf.as_str()), ("confirm", "yes")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        to.starts_with("/customers/erased-") && to.ends_with("?erased=1"),
+        "{to}"
+    );
+    assert!(app.store.customer("+79161234567").await.unwrap().is_none());
+    let page = app.page(&admin, &to).await;
+    assert!(
+        page.contains("personal data is erased")
+            && !page.contains("Анна Петрова")
+            && !page.contains("+79161234567"),
+        "{page}"
+    );
+    let page = app.page(&admin, "/orders/A-1").await;
+    assert!(
+        !page.contains("кв. 12") && !page.contains("/attachments/"),
+        "{page}"
+    );
+    assert!(
+        !app.data_dir
+            .0
+            .join("attachments")
+            .join(&photo[..2])
+            .join(&photo)
+            .exists(),
+        "the photo's file is gone"
+    );
+    let (_, kept) = &app.store.order_responses("A-1").await.unwrap()[0];
+    let nps = kept.iter().find(|a| a.question_id == "nps").unwrap();
+    assert_eq!(nps.number_value, Some(3.0), "scores stay");
+    let r = app.anonymous().get(app.at(&link)).send().await.unwrap();
+    assert_eq!(r.status(), 404, "open survey links are withdrawn");
 }

@@ -13,6 +13,7 @@ on_both_backends!(
     import_refuses_files_that_are_not_orders,
     accounts_tokens_and_enrolment_from_the_command_line,
     an_older_binary_refuses_a_newer_database,
+    a_customer_is_erased_from_the_command_line,
 );
 
 fn doorstep(database: &str, args: &[&str], stdin: Option<&str>) -> Output {
@@ -275,4 +276,51 @@ async fn an_older_binary_refuses_a_newer_database(backend: &str) {
         "{}",
         text(&out)
     );
+}
+
+async fn a_customer_is_erased_from_the_command_line(backend: &str) {
+    let db = TestDb::new(backend).await;
+    let file = temp_file("orders.csv", MESSY.as_bytes());
+    doorstep(&db.url, &["import", "orders", file.to_str().unwrap()], None);
+    let refused = doorstep(&db.url, &["customer", "erase", "8 916 123-45-67"], None);
+    assert!(
+        !refused.status.success() && text(&refused).contains("--yes"),
+        "{}",
+        text(&refused)
+    );
+    let data = std::env::temp_dir().join(format!("doorstep-{}", uuid::Uuid::new_v4()));
+    let done = doorstep(
+        &db.url,
+        &[
+            "customer",
+            "erase",
+            "8 916 123-45-67",
+            "--yes",
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(done.status.success(), "{}", text(&done));
+    assert!(text(&done).contains("Orders kept: 1;"), "{}", text(&done));
+    let store = Store::connect(&db.url).await.unwrap();
+    assert!(store.customer("+79161234567").await.unwrap().is_none());
+    let again = doorstep(
+        &db.url,
+        &[
+            "customer",
+            "erase",
+            "+79161234567",
+            "--yes",
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(
+        !again.status.success() && text(&again).contains("no customer"),
+        "{}",
+        text(&again)
+    );
+    store.close().await;
 }

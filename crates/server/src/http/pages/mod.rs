@@ -165,6 +165,7 @@ pub fn router() -> Router<AppState> {
         .route("/orders", get(orders::list))
         .route("/orders/{order_number}", get(orders::detail))
         .route("/customers/{phone}", get(orders::customer))
+        .route("/customers/{phone}/erase", post(orders::erase_customer))
         .route("/attachments/{id}", get(orders::attachment))
         .route("/settings", get(settings::page))
         .route("/settings/deployment", post(settings::save_deployment))

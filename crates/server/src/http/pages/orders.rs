@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 use super::{internal, non_empty, render, status_page, Chrome};
-use crate::http::auth::{AnyStaff, DispatchDesk, Staff};
+use crate::http::auth::{AdminOnly, AnyStaff, DispatchDesk, Staff, StaffForm};
 use crate::http::AppState;
 use crate::i18n::Tr;
 
@@ -523,12 +523,22 @@ struct CustomerPage {
     segment: String,
     rows: Vec<OrderRow>,
     more_href: Option<String>,
+    /// An admin may erase the customer's personal data.
+    may_erase: bool,
+    /// The data was just erased.
+    erased: bool,
+}
+
+#[derive(Deserialize)]
+pub struct CustomerQuery {
+    erased: Option<String>,
 }
 
 pub async fn customer(
     State(app): State<AppState>,
     Staff(user, _): Staff<AnyStaff>,
     Path(phone): Path<String>,
+    Query(q): Query<CustomerQuery>,
 ) -> Response {
     let customer = match app.store.customer(&phone).await {
         Ok(Some(c)) => c,
@@ -576,11 +586,40 @@ pub async fn customer(
             .collect(),
         more_href: (orders.total > PAGE_SIZE)
             .then(|| format!("/orders?q={}", encode(&customer.phone))),
+        may_erase: user.may::<AdminOnly>() && !customer.phone.starts_with("erased-"),
+        erased: q.erased.is_some(),
         name,
         customer,
         c,
     };
     render(&view)
+}
+
+#[derive(Deserialize)]
+pub struct EraseForm {
+    confirm: Option<String>,
+}
+
+/// Erases a customer's personal data on their request (admins only).
+pub async fn erase_customer(
+    State(app): State<AppState>,
+    Path(phone): Path<String>,
+    StaffForm(user, f, _): StaffForm<AdminOnly, EraseForm>,
+) -> Response {
+    use axum::response::IntoResponse;
+    if f.confirm.is_none() {
+        return axum::response::Redirect::to(&format!("/customers/{}", encode(&phone)))
+            .into_response();
+    }
+    match crate::attachments::erase_customer(&app.store, &app.data_dir, &phone).await {
+        Ok(Some(erased)) => {
+            tracing::info!(by = %user.login, customer = %erased.pseudonym, orders = erased.orders, "customer's personal data erased");
+            axum::response::Redirect::to(&format!("/customers/{}?erased=1", erased.pseudonym))
+                .into_response()
+        }
+        Ok(None) => status_page(user.lang, StatusCode::NOT_FOUND),
+        Err(e) => internal(user.lang, &e),
+    }
 }
 
 /// `/attachments/{id}`: a photo or voice message from a survey, for the
