@@ -15,6 +15,8 @@ pub struct Deployment {
     pub phone_country: String,
     /// ISO 4217 currency of amounts and compensations.
     pub currency: String,
+    /// How refusals and time-outs enter NPS (METRICS.md).
+    pub refusal_policy: crate::metrics::RefusalPolicy,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,6 +38,7 @@ impl Default for Deployment {
             time_zone: "Europe/Moscow".to_owned(),
             phone_country: "RU".to_owned(),
             currency: "RUB".to_owned(),
+            refusal_policy: crate::metrics::RefusalPolicy::Exclude,
         }
     }
 }
@@ -64,6 +67,7 @@ impl Deployment {
             time_zone,
             phone_country: country.code.to_owned(),
             currency,
+            refusal_policy: self.refusal_policy,
         })
     }
 
@@ -89,6 +93,7 @@ mod tests {
             time_zone: "Asia/Tashkent".into(),
             phone_country: "uz".into(),
             currency: "uzs".into(),
+            ..Deployment::default()
         }
         .validated()
         .unwrap();

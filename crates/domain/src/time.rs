@@ -193,3 +193,67 @@ mod tests {
         assert!(parse_date("03.11.2026").is_err());
     }
 }
+
+/// 1970-01-01, the day numbered 0.
+const EPOCH_DAY: Date = Date::constant(1970, 1, 1);
+
+/// A local date as a day number (days since 1970-01-01): how rollups key days.
+pub fn day_number(date: Date) -> i64 {
+    i64::from(
+        date.since((jiff::Unit::Day, EPOCH_DAY))
+            .map_or(0, |s| s.get_days()),
+    )
+}
+
+/// The date of a day number.
+pub fn date_of_day(day: i64) -> Date {
+    EPOCH_DAY
+        .checked_add(jiff::Span::new().days(day))
+        .unwrap_or(EPOCH_DAY)
+}
+
+/// The local day number and month (`yyyymm`) of an instant in `tz`.
+pub fn local_day(ms: i64, tz: &TimeZone) -> (i64, i64) {
+    let date = from_millis(ms).to_zoned(tz.clone()).date();
+    (
+        day_number(date),
+        i64::from(date.year()) * 100 + i64::from(date.month()),
+    )
+}
+
+/// The Monday starting the week of a day number.
+pub fn week_start(day: i64) -> i64 {
+    // 1970-01-01 was a Thursday: Monday-based weekday is (day + 3) mod 7.
+    day - (day + 3).rem_euclid(7)
+}
+
+#[cfg(test)]
+mod day_tests {
+    use super::*;
+
+    #[test]
+    fn days_weeks_and_months_in_local_time() {
+        assert_eq!(day_number(Date::constant(1970, 1, 2)), 1);
+        let d = Date::constant(2026, 11, 29);
+        assert_eq!(date_of_day(day_number(d)), d);
+        // Sunday 29 November 2026 belongs to the week of Monday the 23rd.
+        assert_eq!(
+            date_of_day(week_start(day_number(d))),
+            Date::constant(2026, 11, 23)
+        );
+        assert_eq!(
+            week_start(day_number(Date::constant(2026, 11, 23))),
+            day_number(Date::constant(2026, 11, 23))
+        );
+        // 22:30 UTC on the 30th is already 1 December in Moscow.
+        let moscow = TimeZone::get("Europe/Moscow").unwrap();
+        let ms = "2026-11-30T22:30:00Z"
+            .parse::<Timestamp>()
+            .unwrap()
+            .as_millisecond();
+        assert_eq!(
+            local_day(ms, &moscow),
+            (day_number(Date::constant(2026, 12, 1)), 202_612)
+        );
+    }
+}

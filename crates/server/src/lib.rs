@@ -9,4 +9,5 @@ pub mod http;
 pub mod i18n;
 pub mod import;
 pub mod links;
+pub mod metrics;
 pub mod security;

@@ -6,6 +6,7 @@ mod attachments;
 pub mod db;
 mod orders;
 mod privacy;
+pub mod rollups;
 mod settings;
 mod surveys;
 pub mod testing;
@@ -49,6 +50,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "attachments",
         include_str!("../migrations/0004_attachments.sql"),
     ),
+    (5, "rollups", include_str!("../migrations/0005_rollups.sql")),
 ];
 
 fn migrator() -> Migrator {

@@ -354,6 +354,15 @@ impl Store {
             .await
     }
 
+    /// Every courier's id and name (the id where no name is known).
+    pub async fn courier_names(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.db
+            .all(sql(
+                "SELECT id, COALESCE(name, id) FROM couriers ORDER BY id",
+            ))
+            .await
+    }
+
     /// Sets the time zone a city's local times are read in.
     pub async fn set_city_time_zone(&self, city: &str, time_zone: &str) -> Result<(), StoreError> {
         self.db

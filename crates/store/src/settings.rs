@@ -20,6 +20,11 @@ impl Store {
                 "time_zone" => d.time_zone = value,
                 "phone_country" => d.phone_country = value,
                 "currency" => d.currency = value,
+                "refusal_policy" => {
+                    if let Some(p) = doorstep_domain::metrics::RefusalPolicy::parse(&value) {
+                        d.refusal_policy = p;
+                    }
+                }
                 _ => {}
             }
         }
@@ -34,6 +39,7 @@ impl Store {
             ("time_zone", &d.time_zone),
             ("phone_country", &d.phone_country),
             ("currency", &d.currency),
+            ("refusal_policy", &d.refusal_policy.as_str().to_owned()),
         ] {
             tx.exec(sql(UPSERT_SETTING).bind(key).bind(value)).await?;
         }

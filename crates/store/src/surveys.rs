@@ -37,6 +37,12 @@ pub struct NewResponse {
     pub answers: Vec<CheckedAnswer>,
     /// The review link a promoter opened, if any.
     pub review_opened: Option<String>,
+    /// The local day (days since 1970-01-01 in the deployment's time zone)
+    /// and month (`yyyymm`) it finished in: its place in the rollups.
+    pub day: i64,
+    pub month: i64,
+    /// What it adds to the scores.
+    pub facts: doorstep_domain::metrics::Facts,
 }
 
 /// What became of one response of a batch.
@@ -311,6 +317,26 @@ impl Store {
             },
         )
         .await?;
+        let mut deltas = crate::rollups::Deltas::default();
+        for (r, o) in &fresh {
+            let status = match r.status {
+                "refused" => doorstep_domain::survey::ResponseStatus::Refused,
+                "timed_out" => doorstep_domain::survey::ResponseStatus::TimedOut,
+                _ => doorstep_domain::survey::ResponseStatus::Completed,
+            };
+            let key = crate::rollups::RollupKey {
+                day: r.day,
+                month: r.month,
+                survey_id: r.survey_id.clone(),
+                city: o.city.clone(),
+                partner: o.partner.clone().unwrap_or_default(),
+                segment: if o.first_order { "new" } else { "repeat" }.to_owned(),
+                channel: r.channel.to_owned(),
+                courier_id: o.courier_id.clone(),
+            };
+            deltas.add(&key, status, &r.facts);
+        }
+        deltas.write(&mut tx).await?;
         tx.commit().await?;
         Ok(outcomes)
     }

@@ -3,6 +3,7 @@
 mod accounts;
 mod customers;
 mod import;
+mod rollups;
 mod serve;
 mod surveys;
 
@@ -53,6 +54,9 @@ enum Command {
     /// Customers' personal data.
     #[command(subcommand)]
     Customer(customers::CustomerCommand),
+    /// The survey rollups behind every score.
+    #[command(subcommand)]
+    Rollups(rollups::RollupsCommand),
 }
 
 pub async fn run() -> ExitCode {
@@ -66,6 +70,7 @@ pub async fn run() -> ExitCode {
         Command::Courier(cmd) => report(accounts::courier(&cli.database, cmd).await),
         Command::Survey(cmd) => report(surveys::run(&cli.database, cmd).await),
         Command::Customer(cmd) => report(customers::run(&cli.database, cmd).await),
+        Command::Rollups(cmd) => report(rollups::run(&cli.database, cmd).await),
     }
 }
 

@@ -208,6 +208,7 @@ pub async fn load(
     }
     let mut moods: HashMap<&str, f64> = HashMap::new();
     let now = Timestamp::now();
+    let tz = store.deployment().await?.tz();
     let mut batch = Vec::with_capacity(1000);
     let mut stored = 0;
     for o in orders {
@@ -275,7 +276,11 @@ pub async fn load(
         let id = uuid::Builder::from_random_bytes(rng.gen())
             .into_uuid()
             .to_string();
+        let (day, month) = doorstep_domain::time::local_day(started + duration * 1000, &tz);
         batch.push(NewResponse {
+            day,
+            month,
+            facts: doorstep_domain::metrics::facts(survey, &checked),
             content_hash: crate::security::sha256_hex(&id),
             id,
             order_number: o.order_number.as_str().to_owned(),

@@ -7,6 +7,7 @@ use crate::helpers::{order_json, tiny_png, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
+    metrics_follow_metrics_md,
     a_customer_answers_once_by_link,
     a_quality_manager_publishes_surveys_from_the_console,
     a_terminal_gets_its_days_orders_with_their_surveys,
@@ -696,4 +697,137 @@ async fn a_quality_manager_publishes_surveys_from_the_console(backend: &str) {
             .version,
         2
     );
+}
+
+async fn metrics_follow_metrics_md(backend: &str) {
+    let app = TestApp::spawn(backend).await;
+    let integration = with_orders_and_survey(
+        &app,
+        vec![
+            order_json("A-1", "+79161234567", "K-1"),
+            order_json("A-2", "+79161234568", "K-1"),
+            order_json("A-3", "+79161234569", "K-1"),
+            order_json("A-4", "+79161234560", "K-2"),
+        ],
+    )
+    .await;
+    let batch = json!([
+        response(
+            "0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d301",
+            "A-1",
+            "completed",
+            &json!([{"question_id": "nps", "value": 10}, {"question_id": "csi", "value": 9}])
+        ),
+        response(
+            "0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d302",
+            "A-2",
+            "completed",
+            &json!([{"question_id": "nps", "value": 9}, {"question_id": "csi", "value": 6}])
+        ),
+        response(
+            "0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d303",
+            "A-3",
+            "completed",
+            &json!([{"question_id": "nps", "value": 3}, {"question_id": "why", "value": ["late"]}])
+        ),
+        response(
+            "0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d304",
+            "A-4",
+            "refused",
+            &json!([])
+        ),
+    ]);
+    let (status, body) = post(&app, &integration, "/api/v1/responses", &batch).await;
+    assert_eq!(status, 201, "{body}");
+
+    let (status, m) = app
+        .get_json(
+            "/api/v1/metrics?from=2026-11-01&to=2026-11-30&group_by=courier",
+            &integration,
+        )
+        .await;
+    assert_eq!(status, 200, "{m}");
+    let groups = m["groups"].as_array().unwrap();
+    let k1 = groups.iter().find(|g| g["key"] == "K-1").unwrap();
+    assert_eq!(
+        (k1["responses"].as_i64(), k1["refusals"].as_i64()),
+        (Some(3), Some(0))
+    );
+    assert_eq!(
+        (
+            k1["promoters"].as_i64(),
+            k1["passives"].as_i64(),
+            k1["detractors"].as_i64()
+        ),
+        (Some(2), Some(0), Some(1))
+    );
+    assert!(
+        (k1["nps"].as_f64().unwrap() - 100.0 / 3.0).abs() < 1e-9,
+        "{k1}"
+    );
+    assert!(k1["nps_ci95_low"].as_f64().unwrap() < k1["nps"].as_f64().unwrap());
+    assert_eq!(
+        k1["csi"].as_f64(),
+        Some(7.5),
+        "mean on the survey's 1–9 scale"
+    );
+    assert_eq!(k1["csi_100"].as_f64(), Some(81.25));
+    assert!(k1["ces"].is_null(), "no CES answers: null");
+    assert_eq!(k1["too_few"], true);
+    assert_eq!(k1["label"], "Иван Смирнов");
+    let k2 = groups.iter().find(|g| g["key"] == "K-2").unwrap();
+    assert_eq!(
+        (k2["responses"].as_i64(), k2["refusals"].as_i64()),
+        (Some(0), Some(1))
+    );
+    assert!(k2["nps"].is_null());
+
+    // The strict reading counts refusals as detractors.
+    let (_, all) = app
+        .get_json(
+            "/api/v1/metrics?from=2026-11-01&to=2026-11-30&refusal_policy=count_as_detractors",
+            &integration,
+        )
+        .await;
+    assert_eq!(all["groups"][0]["key"], "all");
+    assert_eq!(all["groups"][0]["nps"].as_f64(), Some(0.0), "{all}");
+    assert_eq!(all["refusal_policy"], "count_as_detractors");
+    // By week: the Monday of the answers' week, in the deployment's zone.
+    let (_, weeks) = app
+        .get_json(
+            "/api/v1/metrics?from=2026-11-01&to=2026-11-30&group_by=week",
+            &integration,
+        )
+        .await;
+    assert_eq!(weeks["groups"][0]["key"], "2026-11-02", "{weeks}");
+    // Outside the period: nothing.
+    let (_, none) = app
+        .get_json(
+            "/api/v1/metrics?from=2026-10-01&to=2026-10-31",
+            &integration,
+        )
+        .await;
+    assert_eq!(
+        none["groups"][0]["responses"].as_i64().unwrap_or(0),
+        0,
+        "{none}"
+    );
+
+    let (status, bad) = app
+        .get_json("/api/v1/metrics?group_by=planet", &integration)
+        .await;
+    assert_eq!(status, 422);
+    assert!(
+        bad["detail"].as_str().unwrap().contains("group_by"),
+        "{bad}"
+    );
+    let terminal = app.token("terminal", Some("K-1")).await;
+    assert_eq!(app.get_json("/api/v1/metrics", &terminal).await.0, 403);
+    let r = app
+        .anonymous()
+        .get(app.at("/api/v1/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
 }

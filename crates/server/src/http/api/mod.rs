@@ -5,6 +5,7 @@
 pub mod attachments;
 pub mod health;
 pub mod links;
+pub mod metrics;
 pub mod orders;
 pub mod responses;
 pub mod surveys;
@@ -32,6 +33,7 @@ use super::AppState;
         (name = "orders", description = "Orders, customers and couriers from the company's systems"),
         (name = "surveys", description = "Survey definitions and the answers to them"),
         (name = "terminal", description = "Courier door-survey terminals"),
+        (name = "metrics", description = "NPS, CSI, CSAT, CES and rates as METRICS.md defines them"),
     )
 )]
 struct ApiDoc;
@@ -58,6 +60,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(responses::post))
         .routes(routes!(attachments::put))
         .routes(routes!(links::create))
+        .routes(routes!(metrics::get))
         .routes(routes!(terminal::enroll))
         .routes(routes!(terminal::day))
 }

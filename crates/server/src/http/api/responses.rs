@@ -145,6 +145,7 @@ pub async fn post(
         ));
     }
     let terminal = caller.role == TokenRole::Terminal;
+    let tz = app.deployment().tz();
     let mut results: Vec<Option<ItemResult>> = Vec::with_capacity(raw.len());
     let mut ready: Vec<(usize, NewResponse)> = Vec::new();
     let mut surveys = SurveyCache::new();
@@ -163,17 +164,7 @@ pub async fn post(
                 continue;
             }
         };
-        match check_item(
-            &app,
-            &mut surveys,
-            index,
-            item,
-            hash,
-            terminal,
-            caller.token_id.as_str(),
-        )
-        .await?
-        {
+        match check_item(&app, &mut surveys, index, item, hash, &caller, &tz).await? {
             Ok(response) => {
                 ready.push((index, response));
                 results.push(None);
@@ -311,9 +302,11 @@ async fn check_item(
     index: usize,
     item: Item,
     content_hash: String,
-    terminal: bool,
-    token_id: &str,
+    caller: &crate::http::auth::Caller,
+    tz: &jiff::tz::TimeZone,
 ) -> Result<Result<NewResponse, ItemResult>, ApiError> {
+    let terminal = caller.role == TokenRole::Terminal;
+    let token_id = caller.token_id.as_str();
     let id = Some(item.id.clone());
     let reject = |errors: Vec<FieldProblem>| {
         Ok(Err(rejected(
@@ -454,7 +447,11 @@ async fn check_item(
     let (Ok(started), Ok(finished)) = (started, finished) else {
         return reject(errors);
     };
+    let (day, month) = doorstep_domain::time::local_day(finished.as_millisecond(), tz);
     Ok(Ok(NewResponse {
+        day,
+        month,
+        facts: doorstep_domain::metrics::facts(definition, &checked),
         id: uuid.map(|u| u.to_string()).unwrap_or_default(),
         order_number: item.order_number.trim().to_owned(),
         survey_id: item.survey_id,

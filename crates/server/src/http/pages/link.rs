@@ -333,7 +333,11 @@ pub async fn submit(
     };
     let now = doorstep_store::now_millis();
     let id = uuid::Uuid::new_v4().to_string();
+    let (day, month) = doorstep_domain::time::local_day(now, &app.deployment().tz());
     let response = NewResponse {
+        day,
+        month,
+        facts: doorstep_domain::metrics::facts(&survey, &checked),
         content_hash: sha256_hex(&format!("{id}{answers:?}")),
         id,
         order_number: link.order_number.clone(),

@@ -138,6 +138,8 @@ pub struct DeploymentForm {
     time_zone: String,
     phone_country: String,
     currency: String,
+    #[serde(default)]
+    refusal_policy: String,
 }
 
 pub async fn save_deployment(
@@ -149,6 +151,8 @@ pub async fn save_deployment(
         time_zone: f.time_zone,
         phone_country: f.phone_country,
         currency: f.currency,
+        refusal_policy: doorstep_domain::metrics::RefusalPolicy::parse(&f.refusal_policy)
+            .unwrap_or_default(),
     };
     match typed.clone().validated() {
         Ok(d) => {
@@ -156,7 +160,22 @@ pub async fn save_deployment(
                 return internal(user.lang, &e);
             }
             tracing::info!(by = %user.login, "deployment settings saved");
-            app.set_deployment(d);
+            let zone_changed = app.deployment().time_zone != d.time_zone;
+            app.set_deployment(d.clone());
+            if zone_changed {
+                // Days and weeks are local: the rollups follow the new zone.
+                let store = app.store.clone();
+                tokio::spawn(async move {
+                    match store.rebuild_rollups(&d.tz(), |_| {}).await {
+                        Ok(n) => {
+                            tracing::info!(responses = n, zone = %d.time_zone, "rollups rebuilt for the new time zone");
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "rollups could not be rebuilt; run `doorstep rollups rebuild`");
+                        }
+                    }
+                });
+            }
             Redirect::to("/settings?saved=deployment").into_response()
         }
         Err(e) => settings_page(&app, &user, typed, None, Some(e.to_string())).await,

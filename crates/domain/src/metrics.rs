@@ -1,0 +1,493 @@
+//! The survey scores of METRICS.md, in two steps: what one response
+//! contributes ([`Facts`], worked out once when it arrives, from the survey
+//! version it answered), and additive tallies of those facts ([`Tally`]),
+//! which sum across responses, days and groups in any order. Scores are
+//! computed from a tally only, so a rollup and a direct count over raw
+//! answers give the same figures.
+
+use serde::Serialize;
+
+use crate::survey::{CheckedAnswer, Measure, QuestionType, ResponseStatus, SurveyDefinition};
+
+/// What one response contributes to the scores.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Facts {
+    /// The NPS answer, 0–10.
+    pub nps: Option<u8>,
+    /// CSI answers: how many, their sum on the survey's scale, and their
+    /// sum normalised to 0–100.
+    pub csi_n: u32,
+    pub csi_sum: f64,
+    pub csi_norm_sum: f64,
+    /// The weighted mean of the factor scores, 0–100, when factors were rated.
+    pub csi_weighted: Option<f64>,
+    /// CSAT answers and how many were in the scale's top two points.
+    pub csat_n: u32,
+    pub csat_top2: u32,
+    /// CES answers, their sum, and how many were "easy" (the top two points
+    /// of a 1–7 scale: 6–7) or "hard" (the bottom three: 1–3).
+    pub ces_n: u32,
+    pub ces_sum: f64,
+    pub ces_easy: u32,
+    pub ces_hard: u32,
+}
+
+/// Works out a response's facts from its checked answers and the survey
+/// version they answered.
+pub fn facts(survey: &SurveyDefinition, answers: &[CheckedAnswer]) -> Facts {
+    let mut f = Facts::default();
+    let mut weighted = (0.0_f64, 0.0_f64);
+    for a in answers {
+        let Some(q) = survey.question(&a.question_id) else {
+            continue;
+        };
+        let Some(value) = a.number else {
+            continue;
+        };
+        match q.kind {
+            QuestionType::Nps => {
+                // Checked to be a whole number 0–10 on the way in.
+                f.nps = Some(value.clamp(0.0, 10.0) as u8);
+            }
+            QuestionType::Scale => {
+                let (min, max) = (q.min.unwrap_or(1) as f64, q.max.unwrap_or(5) as f64);
+                let norm = if max > min {
+                    100.0 * (value - min) / (max - min)
+                } else {
+                    0.0
+                };
+                match q.measures.as_deref().and_then(Measure::parse) {
+                    Some(Measure::Csi) => {
+                        f.csi_n += 1;
+                        f.csi_sum += value;
+                        f.csi_norm_sum += norm;
+                    }
+                    Some(Measure::Csat) => {
+                        f.csat_n += 1;
+                        f.csat_top2 += u32::from(value >= max - 1.0);
+                    }
+                    Some(Measure::Ces) => {
+                        f.ces_n += 1;
+                        f.ces_sum += value;
+                        // On 1–7: 6–7 easy, 1–3 hard; other scales keep the
+                        // same places (top two points, bottom three).
+                        f.ces_easy += u32::from(value >= max - 1.0);
+                        f.ces_hard += u32::from(value <= min + 2.0);
+                    }
+                    Some(Measure::Factor(_)) => {
+                        let w = q.weight.unwrap_or(1.0);
+                        weighted.0 += w * norm;
+                        weighted.1 += w;
+                    }
+                    None => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    if weighted.1 > 0.0 {
+        f.csi_weighted = Some(weighted.0 / weighted.1);
+    }
+    f
+}
+
+/// Additive counts and sums over any set of responses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Tally {
+    pub completed: i64,
+    pub refused: i64,
+    pub timed_out: i64,
+    pub nps_n: i64,
+    pub promoters: i64,
+    pub passives: i64,
+    pub detractors: i64,
+    pub csi_n: i64,
+    pub csi_sum: f64,
+    pub csi_norm_sum: f64,
+    pub csi_w_n: i64,
+    pub csi_w_sum: f64,
+    pub csat_n: i64,
+    pub csat_top2: i64,
+    pub ces_n: i64,
+    pub ces_sum: f64,
+    pub ces_easy: i64,
+    pub ces_hard: i64,
+}
+
+impl Tally {
+    /// One response. Only completed responses count towards the scores;
+    /// refusals and time-outs count as such (METRICS.md: NPS is over
+    /// completed responses; the refusal policy may add them as detractors).
+    pub fn add(&mut self, status: ResponseStatus, f: &Facts) {
+        match status {
+            ResponseStatus::Refused => self.refused += 1,
+            ResponseStatus::TimedOut => self.timed_out += 1,
+            ResponseStatus::Completed => {
+                self.completed += 1;
+                if let Some(n) = f.nps {
+                    self.nps_n += 1;
+                    match n {
+                        9..=10 => self.promoters += 1,
+                        7..=8 => self.passives += 1,
+                        _ => self.detractors += 1,
+                    }
+                }
+                self.csi_n += i64::from(f.csi_n);
+                self.csi_sum += f.csi_sum;
+                self.csi_norm_sum += f.csi_norm_sum;
+                if let Some(w) = f.csi_weighted {
+                    self.csi_w_n += 1;
+                    self.csi_w_sum += w;
+                }
+                self.csat_n += i64::from(f.csat_n);
+                self.csat_top2 += i64::from(f.csat_top2);
+                self.ces_n += i64::from(f.ces_n);
+                self.ces_sum += f.ces_sum;
+                self.ces_easy += i64::from(f.ces_easy);
+                self.ces_hard += i64::from(f.ces_hard);
+            }
+        }
+    }
+
+    pub fn merge(&mut self, o: &Tally) {
+        self.completed += o.completed;
+        self.refused += o.refused;
+        self.timed_out += o.timed_out;
+        self.nps_n += o.nps_n;
+        self.promoters += o.promoters;
+        self.passives += o.passives;
+        self.detractors += o.detractors;
+        self.csi_n += o.csi_n;
+        self.csi_sum += o.csi_sum;
+        self.csi_norm_sum += o.csi_norm_sum;
+        self.csi_w_n += o.csi_w_n;
+        self.csi_w_sum += o.csi_w_sum;
+        self.csat_n += o.csat_n;
+        self.csat_top2 += o.csat_top2;
+        self.ces_n += o.ces_n;
+        self.ces_sum += o.ces_sum;
+        self.ces_easy += o.ces_easy;
+        self.ces_hard += o.ces_hard;
+    }
+
+    /// The scores of METRICS.md. `csi_scale` is the survey scale's bounds
+    /// when every CSI answer in the tally was on the same one.
+    pub fn scores(&self, policy: RefusalPolicy, csi_scale: Option<(i64, i64)>) -> Scores {
+        let refusals = self.refused + self.timed_out;
+        let (n, promoters, detractors) = match policy {
+            RefusalPolicy::Exclude => (self.nps_n, self.promoters, self.detractors),
+            RefusalPolicy::CountAsDetractors => (
+                self.nps_n + refusals,
+                self.promoters,
+                self.detractors + refusals,
+            ),
+        };
+        let (nps, low, high) = nps_interval(promoters, detractors, n);
+        let mean = |sum: f64, n: i64| (n > 0).then(|| sum / n as f64);
+        let share = |part: i64, n: i64| (n > 0).then(|| 100.0 * part as f64 / n as f64);
+        let sessions = self.completed + refusals;
+        Scores {
+            responses: self.completed,
+            refusals,
+            refused: self.refused,
+            timed_out: self.timed_out,
+            response_rate: share(self.completed, sessions),
+            refusal_rate: share(refusals, sessions),
+            nps_n: n,
+            promoters,
+            passives: self.passives,
+            detractors,
+            nps,
+            nps_ci95_low: low,
+            nps_ci95_high: high,
+            csi: csi_scale.and_then(|_| mean(self.csi_sum, self.csi_n)),
+            csi_scale_min: csi_scale.map(|s| s.0),
+            csi_scale_max: csi_scale.map(|s| s.1),
+            csi_100: mean(self.csi_norm_sum, self.csi_n),
+            csi_n: self.csi_n,
+            csi_weighted: mean(self.csi_w_sum, self.csi_w_n),
+            csi_weighted_n: self.csi_w_n,
+            csat: share(self.csat_top2, self.csat_n),
+            csat_n: self.csat_n,
+            ces: mean(self.ces_sum, self.ces_n),
+            ces_n: self.ces_n,
+            net_easy: (self.ces_n > 0)
+                .then(|| 100.0 * (self.ces_easy - self.ces_hard) as f64 / self.ces_n as f64),
+            too_few: n < MIN_RANKED,
+        }
+    }
+}
+
+/// Groups with fewer answers are marked "too few answers" and not ranked.
+pub const MIN_RANKED: i64 = 30;
+
+/// NPS and its 95% interval (METRICS.md), or `None`s when N is too small.
+pub fn nps_interval(
+    promoters: i64,
+    detractors: i64,
+    n: i64,
+) -> (Option<f64>, Option<f64>, Option<f64>) {
+    if n <= 0 {
+        return (None, None, None);
+    }
+    let nf = n as f64;
+    let (p, d) = (promoters as f64 / nf, detractors as f64 / nf);
+    let nps = 100.0 * (p - d);
+    if n < 2 {
+        return (Some(nps), None, None);
+    }
+    let se = 100.0 * ((p + d - (p - d).powi(2)).max(0.0) / nf).sqrt();
+    (
+        Some(nps),
+        Some((nps - 1.96 * se).clamp(-100.0, 100.0)),
+        Some((nps + 1.96 * se).clamp(-100.0, 100.0)),
+    )
+}
+
+/// Whether a change between two NPS figures is beyond chance: the
+/// difference against its 95% interval (the two samples independent).
+pub fn nps_change_significant(now: &Scores, before: &Scores) -> bool {
+    let error = |s: &Scores| -> Option<f64> {
+        if s.nps_n < 2 {
+            return None;
+        }
+        let total = s.nps_n as f64;
+        let (pro, det) = (s.promoters as f64 / total, s.detractors as f64 / total);
+        Some(100.0 * ((pro + det - (pro - det).powi(2)).max(0.0) / total).sqrt())
+    };
+    match (now.nps, before.nps, error(now), error(before)) {
+        (Some(x), Some(y), Some(ex), Some(ey)) => {
+            let joint = (ex * ex + ey * ey).sqrt();
+            joint > 0.0 && (x - y).abs() > 1.96 * joint
+        }
+        _ => false,
+    }
+}
+
+/// How refusals and time-outs enter NPS (a deployment setting).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalPolicy {
+    /// Left out of N (the standard).
+    #[default]
+    Exclude,
+    /// Counted in N as detractors.
+    CountAsDetractors,
+}
+
+impl RefusalPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefusalPolicy::Exclude => "exclude",
+            RefusalPolicy::CountAsDetractors => "count_as_detractors",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RefusalPolicy> {
+        match s {
+            "exclude" => Some(RefusalPolicy::Exclude),
+            "count_as_detractors" => Some(RefusalPolicy::CountAsDetractors),
+            _ => None,
+        }
+    }
+}
+
+/// The figures of one group, as the API, the dashboard and reports show them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scores {
+    /// Completed sessions.
+    pub responses: i64,
+    /// Refused and timed-out sessions.
+    pub refusals: i64,
+    pub refused: i64,
+    pub timed_out: i64,
+    pub response_rate: Option<f64>,
+    pub refusal_rate: Option<f64>,
+    /// N of the NPS (with refusals when the policy counts them).
+    pub nps_n: i64,
+    pub promoters: i64,
+    pub passives: i64,
+    pub detractors: i64,
+    pub nps: Option<f64>,
+    pub nps_ci95_low: Option<f64>,
+    pub nps_ci95_high: Option<f64>,
+    /// Mean CSI answer on the survey's own scale (when the group's answers
+    /// share one scale) and that scale.
+    pub csi: Option<f64>,
+    pub csi_scale_min: Option<i64>,
+    pub csi_scale_max: Option<i64>,
+    /// CSI normalised to 0–100.
+    pub csi_100: Option<f64>,
+    pub csi_n: i64,
+    /// The importance-weighted mean of factor scores, 0–100.
+    pub csi_weighted: Option<f64>,
+    pub csi_weighted_n: i64,
+    pub csat: Option<f64>,
+    pub csat_n: i64,
+    pub ces: Option<f64>,
+    pub ces_n: i64,
+    pub net_easy: Option<f64>,
+    /// Fewer than [`MIN_RANKED`] NPS answers: shown, not ranked.
+    pub too_few: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn survey() -> SurveyDefinition {
+        serde_json::from_value(serde_json::json!({"name": "t", "questions": [
+            {"id": "nps", "type": "nps", "text": "x"},
+            {"id": "csi", "type": "scale", "text": "x", "min": 1, "max": 9, "measures": "csi"},
+            {"id": "csat", "type": "scale", "text": "x", "min": 1, "max": 5, "measures": "csat"},
+            {"id": "ces", "type": "scale", "text": "x", "min": 1, "max": 7, "measures": "ces"},
+            {"id": "speed", "type": "scale", "text": "x", "min": 1, "max": 5, "measures": "factor:speed", "weight": 3},
+            {"id": "polite", "type": "scale", "text": "x", "min": 1, "max": 5, "measures": "factor:polite", "weight": 1}
+        ]}))
+        .unwrap()
+    }
+
+    fn answer(id: &str, n: f64) -> CheckedAnswer {
+        CheckedAnswer {
+            question_id: id.to_owned(),
+            kind: if id == "nps" {
+                QuestionType::Nps
+            } else {
+                QuestionType::Scale
+            },
+            number: Some(n),
+            options: Vec::new(),
+            text: None,
+            flag: None,
+        }
+    }
+
+    #[test]
+    fn one_response_contributes_each_measure() {
+        let f = facts(
+            &survey(),
+            &[
+                answer("nps", 9.0),
+                answer("csi", 8.0),
+                answer("csat", 4.0),
+                answer("ces", 2.0),
+                answer("speed", 5.0),
+                answer("polite", 1.0),
+            ],
+        );
+        assert_eq!(f.nps, Some(9));
+        assert_eq!((f.csi_n, f.csi_sum), (1, 8.0));
+        assert!(
+            (f.csi_norm_sum - 87.5).abs() < 1e-9,
+            "100 * (8 - 1) / (9 - 1)"
+        );
+        assert_eq!((f.csat_n, f.csat_top2), (1, 1));
+        assert_eq!((f.ces_n, f.ces_easy, f.ces_hard), (1, 0, 1));
+        // (3 * 100 + 1 * 0) / 4
+        assert_eq!(f.csi_weighted, Some(75.0));
+    }
+
+    #[test]
+    fn nps_and_its_interval_follow_metrics_md() {
+        // 50 promoters, 30 passives, 20 detractors: NPS 30.
+        let mut t = Tally::default();
+        for (n, count) in [(10, 50), (8, 30), (3, 20)] {
+            for _ in 0..count {
+                t.add(
+                    ResponseStatus::Completed,
+                    &Facts {
+                        nps: Some(n),
+                        ..Facts::default()
+                    },
+                );
+            }
+        }
+        for _ in 0..25 {
+            t.add(ResponseStatus::Refused, &Facts::default());
+        }
+        let s = t.scores(RefusalPolicy::Exclude, None);
+        assert_eq!((s.responses, s.refusals, s.nps_n), (100, 25, 100));
+        assert!((s.nps.unwrap() - 30.0).abs() < 1e-9);
+        // se = 100 * sqrt((0.5 + 0.2 - 0.3^2) / 100) = 7.81…
+        let se = 100.0 * ((0.7_f64 - 0.09) / 100.0).sqrt();
+        assert!((s.nps_ci95_low.unwrap() - (30.0 - 1.96 * se)).abs() < 1e-9);
+        assert!((s.nps_ci95_high.unwrap() - (30.0 + 1.96 * se)).abs() < 1e-9);
+        assert_eq!(s.response_rate, Some(80.0));
+        assert!(!s.too_few);
+        // Counting refusals as detractors: (50 - 45) / 125.
+        let strict = t.scores(RefusalPolicy::CountAsDetractors, None);
+        assert_eq!(strict.nps_n, 125);
+        assert!((strict.nps.unwrap() - 4.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn small_samples_have_no_interval_and_are_not_ranked() {
+        assert_eq!(nps_interval(1, 0, 1), (Some(100.0), None, None));
+        assert_eq!(nps_interval(0, 0, 0), (None, None, None));
+        let (_, low, high) = nps_interval(2, 0, 2);
+        assert_eq!(
+            (low, high),
+            (Some(100.0), Some(100.0)),
+            "clipped to the range"
+        );
+        let mut t = Tally::default();
+        t.add(
+            ResponseStatus::Completed,
+            &Facts {
+                nps: Some(10),
+                ..Facts::default()
+            },
+        );
+        assert!(t.scores(RefusalPolicy::Exclude, None).too_few);
+        assert_eq!(
+            t.scores(RefusalPolicy::Exclude, None).csi,
+            None,
+            "no answers: null"
+        );
+    }
+
+    #[test]
+    fn ces_csat_and_net_easy() {
+        let mut t = Tally::default();
+        for (ces, csat) in [(7.0, 5.0), (6.0, 4.0), (4.0, 3.0), (2.0, 1.0)] {
+            let f = facts(&survey(), &[answer("ces", ces), answer("csat", csat)]);
+            t.add(ResponseStatus::Completed, &f);
+        }
+        let s = t.scores(RefusalPolicy::Exclude, None);
+        assert_eq!(s.ces, Some(4.75));
+        assert_eq!(s.net_easy, Some(25.0), "2 easy − 1 hard of 4");
+        assert_eq!(s.csat, Some(50.0));
+    }
+
+    #[test]
+    fn only_a_real_change_is_significant() {
+        let scores = |p: i64, d: i64, n: i64| {
+            let mut t = Tally::default();
+            for i in 0..n {
+                let v = if i < p {
+                    10
+                } else if i < p + d {
+                    0
+                } else {
+                    8
+                };
+                t.add(
+                    ResponseStatus::Completed,
+                    &Facts {
+                        nps: Some(v),
+                        ..Facts::default()
+                    },
+                );
+            }
+            t.scores(RefusalPolicy::Exclude, None)
+        };
+        assert!(!nps_change_significant(
+            &scores(50, 20, 100),
+            &scores(48, 22, 100)
+        ));
+        assert!(nps_change_significant(
+            &scores(600, 100, 1000),
+            &scores(300, 400, 1000)
+        ));
+    }
+}

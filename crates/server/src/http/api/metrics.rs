@@ -1,0 +1,134 @@
+//! `GET /api/v1/metrics`: the survey scores of METRICS.md for a period,
+//! grouped and filtered, from the rollups.
+
+use axum::extract::{Query, State};
+use axum::Json;
+use doorstep_domain::metrics::RefusalPolicy;
+use doorstep_domain::time::parse_date;
+use doorstep_store::rollups::GroupBy;
+use serde::Deserialize;
+
+use crate::http::auth::{Bearer, Integration};
+use crate::http::error::ApiError;
+use crate::http::AppState;
+use crate::metrics::{compute, Request};
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct MetricsQuery {
+    /// First local day, `YYYY-MM-DD` (default: 29 days before `to`).
+    pub from: Option<String>,
+    /// Last local day, inclusive (default: today).
+    pub to: Option<String>,
+    /// `courier`, `city`, `partner`, `segment`, `survey`, `channel`, `day`,
+    /// `week` or `month`; left out, one group `all`.
+    pub group_by: Option<String>,
+    pub courier: Option<String>,
+    pub city: Option<String>,
+    pub partner: Option<String>,
+    /// `new` or `repeat`.
+    pub segment: Option<String>,
+    pub survey: Option<String>,
+    /// `terminal`, `link` or `api`.
+    pub channel: Option<String>,
+    /// `exclude` or `count_as_detractors`; the deployment's setting when left out.
+    pub refusal_policy: Option<String>,
+}
+
+impl MetricsQuery {
+    /// Reads the query into a request; problems name the parameter.
+    pub fn request(&self, today: jiff::civil::Date) -> Result<Request, ApiError> {
+        let date =
+            |name: &str, v: &Option<String>| -> Result<Option<jiff::civil::Date>, ApiError> {
+                v.as_deref()
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| parse_date(s).map_err(|e| ApiError::invalid(name, e.to_string())))
+                    .transpose()
+            };
+        let to = date("to", &self.to)?.unwrap_or(today);
+        let from = match date("from", &self.from)? {
+            Some(d) => d,
+            None => to.checked_sub(jiff::Span::new().days(29)).unwrap_or(to),
+        };
+        if from > to {
+            return Err(ApiError::invalid(
+                "from",
+                format!("{from} is after to ({to})"),
+            ));
+        }
+        if from.until(to).map_or(0, |s| s.get_days()) > 3 * 366 {
+            return Err(ApiError::invalid(
+                "from",
+                "a period may be at most three years long",
+            ));
+        }
+        let group = match self.group_by.as_deref().map(str::trim) {
+            None => GroupBy::All,
+            Some(g) => GroupBy::parse(g).ok_or_else(|| {
+                ApiError::invalid(
+                    "group_by",
+                    format!("{g:?} is not a grouping (courier, city, partner, segment, survey, channel, day, week or month)"),
+                )
+            })?,
+        };
+        let policy = match self.refusal_policy.as_deref() {
+            None | Some("") => None,
+            Some(p) => Some(RefusalPolicy::parse(p).ok_or_else(|| {
+                ApiError::invalid(
+                    "refusal_policy",
+                    format!("{p:?} is not a policy (exclude or count_as_detractors)"),
+                )
+            })?),
+        };
+        let text = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        if let Some(s) = text(&self.segment) {
+            if s != "new" && s != "repeat" {
+                return Err(ApiError::invalid(
+                    "segment",
+                    format!("{s:?} is not a segment (new or repeat)"),
+                ));
+            }
+        }
+        Ok(Request {
+            from,
+            to,
+            group,
+            courier: text(&self.courier),
+            city: text(&self.city),
+            partner: text(&self.partner),
+            segment: text(&self.segment),
+            survey: text(&self.survey),
+            channel: text(&self.channel),
+            policy,
+        })
+    }
+}
+
+/// NPS (with its 95% interval), CSI, CSAT, CES, NetEasy, response and
+/// refusal rates for a period, in groups. `responses` counts completed
+/// sessions, `refusals` refused and timed-out ones; a score with no answers
+/// is `null`. Groups are ranked by the lower bound of the NPS interval;
+/// groups with fewer than 30 NPS answers have `too_few: true` and no rank.
+#[utoipa::path(get, path = "/api/v1/metrics", tag = "metrics", params(MetricsQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "`{\"groups\": [...]}` with the period, grouping and refusal policy"),
+        (status = 422, body = crate::http::error::Problem)))]
+pub async fn get(
+    State(app): State<AppState>,
+    _caller: Bearer<Integration>,
+    Query(q): Query<MetricsQuery>,
+) -> Result<Json<crate::metrics::Answer>, ApiError> {
+    let deployment = app.deployment();
+    let today = jiff::Timestamp::now().to_zoned(deployment.tz()).date();
+    let req = q.request(today)?;
+    Ok(Json(
+        compute(&app.store, &deployment, &req)
+            .await
+            .map_err(ApiError::Internal)?,
+    ))
+}

@@ -1,0 +1,225 @@
+//! The scores for a period and a grouping, as the API, the dashboard and
+//! reports show them: tallies from the rollups (or raw answers), turned into
+//! METRICS.md's figures, with each group's label and rank.
+
+use std::collections::HashMap;
+
+use doorstep_domain::metrics::{RefusalPolicy, Scores, Tally};
+use doorstep_domain::survey::{Measure, QuestionType, SurveyDefinition};
+use doorstep_domain::time::{date_of_day, day_number, day_range};
+use doorstep_domain::Deployment;
+use doorstep_store::rollups::{GroupBy, MetricsFilter, Source};
+use doorstep_store::Store;
+use jiff::civil::Date;
+use serde::Serialize;
+
+/// What to count: local dates (inclusive), a grouping and filters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub from: Date,
+    pub to: Date,
+    pub group: GroupBy,
+    pub courier: Option<String>,
+    pub city: Option<String>,
+    pub partner: Option<String>,
+    pub segment: Option<String>,
+    pub survey: Option<String>,
+    pub channel: Option<String>,
+    pub policy: Option<RefusalPolicy>,
+}
+
+/// One group's figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Group {
+    /// The group: a courier id, a city, a partner, `new`/`repeat`, a survey
+    /// id, a channel, a date (`YYYY-MM-DD`; a week by its Monday), a month
+    /// (`YYYY-MM`), or `all`.
+    pub key: String,
+    /// A name for people (the courier's or the survey's name), else the key.
+    pub label: String,
+    /// Rank among the groups by the lower bound of the NPS interval (1 is
+    /// best); none for groups with too few answers or time groups.
+    pub rank: Option<usize>,
+    #[serde(flatten)]
+    pub scores: Scores,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Answer {
+    pub from: String,
+    pub to: String,
+    pub group_by: &'static str,
+    pub refusal_policy: &'static str,
+    /// `rollup`, `courier_rollup` or `raw_answers`.
+    pub source: &'static str,
+    pub groups: Vec<Group>,
+}
+
+/// Counts `req` and ranks the groups.
+pub async fn compute(
+    store: &Store,
+    deployment: &Deployment,
+    req: &Request,
+) -> anyhow::Result<Answer> {
+    let tz = deployment.tz();
+    let (start, end) = day_range(req.from, req.to, &tz);
+    let filter = MetricsFilter {
+        from_day: day_number(req.from),
+        to_day: day_number(req.to),
+        from_ms: start.as_millisecond(),
+        to_ms: end.as_millisecond(),
+        courier: req.courier.clone(),
+        city: req.city.clone(),
+        partner: req.partner.clone(),
+        segment: req.segment.clone(),
+        survey: req.survey.clone(),
+        channel: req.channel.clone(),
+    };
+    let (source, tallies) = store.metric_tallies(&filter, req.group, &tz).await?;
+    let policy = req.policy.unwrap_or(deployment.refusal_policy);
+    let surveys = current_surveys(store).await?;
+    let couriers: HashMap<String, String> = if req.group == GroupBy::Courier {
+        store.courier_names().await?.into_iter().collect()
+    } else {
+        HashMap::new()
+    };
+    let shared_scale = match &req.survey {
+        Some(id) => surveys
+            .get(id)
+            .and_then(|(_, d)| csi_scale(std::iter::once(d))),
+        None => csi_scale(surveys.values().map(|(_, d)| d)),
+    };
+    let mut groups: Vec<Group> = tallies
+        .into_iter()
+        .map(|(key, tally)| group(req, &surveys, &couriers, shared_scale, policy, key, &tally))
+        .collect();
+    if req.group.is_time() {
+        groups.sort_by(|a, b| a.key.cmp(&b.key));
+    } else {
+        // Best lower bound first; too few answers last, by size.
+        groups.sort_by(|a, b| {
+            let lb = |g: &Group| {
+                if g.scores.too_few {
+                    None
+                } else {
+                    g.scores.nps_ci95_low
+                }
+            };
+            lb(b)
+                .partial_cmp(&lb(a))
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(b.scores.nps_n.cmp(&a.scores.nps_n))
+        });
+        let mut rank = 0;
+        for g in &mut groups {
+            if !g.scores.too_few && g.scores.nps_ci95_low.is_some() && groups_rankable(req.group) {
+                rank += 1;
+                g.rank = Some(rank);
+            }
+        }
+    }
+    Ok(Answer {
+        from: req.from.to_string(),
+        to: req.to.to_string(),
+        group_by: req.group.as_str(),
+        refusal_policy: policy.as_str(),
+        source: match source {
+            Source::Rollup => "rollup",
+            Source::CourierRollup => "courier_rollup",
+            Source::RawAnswers => "raw_answers",
+        },
+        groups,
+    })
+}
+
+fn groups_rankable(g: GroupBy) -> bool {
+    !matches!(g, GroupBy::All) && !g.is_time()
+}
+
+fn group(
+    req: &Request,
+    surveys: &HashMap<String, (String, SurveyDefinition)>,
+    couriers: &HashMap<String, String>,
+    shared_scale: Option<(i64, i64)>,
+    policy: RefusalPolicy,
+    key: String,
+    tally: &Tally,
+) -> Group {
+    let scale = if req.group == GroupBy::Survey {
+        surveys
+            .get(&key)
+            .and_then(|(_, d)| csi_scale(std::iter::once(d)))
+    } else {
+        shared_scale
+    };
+    let scores = tally.scores(policy, scale);
+    let (key, label) = match req.group {
+        GroupBy::Day | GroupBy::Week => {
+            let date = key
+                .parse::<i64>()
+                .map(date_of_day)
+                .map(|d| d.to_string())
+                .unwrap_or(key);
+            (date.clone(), date)
+        }
+        GroupBy::Month => {
+            let text = key
+                .parse::<i64>()
+                .map(|m| format!("{:04}-{:02}", m / 100, m % 100))
+                .unwrap_or(key);
+            (text.clone(), text)
+        }
+        GroupBy::Courier => {
+            let label = couriers.get(&key).cloned().unwrap_or_else(|| key.clone());
+            (key, label)
+        }
+        GroupBy::Survey => {
+            let label = surveys
+                .get(&key)
+                .map_or_else(|| key.clone(), |(name, _)| name.clone());
+            (key, label)
+        }
+        _ => (key.clone(), key),
+    };
+    Group {
+        key,
+        label,
+        rank: None,
+        scores,
+    }
+}
+
+/// Each survey's name and current definition, by id.
+async fn current_surveys(
+    store: &Store,
+) -> anyhow::Result<HashMap<String, (String, SurveyDefinition)>> {
+    Ok(store
+        .surveys()
+        .await?
+        .into_iter()
+        .filter_map(|r| {
+            let d: SurveyDefinition = serde_json::from_str(&r.definition).ok()?;
+            Some((r.id, (r.name, d)))
+        })
+        .collect())
+}
+
+/// The CSI scale shared by these surveys' CSI questions, if they share one.
+fn csi_scale<'a>(surveys: impl Iterator<Item = &'a SurveyDefinition>) -> Option<(i64, i64)> {
+    let mut found: Option<(i64, i64)> = None;
+    for d in surveys {
+        for q in &d.questions {
+            if q.kind == QuestionType::Scale
+                && q.measures.as_deref().and_then(Measure::parse) == Some(Measure::Csi)
+            {
+                let scale = (q.min.unwrap_or(1), q.max.unwrap_or(5));
+                match found {
+                    None => found = Some(scale),
+                    Some(s) if s != scale => return None,
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+    found
+}

@@ -1,0 +1,685 @@
+//! Survey rollups: additive tallies by local day and dimension, kept by the
+//! transaction that stores each response, rebuilt from raw answers on
+//! demand, and read by every score the console, the API and reports show.
+//! A query the rollups cannot answer (the courier together with a partner,
+//! segment, survey or channel) is counted from the raw answers instead, by
+//! the same code the rebuild and the tests use.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write;
+
+use doorstep_domain::metrics::{facts, Facts, Tally};
+use doorstep_domain::survey::{CheckedAnswer, ResponseStatus, SurveyDefinition};
+use doorstep_domain::time::{local_day, week_start};
+use jiff::tz::TimeZone;
+
+use crate::db::{sql, Sql, Tx};
+use crate::{Store, StoreError};
+
+/// The tally columns, in [`Tally`]'s field order; `true` for sums of reals.
+const COUNTERS: [(&str, bool); 18] = [
+    ("completed", false),
+    ("refused", false),
+    ("timed_out", false),
+    ("nps_n", false),
+    ("promoters", false),
+    ("passives", false),
+    ("detractors", false),
+    ("csi_n", false),
+    ("csi_sum", true),
+    ("csi_norm_sum", true),
+    ("csi_w_n", false),
+    ("csi_w_sum", true),
+    ("csat_n", false),
+    ("csat_top2", false),
+    ("ces_n", false),
+    ("ces_sum", true),
+    ("ces_easy", false),
+    ("ces_hard", false),
+];
+
+fn push_tally(q: &mut Sql, t: &Tally) {
+    for v in [
+        t.completed,
+        t.refused,
+        t.timed_out,
+        t.nps_n,
+        t.promoters,
+        t.passives,
+        t.detractors,
+        t.csi_n,
+    ] {
+        q.push_arg(v);
+    }
+    q.push_arg(t.csi_sum);
+    q.push_arg(t.csi_norm_sum);
+    q.push_arg(t.csi_w_n);
+    q.push_arg(t.csi_w_sum);
+    for v in [t.csat_n, t.csat_top2, t.ces_n] {
+        q.push_arg(v);
+    }
+    q.push_arg(t.ces_sum);
+    q.push_arg(t.ces_easy);
+    q.push_arg(t.ces_hard);
+}
+
+/// One group's tally as read back.
+#[derive(sqlx::FromRow)]
+struct TallyRow {
+    key: Option<String>,
+    completed: i64,
+    refused: i64,
+    timed_out: i64,
+    nps_n: i64,
+    promoters: i64,
+    passives: i64,
+    detractors: i64,
+    csi_n: i64,
+    csi_sum: f64,
+    csi_norm_sum: f64,
+    csi_w_n: i64,
+    csi_w_sum: f64,
+    csat_n: i64,
+    csat_top2: i64,
+    ces_n: i64,
+    ces_sum: f64,
+    ces_easy: i64,
+    ces_hard: i64,
+}
+
+impl TallyRow {
+    fn into_pair(self) -> (String, Tally) {
+        (
+            self.key.unwrap_or_default(),
+            Tally {
+                completed: self.completed,
+                refused: self.refused,
+                timed_out: self.timed_out,
+                nps_n: self.nps_n,
+                promoters: self.promoters,
+                passives: self.passives,
+                detractors: self.detractors,
+                csi_n: self.csi_n,
+                csi_sum: self.csi_sum,
+                csi_norm_sum: self.csi_norm_sum,
+                csi_w_n: self.csi_w_n,
+                csi_w_sum: self.csi_w_sum,
+                csat_n: self.csat_n,
+                csat_top2: self.csat_top2,
+                ces_n: self.ces_n,
+                ces_sum: self.ces_sum,
+                ces_easy: self.ces_easy,
+                ces_hard: self.ces_hard,
+            },
+        )
+    }
+}
+
+/// Where one response falls in both rollups.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RollupKey {
+    pub day: i64,
+    pub month: i64,
+    pub survey_id: String,
+    pub city: String,
+    pub partner: String,
+    pub segment: String,
+    pub channel: String,
+    pub courier_id: Option<String>,
+}
+
+/// A row of `rollup_days`: day, month, survey, city, partner, segment, channel.
+type DayKey = (i64, i64, String, String, String, String, String);
+/// A row of `rollup_courier_days`: courier, day, month, city.
+type CourierKey = (String, i64, i64, String);
+
+/// Rollup increments gathered in memory, written in one go.
+#[derive(Default)]
+pub struct Deltas {
+    days: BTreeMap<DayKey, Tally>,
+    couriers: BTreeMap<CourierKey, Tally>,
+}
+
+impl Deltas {
+    pub fn add(&mut self, key: &RollupKey, status: ResponseStatus, f: &Facts) {
+        self.days
+            .entry((
+                key.day,
+                key.month,
+                key.survey_id.clone(),
+                key.city.clone(),
+                key.partner.clone(),
+                key.segment.clone(),
+                key.channel.clone(),
+            ))
+            .or_default()
+            .add(status, f);
+        if let Some(courier) = &key.courier_id {
+            self.couriers
+                .entry((courier.clone(), key.day, key.month, key.city.clone()))
+                .or_default()
+                .add(status, f);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.days.is_empty() && self.couriers.is_empty()
+    }
+
+    /// Adds the increments to the rollups (keys in a fixed order, so that
+    /// concurrent writers never wait on each other in a cycle).
+    pub async fn write(&self, tx: &mut Tx) -> Result<(), StoreError> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<&str> = COUNTERS.iter().map(|(c, _)| *c).collect();
+        let set = |table: &str| {
+            names
+                .iter()
+                .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let days: Vec<_> = self.days.iter().collect();
+        tx.exec_rows(
+            &format!(
+                "INSERT INTO rollup_days (day, month, survey_id, city, partner, segment, channel, {}) VALUES",
+                names.join(", ")
+            ),
+            7 + COUNTERS.len(),
+            &format!(
+                "ON CONFLICT (day, survey_id, city, partner, segment, channel) DO UPDATE SET {}",
+                set("rollup_days")
+            ),
+            &days,
+            |q, ((day, month, survey, city, partner, segment, channel), t)| {
+                q.push_arg(*day);
+                q.push_arg(*month);
+                q.push_arg(survey.as_str());
+                q.push_arg(city.as_str());
+                q.push_arg(partner.as_str());
+                q.push_arg(segment.as_str());
+                q.push_arg(channel.as_str());
+                push_tally(q, t);
+            },
+        )
+        .await?;
+        let couriers: Vec<_> = self.couriers.iter().collect();
+        tx.exec_rows(
+            &format!(
+                "INSERT INTO rollup_courier_days (courier_id, day, month, city, {}) VALUES",
+                names.join(", ")
+            ),
+            4 + COUNTERS.len(),
+            &format!(
+                "ON CONFLICT (courier_id, day, city) DO UPDATE SET {}",
+                set("rollup_courier_days")
+            ),
+            &couriers,
+            |q, ((courier, day, month, city), t)| {
+                q.push_arg(courier.as_str());
+                q.push_arg(*day);
+                q.push_arg(*month);
+                q.push_arg(city.as_str());
+                push_tally(q, t);
+            },
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// What a metrics query groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    All,
+    Courier,
+    City,
+    Partner,
+    Segment,
+    Survey,
+    Channel,
+    Day,
+    Week,
+    Month,
+}
+
+impl GroupBy {
+    pub fn parse(s: &str) -> Option<GroupBy> {
+        Some(match s {
+            "" | "all" | "none" => GroupBy::All,
+            "courier" => GroupBy::Courier,
+            "city" => GroupBy::City,
+            "partner" => GroupBy::Partner,
+            "segment" => GroupBy::Segment,
+            "survey" => GroupBy::Survey,
+            "channel" => GroupBy::Channel,
+            "day" => GroupBy::Day,
+            "week" => GroupBy::Week,
+            "month" => GroupBy::Month,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupBy::All => "all",
+            GroupBy::Courier => "courier",
+            GroupBy::City => "city",
+            GroupBy::Partner => "partner",
+            GroupBy::Segment => "segment",
+            GroupBy::Survey => "survey",
+            GroupBy::Channel => "channel",
+            GroupBy::Day => "day",
+            GroupBy::Week => "week",
+            GroupBy::Month => "month",
+        }
+    }
+
+    /// Groups in time: their keys are day numbers (day, week) or `yyyymm`.
+    pub fn is_time(self) -> bool {
+        matches!(self, GroupBy::Day | GroupBy::Week | GroupBy::Month)
+    }
+}
+
+/// Which responses a metrics query counts: local days `from_day..=to_day`
+/// (the instants `from_ms..to_ms`), and optional filters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetricsFilter {
+    pub from_day: i64,
+    pub to_day: i64,
+    pub from_ms: i64,
+    pub to_ms: i64,
+    pub courier: Option<String>,
+    pub city: Option<String>,
+    pub partner: Option<String>,
+    pub segment: Option<String>,
+    pub survey: Option<String>,
+    pub channel: Option<String>,
+}
+
+impl MetricsFilter {
+    /// Whether a raw response passes the filters (the period aside).
+    fn admits(&self, r: &RawResponse) -> bool {
+        let is = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
+        is(&self.courier, r.courier_id.as_deref().unwrap_or("\u{0}"))
+            && is(&self.city, &r.city)
+            && is(&self.partner, r.partner.as_deref().unwrap_or(""))
+            && is(&self.segment, &r.segment)
+            && is(&self.survey, &r.survey_id)
+            && is(&self.channel, &r.channel)
+    }
+
+    /// Needs the courier cut (a courier filter or grouping).
+    fn by_courier(&self, group: GroupBy) -> bool {
+        group == GroupBy::Courier || self.courier.is_some()
+    }
+
+    /// Needs a dimension the courier cut lacks.
+    fn by_other(&self, group: GroupBy) -> bool {
+        matches!(
+            group,
+            GroupBy::Partner | GroupBy::Segment | GroupBy::Survey | GroupBy::Channel
+        ) || self.partner.is_some()
+            || self.segment.is_some()
+            || self.survey.is_some()
+            || self.channel.is_some()
+    }
+}
+
+/// How a query was answered, for the curious (and the benchmarks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Rollup,
+    CourierRollup,
+    RawAnswers,
+}
+
+impl Store {
+    /// Tallies per group (key as text: a name, a day number, or `yyyymm`).
+    pub async fn metric_tallies(
+        &self,
+        filter: &MetricsFilter,
+        group: GroupBy,
+        tz: &TimeZone,
+    ) -> Result<(Source, Vec<(String, Tally)>), StoreError> {
+        let courier = filter.by_courier(group);
+        if courier && filter.by_other(group) {
+            let rows = self.direct_tallies(filter, group, tz).await?;
+            return Ok((Source::RawAnswers, rows.into_iter().collect()));
+        }
+        let (table, source) = if courier {
+            ("rollup_courier_days", Source::CourierRollup)
+        } else {
+            ("rollup_days", Source::Rollup)
+        };
+        let key = match group {
+            GroupBy::All => "NULL",
+            GroupBy::Courier => "courier_id",
+            GroupBy::City => "city",
+            GroupBy::Partner => "partner",
+            GroupBy::Segment => "segment",
+            GroupBy::Survey => "survey_id",
+            GroupBy::Channel => "channel",
+            GroupBy::Day => "CAST(day AS TEXT)",
+            GroupBy::Week => "CAST(day - ((day + 3) % 7) AS TEXT)",
+            GroupBy::Month => "CAST(month AS TEXT)",
+        };
+        let sums: Vec<String> = COUNTERS
+            .iter()
+            .map(|(c, real)| {
+                if *real {
+                    format!("COALESCE(SUM({c}), 0) AS {c}")
+                } else {
+                    format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT) AS {c}")
+                }
+            })
+            .collect();
+        let mut text = format!(
+            "SELECT {key} AS key, {} FROM {table} WHERE day >= $1 AND day <= $2",
+            sums.join(", ")
+        );
+        let mut q_args: Vec<&str> = Vec::new();
+        let mut n = 3;
+        for (column, value) in [
+            ("courier_id", &filter.courier),
+            ("city", &filter.city),
+            ("partner", &filter.partner),
+            ("segment", &filter.segment),
+            ("survey_id", &filter.survey),
+            ("channel", &filter.channel),
+        ] {
+            if let Some(v) = value {
+                let _ = write!(text, " AND {column} = ${n}");
+                n += 1;
+                q_args.push(v.as_str());
+            }
+        }
+        if group != GroupBy::All {
+            text.push_str(" GROUP BY 1");
+        }
+        let mut q = sql(text).bind(filter.from_day).bind(filter.to_day);
+        for a in q_args {
+            q.push_arg(a);
+        }
+        let rows: Vec<TallyRow> = self.db.all(q).await?;
+        let mut out: Vec<(String, Tally)> = rows.into_iter().map(TallyRow::into_pair).collect();
+        if group == GroupBy::All {
+            for (k, _) in &mut out {
+                "all".clone_into(k);
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok((source, out))
+    }
+
+    /// Counts a query straight from the raw responses and answers, each
+    /// response's facts worked out again from the survey version it
+    /// answered: the rollups' fallback and their check.
+    pub async fn direct_tallies(
+        &self,
+        filter: &MetricsFilter,
+        group: GroupBy,
+        tz: &TimeZone,
+    ) -> Result<BTreeMap<String, Tally>, StoreError> {
+        let surveys = self.survey_versions().await?;
+        let mut out: BTreeMap<String, Tally> = BTreeMap::new();
+        self.scan_responses(filter.from_ms, filter.to_ms, |r, answers| {
+            if !filter.admits(r) {
+                return;
+            }
+            let (day, month) = local_day(r.finished_at, tz);
+            if day < filter.from_day || day > filter.to_day {
+                return;
+            }
+            let key = match group {
+                GroupBy::All => "all".to_owned(),
+                GroupBy::Courier => match &r.courier_id {
+                    Some(c) => c.clone(),
+                    None => return,
+                },
+                GroupBy::City => r.city.clone(),
+                GroupBy::Partner => r.partner.clone().unwrap_or_default(),
+                GroupBy::Segment => r.segment.clone(),
+                GroupBy::Survey => r.survey_id.clone(),
+                GroupBy::Channel => r.channel.clone(),
+                GroupBy::Day => day.to_string(),
+                GroupBy::Week => week_start(day).to_string(),
+                GroupBy::Month => month.to_string(),
+            };
+            let (status, f) = response_facts(&surveys, r, answers);
+            out.entry(key).or_default().add(status, &f);
+        })
+        .await?;
+        Ok(out)
+    }
+
+    /// Recomputes both rollups from the raw answers, in the time zone given
+    /// (after it changed, or to check them). Returns the responses counted.
+    /// `progress` is told the responses read so far.
+    pub async fn rebuild_rollups(
+        &self,
+        tz: &TimeZone,
+        mut progress: impl FnMut(u64),
+    ) -> Result<u64, StoreError> {
+        let surveys = self.survey_versions().await?;
+        let mut tx = self.db.begin().await?;
+        tx.exec(sql("DELETE FROM rollup_days")).await?;
+        tx.exec(sql("DELETE FROM rollup_courier_days")).await?;
+        let mut seen = 0_u64;
+        let mut after: Option<(i64, String)> = None;
+        loop {
+            let page =
+                next_page(&mut Reader::Tx(&mut tx), i64::MIN, i64::MAX, after.as_ref()).await?;
+            let Some(last) = page.last() else { break };
+            after = Some((last.0.finished_at, last.0.id.clone()));
+            let mut deltas = Deltas::default();
+            for (r, answers) in &page {
+                let (day, month) = local_day(r.finished_at, tz);
+                let (status, f) = response_facts(&surveys, r, answers);
+                deltas.add(&r.key(day, month), status, &f);
+            }
+            deltas.write(&mut tx).await?;
+            seen += page.len() as u64;
+            progress(seen);
+        }
+        tx.commit().await?;
+        Ok(seen)
+    }
+
+    /// Every survey version, parsed.
+    async fn survey_versions(
+        &self,
+    ) -> Result<HashMap<(String, i64), SurveyDefinition>, StoreError> {
+        let rows: Vec<(String, i64, String)> = self
+            .db
+            .all(sql(
+                "SELECT survey_id, version, definition FROM survey_versions",
+            ))
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, v, d)| Some(((id, v), serde_json::from_str(&d).ok()?)))
+            .collect())
+    }
+
+    /// Calls `each` with every response finished in `[from_ms, to_ms)` and
+    /// its answers, a page at a time (memory stays bounded).
+    async fn scan_responses(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        mut each: impl FnMut(&RawResponse, &[RawAnswer]),
+    ) -> Result<(), StoreError> {
+        let mut after: Option<(i64, String)> = None;
+        loop {
+            let page = next_page(&mut Reader::Db(&self.db), from_ms, to_ms, after.as_ref()).await?;
+            let Some(last) = page.last() else { break };
+            after = Some((last.0.finished_at, last.0.id.clone()));
+            for (r, answers) in &page {
+                each(r, answers);
+            }
+        }
+        Ok(())
+    }
+}
+
+const PAGE: i64 = 5_000;
+
+/// One response as the rollups need it.
+#[derive(Debug, sqlx::FromRow)]
+struct RawResponse {
+    order_number: String,
+    id: String,
+    survey_id: String,
+    survey_version: i64,
+    status: String,
+    channel: String,
+    courier_id: Option<String>,
+    city: String,
+    partner: Option<String>,
+    segment: String,
+    finished_at: i64,
+}
+
+impl RawResponse {
+    fn key(&self, day: i64, month: i64) -> RollupKey {
+        RollupKey {
+            day,
+            month,
+            survey_id: self.survey_id.clone(),
+            city: self.city.clone(),
+            partner: self.partner.clone().unwrap_or_default(),
+            segment: self.segment.clone(),
+            channel: self.channel.clone(),
+            courier_id: self.courier_id.clone(),
+        }
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct RawAnswer {
+    order_number: String,
+    response_id: String,
+    question_id: String,
+    number_value: Option<f64>,
+}
+
+/// Reads from the pool, or inside a transaction.
+enum Reader<'a> {
+    Db(&'a crate::Db),
+    Tx(&'a mut Tx),
+}
+
+impl Reader<'_> {
+    async fn all<T: crate::db::Record>(&mut self, q: Sql) -> Result<Vec<T>, StoreError> {
+        match self {
+            Reader::Db(db) => db.all(q).await,
+            Reader::Tx(tx) => tx.all(q).await,
+        }
+    }
+
+    async fn all_in<R: crate::db::Record, K>(
+        &mut self,
+        head: &str,
+        keys: &[K],
+        bind: impl Fn(&mut Sql, &K),
+    ) -> Result<Vec<R>, StoreError> {
+        match self {
+            Reader::Db(db) => db.all_in(head, keys, "", bind).await,
+            Reader::Tx(tx) => tx.all_in(head, keys, "", bind).await,
+        }
+    }
+}
+
+/// The next page of responses after `after` (finish time, id) and their answers.
+async fn next_page(
+    tx: &mut Reader<'_>,
+    from_ms: i64,
+    to_ms: i64,
+    after: Option<&(i64, String)>,
+) -> Result<Vec<(RawResponse, Vec<RawAnswer>)>, StoreError> {
+    const COLUMNS: &str = "order_number, id, survey_id, survey_version, status, channel, courier_id, city, partner, segment, finished_at";
+    let q = match after {
+        None => sql(format!(
+            "SELECT {COLUMNS} FROM responses WHERE finished_at >= $1 AND finished_at < $2 \
+             ORDER BY finished_at, id LIMIT $3"
+        ))
+        .bind(from_ms)
+        .bind(to_ms)
+        .bind(PAGE),
+        Some((at, id)) => sql(format!(
+            "SELECT {COLUMNS} FROM responses WHERE finished_at < $1 \
+             AND (finished_at > $2 OR (finished_at = $3 AND id > $4)) AND finished_at >= $5 \
+             ORDER BY finished_at, id LIMIT $6"
+        ))
+        .bind(to_ms)
+        .bind(*at)
+        .bind(*at)
+        .bind(id.as_str())
+        .bind(from_ms)
+        .bind(PAGE),
+    };
+    let responses: Vec<RawResponse> = tx.all(q).await?;
+    if responses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut numbers: Vec<&str> = responses.iter().map(|r| r.order_number.as_str()).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let answers: Vec<RawAnswer> = tx
+        .all_in(
+            "SELECT order_number, response_id, question_id, number_value FROM answers \
+             WHERE number_value IS NOT NULL AND order_number IN",
+            &numbers,
+            |q, n| q.push_arg(*n),
+        )
+        .await?;
+    let mut by_response: HashMap<(String, String), Vec<RawAnswer>> = HashMap::new();
+    for a in answers {
+        by_response
+            .entry((a.order_number.clone(), a.response_id.clone()))
+            .or_default()
+            .push(a);
+    }
+    Ok(responses
+        .into_iter()
+        .map(|r| {
+            let answers = by_response
+                .remove(&(r.order_number.clone(), r.id.clone()))
+                .unwrap_or_default();
+            (r, answers)
+        })
+        .collect())
+}
+
+/// A raw response's status and facts, from the survey version it answered.
+fn response_facts(
+    surveys: &HashMap<(String, i64), SurveyDefinition>,
+    r: &RawResponse,
+    answers: &[RawAnswer],
+) -> (ResponseStatus, Facts) {
+    let status = match r.status.as_str() {
+        "refused" => ResponseStatus::Refused,
+        "timed_out" => ResponseStatus::TimedOut,
+        _ => ResponseStatus::Completed,
+    };
+    let Some(survey) = surveys.get(&(r.survey_id.clone(), r.survey_version)) else {
+        return (status, Facts::default());
+    };
+    let checked: Vec<CheckedAnswer> = answers
+        .iter()
+        .filter_map(|a| {
+            let q = survey.question(&a.question_id)?;
+            Some(CheckedAnswer {
+                question_id: a.question_id.clone(),
+                kind: q.kind,
+                number: a.number_value,
+                options: Vec::new(),
+                text: None,
+                flag: None,
+            })
+        })
+        .collect();
+    (status, facts(survey, &checked))
+}
