@@ -10,4 +10,5 @@ pub mod i18n;
 pub mod import;
 pub mod links;
 pub mod metrics;
+pub mod report;
 pub mod security;

@@ -27,7 +27,7 @@ pub use orders::{
 };
 pub use privacy::Erased;
 pub use surveys::{
-    NewResponse, ResponseOutcome, ResponseSummary, StoredAnswer, SurveyLink, SurveyRecord,
+    Comment, NewResponse, ResponseOutcome, ResponseSummary, StoredAnswer, SurveyLink, SurveyRecord,
 };
 
 /// The schema's history, embedded in the binary. Never edit a released file:

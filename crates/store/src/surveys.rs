@@ -521,3 +521,39 @@ pub struct StoredAnswer {
     pub text_value: Option<String>,
     pub flag: Option<bool>,
 }
+
+/// A free-text answer with what a reader needs beside it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Comment {
+    pub finished_at: i64,
+    pub order_number: String,
+    pub courier_id: Option<String>,
+    pub city: String,
+    pub partner: Option<String>,
+    pub survey_id: String,
+    pub question_id: String,
+    pub text: String,
+}
+
+impl Store {
+    /// Free-text answers (comments and "other" texts, not attachments) of
+    /// responses finished in `[from_ms, to_ms)`, newest first, at most `limit`.
+    pub async fn comments(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<Comment>, StoreError> {
+        self.db
+            .all(
+                sql("SELECT r.finished_at, r.order_number, r.courier_id, r.city, r.partner, r.survey_id, a.question_id, \
+                     a.text_value AS text FROM responses r JOIN answers a ON a.order_number = r.order_number AND a.response_id = r.id \
+                     WHERE r.finished_at >= $1 AND r.finished_at < $2 AND a.text_value IS NOT NULL \
+                     AND a.kind IN ('text', 'multi_choice') ORDER BY r.finished_at DESC LIMIT $3")
+                .bind(from_ms)
+                .bind(to_ms)
+                .bind(limit),
+            )
+            .await
+    }
+}

@@ -3,6 +3,7 @@
 mod accounts;
 mod customers;
 mod import;
+mod report;
 mod rollups;
 mod serve;
 mod surveys;
@@ -54,6 +55,8 @@ enum Command {
     /// Customers' personal data.
     #[command(subcommand)]
     Customer(customers::CustomerCommand),
+    /// Survey scores of a period to a CSV, XLSX or JSON file.
+    Report(report::ReportArgs),
     /// The survey rollups behind every score.
     #[command(subcommand)]
     Rollups(rollups::RollupsCommand),
@@ -71,6 +74,7 @@ pub async fn run() -> ExitCode {
         Command::Survey(cmd) => report(surveys::run(&cli.database, cmd).await),
         Command::Customer(cmd) => report(customers::run(&cli.database, cmd).await),
         Command::Rollups(cmd) => report(rollups::run(&cli.database, cmd).await),
+        Command::Report(args) => report(report::run(&cli.database, args).await),
     }
 }
 

@@ -14,6 +14,7 @@ on_both_backends!(
     accounts_tokens_and_enrolment_from_the_command_line,
     an_older_binary_refuses_a_newer_database,
     a_customer_is_erased_from_the_command_line,
+    reports_in_csv_json_and_xlsx,
 );
 
 fn doorstep(database: &str, args: &[&str], stdin: Option<&str>) -> Output {
@@ -322,5 +323,180 @@ async fn a_customer_is_erased_from_the_command_line(backend: &str) {
         "{}",
         text(&again)
     );
+    store.close().await;
+}
+
+/// Two couriers' answers (40 each) in November 2026, stored as terminals would.
+async fn answered(store: &Store) {
+    use doorstep_domain::survey::{check_answers, ResponseStatus, SurveyDefinition};
+    let tz = jiff::tz::TimeZone::get("Europe/Moscow").unwrap();
+    let survey = serde_json::json!({"name": "Door", "questions": [
+        {"id": "nps", "type": "nps", "text": "nps"},
+        {"id": "csi", "type": "scale", "text": "csi", "min": 1, "max": 9, "measures": "csi"},
+        {"id": "comment", "type": "text", "text": "comment"}]});
+    store
+        .create_survey("door", "Door", &survey.to_string())
+        .await
+        .unwrap();
+    let def: SurveyDefinition = serde_json::from_value(survey).unwrap();
+    let mut orders = Vec::new();
+    let mut responses = Vec::new();
+    for i in 0..80 {
+        let courier = if i % 2 == 0 { "K-1" } else { "K-2" };
+        let o = doorstep_domain::OrderInput {
+            order_number: Some(format!("N-{i}")),
+            customer_phone: Some(format!("+7916000{i:04}")),
+            city: Some("Москва".into()),
+            courier_id: Some(courier.into()),
+            courier_name: Some(format!("Courier {courier}")),
+            promised_from: Some(format!("2026-11-{:02}T10:00:00+03:00", 1 + i % 28)),
+            promised_to: Some(format!("2026-11-{:02}T11:00:00+03:00", 1 + i % 28)),
+            ..Default::default()
+        }
+        .validate(&tz, doorstep_domain::Country::from_code("RU").unwrap())
+        .unwrap();
+        let nps = if courier == "K-1" { 10 } else { 4 };
+        let answers = vec![
+            ("nps".to_owned(), serde_json::json!(nps)),
+            ("csi".to_owned(), serde_json::json!(7)),
+            (
+                "comment".to_owned(),
+                serde_json::json!(format!("comment {i}")),
+            ),
+        ];
+        let checked = check_answers(&def, ResponseStatus::Completed, &answers).unwrap();
+        let finished = o.promised_from.as_millisecond() + 3_600_000;
+        let (day, month) = doorstep_domain::time::local_day(finished, &tz);
+        responses.push(doorstep_store::NewResponse {
+            id: uuid::Uuid::new_v4().to_string(),
+            order_number: o.order_number.as_str().to_owned(),
+            survey_id: "door".into(),
+            survey_version: 1,
+            status: "completed",
+            channel: "terminal",
+            mode: None,
+            language: None,
+            token_id: None,
+            started_at: finished - 60_000,
+            finished_at: finished,
+            content_hash: String::new(),
+            facts: doorstep_domain::metrics::facts(&def, &checked),
+            answers: checked,
+            review_opened: None,
+            day,
+            month,
+        });
+        orders.push(o);
+    }
+    store.upsert_orders(&orders, "Europe/Moscow").await.unwrap();
+    store.store_responses(&responses, None).await.unwrap();
+}
+
+async fn reports_in_csv_json_and_xlsx(backend: &str) {
+    let db = TestDb::new(backend).await;
+    let store = Store::connect(&db.url).await.unwrap();
+    answered(&store).await;
+    let out = |ext: &str| {
+        std::env::temp_dir().join(format!("doorstep-report-{}.{ext}", uuid::Uuid::new_v4()))
+    };
+    let run = |format: &str, path: &std::path::Path| {
+        doorstep(
+            &db.url,
+            &[
+                "report",
+                "--from",
+                "2026-11-01",
+                "--to",
+                "2026-11-30",
+                "--group-by",
+                "courier",
+                "--format",
+                format,
+                "--out",
+                path.to_str().unwrap(),
+            ],
+            None,
+        )
+    };
+
+    let csv_path = out("csv");
+    let o = run("csv", &csv_path);
+    assert!(o.status.success(), "{}", text(&o));
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap();
+    assert!(
+        header.starts_with("key,label,responses,refusals,response_rate,nps_n,promoters"),
+        "{header}"
+    );
+    let k1 = lines.clone().find(|l| l.starts_with("K-1,")).unwrap();
+    assert!(
+        k1.starts_with("K-1,Courier K-1,40,0,100,40,40,0,0,100,"),
+        "{k1}"
+    );
+    assert!(
+        lines.any(|l| l.starts_with("K-2,Courier K-2,40,0,100,40,0,0,40,-100,")),
+        "{csv}"
+    );
+
+    let json_path = out("json");
+    assert!(run("json", &json_path).status.success());
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap();
+    assert_eq!(
+        json["groups"][0]["key"], "K-1",
+        "ranked by the interval's lower bound"
+    );
+    assert_eq!(json["groups"][0]["rank"], 1);
+    assert_eq!(json["groups"][0]["csi"], 7.0);
+
+    let xlsx_path = out("xlsx");
+    assert!(run("xlsx", &xlsx_path).status.success());
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&xlsx_path).unwrap()).unwrap();
+    let mut read = |name: &str| {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut s).unwrap();
+        s
+    };
+    let workbook = read("xl/workbook.xml");
+    for sheet in ["Summary", "By group", "Comments"] {
+        assert!(
+            workbook.contains(&format!("name=\"{sheet}\"")),
+            "{workbook}"
+        );
+    }
+    let by_group = read("xl/worksheets/sheet2.xml");
+    // C2 (responses of the first group) is a number, not a string.
+    assert!(by_group.contains("<c r=\"C2\"><v>40</v></c>"), "{by_group}");
+    let comments = read("xl/worksheets/sheet3.xml");
+    assert_eq!(
+        comments.matches("<row ").count(),
+        81,
+        "a header and 80 comments"
+    );
+
+    // A bad date says which and why; nothing is written.
+    let bad = out("csv");
+    let o = doorstep(
+        &db.url,
+        &[
+            "report",
+            "--from",
+            "2026-13-01",
+            "--to",
+            "2026-11-30",
+            "--format",
+            "csv",
+            "--out",
+            bad.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("from"), "{}", text(&o));
+    assert!(!bad.exists());
+    for p in [csv_path, json_path, xlsx_path] {
+        let _ = std::fs::remove_file(p);
+    }
     store.close().await;
 }

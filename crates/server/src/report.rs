@@ -1,0 +1,343 @@
+//! Reports for a period: the same figures as the dashboard and the API, as
+//! CSV, JSON or an XLSX workbook (sheets: summary, by group, comments;
+//! numbers as numbers, dates as dates). Written to a temporary file and
+//! renamed, so a failed report never leaves half a file behind.
+
+use std::io::Write;
+use std::path::Path;
+
+use doorstep_domain::time::{day_range, from_millis};
+use doorstep_domain::Deployment;
+use doorstep_store::rollups::GroupBy;
+use doorstep_store::Store;
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
+
+use crate::metrics::{compute, Answer, Group, Request};
+
+/// Most comments a workbook lists.
+const COMMENTS_KEPT: i64 = 100_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Csv,
+    Xlsx,
+    Json,
+}
+
+impl ReportFormat {
+    pub fn parse(s: &str) -> Option<ReportFormat> {
+        match s {
+            "csv" => Some(ReportFormat::Csv),
+            "xlsx" => Some(ReportFormat::Xlsx),
+            "json" => Some(ReportFormat::Json),
+            _ => None,
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ReportFormat::Csv => "text/csv; charset=utf-8",
+            ReportFormat::Xlsx => {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+            ReportFormat::Json => "application/json",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            ReportFormat::Csv => "csv",
+            ReportFormat::Xlsx => "xlsx",
+            ReportFormat::Json => "json",
+        }
+    }
+}
+
+/// The columns of every report, named as in the API.
+const HEADERS: [&str; 20] = [
+    "key",
+    "label",
+    "responses",
+    "refusals",
+    "response_rate",
+    "nps_n",
+    "promoters",
+    "passives",
+    "detractors",
+    "nps",
+    "nps_ci95_low",
+    "nps_ci95_high",
+    "csi",
+    "csi_100",
+    "csi_weighted",
+    "csat",
+    "ces",
+    "net_easy",
+    "rank",
+    "too_few_answers",
+];
+
+/// The columns of a group, in order: (header, value).
+fn columns(g: &Group) -> Vec<(&'static str, Cell)> {
+    let s = &g.scores;
+    let num = |v: Option<f64>| v.map_or(Cell::Empty, Cell::Number);
+    let int = |v: i64| Cell::Number(v as f64);
+    vec![
+        ("key", Cell::Text(g.key.clone())),
+        ("label", Cell::Text(g.label.clone())),
+        ("responses", int(s.responses)),
+        ("refusals", int(s.refusals)),
+        ("response_rate", num(s.response_rate)),
+        ("nps_n", int(s.nps_n)),
+        ("promoters", int(s.promoters)),
+        ("passives", int(s.passives)),
+        ("detractors", int(s.detractors)),
+        ("nps", num(s.nps)),
+        ("nps_ci95_low", num(s.nps_ci95_low)),
+        ("nps_ci95_high", num(s.nps_ci95_high)),
+        ("csi", num(s.csi)),
+        ("csi_100", num(s.csi_100)),
+        ("csi_weighted", num(s.csi_weighted)),
+        ("csat", num(s.csat)),
+        ("ces", num(s.ces)),
+        ("net_easy", num(s.net_easy)),
+        (
+            "rank",
+            g.rank.map_or(Cell::Empty, |r| Cell::Number(r as f64)),
+        ),
+        (
+            "too_few_answers",
+            Cell::Text(if s.too_few { "yes" } else { "no" }.to_owned()),
+        ),
+    ]
+}
+
+enum Cell {
+    Text(String),
+    Number(f64),
+    Empty,
+}
+
+/// Writes the report of `req` to `out`. Returns the figures written.
+pub async fn write(
+    store: &Store,
+    deployment: &Deployment,
+    req: &Request,
+    format: ReportFormat,
+    out: &Path,
+) -> anyhow::Result<Answer> {
+    let answer = compute(store, deployment, req).await?;
+    let bytes = match format {
+        ReportFormat::Json => serde_json::to_vec_pretty(&answer)?,
+        ReportFormat::Csv => csv_bytes(&answer)?,
+        ReportFormat::Xlsx => {
+            let overall = if req.group == GroupBy::All {
+                answer.clone()
+            } else {
+                compute(
+                    store,
+                    deployment,
+                    &Request {
+                        group: GroupBy::All,
+                        ..req.clone()
+                    },
+                )
+                .await?
+            };
+            let tz = deployment.tz();
+            let (start, end) = day_range(req.from, req.to, &tz);
+            let comments = store
+                .comments(start.as_millisecond(), end.as_millisecond(), COMMENTS_KEPT)
+                .await?;
+            xlsx_bytes(deployment, &answer, &overall, &comments)?
+        }
+    };
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let temporary = dir.join(format!(
+        ".{}.{}.part",
+        out.file_name().and_then(|n| n.to_str()).unwrap_or("report"),
+        uuid::Uuid::new_v4().simple()
+    ));
+    let written = std::fs::File::create(&temporary)
+        .and_then(|mut f| f.write_all(&bytes).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&temporary, out));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temporary);
+        anyhow::bail!("cannot write {}: {e}", out.display());
+    }
+    Ok(answer)
+}
+
+/// The report as CSV: one row per group, the columns named as in the API.
+pub fn csv_bytes(answer: &Answer) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(HEADERS)?;
+    for g in &answer.groups {
+        w.write_record(columns(g).into_iter().map(|(_, c)| match c {
+            Cell::Text(t) => t,
+            Cell::Number(n) => format_number(n),
+            Cell::Empty => String::new(),
+        }))?;
+    }
+    w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Numbers as a spreadsheet reads them: whole numbers without a fraction,
+/// others with up to four decimals.
+fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{n:.0}")
+    } else {
+        let text = format!("{n:.4}");
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}
+
+fn xlsx_bytes(
+    deployment: &Deployment,
+    answer: &Answer,
+    overall: &Answer,
+    comments: &[doorstep_store::Comment],
+) -> Result<Vec<u8>, XlsxError> {
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let decimal = Format::new().set_num_format("0.0");
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let stamp = Format::new().set_num_format("yyyy-mm-dd hh:mm");
+
+    let sheet = book.add_worksheet().set_name("Summary")?;
+    sheet.write_string_with_format(0, 0, deployment.name.as_str(), &bold)?;
+    let rows: [(&str, &str); 4] = [
+        ("From", answer.from.as_str()),
+        ("To", answer.to.as_str()),
+        ("Grouped by", answer.group_by),
+        ("Refusals in NPS", answer.refusal_policy),
+    ];
+    for (i, (label, value)) in rows.iter().enumerate() {
+        let row = 2 + i as u32;
+        sheet.write_string(row, 0, *label)?;
+        if let (Some(d), true) = (excel_date(value), i < 2) {
+            sheet.write_datetime_with_format(row, 1, &d, &date)?;
+        } else {
+            sheet.write_string(row, 1, *value)?;
+        }
+    }
+    if let Some(all) = overall.groups.first() {
+        for (row, (header, cell)) in (7..).zip(columns(all).into_iter().skip(2)) {
+            sheet.write_string(row, 0, header)?;
+            write_cell(sheet, row, 1, cell, &decimal)?;
+        }
+    }
+    sheet.set_column_width(0, 22)?;
+    sheet.set_column_width(1, 16)?;
+
+    let sheet = book.add_worksheet().set_name("By group")?;
+    for (col, header) in (0..).zip(HEADERS) {
+        sheet.write_string_with_format(0, col, header, &bold)?;
+    }
+    let dated = matches!(answer.group_by, "day" | "week");
+    for (i, g) in answer.groups.iter().enumerate() {
+        let row = 1 + i as u32;
+        for (col, (_, cell)) in columns(g).into_iter().enumerate() {
+            match (col, dated, excel_date(&g.key)) {
+                (0, true, Some(d)) => {
+                    sheet.write_datetime_with_format(row, 0, &d, &date)?;
+                }
+                _ => write_cell(sheet, row, col as u16, cell, &decimal)?,
+            }
+        }
+    }
+    sheet.set_column_width(0, 14)?;
+    sheet.set_column_width(1, 24)?;
+    sheet.set_freeze_panes(1, 0)?;
+
+    let sheet = book.add_worksheet().set_name("Comments")?;
+    for (col, header) in [
+        "finished", "order", "courier", "city", "partner", "survey", "question", "comment",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        sheet.write_string_with_format(0, col as u16, header, &bold)?;
+    }
+    let tz = deployment.tz();
+    for (i, c) in comments.iter().enumerate() {
+        let row = 1 + i as u32;
+        let local = from_millis(c.finished_at).to_zoned(tz.clone()).datetime();
+        let when =
+            ExcelDateTime::from_ymd(local.year() as u16, local.month() as u8, local.day() as u8)
+                .and_then(|d| {
+                    d.and_hms(
+                        local.hour() as u16,
+                        local.minute() as u8,
+                        local.second() as u8,
+                    )
+                });
+        match when {
+            Ok(d) => sheet.write_datetime_with_format(row, 0, &d, &stamp)?,
+            Err(_) => sheet.write_string(row, 0, local.to_string())?,
+        };
+        sheet.write_string(row, 1, &c.order_number)?;
+        sheet.write_string(row, 2, c.courier_id.as_deref().unwrap_or(""))?;
+        sheet.write_string(row, 3, &c.city)?;
+        sheet.write_string(row, 4, c.partner.as_deref().unwrap_or(""))?;
+        sheet.write_string(row, 5, &c.survey_id)?;
+        sheet.write_string(row, 6, &c.question_id)?;
+        sheet.write_string(row, 7, &c.text)?;
+    }
+    sheet.set_column_width(0, 17)?;
+    sheet.set_column_width(7, 60)?;
+    book.save_to_buffer()
+}
+
+fn write_cell(
+    sheet: &mut Worksheet,
+    row: u32,
+    col: u16,
+    cell: Cell,
+    decimal: &Format,
+) -> Result<(), XlsxError> {
+    match cell {
+        Cell::Text(t) => {
+            sheet.write_string(row, col, t)?;
+        }
+        Cell::Number(n) if n.fract() == 0.0 => {
+            sheet.write_number(row, col, n)?;
+        }
+        Cell::Number(n) => {
+            sheet.write_number_with_format(row, col, n, decimal)?;
+        }
+        Cell::Empty => {}
+    }
+    Ok(())
+}
+
+/// `YYYY-MM-DD` as a spreadsheet date.
+fn excel_date(text: &str) -> Option<ExcelDateTime> {
+    let d: jiff::civil::Date = text.parse().ok()?;
+    ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use doorstep_domain::metrics::{RefusalPolicy, Tally};
+
+    #[test]
+    fn every_row_has_the_headers_columns() {
+        let g = Group {
+            key: "K-1".into(),
+            label: "Иван".into(),
+            rank: Some(1),
+            scores: Tally::default().scores(RefusalPolicy::Exclude, None),
+        };
+        let names: Vec<&str> = columns(&g).into_iter().map(|(h, _)| h).collect();
+        assert_eq!(names, HEADERS);
+        assert_eq!(format_number(3.0), "3");
+        assert_eq!(format_number(33.333_333), "33.3333");
+        assert_eq!(format_number(-12.5), "-12.5");
+    }
+}
