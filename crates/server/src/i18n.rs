@@ -213,6 +213,21 @@ impl Tr<'_> {
         self.i18n.text(self.lang, key, Some(&args))
     }
 
+    /// A text with two named arguments.
+    pub fn with2<'v>(
+        &self,
+        key: &str,
+        first: &str,
+        a: impl Into<FluentValue<'v>>,
+        second: &str,
+        b: impl Into<FluentValue<'v>>,
+    ) -> String {
+        let mut args = FluentArgs::new();
+        args.set(first.to_owned(), a.into());
+        args.set(second.to_owned(), b.into());
+        self.i18n.text(self.lang, key, Some(&args))
+    }
+
     /// How a survey was taken: its mode (or channel) and duration.
     pub fn survey_how(&self, key: &str, mode: &str, seconds: i64) -> String {
         let mut args = FluentArgs::new();

@@ -369,7 +369,7 @@ impl Store {
             .iter()
             .map(|(c, real)| {
                 if *real {
-                    format!("COALESCE(SUM({c}), 0) AS {c}")
+                    format!("COALESCE(SUM({c}), 0.0) AS {c}")
                 } else {
                     format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT) AS {c}")
                 }

@@ -213,11 +213,6 @@ secret-done = Done
 
 ## Sections still to come
 roadmap-meanwhile = This section arrives with a coming release. Orders, customers and accounts work now.
-roadmap-dashboard-lead = The dashboard will show how customers rate your deliveries, live, for any period.
-roadmap-dashboard-1 = NPS, CSI, CES, CSAT and NetEasy, each with its sample size and 95% interval
-roadmap-dashboard-2 = Response and refusal rates, on-time rate, first-contact resolution
-roadmap-dashboard-3 = Drill-down by courier, city, partner, segment, survey and channel; trends as charts
-roadmap-dashboard-4 = Reports for any period as CSV, XLSX and printable pages
 roadmap-incidents-lead = Incidents will reach dispatchers within seconds of an unhappy answer.
 roadmap-incidents-1 = Alert rules on detractors, low ratings and keywords
 roadmap-incidents-2 = A live queue with the customer's phone and order at hand
@@ -233,6 +228,54 @@ roadmap-calls-1 = Asterisk queue_log and CDR imports, and a JSON API
 roadmap-calls-2 = Answer rate, service level 80/20, average speed of answer
 roadmap-calls-3 = Average handle time and abandonment rate by line
 roadmap-calls-4 = Late orders detected before the customer calls
+
+## Dashboard
+dashboard-title = Dashboard
+dashboard-from = From
+dashboard-to = To
+dashboard-any = any
+dashboard-group-by = Break down by
+dashboard-show = Show
+dashboard-reset = Reset
+dashboard-previous = Compared with the period before: { $from } to { $to }
+dashboard-before = before
+dashboard-significant = a change beyond chance (95%)
+dashboard-by = By { $group }
+dashboard-empty = No survey answers in this period and filter.
+dashboard-none = (none)
+dashboard-col-rank = Rank
+dashboard-col-key = Group
+dashboard-col-n = Answers
+dashboard-col-nps = NPS
+dashboard-col-csi = CSI
+dashboard-col-response_rate = Response rate
+dashboard-col-interval = 95% interval
+dashboard-too-few = too few answers
+dashboard-ranking-note = Ranked by the lower bound of the NPS 95% interval, so a small group's lucky score does not top the list; groups with fewer than 30 answers are not ranked.
+metric-nps = NPS
+metric-csi = CSI
+metric-csat = CSAT
+metric-ces = CES
+metric-response-rate = Response rate
+metric-refusal-rate = Refusal rate
+tile-n = { $n } answers
+tile-n-interval = { $n } answers · 95%: { $interval }
+tile-net-easy = NetEasy { $value } · { $n } answers
+tile-sessions = of { $n } sessions
+tile-refusals = { $refused } refused, { $timed_out } timed out
+group-all = all
+group-city = City
+group-courier = Courier
+group-partner = Partner
+group-segment = Segment
+group-survey = Survey
+group-channel = Channel
+group-day = Day
+group-week = Week
+group-month = Month
+channel-terminal = terminal
+channel-link = link
+channel-api = API
 
 ## Survey editor (console)
 editor-new-title = New survey

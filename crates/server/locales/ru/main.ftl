@@ -214,11 +214,6 @@ secret-done = Готово
 
 ## Разделы, которые появятся позже
 roadmap-meanwhile = Этот раздел появится в одном из ближайших выпусков. Заказы, клиенты и учётные записи работают уже сейчас.
-roadmap-dashboard-lead = Сводка покажет, как клиенты оценивают доставку, — в реальном времени и за любой период.
-roadmap-dashboard-1 = NPS, CSI, CES, CSAT и NetEasy — каждый с размером выборки и 95% интервалом
-roadmap-dashboard-2 = Доля ответов и отказов, доля доставок вовремя, решение с первого обращения
-roadmap-dashboard-3 = Разрезы по курьерам, городам, партнёрам, сегментам, опросам и каналам; динамика на графиках
-roadmap-dashboard-4 = Отчёты за любой период в CSV, XLSX и для печати
 roadmap-incidents-lead = Инциденты будут доходить до диспетчеров за секунды после недовольного ответа.
 roadmap-incidents-1 = Правила оповещений: критики, низкие оценки, ключевые слова
 roadmap-incidents-2 = Живая очередь с телефоном клиента и заказом под рукой
@@ -234,6 +229,54 @@ roadmap-calls-1 = Загрузка queue_log и CDR из Asterisk, а также
 roadmap-calls-2 = Доля принятых звонков, уровень сервиса 80/20, среднее время ответа
 roadmap-calls-3 = Среднее время обработки и доля потерянных звонков по линиям
 roadmap-calls-4 = Опоздания заказов видны раньше, чем клиент позвонит
+
+## Дашборд
+dashboard-title = Дашборд
+dashboard-from = С
+dashboard-to = По
+dashboard-any = все
+dashboard-group-by = Разбивка
+dashboard-show = Показать
+dashboard-reset = Сбросить
+dashboard-previous = Сравнение с предыдущим периодом: с { $from } по { $to }
+dashboard-before = до
+dashboard-significant = изменение больше случайного (95%)
+dashboard-by = По разрезу «{ $group }»
+dashboard-empty = В этом периоде и фильтре ответов нет.
+dashboard-none = (не указано)
+dashboard-col-rank = Место
+dashboard-col-key = Группа
+dashboard-col-n = Ответов
+dashboard-col-nps = NPS
+dashboard-col-csi = CSI
+dashboard-col-response_rate = Доля ответов
+dashboard-col-interval = 95% интервал
+dashboard-too-few = мало ответов
+dashboard-ranking-note = Места — по нижней границе 95% интервала NPS, чтобы удачный счёт маленькой группы не выходил в лидеры; группы меньше 30 ответов мест не получают.
+metric-nps = NPS
+metric-csi = CSI
+metric-csat = CSAT
+metric-ces = CES
+metric-response-rate = Доля ответов
+metric-refusal-rate = Доля отказов
+tile-n = ответов: { $n }
+tile-n-interval = ответов: { $n } · 95%: { $interval }
+tile-net-easy = NetEasy { $value } · ответов: { $n }
+tile-sessions = из { $n } сессий
+tile-refusals = отказов { $refused }, прервано { $timed_out }
+group-all = все
+group-city = Город
+group-courier = Курьер
+group-partner = Партнёр
+group-segment = Сегмент
+group-survey = Опрос
+group-channel = Канал
+group-day = День
+group-week = Неделя
+group-month = Месяц
+channel-terminal = терминал
+channel-link = ссылка
+channel-api = API
 
 ## Редактор опросов (консоль)
 editor-new-title = Новый опрос

@@ -8,6 +8,7 @@ use crate::on_both_backends;
 
 on_both_backends!(
     metrics_follow_metrics_md,
+    the_dashboard_shows_scores_breakdowns_and_downloads,
     a_customer_answers_once_by_link,
     a_quality_manager_publishes_surveys_from_the_console,
     a_terminal_gets_its_days_orders_with_their_surveys,
@@ -830,4 +831,107 @@ async fn metrics_follow_metrics_md(backend: &str) {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+}
+
+async fn the_dashboard_shows_scores_breakdowns_and_downloads(backend: &str) {
+    let app = TestApp::spawn(backend).await;
+    let mut kazan = order_json("A-3", "+79161234569", "K-2");
+    kazan["city"] = json!("Казань");
+    let integration = with_orders_and_survey(
+        &app,
+        vec![
+            order_json("A-1", "+79161234567", "K-1"),
+            order_json("A-2", "+79161234568", "K-1"),
+            kazan,
+        ],
+    )
+    .await;
+    let batch = json!([
+        response(
+            "0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d401",
+            "A-1",
+            "completed",
+            &json!([{"question_id": "nps", "value": 10}, {"question_id": "csi", "value": 8}])
+        ),
+        response(
+            "0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d402",
+            "A-2",
+            "refused",
+            &json!([])
+        ),
+        response(
+            "0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d403",
+            "A-3",
+            "completed",
+            &json!([{"question_id": "nps", "value": 2}, {"question_id": "why", "value": ["late"]}])
+        ),
+    ]);
+    assert_eq!(
+        post(&app, &integration, "/api/v1/responses", &batch)
+            .await
+            .0,
+        201
+    );
+
+    let operator = app.signed_in("operator").await;
+    let page = app
+        .page(&operator, "/dashboard?from=2026-11-01&to=2026-11-30")
+        .await;
+    assert!(
+        page.contains("Москва") && page.contains("Казань"),
+        "by city by default: {page}"
+    );
+    assert!(page.contains("too few answers"), "small groups are marked");
+    assert!(
+        page.contains("0.0") || page.contains("+0.0"),
+        "NPS of the period: (1 − 1) / 2: {page}"
+    );
+    assert!(
+        page.contains("50.0%"),
+        "refusal rate 1 of 3 … response rate 2 of 3 = 66.7%: {page}"
+    );
+    let page = app.page(&operator, "/dashboard?from=2026-11-01&to=2026-11-30&city=%D0%9C%D0%BE%D1%81%D0%BA%D0%B2%D0%B0&group_by=courier").await;
+    assert!(
+        page.contains("<span class=\"muted small\">K-1</span>")
+            && !page.contains("<span class=\"muted small\">K-2</span>"),
+        "filtered to one city, by courier: {page}"
+    );
+    assert!(page.contains("+100.0"), "{page}");
+    let page = app
+        .page(&operator, "/dashboard?from=2026-11-30&to=2026-11-01")
+        .await;
+    assert!(page.contains("is after to"), "a bad period says so: {page}");
+
+    let csv = operator
+        .get(app.at("/dashboard/report.csv?from=2026-11-01&to=2026-11-30&group_by=city"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    assert!(csv.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("doorstep-city-2026-11-01-2026-11-30.csv"));
+    let body = csv.text().await.unwrap();
+    assert!(
+        body.starts_with("key,label,responses") && body.contains("Казань,Казань,1,0,"),
+        "{body}"
+    );
+    let xlsx = operator
+        .get(app.at("/dashboard/report.xlsx?from=2026-11-01&to=2026-11-30"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xlsx.status(), 200);
+    assert!(
+        xlsx.bytes().await.unwrap().starts_with(b"PK"),
+        "an XLSX is a zip"
+    );
+    let r = app
+        .anonymous()
+        .get(app.at("/dashboard"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "signed out: to the sign-in page");
 }

@@ -1,6 +1,7 @@
 //! The console's server-rendered pages. Each page has its file; this module
 //! holds what they share: the frame (navigation, user menu) and rendering.
 
+pub mod dashboard;
 pub mod link;
 pub mod login;
 pub mod orders;
@@ -173,7 +174,8 @@ pub fn router() -> Router<AppState> {
         .route("/settings/tokens", post(settings::create_token))
         .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
         .route("/settings/enrollment", post(settings::enroll_courier))
-        .route("/dashboard", get(roadmap::dashboard))
+        .route("/dashboard", get(dashboard::page))
+        .route("/dashboard/{file}", get(dashboard::download))
         .route("/surveys", get(surveys::list))
         .route("/surveys/new", get(surveys::new_form).post(surveys::create))
         .route("/surveys/{id}", get(surveys::detail))

@@ -32,10 +32,6 @@ fn roadmap(app: &AppState, user: &CurrentUser, href: &str, key: &str) -> Respons
     render(&view)
 }
 
-pub async fn dashboard(State(app): State<AppState>, Staff(user, _): Staff<AnyStaff>) -> Response {
-    roadmap(&app, &user, "/dashboard", "dashboard")
-}
-
 pub async fn incidents(
     State(app): State<AppState>,
     Staff(user, _): Staff<DispatchDesk>,

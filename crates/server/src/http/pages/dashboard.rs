@@ -1,0 +1,602 @@
+//! `/dashboard`: the survey scores of a period — headline tiles beside the
+//! previous period (marked only where the change is beyond chance), and a
+//! breakdown by any grouping, ranked by the lower bound of the NPS interval.
+//! Every choice lives in the URL, so a view can be bookmarked and sent.
+
+use askama::Template;
+use axum::extract::{Query, RawQuery, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use doorstep_domain::metrics::{nps_change_significant, Scores};
+use doorstep_domain::time::{date_of_day, day_number};
+use doorstep_store::rollups::GroupBy;
+use jiff::civil::Date;
+
+use super::{internal, render, Chrome};
+use crate::http::api::metrics::MetricsQuery;
+use crate::http::auth::{AnyStaff, Staff};
+use crate::http::AppState;
+use crate::i18n::Tr;
+use crate::metrics::{compute, Answer, Group, Request};
+use crate::report::ReportFormat;
+
+/// One headline figure.
+pub struct Tile {
+    pub label: String,
+    pub value: String,
+    pub detail: String,
+    pub previous: String,
+    /// `up` or `down` when the change is statistically significant.
+    pub change: &'static str,
+}
+
+/// One row of the breakdown.
+pub struct Row {
+    pub label: String,
+    pub key: String,
+    pub href: String,
+    pub n: i64,
+    pub nps: String,
+    pub interval: String,
+    pub csi: String,
+    pub ces: String,
+    pub response_rate: String,
+    pub rank: String,
+    pub too_few: bool,
+}
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// A column header that sorts the table.
+pub struct Sorter {
+    pub label: String,
+    pub href: String,
+    pub active: bool,
+    pub numeric: bool,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    c: Chrome,
+    from: String,
+    to: String,
+    previous: String,
+    policy: String,
+    groupings: Vec<Choice>,
+    filters: Vec<(String, &'static str, Vec<Choice>)>,
+    tiles: Vec<Tile>,
+    sorters: Vec<Sorter>,
+    rows: Vec<Row>,
+    group_label: String,
+    query: String,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct DashboardQuery {
+    #[serde(flatten)]
+    metrics: MetricsQuery,
+    sort: Option<String>,
+}
+
+const GROUPINGS: [&str; 9] = [
+    "city", "courier", "partner", "segment", "survey", "channel", "day", "week", "month",
+];
+const SORTS: [&str; 6] = ["rank", "key", "n", "nps", "csi", "response_rate"];
+
+pub async fn page(
+    State(app): State<AppState>,
+    Staff(user, _): Staff<AnyStaff>,
+    Query(mut q): Query<DashboardQuery>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let deployment = app.deployment();
+    let tz = deployment.tz();
+    let today = jiff::Timestamp::now().to_zoned(tz).date();
+    if q.metrics.group_by.as_deref().is_none_or(str::is_empty) {
+        q.metrics.group_by = Some("city".to_owned());
+    }
+    let mut c = Chrome::new(&app, &user, "/dashboard", "nav-dashboard");
+    c.title = c.tr.t("dashboard-title");
+    let t = c.tr;
+    let (req, error) = match q.metrics.request(today) {
+        Ok(r) => (r, None),
+        Err(e) => (
+            MetricsQuery {
+                group_by: q.metrics.group_by.clone(),
+                ..MetricsQuery::default()
+            }
+            .request(today)
+            .unwrap_or_else(|_| fallback(today)),
+            Some(e.to_string()),
+        ),
+    };
+    let now = match compute(
+        &app.store,
+        &deployment,
+        &Request {
+            group: GroupBy::All,
+            ..req.clone()
+        },
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(e) => return internal(user.lang, &e),
+    };
+    let days = day_number(req.to) - day_number(req.from) + 1;
+    let before = Request {
+        from: date_of_day(day_number(req.from) - days),
+        to: date_of_day(day_number(req.from) - 1),
+        group: GroupBy::All,
+        ..req.clone()
+    };
+    let then = match compute(&app.store, &deployment, &before).await {
+        Ok(a) => a,
+        Err(e) => return internal(user.lang, &e),
+    };
+    let breakdown = match compute(&app.store, &deployment, &req).await {
+        Ok(a) => a,
+        Err(e) => return internal(user.lang, &e),
+    };
+    let lists = match Lists::load(&app).await {
+        Ok(l) => l,
+        Err(e) => return internal(user.lang, &e),
+    };
+    let query = raw.unwrap_or_default();
+    let sort = q
+        .sort
+        .as_deref()
+        .filter(|s| SORTS.contains(s))
+        .unwrap_or(if req.group.is_time() { "key" } else { "rank" });
+    let mut groups = breakdown.groups.clone();
+    sort_groups(&mut groups, sort);
+    let view = DashboardPage {
+        from: req.from.to_string(),
+        to: req.to.to_string(),
+        previous: t.with2(
+            "dashboard-previous",
+            "from",
+            before.from.to_string(),
+            "to",
+            before.to.to_string(),
+        ),
+        policy: t.t(&format!("refusal-policy-{}", now.refusal_policy)),
+        groupings: GROUPINGS
+            .iter()
+            .map(|g| Choice {
+                value: (*g).to_owned(),
+                label: t.t(&format!("group-{g}")),
+                selected: req.group.as_str() == *g,
+            })
+            .collect(),
+        filters: lists.choices(&req, t),
+        tiles: tiles(&now, &then, t),
+        sorters: SORTS
+            .iter()
+            .map(|s| Sorter {
+                label: t.t(&format!("dashboard-col-{s}")),
+                href: with_param(&query, "sort", s),
+                active: *s == sort,
+                numeric: !matches!(*s, "key"),
+            })
+            .collect(),
+        rows: groups.iter().map(|g| row(g, &req, &query, t)).collect(),
+        group_label: t.t(&format!("group-{}", req.group.as_str())),
+        query,
+        error,
+        c,
+    };
+    render(&view)
+}
+
+fn fallback(today: Date) -> Request {
+    Request {
+        from: today
+            .checked_sub(jiff::Span::new().days(29))
+            .unwrap_or(today),
+        to: today,
+        group: GroupBy::City,
+        courier: None,
+        city: None,
+        partner: None,
+        segment: None,
+        survey: None,
+        channel: None,
+        policy: None,
+    }
+}
+
+/// `query` with `name` set to `value` (others kept).
+fn with_param(query: &str, name: &str, value: &str) -> String {
+    let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .filter(|(k, _)| k != name)
+        .collect();
+    pairs.push((name.to_owned(), value.to_owned()));
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in &pairs {
+        if !v.is_empty() {
+            s.append_pair(k, v);
+        }
+    }
+    format!("?{}", s.finish())
+}
+
+fn sort_groups(groups: &mut [Group], sort: &str) {
+    let f = |v: Option<f64>| v.unwrap_or(f64::NEG_INFINITY);
+    match sort {
+        "key" => groups.sort_by(|a, b| a.key.cmp(&b.key)),
+        "n" => groups.sort_by_key(|g| std::cmp::Reverse(g.scores.nps_n)),
+        "nps" => groups.sort_by(|a, b| f(b.scores.nps).total_cmp(&f(a.scores.nps))),
+        "csi" => groups.sort_by(|a, b| f(b.scores.csi_100).total_cmp(&f(a.scores.csi_100))),
+        "response_rate" => {
+            groups.sort_by(|a, b| f(b.scores.response_rate).total_cmp(&f(a.scores.response_rate)));
+        }
+        // By rank: ranked groups first, in order; then the rest by size.
+        _ => groups.sort_by(|a, b| match (a.rank, b.rank) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => b.scores.nps_n.cmp(&a.scores.nps_n),
+        }),
+    }
+}
+
+fn signed(v: f64) -> String {
+    if v > 0.0 {
+        format!("+{v:.1}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    v.map_or_else(|| "—".to_owned(), f)
+}
+
+fn csi_text(s: &Scores) -> String {
+    match (s.csi, s.csi_scale_max) {
+        (Some(v), Some(max)) => format!("{v:.2} / {max}"),
+        _ => opt(s.csi_100, |v| format!("{v:.1} / 100")),
+    }
+}
+
+/// Two shares differ beyond chance (a two-proportion z-test at 95%).
+fn shares_differ(a: (i64, i64), b: (i64, i64)) -> bool {
+    let (xa, na, xb, nb) = (a.0 as f64, a.1 as f64, b.0 as f64, b.1 as f64);
+    if na < 2.0 || nb < 2.0 {
+        return false;
+    }
+    let pooled = (xa + xb) / (na + nb);
+    let se = (pooled * (1.0 - pooled) * (1.0 / na + 1.0 / nb)).sqrt();
+    se > 0.0 && ((xa / na - xb / nb).abs() / se) > 1.96
+}
+
+fn direction(now: Option<f64>, then: Option<f64>, significant: bool) -> &'static str {
+    match (now, then) {
+        (Some(a), Some(b)) if significant && a > b => "up",
+        (Some(a), Some(b)) if significant && a < b => "down",
+        _ => "",
+    }
+}
+
+fn tiles(now: &Answer, then: &Answer, t: Tr<'_>) -> Vec<Tile> {
+    let empty = Group {
+        key: String::new(),
+        label: String::new(),
+        rank: None,
+        scores: doorstep_domain::metrics::Tally::default()
+            .scores(doorstep_domain::metrics::RefusalPolicy::Exclude, None),
+    };
+    let cur = &now.groups.first().unwrap_or(&empty).scores;
+    let prev = &then.groups.first().unwrap_or(&empty).scores;
+    let sessions = |s: &Scores| s.responses + s.refusals;
+    vec![
+        Tile {
+            label: t.t("metric-nps"),
+            value: opt(cur.nps, signed),
+            detail: match (cur.nps_ci95_low, cur.nps_ci95_high) {
+                (Some(l), Some(h)) => t.with2(
+                    "tile-n-interval",
+                    "n",
+                    cur.nps_n,
+                    "interval",
+                    format!("{} … {}", signed(l), signed(h)),
+                ),
+                _ => t.with("tile-n", "n", cur.nps_n),
+            },
+            previous: opt(prev.nps, signed),
+            change: direction(cur.nps, prev.nps, nps_change_significant(cur, prev)),
+        },
+        Tile {
+            label: t.t("metric-csi"),
+            value: csi_text(cur),
+            detail: t.with("tile-n", "n", cur.csi_n),
+            previous: csi_text(prev),
+            change: "",
+        },
+        Tile {
+            label: t.t("metric-csat"),
+            value: opt(cur.csat, |v| format!("{v:.1}%")),
+            detail: t.with("tile-n", "n", cur.csat_n),
+            previous: opt(prev.csat, |v| format!("{v:.1}%")),
+            change: direction(cur.csat, prev.csat, {
+                let top = |s: &Scores| {
+                    s.csat
+                        .map_or(0, |p| (p * s.csat_n as f64 / 100.0).round() as i64)
+                };
+                shares_differ((top(cur), cur.csat_n), (top(prev), prev.csat_n))
+            }),
+        },
+        Tile {
+            label: t.t("metric-ces"),
+            value: opt(cur.ces, |v| format!("{v:.2} / 7")),
+            detail: opt(cur.net_easy, |v| {
+                t.with2("tile-net-easy", "value", signed(v), "n", cur.ces_n)
+            }),
+            previous: opt(prev.ces, |v| format!("{v:.2}")),
+            change: "",
+        },
+        Tile {
+            label: t.t("metric-response-rate"),
+            value: opt(cur.response_rate, |v| format!("{v:.1}%")),
+            detail: t.with("tile-sessions", "n", sessions(cur)),
+            previous: opt(prev.response_rate, |v| format!("{v:.1}%")),
+            change: direction(
+                cur.response_rate,
+                prev.response_rate,
+                shares_differ(
+                    (cur.responses, sessions(cur)),
+                    (prev.responses, sessions(prev)),
+                ),
+            ),
+        },
+        Tile {
+            label: t.t("metric-refusal-rate"),
+            value: opt(cur.refusal_rate, |v| format!("{v:.1}%")),
+            detail: t.with2(
+                "tile-refusals",
+                "refused",
+                cur.refused,
+                "timed_out",
+                cur.timed_out,
+            ),
+            previous: opt(prev.refusal_rate, |v| format!("{v:.1}%")),
+            change: direction(
+                cur.refusal_rate,
+                prev.refusal_rate,
+                shares_differ(
+                    (cur.refusals, sessions(cur)),
+                    (prev.refusals, sessions(prev)),
+                ),
+            ),
+        },
+    ]
+}
+
+/// Where a row leads: into that group, one level down.
+fn drill(g: &Group, req: &Request, query: &str) -> String {
+    let q = |pairs: &[(&str, &str)]| {
+        let mut out = query.to_owned();
+        for (k, v) in pairs {
+            out = with_param(out.trim_start_matches('?'), k, v);
+        }
+        out
+    };
+    let key = g.key.as_str();
+    match req.group {
+        GroupBy::City => q(&[("city", key), ("group_by", "courier")]),
+        GroupBy::Courier => q(&[("courier", key), ("group_by", "week")]),
+        GroupBy::Partner => q(&[("partner", key), ("group_by", "courier")]),
+        GroupBy::Segment => q(&[("segment", key), ("group_by", "city")]),
+        GroupBy::Survey => q(&[("survey", key), ("group_by", "city")]),
+        GroupBy::Channel => q(&[("channel", key), ("group_by", "city")]),
+        GroupBy::Day => q(&[("from", key), ("to", key), ("group_by", "courier")]),
+        GroupBy::Week => {
+            let end = key
+                .parse::<Date>()
+                .ok()
+                .and_then(|d| d.checked_add(jiff::Span::new().days(6)).ok())
+                .map(|d| d.to_string())
+                .unwrap_or_default();
+            q(&[("from", key), ("to", &end), ("group_by", "day")])
+        }
+        GroupBy::Month => {
+            let first = format!("{key}-01");
+            let last = first
+                .parse::<Date>()
+                .map(|d| d.last_of_month().to_string())
+                .unwrap_or_default();
+            q(&[("from", &first), ("to", &last), ("group_by", "week")])
+        }
+        GroupBy::All => q(&[]),
+    }
+}
+
+fn row(g: &Group, req: &Request, query: &str, t: Tr<'_>) -> Row {
+    let scores = &g.scores;
+    Row {
+        label: if g.label.is_empty() {
+            t.t("dashboard-none")
+        } else {
+            g.label.clone()
+        },
+        key: if g.label == g.key {
+            String::new()
+        } else {
+            g.key.clone()
+        },
+        href: drill(g, req, query),
+        n: scores.nps_n,
+        nps: opt(scores.nps, signed),
+        interval: match (scores.nps_ci95_low, scores.nps_ci95_high) {
+            (Some(low), Some(high)) => format!("{} … {}", signed(low), signed(high)),
+            _ => String::new(),
+        },
+        csi: csi_text(scores),
+        ces: opt(scores.ces, |v| format!("{v:.2}")),
+        response_rate: opt(scores.response_rate, |v| format!("{v:.1}%")),
+        rank: g.rank.map(|r| r.to_string()).unwrap_or_default(),
+        too_few: scores.too_few,
+    }
+}
+
+/// What the filters can be set to.
+struct Lists {
+    cities: Vec<String>,
+    partners: Vec<String>,
+    couriers: Vec<(String, String)>,
+    surveys: Vec<(String, String)>,
+}
+
+impl Lists {
+    async fn load(app: &AppState) -> anyhow::Result<Lists> {
+        Ok(Lists {
+            cities: app
+                .store
+                .cities()
+                .await?
+                .into_iter()
+                .map(|(c, _)| c)
+                .collect(),
+            partners: app.store.partners().await?,
+            couriers: app.store.courier_names().await?,
+            surveys: app
+                .store
+                .surveys()
+                .await?
+                .into_iter()
+                .map(|s| (s.id, s.name))
+                .collect(),
+        })
+    }
+
+    fn choices(&self, req: &Request, t: Tr<'_>) -> Vec<(String, &'static str, Vec<Choice>)> {
+        let make = |items: Vec<(String, String)>, current: &Option<String>| -> Vec<Choice> {
+            let mut out = vec![Choice {
+                value: String::new(),
+                label: t.t("dashboard-any"),
+                selected: current.is_none(),
+            }];
+            out.extend(items.into_iter().map(|(value, label)| Choice {
+                selected: current.as_deref() == Some(value.as_str()),
+                value,
+                label,
+            }));
+            out
+        };
+        let same = |v: &Vec<String>| v.iter().map(|x| (x.clone(), x.clone())).collect::<Vec<_>>();
+        vec![
+            (
+                t.t("group-city"),
+                "city",
+                make(same(&self.cities), &req.city),
+            ),
+            (
+                t.t("group-partner"),
+                "partner",
+                make(same(&self.partners), &req.partner),
+            ),
+            (
+                t.t("group-courier"),
+                "courier",
+                make(
+                    self.couriers
+                        .iter()
+                        .map(|(id, name)| {
+                            (
+                                id.clone(),
+                                if id == name {
+                                    id.clone()
+                                } else {
+                                    format!("{name} ({id})")
+                                },
+                            )
+                        })
+                        .collect(),
+                    &req.courier,
+                ),
+            ),
+            (
+                t.t("group-segment"),
+                "segment",
+                make(
+                    vec![
+                        ("new".into(), t.t("segment-new")),
+                        ("repeat".into(), t.t("segment-repeat")),
+                    ],
+                    &req.segment,
+                ),
+            ),
+            (
+                t.t("group-survey"),
+                "survey",
+                make(self.surveys.clone(), &req.survey),
+            ),
+            (
+                t.t("group-channel"),
+                "channel",
+                make(
+                    ["terminal", "link", "api"]
+                        .iter()
+                        .map(|c| ((*c).to_owned(), t.t(&format!("channel-{c}"))))
+                        .collect(),
+                    &req.channel,
+                ),
+            ),
+        ]
+    }
+}
+
+/// `/dashboard/report.{csv,xlsx,json}`: the dashboard's breakdown as a file.
+pub async fn download(
+    State(app): State<AppState>,
+    Staff(user, _): Staff<AnyStaff>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+    Query(q): Query<DashboardQuery>,
+) -> Response {
+    let Some(format) = file.strip_prefix("report.").and_then(ReportFormat::parse) else {
+        return super::status_page(user.lang, StatusCode::NOT_FOUND);
+    };
+    let deployment = app.deployment();
+    let today = jiff::Timestamp::now().to_zoned(deployment.tz()).date();
+    let req = match q.metrics.request(today) {
+        Ok(r) => r,
+        Err(e) => return (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
+    };
+    let dir =
+        std::env::temp_dir().join(format!("doorstep-report-{}", uuid::Uuid::new_v4().simple()));
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        return internal(user.lang, &e);
+    }
+    let path = dir.join(format!("report.{}", format.extension()));
+    let written = crate::report::write(&app.store, &deployment, &req, format, &path).await;
+    let bytes = written.and_then(|_| Ok(std::fs::read(&path)?));
+    let _ = std::fs::remove_dir_all(&dir);
+    match bytes {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, format.content_type().to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"doorstep-{}-{}-{}.{}\"",
+                        req.group.as_str(),
+                        req.from,
+                        req.to,
+                        format.extension()
+                    ),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => internal(user.lang, &e),
+    }
+}
