@@ -62,7 +62,3 @@ CREATE TABLE rollup_courier_days (
 );
 
 CREATE INDEX rollup_courier_days_by_day ON rollup_courier_days (day);
-
--- Raw answers by courier, for a courier's page and for filters the rollups
--- do not cut by.
-CREATE INDEX responses_by_courier ON responses (courier_id, finished_at);

@@ -231,7 +231,7 @@ roadmap-calls-3 = Среднее время обработки и доля по�
 roadmap-calls-4 = Опоздания заказов видны раньше, чем клиент позвонит
 
 ## Дашборд
-dashboard-title = Дашборд
+dashboard-title = Сводка
 dashboard-from = С
 dashboard-to = По
 dashboard-any = все
