@@ -19,6 +19,8 @@ pub struct Request {
     pub from: Date,
     pub to: Date,
     pub group: GroupBy,
+    /// A second, time grouping inside each group (a trend per courier).
+    pub period: Option<GroupBy>,
     pub courier: Option<String>,
     pub city: Option<String>,
     pub partner: Option<String>,
@@ -37,6 +39,9 @@ pub struct Group {
     pub key: String,
     /// A name for people (the courier's or the survey's name), else the key.
     pub label: String,
+    /// With a two-level grouping (`courier,week`): the period within the group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
     /// Rank among the groups by the lower bound of the NPS interval (1 is
     /// best); none for groups with too few answers or time groups.
     pub rank: Option<usize>,
@@ -48,7 +53,7 @@ pub struct Group {
 pub struct Answer {
     pub from: String,
     pub to: String,
-    pub group_by: &'static str,
+    pub group_by: String,
     pub refusal_policy: &'static str,
     /// `rollup`, `courier_rollup` or `raw_answers`.
     pub source: &'static str,
@@ -75,7 +80,9 @@ pub async fn compute(
         survey: req.survey.clone(),
         channel: req.channel.clone(),
     };
-    let (source, tallies) = store.metric_tallies(&filter, req.group, &tz).await?;
+    let (source, tallies) = store
+        .metric_tallies(&filter, req.group, req.period, &tz)
+        .await?;
     let policy = req.policy.unwrap_or(deployment.refusal_policy);
     let surveys = current_surveys(store).await?;
     let couriers: HashMap<String, String> = if req.group == GroupBy::Courier {
@@ -93,8 +100,8 @@ pub async fn compute(
         .into_iter()
         .map(|(key, tally)| group(req, &surveys, &couriers, shared_scale, policy, key, &tally))
         .collect();
-    if req.group.is_time() {
-        groups.sort_by(|a, b| a.key.cmp(&b.key));
+    if req.group.is_time() || req.period.is_some() {
+        groups.sort_by(|a, b| a.key.cmp(&b.key).then_with(|| a.period.cmp(&b.period)));
     } else {
         // Best lower bound first; too few answers last, by size.
         groups.sort_by(|a, b| {
@@ -121,7 +128,10 @@ pub async fn compute(
     Ok(Answer {
         from: req.from.to_string(),
         to: req.to.to_string(),
-        group_by: req.group.as_str(),
+        group_by: match req.period {
+            None => req.group.as_str().to_owned(),
+            Some(p) => format!("{},{}", req.group.as_str(), p.as_str()),
+        },
         refusal_policy: policy.as_str(),
         source: match source {
             Source::Rollup => "rollup",
@@ -145,6 +155,10 @@ fn group(
     key: String,
     tally: &Tally,
 ) -> Group {
+    let (key, period) = match key.split_once(doorstep_store::rollups::SEPARATOR) {
+        Some((k, p)) => (k.to_owned(), req.period.map(|g| time_key(g, p))),
+        None => (key, None),
+    };
     let scale = if req.group == GroupBy::Survey {
         surveys
             .get(&key)
@@ -184,8 +198,18 @@ fn group(
     Group {
         key,
         label,
+        period,
         rank: None,
         scores,
+    }
+}
+
+/// A time key as people write it: `YYYY-MM-DD` (a week by its Monday) or `YYYY-MM`.
+fn time_key(group: GroupBy, key: &str) -> String {
+    match (group, key.parse::<i64>()) {
+        (GroupBy::Month, Ok(m)) => format!("{:04}-{:02}", m / 100, m % 100),
+        (GroupBy::Day | GroupBy::Week, Ok(d)) => date_of_day(d).to_string(),
+        _ => key.to_owned(),
     }
 }
 

@@ -77,6 +77,24 @@ const HEADERS: [&str; 20] = [
     "too_few_answers",
 ];
 
+/// The headers, with `period` after `label` when groups have periods.
+fn headers(periods: bool) -> Vec<&'static str> {
+    let mut h = HEADERS.to_vec();
+    if periods {
+        h.insert(2, "period");
+    }
+    h
+}
+
+/// A group's cells under [`headers`].
+fn row_cells(g: &Group, periods: bool) -> Vec<Cell> {
+    let mut cells: Vec<Cell> = columns(g).into_iter().map(|(_, c)| c).collect();
+    if periods {
+        cells.insert(2, Cell::Text(g.period.clone().unwrap_or_default()));
+    }
+    cells
+}
+
 /// The columns of a group, in order: (header, value).
 fn columns(g: &Group) -> Vec<(&'static str, Cell)> {
     let s = &g.scores;
@@ -174,9 +192,10 @@ pub async fn write(
 /// The report as CSV: one row per group, the columns named as in the API.
 pub fn csv_bytes(answer: &Answer) -> anyhow::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(HEADERS)?;
+    let periods = answer.groups.iter().any(|g| g.period.is_some());
+    w.write_record(headers(periods))?;
     for g in &answer.groups {
-        w.write_record(columns(g).into_iter().map(|(_, c)| match c {
+        w.write_record(row_cells(g, periods).into_iter().map(|c| match c {
             Cell::Text(t) => t,
             Cell::Number(n) => format_number(n),
             Cell::Empty => String::new(),
@@ -213,7 +232,7 @@ fn xlsx_bytes(
     let rows: [(&str, &str); 4] = [
         ("From", answer.from.as_str()),
         ("To", answer.to.as_str()),
-        ("Grouped by", answer.group_by),
+        ("Grouped by", answer.group_by.as_str()),
         ("Refusals in NPS", answer.refusal_policy),
     ];
     for (i, (label, value)) in rows.iter().enumerate() {
@@ -235,13 +254,14 @@ fn xlsx_bytes(
     sheet.set_column_width(1, 16)?;
 
     let sheet = book.add_worksheet().set_name("By group")?;
-    for (col, header) in (0..).zip(HEADERS) {
+    let periods = answer.groups.iter().any(|g| g.period.is_some());
+    for (col, header) in (0..).zip(headers(periods)) {
         sheet.write_string_with_format(0, col, header, &bold)?;
     }
-    let dated = matches!(answer.group_by, "day" | "week");
+    let dated = matches!(answer.group_by.as_str(), "day" | "week");
     for (i, g) in answer.groups.iter().enumerate() {
         let row = 1 + i as u32;
-        for (col, (_, cell)) in columns(g).into_iter().enumerate() {
+        for (col, cell) in row_cells(g, periods).into_iter().enumerate() {
             match (col, dated, excel_date(&g.key)) {
                 (0, true, Some(d)) => {
                     sheet.write_datetime_with_format(row, 0, &d, &date)?;
@@ -331,6 +351,7 @@ mod tests {
         let g = Group {
             key: "K-1".into(),
             label: "Иван".into(),
+            period: None,
             rank: Some(1),
             scores: Tally::default().scores(RefusalPolicy::Exclude, None),
         };

@@ -327,6 +327,41 @@ impl MetricsFilter {
     }
 }
 
+/// Between a group's key and its period's in a two-level grouping.
+pub const SEPARATOR: char = '\u{1f}';
+
+/// The SQL of a grouping's key over either rollup.
+fn key_sql(group: GroupBy) -> &'static str {
+    match group {
+        GroupBy::All => "''",
+        GroupBy::Courier => "courier_id",
+        GroupBy::City => "city",
+        GroupBy::Partner => "partner",
+        GroupBy::Segment => "segment",
+        GroupBy::Survey => "survey_id",
+        GroupBy::Channel => "channel",
+        GroupBy::Day => "CAST(day AS TEXT)",
+        GroupBy::Week => "CAST(day - ((day + 3) % 7) AS TEXT)",
+        GroupBy::Month => "CAST(month AS TEXT)",
+    }
+}
+
+/// The same key for a raw response; `None` where it has none (no courier).
+fn raw_key(group: GroupBy, r: &RawResponse, day: i64, month: i64) -> Option<String> {
+    Some(match group {
+        GroupBy::All => "all".to_owned(),
+        GroupBy::Courier => r.courier_id.clone()?,
+        GroupBy::City => r.city.clone(),
+        GroupBy::Partner => r.partner.clone().unwrap_or_default(),
+        GroupBy::Segment => r.segment.clone(),
+        GroupBy::Survey => r.survey_id.clone(),
+        GroupBy::Channel => r.channel.clone(),
+        GroupBy::Day => day.to_string(),
+        GroupBy::Week => week_start(day).to_string(),
+        GroupBy::Month => month.to_string(),
+    })
+}
+
 /// How a query was answered, for the curious (and the benchmarks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -341,11 +376,12 @@ impl Store {
         &self,
         filter: &MetricsFilter,
         group: GroupBy,
+        period: Option<GroupBy>,
         tz: &TimeZone,
     ) -> Result<(Source, Vec<(String, Tally)>), StoreError> {
         let courier = filter.by_courier(group);
         if courier && filter.by_other(group) {
-            let rows = self.direct_tallies(filter, group, tz).await?;
+            let rows = self.direct_tallies(filter, group, period, tz).await?;
             return Ok((Source::RawAnswers, rows.into_iter().collect()));
         }
         let (table, source) = if courier {
@@ -353,17 +389,9 @@ impl Store {
         } else {
             ("rollup_days", Source::Rollup)
         };
-        let key = match group {
-            GroupBy::All => "NULL",
-            GroupBy::Courier => "courier_id",
-            GroupBy::City => "city",
-            GroupBy::Partner => "partner",
-            GroupBy::Segment => "segment",
-            GroupBy::Survey => "survey_id",
-            GroupBy::Channel => "channel",
-            GroupBy::Day => "CAST(day AS TEXT)",
-            GroupBy::Week => "CAST(day - ((day + 3) % 7) AS TEXT)",
-            GroupBy::Month => "CAST(month AS TEXT)",
+        let key = match period {
+            None => key_sql(group).to_owned(),
+            Some(p) => format!("{} || '{SEPARATOR}' || {}", key_sql(group), key_sql(p)),
         };
         let sums: Vec<String> = COUNTERS
             .iter()
@@ -395,7 +423,7 @@ impl Store {
                 q_args.push(v.as_str());
             }
         }
-        if group != GroupBy::All {
+        if group != GroupBy::All || period.is_some() {
             text.push_str(" GROUP BY 1");
         }
         let mut q = sql(text).bind(filter.from_day).bind(filter.to_day);
@@ -404,7 +432,7 @@ impl Store {
         }
         let rows: Vec<TallyRow> = self.db.all(q).await?;
         let mut out: Vec<(String, Tally)> = rows.into_iter().map(TallyRow::into_pair).collect();
-        if group == GroupBy::All {
+        if group == GroupBy::All && period.is_none() {
             for (k, _) in &mut out {
                 "all".clone_into(k);
             }
@@ -420,6 +448,7 @@ impl Store {
         &self,
         filter: &MetricsFilter,
         group: GroupBy,
+        period: Option<GroupBy>,
         tz: &TimeZone,
     ) -> Result<BTreeMap<String, Tally>, StoreError> {
         let surveys = self.survey_versions().await?;
@@ -432,21 +461,18 @@ impl Store {
             if day < filter.from_day || day > filter.to_day {
                 return;
             }
-            let key = match group {
-                GroupBy::All => "all".to_owned(),
-                GroupBy::Courier => match &r.courier_id {
-                    Some(c) => c.clone(),
-                    None => return,
-                },
-                GroupBy::City => r.city.clone(),
-                GroupBy::Partner => r.partner.clone().unwrap_or_default(),
-                GroupBy::Segment => r.segment.clone(),
-                GroupBy::Survey => r.survey_id.clone(),
-                GroupBy::Channel => r.channel.clone(),
-                GroupBy::Day => day.to_string(),
-                GroupBy::Week => week_start(day).to_string(),
-                GroupBy::Month => month.to_string(),
+            let Some(mut key) = raw_key(group, r, day, month) else {
+                return;
             };
+            if let Some(p) = period {
+                let Some(second) = raw_key(p, r, day, month) else {
+                    return;
+                };
+                if group == GroupBy::All {
+                    key = String::new();
+                }
+                key = format!("{key}{SEPARATOR}{second}");
+            }
             let (status, f) = response_facts(&surveys, r, answers);
             out.entry(key).or_default().add(status, &f);
         })

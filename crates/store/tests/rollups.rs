@@ -215,18 +215,28 @@ async fn rollups_equal_a_direct_count_over_raw_answers(backend: &str) {
                     _ => {}
                 }
                 for group in GROUPS {
-                    let (_, rolled) = store.metric_tallies(&filter, group, &tz).await.unwrap();
-                    let raw: Vec<_> = store
-                        .direct_tallies(&filter, group, &tz)
-                        .await
-                        .unwrap()
-                        .into_iter()
-                        .collect();
-                    assert_same(
-                        &rolled,
-                        &raw,
-                        &format!("{label}: {group:?} over {filter:?}"),
-                    );
+                    let periods: &[Option<GroupBy>] = if group.is_time() {
+                        &[None]
+                    } else {
+                        &[None, Some(GroupBy::Week), Some(GroupBy::Month)]
+                    };
+                    for period in periods {
+                        let (_, rolled) = store
+                            .metric_tallies(&filter, group, *period, &tz)
+                            .await
+                            .unwrap();
+                        let raw: Vec<_> = store
+                            .direct_tallies(&filter, group, *period, &tz)
+                            .await
+                            .unwrap()
+                            .into_iter()
+                            .collect();
+                        assert_same(
+                            &rolled,
+                            &raw,
+                            &format!("{label}: {group:?} by {period:?} over {filter:?}"),
+                        );
+                    }
                 }
             }
         }
@@ -243,7 +253,10 @@ async fn rollups_equal_a_direct_count_over_raw_answers(backend: &str) {
         to_ms: i64::MAX,
         ..MetricsFilter::default()
     };
-    let (_, total) = store.metric_tallies(&all, GroupBy::All, &tz).await.unwrap();
+    let (_, total) = store
+        .metric_tallies(&all, GroupBy::All, None, &tz)
+        .await
+        .unwrap();
     let t = &total[0].1;
     assert_eq!(
         (t.completed + t.refused + t.timed_out) as usize,

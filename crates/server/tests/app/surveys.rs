@@ -801,6 +801,31 @@ async fn metrics_follow_metrics_md(backend: &str) {
         )
         .await;
     assert_eq!(weeks["groups"][0]["key"], "2026-11-02", "{weeks}");
+    // Each courier's trend: a group and a time within it.
+    let (_, trend) = app
+        .get_json(
+            "/api/v1/metrics?from=2026-11-01&to=2026-11-30&group_by=courier,week",
+            &integration,
+        )
+        .await;
+    assert_eq!(trend["group_by"], "courier,week");
+    let k1 = trend["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["key"] == "K-1")
+        .unwrap();
+    assert_eq!(
+        (k1["period"].as_str(), k1["responses"].as_i64()),
+        (Some("2026-11-02"), Some(3)),
+        "{trend}"
+    );
+    assert_eq!(
+        app.get_json("/api/v1/metrics?group_by=week,courier", &integration)
+            .await
+            .0,
+        422
+    );
     // Outside the period: nothing.
     let (_, none) = app
         .get_json(

@@ -20,7 +20,9 @@ pub struct MetricsQuery {
     /// Last local day, inclusive (default: today).
     pub to: Option<String>,
     /// `courier`, `city`, `partner`, `segment`, `survey`, `channel`, `day`,
-    /// `week` or `month`; left out, one group `all`.
+    /// `week` or `month`; left out, one group `all`. A group and a time
+    /// within it, e.g. `courier,week`, gives each group's trend (each
+    /// group row then has a `period`).
     pub group_by: Option<String>,
     pub courier: Option<String>,
     pub city: Option<String>,
@@ -62,14 +64,29 @@ impl MetricsQuery {
                 "a period may be at most three years long",
             ));
         }
-        let group = match self.group_by.as_deref().map(str::trim) {
-            None => GroupBy::All,
-            Some(g) => GroupBy::parse(g).ok_or_else(|| {
+        let parse = |g: &str| {
+            GroupBy::parse(g.trim()).ok_or_else(|| {
                 ApiError::invalid(
                     "group_by",
                     format!("{g:?} is not a grouping (courier, city, partner, segment, survey, channel, day, week or month)"),
                 )
-            })?,
+            })
+        };
+        let (group, period) = match self.group_by.as_deref().map(str::trim) {
+            None => (GroupBy::All, None),
+            Some(g) => match g.split_once(',') {
+                None => (parse(g)?, None),
+                Some((first, second)) => {
+                    let (first, second) = (parse(first)?, parse(second)?);
+                    if first.is_time() || !second.is_time() {
+                        return Err(ApiError::invalid(
+                            "group_by",
+                            "two groupings are a group and a time within it, e.g. courier,week",
+                        ));
+                    }
+                    (first, Some(second))
+                }
+            },
         };
         let policy = match self.refusal_policy.as_deref() {
             None | Some("") => None,
@@ -98,6 +115,7 @@ impl MetricsQuery {
             from,
             to,
             group,
+            period,
             courier: text(&self.courier),
             city: text(&self.city),
             partner: text(&self.partner),

@@ -202,6 +202,7 @@ fn fallback(today: Date) -> Request {
             .unwrap_or(today),
         to: today,
         group: GroupBy::City,
+        period: None,
         courier: None,
         city: None,
         partner: None,
@@ -290,6 +291,7 @@ fn tiles(now: &Answer, then: &Answer, t: Tr<'_>) -> Vec<Tile> {
     let empty = Group {
         key: String::new(),
         label: String::new(),
+        period: None,
         rank: None,
         scores: doorstep_domain::metrics::Tally::default()
             .scores(doorstep_domain::metrics::RefusalPolicy::Exclude, None),
