@@ -83,9 +83,9 @@ fn responses(count: usize, raw_responses: &Path, raw_answers: &Path) -> anyhow::
     Ok(out)
 }
 
-struct Server {
+pub(crate) struct Server {
     child: std::process::Child,
-    url: String,
+    pub(crate) url: String,
     /// Kept open: the server writes to it.
     _stdout: BufReader<std::process::ChildStdout>,
 }
@@ -99,7 +99,7 @@ impl Drop for Server {
     }
 }
 
-fn serve(doorstep: &Path, database: &str, data: &Path) -> anyhow::Result<Server> {
+pub(crate) fn serve(doorstep: &Path, database: &str, data: &Path) -> anyhow::Result<Server> {
     let mut child = Command::new(doorstep)
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data)
@@ -125,7 +125,7 @@ fn serve(doorstep: &Path, database: &str, data: &Path) -> anyhow::Result<Server>
     })
 }
 
-fn token(doorstep: &Path, database: &str) -> anyhow::Result<String> {
+pub(crate) fn token(doorstep: &Path, database: &str) -> anyhow::Result<String> {
     let out = Command::new(doorstep)
         .args([
             "token",

@@ -9,6 +9,7 @@
 //! BENCHMARKS.md.
 
 mod ingest;
+mod metrics;
 
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
@@ -98,8 +99,31 @@ fn main() -> anyhow::Result<()> {
         );
         return Ok(());
     }
+    if args.first().map(String::as_str) == Some("metrics") {
+        let answers = args
+            .get(1)
+            .map(|n| n.parse())
+            .transpose()?
+            .unwrap_or(10_000_000);
+        let dir = std::env::temp_dir().join("doorstep-bench");
+        std::fs::create_dir_all(&dir)?;
+        let doorstep = Path::new("target/release/doorstep");
+        if !doorstep.exists() {
+            bail!("build the binary first: cargo build --release");
+        }
+        println!(
+            "{}",
+            metrics::run(
+                doorstep,
+                &dir,
+                "postgres://postgres@127.0.0.1:5432",
+                answers
+            )?
+        );
+        return Ok(());
+    }
     if args.first().map(String::as_str) != Some("import") {
-        bail!("usage: doorstep-bench import [--rows 100000,1000000] [--postgres URL] [--dir DIR]\n       doorstep-bench ingest [RESPONSES]\n       doorstep-bench generate ROWS FILE");
+        bail!("usage: doorstep-bench import [--rows 100000,1000000] [--postgres URL] [--dir DIR]\n       doorstep-bench ingest [RESPONSES]\n       doorstep-bench metrics [ANSWERS]\n       doorstep-bench generate ROWS FILE");
     }
     let mut sizes = vec![100_000usize, 1_000_000];
     let mut postgres = "postgres://postgres@127.0.0.1:5432".to_owned();

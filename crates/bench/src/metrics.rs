@@ -1,0 +1,307 @@
+//! `doorstep-bench metrics [ANSWERS]`: a year of survey answers (10 million
+//! by default) bulk-loaded into Doorstep's own tables, the rollups rebuilt
+//! from them with `doorstep rollups rebuild`, then the dashboard's queries
+//! timed over HTTP (p50 and p95 of 20 runs each) beside the raw database's
+//! `GROUP BY` over the answers doing the same count in the same run.
+
+use std::fmt::Write as _;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::bail;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use super::ingest::{serve, token};
+use super::{psql, remove_sqlite, StdinText};
+
+const COURIERS: usize = 500;
+const CITIES: &[&str] = &[
+    "Москва",
+    "Санкт-Петербург",
+    "Новосибирск",
+    "Екатеринбург",
+    "Казань",
+    "Київ",
+    "Ташкент",
+    "Алматы",
+    "Самара",
+    "Омск",
+];
+const PARTNERS: &[&str] = &[
+    "Лавка",
+    "Аптека",
+    "Цветы",
+    "Электроника",
+    "Книги",
+    "Одежда",
+    "Зоотовары",
+];
+/// 2025-12-01T00:00:00+03:00 and one year on.
+const YEAR_START_MS: i64 = 1_764_536_400_000;
+const YEAR_MS: i64 = 365 * 86_400_000;
+const RUNS: usize = 20;
+
+const SURVEY: &str = r#"{"name":"Bench","timeout_seconds":120,"questions":[{"id":"nps","type":"nps","text":"nps","required":true},{"id":"csi","type":"scale","text":"csi","min":1,"max":9,"measures":"csi"},{"id":"ces","type":"scale","text":"ces","min":1,"max":7,"measures":"ces"},{"id":"speed","type":"scale","text":"speed","min":1,"max":5,"measures":"factor:speed","weight":0.5}]}"#;
+
+/// Writes responses and answers as Doorstep's tables hold them, until
+/// `answers` answers; returns (responses, answers).
+fn generate(
+    answers: usize,
+    responses_csv: &Path,
+    answers_csv: &Path,
+) -> anyhow::Result<(usize, usize)> {
+    let mut rng = StdRng::seed_from_u64(2026);
+    let mut r = BufWriter::new(std::fs::File::create(responses_csv)?);
+    let mut a = BufWriter::new(std::fs::File::create(answers_csv)?);
+    let (mut responses, mut written) = (0, 0);
+    while written < answers {
+        let order = format!("M-{responses:09}");
+        let id = uuid::Builder::from_random_bytes(rng.gen()).into_uuid();
+        let courier = rng.gen_range(0..COURIERS);
+        let city = CITIES[courier % CITIES.len()];
+        let partner = PARTNERS[rng.gen_range(0..PARTNERS.len())];
+        let segment = if rng.gen_bool(0.3) { "new" } else { "repeat" };
+        let finished = YEAR_START_MS + rng.gen_range(0..YEAR_MS);
+        let roll: f64 = rng.gen();
+        let (status, count) = if roll < 0.8 {
+            ("completed", 4)
+        } else if roll < 0.92 {
+            ("refused", 0)
+        } else {
+            ("timed_out", rng.gen_range(1..=2))
+        };
+        writeln!(
+            r,
+            "{order},{id},bench,1,{status},terminal,handover,ru,,K-{courier:04},{city},{partner},{segment},{},{},{finished},60000,0,{id},{finished},",
+            finished - 600_000,
+            finished - 60_000
+        )?;
+        let mood = (courier % 7) as i64 - 3;
+        let values = [
+            ("nps", (rng.gen_range(4..=10) + mood / 2).clamp(0, 10)),
+            ("csi", rng.gen_range(3..=9)),
+            ("ces", rng.gen_range(2..=7)),
+            ("speed", rng.gen_range(1..=5)),
+        ];
+        for (q, v) in values.iter().take(count) {
+            let kind = if *q == "nps" { "nps" } else { "scale" };
+            writeln!(a, "{order},{id},{q},{kind},{v},,,")?;
+        }
+        responses += 1;
+        written += count;
+    }
+    r.flush()?;
+    a.flush()?;
+    Ok((responses, written))
+}
+
+/// (p50, p95) of timings in milliseconds.
+fn percentiles(mut ms: Vec<f64>) -> (f64, f64) {
+    ms.sort_by(f64::total_cmp);
+    let at = |q: f64| ms[((ms.len() as f64 - 1.0) * q).round() as usize];
+    (at(0.5), at(0.95))
+}
+
+/// The same count as "NPS by courier and week" straight from the answers.
+fn raw_sql(from_ms: i64, to_ms: i64) -> String {
+    format!(
+        "SELECT r.courier_id, (r.finished_at + 10800000) / 604800000 AS week, COUNT(*) AS n, \
+         SUM(CASE WHEN a.number_value >= 9 THEN 1 ELSE 0 END) AS promoters, \
+         SUM(CASE WHEN a.number_value <= 6 THEN 1 ELSE 0 END) AS detractors \
+         FROM responses r JOIN answers a ON a.order_number = r.order_number AND a.response_id = r.id \
+         WHERE a.question_id = 'nps' AND r.status = 'completed' AND r.finished_at >= {from_ms} AND r.finished_at < {to_ms} \
+         GROUP BY 1, 2"
+    )
+}
+
+pub fn run(doorstep: &Path, dir: &Path, postgres: &str, answers: usize) -> anyhow::Result<String> {
+    let responses_csv = dir.join("metrics-responses.csv");
+    let answers_csv = dir.join("metrics-answers.csv");
+    eprintln!("generating {answers} answers…");
+    let (responses, answers) = generate(answers, &responses_csv, &answers_csv)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let queries = [
+        ("year by week × courier", "group_by=courier,week"),
+        ("year by week", "group_by=week"),
+        ("year by courier", "group_by=courier"),
+        ("year by city", "group_by=city"),
+    ];
+    let mut table = String::from(
+        "| backend | answers (responses) | load | rollups rebuild | query | doorstep p50 | doorstep p95 | raw GROUP BY (median) | raw / doorstep p95 |\n|---|---:|---:|---:|---|---:|---:|---:|---:|\n",
+    );
+    // BENCH_SQLITE_ONLY=1 skips PostgreSQL (a quicker look while tuning).
+    let backends: &[&str] = if std::env::var("BENCH_SQLITE_ONLY").is_ok() {
+        &["SQLite"]
+    } else {
+        &["SQLite", "PostgreSQL"]
+    };
+    for &backend in backends {
+        let database = if backend == "SQLite" {
+            let path = dir.join("metrics.db");
+            remove_sqlite(&path);
+            format!("sqlite://{}", path.display())
+        } else {
+            psql(
+                postgres,
+                "postgres",
+                "DROP DATABASE IF EXISTS doorstep_metrics; CREATE DATABASE doorstep_metrics",
+            )?;
+            format!("{postgres}/doorstep_metrics")
+        };
+        // The schema, by Doorstep's own migrations.
+        let status = Command::new(doorstep)
+            .args(["user", "list"])
+            .env("DOORSTEP_DATABASE", &database)
+            .stdout(Stdio::null())
+            .status()?;
+        if !status.success() {
+            bail!("could not create the schema");
+        }
+        let survey = format!(
+            "INSERT INTO surveys (id, name, current_version, created_at, updated_at) VALUES ('bench', 'Bench', 1, 0, 0); \
+             INSERT INTO survey_versions (survey_id, version, definition, created_at) VALUES ('bench', 1, '{SURVEY}', 0)"
+        );
+        eprintln!("{backend}: loading {answers} answers…");
+        let started = Instant::now();
+        if backend == "SQLite" {
+            let path = dir.join("metrics.db");
+            let script = format!(
+                "PRAGMA journal_mode=WAL;\n{survey};\n.mode csv\nBEGIN;\n.import {} responses\n.import {} answers\nCOMMIT;\n",
+                responses_csv.display(),
+                answers_csv.display()
+            );
+            let out = Command::new("sqlite3")
+                .arg(&path)
+                .stdin_text(&script)
+                .output()?;
+            if !out.status.success() {
+                bail!(
+                    "sqlite3 import failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+        } else {
+            psql(postgres, "doorstep_metrics", &survey)?;
+            for (table, file) in [("responses", &responses_csv), ("answers", &answers_csv)] {
+                let status = Command::new("psql")
+                    .args(["-q", "-v", "ON_ERROR_STOP=1", "-d", &database, "-c"])
+                    .arg(format!(
+                        "\\copy {table} FROM '{}' WITH (FORMAT csv)",
+                        file.display()
+                    ))
+                    .status()?;
+                if !status.success() {
+                    bail!("psql copy into {table} failed");
+                }
+            }
+            psql(postgres, "doorstep_metrics", "ANALYZE")?;
+        }
+        let load = started.elapsed().as_secs_f64();
+        eprintln!("{backend}: rebuilding the rollups…");
+        let started = Instant::now();
+        let out = Command::new(doorstep)
+            .args(["rollups", "rebuild"])
+            .env("DOORSTEP_DATABASE", &database)
+            .output()?;
+        if !out.status.success() {
+            bail!(
+                "rollups rebuild failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let rebuild = started.elapsed().as_secs_f64();
+        let token = token(doorstep, &database)?;
+        let server = serve(doorstep, &database, &dir.join("metrics-data"))?;
+        let url = server.url.clone();
+        let timings: Vec<(f64, f64)> = runtime.block_on(async {
+            let client = reqwest::Client::new();
+            let mut out = Vec::new();
+            for (_, query) in queries {
+                let address = format!("{url}api/v1/metrics?from=2025-12-01&to=2026-11-30&{query}");
+                let mut ms = Vec::new();
+                for run in 0..RUNS + 2 {
+                    let started = Instant::now();
+                    let r = client.get(&address).bearer_auth(&token).send().await?;
+                    if !r.status().is_success() {
+                        bail!("{address}: {}", r.status());
+                    }
+                    let body = r.bytes().await?;
+                    if run >= 2 {
+                        ms.push(started.elapsed().as_secs_f64() * 1000.0);
+                    }
+                    drop(body);
+                }
+                out.push(percentiles(ms));
+            }
+            Ok(out)
+        })?;
+        drop(server);
+        // The raw database doing the year-by-week-and-courier count itself.
+        let sql = raw_sql(YEAR_START_MS, YEAR_START_MS + YEAR_MS);
+        let mut raw_ms = Vec::new();
+        for _ in 0..5 {
+            let started = Instant::now();
+            let ok = if backend == "SQLite" {
+                Command::new("sqlite3")
+                    .arg(dir.join("metrics.db"))
+                    .stdin_text(&format!("{sql};\n"))
+                    .stdout(Stdio::null())
+                    .status()?
+                    .success()
+            } else {
+                Command::new("psql")
+                    .args(["-q", "-d", &database, "-c", &sql])
+                    .stdout(Stdio::null())
+                    .status()?
+                    .success()
+            };
+            if !ok {
+                bail!("the raw query failed");
+            }
+            raw_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        let (raw_median, _) = percentiles(raw_ms);
+        if backend == "SQLite" {
+            remove_sqlite(&dir.join("metrics.db"));
+        }
+        for (i, ((name, _), (p50, p95))) in queries.iter().zip(&timings).enumerate() {
+            let first = i == 0;
+            let _ = writeln!(
+                table,
+                "| {} | {} | {} | {} | {name} | {p50:.1} ms | {p95:.1} ms | {} | {} |",
+                if first { backend } else { "" },
+                if first {
+                    format!("{answers} ({responses})")
+                } else {
+                    String::new()
+                },
+                if first {
+                    format!("{load:.0} s")
+                } else {
+                    String::new()
+                },
+                if first {
+                    format!("{rebuild:.0} s")
+                } else {
+                    String::new()
+                },
+                if first {
+                    format!("{raw_median:.0} ms")
+                } else {
+                    String::new()
+                },
+                if first {
+                    format!("{:.0}×", raw_median / p95)
+                } else {
+                    String::new()
+                },
+            );
+        }
+    }
+    let _ = std::fs::remove_file(&responses_csv);
+    let _ = std::fs::remove_file(&answers_csv);
+    Ok(table)
+}
