@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod events;
 pub mod pages;
 
 use std::collections::HashMap;
@@ -36,6 +37,8 @@ pub struct App {
     survey_versions: RwLock<HashMap<(String, i64), Arc<SurveyDefinition>>>,
     /// Each survey's current version and when that was read.
     current_versions: RwLock<HashMap<String, (i64, Instant)>>,
+    /// Live events for `GET /api/v1/events` and the live dashboard.
+    pub events: events::Events,
 }
 
 /// A lock's contents, even after a panic elsewhere poisoned it (the maps
@@ -71,6 +74,7 @@ impl App {
             data_dir,
             survey_versions: RwLock::new(HashMap::new()),
             current_versions: RwLock::new(HashMap::new()),
+            events: events::Events::default(),
             deployment: RwLock::new(deployment),
             sign_in_throttle: crate::security::Throttle::new(SIGN_IN_ATTEMPTS, THROTTLE_WINDOW_MS),
             enrol_throttle: crate::security::Throttle::new(ENROL_ATTEMPTS, THROTTLE_WINDOW_MS),

@@ -752,3 +752,95 @@ async fn a_quality_manager_builds_a_survey_in_chromium() {
     assert_eq!(d["name"], "Door test");
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_open_dashboard_updates_itself_when_an_answer_arrives() {
+    let Some((_driver, port)) = chromedriver() else {
+        return;
+    };
+    let app = TestApp::spawn("sqlite").await;
+    let integration = app.token("integration", None).await;
+    let now = jiff::Timestamp::now();
+    let mut orders = Vec::new();
+    for n in ["L-1", "L-2"] {
+        let mut o = order_json(
+            n,
+            if n == "L-1" {
+                "+79160000001"
+            } else {
+                "+79160000002"
+            },
+            "K-1",
+        );
+        o["promised_from"] = json!(now.to_string());
+        o["promised_to"] = json!((now + jiff::SignedDuration::from_mins(30)).to_string());
+        orders.push(o);
+    }
+    assert_eq!(
+        app.post_orders(&integration, &json!({ "orders": orders }))
+            .await
+            .status(),
+        200
+    );
+    let survey = json!({"id": "door", "name": "Door", "questions": [{"id": "nps", "type": "nps", "text": "NPS"}]});
+    let r = app
+        .anonymous()
+        .post(app.at("/api/v1/surveys"))
+        .bearer_auth(&integration)
+        .json(&survey)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let answer = |id: &str, order: &str, nps: u8| {
+        json!([{"id": id, "order_number": order, "survey_id": "door", "status": "completed",
+                "started_at": now.to_string(), "finished_at": now.to_string(),
+                "answers": [{"question_id": "nps", "value": nps}]}])
+    };
+    let post = |body: serde_json::Value| {
+        app.anonymous()
+            .post(app.at("/api/v1/responses"))
+            .bearer_auth(&integration)
+            .json(&body)
+            .send()
+    };
+    assert_eq!(
+        post(answer("6c1f0f4e-0000-4000-8000-000000000101", "L-1", 10))
+            .await
+            .unwrap()
+            .status(),
+        201
+    );
+
+    app.add_user("vera", "quality").await;
+    let c = browser(port).await;
+    sign_in(&c, &app, "vera", "/dashboard").await;
+    until(&c, "document.querySelector('.tile-value') && document.getElementById('live').classList.contains('on')", "the live dashboard").await;
+    let nps = text(&c, Locator::Css(".tile-value")).await;
+    assert_eq!(nps, "+100.0", "one promoter");
+    // A detractor's answer arrives; the open page follows without a reload.
+    c.execute("window.notReloaded = true;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        post(answer("6c1f0f4e-0000-4000-8000-000000000102", "L-2", 0))
+            .await
+            .unwrap()
+            .status(),
+        201
+    );
+    until(
+        &c,
+        "document.querySelector('.tile-value').textContent.startsWith('0.0')",
+        "NPS (1 − 1) / 2 = 0",
+    )
+    .await;
+    assert_eq!(
+        c.execute("return window.notReloaded === true;", vec![])
+            .await
+            .unwrap(),
+        serde_json::Value::Bool(true)
+    );
+    snap(&c, "dashboard-live").await;
+    c.close().await.unwrap();
+}

@@ -8,6 +8,7 @@ use crate::on_both_backends;
 
 on_both_backends!(
     metrics_follow_metrics_md,
+    new_answers_are_announced_as_events,
     the_dashboard_shows_scores_breakdowns_and_downloads,
     a_customer_answers_once_by_link,
     a_quality_manager_publishes_surveys_from_the_console,
@@ -959,4 +960,49 @@ async fn the_dashboard_shows_scores_breakdowns_and_downloads(backend: &str) {
         .await
         .unwrap();
     assert_eq!(r.status(), 303, "signed out: to the sign-in page");
+}
+
+async fn new_answers_are_announced_as_events(backend: &str) {
+    use futures_util::StreamExt;
+    let app = TestApp::spawn(backend).await;
+    let integration =
+        with_orders_and_survey(&app, vec![order_json("A-1", "+79161234567", "K-1")]).await;
+    let terminal = app.token("terminal", Some("K-1")).await;
+    assert_eq!(app.get_json("/api/v1/events", &terminal).await.0, 403);
+    let stream = app
+        .anonymous()
+        .get(app.at("/api/v1/events"))
+        .bearer_auth(&integration)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    let mut body = stream.bytes_stream();
+    let batch = json!([response(
+        "0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d501",
+        "A-1",
+        "completed",
+        &json!([{"question_id": "nps", "value": 9}])
+    )]);
+    assert_eq!(
+        post(&app, &terminal, "/api/v1/responses", &batch).await.0,
+        201
+    );
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(3);
+    while !seen.contains("\n\n") {
+        let chunk = tokio::time::timeout_at(deadline, body.next())
+            .await
+            .expect("an event within 3 s")
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("event: response.created"), "{seen}");
+    assert!(
+        seen.contains("\"order_number\":\"A-1\"") && seen.contains("\"nps\":9"),
+        "{seen}"
+    );
+    assert!(!seen.contains("+7916"), "no personal data in events");
 }

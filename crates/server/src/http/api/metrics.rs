@@ -150,3 +150,19 @@ pub async fn get(
             .map_err(ApiError::Internal)?,
     ))
 }
+
+/// Live events as Server-Sent Events: `response.created` (with the
+/// response's id, order, survey, status, channel, finish time and NPS
+/// answer) as each response is stored; `lagged` if this listener fell more
+/// than 1,024 events behind. `incident.created` and `case.updated` join
+/// when incidents and cases arrive.
+#[utoipa::path(get, path = "/api/v1/events", tag = "metrics",
+    security(("bearer" = [])),
+    responses((status = 200, content_type = "text/event-stream", description = "An endless event stream")))]
+pub async fn events(
+    State(app): State<AppState>,
+    _caller: Bearer<Integration>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    app.events.stream(|_| true).into_response()
+}

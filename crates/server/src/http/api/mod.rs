@@ -61,6 +61,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(attachments::put))
         .routes(routes!(links::create))
         .routes(routes!(metrics::get))
+        .routes(routes!(metrics::events))
         .routes(routes!(terminal::enroll))
         .routes(routes!(terminal::day))
 }

@@ -602,3 +602,11 @@ pub async fn download(
         Err(e) => internal(user.lang, &e),
     }
 }
+
+/// `/dashboard/events`: the live dashboard's event stream (new answers only;
+/// no personal data).
+pub async fn events(State(app): State<AppState>, Staff(_user, _): Staff<AnyStaff>) -> Response {
+    app.events
+        .stream(|name| name == "response.created")
+        .into_response()
+}

@@ -175,6 +175,7 @@ pub fn router() -> Router<AppState> {
         .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
         .route("/settings/enrollment", post(settings::enroll_courier))
         .route("/dashboard", get(dashboard::page))
+        .route("/dashboard/events", get(dashboard::events))
         .route("/dashboard/{file}", get(dashboard::download))
         .route("/surveys", get(surveys::list))
         .route("/surveys/new", get(surveys::new_form).post(surveys::create))
