@@ -75,6 +75,9 @@ struct DashboardPage {
     group_label: String,
     query: String,
     error: Option<String>,
+    /// The NPS trend over the period, as SVG.
+    trend: Option<String>,
+    trend_title: String,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -144,6 +147,38 @@ pub async fn page(
         Ok(a) => a,
         Err(e) => return internal(user.lang, &e),
     };
+    // The trend: by day up to two months, by week up to two years, else by month.
+    let step = match days {
+        ..=62 => GroupBy::Day,
+        63..=730 => GroupBy::Week,
+        _ => GroupBy::Month,
+    };
+    let series = match compute(
+        &app.store,
+        &deployment,
+        &Request {
+            group: step,
+            period: None,
+            ..req.clone()
+        },
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(e) => return internal(user.lang, &e),
+    };
+    let trend = crate::charts::trend(
+        &series
+            .groups
+            .iter()
+            .map(|g| crate::charts::Point {
+                label: g.key.clone(),
+                value: g.scores.nps,
+                interval: g.scores.nps_ci95_low.zip(g.scores.nps_ci95_high),
+            })
+            .collect::<Vec<_>>(),
+        "NPS",
+    );
     let lists = match Lists::load(&app).await {
         Ok(l) => l,
         Err(e) => return internal(user.lang, &e),
@@ -190,6 +225,12 @@ pub async fn page(
         group_label: t.t(&format!("group-{}", req.group.as_str())),
         query,
         error,
+        trend,
+        trend_title: t.with(
+            "dashboard-trend",
+            "step",
+            t.t(&format!("group-{}", step.as_str())).to_lowercase(),
+        ),
         c,
     };
     render(&view)
