@@ -166,6 +166,11 @@ impl Deltas {
         self.days.is_empty() && self.couriers.is_empty()
     }
 
+    /// Rollup rows these increments touch.
+    fn len(&self) -> usize {
+        self.days.len() + self.couriers.len()
+    }
+
     /// Adds the increments to the rollups (keys in a fixed order, so that
     /// concurrent writers never wait on each other in a cycle).
     pub async fn write(&self, tx: &mut Tx) -> Result<(), StoreError> {
@@ -494,21 +499,26 @@ impl Store {
         tx.exec(sql("DELETE FROM rollup_courier_days")).await?;
         let mut seen = 0_u64;
         let mut after: Option<(i64, String)> = None;
+        // Rollup rows are far fewer than responses: gathered in memory and
+        // written once (or whenever they grow past a bound), not per page.
+        let mut deltas = Deltas::default();
         loop {
             let page =
                 next_page(&mut Reader::Tx(&mut tx), i64::MIN, i64::MAX, after.as_ref()).await?;
             let Some(last) = page.last() else { break };
             after = Some((last.0.finished_at, last.0.id.clone()));
-            let mut deltas = Deltas::default();
             for (r, answers) in &page {
                 let (day, month) = local_day(r.finished_at, tz);
                 let (status, f) = response_facts(&surveys, r, answers);
                 deltas.add(&r.key(day, month), status, &f);
             }
-            deltas.write(&mut tx).await?;
+            if deltas.len() >= REBUILD_ROWS_IN_MEMORY {
+                std::mem::take(&mut deltas).write(&mut tx).await?;
+            }
             seen += page.len() as u64;
             progress(seen);
         }
+        deltas.write(&mut tx).await?;
         tx.commit().await?;
         Ok(seen)
     }
@@ -551,6 +561,8 @@ impl Store {
 }
 
 const PAGE: i64 = 5_000;
+/// Rollup rows a rebuild gathers in memory before writing them (~60 MB).
+const REBUILD_ROWS_IN_MEMORY: usize = 300_000;
 
 /// One response as the rollups need it.
 #[derive(Debug, sqlx::FromRow)]

@@ -908,7 +908,10 @@ async fn the_dashboard_shows_scores_breakdowns_and_downloads(backend: &str) {
         "by city by default: {page}"
     );
     assert!(page.contains("too few answers"), "small groups are marked");
-    assert!(page.contains("NPS by day") && page.contains("<svg"), "the trend, drawn on the server: {page}");
+    assert!(
+        page.contains("NPS by day") && page.contains("<svg"),
+        "the trend, drawn on the server: {page}"
+    );
     assert!(
         page.contains("0.0") || page.contains("+0.0"),
         "NPS of the period: (1 − 1) / 2: {page}"
