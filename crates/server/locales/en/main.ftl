@@ -254,6 +254,7 @@ dashboard-live = ● live
 dashboard-live-hint = New answers update these figures as they arrive.
 dashboard-trend = NPS by { $step }
 dashboard-trend-note = The line is the NPS; the band its 95% interval, wide where answers are few.
+dashboard-print = Print
 dashboard-too-few = too few answers
 dashboard-ranking-note = Ranked by the lower bound of the NPS 95% interval, so a small group's lucky score does not top the list; groups with fewer than 30 answers are not ranked.
 metric-nps = NPS

@@ -255,6 +255,7 @@ dashboard-live = ● в реальном времени
 dashboard-live-hint = Новые ответы обновляют цифры сразу по приходу.
 dashboard-trend = NPS по периодам: { $step }
 dashboard-trend-note = Линия — NPS, полоса — его 95% интервал: шире там, где ответов мало.
+dashboard-print = Печать
 dashboard-too-few = мало ответов
 dashboard-ranking-note = Места — по нижней границе 95% интервала NPS, чтобы удачный счёт маленькой группы не выходил в лидеры; группы меньше 30 ответов мест не получают.
 metric-nps = NPS
