@@ -647,15 +647,17 @@ async fn next_page(
         .bind(to_ms)
         .bind(PAGE),
         Some((at, id)) => sql(format!(
-            "SELECT {COLUMNS} FROM responses WHERE finished_at < $1 \
-             AND (finished_at > $2 OR (finished_at = $3 AND id > $4)) AND finished_at >= $5 \
+            "SELECT {COLUMNS} FROM responses WHERE finished_at >= $1 AND finished_at < $2 \
+             AND (finished_at > $3 OR (finished_at = $4 AND id > $5)) \
              ORDER BY finished_at, id LIMIT $6"
         ))
+        // The lower bound alone is what lets the index on finish time start
+        // at the page's place; the OR keeps ties in order.
+        .bind(from_ms.max(*at))
         .bind(to_ms)
         .bind(*at)
         .bind(*at)
         .bind(id.as_str())
-        .bind(from_ms)
         .bind(PAGE),
     };
     let responses: Vec<RawResponse> = tx.all(q).await?;
