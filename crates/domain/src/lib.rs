@@ -8,6 +8,7 @@ pub mod order;
 pub mod phone;
 pub mod role;
 pub mod settings;
+pub mod signals;
 pub mod survey;
 pub mod time;
 

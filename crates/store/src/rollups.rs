@@ -723,3 +723,47 @@ fn response_facts(
         .collect();
     (status, facts(survey, &checked))
 }
+
+/// What a courier's completed responses of a period look like, for the
+/// self-filling signals.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct CourierPattern {
+    pub courier_id: String,
+    /// Completed responses.
+    pub responses: i64,
+    /// Mean survey duration, ms.
+    pub duration_ms: Option<f64>,
+    /// Mean time from delivery to the survey's start, ms (where the
+    /// delivery time is known).
+    pub delay_ms: Option<f64>,
+    /// NPS answers, and how many were 10.
+    pub nps_n: i64,
+    pub tens: i64,
+}
+
+impl Store {
+    /// Each courier's response pattern over `[from_ms, to_ms)`, from the raw
+    /// responses (one pass, grouped by courier).
+    pub async fn courier_patterns(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<CourierPattern>, StoreError> {
+        self.db
+            .all(
+                sql("SELECT r.courier_id, COUNT(*) AS responses, \
+                     CAST(AVG(r.duration_ms) AS DOUBLE PRECISION) AS duration_ms, \
+                     CAST(AVG(r.started_at - r.delivered_at) AS DOUBLE PRECISION) AS delay_ms, \
+                     COUNT(a.number_value) AS nps_n, \
+                     COALESCE(SUM(CASE WHEN a.number_value = 10 THEN 1 ELSE 0 END), 0) AS tens \
+                     FROM responses r LEFT JOIN answers a \
+                       ON a.order_number = r.order_number AND a.response_id = r.id AND a.kind = 'nps' \
+                     WHERE r.status = 'completed' AND r.courier_id IS NOT NULL \
+                       AND r.finished_at >= $1 AND r.finished_at < $2 \
+                     GROUP BY r.courier_id")
+                .bind(from_ms)
+                .bind(to_ms),
+            )
+            .await
+    }
+}

@@ -282,6 +282,23 @@ channel-terminal = terminal
 channel-link = link
 channel-api = API
 
+## Couriers (self-filling signals)
+nav-couriers = Couriers
+couriers-title = Couriers: self-filling signals
+couriers-lead = Couriers whose answers look as if they gave them themselves come first. Each signal says what it saw, what the fleet does, and how unusual that is (z-score: distance from the fleet's median in robust standard deviations).
+couriers-flagged = { $n ->
+    [one] One courier shows signals in this period.
+   *[other] { $n } couriers show signals in this period.
+}
+couriers-col-duration = Mean survey time
+couriers-col-tens = Share of NPS 10
+couriers-col-delay = Delivery → survey
+couriers-col-signals = Signals
+couriers-note = Assessed: couriers with at least 20 completed surveys in the period. Surveys far faster than the fleet's (z ≤ −3), a share of 10s far above it (z ≥ 3) and surveys long after delivery (z ≥ 3) are signals, not proof: open the courier's answers before acting.
+signal-fast = surveys take { $seen }, the fleet { $fleet } (z { $z })
+signal-tens = { $seen } of NPS answers are 10, the fleet { $fleet } (z { $z })
+signal-late = surveys start { $seen } after delivery, the fleet { $fleet } (z { $z })
+
 ## Survey editor (console)
 editor-new-title = New survey
 editor-edit-title = Edit survey { $id }

@@ -3,7 +3,7 @@
 //! real-looking names and phones, three months of orders, some late, and
 //! the door surveys answered for them.
 
-mod surveys;
+pub mod surveys;
 
 use std::fmt;
 

@@ -21,6 +21,7 @@ const PAGES: &[(&str, [bool; 4])] = &[
     ("/cases", [true, true, true, true]),
     ("/surveys", [true, true, false, false]),
     ("/surveys/new", [true, true, false, false]),
+    ("/couriers", [true, true, false, false]),
     ("/incidents", [true, true, true, false]),
     ("/calls", [true, true, false, true]),
     ("/settings", [true, false, false, false]),

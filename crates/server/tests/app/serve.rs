@@ -87,6 +87,36 @@ async fn demo_data_is_realistic(backend: &str) {
         summary.responses as i64
     );
     assert_eq!(store.surveys().await.unwrap().len(), 2);
+    // The courier who fills in his own surveys is the one the signals name first.
+    let patterns: Vec<doorstep_domain::signals::Pattern> = store
+        .courier_patterns(0, i64::MAX)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| doorstep_domain::signals::Pattern {
+            courier_id: p.courier_id,
+            responses: p.responses,
+            duration_ms: p.duration_ms,
+            delay_ms: p.delay_ms,
+            nps_n: p.nps_n,
+            tens: p.tens,
+        })
+        .collect();
+    let assessed = doorstep_domain::signals::assess(&patterns);
+    assert_eq!(
+        assessed[0].pattern.courier_id,
+        doorstep::demo::surveys::SELF_FILLING_COURIER
+    );
+    assert_eq!(assessed[0].signals.len(), 3, "{:?}", assessed[0]);
+    assert!(
+        assessed.iter().filter(|a| !a.signals.is_empty()).count() <= 3,
+        "the others look honest: {:?}",
+        assessed
+            .iter()
+            .filter(|a| !a.signals.is_empty())
+            .map(|a| (&a.pattern.courier_id, &a.signals))
+            .collect::<Vec<_>>()
+    );
     assert_eq!(store.count_orders().await.unwrap(), summary.orders as i64);
     let zones: std::collections::HashSet<String> = store
         .cities()

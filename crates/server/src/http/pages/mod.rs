@@ -1,6 +1,7 @@
 //! The console's server-rendered pages. Each page has its file; this module
 //! holds what they share: the frame (navigation, user menu) and rendering.
 
+pub mod couriers;
 pub mod dashboard;
 pub mod link;
 pub mod login;
@@ -44,6 +45,7 @@ fn sections(user: &CurrentUser) -> Vec<(&'static str, &'static str, bool)> {
     vec![
         ("/dashboard", "nav-dashboard", user.may::<AnyStaff>()),
         ("/surveys", "nav-surveys", user.may::<QualityDesk>()),
+        ("/couriers", "nav-couriers", user.may::<QualityDesk>()),
         ("/incidents", "nav-incidents", user.may::<DispatchDesk>()),
         ("/cases", "nav-cases", user.may::<AnyStaff>()),
         ("/orders", "nav-orders", user.may::<AnyStaff>()),
@@ -176,6 +178,7 @@ pub fn router() -> Router<AppState> {
         .route("/settings/enrollment", post(settings::enroll_courier))
         .route("/dashboard", get(dashboard::page))
         .route("/dashboard/events", get(dashboard::events))
+        .route("/couriers", get(couriers::fleet))
         .route("/dashboard/{file}", get(dashboard::download))
         .route("/surveys", get(surveys::list))
         .route("/surveys/new", get(surveys::new_form).post(surveys::create))

@@ -1,0 +1,165 @@
+//! `/couriers`: the fleet by self-filling signals — couriers whose answers
+//! look as if they gave them themselves come first, each signal saying what
+//! it saw and how unusual that is against the fleet.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use doorstep_domain::signals::{assess, Kind, Pattern};
+use doorstep_domain::time::{day_range, parse_date};
+
+use super::{internal, render, Chrome};
+use crate::http::auth::{QualityDesk, Staff};
+use crate::http::AppState;
+use crate::i18n::Tr;
+
+pub struct Row {
+    pub courier_id: String,
+    pub name: String,
+    pub responses: i64,
+    pub duration: String,
+    pub share_of_tens: String,
+    pub delay: String,
+    pub signals: Vec<String>,
+    pub too_few: bool,
+    pub dashboard: String,
+}
+
+#[derive(Template)]
+#[template(path = "couriers.html")]
+struct CouriersPage {
+    c: Chrome,
+    from: String,
+    to: String,
+    rows: Vec<Row>,
+    flagged: usize,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Period {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+fn seconds(ms: f64) -> String {
+    let s = (ms / 1000.0).round() as i64;
+    if s < 120 {
+        format!("{s} s")
+    } else if s < 7200 {
+        format!("{} min", s / 60)
+    } else {
+        format!("{:.1} h", s as f64 / 3600.0)
+    }
+}
+
+fn describe(kind: Kind, seen: f64, fleet: f64, z: f64, t: Tr<'_>) -> String {
+    let (seen, fleet) = match kind {
+        Kind::Fast | Kind::Late => (seconds(seen), seconds(fleet)),
+        Kind::Tens => (format!("{seen:.0}%"), format!("{fleet:.0}%")),
+    };
+    let mut args = fluent_bundle::FluentArgs::new();
+    args.set("seen", seen);
+    args.set("fleet", fleet);
+    args.set("z", format!("{z:+.1}"));
+    crate::i18n::i18n().text(
+        crate::i18n::Lang::parse(t.lang()).unwrap_or(crate::i18n::Lang::En),
+        &format!("signal-{}", kind.as_str()),
+        Some(&args),
+    )
+}
+
+pub async fn fleet(
+    State(app): State<AppState>,
+    Staff(user, _): Staff<QualityDesk>,
+    Query(q): Query<Period>,
+) -> Response {
+    let deployment = app.deployment();
+    let tz = deployment.tz();
+    let today = jiff::Timestamp::now().to_zoned(tz.clone()).date();
+    let mut c = Chrome::new(&app, &user, "/couriers", "nav-couriers");
+    let t = c.tr;
+    c.title = t.t("couriers-title");
+    let mut error = None;
+    let mut date = |text: &Option<String>, default: jiff::civil::Date| match text
+        .as_deref()
+        .filter(|s| !s.is_empty())
+    {
+        None => default,
+        Some(s) => parse_date(s).unwrap_or_else(|e| {
+            error = Some(e.to_string());
+            default
+        }),
+    };
+    let to = date(&q.to, today);
+    let from = date(
+        &q.from,
+        to.checked_sub(jiff::Span::new().days(89)).unwrap_or(to),
+    );
+    let (from, to) = if from > to { (to, from) } else { (from, to) };
+    let (start, end) = day_range(from, to, &tz);
+    let patterns = match app
+        .store
+        .courier_patterns(start.as_millisecond(), end.as_millisecond())
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => return internal(user.lang, &e),
+    };
+    let names: std::collections::HashMap<String, String> = match app.store.courier_names().await {
+        Ok(n) => n.into_iter().collect(),
+        Err(e) => return internal(user.lang, &e),
+    };
+    let patterns: Vec<Pattern> = patterns
+        .into_iter()
+        .map(|p| Pattern {
+            courier_id: p.courier_id,
+            responses: p.responses,
+            duration_ms: p.duration_ms,
+            delay_ms: p.delay_ms,
+            nps_n: p.nps_n,
+            tens: p.tens,
+        })
+        .collect();
+    let assessed = assess(&patterns);
+    let rows: Vec<Row> = assessed
+        .iter()
+        .map(|a| {
+            let p = &a.pattern;
+            Row {
+                name: names
+                    .get(&p.courier_id)
+                    .cloned()
+                    .unwrap_or_else(|| p.courier_id.clone()),
+                responses: p.responses,
+                duration: p.duration_ms.map(seconds).unwrap_or_default(),
+                share_of_tens: if p.nps_n > 0 {
+                    format!("{:.0}%", 100.0 * p.tens as f64 / p.nps_n as f64)
+                } else {
+                    String::new()
+                },
+                delay: p.delay_ms.map(seconds).unwrap_or_default(),
+                signals: a
+                    .signals
+                    .iter()
+                    .map(|s| describe(s.kind, s.seen, s.fleet, s.z, t))
+                    .collect(),
+                too_few: a.too_few,
+                dashboard: format!(
+                    "/dashboard?from={from}&to={to}&courier={}&group_by=week",
+                    p.courier_id
+                ),
+                courier_id: p.courier_id.clone(),
+            }
+        })
+        .collect();
+    let view = CouriersPage {
+        from: from.to_string(),
+        to: to.to_string(),
+        flagged: rows.iter().filter(|r| !r.signals.is_empty()).count(),
+        rows,
+        error,
+        c,
+    };
+    render(&view)
+}
