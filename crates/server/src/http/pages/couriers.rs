@@ -61,7 +61,19 @@ fn describe(kind: Kind, seen: f64, fleet: f64, z: f64, t: Tr<'_>) -> String {
     let mut args = fluent_bundle::FluentArgs::new();
     args.set("seen", seen);
     args.set("fleet", fleet);
-    args.set("z", format!("{z:+.1}"));
+    // Beyond ±99 the exact figure says nothing more.
+    args.set(
+        "z",
+        if z.abs() > 99.0 {
+            if z > 0.0 {
+                "> +99".to_owned()
+            } else {
+                "< −99".to_owned()
+            }
+        } else {
+            format!("{z:+.1}")
+        },
+    );
     crate::i18n::i18n().text(
         crate::i18n::Lang::parse(t.lang()).unwrap_or(crate::i18n::Lang::En),
         &format!("signal-{}", kind.as_str()),
