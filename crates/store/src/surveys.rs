@@ -544,14 +544,28 @@ impl Store {
         to_ms: i64,
         limit: i64,
     ) -> Result<Vec<Comment>, StoreError> {
+        self.courier_comments(None, from_ms, to_ms, limit).await
+    }
+
+    /// [`Store::comments`], of one courier's responses when `courier` is given.
+    pub async fn courier_comments(
+        &self,
+        courier: Option<&str>,
+        from_ms: i64,
+        to_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<Comment>, StoreError> {
         self.db
             .all(
                 sql("SELECT r.finished_at, r.order_number, r.courier_id, r.city, r.partner, r.survey_id, a.question_id, \
                      a.text_value AS text FROM responses r JOIN answers a ON a.order_number = r.order_number AND a.response_id = r.id \
                      WHERE r.finished_at >= $1 AND r.finished_at < $2 AND a.text_value IS NOT NULL \
-                     AND a.kind IN ('text', 'multi_choice') ORDER BY r.finished_at DESC LIMIT $3")
+                     AND a.kind IN ('text', 'multi_choice') AND ($3 IS NULL OR r.courier_id = $4) \
+                     ORDER BY r.finished_at DESC LIMIT $5")
                 .bind(from_ms)
                 .bind(to_ms)
+                .bind(courier)
+                .bind(courier)
                 .bind(limit),
             )
             .await

@@ -8,6 +8,7 @@ use crate::on_both_backends;
 
 on_both_backends!(
     metrics_follow_metrics_md,
+    a_couriers_page_shows_scores_signals_and_comments,
     new_answers_are_announced_as_events,
     the_dashboard_shows_scores_breakdowns_and_downloads,
     a_customer_answers_once_by_link,
@@ -1009,4 +1010,62 @@ async fn new_answers_are_announced_as_events(backend: &str) {
         "{seen}"
     );
     assert!(!seen.contains("+7916"), "no personal data in events");
+}
+
+async fn a_couriers_page_shows_scores_signals_and_comments(backend: &str) {
+    let app = TestApp::spawn(backend).await;
+    let integration = with_orders_and_survey(
+        &app,
+        vec![
+            order_json("A-1", "+79161234567", "K-1"),
+            order_json("A-2", "+79161234568", "K-1"),
+        ],
+    )
+    .await;
+    let batch = json!([
+        response(
+            "0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d601",
+            "A-1",
+            "completed",
+            &json!([{"question_id": "nps", "value": 10}, {"question_id": "comment", "value": "Очень вежливый курьер"}])
+        ),
+        response(
+            "0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d602",
+            "A-2",
+            "completed",
+            &json!([{"question_id": "nps", "value": 3}, {"question_id": "why", "value": ["late"]}])
+        ),
+    ]);
+    assert_eq!(
+        post(&app, &integration, "/api/v1/responses", &batch)
+            .await
+            .0,
+        201
+    );
+    let quality = app.signed_in("quality").await;
+    let fleet = app
+        .page(&quality, "/couriers?from=2026-11-01&to=2026-11-30")
+        .await;
+    assert!(fleet.contains("href=\"/couriers/K-1\""), "{fleet}");
+    let page = app
+        .page(&quality, "/couriers/K-1?from=2026-11-01&to=2026-11-30")
+        .await;
+    assert!(page.contains("Иван Смирнов · K-1"), "{page}");
+    assert!(
+        page.contains("Очень вежливый курьер"),
+        "the latest comments"
+    );
+    assert!(
+        page.contains("Too few completed surveys"),
+        "two surveys are not compared with the fleet"
+    );
+    assert!(
+        page.contains("<svg") && page.contains("0.0"),
+        "trend and NPS (1 − 1) / 2: {page}"
+    );
+    let r = quality.get(app.at("/couriers/K-404")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let operator = app.signed_in("operator").await;
+    let r = operator.get(app.at("/couriers/K-1")).send().await.unwrap();
+    assert_eq!(r.status(), 403);
 }

@@ -22,7 +22,6 @@ pub struct Row {
     pub delay: String,
     pub signals: Vec<String>,
     pub too_few: bool,
-    pub dashboard: String,
 }
 
 #[derive(Template)]
@@ -157,10 +156,6 @@ pub async fn fleet(
                     .map(|s| describe(s.kind, s.seen, s.fleet, s.z, t))
                     .collect(),
                 too_few: a.too_few,
-                dashboard: format!(
-                    "/dashboard?from={from}&to={to}&courier={}&group_by=week",
-                    p.courier_id
-                ),
                 courier_id: p.courier_id.clone(),
             }
         })
@@ -171,6 +166,157 @@ pub async fn fleet(
         flagged: rows.iter().filter(|r| !r.signals.is_empty()).count(),
         rows,
         error,
+        c,
+    };
+    render(&view)
+}
+
+#[derive(Template)]
+#[template(path = "courier.html")]
+struct CourierPage {
+    c: Chrome,
+    id: String,
+    from: String,
+    to: String,
+    tiles: Vec<super::dashboard::Tile>,
+    trend: Option<String>,
+    signals: Vec<String>,
+    assessed: bool,
+    comments: Vec<(String, String, String)>,
+    dashboard: String,
+}
+
+/// `/couriers/{id}`: one courier's scores beside the period before, the
+/// weekly NPS trend, the self-filling signals and the latest comments.
+pub async fn courier(
+    State(app): State<AppState>,
+    Staff(user, _): Staff<QualityDesk>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Query(q): Query<Period>,
+) -> Response {
+    use crate::metrics::{compute, Request};
+    use doorstep_domain::time::{date_of_day, day_number, format_local, from_millis};
+    use doorstep_store::rollups::GroupBy;
+    let name = match app.store.courier(&id).await {
+        Ok(Some((_, name))) => name.unwrap_or_else(|| id.clone()),
+        Ok(None) => return super::status_page(user.lang, axum::http::StatusCode::NOT_FOUND),
+        Err(e) => return internal(user.lang, &e),
+    };
+    let deployment = app.deployment();
+    let tz = deployment.tz();
+    let today = jiff::Timestamp::now().to_zoned(tz.clone()).date();
+    let to =
+        q.to.as_deref()
+            .and_then(|s| parse_date(s).ok())
+            .unwrap_or(today);
+    let from = q
+        .from
+        .as_deref()
+        .and_then(|s| parse_date(s).ok())
+        .unwrap_or_else(|| to.checked_sub(jiff::Span::new().days(89)).unwrap_or(to));
+    let (from, to) = if from > to { (to, from) } else { (from, to) };
+    let days = day_number(to) - day_number(from) + 1;
+    let base = Request {
+        from,
+        to,
+        group: GroupBy::All,
+        period: None,
+        courier: Some(id.clone()),
+        city: None,
+        partner: None,
+        segment: None,
+        survey: None,
+        channel: None,
+        policy: None,
+    };
+    let before = Request {
+        from: date_of_day(day_number(from) - days),
+        to: date_of_day(day_number(from) - 1),
+        ..base.clone()
+    };
+    let weekly = Request {
+        group: GroupBy::Week,
+        ..base.clone()
+    };
+    let (now, then, weeks) = match (
+        compute(&app.store, &deployment, &base).await,
+        compute(&app.store, &deployment, &before).await,
+        compute(&app.store, &deployment, &weekly).await,
+    ) {
+        (Ok(a), Ok(b), Ok(w)) => (a, b, w),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return internal(user.lang, &e),
+    };
+    let (start, end) = day_range(from, to, &tz);
+    let patterns = match app
+        .store
+        .courier_patterns(start.as_millisecond(), end.as_millisecond())
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => return internal(user.lang, &e),
+    };
+    let comments = match app
+        .store
+        .courier_comments(Some(&id), start.as_millisecond(), end.as_millisecond(), 20)
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => return internal(user.lang, &e),
+    };
+    let mut c = Chrome::new(&app, &user, "/couriers", "nav-couriers");
+    let t = c.tr;
+    c.title = format!("{name} · {id}");
+    let assessed = assess(
+        &patterns
+            .into_iter()
+            .map(|p| Pattern {
+                courier_id: p.courier_id,
+                responses: p.responses,
+                duration_ms: p.duration_ms,
+                delay_ms: p.delay_ms,
+                nps_n: p.nps_n,
+                tens: p.tens,
+            })
+            .collect::<Vec<_>>(),
+    );
+    let mine = assessed.iter().find(|a| a.pattern.courier_id == id);
+    let view = CourierPage {
+        tiles: super::dashboard::tiles(&now, &then, t),
+        trend: crate::charts::trend(
+            &weeks
+                .groups
+                .iter()
+                .map(|g| crate::charts::Point {
+                    label: g.key.clone(),
+                    value: g.scores.nps,
+                    interval: g.scores.nps_ci95_low.zip(g.scores.nps_ci95_high),
+                })
+                .collect::<Vec<_>>(),
+            "NPS",
+        ),
+        signals: mine
+            .map(|a| {
+                a.signals
+                    .iter()
+                    .map(|s| describe(s.kind, s.seen, s.fleet, s.z, t))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        assessed: mine.is_some_and(|a| !a.too_few),
+        comments: comments
+            .into_iter()
+            .map(|cm| {
+                (
+                    format_local(from_millis(cm.finished_at), &tz),
+                    cm.order_number,
+                    cm.text,
+                )
+            })
+            .collect(),
+        dashboard: format!("/dashboard?from={from}&to={to}&courier={id}&group_by=week"),
+        from: from.to_string(),
+        to: to.to_string(),
+        id,
         c,
     };
     render(&view)

@@ -328,7 +328,7 @@ fn direction(now: Option<f64>, then: Option<f64>, significant: bool) -> &'static
     }
 }
 
-fn tiles(now: &Answer, then: &Answer, t: Tr<'_>) -> Vec<Tile> {
+pub(super) fn tiles(now: &Answer, then: &Answer, t: Tr<'_>) -> Vec<Tile> {
     let empty = Group {
         key: String::new(),
         label: String::new(),

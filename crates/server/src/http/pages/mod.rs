@@ -179,6 +179,7 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard", get(dashboard::page))
         .route("/dashboard/events", get(dashboard::events))
         .route("/couriers", get(couriers::fleet))
+        .route("/couriers/{id}", get(couriers::courier))
         .route("/dashboard/{file}", get(dashboard::download))
         .route("/surveys", get(surveys::list))
         .route("/surveys/new", get(surveys::new_form).post(surveys::create))
