@@ -741,6 +741,19 @@ pub struct CourierPattern {
     pub tens: i64,
 }
 
+impl From<CourierPattern> for doorstep_domain::signals::Pattern {
+    fn from(p: CourierPattern) -> Self {
+        doorstep_domain::signals::Pattern {
+            courier_id: p.courier_id,
+            responses: p.responses,
+            duration_ms: p.duration_ms,
+            delay_ms: p.delay_ms,
+            nps_n: p.nps_n,
+            tens: p.tens,
+        }
+    }
+}
+
 impl Store {
     /// Each courier's response pattern over `[from_ms, to_ms)`, from the raw
     /// responses (one pass, grouped by courier).

@@ -93,14 +93,7 @@ async fn demo_data_is_realistic(backend: &str) {
         .await
         .unwrap()
         .into_iter()
-        .map(|p| doorstep_domain::signals::Pattern {
-            courier_id: p.courier_id,
-            responses: p.responses,
-            duration_ms: p.duration_ms,
-            delay_ms: p.delay_ms,
-            nps_n: p.nps_n,
-            tens: p.tens,
-        })
+        .map(doorstep_domain::signals::Pattern::from)
         .collect();
     let assessed = doorstep_domain::signals::assess(&patterns);
     assert_eq!(

@@ -121,17 +121,7 @@ pub async fn fleet(
         Ok(n) => n.into_iter().collect(),
         Err(e) => return internal(user.lang, &e),
     };
-    let patterns: Vec<Pattern> = patterns
-        .into_iter()
-        .map(|p| Pattern {
-            courier_id: p.courier_id,
-            responses: p.responses,
-            duration_ms: p.duration_ms,
-            delay_ms: p.delay_ms,
-            nps_n: p.nps_n,
-            tens: p.tens,
-        })
-        .collect();
+    let patterns: Vec<Pattern> = patterns.into_iter().map(Pattern::from).collect();
     let assessed = assess(&patterns);
     let rows: Vec<Row> = assessed
         .iter()
@@ -266,19 +256,7 @@ pub async fn courier(
     let mut c = Chrome::new(&app, &user, "/couriers", "nav-couriers");
     let t = c.tr;
     c.title = format!("{name} · {id}");
-    let assessed = assess(
-        &patterns
-            .into_iter()
-            .map(|p| Pattern {
-                courier_id: p.courier_id,
-                responses: p.responses,
-                duration_ms: p.duration_ms,
-                delay_ms: p.delay_ms,
-                nps_n: p.nps_n,
-                tens: p.tens,
-            })
-            .collect::<Vec<_>>(),
-    );
+    let assessed = assess(&patterns.into_iter().map(Pattern::from).collect::<Vec<_>>());
     let mine = assessed.iter().find(|a| a.pattern.courier_id == id);
     let view = CourierPage {
         tiles: super::dashboard::tiles(&now, &then, t),
