@@ -81,45 +81,31 @@ fn main() -> anyhow::Result<()> {
         std::fs::remove_file(raw)?;
         return Ok(());
     }
-    if args.first().map(String::as_str) == Some("ingest") {
+    let command = args.first().map(String::as_str);
+    if let Some(which @ ("ingest" | "metrics")) = command {
+        let default = if which == "ingest" {
+            100_000
+        } else {
+            10_000_000
+        };
         let count = args
             .get(1)
             .map(|n| n.parse())
             .transpose()?
-            .unwrap_or(100_000);
+            .unwrap_or(default);
         let dir = std::env::temp_dir().join("doorstep-bench");
         std::fs::create_dir_all(&dir)?;
         let doorstep = Path::new("target/release/doorstep");
         if !doorstep.exists() {
             bail!("build the binary first: cargo build --release");
         }
-        println!(
-            "{}",
-            ingest::run(doorstep, &dir, "postgres://postgres@127.0.0.1:5432", count)?
-        );
-        return Ok(());
-    }
-    if args.first().map(String::as_str) == Some("metrics") {
-        let answers = args
-            .get(1)
-            .map(|n| n.parse())
-            .transpose()?
-            .unwrap_or(10_000_000);
-        let dir = std::env::temp_dir().join("doorstep-bench");
-        std::fs::create_dir_all(&dir)?;
-        let doorstep = Path::new("target/release/doorstep");
-        if !doorstep.exists() {
-            bail!("build the binary first: cargo build --release");
-        }
-        println!(
-            "{}",
-            metrics::run(
-                doorstep,
-                &dir,
-                "postgres://postgres@127.0.0.1:5432",
-                answers
-            )?
-        );
+        let postgres = "postgres://postgres@127.0.0.1:5432";
+        let table = if which == "ingest" {
+            ingest::run(doorstep, &dir, postgres, count)?
+        } else {
+            metrics::run(doorstep, &dir, postgres, count)?
+        };
+        println!("{table}");
         return Ok(());
     }
     if args.first().map(String::as_str) != Some("import") {

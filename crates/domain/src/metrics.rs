@@ -149,27 +149,6 @@ impl Tally {
         }
     }
 
-    pub fn merge(&mut self, o: &Tally) {
-        self.completed += o.completed;
-        self.refused += o.refused;
-        self.timed_out += o.timed_out;
-        self.nps_n += o.nps_n;
-        self.promoters += o.promoters;
-        self.passives += o.passives;
-        self.detractors += o.detractors;
-        self.csi_n += o.csi_n;
-        self.csi_sum += o.csi_sum;
-        self.csi_norm_sum += o.csi_norm_sum;
-        self.csi_w_n += o.csi_w_n;
-        self.csi_w_sum += o.csi_w_sum;
-        self.csat_n += o.csat_n;
-        self.csat_top2 += o.csat_top2;
-        self.ces_n += o.ces_n;
-        self.ces_sum += o.ces_sum;
-        self.ces_easy += o.ces_easy;
-        self.ces_hard += o.ces_hard;
-    }
-
     /// The scores of METRICS.md. `csi_scale` is the survey scale's bounds
     /// when every CSI answer in the tally was on the same one.
     pub fn scores(&self, policy: RefusalPolicy, csi_scale: Option<(i64, i64)>) -> Scores {
@@ -230,31 +209,32 @@ pub fn nps_interval(
     if n <= 0 {
         return (None, None, None);
     }
-    let nf = n as f64;
-    let (p, d) = (promoters as f64 / nf, detractors as f64 / nf);
-    let nps = 100.0 * (p - d);
-    if n < 2 {
-        return (Some(nps), None, None);
+    let nps = 100.0 * (promoters - detractors) as f64 / n as f64;
+    match nps_standard_error(promoters, detractors, n) {
+        None => (Some(nps), None, None),
+        Some(se) => (
+            Some(nps),
+            Some((nps - 1.96 * se).clamp(-100.0, 100.0)),
+            Some((nps + 1.96 * se).clamp(-100.0, 100.0)),
+        ),
     }
-    let se = 100.0 * ((p + d - (p - d).powi(2)).max(0.0) / nf).sqrt();
-    (
-        Some(nps),
-        Some((nps - 1.96 * se).clamp(-100.0, 100.0)),
-        Some((nps + 1.96 * se).clamp(-100.0, 100.0)),
-    )
+}
+
+/// The standard error of an NPS (METRICS.md): `100 * sqrt((p + d - (p - d)^2) / N)`;
+/// none below 2 answers.
+fn nps_standard_error(promoters: i64, detractors: i64, n: i64) -> Option<f64> {
+    if n < 2 {
+        return None;
+    }
+    let total = n as f64;
+    let (p, d) = (promoters as f64 / total, detractors as f64 / total);
+    Some(100.0 * ((p + d - (p - d).powi(2)).max(0.0) / total).sqrt())
 }
 
 /// Whether a change between two NPS figures is beyond chance: the
 /// difference against its 95% interval (the two samples independent).
 pub fn nps_change_significant(now: &Scores, before: &Scores) -> bool {
-    let error = |s: &Scores| -> Option<f64> {
-        if s.nps_n < 2 {
-            return None;
-        }
-        let total = s.nps_n as f64;
-        let (pro, det) = (s.promoters as f64 / total, s.detractors as f64 / total);
-        Some(100.0 * ((pro + det - (pro - det).powi(2)).max(0.0) / total).sqrt())
-    };
+    let error = |s: &Scores| nps_standard_error(s.promoters, s.detractors, s.nps_n);
     match (now.nps, before.nps, error(now), error(before)) {
         (Some(x), Some(y), Some(ex), Some(ey)) => {
             let joint = (ex * ex + ey * ey).sqrt();

@@ -551,6 +551,15 @@ impl ResponseStatus {
             ResponseStatus::TimedOut => "timed_out",
         }
     }
+
+    /// A status as stored (anything unknown reads as completed).
+    pub fn from_stored(s: &str) -> ResponseStatus {
+        match s {
+            "refused" => ResponseStatus::Refused,
+            "timed_out" => ResponseStatus::TimedOut,
+            _ => ResponseStatus::Completed,
+        }
+    }
 }
 
 /// One checked answer, in the form it is stored.

@@ -81,6 +81,14 @@ pub async fn save(data_dir: &Path, id: &str, bytes: &[u8]) -> std::io::Result<()
     Ok(())
 }
 
+/// Deletes an attachment's file; one already gone is fine.
+async fn remove(data_dir: &Path, id: &str) -> std::io::Result<()> {
+    match tokio::fs::remove_file(path(data_dir, id)).await {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
 /// Deletes the attachments older than `days`, files first, then their
 /// records. Returns how many went.
 pub async fn purge(store: &Store, data_dir: &Path, days: u32) -> anyhow::Result<usize> {
@@ -92,11 +100,9 @@ pub async fn purge(store: &Store, data_dir: &Path, days: u32) -> anyhow::Result<
             return Ok(deleted);
         }
         for a in &batch {
-            match tokio::fs::remove_file(path(data_dir, &a.id)).await {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(anyhow::anyhow!("cannot delete attachment {}: {e}", a.id)),
-            }
+            remove(data_dir, &a.id)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot delete attachment {}: {e}", a.id))?;
             store.forget_attachment(&a.id).await?;
             deleted += 1;
         }
@@ -123,13 +129,11 @@ pub async fn erase_customer(
         return Ok(None);
     };
     for id in erased.attachments.iter().filter(|id| is_id(id)) {
-        match tokio::fs::remove_file(path(data_dir, id)).await {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => anyhow::bail!(
+        remove(data_dir, id).await.map_err(|e| {
+            anyhow::anyhow!(
                 "the data was erased, but the file of attachment {id} could not be deleted: {e}"
-            ),
-        }
+            )
+        })?;
     }
     Ok(Some(erased))
 }

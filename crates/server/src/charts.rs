@@ -14,6 +14,19 @@ const WIDTH: u32 = 960;
 const HEIGHT: u32 = 260;
 const LINE: RGBColor = RGBColor(11, 107, 203);
 
+/// The NPS trend of time groups (their keys are the labels).
+pub fn nps_trend(groups: &[crate::metrics::Group]) -> Option<String> {
+    let points: Vec<Point> = groups
+        .iter()
+        .map(|g| Point {
+            label: g.key.clone(),
+            value: g.scores.nps,
+            interval: g.scores.nps_ci95_low.zip(g.scores.nps_ci95_high),
+        })
+        .collect();
+    trend(&points, "NPS")
+}
+
 /// A trend line with its interval as a band; points with no answers leave
 /// a gap in the band and are skipped by the line. `None` when nothing is
 /// there to draw.

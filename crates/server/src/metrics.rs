@@ -30,6 +30,29 @@ pub struct Request {
     pub policy: Option<RefusalPolicy>,
 }
 
+impl Request {
+    /// The same period and filters as one group: the headline figures.
+    #[must_use]
+    pub fn overall(&self) -> Request {
+        Request {
+            group: GroupBy::All,
+            period: None,
+            ..self.clone()
+        }
+    }
+
+    /// The period of the same length just before this one.
+    #[must_use]
+    pub fn previous(&self) -> Request {
+        let days = day_number(self.to) - day_number(self.from) + 1;
+        Request {
+            from: date_of_day(day_number(self.from) - days),
+            to: date_of_day(day_number(self.from) - 1),
+            ..self.clone()
+        }
+    }
+}
+
 /// One group's figures.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Group {

@@ -144,32 +144,7 @@ pub async fn write(
     format: ReportFormat,
     out: &Path,
 ) -> anyhow::Result<Answer> {
-    let answer = compute(store, deployment, req).await?;
-    let bytes = match format {
-        ReportFormat::Json => serde_json::to_vec_pretty(&answer)?,
-        ReportFormat::Csv => csv_bytes(&answer)?,
-        ReportFormat::Xlsx => {
-            let overall = if req.group == GroupBy::All {
-                answer.clone()
-            } else {
-                compute(
-                    store,
-                    deployment,
-                    &Request {
-                        group: GroupBy::All,
-                        ..req.clone()
-                    },
-                )
-                .await?
-            };
-            let tz = deployment.tz();
-            let (start, end) = day_range(req.from, req.to, &tz);
-            let comments = store
-                .comments(start.as_millisecond(), end.as_millisecond(), COMMENTS_KEPT)
-                .await?;
-            xlsx_bytes(deployment, &answer, &overall, &comments)?
-        }
-    };
+    let (answer, bytes) = render(store, deployment, req, format).await?;
     let dir = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -187,6 +162,34 @@ pub async fn write(
         anyhow::bail!("cannot write {}: {e}", out.display());
     }
     Ok(answer)
+}
+
+/// The report of `req` in `format`: its figures and the file's bytes.
+pub async fn render(
+    store: &Store,
+    deployment: &Deployment,
+    req: &Request,
+    format: ReportFormat,
+) -> anyhow::Result<(Answer, Vec<u8>)> {
+    let answer = compute(store, deployment, req).await?;
+    let bytes = match format {
+        ReportFormat::Json => serde_json::to_vec_pretty(&answer)?,
+        ReportFormat::Csv => csv_bytes(&answer)?,
+        ReportFormat::Xlsx => {
+            let overall = if req.group == GroupBy::All && req.period.is_none() {
+                answer.clone()
+            } else {
+                compute(store, deployment, &req.overall()).await?
+            };
+            let tz = deployment.tz();
+            let (start, end) = day_range(req.from, req.to, &tz);
+            let comments = store
+                .comments(start.as_millisecond(), end.as_millisecond(), COMMENTS_KEPT)
+                .await?;
+            xlsx_bytes(deployment, &answer, &overall, &comments)?
+        }
+    };
+    Ok((answer, bytes))
 }
 
 /// The report as CSV: one row per group, the columns named as in the API.

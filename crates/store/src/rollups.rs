@@ -699,11 +699,7 @@ fn response_facts(
     r: &RawResponse,
     answers: &[RawAnswer],
 ) -> (ResponseStatus, Facts) {
-    let status = match r.status.as_str() {
-        "refused" => ResponseStatus::Refused,
-        "timed_out" => ResponseStatus::TimedOut,
-        _ => ResponseStatus::Completed,
-    };
+    let status = ResponseStatus::from_stored(&r.status);
     let Some(survey) = surveys.get(&(r.survey_id.clone(), r.survey_version)) else {
         return (status, Facts::default());
     };

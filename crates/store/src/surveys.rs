@@ -319,11 +319,7 @@ impl Store {
         .await?;
         let mut deltas = crate::rollups::Deltas::default();
         for (r, o) in &fresh {
-            let status = match r.status {
-                "refused" => doorstep_domain::survey::ResponseStatus::Refused,
-                "timed_out" => doorstep_domain::survey::ResponseStatus::TimedOut,
-                _ => doorstep_domain::survey::ResponseStatus::Completed,
-            };
+            let status = doorstep_domain::survey::ResponseStatus::from_stored(r.status);
             let key = crate::rollups::RollupKey {
                 day: r.day,
                 month: r.month,

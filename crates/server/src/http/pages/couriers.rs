@@ -41,6 +41,34 @@ pub struct Period {
     to: Option<String>,
 }
 
+impl Period {
+    /// The chosen days (the last 90 unless chosen; in order), and what was
+    /// wrong with a date that could not be read.
+    fn dates(
+        &self,
+        today: jiff::civil::Date,
+    ) -> (jiff::civil::Date, jiff::civil::Date, Option<String>) {
+        let mut error = None;
+        let mut date = |text: &Option<String>, default: jiff::civil::Date| match text
+            .as_deref()
+            .filter(|s| !s.is_empty())
+        {
+            None => default,
+            Some(s) => parse_date(s).unwrap_or_else(|e| {
+                error = Some(e.to_string());
+                default
+            }),
+        };
+        let to = date(&self.to, today);
+        let from = date(
+            &self.from,
+            to.checked_sub(jiff::Span::new().days(89)).unwrap_or(to),
+        );
+        let (from, to) = if from > to { (to, from) } else { (from, to) };
+        (from, to, error)
+    }
+}
+
 fn seconds(ms: f64) -> String {
     let s = (ms / 1000.0).round() as i64;
     if s < 120 {
@@ -91,23 +119,7 @@ pub async fn fleet(
     let mut c = Chrome::new(&app, &user, "/couriers", "nav-couriers");
     let t = c.tr;
     c.title = t.t("couriers-title");
-    let mut error = None;
-    let mut date = |text: &Option<String>, default: jiff::civil::Date| match text
-        .as_deref()
-        .filter(|s| !s.is_empty())
-    {
-        None => default,
-        Some(s) => parse_date(s).unwrap_or_else(|e| {
-            error = Some(e.to_string());
-            default
-        }),
-    };
-    let to = date(&q.to, today);
-    let from = date(
-        &q.from,
-        to.checked_sub(jiff::Span::new().days(89)).unwrap_or(to),
-    );
-    let (from, to) = if from > to { (to, from) } else { (from, to) };
+    let (from, to, error) = q.dates(today);
     let (start, end) = day_range(from, to, &tz);
     let patterns = match app
         .store
@@ -185,7 +197,7 @@ pub async fn courier(
     Query(q): Query<Period>,
 ) -> Response {
     use crate::metrics::{compute, Request};
-    use doorstep_domain::time::{date_of_day, day_number, format_local, from_millis};
+    use doorstep_domain::time::{format_local, from_millis};
     use doorstep_store::rollups::GroupBy;
     let name = match app.store.courier(&id).await {
         Ok(Some((_, name))) => name.unwrap_or_else(|| id.clone()),
@@ -195,17 +207,7 @@ pub async fn courier(
     let deployment = app.deployment();
     let tz = deployment.tz();
     let today = jiff::Timestamp::now().to_zoned(tz.clone()).date();
-    let to =
-        q.to.as_deref()
-            .and_then(|s| parse_date(s).ok())
-            .unwrap_or(today);
-    let from = q
-        .from
-        .as_deref()
-        .and_then(|s| parse_date(s).ok())
-        .unwrap_or_else(|| to.checked_sub(jiff::Span::new().days(89)).unwrap_or(to));
-    let (from, to) = if from > to { (to, from) } else { (from, to) };
-    let days = day_number(to) - day_number(from) + 1;
+    let (from, to, _) = q.dates(today);
     let base = Request {
         from,
         to,
@@ -219,11 +221,7 @@ pub async fn courier(
         channel: None,
         policy: None,
     };
-    let before = Request {
-        from: date_of_day(day_number(from) - days),
-        to: date_of_day(day_number(from) - 1),
-        ..base.clone()
-    };
+    let before = base.previous();
     let weekly = Request {
         group: GroupBy::Week,
         ..base.clone()
@@ -260,18 +258,7 @@ pub async fn courier(
     let mine = assessed.iter().find(|a| a.pattern.courier_id == id);
     let view = CourierPage {
         tiles: super::dashboard::tiles(&now, &then, t),
-        trend: crate::charts::trend(
-            &weeks
-                .groups
-                .iter()
-                .map(|g| crate::charts::Point {
-                    label: g.key.clone(),
-                    value: g.scores.nps,
-                    interval: g.scores.nps_ci95_low.zip(g.scores.nps_ci95_high),
-                })
-                .collect::<Vec<_>>(),
-            "NPS",
-        ),
+        trend: crate::charts::nps_trend(&weeks.groups),
         signals: mine
             .map(|a| {
                 a.signals

@@ -8,7 +8,7 @@ use axum::extract::{Query, RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use doorstep_domain::metrics::{nps_change_significant, Scores};
-use doorstep_domain::time::{date_of_day, day_number};
+use doorstep_domain::time::day_number;
 use doorstep_store::rollups::GroupBy;
 use jiff::civil::Date;
 
@@ -119,26 +119,12 @@ pub async fn page(
             Some(e.to_string()),
         ),
     };
-    let now = match compute(
-        &app.store,
-        &deployment,
-        &Request {
-            group: GroupBy::All,
-            ..req.clone()
-        },
-    )
-    .await
-    {
+    let now = match compute(&app.store, &deployment, &req.overall()).await {
         Ok(a) => a,
         Err(e) => return internal(user.lang, &e),
     };
     let days = day_number(req.to) - day_number(req.from) + 1;
-    let before = Request {
-        from: date_of_day(day_number(req.from) - days),
-        to: date_of_day(day_number(req.from) - 1),
-        group: GroupBy::All,
-        ..req.clone()
-    };
+    let before = req.overall().previous();
     let then = match compute(&app.store, &deployment, &before).await {
         Ok(a) => a,
         Err(e) => return internal(user.lang, &e),
@@ -167,18 +153,7 @@ pub async fn page(
         Ok(a) => a,
         Err(e) => return internal(user.lang, &e),
     };
-    let trend = crate::charts::trend(
-        &series
-            .groups
-            .iter()
-            .map(|g| crate::charts::Point {
-                label: g.key.clone(),
-                value: g.scores.nps,
-                interval: g.scores.nps_ci95_low.zip(g.scores.nps_ci95_high),
-            })
-            .collect::<Vec<_>>(),
-        "NPS",
-    );
+    let trend = crate::charts::nps_trend(&series.groups);
     let lists = match Lists::load(&app).await {
         Ok(l) => l,
         Err(e) => return internal(user.lang, &e),
@@ -613,15 +588,9 @@ pub async fn download(
         Ok(r) => r,
         Err(e) => return (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
     };
-    let dir =
-        std::env::temp_dir().join(format!("doorstep-report-{}", uuid::Uuid::new_v4().simple()));
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        return internal(user.lang, &e);
-    }
-    let path = dir.join(format!("report.{}", format.extension()));
-    let written = crate::report::write(&app.store, &deployment, &req, format, &path).await;
-    let bytes = written.and_then(|_| Ok(std::fs::read(&path)?));
-    let _ = std::fs::remove_dir_all(&dir);
+    let bytes = crate::report::render(&app.store, &deployment, &req, format)
+        .await
+        .map(|(_, bytes)| bytes);
     match bytes {
         Ok(bytes) => (
             [

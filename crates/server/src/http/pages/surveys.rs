@@ -31,20 +31,6 @@ struct SurveysPage {
     rows: Vec<SurveyRow>,
 }
 
-fn languages(d: &SurveyDefinition) -> String {
-    let mut langs: Vec<String> = d
-        .questions
-        .iter()
-        .flat_map(|q| match &q.text {
-            doorstep_domain::survey::Texts::Many(m) => m.keys().cloned().collect(),
-            doorstep_domain::survey::Texts::One(_) => Vec::new(),
-        })
-        .collect();
-    langs.sort();
-    langs.dedup();
-    langs.join(", ")
-}
-
 fn targeting_text(t: Option<&Targeting>, tr: Tr<'_>) -> String {
     let Some(t) = t else {
         return tr.t("surveys-every-order");
@@ -107,7 +93,7 @@ pub async fn list(State(app): State<AppState>, Staff(user, _): Staff<QualityDesk
                 name: d.name.clone(),
                 version: r.version,
                 questions: d.questions.len(),
-                languages: languages(&d),
+                languages: d.languages().join(", "),
                 targeting: targeting_text(d.targeting.as_ref(), c.tr),
                 updated: format_local(from_millis(r.updated_at), &tz),
                 id: r.id,
