@@ -49,7 +49,8 @@ pub fn trend(points: &[Point], y_label: &str) -> Option<String> {
         .chain(known.iter().map(|k| k.1));
     let lo = lows.fold(f64::INFINITY, f64::min);
     let hi = highs.fold(f64::NEG_INFINITY, f64::max);
-    let pad = ((hi - lo) * 0.1).max(5.0);
+    // At least 20 points of height, so whole-number labels never repeat.
+    let pad = ((hi - lo) * 0.1).max(10.0);
     let (lo, hi) = ((lo - pad).max(-100.0), (hi + pad).min(100.0));
     let last = points.len().saturating_sub(1).max(1) as f64;
     let mut svg = String::new();
