@@ -2,6 +2,7 @@
 //! accounts, with no I/O. Everything that crosses an edge (CSV, JSON, a form)
 //! is parsed into these types, so the rest of the program can trust them.
 
+pub mod causes;
 pub mod metrics;
 pub mod money;
 pub mod order;

@@ -577,6 +577,50 @@ pub struct CheckedAnswer {
     pub flag: Option<bool>,
 }
 
+/// A fingerprint of the answers tapped (numbers, options, consents; free
+/// text and attachments left out), in question order: the same sequence
+/// given again and again reads as the same fingerprint. `None` without any.
+pub fn answer_signature(answers: &[CheckedAnswer]) -> Option<String> {
+    use std::fmt::Write;
+    let mut parts: Vec<(&str, String)> = answers
+        .iter()
+        .filter_map(|a| {
+            let v = if let Some(n) = a.number {
+                format!("{n}")
+            } else if !a.options.is_empty() {
+                let mut o = a.options.clone();
+                o.sort();
+                o.join("+")
+            } else if let Some(f) = a.flag {
+                if f { "yes" } else { "no" }.to_owned()
+            } else {
+                return None;
+            };
+            Some((a.question_id.as_str(), v))
+        })
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    parts.sort();
+    let mut out = String::new();
+    for (q, v) in parts {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        let _ = write!(out, "{q}={v}");
+    }
+    // Bounded: a fingerprint, not a copy of the answers.
+    if out.len() > 400 {
+        let mut end = 400;
+        while !out.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.truncate(end);
+    }
+    Some(out)
+}
+
 fn matches(rule: &ShowIf, answer: &CheckedAnswer) -> bool {
     if let Some(n) = answer.number {
         return rule.min.is_none_or(|m| n >= m)

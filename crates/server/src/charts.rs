@@ -138,6 +138,131 @@ pub fn trend(points: &[Point], y_label: &str) -> Option<String> {
     Some(svg)
 }
 
+/// A small line of counts for a table cell (no axes; the table has the
+/// figures). `None` with fewer than two points.
+pub fn sparkline(values: &[f64]) -> Option<String> {
+    if values.len() < 2 {
+        return None;
+    }
+    let top = values.iter().copied().fold(1.0_f64, f64::max);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (120, 28)).into_drawing_area();
+        let mut chart = ChartBuilder::on(&root)
+            .margin(3)
+            .build_cartesian_2d(0.0..(values.len() - 1) as f64, 0.0..top)
+            .ok()?;
+        chart
+            .draw_series(LineSeries::new(
+                values.iter().enumerate().map(|(i, v)| (i as f64, *v)),
+                LINE.stroke_width(2),
+            ))
+            .ok()?;
+        root.present().ok()?;
+    }
+    Some(svg)
+}
+
+/// A Pareto chart: one bar per cause, largest first, and the cumulative
+/// share of all mentions as a line on a 0–100% axis at the right. `None`
+/// when there is nothing to draw.
+pub fn pareto(bars: &[(String, i64)], count_label: &str, share_label: &str) -> Option<String> {
+    let total: i64 = bars.iter().map(|b| b.1).sum();
+    if bars.is_empty() || total == 0 {
+        return None;
+    }
+    let top = bars.iter().map(|b| b.1).max().unwrap_or(1) as f64 * 1.1;
+    let last = bars.len() as f64 - 0.5;
+    let mut cumulative = Vec::with_capacity(bars.len());
+    let mut sum = 0;
+    for (i, (_, n)) in bars.iter().enumerate() {
+        sum += n;
+        cumulative.push((i as f64, 100.0 * sum as f64 / total as f64));
+    }
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, 300)).into_drawing_area();
+        root.fill(&WHITE).ok()?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(48)
+            .right_y_label_area_size(48)
+            .build_cartesian_2d(-0.5..last, 0.0..top)
+            .ok()?
+            .set_secondary_coord(-0.5..last, 0.0..100.0);
+        let labels: Vec<String> = bars
+            .iter()
+            .map(|(l, _)| {
+                if l.chars().count() > 16 {
+                    format!("{}…", l.chars().take(15).collect::<String>())
+                } else {
+                    l.clone()
+                }
+            })
+            .collect();
+        let style = ("sans-serif", 12)
+            .into_font()
+            .color(&RGBColor(90, 100, 115));
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(bars.len())
+            .x_label_formatter(&|x| {
+                let i = x.round();
+                if (x - i).abs() > 0.01 || i < 0.0 {
+                    return String::new();
+                }
+                labels.get(i as usize).cloned().unwrap_or_default()
+            })
+            .y_desc(count_label)
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .light_line_style(RGBColor(236, 239, 243))
+            .bold_line_style(RGBColor(214, 219, 226))
+            .axis_style(RGBColor(160, 168, 180))
+            .label_style(style.clone())
+            .draw()
+            .ok()?;
+        chart
+            .configure_secondary_axes()
+            .y_desc(share_label)
+            .y_label_formatter(&|y| format!("{y:.0}%"))
+            .axis_style(RGBColor(160, 168, 180))
+            .label_style(style)
+            .draw()
+            .ok()?;
+        chart
+            .draw_series(bars.iter().enumerate().map(|(i, (_, n))| {
+                let x = i as f64;
+                Rectangle::new(
+                    [(x - 0.35, 0.0), (x + 0.35, *n as f64)],
+                    LINE.mix(0.75).filled(),
+                )
+            }))
+            .ok()?;
+        let accent = RGBColor(214, 96, 38);
+        chart
+            .draw_secondary_series(LineSeries::new(cumulative.clone(), accent.stroke_width(2)))
+            .ok()?;
+        chart
+            .draw_secondary_series(
+                cumulative
+                    .iter()
+                    .map(|(x, y)| Circle::new((*x, *y), 3, accent.filled())),
+            )
+            .ok()?;
+        // The 80% line of the Pareto rule.
+        chart
+            .draw_secondary_series(LineSeries::new(
+                vec![(-0.5, 80.0), (last, 80.0)],
+                RGBColor(190, 196, 206),
+            ))
+            .ok()?;
+        root.present().ok()?;
+    }
+    Some(svg)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,5 +301,27 @@ mod tests {
             interval: None,
         }];
         assert!(trend(&empty, "NPS").is_none());
+    }
+
+    #[test]
+    fn a_pareto_has_a_bar_per_cause_and_the_cumulative_share() {
+        let svg = pareto(
+            &[
+                ("Late delivery".into(), 60),
+                ("Damaged order".into(), 30),
+                ("Something was missing entirely".into(), 10),
+            ],
+            "Answers",
+            "Cumulative %",
+        )
+        .unwrap();
+        assert!(
+            svg.contains("Late delivery") && svg.contains("Something was m…"),
+            "{svg}"
+        );
+        assert!(svg.contains("100%") && svg.contains("Cumulative"), "{svg}");
+        assert!(svg.matches("<rect").count() >= 3, "a bar per cause");
+        assert!(pareto(&[], "", "").is_none());
+        assert!(pareto(&[("x".into(), 0)], "", "").is_none());
     }
 }

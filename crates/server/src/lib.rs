@@ -3,6 +3,7 @@
 //! `tests/` can start the real application in-process.
 
 pub mod attachments;
+pub mod causes;
 pub mod charts;
 pub mod cli;
 pub mod demo;

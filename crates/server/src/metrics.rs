@@ -41,6 +41,23 @@ impl Request {
         }
     }
 
+    /// The filter the store counts by, in the deployment's time zone.
+    pub fn filter(&self, tz: &jiff::tz::TimeZone) -> MetricsFilter {
+        let (start, end) = day_range(self.from, self.to, tz);
+        MetricsFilter {
+            from_day: day_number(self.from),
+            to_day: day_number(self.to),
+            from_ms: start.as_millisecond(),
+            to_ms: end.as_millisecond(),
+            courier: self.courier.clone(),
+            city: self.city.clone(),
+            partner: self.partner.clone(),
+            segment: self.segment.clone(),
+            survey: self.survey.clone(),
+            channel: self.channel.clone(),
+        }
+    }
+
     /// The period of the same length just before this one.
     #[must_use]
     pub fn previous(&self) -> Request {
@@ -90,19 +107,7 @@ pub async fn compute(
     req: &Request,
 ) -> anyhow::Result<Answer> {
     let tz = deployment.tz();
-    let (start, end) = day_range(req.from, req.to, &tz);
-    let filter = MetricsFilter {
-        from_day: day_number(req.from),
-        to_day: day_number(req.to),
-        from_ms: start.as_millisecond(),
-        to_ms: end.as_millisecond(),
-        courier: req.courier.clone(),
-        city: req.city.clone(),
-        partner: req.partner.clone(),
-        segment: req.segment.clone(),
-        survey: req.survey.clone(),
-        channel: req.channel.clone(),
-    };
+    let filter = req.filter(&tz);
     let (source, tallies) = store
         .metric_tallies(&filter, req.group, req.period, &tz)
         .await?;

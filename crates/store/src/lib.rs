@@ -3,6 +3,7 @@
 
 mod accounts;
 mod attachments;
+pub mod causes;
 pub mod db;
 mod orders;
 mod privacy;
@@ -51,6 +52,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0004_attachments.sql"),
     ),
     (5, "rollups", include_str!("../migrations/0005_rollups.sql")),
+    (6, "causes", include_str!("../migrations/0006_causes.sql")),
 ];
 
 fn migrator() -> Migrator {

@@ -315,6 +315,34 @@ impl MetricsFilter {
             && is(&self.channel, &r.channel)
     }
 
+    /// Appends ` AND column = $n` for each filter set (columns named with
+    /// `prefix`, parameters numbered from `first`; a missing partner is
+    /// stored as NULL in responses and as '' elsewhere, and matches ''), and
+    /// returns the values to bind, in order.
+    pub(crate) fn clause(&self, text: &mut String, prefix: &str, first: usize) -> Vec<&str> {
+        let mut values = Vec::new();
+        let mut n = first;
+        for (column, value) in [
+            ("courier_id", &self.courier),
+            ("city", &self.city),
+            ("partner", &self.partner),
+            ("segment", &self.segment),
+            ("survey_id", &self.survey),
+            ("channel", &self.channel),
+        ] {
+            if let Some(v) = value {
+                if column == "partner" {
+                    let _ = write!(text, " AND COALESCE({prefix}partner, '') = ${n}");
+                } else {
+                    let _ = write!(text, " AND {prefix}{column} = ${n}");
+                }
+                n += 1;
+                values.push(v.as_str());
+            }
+        }
+        values
+    }
+
     /// Needs the courier cut (a courier filter or grouping).
     fn by_courier(&self, group: GroupBy) -> bool {
         group == GroupBy::Courier || self.courier.is_some()
@@ -412,22 +440,7 @@ impl Store {
             "SELECT {key} AS key, {} FROM {table} WHERE day >= $1 AND day <= $2",
             sums.join(", ")
         );
-        let mut q_args: Vec<&str> = Vec::new();
-        let mut n = 3;
-        for (column, value) in [
-            ("courier_id", &filter.courier),
-            ("city", &filter.city),
-            ("partner", &filter.partner),
-            ("segment", &filter.segment),
-            ("survey_id", &filter.survey),
-            ("channel", &filter.channel),
-        ] {
-            if let Some(v) = value {
-                let _ = write!(text, " AND {column} = ${n}");
-                n += 1;
-                q_args.push(v.as_str());
-            }
-        }
+        let q_args = filter.clause(&mut text, "", 3);
         if group != GroupBy::All || period.is_some() {
             text.push_str(" GROUP BY 1");
         }

@@ -43,6 +43,8 @@ pub struct NewResponse {
     pub month: i64,
     /// What it adds to the scores.
     pub facts: doorstep_domain::metrics::Facts,
+    /// Its causes of discontent and delight, by the vocabulary's rules.
+    pub causes: Vec<doorstep_domain::causes::Tag>,
 }
 
 /// What became of one response of a batch.
@@ -267,8 +269,8 @@ impl Store {
         tx.exec_rows(
             "INSERT INTO responses (order_number, id, survey_id, survey_version, status, channel, mode, language, token_id, \
              courier_id, city, partner, segment, delivered_at, started_at, finished_at, duration_ms, photo_taken, \
-             content_hash, received_at, review_opened) VALUES",
-            21,
+             content_hash, received_at, review_opened, answer_signature, photo_asked) VALUES",
+            23,
             "ON CONFLICT (order_number, id) DO NOTHING",
             &fresh,
             |q, (r, o)| {
@@ -293,6 +295,14 @@ impl Store {
                 q.push_arg(r.content_hash.as_str());
                 q.push_arg(now);
                 q.push_arg(r.review_opened.as_deref());
+                q.push_arg(if r.status == "completed" {
+                    doorstep_domain::survey::answer_signature(&r.answers)
+                } else {
+                    None
+                });
+                q.push_arg(r.answers.iter().any(|a| {
+                    a.kind == doorstep_domain::survey::QuestionType::Consent && a.flag == Some(true)
+                }));
             },
         )
         .await?;
@@ -333,6 +343,38 @@ impl Store {
             deltas.add(&key, status, &r.facts);
         }
         deltas.write(&mut tx).await?;
+        let places: Vec<(
+            crate::causes::TagPlace,
+            i64,
+            Option<u8>,
+            &[doorstep_domain::causes::Tag],
+        )> = fresh
+            .iter()
+            .filter(|(r, _)| !r.causes.is_empty())
+            .map(|(r, o)| {
+                (
+                    crate::causes::TagPlace {
+                        order_number: r.order_number.clone(),
+                        response_id: r.id.clone(),
+                        survey_id: r.survey_id.clone(),
+                        city: o.city.clone(),
+                        partner: o.partner.clone(),
+                        segment: if o.first_order { "new" } else { "repeat" }.to_owned(),
+                        channel: r.channel.to_owned(),
+                        courier_id: o.courier_id.clone(),
+                        finished_at: r.finished_at,
+                    },
+                    r.day,
+                    r.facts.nps,
+                    r.causes.as_slice(),
+                )
+            })
+            .collect();
+        let tags: Vec<_> = places
+            .iter()
+            .flat_map(|(p, day, nps, tags)| tags.iter().map(move |t| (p, *day, *nps, t)))
+            .collect();
+        crate::causes::insert_tags(&mut tx, &tags).await?;
         tx.commit().await?;
         Ok(outcomes)
     }

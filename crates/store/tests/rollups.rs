@@ -172,6 +172,7 @@ async fn rollups_equal_a_direct_count_over_raw_answers(backend: &str) {
             finished_at: finished,
             content_hash: String::new(),
             facts: facts(def, &checked),
+            causes: Vec::new(),
             answers: checked,
             review_opened: None,
             day,

@@ -1,5 +1,6 @@
 //! `doorstep rollups rebuild`: recompute the survey rollups from the raw
-//! answers (after the deployment's time zone changed, or to check them).
+//! answers (after the deployment's time zone changed, or to check them),
+//! and tag every answer's causes again (their days are local too).
 
 use std::io::IsTerminal;
 use std::time::Instant;
@@ -12,7 +13,8 @@ use super::open_store;
 #[derive(Subcommand)]
 pub enum RollupsCommand {
     /// Recompute the rollups from every stored answer, in one transaction
-    /// (readers see the old figures until it commits).
+    /// (readers see the old figures until it commits), then tag every
+    /// answer's causes again with the rules in force.
     Rebuild,
 }
 
@@ -21,27 +23,47 @@ pub async fn run(database: &str, cmd: RollupsCommand) -> anyhow::Result<()> {
     let store = open_store(database).await?;
     let total = u64::try_from(store.count_responses().await?).unwrap_or(0);
     let tz = store.deployment().await?.tz();
-    let bar = if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} rebuilding [{bar:40}] {pos}/{len} responses · {elapsed} (eta {eta})",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
     let started = Instant::now();
+    let bar = progress(total, "rebuilding");
     let counted = store.rebuild_rollups(&tz, |n| bar.set_position(n)).await;
     bar.finish_and_clear();
-    store.close().await;
-    let counted = counted?;
+    let counted = match counted {
+        Ok(n) => n,
+        Err(e) => {
+            store.close().await;
+            return Err(e.into());
+        }
+    };
     println!(
         "Rollups rebuilt from {counted} responses in {:.1} s.",
         started.elapsed().as_secs_f64()
     );
+    let started = Instant::now();
+    let tagger = store.vocabulary().await?.tagger();
+    let bar = progress(total, "tagging causes");
+    let tagged = store.retag_all(&tagger, &tz, |n| bar.set_position(n)).await;
+    bar.finish_and_clear();
+    store.close().await;
+    let tagged = tagged?;
+    println!(
+        "Causes tagged again for {tagged} responses (those tagged by hand kept theirs) in {:.1} s.",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
+}
+
+/// A progress bar on a terminal; nothing when the output is a file.
+fn progress(total: u64, what: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{spinner}} {what} [{{bar:40}}] {{pos}}/{{len}} responses · {{elapsed}} (eta {{eta}})"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
 }

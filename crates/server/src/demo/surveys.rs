@@ -209,6 +209,7 @@ pub async fn load(
     let mut moods: HashMap<&str, f64> = HashMap::new();
     let now = Timestamp::now();
     let tz = store.deployment().await?.tz();
+    let tagger = store.vocabulary().await?.tagger();
     let mut batch = Vec::with_capacity(1000);
     let mut stored = 0;
     for o in orders {
@@ -281,6 +282,7 @@ pub async fn load(
             day,
             month,
             facts: doorstep_domain::metrics::facts(survey, &checked),
+            causes: tagger.tag(&checked),
             content_hash: crate::security::sha256_hex(&id),
             id,
             order_number: o.order_number.as_str().to_owned(),

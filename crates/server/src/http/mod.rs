@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request};
 use axum::Router;
+use doorstep_domain::causes::{Tagger, Vocabulary};
 use doorstep_domain::survey::SurveyDefinition;
 use doorstep_domain::Deployment;
 use doorstep_store::Store;
@@ -39,6 +40,10 @@ pub struct App {
     current_versions: RwLock<HashMap<String, (i64, Instant)>>,
     /// Live events for `GET /api/v1/events` and the live dashboard.
     pub events: events::Events,
+    /// The cause vocabulary and its rules, ready to tag with.
+    causes: RwLock<(Arc<Vocabulary>, Arc<Tagger>)>,
+    /// The re-tagging of all answers after the rules changed.
+    pub retag: crate::causes::Retag,
 }
 
 /// A lock's contents, even after a panic elsewhere poisoned it (the maps
@@ -69,7 +74,11 @@ pub type AppState = Arc<App>;
 impl App {
     pub async fn new(store: Store, data_dir: std::path::PathBuf) -> anyhow::Result<AppState> {
         let deployment = store.deployment().await?;
+        let vocabulary = store.vocabulary().await?;
+        let tagger = Arc::new(vocabulary.tagger());
         Ok(Arc::new(App {
+            causes: RwLock::new((Arc::new(vocabulary), tagger)),
+            retag: crate::causes::Retag::default(),
             store,
             data_dir,
             survey_versions: RwLock::new(HashMap::new()),
@@ -131,6 +140,22 @@ impl App {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(id);
+    }
+
+    /// The cause vocabulary in force.
+    pub fn vocabulary(&self) -> Arc<Vocabulary> {
+        Arc::clone(&read_lock(&self.causes).0)
+    }
+
+    /// Its rules, ready to tag with.
+    pub fn tagger(&self) -> Arc<Tagger> {
+        Arc::clone(&read_lock(&self.causes).1)
+    }
+
+    /// Puts a saved vocabulary in force (new answers are tagged by it).
+    pub fn set_vocabulary(&self, v: Vocabulary) {
+        let tagger = Arc::new(v.tagger());
+        *write_lock(&self.causes) = (Arc::new(v), tagger);
     }
 
     pub fn set_deployment(&self, d: Deployment) {

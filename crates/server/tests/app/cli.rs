@@ -381,6 +381,7 @@ async fn answered(store: &Store) {
             finished_at: finished,
             content_hash: String::new(),
             facts: doorstep_domain::metrics::facts(&def, &checked),
+            causes: Vec::new(),
             answers: checked,
             review_opened: None,
             day,

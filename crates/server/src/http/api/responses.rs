@@ -469,6 +469,7 @@ async fn check_item(
         day,
         month,
         facts: doorstep_domain::metrics::facts(definition, &checked),
+        causes: app.tagger().tag(&checked),
         id: uuid.map(|u| u.to_string()).unwrap_or_default(),
         order_number: item.order_number.trim().to_owned(),
         survey_id: item.survey_id,

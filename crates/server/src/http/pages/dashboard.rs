@@ -211,7 +211,7 @@ pub async fn page(
     render(&view)
 }
 
-fn fallback(today: Date) -> Request {
+pub(super) fn fallback(today: Date) -> Request {
     Request {
         from: today
             .checked_sub(jiff::Span::new().days(29))
@@ -230,7 +230,7 @@ fn fallback(today: Date) -> Request {
 }
 
 /// `query` with `name` set to `value` (others kept).
-fn with_param(query: &str, name: &str, value: &str) -> String {
+pub(super) fn with_param(query: &str, name: &str, value: &str) -> String {
     let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .filter(|(k, _)| k != name)
@@ -466,7 +466,7 @@ fn row(g: &Group, req: &Request, query: &str, t: Tr<'_>) -> Row {
 }
 
 /// What the filters can be set to.
-struct Lists {
+pub(super) struct Lists {
     cities: Vec<String>,
     partners: Vec<String>,
     couriers: Vec<(String, String)>,
@@ -474,7 +474,7 @@ struct Lists {
 }
 
 impl Lists {
-    async fn load(app: &AppState) -> anyhow::Result<Lists> {
+    pub(super) async fn load(app: &AppState) -> anyhow::Result<Lists> {
         Ok(Lists {
             cities: app
                 .store
@@ -495,7 +495,11 @@ impl Lists {
         })
     }
 
-    fn choices(&self, req: &Request, t: Tr<'_>) -> Vec<(String, &'static str, Vec<Choice>)> {
+    pub(super) fn choices(
+        &self,
+        req: &Request,
+        t: Tr<'_>,
+    ) -> Vec<(String, &'static str, Vec<Choice>)> {
         let make = |items: Vec<(String, String)>, current: &Option<String>| -> Vec<Choice> {
             let mut out = vec![Choice {
                 value: String::new(),

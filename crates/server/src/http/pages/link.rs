@@ -338,6 +338,7 @@ pub async fn submit(
         day,
         month,
         facts: doorstep_domain::metrics::facts(&survey, &checked),
+        causes: app.tagger().tag(&checked),
         content_hash: sha256_hex(&format!("{id}{answers:?}")),
         id,
         order_number: link.order_number.clone(),

@@ -1,7 +1,8 @@
 //! The console's server-rendered pages. Each page has its file; this module
 //! holds what they share: the frame (navigation, user menu) and rendering.
 
-pub mod couriers;
+pub mod causes;
+mod couriers;
 pub mod dashboard;
 pub mod link;
 pub mod login;
@@ -45,6 +46,7 @@ fn sections(user: &CurrentUser) -> Vec<(&'static str, &'static str, bool)> {
     vec![
         ("/dashboard", "nav-dashboard", user.may::<AnyStaff>()),
         ("/surveys", "nav-surveys", user.may::<QualityDesk>()),
+        ("/causes", "nav-causes", user.may::<QualityDesk>()),
         ("/couriers", "nav-couriers", user.may::<QualityDesk>()),
         ("/incidents", "nav-incidents", user.may::<DispatchDesk>()),
         ("/cases", "nav-cases", user.may::<AnyStaff>()),
@@ -178,6 +180,10 @@ pub fn router() -> Router<AppState> {
         .route("/settings/enrollment", post(settings::enroll_courier))
         .route("/dashboard", get(dashboard::page))
         .route("/dashboard/events", get(dashboard::events))
+        .route("/causes", get(causes::page))
+        .route("/causes/rules", get(causes::rules).post(causes::save_rules))
+        .route("/causes/tags", post(causes::retag_one))
+        .route("/causes/{id}", get(causes::comments))
         .route("/couriers", get(couriers::fleet))
         .route("/couriers/{id}", get(couriers::courier))
         .route("/dashboard/{file}", get(dashboard::download))

@@ -164,11 +164,13 @@ pub async fn save_deployment(
             app.set_deployment(d.clone());
             if zone_changed {
                 // Days and weeks are local: the rollups follow the new zone.
-                let store = app.store.clone();
+                let app = std::sync::Arc::clone(&app);
                 tokio::spawn(async move {
-                    match store.rebuild_rollups(&d.tz(), |_| {}).await {
+                    match app.store.rebuild_rollups(&d.tz(), |_| {}).await {
                         Ok(n) => {
                             tracing::info!(responses = n, zone = %d.time_zone, "rollups rebuilt for the new time zone");
+                            // Cause tags are filed by local day too.
+                            crate::causes::start(&app);
                         }
                         Err(e) => {
                             tracing::error!(error = %e, "rollups could not be rebuilt; run `doorstep rollups rebuild`");

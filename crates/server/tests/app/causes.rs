@@ -1,0 +1,244 @@
+//! Root causes in the console: answers tagged from reason options and free
+//! text, a Pareto per filter, comments one click away, re-tagging by hand,
+//! and rules the quality manager edits (everything tagged again).
+
+use serde_json::json;
+
+use crate::helpers::{order_json, TestApp};
+use crate::on_both_backends;
+use crate::surveys::{post, response, with_orders_and_survey};
+
+on_both_backends!(causes_come_from_choices_words_and_hands);
+
+/// (cause id, answers) per row of the causes table, in its order.
+fn counts(page: &str) -> Vec<(String, i64)> {
+    let Some(body) = page.split("<tbody>").nth(1) else {
+        return Vec::new();
+    };
+    body.split("<a href=\"/causes/")
+        .skip(1)
+        .map(|row| {
+            let id: String = row.chars().take_while(|c| *c != '?' && *c != '"').collect();
+            let n = row
+                .split("<td class=\"num strong\">")
+                .nth(1)
+                .and_then(|r| r.split('<').next())
+                .and_then(|n| n.trim().parse().ok())
+                .unwrap_or(-1);
+            (id, n)
+        })
+        .filter(|(_, n)| *n >= 0)
+        .collect()
+}
+
+fn pairs(list: &[(&str, i64)]) -> Vec<(String, i64)> {
+    list.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect()
+}
+
+const PERIOD: &str = "from=2026-11-01&to=2026-11-30";
+
+async fn causes_come_from_choices_words_and_hands(backend: &str) {
+    let app = TestApp::spawn(backend).await;
+    let integration = with_orders_and_survey(
+        &app,
+        (1..=5)
+            .map(|i| order_json(&format!("A-{i}"), &format!("+7916123456{i}"), "K-1"))
+            .collect(),
+    )
+    .await;
+    let id = |i: u32| format!("0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d60{i}");
+    let batch = json!([
+        response(
+            &id(1),
+            "A-1",
+            "completed",
+            &json!([
+            {"question_id": "nps", "value": 3}, {"question_id": "why", "value": ["damaged"]},
+            {"question_id": "comment", "value": "Курьер опоздал и нахамил"}])
+        ),
+        response(
+            &id(2),
+            "A-2",
+            "completed",
+            &json!([
+            {"question_id": "nps", "value": 4},
+            {"question_id": "comment", "value": "Долго ждала, никто не предупредил"}])
+        ),
+        response(
+            &id(3),
+            "A-3",
+            "completed",
+            &json!([
+            {"question_id": "nps", "value": 10},
+            {"question_id": "comment", "value": "Очень вежливый курьер, спасибо"}])
+        ),
+        response(
+            &id(4),
+            "A-4",
+            "completed",
+            &json!([
+            {"question_id": "nps", "value": 5},
+            {"question_id": "comment", "value": "Коробка промокла под дождём"}])
+        ),
+    ]);
+    let (status, body) = post(&app, &integration, "/api/v1/responses", &batch).await;
+    assert_eq!(status, 201, "{body}");
+
+    let quality = app.signed_in("quality").await;
+    let page = app.page(&quality, &format!("/causes?{PERIOD}")).await;
+    assert_eq!(
+        counts(&page),
+        pairs(&[("late", 2), ("damaged", 1), ("no_call", 1), ("rude", 1)]),
+        "late twice (a word form each), damaged as chosen: {page}"
+    );
+    assert!(page.contains("<svg"), "the Pareto chart");
+    assert!(page.contains("Of 3 detractors"), "{page}");
+    assert!(page.contains("66.7%"), "late: 2 of the 3 detractors");
+    let delight = app
+        .page(&quality, &format!("/causes?{PERIOD}&polarity=delight"))
+        .await;
+    assert_eq!(counts(&delight), pairs(&[("polite", 1)]));
+    let other_city = app
+        .page(&quality, &format!("/causes?{PERIOD}&city=Казань"))
+        .await;
+    assert!(counts(&other_city).is_empty(), "filters apply");
+
+    // The comments behind a cause, and those no rule understood.
+    let late = app.page(&quality, &format!("/causes/late?{PERIOD}")).await;
+    assert!(late.contains("Курьер опоздал и нахамил") && late.contains("Долго ждала"));
+    assert!(!late.contains("Коробка"), "{late}");
+    let untagged = app
+        .page(&quality, &format!("/causes/untagged?{PERIOD}"))
+        .await;
+    assert!(
+        untagged.contains("Коробка промокла под дождём"),
+        "{untagged}"
+    );
+    assert!(!untagged.contains("опоздал"));
+
+    // The manager re-tags A-2 by hand: rude only.
+    let csrf = app.csrf(&quality).await;
+    let r = quality
+        .post(app.at("/causes/tags"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("order_number", "A-2"),
+            ("response_id", &id(2)),
+            ("cause", "rude"),
+            ("back", &format!("/causes/rude?{PERIOD}")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let rude = app.page(&quality, &format!("/causes/rude?{PERIOD}")).await;
+    assert!(
+        rude.contains("Долго ждала") && rude.contains("by hand"),
+        "{rude}"
+    );
+    let page = app.page(&quality, &format!("/causes?{PERIOD}")).await;
+    assert_eq!(
+        counts(&page),
+        pairs(&[("rude", 2), ("damaged", 1), ("late", 1)])
+    );
+
+    // A broken vocabulary is refused with the reason, and nothing changes.
+    let r = quality
+        .post(app.at("/causes/rules"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("c0.id", "late"),
+            ("c0.label_en", "Late"),
+            ("c1.id", "late"),
+            ("c1.label_en", "Late again"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("used by an earlier cause"));
+
+    // New rules: late, rude without keywords, and a new cause for wet parcels.
+    let r = quality
+        .post(app.at("/causes/rules"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("c0.id", "late"),
+            ("c0.fixed", "1"),
+            ("c0.polarity", "discontent"),
+            ("c0.label_en", "Late delivery"),
+            ("c0.keywords_ru", "опоздал\r\nждал"),
+            ("c1.id", "rude"),
+            ("c1.fixed", "1"),
+            ("c1.polarity", "discontent"),
+            ("c1.label_en", "Impolite courier"),
+            ("c2.id", "damaged"),
+            ("c2.fixed", "1"),
+            ("c2.label_en", "Damaged"),
+            ("c2.remove", "1"),
+            ("c3.id", "wet"),
+            ("c3.polarity", "discontent"),
+            ("c3.label_en", "Got wet"),
+            ("c3.keywords_ru", "промок*"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let rules = app.page(&quality, "/causes/rules").await;
+    assert!(rules.contains("Got wet") && !rules.contains(">damaged<"));
+    let want = pairs(&[("late", 1), ("rude", 1), ("wet", 1)]);
+    let mut page = String::new();
+    for _ in 0..100 {
+        page = app.page(&quality, &format!("/causes?{PERIOD}")).await;
+        if counts(&page) == want {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        counts(&page),
+        want,
+        "tagged again; A-2 keeps its hand-set cause: {page}"
+    );
+
+    // New answers follow the new rules at once.
+    let (status, body) = post(
+        &app,
+        &integration,
+        "/api/v1/responses",
+        &json!([response(
+            &id(5),
+            "A-5",
+            "completed",
+            &json!([
+            {"question_id": "nps", "value": 2},
+            {"question_id": "comment", "value": "Пакет промок насквозь"}])
+        )]),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let page = app.page(&quality, &format!("/causes?{PERIOD}")).await;
+    assert_eq!(
+        counts(&page),
+        pairs(&[("wet", 2), ("late", 1), ("rude", 1)])
+    );
+
+    // Others may not see customers' words or change the rules.
+    let operator = app.signed_in("operator").await;
+    let r = operator.get(app.at("/causes")).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let dispatcher = app.signed_in("dispatcher").await;
+    let d_csrf = app.csrf(&dispatcher).await;
+    let r = dispatcher
+        .post(app.at("/causes/tags"))
+        .form(&[
+            ("csrf", d_csrf.as_str()),
+            ("order_number", "A-1"),
+            ("response_id", &id(1)),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
