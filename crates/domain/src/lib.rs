@@ -3,6 +3,7 @@
 //! is parsed into these types, so the rest of the program can trust them.
 
 pub mod causes;
+pub mod drivers;
 pub mod metrics;
 pub mod money;
 pub mod order;

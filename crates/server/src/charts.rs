@@ -163,6 +163,110 @@ pub fn sparkline(values: &[f64]) -> Option<String> {
     Some(svg)
 }
 
+/// One factor on the key-driver chart.
+pub struct DriverPoint {
+    pub label: String,
+    /// Correlation with the NPS answer.
+    pub importance: f64,
+    /// Mean score, 0–100.
+    pub performance: f64,
+    pub significant: bool,
+}
+
+/// Importance (across) × performance (up), split at the means of the
+/// factors that matter, with each corner named by `corners` (fix first,
+/// keep, later, overdone). Factors whose relation is not significant are
+/// drawn hollow. `None` when nothing is there to draw.
+pub fn drivers(points: &[DriverPoint], axes: (&str, &str), corners: [&str; 4]) -> Option<String> {
+    if points.is_empty() {
+        return None;
+    }
+    let lo_x = points.iter().map(|p| p.importance).fold(0.0_f64, f64::min) - 0.05;
+    let hi_x = points.iter().map(|p| p.importance).fold(0.5_f64, f64::max) + 0.1;
+    let lo_y = points
+        .iter()
+        .map(|p| p.performance)
+        .fold(100.0_f64, f64::min)
+        .min(50.0)
+        - 5.0;
+    let (lo_y, hi_y) = (lo_y.max(0.0), 100.0);
+    let placed: Vec<&DriverPoint> = points.iter().filter(|p| p.significant).collect();
+    let mean = |f: fn(&DriverPoint) -> f64| {
+        (!placed.is_empty()).then(|| placed.iter().map(|p| f(p)).sum::<f64>() / placed.len() as f64)
+    };
+    let (mid_x, mid_y) = (mean(|p| p.importance), mean(|p| p.performance));
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, 380)).into_drawing_area();
+        root.fill(&WHITE).ok()?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(14)
+            .x_label_area_size(40)
+            .y_label_area_size(48)
+            .build_cartesian_2d(lo_x..hi_x, lo_y..hi_y)
+            .ok()?;
+        let style = ("sans-serif", 12)
+            .into_font()
+            .color(&RGBColor(90, 100, 115));
+        chart
+            .configure_mesh()
+            .x_desc(axes.0)
+            .y_desc(axes.1)
+            .x_label_formatter(&|x| format!("{x:.1}"))
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .light_line_style(RGBColor(244, 246, 249))
+            .bold_line_style(RGBColor(228, 232, 238))
+            .axis_style(RGBColor(160, 168, 180))
+            .label_style(style.clone())
+            .draw()
+            .ok()?;
+        let split = RGBColor(190, 196, 206);
+        if let (Some(mx), Some(my)) = (mid_x, mid_y) {
+            chart
+                .draw_series(LineSeries::new(vec![(mx, lo_y), (mx, hi_y)], split))
+                .ok()?;
+            chart
+                .draw_series(LineSeries::new(vec![(lo_x, my), (hi_x, my)], split))
+                .ok()?;
+            let corner = ("sans-serif", 13)
+                .into_font()
+                .color(&RGBColor(150, 158, 170));
+            let fix = ("sans-serif", 13).into_font().color(&RGBColor(196, 60, 40));
+            let dx = (hi_x - lo_x) * 0.01;
+            let dy = (hi_y - lo_y) * 0.04;
+            for (text, at, font) in [
+                (corners[0], (hi_x - (hi_x - mx) * 0.6, lo_y + dy), &fix),
+                (corners[1], (hi_x - (hi_x - mx) * 0.6, hi_y - dy), &corner),
+                (corners[2], (lo_x + dx, lo_y + dy), &corner),
+                (corners[3], (lo_x + dx, hi_y - dy), &corner),
+            ] {
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        text.to_owned(),
+                        at,
+                        font.clone(),
+                    )))
+                    .ok()?;
+            }
+        }
+        let label = ("sans-serif", 13).into_font().color(&RGBColor(30, 40, 55));
+        chart
+            .draw_series(points.iter().map(|p| {
+                let dot: ShapeStyle = if p.significant {
+                    LINE.filled()
+                } else {
+                    LINE.stroke_width(2)
+                };
+                EmptyElement::at((p.importance, p.performance))
+                    + Circle::new((0, 0), 6, dot)
+                    + Text::new(p.label.clone(), (10, -6), label.clone())
+            }))
+            .ok()?;
+        root.present().ok()?;
+    }
+    Some(svg)
+}
+
 /// A Pareto chart: one bar per cause, largest first, and the cumulative
 /// share of all mentions as a line on a 0–100% axis at the right. `None`
 /// when there is nothing to draw.

@@ -7,6 +7,7 @@ pub mod causes;
 pub mod charts;
 pub mod cli;
 pub mod demo;
+pub mod drivers;
 pub mod http;
 pub mod i18n;
 pub mod import;

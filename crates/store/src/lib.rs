@@ -5,6 +5,7 @@ mod accounts;
 mod attachments;
 pub mod causes;
 pub mod db;
+pub mod drivers;
 mod orders;
 mod privacy;
 pub mod rollups;

@@ -503,3 +503,23 @@ rules-keywords-en = English keywords, one per line
 rules-remove = Remove this cause
 rules-save = Save and tag again
 rules-help = Keywords match any form of a word (опоздал, опоздали); a phrase needs its words in a row; a * at the end of a word matches any word starting so (задерж*). A match right after "не", "not", "no", "never" or "без" does not count, unless the keyword starts with it ("не позвонил").
+
+## Key drivers
+nav-drivers = Key drivers
+drivers-title = Key drivers of NPS
+drivers-lead = Which rated factors move the NPS answer. Importance: how closely a factor's score goes with the NPS answer in the same survey (correlation, −1 to +1). Performance: the factor's mean score on 0–100. Fix first what matters most and scores lowest.
+drivers-empty = No survey in this period rates factors beside the NPS question. Add scale questions that measure factor:NAME (speed, courier, packaging…) to a survey.
+drivers-chart = Importance × performance
+drivers-chart-note = Each dot is a factor; hollow dots are factors whose relation to NPS may be chance (not significant at 95%). The grey lines split at the means of the significant factors.
+drivers-importance = Importance (correlation with NPS)
+drivers-performance = Performance (0–100)
+drivers-col-factor = Factor
+drivers-col-significant = Significant
+drivers-col-advice = What to do
+drivers-yes = yes
+drivers-no = not at 95%
+drivers-fix_first = Fix first
+drivers-keep = Keep it so
+drivers-later = Later
+drivers-overdone = Perhaps overdone
+drivers-unknown = Too little evidence

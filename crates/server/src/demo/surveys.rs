@@ -387,10 +387,17 @@ fn answers_for(
             continue;
         }
         let (min, max) = (q.min.unwrap_or(1) as f64, q.max.unwrap_or(5) as f64);
-        let mut value = min + (max - min) * share + rng.gen_range(-1.0..1.0);
-        if q.id == "speed" && late {
-            value -= 1.5;
-        }
+        // The factors follow what happened, so the key drivers show it:
+        // speed is what lateness costs (it moves NPS most and scores
+        // lowest), the courier's manner moves it less, packaging barely.
+        let value = match q.id.as_str() {
+            "speed" if late => rng.gen_range(1.0..2.6),
+            "speed" if bad_week => rng.gen_range(1.5..3.6),
+            "speed" => rng.gen_range(3.2..5.0),
+            "courier" => 3.9 + mood * 1.6 + rng.gen_range(-0.9..0.9),
+            "packaging" => rng.gen_range(3.5..5.0) + (share - 0.8) * 0.5,
+            _ => min + (max - min) * share + rng.gen_range(-1.0..1.0),
+        };
         out.push((q.id.clone(), json!(value.round().clamp(min, max) as i64)));
     }
     if nps <= 6 {

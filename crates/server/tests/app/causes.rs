@@ -8,7 +8,10 @@ use crate::helpers::{order_json, TestApp};
 use crate::on_both_backends;
 use crate::surveys::{post, response, with_orders_and_survey};
 
-on_both_backends!(causes_come_from_choices_words_and_hands);
+on_both_backends!(
+    causes_come_from_choices_words_and_hands,
+    key_drivers_show_what_moves_nps
+);
 
 /// (cause id, answers) per row of the causes table, in its order.
 fn counts(page: &str) -> Vec<(String, i64)> {
@@ -240,5 +243,77 @@ async fn causes_come_from_choices_words_and_hands(backend: &str) {
         .send()
         .await
         .unwrap();
+    assert_eq!(r.status(), 403);
+}
+
+async fn key_drivers_show_what_moves_nps(backend: &str) {
+    let app = TestApp::spawn(backend).await;
+    let integration = app.token("integration", None).await;
+    let orders: Vec<_> = (0..40)
+        .map(|i| order_json(&format!("F-{i}"), &format!("+791612345{i:02}"), "K-1"))
+        .collect();
+    let r = app
+        .post_orders(&integration, &json!({ "orders": orders }))
+        .await;
+    assert_eq!(r.status(), 200);
+    let survey = json!({"id": "factors", "name": "Factors", "questions": [
+        {"id": "nps", "type": "nps", "text": "Recommend?"},
+        {"id": "speed", "type": "scale", "min": 1, "max": 5, "measures": "factor:speed", "text": {"en": "Speed", "ru": "Скорость"}},
+        {"id": "polite", "type": "scale", "min": 1, "max": 5, "measures": "factor:courier", "text": {"en": "Politeness"}},
+        {"id": "overall", "type": "scale", "min": 1, "max": 9, "measures": "csi", "text": "Overall"}
+    ]});
+    let (status, body) = post(&app, &integration, "/api/v1/surveys", &survey).await;
+    assert_eq!(status, 201, "{body}");
+    let batch: Vec<_> = (0..40_u32)
+        .map(|i| {
+            let nps = i % 11;
+            json!({
+                "id": format!("0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d7{i:02}"), "order_number": format!("F-{i}"),
+                "survey_id": "factors", "status": "completed",
+                "started_at": "2026-11-03T14:40:00+03:00", "finished_at": "2026-11-03T14:41:30+03:00",
+                "answers": [
+                    {"question_id": "nps", "value": nps},
+                    // Speed follows the NPS answer; politeness does not.
+                    {"question_id": "speed", "value": 1 + (nps * 4 + 5) / 10},
+                    {"question_id": "polite", "value": 4 + i % 2},
+                    {"question_id": "overall", "value": 5}
+                ]
+            })
+        })
+        .collect();
+    let (status, body) = post(&app, &integration, "/api/v1/responses", &json!(batch)).await;
+    assert_eq!(status, 201, "{body}");
+
+    let quality = app.signed_in("quality").await;
+    let page = app.page(&quality, &format!("/drivers?{PERIOD}")).await;
+    let rows: Vec<&str> = page
+        .split("<tr data-factor=\"")
+        .skip(1)
+        .map(|r| r.split('"').next().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        rows,
+        vec!["speed", "courier"],
+        "factors only, the one that matters first: {page}"
+    );
+    let speed = page.split("data-factor=\"speed\"").nth(1).unwrap();
+    assert!(
+        speed.contains("Speed") && speed.contains("+0.9"),
+        "r ≈ 0.99: {speed}"
+    );
+    let courier = page.split("data-factor=\"courier\"").nth(1).unwrap();
+    assert!(
+        courier.starts_with(" data-quadrant=\"unknown\""),
+        "politeness is not related beyond chance: {courier}"
+    );
+    assert!(courier.contains("not at 95%"));
+    assert!(page.contains("<svg"), "the importance × performance chart");
+    // Another city has no answers: the page says what to do.
+    let empty = app
+        .page(&quality, &format!("/drivers?{PERIOD}&city=Казань"))
+        .await;
+    assert!(empty.contains("factor:NAME"), "{empty}");
+    let operator = app.signed_in("operator").await;
+    let r = operator.get(app.at("/drivers")).send().await.unwrap();
     assert_eq!(r.status(), 403);
 }

@@ -4,6 +4,7 @@
 pub mod causes;
 mod couriers;
 pub mod dashboard;
+mod drivers;
 pub mod link;
 pub mod login;
 pub mod orders;
@@ -184,6 +185,7 @@ pub fn router() -> Router<AppState> {
         .route("/causes/rules", get(causes::rules).post(causes::save_rules))
         .route("/causes/tags", post(causes::retag_one))
         .route("/causes/{id}", get(causes::comments))
+        .route("/drivers", get(drivers::page))
         .route("/couriers", get(couriers::fleet))
         .route("/couriers/{id}", get(couriers::courier))
         .route("/dashboard/{file}", get(dashboard::download))
