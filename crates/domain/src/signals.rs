@@ -1,7 +1,8 @@
 //! Self-filling signals: couriers whose survey answers look as if the
 //! courier gave them — surveys far faster than the fleet's, a share of 10s
-//! far above it, answers long after the delivery. Each signal says what it
-//! saw, what the fleet does, and how unusual that is (a z-score).
+//! far above it, answers long after the delivery, the same answers again and
+//! again, photos the customer agreed to that never come. Each signal says
+//! what it saw, what the fleet does, and how unusual that is (a z-score).
 
 /// One courier's pattern over a period (see the store's `courier_patterns`).
 #[derive(Debug, Clone, PartialEq)]
@@ -12,6 +13,11 @@ pub struct Pattern {
     pub delay_ms: Option<f64>,
     pub nps_n: i64,
     pub tens: i64,
+    /// Completed responses with the courier's most frequent answer sequence.
+    pub same_answers: i64,
+    /// Responses where the customer agreed to a photo, and those with one.
+    pub photos_asked: i64,
+    pub photos_taken: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +28,10 @@ pub enum Kind {
     Tens,
     /// Surveys started long after the delivery.
     Late,
+    /// The same answers, tap for tap, far more often than the fleet's.
+    Same,
+    /// Photos agreed to but not taken, far more often than in the fleet.
+    NoPhotos,
 }
 
 impl Kind {
@@ -30,6 +40,8 @@ impl Kind {
             Kind::Fast => "fast",
             Kind::Tens => "tens",
             Kind::Late => "late",
+            Kind::Same => "same",
+            Kind::NoPhotos => "no_photos",
         }
     }
 }
@@ -37,7 +49,7 @@ impl Kind {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Signal {
     pub kind: Kind,
-    /// The courier's figure (ms for durations and delays, % for 10s).
+    /// The courier's figure (ms for durations and delays, % for shares).
     pub seen: f64,
     /// The fleet's.
     pub fleet: f64,
@@ -60,6 +72,13 @@ pub const MIN_RESPONSES: i64 = 20;
 const Z_FAST: f64 = -3.0;
 const Z_LATE: f64 = 3.0;
 const Z_TENS: f64 = 3.0;
+const Z_SAME: f64 = 3.0;
+const Z_NO_PHOTOS: f64 = -3.0;
+/// Photo consents a courier needs before photos never taken can be judged.
+pub const MIN_PHOTOS_ASKED: i64 = 5;
+/// The least spread assumed for the photo share: where the whole fleet takes
+/// every photo, one missing photo is not "infinitely" unusual.
+const PHOTO_SPREAD_FLOOR: f64 = 0.05;
 
 /// The fleet's centre and spread, robust to the very couriers being looked
 /// for: the median, and the median absolute deviation scaled to a standard
@@ -103,11 +122,28 @@ pub fn assess(patterns: &[Pattern]) -> Vec<Assessment> {
         .filter(|p| p.nps_n > 0)
         .map(|p| p.tens as f64 / p.nps_n as f64)
         .collect();
-    let (duration_fleet, delay_fleet, tens_fleet) = (
+    let same: Vec<f64> = assessed
+        .iter()
+        .map(|p| p.same_answers as f64 / p.responses as f64)
+        .collect();
+    let photo_share = |p: &Pattern| p.photos_taken as f64 / p.photos_asked as f64;
+    let photos: Vec<f64> = assessed
+        .iter()
+        .filter(|p| p.photos_asked >= MIN_PHOTOS_ASKED)
+        .map(|p| photo_share(p))
+        .collect();
+    let (duration_fleet, delay_fleet, tens_fleet, same_fleet) = (
         centre_spread(&durations),
         centre_spread(&delays),
         centre_spread(&shares),
+        centre_spread(&same),
     );
+    let photo_fleet = centre_spread(&photos)
+        .map(|(c, s)| (c, s.max(PHOTO_SPREAD_FLOOR)))
+        .or_else(|| {
+            // Everyone alike (no spread at all): the floor is the spread.
+            (photos.len() >= 3).then(|| (photos[0], PHOTO_SPREAD_FLOOR))
+        });
     let mut out: Vec<Assessment> = patterns
         .iter()
         .map(|p| {
@@ -149,6 +185,34 @@ pub fn assess(patterns: &[Pattern]) -> Vec<Assessment> {
                     }
                 }
             }
+            if !too_few {
+                if let Some((centre, spread)) = same_fleet {
+                    let own = p.same_answers as f64 / p.responses as f64;
+                    let z = (own - centre) / spread;
+                    if z >= Z_SAME {
+                        signals.push(Signal {
+                            kind: Kind::Same,
+                            seen: 100.0 * own,
+                            fleet: 100.0 * centre,
+                            z,
+                        });
+                    }
+                }
+                if let (Some((centre, spread)), true) =
+                    (photo_fleet, p.photos_asked >= MIN_PHOTOS_ASKED)
+                {
+                    let own = photo_share(p);
+                    let z = (own - centre) / spread;
+                    if z <= Z_NO_PHOTOS {
+                        signals.push(Signal {
+                            kind: Kind::NoPhotos,
+                            seen: 100.0 * own,
+                            fleet: 100.0 * centre,
+                            z,
+                        });
+                    }
+                }
+            }
             let score = signals.iter().map(|s| s.z.abs()).sum();
             Assessment {
                 pattern: p.clone(),
@@ -178,6 +242,9 @@ mod tests {
             delay_ms: Some(delay_min * 60_000.0),
             nps_n: 100,
             tens,
+            same_answers: 10,
+            photos_asked: 10,
+            photos_taken: 9,
         }
     }
 
@@ -193,7 +260,14 @@ mod tests {
                 )
             })
             .collect();
-        fleet.push(courier("K-140", 9.0, 360.0, 100));
+        for (i, c) in fleet.iter_mut().enumerate() {
+            c.same_answers = 8 + (i % 7) as i64;
+            c.photos_taken = 8 + (i % 3) as i64;
+        }
+        let mut filler = courier("K-140", 9.0, 360.0, 100);
+        filler.same_answers = 95;
+        filler.photos_taken = 0;
+        fleet.push(filler);
         let mut few = courier("K-new", 5.0, 500.0, 5);
         few.responses = 5;
         fleet.push(few);
@@ -204,7 +278,9 @@ mod tests {
         assert!(
             kinds.contains(&Kind::Fast)
                 && kinds.contains(&Kind::Tens)
-                && kinds.contains(&Kind::Late),
+                && kinds.contains(&Kind::Late)
+                && kinds.contains(&Kind::Same)
+                && kinds.contains(&Kind::NoPhotos),
             "{kinds:?}"
         );
         assert!(result
@@ -219,5 +295,31 @@ mod tests {
             new.too_few && new.signals.is_empty(),
             "too few responses are not judged"
         );
+    }
+
+    #[test]
+    fn photos_are_judged_only_after_enough_consents_even_when_the_fleet_never_misses() {
+        let mut fleet: Vec<Pattern> = (0..10)
+            .map(|i| {
+                let mut c = courier(&format!("K-{i}"), 90.0, 3.0, 30);
+                c.photos_taken = c.photos_asked;
+                c
+            })
+            .collect();
+        let mut skips = courier("K-skip", 90.0, 3.0, 30);
+        skips.photos_taken = 0;
+        let mut rare = courier("K-rare", 90.0, 3.0, 30);
+        rare.photos_asked = 2;
+        rare.photos_taken = 0;
+        fleet.extend([skips, rare]);
+        let result = assess(&fleet);
+        assert_eq!(result[0].pattern.courier_id, "K-skip");
+        assert_eq!(result[0].signals[0].kind, Kind::NoPhotos);
+        assert!((result[0].signals[0].fleet - 100.0).abs() < 1e-9);
+        let rare = result
+            .iter()
+            .find(|a| a.pattern.courier_id == "K-rare")
+            .unwrap();
+        assert!(rare.signals.is_empty(), "two consents say too little");
     }
 }

@@ -748,6 +748,11 @@ pub struct CourierPattern {
     /// NPS answers, and how many were 10.
     pub nps_n: i64,
     pub tens: i64,
+    /// Completed responses with the courier's most frequent answer sequence.
+    pub same_answers: i64,
+    /// Responses where the customer agreed to a photo, and those with one.
+    pub photos_asked: i64,
+    pub photos_taken: i64,
 }
 
 impl From<CourierPattern> for doorstep_domain::signals::Pattern {
@@ -759,6 +764,9 @@ impl From<CourierPattern> for doorstep_domain::signals::Pattern {
             delay_ms: p.delay_ms,
             nps_n: p.nps_n,
             tens: p.tens,
+            same_answers: p.same_answers,
+            photos_asked: p.photos_asked,
+            photos_taken: p.photos_taken,
         }
     }
 }
@@ -777,12 +785,24 @@ impl Store {
                      CAST(AVG(r.duration_ms) AS DOUBLE PRECISION) AS duration_ms, \
                      CAST(AVG(r.started_at - r.delivered_at) AS DOUBLE PRECISION) AS delay_ms, \
                      COUNT(a.number_value) AS nps_n, \
-                     COALESCE(SUM(CASE WHEN a.number_value = 10 THEN 1 ELSE 0 END), 0) AS tens \
+                     COALESCE(SUM(CASE WHEN a.number_value = 10 THEN 1 ELSE 0 END), 0) AS tens, \
+                     COALESCE(MAX(s.same), 0) AS same_answers, \
+                     COALESCE(SUM(CASE WHEN r.photo_asked THEN 1 ELSE 0 END), 0) AS photos_asked, \
+                     COALESCE(SUM(CASE WHEN r.photo_asked AND r.photo_taken THEN 1 ELSE 0 END), 0) AS photos_taken \
                      FROM responses r LEFT JOIN answers a \
                        ON a.order_number = r.order_number AND a.response_id = r.id AND a.kind = 'nps' \
+                     LEFT JOIN ( \
+                       SELECT courier_id, MAX(n) AS same FROM ( \
+                         SELECT courier_id, answer_signature, COUNT(*) AS n FROM responses \
+                         WHERE status = 'completed' AND courier_id IS NOT NULL AND answer_signature IS NOT NULL \
+                           AND finished_at >= $1 AND finished_at < $2 \
+                         GROUP BY courier_id, answer_signature) bySignature \
+                       GROUP BY courier_id) s ON s.courier_id = r.courier_id \
                      WHERE r.status = 'completed' AND r.courier_id IS NOT NULL \
-                       AND r.finished_at >= $1 AND r.finished_at < $2 \
+                       AND r.finished_at >= $3 AND r.finished_at < $4 \
                      GROUP BY r.courier_id")
+                .bind(from_ms)
+                .bind(to_ms)
                 .bind(from_ms)
                 .bind(to_ms),
             )

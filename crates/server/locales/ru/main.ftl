@@ -304,6 +304,8 @@ courier-no-comments = За период комментариев нет.
 signal-fast = опрос идёт { $seen }, у парка { $fleet } (z { $z })
 signal-tens = десяток { $seen } ответов NPS, у парка { $fleet } (z { $z })
 signal-late = опрос через { $seen } после доставки, у парка { $fleet } (z { $z })
+signal-same = в { $seen } опросов ответы одинаковые, у парка { $fleet } (z { $z })
+signal-no_photos = фото сделано в { $seen } опросов с согласием клиента, у парка { $fleet } (z { $z })
 
 ## Редактор опросов (консоль)
 editor-new-title = Новый опрос

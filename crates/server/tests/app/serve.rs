@@ -100,7 +100,31 @@ async fn demo_data_is_realistic(backend: &str) {
         assessed[0].pattern.courier_id,
         doorstep::demo::surveys::SELF_FILLING_COURIER
     );
-    assert_eq!(assessed[0].signals.len(), 3, "{:?}", assessed[0]);
+    let kinds: Vec<_> = assessed[0].signals.iter().map(|s| s.kind).collect();
+    assert_eq!(
+        kinds.len(),
+        4,
+        "fast, late, all 10s, the same answers: {:?}",
+        assessed[0]
+    );
+    assert!(kinds.contains(&doorstep_domain::signals::Kind::Same));
+    // Late delivery is the cause detractors name most.
+    let mut causes = store
+        .cause_counts(&doorstep_store::rollups::MetricsFilter {
+            from_day: i64::MIN / 2,
+            to_day: i64::MAX / 2,
+            from_ms: i64::MIN / 2,
+            to_ms: i64::MAX / 2,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    causes.sort_by_key(|c| std::cmp::Reverse(c.detractors));
+    assert_eq!(causes[0].cause_id, "late", "{causes:?}");
+    assert!(
+        causes[0].detractors * 2 > causes[1].detractors * 3,
+        "{causes:?}"
+    );
     assert!(
         assessed.iter().filter(|a| !a.signals.is_empty()).count() <= 3,
         "the others look honest: {:?}",

@@ -83,7 +83,7 @@ fn seconds(ms: f64) -> String {
 fn describe(kind: Kind, seen: f64, fleet: f64, z: f64, t: Tr<'_>) -> String {
     let (seen, fleet) = match kind {
         Kind::Fast | Kind::Late => (seconds(seen), seconds(fleet)),
-        Kind::Tens => (format!("{seen:.0}%"), format!("{fleet:.0}%")),
+        Kind::Tens | Kind::Same | Kind::NoPhotos => (format!("{seen:.0}%"), format!("{fleet:.0}%")),
     };
     let mut args = fluent_bundle::FluentArgs::new();
     args.set("seen", seen);
