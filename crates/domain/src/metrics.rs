@@ -192,6 +192,9 @@ impl Tally {
             ces_n: self.ces_n,
             net_easy: (self.ces_n > 0)
                 .then(|| 100.0 * (self.ces_easy - self.ces_hard) as f64 / self.ces_n as f64),
+            delivered: 0,
+            on_time: 0,
+            on_time_rate: None,
             too_few: n < MIN_RANKED,
         }
     }
@@ -307,8 +310,23 @@ pub struct Scores {
     pub ces: Option<f64>,
     pub ces_n: i64,
     pub net_easy: Option<f64>,
+    /// Orders delivered in the period, those delivered within their window,
+    /// and the on-time rate in % (`None` where it has no meaning: a
+    /// grouping or filter by survey, channel or segment).
+    pub delivered: i64,
+    pub on_time: i64,
+    pub on_time_rate: Option<f64>,
     /// Fewer than [`MIN_RANKED`] NPS answers: shown, not ranked.
     pub too_few: bool,
+}
+
+impl Scores {
+    /// Adds the delivery figures.
+    pub fn set_deliveries(&mut self, delivered: i64, on_time: i64) {
+        self.delivered = delivered;
+        self.on_time = on_time;
+        self.on_time_rate = (delivered > 0).then(|| 100.0 * on_time as f64 / delivered as f64);
+    }
 }
 
 #[cfg(test)]

@@ -124,9 +124,42 @@ pub async fn compute(
             .and_then(|(_, d)| csi_scale(std::iter::once(d))),
         None => csi_scale(surveys.values().map(|(_, d)| d)),
     };
+    // Deliveries (the on-time rate) by the same keys; a group with
+    // deliveries but no answers is shown too.
+    let deliveries: Option<HashMap<String, (i64, i64)>> = store
+        .delivery_tallies(&filter, req.group, req.period)
+        .await?
+        .map(|rows| {
+            rows.into_iter()
+                .filter(|(k, _, _)| {
+                    req.group != GroupBy::Courier
+                        || !k
+                            .split(doorstep_store::rollups::SEPARATOR)
+                            .next()
+                            .unwrap_or("")
+                            .is_empty()
+                })
+                .map(|(k, d, o)| (k, (d, o)))
+                .collect()
+        });
+    let mut tallies = tallies;
+    if let Some(d) = &deliveries {
+        let known: std::collections::HashSet<&String> = tallies.iter().map(|(k, _)| k).collect();
+        let missing: Vec<String> = d.keys().filter(|k| !known.contains(k)).cloned().collect();
+        tallies.extend(missing.into_iter().map(|k| (k, Tally::default())));
+    }
     let mut groups: Vec<Group> = tallies
         .into_iter()
-        .map(|(key, tally)| group(req, &surveys, &couriers, shared_scale, policy, key, &tally))
+        .map(|(key, tally)| {
+            let counts = deliveries
+                .as_ref()
+                .map(|d| d.get(&key).copied().unwrap_or((0, 0)));
+            let mut g = group(req, &surveys, &couriers, shared_scale, policy, key, &tally);
+            if let Some((delivered, on_time)) = counts {
+                g.scores.set_deliveries(delivered, on_time);
+            }
+            g
+        })
         .collect();
     if req.group.is_time() || req.period.is_some() {
         groups.sort_by(|a, b| a.key.cmp(&b.key).then_with(|| a.period.cmp(&b.period)));
@@ -144,6 +177,7 @@ pub async fn compute(
                 .partial_cmp(&lb(a))
                 .unwrap_or(std::cmp::Ordering::Equal)
                 .then(b.scores.nps_n.cmp(&a.scores.nps_n))
+                .then_with(|| a.key.cmp(&b.key))
         });
         let mut rank = 0;
         for g in &mut groups {

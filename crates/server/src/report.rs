@@ -54,7 +54,7 @@ impl ReportFormat {
 }
 
 /// The columns of every report, named as in the API.
-const HEADERS: [&str; 20] = [
+const HEADERS: [&str; 22] = [
     "key",
     "label",
     "responses",
@@ -73,6 +73,8 @@ const HEADERS: [&str; 20] = [
     "csat",
     "ces",
     "net_easy",
+    "delivered",
+    "on_time_rate",
     "rank",
     "too_few_answers",
 ];
@@ -119,6 +121,8 @@ fn columns(g: &Group) -> Vec<(&'static str, Cell)> {
         ("csat", num(s.csat)),
         ("ces", num(s.ces)),
         ("net_easy", num(s.net_easy)),
+        ("delivered", int(s.delivered)),
+        ("on_time_rate", num(s.on_time_rate)),
         (
             "rank",
             g.rank.map_or(Cell::Empty, |r| Cell::Number(r as f64)),

@@ -5,6 +5,7 @@ mod accounts;
 mod attachments;
 pub mod causes;
 pub mod db;
+mod deliveries;
 pub mod drivers;
 mod orders;
 mod privacy;
@@ -54,6 +55,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (5, "rollups", include_str!("../migrations/0005_rollups.sql")),
     (6, "causes", include_str!("../migrations/0006_causes.sql")),
+    (
+        7,
+        "deliveries",
+        include_str!("../migrations/0007_deliveries.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {

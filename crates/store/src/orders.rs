@@ -208,6 +208,17 @@ struct StoredOrder {
 }
 
 impl StoredOrder {
+    fn delivery(&self) -> crate::deliveries::Delivery<'_> {
+        crate::deliveries::Delivery {
+            city: &self.city,
+            partner: self.partner.as_deref(),
+            courier_id: self.courier_id.as_deref(),
+            promised_from: self.promised_from,
+            promised_to: self.promised_to,
+            delivered_at: self.delivered_at,
+        }
+    }
+
     fn from_record(r: &OrderRecord) -> StoredOrder {
         StoredOrder {
             order_number: r.order_number.as_str().to_owned(),
@@ -499,6 +510,16 @@ async fn upsert_chunk(
     }
     let now = now_millis();
     write_dimensions(tx, &to_write, city_time_zone, now).await?;
+    // The delivery rollup: the old version of an updated order out, the new in.
+    let tz = jiff::tz::TimeZone::get(city_time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let mut deliveries = crate::deliveries::DeliveryDeltas::default();
+    for row in &to_write {
+        if let Some(old) = existing.get(row.order_number.as_str()) {
+            deliveries.add(&old.delivery(), -1, &tz);
+        }
+        deliveries.add(&row.delivery(), 1, &tz);
+    }
+    deliveries.write(tx).await?;
     tx.exec_rows(
         "INSERT INTO orders (order_number, customer_phone, city, partner, courier_id, promised_from, promised_to, \
          delivered_at, amount_minor, created_at, updated_at) VALUES",

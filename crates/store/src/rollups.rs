@@ -533,6 +533,8 @@ impl Store {
         }
         deltas.write(&mut tx).await?;
         tx.commit().await?;
+        // Deliveries are filed by local day too.
+        self.rebuild_deliveries(tz).await?;
         Ok(seen)
     }
 

@@ -102,6 +102,12 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
             eprintln!("The database already holds orders: demo data was not added.");
         }
     }
+    if store.deliveries_need_rebuild().await? {
+        // A database from before the delivery rollup: fill it once.
+        let tz = store.deployment().await?.tz();
+        let n = store.rebuild_deliveries(&tz).await?;
+        eprintln!("Delivery figures computed from {n} delivered orders (a one-time upgrade step).");
+    }
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|e| {

@@ -10,7 +10,8 @@ use crate::surveys::{post, response, with_orders_and_survey};
 
 on_both_backends!(
     causes_come_from_choices_words_and_hands,
-    key_drivers_show_what_moves_nps
+    key_drivers_show_what_moves_nps,
+    on_time_rate_follows_the_orders
 );
 
 /// (cause id, answers) per row of the causes table, in its order.
@@ -316,4 +317,98 @@ async fn key_drivers_show_what_moves_nps(backend: &str) {
     let operator = app.signed_in("operator").await;
     let r = operator.get(app.at("/drivers")).send().await.unwrap();
     assert_eq!(r.status(), 403);
+}
+
+async fn on_time_rate_follows_the_orders(backend: &str) {
+    let app = TestApp::spawn(backend).await;
+    let integration = app.token("integration", None).await;
+    let order = |n: &str, courier: &str, delivered: Option<&str>| {
+        let mut o = order_json(n, "+79161234567", courier);
+        o["promised_from"] = json!("2026-11-03T11:00:00Z");
+        o["promised_to"] = json!("2026-11-03T12:00:00Z");
+        o["delivered_at"] = json!(delivered);
+        o
+    };
+    let orders = json!({"orders": [
+        order("T-1", "K-1", Some("2026-11-03T11:42:00Z")),
+        order("T-2", "K-1", Some("2026-11-03T13:30:00Z")),
+        order("T-3", "K-2", Some("2026-11-03T11:59:00Z")),
+        order("T-4", "K-2", None),
+    ]});
+    assert_eq!(app.post_orders(&integration, &orders).await.status(), 200);
+    let by_courier = |body: &serde_json::Value| -> Vec<(String, i64, Option<f64>)> {
+        body["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                (
+                    g["key"].as_str().unwrap().to_owned(),
+                    g["delivered"].as_i64().unwrap(),
+                    g["on_time_rate"].as_f64(),
+                )
+            })
+            .collect()
+    };
+    let (status, body) = app
+        .get_json(
+            &format!("/api/v1/metrics?{PERIOD}&group_by=courier"),
+            &integration,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        by_courier(&body),
+        vec![
+            ("K-1".into(), 2, Some(50.0)),
+            ("K-2".into(), 1, Some(100.0))
+        ],
+        "delivered orders only; groups with deliveries and no answers are shown: {body}"
+    );
+    // T-2 was delivered in time after all (a corrected import): the rollup follows.
+    let fixed = json!({"orders": [order("T-2", "K-1", Some("2026-11-03T11:50:00Z"))]});
+    assert_eq!(app.post_orders(&integration, &fixed).await.status(), 200);
+    let (_, body) = app
+        .get_json(&format!("/api/v1/metrics?{PERIOD}"), &integration)
+        .await;
+    assert_eq!(by_courier(&body), vec![("all".into(), 3, Some(100.0))]);
+    // On time is an order's figure: by survey it has no meaning.
+    let (_, body) = app
+        .get_json(
+            &format!("/api/v1/metrics?{PERIOD}&group_by=survey"),
+            &integration,
+        )
+        .await;
+    assert!(
+        body["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["on_time_rate"].is_null()),
+        "{body}"
+    );
+    // A rebuild from the orders gives the same.
+    app.store
+        .rebuild_rollups(&jiff::tz::TimeZone::get("Europe/Moscow").unwrap(), |_| {})
+        .await
+        .unwrap();
+    let (_, body) = app
+        .get_json(
+            &format!("/api/v1/metrics?{PERIOD}&group_by=courier"),
+            &integration,
+        )
+        .await;
+    assert_eq!(
+        by_courier(&body),
+        vec![
+            ("K-1".into(), 2, Some(100.0)),
+            ("K-2".into(), 1, Some(100.0))
+        ]
+    );
+    let quality = app.signed_in("quality").await;
+    let page = app.page(&quality, &format!("/dashboard?{PERIOD}")).await;
+    assert!(
+        page.contains("On-time rate") && page.contains("of 3 delivered orders"),
+        "{page}"
+    );
 }

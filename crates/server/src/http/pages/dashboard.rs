@@ -41,6 +41,7 @@ pub struct Row {
     pub csi: String,
     pub ces: String,
     pub response_rate: String,
+    pub on_time: String,
     pub rank: String,
     pub too_few: bool,
 }
@@ -376,6 +377,17 @@ pub(super) fn tiles(now: &Answer, then: &Answer, t: Tr<'_>) -> Vec<Tile> {
             ),
         },
         Tile {
+            label: t.t("metric-on-time"),
+            value: opt(cur.on_time_rate, |v| format!("{v:.1}%")),
+            detail: t.with("tile-delivered", "n", cur.delivered),
+            previous: opt(prev.on_time_rate, |v| format!("{v:.1}%")),
+            change: direction(
+                cur.on_time_rate,
+                prev.on_time_rate,
+                shares_differ((cur.on_time, cur.delivered), (prev.on_time, prev.delivered)),
+            ),
+        },
+        Tile {
             label: t.t("metric-refusal-rate"),
             value: opt(cur.refusal_rate, |v| format!("{v:.1}%")),
             detail: t.with2(
@@ -460,6 +472,7 @@ fn row(g: &Group, req: &Request, query: &str, t: Tr<'_>) -> Row {
         csi: csi_text(scores),
         ces: opt(scores.ces, |v| format!("{v:.2}")),
         response_rate: opt(scores.response_rate, |v| format!("{v:.1}%")),
+        on_time: opt(scores.on_time_rate, |v| format!("{v:.1}%")),
         rank: g.rank.map(|r| r.to_string()).unwrap_or_default(),
         too_few: scores.too_few,
     }

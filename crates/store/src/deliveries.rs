@@ -1,0 +1,202 @@
+//! The delivery rollup behind the on-time rate (METRICS.md: delivered within
+//! [promised_from, promised_to] / delivered), kept by the order import in
+//! the same transaction, rebuilt from the orders on demand.
+
+use std::collections::BTreeMap;
+
+use doorstep_domain::time::local_day;
+use jiff::tz::TimeZone;
+
+use crate::db::{sql, Tx};
+use crate::rollups::{GroupBy, MetricsFilter, SEPARATOR};
+use crate::{Store, StoreError};
+
+/// A row of the delivery rollup: day, month, city, partner, courier.
+type DeliveryKey = (i64, i64, String, String, String);
+
+/// Increments of (delivered, on time) per rollup row.
+#[derive(Default)]
+pub(crate) struct DeliveryDeltas(BTreeMap<DeliveryKey, (i64, i64)>);
+
+/// An order as far as the on-time rate goes.
+pub(crate) struct Delivery<'a> {
+    pub city: &'a str,
+    pub partner: Option<&'a str>,
+    pub courier_id: Option<&'a str>,
+    pub promised_from: i64,
+    pub promised_to: i64,
+    pub delivered_at: Option<i64>,
+}
+
+impl DeliveryDeltas {
+    /// Counts an order in (`sign` 1) or out (`sign` −1); undelivered
+    /// orders count nowhere.
+    pub(crate) fn add(&mut self, d: &Delivery<'_>, sign: i64, tz: &TimeZone) {
+        let Some(at) = d.delivered_at else { return };
+        let (day, month) = local_day(at, tz);
+        let on_time = i64::from(at >= d.promised_from && at <= d.promised_to);
+        let e = self
+            .0
+            .entry((
+                day,
+                month,
+                d.city.to_owned(),
+                d.partner.unwrap_or("").to_owned(),
+                d.courier_id.unwrap_or("").to_owned(),
+            ))
+            .or_default();
+        e.0 += sign;
+        e.1 += sign * on_time;
+    }
+
+    pub(crate) async fn write(self, tx: &mut Tx) -> Result<(), StoreError> {
+        let rows: Vec<_> = self.0.into_iter().filter(|(_, v)| *v != (0, 0)).collect();
+        tx.exec_rows(
+            "INSERT INTO rollup_delivery_days (day, month, city, partner, courier_id, delivered, on_time) VALUES",
+            7,
+            "ON CONFLICT (day, city, partner, courier_id) DO UPDATE SET \
+             delivered = rollup_delivery_days.delivered + excluded.delivered, \
+             on_time = rollup_delivery_days.on_time + excluded.on_time",
+            &rows,
+            |q, ((day, month, city, partner, courier), (delivered, on_time))| {
+                q.push_arg(*day);
+                q.push_arg(*month);
+                q.push_arg(city.as_str());
+                q.push_arg(partner.as_str());
+                q.push_arg(courier.as_str());
+                q.push_arg(*delivered);
+                q.push_arg(*on_time);
+            },
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// The same grouping keys as the survey rollups.
+fn key_sql(group: GroupBy) -> Option<&'static str> {
+    Some(match group {
+        GroupBy::All => "''",
+        GroupBy::Courier => "courier_id",
+        GroupBy::City => "city",
+        GroupBy::Partner => "partner",
+        GroupBy::Day => "CAST(day AS TEXT)",
+        GroupBy::Week => "CAST(day - ((day + 3) % 7) AS TEXT)",
+        GroupBy::Month => "CAST(month AS TEXT)",
+        GroupBy::Segment | GroupBy::Survey | GroupBy::Channel => return None,
+    })
+}
+
+impl Store {
+    /// Delivered and on-time orders per group, keyed like
+    /// [`Store::metric_tallies`]; `None` where on-time has no meaning (a
+    /// grouping or filter by survey, channel or segment: answers' things).
+    pub async fn delivery_tallies(
+        &self,
+        filter: &MetricsFilter,
+        group: GroupBy,
+        period: Option<GroupBy>,
+    ) -> Result<Option<Vec<(String, i64, i64)>>, StoreError> {
+        if filter.segment.is_some() || filter.survey.is_some() || filter.channel.is_some() {
+            return Ok(None);
+        }
+        let Some(first) = key_sql(group) else {
+            return Ok(None);
+        };
+        let key = match period {
+            None => first.to_owned(),
+            Some(p) => match key_sql(p) {
+                Some(second) => format!("{first} || '{SEPARATOR}' || {second}"),
+                None => return Ok(None),
+            },
+        };
+        let mut text = format!(
+            "SELECT {key} AS key, CAST(COALESCE(SUM(delivered), 0) AS BIGINT) AS delivered, \
+             CAST(COALESCE(SUM(on_time), 0) AS BIGINT) AS on_time \
+             FROM rollup_delivery_days WHERE day >= $1 AND day <= $2"
+        );
+        let values = filter.clause(&mut text, "", 3);
+        if group != GroupBy::All || period.is_some() {
+            text.push_str(" GROUP BY 1");
+        }
+        let mut q = sql(text).bind(filter.from_day).bind(filter.to_day);
+        for v in values {
+            q.push_arg(v);
+        }
+        let mut rows: Vec<(String, i64, i64)> = self.db.all(q).await?;
+        if group == GroupBy::All && period.is_none() {
+            for r in &mut rows {
+                "all".clone_into(&mut r.0);
+            }
+        }
+        Ok(Some(rows))
+    }
+
+    /// Recomputes the delivery rollup from the orders, in one transaction.
+    pub async fn rebuild_deliveries(&self, tz: &TimeZone) -> Result<u64, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            order_number: String,
+            city: String,
+            partner: Option<String>,
+            courier_id: Option<String>,
+            promised_from: i64,
+            promised_to: i64,
+            delivered_at: Option<i64>,
+        }
+        let mut tx = self.db.begin().await?;
+        tx.exec(sql("DELETE FROM rollup_delivery_days")).await?;
+        let mut deltas = DeliveryDeltas::default();
+        let mut after = String::new();
+        let mut seen = 0_u64;
+        loop {
+            let page: Vec<Row> = tx
+                .all(
+                    sql("SELECT order_number, city, partner, courier_id, promised_from, promised_to, delivered_at \
+                         FROM orders WHERE order_number > $1 AND delivered_at IS NOT NULL \
+                         ORDER BY order_number LIMIT 5000")
+                    .bind(after.as_str()),
+                )
+                .await?;
+            let Some(last) = page.last() else { break };
+            after.clone_from(&last.order_number);
+            for r in &page {
+                deltas.add(
+                    &Delivery {
+                        city: &r.city,
+                        partner: r.partner.as_deref(),
+                        courier_id: r.courier_id.as_deref(),
+                        promised_from: r.promised_from,
+                        promised_to: r.promised_to,
+                        delivered_at: r.delivered_at,
+                    },
+                    1,
+                    tz,
+                );
+            }
+            seen += page.len() as u64;
+        }
+        deltas.write(&mut tx).await?;
+        tx.commit().await?;
+        Ok(seen)
+    }
+
+    /// Whether orders were delivered but the delivery rollup is empty (a
+    /// database from before it existed): then it needs a rebuild.
+    pub async fn deliveries_need_rebuild(&self) -> Result<bool, StoreError> {
+        let (rolled,): (i64,) = self
+            .db
+            .one(sql(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM rollup_delivery_days LIMIT 1) x",
+            ))
+            .await?;
+        if rolled > 0 {
+            return Ok(false);
+        }
+        let (delivered,): (i64,) = self
+            .db
+            .one(sql("SELECT COUNT(*) FROM (SELECT 1 FROM orders WHERE delivered_at IS NOT NULL LIMIT 1) x"))
+            .await?;
+        Ok(delivered > 0)
+    }
+}
