@@ -12,6 +12,8 @@ pub mod http;
 pub mod i18n;
 pub mod import;
 pub mod links;
+pub mod mail;
 pub mod metrics;
 pub mod report;
+pub mod schedules;
 pub mod security;

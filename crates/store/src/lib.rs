@@ -10,6 +10,7 @@ pub mod drivers;
 mod orders;
 mod privacy;
 pub mod rollups;
+pub mod schedules;
 mod settings;
 mod surveys;
 pub mod testing;
@@ -59,6 +60,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         "deliveries",
         include_str!("../migrations/0007_deliveries.sql"),
+    ),
+    (
+        8,
+        "report schedules",
+        include_str!("../migrations/0008_report_schedules.sql"),
     ),
 ];
 

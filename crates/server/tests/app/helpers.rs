@@ -20,6 +20,8 @@ macro_rules! on_both_backends {
 
 pub struct TestApp {
     pub url: String,
+    /// The running application's state (to run its background work now).
+    pub state: doorstep::http::AppState,
     pub store: Store,
     pub backend: &'static str,
     /// The app's data directory (attachments), deleted with the app.
@@ -62,9 +64,10 @@ impl TestApp {
             .await
             .expect("bind");
         let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(doorstep::http::serve(listener, app));
+        tokio::spawn(doorstep::http::serve(listener, std::sync::Arc::clone(&app)));
         TestApp {
             url,
+            state: app,
             store,
             backend: if backend == "sqlite" {
                 "sqlite"

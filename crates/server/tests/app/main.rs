@@ -9,5 +9,7 @@ mod causes;
 mod cli;
 mod helpers;
 mod pages;
+mod reports;
 mod serve;
+mod smtp;
 mod surveys;

@@ -8,6 +8,7 @@ mod drivers;
 pub mod link;
 pub mod login;
 pub mod orders;
+mod reports;
 pub mod roadmap;
 pub mod settings;
 pub mod surveys;
@@ -49,6 +50,7 @@ fn sections(user: &CurrentUser) -> Vec<(&'static str, &'static str, bool)> {
         ("/surveys", "nav-surveys", user.may::<QualityDesk>()),
         ("/causes", "nav-causes", user.may::<QualityDesk>()),
         ("/couriers", "nav-couriers", user.may::<QualityDesk>()),
+        ("/reports", "nav-reports", user.may::<QualityDesk>()),
         ("/incidents", "nav-incidents", user.may::<DispatchDesk>()),
         ("/cases", "nav-cases", user.may::<AnyStaff>()),
         ("/orders", "nav-orders", user.may::<AnyStaff>()),
@@ -186,6 +188,15 @@ pub fn router() -> Router<AppState> {
         .route("/causes/tags", post(causes::retag_one))
         .route("/causes/{id}", get(causes::comments))
         .route("/drivers", get(drivers::page))
+        .route("/reports", get(reports::page))
+        .route("/reports/smtp", post(reports::save_smtp))
+        .route("/reports/smtp/test", post(reports::test_smtp))
+        .route("/reports/schedules", post(reports::add_schedule))
+        .route(
+            "/reports/schedules/{id}/delete",
+            post(reports::delete_schedule),
+        )
+        .route("/reports/schedules/{id}/send", post(reports::send_now))
         .route("/couriers", get(couriers::fleet))
         .route("/couriers/{id}", get(couriers::courier))
         .route("/dashboard/{file}", get(dashboard::download))
