@@ -75,7 +75,7 @@ fn generate(
         };
         writeln!(
             r,
-            "{order},{id},bench,1,{status},terminal,handover,ru,,K-{courier:04},{city},{partner},{segment},{},{},{finished},60000,0,{id},{finished},",
+            "{order},{id},bench,1,{status},terminal,handover,ru,,K-{courier:04},{city},{partner},{segment},{},{},{finished},60000,0,{id},{finished},,0,,0",
             finished - 600_000,
             finished - 60_000
         )?;
