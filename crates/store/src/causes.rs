@@ -129,15 +129,22 @@ impl TextAnswer {
     }
 }
 
-/// The answers causes are read from (NPS, choices, text), of these orders.
-async fn cause_answers(
+/// Answer kinds causes are read from, and with the NPS answer beside them.
+const CAUSE_KINDS: &str = "'single_choice', 'multi_choice', 'text'";
+const CAUSE_KINDS_AND_NPS: &str = "'nps', 'single_choice', 'multi_choice', 'text'";
+
+/// The answers of these orders of the given kinds (an SQL list).
+async fn cause_answers_of(
     db: &crate::Db,
     orders: &[&str],
+    kinds: &str,
 ) -> Result<HashMap<(String, String), Vec<CheckedAnswer>>, StoreError> {
     let rows: Vec<TextAnswer> = db
         .all_in(
-            "SELECT order_number, response_id, question_id, kind, number_value, option_ids, text_value \
-             FROM answers WHERE kind IN ('nps', 'single_choice', 'multi_choice', 'text') AND order_number IN",
+            &format!(
+                "SELECT order_number, response_id, question_id, kind, number_value, option_ids, text_value \
+                 FROM answers WHERE kind IN ({kinds}) AND order_number IN"
+            ),
             orders,
             "",
             |q, n| q.push_arg(*n),
@@ -152,6 +159,14 @@ async fn cause_answers(
         }
     }
     Ok(out)
+}
+
+/// The answers causes are read from (NPS, choices, text), of these orders.
+async fn cause_answers(
+    db: &crate::Db,
+    orders: &[&str],
+) -> Result<HashMap<(String, String), Vec<CheckedAnswer>>, StoreError> {
+    cause_answers_of(db, orders, CAUSE_KINDS_AND_NPS).await
 }
 
 fn nps_of(answers: &[CheckedAnswer]) -> Option<u8> {
@@ -212,15 +227,35 @@ impl Store {
             orders.sort_unstable();
             orders.dedup();
             let ids: Vec<&str> = page.iter().map(|p| p.response_id.as_str()).collect();
-            let answers = cause_answers(&self.db, &orders).await?;
+            // Choices and text first (most answers have neither); the NPS
+            // answer only for the responses that name a cause.
+            let answers = cause_answers_of(&self.db, &orders, CAUSE_KINDS).await?;
+            let tagged: Vec<(&TagPlace, Vec<Tag>)> = page
+                .iter()
+                .filter_map(|p| {
+                    let a = answers.get(&(p.order_number.clone(), p.response_id.clone()))?;
+                    let tags = tagger.tag(a);
+                    (!tags.is_empty()).then_some((p, tags))
+                })
+                .collect();
+            let mut with_tags: Vec<&str> = tagged
+                .iter()
+                .map(|(p, _)| p.order_number.as_str())
+                .collect();
+            with_tags.sort_unstable();
+            with_tags.dedup();
+            let scores = if with_tags.is_empty() {
+                HashMap::new()
+            } else {
+                cause_answers_of(&self.db, &with_tags, "'nps'").await?
+            };
             let mut found = Vec::new();
-            for p in &page {
-                let Some(a) = answers.get(&(p.order_number.clone(), p.response_id.clone())) else {
-                    continue;
-                };
+            for (p, tags) in tagged {
                 let (day, _) = local_day(p.finished_at, tz);
-                let nps = nps_of(a);
-                for tag in tagger.tag(a) {
+                let nps = scores
+                    .get(&(p.order_number.clone(), p.response_id.clone()))
+                    .and_then(|a| nps_of(a));
+                for tag in tags {
                     found.push((p, day, nps, tag));
                 }
             }
