@@ -462,6 +462,7 @@ nav-causes = Causes
 causes-title = Root causes
 causes-lead = What customers name as the reason for their score: the reason options they chose and their own words, read by the keyword rules (or tagged by hand). Largest first; the line adds up their share.
 causes-polarity = Causes of
+rules-polarity = A cause of
 causes-discontent = Discontent
 causes-delight = Delight
 causes-edit-rules = Causes and rules
