@@ -573,26 +573,12 @@ impl Store {
             None => week_key(group).to_owned(),
             Some(p) => format!("{} || '{SEPARATOR}' || {}", week_key(group), week_key(p)),
         };
-        // By courier and week the rows are the groups (bar a courier in two
-        // cities): read them as they are. Any coarser grouping is summed by
-        // the database, which sends far fewer rows.
-        let as_they_are = group == GroupBy::Courier && period == Some(GroupBy::Week);
-        let columns: Vec<String> = COUNTERS
-            .iter()
-            .map(|(c, real)| match (as_they_are, real) {
-                (true, _) => (*c).to_owned(),
-                (false, true) => format!("COALESCE(SUM({c}), 0.0) AS {c}"),
-                (false, false) => format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT) AS {c}"),
-            })
-            .collect();
+        let columns: Vec<&str> = COUNTERS.iter().map(|(c, _)| *c).collect();
         let mut text = format!(
             "SELECT {key} AS key, {} FROM rollup_courier_weeks WHERE week >= $1 AND week <= $2",
             columns.join(", ")
         );
         let values = filter.clause(&mut text, "", 3);
-        if !as_they_are && (group != GroupBy::All || period.is_some()) {
-            text.push_str(" GROUP BY 1");
-        }
         let mut q = sql(text).bind(first).bind(last);
         for v in values {
             q.push_arg(v);
