@@ -115,28 +115,6 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// Adds another tally (of other responses).
-    pub fn merge(&mut self, o: &Tally) {
-        self.completed += o.completed;
-        self.refused += o.refused;
-        self.timed_out += o.timed_out;
-        self.nps_n += o.nps_n;
-        self.promoters += o.promoters;
-        self.passives += o.passives;
-        self.detractors += o.detractors;
-        self.csi_n += o.csi_n;
-        self.csi_sum += o.csi_sum;
-        self.csi_norm_sum += o.csi_norm_sum;
-        self.csi_w_n += o.csi_w_n;
-        self.csi_w_sum += o.csi_w_sum;
-        self.csat_n += o.csat_n;
-        self.csat_top2 += o.csat_top2;
-        self.ces_n += o.ces_n;
-        self.ces_sum += o.ces_sum;
-        self.ces_easy += o.ces_easy;
-        self.ces_hard += o.ces_hard;
-    }
-
     /// One response. Only completed responses count towards the scores;
     /// refusals and time-outs count as such (METRICS.md: NPS is over
     /// completed responses; the refusal policy may add them as detractors).

@@ -66,11 +66,6 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "report schedules",
         include_str!("../migrations/0008_report_schedules.sql"),
     ),
-    (
-        9,
-        "courier weeks",
-        include_str!("../migrations/0009_courier_weeks.sql"),
-    ),
 ];
 
 fn migrator() -> Migrator {

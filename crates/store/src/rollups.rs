@@ -132,15 +132,12 @@ pub struct RollupKey {
 type DayKey = (i64, i64, String, String, String, String, String);
 /// A row of `rollup_courier_days`: courier, day, month, city.
 type CourierKey = (String, i64, i64, String);
-/// A row of `rollup_courier_weeks`: week (its Monday), courier, city.
-type CourierWeekKey = (i64, String, String);
 
 /// Rollup increments gathered in memory, written in one go.
 #[derive(Default)]
 pub struct Deltas {
     days: BTreeMap<DayKey, Tally>,
     couriers: BTreeMap<CourierKey, Tally>,
-    courier_weeks: BTreeMap<CourierWeekKey, Tally>,
 }
 
 impl Deltas {
@@ -162,20 +159,16 @@ impl Deltas {
                 .entry((courier.clone(), key.day, key.month, key.city.clone()))
                 .or_default()
                 .add(status, f);
-            self.courier_weeks
-                .entry((week_start(key.day), courier.clone(), key.city.clone()))
-                .or_default()
-                .add(status, f);
         }
     }
 
     fn is_empty(&self) -> bool {
-        self.days.is_empty() && self.couriers.is_empty() && self.courier_weeks.is_empty()
+        self.days.is_empty() && self.couriers.is_empty()
     }
 
     /// Rollup rows these increments touch.
     fn len(&self) -> usize {
-        self.days.len() + self.couriers.len() + self.courier_weeks.len()
+        self.days.len() + self.couriers.len()
     }
 
     /// Adds the increments to the rollups (keys in a fixed order, so that
@@ -232,26 +225,6 @@ impl Deltas {
                 q.push_arg(courier.as_str());
                 q.push_arg(*day);
                 q.push_arg(*month);
-                q.push_arg(city.as_str());
-                push_tally(q, t);
-            },
-        )
-        .await?;
-        let weeks: Vec<_> = self.courier_weeks.iter().collect();
-        tx.exec_rows(
-            &format!(
-                "INSERT INTO rollup_courier_weeks (week, courier_id, city, {}) VALUES",
-                names.join(", ")
-            ),
-            3 + COUNTERS.len(),
-            &format!(
-                "ON CONFLICT (week, courier_id, city) DO UPDATE SET {}",
-                set("rollup_courier_weeks")
-            ),
-            &weeks,
-            |q, ((week, courier, city), t)| {
-                q.push_arg(*week);
-                q.push_arg(courier.as_str());
                 q.push_arg(city.as_str());
                 push_tally(q, t);
             },
@@ -406,36 +379,6 @@ fn key_sql(group: GroupBy) -> &'static str {
     }
 }
 
-/// The whole weeks (first and last Monday) inside a courier query's period
-/// when its grouping can be read from weekly rows (no day or month in it);
-/// `None` when it cannot or no whole week fits.
-fn whole_weeks(
-    filter: &MetricsFilter,
-    group: GroupBy,
-    period: Option<GroupBy>,
-) -> Option<(i64, i64)> {
-    let weekly = |g: GroupBy| {
-        matches!(
-            g,
-            GroupBy::All | GroupBy::Courier | GroupBy::City | GroupBy::Week
-        )
-    };
-    if !weekly(group) || !period.is_none_or(weekly) {
-        return None;
-    }
-    let first = if week_start(filter.from_day) == filter.from_day {
-        filter.from_day
-    } else {
-        week_start(filter.from_day) + 7
-    };
-    let last = if week_start(filter.to_day) + 6 == filter.to_day {
-        week_start(filter.to_day)
-    } else {
-        week_start(filter.to_day) - 7
-    };
-    (first <= last).then_some((first, last))
-}
-
 /// The same key for a raw response; `None` where it has none (no courier).
 fn raw_key(group: GroupBy, r: &RawResponse, day: i64, month: i64) -> Option<String> {
     Some(match group {
@@ -474,33 +417,11 @@ impl Store {
             let rows = self.direct_tallies(filter, group, period, tz).await?;
             return Ok((Source::RawAnswers, rows.into_iter().collect()));
         }
-        if courier {
-            if let Some(weeks) = whole_weeks(filter, group, period) {
-                let rows = self
-                    .courier_week_tallies(filter, group, period, weeks)
-                    .await?;
-                return Ok((Source::CourierRollup, rows));
-            }
-        }
         let (table, source) = if courier {
             ("rollup_courier_days", Source::CourierRollup)
         } else {
             ("rollup_days", Source::Rollup)
         };
-        Ok((
-            source,
-            self.rollup_sums(table, filter, group, period).await?,
-        ))
-    }
-
-    /// Sums of a daily rollup per group, in key order.
-    async fn rollup_sums(
-        &self,
-        table: &str,
-        filter: &MetricsFilter,
-        group: GroupBy,
-        period: Option<GroupBy>,
-    ) -> Result<Vec<(String, Tally)>, StoreError> {
         let key = match period {
             None => key_sql(group).to_owned(),
             Some(p) => format!("{} || '{SEPARATOR}' || {}", key_sql(group), key_sql(p)),
@@ -535,63 +456,7 @@ impl Store {
             }
         }
         out.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(out)
-    }
-
-    /// A courier query over whole weeks `weeks` (their Mondays) read from the
-    /// weekly rows as they are (summed here: cheaper than the database's
-    /// grouping), and the partial weeks at either end from the daily rows.
-    async fn courier_week_tallies(
-        &self,
-        filter: &MetricsFilter,
-        group: GroupBy,
-        period: Option<GroupBy>,
-        (first, last): (i64, i64),
-    ) -> Result<Vec<(String, Tally)>, StoreError> {
-        let mut out: BTreeMap<String, Tally> = BTreeMap::new();
-        for (from_day, to_day) in [(filter.from_day, first - 1), (last + 7, filter.to_day)] {
-            if from_day > to_day {
-                continue;
-            }
-            let edge = MetricsFilter {
-                from_day,
-                to_day,
-                ..filter.clone()
-            };
-            for (k, t) in self
-                .rollup_sums("rollup_courier_days", &edge, group, period)
-                .await?
-            {
-                out.entry(k).or_default().merge(&t);
-            }
-        }
-        let week_key = |g: GroupBy| match g {
-            GroupBy::Week => "CAST(week AS TEXT)",
-            other => key_sql(other),
-        };
-        let key = match period {
-            None => week_key(group).to_owned(),
-            Some(p) => format!("{} || '{SEPARATOR}' || {}", week_key(group), week_key(p)),
-        };
-        let columns: Vec<&str> = COUNTERS.iter().map(|(c, _)| *c).collect();
-        let mut text = format!(
-            "SELECT {key} AS key, {} FROM rollup_courier_weeks WHERE week >= $1 AND week <= $2",
-            columns.join(", ")
-        );
-        let values = filter.clause(&mut text, "", 3);
-        let mut q = sql(text).bind(first).bind(last);
-        for v in values {
-            q.push_arg(v);
-        }
-        let rows: Vec<TallyRow> = self.db.all(q).await?;
-        let all = group == GroupBy::All && period.is_none();
-        for row in rows {
-            let (k, t) = row.into_pair();
-            out.entry(if all { "all".to_owned() } else { k })
-                .or_default()
-                .merge(&t);
-        }
-        Ok(out.into_iter().collect())
+        Ok((source, out))
     }
 
     /// Counts a query straight from the raw responses and answers, each
@@ -645,7 +510,6 @@ impl Store {
         let mut tx = self.db.begin().await?;
         tx.exec(sql("DELETE FROM rollup_days")).await?;
         tx.exec(sql("DELETE FROM rollup_courier_days")).await?;
-        tx.exec(sql("DELETE FROM rollup_courier_weeks")).await?;
         let mut seen = 0_u64;
         let mut after: Option<(i64, String)> = None;
         // Rollup rows are far fewer than responses: gathered in memory and
