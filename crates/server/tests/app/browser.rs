@@ -122,15 +122,20 @@ async fn text(c: &fantoccini::Client, at: Locator<'_>) -> String {
     c.find(at).await.unwrap().text().await.unwrap()
 }
 
-/// The text of an element once it appears (after a navigation).
+/// The text of an element once it appears (after a navigation). The
+/// element first found may still be the old page's, gone by the time its
+/// text is asked for: then it is looked up again.
 async fn text_when_there(c: &fantoccini::Client, at: Locator<'_>) -> String {
-    c.wait()
-        .for_element(at)
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    let mut last = None;
+    for _ in 0..50 {
+        let element = c.wait().for_element(at).await.unwrap();
+        match element.text().await {
+            Ok(text) => return text,
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{at:?} kept going stale: {last:?}");
 }
 
 /// A headless Chromium session through chromedriver on `port`.
