@@ -109,6 +109,27 @@ fn centre_spread(values: &[f64]) -> Option<(f64, f64)> {
     (sd > 0.0).then_some((centre, sd))
 }
 
+/// A signal of `kind` when the courier's `own` figure lies `limit` robust
+/// deviations or more from the fleet's centre, on the side of the limit's
+/// sign; `scale` turns shares into % for showing.
+fn signal(
+    kind: Kind,
+    own: Option<f64>,
+    fleet: Option<(f64, f64)>,
+    limit: f64,
+    scale: f64,
+) -> Option<Signal> {
+    let (own, (centre, spread)) = (own?, fleet?);
+    let z = (own - centre) / spread;
+    let beyond = if limit < 0.0 { z <= limit } else { z >= limit };
+    beyond.then_some(Signal {
+        kind,
+        seen: scale * own,
+        fleet: scale * centre,
+        z,
+    })
+}
+
 /// Assesses every courier against the fleet; strongest signals first.
 pub fn assess(patterns: &[Pattern]) -> Vec<Assessment> {
     let assessed: Vec<&Pattern> = patterns
@@ -148,71 +169,38 @@ pub fn assess(patterns: &[Pattern]) -> Vec<Assessment> {
         .iter()
         .map(|p| {
             let too_few = p.responses < MIN_RESPONSES;
-            let mut signals = Vec::new();
-            if !too_few {
-                if let (Some(d), Some((centre, spread))) = (p.duration_ms, duration_fleet) {
-                    let z = (d - centre) / spread;
-                    if z <= Z_FAST {
-                        signals.push(Signal {
-                            kind: Kind::Fast,
-                            seen: d,
-                            fleet: centre,
-                            z,
-                        });
-                    }
-                }
-                if let (Some(d), Some((centre, spread))) = (p.delay_ms, delay_fleet) {
-                    let z = (d - centre) / spread;
-                    if z >= Z_LATE {
-                        signals.push(Signal {
-                            kind: Kind::Late,
-                            seen: d,
-                            fleet: centre,
-                            z,
-                        });
-                    }
-                }
-                if let (Some((centre, spread)), true) = (tens_fleet, p.nps_n > 0) {
-                    let own = p.tens as f64 / p.nps_n as f64;
-                    let z = (own - centre) / spread;
-                    if z >= Z_TENS {
-                        signals.push(Signal {
-                            kind: Kind::Tens,
-                            seen: 100.0 * own,
-                            fleet: 100.0 * centre,
-                            z,
-                        });
-                    }
-                }
-            }
-            if !too_few {
-                if let Some((centre, spread)) = same_fleet {
-                    let own = p.same_answers as f64 / p.responses as f64;
-                    let z = (own - centre) / spread;
-                    if z >= Z_SAME {
-                        signals.push(Signal {
-                            kind: Kind::Same,
-                            seen: 100.0 * own,
-                            fleet: 100.0 * centre,
-                            z,
-                        });
-                    }
-                }
-                if let (Some((centre, spread)), true) =
-                    (photo_fleet, p.photos_asked >= MIN_PHOTOS_ASKED)
-                {
-                    let own = photo_share(p);
-                    let z = (own - centre) / spread;
-                    if z <= Z_NO_PHOTOS {
-                        signals.push(Signal {
-                            kind: Kind::NoPhotos,
-                            seen: 100.0 * own,
-                            fleet: 100.0 * centre,
-                            z,
-                        });
-                    }
-                }
-            }
+            let signals: Vec<Signal> = if too_few {
+                Vec::new()
+            } else {
+                [
+                    signal(Kind::Fast, p.duration_ms, duration_fleet, Z_FAST, 1.0),
+                    signal(Kind::Late, p.delay_ms, delay_fleet, Z_LATE, 1.0),
+                    signal(
+                        Kind::Tens,
+                        (p.nps_n > 0).then(|| p.tens as f64 / p.nps_n as f64),
+                        tens_fleet,
+                        Z_TENS,
+                        100.0,
+                    ),
+                    signal(
+                        Kind::Same,
+                        Some(p.same_answers as f64 / p.responses as f64),
+                        same_fleet,
+                        Z_SAME,
+                        100.0,
+                    ),
+                    signal(
+                        Kind::NoPhotos,
+                        (p.photos_asked >= MIN_PHOTOS_ASKED).then(|| photo_share(p)),
+                        photo_fleet,
+                        Z_NO_PHOTOS,
+                        100.0,
+                    ),
+                ]
+                .into_iter()
+                .flatten()
+                .collect()
+            };
             let score = signals.iter().map(|s| s.z.abs()).sum();
             Assessment {
                 pattern: p.clone(),

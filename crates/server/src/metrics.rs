@@ -31,6 +31,23 @@ pub struct Request {
 }
 
 impl Request {
+    /// Local dates `from..=to` in groups, with no filter.
+    pub fn new(from: Date, to: Date, group: GroupBy) -> Request {
+        Request {
+            from,
+            to,
+            group,
+            period: None,
+            courier: None,
+            city: None,
+            partner: None,
+            segment: None,
+            survey: None,
+            channel: None,
+            policy: None,
+        }
+    }
+
     /// The same period and filters as one group: the headline figures.
     #[must_use]
     pub fn overall(&self) -> Request {

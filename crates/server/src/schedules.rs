@@ -37,23 +37,6 @@ pub fn last_period(frequency: &str, today: Date) -> Option<(Date, Date)> {
     })
 }
 
-/// The request a schedule reports on for a period.
-fn request(s: &ReportSchedule, from: Date, to: Date) -> Request {
-    Request {
-        from,
-        to,
-        group: GroupBy::parse(&s.group_by).unwrap_or(GroupBy::City),
-        period: None,
-        courier: None,
-        city: None,
-        partner: None,
-        segment: None,
-        survey: None,
-        channel: None,
-        policy: None,
-    }
-}
-
 /// Renders a schedule's report for a period and e-mails it.
 pub async fn deliver(
     app: &AppState,
@@ -65,7 +48,11 @@ pub async fn deliver(
     let to_list = addresses(&s.recipients).map_err(|e| anyhow::anyhow!(e))?;
     let deployment = app.deployment();
     let format = ReportFormat::parse(&s.format).unwrap_or(ReportFormat::Xlsx);
-    let req = request(s, from, to);
+    let req = Request::new(
+        from,
+        to,
+        GroupBy::parse(&s.group_by).unwrap_or(GroupBy::City),
+    );
     let (_, bytes) = crate::report::render(&app.store, &deployment, &req, format).await?;
     let overall = crate::metrics::compute(&app.store, &deployment, &req.overall()).await?;
     let t = tr(Lang::parse(&s.language).unwrap_or(Lang::En));

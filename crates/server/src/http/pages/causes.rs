@@ -13,7 +13,7 @@ use doorstep_domain::causes::{Cause, Polarity, Vocabulary, RULE_LANGUAGES};
 use doorstep_domain::time::format_local;
 use doorstep_store::causes::CauseComment;
 
-use super::dashboard::{fallback, with_param, Choice, Lists};
+use super::dashboard::{requested, with_param, Choice, Lists};
 use super::{internal, render, Chrome};
 use crate::http::api::metrics::MetricsQuery;
 use crate::http::auth::{QualityDesk, Staff, StaffForm};
@@ -40,10 +40,7 @@ fn view(app: &AppState, q: &CausesQuery, raw: Option<String>) -> View {
     let today = jiff::Timestamp::now()
         .to_zoned(app.deployment().tz())
         .date();
-    let (req, error) = match q.metrics.request(today) {
-        Ok(r) => (r, None),
-        Err(e) => (fallback(today), Some(e.to_string())),
-    };
+    let (req, error) = requested(&q.metrics, today);
     View {
         req,
         polarity: q

@@ -209,17 +209,8 @@ pub async fn courier(
     let today = jiff::Timestamp::now().to_zoned(tz.clone()).date();
     let (from, to, _) = q.dates(today);
     let base = Request {
-        from,
-        to,
-        group: GroupBy::All,
-        period: None,
         courier: Some(id.clone()),
-        city: None,
-        partner: None,
-        segment: None,
-        survey: None,
-        channel: None,
-        policy: None,
+        ..Request::new(from, to, GroupBy::All)
     };
     let before = base.previous();
     let weekly = Request {

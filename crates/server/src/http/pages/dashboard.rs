@@ -212,21 +212,22 @@ pub async fn page(
     render(&view)
 }
 
-pub(super) fn fallback(today: Date) -> Request {
-    Request {
-        from: today
+fn fallback(today: Date) -> Request {
+    Request::new(
+        today
             .checked_sub(jiff::Span::new().days(29))
             .unwrap_or(today),
-        to: today,
-        group: GroupBy::City,
-        period: None,
-        courier: None,
-        city: None,
-        partner: None,
-        segment: None,
-        survey: None,
-        channel: None,
-        policy: None,
+        today,
+        GroupBy::City,
+    )
+}
+
+/// The request a query asks for, or the last 30 days by city and what was
+/// wrong with the query.
+pub(super) fn requested(q: &MetricsQuery, today: Date) -> (Request, Option<String>) {
+    match q.request(today) {
+        Ok(r) => (r, None),
+        Err(e) => (fallback(today), Some(e.to_string())),
     }
 }
 

@@ -7,7 +7,7 @@ use axum::extract::{Query, RawQuery, State};
 use axum::response::Response;
 use doorstep_domain::drivers::Quadrant;
 
-use super::dashboard::{fallback, Choice, Lists};
+use super::dashboard::{requested, Choice, Lists};
 use super::{internal, render, Chrome};
 use crate::charts::DriverPoint;
 use crate::http::api::metrics::MetricsQuery;
@@ -47,10 +47,7 @@ pub async fn page(
     let today = jiff::Timestamp::now()
         .to_zoned(app.deployment().tz())
         .date();
-    let (req, error) = match query.request(today) {
-        Ok(r) => (r, None),
-        Err(e) => (fallback(today), Some(e.to_string())),
-    };
+    let (req, error) = requested(&query, today);
     let mut c = Chrome::new(&app, &user, "/causes", "nav-drivers");
     let t = c.tr;
     let found = async {
