@@ -264,7 +264,9 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, answers: usize) -> anyho
             raw_ms.push(started.elapsed().as_secs_f64() * 1000.0);
         }
         let (raw_median, _) = percentiles(raw_ms);
-        if backend == "SQLite" {
+        // BENCH_KEEP=1 keeps the loaded year (metrics.db, the doorstep_metrics
+        // database) for a closer look afterwards.
+        if backend == "SQLite" && std::env::var("BENCH_KEEP").is_err() {
             remove_sqlite(&dir.join("metrics.db"));
         }
         for (i, ((name, _), (p50, p95))) in queries.iter().zip(&timings).enumerate() {

@@ -91,6 +91,9 @@ pub fn facts(survey: &SurveyDefinition, answers: &[CheckedAnswer]) -> Facts {
     f
 }
 
+/// The length of [`Tally::to_bytes`].
+pub const TALLY_BYTES: usize = 18 * 8;
+
 /// Additive counts and sums over any set of responses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Tally {
@@ -147,6 +150,88 @@ impl Tally {
                 self.ces_hard += i64::from(f.ces_hard);
             }
         }
+    }
+
+    /// Adds another tally's counts and sums to this one.
+    pub fn merge(&mut self, o: &Tally) {
+        self.completed += o.completed;
+        self.refused += o.refused;
+        self.timed_out += o.timed_out;
+        self.nps_n += o.nps_n;
+        self.promoters += o.promoters;
+        self.passives += o.passives;
+        self.detractors += o.detractors;
+        self.csi_n += o.csi_n;
+        self.csi_sum += o.csi_sum;
+        self.csi_norm_sum += o.csi_norm_sum;
+        self.csi_w_n += o.csi_w_n;
+        self.csi_w_sum += o.csi_w_sum;
+        self.csat_n += o.csat_n;
+        self.csat_top2 += o.csat_top2;
+        self.ces_n += o.ces_n;
+        self.ces_sum += o.ces_sum;
+        self.ces_easy += o.ces_easy;
+        self.ces_hard += o.ces_hard;
+    }
+
+    /// The counters as 18 little-endian 8-byte values, in field order
+    /// (integers as `i64`, sums as `f64`): how weekly rollup rows store them.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        [
+            self.completed.to_le_bytes(),
+            self.refused.to_le_bytes(),
+            self.timed_out.to_le_bytes(),
+            self.nps_n.to_le_bytes(),
+            self.promoters.to_le_bytes(),
+            self.passives.to_le_bytes(),
+            self.detractors.to_le_bytes(),
+            self.csi_n.to_le_bytes(),
+            self.csi_sum.to_le_bytes(),
+            self.csi_norm_sum.to_le_bytes(),
+            self.csi_w_n.to_le_bytes(),
+            self.csi_w_sum.to_le_bytes(),
+            self.csat_n.to_le_bytes(),
+            self.csat_top2.to_le_bytes(),
+            self.ces_n.to_le_bytes(),
+            self.ces_sum.to_le_bytes(),
+            self.ces_easy.to_le_bytes(),
+            self.ces_hard.to_le_bytes(),
+        ]
+        .concat()
+    }
+
+    /// Reads [`Tally::to_bytes`] back; `None` if the length is wrong.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Tally> {
+        if bytes.len() != TALLY_BYTES {
+            return None;
+        }
+        let word = |i: usize| {
+            let mut b = [0_u8; 8];
+            b.copy_from_slice(&bytes[i * 8..i * 8 + 8]);
+            b
+        };
+        let int = |i| i64::from_le_bytes(word(i));
+        let real = |i| f64::from_le_bytes(word(i));
+        Some(Tally {
+            completed: int(0),
+            refused: int(1),
+            timed_out: int(2),
+            nps_n: int(3),
+            promoters: int(4),
+            passives: int(5),
+            detractors: int(6),
+            csi_n: int(7),
+            csi_sum: real(8),
+            csi_norm_sum: real(9),
+            csi_w_n: int(10),
+            csi_w_sum: real(11),
+            csat_n: int(12),
+            csat_top2: int(13),
+            ces_n: int(14),
+            ces_sum: real(15),
+            ces_easy: int(16),
+            ces_hard: int(17),
+        })
     }
 
     /// The scores of METRICS.md. `csi_scale` is the survey scale's bounds
@@ -442,6 +527,34 @@ mod tests {
             None,
             "no answers: null"
         );
+    }
+
+    #[test]
+    fn a_tally_survives_its_bytes() {
+        let t = Tally {
+            completed: 1,
+            refused: 2,
+            timed_out: 3,
+            nps_n: 4,
+            promoters: 5,
+            passives: 6,
+            detractors: 7,
+            csi_n: 8,
+            csi_sum: 9.5,
+            csi_norm_sum: 10.25,
+            csi_w_n: 11,
+            csi_w_sum: 12.125,
+            csat_n: 13,
+            csat_top2: 14,
+            ces_n: 15,
+            ces_sum: 16.0625,
+            ces_easy: 17,
+            ces_hard: -18,
+        };
+        let bytes = t.to_bytes();
+        assert_eq!(bytes.len(), TALLY_BYTES);
+        assert_eq!(Tally::from_bytes(&bytes), Some(t));
+        assert_eq!(Tally::from_bytes(&bytes[1..]), None);
     }
 
     #[test]

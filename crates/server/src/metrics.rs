@@ -117,6 +117,31 @@ pub struct Answer {
     pub groups: Vec<Group>,
 }
 
+/// Builds the weekly rollup rows of the weeks that have ended (in the
+/// deployment's time zone) now and every `every` after: after an upgrade,
+/// when a week ends, and again for a week a late answer landed in.
+pub fn spawn_week_builder(store: Store, every: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let built = async {
+                let tz = store.deployment().await?.tz();
+                let (today, _) =
+                    doorstep_domain::time::local_day(jiff::Timestamp::now().as_millisecond(), &tz);
+                store.build_weeks(today).await
+            }
+            .await;
+            match built {
+                Ok(0) => {}
+                Ok(weeks) => tracing::info!(weeks, "weekly rollups built"),
+                Err(e) => tracing::warn!(error = %e, "weekly rollups could not be built"),
+            }
+        }
+    });
+}
+
 /// Counts `req` and ranks the groups.
 pub async fn compute(
     store: &Store,

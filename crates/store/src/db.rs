@@ -21,6 +21,7 @@ pub enum Arg {
     Real(Option<f64>),
     Text(Option<String>),
     Bool(Option<bool>),
+    Bytes(Option<Vec<u8>>),
 }
 
 impl From<i64> for Arg {
@@ -120,6 +121,7 @@ macro_rules! bind_all {
                 Arg::Real(v) => query.bind(*v),
                 Arg::Text(v) => query.bind(v.as_deref()),
                 Arg::Bool(v) => query.bind(*v),
+                Arg::Bytes(v) => query.bind(v.as_deref()),
             };
         }
         query

@@ -14,6 +14,7 @@ pub mod schedules;
 mod settings;
 mod surveys;
 pub mod testing;
+mod week_cache;
 
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -66,6 +67,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "report schedules",
         include_str!("../migrations/0008_report_schedules.sql"),
     ),
+    (
+        9,
+        "weekly rollups",
+        include_str!("../migrations/0009_rollup_weeks.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {
@@ -110,6 +116,8 @@ pub enum StoreError {
     Migrate(#[from] MigrateError),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("the database holds something Doorstep did not write: {0}; `doorstep rollups rebuild` recomputes derived data")]
+    Corrupt(String),
 }
 
 impl StoreError {
@@ -123,6 +131,8 @@ impl StoreError {
 #[derive(Debug, Clone)]
 pub struct Store {
     db: Db,
+    /// Built weeks' rollup rows, shared by every clone.
+    weeks: std::sync::Arc<week_cache::WeekCache>,
 }
 
 impl Store {
@@ -145,7 +155,10 @@ impl Store {
         } else {
             return Err(StoreError::UnknownScheme(url.to_owned()));
         };
-        let store = Store { db };
+        let store = Store {
+            db,
+            weeks: std::sync::Arc::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }

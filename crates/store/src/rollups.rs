@@ -5,15 +5,17 @@
 //! segment, survey or channel) is counted from the raw answers instead, by
 //! the same code the rebuild and the tests use.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write;
+use std::sync::Arc;
 
 use doorstep_domain::metrics::{facts, Facts, Tally};
 use doorstep_domain::survey::{CheckedAnswer, ResponseStatus, SurveyDefinition};
 use doorstep_domain::time::{local_day, week_start};
 use jiff::tz::TimeZone;
 
-use crate::db::{sql, Sql, Tx};
+use crate::db::{sql, Arg, Sql, Tx};
+use crate::week_cache::{add_week, Cut, WeekRow};
 use crate::{Store, StoreError};
 
 /// The tally columns, in [`Tally`]'s field order; `true` for sums of reals.
@@ -63,10 +65,9 @@ fn push_tally(q: &mut Sql, t: &Tally) {
     q.push_arg(t.ces_hard);
 }
 
-/// One group's tally as read back.
+/// A rollup row's counters as read back.
 #[derive(sqlx::FromRow)]
-struct TallyRow {
-    key: Option<String>,
+struct Counters {
     completed: i64,
     refused: i64,
     timed_out: i64,
@@ -87,32 +88,87 @@ struct TallyRow {
     ces_hard: i64,
 }
 
-impl TallyRow {
-    fn into_pair(self) -> (String, Tally) {
-        (
-            self.key.unwrap_or_default(),
-            Tally {
-                completed: self.completed,
-                refused: self.refused,
-                timed_out: self.timed_out,
-                nps_n: self.nps_n,
-                promoters: self.promoters,
-                passives: self.passives,
-                detractors: self.detractors,
-                csi_n: self.csi_n,
-                csi_sum: self.csi_sum,
-                csi_norm_sum: self.csi_norm_sum,
-                csi_w_n: self.csi_w_n,
-                csi_w_sum: self.csi_w_sum,
-                csat_n: self.csat_n,
-                csat_top2: self.csat_top2,
-                ces_n: self.ces_n,
-                ces_sum: self.ces_sum,
-                ces_easy: self.ces_easy,
-                ces_hard: self.ces_hard,
-            },
-        )
+impl From<&Counters> for Tally {
+    fn from(c: &Counters) -> Tally {
+        Tally {
+            completed: c.completed,
+            refused: c.refused,
+            timed_out: c.timed_out,
+            nps_n: c.nps_n,
+            promoters: c.promoters,
+            passives: c.passives,
+            detractors: c.detractors,
+            csi_n: c.csi_n,
+            csi_sum: c.csi_sum,
+            csi_norm_sum: c.csi_norm_sum,
+            csi_w_n: c.csi_w_n,
+            csi_w_sum: c.csi_w_sum,
+            csat_n: c.csat_n,
+            csat_top2: c.csat_top2,
+            ces_n: c.ces_n,
+            ces_sum: c.ces_sum,
+            ces_easy: c.ces_easy,
+            ces_hard: c.ces_hard,
+        }
     }
+}
+
+/// One group's tally, summed by the database.
+#[derive(sqlx::FromRow)]
+struct TallyRow {
+    key: Option<String>,
+    #[sqlx(flatten)]
+    counters: Counters,
+}
+
+/// A stored weekly row of either cut, as read into the cache (the columns
+/// a cut lacks read as empty).
+#[derive(sqlx::FromRow)]
+struct StoredWeekRow {
+    courier_id: String,
+    survey_id: String,
+    city: String,
+    partner: String,
+    segment: String,
+    channel: String,
+    tally: Vec<u8>,
+}
+
+/// A week's sums for one row of `rollup_weeks`.
+#[derive(sqlx::FromRow)]
+struct DimsWeek {
+    survey_id: String,
+    city: String,
+    partner: String,
+    segment: String,
+    channel: String,
+    #[sqlx(flatten)]
+    counters: Counters,
+}
+
+/// A week's sums for one row of `rollup_courier_weeks`.
+#[derive(sqlx::FromRow)]
+struct CourierWeek {
+    courier_id: String,
+    city: String,
+    #[sqlx(flatten)]
+    counters: Counters,
+}
+
+/// `SUM` of every counter, named as the counter (typed alike on both
+/// databases: PostgreSQL sums integers into numerics).
+fn summed_counters() -> String {
+    COUNTERS
+        .iter()
+        .map(|(c, real)| {
+            if *real {
+                format!("COALESCE(SUM({c}), 0.0) AS {c}")
+            } else {
+                format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT) AS {c}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Where one response falls in both rollups.
@@ -169,6 +225,39 @@ impl Deltas {
     /// Rollup rows these increments touch.
     fn len(&self) -> usize {
         self.days.len() + self.couriers.len()
+    }
+
+    /// Marks the ended weeks these increments fall in as not built (an
+    /// answer arriving late for a week whose weekly rows exist), in the
+    /// transaction that writes them: until the background step builds the
+    /// week again, its daily rows answer for it. "Ended" is judged by the
+    /// UTC day of `now_ms` with a day to spare, so that it covers every week
+    /// [`Store::build_weeks`] may have built, in any time zone.
+    pub async fn mark_late_weeks(&self, tx: &mut Tx, now_ms: i64) -> Result<(), StoreError> {
+        let today = now_ms.div_euclid(86_400_000) + 1;
+        let weeks: BTreeSet<i64> = self
+            .days
+            .keys()
+            .map(|k| week_start(k.0))
+            .chain(self.couriers.keys().map(|k| week_start(k.1)))
+            .filter(|w| w + 7 <= today)
+            .collect();
+        if weeks.is_empty() {
+            return Ok(());
+        }
+        let weeks: Vec<i64> = weeks.into_iter().collect();
+        tx.exec_rows(
+            "INSERT INTO rollup_week_state (week, built) VALUES",
+            2,
+            "ON CONFLICT (week) DO UPDATE SET built = FALSE",
+            &weeks,
+            |q, w| {
+                q.push_arg(*w);
+                q.push_arg(crate::db::Arg::Bool(Some(false)));
+            },
+        )
+        .await?;
+        Ok(())
     }
 
     /// Adds the increments to the rollups (keys in a fixed order, so that
@@ -363,9 +452,153 @@ impl MetricsFilter {
 /// Between a group's key and its period's in a two-level grouping.
 pub const SEPARATOR: char = '\u{1f}';
 
-/// The SQL of a grouping's key over either rollup.
-fn key_sql(group: GroupBy) -> &'static str {
+/// Whether week `week` (its Monday's day number) ended at least a whole
+/// day before local day `today`, so its weekly rows may be built.
+fn week_closed(week: i64, today: i64) -> bool {
+    week + 8 <= today
+}
+
+/// Builds one week's weekly rows from its daily rows. The state row is
+/// written first: on PostgreSQL its lock makes a transaction storing a late
+/// answer for the week either finish before the daily rows are read (and be
+/// counted) or wait and mark the week not built again afterwards.
+async fn build_week(tx: &mut Tx, week: i64) -> Result<(), StoreError> {
+    tx.exec(
+        sql(
+            "INSERT INTO rollup_week_state (week, built) VALUES ($1, FALSE) \
+             ON CONFLICT (week) DO UPDATE SET built = FALSE",
+        )
+        .bind(week),
+    )
+    .await?;
+    let (first, last) = (week, week + 6);
+    let sums = summed_counters();
+    let days: Vec<DimsWeek> = tx
+        .all(
+            sql(format!(
+                "SELECT survey_id, city, partner, segment, channel, {sums} FROM rollup_days \
+                 WHERE day >= $1 AND day <= $2 GROUP BY survey_id, city, partner, segment, channel"
+            ))
+            .bind(first)
+            .bind(last),
+        )
+        .await?;
+    tx.exec(sql("DELETE FROM rollup_weeks WHERE week = $1").bind(week))
+        .await?;
+    tx.exec_rows(
+        "INSERT INTO rollup_weeks (week, survey_id, city, partner, segment, channel, tally) VALUES",
+        7,
+        "",
+        &days,
+        |q, r| {
+            q.push_arg(week);
+            for v in [&r.survey_id, &r.city, &r.partner, &r.segment, &r.channel] {
+                q.push_arg(v.as_str());
+            }
+            q.push_arg(Arg::Bytes(Some(Tally::from(&r.counters).to_bytes())));
+        },
+    )
+    .await?;
+    let couriers: Vec<CourierWeek> = tx
+        .all(
+            sql(format!(
+                "SELECT courier_id, city, {sums} FROM rollup_courier_days \
+                 WHERE day >= $1 AND day <= $2 GROUP BY courier_id, city"
+            ))
+            .bind(first)
+            .bind(last),
+        )
+        .await?;
+    tx.exec(sql("DELETE FROM rollup_courier_weeks WHERE week = $1").bind(week))
+        .await?;
+    tx.exec_rows(
+        "INSERT INTO rollup_courier_weeks (week, courier_id, city, tally) VALUES",
+        4,
+        "",
+        &couriers,
+        |q, r| {
+            q.push_arg(week);
+            q.push_arg(r.courier_id.as_str());
+            q.push_arg(r.city.as_str());
+            q.push_arg(Arg::Bytes(Some(Tally::from(&r.counters).to_bytes())));
+        },
+    )
+    .await?;
+    // A new generation, never given before, for the rows just written.
+    let generation = i64::from_le_bytes(uuid::Uuid::new_v4().as_u64_pair().0.to_le_bytes());
+    tx.exec(
+        sql("UPDATE rollup_week_state SET built = TRUE, generation = $1 WHERE week = $2")
+            .bind(generation)
+            .bind(week),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Where a period's days are read: whole built weeks from the weekly rows,
+/// the rest (partial weeks at either end, weeks not built) from the daily
+/// ones, as ranges of days.
+#[derive(Debug, PartialEq, Eq)]
+struct Plan {
+    weeks: Vec<i64>,
+    days: Vec<(i64, i64)>,
+}
+
+impl Plan {
+    fn days_only(from_day: i64, to_day: i64) -> Plan {
+        Plan {
+            weeks: Vec::new(),
+            days: if from_day <= to_day {
+                vec![(from_day, to_day)]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    fn new(from_day: i64, to_day: i64, built: &BTreeSet<i64>) -> Plan {
+        let mut plan = Plan {
+            weeks: Vec::new(),
+            days: Vec::new(),
+        };
+        let mut day = from_day;
+        while day <= to_day {
+            if week_start(day) == day && day + 6 <= to_day && built.contains(&day) {
+                plan.weeks.push(day);
+                day += 7;
+                continue;
+            }
+            // Up to the next built whole week (or the end).
+            let mut end = day;
+            while end < to_day {
+                let next = end + 1;
+                if week_start(next) == next && next + 6 <= to_day && built.contains(&next) {
+                    break;
+                }
+                end = next;
+            }
+            plan.days.push((day, end));
+            day = end + 1;
+        }
+        plan
+    }
+}
+
+/// Adds `tally` to `key`'s sum.
+fn add_to(sums: &mut HashMap<String, Tally>, key: String, tally: &Tally) {
+    match sums.get_mut(&key) {
+        Some(sum) => sum.merge(tally),
+        None => {
+            sums.insert(key, *tally);
+        }
+    }
+}
+
+/// The SQL of a grouping's key over either rollup, daily or (`weekly`)
+/// weekly; the weekly tables have no day or month to group by.
+fn key_sql(group: GroupBy, weekly: bool) -> &'static str {
     match group {
+        GroupBy::Week if weekly => "CAST(week AS TEXT)",
         GroupBy::All => "''",
         GroupBy::Courier => "courier_id",
         GroupBy::City => "city",
@@ -417,46 +650,200 @@ impl Store {
             let rows = self.direct_tallies(filter, group, period, tz).await?;
             return Ok((Source::RawAnswers, rows.into_iter().collect()));
         }
-        let (table, source) = if courier {
-            ("rollup_courier_days", Source::CourierRollup)
+        let source = if courier {
+            Source::CourierRollup
         } else {
-            ("rollup_days", Source::Rollup)
+            Source::Rollup
         };
-        let key = match period {
-            None => key_sql(group).to_owned(),
-            Some(p) => format!("{} || '{SEPARATOR}' || {}", key_sql(group), key_sql(p)),
+        // Whole built weeks are read from the weekly rows, the other days
+        // from the daily ones; a grouping by day or month needs the days.
+        let by_days = group == GroupBy::Day
+            || group == GroupBy::Month
+            || matches!(period, Some(GroupBy::Day | GroupBy::Month));
+        let built = if by_days {
+            BTreeMap::new()
+        } else {
+            self.built_weeks(filter.from_day, filter.to_day).await?
         };
-        let sums: Vec<String> = COUNTERS
-            .iter()
-            .map(|(c, real)| {
-                if *real {
-                    format!("COALESCE(SUM({c}), 0.0) AS {c}")
-                } else {
-                    format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT) AS {c}")
-                }
-            })
-            .collect();
-        let mut text = format!(
-            "SELECT {key} AS key, {} FROM {table} WHERE day >= $1 AND day <= $2",
-            sums.join(", ")
-        );
-        let q_args = filter.clause(&mut text, "", 3);
-        if group != GroupBy::All || period.is_some() {
-            text.push_str(" GROUP BY 1");
-        }
-        let mut q = sql(text).bind(filter.from_day).bind(filter.to_day);
-        for a in q_args {
-            q.push_arg(a);
-        }
-        let rows: Vec<TallyRow> = self.db.all(q).await?;
-        let mut out: Vec<(String, Tally)> = rows.into_iter().map(TallyRow::into_pair).collect();
-        if group == GroupBy::All && period.is_none() {
-            for (k, _) in &mut out {
-                "all".clone_into(k);
+        let plan = if by_days {
+            Plan::days_only(filter.from_day, filter.to_day)
+        } else {
+            Plan::new(
+                filter.from_day,
+                filter.to_day,
+                &built.keys().copied().collect(),
+            )
+        };
+        let mut sums: HashMap<String, Tally> = HashMap::new();
+        let key = |weekly: bool| match period {
+            None => key_sql(group, weekly).to_owned(),
+            Some(p) => format!(
+                "{} || '{SEPARATOR}' || {}",
+                key_sql(group, weekly),
+                key_sql(p, weekly)
+            ),
+        };
+        let cut = if courier {
+            Cut::Couriers
+        } else {
+            Cut::Dimensions
+        };
+        let mut plan = plan;
+        for week in std::mem::take(&mut plan.weeks) {
+            let generation = built.get(&week).copied().unwrap_or_default();
+            match self.week_rows(cut, week, generation).await? {
+                Some(rows) => add_week(&mut sums, &rows, week, filter, group, period),
+                // Marked not built since: its days answer for it.
+                None => plan.days.push((week, week + 6)),
             }
         }
+        if !plan.days.is_empty() {
+            let table = if courier {
+                "rollup_courier_days"
+            } else {
+                "rollup_days"
+            };
+            let mut text = format!(
+                "SELECT {} AS key, {} FROM {table} WHERE (",
+                key(false),
+                summed_counters()
+            );
+            for i in 0..plan.days.len() {
+                if i > 0 {
+                    text.push_str(" OR ");
+                }
+                let _ = write!(text, "day BETWEEN ${} AND ${}", 2 * i + 1, 2 * i + 2);
+            }
+            text.push(')');
+            let args = filter.clause(&mut text, "", 2 * plan.days.len() + 1);
+            text.push_str(" GROUP BY 1");
+            let mut q = sql(text);
+            for (a, b) in &plan.days {
+                q.push_arg(*a);
+                q.push_arg(*b);
+            }
+            for a in args {
+                q.push_arg(a);
+            }
+            let rows: Vec<TallyRow> = self.db.all(q).await?;
+            for row in rows {
+                add_to(
+                    &mut sums,
+                    row.key.unwrap_or_default(),
+                    &Tally::from(&row.counters),
+                );
+            }
+        }
+        if group == GroupBy::All && period.is_none() {
+            // The overall row is there even when nothing was counted.
+            let total = sums.into_values().fold(Tally::default(), |mut t, s| {
+                t.merge(&s);
+                t
+            });
+            return Ok((source, vec![("all".to_owned(), total)]));
+        }
+        let mut out: Vec<(String, Tally)> = sums.into_iter().collect();
         out.sort_by(|a, b| a.0.cmp(&b.0));
         Ok((source, out))
+    }
+
+    /// The built weeks that begin within `from_day..=to_day`, with the
+    /// generation of their rows.
+    async fn built_weeks(
+        &self,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<BTreeMap<i64, i64>, StoreError> {
+        let weeks: Vec<(i64, i64)> = self
+            .db
+            .all(
+                sql("SELECT week, generation FROM rollup_week_state \
+                     WHERE built = TRUE AND week >= $1 AND week <= $2")
+                .bind(from_day)
+                .bind(to_day),
+            )
+            .await?;
+        Ok(weeks.into_iter().collect())
+    }
+
+    /// A built week's rows, from memory or read (and kept) if the week is
+    /// still built at `generation` once they are read; `None` if it is not.
+    async fn week_rows(
+        &self,
+        cut: Cut,
+        week: i64,
+        generation: i64,
+    ) -> Result<Option<Arc<Vec<WeekRow>>>, StoreError> {
+        if let Some(rows) = self.weeks.get(cut, week, generation) {
+            return Ok(Some(rows));
+        }
+        let q = match cut {
+            Cut::Couriers => sql(
+                "SELECT courier_id, '' AS survey_id, city, '' AS partner, '' AS segment, \
+                 '' AS channel, tally FROM rollup_courier_weeks WHERE week = $1",
+            ),
+            Cut::Dimensions => sql(
+                "SELECT '' AS courier_id, survey_id, city, partner, segment, channel, tally \
+                 FROM rollup_weeks WHERE week = $1",
+            ),
+        };
+        let stored: Vec<StoredWeekRow> = self.db.all(q.bind(week)).await?;
+        // A generation is never given twice: the same one after the read
+        // means the rows read are that generation's.
+        let now: Option<(i64,)> = self
+            .db
+            .opt(
+                sql("SELECT generation FROM rollup_week_state WHERE week = $1 AND built = TRUE")
+                    .bind(week),
+            )
+            .await?;
+        if now != Some((generation,)) {
+            return Ok(None);
+        }
+        let mut rows = Vec::with_capacity(stored.len());
+        for r in stored {
+            let tally = Tally::from_bytes(&r.tally).ok_or_else(|| {
+                StoreError::Corrupt(format!("a weekly rollup row holds {} bytes", r.tally.len()))
+            })?;
+            rows.push(WeekRow {
+                courier_id: r.courier_id,
+                survey_id: r.survey_id,
+                city: r.city,
+                partner: r.partner,
+                segment: r.segment,
+                channel: r.channel,
+                tally,
+            });
+        }
+        let rows = Arc::new(rows);
+        self.weeks.put(cut, week, generation, Arc::clone(&rows));
+        Ok(Some(rows))
+    }
+
+    /// Builds the weekly rows of every week that ended at least a day
+    /// before `today` (a local day number) and is not built yet, each in its
+    /// own short transaction. Returns the weeks built.
+    pub async fn build_weeks(&self, today: i64) -> Result<usize, StoreError> {
+        let (first, last): (Option<i64>, Option<i64>) = self
+            .db
+            .one(sql("SELECT MIN(day), MAX(day) FROM rollup_days"))
+            .await?;
+        let (Some(first), Some(last)) = (first, last) else {
+            return Ok(0);
+        };
+        let built = self.built_weeks(i64::MIN, i64::MAX).await?;
+        let mut count = 0;
+        let mut week = week_start(first);
+        while week <= last && week_closed(week, today) {
+            if !built.contains_key(&week) {
+                let mut tx = self.db.begin().await?;
+                build_week(&mut tx, week).await?;
+                tx.commit().await?;
+                count += 1;
+            }
+            week += 7;
+        }
+        Ok(count)
     }
 
     /// Counts a query straight from the raw responses and answers, each
@@ -510,6 +897,9 @@ impl Store {
         let mut tx = self.db.begin().await?;
         tx.exec(sql("DELETE FROM rollup_days")).await?;
         tx.exec(sql("DELETE FROM rollup_courier_days")).await?;
+        for table in ["rollup_weeks", "rollup_courier_weeks", "rollup_week_state"] {
+            tx.exec(sql(format!("DELETE FROM {table}"))).await?;
+        }
         let mut seen = 0_u64;
         let mut after: Option<(i64, String)> = None;
         // Rollup rows are far fewer than responses: gathered in memory and
@@ -532,6 +922,18 @@ impl Store {
             progress(seen);
         }
         deltas.write(&mut tx).await?;
+        // The weekly rows of the weeks that have ended, from the new days.
+        let (today, _) = local_day(jiff::Timestamp::now().as_millisecond(), tz);
+        let (first, last): (Option<i64>, Option<i64>) = tx
+            .one(sql("SELECT MIN(day), MAX(day) FROM rollup_days"))
+            .await?;
+        if let (Some(first), Some(last)) = (first, last) {
+            let mut week = week_start(first);
+            while week <= last && week_closed(week, today) {
+                build_week(&mut tx, week).await?;
+                week += 7;
+            }
+        }
         tx.commit().await?;
         // Deliveries are filed by local day too.
         self.rebuild_deliveries(tz).await?;
@@ -809,5 +1211,49 @@ impl Store {
                 .bind(to_ms),
             )
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{week_closed, Plan};
+    use std::collections::BTreeSet;
+
+    // Day 20,416 is Monday 2025-11-24.
+    const MON: i64 = 20_416;
+
+    #[test]
+    fn whole_built_weeks_come_from_weekly_rows_the_rest_from_days() {
+        let built: BTreeSet<i64> = [MON, MON + 7, MON + 21].into();
+        // Wednesday of the week before to the Tuesday after week MON+21.
+        let plan = Plan::new(MON - 5, MON + 29, &built);
+        assert_eq!(plan.weeks, vec![MON, MON + 7, MON + 21]);
+        assert_eq!(
+            plan.days,
+            vec![
+                (MON - 5, MON - 1),
+                (MON + 14, MON + 20),
+                (MON + 28, MON + 29)
+            ]
+        );
+        // A period inside one week, or ending mid-week, reads days only.
+        let plan = Plan::new(MON + 1, MON + 5, &built);
+        assert!(plan.weeks.is_empty());
+        assert_eq!(plan.days, vec![(MON + 1, MON + 5)]);
+        let plan = Plan::new(MON, MON + 5, &built);
+        assert_eq!(plan.days, vec![(MON, MON + 5)]);
+        // Exactly the built weeks: no days.
+        let plan = Plan::new(MON, MON + 13, &built);
+        assert_eq!(plan.weeks, vec![MON, MON + 7]);
+        assert!(plan.days.is_empty());
+        assert_eq!(Plan::new(MON + 3, MON + 2, &built).days, vec![]);
+    }
+
+    #[test]
+    fn a_week_is_built_a_whole_day_after_it_ended() {
+        // Week MON ends on Sunday MON+6; Monday MON+7 is still too soon.
+        assert!(!week_closed(MON, MON + 6));
+        assert!(!week_closed(MON, MON + 7));
+        assert!(week_closed(MON, MON + 8));
     }
 }

@@ -343,6 +343,7 @@ impl Store {
             deltas.add(&key, status, &r.facts);
         }
         deltas.write(&mut tx).await?;
+        deltas.mark_late_weeks(&mut tx, now).await?;
         let places: Vec<(
             crate::causes::TagPlace,
             i64,

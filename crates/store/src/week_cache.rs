@@ -1,0 +1,170 @@
+//! Built weeks' rollup rows, held in memory. A built week never changes: an
+//! answer arriving late for it marks it not built (its daily rows answer
+//! for it meanwhile), and building it again gives it a new generation. So a
+//! week's rows read once are good for as long as the database reports the
+//! same generation for it — also when another Doorstep process built it.
+//! A year by courier then reads 52 small state rows instead of 26,000
+//! rollup rows, each of which costs a database driver far more to hand over
+//! than to add up here.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use doorstep_domain::metrics::Tally;
+
+use crate::rollups::{GroupBy, MetricsFilter, SEPARATOR};
+
+/// Rows kept at most (about 300 bytes each): a year of 500 couriers is some
+/// 33,000, so this holds years of a large fleet; the weeks used least
+/// recently go first.
+const MAX_ROWS: usize = 1_000_000;
+
+/// One weekly row, of either cut (the courier cut leaves the survey,
+/// partner, segment and channel empty; the other the courier).
+#[derive(Debug, Clone)]
+pub(crate) struct WeekRow {
+    pub courier_id: String,
+    pub survey_id: String,
+    pub city: String,
+    pub partner: String,
+    pub segment: String,
+    pub channel: String,
+    pub tally: Tally,
+}
+
+impl WeekRow {
+    /// Whether the row passes the filters (as the SQL clause would).
+    fn admitted(&self, f: &MetricsFilter) -> bool {
+        let is = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
+        is(&f.courier, &self.courier_id)
+            && is(&f.city, &self.city)
+            && is(&f.partner, &self.partner)
+            && is(&f.segment, &self.segment)
+            && is(&f.survey, &self.survey_id)
+            && is(&f.channel, &self.channel)
+    }
+
+    /// The row's key in a grouping (as the SQL key of a weekly row reads);
+    /// `week` is the week's day number as text.
+    fn key<'a>(&'a self, group: GroupBy, week: &'a str) -> &'a str {
+        match group {
+            GroupBy::All => "",
+            GroupBy::Courier => &self.courier_id,
+            GroupBy::City => &self.city,
+            GroupBy::Partner => &self.partner,
+            GroupBy::Segment => &self.segment,
+            GroupBy::Survey => &self.survey_id,
+            GroupBy::Channel => &self.channel,
+            // Weekly rows are never asked for days or months.
+            GroupBy::Week | GroupBy::Day | GroupBy::Month => week,
+        }
+    }
+}
+
+/// Which weekly table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Cut {
+    Dimensions,
+    Couriers,
+}
+
+#[derive(Debug)]
+struct Entry {
+    generation: i64,
+    rows: Arc<Vec<WeekRow>>,
+    used: u64,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    weeks: HashMap<(Cut, i64), Entry>,
+    rows: usize,
+    clock: u64,
+}
+
+/// The cache, shared by every clone of a store.
+#[derive(Debug, Default)]
+pub(crate) struct WeekCache {
+    inner: Mutex<Inner>,
+}
+
+impl WeekCache {
+    /// The rows of `week` at `generation`, if held.
+    pub fn get(&self, cut: Cut, week: i64, generation: i64) -> Option<Arc<Vec<WeekRow>>> {
+        let mut inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        inner.clock += 1;
+        let clock = inner.clock;
+        let entry = inner.weeks.get_mut(&(cut, week))?;
+        if entry.generation != generation {
+            return None;
+        }
+        entry.used = clock;
+        Some(Arc::clone(&entry.rows))
+    }
+
+    /// Keeps the rows of `week` at `generation`, making room if needed.
+    pub fn put(&self, cut: Cut, week: i64, generation: i64, rows: Arc<Vec<WeekRow>>) {
+        let mut inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        inner.clock += 1;
+        let used = inner.clock;
+        let size = rows.len();
+        if let Some(old) = inner.weeks.insert(
+            (cut, week),
+            Entry {
+                generation,
+                rows,
+                used,
+            },
+        ) {
+            inner.rows -= old.rows.len();
+        }
+        inner.rows += size;
+        while inner.rows > MAX_ROWS && inner.weeks.len() > 1 {
+            let Some(oldest) = inner
+                .weeks
+                .iter()
+                .min_by_key(|(_, e)| e.used)
+                .map(|(k, _)| *k)
+            else {
+                break;
+            };
+            if let Some(gone) = inner.weeks.remove(&oldest) {
+                inner.rows -= gone.rows.len();
+            }
+        }
+    }
+}
+
+/// Adds the rows of one week that pass `filter` into `sums`, by key.
+pub(crate) fn add_week(
+    sums: &mut HashMap<String, Tally>,
+    rows: &[WeekRow],
+    week: i64,
+    filter: &MetricsFilter,
+    group: GroupBy,
+    period: Option<GroupBy>,
+) {
+    let week = week.to_string();
+    for row in rows.iter().filter(|r| r.admitted(filter)) {
+        let first = row.key(group, &week);
+        let second = period.map_or("", |p| row.key(p, &week));
+        let mut key = String::with_capacity(first.len() + 1 + second.len());
+        key.push_str(first);
+        if period.is_some() {
+            key.push(SEPARATOR);
+            key.push_str(second);
+        }
+        match sums.get_mut(&key) {
+            Some(sum) => sum.merge(&row.tally),
+            None => {
+                sums.insert(key, row.tally);
+            }
+        }
+    }
+}
