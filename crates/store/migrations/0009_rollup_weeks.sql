@@ -1,9 +1,10 @@
--- Weekly rollups: the daily rows of a closed week summed once, by a
+-- Weekly rollups (answers and deliveries): the daily rows of a closed week summed once, by a
 -- background step rather than by the transaction storing each answer, so a
 -- year by courier reads 52 rows per courier instead of 365 and ingestion
 -- keeps its cost. A week is a day number of its Monday (local days).
--- `rollup_week_state` says which weeks are built. An answer arriving for a
--- week that has ended marks that week not built in the same transaction
+-- `rollup_week_state` says which weeks are built. An answer (or an order's
+-- delivery) arriving for a week that has ended marks that week not built in
+-- the same transaction
 -- (the daily rows answer for it meanwhile), and the background step builds
 -- it again, under a new `generation` (random, never given twice: a server
 -- that keeps a week's rows in memory knows them current while the week's
@@ -37,4 +38,14 @@ CREATE TABLE rollup_courier_weeks (
     city TEXT NOT NULL,
     tally BYTEA NOT NULL,
     PRIMARY KEY (week, courier_id, city)
+);
+
+CREATE TABLE rollup_delivery_weeks (
+    week BIGINT NOT NULL,
+    city TEXT NOT NULL,
+    partner TEXT NOT NULL,
+    courier_id TEXT NOT NULL,
+    delivered BIGINT NOT NULL,
+    on_time BIGINT NOT NULL,
+    PRIMARY KEY (week, city, partner, courier_id)
 );

@@ -2,13 +2,15 @@
 //! [promised_from, promised_to] / delivered), kept by the order import in
 //! the same transaction, rebuilt from the orders on demand.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write;
 
 use doorstep_domain::time::local_day;
 use jiff::tz::TimeZone;
 
 use crate::db::{sql, Tx};
-use crate::rollups::{GroupBy, MetricsFilter, SEPARATOR};
+use crate::rollups::{GroupBy, MetricsFilter, Plan, SEPARATOR};
+use crate::week_cache::{add_week, Cut};
 use crate::{Store, StoreError};
 
 /// A row of the delivery rollup: day, month, city, partner, courier.
@@ -47,6 +49,13 @@ impl DeliveryDeltas {
             .or_default();
         e.0 += sign;
         e.1 += sign * on_time;
+    }
+
+    /// The local days these increments fall on.
+    pub(crate) fn days(&self) -> Vec<i64> {
+        let mut days: Vec<i64> = self.0.keys().map(|k| k.0).collect();
+        days.dedup();
+        days
     }
 
     pub(crate) async fn write(self, tx: &mut Tx) -> Result<(), StoreError> {
@@ -110,25 +119,73 @@ impl Store {
                 None => return Ok(None),
             },
         };
-        let mut text = format!(
-            "SELECT {key} AS key, CAST(COALESCE(SUM(delivered), 0) AS BIGINT) AS delivered, \
-             CAST(COALESCE(SUM(on_time), 0) AS BIGINT) AS on_time \
-             FROM rollup_delivery_days WHERE day >= $1 AND day <= $2"
-        );
-        let values = filter.clause(&mut text, "", 3);
-        if group != GroupBy::All || period.is_some() {
-            text.push_str(" GROUP BY 1");
-        }
-        let mut q = sql(text).bind(filter.from_day).bind(filter.to_day);
-        for v in values {
-            q.push_arg(v);
-        }
-        let mut rows: Vec<(String, i64, i64)> = self.db.all(q).await?;
-        if group == GroupBy::All && period.is_none() {
-            for r in &mut rows {
-                "all".clone_into(&mut r.0);
+        // As the survey rollups: whole built weeks from the weekly rows
+        // (kept in memory), the rest from the daily ones.
+        let by_days = matches!(group, GroupBy::Day | GroupBy::Month)
+            || matches!(period, Some(GroupBy::Day | GroupBy::Month));
+        let built = if by_days {
+            std::collections::BTreeMap::new()
+        } else {
+            self.built_weeks(filter.from_day, filter.to_day).await?
+        };
+        let mut plan = if by_days {
+            Plan::days_only(filter.from_day, filter.to_day)
+        } else {
+            Plan::new(
+                filter.from_day,
+                filter.to_day,
+                &built.keys().copied().collect(),
+            )
+        };
+        let mut sums: HashMap<String, (i64, i64)> = HashMap::new();
+        for week in std::mem::take(&mut plan.weeks) {
+            let generation = built.get(&week).copied().unwrap_or_default();
+            match self.week_rows(Cut::Deliveries, week, generation).await? {
+                Some(rows) => add_week(&mut sums, &rows, week, filter, group, period, |s, r| {
+                    s.0 += r.delivered;
+                    s.1 += r.on_time;
+                }),
+                None => plan.days.push((week, week + 6)),
             }
         }
+        if !plan.days.is_empty() {
+            let mut text = format!(
+                "SELECT {key} AS key, CAST(COALESCE(SUM(delivered), 0) AS BIGINT) AS delivered, \
+                 CAST(COALESCE(SUM(on_time), 0) AS BIGINT) AS on_time FROM rollup_delivery_days WHERE ("
+            );
+            for i in 0..plan.days.len() {
+                if i > 0 {
+                    text.push_str(" OR ");
+                }
+                let _ = write!(text, "day BETWEEN ${} AND ${}", 2 * i + 1, 2 * i + 2);
+            }
+            text.push(')');
+            let values = filter.clause(&mut text, "", 2 * plan.days.len() + 1);
+            text.push_str(" GROUP BY 1");
+            let mut q = sql(text);
+            for (a, b) in &plan.days {
+                q.push_arg(*a);
+                q.push_arg(*b);
+            }
+            for v in values {
+                q.push_arg(v);
+            }
+            let rows: Vec<(String, i64, i64)> = self.db.all(q).await?;
+            for (k, d, o) in rows {
+                let s = sums.entry(k).or_default();
+                s.0 += d;
+                s.1 += o;
+            }
+        }
+        let mut rows: Vec<(String, i64, i64)> =
+            sums.into_iter().map(|(k, (d, o))| (k, d, o)).collect();
+        if group == GroupBy::All && period.is_none() {
+            let (d, o) = rows
+                .iter()
+                .fold((0, 0), |(d, o), (_, dd, oo)| (d + dd, o + oo));
+            rows = vec![("all".to_owned(), d, o)];
+        }
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(Some(rows))
     }
 
@@ -146,6 +203,9 @@ impl Store {
         }
         let mut tx = self.db.begin().await?;
         tx.exec(sql("DELETE FROM rollup_delivery_days")).await?;
+        // The weekly rows were built from the old days: the daily rows
+        // answer until the weeks are built again.
+        crate::rollups::forget_weeks(&mut tx).await?;
         let mut deltas = DeliveryDeltas::default();
         let mut after = String::new();
         let mut seen = 0_u64;

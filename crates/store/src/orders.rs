@@ -519,7 +519,9 @@ async fn upsert_chunk(
         }
         deliveries.add(&row.delivery(), 1, &tz);
     }
+    let days = deliveries.days();
     deliveries.write(tx).await?;
+    crate::rollups::mark_late_weeks(tx, days.into_iter(), now).await?;
     tx.exec_rows(
         "INSERT INTO orders (order_number, customer_phone, city, partner, courier_id, promised_from, promised_to, \
          delivered_at, amount_minor, created_at, updated_at) VALUES",

@@ -227,37 +227,15 @@ impl Deltas {
         self.days.len() + self.couriers.len()
     }
 
-    /// Marks the ended weeks these increments fall in as not built (an
-    /// answer arriving late for a week whose weekly rows exist), in the
-    /// transaction that writes them: until the background step builds the
-    /// week again, its daily rows answer for it. "Ended" is judged by the
-    /// UTC day of `now_ms` with a day to spare, so that it covers every week
-    /// [`Store::build_weeks`] may have built, in any time zone.
+    /// Marks the ended weeks these increments fall in as not built: see
+    /// [`mark_late_weeks`].
     pub async fn mark_late_weeks(&self, tx: &mut Tx, now_ms: i64) -> Result<(), StoreError> {
-        let today = now_ms.div_euclid(86_400_000) + 1;
-        let weeks: BTreeSet<i64> = self
+        let days = self
             .days
             .keys()
-            .map(|k| week_start(k.0))
-            .chain(self.couriers.keys().map(|k| week_start(k.1)))
-            .filter(|w| w + 7 <= today)
-            .collect();
-        if weeks.is_empty() {
-            return Ok(());
-        }
-        let weeks: Vec<i64> = weeks.into_iter().collect();
-        tx.exec_rows(
-            "INSERT INTO rollup_week_state (week, built) VALUES",
-            2,
-            "ON CONFLICT (week) DO UPDATE SET built = FALSE",
-            &weeks,
-            |q, w| {
-                q.push_arg(*w);
-                q.push_arg(crate::db::Arg::Bool(Some(false)));
-            },
-        )
-        .await?;
-        Ok(())
+            .map(|k| k.0)
+            .chain(self.couriers.keys().map(|k| k.1));
+        mark_late_weeks(tx, days, now_ms).await
     }
 
     /// Adds the increments to the rollups (keys in a fixed order, so that
@@ -452,6 +430,40 @@ impl MetricsFilter {
 /// Between a group's key and its period's in a two-level grouping.
 pub const SEPARATOR: char = '\u{1f}';
 
+/// Marks the ended weeks of these local days as not built (an answer or a
+/// delivery arriving late for a week whose weekly rows exist), in the
+/// transaction that writes their daily rows: until the background step
+/// builds the week again, its daily rows answer for it. "Ended" is judged
+/// by the UTC day of `now_ms` with a day to spare, so that it covers every
+/// week [`Store::build_weeks`] may have built, in any time zone. Call it
+/// last before the commit: on PostgreSQL it locks the weeks' state rows,
+/// so concurrent late writers for one week wait only for each other's
+/// commit.
+pub(crate) async fn mark_late_weeks(
+    tx: &mut Tx,
+    days: impl Iterator<Item = i64>,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let today = now_ms.div_euclid(86_400_000) + 1;
+    let weeks: BTreeSet<i64> = days.map(week_start).filter(|w| w + 7 <= today).collect();
+    if weeks.is_empty() {
+        return Ok(());
+    }
+    let weeks: Vec<i64> = weeks.into_iter().collect();
+    tx.exec_rows(
+        "INSERT INTO rollup_week_state (week, built) VALUES",
+        2,
+        "ON CONFLICT (week) DO UPDATE SET built = FALSE",
+        &weeks,
+        |q, w| {
+            q.push_arg(*w);
+            q.push_arg(Arg::Bool(Some(false)));
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// Whether week `week` (its Monday's day number) ended at least a whole
 /// day before local day `today`, so its weekly rows may be built.
 fn week_closed(week: i64, today: i64) -> bool {
@@ -524,6 +536,19 @@ async fn build_week(tx: &mut Tx, week: i64) -> Result<(), StoreError> {
         },
     )
     .await?;
+    tx.exec(sql("DELETE FROM rollup_delivery_weeks WHERE week = $1").bind(week))
+        .await?;
+    tx.exec(
+        sql(
+            "INSERT INTO rollup_delivery_weeks (week, city, partner, courier_id, delivered, on_time) \
+             SELECT $1, city, partner, courier_id, SUM(delivered), SUM(on_time) FROM rollup_delivery_days \
+             WHERE day >= $2 AND day <= $3 GROUP BY city, partner, courier_id",
+        )
+        .bind(week)
+        .bind(first)
+        .bind(last),
+    )
+    .await?;
     // A new generation, never given before, for the rows just written.
     let generation = i64::from_le_bytes(uuid::Uuid::new_v4().as_u64_pair().0.to_le_bytes());
     tx.exec(
@@ -535,17 +560,31 @@ async fn build_week(tx: &mut Tx, week: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Drops every weekly row (the daily rows answer until they are built
+/// again): for a rebuild of the daily rows.
+pub(crate) async fn forget_weeks(tx: &mut Tx) -> Result<(), StoreError> {
+    for table in [
+        "rollup_week_state",
+        "rollup_weeks",
+        "rollup_courier_weeks",
+        "rollup_delivery_weeks",
+    ] {
+        tx.exec(sql(format!("DELETE FROM {table}"))).await?;
+    }
+    Ok(())
+}
+
 /// Where a period's days are read: whole built weeks from the weekly rows,
 /// the rest (partial weeks at either end, weeks not built) from the daily
 /// ones, as ranges of days.
 #[derive(Debug, PartialEq, Eq)]
-struct Plan {
-    weeks: Vec<i64>,
-    days: Vec<(i64, i64)>,
+pub(crate) struct Plan {
+    pub weeks: Vec<i64>,
+    pub days: Vec<(i64, i64)>,
 }
 
 impl Plan {
-    fn days_only(from_day: i64, to_day: i64) -> Plan {
+    pub fn days_only(from_day: i64, to_day: i64) -> Plan {
         Plan {
             weeks: Vec::new(),
             days: if from_day <= to_day {
@@ -556,7 +595,7 @@ impl Plan {
         }
     }
 
-    fn new(from_day: i64, to_day: i64, built: &BTreeSet<i64>) -> Plan {
+    pub fn new(from_day: i64, to_day: i64, built: &BTreeSet<i64>) -> Plan {
         let mut plan = Plan {
             weeks: Vec::new(),
             days: Vec::new(),
@@ -692,7 +731,9 @@ impl Store {
         for week in std::mem::take(&mut plan.weeks) {
             let generation = built.get(&week).copied().unwrap_or_default();
             match self.week_rows(cut, week, generation).await? {
-                Some(rows) => add_week(&mut sums, &rows, week, filter, group, period),
+                Some(rows) => add_week(&mut sums, &rows, week, filter, group, period, |t, r| {
+                    t.merge(&r.tally);
+                }),
                 // Marked not built since: its days answer for it.
                 None => plan.days.push((week, week + 6)),
             }
@@ -749,7 +790,7 @@ impl Store {
 
     /// The built weeks that begin within `from_day..=to_day`, with the
     /// generation of their rows.
-    async fn built_weeks(
+    pub(crate) async fn built_weeks(
         &self,
         from_day: i64,
         to_day: i64,
@@ -768,7 +809,7 @@ impl Store {
 
     /// A built week's rows, from memory or read (and kept) if the week is
     /// still built at `generation` once they are read; `None` if it is not.
-    async fn week_rows(
+    pub(crate) async fn week_rows(
         &self,
         cut: Cut,
         week: i64,
@@ -777,17 +818,61 @@ impl Store {
         if let Some(rows) = self.weeks.get(cut, week, generation) {
             return Ok(Some(rows));
         }
-        let q = match cut {
-            Cut::Couriers => sql(
-                "SELECT courier_id, '' AS survey_id, city, '' AS partner, '' AS segment, \
-                 '' AS channel, tally FROM rollup_courier_weeks WHERE week = $1",
-            ),
-            Cut::Dimensions => sql(
-                "SELECT '' AS courier_id, survey_id, city, partner, segment, channel, tally \
-                 FROM rollup_weeks WHERE week = $1",
-            ),
+        let rows = match cut {
+            Cut::Couriers | Cut::Dimensions => {
+                let q = if cut == Cut::Couriers {
+                    sql(
+                        "SELECT courier_id, '' AS survey_id, city, '' AS partner, '' AS segment, \
+                         '' AS channel, tally FROM rollup_courier_weeks WHERE week = $1",
+                    )
+                } else {
+                    sql("SELECT '' AS courier_id, survey_id, city, partner, segment, channel, tally \
+                         FROM rollup_weeks WHERE week = $1")
+                };
+                let stored: Vec<StoredWeekRow> = self.db.all(q.bind(week)).await?;
+                let mut rows = Vec::with_capacity(stored.len());
+                for r in stored {
+                    let tally = Tally::from_bytes(&r.tally).ok_or_else(|| {
+                        StoreError::Corrupt(format!(
+                            "a weekly rollup row holds {} bytes",
+                            r.tally.len()
+                        ))
+                    })?;
+                    rows.push(WeekRow {
+                        courier_id: r.courier_id,
+                        survey_id: r.survey_id,
+                        city: r.city,
+                        partner: r.partner,
+                        segment: r.segment,
+                        channel: r.channel,
+                        tally,
+                        ..WeekRow::default()
+                    });
+                }
+                rows
+            }
+            Cut::Deliveries => {
+                let stored: Vec<(String, String, String, i64, i64)> = self
+                    .db
+                    .all(
+                        sql("SELECT courier_id, city, partner, delivered, on_time \
+                             FROM rollup_delivery_weeks WHERE week = $1")
+                        .bind(week),
+                    )
+                    .await?;
+                stored
+                    .into_iter()
+                    .map(|(courier_id, city, partner, delivered, on_time)| WeekRow {
+                        courier_id,
+                        city,
+                        partner,
+                        delivered,
+                        on_time,
+                        ..WeekRow::default()
+                    })
+                    .collect()
+            }
         };
-        let stored: Vec<StoredWeekRow> = self.db.all(q.bind(week)).await?;
         // A generation is never given twice: the same one after the read
         // means the rows read are that generation's.
         let now: Option<(i64,)> = self
@@ -800,21 +885,6 @@ impl Store {
         if now != Some((generation,)) {
             return Ok(None);
         }
-        let mut rows = Vec::with_capacity(stored.len());
-        for r in stored {
-            let tally = Tally::from_bytes(&r.tally).ok_or_else(|| {
-                StoreError::Corrupt(format!("a weekly rollup row holds {} bytes", r.tally.len()))
-            })?;
-            rows.push(WeekRow {
-                courier_id: r.courier_id,
-                survey_id: r.survey_id,
-                city: r.city,
-                partner: r.partner,
-                segment: r.segment,
-                channel: r.channel,
-                tally,
-            });
-        }
         let rows = Arc::new(rows);
         self.weeks.put(cut, week, generation, Arc::clone(&rows));
         Ok(Some(rows))
@@ -826,7 +896,12 @@ impl Store {
     pub async fn build_weeks(&self, today: i64) -> Result<usize, StoreError> {
         let (first, last): (Option<i64>, Option<i64>) = self
             .db
-            .one(sql("SELECT MIN(day), MAX(day) FROM rollup_days"))
+            .one(sql(
+                "SELECT MIN(d), MAX(d) FROM (SELECT MIN(day) AS d FROM rollup_days \
+                 UNION ALL SELECT MAX(day) FROM rollup_days \
+                 UNION ALL SELECT MIN(day) FROM rollup_delivery_days \
+                 UNION ALL SELECT MAX(day) FROM rollup_delivery_days) x",
+            ))
             .await?;
         let (Some(first), Some(last)) = (first, last) else {
             return Ok(0);
@@ -897,9 +972,7 @@ impl Store {
         let mut tx = self.db.begin().await?;
         tx.exec(sql("DELETE FROM rollup_days")).await?;
         tx.exec(sql("DELETE FROM rollup_courier_days")).await?;
-        for table in ["rollup_weeks", "rollup_courier_weeks", "rollup_week_state"] {
-            tx.exec(sql(format!("DELETE FROM {table}"))).await?;
-        }
+        forget_weeks(&mut tx).await?;
         let mut seen = 0_u64;
         let mut after: Option<(i64, String)> = None;
         // Rollup rows are far fewer than responses: gathered in memory and
@@ -922,21 +995,12 @@ impl Store {
             progress(seen);
         }
         deltas.write(&mut tx).await?;
-        // The weekly rows of the weeks that have ended, from the new days.
-        let (today, _) = local_day(jiff::Timestamp::now().as_millisecond(), tz);
-        let (first, last): (Option<i64>, Option<i64>) = tx
-            .one(sql("SELECT MIN(day), MAX(day) FROM rollup_days"))
-            .await?;
-        if let (Some(first), Some(last)) = (first, last) {
-            let mut week = week_start(first);
-            while week <= last && week_closed(week, today) {
-                build_week(&mut tx, week).await?;
-                week += 7;
-            }
-        }
         tx.commit().await?;
         // Deliveries are filed by local day too.
         self.rebuild_deliveries(tz).await?;
+        // Then the weekly rows of the weeks that have ended, from the new days.
+        let (today, _) = local_day(jiff::Timestamp::now().as_millisecond(), tz);
+        self.build_weeks(today).await?;
         Ok(seen)
     }
 

@@ -343,7 +343,6 @@ impl Store {
             deltas.add(&key, status, &r.facts);
         }
         deltas.write(&mut tx).await?;
-        deltas.mark_late_weeks(&mut tx, now).await?;
         let places: Vec<(
             crate::causes::TagPlace,
             i64,
@@ -376,6 +375,10 @@ impl Store {
             .flat_map(|(p, day, nps, tags)| tags.iter().map(move |t| (p, *day, *nps, t)))
             .collect();
         crate::causes::insert_tags(&mut tx, &tags).await?;
+        // Last before the commit: it locks the week's state row on
+        // PostgreSQL, so concurrent late batches for one week wait only for
+        // each other's commit.
+        deltas.mark_late_weeks(&mut tx, now).await?;
         tx.commit().await?;
         Ok(outcomes)
     }

@@ -19,9 +19,10 @@ use crate::rollups::{GroupBy, MetricsFilter, SEPARATOR};
 /// recently go first.
 const MAX_ROWS: usize = 1_000_000;
 
-/// One weekly row, of either cut (the courier cut leaves the survey,
-/// partner, segment and channel empty; the other the courier).
-#[derive(Debug, Clone)]
+/// One weekly row, of any cut (the columns a cut lacks are empty: the
+/// courier cut has no survey, partner, segment or channel, the dimensions
+/// cut no courier; the delivery cut counts deliveries, not answers).
+#[derive(Debug, Clone, Default)]
 pub(crate) struct WeekRow {
     pub courier_id: String,
     pub survey_id: String,
@@ -30,6 +31,8 @@ pub(crate) struct WeekRow {
     pub segment: String,
     pub channel: String,
     pub tally: Tally,
+    pub delivered: i64,
+    pub on_time: i64,
 }
 
 impl WeekRow {
@@ -66,6 +69,7 @@ impl WeekRow {
 pub(crate) enum Cut {
     Dimensions,
     Couriers,
+    Deliveries,
 }
 
 #[derive(Debug)]
@@ -141,14 +145,16 @@ impl WeekCache {
     }
 }
 
-/// Adds the rows of one week that pass `filter` into `sums`, by key.
-pub(crate) fn add_week(
-    sums: &mut HashMap<String, Tally>,
+/// Adds the rows of one week that pass `filter` into `sums`, by key;
+/// `add` adds one row into its key's sum.
+pub(crate) fn add_week<T: Default>(
+    sums: &mut HashMap<String, T>,
     rows: &[WeekRow],
     week: i64,
     filter: &MetricsFilter,
     group: GroupBy,
     period: Option<GroupBy>,
+    add: impl Fn(&mut T, &WeekRow),
 ) {
     let week = week.to_string();
     for row in rows.iter().filter(|r| r.admitted(filter)) {
@@ -160,11 +166,6 @@ pub(crate) fn add_week(
             key.push(SEPARATOR);
             key.push_str(second);
         }
-        match sums.get_mut(&key) {
-            Some(sum) => sum.merge(&row.tally),
-            None => {
-                sums.insert(key, row.tally);
-            }
-        }
+        add(sums.entry(key).or_default(), row);
     }
 }

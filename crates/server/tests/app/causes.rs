@@ -365,13 +365,42 @@ async fn on_time_rate_follows_the_orders(backend: &str) {
         ],
         "delivered orders only; groups with deliveries and no answers are shown: {body}"
     );
-    // T-2 was delivered in time after all (a corrected import): the rollup follows.
+    // The week has ended: its weekly rows are built and read from now on.
+    let tz = jiff::tz::TimeZone::get("Europe/Moscow").unwrap();
+    let (today, _) = doorstep_domain::time::local_day(jiff::Timestamp::now().as_millisecond(), &tz);
+    assert!(app.store.build_weeks(today).await.unwrap() > 0);
+    let (_, body) = app
+        .get_json(
+            &format!("/api/v1/metrics?{PERIOD}&group_by=courier"),
+            &integration,
+        )
+        .await;
+    assert_eq!(
+        by_courier(&body),
+        vec![
+            ("K-1".into(), 2, Some(50.0)),
+            ("K-2".into(), 1, Some(100.0))
+        ],
+        "the same from the weekly rows: {body}"
+    );
+    // T-2 was delivered in time after all (a corrected import, late for a
+    // built week): the rollup follows at once, and after the week is built
+    // again.
     let fixed = json!({"orders": [order("T-2", "K-1", Some("2026-11-03T11:50:00Z"))]});
     assert_eq!(app.post_orders(&integration, &fixed).await.status(), 200);
-    let (_, body) = app
-        .get_json(&format!("/api/v1/metrics?{PERIOD}"), &integration)
-        .await;
-    assert_eq!(by_courier(&body), vec![("all".into(), 3, Some(100.0))]);
+    for built in [false, true] {
+        if built {
+            assert_eq!(app.store.build_weeks(today).await.unwrap(), 1);
+        }
+        let (_, body) = app
+            .get_json(&format!("/api/v1/metrics?{PERIOD}"), &integration)
+            .await;
+        assert_eq!(
+            by_courier(&body),
+            vec![("all".into(), 3, Some(100.0))],
+            "week built again: {built}"
+        );
+    }
     // On time is an order's figure: by survey it has no meaning.
     let (_, body) = app
         .get_json(
