@@ -137,10 +137,15 @@ impl Store {
                 &built.keys().copied().collect(),
             )
         };
+        let cut = if group == GroupBy::Partner || filter.partner.is_some() {
+            Cut::Deliveries
+        } else {
+            Cut::DeliveriesByCourier
+        };
         let mut sums: HashMap<String, (i64, i64)> = HashMap::new();
         for week in std::mem::take(&mut plan.weeks) {
             let generation = built.get(&week).copied().unwrap_or_default();
-            match self.week_rows(Cut::Deliveries, week, generation).await? {
+            match self.week_rows(cut, week, generation).await? {
                 Some(rows) => add_week(&mut sums, &rows, week, filter, group, period, |s, r| {
                     s.0 += r.delivered;
                     s.1 += r.on_time;

@@ -851,15 +851,17 @@ impl Store {
                 }
                 rows
             }
-            Cut::Deliveries => {
-                let stored: Vec<(String, String, String, i64, i64)> = self
-                    .db
-                    .all(
-                        sql("SELECT courier_id, city, partner, delivered, on_time \
-                             FROM rollup_delivery_weeks WHERE week = $1")
-                        .bind(week),
-                    )
-                    .await?;
+            Cut::Deliveries | Cut::DeliveriesByCourier => {
+                let q = if cut == Cut::Deliveries {
+                    sql("SELECT courier_id, city, partner, delivered, on_time \
+                         FROM rollup_delivery_weeks WHERE week = $1")
+                } else {
+                    sql("SELECT courier_id, city, '' AS partner, \
+                         CAST(SUM(delivered) AS BIGINT) AS delivered, CAST(SUM(on_time) AS BIGINT) AS on_time \
+                         FROM rollup_delivery_weeks WHERE week = $1 GROUP BY courier_id, city")
+                };
+                let stored: Vec<(String, String, String, i64, i64)> =
+                    self.db.all(q.bind(week)).await?;
                 stored
                     .into_iter()
                     .map(|(courier_id, city, partner, delivered, on_time)| WeekRow {

@@ -70,6 +70,9 @@ pub(crate) enum Cut {
     Dimensions,
     Couriers,
     Deliveries,
+    /// The delivery rows summed over partners: a third of the rows to add
+    /// up when neither the grouping nor a filter is by partner.
+    DeliveriesByCourier,
 }
 
 #[derive(Debug)]

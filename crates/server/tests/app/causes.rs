@@ -400,6 +400,17 @@ async fn on_time_rate_follows_the_orders(backend: &str) {
             vec![("all".into(), 3, Some(100.0))],
             "week built again: {built}"
         );
+        // By partner the weekly rows keep the partner apart.
+        let (_, body) = app
+            .get_json(
+                &format!("/api/v1/metrics?{PERIOD}&group_by=partner"),
+                &integration,
+            )
+            .await;
+        let partners = by_courier(&body);
+        assert_eq!(partners.len(), 1, "one partner: {body}");
+        assert_eq!(partners[0].1, 3, "{body}");
+        assert_eq!(partners[0].0, "Лавка", "{body}");
     }
     // On time is an order's figure: by survey it has no meaning.
     let (_, body) = app
