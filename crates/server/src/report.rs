@@ -8,6 +8,7 @@ use std::path::Path;
 
 use doorstep_domain::time::{day_range, from_millis};
 use doorstep_domain::Deployment;
+use doorstep_store::causes::CauseCount;
 use doorstep_store::rollups::GroupBy;
 use doorstep_store::Store;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
@@ -190,7 +191,17 @@ pub async fn render(
             let comments = store
                 .comments(start.as_millisecond(), end.as_millisecond(), COMMENTS_KEPT)
                 .await?;
-            xlsx_bytes(deployment, &answer, &overall, &comments)?
+            let vocabulary = store.vocabulary().await?;
+            let causes: Vec<(String, &'static str, CauseCount)> = store
+                .cause_counts(&req.filter(&tz))
+                .await?
+                .into_iter()
+                .map(|c| match vocabulary.cause(&c.cause_id) {
+                    Some(cause) => (cause.label_in("en").to_owned(), cause.polarity.as_str(), c),
+                    None => (c.cause_id.clone(), "", c),
+                })
+                .collect();
+            xlsx_bytes(deployment, &answer, &overall, &comments, &causes)?
         }
     };
     Ok((answer, bytes))
@@ -227,6 +238,7 @@ fn xlsx_bytes(
     answer: &Answer,
     overall: &Answer,
     comments: &[doorstep_store::Comment],
+    causes: &[(String, &'static str, CauseCount)],
 ) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
@@ -317,6 +329,44 @@ fn xlsx_bytes(
     }
     sheet.set_column_width(0, 17)?;
     sheet.set_column_width(7, 60)?;
+
+    // Root causes: how many responses name each, and its share of the
+    // period's detractors and promoters (the overall counts).
+    let sheet = book.add_worksheet().set_name("Causes")?;
+    for (col, header) in [
+        "cause",
+        "kind",
+        "responses",
+        "detractors",
+        "share_of_detractors",
+        "promoters",
+        "share_of_promoters",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        sheet.write_string_with_format(0, col as u16, header, &bold)?;
+    }
+    let (all_detractors, all_promoters) = overall
+        .groups
+        .first()
+        .map_or((0, 0), |g| (g.scores.detractors, g.scores.promoters));
+    let share = |n: i64, of: i64| (of > 0).then(|| 100.0 * n as f64 / of as f64);
+    for (i, (label, kind, c)) in causes.iter().enumerate() {
+        let row = 1 + i as u32;
+        sheet.write_string(row, 0, label)?;
+        sheet.write_string(row, 1, *kind)?;
+        sheet.write_number(row, 2, c.responses as f64)?;
+        sheet.write_number(row, 3, c.detractors as f64)?;
+        if let Some(v) = share(c.detractors, all_detractors) {
+            sheet.write_number_with_format(row, 4, v, &decimal)?;
+        }
+        sheet.write_number(row, 5, c.promoters as f64)?;
+        if let Some(v) = share(c.promoters, all_promoters) {
+            sheet.write_number_with_format(row, 6, v, &decimal)?;
+        }
+    }
+    sheet.set_column_width(0, 28)?;
     book.save_to_buffer()
 }
 

@@ -206,7 +206,15 @@ async fn answer_a_link_survey_in_chromium() {
     );
     click(&c, Locator::Css("input[name='q.why'][value=late]")).await;
     click(&c, Locator::Css("button.primary")).await;
-    let heading = text_when_there(&c, Locator::Css("h1")).await;
+    // The form's page may still be there for a moment after the click.
+    let mut heading = String::new();
+    for _ in 0..50 {
+        heading = text_when_there(&c, Locator::Css("h1")).await;
+        if heading == "Thank you!" || heading == "Спасибо!" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(
         heading == "Thank you!" || heading == "Спасибо!",
         "{heading}"

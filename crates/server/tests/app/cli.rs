@@ -361,10 +361,17 @@ async fn answered(store: &Store) {
             ("csi".to_owned(), serde_json::json!(7)),
             (
                 "comment".to_owned(),
-                serde_json::json!(format!("comment {i}")),
+                serde_json::json!(if courier == "K-1" {
+                    format!("comment {i}")
+                } else {
+                    format!("курьер опоздал {i}")
+                }),
             ),
         ];
         let checked = check_answers(&def, ResponseStatus::Completed, &answers).unwrap();
+        let causes = doorstep_domain::causes::Vocabulary::standard()
+            .tagger()
+            .tag(&checked);
         let finished = o.promised_from.as_millisecond() + 3_600_000;
         let (day, month) = doorstep_domain::time::local_day(finished, &tz);
         responses.push(doorstep_store::NewResponse {
@@ -381,7 +388,7 @@ async fn answered(store: &Store) {
             finished_at: finished,
             content_hash: String::new(),
             facts: doorstep_domain::metrics::facts(&def, &checked),
-            causes: Vec::new(),
+            causes,
             answers: checked,
             review_opened: None,
             day,
@@ -460,7 +467,7 @@ async fn reports_in_csv_json_and_xlsx(backend: &str) {
         s
     };
     let workbook = read("xl/workbook.xml");
-    for sheet in ["Summary", "By group", "Comments"] {
+    for sheet in ["Summary", "By group", "Comments", "Causes"] {
         assert!(
             workbook.contains(&format!("name=\"{sheet}\"")),
             "{workbook}"
@@ -474,6 +481,24 @@ async fn reports_in_csv_json_and_xlsx(backend: &str) {
         comments.matches("<row ").count(),
         81,
         "a header and 80 comments"
+    );
+    // Causes: K-2's 40 detractors all said the courier was late.
+    let causes = read("xl/worksheets/sheet4.xml");
+    let strings = read("xl/sharedStrings.xml");
+    assert!(strings.contains("Late delivery"), "{strings}");
+    assert_eq!(
+        causes.matches("<row ").count(),
+        2,
+        "a header and one cause: {causes}"
+    );
+    assert!(
+        causes.contains("<c r=\"C2\"><v>40</v></c>")
+            && causes.contains("<c r=\"D2\"><v>40</v></c>"),
+        "40 responses, 40 detractors: {causes}"
+    );
+    assert!(
+        causes.contains("<c r=\"E2\" s="),
+        "a share of detractors: {causes}"
     );
 
     // A bad date says which and why; nothing is written.
