@@ -14,10 +14,11 @@ use doorstep_domain::metrics::Tally;
 
 use crate::rollups::{GroupBy, MetricsFilter, SEPARATOR};
 
-/// Rows kept at most (about 300 bytes each): a year of 500 couriers is some
-/// 33,000, so this holds years of a large fleet; the weeks used least
-/// recently go first.
-const MAX_ROWS: usize = 1_000_000;
+/// Rows kept at most (about 350 bytes each, so some 140 MB): a year of 500
+/// couriers in 10 cities with three partners each is some 85,000 rows of
+/// the four cuts, so this holds years of a large fleet; the weeks used
+/// least recently go first.
+const MAX_ROWS: usize = 400_000;
 
 /// One weekly row, of any cut (the columns a cut lacks are empty: the
 /// courier cut has no survey, partner, segment or channel, the dimensions
@@ -90,12 +91,26 @@ struct Inner {
 }
 
 /// The cache, shared by every clone of a store.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct WeekCache {
     inner: Mutex<Inner>,
+    max_rows: usize,
+}
+
+impl Default for WeekCache {
+    fn default() -> Self {
+        WeekCache::holding(MAX_ROWS)
+    }
 }
 
 impl WeekCache {
+    fn holding(max_rows: usize) -> WeekCache {
+        WeekCache {
+            inner: Mutex::default(),
+            max_rows,
+        }
+    }
+
     /// The rows of `week` at `generation`, if held.
     pub fn get(&self, cut: Cut, week: i64, generation: i64) -> Option<Arc<Vec<WeekRow>>> {
         let mut inner = self
@@ -132,7 +147,7 @@ impl WeekCache {
             inner.rows -= old.rows.len();
         }
         inner.rows += size;
-        while inner.rows > MAX_ROWS && inner.weeks.len() > 1 {
+        while inner.rows > self.max_rows && inner.weeks.len() > 1 {
             let Some(oldest) = inner
                 .weeks
                 .iter()
@@ -170,5 +185,38 @@ pub(crate) fn add_week<T: Default>(
             key.push_str(second);
         }
         add(sums.entry(key).or_default(), row);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Cut, WeekCache, WeekRow};
+    use std::sync::Arc;
+
+    fn rows(n: usize) -> Arc<Vec<WeekRow>> {
+        Arc::new(vec![WeekRow::default(); n])
+    }
+
+    #[test]
+    fn a_week_is_served_only_at_its_generation_and_the_least_used_go_first() {
+        let cache = WeekCache::holding(10);
+        cache.put(Cut::Couriers, 7, 1, rows(4));
+        assert_eq!(cache.get(Cut::Couriers, 7, 1).map(|r| r.len()), Some(4));
+        assert!(
+            cache.get(Cut::Couriers, 7, 2).is_none(),
+            "built again since"
+        );
+        assert!(cache.get(Cut::Dimensions, 7, 1).is_none(), "another cut");
+        cache.put(Cut::Couriers, 14, 5, rows(4));
+        // Week 7 used last: week 14 goes when a third week overflows.
+        assert!(cache.get(Cut::Couriers, 7, 1).is_some());
+        cache.put(Cut::Couriers, 21, 9, rows(4));
+        assert!(cache.get(Cut::Couriers, 14, 5).is_none());
+        assert!(cache.get(Cut::Couriers, 7, 1).is_some());
+        assert!(cache.get(Cut::Couriers, 21, 9).is_some());
+        // A new generation of a week replaces the old rows.
+        cache.put(Cut::Couriers, 7, 2, rows(1));
+        assert!(cache.get(Cut::Couriers, 7, 1).is_none());
+        assert_eq!(cache.get(Cut::Couriers, 7, 2).map(|r| r.len()), Some(1));
     }
 }

@@ -12,9 +12,11 @@ use super::open_store;
 
 #[derive(Subcommand)]
 pub enum RollupsCommand {
-    /// Recompute the rollups from every stored answer, in one transaction
-    /// (readers see the old figures until it commits), then tag every
-    /// answer's causes again with the rules in force.
+    /// Recompute the daily rollups from every stored answer, in one
+    /// transaction (readers see the old figures until it commits), the
+    /// delivery rollup from the orders, and the weekly rows of the weeks
+    /// that have ended; then tag every answer's causes again with the rules
+    /// in force.
     Rebuild,
 }
 
