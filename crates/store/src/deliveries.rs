@@ -3,14 +3,13 @@
 //! the same transaction, rebuilt from the orders on demand.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write;
 
 use doorstep_domain::time::local_day;
 use jiff::tz::TimeZone;
 
 use crate::db::{sql, Tx};
-use crate::rollups::{GroupBy, MetricsFilter, Plan, SEPARATOR};
-use crate::week_cache::{add_week, Cut};
+use crate::rollups::{days_query, GroupBy, MetricsFilter, SEPARATOR};
+use crate::week_cache::Cut;
 use crate::{Store, StoreError};
 
 /// A row of the delivery rollup: day, month, city, partner, courier.
@@ -121,61 +120,25 @@ impl Store {
         };
         // As the survey rollups: whole built weeks from the weekly rows
         // (kept in memory), the rest from the daily ones.
-        let by_days = matches!(group, GroupBy::Day | GroupBy::Month)
-            || matches!(period, Some(GroupBy::Day | GroupBy::Month));
-        let built = if by_days {
-            std::collections::BTreeMap::new()
-        } else {
-            self.built_weeks(filter.from_day, filter.to_day).await?
-        };
-        let mut plan = if by_days {
-            Plan::days_only(filter.from_day, filter.to_day)
-        } else {
-            Plan::new(
-                filter.from_day,
-                filter.to_day,
-                &built.keys().copied().collect(),
-            )
-        };
         let cut = if group == GroupBy::Partner || filter.partner.is_some() {
             Cut::Deliveries
         } else {
             Cut::DeliveriesByCourier
         };
         let mut sums: HashMap<String, (i64, i64)> = HashMap::new();
-        for week in std::mem::take(&mut plan.weeks) {
-            let generation = built.get(&week).copied().unwrap_or_default();
-            match self.week_rows(cut, week, generation).await? {
-                Some(rows) => add_week(&mut sums, &rows, week, filter, group, period, |s, r| {
-                    s.0 += r.delivered;
-                    s.1 += r.on_time;
-                }),
-                None => plan.days.push((week, week + 6)),
-            }
-        }
-        if !plan.days.is_empty() {
-            let mut text = format!(
+        let days = self
+            .add_built_weeks(cut, filter, group, period, &mut sums, |s, r| {
+                s.0 += r.delivered;
+                s.1 += r.on_time;
+            })
+            .await?;
+        if !days.is_empty() {
+            let head = format!(
                 "SELECT {key} AS key, CAST(COALESCE(SUM(delivered), 0) AS BIGINT) AS delivered, \
-                 CAST(COALESCE(SUM(on_time), 0) AS BIGINT) AS on_time FROM rollup_delivery_days WHERE ("
+                 CAST(COALESCE(SUM(on_time), 0) AS BIGINT) AS on_time FROM rollup_delivery_days WHERE "
             );
-            for i in 0..plan.days.len() {
-                if i > 0 {
-                    text.push_str(" OR ");
-                }
-                let _ = write!(text, "day BETWEEN ${} AND ${}", 2 * i + 1, 2 * i + 2);
-            }
-            text.push(')');
-            let values = filter.clause(&mut text, "", 2 * plan.days.len() + 1);
-            text.push_str(" GROUP BY 1");
-            let mut q = sql(text);
-            for (a, b) in &plan.days {
-                q.push_arg(*a);
-                q.push_arg(*b);
-            }
-            for v in values {
-                q.push_arg(v);
-            }
-            let rows: Vec<(String, i64, i64)> = self.db.all(q).await?;
+            let rows: Vec<(String, i64, i64)> =
+                self.db.all(days_query(&head, &days, filter)).await?;
             for (k, d, o) in rows {
                 let s = sums.entry(k).or_default();
                 s.0 += d;

@@ -574,28 +574,41 @@ pub(crate) async fn forget_weeks(tx: &mut Tx) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// `head` (a `SELECT … WHERE `) over the daily rows of the day ranges `days`
+/// and the filter, grouped by the first column.
+pub(crate) fn days_query(head: &str, days: &[(i64, i64)], filter: &MetricsFilter) -> Sql {
+    let mut text = format!("{head}(");
+    for i in 0..days.len() {
+        if i > 0 {
+            text.push_str(" OR ");
+        }
+        let _ = write!(text, "day BETWEEN ${} AND ${}", 2 * i + 1, 2 * i + 2);
+    }
+    text.push(')');
+    let args = filter.clause(&mut text, "", 2 * days.len() + 1);
+    text.push_str(" GROUP BY 1");
+    let mut q = sql(text);
+    for (a, b) in days {
+        q.push_arg(*a);
+        q.push_arg(*b);
+    }
+    for a in args {
+        q.push_arg(a);
+    }
+    q
+}
+
 /// Where a period's days are read: whole built weeks from the weekly rows,
 /// the rest (partial weeks at either end, weeks not built) from the daily
 /// ones, as ranges of days.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Plan {
-    pub weeks: Vec<i64>,
-    pub days: Vec<(i64, i64)>,
+struct Plan {
+    weeks: Vec<i64>,
+    days: Vec<(i64, i64)>,
 }
 
 impl Plan {
-    pub fn days_only(from_day: i64, to_day: i64) -> Plan {
-        Plan {
-            weeks: Vec::new(),
-            days: if from_day <= to_day {
-                vec![(from_day, to_day)]
-            } else {
-                Vec::new()
-            },
-        }
-    }
-
-    pub fn new(from_day: i64, to_day: i64, built: &BTreeSet<i64>) -> Plan {
+    fn new(from_day: i64, to_day: i64, built: &BTreeSet<i64>) -> Plan {
         let mut plan = Plan {
             weeks: Vec::new(),
             days: Vec::new(),
@@ -620,16 +633,6 @@ impl Plan {
             day = end + 1;
         }
         plan
-    }
-}
-
-/// Adds `tally` to `key`'s sum.
-fn add_to(sums: &mut HashMap<String, Tally>, key: String, tally: &Tally) {
-    match sums.get_mut(&key) {
-        Some(sum) => sum.merge(tally),
-        None => {
-            sums.insert(key, *tally);
-        }
     }
 }
 
@@ -694,85 +697,40 @@ impl Store {
         } else {
             Source::Rollup
         };
-        // Whole built weeks are read from the weekly rows, the other days
-        // from the daily ones; a grouping by day or month needs the days.
-        let by_days = group == GroupBy::Day
-            || group == GroupBy::Month
-            || matches!(period, Some(GroupBy::Day | GroupBy::Month));
-        let built = if by_days {
-            BTreeMap::new()
-        } else {
-            self.built_weeks(filter.from_day, filter.to_day).await?
-        };
-        let plan = if by_days {
-            Plan::days_only(filter.from_day, filter.to_day)
-        } else {
-            Plan::new(
-                filter.from_day,
-                filter.to_day,
-                &built.keys().copied().collect(),
-            )
-        };
         let mut sums: HashMap<String, Tally> = HashMap::new();
-        let key = |weekly: bool| match period {
-            None => key_sql(group, weekly).to_owned(),
-            Some(p) => format!(
-                "{} || '{SEPARATOR}' || {}",
-                key_sql(group, weekly),
-                key_sql(p, weekly)
-            ),
-        };
         let cut = if courier {
             Cut::Couriers
         } else {
             Cut::Dimensions
         };
-        let mut plan = plan;
-        for week in std::mem::take(&mut plan.weeks) {
-            let generation = built.get(&week).copied().unwrap_or_default();
-            match self.week_rows(cut, week, generation).await? {
-                Some(rows) => add_week(&mut sums, &rows, week, filter, group, period, |t, r| {
-                    t.merge(&r.tally);
-                }),
-                // Marked not built since: its days answer for it.
-                None => plan.days.push((week, week + 6)),
-            }
-        }
-        if !plan.days.is_empty() {
+        let days = self
+            .add_built_weeks(cut, filter, group, period, &mut sums, |t, r| {
+                t.merge(&r.tally);
+            })
+            .await?;
+        if !days.is_empty() {
             let table = if courier {
                 "rollup_courier_days"
             } else {
                 "rollup_days"
             };
-            let mut text = format!(
-                "SELECT {} AS key, {} FROM {table} WHERE (",
-                key(false),
+            let key = match period {
+                None => key_sql(group, false).to_owned(),
+                Some(p) => format!(
+                    "{} || '{SEPARATOR}' || {}",
+                    key_sql(group, false),
+                    key_sql(p, false)
+                ),
+            };
+            let head = format!(
+                "SELECT {key} AS key, {} FROM {table} WHERE ",
                 summed_counters()
             );
-            for i in 0..plan.days.len() {
-                if i > 0 {
-                    text.push_str(" OR ");
-                }
-                let _ = write!(text, "day BETWEEN ${} AND ${}", 2 * i + 1, 2 * i + 2);
-            }
-            text.push(')');
-            let args = filter.clause(&mut text, "", 2 * plan.days.len() + 1);
-            text.push_str(" GROUP BY 1");
-            let mut q = sql(text);
-            for (a, b) in &plan.days {
-                q.push_arg(*a);
-                q.push_arg(*b);
-            }
-            for a in args {
-                q.push_arg(a);
-            }
-            let rows: Vec<TallyRow> = self.db.all(q).await?;
+            let rows: Vec<TallyRow> = self.db.all(days_query(&head, &days, filter)).await?;
             for row in rows {
-                add_to(
-                    &mut sums,
-                    row.key.unwrap_or_default(),
-                    &Tally::from(&row.counters),
-                );
+                sums.entry(row.key.unwrap_or_default())
+                    .or_default()
+                    .merge(&Tally::from(&row.counters));
             }
         }
         if group == GroupBy::All && period.is_none() {
@@ -788,9 +746,46 @@ impl Store {
         Ok((source, out))
     }
 
+    /// Adds the period's whole built weeks (their rows from memory, each
+    /// added into its key's sum by `add`) into `sums`, and returns the day
+    /// ranges left for the daily rows: the partial weeks at either end and
+    /// the weeks not built — the whole period for a grouping by day or
+    /// month, which weekly rows cannot cut.
+    pub(crate) async fn add_built_weeks<T: Default>(
+        &self,
+        cut: Cut,
+        filter: &MetricsFilter,
+        group: GroupBy,
+        period: Option<GroupBy>,
+        sums: &mut HashMap<String, T>,
+        add: impl Fn(&mut T, &WeekRow),
+    ) -> Result<Vec<(i64, i64)>, StoreError> {
+        let by_days = matches!(group, GroupBy::Day | GroupBy::Month)
+            || matches!(period, Some(GroupBy::Day | GroupBy::Month));
+        let built = if by_days {
+            BTreeMap::new()
+        } else {
+            self.built_weeks(filter.from_day, filter.to_day).await?
+        };
+        let mut plan = Plan::new(
+            filter.from_day,
+            filter.to_day,
+            &built.keys().copied().collect(),
+        );
+        for week in std::mem::take(&mut plan.weeks) {
+            let generation = built.get(&week).copied().unwrap_or_default();
+            match self.week_rows(cut, week, generation).await? {
+                Some(rows) => add_week(sums, &rows, week, filter, group, period, &add),
+                // Marked not built since: its days answer for it.
+                None => plan.days.push((week, week + 6)),
+            }
+        }
+        Ok(plan.days)
+    }
+
     /// The built weeks that begin within `from_day..=to_day`, with the
     /// generation of their rows.
-    pub(crate) async fn built_weeks(
+    async fn built_weeks(
         &self,
         from_day: i64,
         to_day: i64,
@@ -809,7 +804,7 @@ impl Store {
 
     /// A built week's rows, from memory or read (and kept) if the week is
     /// still built at `generation` once they are read; `None` if it is not.
-    pub(crate) async fn week_rows(
+    async fn week_rows(
         &self,
         cut: Cut,
         week: i64,
