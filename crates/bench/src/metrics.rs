@@ -43,6 +43,7 @@ const PARTNERS: &[&str] = &[
 const YEAR_START_MS: i64 = 1_764_536_400_000;
 const YEAR_MS: i64 = 365 * 86_400_000;
 const RUNS: usize = 20;
+const PAGE_RUNS: usize = 10;
 
 const SURVEY: &str = r#"{"name":"Bench","timeout_seconds":120,"questions":[{"id":"nps","type":"nps","text":"nps","required":true},{"id":"csi","type":"scale","text":"csi","min":1,"max":9,"measures":"csi"},{"id":"ces","type":"scale","text":"ces","min":1,"max":7,"measures":"ces"},{"id":"speed","type":"scale","text":"speed","min":1,"max":5,"measures":"factor:speed","weight":0.5}]}"#;
 
@@ -117,6 +118,151 @@ fn raw_sql(from_ms: i64, to_ms: i64) -> String {
     )
 }
 
+/// The couriers' habits over a period straight from the answers, as the
+/// fleet view counted them before its daily rows existed (one grouped join).
+fn raw_habits_sql(from_ms: i64, to_ms: i64) -> String {
+    format!(
+        "SELECT r.courier_id, COUNT(*), AVG(r.duration_ms), AVG(r.started_at - r.delivered_at), \
+         COUNT(a.number_value), SUM(CASE WHEN a.number_value = 10 THEN 1 ELSE 0 END), MAX(s.same) \
+         FROM responses r LEFT JOIN answers a \
+           ON a.order_number = r.order_number AND a.response_id = r.id AND a.kind = 'nps' \
+         LEFT JOIN (SELECT courier_id, MAX(n) AS same FROM (SELECT courier_id, answer_signature, COUNT(*) AS n \
+           FROM responses WHERE status = 'completed' AND answer_signature IS NOT NULL \
+           AND finished_at >= {from_ms} AND finished_at < {to_ms} GROUP BY 1, 2) x GROUP BY 1) s \
+           ON s.courier_id = r.courier_id \
+         WHERE r.status = 'completed' AND r.courier_id IS NOT NULL \
+           AND r.finished_at >= {from_ms} AND r.finished_at < {to_ms} GROUP BY r.courier_id"
+    )
+}
+
+/// The key drivers' sums over a period straight from the answers.
+fn raw_pairs_sql(from_ms: i64, to_ms: i64) -> String {
+    format!(
+        "SELECT f.question_id, COUNT(*), SUM(f.number_value), SUM(y.number_value), \
+         SUM(f.number_value * f.number_value), SUM(y.number_value * y.number_value), \
+         SUM(f.number_value * y.number_value) FROM responses r \
+         JOIN answers y ON y.order_number = r.order_number AND y.response_id = r.id AND y.kind = 'nps' \
+         JOIN answers f ON f.order_number = r.order_number AND f.response_id = r.id AND f.kind = 'scale' \
+         WHERE r.status = 'completed' AND r.finished_at >= {from_ms} AND r.finished_at < {to_ms} \
+         GROUP BY f.question_id"
+    )
+}
+
+/// Median milliseconds of `runs` runs of `sql` by the database's own client.
+fn raw_median(
+    backend: &str,
+    sqlite: &Path,
+    database: &str,
+    sql: &str,
+    runs: usize,
+) -> anyhow::Result<f64> {
+    let mut ms = Vec::new();
+    for _ in 0..runs {
+        let started = Instant::now();
+        let ok = if backend == "SQLite" {
+            Command::new("sqlite3")
+                .arg(sqlite)
+                .stdin_text(&format!("{sql};\n"))
+                .stdout(Stdio::null())
+                .status()?
+                .success()
+        } else {
+            Command::new("psql")
+                .args(["-q", "-d", database, "-c", sql])
+                .stdout(Stdio::null())
+                .status()?
+                .success()
+        };
+        if !ok {
+            bail!("the raw query failed: {sql}");
+        }
+        ms.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok(percentiles(ms).0)
+}
+
+/// The console's pages over the loaded year, signed in as the admin:
+/// (page, path, raw SQL doing the same count).
+fn pages() -> Vec<(&'static str, &'static str, String)> {
+    let day = 86_400_000;
+    let end = YEAR_START_MS + YEAR_MS;
+    vec![
+        (
+            "/couriers, 90 days",
+            "/couriers?from=2026-09-02&to=2026-11-30",
+            raw_habits_sql(end - 90 * day, end),
+        ),
+        (
+            "/couriers, year",
+            "/couriers?from=2025-12-01&to=2026-11-30",
+            raw_habits_sql(YEAR_START_MS, end),
+        ),
+        (
+            "/drivers, month",
+            "/drivers?from=2026-11-01&to=2026-11-30",
+            raw_pairs_sql(end - 30 * day, end),
+        ),
+        (
+            "/drivers, year",
+            "/drivers?from=2025-12-01&to=2026-11-30",
+            raw_pairs_sql(YEAR_START_MS, end),
+        ),
+    ]
+}
+
+/// Signs in as the bench's admin and times each page (p50, p95 of `runs`).
+async fn time_pages(url: &str, runs: usize) -> anyhow::Result<Vec<(f64, f64)>> {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let login = client
+        .get(format!("{url}login"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let marker = "name=\"csrf\" value=\"";
+    let csrf = login
+        .split(marker)
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_default()
+        .to_owned();
+    let signed = client
+        .post(format!("{url}login"))
+        .form(&[
+            ("login", "admin"),
+            ("password", "bench password"),
+            ("csrf", csrf.as_str()),
+            ("next", "/dashboard"),
+        ])
+        .send()
+        .await?;
+    if signed.status() != 303 {
+        bail!("could not sign in as admin: {}", signed.status());
+    }
+    let mut out = Vec::new();
+    for (_, path, _) in pages() {
+        let address = format!("{url}{}", path.trim_start_matches('/'));
+        let mut ms = Vec::new();
+        for run in 0..=runs {
+            let started = Instant::now();
+            let r = client.get(&address).send().await?;
+            if !r.status().is_success() {
+                bail!("{address}: {}", r.status());
+            }
+            let body = r.text().await?;
+            if run >= 1 {
+                ms.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+            drop(body);
+        }
+        out.push(percentiles(ms));
+    }
+    Ok(out)
+}
+
 pub fn run(doorstep: &Path, dir: &Path, postgres: &str, answers: usize) -> anyhow::Result<String> {
     let responses_csv = dir.join("metrics-responses.csv");
     let answers_csv = dir.join("metrics-answers.csv");
@@ -131,6 +277,9 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, answers: usize) -> anyho
     ];
     let mut table = String::from(
         "| backend | answers (responses) | load | rollups rebuild | query | doorstep p50 | doorstep p95 | raw GROUP BY (median) | raw / doorstep p95 |\n|---|---:|---:|---:|---|---:|---:|---:|---:|\n",
+    );
+    let mut page_table = String::from(
+        "\n| backend | page | doorstep p50 | doorstep p95 | raw grouped join (median) | raw / doorstep p95 |\n|---|---|---:|---:|---:|---:|\n",
     );
     // BENCH_SQLITE_ONLY=1 skips PostgreSQL (a quicker look while tuning).
     let backends: &[&str] = if std::env::var("BENCH_SQLITE_ONLY").is_ok() {
@@ -238,32 +387,20 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, answers: usize) -> anyho
             }
             Ok(out)
         })?;
+        eprintln!("{backend}: timing the console's pages…");
+        let page_timings = runtime.block_on(time_pages(&url, PAGE_RUNS))?;
         drop(server);
+        for ((page, _, sql), (p50, p95)) in pages().iter().zip(&page_timings) {
+            let raw = raw_median(backend, &dir.join("metrics.db"), &database, sql, 3)?;
+            let _ = writeln!(
+                page_table,
+                "| {backend} | {page} | {p50:.0} ms | {p95:.0} ms | {raw:.0} ms | {:.0}× |",
+                raw / p95
+            );
+        }
         // The raw database doing the year-by-week-and-courier count itself.
         let sql = raw_sql(YEAR_START_MS, YEAR_START_MS + YEAR_MS);
-        let mut raw_ms = Vec::new();
-        for _ in 0..5 {
-            let started = Instant::now();
-            let ok = if backend == "SQLite" {
-                Command::new("sqlite3")
-                    .arg(dir.join("metrics.db"))
-                    .stdin_text(&format!("{sql};\n"))
-                    .stdout(Stdio::null())
-                    .status()?
-                    .success()
-            } else {
-                Command::new("psql")
-                    .args(["-q", "-d", &database, "-c", &sql])
-                    .stdout(Stdio::null())
-                    .status()?
-                    .success()
-            };
-            if !ok {
-                bail!("the raw query failed");
-            }
-            raw_ms.push(started.elapsed().as_secs_f64() * 1000.0);
-        }
-        let (raw_median, _) = percentiles(raw_ms);
+        let raw = raw_median(backend, &dir.join("metrics.db"), &database, &sql, 5)?;
         // BENCH_KEEP=1 keeps the loaded year (metrics.db, the doorstep_metrics
         // database) for a closer look afterwards.
         if backend == "SQLite" && std::env::var("BENCH_KEEP").is_err() {
@@ -291,12 +428,12 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, answers: usize) -> anyho
                     String::new()
                 },
                 if first {
-                    format!("{raw_median:.0} ms")
+                    format!("{raw:.0} ms")
                 } else {
                     String::new()
                 },
                 if first {
-                    format!("{:.0}×", raw_median / p95)
+                    format!("{:.0}×", raw / p95)
                 } else {
                     String::new()
                 },
@@ -305,5 +442,6 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, answers: usize) -> anyho
     }
     let _ = std::fs::remove_file(&responses_csv);
     let _ = std::fs::remove_file(&answers_csv);
+    table.push_str(&page_table);
     Ok(table)
 }

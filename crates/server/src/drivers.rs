@@ -18,7 +18,7 @@ pub async fn compute(
     lang: &str,
 ) -> anyhow::Result<Vec<(String, Driver)>> {
     let tz = app.deployment().tz();
-    let rows = app.store.question_pairs(&req.filter(&tz)).await?;
+    let rows = app.store.question_pairs(&req.filter(&tz), &tz).await?;
     let mut factors: BTreeMap<String, (String, PairSums)> = BTreeMap::new();
     for row in rows {
         let Some((_, survey)) = app

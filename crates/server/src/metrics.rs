@@ -117,10 +117,11 @@ pub struct Answer {
     pub groups: Vec<Group>,
 }
 
-/// Builds the weekly rollup rows of the weeks that have ended (in the
-/// deployment's time zone) now and every `every` after: after an upgrade,
-/// when a week ends, and again for a week a late answer landed in.
-pub fn spawn_week_builder(store: Store, every: std::time::Duration) {
+/// Builds, now and every `every` after, the weekly rollup rows of the weeks
+/// that have ended and the daily habit and driver rows of the days that have
+/// (in the deployment's time zone): after an upgrade, when a week or day
+/// ends, and again for one a late answer landed in.
+pub fn spawn_rollup_builder(store: Store, every: std::time::Duration) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -128,15 +129,17 @@ pub fn spawn_week_builder(store: Store, every: std::time::Duration) {
             tick.tick().await;
             let built = async {
                 let tz = store.deployment().await?.tz();
-                let (today, _) =
-                    doorstep_domain::time::local_day(jiff::Timestamp::now().as_millisecond(), &tz);
-                store.build_weeks(today).await
+                let now = jiff::Timestamp::now().as_millisecond();
+                let (today, _) = doorstep_domain::time::local_day(now, &tz);
+                let weeks = store.build_weeks(today).await?;
+                let days = store.build_days(&tz, now, |_, _| {}).await?;
+                Ok::<_, doorstep_store::StoreError>((weeks, days))
             }
             .await;
             match built {
-                Ok(0) => {}
-                Ok(weeks) => tracing::info!(weeks, "weekly rollups built"),
-                Err(e) => tracing::warn!(error = %e, "weekly rollups could not be built"),
+                Ok((0, 0)) => {}
+                Ok((weeks, days)) => tracing::info!(weeks, days, "rollups built"),
+                Err(e) => tracing::warn!(error = %e, "rollups could not be built"),
             }
         }
     });

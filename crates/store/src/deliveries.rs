@@ -138,7 +138,7 @@ impl Store {
                  CAST(COALESCE(SUM(on_time), 0) AS BIGINT) AS on_time FROM rollup_delivery_days WHERE "
             );
             let rows: Vec<(String, i64, i64)> =
-                self.db.all(days_query(&head, &days, filter)).await?;
+                self.db.all(days_query(&head, &days, filter, "1")).await?;
             for (k, d, o) in rows {
                 let s = sums.entry(k).or_default();
                 s.0 += d;

@@ -4,9 +4,9 @@
 mod accounts;
 mod attachments;
 pub mod causes;
+pub mod day_builds;
 pub mod db;
 mod deliveries;
-pub mod drivers;
 mod orders;
 mod privacy;
 pub mod rollups;
@@ -71,6 +71,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         9,
         "weekly rollups",
         include_str!("../migrations/0009_rollup_weeks.sql"),
+    ),
+    (
+        10,
+        "day builds",
+        include_str!("../migrations/0010_day_builds.sql"),
     ),
 ];
 

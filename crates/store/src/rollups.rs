@@ -575,8 +575,13 @@ pub(crate) async fn forget_weeks(tx: &mut Tx) -> Result<(), StoreError> {
 }
 
 /// `head` (a `SELECT … WHERE `) over the daily rows of the day ranges `days`
-/// and the filter, grouped by the first column.
-pub(crate) fn days_query(head: &str, days: &[(i64, i64)], filter: &MetricsFilter) -> Sql {
+/// and the filter, grouped by `group` (column numbers).
+pub(crate) fn days_query(
+    head: &str,
+    days: &[(i64, i64)],
+    filter: &MetricsFilter,
+    group: &str,
+) -> Sql {
     let mut text = format!("{head}(");
     for i in 0..days.len() {
         if i > 0 {
@@ -586,7 +591,7 @@ pub(crate) fn days_query(head: &str, days: &[(i64, i64)], filter: &MetricsFilter
     }
     text.push(')');
     let args = filter.clause(&mut text, "", 2 * days.len() + 1);
-    text.push_str(" GROUP BY 1");
+    let _ = write!(text, " GROUP BY {group}");
     let mut q = sql(text);
     for (a, b) in days {
         q.push_arg(*a);
@@ -726,7 +731,7 @@ impl Store {
                 "SELECT {key} AS key, {} FROM {table} WHERE ",
                 summed_counters()
             );
-            let rows: Vec<TallyRow> = self.db.all(days_query(&head, &days, filter)).await?;
+            let rows: Vec<TallyRow> = self.db.all(days_query(&head, &days, filter, "1")).await?;
             for row in rows {
                 sums.entry(row.key.unwrap_or_default())
                     .or_default()
@@ -970,6 +975,7 @@ impl Store {
         tx.exec(sql("DELETE FROM rollup_days")).await?;
         tx.exec(sql("DELETE FROM rollup_courier_days")).await?;
         forget_weeks(&mut tx).await?;
+        crate::day_builds::forget_days(&mut tx).await?;
         let mut seen = 0_u64;
         let mut after: Option<(i64, String)> = None;
         // Rollup rows are far fewer than responses: gathered in memory and
@@ -998,6 +1004,8 @@ impl Store {
         // Then the weekly rows of the weeks that have ended, from the new days.
         let (today, _) = local_day(jiff::Timestamp::now().as_millisecond(), tz);
         self.build_weeks(today).await?;
+        // The days' habits and driver pairs are left to `build_days` (the
+        // raw answers answer for them meanwhile).
         Ok(seen)
     }
 
@@ -1196,83 +1204,6 @@ fn response_facts(
         })
         .collect();
     (status, facts(survey, &checked))
-}
-
-/// What a courier's completed responses of a period look like, for the
-/// self-filling signals.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct CourierPattern {
-    pub courier_id: String,
-    /// Completed responses.
-    pub responses: i64,
-    /// Mean survey duration, ms.
-    pub duration_ms: Option<f64>,
-    /// Mean time from delivery to the survey's start, ms (where the
-    /// delivery time is known).
-    pub delay_ms: Option<f64>,
-    /// NPS answers, and how many were 10.
-    pub nps_n: i64,
-    pub tens: i64,
-    /// Completed responses with the courier's most frequent answer sequence.
-    pub same_answers: i64,
-    /// Responses where the customer agreed to a photo, and those with one.
-    pub photos_asked: i64,
-    pub photos_taken: i64,
-}
-
-impl From<CourierPattern> for doorstep_domain::signals::Pattern {
-    fn from(p: CourierPattern) -> Self {
-        doorstep_domain::signals::Pattern {
-            courier_id: p.courier_id,
-            responses: p.responses,
-            duration_ms: p.duration_ms,
-            delay_ms: p.delay_ms,
-            nps_n: p.nps_n,
-            tens: p.tens,
-            same_answers: p.same_answers,
-            photos_asked: p.photos_asked,
-            photos_taken: p.photos_taken,
-        }
-    }
-}
-
-impl Store {
-    /// Each courier's response pattern over `[from_ms, to_ms)`, from the raw
-    /// responses (one pass, grouped by courier).
-    pub async fn courier_patterns(
-        &self,
-        from_ms: i64,
-        to_ms: i64,
-    ) -> Result<Vec<CourierPattern>, StoreError> {
-        self.db
-            .all(
-                sql("SELECT r.courier_id, COUNT(*) AS responses, \
-                     CAST(AVG(r.duration_ms) AS DOUBLE PRECISION) AS duration_ms, \
-                     CAST(AVG(r.started_at - r.delivered_at) AS DOUBLE PRECISION) AS delay_ms, \
-                     COUNT(a.number_value) AS nps_n, \
-                     COALESCE(SUM(CASE WHEN a.number_value = 10 THEN 1 ELSE 0 END), 0) AS tens, \
-                     COALESCE(MAX(s.same), 0) AS same_answers, \
-                     COALESCE(SUM(CASE WHEN r.photo_asked THEN 1 ELSE 0 END), 0) AS photos_asked, \
-                     COALESCE(SUM(CASE WHEN r.photo_asked AND r.photo_taken THEN 1 ELSE 0 END), 0) AS photos_taken \
-                     FROM responses r LEFT JOIN answers a \
-                       ON a.order_number = r.order_number AND a.response_id = r.id AND a.kind = 'nps' \
-                     LEFT JOIN ( \
-                       SELECT courier_id, MAX(n) AS same FROM ( \
-                         SELECT courier_id, answer_signature, COUNT(*) AS n FROM responses \
-                         WHERE status = 'completed' AND courier_id IS NOT NULL AND answer_signature IS NOT NULL \
-                           AND finished_at >= $1 AND finished_at < $2 \
-                         GROUP BY courier_id, answer_signature) bySignature \
-                       GROUP BY courier_id) s ON s.courier_id = r.courier_id \
-                     WHERE r.status = 'completed' AND r.courier_id IS NOT NULL \
-                       AND r.finished_at >= $3 AND r.finished_at < $4 \
-                     GROUP BY r.courier_id")
-                .bind(from_ms)
-                .bind(to_ms)
-                .bind(from_ms)
-                .bind(to_ms),
-            )
-            .await
-    }
 }
 
 #[cfg(test)]

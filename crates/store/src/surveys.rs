@@ -192,6 +192,7 @@ impl Store {
         if items.is_empty() {
             return Ok(Vec::new());
         }
+        let tz = self.deployment().await?.tz();
         let mut tx = self.db.begin().await?;
         let ids: Vec<&str> = items
             .iter()
@@ -379,6 +380,8 @@ impl Store {
         // PostgreSQL, so concurrent late batches for one week wait only for
         // each other's commit.
         deltas.mark_late_weeks(&mut tx, now).await?;
+        let (today, _) = doorstep_domain::time::local_day(now, &tz);
+        crate::day_builds::mark_late_days(&mut tx, fresh.iter().map(|(r, _)| r.day), today).await?;
         tx.commit().await?;
         Ok(outcomes)
     }

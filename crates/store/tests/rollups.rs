@@ -22,7 +22,10 @@ macro_rules! on_both_backends {
     };
 }
 
-on_both_backends!(rollups_equal_a_direct_count_over_raw_answers);
+on_both_backends!(
+    rollups_equal_a_direct_count_over_raw_answers,
+    built_days_equal_a_direct_count_over_raw_answers
+);
 
 const GROUPS: [GroupBy; 10] = [
     GroupBy::All,
@@ -291,5 +294,319 @@ async fn rollups_equal_a_direct_count_over_raw_answers(backend: &str) {
         (t.completed + t.refused + t.timed_out) as usize,
         responses.len()
     );
+    store.close().await;
+}
+
+/// What the test sent, per response: where it falls and what it says.
+struct Sent {
+    day: i64,
+    courier: String,
+    city: String,
+    partner: String,
+    survey: String,
+    version: i64,
+    channel: &'static str,
+    completed: bool,
+    duration_ms: i64,
+    nps: Option<f64>,
+    signature: Option<String>,
+    scales: Vec<(String, f64)>,
+}
+
+/// The couriers' habits over `from..=to`, counted from what was sent.
+fn expected_habits(
+    sent: &[Sent],
+    from: i64,
+    to: i64,
+) -> std::collections::BTreeMap<String, (i64, f64, i64, i64, i64)> {
+    use std::collections::{BTreeMap, HashMap};
+    let mut out: BTreeMap<String, (i64, f64, i64, i64, i64)> = BTreeMap::new();
+    let mut sequences: HashMap<(String, i64), HashMap<String, i64>> = HashMap::new();
+    for r in sent
+        .iter()
+        .filter(|r| r.completed && (from..=to).contains(&r.day))
+    {
+        let e = out.entry(r.courier.clone()).or_default();
+        e.0 += 1;
+        e.1 += r.duration_ms as f64;
+        if let Some(n) = r.nps {
+            e.2 += 1;
+            if n >= 10.0 {
+                e.3 += 1;
+            }
+        }
+        if let Some(s) = &r.signature {
+            *sequences
+                .entry((r.courier.clone(), r.day))
+                .or_default()
+                .entry(s.clone())
+                .or_default() += 1;
+        }
+    }
+    for ((courier, _), counts) in sequences {
+        out.get_mut(&courier).unwrap().4 += counts.values().max().copied().unwrap_or(0);
+    }
+    out
+}
+
+async fn built_days_equal_a_direct_count_over_raw_answers(backend: &str) {
+    use std::collections::BTreeMap;
+    let db = TestDb::new(backend).await;
+    let store = Store::connect(&db.url).await.unwrap();
+    let tz = TimeZone::get("Europe/Moscow").unwrap();
+    let mut rng = StdRng::seed_from_u64(0xDA15);
+    let mut surveys: Vec<(String, i64, SurveyDefinition)> = Vec::new();
+    for n in 0..2 {
+        let id = format!("s{n}");
+        let text = survey(&mut rng, n).to_string();
+        store.create_survey(&id, &id, &text).await.unwrap();
+        surveys.push((id, 1, serde_json::from_str(&text).unwrap()));
+    }
+    let cities = ["Москва", "Казань"];
+    let start = Date::constant(2026, 10, 1);
+    let mut orders = Vec::new();
+    for i in 0..360 {
+        let day = start
+            .checked_add(jiff::Span::new().days(rng.gen_range(0..20)))
+            .unwrap();
+        let o = OrderInput {
+            order_number: Some(format!("D-{i}")),
+            customer_phone: Some(format!("+7916{:07}", rng.gen_range(0..90))),
+            city: Some(cities[rng.gen_range(0..2)].into()),
+            partner: Some(["Лавка", "Аптека"][rng.gen_range(0..2)].into()),
+            courier_id: Some(format!("K-{}", rng.gen_range(0..5))),
+            promised_from: Some(format!("{day}T{:02}:00:00+03:00", rng.gen_range(0..23))),
+            promised_to: Some(format!("{day}T23:30:00+03:00")),
+            ..OrderInput::default()
+        };
+        orders.push(o.validate(&tz, Country::from_code("RU").unwrap()).unwrap());
+    }
+    store.upsert_orders(&orders, "Europe/Moscow").await.unwrap();
+    let mut responses = Vec::new();
+    let mut sent = Vec::new();
+    for o in &orders {
+        let (survey_id, version, def) = &surveys[rng.gen_range(0..surveys.len())];
+        let status = if rng.gen_bool(0.85) {
+            ResponseStatus::Completed
+        } else {
+            ResponseStatus::Refused
+        };
+        let mut answers: Vec<(String, Value)> = Vec::new();
+        if status == ResponseStatus::Completed {
+            // Few distinct answers, so that sequences repeat.
+            for q in &def.questions {
+                if rng.gen_bool(0.9) {
+                    let hi = q.max.unwrap_or(10);
+                    answers.push((q.id.clone(), json!(rng.gen_range(hi - 1..=hi))));
+                }
+            }
+        }
+        let checked = check_answers(def, status, &answers).unwrap();
+        let finished = o.promised_from.as_millisecond() + rng.gen_range(0..20 * 3_600_000);
+        let duration = rng.gen_range(5_000..300_000);
+        let (day, month) = local_day(finished, &tz);
+        let channel = ["terminal", "link"][rng.gen_range(0..2)];
+        let number = |kind: doorstep_domain::survey::QuestionType| {
+            checked
+                .iter()
+                .filter(move |a| a.kind == kind)
+                .filter_map(|a| a.number.map(|n| (a.question_id.clone(), n)))
+        };
+        sent.push(Sent {
+            day,
+            courier: o.courier_id.clone().unwrap(),
+            city: o.city.clone(),
+            partner: o.partner.clone().unwrap_or_default(),
+            survey: survey_id.clone(),
+            version: *version,
+            channel,
+            completed: status == ResponseStatus::Completed,
+            duration_ms: duration,
+            nps: number(doorstep_domain::survey::QuestionType::Nps)
+                .next()
+                .map(|x| x.1),
+            signature: (status == ResponseStatus::Completed)
+                .then(|| doorstep_domain::survey::answer_signature(&checked))
+                .flatten(),
+            scales: number(doorstep_domain::survey::QuestionType::Scale).collect(),
+        });
+        responses.push(NewResponse {
+            id: uuid::Uuid::new_v4().to_string(),
+            order_number: o.order_number.as_str().to_owned(),
+            survey_id: survey_id.clone(),
+            survey_version: *version,
+            status: status.as_str(),
+            channel,
+            mode: None,
+            language: None,
+            token_id: None,
+            started_at: finished - duration,
+            finished_at: finished,
+            content_hash: String::new(),
+            facts: facts(def, &checked),
+            causes: Vec::new(),
+            answers: checked,
+            review_opened: None,
+            day,
+            month,
+        });
+    }
+    let first = day_number(start);
+    let check = |label: &'static str, upto: usize| {
+        let store = store.clone();
+        let tz = tz.clone();
+        let sent = &sent[..upto];
+        async move {
+            let mut rng = StdRng::seed_from_u64(11);
+            for round in 0..12 {
+                let from = first - 2 + rng.gen_range(0..15);
+                let to = from + rng.gen_range(0..20);
+                // Habits, per courier.
+                let got: BTreeMap<String, (i64, f64, i64, i64, i64)> = store
+                    .courier_patterns(from, to, &tz)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|p| {
+                        (
+                            p.courier_id,
+                            (
+                                p.responses,
+                                p.duration_ms.unwrap() * p.responses as f64,
+                                p.nps_n,
+                                p.tens,
+                                p.same_answers,
+                            ),
+                        )
+                    })
+                    .collect();
+                let want = expected_habits(sent, from, to);
+                assert_eq!(
+                    got.keys().collect::<Vec<_>>(),
+                    want.keys().collect::<Vec<_>>(),
+                    "{label}: couriers over {from}..={to}"
+                );
+                for (k, w) in &want {
+                    let g = &got[k];
+                    assert!(
+                        g.0 == w.0
+                            && g.2 == w.2
+                            && g.3 == w.3
+                            && g.4 == w.4
+                            && (g.1 - w.1).abs() < 1e-3 * w.1,
+                        "{label}: courier {k} over {from}..={to}: {g:?} vs {w:?}"
+                    );
+                }
+                // Driver pairs, under a filter.
+                let (a, b) = doorstep_domain::time::day_range(
+                    doorstep_domain::time::date_of_day(from),
+                    doorstep_domain::time::date_of_day(to),
+                    &tz,
+                );
+                let mut filter = MetricsFilter {
+                    from_day: from,
+                    to_day: to,
+                    from_ms: a.as_millisecond(),
+                    to_ms: b.as_millisecond(),
+                    ..MetricsFilter::default()
+                };
+                match round % 6 {
+                    1 => filter.city = Some(cities[rng.gen_range(0..2)].into()),
+                    2 => filter.courier = Some(format!("K-{}", rng.gen_range(0..5))),
+                    3 => {
+                        filter.courier = Some(format!("K-{}", rng.gen_range(0..5)));
+                        filter.city = Some(cities[rng.gen_range(0..2)].into());
+                        filter.survey = Some("s1".into());
+                    }
+                    4 => {
+                        filter.courier = Some(format!("K-{}", rng.gen_range(0..5)));
+                        filter.channel = Some("link".into());
+                    }
+                    5 => {
+                        filter.partner = Some("Лавка".into());
+                        filter.channel = Some("terminal".into());
+                        filter.survey = Some("s0".into());
+                    }
+                    _ => {}
+                }
+                let is =
+                    |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
+                let mut want: BTreeMap<(String, i64, String), [f64; 6]> = BTreeMap::new();
+                for r in sent.iter().filter(|r| {
+                    r.completed
+                        && (from..=to).contains(&r.day)
+                        && is(&filter.courier, &r.courier)
+                        && is(&filter.city, &r.city)
+                        && is(&filter.partner, &r.partner)
+                        && is(&filter.survey, &r.survey)
+                        && is(&filter.channel, r.channel)
+                }) {
+                    let Some(y) = r.nps else { continue };
+                    for (q, x) in &r.scales {
+                        let e = want
+                            .entry((r.survey.clone(), r.version, q.clone()))
+                            .or_default();
+                        for (i, v) in [1.0, *x, y, x * x, y * y, x * y].into_iter().enumerate() {
+                            e[i] += v;
+                        }
+                    }
+                }
+                let got: BTreeMap<(String, i64, String), [f64; 6]> = store
+                    .question_pairs(&filter, &tz)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|p| {
+                        (
+                            (p.survey_id, p.survey_version, p.question_id),
+                            [p.n as f64, p.sx, p.sy, p.sxx, p.syy, p.sxy],
+                        )
+                    })
+                    .collect();
+                assert_eq!(
+                    got.keys().collect::<Vec<_>>(),
+                    want.keys().collect::<Vec<_>>(),
+                    "{label}: questions under {filter:?}"
+                );
+                for (k, w) in &want {
+                    for (g, w) in got[k].iter().zip(w) {
+                        assert!(
+                            (g - w).abs() < 1e-6 * (1.0 + w.abs()),
+                            "{label}: {k:?} under {filter:?}: {:?} vs {w:?}",
+                            got[k]
+                        );
+                    }
+                }
+            }
+        }
+    };
+    let now = jiff::Timestamp::now().as_millisecond();
+    let half = responses.len() / 2;
+    for chunk in responses[..half].chunks(29) {
+        store.store_responses(chunk, None).await.unwrap();
+    }
+    check("nothing built: every day raw", half).await;
+    let built = store.build_days(&tz, now, |_, _| {}).await.unwrap();
+    assert!(built >= 20, "the data spans 21 past days, {built} built");
+    check("every past day built", half).await;
+    for chunk in responses[half..].chunks(29) {
+        store.store_responses(chunk, None).await.unwrap();
+    }
+    check("late answers in built days", responses.len()).await;
+    let rebuilt = store.build_days(&tz, now, |_, _| {}).await.unwrap();
+    assert!(
+        rebuilt >= 20,
+        "late answers marked days stale: {rebuilt} rebuilt"
+    );
+    assert_eq!(
+        store.build_days(&tz, now, |_, _| {}).await.unwrap(),
+        0,
+        "nothing left"
+    );
+    check("every past day built again", responses.len()).await;
+    store.rebuild_rollups(&tz, |_| {}).await.unwrap();
+    check("after a rebuild: every day raw", responses.len()).await;
+    assert!(store.build_days(&tz, now, |_, _| {}).await.unwrap() >= 20);
+    check("after a rebuild, built again", responses.len()).await;
     store.close().await;
 }

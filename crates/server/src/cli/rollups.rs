@@ -15,8 +15,9 @@ pub enum RollupsCommand {
     /// Recompute the daily rollups from every stored answer, in one
     /// transaction (readers see the old figures until it commits), the
     /// delivery rollup from the orders, and the weekly rows of the weeks
-    /// that have ended; then tag every answer's causes again with the rules
-    /// in force.
+    /// that have ended; then the couriers' habits and the key drivers' sums
+    /// of every past day (one transaction a day); then tag every answer's
+    /// causes again with the rules in force.
     Rebuild,
 }
 
@@ -41,6 +42,27 @@ pub async fn run(database: &str, cmd: RollupsCommand) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     let started = Instant::now();
+    let bar = progress(0, "building days");
+    let now = jiff::Timestamp::now().as_millisecond();
+    let days = store
+        .build_days(&tz, now, |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        })
+        .await;
+    bar.finish_and_clear();
+    let days = match days {
+        Ok(n) => n,
+        Err(e) => {
+            store.close().await;
+            return Err(e.into());
+        }
+    };
+    println!(
+        "Couriers' habits and key drivers built for {days} days in {:.1} s.",
+        started.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
     let tagger = store.vocabulary().await?.tagger();
     let bar = progress(total, "tagging causes");
     let tagged = store.retag_all(&tagger, &tz, |n| bar.set_position(n)).await;
@@ -56,13 +78,18 @@ pub async fn run(database: &str, cmd: RollupsCommand) -> anyhow::Result<()> {
 
 /// A progress bar on a terminal; nothing when the output is a file.
 fn progress(total: u64, what: &str) -> ProgressBar {
+    let unit = if what == "building days" {
+        "days"
+    } else {
+        "responses"
+    };
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
     bar.set_style(
         ProgressStyle::with_template(&format!(
-            "{{spinner}} {what} [{{bar:40}}] {{pos}}/{{len}} responses · {{elapsed}} (eta {{eta}})"
+            "{{spinner}} {what} [{{bar:40}}] {{pos}}/{{len}} {unit} · {{elapsed}} (eta {{eta}})"
         ))
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),

@@ -119,7 +119,7 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     let app = App::new(store.clone(), args.data_dir.clone()).await?;
     // Weekly rollup rows for the weeks that have ended: checked every minute.
-    crate::metrics::spawn_week_builder(store.clone(), std::time::Duration::from_mins(1));
+    crate::metrics::spawn_rollup_builder(store.clone(), std::time::Duration::from_mins(1));
     // Scheduled e-mail reports: checked every minute.
     crate::schedules::spawn(&app, std::time::Duration::from_mins(1));
     // Written, not println!: a closed stdout must not stop the server.

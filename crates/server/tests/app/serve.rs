@@ -89,7 +89,7 @@ async fn demo_data_is_realistic(backend: &str) {
     assert_eq!(store.surveys().await.unwrap().len(), 2);
     // The courier who fills in his own surveys is the one the signals name first.
     let patterns: Vec<doorstep_domain::signals::Pattern> = store
-        .courier_patterns(0, i64::MAX)
+        .courier_patterns(0, 1_000_000, &store.deployment().await.unwrap().tz())
         .await
         .unwrap()
         .into_iter()

@@ -6,7 +6,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use doorstep_domain::signals::{assess, Kind, Pattern};
-use doorstep_domain::time::{day_range, parse_date};
+use doorstep_domain::time::{day_number, day_range, parse_date};
 
 use super::{internal, render, Chrome};
 use crate::http::auth::{QualityDesk, Staff};
@@ -120,10 +120,9 @@ pub async fn fleet(
     let t = c.tr;
     c.title = t.t("couriers-title");
     let (from, to, error) = q.dates(today);
-    let (start, end) = day_range(from, to, &tz);
     let patterns = match app
         .store
-        .courier_patterns(start.as_millisecond(), end.as_millisecond())
+        .courier_patterns(day_number(from), day_number(to), &tz)
         .await
     {
         Ok(p) => p,
@@ -228,7 +227,7 @@ pub async fn courier(
     let (start, end) = day_range(from, to, &tz);
     let patterns = match app
         .store
-        .courier_patterns(start.as_millisecond(), end.as_millisecond())
+        .courier_patterns(day_number(from), day_number(to), &tz)
         .await
     {
         Ok(p) => p,

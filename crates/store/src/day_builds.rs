@@ -1,0 +1,511 @@
+//! Daily rows built from the raw answers once a local day is over, for the
+//! figures that pair answers within one response and so cannot be kept by
+//! the ingesting transaction at a price ingestion can pay: the couriers'
+//! habits (the self-filling signals) and the factor/NPS pairs (the key
+//! drivers).
+//!
+//! A background step ([`Store::build_days`]) builds every past day not built
+//! yet, each in its own transaction. An answer arriving for a past day marks
+//! that day not built in the transaction storing it ([`mark_late_days`]);
+//! until it is built again, the day is counted from the raw answers. A
+//! period is read as its built days' rows plus its other days counted raw,
+//! so a year of a large fleet reads thousands of rows, and the raw answers
+//! are visited only for today (and days with answers just arrived).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use doorstep_domain::time::{date_of_day, day_range, local_day};
+use jiff::tz::TimeZone;
+
+use crate::db::{sql, Arg, Tx};
+use crate::rollups::{days_query, MetricsFilter};
+use crate::{Store, StoreError};
+
+/// How long after local midnight a day is still left to the raw answers: an
+/// ingesting transaction that began before midnight judged the day "today"
+/// and did not mark it, so it must have committed before the day is built.
+const SETTLE_MS: i64 = 10 * 60 * 1000;
+
+/// The half-open instants `[start, end)` of local day `day`.
+fn day_bounds(day: i64, tz: &TimeZone) -> (i64, i64) {
+    let date = date_of_day(day);
+    let (start, end) = day_range(date, date, tz);
+    (start.as_millisecond(), end.as_millisecond())
+}
+
+/// Marks the past days among `days` (local day numbers; `today` is the local
+/// day now) as not built: answers arrived for them. Call it last before the
+/// commit: on PostgreSQL it locks the days' state rows, so a build of the
+/// same day either finished before (and the day is built again later) or
+/// waits for the commit (and counts the answers).
+pub(crate) async fn mark_late_days(
+    tx: &mut Tx,
+    days: impl Iterator<Item = i64>,
+    today: i64,
+) -> Result<(), StoreError> {
+    let days: Vec<i64> = days
+        .filter(|d| *d < today)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if days.is_empty() {
+        return Ok(());
+    }
+    tx.exec_rows(
+        "INSERT INTO rollup_day_state (day, built) VALUES",
+        2,
+        "ON CONFLICT (day) DO UPDATE SET built = FALSE",
+        &days,
+        |q, d| {
+            q.push_arg(*d);
+            q.push_arg(Arg::Bool(Some(false)));
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Drops every built day (the raw answers answer until they are built again):
+/// for a rebuild, or after the time zone changed.
+pub(crate) async fn forget_days(tx: &mut Tx) -> Result<(), StoreError> {
+    for table in [
+        "rollup_day_state",
+        "rollup_courier_habits",
+        "rollup_driver_days",
+        "rollup_courier_driver_days",
+    ] {
+        tx.exec(sql(format!("DELETE FROM {table}"))).await?;
+    }
+    Ok(())
+}
+
+/// Each courier's habits over the completed responses finished within
+/// `[$first, $first+1)` (the answer sequences counted over `[$first+2, $first+3)`: the same
+/// instants, bound again), led by `lead` (a column list ending in a comma,
+/// or nothing).
+fn habits_select(lead: &str, first: usize) -> String {
+    let (a, b, c, d) = (first, first + 1, first + 2, first + 3);
+    format!(
+        "SELECT {lead}r.courier_id, COUNT(*) AS responses, \
+         CAST(SUM(r.duration_ms) AS DOUBLE PRECISION) AS duration_sum, \
+         COUNT(r.delivered_at) AS delay_n, \
+         CAST(COALESCE(SUM(r.started_at - r.delivered_at), 0) AS DOUBLE PRECISION) AS delay_sum, \
+         COUNT(a.number_value) AS nps_n, \
+         CAST(COALESCE(SUM(CASE WHEN a.number_value = 10 THEN 1 ELSE 0 END), 0) AS BIGINT) AS tens, \
+         CAST(COALESCE(MAX(s.same), 0) AS BIGINT) AS same_answers, \
+         CAST(COALESCE(SUM(CASE WHEN r.photo_asked THEN 1 ELSE 0 END), 0) AS BIGINT) AS photos_asked, \
+         CAST(COALESCE(SUM(CASE WHEN r.photo_asked AND r.photo_taken THEN 1 ELSE 0 END), 0) AS BIGINT) AS photos_taken \
+         FROM responses r LEFT JOIN answers a \
+           ON a.order_number = r.order_number AND a.response_id = r.id AND a.kind = 'nps' \
+         LEFT JOIN ( \
+           SELECT courier_id, MAX(n) AS same FROM ( \
+             SELECT courier_id, answer_signature, COUNT(*) AS n FROM responses \
+             WHERE status = 'completed' AND courier_id IS NOT NULL AND answer_signature IS NOT NULL \
+               AND finished_at >= ${c} AND finished_at < ${d} \
+             GROUP BY courier_id, answer_signature) bySignature \
+           GROUP BY courier_id) s ON s.courier_id = r.courier_id \
+         WHERE r.status = 'completed' AND r.courier_id IS NOT NULL \
+           AND r.finished_at >= ${a} AND r.finished_at < ${b} \
+         GROUP BY r.courier_id"
+    )
+}
+
+/// The sums of each scale answer paired with the NPS answer of the same
+/// completed response finished within `[$first, $first+1)`, grouped by `dims`
+/// (columns of `responses r` and `answers f`, the factor's), led by `lead`;
+/// `filter` is a further condition (` AND …`).
+fn pairs_select(lead: &str, dims: &str, first: usize, filter: &str) -> String {
+    let (a, b) = (first, first + 1);
+    format!(
+        "SELECT {lead}{dims}, COUNT(*) AS n, \
+         SUM(f.number_value) AS sx, SUM(y.number_value) AS sy, \
+         SUM(f.number_value * f.number_value) AS sxx, SUM(y.number_value * y.number_value) AS syy, \
+         SUM(f.number_value * y.number_value) AS sxy \
+         FROM responses r \
+         JOIN answers y ON y.order_number = r.order_number AND y.response_id = r.id AND y.kind = 'nps' \
+         JOIN answers f ON f.order_number = r.order_number AND f.response_id = r.id AND f.kind = 'scale' \
+         WHERE r.status = 'completed' AND r.finished_at >= ${a} AND r.finished_at < ${b} \
+         AND y.number_value IS NOT NULL AND f.number_value IS NOT NULL{filter} \
+         GROUP BY {dims}"
+    )
+}
+
+const DIMS_PAIRS: &str =
+    "r.survey_id, r.survey_version, f.question_id, r.city, COALESCE(r.partner, ''), r.segment, r.channel";
+const COURIER_PAIRS: &str = "r.courier_id, r.survey_id, r.survey_version, f.question_id, r.city";
+const QUESTION_PAIRS: &str = "r.survey_id, r.survey_version, f.question_id";
+
+/// Builds one day's rows from the raw answers. The state row is written
+/// first: on PostgreSQL its lock makes a transaction storing a late answer
+/// for the day either finish before the answers are read (and be counted)
+/// or wait and mark the day not built again afterwards.
+async fn build_day(tx: &mut Tx, day: i64, tz: &TimeZone) -> Result<(), StoreError> {
+    tx.exec(
+        sql(
+            "INSERT INTO rollup_day_state (day, built) VALUES ($1, FALSE) \
+             ON CONFLICT (day) DO UPDATE SET built = FALSE",
+        )
+        .bind(day),
+    )
+    .await?;
+    let (start, end) = day_bounds(day, tz);
+    for table in [
+        "rollup_courier_habits",
+        "rollup_driver_days",
+        "rollup_courier_driver_days",
+    ] {
+        tx.exec(sql(format!("DELETE FROM {table} WHERE day = $1")).bind(day))
+            .await?;
+    }
+    tx.exec(
+        sql(format!(
+            "INSERT INTO rollup_courier_habits (day, courier_id, responses, duration_sum, delay_n, \
+             delay_sum, nps_n, tens, same_answers, photos_asked, photos_taken) {}",
+            habits_select("$1, ", 2)
+        ))
+        .bind(day)
+        .bind(start)
+        .bind(end)
+        .bind(start)
+        .bind(end),
+    )
+    .await?;
+    tx.exec(
+        sql(format!(
+            "INSERT INTO rollup_driver_days (day, survey_id, survey_version, question_id, city, \
+             partner, segment, channel, n, sx, sy, sxx, syy, sxy) {}",
+            pairs_select("$1, ", DIMS_PAIRS, 2, "")
+        ))
+        .bind(day)
+        .bind(start)
+        .bind(end),
+    )
+    .await?;
+    tx.exec(
+        sql(format!(
+            "INSERT INTO rollup_courier_driver_days (day, courier_id, survey_id, survey_version, \
+             question_id, city, n, sx, sy, sxx, syy, sxy) {}",
+            pairs_select("$1, ", COURIER_PAIRS, 2, " AND r.courier_id IS NOT NULL")
+        ))
+        .bind(day)
+        .bind(start)
+        .bind(end),
+    )
+    .await?;
+    tx.exec(sql("UPDATE rollup_day_state SET built = TRUE WHERE day = $1").bind(day))
+        .await?;
+    Ok(())
+}
+
+/// Runs of consecutive days, as inclusive ranges.
+fn runs(days: impl IntoIterator<Item = i64>) -> Vec<(i64, i64)> {
+    let mut out: Vec<(i64, i64)> = Vec::new();
+    for d in days {
+        match out.last_mut() {
+            Some((_, end)) if *end + 1 == d => *end = d,
+            _ => out.push((d, d)),
+        }
+    }
+    out
+}
+
+/// A courier's habits as summed (see `habits_select`).
+#[derive(Debug, Default, Clone, sqlx::FromRow)]
+struct Habits {
+    courier_id: String,
+    responses: i64,
+    duration_sum: f64,
+    delay_n: i64,
+    delay_sum: f64,
+    nps_n: i64,
+    tens: i64,
+    same_answers: i64,
+    photos_asked: i64,
+    photos_taken: i64,
+}
+
+impl Habits {
+    fn merge(&mut self, o: &Habits) {
+        self.responses += o.responses;
+        self.duration_sum += o.duration_sum;
+        self.delay_n += o.delay_n;
+        self.delay_sum += o.delay_sum;
+        self.nps_n += o.nps_n;
+        self.tens += o.tens;
+        self.same_answers += o.same_answers;
+        self.photos_asked += o.photos_asked;
+        self.photos_taken += o.photos_taken;
+    }
+}
+
+/// What a courier's completed responses of a period look like, for the
+/// self-filling signals.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct CourierPattern {
+    pub courier_id: String,
+    /// Completed responses.
+    pub responses: i64,
+    /// Mean survey duration, ms.
+    pub duration_ms: Option<f64>,
+    /// Mean time from delivery to the survey's start, ms (where the
+    /// delivery time is known).
+    pub delay_ms: Option<f64>,
+    /// NPS answers, and how many were 10.
+    pub nps_n: i64,
+    pub tens: i64,
+    /// Completed responses sharing the courier's most frequent answer
+    /// sequence of their day, summed over the days.
+    pub same_answers: i64,
+    /// Responses where the customer agreed to a photo, and those with one.
+    pub photos_asked: i64,
+    pub photos_taken: i64,
+}
+
+impl From<Habits> for CourierPattern {
+    fn from(h: Habits) -> Self {
+        let mean = |sum: f64, n: i64| (n > 0).then(|| sum / n as f64);
+        CourierPattern {
+            duration_ms: mean(h.duration_sum, h.responses),
+            delay_ms: mean(h.delay_sum, h.delay_n),
+            courier_id: h.courier_id,
+            responses: h.responses,
+            nps_n: h.nps_n,
+            tens: h.tens,
+            same_answers: h.same_answers,
+            photos_asked: h.photos_asked,
+            photos_taken: h.photos_taken,
+        }
+    }
+}
+
+impl From<CourierPattern> for doorstep_domain::signals::Pattern {
+    fn from(p: CourierPattern) -> Self {
+        doorstep_domain::signals::Pattern {
+            courier_id: p.courier_id,
+            responses: p.responses,
+            duration_ms: p.duration_ms,
+            delay_ms: p.delay_ms,
+            nps_n: p.nps_n,
+            tens: p.tens,
+            same_answers: p.same_answers,
+            photos_asked: p.photos_asked,
+            photos_taken: p.photos_taken,
+        }
+    }
+}
+
+/// One scale question's pairs (x: its answer, y: the NPS answer).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct QuestionPairs {
+    pub survey_id: String,
+    pub survey_version: i64,
+    pub question_id: String,
+    pub n: i64,
+    pub sx: f64,
+    pub sy: f64,
+    pub sxx: f64,
+    pub syy: f64,
+    pub sxy: f64,
+}
+
+impl QuestionPairs {
+    fn merge(&mut self, o: &QuestionPairs) {
+        self.n += o.n;
+        self.sx += o.sx;
+        self.sy += o.sy;
+        self.sxx += o.sxx;
+        self.syy += o.syy;
+        self.sxy += o.sxy;
+    }
+}
+
+impl Store {
+    /// Builds the rows of every local day that ended (before `now_ms`, less
+    /// a few minutes' grace) and is not built yet, each in its own short
+    /// transaction; `progress` is told the days built so far and how many
+    /// are to be. Returns the days built.
+    pub async fn build_days(
+        &self,
+        tz: &TimeZone,
+        now_ms: i64,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<usize, StoreError> {
+        let (first, last): (Option<i64>, Option<i64>) = self
+            .db
+            .one(sql("SELECT MIN(day), MAX(day) FROM rollup_days"))
+            .await?;
+        let (Some(first), Some(last)) = (first, last) else {
+            return Ok(0);
+        };
+        let last = last.min(local_day(now_ms - SETTLE_MS, tz).0 - 1);
+        let built = self.built_days(first, last).await?;
+        let todo: Vec<i64> = (first..=last).filter(|d| !built.contains(d)).collect();
+        for (done, day) in todo.iter().enumerate() {
+            let mut tx = self.db.begin().await?;
+            build_day(&mut tx, *day, tz).await?;
+            tx.commit().await?;
+            progress(done + 1, todo.len());
+        }
+        Ok(todo.len())
+    }
+
+    /// The built days within `from..=to`.
+    async fn built_days(&self, from: i64, to: i64) -> Result<BTreeSet<i64>, StoreError> {
+        let days: Vec<(i64,)> = self
+            .db
+            .all(
+                sql("SELECT day FROM rollup_day_state WHERE built = TRUE AND day >= $1 AND day <= $2")
+                    .bind(from)
+                    .bind(to),
+            )
+            .await?;
+        Ok(days.into_iter().map(|(d,)| d).collect())
+    }
+
+    /// A period's days (local `from..=to`, narrowed to the days that have
+    /// answers) split into runs of built days and the days to count raw.
+    async fn split_days(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> Result<(Vec<(i64, i64)>, Vec<i64>), StoreError> {
+        let (first, last): (Option<i64>, Option<i64>) = self
+            .db
+            .one(sql("SELECT MIN(day), MAX(day) FROM rollup_days"))
+            .await?;
+        let (Some(first), Some(last)) = (first, last) else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let (from, to) = (from.max(first), to.min(last));
+        let built = self.built_days(from, to).await?;
+        let raw = (from..=to).filter(|d| !built.contains(d)).collect();
+        Ok((runs(built), raw))
+    }
+
+    /// Each courier's response pattern over the local days `from..=to`:
+    /// built days from their rows, the others from the raw answers.
+    pub async fn courier_patterns(
+        &self,
+        from_day: i64,
+        to_day: i64,
+        tz: &TimeZone,
+    ) -> Result<Vec<CourierPattern>, StoreError> {
+        let (built, raw) = self.split_days(from_day, to_day).await?;
+        let mut sums: BTreeMap<String, Habits> = BTreeMap::new();
+        let mut add = |rows: Vec<Habits>| {
+            for h in rows {
+                sums.entry(h.courier_id.clone()).or_default().merge(&h);
+            }
+        };
+        if !built.is_empty() {
+            let q = days_query(
+                "SELECT courier_id, CAST(SUM(responses) AS BIGINT) AS responses, \
+                 SUM(duration_sum) AS duration_sum, CAST(SUM(delay_n) AS BIGINT) AS delay_n, \
+                 SUM(delay_sum) AS delay_sum, CAST(SUM(nps_n) AS BIGINT) AS nps_n, \
+                 CAST(SUM(tens) AS BIGINT) AS tens, CAST(SUM(same_answers) AS BIGINT) AS same_answers, \
+                 CAST(SUM(photos_asked) AS BIGINT) AS photos_asked, \
+                 CAST(SUM(photos_taken) AS BIGINT) AS photos_taken \
+                 FROM rollup_courier_habits WHERE ",
+                &built,
+                &MetricsFilter::default(),
+                "1",
+            );
+            add(self.db.all(q).await?);
+        }
+        for day in raw {
+            let (start, end) = day_bounds(day, tz);
+            add(self
+                .db
+                .all(
+                    sql(habits_select("", 1))
+                        .bind(start)
+                        .bind(end)
+                        .bind(start)
+                        .bind(end),
+                )
+                .await?);
+        }
+        Ok(sums
+            .into_iter()
+            .map(|(courier_id, h)| CourierPattern::from(Habits { courier_id, ..h }))
+            .collect())
+    }
+
+    /// Per survey version and scale question, the sums of its answers
+    /// paired with the NPS answer, over the completed responses a filter
+    /// admits: built days from their rows (by courier where the filter
+    /// names one), the others from the raw answers — all of them raw when
+    /// the filter names a courier together with a partner, segment or
+    /// channel, which neither cut keeps.
+    pub async fn question_pairs(
+        &self,
+        filter: &MetricsFilter,
+        tz: &TimeZone,
+    ) -> Result<Vec<QuestionPairs>, StoreError> {
+        let by_courier = filter.courier.is_some();
+        let raw_only = by_courier
+            && (filter.partner.is_some() || filter.segment.is_some() || filter.channel.is_some());
+        let (built, raw) = if raw_only {
+            (Vec::new(), runs(filter.from_day..=filter.to_day))
+        } else {
+            let (built, raw) = self.split_days(filter.from_day, filter.to_day).await?;
+            (built, runs(raw))
+        };
+        let mut sums: BTreeMap<(String, i64, String), QuestionPairs> = BTreeMap::new();
+        let mut add = |rows: Vec<QuestionPairs>| {
+            for p in rows {
+                let key = (p.survey_id.clone(), p.survey_version, p.question_id.clone());
+                match sums.get_mut(&key) {
+                    Some(s) => s.merge(&p),
+                    None => {
+                        sums.insert(key, p);
+                    }
+                }
+            }
+        };
+        if !built.is_empty() {
+            let table = if by_courier {
+                "rollup_courier_driver_days"
+            } else {
+                "rollup_driver_days"
+            };
+            let q = days_query(
+                &format!(
+                    "SELECT survey_id, survey_version, question_id, CAST(SUM(n) AS BIGINT) AS n, \
+                     SUM(sx) AS sx, SUM(sy) AS sy, SUM(sxx) AS sxx, SUM(syy) AS syy, SUM(sxy) AS sxy \
+                     FROM {table} WHERE "
+                ),
+                &built,
+                filter,
+                "1, 2, 3",
+            );
+            add(self.db.all(q).await?);
+        }
+        for (first, last) in raw {
+            let (start, _) = day_bounds(first, tz);
+            let (_, end) = day_bounds(last, tz);
+            let mut text = String::new();
+            let values = filter.clause(&mut text, "r.", 3);
+            let mut q = sql(pairs_select("", QUESTION_PAIRS, 1, &text))
+                .bind(start)
+                .bind(end);
+            for v in values {
+                q.push_arg(v);
+            }
+            add(self.db.all(q).await?);
+        }
+        Ok(sums.into_values().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::runs;
+
+    #[test]
+    fn days_fall_into_runs() {
+        assert_eq!(runs([]), vec![]);
+        assert_eq!(runs([3]), vec![(3, 3)]);
+        assert_eq!(runs([1, 2, 3, 5, 7, 8]), vec![(1, 3), (5, 5), (7, 8)]);
+    }
+}
