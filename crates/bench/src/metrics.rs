@@ -1,8 +1,10 @@
 //! `doorstep-bench metrics [ANSWERS]`: a year of survey answers (10 million
-//! by default) bulk-loaded into Doorstep's own tables, the rollups rebuilt
-//! from them with `doorstep rollups rebuild`, then the dashboard's queries
-//! timed over HTTP (p50 and p95 of 20 runs each) beside the raw database's
-//! `GROUP BY` over the answers doing the same count in the same run.
+//! by default) and their delivered orders bulk-loaded into Doorstep's own
+//! tables, the rollups rebuilt from them with `doorstep rollups rebuild`,
+//! then the dashboard's queries timed over HTTP (p50 and p95 of 20 runs
+//! each) beside the raw database's `GROUP BY` over the answers doing the
+//! same count in the same run, and the console's fleet-signal and
+//! key-driver pages (signed in) beside the grouped joins they replace.
 
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
@@ -47,16 +49,19 @@ const PAGE_RUNS: usize = 10;
 
 const SURVEY: &str = r#"{"name":"Bench","timeout_seconds":120,"questions":[{"id":"nps","type":"nps","text":"nps","required":true},{"id":"csi","type":"scale","text":"csi","min":1,"max":9,"measures":"csi"},{"id":"ces","type":"scale","text":"ces","min":1,"max":7,"measures":"ces"},{"id":"speed","type":"scale","text":"speed","min":1,"max":5,"measures":"factor:speed","weight":0.5}]}"#;
 
-/// Writes responses and answers as Doorstep's tables hold them, until
-/// `answers` answers; returns (responses, answers).
+/// Writes responses, answers and their orders (delivered, some late) as
+/// Doorstep's tables hold them, until `answers` answers; returns
+/// (responses, answers).
 fn generate(
     answers: usize,
     responses_csv: &Path,
     answers_csv: &Path,
+    orders_csv: &Path,
 ) -> anyhow::Result<(usize, usize)> {
     let mut rng = StdRng::seed_from_u64(2026);
     let mut r = BufWriter::new(std::fs::File::create(responses_csv)?);
     let mut a = BufWriter::new(std::fs::File::create(answers_csv)?);
+    let mut o = BufWriter::new(std::fs::File::create(orders_csv)?);
     let (mut responses, mut written) = (0, 0);
     while written < answers {
         let order = format!("M-{responses:09}");
@@ -80,6 +85,14 @@ fn generate(
             finished - 600_000,
             finished - 60_000
         )?;
+        let delivered = finished - 600_000;
+        let promised_to = delivered + rng.gen_range(-1_800_000..5_400_000);
+        writeln!(
+            o,
+            "{order},+7900{:07},{city},{partner},K-{courier:04},{},{promised_to},{delivered},,0,0",
+            rng.gen_range(0..5_000_000),
+            promised_to - 7_200_000
+        )?;
         let mood = (courier % 7) as i64 - 3;
         let values = [
             ("nps", (rng.gen_range(4..=10) + mood / 2).clamp(0, 10)),
@@ -96,6 +109,7 @@ fn generate(
     }
     r.flush()?;
     a.flush()?;
+    o.flush()?;
     Ok((responses, written))
 }
 
@@ -266,8 +280,9 @@ async fn time_pages(url: &str, runs: usize) -> anyhow::Result<Vec<(f64, f64)>> {
 pub fn run(doorstep: &Path, dir: &Path, postgres: &str, answers: usize) -> anyhow::Result<String> {
     let responses_csv = dir.join("metrics-responses.csv");
     let answers_csv = dir.join("metrics-answers.csv");
+    let orders_csv = dir.join("metrics-orders.csv");
     eprintln!("generating {answers} answers…");
-    let (responses, answers) = generate(answers, &responses_csv, &answers_csv)?;
+    let (responses, answers) = generate(answers, &responses_csv, &answers_csv, &orders_csv)?;
     let runtime = tokio::runtime::Runtime::new()?;
     let queries = [
         ("year by week × courier", "group_by=courier,week"),
@@ -318,9 +333,10 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, answers: usize) -> anyho
         if backend == "SQLite" {
             let path = dir.join("metrics.db");
             let script = format!(
-                "PRAGMA journal_mode=WAL;\n{survey};\n.mode csv\nBEGIN;\n.import {} responses\n.import {} answers\nCOMMIT;\n",
+                "PRAGMA journal_mode=WAL;\n{survey};\n.mode csv\nBEGIN;\n.import {} responses\n.import {} answers\n.import {} orders\nCOMMIT;\n",
                 responses_csv.display(),
-                answers_csv.display()
+                answers_csv.display(),
+                orders_csv.display()
             );
             let out = Command::new("sqlite3")
                 .arg(&path)
@@ -334,7 +350,11 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, answers: usize) -> anyho
             }
         } else {
             psql(postgres, "doorstep_metrics", &survey)?;
-            for (table, file) in [("responses", &responses_csv), ("answers", &answers_csv)] {
+            for (table, file) in [
+                ("responses", &responses_csv),
+                ("answers", &answers_csv),
+                ("orders", &orders_csv),
+            ] {
                 let status = Command::new("psql")
                     .args(["-q", "-v", "ON_ERROR_STOP=1", "-d", &database, "-c"])
                     .arg(format!(
@@ -442,6 +462,7 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, answers: usize) -> anyho
     }
     let _ = std::fs::remove_file(&responses_csv);
     let _ = std::fs::remove_file(&answers_csv);
+    let _ = std::fs::remove_file(&orders_csv);
     table.push_str(&page_table);
     Ok(table)
 }
