@@ -63,6 +63,9 @@ fn generate(
     let mut a = BufWriter::new(std::fs::File::create(answers_csv)?);
     let mut o = BufWriter::new(std::fs::File::create(orders_csv)?);
     let (mut responses, mut written) = (0, 0);
+    // Responses arrive in time order, as they do (some up to two hours
+    // late, from terminals that were offline): about 3.32 answers each.
+    let gap = YEAR_MS as f64 / (answers as f64 / 3.32);
     while written < answers {
         let order = format!("M-{responses:09}");
         let id = uuid::Builder::from_random_bytes(rng.gen()).into_uuid();
@@ -70,7 +73,9 @@ fn generate(
         let city = CITIES[courier % CITIES.len()];
         let partner = PARTNERS[rng.gen_range(0..PARTNERS.len())];
         let segment = if rng.gen_bool(0.3) { "new" } else { "repeat" };
-        let finished = YEAR_START_MS + rng.gen_range(0..YEAR_MS);
+        let finished = (YEAR_START_MS + (responses as f64 * gap) as i64
+            - rng.gen_range(0..7_200_000))
+        .clamp(YEAR_START_MS, YEAR_START_MS + YEAR_MS - 1);
         let roll: f64 = rng.gen();
         let (status, count) = if roll < 0.8 {
             ("completed", 4)

@@ -7,9 +7,13 @@
 -- that stores it (the raw answers answer for the day until it is built
 -- again). `doorstep rollups rebuild` rebuilds them all.
 
+-- A built day also keeps its answer and delivery rollup rows unchanged (a
+-- late answer or delivery marks it), so, as a built week's, they may be
+-- held in memory while its `generation` (random, never given twice) stays.
 CREATE TABLE rollup_day_state (
     day BIGINT PRIMARY KEY,
-    built BOOLEAN NOT NULL
+    built BOOLEAN NOT NULL,
+    generation BIGINT NOT NULL DEFAULT 0
 );
 
 -- Per courier and day, over completed responses. `same_answers`: how many

@@ -65,6 +65,37 @@ pub(crate) async fn mark_late_days(
     Ok(())
 }
 
+/// Gives the built days among `days` (every day for `None`) a new
+/// generation: their delivery rows changed, so rows held in memory for them
+/// are stale, while their habits and driver sums are not (an order's
+/// delivery time is not the answers').
+pub(crate) async fn touch_days(tx: &mut Tx, days: Option<&[i64]>) -> Result<(), StoreError> {
+    let generation = crate::rollups::new_generation();
+    match days {
+        None => {
+            tx.exec(sql("UPDATE rollup_day_state SET generation = $1").bind(generation))
+                .await?;
+        }
+        Some(days) => {
+            let mut days = days.to_vec();
+            days.sort_unstable();
+            days.dedup();
+            for chunk in days.chunks(500) {
+                let mut text =
+                    String::from("UPDATE rollup_day_state SET generation = $1 WHERE day IN (");
+                crate::db::list_placeholders(&mut text, chunk.len(), 2);
+                text.push(')');
+                let mut q = sql(text).bind(generation);
+                for d in chunk {
+                    q.push_arg(*d);
+                }
+                tx.exec(q).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Drops every built day (the raw answers answer until they are built again):
 /// for a rebuild, or after the time zone changed.
 pub(crate) async fn forget_days(tx: &mut Tx) -> Result<(), StoreError> {
@@ -192,13 +223,17 @@ async fn build_day(tx: &mut Tx, day: i64, tz: &TimeZone) -> Result<(), StoreErro
         .bind(end),
     )
     .await?;
-    tx.exec(sql("UPDATE rollup_day_state SET built = TRUE WHERE day = $1").bind(day))
-        .await?;
+    tx.exec(
+        sql("UPDATE rollup_day_state SET built = TRUE, generation = $1 WHERE day = $2")
+            .bind(crate::rollups::new_generation())
+            .bind(day),
+    )
+    .await?;
     Ok(())
 }
 
 /// Runs of consecutive days, as inclusive ranges.
-fn runs(days: impl IntoIterator<Item = i64>) -> Vec<(i64, i64)> {
+pub(crate) fn runs(days: impl IntoIterator<Item = i64>) -> Vec<(i64, i64)> {
     let mut out: Vec<(i64, i64)> = Vec::new();
     for d in days {
         match out.last_mut() {
@@ -330,9 +365,16 @@ impl Store {
         now_ms: i64,
         mut progress: impl FnMut(usize, usize),
     ) -> Result<usize, StoreError> {
+        // Days with deliveries and no answers too: their delivery rows are
+        // then kept in memory as well.
         let (first, last): (Option<i64>, Option<i64>) = self
             .db
-            .one(sql("SELECT MIN(day), MAX(day) FROM rollup_days"))
+            .one(sql(
+                "SELECT MIN(d), MAX(d) FROM (SELECT MIN(day) AS d FROM rollup_days \
+                 UNION ALL SELECT MAX(day) FROM rollup_days \
+                 UNION ALL SELECT MIN(day) FROM rollup_delivery_days \
+                 UNION ALL SELECT MAX(day) FROM rollup_delivery_days) x",
+            ))
             .await?;
         let (Some(first), Some(last)) = (first, last) else {
             return Ok(0);

@@ -174,6 +174,7 @@ impl Store {
         // The weekly rows were built from the old days: the daily rows
         // answer until the weeks are built again.
         crate::rollups::forget_weeks(&mut tx).await?;
+        crate::day_builds::touch_days(&mut tx, None).await?;
         let mut deltas = DeliveryDeltas::default();
         let mut after = String::new();
         let mut seen = 0_u64;

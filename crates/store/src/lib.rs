@@ -138,6 +138,8 @@ pub struct Store {
     db: Db,
     /// Built weeks' rollup rows, shared by every clone.
     weeks: std::sync::Arc<week_cache::WeekCache>,
+    /// The latest built days' rollup rows (the days of weeks not built yet).
+    days: std::sync::Arc<week_cache::WeekCache>,
 }
 
 impl Store {
@@ -163,6 +165,7 @@ impl Store {
         let store = Store {
             db,
             weeks: std::sync::Arc::default(),
+            days: std::sync::Arc::new(week_cache::WeekCache::holding(week_cache::MAX_DAY_ROWS)),
         };
         store.migrate().await?;
         Ok(store)

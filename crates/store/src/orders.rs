@@ -521,7 +521,11 @@ async fn upsert_chunk(
     }
     let days = deliveries.days();
     deliveries.write(tx).await?;
-    crate::rollups::mark_late_weeks(tx, days.into_iter(), now).await?;
+    // Weeks before days, as every transaction that marks both (on
+    // PostgreSQL, locks taken in one order never wait on each other in a
+    // cycle).
+    crate::rollups::mark_late_weeks(tx, days.iter().copied(), now).await?;
+    crate::day_builds::touch_days(tx, Some(&days)).await?;
     tx.exec_rows(
         "INSERT INTO orders (order_number, customer_phone, city, partner, courier_id, promised_from, promised_to, \
          delivered_at, amount_minor, created_at, updated_at) VALUES",

@@ -134,6 +134,31 @@ struct StoredWeekRow {
     tally: Vec<u8>,
 }
 
+/// A stored daily row of either cut, as read into the cache of the latest
+/// days.
+#[derive(sqlx::FromRow)]
+struct StoredDayRow {
+    courier_id: String,
+    survey_id: String,
+    city: String,
+    partner: String,
+    segment: String,
+    channel: String,
+    #[sqlx(flatten)]
+    counters: Counters,
+}
+
+/// What a cached set of rows covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Span {
+    Week,
+    Day,
+}
+
+/// How many of a period's latest built days outside built weeks are read
+/// from memory: the days of the open week and of the week just ended.
+const LATEST_DAYS: i64 = 14;
+
 /// A week's sums for one row of `rollup_weeks`.
 #[derive(sqlx::FromRow)]
 struct DimsWeek {
@@ -549,15 +574,18 @@ async fn build_week(tx: &mut Tx, week: i64) -> Result<(), StoreError> {
         .bind(last),
     )
     .await?;
-    // A new generation, never given before, for the rows just written.
-    let generation = i64::from_le_bytes(uuid::Uuid::new_v4().as_u64_pair().0.to_le_bytes());
     tx.exec(
         sql("UPDATE rollup_week_state SET built = TRUE, generation = $1 WHERE week = $2")
-            .bind(generation)
+            .bind(new_generation())
             .bind(week),
     )
     .await?;
     Ok(())
+}
+
+/// A new generation for rows just built: random, so never given before.
+pub(crate) fn new_generation() -> i64 {
+    i64::from_le_bytes(uuid::Uuid::new_v4().as_u64_pair().0.to_le_bytes())
 }
 
 /// Drops every weekly row (the daily rows answer until they are built
@@ -752,10 +780,11 @@ impl Store {
     }
 
     /// Adds the period's whole built weeks (their rows from memory, each
-    /// added into its key's sum by `add`) into `sums`, and returns the day
-    /// ranges left for the daily rows: the partial weeks at either end and
-    /// the weeks not built — the whole period for a grouping by day or
-    /// month, which weekly rows cannot cut.
+    /// added into its key's sum by `add`) into `sums`, then its latest built
+    /// days outside them (the days of the weeks not built yet, also from
+    /// memory), and returns the day ranges left for the daily rows: today,
+    /// the days not built, the partial weeks' older days — the whole period
+    /// for a grouping by day or month, which these rows are not cut for.
     pub(crate) async fn add_built_weeks<T: Default>(
         &self,
         cut: Cut,
@@ -767,11 +796,10 @@ impl Store {
     ) -> Result<Vec<(i64, i64)>, StoreError> {
         let by_days = matches!(group, GroupBy::Day | GroupBy::Month)
             || matches!(period, Some(GroupBy::Day | GroupBy::Month));
-        let built = if by_days {
-            BTreeMap::new()
-        } else {
-            self.built_weeks(filter.from_day, filter.to_day).await?
-        };
+        if by_days {
+            return Ok(vec![(filter.from_day, filter.to_day)]);
+        }
+        let built = self.built_weeks(filter.from_day, filter.to_day).await?;
         let mut plan = Plan::new(
             filter.from_day,
             filter.to_day,
@@ -779,13 +807,32 @@ impl Store {
         );
         for week in std::mem::take(&mut plan.weeks) {
             let generation = built.get(&week).copied().unwrap_or_default();
-            match self.week_rows(cut, week, generation).await? {
+            match self.span_rows(Span::Week, cut, week, generation).await? {
                 Some(rows) => add_week(sums, &rows, week, filter, group, period, &add),
                 // Marked not built since: its days answer for it.
                 None => plan.days.push((week, week + 6)),
             }
         }
-        Ok(plan.days)
+        if plan.days.is_empty() {
+            return Ok(plan.days);
+        }
+        let days = self.latest_built_days(&plan.days).await?;
+        let mut left = Vec::new();
+        for (first, last) in plan.days {
+            for day in first..=last {
+                let rows = match days.get(&day) {
+                    Some(generation) => self.span_rows(Span::Day, cut, day, *generation).await?,
+                    None => None,
+                };
+                match rows {
+                    Some(rows) => {
+                        add_week(sums, &rows, week_start(day), filter, group, period, &add);
+                    }
+                    None => left.push(day),
+                }
+            }
+        }
+        Ok(crate::day_builds::runs(left))
     }
 
     /// The built weeks that begin within `from_day..=to_day`, with the
@@ -807,19 +854,55 @@ impl Store {
         Ok(weeks.into_iter().collect())
     }
 
-    /// A built week's rows, from memory or read (and kept) if the week is
-    /// still built at `generation` once they are read; `None` if it is not.
-    async fn week_rows(
+    /// Among the days of `ranges`, the latest [`LATEST_DAYS`] built ones,
+    /// with the generation of their rows: the days that weekly rows do not
+    /// cover yet (older days outside built weeks are rare and read from
+    /// the database).
+    async fn latest_built_days(
         &self,
+        ranges: &[(i64, i64)],
+    ) -> Result<BTreeMap<i64, i64>, StoreError> {
+        let (Some(first), Some(last)) = (
+            ranges.iter().map(|r| r.0).min(),
+            ranges.iter().map(|r| r.1).max(),
+        ) else {
+            return Ok(BTreeMap::new());
+        };
+        let days: Vec<(i64, i64)> = self
+            .db
+            .all(
+                sql("SELECT day, generation FROM rollup_day_state \
+                     WHERE built = TRUE AND day >= $1 AND day <= $2 ORDER BY day DESC LIMIT $3")
+                .bind(first)
+                .bind(last)
+                .bind(LATEST_DAYS),
+            )
+            .await?;
+        Ok(days
+            .into_iter()
+            .filter(|(d, _)| ranges.iter().any(|(a, b)| (a..=b).contains(&d)))
+            .collect())
+    }
+
+    /// A built week's or day's rows, from memory or read (and kept) if it
+    /// is still built at `generation` once they are read; `None` if it is
+    /// not.
+    async fn span_rows(
+        &self,
+        span: Span,
         cut: Cut,
-        week: i64,
+        at: i64,
         generation: i64,
     ) -> Result<Option<Arc<Vec<WeekRow>>>, StoreError> {
-        if let Some(rows) = self.weeks.get(cut, week, generation) {
+        let cache = match span {
+            Span::Week => &self.weeks,
+            Span::Day => &self.days,
+        };
+        if let Some(rows) = cache.get(cut, at, generation) {
             return Ok(Some(rows));
         }
-        let rows = match cut {
-            Cut::Couriers | Cut::Dimensions => {
+        let rows = match (span, cut) {
+            (Span::Week, Cut::Couriers | Cut::Dimensions) => {
                 let q = if cut == Cut::Couriers {
                     sql(
                         "SELECT courier_id, '' AS survey_id, city, '' AS partner, '' AS segment, \
@@ -829,7 +912,7 @@ impl Store {
                     sql("SELECT '' AS courier_id, survey_id, city, partner, segment, channel, tally \
                          FROM rollup_weeks WHERE week = $1")
                 };
-                let stored: Vec<StoredWeekRow> = self.db.all(q.bind(week)).await?;
+                let stored: Vec<StoredWeekRow> = self.db.all(q.bind(at)).await?;
                 let mut rows = Vec::with_capacity(stored.len());
                 for r in stored {
                     let tally = Tally::from_bytes(&r.tally).ok_or_else(|| {
@@ -851,17 +934,53 @@ impl Store {
                 }
                 rows
             }
-            Cut::Deliveries | Cut::DeliveriesByCourier => {
-                let q = if cut == Cut::Deliveries {
-                    sql("SELECT courier_id, city, partner, delivered, on_time \
-                         FROM rollup_delivery_weeks WHERE week = $1")
+            (Span::Day, Cut::Couriers | Cut::Dimensions) => {
+                let names = COUNTERS.map(|(c, _)| c).join(", ");
+                let q = if cut == Cut::Couriers {
+                    sql(format!(
+                        "SELECT courier_id, '' AS survey_id, city, '' AS partner, '' AS segment, \
+                         '' AS channel, {names} FROM rollup_courier_days WHERE day = $1"
+                    ))
                 } else {
-                    sql("SELECT courier_id, city, '' AS partner, \
+                    sql(format!(
+                        "SELECT '' AS courier_id, survey_id, city, partner, segment, channel, {names} \
+                         FROM rollup_days WHERE day = $1"
+                    ))
+                };
+                let stored: Vec<StoredDayRow> = self.db.all(q.bind(at)).await?;
+                stored
+                    .into_iter()
+                    .map(|r| WeekRow {
+                        tally: Tally::from(&r.counters),
+                        courier_id: r.courier_id,
+                        survey_id: r.survey_id,
+                        city: r.city,
+                        partner: r.partner,
+                        segment: r.segment,
+                        channel: r.channel,
+                        ..WeekRow::default()
+                    })
+                    .collect()
+            }
+            (_, Cut::Deliveries | Cut::DeliveriesByCourier) => {
+                let (table, column) = match span {
+                    Span::Week => ("rollup_delivery_weeks", "week"),
+                    Span::Day => ("rollup_delivery_days", "day"),
+                };
+                let q = if cut == Cut::Deliveries {
+                    sql(format!(
+                        "SELECT courier_id, city, partner, delivered, on_time \
+                         FROM {table} WHERE {column} = $1"
+                    ))
+                } else {
+                    sql(format!(
+                        "SELECT courier_id, city, '' AS partner, \
                          CAST(SUM(delivered) AS BIGINT) AS delivered, CAST(SUM(on_time) AS BIGINT) AS on_time \
-                         FROM rollup_delivery_weeks WHERE week = $1 GROUP BY courier_id, city")
+                         FROM {table} WHERE {column} = $1 GROUP BY courier_id, city"
+                    ))
                 };
                 let stored: Vec<(String, String, String, i64, i64)> =
-                    self.db.all(q.bind(week)).await?;
+                    self.db.all(q.bind(at)).await?;
                 stored
                     .into_iter()
                     .map(|(courier_id, city, partner, delivered, on_time)| WeekRow {
@@ -877,18 +996,18 @@ impl Store {
         };
         // A generation is never given twice: the same one after the read
         // means the rows read are that generation's.
-        let now: Option<(i64,)> = self
-            .db
-            .opt(
-                sql("SELECT generation FROM rollup_week_state WHERE week = $1 AND built = TRUE")
-                    .bind(week),
-            )
-            .await?;
+        let state = match span {
+            Span::Week => {
+                "SELECT generation FROM rollup_week_state WHERE week = $1 AND built = TRUE"
+            }
+            Span::Day => "SELECT generation FROM rollup_day_state WHERE day = $1 AND built = TRUE",
+        };
+        let now: Option<(i64,)> = self.db.opt(sql(state).bind(at)).await?;
         if now != Some((generation,)) {
             return Ok(None);
         }
         let rows = Arc::new(rows);
-        self.weeks.put(cut, week, generation, Arc::clone(&rows));
+        cache.put(cut, at, generation, Arc::clone(&rows));
         Ok(Some(rows))
     }
 

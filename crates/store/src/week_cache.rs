@@ -19,6 +19,9 @@ use crate::rollups::{GroupBy, MetricsFilter, SEPARATOR};
 /// the four cuts, so this holds years of a large fleet; the weeks used
 /// least recently go first.
 const MAX_ROWS: usize = 400_000;
+/// For the latest built days (up to two weeks' worth: the days of the weeks
+/// not built yet), whose delivery rows are the most numerous.
+pub(crate) const MAX_DAY_ROWS: usize = 200_000;
 
 /// One weekly row, of any cut (the columns a cut lacks are empty: the
 /// courier cut has no survey, partner, segment or channel, the dimensions
@@ -104,7 +107,7 @@ impl Default for WeekCache {
 }
 
 impl WeekCache {
-    fn holding(max_rows: usize) -> WeekCache {
+    pub(crate) fn holding(max_rows: usize) -> WeekCache {
         WeekCache {
             inner: Mutex::default(),
             max_rows,

@@ -258,6 +258,11 @@ async fn rollups_equal_a_direct_count_over_raw_answers(backend: &str) {
     let built = store.build_weeks(today).await.unwrap();
     assert!(built >= 10, "the data spans 11 ended weeks, {built} built");
     check("first half, every ended week built").await;
+    // The days too: the latest built days outside built weeks are read
+    // from memory.
+    let now = jiff::Timestamp::now().as_millisecond();
+    assert!(store.build_days(&tz, now, |_, _| {}).await.unwrap() >= 70);
+    check("first half, every past day built").await;
     for chunk in responses[half..].chunks(37) {
         store.store_responses(chunk, None).await.unwrap();
     }
@@ -274,9 +279,13 @@ async fn rollups_equal_a_direct_count_over_raw_answers(backend: &str) {
         "nothing left to build"
     );
     check("with every ended week built").await;
+    assert!(store.build_days(&tz, now, |_, _| {}).await.unwrap() >= 30);
+    check("with every past day built again").await;
     let counted = store.rebuild_rollups(&tz, |_| {}).await.unwrap();
     assert_eq!(counted, responses.len() as u64);
     check("after a rebuild").await;
+    store.build_days(&tz, now, |_, _| {}).await.unwrap();
+    check("after a rebuild, days built").await;
     // Everything, all at once, adds up to what was sent.
     let all = MetricsFilter {
         from_day: 0,

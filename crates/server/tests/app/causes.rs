@@ -383,11 +383,37 @@ async fn on_time_rate_follows_the_orders(backend: &str) {
         ],
         "the same from the weekly rows: {body}"
     );
+    // Part of the week: the built days' rows, read into memory.
+    let now = jiff::Timestamp::now().as_millisecond();
+    assert!(app.store.build_days(&tz, now, |_, _| {}).await.unwrap() > 0);
+    let two_days = "from=2026-11-03&to=2026-11-04&group_by=courier";
+    let (_, body) = app
+        .get_json(&format!("/api/v1/metrics?{two_days}"), &integration)
+        .await;
+    assert_eq!(
+        by_courier(&body),
+        vec![
+            ("K-1".into(), 2, Some(50.0)),
+            ("K-2".into(), 1, Some(100.0))
+        ],
+        "the same from the built days: {body}"
+    );
     // T-2 was delivered in time after all (a corrected import, late for a
     // built week): the rollup follows at once, and after the week is built
     // again.
     let fixed = json!({"orders": [order("T-2", "K-1", Some("2026-11-03T11:50:00Z"))]});
     assert_eq!(app.post_orders(&integration, &fixed).await.status(), 200);
+    let (_, body) = app
+        .get_json(&format!("/api/v1/metrics?{two_days}"), &integration)
+        .await;
+    assert_eq!(
+        by_courier(&body),
+        vec![
+            ("K-1".into(), 2, Some(100.0)),
+            ("K-2".into(), 1, Some(100.0))
+        ],
+        "the built day's rows in memory are not served once it changed: {body}"
+    );
     for built in [false, true] {
         if built {
             assert_eq!(app.store.build_weeks(today).await.unwrap(), 1);
