@@ -13,8 +13,8 @@ pub struct Pattern {
     pub delay_ms: Option<f64>,
     pub nps_n: i64,
     pub tens: i64,
-    /// Completed responses sharing the courier's most frequent answer
-    /// sequence of their day, summed over the period's days.
+    /// Completed responses repeating the courier's most frequent answer
+    /// sequence of their day (its first not counted), summed over the days.
     pub same_answers: i64,
     /// Responses where the customer agreed to a photo, and those with one.
     pub photos_asked: i64,

@@ -17,8 +17,8 @@ CREATE TABLE rollup_day_state (
 );
 
 -- Per courier and day, over completed responses. `same_answers`: how many
--- of the day's responses share the courier's most frequent answer sequence
--- that day.
+-- of the day's responses repeat the courier's most frequent answer sequence
+-- of that day (its first not counted).
 CREATE TABLE rollup_courier_habits (
     day BIGINT NOT NULL,
     courier_id TEXT NOT NULL,

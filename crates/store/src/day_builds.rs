@@ -129,7 +129,7 @@ fn habits_select(lead: &str, first: usize) -> String {
          FROM responses r LEFT JOIN answers a \
            ON a.order_number = r.order_number AND a.response_id = r.id AND a.kind = 'nps' \
          LEFT JOIN ( \
-           SELECT courier_id, MAX(n) AS same FROM ( \
+           SELECT courier_id, MAX(n) - 1 AS same FROM ( \
              SELECT courier_id, answer_signature, COUNT(*) AS n FROM responses \
              WHERE status = 'completed' AND courier_id IS NOT NULL AND answer_signature IS NOT NULL \
                AND finished_at >= ${c} AND finished_at < ${d} \
@@ -288,8 +288,8 @@ pub struct CourierPattern {
     /// NPS answers, and how many were 10.
     pub nps_n: i64,
     pub tens: i64,
-    /// Completed responses sharing the courier's most frequent answer
-    /// sequence of their day, summed over the days.
+    /// Completed responses repeating the courier's most frequent answer
+    /// sequence of their day (its first not counted), summed over the days.
     pub same_answers: i64,
     /// Responses where the customer agreed to a photo, and those with one.
     pub photos_asked: i64,

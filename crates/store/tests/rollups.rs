@@ -353,7 +353,7 @@ fn expected_habits(
         }
     }
     for ((courier, _), counts) in sequences {
-        out.get_mut(&courier).unwrap().4 += counts.values().max().copied().unwrap_or(0);
+        out.get_mut(&courier).unwrap().4 += counts.values().max().copied().unwrap_or(1) - 1;
     }
     out
 }

@@ -305,7 +305,7 @@ courier-no-comments = No comments in this period.
 signal-fast = surveys take { $seen }, the fleet { $fleet } (z { $z })
 signal-tens = { $seen } of NPS answers are 10, the fleet { $fleet } (z { $z })
 signal-late = surveys start { $seen } after delivery, the fleet { $fleet } (z { $z })
-signal-same = { $seen } of surveys repeat the courier's most frequent answers of their day, tap for tap, the fleet { $fleet } (z { $z })
+signal-same = { $seen } of surveys repeat, tap for tap, answers the courier already had that day, the fleet { $fleet } (z { $z })
 signal-no_photos = photos taken in { $seen } of the surveys where the customer agreed, the fleet { $fleet } (z { $z })
 
 ## Survey editor (console)
