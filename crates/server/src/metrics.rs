@@ -153,16 +153,31 @@ pub async fn compute(
 ) -> anyhow::Result<Answer> {
     let tz = deployment.tz();
     let filter = req.filter(&tz);
-    let (source, tallies) = store
-        .metric_tallies(&filter, req.group, req.period, &tz)
-        .await?;
+    // The independent reads at once (on SQLite each runs on its own
+    // connection's thread).
+    let ((source, tallies), deliveries, surveys, couriers) = tokio::try_join!(
+        async {
+            store
+                .metric_tallies(&filter, req.group, req.period, &tz)
+                .await
+                .map_err(anyhow::Error::from)
+        },
+        async {
+            store
+                .delivery_tallies(&filter, req.group, req.period)
+                .await
+                .map_err(anyhow::Error::from)
+        },
+        current_surveys(store),
+        async {
+            Ok::<HashMap<String, String>, anyhow::Error>(if req.group == GroupBy::Courier {
+                store.courier_names().await?.into_iter().collect()
+            } else {
+                HashMap::new()
+            })
+        },
+    )?;
     let policy = req.policy.unwrap_or(deployment.refusal_policy);
-    let surveys = current_surveys(store).await?;
-    let couriers: HashMap<String, String> = if req.group == GroupBy::Courier {
-        store.courier_names().await?.into_iter().collect()
-    } else {
-        HashMap::new()
-    };
     let shared_scale = match &req.survey {
         Some(id) => surveys
             .get(id)
@@ -171,22 +186,18 @@ pub async fn compute(
     };
     // Deliveries (the on-time rate) by the same keys; a group with
     // deliveries but no answers is shown too.
-    let deliveries: Option<HashMap<String, (i64, i64)>> = store
-        .delivery_tallies(&filter, req.group, req.period)
-        .await?
-        .map(|rows| {
-            rows.into_iter()
-                .filter(|(k, _, _)| {
-                    req.group != GroupBy::Courier
-                        || !k
-                            .split(doorstep_store::rollups::SEPARATOR)
-                            .next()
-                            .unwrap_or("")
-                            .is_empty()
-                })
-                .map(|(k, d, o)| (k, (d, o)))
-                .collect()
-        });
+    let deliveries: Option<HashMap<String, (i64, i64)>> = deliveries.map(|mut sums| {
+        if req.group == GroupBy::Courier {
+            // Orders without a courier are no courier's group.
+            sums.retain(|k, _| {
+                !k.split(doorstep_store::rollups::SEPARATOR)
+                    .next()
+                    .unwrap_or("")
+                    .is_empty()
+            });
+        }
+        sums
+    });
     let mut tallies = tallies;
     if let Some(d) = &deliveries {
         let known: std::collections::HashSet<&String> = tallies.iter().map(|(k, _)| k).collect();

@@ -104,7 +104,7 @@ impl Store {
         filter: &MetricsFilter,
         group: GroupBy,
         period: Option<GroupBy>,
-    ) -> Result<Option<Vec<(String, i64, i64)>>, StoreError> {
+    ) -> Result<Option<HashMap<String, (i64, i64)>>, StoreError> {
         if filter.segment.is_some() || filter.survey.is_some() || filter.channel.is_some() {
             return Ok(None);
         }
@@ -145,16 +145,13 @@ impl Store {
                 s.1 += o;
             }
         }
-        let mut rows: Vec<(String, i64, i64)> =
-            sums.into_iter().map(|(k, (d, o))| (k, d, o)).collect();
         if group == GroupBy::All && period.is_none() {
-            let (d, o) = rows
-                .iter()
-                .fold((0, 0), |(d, o), (_, dd, oo)| (d + dd, o + oo));
-            rows = vec![("all".to_owned(), d, o)];
+            let all = sums
+                .values()
+                .fold((0, 0), |(d, o), (dd, oo)| (d + dd, o + oo));
+            sums = HashMap::from([("all".to_owned(), all)]);
         }
-        rows.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(Some(rows))
+        Ok(Some(sums))
     }
 
     /// Recomputes the delivery rollup from the orders, in one transaction.
