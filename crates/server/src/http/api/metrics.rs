@@ -147,11 +147,11 @@ pub async fn get(
     let answer = compute(&app.store, &deployment, &req)
         .await
         .map_err(ApiError::Internal)?;
-    // Written into a buffer of about the answer's size: a year by courier
-    // and week is some 16 MB, and growing a small buffer copies it again
-    // and again.
-    let mut body = Vec::with_capacity(1024 + answer.groups.len() * 700);
-    serde_json::to_writer(&mut body, &answer).map_err(|e| ApiError::Internal(e.into()))?;
+    // A large answer is written on every core, off the async workers.
+    let body = tokio::task::spawn_blocking(move || answer.to_json())
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .map_err(|e| ApiError::Internal(e.into()))?;
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,
