@@ -38,15 +38,7 @@ pub async fn compute(
             continue;
         }
         let a = 100.0 / (max - min);
-        let sums = PairSums {
-            n: row.n,
-            sx: row.sx,
-            sy: row.sy,
-            sxx: row.sxx,
-            syy: row.syy,
-            sxy: row.sxy,
-        }
-        .rescaled(a, -min * a);
+        let sums = row.sums.rescaled(a, -min * a);
         let entry = factors
             .entry(name.clone())
             .or_insert_with(|| (q.text.get(lang).to_owned(), PairSums::default()));

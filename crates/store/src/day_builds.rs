@@ -14,11 +14,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use doorstep_domain::drivers::PairSums;
+use doorstep_domain::signals::Pattern;
 use doorstep_domain::time::{date_of_day, day_range, local_day};
 use jiff::tz::TimeZone;
 
-use crate::db::{sql, Arg, Tx};
-use crate::rollups::{days_query, MetricsFilter};
+use crate::db::{sql, Tx};
+use crate::rollups::{data_days, days_query, mark_not_built, MetricsFilter, Span};
 use crate::{Store, StoreError};
 
 /// How long after local midnight a day is still left to the raw answers: an
@@ -48,21 +50,7 @@ pub(crate) async fn mark_late_days(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    if days.is_empty() {
-        return Ok(());
-    }
-    tx.exec_rows(
-        "INSERT INTO rollup_day_state (day, built) VALUES",
-        2,
-        "ON CONFLICT (day) DO UPDATE SET built = FALSE",
-        &days,
-        |q, d| {
-            q.push_arg(*d);
-            q.push_arg(Arg::Bool(Some(false)));
-        },
-    )
-    .await?;
-    Ok(())
+    mark_not_built(tx, Span::Day, &days).await
 }
 
 /// Gives the built days among `days` (every day for `None`) a new
@@ -171,14 +159,7 @@ const QUESTION_PAIRS: &str = "r.survey_id, r.survey_version, f.question_id";
 /// for the day either finish before the answers are read (and be counted)
 /// or wait and mark the day not built again afterwards.
 async fn build_day(tx: &mut Tx, day: i64, tz: &TimeZone) -> Result<(), StoreError> {
-    tx.exec(
-        sql(
-            "INSERT INTO rollup_day_state (day, built) VALUES ($1, FALSE) \
-             ON CONFLICT (day) DO UPDATE SET built = FALSE",
-        )
-        .bind(day),
-    )
-    .await?;
+    mark_not_built(tx, Span::Day, &[day]).await?;
     let (start, end) = day_bounds(day, tz);
     for table in [
         "rollup_courier_habits",
@@ -273,33 +254,10 @@ impl Habits {
     }
 }
 
-/// What a courier's completed responses of a period look like, for the
-/// self-filling signals.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct CourierPattern {
-    pub courier_id: String,
-    /// Completed responses.
-    pub responses: i64,
-    /// Mean survey duration, ms.
-    pub duration_ms: Option<f64>,
-    /// Mean time from delivery to the survey's start, ms (where the
-    /// delivery time is known).
-    pub delay_ms: Option<f64>,
-    /// NPS answers, and how many were 10.
-    pub nps_n: i64,
-    pub tens: i64,
-    /// Completed responses repeating the courier's most frequent answer
-    /// sequence of their day (its first not counted), summed over the days.
-    pub same_answers: i64,
-    /// Responses where the customer agreed to a photo, and those with one.
-    pub photos_asked: i64,
-    pub photos_taken: i64,
-}
-
-impl From<Habits> for CourierPattern {
+impl From<Habits> for Pattern {
     fn from(h: Habits) -> Self {
         let mean = |sum: f64, n: i64| (n > 0).then(|| sum / n as f64);
-        CourierPattern {
+        Pattern {
             duration_ms: mean(h.duration_sum, h.responses),
             delay_ms: mean(h.delay_sum, h.delay_n),
             courier_id: h.courier_id,
@@ -313,45 +271,27 @@ impl From<Habits> for CourierPattern {
     }
 }
 
-impl From<CourierPattern> for doorstep_domain::signals::Pattern {
-    fn from(p: CourierPattern) -> Self {
-        doorstep_domain::signals::Pattern {
-            courier_id: p.courier_id,
-            responses: p.responses,
-            duration_ms: p.duration_ms,
-            delay_ms: p.delay_ms,
-            nps_n: p.nps_n,
-            tens: p.tens,
-            same_answers: p.same_answers,
-            photos_asked: p.photos_asked,
-            photos_taken: p.photos_taken,
-        }
-    }
+/// One scale question's pairs (x: its answer, y: the NPS answer), as summed.
+#[derive(sqlx::FromRow)]
+struct PairRow {
+    survey_id: String,
+    survey_version: i64,
+    question_id: String,
+    n: i64,
+    sx: f64,
+    sy: f64,
+    sxx: f64,
+    syy: f64,
+    sxy: f64,
 }
 
-/// One scale question's pairs (x: its answer, y: the NPS answer).
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+/// One scale question of a survey version and its pairs with the NPS answer.
+#[derive(Debug, Clone, PartialEq)]
 pub struct QuestionPairs {
     pub survey_id: String,
     pub survey_version: i64,
     pub question_id: String,
-    pub n: i64,
-    pub sx: f64,
-    pub sy: f64,
-    pub sxx: f64,
-    pub syy: f64,
-    pub sxy: f64,
-}
-
-impl QuestionPairs {
-    fn merge(&mut self, o: &QuestionPairs) {
-        self.n += o.n;
-        self.sx += o.sx;
-        self.sy += o.sy;
-        self.sxx += o.sxx;
-        self.syy += o.syy;
-        self.sxy += o.sxy;
-    }
+    pub sums: PairSums,
 }
 
 impl Store {
@@ -367,16 +307,7 @@ impl Store {
     ) -> Result<usize, StoreError> {
         // Days with deliveries and no answers too: their delivery rows are
         // then kept in memory as well.
-        let (first, last): (Option<i64>, Option<i64>) = self
-            .db
-            .one(sql(
-                "SELECT MIN(d), MAX(d) FROM (SELECT MIN(day) AS d FROM rollup_days \
-                 UNION ALL SELECT MAX(day) FROM rollup_days \
-                 UNION ALL SELECT MIN(day) FROM rollup_delivery_days \
-                 UNION ALL SELECT MAX(day) FROM rollup_delivery_days) x",
-            ))
-            .await?;
-        let (Some(first), Some(last)) = (first, last) else {
+        let Some((first, last)) = data_days(&self.db).await? else {
             return Ok(0);
         };
         let last = last.min(local_day(now_ms - SETTLE_MS, tz).0 - 1);
@@ -431,7 +362,7 @@ impl Store {
         from_day: i64,
         to_day: i64,
         tz: &TimeZone,
-    ) -> Result<Vec<CourierPattern>, StoreError> {
+    ) -> Result<Vec<Pattern>, StoreError> {
         let (built, raw) = self.split_days(from_day, to_day).await?;
         let mut sums: BTreeMap<String, Habits> = BTreeMap::new();
         let mut add = |rows: Vec<Habits>| {
@@ -469,7 +400,7 @@ impl Store {
         }
         Ok(sums
             .into_iter()
-            .map(|(courier_id, h)| CourierPattern::from(Habits { courier_id, ..h }))
+            .map(|(courier_id, h)| Pattern::from(Habits { courier_id, ..h }))
             .collect())
     }
 
@@ -493,16 +424,19 @@ impl Store {
             let (built, raw) = self.split_days(filter.from_day, filter.to_day).await?;
             (built, runs(raw))
         };
-        let mut sums: BTreeMap<(String, i64, String), QuestionPairs> = BTreeMap::new();
-        let mut add = |rows: Vec<QuestionPairs>| {
+        let mut sums: BTreeMap<(String, i64, String), PairSums> = BTreeMap::new();
+        let mut add = |rows: Vec<PairRow>| {
             for p in rows {
-                let key = (p.survey_id.clone(), p.survey_version, p.question_id.clone());
-                match sums.get_mut(&key) {
-                    Some(s) => s.merge(&p),
-                    None => {
-                        sums.insert(key, p);
-                    }
-                }
+                sums.entry((p.survey_id, p.survey_version, p.question_id))
+                    .or_default()
+                    .merge(&PairSums {
+                        n: p.n,
+                        sx: p.sx,
+                        sy: p.sy,
+                        sxx: p.sxx,
+                        syy: p.syy,
+                        sxy: p.sxy,
+                    });
             }
         };
         if !built.is_empty() {
@@ -536,7 +470,17 @@ impl Store {
             }
             add(self.db.all(q).await?);
         }
-        Ok(sums.into_values().collect())
+        Ok(sums
+            .into_iter()
+            .map(
+                |((survey_id, survey_version, question_id), sums)| QuestionPairs {
+                    survey_id,
+                    survey_version,
+                    question_id,
+                    sums,
+                },
+            )
+            .collect())
     }
 }
 

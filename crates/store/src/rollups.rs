@@ -148,11 +148,21 @@ struct StoredDayRow {
     counters: Counters,
 }
 
-/// What a cached set of rows covers.
+/// What a set of built rows covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Span {
+pub(crate) enum Span {
     Week,
     Day,
+}
+
+impl Span {
+    /// Its state table and key column.
+    fn state(self) -> (&'static str, &'static str) {
+        match self {
+            Span::Week => ("rollup_week_state", "week"),
+            Span::Day => ("rollup_day_state", "day"),
+        }
+    }
 }
 
 /// How many of a period's latest built days outside built weeks are read
@@ -475,18 +485,42 @@ pub(crate) async fn mark_late_weeks(
         return Ok(());
     }
     let weeks: Vec<i64> = weeks.into_iter().collect();
+    mark_not_built(tx, Span::Week, &weeks).await
+}
+
+/// Marks weeks or days (`keys`, in ascending order: concurrent writers lock
+/// them in one order) as not built, creating their state rows if need be.
+pub(crate) async fn mark_not_built(
+    tx: &mut Tx,
+    span: Span,
+    keys: &[i64],
+) -> Result<(), StoreError> {
+    let (table, column) = span.state();
     tx.exec_rows(
-        "INSERT INTO rollup_week_state (week, built) VALUES",
+        &format!("INSERT INTO {table} ({column}, built) VALUES"),
         2,
-        "ON CONFLICT (week) DO UPDATE SET built = FALSE",
-        &weeks,
-        |q, w| {
-            q.push_arg(*w);
+        &format!("ON CONFLICT ({column}) DO UPDATE SET built = FALSE"),
+        keys,
+        |q, k| {
+            q.push_arg(*k);
             q.push_arg(Arg::Bool(Some(false)));
         },
     )
     .await?;
     Ok(())
+}
+
+/// The first and last local day with answers or deliveries.
+pub(crate) async fn data_days(db: &crate::Db) -> Result<Option<(i64, i64)>, StoreError> {
+    let (first, last): (Option<i64>, Option<i64>) = db
+        .one(sql(
+            "SELECT MIN(d), MAX(d) FROM (SELECT MIN(day) AS d FROM rollup_days \
+             UNION ALL SELECT MAX(day) FROM rollup_days \
+             UNION ALL SELECT MIN(day) FROM rollup_delivery_days \
+             UNION ALL SELECT MAX(day) FROM rollup_delivery_days) x",
+        ))
+        .await?;
+    Ok(first.zip(last))
 }
 
 /// Whether week `week` (its Monday's day number) ended at least a whole
@@ -500,14 +534,7 @@ fn week_closed(week: i64, today: i64) -> bool {
 /// answer for the week either finish before the daily rows are read (and be
 /// counted) or wait and mark the week not built again afterwards.
 async fn build_week(tx: &mut Tx, week: i64) -> Result<(), StoreError> {
-    tx.exec(
-        sql(
-            "INSERT INTO rollup_week_state (week, built) VALUES ($1, FALSE) \
-             ON CONFLICT (week) DO UPDATE SET built = FALSE",
-        )
-        .bind(week),
-    )
-    .await?;
+    mark_not_built(tx, Span::Week, &[week]).await?;
     let (first, last) = (week, week + 6);
     let sums = summed_counters();
     let days: Vec<DimsWeek> = tx
@@ -996,13 +1023,16 @@ impl Store {
         };
         // A generation is never given twice: the same one after the read
         // means the rows read are that generation's.
-        let state = match span {
-            Span::Week => {
-                "SELECT generation FROM rollup_week_state WHERE week = $1 AND built = TRUE"
-            }
-            Span::Day => "SELECT generation FROM rollup_day_state WHERE day = $1 AND built = TRUE",
-        };
-        let now: Option<(i64,)> = self.db.opt(sql(state).bind(at)).await?;
+        let (table, column) = span.state();
+        let now: Option<(i64,)> = self
+            .db
+            .opt(
+                sql(format!(
+                    "SELECT generation FROM {table} WHERE {column} = $1 AND built = TRUE"
+                ))
+                .bind(at),
+            )
+            .await?;
         if now != Some((generation,)) {
             return Ok(None);
         }
@@ -1015,16 +1045,7 @@ impl Store {
     /// before `today` (a local day number) and is not built yet, each in its
     /// own short transaction. Returns the weeks built.
     pub async fn build_weeks(&self, today: i64) -> Result<usize, StoreError> {
-        let (first, last): (Option<i64>, Option<i64>) = self
-            .db
-            .one(sql(
-                "SELECT MIN(d), MAX(d) FROM (SELECT MIN(day) AS d FROM rollup_days \
-                 UNION ALL SELECT MAX(day) FROM rollup_days \
-                 UNION ALL SELECT MIN(day) FROM rollup_delivery_days \
-                 UNION ALL SELECT MAX(day) FROM rollup_delivery_days) x",
-            ))
-            .await?;
-        let (Some(first), Some(last)) = (first, last) else {
+        let Some((first, last)) = data_days(&self.db).await? else {
             return Ok(0);
         };
         let built = self.built_weeks(i64::MIN, i64::MAX).await?;

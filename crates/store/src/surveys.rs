@@ -168,12 +168,15 @@ impl Store {
     }
 
     /// Stores a batch of checked responses in one transaction, each exactly
-    /// once. `courier` limits the orders to one courier's (a terminal).
-    /// One outcome per response, in order.
+    /// once. `courier` limits the orders to one courier's (a terminal);
+    /// `today` is the local day now, in the time zone the responses' days
+    /// were reckoned in (an answer for an earlier day marks that day to be
+    /// built again). One outcome per response, in order.
     pub async fn store_responses(
         &self,
         items: &[NewResponse],
         courier: Option<&str>,
+        today: i64,
     ) -> Result<Vec<ResponseOutcome>, StoreError> {
         #[derive(sqlx::FromRow)]
         struct Known {
@@ -192,7 +195,6 @@ impl Store {
         if items.is_empty() {
             return Ok(Vec::new());
         }
-        let tz = self.deployment().await?.tz();
         let mut tx = self.db.begin().await?;
         let ids: Vec<&str> = items
             .iter()
@@ -380,7 +382,6 @@ impl Store {
         // PostgreSQL, so concurrent late batches for one week wait only for
         // each other's commit.
         deltas.mark_late_weeks(&mut tx, now).await?;
-        let (today, _) = doorstep_domain::time::local_day(now, &tz);
         crate::day_builds::mark_late_days(&mut tx, fresh.iter().map(|(r, _)| r.day), today).await?;
         tx.commit().await?;
         Ok(outcomes)

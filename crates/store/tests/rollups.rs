@@ -253,7 +253,7 @@ async fn rollups_equal_a_direct_count_over_raw_answers(backend: &str) {
     let (today, _) = local_day(jiff::Timestamp::now().as_millisecond(), &tz);
     let half = responses.len() / 2;
     for chunk in responses[..half].chunks(37) {
-        store.store_responses(chunk, None).await.unwrap();
+        store.store_responses(chunk, None, today).await.unwrap();
     }
     let built = store.build_weeks(today).await.unwrap();
     assert!(built >= 10, "the data spans 11 ended weeks, {built} built");
@@ -264,7 +264,7 @@ async fn rollups_equal_a_direct_count_over_raw_answers(backend: &str) {
     assert!(store.build_days(&tz, now, |_, _| {}).await.unwrap() >= 70);
     check("first half, every past day built").await;
     for chunk in responses[half..].chunks(37) {
-        store.store_responses(chunk, None).await.unwrap();
+        store.store_responses(chunk, None, today).await.unwrap();
     }
 
     check("as answers arrived, late ones in built weeks").await;
@@ -568,7 +568,14 @@ async fn built_days_equal_a_direct_count_over_raw_answers(backend: &str) {
                     .map(|p| {
                         (
                             (p.survey_id, p.survey_version, p.question_id),
-                            [p.n as f64, p.sx, p.sy, p.sxx, p.syy, p.sxy],
+                            [
+                                p.sums.n as f64,
+                                p.sums.sx,
+                                p.sums.sy,
+                                p.sums.sxx,
+                                p.sums.syy,
+                                p.sums.sxy,
+                            ],
                         )
                     })
                     .collect();
@@ -590,16 +597,17 @@ async fn built_days_equal_a_direct_count_over_raw_answers(backend: &str) {
         }
     };
     let now = jiff::Timestamp::now().as_millisecond();
+    let (today, _) = local_day(now, &tz);
     let half = responses.len() / 2;
     for chunk in responses[..half].chunks(29) {
-        store.store_responses(chunk, None).await.unwrap();
+        store.store_responses(chunk, None, today).await.unwrap();
     }
     check("nothing built: every day raw", half).await;
     let built = store.build_days(&tz, now, |_, _| {}).await.unwrap();
     assert!(built >= 20, "the data spans 21 past days, {built} built");
     check("every past day built", half).await;
     for chunk in responses[half..].chunks(29) {
-        store.store_responses(chunk, None).await.unwrap();
+        store.store_responses(chunk, None, today).await.unwrap();
     }
     check("late answers in built days", responses.len()).await;
     let rebuilt = store.build_days(&tz, now, |_, _| {}).await.unwrap();

@@ -24,21 +24,22 @@ pub enum RollupsCommand {
 pub async fn run(database: &str, cmd: RollupsCommand) -> anyhow::Result<()> {
     let RollupsCommand::Rebuild = cmd;
     let store = open_store(database).await?;
+    let rebuilt = rebuild(&store).await;
+    store.close().await;
+    rebuilt
+}
+
+/// The rollups, then the days, then the causes, each with its progress.
+async fn rebuild(store: &doorstep_store::Store) -> anyhow::Result<()> {
     let total = u64::try_from(store.count_responses().await?).unwrap_or(0);
     let tz = store.deployment().await?.tz();
     let started = Instant::now();
     let bar = progress(total, "rebuilding");
     let counted = store.rebuild_rollups(&tz, |n| bar.set_position(n)).await;
     bar.finish_and_clear();
-    let counted = match counted {
-        Ok(n) => n,
-        Err(e) => {
-            store.close().await;
-            return Err(e.into());
-        }
-    };
     println!(
-        "Rollups rebuilt from {counted} responses in {:.1} s.",
+        "Rollups rebuilt from {} responses in {:.1} s.",
+        counted?,
         started.elapsed().as_secs_f64()
     );
     let started = Instant::now();
@@ -51,15 +52,9 @@ pub async fn run(database: &str, cmd: RollupsCommand) -> anyhow::Result<()> {
         })
         .await;
     bar.finish_and_clear();
-    let days = match days {
-        Ok(n) => n,
-        Err(e) => {
-            store.close().await;
-            return Err(e.into());
-        }
-    };
     println!(
-        "Couriers' habits and key drivers built for {days} days in {:.1} s.",
+        "Couriers' habits and key drivers built for {} days in {:.1} s.",
+        days?,
         started.elapsed().as_secs_f64()
     );
     let started = Instant::now();
@@ -67,10 +62,9 @@ pub async fn run(database: &str, cmd: RollupsCommand) -> anyhow::Result<()> {
     let bar = progress(total, "tagging causes");
     let tagged = store.retag_all(&tagger, &tz, |n| bar.set_position(n)).await;
     bar.finish_and_clear();
-    store.close().await;
-    let tagged = tagged?;
     println!(
-        "Causes tagged again for {tagged} responses (those tagged by hand kept theirs) in {:.1} s.",
+        "Causes tagged again for {} responses (those tagged by hand kept theirs) in {:.1} s.",
+        tagged?,
         started.elapsed().as_secs_f64()
     );
     Ok(())

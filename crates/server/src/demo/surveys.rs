@@ -209,6 +209,7 @@ pub async fn load(
     let mut moods: HashMap<&str, f64> = HashMap::new();
     let now = Timestamp::now();
     let tz = store.deployment().await?.tz();
+    let (today, _) = doorstep_domain::time::local_day(doorstep_store::now_millis(), &tz);
     let tagger = store.vocabulary().await?.tagger();
     let mut batch = Vec::with_capacity(1000);
     let mut stored = 0;
@@ -313,11 +314,11 @@ pub async fn load(
             review_opened,
         });
         if batch.len() == 1000 {
-            stored += store.store_responses(&batch, None).await?.len();
+            stored += store.store_responses(&batch, None, today).await?.len();
             batch.clear();
         }
     }
-    stored += store.store_responses(&batch, None).await?.len();
+    stored += store.store_responses(&batch, None, today).await?.len();
     Ok(stored)
 }
 

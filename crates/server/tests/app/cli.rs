@@ -397,7 +397,11 @@ async fn answered(store: &Store) {
         orders.push(o);
     }
     store.upsert_orders(&orders, "Europe/Moscow").await.unwrap();
-    store.store_responses(&responses, None).await.unwrap();
+    let (today, _) = doorstep_domain::time::local_day(jiff::Timestamp::now().as_millisecond(), &tz);
+    store
+        .store_responses(&responses, None, today)
+        .await
+        .unwrap();
 }
 
 async fn reports_in_csv_json_and_xlsx(backend: &str) {

@@ -91,10 +91,7 @@ async fn demo_data_is_realistic(backend: &str) {
     let patterns: Vec<doorstep_domain::signals::Pattern> = store
         .courier_patterns(0, 1_000_000, &store.deployment().await.unwrap().tz())
         .await
-        .unwrap()
-        .into_iter()
-        .map(doorstep_domain::signals::Pattern::from)
-        .collect();
+        .unwrap();
     let assessed = doorstep_domain::signals::assess(&patterns);
     assert_eq!(
         assessed[0].pattern.courier_id,

@@ -183,6 +183,7 @@ pub async fn post(
             } else {
                 None
             },
+            doorstep_domain::time::local_day(doorstep_store::now_millis(), &tz).0,
         )
         .await?;
     for ((index, response), outcome) in indices.into_iter().zip(&checked).zip(outcomes) {

@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use doorstep_domain::signals::{assess, Kind, Pattern};
+use doorstep_domain::signals::{assess, Kind};
 use doorstep_domain::time::{day_number, day_range, parse_date};
 
 use super::{internal, render, Chrome};
@@ -132,7 +132,6 @@ pub async fn fleet(
         Ok(n) => n.into_iter().collect(),
         Err(e) => return internal(user.lang, &e),
     };
-    let patterns: Vec<Pattern> = patterns.into_iter().map(Pattern::from).collect();
     let assessed = assess(&patterns);
     let rows: Vec<Row> = assessed
         .iter()
@@ -244,7 +243,7 @@ pub async fn courier(
     let mut c = Chrome::new(&app, &user, "/couriers", "nav-couriers");
     let t = c.tr;
     c.title = format!("{name} · {id}");
-    let assessed = assess(&patterns.into_iter().map(Pattern::from).collect::<Vec<_>>());
+    let assessed = assess(&patterns);
     let mine = assessed.iter().find(|a| a.pattern.courier_id == id);
     let view = CourierPage {
         tiles: super::dashboard::tiles(&now, &then, t),
