@@ -216,6 +216,22 @@ pub fn spawn_rollup_builder(store: Store, every: std::time::Duration) {
     });
 }
 
+/// Folds the rollup increments the ingestion leaves pending into the daily
+/// rows every `every` (queries fold them too before they read, so this only
+/// keeps the pending rows few and the queries' work small).
+pub fn spawn_pending_folder(store: Store, every: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = store.fold_pending().await {
+                tracing::warn!(error = %e, "pending rollup increments could not be folded");
+            }
+        }
+    });
+}
+
 /// Counts `req` and ranks the groups.
 pub async fn compute(
     store: &Store,

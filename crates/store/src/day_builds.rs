@@ -20,7 +20,9 @@ use doorstep_domain::time::{date_of_day, day_range, local_day};
 use jiff::tz::TimeZone;
 
 use crate::db::{sql, Tx};
-use crate::rollups::{data_days, days_query, mark_not_built, MetricsFilter, Span};
+use crate::rollups::{
+    data_days, days_query, fold_all_pending, hold_pending, mark_not_built, MetricsFilter, Span,
+};
 use crate::{Store, StoreError};
 
 /// How long after local midnight a day is still left to the raw answers: an
@@ -159,7 +161,11 @@ const QUESTION_PAIRS: &str = "r.survey_id, r.survey_version, f.question_id";
 /// for the day either finish before the answers are read (and be counted)
 /// or wait and mark the day not built again afterwards.
 async fn build_day(tx: &mut Tx, day: i64, tz: &TimeZone) -> Result<(), StoreError> {
+    hold_pending(tx).await?;
     mark_not_built(tx, Span::Day, &[day]).await?;
+    // The day's rows of `rollup_days` are read (and kept in memory) under
+    // the generation given below: none of its increments may be pending.
+    fold_all_pending(tx).await?;
     let (start, end) = day_bounds(day, tz);
     for table in [
         "rollup_courier_habits",
@@ -305,6 +311,7 @@ impl Store {
         now_ms: i64,
         mut progress: impl FnMut(usize, usize),
     ) -> Result<usize, StoreError> {
+        self.fold_pending().await?;
         // Days with deliveries and no answers too: their delivery rows are
         // then kept in memory as well.
         let Some((first, last)) = data_days(&self.db).await? else {
@@ -342,6 +349,7 @@ impl Store {
         from: i64,
         to: i64,
     ) -> Result<(Vec<(i64, i64)>, Vec<i64>), StoreError> {
+        self.fold_pending().await?;
         let (first, last): (Option<i64>, Option<i64>) = self
             .db
             .one(sql("SELECT MIN(day), MAX(day) FROM rollup_days"))

@@ -452,6 +452,22 @@ impl Tx {
         Ok(affected)
     }
 
+    /// Runs `head (k1, k2, …) tail` — a writing statement with an `IN` list
+    /// of `keys` — in chunks; returns the rows affected.
+    pub async fn exec_in<K>(
+        &mut self,
+        head: &str,
+        keys: &[K],
+        tail: &str,
+        bind: impl Fn(&mut Sql, &K),
+    ) -> Result<u64, StoreError> {
+        let mut affected = 0;
+        for q in in_list_queries(head, keys, tail, bind) {
+            affected += self.exec(q).await?;
+        }
+        Ok(affected)
+    }
+
     /// Runs `head (k1, k2, …) tail` — a query with an `IN` list of `keys` —
     /// in chunks, and returns all the rows.
     pub async fn all_in<R: Record, K>(

@@ -77,6 +77,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "day builds",
         include_str!("../migrations/0010_day_builds.sql"),
     ),
+    (
+        11,
+        "pending rollups",
+        include_str!("../migrations/0011_rollup_pending.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {

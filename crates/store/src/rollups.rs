@@ -9,12 +9,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write;
 use std::sync::Arc;
 
-use doorstep_domain::metrics::{facts, Facts, Tally};
+use doorstep_domain::metrics::{facts, Facts, Tally, TALLY_BYTES};
 use doorstep_domain::survey::{CheckedAnswer, ResponseStatus, SurveyDefinition};
 use doorstep_domain::time::{local_day, week_start};
 use jiff::tz::TimeZone;
 
-use crate::db::{sql, Arg, Sql, Tx};
+use crate::db::{sql, Arg, Backend, Sql, Tx};
 use crate::week_cache::{add_week, Cut, WeekRow};
 use crate::{Store, StoreError};
 
@@ -273,9 +273,89 @@ impl Deltas {
         mark_late_weeks(tx, days, now_ms).await
     }
 
-    /// Adds the increments to the rollups (keys in a fixed order, so that
-    /// concurrent writers never wait on each other in a cycle).
+    /// Records the increments in the transaction storing their answers, as
+    /// one pending row: folded into the daily rows by [`fold_pending`]
+    /// before anything reads them.
     pub async fn write(&self, tx: &mut Tx) -> Result<(), StoreError> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        tx.exec(
+            sql("INSERT INTO rollup_pending (id, deltas) VALUES ($1, $2)")
+                .bind(new_generation())
+                .bind(Arg::Bytes(Some(self.to_bytes()))),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Adds `other`'s increments to these.
+    fn merge(&mut self, other: Deltas) {
+        for (k, t) in other.days {
+            self.days.entry(k).or_default().merge(&t);
+        }
+        for (k, t) in other.couriers {
+            self.couriers.entry(k).or_default().merge(&t);
+        }
+    }
+
+    /// The increments as bytes: a format version (1), then the rows of each
+    /// cut — their count, and for each its key (day and month as 8-byte
+    /// little-endian integers, names as a 4-byte length and UTF-8) and its
+    /// tally (see [`put_tally`]).
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut out =
+            Vec::with_capacity(5 + (self.days.len() + self.couriers.len()) * (TALLY_BYTES + 64));
+        out.push(1);
+        put_len(&mut out, self.days.len());
+        for ((day, month, survey, city, partner, segment, channel), t) in &self.days {
+            out.extend_from_slice(&day.to_le_bytes());
+            out.extend_from_slice(&month.to_le_bytes());
+            for s in [survey, city, partner, segment, channel] {
+                put_str(&mut out, s);
+            }
+            put_tally(&mut out, t);
+        }
+        put_len(&mut out, self.couriers.len());
+        for ((courier, day, month, city), t) in &self.couriers {
+            put_str(&mut out, courier);
+            out.extend_from_slice(&day.to_le_bytes());
+            out.extend_from_slice(&month.to_le_bytes());
+            put_str(&mut out, city);
+            put_tally(&mut out, t);
+        }
+        out
+    }
+
+    /// The increments [`Deltas::to_bytes`] wrote; `None` for anything else.
+    fn from_bytes(bytes: &[u8]) -> Option<Deltas> {
+        let mut b = Bytes(bytes);
+        if b.take(1)? != [1] {
+            return None;
+        }
+        let mut out = Deltas::default();
+        for _ in 0..b.len()? {
+            let key = (
+                b.i64()?,
+                b.i64()?,
+                b.string()?,
+                b.string()?,
+                b.string()?,
+                b.string()?,
+                b.string()?,
+            );
+            out.days.insert(key, b.tally()?);
+        }
+        for _ in 0..b.len()? {
+            let key = (b.string()?, b.i64()?, b.i64()?, b.string()?);
+            out.couriers.insert(key, b.tally()?);
+        }
+        b.0.is_empty().then_some(out)
+    }
+
+    /// Adds the increments to the daily rows (keys in a fixed order, so that
+    /// concurrent writers never wait on each other in a cycle).
+    async fn apply(&self, tx: &mut Tx) -> Result<(), StoreError> {
         if self.is_empty() {
             return Ok(());
         }
@@ -334,6 +414,138 @@ impl Deltas {
         .await?;
         Ok(())
     }
+}
+
+fn put_len(out: &mut Vec<u8>, n: usize) {
+    out.extend_from_slice(&u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
+}
+
+/// A tally as the 8-byte words of [`Tally::to_bytes`] that are not zero,
+/// after a 4-byte mask of which they are: a batch's tallies are mostly
+/// zeros (one response has no CES, or no CSAT, …).
+fn put_tally(out: &mut Vec<u8>, t: &Tally) {
+    let bytes = t.to_bytes();
+    let mut mask = 0_u32;
+    let at = out.len();
+    out.extend_from_slice(&mask.to_le_bytes());
+    for (i, word) in bytes.chunks_exact(8).enumerate() {
+        if word.iter().any(|b| *b != 0) {
+            mask |= 1 << i;
+            out.extend_from_slice(word);
+        }
+    }
+    out[at..at + 4].copy_from_slice(&mask.to_le_bytes());
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_len(out, s.len());
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// Reads what [`Deltas::to_bytes`] wrote, front to back.
+struct Bytes<'a>(&'a [u8]);
+
+impl<'a> Bytes<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(head)
+    }
+
+    fn i64(&mut self) -> Option<i64> {
+        Some(i64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+
+    fn len(&mut self) -> Option<usize> {
+        usize::try_from(u32::from_le_bytes(self.take(4)?.try_into().ok()?)).ok()
+    }
+
+    fn string(&mut self) -> Option<String> {
+        let n = self.len()?;
+        String::from_utf8(self.take(n)?.to_vec()).ok()
+    }
+
+    fn tally(&mut self) -> Option<Tally> {
+        let mask = u32::from_le_bytes(self.take(4)?.try_into().ok()?);
+        if mask >> (TALLY_BYTES / 8) != 0 {
+            return None;
+        }
+        let mut bytes = [0_u8; TALLY_BYTES];
+        for (i, word) in bytes.chunks_exact_mut(8).enumerate() {
+            if mask & (1 << i) != 0 {
+                word.copy_from_slice(self.take(8)?);
+            }
+        }
+        Tally::from_bytes(&bytes)
+    }
+}
+
+/// Pending rows folded by one transaction at most: bounds its memory.
+const FOLD_ROWS: i64 = 1000;
+
+/// Folds pending increments ([`Deltas::write`]) into the daily rows and
+/// deletes them, in `tx`: up to [`FOLD_ROWS`] of them; returns how many.
+/// On PostgreSQL the pending rows are locked as they are read, so two
+/// transactions folding at once never count one twice (the second waits,
+/// then finds them gone).
+pub(crate) async fn fold_pending(tx: &mut Tx) -> Result<usize, StoreError> {
+    let lock = match tx.backend() {
+        Backend::Sqlite => "",
+        Backend::Postgres => " FOR UPDATE",
+    };
+    let rows: Vec<(i64, Vec<u8>)> = tx
+        .all(
+            sql(format!(
+                "SELECT id, deltas FROM rollup_pending ORDER BY id LIMIT $1{lock}"
+            ))
+            .bind(FOLD_ROWS),
+        )
+        .await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut all = Deltas::default();
+    for (_, bytes) in &rows {
+        all.merge(Deltas::from_bytes(bytes).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "a pending rollup row holds {} unreadable bytes",
+                bytes.len()
+            ))
+        })?);
+    }
+    all.apply(tx).await?;
+    let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+    tx.exec_in(
+        "DELETE FROM rollup_pending WHERE id IN",
+        &ids,
+        "",
+        |q, id| {
+            q.push_arg(*id);
+        },
+    )
+    .await?;
+    Ok(rows.len())
+}
+
+/// Folds every pending row into the daily rows, in `tx`.
+pub(crate) async fn fold_all_pending(tx: &mut Tx) -> Result<(), StoreError> {
+    while fold_pending(tx).await? > 0 {}
+    Ok(())
+}
+
+/// On PostgreSQL, takes the pending rows' table lock that folding takes, as
+/// the first step of a transaction that folds later on (a build): so that a
+/// rebuild, which locks that table whole first, never waits on a build that
+/// waits on it.
+pub(crate) async fn hold_pending(tx: &mut Tx) -> Result<(), StoreError> {
+    if tx.backend() == Backend::Postgres {
+        tx.exec(sql("LOCK TABLE rollup_pending IN ROW SHARE MODE"))
+            .await?;
+    }
+    Ok(())
 }
 
 /// What a metrics query groups by.
@@ -534,7 +746,9 @@ fn week_closed(week: i64, today: i64) -> bool {
 /// answer for the week either finish before the daily rows are read (and be
 /// counted) or wait and mark the week not built again afterwards.
 async fn build_week(tx: &mut Tx, week: i64) -> Result<(), StoreError> {
+    hold_pending(tx).await?;
     mark_not_built(tx, Span::Week, &[week]).await?;
+    fold_all_pending(tx).await?;
     let (first, last) = (week, week + 6);
     let sums = summed_counters();
     let days: Vec<DimsWeek> = tx
@@ -752,6 +966,7 @@ impl Store {
             let rows = self.direct_tallies(filter, group, period, tz).await?;
             return Ok((Source::RawAnswers, rows.into_iter().collect()));
         }
+        self.fold_pending().await?;
         let source = if courier {
             Source::CourierRollup
         } else {
@@ -860,6 +1075,29 @@ impl Store {
             }
         }
         Ok(crate::day_builds::runs(left))
+    }
+
+    /// Folds the pending rollup increments into the daily rows (see
+    /// [`Deltas::write`]), a transaction per [`FOLD_ROWS`] of them, until
+    /// none is left that was there when it began; returns how many.
+    pub async fn fold_pending(&self) -> Result<usize, StoreError> {
+        let mut folded = 0;
+        loop {
+            let any: Option<(i64,)> = self
+                .db
+                .opt(sql("SELECT id FROM rollup_pending LIMIT 1"))
+                .await?;
+            if any.is_none() {
+                return Ok(folded);
+            }
+            let mut tx = self.db.begin().await?;
+            let n = fold_pending(&mut tx).await?;
+            tx.commit().await?;
+            folded += n;
+            if n < usize::try_from(FOLD_ROWS).unwrap_or(usize::MAX) {
+                return Ok(folded);
+            }
+        }
     }
 
     /// The built weeks that begin within `from_day..=to_day`, with the
@@ -1045,6 +1283,7 @@ impl Store {
     /// before `today` (a local day number) and is not built yet, each in its
     /// own short transaction. Returns the weeks built.
     pub async fn build_weeks(&self, today: i64) -> Result<usize, StoreError> {
+        self.fold_pending().await?;
         let Some((first, last)) = data_days(&self.db).await? else {
             return Ok(0);
         };
@@ -1112,6 +1351,15 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let surveys = self.survey_versions().await?;
         let mut tx = self.db.begin().await?;
+        if tx.backend() == Backend::Postgres {
+            // First: a batch being stored either commits before the raw
+            // answers are read (and its pending row is dropped below, its
+            // answers counted from raw) or waits to write its pending row
+            // until the rebuild commits.
+            tx.exec(sql("LOCK TABLE rollup_pending IN EXCLUSIVE MODE"))
+                .await?;
+        }
+        tx.exec(sql("DELETE FROM rollup_pending")).await?;
         tx.exec(sql("DELETE FROM rollup_days")).await?;
         tx.exec(sql("DELETE FROM rollup_courier_days")).await?;
         forget_weeks(&mut tx).await?;
@@ -1132,12 +1380,12 @@ impl Store {
                 deltas.add(&r.key(day, month), status, &f);
             }
             if deltas.len() >= REBUILD_ROWS_IN_MEMORY {
-                std::mem::take(&mut deltas).write(&mut tx).await?;
+                std::mem::take(&mut deltas).apply(&mut tx).await?;
             }
             seen += page.len() as u64;
             progress(seen);
         }
-        deltas.write(&mut tx).await?;
+        deltas.apply(&mut tx).await?;
         tx.commit().await?;
         // Deliveries are filed by local day too.
         self.rebuild_deliveries(tz).await?;
@@ -1348,8 +1596,76 @@ fn response_facts(
 
 #[cfg(test)]
 mod tests {
-    use super::{week_closed, Plan};
+    use super::{week_closed, Deltas, Plan, RollupKey};
+    use doorstep_domain::metrics::Facts;
+    use doorstep_domain::survey::ResponseStatus;
     use std::collections::BTreeSet;
+
+    fn key(day: i64, city: &str, courier: Option<&str>) -> RollupKey {
+        RollupKey {
+            day,
+            month: 202_511,
+            survey_id: "door".to_owned(),
+            city: city.to_owned(),
+            partner: String::new(),
+            segment: "new".to_owned(),
+            channel: "courier_tablet".to_owned(),
+            courier_id: courier.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn pending_increments_read_back_as_written_and_merge_by_key() {
+        let facts = Facts {
+            nps: Some(9),
+            csi_n: 1,
+            csi_sum: 4.5,
+            csi_norm_sum: 70.0,
+            ..Facts::default()
+        };
+        let mut a = Deltas::default();
+        a.add(
+            &key(MON, "Москва", Some("K-1")),
+            ResponseStatus::Completed,
+            &facts,
+        );
+        a.add(
+            &key(MON, "Казань", None),
+            ResponseStatus::Refused,
+            &Facts::default(),
+        );
+        let bytes = a.to_bytes();
+        let back = Deltas::from_bytes(&bytes).expect("reads back");
+        assert_eq!(back.days, a.days);
+        assert_eq!(back.couriers, a.couriers);
+        // Anything cut short, extended or of another version is refused.
+        assert!(Deltas::from_bytes(&bytes[..bytes.len() - 1]).is_none());
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(Deltas::from_bytes(&longer).is_none());
+        let mut other = bytes;
+        other[0] = 2;
+        assert!(Deltas::from_bytes(&other).is_none());
+
+        let mut b = Deltas::default();
+        b.add(
+            &key(MON, "Москва", Some("K-1")),
+            ResponseStatus::Completed,
+            &facts,
+        );
+        b.add(
+            &key(MON + 1, "Москва", Some("K-2")),
+            ResponseStatus::Completed,
+            &facts,
+        );
+        a.merge(b);
+        assert_eq!(a.days.len(), 3);
+        assert_eq!(a.couriers.len(), 2);
+        let k1 = ("K-1".to_owned(), MON, 202_511, "Москва".to_owned());
+        assert_eq!(a.couriers[&k1].completed, 2);
+        assert_eq!(a.couriers[&k1].promoters, 2);
+        assert!((a.couriers[&k1].csi_sum - 9.0).abs() < 1e-9);
+    }
 
     // Day 20,416 is Monday 2025-11-24.
     const MON: i64 = 20_416;

@@ -24,7 +24,8 @@ macro_rules! on_both_backends {
 
 on_both_backends!(
     rollups_equal_a_direct_count_over_raw_answers,
-    built_days_equal_a_direct_count_over_raw_answers
+    built_days_equal_a_direct_count_over_raw_answers,
+    concurrent_batches_and_folds_count_each_answer_once
 );
 
 const GROUPS: [GroupBy; 10] = [
@@ -625,5 +626,140 @@ async fn built_days_equal_a_direct_count_over_raw_answers(backend: &str) {
     check("after a rebuild: every day raw", responses.len()).await;
     assert!(store.build_days(&tz, now, |_, _| {}).await.unwrap() >= 20);
     check("after a rebuild, built again", responses.len()).await;
+    store.close().await;
+}
+
+/// Batches stored at once by several clients while two servers fold the
+/// pending increments at once, again and again: every answer is counted
+/// exactly once.
+async fn concurrent_batches_and_folds_count_each_answer_once(backend: &str) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let db = TestDb::new(backend).await;
+    let store = Store::connect(&db.url).await.unwrap();
+    let second = Store::connect(&db.url).await.unwrap();
+    let tz = TimeZone::get("Europe/Moscow").unwrap();
+    let mut rng = StdRng::seed_from_u64(0xF01D);
+    let text = survey(&mut rng, 0).to_string();
+    store.create_survey("s0", "s0", &text).await.unwrap();
+    let def: SurveyDefinition = serde_json::from_str(&text).unwrap();
+    let start = Date::constant(2026, 10, 1);
+    let mut orders = Vec::new();
+    for i in 0..600 {
+        let day = start
+            .checked_add(jiff::Span::new().days(rng.gen_range(0..10)))
+            .unwrap();
+        let o = OrderInput {
+            order_number: Some(format!("C-{i}")),
+            customer_phone: Some(format!("+7916{:07}", rng.gen_range(0..200))),
+            city: Some(["Москва", "Казань"][rng.gen_range(0..2)].into()),
+            courier_id: Some(format!("K-{}", rng.gen_range(0..12))),
+            promised_from: Some(format!("{day}T{:02}:00:00+03:00", rng.gen_range(0..23))),
+            promised_to: Some(format!("{day}T23:30:00+03:00")),
+            ..OrderInput::default()
+        };
+        orders.push(o.validate(&tz, Country::from_code("RU").unwrap()).unwrap());
+    }
+    store.upsert_orders(&orders, "Europe/Moscow").await.unwrap();
+    let mut responses = Vec::new();
+    for o in &orders {
+        let answers: Vec<(String, Value)> = def
+            .questions
+            .iter()
+            .map(|q| {
+                let (lo, hi) = (q.min.unwrap_or(0), q.max.unwrap_or(10));
+                (q.id.clone(), json!(rng.gen_range(lo..=hi)))
+            })
+            .collect();
+        let checked = check_answers(&def, ResponseStatus::Completed, &answers).unwrap();
+        let finished = o.promised_from.as_millisecond() + rng.gen_range(0..3_600_000);
+        let (day, month) = local_day(finished, &tz);
+        responses.push(NewResponse {
+            id: uuid::Uuid::new_v4().to_string(),
+            order_number: o.order_number.as_str().to_owned(),
+            survey_id: "s0".to_owned(),
+            survey_version: 1,
+            status: "completed",
+            channel: "terminal",
+            mode: None,
+            language: None,
+            token_id: None,
+            started_at: finished - 60_000,
+            finished_at: finished,
+            content_hash: String::new(),
+            facts: facts(&def, &checked),
+            causes: Vec::new(),
+            answers: checked,
+            review_opened: None,
+            day,
+            month,
+        });
+    }
+    let (today, _) = local_day(jiff::Timestamp::now().as_millisecond(), &tz);
+    let done = Arc::new(AtomicBool::new(false));
+    let mut folders = Vec::new();
+    for s in [&store, &store, &second, &second] {
+        let (s, done) = (s.clone(), Arc::clone(&done));
+        folders.push(tokio::spawn(async move {
+            let mut folded = 0;
+            while !done.load(Ordering::Relaxed) {
+                folded += s.fold_pending().await.unwrap();
+                tokio::task::yield_now().await;
+            }
+            folded
+        }));
+    }
+    let batches: Vec<Vec<NewResponse>> = responses.chunks(10).map(<[_]>::to_vec).collect();
+    let mut clients = Vec::new();
+    for k in 0..4 {
+        let s = if k % 2 == 0 { &store } else { &second };
+        let s = s.clone();
+        let mine: Vec<Vec<NewResponse>> = batches.iter().skip(k).step_by(4).cloned().collect();
+        clients.push(tokio::spawn(async move {
+            for batch in mine {
+                s.store_responses(&batch, None, today).await.unwrap();
+            }
+        }));
+    }
+    for c in clients {
+        c.await.unwrap();
+    }
+    done.store(true, Ordering::Relaxed);
+    let mut folded = 0;
+    for f in folders {
+        folded += f.await.unwrap();
+    }
+    assert!(
+        folded > 0,
+        "the folders folded nothing while batches arrived"
+    );
+    let all = MetricsFilter {
+        from_day: 0,
+        to_day: 100_000,
+        from_ms: 0,
+        to_ms: i64::MAX,
+        ..MetricsFilter::default()
+    };
+    for group in [GroupBy::All, GroupBy::Courier, GroupBy::City, GroupBy::Day] {
+        let (_, rolled) = store.metric_tallies(&all, group, None, &tz).await.unwrap();
+        let raw: Vec<_> = store
+            .direct_tallies(&all, group, None, &tz)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+        assert_same(&rolled, &raw, &format!("{group:?} after concurrent folds"));
+    }
+    let (_, total) = store
+        .metric_tallies(&all, GroupBy::All, None, &tz)
+        .await
+        .unwrap();
+    assert_eq!(total[0].1.completed, 600);
+    assert_eq!(
+        store.fold_pending().await.unwrap(),
+        0,
+        "nothing left pending"
+    );
+    second.close().await;
     store.close().await;
 }

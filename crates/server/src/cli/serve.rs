@@ -120,6 +120,7 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     let app = App::new(store.clone(), args.data_dir.clone()).await?;
     // Weekly rollup rows for the weeks that have ended: checked every minute.
     crate::metrics::spawn_rollup_builder(store.clone(), std::time::Duration::from_mins(1));
+    crate::metrics::spawn_pending_folder(store.clone(), std::time::Duration::from_secs(1));
     // Scheduled e-mail reports: checked every minute.
     crate::schedules::spawn(&app, std::time::Duration::from_mins(1));
     // Written, not println!: a closed stdout must not stop the server.
