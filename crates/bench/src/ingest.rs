@@ -210,9 +210,12 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, count: usize) -> anyhow:
     let mut table = String::from(
         "| backend | responses (answers) | doorstep API | responses/s | raw bulk load | raw responses/s | doorstep / raw |\n|---|---:|---:|---:|---:|---:|---:|\n",
     );
-    // BENCH_SQLITE_ONLY=1 skips PostgreSQL (a quicker look while tuning).
+    // BENCH_SQLITE_ONLY=1 skips PostgreSQL, BENCH_POSTGRES_ONLY=1 SQLite (a
+    // quicker look while tuning).
     let backends: &[&str] = if std::env::var("BENCH_SQLITE_ONLY").is_ok() {
         &["SQLite"]
+    } else if std::env::var("BENCH_POSTGRES_ONLY").is_ok() {
+        &["PostgreSQL"]
     } else {
         &["SQLite", "PostgreSQL"]
     };
