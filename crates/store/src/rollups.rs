@@ -273,12 +273,20 @@ impl Deltas {
         mark_late_weeks(tx, days, now_ms).await
     }
 
-    /// Records the increments in the transaction storing their answers, as
-    /// one pending row: folded into the daily rows by [`fold_pending`]
-    /// before anything reads them.
+    /// Records the increments in the transaction storing their answers. On
+    /// SQLite, as one pending row, folded into the daily rows by
+    /// [`fold_pending`] before anything reads them: SQLite has one writer at
+    /// a time, and a hundred upserts per batch held its lock for a quarter
+    /// of the ingestion's time (one insert: a few percent). On PostgreSQL,
+    /// straight into the daily rows: its writers update rows side by side,
+    /// and there the pending row and its folding cost more than the upserts
+    /// (BENCHMARKS.md).
     pub async fn write(&self, tx: &mut Tx) -> Result<(), StoreError> {
         if self.is_empty() {
             return Ok(());
+        }
+        if tx.backend() == Backend::Postgres {
+            return self.apply(tx).await;
         }
         tx.exec(
             sql("INSERT INTO rollup_pending (id, deltas) VALUES ($1, $2)")

@@ -631,7 +631,8 @@ async fn built_days_equal_a_direct_count_over_raw_answers(backend: &str) {
 
 /// Batches stored at once by several clients while two servers fold the
 /// pending increments at once, again and again: every answer is counted
-/// exactly once.
+/// exactly once (on PostgreSQL, where batches update the daily rows
+/// themselves, it checks those concurrent updates).
 async fn concurrent_batches_and_folds_count_each_answer_once(backend: &str) {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
