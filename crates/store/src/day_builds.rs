@@ -21,7 +21,7 @@ use jiff::tz::TimeZone;
 
 use crate::db::{sql, Tx};
 use crate::rollups::{
-    data_days, days_query, fold_all_pending, hold_pending, mark_not_built, MetricsFilter, Span,
+    data_days, days_query, fold_all_pending, mark_not_built, MetricsFilter, Span,
 };
 use crate::{Store, StoreError};
 
@@ -168,7 +168,6 @@ const QUESTION_PAIRS: &str = "r.survey_id, r.survey_version, f.question_id";
 /// for the day either finish before the answers are read (and be counted)
 /// or wait and mark the day not built again afterwards.
 async fn build_day(tx: &mut Tx, day: i64, tz: &TimeZone) -> Result<(), StoreError> {
-    hold_pending(tx).await?;
     mark_not_built(tx, Span::Day, &[day]).await?;
     // The day's rows of `rollup_days` are read (and kept in memory) under
     // the generation given below: none of its increments may be pending.

@@ -544,18 +544,6 @@ pub(crate) async fn fold_all_pending(tx: &mut Tx) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// On PostgreSQL, takes the pending rows' table lock that folding takes, as
-/// the first step of a transaction that folds later on (a build): so that a
-/// rebuild, which locks that table whole first, never waits on a build that
-/// waits on it.
-pub(crate) async fn hold_pending(tx: &mut Tx) -> Result<(), StoreError> {
-    if tx.backend() == Backend::Postgres {
-        tx.exec(sql("LOCK TABLE rollup_pending IN ROW SHARE MODE"))
-            .await?;
-    }
-    Ok(())
-}
-
 /// What a metrics query groups by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupBy {
@@ -754,7 +742,6 @@ fn week_closed(week: i64, today: i64) -> bool {
 /// answer for the week either finish before the daily rows are read (and be
 /// counted) or wait and mark the week not built again afterwards.
 async fn build_week(tx: &mut Tx, week: i64) -> Result<(), StoreError> {
-    hold_pending(tx).await?;
     mark_not_built(tx, Span::Week, &[week]).await?;
     fold_all_pending(tx).await?;
     let (first, last) = (week, week + 6);
@@ -1359,14 +1346,8 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let surveys = self.survey_versions().await?;
         let mut tx = self.db.begin().await?;
-        if tx.backend() == Backend::Postgres {
-            // First: a batch being stored either commits before the raw
-            // answers are read (and its pending row is dropped below, its
-            // answers counted from raw) or waits to write its pending row
-            // until the rebuild commits.
-            tx.exec(sql("LOCK TABLE rollup_pending IN EXCLUSIVE MODE"))
-                .await?;
-        }
+        // Pending rows are SQLite's, whose single writer is this transaction
+        // now: what they hold is counted again from the raw answers below.
         tx.exec(sql("DELETE FROM rollup_pending")).await?;
         tx.exec(sql("DELETE FROM rollup_days")).await?;
         tx.exec(sql("DELETE FROM rollup_courier_days")).await?;

@@ -730,10 +730,13 @@ async fn concurrent_batches_and_folds_count_each_answer_once(backend: &str) {
     for f in folders {
         folded += f.await.unwrap();
     }
-    assert!(
-        folded > 0,
-        "the folders folded nothing while batches arrived"
-    );
+    if backend == "sqlite" {
+        // (PostgreSQL's batches update the daily rows themselves.)
+        assert!(
+            folded > 0,
+            "the folders folded nothing while batches arrived"
+        );
+    }
     let all = MetricsFilter {
         from_day: 0,
         to_day: 100_000,
