@@ -11,6 +11,8 @@ pub struct Pattern {
     pub responses: i64,
     pub duration_ms: Option<f64>,
     pub delay_ms: Option<f64>,
+    /// Responses with a delivery time, which the delay rests on.
+    pub delay_n: i64,
     pub nps_n: i64,
     pub tens: i64,
     /// Completed responses repeating the courier's most frequent answer
@@ -77,95 +79,129 @@ const Z_SAME: f64 = 3.0;
 const Z_NO_PHOTOS: f64 = -3.0;
 /// Photo consents a courier needs before photos never taken can be judged.
 pub const MIN_PHOTOS_ASKED: i64 = 5;
-/// The least spread assumed for the photo share: where the whole fleet takes
-/// every photo, one missing photo is not "infinitely" unusual.
-const PHOTO_SPREAD_FLOOR: f64 = 0.05;
+/// The least spread of one answer assumed for a share: where the whole
+/// fleet takes every photo, one missing photo is not "infinitely" unusual
+/// (0.2 is a single answer's spread at a share of 96%).
+const SHARE_SPREAD_FLOOR: f64 = 0.2;
 
-/// The fleet's centre and spread, robust to the very couriers being looked
-/// for: the median, and the median absolute deviation scaled to a standard
-/// deviation (the mean and standard deviation when that is zero).
-fn centre_spread(values: &[f64]) -> Option<(f64, f64)> {
+/// How far a courier's figure must lie from the fleet's to matter at all,
+/// however sure the statistics: a courier a few seconds quicker than the
+/// rest over a thousand surveys is unusual, not suspicious.
+fn material(kind: Kind, own: f64, fleet: f64) -> bool {
+    match kind {
+        // At most 70% of the fleet's survey time.
+        Kind::Fast => own <= 0.7 * fleet,
+        // Twice the fleet's wait, and ten minutes more than it.
+        Kind::Late => own >= 2.0 * fleet && own - fleet >= 600_000.0,
+        // 20 percentage points more 10s.
+        Kind::Tens => own - fleet >= 0.20,
+        // One survey in ten more repeating the day's answers.
+        Kind::Same => own - fleet >= 0.10,
+        // Photos missing in 20 percentage points more of the consents.
+        Kind::NoPhotos => fleet - own >= 0.20,
+    }
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        f64::midpoint(v[n / 2 - 1], v[n / 2])
+    }
+}
+
+/// The fleet's centre and the spread of a single answer about it, from each
+/// assessed courier's figure `x` over `n` answers. The centre is the median
+/// figure; a courier's figure wanders from it by chance as `1/√n`, so the
+/// deviations are scaled by `√n` (a funnel plot's view) and their spread
+/// is the median absolute deviation, scaled to a standard deviation (the
+/// standard deviation where that is zero) — robust to the very couriers
+/// being looked for, and fair to couriers with few answers, whose figures
+/// wander more.
+fn fleet(values: &[(f64, i64)], floor: f64) -> Option<(f64, f64)> {
     if values.len() < 3 {
         return None;
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        let n = v.len();
-        if n % 2 == 1 {
-            v[n / 2]
-        } else {
-            f64::midpoint(v[n / 2 - 1], v[n / 2])
-        }
+    let centre = median(&mut values.iter().map(|v| v.0).collect::<Vec<_>>());
+    let scaled: Vec<f64> = values
+        .iter()
+        .map(|&(x, n)| (x - centre) * (n as f64).sqrt())
+        .collect();
+    let mad = 1.4826 * median(&mut scaled.iter().map(|d| d.abs()).collect::<Vec<_>>());
+    let spread = if mad > 0.0 {
+        mad
+    } else {
+        let k = scaled.len() as f64;
+        let mean = scaled.iter().sum::<f64>() / k;
+        (scaled.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (k - 1.0)).sqrt()
     };
-    let mut sorted = values.to_vec();
-    let centre = median(&mut sorted);
-    let mut deviations: Vec<f64> = values.iter().map(|v| (v - centre).abs()).collect();
-    let mad = 1.4826 * median(&mut deviations);
-    if mad > 0.0 {
-        return Some((centre, mad));
-    }
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-    (sd > 0.0).then_some((centre, sd))
+    let spread = spread.max(floor);
+    (spread > 0.0).then_some((centre, spread))
 }
 
-/// A signal of `kind` when the courier's `own` figure lies `limit` robust
-/// deviations or more from the fleet's centre, on the side of the limit's
-/// sign; `scale` turns shares into % for showing.
-fn signal(
-    kind: Kind,
-    own: Option<f64>,
-    fleet: Option<(f64, f64)>,
-    limit: f64,
-    scale: f64,
-) -> Option<Signal> {
-    let (own, (centre, spread)) = (own?, fleet?);
-    let z = (own - centre) / spread;
-    let beyond = if limit < 0.0 { z <= limit } else { z >= limit };
-    beyond.then_some(Signal {
-        kind,
-        seen: scale * own,
-        fleet: scale * centre,
-        z,
+/// One measure a courier is judged by: the figure and how many answers it
+/// rests on, where the courier has one.
+type Measure = fn(&Pattern) -> Option<(f64, i64)>;
+
+fn duration(p: &Pattern) -> Option<(f64, i64)> {
+    p.duration_ms.map(|d| (d, p.responses))
+}
+
+fn delay(p: &Pattern) -> Option<(f64, i64)> {
+    p.delay_ms.filter(|_| p.delay_n > 0).map(|d| (d, p.delay_n))
+}
+
+fn tens(p: &Pattern) -> Option<(f64, i64)> {
+    (p.nps_n > 0).then(|| (p.tens as f64 / p.nps_n as f64, p.nps_n))
+}
+
+fn same(p: &Pattern) -> Option<(f64, i64)> {
+    (p.responses > 0).then(|| (p.same_answers as f64 / p.responses as f64, p.responses))
+}
+
+fn photos(p: &Pattern) -> Option<(f64, i64)> {
+    (p.photos_asked >= MIN_PHOTOS_ASKED).then(|| {
+        (
+            p.photos_taken as f64 / p.photos_asked as f64,
+            p.photos_asked,
+        )
     })
 }
 
-/// Assesses every courier against the fleet; strongest signals first.
+/// Each signal: its kind, its measure, the z it must reach (its sign the
+/// side), the least spread of one answer, and the scale for showing (% for
+/// shares).
+const SIGNALS: [(Kind, Measure, f64, f64, f64); 5] = [
+    (Kind::Fast, duration, Z_FAST, 0.0, 1.0),
+    (Kind::Late, delay, Z_LATE, 0.0, 1.0),
+    (Kind::Tens, tens, Z_TENS, SHARE_SPREAD_FLOOR, 100.0),
+    (Kind::Same, same, Z_SAME, SHARE_SPREAD_FLOOR, 100.0),
+    (
+        Kind::NoPhotos,
+        photos,
+        Z_NO_PHOTOS,
+        SHARE_SPREAD_FLOOR,
+        100.0,
+    ),
+];
+
+/// Assesses every courier against the fleet; strongest signals first. A
+/// signal needs both: a figure `limit` spreads or more from the fleet's
+/// centre for the answers it rests on, and a difference that matters.
 pub fn assess(patterns: &[Pattern]) -> Vec<Assessment> {
     let assessed: Vec<&Pattern> = patterns
         .iter()
         .filter(|p| p.responses >= MIN_RESPONSES)
         .collect();
-    let durations: Vec<f64> = assessed.iter().filter_map(|p| p.duration_ms).collect();
-    let delays: Vec<f64> = assessed.iter().filter_map(|p| p.delay_ms).collect();
-    let shares: Vec<f64> = assessed
+    let fleets: Vec<Option<(f64, f64)>> = SIGNALS
         .iter()
-        .filter(|p| p.nps_n > 0)
-        .map(|p| p.tens as f64 / p.nps_n as f64)
+        .map(|&(_, measure, _, floor, _)| {
+            let values: Vec<(f64, i64)> = assessed.iter().filter_map(|p| measure(p)).collect();
+            fleet(&values, floor)
+        })
         .collect();
-    let same: Vec<f64> = assessed
-        .iter()
-        .map(|p| p.same_answers as f64 / p.responses as f64)
-        .collect();
-    let photo_share = |p: &Pattern| p.photos_taken as f64 / p.photos_asked as f64;
-    let photos: Vec<f64> = assessed
-        .iter()
-        .filter(|p| p.photos_asked >= MIN_PHOTOS_ASKED)
-        .map(|p| photo_share(p))
-        .collect();
-    let (duration_fleet, delay_fleet, tens_fleet, same_fleet) = (
-        centre_spread(&durations),
-        centre_spread(&delays),
-        centre_spread(&shares),
-        centre_spread(&same),
-    );
-    let photo_fleet = centre_spread(&photos)
-        .map(|(c, s)| (c, s.max(PHOTO_SPREAD_FLOOR)))
-        .or_else(|| {
-            // Everyone alike (no spread at all): the floor is the spread.
-            (photos.len() >= 3).then(|| (photos[0], PHOTO_SPREAD_FLOOR))
-        });
     let mut out: Vec<Assessment> = patterns
         .iter()
         .map(|p| {
@@ -173,34 +209,21 @@ pub fn assess(patterns: &[Pattern]) -> Vec<Assessment> {
             let signals: Vec<Signal> = if too_few {
                 Vec::new()
             } else {
-                [
-                    signal(Kind::Fast, p.duration_ms, duration_fleet, Z_FAST, 1.0),
-                    signal(Kind::Late, p.delay_ms, delay_fleet, Z_LATE, 1.0),
-                    signal(
-                        Kind::Tens,
-                        (p.nps_n > 0).then(|| p.tens as f64 / p.nps_n as f64),
-                        tens_fleet,
-                        Z_TENS,
-                        100.0,
-                    ),
-                    signal(
-                        Kind::Same,
-                        Some(p.same_answers as f64 / p.responses as f64),
-                        same_fleet,
-                        Z_SAME,
-                        100.0,
-                    ),
-                    signal(
-                        Kind::NoPhotos,
-                        (p.photos_asked >= MIN_PHOTOS_ASKED).then(|| photo_share(p)),
-                        photo_fleet,
-                        Z_NO_PHOTOS,
-                        100.0,
-                    ),
-                ]
-                .into_iter()
-                .flatten()
-                .collect()
+                SIGNALS
+                    .iter()
+                    .zip(&fleets)
+                    .filter_map(|(&(kind, measure, limit, _, scale), fleet)| {
+                        let ((own, n), (centre, spread)) = (measure(p)?, (*fleet)?);
+                        let z = (own - centre) * (n as f64).sqrt() / spread;
+                        let beyond = if limit < 0.0 { z <= limit } else { z >= limit };
+                        (beyond && material(kind, own, centre)).then_some(Signal {
+                            kind,
+                            seen: scale * own,
+                            fleet: scale * centre,
+                            z,
+                        })
+                    })
+                    .collect()
             };
             let score = signals.iter().map(|s| s.z.abs()).sum();
             Assessment {
@@ -229,6 +252,7 @@ mod tests {
             responses: 100,
             duration_ms: Some(duration_s * 1000.0),
             delay_ms: Some(delay_min * 60_000.0),
+            delay_n: 100,
             nps_n: 100,
             tens,
             same_answers: 10,
@@ -310,5 +334,63 @@ mod tests {
             .find(|a| a.pattern.courier_id == "K-rare")
             .unwrap();
         assert!(rare.signals.is_empty(), "two consents say too little");
+    }
+
+    #[test]
+    fn a_few_answers_wander_by_chance_and_are_not_signals() {
+        // Big couriers, 400 answers each, 26–34% of them 10s (as chance
+        // spreads a 30% share over 400 answers).
+        let mut fleet: Vec<Pattern> = (0..20)
+            .map(|i| {
+                let mut c = courier(&format!("K-{i}"), 100.0, 2.0, 0);
+                c.responses = 400;
+                c.nps_n = 400;
+                c.tens = 104 + 8 * i64::from(i % 5);
+                c
+            })
+            .collect();
+        // 11 of 20 is 25 points more — and well within chance for 20 answers.
+        let mut small = courier("K-small", 100.0, 2.0, 11);
+        small.responses = 20;
+        small.delay_n = 20;
+        small.nps_n = 20;
+        small.same_answers = 0;
+        // The same share over 400 answers is not chance.
+        let mut big = courier("K-big", 100.0, 2.0, 220);
+        big.responses = 400;
+        big.nps_n = 400;
+        fleet.extend([small, big]);
+        let result = assess(&fleet);
+        let find = |id: &str| result.iter().find(|a| a.pattern.courier_id == id).unwrap();
+        assert!(find("K-small").signals.is_empty(), "{:?}", find("K-small"));
+        assert_eq!(find("K-big").signals.len(), 1, "{:?}", find("K-big"));
+        assert_eq!(find("K-big").signals[0].kind, Kind::Tens);
+        assert!((find("K-big").signals[0].seen - 55.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_difference_too_small_to_matter_is_not_a_signal_however_sure() {
+        let mut fleet: Vec<Pattern> = (0..20)
+            .map(|i| {
+                let mut c = courier(&format!("K-{i}"), 99.0 + f64::from(i % 3), 2.0, 30);
+                c.responses = 1000;
+                c
+            })
+            .collect();
+        // 10% quicker over 1000 surveys: far beyond chance, yet no lead.
+        let mut brisk = courier("K-brisk", 90.0, 2.0, 30);
+        brisk.responses = 1000;
+        // 40% quicker is.
+        let mut rushed = courier("K-rushed", 60.0, 2.0, 30);
+        rushed.responses = 1000;
+        fleet.extend([brisk, rushed]);
+        let result = assess(&fleet);
+        assert_eq!(result[0].pattern.courier_id, "K-rushed");
+        assert_eq!(result[0].signals[0].kind, Kind::Fast);
+        let brisk = result
+            .iter()
+            .find(|a| a.pattern.courier_id == "K-brisk")
+            .unwrap();
+        assert!(brisk.signals.is_empty(), "{brisk:?}");
     }
 }

@@ -272,6 +272,7 @@ impl From<Habits> for Pattern {
         Pattern {
             duration_ms: mean(h.duration_sum, h.responses),
             delay_ms: mean(h.delay_sum, h.delay_n),
+            delay_n: h.delay_n,
             courier_id: h.courier_id,
             responses: h.responses,
             nps_n: h.nps_n,

@@ -287,7 +287,7 @@ channel-api = API
 ## Couriers (self-filling signals)
 nav-couriers = Couriers
 couriers-title = Couriers: self-filling signals
-couriers-lead = Couriers whose answers look as if they gave them themselves come first. Each signal says what it saw, what the fleet does, and how unusual that is (z-score: distance from the fleet's median in robust standard deviations).
+couriers-lead = Couriers whose answers look as if they gave them themselves come first. Each signal says what it saw, what the fleet does, and how unusual that is (z: the distance from the fleet's median in robust standard deviations of the chance spread for that many answers — a courier with few surveys wanders further by chance).
 couriers-flagged = { $n ->
     [one] One courier shows signals in this period.
    *[other] { $n } couriers show signals in this period.
@@ -296,7 +296,7 @@ couriers-col-duration = Mean survey time
 couriers-col-tens = Share of NPS 10
 couriers-col-delay = Delivery → survey
 couriers-col-signals = Signals
-couriers-note = Assessed: couriers with at least 20 completed surveys in the period. Surveys far faster than the fleet's (z ≤ −3), a share of 10s far above it (z ≥ 3) and surveys long after delivery (z ≥ 3) are signals, not proof: open the courier's answers before acting.
+couriers-note = Assessed: couriers with at least 20 completed surveys in the period. A signal needs a figure far from the fleet's (|z| ≥ 3) and a difference that matters: survey time at most 70% of the fleet's; 20 points more 10s; surveys started twice the fleet's wait and 10 minutes more after delivery; 10 points more surveys repeating the day's answers; photos missing in 20 points more of the consents. Signals are not proof: open the courier's answers before acting.
 courier-on-dashboard = On the dashboard
 courier-not-assessed = Too few completed surveys in this period to compare with the fleet (20 needed).
 courier-no-signals = No self-filling signals: this courier's surveys look like the fleet's.
