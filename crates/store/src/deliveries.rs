@@ -167,6 +167,7 @@ impl Store {
             delivered_at: Option<i64>,
         }
         let mut tx = self.db.begin().await?;
+        crate::rollups::hold_writers_off(&mut tx, "rollup_delivery_days").await?;
         tx.exec(sql("DELETE FROM rollup_delivery_days")).await?;
         // The weekly rows were built from the old days: the daily rows
         // answer until the weeks are built again.

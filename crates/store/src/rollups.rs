@@ -826,6 +826,21 @@ pub(crate) fn new_generation() -> i64 {
 
 /// Drops every weekly row (the daily rows answer until they are built
 /// again): for a rebuild of the daily rows.
+/// Taken first by a rebuild that scans raw rows into daily `tables`, on
+/// PostgreSQL: writers update those rows in their own transactions, and one
+/// committing during the scan would be counted by the scan and again by its
+/// own update (or deadlock with the rebuild's delete). Writers under way
+/// finish first; new ones wait for the rebuild, then add to the rows it
+/// wrote. Readers are not held up. (On SQLite the rebuild's transaction is
+/// the one writer already.)
+pub(crate) async fn hold_writers_off(tx: &mut Tx, tables: &str) -> Result<(), StoreError> {
+    if tx.backend() == Backend::Postgres {
+        tx.exec(sql(format!("LOCK TABLE {tables} IN EXCLUSIVE MODE")))
+            .await?;
+    }
+    Ok(())
+}
+
 pub(crate) async fn forget_weeks(tx: &mut Tx) -> Result<(), StoreError> {
     for table in [
         "rollup_week_state",
@@ -1346,6 +1361,7 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let surveys = self.survey_versions().await?;
         let mut tx = self.db.begin().await?;
+        hold_writers_off(&mut tx, "rollup_days, rollup_courier_days").await?;
         // Pending rows are SQLite's, whose single writer is this transaction
         // now: what they hold is counted again from the raw answers below.
         tx.exec(sql("DELETE FROM rollup_pending")).await?;

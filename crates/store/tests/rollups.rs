@@ -25,7 +25,8 @@ macro_rules! on_both_backends {
 on_both_backends!(
     rollups_equal_a_direct_count_over_raw_answers,
     built_days_equal_a_direct_count_over_raw_answers,
-    concurrent_batches_and_folds_count_each_answer_once
+    concurrent_batches_and_folds_count_each_answer_once,
+    a_rebuild_during_ingestion_counts_each_answer_once
 );
 
 const GROUPS: [GroupBy; 10] = [
@@ -629,17 +630,9 @@ async fn built_days_equal_a_direct_count_over_raw_answers(backend: &str) {
     store.close().await;
 }
 
-/// Batches stored at once by several clients while two servers fold the
-/// pending increments at once, again and again: every answer is counted
-/// exactly once (on PostgreSQL, where batches update the daily rows
-/// themselves, it checks those concurrent updates).
-async fn concurrent_batches_and_folds_count_each_answer_once(backend: &str) {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
-    let db = TestDb::new(backend).await;
-    let store = Store::connect(&db.url).await.unwrap();
-    let second = Store::connect(&db.url).await.unwrap();
-    let tz = TimeZone::get("Europe/Moscow").unwrap();
+/// Six hundred orders of twelve couriers over ten days, one completed
+/// answer each, in batches of ten.
+async fn six_hundred_answers(store: &Store, tz: &TimeZone) -> Vec<Vec<NewResponse>> {
     let mut rng = StdRng::seed_from_u64(0xF01D);
     let text = survey(&mut rng, 0).to_string();
     store.create_survey("s0", "s0", &text).await.unwrap();
@@ -659,7 +652,7 @@ async fn concurrent_batches_and_folds_count_each_answer_once(backend: &str) {
             promised_to: Some(format!("{day}T23:30:00+03:00")),
             ..OrderInput::default()
         };
-        orders.push(o.validate(&tz, Country::from_code("RU").unwrap()).unwrap());
+        orders.push(o.validate(tz, Country::from_code("RU").unwrap()).unwrap());
     }
     store.upsert_orders(&orders, "Europe/Moscow").await.unwrap();
     let mut responses = Vec::new();
@@ -674,7 +667,7 @@ async fn concurrent_batches_and_folds_count_each_answer_once(backend: &str) {
             .collect();
         let checked = check_answers(&def, ResponseStatus::Completed, &answers).unwrap();
         let finished = o.promised_from.as_millisecond() + rng.gen_range(0..3_600_000);
-        let (day, month) = local_day(finished, &tz);
+        let (day, month) = local_day(finished, tz);
         responses.push(NewResponse {
             id: uuid::Uuid::new_v4().to_string(),
             order_number: o.order_number.as_str().to_owned(),
@@ -696,6 +689,67 @@ async fn concurrent_batches_and_folds_count_each_answer_once(backend: &str) {
             month,
         });
     }
+    responses.chunks(10).map(<[_]>::to_vec).collect()
+}
+
+/// Every grouping read from the rollups equals the direct count over the
+/// raw answers, and all 600 are there.
+async fn assert_counted_once(store: &Store, tz: &TimeZone, when: &str) {
+    let all = MetricsFilter {
+        from_day: 0,
+        to_day: 100_000,
+        from_ms: 0,
+        to_ms: i64::MAX,
+        ..MetricsFilter::default()
+    };
+    for group in [GroupBy::All, GroupBy::Courier, GroupBy::City, GroupBy::Day] {
+        let (_, rolled) = store.metric_tallies(&all, group, None, tz).await.unwrap();
+        let raw: Vec<_> = store
+            .direct_tallies(&all, group, None, tz)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+        assert_same(&rolled, &raw, &format!("{group:?} {when}"));
+    }
+    let (_, total) = store
+        .metric_tallies(&all, GroupBy::All, None, tz)
+        .await
+        .unwrap();
+    assert_eq!(total[0].1.completed, 600, "{when}");
+}
+
+/// Four clients storing batches at once: `batches[k], batches[k+4], …`.
+fn spawn_clients(
+    stores: [&Store; 2],
+    batches: &[Vec<NewResponse>],
+    today: i64,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    (0..4)
+        .map(|k| {
+            let s = stores[k % 2].clone();
+            let mine: Vec<Vec<NewResponse>> = batches.iter().skip(k).step_by(4).cloned().collect();
+            tokio::spawn(async move {
+                for batch in mine {
+                    s.store_responses(&batch, None, today).await.unwrap();
+                }
+            })
+        })
+        .collect()
+}
+
+/// Batches stored at once by several clients while two servers fold the
+/// pending increments at once, again and again: every answer is counted
+/// exactly once (on PostgreSQL, where batches update the daily rows
+/// themselves, it checks those concurrent updates).
+async fn concurrent_batches_and_folds_count_each_answer_once(backend: &str) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let db = TestDb::new(backend).await;
+    let store = Store::connect(&db.url).await.unwrap();
+    let second = Store::connect(&db.url).await.unwrap();
+    let tz = TimeZone::get("Europe/Moscow").unwrap();
+    let batches = six_hundred_answers(&store, &tz).await;
     let (today, _) = local_day(jiff::Timestamp::now().as_millisecond(), &tz);
     let done = Arc::new(AtomicBool::new(false));
     let mut folders = Vec::new();
@@ -710,18 +764,7 @@ async fn concurrent_batches_and_folds_count_each_answer_once(backend: &str) {
             folded
         }));
     }
-    let batches: Vec<Vec<NewResponse>> = responses.chunks(10).map(<[_]>::to_vec).collect();
-    let mut clients = Vec::new();
-    for k in 0..4 {
-        let s = if k % 2 == 0 { &store } else { &second };
-        let s = s.clone();
-        let mine: Vec<Vec<NewResponse>> = batches.iter().skip(k).step_by(4).cloned().collect();
-        clients.push(tokio::spawn(async move {
-            for batch in mine {
-                s.store_responses(&batch, None, today).await.unwrap();
-            }
-        }));
-    }
+    let clients = spawn_clients([&store, &second], &batches, today);
     for c in clients {
         c.await.unwrap();
     }
@@ -737,33 +780,48 @@ async fn concurrent_batches_and_folds_count_each_answer_once(backend: &str) {
             "the folders folded nothing while batches arrived"
         );
     }
-    let all = MetricsFilter {
-        from_day: 0,
-        to_day: 100_000,
-        from_ms: 0,
-        to_ms: i64::MAX,
-        ..MetricsFilter::default()
-    };
-    for group in [GroupBy::All, GroupBy::Courier, GroupBy::City, GroupBy::Day] {
-        let (_, rolled) = store.metric_tallies(&all, group, None, &tz).await.unwrap();
-        let raw: Vec<_> = store
-            .direct_tallies(&all, group, None, &tz)
-            .await
-            .unwrap()
-            .into_iter()
-            .collect();
-        assert_same(&rolled, &raw, &format!("{group:?} after concurrent folds"));
-    }
-    let (_, total) = store
-        .metric_tallies(&all, GroupBy::All, None, &tz)
-        .await
-        .unwrap();
-    assert_eq!(total[0].1.completed, 600);
+    assert_counted_once(&store, &tz, "after concurrent folds").await;
     assert_eq!(
         store.fold_pending().await.unwrap(),
         0,
         "nothing left pending"
     );
+    second.close().await;
+    store.close().await;
+}
+
+/// Batches stored at once by several clients while another server rebuilds
+/// the rollups from the raw answers, again and again: every answer is
+/// counted once — a batch committing during a rebuild's scan is neither
+/// lost nor counted by both.
+async fn a_rebuild_during_ingestion_counts_each_answer_once(backend: &str) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let db = TestDb::new(backend).await;
+    let store = Store::connect(&db.url).await.unwrap();
+    let second = Store::connect(&db.url).await.unwrap();
+    let tz = TimeZone::get("Europe/Moscow").unwrap();
+    let batches = six_hundred_answers(&store, &tz).await;
+    let (today, _) = local_day(jiff::Timestamp::now().as_millisecond(), &tz);
+    let done = Arc::new(AtomicBool::new(false));
+    let rebuilder = {
+        let (s, tz, done) = (second.clone(), tz.clone(), Arc::clone(&done));
+        tokio::spawn(async move {
+            let mut rebuilds = 0;
+            while !done.load(Ordering::Relaxed) {
+                s.rebuild_rollups(&tz, |_| {}).await.unwrap();
+                rebuilds += 1;
+            }
+            rebuilds
+        })
+    };
+    for c in spawn_clients([&store, &second], &batches, today) {
+        c.await.unwrap();
+    }
+    done.store(true, Ordering::Relaxed);
+    let rebuilds = rebuilder.await.unwrap();
+    assert!(rebuilds > 1, "{rebuilds} rebuilds while batches arrived");
+    assert_counted_once(&store, &tz, "after rebuilds during ingestion").await;
     second.close().await;
     store.close().await;
 }
