@@ -17,3 +17,20 @@ pub mod metrics;
 pub mod report;
 pub mod schedules;
 pub mod security;
+
+/// Runs `work` now and every `every` after, for the life of the server; a
+/// run that overruns delays the next instead of piling runs up.
+pub fn spawn_every<F, Fut>(every: std::time::Duration, mut work: F)
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            work().await;
+        }
+    });
+}

@@ -193,11 +193,9 @@ impl Answer {
 /// (in the deployment's time zone): after an upgrade, when a week or day
 /// ends, and again for one a late answer landed in.
 pub fn spawn_rollup_builder(store: Store, every: std::time::Duration) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
+    crate::spawn_every(every, move || {
+        let store = store.clone();
+        async move {
             let built = async {
                 let tz = store.deployment().await?.tz();
                 let now = jiff::Timestamp::now().as_millisecond();
@@ -220,11 +218,9 @@ pub fn spawn_rollup_builder(store: Store, every: std::time::Duration) {
 /// rows every `every` (queries fold them too before they read, so this only
 /// keeps the pending rows few and the queries' work small).
 pub fn spawn_pending_folder(store: Store, every: std::time::Duration) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
+    crate::spawn_every(every, move || {
+        let store = store.clone();
+        async move {
             if let Err(e) = store.fold_pending().await {
                 tracing::warn!(error = %e, "pending rollup increments could not be folded");
             }

@@ -183,11 +183,9 @@ pub async fn run_due(app: &AppState) -> anyhow::Result<usize> {
 /// Runs [`run_due`] every `every` for the life of the server.
 pub fn spawn(app: &AppState, every: Duration) {
     let app = Arc::clone(app);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
+    crate::spawn_every(every, move || {
+        let app = Arc::clone(&app);
+        async move {
             if let Err(e) = run_due(&app).await {
                 tracing::warn!(error = %e, "scheduled reports could not be checked");
             }

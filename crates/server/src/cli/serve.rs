@@ -43,20 +43,21 @@ pub async fn run(database: &str, args: ServeArgs) -> ExitCode {
 }
 
 /// Deletes attachments past the retention limit now and every hour.
-async fn keep_retention(store: Store, data_dir: PathBuf, days: u32) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_hours(1));
-    loop {
-        tick.tick().await;
-        match crate::attachments::purge(&store, &data_dir, days).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(
-                deleted = n,
-                days,
-                "attachments past the retention limit deleted"
-            ),
-            Err(e) => tracing::error!(error = %format!("{e:#}"), "attachment retention failed"),
+fn keep_retention(store: Store, data_dir: PathBuf, days: u32) {
+    crate::spawn_every(std::time::Duration::from_hours(1), move || {
+        let (store, data_dir) = (store.clone(), data_dir.clone());
+        async move {
+            match crate::attachments::purge(&store, &data_dir, days).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    deleted = n,
+                    days,
+                    "attachments past the retention limit deleted"
+                ),
+                Err(e) => tracing::error!(error = %format!("{e:#}"), "attachment retention failed"),
+            }
         }
-    }
+    });
 }
 
 /// Creates the first administrator when there is no account at all.
@@ -145,11 +146,7 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     let _ = out.flush();
     drop(out);
     tracing::info!(%address, "listening");
-    tokio::spawn(keep_retention(
-        store.clone(),
-        args.data_dir.clone(),
-        args.attachment_days,
-    ));
+    keep_retention(store.clone(), args.data_dir.clone(), args.attachment_days);
     crate::http::serve(listener, app).await?;
     store.close().await;
     tracing::info!("stopped");
