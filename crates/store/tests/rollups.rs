@@ -5,7 +5,7 @@
 use doorstep_domain::metrics::facts;
 use doorstep_domain::survey::{check_answers, ResponseStatus, SurveyDefinition};
 use doorstep_domain::time::{day_number, local_day};
-use doorstep_domain::{Country, OrderInput};
+use doorstep_domain::{Country, OrderInput, OrderRecord};
 use doorstep_store::rollups::{GroupBy, MetricsFilter};
 use doorstep_store::testing::TestDb;
 use doorstep_store::{NewResponse, Store};
@@ -28,6 +28,52 @@ on_both_backends!(
     concurrent_batches_and_folds_count_each_answer_once,
     a_rebuild_during_ingestion_counts_each_answer_once
 );
+
+/// Random orders spread over days, customers, cities, partners and
+/// couriers, stored (Moscow time).
+struct Spread<'a> {
+    prefix: &'a str,
+    count: usize,
+    start: Date,
+    days: i64,
+    customers: u32,
+    cities: &'a [&'a str],
+    /// None drawn at all when empty.
+    partners: &'a [Option<&'a str>],
+    couriers: u32,
+}
+
+impl Spread<'_> {
+    async fn orders(&self, store: &Store, tz: &TimeZone, rng: &mut StdRng) -> Vec<OrderRecord> {
+        let mut orders = Vec::with_capacity(self.count);
+        for i in 0..self.count {
+            let day = self
+                .start
+                .checked_add(jiff::Span::new().days(rng.gen_range(0..self.days)))
+                .unwrap();
+            let customer = rng.gen_range(0..self.customers);
+            let city = self.cities[rng.gen_range(0..self.cities.len())];
+            let partner = if self.partners.is_empty() {
+                None
+            } else {
+                self.partners[rng.gen_range(0..self.partners.len())]
+            };
+            let o = OrderInput {
+                order_number: Some(format!("{}-{i}", self.prefix)),
+                customer_phone: Some(format!("+7916{customer:07}")),
+                city: Some(city.into()),
+                partner: partner.map(Into::into),
+                courier_id: Some(format!("K-{}", rng.gen_range(0..self.couriers))),
+                promised_from: Some(format!("{day}T{:02}:00:00+03:00", rng.gen_range(0..23))),
+                promised_to: Some(format!("{day}T23:30:00+03:00")),
+                ..OrderInput::default()
+            };
+            orders.push(o.validate(tz, Country::from_code("RU").unwrap()).unwrap());
+        }
+        store.upsert_orders(&orders, "Europe/Moscow").await.unwrap();
+        orders
+    }
+}
 
 const GROUPS: [GroupBy; 10] = [
     GroupBy::All,
@@ -117,24 +163,18 @@ async fn rollups_equal_a_direct_count_over_raw_answers(backend: &str) {
     let cities = ["Москва", "Казань", "Київ"];
     let partners = [Some("Лавка"), Some("Аптека"), None];
     let start = Date::constant(2026, 9, 1);
-    let mut orders = Vec::new();
-    for i in 0..400 {
-        let day = start
-            .checked_add(jiff::Span::new().days(rng.gen_range(0..75)))
-            .unwrap();
-        let o = OrderInput {
-            order_number: Some(format!("R-{i}")),
-            customer_phone: Some(format!("+7916{:07}", rng.gen_range(0..150))),
-            city: Some(cities[rng.gen_range(0..3)].into()),
-            partner: partners[rng.gen_range(0..3)].map(Into::into),
-            courier_id: Some(format!("K-{}", rng.gen_range(0..7))),
-            promised_from: Some(format!("{day}T{:02}:00:00+03:00", rng.gen_range(0..23))),
-            promised_to: Some(format!("{day}T23:30:00+03:00")),
-            ..OrderInput::default()
-        };
-        orders.push(o.validate(&tz, Country::from_code("RU").unwrap()).unwrap());
+    let orders = Spread {
+        prefix: "R",
+        count: 400,
+        start,
+        days: 75,
+        customers: 150,
+        cities: &cities,
+        partners: &partners,
+        couriers: 7,
     }
-    store.upsert_orders(&orders, "Europe/Moscow").await.unwrap();
+    .orders(&store, &tz, &mut rng)
+    .await;
 
     let mut responses = Vec::new();
     for o in &orders {
@@ -375,24 +415,18 @@ async fn built_days_equal_a_direct_count_over_raw_answers(backend: &str) {
     }
     let cities = ["Москва", "Казань"];
     let start = Date::constant(2026, 10, 1);
-    let mut orders = Vec::new();
-    for i in 0..360 {
-        let day = start
-            .checked_add(jiff::Span::new().days(rng.gen_range(0..20)))
-            .unwrap();
-        let o = OrderInput {
-            order_number: Some(format!("D-{i}")),
-            customer_phone: Some(format!("+7916{:07}", rng.gen_range(0..90))),
-            city: Some(cities[rng.gen_range(0..2)].into()),
-            partner: Some(["Лавка", "Аптека"][rng.gen_range(0..2)].into()),
-            courier_id: Some(format!("K-{}", rng.gen_range(0..5))),
-            promised_from: Some(format!("{day}T{:02}:00:00+03:00", rng.gen_range(0..23))),
-            promised_to: Some(format!("{day}T23:30:00+03:00")),
-            ..OrderInput::default()
-        };
-        orders.push(o.validate(&tz, Country::from_code("RU").unwrap()).unwrap());
+    let orders = Spread {
+        prefix: "D",
+        count: 360,
+        start,
+        days: 20,
+        customers: 90,
+        cities: &cities,
+        partners: &[Some("Лавка"), Some("Аптека")],
+        couriers: 5,
     }
-    store.upsert_orders(&orders, "Europe/Moscow").await.unwrap();
+    .orders(&store, &tz, &mut rng)
+    .await;
     let mut responses = Vec::new();
     let mut sent = Vec::new();
     for o in &orders {
@@ -637,24 +671,18 @@ async fn six_hundred_answers(store: &Store, tz: &TimeZone) -> Vec<Vec<NewRespons
     let text = survey(&mut rng, 0).to_string();
     store.create_survey("s0", "s0", &text).await.unwrap();
     let def: SurveyDefinition = serde_json::from_str(&text).unwrap();
-    let start = Date::constant(2026, 10, 1);
-    let mut orders = Vec::new();
-    for i in 0..600 {
-        let day = start
-            .checked_add(jiff::Span::new().days(rng.gen_range(0..10)))
-            .unwrap();
-        let o = OrderInput {
-            order_number: Some(format!("C-{i}")),
-            customer_phone: Some(format!("+7916{:07}", rng.gen_range(0..200))),
-            city: Some(["Москва", "Казань"][rng.gen_range(0..2)].into()),
-            courier_id: Some(format!("K-{}", rng.gen_range(0..12))),
-            promised_from: Some(format!("{day}T{:02}:00:00+03:00", rng.gen_range(0..23))),
-            promised_to: Some(format!("{day}T23:30:00+03:00")),
-            ..OrderInput::default()
-        };
-        orders.push(o.validate(tz, Country::from_code("RU").unwrap()).unwrap());
+    let orders = Spread {
+        prefix: "C",
+        count: 600,
+        start: Date::constant(2026, 10, 1),
+        days: 10,
+        customers: 200,
+        cities: &["Москва", "Казань"],
+        partners: &[],
+        couriers: 12,
     }
-    store.upsert_orders(&orders, "Europe/Moscow").await.unwrap();
+    .orders(store, tz, &mut rng)
+    .await;
     let mut responses = Vec::new();
     for o in &orders {
         let answers: Vec<(String, Value)> = def
