@@ -747,6 +747,36 @@ async fn assert_counted_once(store: &Store, tz: &TimeZone, when: &str) {
     assert_eq!(total[0].1.completed, 600, "{when}");
 }
 
+/// Two servers (stores) on one fresh database, with six hundred answers
+/// ready to store in batches.
+struct TwoServers {
+    _db: TestDb,
+    store: Store,
+    second: Store,
+    tz: TimeZone,
+    batches: Vec<Vec<NewResponse>>,
+    today: i64,
+}
+
+impl TwoServers {
+    async fn new(backend: &str) -> TwoServers {
+        let db = TestDb::new(backend).await;
+        let store = Store::connect(&db.url).await.unwrap();
+        let second = Store::connect(&db.url).await.unwrap();
+        let tz = TimeZone::get("Europe/Moscow").unwrap();
+        let batches = six_hundred_answers(&store, &tz).await;
+        let (today, _) = local_day(jiff::Timestamp::now().as_millisecond(), &tz);
+        TwoServers {
+            _db: db,
+            store,
+            second,
+            tz,
+            batches,
+            today,
+        }
+    }
+}
+
 /// Four clients storing batches at once: `batches[k], batches[k+4], …`.
 fn spawn_clients(
     stores: [&Store; 2],
@@ -773,12 +803,14 @@ fn spawn_clients(
 async fn concurrent_batches_and_folds_count_each_answer_once(backend: &str) {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
-    let db = TestDb::new(backend).await;
-    let store = Store::connect(&db.url).await.unwrap();
-    let second = Store::connect(&db.url).await.unwrap();
-    let tz = TimeZone::get("Europe/Moscow").unwrap();
-    let batches = six_hundred_answers(&store, &tz).await;
-    let (today, _) = local_day(jiff::Timestamp::now().as_millisecond(), &tz);
+    let TwoServers {
+        _db,
+        store,
+        second,
+        tz,
+        batches,
+        today,
+    } = TwoServers::new(backend).await;
     let done = Arc::new(AtomicBool::new(false));
     let mut folders = Vec::new();
     for s in [&store, &store, &second, &second] {
@@ -825,12 +857,14 @@ async fn concurrent_batches_and_folds_count_each_answer_once(backend: &str) {
 async fn a_rebuild_during_ingestion_counts_each_answer_once(backend: &str) {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
-    let db = TestDb::new(backend).await;
-    let store = Store::connect(&db.url).await.unwrap();
-    let second = Store::connect(&db.url).await.unwrap();
-    let tz = TimeZone::get("Europe/Moscow").unwrap();
-    let batches = six_hundred_answers(&store, &tz).await;
-    let (today, _) = local_day(jiff::Timestamp::now().as_millisecond(), &tz);
+    let TwoServers {
+        _db,
+        store,
+        second,
+        tz,
+        batches,
+        today,
+    } = TwoServers::new(backend).await;
     let done = Arc::new(AtomicBool::new(false));
     let rebuilder = {
         let (s, tz, done) = (second.clone(), tz.clone(), Arc::clone(&done));
