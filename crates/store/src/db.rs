@@ -302,6 +302,23 @@ impl Db {
     }
 
     /// Starts a write transaction.
+    /// A write transaction that waits for a lock at most [`LOCK_WAIT`] (on
+    /// SQLite the connection's busy timeout, as long): for writes a client
+    /// sends again when refused, such as answer batches, which must not
+    /// hold a connection for the minutes a rollups rebuild takes.
+    pub async fn begin_impatient(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite { .. } => self.begin().await?,
+            Db::Postgres(pool) => Tx::Postgres(
+                pool.begin_with(format!(
+                    "BEGIN; SET LOCAL lock_timeout = '{}ms'",
+                    LOCK_WAIT.as_millis()
+                ))
+                .await?,
+            ),
+        })
+    }
+
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
             Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
@@ -309,6 +326,9 @@ impl Db {
         })
     }
 }
+
+/// How long an impatient write waits for a lock.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A write transaction; dropped without [`Tx::commit`] it rolls back.
 pub enum Tx {

@@ -135,6 +135,26 @@ impl StoreError {
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
     }
+
+    /// True when the database was too busy to take the write in time (a
+    /// lock held past [`db::LOCK_WAIT`] — by a rollups rebuild, say — or
+    /// every connection in use): nothing was written, and the same request
+    /// may be sent again.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::PoolTimedOut) => true,
+            StoreError::Database(sqlx::Error::Database(e)) => {
+                // PostgreSQL's lock_not_available; SQLite's BUSY and LOCKED
+                // (extended codes keep the primary code in the low byte).
+                let code = e.code();
+                code.as_deref() == Some("55P03")
+                    || code
+                        .and_then(|c| c.parse::<i64>().ok())
+                        .is_some_and(|c| matches!(c & 0xff, 5 | 6))
+            }
+            _ => false,
+        }
+    }
 }
 
 /// The database, whichever it is.
@@ -226,7 +246,7 @@ async fn connect_sqlite(url: &str) -> Result<Db, StoreError> {
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(10))
+        .busy_timeout(db::LOCK_WAIT)
         .foreign_keys(true)
         .pragma("cache_size", "-65536")
         .pragma("temp_store", "memory");

@@ -195,7 +195,9 @@ impl Store {
         if items.is_empty() {
             return Ok(Vec::new());
         }
-        let mut tx = self.db.begin().await?;
+        // Clients send a refused batch again: better refused after a while
+        // than holding a connection for a whole rollups rebuild.
+        let mut tx = self.db.begin_impatient().await?;
         let ids: Vec<&str> = items
             .iter()
             .map(|i| i.id.as_str())

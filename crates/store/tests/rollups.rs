@@ -26,7 +26,8 @@ on_both_backends!(
     rollups_equal_a_direct_count_over_raw_answers,
     built_days_equal_a_direct_count_over_raw_answers,
     concurrent_batches_and_folds_count_each_answer_once,
-    a_rebuild_during_ingestion_counts_each_answer_once
+    a_rebuild_during_ingestion_counts_each_answer_once,
+    a_batch_held_off_too_long_is_refused_as_busy_and_stores_nothing
 );
 
 /// Random orders spread over days, customers, cities, partners and
@@ -750,7 +751,7 @@ async fn assert_counted_once(store: &Store, tz: &TimeZone, when: &str) {
 /// Two servers (stores) on one fresh database, with six hundred answers
 /// ready to store in batches.
 struct TwoServers {
-    _db: TestDb,
+    db: TestDb,
     store: Store,
     second: Store,
     tz: TimeZone,
@@ -767,7 +768,7 @@ impl TwoServers {
         let batches = six_hundred_answers(&store, &tz).await;
         let (today, _) = local_day(jiff::Timestamp::now().as_millisecond(), &tz);
         TwoServers {
-            _db: db,
+            db,
             store,
             second,
             tz,
@@ -804,7 +805,7 @@ async fn concurrent_batches_and_folds_count_each_answer_once(backend: &str) {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
     let TwoServers {
-        _db,
+        db: _db,
         store,
         second,
         tz,
@@ -858,7 +859,7 @@ async fn a_rebuild_during_ingestion_counts_each_answer_once(backend: &str) {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
     let TwoServers {
-        _db,
+        db: _db,
         store,
         second,
         tz,
@@ -885,5 +886,82 @@ async fn a_rebuild_during_ingestion_counts_each_answer_once(backend: &str) {
     assert!(rebuilds > 1, "{rebuilds} rebuilds while batches arrived");
     assert_counted_once(&store, &tz, "after rebuilds during ingestion").await;
     second.close().await;
+    store.close().await;
+}
+
+/// A batch that cannot get at the daily rows within the lock wait (another
+/// transaction holds them as a rebuild does) is refused as "busy", stores
+/// nothing, and is stored whole — once — when sent again.
+async fn a_batch_held_off_too_long_is_refused_as_busy_and_stores_nothing(backend: &str) {
+    use sqlx::Connection;
+    let TwoServers {
+        db,
+        store,
+        second,
+        tz,
+        batches,
+        today,
+    } = TwoServers::new(backend).await;
+    second.close().await;
+    let url = &db.url;
+    let started = std::time::Instant::now();
+    let refused = if backend == "sqlite" {
+        let path = url.trim_start_matches("sqlite://");
+        let mut other = sqlx::SqliteConnection::connect(&format!("sqlite://{path}"))
+            .await
+            .unwrap();
+        sqlx::raw_sql("BEGIN IMMEDIATE")
+            .execute(&mut other)
+            .await
+            .unwrap();
+        let refused = store.store_responses(&batches[0], None, today).await;
+        sqlx::raw_sql("ROLLBACK").execute(&mut other).await.unwrap();
+        refused
+    } else {
+        let mut other = sqlx::PgConnection::connect(url).await.unwrap();
+        let mut tx = other.begin().await.unwrap();
+        sqlx::raw_sql("LOCK TABLE rollup_days IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let refused = store.store_responses(&batches[0], None, today).await;
+        tx.rollback().await.unwrap();
+        refused
+    };
+    let waited = started.elapsed();
+    let error = refused.expect_err("a batch held off past the lock wait");
+    assert!(error.is_busy(), "{error}");
+    assert!(
+        waited >= doorstep_store::db::LOCK_WAIT / 2 && waited < doorstep_store::db::LOCK_WAIT * 3,
+        "waited {waited:?}"
+    );
+    assert_eq!(store.count_responses().await.unwrap(), 0, "nothing stored");
+    let outcomes = store
+        .store_responses(&batches[0], None, today)
+        .await
+        .unwrap();
+    assert!(outcomes
+        .iter()
+        .all(|o| *o == doorstep_store::ResponseOutcome::Stored));
+    assert_eq!(
+        store.count_responses().await.unwrap(),
+        batches[0].len() as i64
+    );
+    let all = MetricsFilter {
+        from_day: 0,
+        to_day: 100_000,
+        from_ms: 0,
+        to_ms: i64::MAX,
+        ..MetricsFilter::default()
+    };
+    let (_, total) = store
+        .metric_tallies(&all, GroupBy::All, None, &tz)
+        .await
+        .unwrap();
+    assert_eq!(
+        total[0].1.completed,
+        batches[0].len() as i64,
+        "counted once"
+    );
     store.close().await;
 }

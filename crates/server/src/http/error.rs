@@ -50,12 +50,27 @@ pub enum ApiError {
     TooManyRequests(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The database was too busy to take the write in time; nothing was
+    /// applied and the same request may be sent again.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("internal error: {0}")]
     Internal(#[from] anyhow::Error),
 }
 
+/// How long a client is asked to wait before sending a refused write again.
+const RETRY_AFTER_SECONDS: &str = "30";
+
 impl From<doorstep_store::StoreError> for ApiError {
     fn from(e: doorstep_store::StoreError) -> Self {
+        if e.is_busy() {
+            tracing::warn!(error = %e, "a write was refused: the database is busy");
+            return ApiError::Unavailable(
+                "the database is busy (a rollups rebuild may be running) and nothing of this request was stored; \
+                 send the same request again in a little while (see Retry-After)"
+                    .to_owned(),
+            );
+        }
         ApiError::Internal(e.into())
     }
 }
@@ -82,6 +97,7 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -105,6 +121,12 @@ pub fn problem_response(status: StatusCode, detail: String, errors: Vec<FieldPro
         response.headers_mut().insert(
             header::WWW_AUTHENTICATE,
             header::HeaderValue::from_static("Bearer"),
+        );
+    }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from_static(RETRY_AFTER_SECONDS),
         );
     }
     response
@@ -158,5 +180,29 @@ where
             Err(JsonRejection::JsonDataError(e)) => Err(ApiError::invalid("body", e.body_text())),
             Err(other) => Err(ApiError::invalid("body", other.body_text())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_database_is_a_503_to_send_again_and_other_failures_are_500() {
+        let busy = ApiError::from(doorstep_store::StoreError::Database(
+            sqlx::Error::PoolTimedOut,
+        ))
+        .into_response();
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            busy.headers().get(header::RETRY_AFTER).unwrap(),
+            RETRY_AFTER_SECONDS
+        );
+        let broken = ApiError::from(doorstep_store::StoreError::Database(
+            sqlx::Error::RowNotFound,
+        ))
+        .into_response();
+        assert_eq!(broken.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(broken.headers().get(header::RETRY_AFTER).is_none());
     }
 }

@@ -126,7 +126,8 @@ fn content_hash(item: &Value) -> String {
     responses((status = 200, body = BatchResult, description = "Every item answered"),
         (status = 201, body = BatchResult, description = "Every item stored"),
         (status = 409, body = BatchResult, description = "Every item conflicts with a stored one"),
-        (status = 422, body = BatchResult, description = "Every item was rejected")))]
+        (status = 422, body = BatchResult, description = "Every item was rejected"),
+        (status = 503, body = crate::http::error::Problem, description = "The database was busy (a rollups rebuild may be running): nothing was stored; send the same batch again after Retry-After seconds")))]
 pub async fn post(
     State(app): State<AppState>,
     Bearer(caller, _): Bearer<IntegrationOrTerminal>,
