@@ -150,7 +150,7 @@ fn duration(p: &Pattern) -> Option<(f64, i64)> {
 }
 
 fn delay(p: &Pattern) -> Option<(f64, i64)> {
-    p.delay_ms.filter(|_| p.delay_n > 0).map(|d| (d, p.delay_n))
+    p.delay_ms.map(|d| (d, p.delay_n))
 }
 
 fn tens(p: &Pattern) -> Option<(f64, i64)> {

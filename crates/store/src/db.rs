@@ -301,7 +301,6 @@ impl Db {
         Ok(affected)
     }
 
-    /// Starts a write transaction.
     /// A write transaction that waits for a lock at most [`LOCK_WAIT`] (on
     /// SQLite the connection's busy timeout, as long): for writes a client
     /// sends again when refused, such as answer batches, which must not
@@ -319,6 +318,7 @@ impl Db {
         })
     }
 
+    /// Starts a write transaction.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
             Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),

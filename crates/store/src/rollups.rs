@@ -824,8 +824,6 @@ pub(crate) fn new_generation() -> i64 {
     i64::from_le_bytes(uuid::Uuid::new_v4().as_u64_pair().0.to_le_bytes())
 }
 
-/// Drops every weekly row (the daily rows answer until they are built
-/// again): for a rebuild of the daily rows.
 /// Taken first by a rebuild that scans raw rows into daily `tables`, on
 /// PostgreSQL: writers update those rows in their own transactions, and one
 /// committing during the scan would be counted by the scan and again by its
@@ -841,6 +839,8 @@ pub(crate) async fn hold_writers_off(tx: &mut Tx, tables: &str) -> Result<(), St
     Ok(())
 }
 
+/// Drops every weekly row (the daily rows answer until they are built
+/// again): for a rebuild of the daily rows.
 pub(crate) async fn forget_weeks(tx: &mut Tx) -> Result<(), StoreError> {
     for table in [
         "rollup_week_state",

@@ -330,13 +330,7 @@ async fn rollups_equal_a_direct_count_over_raw_answers(backend: &str) {
     store.build_days(&tz, now, |_, _| {}).await.unwrap();
     check("after a rebuild, days built").await;
     // Everything, all at once, adds up to what was sent.
-    let all = MetricsFilter {
-        from_day: 0,
-        to_day: 100_000,
-        from_ms: 0,
-        to_ms: i64::MAX,
-        ..MetricsFilter::default()
-    };
+    let all = everything();
     let (_, total) = store
         .metric_tallies(&all, GroupBy::All, None, &tz)
         .await
@@ -721,16 +715,21 @@ async fn six_hundred_answers(store: &Store, tz: &TimeZone) -> Vec<Vec<NewRespons
     responses.chunks(10).map(<[_]>::to_vec).collect()
 }
 
-/// Every grouping read from the rollups equals the direct count over the
-/// raw answers, and all 600 are there.
-async fn assert_counted_once(store: &Store, tz: &TimeZone, when: &str) {
-    let all = MetricsFilter {
+/// A filter that admits every answer.
+fn everything() -> MetricsFilter {
+    MetricsFilter {
         from_day: 0,
         to_day: 100_000,
         from_ms: 0,
         to_ms: i64::MAX,
         ..MetricsFilter::default()
-    };
+    }
+}
+
+/// Every grouping read from the rollups equals the direct count over the
+/// raw answers, and all 600 are there.
+async fn assert_counted_once(store: &Store, tz: &TimeZone, when: &str) {
+    let all = everything();
     for group in [GroupBy::All, GroupBy::Courier, GroupBy::City, GroupBy::Day] {
         let (_, rolled) = store.metric_tallies(&all, group, None, tz).await.unwrap();
         let raw: Vec<_> = store
@@ -947,13 +946,7 @@ async fn a_batch_held_off_too_long_is_refused_as_busy_and_stores_nothing(backend
         store.count_responses().await.unwrap(),
         batches[0].len() as i64
     );
-    let all = MetricsFilter {
-        from_day: 0,
-        to_day: 100_000,
-        from_ms: 0,
-        to_ms: i64::MAX,
-        ..MetricsFilter::default()
-    };
+    let all = everything();
     let (_, total) = store
         .metric_tallies(&all, GroupBy::All, None, &tz)
         .await

@@ -333,8 +333,7 @@ pub async fn submit(
     };
     let now = doorstep_store::now_millis();
     let id = uuid::Uuid::new_v4().to_string();
-    let tz = app.deployment().tz();
-    let (day, month) = doorstep_domain::time::local_day(now, &tz);
+    let (day, month) = doorstep_domain::time::local_day(now, &app.deployment().tz());
     let response = NewResponse {
         day,
         month,
@@ -373,8 +372,8 @@ pub async fn submit(
         })
         .unwrap_or_default();
     let event = crate::http::api::responses::created_event(&response);
-    let today = doorstep_domain::time::local_day(doorstep_store::now_millis(), &tz).0;
-    match app.store.store_responses(&[response], None, today).await {
+    // Finished now: its day is today.
+    match app.store.store_responses(&[response], None, day).await {
         Ok(outcomes) if outcomes.first() == Some(&ResponseOutcome::Stored) => {
             app.events.publish("response.created", event);
             done_with_links(
