@@ -72,6 +72,28 @@ impl Store {
             .await
     }
 
+    /// Makes the first administrator, `admin`, when there is no account at
+    /// all; `None` when there is one (made by another process starting at
+    /// the same moment, say: the unique login decides, not a count).
+    pub async fn create_first_admin(
+        &self,
+        password_hash: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let id = uuid::Uuid::now_v7().to_string();
+        self.db
+            .write_opt(
+                sql(format!(
+                    "INSERT INTO users (id, login, password_hash, role, language, created_at) \
+                     SELECT $1, 'admin', $2, 'admin', 'ru', $3 WHERE NOT EXISTS (SELECT 1 FROM users) \
+                     ON CONFLICT (login) DO NOTHING RETURNING {USER_COLUMNS}"
+                ))
+                .bind(id)
+                .bind(password_hash)
+                .bind(now_millis()),
+            )
+            .await
+    }
+
     /// The user and their password hash, for signing in.
     pub async fn user_for_login(&self, login: &str) -> Result<Option<(User, String)>, StoreError> {
         #[derive(sqlx::FromRow)]

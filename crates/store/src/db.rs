@@ -283,6 +283,17 @@ impl Db {
         Ok(run_as!(backend, exec, q, fetch_one)?)
     }
 
+    /// At most one row returned by a single writing statement
+    /// (`INSERT … ON CONFLICT DO NOTHING RETURNING`).
+    pub async fn write_opt<T: Record>(&self, q: Sql) -> Result<Option<T>, StoreError> {
+        let backend = self.backend();
+        let exec = PoolExec {
+            db: self,
+            write: true,
+        };
+        Ok(run_as!(backend, exec, q, fetch_optional)?)
+    }
+
     /// A single statement that writes, in its own transaction; rows affected.
     pub async fn exec(&self, q: Sql) -> Result<u64, StoreError> {
         let affected = match self {
@@ -329,6 +340,45 @@ impl Db {
 
 /// How long an impatient write waits for a lock.
 pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How many times a transaction is run when the database keeps aborting it.
+pub const ABORTED_TRIES: u32 = 6;
+
+/// Runs a whole transaction (`run` begins, works and commits it) again when
+/// the database aborted it as a deadlock victim or a serialization failure
+/// — PostgreSQL's way of letting one of two conflicting transactions
+/// through; nothing of the aborted one was written — up to
+/// [`ABORTED_TRIES`] times, after a short random pause that grows with each
+/// try (so the same two do not collide again). Still aborted after that,
+/// the error goes to the caller, whom [`StoreError::is_busy`] tells to send
+/// the request again later.
+pub async fn retry_aborted<T, F, Fut>(mut run: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    let mut tries = 1;
+    loop {
+        match run().await {
+            Err(e) if e.is_aborted() && tries < ABORTED_TRIES => {
+                tracing::debug!(error = %e, tries, "transaction aborted by the database; running it again");
+                // Jitter from the clock: 1–8 ms on the first retry, doubling.
+                let jitter = u64::from(
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.subsec_nanos())
+                        % 8,
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(
+                    (1 + jitter) << (tries - 1),
+                ))
+                .await;
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
+}
 
 /// A write transaction; dropped without [`Tx::commit`] it rolls back.
 pub enum Tx {
@@ -396,6 +446,21 @@ impl Tx {
         Ok(affected)
     }
 
+    /// Runs a script of several statements with no arguments (a migration;
+    /// PostgreSQL's simple query protocol takes several at once).
+    pub async fn exec_script(&mut self, script: &str) -> Result<(), StoreError> {
+        use sqlx::Executor;
+        match self {
+            Tx::Sqlite(tx) => {
+                tx.execute(script).await?;
+            }
+            Tx::Postgres(tx) => {
+                tx.execute(script).await?;
+            }
+        }
+        Ok(())
+    }
+
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
             Tx::Sqlite(tx) => tx.commit().await?,
@@ -431,6 +496,19 @@ fn values_placeholders(out: &mut String, rows: usize, width: usize) {
     }
 }
 
+/// `head (…), (…) tail` with placeholders for `rows` rows of `width`.
+fn rows_statement(head: &str, width: usize, tail: &str, rows: usize) -> Sql {
+    let mut text = String::with_capacity(head.len() + tail.len() + rows * width * 6);
+    text.push_str(head);
+    text.push(' ');
+    values_placeholders(&mut text, rows, width);
+    text.push(' ');
+    text.push_str(tail);
+    let mut q = sql(text);
+    q.args.reserve(rows * width);
+    q
+}
+
 /// `$first, $first+1, …` for an `IN (…)` list of `count` parameters.
 pub fn list_placeholders(out: &mut String, count: usize, first: usize) {
     use std::fmt::Write;
@@ -456,20 +534,34 @@ impl Tx {
     ) -> Result<u64, StoreError> {
         let mut affected = 0;
         for chunk in rows.chunks(STATEMENT_ROWS) {
-            let mut text = String::with_capacity(head.len() + tail.len() + chunk.len() * width * 6);
-            text.push_str(head);
-            text.push(' ');
-            values_placeholders(&mut text, chunk.len(), width);
-            text.push(' ');
-            text.push_str(tail);
-            let mut q = sql(text);
-            q.args.reserve(chunk.len() * width);
+            let mut q = rows_statement(head, width, tail, chunk.len());
             for row in chunk {
                 bind(&mut q, row);
             }
             affected += self.exec(q).await?;
         }
         Ok(affected)
+    }
+
+    /// [`Tx::exec_rows`] for a statement that returns rows (`… RETURNING`):
+    /// all the rows returned, chunk after chunk.
+    pub async fn all_rows<R: Record, T>(
+        &mut self,
+        head: &str,
+        width: usize,
+        tail: &str,
+        rows: &[T],
+        bind: impl Fn(&mut Sql, &T),
+    ) -> Result<Vec<R>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in rows.chunks(STATEMENT_ROWS) {
+            let mut q = rows_statement(head, width, tail, chunk.len());
+            for row in chunk {
+                bind(&mut q, row);
+            }
+            out.extend(self.all::<R>(q).await?);
+        }
+        Ok(out)
     }
 
     /// Runs `head (k1, k2, …) tail` — a writing statement with an `IN` list

@@ -7,6 +7,7 @@ pub mod causes;
 pub mod day_builds;
 pub mod db;
 mod deliveries;
+mod migrate;
 mod orders;
 mod privacy;
 pub mod rollups;
@@ -16,11 +17,9 @@ mod surveys;
 pub mod testing;
 mod week_cache;
 
-use std::borrow::Cow;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
@@ -82,29 +81,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "pending rollups",
         include_str!("../migrations/0011_rollup_pending.sql"),
     ),
+    (
+        12,
+        "exactly once",
+        include_str!("../migrations/0012_exactly_once.sql"),
+    ),
 ];
-
-fn migrator() -> Migrator {
-    Migrator {
-        migrations: Cow::Owned(
-            MIGRATIONS
-                .iter()
-                .map(|&(version, description, text)| {
-                    Migration::new(
-                        version,
-                        Cow::Borrowed(description),
-                        MigrationType::Simple,
-                        Cow::Borrowed(text),
-                        false,
-                    )
-                })
-                .collect(),
-        ),
-        ignore_missing: false,
-        locking: true,
-        no_tx: false,
-    }
-}
 
 /// The newest schema version this binary knows.
 pub fn schema_version() -> i64 {
@@ -122,8 +104,6 @@ pub enum StoreError {
          run the newer doorstep, or restore a backup taken before the upgrade"
     )]
     SchemaTooNew { database: i64, known: i64 },
-    #[error("could not upgrade the database schema: {0}")]
-    Migrate(#[from] MigrateError),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("the database holds something Doorstep did not write: {0}; `doorstep rollups rebuild` recomputes derived data")]
@@ -136,11 +116,24 @@ impl StoreError {
         matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
     }
 
+    /// True when the database aborted the transaction to let another go
+    /// on (PostgreSQL's deadlock_detected and serialization_failure):
+    /// nothing was written, and running the same transaction again is
+    /// expected to succeed.
+    pub fn is_aborted(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(e))
+            if matches!(e.code().as_deref(), Some("40P01" | "40001")))
+    }
+
     /// True when the database was too busy to take the write in time (a
-    /// lock held past [`db::LOCK_WAIT`] — by a rollups rebuild, say — or
-    /// every connection in use): nothing was written, and the same request
-    /// may be sent again.
+    /// lock held past [`db::LOCK_WAIT`] — by a rollups rebuild, say —,
+    /// every connection in use, or a transaction aborted again and again
+    /// by deadlocks): nothing was written, and the same request may be
+    /// sent again.
     pub fn is_busy(&self) -> bool {
+        if self.is_aborted() {
+            return true;
+        }
         match self {
             StoreError::Database(sqlx::Error::PoolTimedOut) => true,
             StoreError::Database(sqlx::Error::Database(e)) => {
@@ -170,6 +163,13 @@ pub struct Store {
 impl Store {
     /// Connects by URL scheme and brings the schema up to date.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Store::connect_at_schema(url, schema_version()).await
+    }
+
+    /// Connects and brings the schema up to `version` only: for tests of
+    /// what a migration does to the data an older version left.
+    #[doc(hidden)]
+    pub async fn connect_at_schema(url: &str, version: i64) -> Result<Store, StoreError> {
         let db = if url.starts_with("sqlite:") {
             connect_sqlite(url).await?
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
@@ -192,24 +192,8 @@ impl Store {
             weeks: std::sync::Arc::default(),
             days: std::sync::Arc::new(week_cache::WeekCache::holding(week_cache::MAX_DAY_ROWS)),
         };
-        store.migrate().await?;
+        migrate::run(&store.db, version).await?;
         Ok(store)
-    }
-
-    async fn migrate(&self) -> Result<(), StoreError> {
-        let known = schema_version();
-        let migrator = migrator();
-        let result = match &self.db {
-            Db::Sqlite { write, .. } => migrator.run(write).await,
-            Db::Postgres(pool) => migrator.run(pool).await,
-        };
-        match result {
-            Ok(()) => Ok(()),
-            Err(MigrateError::VersionMissing(database)) => {
-                Err(StoreError::SchemaTooNew { database, known })
-            }
-            Err(e) => Err(e.into()),
-        }
     }
 
     pub fn backend(&self) -> Backend {

@@ -1351,6 +1351,18 @@ impl Store {
         Ok(out)
     }
 
+    /// Why the rollups must be counted again from the raw answers (an
+    /// upgrade removed answers they had counted), or `None`.
+    pub async fn rollups_stale(&self) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> = self
+            .db
+            .opt(sql(
+                "SELECT value FROM settings WHERE key = 'rollups_stale'",
+            ))
+            .await?;
+        Ok(row.map(|r| r.0))
+    }
+
     /// Recomputes both rollups from the raw answers, in the time zone given
     /// (after it changed, or to check them). Returns the responses counted.
     /// `progress` is told the responses read so far.
@@ -1365,6 +1377,8 @@ impl Store {
         // Pending rows are SQLite's, whose single writer is this transaction
         // now: what they hold is counted again from the raw answers below.
         tx.exec(sql("DELETE FROM rollup_pending")).await?;
+        tx.exec(sql("DELETE FROM settings WHERE key = 'rollups_stale'"))
+            .await?;
         tx.exec(sql("DELETE FROM rollup_days")).await?;
         tx.exec(sql("DELETE FROM rollup_courier_days")).await?;
         forget_weeks(&mut tx).await?;

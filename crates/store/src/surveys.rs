@@ -172,7 +172,27 @@ impl Store {
     /// `today` is the local day now, in the time zone the responses' days
     /// were reckoned in (an answer for an earlier day marks that day to be
     /// built again). One outcome per response, in order.
+    ///
+    /// The database decides what is new: a response is inserted with
+    /// `ON CONFLICT DO NOTHING` against the unique id and the unique (order,
+    /// survey), and only the rows it actually inserted add their answers,
+    /// causes and counts. A concurrent request storing the same answer —
+    /// a resend while the first is still running, on this server or
+    /// another — waits for that one and is then told `Duplicate`,
+    /// `Conflict` or `AlreadySurveyed` from what was committed.
     pub async fn store_responses(
+        &self,
+        items: &[NewResponse],
+        courier: Option<&str>,
+        today: i64,
+    ) -> Result<Vec<ResponseOutcome>, StoreError> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        crate::db::retry_aborted(|| self.store_responses_once(items, courier, today)).await
+    }
+
+    async fn store_responses_once(
         &self,
         items: &[NewResponse],
         courier: Option<&str>,
@@ -192,28 +212,9 @@ impl Store {
             delivered_at: Option<i64>,
             first_order: bool,
         }
-        if items.is_empty() {
-            return Ok(Vec::new());
-        }
         // Clients send a refused batch again: better refused after a while
         // than holding a connection for a whole rollups rebuild.
         let mut tx = self.db.begin_impatient().await?;
-        let ids: Vec<&str> = items
-            .iter()
-            .map(|i| i.id.as_str())
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let known: Vec<Known> = tx
-            .all_in(
-                "SELECT id, content_hash FROM responses WHERE id IN",
-                &ids,
-                "",
-                |q, id| q.push_arg(*id),
-            )
-            .await?;
-        let mut hashes: HashMap<String, String> =
-            known.into_iter().map(|k| (k.id, k.content_hash)).collect();
         let numbers: Vec<&str> = items
             .iter()
             .map(|i| i.order_number.as_str())
@@ -232,6 +233,11 @@ impl Store {
             .await?;
         let facts: HashMap<&str, &OrderFacts> =
             facts.iter().map(|f| (f.order_number.as_str(), f)).collect();
+        // What was committed before: most resends are answered from these
+        // reads alone. The orders' surveys are read before the ids, so that
+        // a response committed in between (each read sees what was
+        // committed when it began, on PostgreSQL) shows by its id too, and
+        // is answered as a duplicate rather than as another response.
         let surveyed: Vec<(String, String)> = tx
             .all_in(
                 "SELECT order_number, survey_id FROM responses WHERE order_number IN",
@@ -241,11 +247,28 @@ impl Store {
             )
             .await?;
         let mut surveyed: HashSet<(String, String)> = surveyed.into_iter().collect();
+        let ids: Vec<&str> = items
+            .iter()
+            .map(|i| i.id.as_str())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let known: Vec<Known> = tx
+            .all_in(
+                "SELECT id, content_hash FROM responses WHERE id IN",
+                &ids,
+                "",
+                |q, id| q.push_arg(*id),
+            )
+            .await?;
+        let mut hashes: HashMap<String, String> =
+            known.into_iter().map(|k| (k.id, k.content_hash)).collect();
 
         let now = now_millis();
         let mut outcomes = Vec::with_capacity(items.len());
-        let mut fresh: Vec<(&NewResponse, &OrderFacts)> = Vec::new();
-        for item in items {
+        // (position in `items`, response, its order)
+        let mut candidates: Vec<(usize, &NewResponse, &OrderFacts)> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
             if let Some(hash) = hashes.get(&item.id) {
                 outcomes.push(if *hash == item.content_hash {
                     ResponseOutcome::Duplicate
@@ -269,48 +292,81 @@ impl Store {
             }
             hashes.insert(item.id.clone(), item.content_hash.clone());
             outcomes.push(ResponseOutcome::Stored);
-            fresh.push((item, order));
+            candidates.push((i, item, order));
         }
-        tx.exec_rows(
-            "INSERT INTO responses (order_number, id, survey_id, survey_version, status, channel, mode, language, token_id, \
-             courier_id, city, partner, segment, delivered_at, started_at, finished_at, duration_ms, photo_taken, \
-             content_hash, received_at, review_opened, answer_signature, photo_asked) VALUES",
-            23,
-            "ON CONFLICT (order_number, id) DO NOTHING",
-            &fresh,
-            |q, (r, o)| {
-                q.push_arg(r.order_number.as_str());
-                q.push_arg(r.id.as_str());
-                q.push_arg(r.survey_id.as_str());
-                q.push_arg(r.survey_version);
-                q.push_arg(r.status);
-                q.push_arg(r.channel);
-                q.push_arg(r.mode.as_deref());
-                q.push_arg(r.language.as_deref());
-                q.push_arg(r.token_id.as_deref());
-                q.push_arg(o.courier_id.as_deref());
-                q.push_arg(o.city.as_str());
-                q.push_arg(o.partner.as_deref());
-                q.push_arg(if o.first_order { "new" } else { "repeat" });
-                q.push_arg(o.delivered_at);
-                q.push_arg(r.started_at);
-                q.push_arg(r.finished_at);
-                q.push_arg((r.finished_at - r.started_at).max(0));
-                q.push_arg(r.answers.iter().any(|a| a.kind == doorstep_domain::survey::QuestionType::Photo));
-                q.push_arg(r.content_hash.as_str());
-                q.push_arg(now);
-                q.push_arg(r.review_opened.as_deref());
-                q.push_arg(if r.status == "completed" {
-                    doorstep_domain::survey::answer_signature(&r.answers)
-                } else {
-                    None
-                });
-                q.push_arg(r.answers.iter().any(|a| {
-                    a.kind == doorstep_domain::survey::QuestionType::Consent && a.flag == Some(true)
-                }));
-            },
-        )
-        .await?;
+        // Inserted in id order, so that two requests holding the same ids
+        // take the unique index's locks in the same order.
+        candidates.sort_unstable_by(|a, b| a.1.id.cmp(&b.1.id));
+        let inserted: Vec<(String,)> = tx
+            .all_rows(
+                "INSERT INTO responses (order_number, id, survey_id, survey_version, status, channel, mode, language, token_id, \
+                 courier_id, city, partner, segment, delivered_at, started_at, finished_at, duration_ms, photo_taken, \
+                 content_hash, received_at, review_opened, answer_signature, photo_asked) VALUES",
+                23,
+                "ON CONFLICT DO NOTHING RETURNING id",
+                &candidates,
+                |q, (_, r, o)| {
+                    q.push_arg(r.order_number.as_str());
+                    q.push_arg(r.id.as_str());
+                    q.push_arg(r.survey_id.as_str());
+                    q.push_arg(r.survey_version);
+                    q.push_arg(r.status);
+                    q.push_arg(r.channel);
+                    q.push_arg(r.mode.as_deref());
+                    q.push_arg(r.language.as_deref());
+                    q.push_arg(r.token_id.as_deref());
+                    q.push_arg(o.courier_id.as_deref());
+                    q.push_arg(o.city.as_str());
+                    q.push_arg(o.partner.as_deref());
+                    q.push_arg(if o.first_order { "new" } else { "repeat" });
+                    q.push_arg(o.delivered_at);
+                    q.push_arg(r.started_at);
+                    q.push_arg(r.finished_at);
+                    q.push_arg((r.finished_at - r.started_at).max(0));
+                    q.push_arg(r.answers.iter().any(|a| a.kind == doorstep_domain::survey::QuestionType::Photo));
+                    q.push_arg(r.content_hash.as_str());
+                    q.push_arg(now);
+                    q.push_arg(r.review_opened.as_deref());
+                    q.push_arg(if r.status == "completed" {
+                        doorstep_domain::survey::answer_signature(&r.answers)
+                    } else {
+                        None
+                    });
+                    q.push_arg(r.answers.iter().any(|a| {
+                        a.kind == doorstep_domain::survey::QuestionType::Consent && a.flag == Some(true)
+                    }));
+                },
+            )
+            .await?;
+        let inserted: HashSet<String> = inserted.into_iter().map(|(id,)| id).collect();
+        let (fresh, raced): (Vec<_>, Vec<_>) = candidates
+            .into_iter()
+            .partition(|(_, r, _)| inserted.contains(&r.id));
+        if !raced.is_empty() {
+            // Committed by a concurrent request since the reads above (the
+            // insert waited for it): the same id, or the same order and survey.
+            let ids: Vec<&str> = raced.iter().map(|(_, r, _)| r.id.as_str()).collect();
+            let won: HashMap<String, String> = tx
+                .all_in(
+                    "SELECT id, content_hash FROM responses WHERE id IN",
+                    &ids,
+                    "",
+                    |q, id| q.push_arg(*id),
+                )
+                .await?
+                .into_iter()
+                .map(|k: Known| (k.id, k.content_hash))
+                .collect();
+            for (i, r, _) in &raced {
+                outcomes[*i] = match won.get(&r.id) {
+                    Some(hash) if *hash == r.content_hash => ResponseOutcome::Duplicate,
+                    Some(_) => ResponseOutcome::Conflict,
+                    None => ResponseOutcome::AlreadySurveyed,
+                };
+            }
+        }
+        let fresh: Vec<(&NewResponse, &OrderFacts)> =
+            fresh.into_iter().map(|(_, r, o)| (r, o)).collect();
         let answers: Vec<(&NewResponse, &CheckedAnswer)> = fresh
             .iter()
             .flat_map(|(r, _)| r.answers.iter().map(move |a| (*r, a)))

@@ -37,7 +37,10 @@ on_both_backends!(
     upsert_counts_and_segments,
     search_filters,
     accounts_and_tokens,
-    settings_round_trip
+    settings_round_trip,
+    processes_starting_at_once_on_a_fresh_database_all_start,
+    the_first_admin_is_made_once_however_many_start_at_once,
+    responses_stored_twice_by_older_versions_are_removed_once_by_the_upgrade
 );
 
 async fn upsert_counts_and_segments(backend: &str) {
@@ -300,4 +303,152 @@ mod segments {
     async fn postgres() {
         first_orders_match_a_direct_computation("postgres").await;
     }
+}
+
+/// Several processes (`serve`, a CLI command) starting at once on a fresh
+/// database: every one migrates or waits for the other, none fails.
+async fn processes_starting_at_once_on_a_fresh_database_all_start(backend: &str) {
+    let db = TestDb::new(backend).await;
+    let starts: Vec<_> = (0..4)
+        .map(|_| {
+            let url = db.url.clone();
+            tokio::spawn(async move { Store::connect(&url).await })
+        })
+        .collect();
+    for s in starts {
+        let store = s.await.unwrap().expect("every process starts");
+        assert_eq!(store.count_orders().await.unwrap(), 0);
+        store.close().await;
+    }
+    let store = Store::connect(&db.url).await.unwrap();
+    let (applied,): (i64,) = store
+        .db()
+        .one(doorstep_store::db::sql(
+            "SELECT COUNT(*) FROM _sqlx_migrations",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        applied,
+        doorstep_store::schema_version(),
+        "each migration applied once"
+    );
+    store.close().await;
+}
+
+/// `serve` makes the first admin when there is no account; eight starting
+/// at once make one, and exactly one of them is told the password.
+async fn the_first_admin_is_made_once_however_many_start_at_once(backend: &str) {
+    let db = TestDb::new(backend).await;
+    let store = Store::connect(&db.url).await.unwrap();
+    let second = Store::connect(&db.url).await.unwrap();
+    let made: Vec<_> = (0..8)
+        .map(|k| {
+            let s = if k % 2 == 0 {
+                store.clone()
+            } else {
+                second.clone()
+            };
+            tokio::spawn(async move { s.create_first_admin(&format!("hash {k}")).await })
+        })
+        .collect();
+    let mut created = 0;
+    for m in made {
+        if m.await.unwrap().unwrap().is_some() {
+            created += 1;
+        }
+    }
+    assert_eq!(created, 1);
+    assert_eq!(store.count_users().await.unwrap(), 1);
+    assert!(
+        store.create_first_admin("later").await.unwrap().is_none(),
+        "not when there is an account"
+    );
+    second.close().await;
+    store.close().await;
+}
+
+/// Before the unique keys, concurrent requests on PostgreSQL could store
+/// one answer twice (under one id for two orders, or two ids for one order
+/// and survey). The upgrade keeps the first received of each, removes the
+/// others with their answers, and has the rollups counted again.
+async fn responses_stored_twice_by_older_versions_are_removed_once_by_the_upgrade(backend: &str) {
+    use doorstep_store::db::sql;
+    let db = TestDb::new(backend).await;
+    let old = Store::connect_at_schema(&db.url, 11).await.unwrap();
+    old.upsert_orders(
+        &[
+            order("A-1", "+79160000001", "2026-11-02T10:00:00+03:00"),
+            order("B-2", "+79160000002", "2026-11-02T10:00:00+03:00"),
+        ],
+        "Europe/Moscow",
+    )
+    .await
+    .unwrap();
+    // (order, id, survey, received)
+    let rows = [
+        ("A-1", "id-1", "s", 1),
+        ("A-1", "id-2", "s", 2),  // the same order and survey again
+        ("B-2", "id-1", "s", 3),  // the same id again
+        ("B-2", "id-4", "s2", 4), // a response of its own
+        ("A-1", "id-5", "s2", 5), // and another
+    ];
+    for (order, id, survey, received) in rows {
+        old.db()
+            .exec(
+                sql("INSERT INTO responses (order_number, id, survey_id, survey_version, status, channel, city, segment, \
+                     started_at, finished_at, duration_ms, photo_taken, content_hash, received_at) \
+                     VALUES ($1, $2, $3, 1, 'completed', 'terminal', 'Москва', 'new', 0, 0, 0, FALSE, 'h', $4)")
+                .bind(order)
+                .bind(id)
+                .bind(survey)
+                .bind(i64::from(received)),
+            )
+            .await
+            .unwrap();
+        old.db()
+            .exec(
+                sql("INSERT INTO answers (order_number, response_id, question_id, kind, number_value) \
+                     VALUES ($1, $2, 'nps', 'nps', 9)")
+                .bind(order)
+                .bind(id),
+            )
+            .await
+            .unwrap();
+    }
+    old.close().await;
+    let store = Store::connect(&db.url).await.unwrap();
+    let kept: Vec<(String, String)> = store
+        .db()
+        .all(sql(
+            "SELECT order_number, id FROM responses ORDER BY received_at",
+        ))
+        .await
+        .unwrap();
+    let kept: Vec<(&str, &str)> = kept.iter().map(|(o, i)| (o.as_str(), i.as_str())).collect();
+    assert_eq!(kept, [("A-1", "id-1"), ("B-2", "id-4"), ("A-1", "id-5")]);
+    let answers: Vec<(String,)> = store
+        .db()
+        .all(sql("SELECT response_id FROM answers ORDER BY response_id"))
+        .await
+        .unwrap();
+    assert_eq!(
+        answers.into_iter().map(|a| a.0).collect::<Vec<_>>(),
+        ["id-1", "id-4", "id-5"]
+    );
+    assert!(store.rollups_stale().await.unwrap().is_some());
+    store
+        .rebuild_rollups(&TimeZone::get("Europe/Moscow").unwrap(), |_| {})
+        .await
+        .unwrap();
+    assert!(
+        store.rollups_stale().await.unwrap().is_none(),
+        "counted again"
+    );
+    store.close().await;
+    // A database with nothing to remove has nothing to count again.
+    let clean = TestDb::new(backend).await;
+    let store = Store::connect(&clean.url).await.unwrap();
+    assert!(store.rollups_stale().await.unwrap().is_none());
+    store.close().await;
 }

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use doorstep_domain::Role;
 use doorstep_store::Store;
 
 use super::{open_store, redact};
@@ -72,10 +71,8 @@ async fn first_admin(store: &Store) -> anyhow::Result<Option<String>> {
         .unwrap_or_else(random_password);
     let to_hash = password.clone();
     let hash = tokio::task::spawn_blocking(move || hash_password(&to_hash)).await??;
-    store
-        .create_user("admin", &hash, Role::Admin.as_str(), "ru")
-        .await?;
-    Ok(Some(password))
+    // Another process starting at the same moment may have made it.
+    Ok(store.create_first_admin(&hash).await?.map(|_| password))
 }
 
 async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
@@ -102,6 +99,12 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
         } else {
             eprintln!("The database already holds orders: demo data was not added.");
         }
+    }
+    if let Some(why) = store.rollups_stale().await? {
+        eprintln!("Counting the scores again from the stored answers ({why})…");
+        let tz = store.deployment().await?.tz();
+        let n = store.rebuild_rollups(&tz, |_| {}).await?;
+        eprintln!("Scores counted again from {n} answers.");
     }
     if store.deliveries_need_rebuild().await? {
         // A database from before the delivery rollup: fill it once.

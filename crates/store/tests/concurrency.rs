@@ -1,0 +1,365 @@
+//! The store under concurrency: batches from several clients and two
+//! servers at once, with folds, rebuilds and lock waits going on — and the
+//! same answer sent many times at once — each answer is stored and counted
+//! exactly once, on both backends.
+
+use doorstep_store::rollups::GroupBy;
+
+mod common;
+use std::sync::Arc;
+
+use doorstep_store::{NewResponse, ResponseOutcome, Store};
+use tokio::sync::Barrier;
+
+use common::{assert_counted, assert_counted_once, everything, spawn_clients, TwoServers};
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name("sqlite").await } )* }
+        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name("postgres").await } )* }
+    };
+}
+
+on_both_backends!(
+    concurrent_batches_and_folds_count_each_answer_once,
+    a_rebuild_during_ingestion_counts_each_answer_once,
+    a_batch_held_off_too_long_is_refused_as_busy_and_stores_nothing,
+    the_same_batches_sent_by_eight_clients_at_once_are_stored_and_counted_once,
+    one_id_with_eight_contents_at_once_is_stored_once_and_the_rest_conflict,
+    eight_ids_for_one_order_at_once_are_stored_once_and_the_rest_already_surveyed
+);
+
+/// Batches stored at once by several clients while two servers fold the
+/// pending increments at once, again and again: every answer is counted
+/// exactly once (on PostgreSQL, where batches update the daily rows
+/// themselves, it checks those concurrent updates).
+async fn concurrent_batches_and_folds_count_each_answer_once(backend: &str) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let TwoServers {
+        db: _db,
+        store,
+        second,
+        tz,
+        batches,
+        today,
+    } = TwoServers::new(backend).await;
+    let done = Arc::new(AtomicBool::new(false));
+    let mut folders = Vec::new();
+    for s in [&store, &store, &second, &second] {
+        let (s, done) = (s.clone(), Arc::clone(&done));
+        folders.push(tokio::spawn(async move {
+            let mut folded = 0;
+            while !done.load(Ordering::Relaxed) {
+                folded += s.fold_pending().await.unwrap();
+                tokio::task::yield_now().await;
+            }
+            folded
+        }));
+    }
+    let clients = spawn_clients([&store, &second], &batches, today);
+    for c in clients {
+        c.await.unwrap();
+    }
+    done.store(true, Ordering::Relaxed);
+    let mut folded = 0;
+    for f in folders {
+        folded += f.await.unwrap();
+    }
+    if backend == "sqlite" {
+        // (PostgreSQL's batches update the daily rows themselves.)
+        assert!(
+            folded > 0,
+            "the folders folded nothing while batches arrived"
+        );
+    }
+    assert_counted_once(&store, &tz, "after concurrent folds").await;
+    assert_eq!(
+        store.fold_pending().await.unwrap(),
+        0,
+        "nothing left pending"
+    );
+    second.close().await;
+    store.close().await;
+}
+
+/// Batches stored at once by several clients while another server rebuilds
+/// the rollups from the raw answers, again and again: every answer is
+/// counted once — a batch committing during a rebuild's scan is neither
+/// lost nor counted by both.
+async fn a_rebuild_during_ingestion_counts_each_answer_once(backend: &str) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let TwoServers {
+        db: _db,
+        store,
+        second,
+        tz,
+        batches,
+        today,
+    } = TwoServers::new(backend).await;
+    let done = Arc::new(AtomicBool::new(false));
+    let rebuilder = {
+        let (s, tz, done) = (second.clone(), tz.clone(), Arc::clone(&done));
+        tokio::spawn(async move {
+            let mut rebuilds = 0;
+            while !done.load(Ordering::Relaxed) {
+                s.rebuild_rollups(&tz, |_| {}).await.unwrap();
+                rebuilds += 1;
+            }
+            rebuilds
+        })
+    };
+    for c in spawn_clients([&store, &second], &batches, today) {
+        c.await.unwrap();
+    }
+    done.store(true, Ordering::Relaxed);
+    let rebuilds = rebuilder.await.unwrap();
+    assert!(rebuilds > 1, "{rebuilds} rebuilds while batches arrived");
+    assert_counted_once(&store, &tz, "after rebuilds during ingestion").await;
+    second.close().await;
+    store.close().await;
+}
+
+/// A batch that cannot get at the daily rows within the lock wait (another
+/// transaction holds them as a rebuild does) is refused as "busy", stores
+/// nothing, and is stored whole — once — when sent again.
+async fn a_batch_held_off_too_long_is_refused_as_busy_and_stores_nothing(backend: &str) {
+    use sqlx::Connection;
+    let TwoServers {
+        db,
+        store,
+        second,
+        tz,
+        batches,
+        today,
+    } = TwoServers::new(backend).await;
+    second.close().await;
+    let url = &db.url;
+    let started = std::time::Instant::now();
+    let refused = if backend == "sqlite" {
+        let path = url.trim_start_matches("sqlite://");
+        let mut other = sqlx::SqliteConnection::connect(&format!("sqlite://{path}"))
+            .await
+            .unwrap();
+        sqlx::raw_sql("BEGIN IMMEDIATE")
+            .execute(&mut other)
+            .await
+            .unwrap();
+        let refused = store.store_responses(&batches[0], None, today).await;
+        sqlx::raw_sql("ROLLBACK").execute(&mut other).await.unwrap();
+        refused
+    } else {
+        let mut other = sqlx::PgConnection::connect(url).await.unwrap();
+        let mut tx = other.begin().await.unwrap();
+        sqlx::raw_sql("LOCK TABLE rollup_days IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let refused = store.store_responses(&batches[0], None, today).await;
+        tx.rollback().await.unwrap();
+        refused
+    };
+    let waited = started.elapsed();
+    let error = refused.expect_err("a batch held off past the lock wait");
+    assert!(error.is_busy(), "{error}");
+    assert!(
+        waited >= doorstep_store::db::LOCK_WAIT / 2 && waited < doorstep_store::db::LOCK_WAIT * 3,
+        "waited {waited:?}"
+    );
+    assert_eq!(store.count_responses().await.unwrap(), 0, "nothing stored");
+    let outcomes = store
+        .store_responses(&batches[0], None, today)
+        .await
+        .unwrap();
+    assert!(outcomes
+        .iter()
+        .all(|o| *o == doorstep_store::ResponseOutcome::Stored));
+    assert_eq!(
+        store.count_responses().await.unwrap(),
+        batches[0].len() as i64
+    );
+    let all = everything();
+    let (_, total) = store
+        .metric_tallies(&all, GroupBy::All, None, &tz)
+        .await
+        .unwrap();
+    assert_eq!(
+        total[0].1.completed,
+        batches[0].len() as i64,
+        "counted once"
+    );
+    store.close().await;
+}
+
+/// Eight clients, four on each server, each send `their[k]`'s batches in
+/// turn, every round starting at the same moment; returns each client's
+/// outcomes, in order.
+async fn race(
+    stores: [&Store; 2],
+    their: Vec<Vec<Vec<NewResponse>>>,
+    today: i64,
+) -> Vec<Vec<ResponseOutcome>> {
+    let rounds = their[0].len();
+    let start = Arc::new(Barrier::new(their.len()));
+    let clients: Vec<_> = their
+        .into_iter()
+        .enumerate()
+        .map(|(k, batches)| {
+            let (s, start) = (stores[k % 2].clone(), Arc::clone(&start));
+            tokio::spawn(async move {
+                let mut outcomes = Vec::new();
+                for batch in batches {
+                    start.wait().await;
+                    outcomes.extend(s.store_responses(&batch, None, today).await.unwrap());
+                }
+                outcomes
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for c in clients {
+        let outcomes = c.await.unwrap();
+        assert_eq!(outcomes.len(), all.first().map_or(outcomes.len(), Vec::len));
+        all.push(outcomes);
+    }
+    assert_eq!(all.len(), 8);
+    assert!(rounds > 0);
+    all
+}
+
+fn count(outcomes: &[Vec<ResponseOutcome>], which: ResponseOutcome) -> usize {
+    outcomes.iter().flatten().filter(|o| **o == which).count()
+}
+
+/// A terminal on a bad network sends its queue again while the first
+/// request still runs, from several servers' points of view: eight clients
+/// send the same 600 answers (in different orders) at the same moments.
+/// Each answer is stored once, answered `created` once and `duplicate` to
+/// every other client, and counted once in every figure.
+async fn the_same_batches_sent_by_eight_clients_at_once_are_stored_and_counted_once(backend: &str) {
+    use rand::seq::SliceRandom;
+    use rand::SeedableRng;
+    let two = TwoServers::new(backend).await;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(8);
+    let their: Vec<Vec<Vec<NewResponse>>> = (0..8)
+        .map(|k| {
+            two.batches
+                .iter()
+                .map(|b| {
+                    let mut b = b.clone();
+                    // Half the clients keep the order, half shuffle it: rows
+                    // locked in different orders must not deadlock anyone out.
+                    if k % 2 == 1 {
+                        b.shuffle(&mut rng);
+                    }
+                    b
+                })
+                .collect()
+        })
+        .collect();
+    let outcomes = race([&two.store, &two.second], their, two.today).await;
+    assert_eq!(
+        count(&outcomes, ResponseOutcome::Stored),
+        600,
+        "created once each"
+    );
+    assert_eq!(count(&outcomes, ResponseOutcome::Duplicate), 7 * 600);
+    for i in 0..600 {
+        let created = outcomes
+            .iter()
+            .filter(|o| o[i] == ResponseOutcome::Stored)
+            .count();
+        assert_eq!(
+            created, 1,
+            "answer {i} was answered `created` {created} times"
+        );
+    }
+    assert_counted_once(
+        &two.store,
+        &two.tz,
+        "after eight clients sent the same batches",
+    )
+    .await;
+    two.second.close().await;
+    two.store.close().await;
+}
+
+/// One id sent with eight different contents (eight orders) at once, for
+/// twenty ids: one content is stored under each id, the other seven
+/// clients are told `conflict`.
+async fn one_id_with_eight_contents_at_once_is_stored_once_and_the_rest_conflict(backend: &str) {
+    let two = TwoServers::new(backend).await;
+    let answers: Vec<&NewResponse> = two.batches.iter().flatten().collect();
+    let their: Vec<Vec<Vec<NewResponse>>> = (0..8)
+        .map(|k| {
+            (0..20)
+                .map(|round| {
+                    let mut r = answers[round * 8 + k].clone();
+                    r.id = format!("00000000-0000-4000-8000-{round:012}");
+                    r.content_hash = format!("content {k}");
+                    vec![r]
+                })
+                .collect()
+        })
+        .collect();
+    let outcomes = race([&two.store, &two.second], their, two.today).await;
+    for round in 0..20 {
+        let of_round: Vec<ResponseOutcome> = outcomes.iter().map(|o| o[round]).collect();
+        let stored = of_round
+            .iter()
+            .filter(|o| **o == ResponseOutcome::Stored)
+            .count();
+        let conflicts = of_round
+            .iter()
+            .filter(|o| **o == ResponseOutcome::Conflict)
+            .count();
+        assert_eq!((stored, conflicts), (1, 7), "round {round}: {of_round:?}");
+    }
+    assert_counted(
+        &two.store,
+        &two.tz,
+        "after one id was sent with eight contents",
+        20,
+    )
+    .await;
+    two.second.close().await;
+    two.store.close().await;
+}
+
+/// Eight responses with eight ids for one order and survey at once (two
+/// devices, or a link and a terminal), for twenty orders: one is stored,
+/// the others are told `already_surveyed`.
+async fn eight_ids_for_one_order_at_once_are_stored_once_and_the_rest_already_surveyed(
+    backend: &str,
+) {
+    let two = TwoServers::new(backend).await;
+    let answers: Vec<&NewResponse> = two.batches.iter().flatten().collect();
+    let their: Vec<Vec<Vec<NewResponse>>> = (0..8)
+        .map(|k| {
+            (0..20)
+                .map(|round| {
+                    let mut r = answers[round].clone();
+                    r.id = format!("00000000-0000-4000-8000-{:012}", round * 8 + k);
+                    vec![r]
+                })
+                .collect()
+        })
+        .collect();
+    let outcomes = race([&two.store, &two.second], their, two.today).await;
+    for round in 0..20 {
+        let of_round: Vec<ResponseOutcome> = outcomes.iter().map(|o| o[round]).collect();
+        let stored = of_round
+            .iter()
+            .filter(|o| **o == ResponseOutcome::Stored)
+            .count();
+        let already = of_round
+            .iter()
+            .filter(|o| **o == ResponseOutcome::AlreadySurveyed)
+            .count();
+        assert_eq!((stored, already), (1, 7), "round {round}: {of_round:?}");
+    }
+    assert_counted(&two.store, &two.tz, "after eight ids for one order", 20).await;
+    two.second.close().await;
+    two.store.close().await;
+}
