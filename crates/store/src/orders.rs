@@ -1,12 +1,12 @@
 //! Orders, customers, couriers, partners and cities: the bulk upsert used by
 //! every import, and the lookups behind the Orders pages and API.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use doorstep_domain::time::to_millis;
 use doorstep_domain::{OrderRecord, Segment};
 
-use crate::db::{sql, Tx};
+use crate::db::{sql, Backend, Tx};
 use crate::{now_millis, Store, StoreError};
 
 /// What one batch did.
@@ -267,13 +267,16 @@ impl Store {
         records: &[OrderRecord],
         city_time_zone: &str,
     ) -> Result<Vec<RowOutcome>, StoreError> {
-        let mut outcomes = Vec::with_capacity(records.len());
-        let mut tx = self.db.begin().await?;
-        for chunk in records.chunks(ROWS_PER_TRANSACTION) {
-            outcomes.extend(upsert_chunk(&mut tx, chunk, city_time_zone).await?);
-        }
-        tx.commit().await?;
-        Ok(outcomes)
+        crate::db::retry_aborted(|| async {
+            let mut outcomes = Vec::with_capacity(records.len());
+            let mut tx = self.db.begin().await?;
+            for chunk in records.chunks(ROWS_PER_TRANSACTION) {
+                outcomes.extend(upsert_chunk(&mut tx, chunk, city_time_zone).await?);
+            }
+            tx.commit().await?;
+            Ok(outcomes)
+        })
+        .await
     }
 
     pub async fn order(&self, order_number: &str) -> Result<Option<OrderView>, StoreError> {
@@ -442,6 +445,44 @@ fn filter_clause(f: &OrderFilter) -> (String, Vec<crate::db::Arg>) {
     }
 }
 
+/// The stored orders among `numbers`, with their customer's and courier's
+/// names. On PostgreSQL the order rows are locked (in order-number order)
+/// until the transaction ends, so that a concurrent import of the same
+/// orders waits and then compares with what this one wrote; SQLite's one
+/// writer needs no lock.
+async fn stored_orders(tx: &mut Tx, numbers: &[&str]) -> Result<Vec<StoredOrder>, StoreError> {
+    let lock = match tx.backend() {
+        Backend::Postgres => "ORDER BY o.order_number FOR UPDATE OF o",
+        Backend::Sqlite => "",
+    };
+    tx.all_in(
+        "SELECT o.order_number, o.customer_phone, o.city, o.partner, o.courier_id, o.promised_from, o.promised_to, \
+         o.delivered_at, o.amount_minor, c.name AS customer_name, c.email AS customer_email, k.name AS courier_name \
+         FROM orders o JOIN customers c ON c.phone = o.customer_phone LEFT JOIN couriers k ON k.id = o.courier_id \
+         WHERE o.order_number IN",
+        numbers,
+        lock,
+        |q, n| q.push_arg(*n),
+    )
+    .await
+}
+
+/// What writing `row` over `old` (if stored) does.
+fn outcome_over(row: &StoredOrder, old: Option<&StoredOrder>) -> RowOutcome {
+    match old {
+        None => RowOutcome::Inserted,
+        Some(old) if row.same_as(old) => RowOutcome::Unchanged,
+        Some(_) => RowOutcome::Updated,
+    }
+}
+
+/// Upserts one chunk. Every write goes in key order (cities, partners,
+/// couriers, customers, orders, rollup rows), so that concurrent imports
+/// sharing couriers or orders take their locks in one order; a deadlock
+/// the database still finds runs the transaction again (see
+/// [`crate::db::retry_aborted`]). What is new is decided by the insert, not
+/// by the read before it: two imports of one new order insert it once, and
+/// the other compares with it as an update.
 async fn upsert_chunk(
     tx: &mut Tx,
     records: &[OrderRecord],
@@ -454,28 +495,17 @@ async fn upsert_chunk(
     for (i, row) in rows.iter().enumerate() {
         last_of.insert(row.order_number.as_str(), i);
     }
-    let numbers: Vec<&str> = last_of.keys().copied().collect();
-    let existing: Vec<StoredOrder> = tx
-        .all_in(
-            "SELECT o.order_number, o.customer_phone, o.city, o.partner, o.courier_id, o.promised_from, o.promised_to, \
-             o.delivered_at, o.amount_minor, c.name AS customer_name, c.email AS customer_email, k.name AS courier_name \
-             FROM orders o JOIN customers c ON c.phone = o.customer_phone LEFT JOIN couriers k ON k.id = o.courier_id \
-             WHERE o.order_number IN",
-            &numbers,
-            "",
-            |q, n| q.push_arg(*n),
-        )
-        .await?;
-    let existing: HashMap<&str, &StoredOrder> = existing
-        .iter()
-        .map(|e| (e.order_number.as_str(), e))
+    let mut numbers: Vec<&str> = last_of.keys().copied().collect();
+    numbers.sort_unstable();
+    let mut existing: HashMap<String, StoredOrder> = stored_orders(tx, &numbers)
+        .await?
+        .into_iter()
+        .map(|e| (e.order_number.clone(), e))
         .collect();
 
     let mut outcomes = Vec::with_capacity(rows.len());
-    let mut to_write: Vec<&StoredOrder> = Vec::with_capacity(last_of.len());
-    // Customers whose first order may have moved later or gone elsewhere:
-    // their first order is looked up again after the write.
-    let mut moved_phones: HashSet<&str> = HashSet::new();
+    // (position in `rows`) of the last row of each order, to be written.
+    let mut to_write: Vec<usize> = Vec::with_capacity(last_of.len());
     for (i, row) in rows.iter().enumerate() {
         let last = last_of[row.order_number.as_str()];
         if last != i {
@@ -487,45 +517,59 @@ async fn upsert_chunk(
             });
             continue;
         }
-        match existing.get(row.order_number.as_str()) {
-            None => {
-                outcomes.push(RowOutcome::Inserted);
-                to_write.push(row);
-            }
-            Some(old) if row.same_as(old) => outcomes.push(RowOutcome::Unchanged),
-            Some(old) => {
-                outcomes.push(RowOutcome::Updated);
-                to_write.push(row);
-                // Earlier is handled by the running minimum; later or
-                // elsewhere needs a look at the customer's other orders.
-                if old.customer_phone != row.customer_phone || old.promised_from < row.promised_from
-                {
-                    moved_phones.insert(&old.customer_phone);
-                }
-            }
+        let outcome = outcome_over(row, existing.get(&row.order_number));
+        if outcome != RowOutcome::Unchanged {
+            to_write.push(i);
         }
+        outcomes.push(outcome);
     }
     if to_write.is_empty() {
         return Ok(outcomes);
     }
+    to_write.sort_unstable_by(|a, b| rows[*a].order_number.cmp(&rows[*b].order_number));
     let now = now_millis();
-    write_dimensions(tx, &to_write, city_time_zone, now).await?;
-    // The delivery rollup: the old version of an updated order out, the new in.
-    let tz = jiff::tz::TimeZone::get(city_time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let mut deliveries = crate::deliveries::DeliveryDeltas::default();
-    for row in &to_write {
-        if let Some(old) = existing.get(row.order_number.as_str()) {
-            deliveries.add(&old.delivery(), -1, &tz);
+    let writing: Vec<&StoredOrder> = to_write.iter().map(|&i| &rows[i]).collect();
+    write_dimensions(tx, &writing, city_time_zone, now).await?;
+    // New orders first: the insert says which really were new.
+    let new: Vec<&StoredOrder> = writing
+        .iter()
+        .copied()
+        .filter(|r| !existing.contains_key(&r.order_number))
+        .collect();
+    let inserted: Vec<(String,)> = tx
+        .all_rows(
+            "INSERT INTO orders (order_number, customer_phone, city, partner, courier_id, promised_from, promised_to, \
+             delivered_at, amount_minor, created_at, updated_at) VALUES",
+            11,
+            "ON CONFLICT (order_number) DO NOTHING RETURNING order_number",
+            &new,
+            |q, row| bind_order(q, row, now),
+        )
+        .await?;
+    let inserted: HashSet<String> = inserted.into_iter().map(|(n,)| n).collect();
+    let raced: Vec<&str> = new
+        .iter()
+        .map(|r| r.order_number.as_str())
+        .filter(|n| !inserted.contains(*n))
+        .collect();
+    if !raced.is_empty() {
+        // Inserted by a concurrent import since the read above: compare
+        // with what it stored, as with any stored order.
+        for e in stored_orders(tx, &raced).await? {
+            existing.insert(e.order_number.clone(), e);
         }
-        deliveries.add(&row.delivery(), 1, &tz);
+        for &i in &to_write {
+            let row = &rows[i];
+            if raced.contains(&row.order_number.as_str()) {
+                outcomes[i] = outcome_over(row, existing.get(&row.order_number));
+            }
+        }
     }
-    let days = deliveries.days();
-    deliveries.write(tx).await?;
-    // Weeks before days, as every transaction that marks both (on
-    // PostgreSQL, locks taken in one order never wait on each other in a
-    // cycle).
-    crate::rollups::mark_late_weeks(tx, days.iter().copied(), now).await?;
-    crate::day_builds::touch_days(tx, Some(&days)).await?;
+    let updated: Vec<&StoredOrder> = to_write
+        .iter()
+        .filter(|&&i| outcomes[i] == RowOutcome::Updated)
+        .map(|&i| &rows[i])
+        .collect();
     tx.exec_rows(
         "INSERT INTO orders (order_number, customer_phone, city, partner, courier_id, promised_from, promised_to, \
          delivered_at, amount_minor, created_at, updated_at) VALUES",
@@ -534,24 +578,62 @@ async fn upsert_chunk(
          partner = excluded.partner, courier_id = excluded.courier_id, promised_from = excluded.promised_from, \
          promised_to = excluded.promised_to, delivered_at = excluded.delivered_at, \
          amount_minor = excluded.amount_minor, updated_at = excluded.updated_at",
-        &to_write,
-        |q, row| {
-            q.push_arg(row.order_number.as_str());
-            q.push_arg(row.customer_phone.as_str());
-            q.push_arg(row.city.as_str());
-            q.push_arg(row.partner.as_deref());
-            q.push_arg(row.courier_id.as_deref());
-            q.push_arg(row.promised_from);
-            q.push_arg(row.promised_to);
-            q.push_arg(row.delivered_at);
-            q.push_arg(row.amount_minor);
-            q.push_arg(now);
-            q.push_arg(now);
-        },
+        &updated,
+        |q, row| bind_order(q, row, now),
     )
     .await?;
+    // Customers whose first order may have moved later or gone elsewhere:
+    // their first order is looked up again. (Earlier is handled by the
+    // running minimum of the customers' upsert.)
+    let mut moved_phones: Vec<&str> = updated
+        .iter()
+        .filter_map(|row| {
+            let old = existing.get(&row.order_number)?;
+            (old.customer_phone != row.customer_phone || old.promised_from < row.promised_from)
+                .then_some(old.customer_phone.as_str())
+        })
+        .collect();
+    moved_phones.sort_unstable();
+    moved_phones.dedup();
     refind_first_orders(tx, &moved_phones).await?;
+    // The delivery rollup: the old version of an updated order out, the new in.
+    let tz = jiff::tz::TimeZone::get(city_time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let mut deliveries = crate::deliveries::DeliveryDeltas::default();
+    for &i in &to_write {
+        let row = &rows[i];
+        match outcomes[i] {
+            RowOutcome::Inserted => deliveries.add(&row.delivery(), 1, &tz),
+            RowOutcome::Updated => {
+                if let Some(old) = existing.get(&row.order_number) {
+                    deliveries.add(&old.delivery(), -1, &tz);
+                }
+                deliveries.add(&row.delivery(), 1, &tz);
+            }
+            RowOutcome::Unchanged => {}
+        }
+    }
+    let days = deliveries.days();
+    deliveries.write(tx).await?;
+    // Weeks before days, as every transaction that marks both (on
+    // PostgreSQL, locks taken in one order never wait on each other in a
+    // cycle).
+    crate::rollups::mark_late_weeks(tx, days.iter().copied(), now).await?;
+    crate::day_builds::touch_days(tx, Some(&days)).await?;
     Ok(outcomes)
+}
+
+fn bind_order(q: &mut crate::db::Sql, row: &StoredOrder, now: i64) {
+    q.push_arg(row.order_number.as_str());
+    q.push_arg(row.customer_phone.as_str());
+    q.push_arg(row.city.as_str());
+    q.push_arg(row.partner.as_deref());
+    q.push_arg(row.courier_id.as_deref());
+    q.push_arg(row.promised_from);
+    q.push_arg(row.promised_to);
+    q.push_arg(row.delivered_at);
+    q.push_arg(row.amount_minor);
+    q.push_arg(now);
+    q.push_arg(now);
 }
 
 /// Cities, partners, couriers and customers of the rows about to be written.
@@ -564,7 +646,7 @@ async fn write_dimensions(
     let cities: Vec<&str> = rows
         .iter()
         .map(|r| r.city.as_str())
-        .collect::<HashSet<_>>()
+        .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
     tx.exec_rows(
@@ -583,7 +665,7 @@ async fn write_dimensions(
     let partners: Vec<&str> = rows
         .iter()
         .filter_map(|r| r.partner.as_deref())
-        .collect::<HashSet<_>>()
+        .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
     tx.exec_rows(
@@ -598,7 +680,7 @@ async fn write_dimensions(
     )
     .await?;
 
-    let mut couriers: HashMap<&str, Option<&str>> = HashMap::new();
+    let mut couriers: BTreeMap<&str, Option<&str>> = BTreeMap::new();
     for row in rows {
         if let Some(id) = row.courier_id.as_deref() {
             let name = couriers.entry(id).or_default();
@@ -622,7 +704,7 @@ async fn write_dimensions(
     .await?;
 
     // Per customer: name, e-mail, and the earliest of the orders being written.
-    let mut customers: HashMap<&str, Customer<'_>> = HashMap::new();
+    let mut customers: BTreeMap<&str, Customer<'_>> = BTreeMap::new();
     for row in rows {
         let entry = customers
             .entry(row.customer_phone.as_str())
@@ -686,7 +768,7 @@ struct Customer<'a> {
 /// Looks up again the first order of customers whose first order may have
 /// moved later or to another customer (an order re-imported with a later
 /// time or another phone). Rare: only updates that move an order do this.
-async fn refind_first_orders(tx: &mut Tx, phones: &HashSet<&str>) -> Result<(), StoreError> {
+async fn refind_first_orders(tx: &mut Tx, phones: &[&str]) -> Result<(), StoreError> {
     for phone in phones {
         tx.exec(
             sql("UPDATE customers SET \

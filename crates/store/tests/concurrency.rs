@@ -26,7 +26,8 @@ on_both_backends!(
     a_batch_held_off_too_long_is_refused_as_busy_and_stores_nothing,
     the_same_batches_sent_by_eight_clients_at_once_are_stored_and_counted_once,
     one_id_with_eight_contents_at_once_is_stored_once_and_the_rest_conflict,
-    eight_ids_for_one_order_at_once_are_stored_once_and_the_rest_already_surveyed
+    eight_ids_for_one_order_at_once_are_stored_once_and_the_rest_already_surveyed,
+    order_imports_sharing_couriers_at_once_neither_deadlock_nor_count_twice
 );
 
 /// Batches stored at once by several clients while two servers fold the
@@ -192,6 +193,14 @@ async fn a_batch_held_off_too_long_is_refused_as_busy_and_stores_nothing(backend
     store.close().await;
 }
 
+/// Waits for the other clients to reach the same point; a client that
+/// failed never comes, and then the test fails rather than hangs.
+async fn together(start: &Barrier) {
+    tokio::time::timeout(std::time::Duration::from_secs(120), start.wait())
+        .await
+        .expect("another client failed (see its panic above)");
+}
+
 /// Eight clients, four on each server, each send `their[k]`'s batches in
 /// turn, every round starting at the same moment; returns each client's
 /// outcomes, in order.
@@ -210,7 +219,7 @@ async fn race(
             tokio::spawn(async move {
                 let mut outcomes = Vec::new();
                 for batch in batches {
-                    start.wait().await;
+                    together(&start).await;
                     outcomes.extend(s.store_responses(&batch, None, today).await.unwrap());
                 }
                 outcomes
@@ -362,4 +371,119 @@ async fn eight_ids_for_one_order_at_once_are_stored_once_and_the_rest_already_su
     assert_counted(&two.store, &two.tz, "after eight ids for one order", 20).await;
     two.second.close().await;
     two.store.close().await;
+}
+
+/// Six imports at once (three per server) of 1,000-order batches that share
+/// couriers, partners, customers and many of their orders — some sent by
+/// several clients, some changed by a later one: none fails (no deadlock
+/// reaches the caller), each order is inserted once, and the delivery
+/// figures equal a count made again from the stored orders.
+async fn order_imports_sharing_couriers_at_once_neither_deadlock_nor_count_twice(backend: &str) {
+    use doorstep_domain::{Country, OrderInput, OrderRecord};
+    use doorstep_store::testing::TestDb;
+    use doorstep_store::RowOutcome;
+    use rand::seq::SliceRandom;
+    use rand::{Rng, SeedableRng};
+    let db = TestDb::new(backend).await;
+    let store = Store::connect(&db.url).await.unwrap();
+    let second = Store::connect(&db.url).await.unwrap();
+    let tz = jiff::tz::TimeZone::get("Europe/Moscow").unwrap();
+    let ru = Country::from_code("RU").unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(4);
+    // 3,000 orders; client k sends batches drawn from them, so each order
+    // arrives from two or three clients, with its delivery time changed by
+    // some (an update).
+    let order = |n: usize, late: bool, rng: &mut rand::rngs::StdRng| -> OrderRecord {
+        let day = 1 + n % 9;
+        OrderInput {
+            order_number: Some(format!("N-{n}")),
+            customer_phone: Some(format!("+7916{:07}", n % 700)),
+            city: Some(["Москва", "Казань", "Самара"][n % 3].into()),
+            partner: Some(format!("P{}", n % 7)),
+            courier_id: Some(format!("K-{}", rng.gen_range(0..20))),
+            courier_name: Some(format!("Courier {}", n % 20)),
+            promised_from: Some(format!("2026-10-0{day}T10:00:00+03:00")),
+            promised_to: Some(format!("2026-10-0{day}T12:00:00+03:00")),
+            delivered_at: Some(format!(
+                "2026-10-0{day}T{}:00:00+03:00",
+                if late { 13 } else { 11 }
+            )),
+            ..OrderInput::default()
+        }
+        .validate(&tz, ru)
+        .unwrap()
+    };
+    let mut their: Vec<Vec<Vec<OrderRecord>>> = Vec::new();
+    for k in 0..6 {
+        let mut numbers: Vec<usize> = (0..3000).filter(|n| (n + k) % 3 != 0).collect();
+        numbers.shuffle(&mut rng);
+        let batches = numbers
+            .chunks(1000)
+            .map(|c| {
+                c.iter()
+                    .map(|&n| order(n, (n + k) % 5 == 0, &mut rng))
+                    .collect()
+            })
+            .collect();
+        their.push(batches);
+    }
+    let start = Arc::new(Barrier::new(6));
+    let clients: Vec<_> = their
+        .into_iter()
+        .enumerate()
+        .map(|(k, batches)| {
+            let (s, start) = (
+                if k % 2 == 0 {
+                    store.clone()
+                } else {
+                    second.clone()
+                },
+                Arc::clone(&start),
+            );
+            tokio::spawn(async move {
+                let mut inserted = 0;
+                for batch in batches {
+                    together(&start).await;
+                    let outcomes = s.upsert_orders(&batch, "Europe/Moscow").await.unwrap();
+                    inserted += outcomes
+                        .iter()
+                        .filter(|o| **o == RowOutcome::Inserted)
+                        .count();
+                }
+                inserted
+            })
+        })
+        .collect();
+    let mut inserted = 0;
+    for c in clients {
+        inserted += c.await.unwrap();
+    }
+    assert_eq!(inserted, 3000, "each order inserted once");
+    assert_eq!(store.count_orders().await.unwrap(), 3000);
+    let all = everything();
+    let tallies = |s: Store| {
+        let all = all.clone();
+        async move {
+            let mut t: Vec<(String, (i64, i64))> = s
+                .delivery_tallies(&all, GroupBy::Courier, None)
+                .await
+                .unwrap()
+                .unwrap()
+                .into_iter()
+                .collect();
+            t.sort();
+            t
+        }
+    };
+    let rolled = tallies(store.clone()).await;
+    let delivered: i64 = rolled.iter().map(|(_, (d, _))| d).sum();
+    assert_eq!(delivered, 3000, "every order delivered once: {rolled:?}");
+    store.rebuild_deliveries(&tz).await.unwrap();
+    assert_eq!(
+        rolled,
+        tallies(store.clone()).await,
+        "rollup vs a count again"
+    );
+    second.close().await;
+    store.close().await;
 }
