@@ -1,6 +1,19 @@
 //! `doorstep`: the one binary.
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    doorstep::cli::run().await
+fn main() -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(doorstep::cli::run());
+    // Work still running (a request abandoned at shutdown, a blocking task)
+    // does not keep the process: its transactions roll back with it.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    code
 }

@@ -181,6 +181,7 @@ impl Store {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
+                .after_release(|conn, _| Box::pin(async move { released_clean(conn).await }))
                 .connect_with(options)
                 .await?;
             Db::Postgres(pool)
@@ -213,6 +214,16 @@ impl Store {
             .map(|_| ())
     }
 
+    /// Checks that a write can begin now (the write connection is free and
+    /// not stuck, the database takes a write lock): a write transaction is
+    /// opened and rolled back.
+    pub async fn check_writable(&self) -> Result<(), StoreError> {
+        let mut tx = self.db.begin().await?;
+        tx.one::<(i64,)>(db::sql("SELECT CAST(1 AS BIGINT)"))
+            .await?;
+        tx.rollback().await
+    }
+
     /// Waits for in-flight work and closes every connection.
     pub async fn close(&self) {
         match &self.db {
@@ -238,6 +249,7 @@ async fn connect_sqlite(url: &str) -> Result<Db, StoreError> {
     let write = SqlitePoolOptions::new()
         .max_connections(1)
         .min_connections(1)
+        .after_release(|conn, _| Box::pin(async move { released_clean(conn).await }))
         .connect_with(options.clone())
         .await?;
     // An in-memory database exists once per connection: read where we write.
@@ -250,6 +262,23 @@ async fn connect_sqlite(url: &str) -> Result<Db, StoreError> {
             .await?
     };
     Ok(Db::Sqlite { read, write })
+}
+
+/// Whether a connection handed back to its pool may be used again: not if
+/// it is still inside a transaction. A transaction dropped unfinished
+/// queues its rollback, which the ping runs first; a connection whose
+/// `BEGIN` ran but whose `Transaction` was never made (its future was
+/// dropped in between) is still inside one after that, and is closed —
+/// which rolls it back — rather than handed to the next request.
+async fn released_clean<C: sqlx::Connection>(conn: &mut C) -> Result<bool, sqlx::Error> {
+    conn.ping().await?;
+    if conn.is_in_transaction() {
+        tracing::warn!(
+            "a connection came back inside a transaction: closed, its transaction rolled back"
+        );
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 /// Milliseconds since the epoch, now.

@@ -29,6 +29,10 @@ pub struct ServeArgs {
     /// Seed for the demo data: the same seed gives the same data.
     #[arg(long, default_value_t = 2026)]
     seed: u64,
+    /// Seconds requests in flight may take to finish after SIGTERM or
+    /// Ctrl-C; then the process stops without them.
+    #[arg(long, env = "DOORSTEP_SHUTDOWN_GRACE", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    shutdown_grace: u64,
 }
 
 pub async fn run(database: &str, args: ServeArgs) -> ExitCode {
@@ -150,8 +154,20 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     drop(out);
     tracing::info!(%address, "listening");
     keep_retention(store.clone(), args.data_dir.clone(), args.attachment_days);
-    crate::http::serve(listener, app).await?;
-    store.close().await;
+    crate::http::serve(
+        listener,
+        app,
+        std::time::Duration::from_secs(args.shutdown_grace),
+    )
+    .await?;
+    // A connection stuck in a request abandoned above would hold the close
+    // up for ever: its work is rolled back with the process.
+    if tokio::time::timeout(std::time::Duration::from_secs(2), store.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still busy: closed with the process");
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -186,6 +186,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(pages::router())
         .with_state(state)
+        .layer(axum::middleware::from_fn(run_to_completion))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("x-content-type-options"),
@@ -203,13 +204,60 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
-/// Serves until Ctrl-C or SIGTERM, then lets in-flight requests finish.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+/// Runs a request that may write (any method but GET, HEAD, OPTIONS and
+/// TRACE) on a task of its own, which the connection does not own.
+///
+/// When a client gives up, hyper drops the request's future at whatever
+/// `.await` it had reached. A write stopped there — between `BEGIN` and the
+/// `Transaction` that would roll it back, say — could leave the connection
+/// inside a transaction (on SQLite, the only writer: every later write then
+/// failed). On its own task the write always completes or rolls back; the
+/// client that left simply never hears the answer, and learns it when it
+/// sends the same request again (each write is idempotent).
+async fn run_to_completion(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if request.method().is_safe() {
+        return next.run(request).await;
+    }
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!(error = %e, "a request's task failed");
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// Serves until Ctrl-C or SIGTERM, then lets in-flight requests finish for
+/// at most `grace`: a request stuck on the database (a lock another process
+/// holds, say) must not keep the process — and its hold on the database —
+/// alive past what the service manager allows before it kills it.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    grace: Duration,
+) -> std::io::Result<()> {
     // Connection info lets sign-in throttling tell callers apart.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    let stopping = Arc::new(tokio::sync::Notify::new());
+    let signalled = Arc::clone(&stopping);
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        signalled.notify_one();
+    });
+    tokio::select! {
+        served = server => served,
+        () = async {
+            stopping.notified().await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!(grace_seconds = grace.as_secs(), "requests still running after the grace period: stopping without them");
+            Ok(())
+        }
+    }
 }
 
 async fn shutdown_signal() {

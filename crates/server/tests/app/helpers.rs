@@ -26,7 +26,9 @@ pub struct TestApp {
     pub backend: &'static str,
     /// The app's data directory (attachments), deleted with the app.
     pub data_dir: DataDir,
-    _db: TestDb,
+    pub db_url: String,
+    /// The database, dropped with the first server (not with one beside it).
+    db_owner: Option<TestDb>,
 }
 
 /// A fresh directory that is removed when dropped.
@@ -52,9 +54,19 @@ pub const PASSWORD: &str = "correct horse battery";
 impl TestApp {
     pub async fn spawn(backend: &str) -> TestApp {
         let db = TestDb::new(backend).await;
-        let store = Store::connect(&db.url)
-            .await
-            .expect("connect test database");
+        let mut app = TestApp::on(backend, &db.url).await;
+        app.db_owner = Some(db);
+        app
+    }
+
+    /// A second server on the same database, as another `serve` process
+    /// would be (its own connections, caches and background work).
+    pub async fn beside(&self) -> TestApp {
+        TestApp::on(self.backend, &self.db_url).await
+    }
+
+    async fn on(backend: &str, db_url: &str) -> TestApp {
+        let store = Store::connect(db_url).await.expect("connect test database");
         let data_dir = DataDir::new();
         let app = App::new(store.clone(), data_dir.0.clone())
             .await
@@ -64,7 +76,11 @@ impl TestApp {
             .await
             .expect("bind");
         let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(doorstep::http::serve(listener, std::sync::Arc::clone(&app)));
+        tokio::spawn(doorstep::http::serve(
+            listener,
+            std::sync::Arc::clone(&app),
+            std::time::Duration::from_secs(5),
+        ));
         TestApp {
             url,
             state: app,
@@ -75,7 +91,8 @@ impl TestApp {
                 "postgres"
             },
             data_dir,
-            _db: db,
+            db_url: db_url.to_owned(),
+            db_owner: None,
         }
     }
 

@@ -9,6 +9,7 @@ mod causes;
 mod cli;
 mod helpers;
 mod pages;
+mod reliability;
 mod reports;
 mod serve;
 mod smtp;

@@ -11,6 +11,7 @@ use crate::on_both_backends;
 
 on_both_backends!(
     serve_prints_the_first_login_and_stops_cleanly_on_sigterm,
+    sigterm_stops_serve_within_its_grace_even_with_requests_stuck_on_the_database,
     demo_data_is_realistic
 );
 
@@ -70,6 +71,120 @@ async fn serve_prints_the_first_login_and_stops_cleanly_on_sigterm(backend: &str
     };
     assert!(status.success(), "a clean stop exits 0: {status:?}");
     let _ = std::fs::remove_dir_all(&data);
+}
+
+/// `doorstep serve` on `db` with `env`; its URL and the process.
+fn start_serve(db: &TestDb, env: &[(&str, &str)]) -> (String, std::process::Child) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_doorstep"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(std::env::temp_dir().join(format!("doorstep-data-{}", uuid::Uuid::new_v4())))
+        .env("DOORSTEP_DATABASE", &db.url)
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first
+        .split("running at ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    // Keep reading what it prints, so that it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (url, child)
+}
+
+/// A request stuck on the database — another process holds the write lock
+/// (SQLite) or the orders table (PostgreSQL) — does not keep `serve` alive
+/// after SIGTERM past its grace period; while writes are stuck, health says
+/// so (SQLite, whose one write connection they wait for).
+async fn sigterm_stops_serve_within_its_grace_even_with_requests_stuck_on_the_database(
+    backend: &str,
+) {
+    use sqlx::Connection;
+    let db = TestDb::new(backend).await;
+    let store = Store::connect(&db.url).await.unwrap();
+    let token = doorstep::security::new_secret("test");
+    store
+        .create_token(&doorstep_store::NewApiToken {
+            name: "test",
+            role: "integration",
+            token_hash: &doorstep::security::secret_hash(&token),
+            courier_id: None,
+        })
+        .await
+        .unwrap();
+    store.close().await;
+    let (url, mut child) = start_serve(&db, &[("DOORSTEP_SHUTDOWN_GRACE", "2")]);
+    // The lock another process holds, for the whole test.
+    #[allow(dead_code)] // held, never read: dropping it releases the lock
+    enum Holder {
+        Sqlite(sqlx::SqliteConnection),
+        Postgres(sqlx::PgConnection),
+    }
+    let _holder = if backend == "sqlite" {
+        let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+        sqlx::raw_sql("BEGIN IMMEDIATE")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        Holder::Sqlite(c)
+    } else {
+        let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        sqlx::raw_sql("BEGIN; LOCK TABLE orders IN ACCESS EXCLUSIVE MODE")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        Holder::Postgres(c)
+    };
+    let client = reqwest::Client::new();
+    let stuck: Vec<_> = (0..4)
+        .map(|i| {
+            let (client, url, token) = (client.clone(), url.clone(), token.clone());
+            tokio::spawn(async move {
+                let body = serde_json::json!([crate::helpers::order_json(
+                    &format!("S-{i}"),
+                    "+79161234567",
+                    "K-1"
+                )]);
+                let _ = client
+                    .post(format!("{url}api/v1/orders"))
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await;
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    if backend == "sqlite" {
+        let health = client.get(format!("{url}healthz")).send().await.unwrap();
+        assert_eq!(health.status(), 503, "writes are stuck, and health says so");
+    }
+    assert!(Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let started = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(6),
+            "serve did not stop within its 2 s grace (and the close after it)"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for s in stuck {
+        s.abort();
+    }
 }
 
 /// Chance alone never makes an honest demo courier a suspect: over several

@@ -3,6 +3,7 @@
 //! handlers' annotations, so it cannot drift from the routes.
 
 pub mod attachments;
+pub mod batch;
 pub mod health;
 pub mod links;
 pub mod metrics;

@@ -52,15 +52,18 @@ pub struct OrderItem {
     amount: Option<Scalar>,
 }
 
+/// Up to 1,000 orders: a JSON array, or `{"orders": [...]}`. Each is
+/// checked and stored on its own: a bad one never blocks the good ones.
 #[derive(Deserialize, utoipa::ToSchema)]
-pub struct OrderBatch {
-    /// Up to 1,000 orders. Each is checked and stored on its own: a bad one
-    /// never blocks the good ones.
-    orders: Vec<OrderItem>,
+#[serde(untagged)]
+#[allow(dead_code)] // the schema of what `post_orders` reads item by item
+pub enum OrderBatch {
+    List(Vec<OrderItem>),
+    Wrapped { orders: Vec<OrderItem> },
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct ItemResult {
+pub struct OrderItemResult {
     /// Position in the request's `orders` list, from 0.
     index: usize,
     order_number: Option<String>,
@@ -71,12 +74,12 @@ pub struct ItemResult {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct BatchResult {
+pub struct OrderBatchResult {
     inserted: u64,
     updated: u64,
     unchanged: u64,
     rejected: u64,
-    items: Vec<ItemResult>,
+    items: Vec<OrderItemResult>,
 }
 
 /// An order as Doorstep holds it.
@@ -131,30 +134,39 @@ impl OrderJson {
 #[utoipa::path(post, path = "/api/v1/orders", tag = "orders", request_body = OrderBatch,
     security(("bearer" = [])),
     responses(
-        (status = 200, body = BatchResult, description = "Every item answered; rejected ones say why"),
+        (status = 200, body = OrderBatchResult, description = "Every item answered; rejected ones say why"),
         (status = 401, body = crate::http::error::Problem), (status = 403, body = crate::http::error::Problem),
         (status = 422, body = crate::http::error::Problem, description = "The body is not a batch of orders"),
     ))]
 pub async fn post_orders(
     State(app): State<AppState>,
     _caller: Bearer<Integration>,
-    ApiJson(batch): ApiJson<OrderBatch>,
-) -> Result<Json<BatchResult>, ApiError> {
-    if batch.orders.len() > MAX_BATCH {
-        return Err(ApiError::invalid(
-            "orders",
-            format!(
-                "holds {} orders; send at most {MAX_BATCH} per request",
-                batch.orders.len()
-            ),
-        ));
-    }
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> Result<Json<OrderBatchResult>, ApiError> {
+    let raw = super::batch::items(body, "orders", MAX_BATCH)?;
     let deployment = app.deployment();
     let (tz, country) = (deployment.tz(), deployment.country());
-    let mut items = Vec::with_capacity(batch.orders.len());
+    let mut items = Vec::with_capacity(raw.len());
     let mut valid = Vec::new();
     let mut valid_index = Vec::new();
-    for (index, item) in batch.orders.into_iter().enumerate() {
+    for (index, value) in raw.into_iter().enumerate() {
+        let hint = value.get("order_number").and_then(|n| {
+            n.as_str()
+                .map(str::to_owned)
+                .or_else(|| n.as_i64().map(|n| n.to_string()))
+        });
+        let item: OrderItem = match super::batch::item(value, "orders", index) {
+            Ok(item) => item,
+            Err(problem) => {
+                items.push(OrderItemResult {
+                    index,
+                    order_number: hint,
+                    status: "rejected",
+                    errors: vec![problem],
+                });
+                continue;
+            }
+        };
         let input = OrderInput {
             order_number: item.order_number.map(Scalar::into_text),
             customer_phone: item.customer_phone.map(Scalar::into_text),
@@ -174,14 +186,14 @@ pub async fn post_orders(
             Ok(record) => {
                 valid_index.push(items.len());
                 valid.push(record);
-                items.push(ItemResult {
+                items.push(OrderItemResult {
                     index,
                     order_number,
                     status: "",
                     errors: Vec::new(),
                 });
             }
-            Err(errors) => items.push(ItemResult {
+            Err(errors) => items.push(OrderItemResult {
                 index,
                 order_number,
                 status: "rejected",
@@ -206,7 +218,7 @@ pub async fn post_orders(
         items[slot].status = outcome.as_str();
     }
     let count = |s: &str| items.iter().filter(|i| i.status == s).count() as u64;
-    Ok(Json(BatchResult {
+    Ok(Json(OrderBatchResult {
         inserted: count("inserted"),
         updated: count("updated"),
         unchanged: count("unchanged"),

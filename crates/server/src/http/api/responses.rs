@@ -23,6 +23,7 @@ pub const MAX_RESPONSES: usize = 500;
 /// A batch: a JSON array of responses, or `{"responses": [...]}`.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
+#[allow(dead_code)] // the schema of what `post` reads item by item
 pub enum ResponseBatch {
     #[schema(value_type = Vec<Object>)]
     List(Vec<Value>),
@@ -63,7 +64,7 @@ struct AnswerItem {
 
 /// What became of one response.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct ItemResult {
+pub struct ResponseItemResult {
     index: usize,
     id: Option<String>,
     /// `created`, `duplicate` (stored before, nothing new), `conflict` (the
@@ -77,11 +78,11 @@ pub struct ItemResult {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct BatchResult {
+pub struct ResponseBatchResult {
     created: usize,
     duplicates: usize,
     rejected: usize,
-    items: Vec<ItemResult>,
+    items: Vec<ResponseItemResult>,
 }
 
 fn rejected(
@@ -89,8 +90,8 @@ fn rejected(
     id: Option<String>,
     status: StatusCode,
     errors: Vec<FieldProblem>,
-) -> ItemResult {
-    ItemResult {
+) -> ResponseItemResult {
+    ResponseItemResult {
         index,
         id,
         result: if status == StatusCode::CONFLICT {
@@ -123,44 +124,33 @@ fn content_hash(item: &Value) -> String {
 /// The response's status is the items' common status, or 200 when they differ.
 #[utoipa::path(post, path = "/api/v1/responses", tag = "surveys", request_body = ResponseBatch,
     security(("bearer" = [])),
-    responses((status = 200, body = BatchResult, description = "Every item answered"),
-        (status = 201, body = BatchResult, description = "Every item stored"),
-        (status = 409, body = BatchResult, description = "Every item conflicts with a stored one"),
-        (status = 422, body = BatchResult, description = "Every item was rejected"),
+    responses((status = 200, body = ResponseBatchResult, description = "Every item answered"),
+        (status = 201, body = ResponseBatchResult, description = "Every item stored"),
+        (status = 409, body = ResponseBatchResult, description = "Every item conflicts with a stored one"),
+        (status = 422, body = ResponseBatchResult, description = "Every item was rejected"),
         (status = 503, body = crate::http::error::Problem, description = "The database was busy (a rollups rebuild may be running): nothing was stored; send the same batch again after Retry-After seconds")))]
 pub async fn post(
     State(app): State<AppState>,
     Bearer(caller, _): Bearer<IntegrationOrTerminal>,
-    ApiJson(batch): ApiJson<ResponseBatch>,
+    ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
-    let raw = match batch {
-        ResponseBatch::List(items) | ResponseBatch::Wrapped { responses: items } => items,
-    };
-    if raw.len() > MAX_RESPONSES {
-        return Err(ApiError::invalid(
-            "responses",
-            format!(
-                "holds {} responses; send at most {MAX_RESPONSES} per request",
-                raw.len()
-            ),
-        ));
-    }
+    let raw = super::batch::items(body, "responses", MAX_RESPONSES)?;
     let terminal = caller.role == TokenRole::Terminal;
     let tz = app.deployment().tz();
-    let mut results: Vec<Option<ItemResult>> = Vec::with_capacity(raw.len());
+    let mut results: Vec<Option<ResponseItemResult>> = Vec::with_capacity(raw.len());
     let mut ready: Vec<(usize, NewResponse)> = Vec::new();
     let mut surveys = SurveyCache::new();
     for (index, value) in raw.into_iter().enumerate() {
         let hash = content_hash(&value);
         let id_hint = value.get("id").and_then(Value::as_str).map(str::to_owned);
-        let item: Item = match serde_json::from_value(value) {
+        let item: Item = match super::batch::item(value, "responses", index) {
             Ok(item) => item,
-            Err(e) => {
+            Err(problem) => {
                 results.push(Some(rejected(
                     index,
                     id_hint,
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    vec![field(index, "", format!("is not a response: {e}"))],
+                    vec![problem],
                 )));
                 continue;
             }
@@ -194,8 +184,8 @@ pub async fn post(
         }
         let id = Some(response.id.clone());
         results[index] = Some(match outcome {
-            ResponseOutcome::Stored => ItemResult { index, id, result: "created", status: 201, errors: Vec::new() },
-            ResponseOutcome::Duplicate => ItemResult { index, id, result: "duplicate", status: 200, errors: Vec::new() },
+            ResponseOutcome::Stored => ResponseItemResult { index, id, result: "created", status: 201, errors: Vec::new() },
+            ResponseOutcome::Duplicate => ResponseItemResult { index, id, result: "duplicate", status: 200, errors: Vec::new() },
             ResponseOutcome::Conflict => rejected(index, id, StatusCode::CONFLICT, vec![field(index, "id", format!(
                 "{} was stored before with other content; a response is never changed once stored (send a new id for a new response)",
                 response.id
@@ -206,7 +196,7 @@ pub async fn post(
             ResponseOutcome::OtherCouriersOrder => rejected(index, id, StatusCode::FORBIDDEN, vec![field(index, "order_number", format!(
                 "order {:?} is not this terminal's courier's order", response.order_number
             ))]),
-            ResponseOutcome::AlreadySurveyed => ItemResult {
+            ResponseOutcome::AlreadySurveyed => ResponseItemResult {
                 index,
                 id,
                 result: "already_surveyed",
@@ -218,14 +208,14 @@ pub async fn post(
             },
         });
     }
-    let items: Vec<ItemResult> = results.into_iter().flatten().collect();
+    let items: Vec<ResponseItemResult> = results.into_iter().flatten().collect();
     let status = match items.first() {
         Some(first) if items.iter().all(|i| i.status == first.status) => {
             StatusCode::from_u16(first.status).unwrap_or(StatusCode::OK)
         }
         _ => StatusCode::OK,
     };
-    let body = BatchResult {
+    let body = ResponseBatchResult {
         created: items.iter().filter(|i| i.result == "created").count(),
         duplicates: items.iter().filter(|i| i.result == "duplicate").count(),
         rejected: items.iter().filter(|i| i.status >= 400).count(),
@@ -253,7 +243,7 @@ pub fn created_event(r: &NewResponse) -> crate::http::events::ResponseCreated {
 async fn check_attachments(
     app: &AppState,
     ready: Vec<(usize, NewResponse)>,
-    results: &mut [Option<ItemResult>],
+    results: &mut [Option<ResponseItemResult>],
 ) -> Result<Vec<(usize, NewResponse)>, ApiError> {
     let media = |r: &NewResponse| {
         r.answers
@@ -323,7 +313,7 @@ async fn check_item(
     content_hash: String,
     caller: &crate::http::auth::Caller,
     tz: &jiff::tz::TimeZone,
-) -> Result<Result<NewResponse, ItemResult>, ApiError> {
+) -> Result<Result<NewResponse, ResponseItemResult>, ApiError> {
     let terminal = caller.role == TokenRole::Terminal;
     let token_id = caller.token_id.as_str();
     let id = Some(item.id.clone());

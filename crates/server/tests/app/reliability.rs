@@ -1,0 +1,207 @@
+//! The promises of exactly once on real networks: resends while the first
+//! request still runs, clients that give up mid-request, two servers on one
+//! database.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::sync::Barrier;
+
+use crate::helpers::{order_json, TestApp};
+use crate::on_both_backends;
+use crate::surveys::{link_for, post, response, with_orders_and_survey};
+
+on_both_backends!(
+    a_storm_of_cancelled_requests_leaves_every_later_write_working,
+    the_same_batch_from_eight_terminals_at_once_on_two_servers_is_created_once,
+    one_link_answered_eight_times_at_once_is_stored_once
+);
+
+fn orders(count: usize) -> Vec<Value> {
+    (0..count)
+        .map(|i| order_json(&format!("A-{i}"), &format!("+7916{i:07}"), "K-1"))
+        .collect()
+}
+
+fn answer(i: usize) -> Value {
+    response(
+        &format!("0b7e4c1e-36a4-4c1f-9a43-{i:012}"),
+        &format!("A-{i}"),
+        "completed",
+        &json!([{"question_id": "nps", "value": i % 11}]),
+    )
+}
+
+/// Completed responses counted by the metrics API for November 2026.
+async fn counted(app: &TestApp, token: &str) -> i64 {
+    let (status, body) = app
+        .get_json("/api/v1/metrics?from=2026-11-01&to=2026-11-30", token)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["groups"][0]["responses"].as_i64().unwrap_or(0)
+}
+
+/// Terminals on mobile networks give up on requests all the time: eight
+/// clients post batches with a 3–20 ms timeout, hundreds of times, so the
+/// server sees requests dropped at every stage. Afterwards every write still
+/// works at once, health says so, and what was stored is counted once.
+async fn a_storm_of_cancelled_requests_leaves_every_later_write_working(backend: &str) {
+    let app = TestApp::spawn(backend).await;
+    let integration = with_orders_and_survey(&app, orders(400)).await;
+    let terminal = app.token("terminal", Some("K-1")).await;
+    let clients: Vec<_> = (0..8)
+        .map(|k| {
+            let (url, terminal) = (app.at("/api/v1/responses"), terminal.clone());
+            tokio::spawn(async move {
+                for round in 0..60 {
+                    let client = reqwest::Client::builder()
+                        .timeout(Duration::from_millis(3 + ((k * 7 + round) % 18) as u64))
+                        .build()
+                        .unwrap();
+                    let first = (k * 50 + round) % 395;
+                    let batch: Vec<Value> = (first..first + 5).map(answer).collect();
+                    let _ = client
+                        .post(&url)
+                        .bearer_auth(&terminal)
+                        .json(&batch)
+                        .send()
+                        .await;
+                }
+            })
+        })
+        .collect();
+    for c in clients {
+        c.await.unwrap();
+    }
+    // Whatever the storm left behind, a normal batch stores now.
+    let batch: Vec<Value> = (395..400).map(answer).collect();
+    let sent = tokio::time::timeout(
+        Duration::from_secs(15),
+        post(&app, &terminal, "/api/v1/responses", &json!(batch)),
+    )
+    .await
+    .expect("a write after the storm answers in time");
+    assert!(sent.0 == 201 || sent.0 == 200, "{sent:?}");
+    assert_eq!(
+        sent.1["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["result"] == "created" || i["result"] == "duplicate")
+            .count(),
+        5,
+        "{}",
+        sent.1
+    );
+    let (status, health) = app.get_json("/healthz", &terminal).await;
+    assert_eq!(
+        (status, health["status"].as_str()),
+        (200, Some("ok")),
+        "{health}"
+    );
+    let stored = app.store.count_responses().await.unwrap();
+    assert!(stored >= 5);
+    assert_eq!(counted(&app, &integration).await, stored, "counted once");
+    // And every other kind of write too: an order import.
+    let r = app
+        .post_orders(
+            &integration,
+            &json!([order_json("B-1", "+79990000001", "K-2")]),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+}
+
+/// A terminal's queue sent again while the first request still runs —
+/// eight times at once, through two servers on one database: each answer
+/// is `created` for exactly one request and `duplicate` for the others, and
+/// the metrics count it once.
+async fn the_same_batch_from_eight_terminals_at_once_on_two_servers_is_created_once(backend: &str) {
+    let app = TestApp::spawn(backend).await;
+    let other = app.beside().await;
+    let integration = with_orders_and_survey(&app, orders(200)).await;
+    let terminal = app.token("terminal", Some("K-1")).await;
+    let start = Arc::new(Barrier::new(8));
+    let clients: Vec<_> = (0..8)
+        .map(|k| {
+            let url = if k % 2 == 0 {
+                app.at("/api/v1/responses")
+            } else {
+                other.at("/api/v1/responses")
+            };
+            let (terminal, start) = (terminal.clone(), Arc::clone(&start));
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                let mut created = 0;
+                for round in 0..4 {
+                    let batch: Vec<Value> = (round * 50..round * 50 + 50).map(answer).collect();
+                    start.wait().await;
+                    let body: Value = client
+                        .post(&url)
+                        .bearer_auth(&terminal)
+                        .json(&batch)
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    created += body["created"].as_i64().unwrap();
+                    assert_eq!(
+                        body["created"].as_i64().unwrap() + body["duplicates"].as_i64().unwrap(),
+                        50,
+                        "{body}"
+                    );
+                }
+                created
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for c in clients {
+        created += c.await.unwrap();
+    }
+    assert_eq!(created, 200, "each answer created once");
+    assert_eq!(app.store.count_responses().await.unwrap(), 200);
+    assert_eq!(counted(&app, &integration).await, 200);
+    assert_eq!(counted(&other, &integration).await, 200);
+}
+
+/// A customer double-taps "Send" on a bad network (or opens the link in two
+/// tabs): eight submissions of one link at once, through two servers, store
+/// one response.
+async fn one_link_answered_eight_times_at_once_is_stored_once(backend: &str) {
+    let app = TestApp::spawn(backend).await;
+    let other = app.beside().await;
+    let integration = with_orders_and_survey(&app, orders(3)).await;
+    let path = link_for(&app, &integration, "A-1").await;
+    let start = Arc::new(Barrier::new(8));
+    let submissions: Vec<_> = (0..8)
+        .map(|k| {
+            let url = if k % 2 == 0 {
+                app.at(&path)
+            } else {
+                other.at(&path)
+            };
+            let start = Arc::clone(&start);
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                start.wait().await;
+                client
+                    .post(&url)
+                    .form(&[("q.nps", (k % 11).to_string().as_str()), ("action", "send")])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    for s in submissions {
+        assert_eq!(s.await.unwrap(), 200, "each is answered politely");
+    }
+    assert_eq!(app.store.order_responses("A-1").await.unwrap().len(), 1);
+    assert_eq!(app.store.count_responses().await.unwrap(), 1);
+}
