@@ -20,9 +20,7 @@ use doorstep_domain::time::{date_of_day, day_range, local_day};
 use jiff::tz::TimeZone;
 
 use crate::db::{sql, Tx};
-use crate::rollups::{
-    data_days, days_query, fold_all_pending, mark_not_built, MetricsFilter, Span,
-};
+use crate::rollups::{data_days, days_query, mark_not_built, MetricsFilter, SlicedBuild, Span};
 use crate::{Store, StoreError};
 
 /// How long after local midnight a day is still left to the raw answers: an
@@ -52,27 +50,33 @@ pub(crate) async fn mark_late_days(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    mark_not_built(tx, Span::Day, &days).await
+    mark_not_built(tx, Span::Day, &days).await.map(|_| ())
 }
 
 /// Gives the built days among `days` (every day for `None`) a new
 /// generation: their delivery rows changed, so rows held in memory for them
 /// are stale, while their habits and driver sums are not (an order's
-/// delivery time is not the answers').
+/// delivery time is not the answers'). Days not built are left alone: none
+/// of their rows is held, and a build under way (whose ticket is the day's
+/// generation) goes on.
 pub(crate) async fn touch_days(tx: &mut Tx, days: Option<&[i64]>) -> Result<(), StoreError> {
     let generation = crate::rollups::new_generation();
     match days {
         None => {
-            tx.exec(sql("UPDATE rollup_day_state SET generation = $1").bind(generation))
-                .await?;
+            tx.exec(
+                sql("UPDATE rollup_day_state SET generation = $1 WHERE built = TRUE")
+                    .bind(generation),
+            )
+            .await?;
         }
         Some(days) => {
             let mut days = days.to_vec();
             days.sort_unstable();
             days.dedup();
             for chunk in days.chunks(500) {
-                let mut text =
-                    String::from("UPDATE rollup_day_state SET generation = $1 WHERE day IN (");
+                let mut text = String::from(
+                    "UPDATE rollup_day_state SET generation = $1 WHERE built = TRUE AND day IN (",
+                );
                 crate::db::list_placeholders(&mut text, chunk.len(), 2);
                 text.push(')');
                 let mut q = sql(text).bind(generation);
@@ -163,66 +167,150 @@ const DIMS_PAIRS: &str =
 const COURIER_PAIRS: &str = "r.courier_id, r.survey_id, r.survey_version, f.question_id, r.city";
 const QUESTION_PAIRS: &str = "r.survey_id, r.survey_version, f.question_id";
 
-/// Builds one day's rows from the raw answers. The state row is written
-/// first: on PostgreSQL its lock makes a transaction storing a late answer
-/// for the day either finish before the answers are read (and be counted)
-/// or wait and mark the day not built again afterwards.
-async fn build_day(tx: &mut Tx, day: i64, tz: &TimeZone) -> Result<(), StoreError> {
-    mark_not_built(tx, Span::Day, &[day]).await?;
-    // The day's rows of `rollup_days` are read (and kept in memory) under
-    // the generation given below: none of its increments may be pending.
-    fold_all_pending(tx).await?;
+/// A day's pairs by dimensions, as `pairs_select` over [`DIMS_PAIRS`] sums them.
+type DimsPairs = (
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    f64,
+    f64,
+    f64,
+    f64,
+    f64,
+);
+/// A day's pairs by courier, over [`COURIER_PAIRS`].
+type CourierPairs = (
+    String,
+    String,
+    i64,
+    String,
+    String,
+    i64,
+    f64,
+    f64,
+    f64,
+    f64,
+    f64,
+);
+
+/// Builds one day's rows from the raw answers, in slices (see
+/// [`SlicedBuild`]): the day's answers are summed on the read connections,
+/// however long that takes, and only the sums are written. False when an
+/// answer for the day arrived meanwhile (it is built again by the next pass).
+async fn build_day(db: &crate::Db, day: i64, tz: &TimeZone) -> Result<bool, StoreError> {
+    let build = SlicedBuild::begin(
+        db,
+        Span::Day,
+        day,
+        &[
+            "rollup_courier_habits",
+            "rollup_driver_days",
+            "rollup_courier_driver_days",
+        ],
+    )
+    .await?;
     let (start, end) = day_bounds(day, tz);
-    for table in [
-        "rollup_courier_habits",
-        "rollup_driver_days",
-        "rollup_courier_driver_days",
-    ] {
-        tx.exec(sql(format!("DELETE FROM {table} WHERE day = $1")).bind(day))
-            .await?;
-    }
-    tx.exec(
-        sql(format!(
+    let habits: Vec<Habits> = db
+        .all(
+            sql(habits_select("", 1))
+                .bind(start)
+                .bind(end)
+                .bind(start)
+                .bind(end),
+        )
+        .await?;
+    let pairs: Vec<DimsPairs> = db
+        .all(
+            sql(pairs_select("", DIMS_PAIRS, 1, ""))
+                .bind(start)
+                .bind(end),
+        )
+        .await?;
+    let courier_pairs: Vec<CourierPairs> = db
+        .all(
+            sql(pairs_select(
+                "",
+                COURIER_PAIRS,
+                1,
+                " AND r.courier_id IS NOT NULL",
+            ))
+            .bind(start)
+            .bind(end),
+        )
+        .await?;
+    let written = build
+        .write(
+            db,
             "INSERT INTO rollup_courier_habits (day, courier_id, responses, duration_sum, delay_n, \
-             delay_sum, nps_n, tens, same_answers, photos_asked, photos_taken) {}",
-            habits_select("$1, ", 2)
-        ))
-        .bind(day)
-        .bind(start)
-        .bind(end)
-        .bind(start)
-        .bind(end),
-    )
-    .await?;
-    tx.exec(
-        sql(format!(
-            "INSERT INTO rollup_driver_days (day, survey_id, survey_version, question_id, city, \
-             partner, segment, channel, n, sx, sy, sxx, syy, sxy) {}",
-            pairs_select("$1, ", DIMS_PAIRS, 2, "")
-        ))
-        .bind(day)
-        .bind(start)
-        .bind(end),
-    )
-    .await?;
-    tx.exec(
-        sql(format!(
-            "INSERT INTO rollup_courier_driver_days (day, courier_id, survey_id, survey_version, \
-             question_id, city, n, sx, sy, sxx, syy, sxy) {}",
-            pairs_select("$1, ", COURIER_PAIRS, 2, " AND r.courier_id IS NOT NULL")
-        ))
-        .bind(day)
-        .bind(start)
-        .bind(end),
-    )
-    .await?;
-    tx.exec(
-        sql("UPDATE rollup_day_state SET built = TRUE, generation = $1 WHERE day = $2")
-            .bind(crate::rollups::new_generation())
-            .bind(day),
-    )
-    .await?;
-    Ok(())
+             delay_sum, nps_n, tens, same_answers, photos_asked, photos_taken) VALUES",
+            11,
+            &habits,
+            |q, h| {
+                q.push_arg(day);
+                q.push_arg(h.courier_id.as_str());
+                q.push_arg(h.responses);
+                q.push_arg(h.duration_sum);
+                q.push_arg(h.delay_n);
+                q.push_arg(h.delay_sum);
+                q.push_arg(h.nps_n);
+                q.push_arg(h.tens);
+                q.push_arg(h.same_answers);
+                q.push_arg(h.photos_asked);
+                q.push_arg(h.photos_taken);
+            },
+        )
+        .await?
+        && build
+            .write(
+                db,
+                "INSERT INTO rollup_driver_days (day, survey_id, survey_version, question_id, city, \
+                 partner, segment, channel, n, sx, sy, sxx, syy, sxy) VALUES",
+                14,
+                &pairs,
+                |q, p| {
+                    q.push_arg(day);
+                    q.push_arg(p.0.as_str());
+                    q.push_arg(p.1);
+                    for v in [&p.2, &p.3, &p.4, &p.5, &p.6] {
+                        q.push_arg(v.as_str());
+                    }
+                    q.push_arg(p.7);
+                    for v in [p.8, p.9, p.10, p.11, p.12] {
+                        q.push_arg(v);
+                    }
+                },
+            )
+            .await?
+        && build
+            .write(
+                db,
+                "INSERT INTO rollup_courier_driver_days (day, courier_id, survey_id, survey_version, \
+                 question_id, city, n, sx, sy, sxx, syy, sxy) VALUES",
+                12,
+                &courier_pairs,
+                |q, p| {
+                    q.push_arg(day);
+                    q.push_arg(p.0.as_str());
+                    q.push_arg(p.1.as_str());
+                    q.push_arg(p.2);
+                    q.push_arg(p.3.as_str());
+                    q.push_arg(p.4.as_str());
+                    q.push_arg(p.5);
+                    for v in [p.6, p.7, p.8, p.9, p.10] {
+                        q.push_arg(v);
+                    }
+                },
+            )
+            .await?;
+    if !written {
+        return Ok(false);
+    }
+    build.finish(db).await
 }
 
 /// Runs of consecutive days, as inclusive ranges.
@@ -309,9 +397,10 @@ pub struct QuestionPairs {
 
 impl Store {
     /// Builds the rows of every local day that ended (before `now_ms`, less
-    /// a few minutes' grace) and is not built yet, each in its own short
-    /// transaction; `progress` is told the days built so far and how many
-    /// are to be. Returns the days built.
+    /// a few minutes' grace) and is not built yet, each in short slices
+    /// (see [`SlicedBuild`]); `progress` is told the days done so far and
+    /// how many are to be. Returns the days built (a day that got a late
+    /// answer while it was built is left to the next call).
     pub async fn build_days(
         &self,
         tz: &TimeZone,
@@ -327,13 +416,14 @@ impl Store {
         let last = last.min(local_day(now_ms - SETTLE_MS, tz).0 - 1);
         let built = self.built_days(first, last).await?;
         let todo: Vec<i64> = (first..=last).filter(|d| !built.contains(d)).collect();
+        let mut count = 0;
         for (done, day) in todo.iter().enumerate() {
-            let mut tx = self.db.begin().await?;
-            build_day(&mut tx, *day, tz).await?;
-            tx.commit().await?;
+            if build_day(&self.db, *day, tz).await? {
+                count += 1;
+            }
             progress(done + 1, todo.len());
         }
-        Ok(todo.len())
+        Ok(count)
     }
 
     /// The built days within `from..=to`.

@@ -27,7 +27,8 @@ on_both_backends!(
     the_same_batches_sent_by_eight_clients_at_once_are_stored_and_counted_once,
     one_id_with_eight_contents_at_once_is_stored_once_and_the_rest_conflict,
     eight_ids_for_one_order_at_once_are_stored_once_and_the_rest_already_surveyed,
-    order_imports_sharing_couriers_at_once_neither_deadlock_nor_count_twice
+    order_imports_sharing_couriers_at_once_neither_deadlock_nor_count_twice,
+    background_builds_during_late_answers_lose_nothing
 );
 
 /// Batches stored at once by several clients while two servers fold the
@@ -486,4 +487,105 @@ async fn order_imports_sharing_couriers_at_once_neither_deadlock_nor_count_twice
     );
     second.close().await;
     store.close().await;
+}
+
+/// The background builds (weeks and days, in slices) run again and again on
+/// one server while four clients store answers for those past days through
+/// both: a build that read a day before a late answer arrived must not mark
+/// it built without that answer. At the end every figure read from built
+/// rows equals the count from the raw answers.
+async fn background_builds_during_late_answers_lose_nothing(backend: &str) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let two = TwoServers::new(backend).await;
+    let now = jiff::Timestamp::now().as_millisecond();
+    let done = Arc::new(AtomicBool::new(false));
+    let builder = {
+        let (s, tz, done, today) = (
+            two.second.clone(),
+            two.tz.clone(),
+            Arc::clone(&done),
+            two.today,
+        );
+        tokio::spawn(async move {
+            let mut built = 0;
+            while !done.load(Ordering::Relaxed) {
+                built += s.build_weeks(today).await.unwrap();
+                built += s.build_days(&tz, now, |_, _| {}).await.unwrap();
+                tokio::task::yield_now().await;
+            }
+            built
+        })
+    };
+    for c in spawn_clients([&two.store, &two.second], &two.batches, two.today) {
+        c.await.unwrap();
+    }
+    done.store(true, Ordering::Relaxed);
+    assert!(
+        builder.await.unwrap() > 0,
+        "the builder built while answers arrived"
+    );
+    // Whatever was marked last is built now.
+    two.store.build_weeks(two.today).await.unwrap();
+    two.store.build_days(&two.tz, now, |_, _| {}).await.unwrap();
+    assert_eq!(
+        two.store.build_days(&two.tz, now, |_, _| {}).await.unwrap(),
+        0
+    );
+    assert_counted_once(&two.store, &two.tz, "from built weeks and days").await;
+    let built = two
+        .store
+        .courier_patterns(0, 100_000, &two.tz)
+        .await
+        .unwrap();
+    let built_pairs = two
+        .store
+        .question_pairs(&everything(), &two.tz)
+        .await
+        .unwrap();
+    // Rebuilt: every day is counted from the raw answers.
+    two.store.rebuild_rollups(&two.tz, |_| {}).await.unwrap();
+    let raw = two
+        .store
+        .courier_patterns(0, 100_000, &two.tz)
+        .await
+        .unwrap();
+    let raw_pairs = two
+        .store
+        .question_pairs(&everything(), &two.tz)
+        .await
+        .unwrap();
+    assert_eq!(built.len(), raw.len());
+    for (b, r) in built.iter().zip(&raw) {
+        assert_eq!(
+            (
+                &b.courier_id,
+                b.responses,
+                b.nps_n,
+                b.tens,
+                b.same_answers,
+                b.delay_n
+            ),
+            (
+                &r.courier_id,
+                r.responses,
+                r.nps_n,
+                r.tens,
+                r.same_answers,
+                r.delay_n
+            ),
+            "habits of {}",
+            b.courier_id
+        );
+        let close = |x: Option<f64>, y: Option<f64>| match (x, y) {
+            (Some(x), Some(y)) => (x - y).abs() < 1e-6 * (1.0 + x.abs()),
+            (x, y) => x == y,
+        };
+        assert!(close(b.duration_ms, r.duration_ms), "{b:?} vs {r:?}");
+    }
+    assert_eq!(built_pairs.len(), raw_pairs.len());
+    for (b, r) in built_pairs.iter().zip(&raw_pairs) {
+        assert_eq!((&b.question_id, b.sums.n), (&r.question_id, r.sums.n));
+    }
+    two.second.close().await;
+    two.store.close().await;
 }
