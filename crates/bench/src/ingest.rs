@@ -18,9 +18,9 @@ use super::{generate, psql, remove_sqlite, run_measured, StdinText};
 
 const CLIENTS: usize = 8;
 const BATCH: usize = 100;
-const SURVEY_DDL: &str = include_str!("../../store/migrations/0002_surveys.sql");
+pub(crate) const SURVEY_DDL: &str = include_str!("../../store/migrations/0002_surveys.sql");
 
-fn survey() -> Value {
+pub(crate) fn survey() -> Value {
     json!({"id": "bench", "name": "Bench door survey", "questions": [
         {"id": "nps", "type": "nps", "text": "Recommend us?", "required": true},
         {"id": "csi", "type": "scale", "min": 1, "max": 9, "measures": "csi", "text": "Overall"},
@@ -32,7 +32,11 @@ fn survey() -> Value {
 }
 
 /// The responses as the API takes them, and the same rows for the raw load.
-fn responses(count: usize, raw_responses: &Path, raw_answers: &Path) -> anyhow::Result<Vec<Value>> {
+pub(crate) fn responses(
+    count: usize,
+    raw_responses: &Path,
+    raw_answers: &Path,
+) -> anyhow::Result<Vec<Value>> {
     let mut rng = StdRng::seed_from_u64(11);
     let mut r = BufWriter::new(std::fs::File::create(raw_responses)?);
     let mut a = BufWriter::new(std::fs::File::create(raw_answers)?);
@@ -100,14 +104,29 @@ impl Drop for Server {
 }
 
 pub(crate) fn serve(doorstep: &Path, database: &str, data: &Path) -> anyhow::Result<Server> {
+    serve_logging(doorstep, database, data, None)
+}
+
+/// `doorstep serve`, its log (`RUST_LOG=log`) written to `log_file`.
+pub(crate) fn serve_logging(
+    doorstep: &Path,
+    database: &str,
+    data: &Path,
+    log: Option<(&str, &Path)>,
+) -> anyhow::Result<Server> {
+    let stderr = match log {
+        Some((_, file)) => Stdio::from(std::fs::File::create(file)?),
+        None => Stdio::null(),
+    };
     let mut child = Command::new(doorstep)
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data)
         .env("DOORSTEP_DATABASE", database)
         .env("DOORSTEP_ADMIN_PASSWORD", "bench password")
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", log.map_or("warn", |(filter, _)| filter))
+        .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()?;
     let mut line = String::new();
     let mut stdout = BufReader::new(child.stdout.take().context("server stdout")?);
@@ -147,7 +166,7 @@ pub(crate) fn token(doorstep: &Path, database: &str) -> anyhow::Result<String> {
 }
 
 /// Posts every batch with CLIENTS concurrent clients; seconds taken.
-async fn post_all(url: &str, token: &str, batches: Vec<Value>) -> anyhow::Result<f64> {
+pub(crate) async fn post_all(url: &str, token: &str, batches: Vec<Value>) -> anyhow::Result<f64> {
     let client = reqwest::Client::new();
     let queue = Arc::new(std::sync::Mutex::new(batches));
     let started = Instant::now();

@@ -9,6 +9,7 @@
 //! BENCHMARKS.md.
 
 mod ingest;
+mod latency;
 mod metrics;
 
 use std::fmt::Write as _;
@@ -82,11 +83,11 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let command = args.first().map(String::as_str);
-    if let Some(which @ ("ingest" | "metrics")) = command {
-        let default = if which == "ingest" {
-            100_000
-        } else {
-            10_000_000
+    if let Some(which @ ("ingest" | "metrics" | "latency")) = command {
+        let default = match which {
+            "ingest" => 100_000,
+            "latency" => 300_000,
+            _ => 10_000_000,
         };
         let count = args
             .get(1)
@@ -100,16 +101,16 @@ fn main() -> anyhow::Result<()> {
             bail!("build the binary first: cargo build --release");
         }
         let postgres = "postgres://postgres@127.0.0.1:5432";
-        let table = if which == "ingest" {
-            ingest::run(doorstep, &dir, postgres, count)?
-        } else {
-            metrics::run(doorstep, &dir, postgres, count)?
+        let table = match which {
+            "ingest" => ingest::run(doorstep, &dir, postgres, count)?,
+            "latency" => latency::run(doorstep, &dir, postgres, count)?,
+            _ => metrics::run(doorstep, &dir, postgres, count)?,
         };
         println!("{table}");
         return Ok(());
     }
     if args.first().map(String::as_str) != Some("import") {
-        bail!("usage: doorstep-bench import [--rows 100000,1000000] [--postgres URL] [--dir DIR]\n       doorstep-bench ingest [RESPONSES]\n       doorstep-bench metrics [ANSWERS]\n       doorstep-bench generate ROWS FILE");
+        bail!("usage: doorstep-bench import [--rows 100000,1000000] [--postgres URL] [--dir DIR]\n       doorstep-bench ingest [RESPONSES]\n       doorstep-bench latency [ANSWERS]\n       doorstep-bench metrics [ANSWERS]\n       doorstep-bench generate ROWS FILE");
     }
     let mut sizes = vec![100_000usize, 1_000_000];
     let mut postgres = "postgres://postgres@127.0.0.1:5432".to_owned();

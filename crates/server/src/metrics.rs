@@ -196,6 +196,7 @@ pub fn spawn_rollup_builder(store: Store, every: std::time::Duration) {
     crate::spawn_every(every, move || {
         let store = store.clone();
         async move {
+            let started = std::time::Instant::now();
             let built = async {
                 let tz = store.deployment().await?.tz();
                 let now = jiff::Timestamp::now().as_millisecond();
@@ -207,7 +208,12 @@ pub fn spawn_rollup_builder(store: Store, every: std::time::Duration) {
             .await;
             match built {
                 Ok((0, 0)) => {}
-                Ok((weeks, days)) => tracing::info!(weeks, days, "rollups built"),
+                Ok((weeks, days)) => tracing::info!(
+                    weeks,
+                    days,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "rollups built"
+                ),
                 Err(e) => tracing::warn!(error = %e, "rollups could not be built"),
             }
         }
