@@ -31,16 +31,19 @@ pub(crate) fn survey() -> Value {
     ]})
 }
 
-/// The responses as the API takes them, and the same rows for the raw load.
+/// The responses to the first `count` of `orders` generated orders spread
+/// over `days` (each started within the hour after its order was promised)
+/// as the API takes them, and the same rows for the raw load.
 pub(crate) fn responses(
     count: usize,
+    orders: usize,
+    days: i64,
     raw_responses: &Path,
     raw_answers: &Path,
 ) -> anyhow::Result<Vec<Value>> {
     let mut rng = StdRng::seed_from_u64(11);
     let mut r = BufWriter::new(std::fs::File::create(raw_responses)?);
     let mut a = BufWriter::new(std::fs::File::create(raw_answers)?);
-    let started_ms: i64 = 1_788_300_000_000;
     let mut out = Vec::with_capacity(count);
     for i in 0..count {
         let id = uuid::Builder::from_random_bytes(rng.gen())
@@ -59,7 +62,7 @@ pub(crate) fn responses(
         if rng.gen_bool(0.2) {
             answers.push(json!({"question_id": "comment", "value": "Всё хорошо, спасибо курьеру"}));
         }
-        let start = started_ms + i as i64 * 1000;
+        let start = super::promised_ms(i, orders, days) + 45 * 60_000;
         writeln!(r, "{order},{id},bench,1,completed,api,,,,C-1,Москва,,new,,{start},{},90000,0,{id},{start}", start + 90_000)?;
         for answer in &answers {
             let q = answer["question_id"].as_str().unwrap_or_default();
@@ -216,7 +219,7 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, count: usize) -> anyhow:
     let raw_answers = dir.join("ingest-answers.csv");
     eprintln!("generating {count} orders and responses…");
     generate(count, &office, &raw_orders)?;
-    let items = responses(count, &raw_responses, &raw_answers)?;
+    let items = responses(count, count, 90, &raw_responses, &raw_answers)?;
     let answers = items
         .iter()
         .map(|i| i["answers"].as_array().map_or(0, Vec::len))

@@ -4,7 +4,7 @@
 //! database committing the same rows one response per transaction.
 //!
 //! The bench loads ANSWERS responses over the past days (through the API),
-//! has `doorstep rollups rebuild` forget every built day and week, then
+//! marks every built day and week not built (as late answers would), then
 //! starts `doorstep serve`, whose background step begins building them at
 //! once. Meanwhile 8 clients each post one new answer per request, one
 //! request after another, until the build is over (at least 10 s); the
@@ -23,9 +23,11 @@ use anyhow::{bail, Context};
 use serde_json::{json, Value};
 
 use super::ingest::{post_all, responses, serve_logging, survey, token, SURVEY_DDL};
-use super::{generate, psql, remove_sqlite};
+use super::{generate_over, psql, remove_sqlite};
 
 const CLIENTS: usize = 8;
+/// The days the generated orders span.
+const DAYS: i64 = 7;
 /// Orders kept aside for the single answers posted during the builds.
 const SPARE_ORDERS: usize = 200_000;
 const AT_LEAST: Duration = Duration::from_secs(10);
@@ -77,8 +79,30 @@ fn build_done(log: &Path) -> Option<Option<u64>> {
     )
 }
 
+/// Marks every built day and week not built, as late answers for all of
+/// them would: the server's background step builds them all again.
+async fn unbuild(database: &str, sqlite: bool) -> anyhow::Result<()> {
+    const UNBUILD: &str =
+        "UPDATE rollup_day_state SET built = FALSE; UPDATE rollup_week_state SET built = FALSE";
+    if sqlite {
+        let pool = sqlx::SqlitePool::connect(database).await?;
+        sqlx::raw_sql(UNBUILD).execute(&pool).await?;
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(database).await?;
+        sqlx::raw_sql(UNBUILD).execute(&pool).await?;
+        pool.close().await;
+    }
+    Ok(())
+}
+
 /// Posts single answers from CLIENTS clients until `stop`; latencies in ms.
-async fn post_singles(url: &str, token: &str, first: usize, stop: Arc<AtomicBool>) -> anyhow::Result<Vec<f64>> {
+async fn post_singles(
+    url: &str,
+    token: &str,
+    first: usize,
+    stop: Arc<AtomicBool>,
+) -> anyhow::Result<Vec<f64>> {
     let client = reqwest::Client::new();
     let mut tasks = Vec::new();
     for k in 0..CLIENTS {
@@ -95,7 +119,12 @@ async fn post_singles(url: &str, token: &str, first: usize, stop: Arc<AtomicBool
                 let body = single(n);
                 n += CLIENTS;
                 let sent = Instant::now();
-                let r = client.post(&url).bearer_auth(&token).json(&body).send().await?;
+                let r = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await?;
                 let status = r.status();
                 r.bytes().await?;
                 ms.push(sent.elapsed().as_secs_f64() * 1000.0);
@@ -196,10 +225,23 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, count: usize) -> anyhow:
     let raw_orders = dir.join("latency-orders-raw.csv");
     let raw_responses = dir.join("latency-responses.csv");
     let raw_answers = dir.join("latency-answers.csv");
-    eprintln!("generating {} orders and {count} responses…", count + SPARE_ORDERS);
-    generate(count + SPARE_ORDERS, &office, &raw_orders)?;
-    let items = responses(count, &raw_responses, &raw_answers)?;
-    let batches: Vec<Value> = items.chunks(100).map(|c| Value::Array(c.to_vec())).collect();
+    eprintln!(
+        "generating {} orders and {count} responses…",
+        count + SPARE_ORDERS
+    );
+    // A week of orders: busy days, of 70,000 answers each at the default size.
+    generate_over(count + SPARE_ORDERS, DAYS, &office, &raw_orders)?;
+    let items = responses(
+        count,
+        count + SPARE_ORDERS,
+        DAYS,
+        &raw_responses,
+        &raw_answers,
+    )?;
+    let batches: Vec<Value> = items
+        .chunks(100)
+        .map(|c| Value::Array(c.to_vec()))
+        .collect();
     let runtime = tokio::runtime::Runtime::new()?;
     let mut table = String::from(
         "| backend | answers in past days | background build | single answers posted | p50 | p99 | max | raw p99 | p99 / raw |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
@@ -218,7 +260,10 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, count: usize) -> anyhow:
             remove_sqlite(&path);
             let raw = dir.join("latency-raw.db");
             remove_sqlite(&raw);
-            (format!("sqlite://{}", path.display()), format!("sqlite://{}", raw.display()))
+            (
+                format!("sqlite://{}", path.display()),
+                format!("sqlite://{}", raw.display()),
+            )
         } else {
             psql(postgres, "postgres", "DROP DATABASE IF EXISTS doorstep_latency; CREATE DATABASE doorstep_latency; DROP DATABASE IF EXISTS doorstep_latency_raw; CREATE DATABASE doorstep_latency_raw")?;
             (
@@ -256,16 +301,8 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, count: usize) -> anyhow:
                 post_all(&url, &token, batches.clone()).await.map(|_| ())
             })?;
         }
-        eprintln!("{backend}: forgetting every built day (rollups rebuild)…");
-        let status = Command::new(doorstep)
-            .args(["rollups", "rebuild"])
-            .env("DOORSTEP_DATABASE", &database)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()?;
-        if !status.success() {
-            bail!("rollups rebuild failed");
-        }
+        eprintln!("{backend}: marking every built day and week not built…");
+        runtime.block_on(unbuild(&database, sqlite))?;
         eprintln!("{backend}: posting single answers while the server builds…");
         let server = serve_logging(doorstep, &database, &data, Some(("info,sqlx=warn", &log)))?;
         let url = server.url.clone();
@@ -280,11 +317,12 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, count: usize) -> anyhow:
             loop {
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 if build_ms.is_none() {
-                    build_ms = build_done(&log).map(|ms| {
-                        ms.unwrap_or(started.elapsed().as_millis() as u64)
-                    });
+                    build_ms = build_done(&log)
+                        .map(|ms| ms.unwrap_or(started.elapsed().as_millis() as u64));
                 }
-                if (build_ms.is_some() && started.elapsed() >= AT_LEAST) || started.elapsed() > AT_MOST {
+                if (build_ms.is_some() && started.elapsed() >= AT_LEAST)
+                    || started.elapsed() > AT_MOST
+                {
                     break;
                 }
             }
@@ -294,7 +332,10 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, count: usize) -> anyhow:
         })?;
         drop(server);
         let Some(build_ms) = build_ms else {
-            bail!("the background build did not finish within {} s", AT_MOST.as_secs());
+            bail!(
+                "the background build did not finish within {} s",
+                AT_MOST.as_secs()
+            );
         };
         eprintln!("{backend}: the raw database, for as long…");
         let raw = runtime.block_on(raw_singles(&raw_db, sqlite, took))?;

@@ -307,6 +307,20 @@ fn run_measured(cmd: &mut Command) -> anyhow::Result<Run> {
 /// Writes the office CSV (`;`, local dates, decimal commas, `8 (9xx)` phones)
 /// and the same rows normalised (E.164, epoch milliseconds, minor units).
 fn generate(rows: usize, office: &Path, raw: &Path) -> anyhow::Result<()> {
+    generate_over(rows, 90, office, raw)
+}
+
+/// 2026-09-01 00:00 Moscow (UTC+3), in epoch ms: where generated orders begin.
+const ORDERS_FROM_MS: i64 = 1_788_210_000_000;
+
+/// When generated order `i` of `rows` spread over `days` is promised (ms),
+/// give or take the half hour [`generate_over`] adds at random.
+fn promised_ms(i: usize, rows: usize, days: i64) -> i64 {
+    ORDERS_FROM_MS + (i as i64 * (days * 24 * 60) / rows as i64) * 60_000
+}
+
+/// [`generate`] with the orders spread over `days` from 2026-09-01.
+fn generate_over(rows: usize, days: i64, office: &Path, raw: &Path) -> anyhow::Result<()> {
     let mut rng = StdRng::seed_from_u64(7);
     let moscow = jiff::tz::TimeZone::get("Europe/Moscow")?;
     let mut a = BufWriter::new(std::fs::File::create(office)?);
@@ -314,8 +328,6 @@ fn generate(rows: usize, office: &Path, raw: &Path) -> anyhow::Result<()> {
     writeln!(a, "order_number;customer_phone;customer_name;customer_email;city;partner;courier_id;courier_name;promised_from;promised_to;delivered_at;amount")?;
     writeln!(b, "order_number,customer_phone,city,partner,courier_id,promised_from,promised_to,delivered_at,amount_minor,customer_seq,created_at,updated_at")?;
     let customers = (rows / 3).max(1);
-    // 2026-09-01 00:00 Moscow (UTC+3), in epoch ms.
-    let base_ms: i64 = 1_788_210_000_000;
     for i in 0..rows {
         let customer = rng.gen_range(0..customers);
         let phone_national = 9_000_000_000u64 + customer as u64 * 7 % 999_999_999;
@@ -324,8 +336,7 @@ fn generate(rows: usize, office: &Path, raw: &Path) -> anyhow::Result<()> {
         let courier = rng.gen_range(1..=400);
         // An export of a period, by promised time as accounting systems
         // write them: roughly chronological, customers coming back throughout.
-        let minutes = i as i64 * (90 * 24 * 60) / rows as i64 + rng.gen_range(0..30);
-        let from_ms = base_ms + minutes * 60_000;
+        let from_ms = promised_ms(i, rows, days) + rng.gen_range(0..30) * 60_000;
         let to_ms = from_ms + 3_600_000;
         let delivered_ms = from_ms + rng.gen_range(0..80) * 60_000;
         let amount_minor: i64 = rng.gen_range(30_000..900_000);

@@ -35,6 +35,14 @@ impl Texts {
             Texts::Many(m) => m.values().all(|t| t.trim().is_empty()),
         }
     }
+
+    /// The longest of its texts, in characters.
+    fn longest(&self) -> usize {
+        match self {
+            Texts::One(t) => t.chars().count(),
+            Texts::Many(m) => m.values().map(|t| t.chars().count()).max().unwrap_or(0),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -349,6 +357,101 @@ fn problem(field: impl Into<String>, message: impl Into<String>) -> Problem {
 
 const MEASURES: &str = "csi, csat, ces or factor:NAME";
 
+/// Most questions one survey may ask: every terminal downloads every
+/// survey, and a door survey is a minute at the door.
+pub const MAX_QUESTIONS: usize = 100;
+/// Most options one choice question may offer.
+pub const MAX_OPTIONS: usize = 50;
+/// Longest text (a question's or an option's, in one language), in characters.
+pub const MAX_TEXT: usize = 2_000;
+
+/// Checks a show-if rule against the question it depends on: its values
+/// must be of that answer's type (a number for nps and scale, an option id
+/// for a choice, true or false for a consent) — the terminal and the server
+/// compare strictly, so `"9"` never equals 9.
+fn check_rule(
+    rule: &ShowIf,
+    on: &Question,
+    at: &dyn Fn(&str) -> String,
+    problems: &mut Vec<Problem>,
+) {
+    let values = rule
+        .any_of
+        .iter()
+        .flatten()
+        .map(|v| ("show_if.in", v))
+        .chain(rule.equals.iter().map(|v| ("show_if.equals", v)));
+    match on.kind {
+        QuestionType::Nps | QuestionType::Scale => {
+            for (field, v) in values {
+                if !v.is_number() {
+                    problems.push(problem(
+                        at(field),
+                        format!(
+                            "{v} is not a number; {:?} is answered with a number, so write it without quotes (e.g. 9)",
+                            on.id
+                        ),
+                    ));
+                }
+            }
+        }
+        QuestionType::SingleChoice | QuestionType::MultiChoice => {
+            if rule.min.is_some() || rule.max.is_some() {
+                problems.push(problem(
+                    at("show_if"),
+                    format!(
+                        "{:?} is a choice: use in or equals with its option ids, not min or max",
+                        on.id
+                    ),
+                ));
+            }
+            for (field, v) in values {
+                match v.as_str() {
+                    Some(id) if on.options.iter().any(|o| o.id == id) => {}
+                    _ => problems.push(problem(
+                        at(field),
+                        format!(
+                            "{v} is not an option of {:?} ({})",
+                            on.id,
+                            on.options
+                                .iter()
+                                .map(|o| o.id.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )),
+                }
+            }
+        }
+        QuestionType::Consent => {
+            if rule.min.is_some() || rule.max.is_some() || rule.any_of.is_some() {
+                problems.push(problem(
+                    at("show_if"),
+                    format!("{:?} is a consent: use equals true or equals false", on.id),
+                ));
+            }
+            if let Some(v) = &rule.equals {
+                if !v.is_boolean() {
+                    problems.push(problem(
+                        at("show_if.equals"),
+                        format!(
+                            "{v} is not true or false, which is how {:?} is answered",
+                            on.id
+                        ),
+                    ));
+                }
+            }
+        }
+        QuestionType::Text | QuestionType::Voice | QuestionType::Photo => problems.push(problem(
+            at("show_if.question"),
+            format!(
+                "{:?} is answered freely (text, voice or photo): a question cannot be shown by it",
+                on.id
+            ),
+        )),
+    }
+}
+
 impl SurveyDefinition {
     /// Checks a definition; every problem is reported with its place.
     pub fn validate(&self) -> Vec<Problem> {
@@ -358,6 +461,16 @@ impl SurveyDefinition {
         }
         if self.questions.is_empty() {
             problems.push(problem("questions", "a survey needs at least one question"));
+        }
+        if self.questions.len() > MAX_QUESTIONS {
+            problems.push(problem(
+                "questions",
+                format!(
+                    "holds {} questions; a survey may ask at most {MAX_QUESTIONS} (every terminal downloads it, and the customer is at the door)",
+                    self.questions.len()
+                ),
+            ));
+            return problems;
         }
         if let Some(t) = &self.targeting {
             t.validate(&mut problems);
@@ -407,6 +520,33 @@ impl SurveyDefinition {
             }
             if q.text.is_empty() {
                 problems.push(problem(at("text"), "every question needs its text"));
+            }
+            if q.text.longest() > MAX_TEXT {
+                problems.push(problem(
+                    at("text"),
+                    format!("is longer than {MAX_TEXT} characters"),
+                ));
+            }
+            if q.options.len() > MAX_OPTIONS {
+                problems.push(problem(
+                    at("options"),
+                    format!(
+                        "holds {} options; a question may offer at most {MAX_OPTIONS}",
+                        q.options.len()
+                    ),
+                ));
+                continue;
+            }
+            if q.options
+                .iter()
+                .any(|o| o.id.len() > 64 || o.text.as_ref().is_some_and(|t| t.longest() > MAX_TEXT))
+            {
+                problems.push(problem(
+                    at("options"),
+                    format!(
+                        "an option id is at most 64 characters, and its text at most {MAX_TEXT}"
+                    ),
+                ));
             }
             match q.kind {
                 QuestionType::Scale => {
@@ -478,7 +618,7 @@ impl SurveyDefinition {
                             "give a condition: min and/or max, in, or equals",
                         ));
                     }
-                    Some(_) => {}
+                    Some(on) => check_rule(rule, on, &at, &mut problems),
                 }
             }
             if q.kind == QuestionType::Consent {
@@ -712,28 +852,58 @@ pub fn check_answers(
     Ok(out)
 }
 
+/// Walks the survey in order as the terminal does: a question is shown
+/// when its show-if holds on the answers kept so far (those of questions
+/// shown; an answer to a hidden question does not count), and a photo or
+/// voice question only after a consent answered yes. Returns the questions
+/// shown and the answers kept.
+fn walk<'a>(
+    survey: &'a SurveyDefinition,
+    answers: &[(String, Value)],
+) -> (Vec<&'a Question>, Vec<(String, Value)>) {
+    let mut given: HashMap<&str, CheckedAnswer> = HashMap::new();
+    let mut shown = Vec::new();
+    let mut kept = Vec::new();
+    let mut consent = false;
+    for q in &survey.questions {
+        let visible = q.show_if.as_ref().is_none_or(|rule| {
+            given
+                .get(rule.question.as_str())
+                .is_some_and(|a| matches(rule, a))
+        }) && (!matches!(q.kind, QuestionType::Photo | QuestionType::Voice)
+            || consent);
+        if visible {
+            shown.push(q);
+            if let Some((id, value)) = answers.iter().find(|(id, _)| *id == q.id) {
+                if let Ok(checked) = check_value(q, value) {
+                    given.insert(q.id.as_str(), checked);
+                }
+                kept.push((id.clone(), value.clone()));
+            }
+        }
+        if q.kind == QuestionType::Consent {
+            consent = given.get(q.id.as_str()).and_then(|a| a.flag) == Some(true);
+        }
+    }
+    (shown, kept)
+}
+
+/// The ids of the questions shown to a customer who gave `answers`, in the
+/// survey's order (see [`walk`]): the rule the terminal's and the link
+/// page's JavaScript apply, tested against the same fixtures.
+pub fn shown_questions(survey: &SurveyDefinition, answers: &[(String, Value)]) -> Vec<String> {
+    walk(survey, answers)
+        .0
+        .into_iter()
+        .map(|q| q.id.clone())
+        .collect()
+}
+
 /// Keeps only the answers to questions that were shown, given the earlier
 /// answers: a form without scripts sends every field, and a customer's
 /// change of mind must not turn into an error.
 pub fn shown_only(survey: &SurveyDefinition, answers: &[(String, Value)]) -> Vec<(String, Value)> {
-    let mut given: HashMap<String, CheckedAnswer> = HashMap::new();
-    let mut kept = Vec::new();
-    for q in &survey.questions {
-        let shown = q
-            .show_if
-            .as_ref()
-            .is_none_or(|rule| given.get(&rule.question).is_some_and(|a| matches(rule, a)));
-        if !shown {
-            continue;
-        }
-        if let Some((id, value)) = answers.iter().find(|(id, _)| *id == q.id) {
-            if let Ok(checked) = check_value(q, value) {
-                given.insert(q.id.clone(), checked);
-            }
-            kept.push((id.clone(), value.clone()));
-        }
-    }
-    kept
+    walk(survey, answers).1
 }
 
 fn check_value(q: &Question, value: &Value) -> Result<CheckedAnswer, String> {
@@ -859,6 +1029,91 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn show_if_values_must_have_the_type_of_the_answer_they_compare_with() {
+        let survey = |rule: Value, on: Value| -> Vec<String> {
+            let def: SurveyDefinition = serde_json::from_value(json!({
+                "name": "n",
+                "questions": [on, {"id": "next", "type": "text", "text": "t", "show_if": rule}]
+            }))
+            .unwrap();
+            def.validate()
+                .into_iter()
+                .map(|p| format!("{}: {}", p.field, p.message))
+                .collect()
+        };
+        let nps = json!({"id": "nps", "type": "nps", "text": "n"});
+        let choice = json!({"id": "why", "type": "multi_choice", "text": "w", "options": [{"id": "late"}, {"id": "rude"}]});
+        let consent = json!({"id": "ok", "type": "consent", "text": "c"});
+        let text = json!({"id": "say", "type": "text", "text": "s"});
+        assert_eq!(
+            survey(json!({"question": "nps", "in": [9, 10]}), nps.clone()),
+            Vec::<String>::new()
+        );
+        let strings = survey(json!({"question": "nps", "in": ["9", "10"]}), nps.clone());
+        assert_eq!(strings.len(), 2, "{strings:?}");
+        assert!(
+            strings[0].starts_with("questions[1].show_if.in: \"9\" is not a number"),
+            "{strings:?}"
+        );
+        assert_eq!(
+            survey(json!({"question": "nps", "equals": "9"}), nps).len(),
+            1
+        );
+        assert_eq!(
+            survey(json!({"question": "why", "in": ["late"]}), choice.clone()),
+            Vec::<String>::new()
+        );
+        let unknown = survey(
+            json!({"question": "why", "in": ["lost", 3]}),
+            choice.clone(),
+        );
+        assert_eq!(unknown.len(), 2, "{unknown:?}");
+        assert!(
+            unknown[0].contains("not an option of \"why\" (late, rude)"),
+            "{unknown:?}"
+        );
+        assert_eq!(
+            survey(json!({"question": "why", "max": 3}), choice).len(),
+            1
+        );
+        assert_eq!(
+            survey(json!({"question": "ok", "equals": true}), consent.clone()),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            survey(json!({"question": "ok", "equals": "yes"}), consent).len(),
+            1
+        );
+        assert_eq!(
+            survey(json!({"question": "say", "equals": "x"}), text).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_survey_has_at_most_a_hundred_questions_of_fifty_options() {
+        let questions: Vec<Value> = (0..=MAX_QUESTIONS)
+            .map(|i| json!({"id": format!("q{i}"), "type": "nps", "text": "n"}))
+            .collect();
+        let def: SurveyDefinition =
+            serde_json::from_value(json!({"name": "n", "questions": questions})).unwrap();
+        let problems = def.validate();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].field, "questions");
+        assert!(problems[0].message.contains("at most 100"), "{problems:?}");
+        let options: Vec<Value> = (0..=MAX_OPTIONS)
+            .map(|i| json!({"id": format!("o{i}")}))
+            .collect();
+        let def: SurveyDefinition = serde_json::from_value(json!({"name": "n", "questions": [
+            {"id": "c", "type": "single_choice", "text": "c", "options": options},
+            {"id": "t", "type": "text", "text": "x".repeat(MAX_TEXT + 1)}
+        ]}))
+        .unwrap();
+        let fields: Vec<String> = def.validate().into_iter().map(|p| p.field).collect();
+        assert_eq!(fields, ["questions[0].options", "questions[1].text"]);
     }
 
     #[test]

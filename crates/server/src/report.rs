@@ -214,12 +214,24 @@ pub fn csv_bytes(answer: &Answer) -> anyhow::Result<Vec<u8>> {
     w.write_record(headers(periods))?;
     for g in &answer.groups {
         w.write_record(row_cells(g, periods).into_iter().map(|c| match c {
-            Cell::Text(t) => t,
+            Cell::Text(t) => inert(t),
             Cell::Number(n) => format_number(n),
             Cell::Empty => String::new(),
         }))?;
     }
     w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// A text cell a spreadsheet will not run: a courier, partner or city named
+/// `=HYPERLINK(…)`, `+1`, `-1`, `@SUM(…)` or starting with a tab or a carriage
+/// return is written after a `'` (OWASP's CSV injection advice), which
+/// spreadsheets show as text and hide.
+fn inert(text: String) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text
+    }
 }
 
 /// Numbers as a spreadsheet reads them: whole numbers without a fraction,
@@ -417,5 +429,47 @@ mod tests {
         assert_eq!(format_number(3.0), "3");
         assert_eq!(format_number(33.333_333), "33.3333");
         assert_eq!(format_number(-12.5), "-12.5");
+    }
+
+    #[test]
+    fn names_that_look_like_formulas_are_written_as_text() {
+        let g = |key: &str| Group {
+            key: key.into(),
+            label: key.into(),
+            period: None,
+            rank: None,
+            scores: Tally::default().scores(RefusalPolicy::Exclude, None),
+        };
+        let answer = Answer {
+            groups: vec![
+                g("=HYPERLINK(\"http://evil.example\",\"x\")"),
+                g("=1+1"),
+                g("@SUM(1,1)"),
+                g("+7"),
+                g("-7"),
+                g("\tTab"),
+                g("Київ"),
+            ],
+            from: "2026-11-01".into(),
+            to: "2026-11-30".into(),
+            group_by: "city".into(),
+            refusal_policy: "exclude",
+            source: "rollup",
+        };
+        let text = String::from_utf8(csv_bytes(&answer).unwrap()).unwrap();
+        let mut rows = csv::Reader::from_reader(text.as_bytes());
+        let keys: Vec<String> = rows.records().map(|r| r.unwrap()[0].to_owned()).collect();
+        assert_eq!(
+            keys,
+            [
+                "'=HYPERLINK(\"http://evil.example\",\"x\")",
+                "'=1+1",
+                "'@SUM(1,1)",
+                "'+7",
+                "'-7",
+                "'\tTab",
+                "Київ"
+            ]
+        );
     }
 }

@@ -727,7 +727,7 @@ pub(crate) async fn mark_not_built(
 /// Rows written per transaction by a background build: a slice that holds
 /// SQLite's one writer for some milliseconds, so that answers waiting for it
 /// are not held up by background work for long.
-pub(crate) const SLICE_ROWS: usize = 1000;
+pub(crate) const SLICE_ROWS: usize = 250;
 
 /// A build of one week's or day's rows that never holds the writer for
 /// long. It marks the span not built (under a generation of its own:

@@ -60,7 +60,14 @@ pub enum ResponseOutcome {
     OtherCouriersOrder,
     /// The order already has a response to this survey (another id).
     AlreadySurveyed,
+    /// Started more than a day before the order's promised window opened
+    /// (its start, in ms): a wrong clock, or an answer for another order.
+    StartedBeforeOrder(i64),
 }
+
+/// How long before an order's promised window its survey may start (a
+/// courier early, a customer's clock a little off).
+const EARLIEST_BEFORE_ORDER_MS: i64 = 24 * 60 * 60 * 1000;
 
 const SURVEY_COLUMNS: &str = "s.id, s.name, v.version, v.definition, s.created_at, s.updated_at";
 
@@ -210,6 +217,7 @@ impl Store {
             city: String,
             partner: Option<String>,
             delivered_at: Option<i64>,
+            promised_from: i64,
             first_order: bool,
         }
         // Clients send a refused batch again: better refused after a while
@@ -223,7 +231,7 @@ impl Store {
             .collect();
         let facts: Vec<OrderFacts> = tx
             .all_in(
-                "SELECT o.order_number, o.courier_id, o.city, o.partner, o.delivered_at, \
+                "SELECT o.order_number, o.courier_id, o.city, o.partner, o.delivered_at, o.promised_from, \
                  COALESCE(c.first_order_number = o.order_number, FALSE) AS first_order \
                  FROM orders o JOIN customers c ON c.phone = o.customer_phone WHERE o.order_number IN",
                 &numbers,
@@ -283,6 +291,10 @@ impl Store {
             };
             if courier.is_some() && order.courier_id.as_deref() != courier {
                 outcomes.push(ResponseOutcome::OtherCouriersOrder);
+                continue;
+            }
+            if item.started_at < order.promised_from - EARLIEST_BEFORE_ORDER_MS {
+                outcomes.push(ResponseOutcome::StartedBeforeOrder(order.promised_from));
                 continue;
             }
             // An order is asked each survey once (a refusal counts as asked).

@@ -50,6 +50,12 @@ pub enum ApiError {
     TooManyRequests(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The body is not what its type says (malformed JSON).
+    #[error("{detail}")]
+    BadRequest {
+        detail: String,
+        errors: Vec<FieldProblem>,
+    },
     /// The database was too busy to take the write in time; nothing was
     /// applied and the same request may be sent again.
     #[error("{0}")]
@@ -97,6 +103,7 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -146,7 +153,9 @@ impl IntoResponse for ApiError {
                     Vec::new(),
                 )
             }
-            ApiError::Invalid { detail, errors } => problem_response(status, detail, errors),
+            ApiError::Invalid { detail, errors } | ApiError::BadRequest { detail, errors } => {
+                problem_response(status, detail, errors)
+            }
             other => problem_response(status, other.to_string(), Vec::new()),
         }
     }
@@ -165,18 +174,20 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::invalid(
-                "Content-Type",
-                "the body must be JSON: send `Content-Type: application/json`",
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType(
+                "the body must be JSON: send it with `Content-Type: application/json`".to_owned(),
             )),
             Err(JsonRejection::BytesRejection(_)) => Err(ApiError::TooLarge(format!(
                 "the body is larger than the limit of {} MB; send smaller batches",
                 super::BODY_LIMIT / 1024 / 1024
             ))),
-            Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::invalid(
-                "body",
-                format!("is not valid JSON: {}", e.body_text()),
-            )),
+            Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::BadRequest {
+                detail: format!("body: is not valid JSON: {}", e.body_text()),
+                errors: vec![FieldProblem {
+                    field: "body".to_owned(),
+                    message: format!("is not valid JSON: {}", e.body_text()),
+                }],
+            }),
             Err(JsonRejection::JsonDataError(e)) => Err(ApiError::invalid("body", e.body_text())),
             Err(other) => Err(ApiError::invalid("body", other.body_text())),
         }

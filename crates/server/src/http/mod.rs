@@ -19,7 +19,6 @@ use doorstep_domain::survey::SurveyDefinition;
 use doorstep_domain::Deployment;
 use doorstep_store::Store;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 /// What every handler can reach.
@@ -188,20 +187,90 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(axum::middleware::from_fn(run_to_completion))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static("x-content-type-options"),
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static("x-frame-options"),
-            HeaderValue::from_static("DENY"),
-        ))
+        .layer(axum::middleware::from_fn(security_headers))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
             tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// What a console page may load: this server's own scripts, styles and
+/// images (charts are inline SVG; photos come from this server or from
+/// `blob:` on the terminal), nothing inline, no frames around it.
+const PAGE_POLICY: &str =
+    "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; \
+     script-src 'self'; style-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+     form-action 'self'; frame-ancestors 'none'";
+
+/// Whether survey links and the console are served over HTTPS, as the
+/// deployment's public address says.
+static PUBLIC_HTTPS: std::sync::LazyLock<bool> = std::sync::LazyLock::new(|| {
+    std::env::var("DOORSTEP_PUBLIC_URL")
+        .is_ok_and(|u| u.trim().to_ascii_lowercase().starts_with("https://"))
+});
+
+/// Headers every answer carries unless it set its own: a page's content
+/// security policy, nothing cached (pages and API answers carry customers'
+/// data; static files set their own caching), no referrer to other sites,
+/// no sniffing, no framing. Behind HTTPS (`X-Forwarded-Proto: https` from
+/// the proxy, or an `https://` `DOORSTEP_PUBLIC_URL`) every cookie is
+/// `Secure`.
+async fn security_headers(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::header;
+    let https = *PUBLIC_HTTPS
+        || request
+            .headers()
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if html {
+        headers
+            .entry(header::CONTENT_SECURITY_POLICY)
+            .or_insert(HeaderValue::from_static(PAGE_POLICY));
+    }
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    headers
+        .entry(header::REFERRER_POLICY)
+        .or_insert(HeaderValue::from_static("same-origin"));
+    headers
+        .entry(header::X_CONTENT_TYPE_OPTIONS)
+        .or_insert(HeaderValue::from_static("nosniff"));
+    headers
+        .entry(header::X_FRAME_OPTIONS)
+        .or_insert(HeaderValue::from_static("DENY"));
+    if https {
+        let cookies: Vec<HeaderValue> = headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .cloned()
+            .collect();
+        if !cookies.is_empty() {
+            headers.remove(header::SET_COOKIE);
+            for cookie in cookies {
+                let secure = match cookie.to_str() {
+                    Ok(text) if !text.to_ascii_lowercase().contains("; secure") => {
+                        HeaderValue::from_str(&format!("{text}; Secure")).unwrap_or(cookie)
+                    }
+                    _ => cookie,
+                };
+                headers.append(header::SET_COOKIE, secure);
+            }
+        }
+    }
+    response
 }
 
 /// Runs a request that may write (any method but GET, HEAD, OPTIONS and

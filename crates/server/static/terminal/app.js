@@ -138,36 +138,8 @@
   const timeoutMs = (s) => (s.survey.timeout_seconds || DEFAULT_TIMEOUT_S) * 1000;
   const pending = (s) => FINISHED.includes(s.status) && !s.sent && !s.failed;
 
-  function holds(rule, value) {
-    if (value === undefined || value === null) return false;
-    if (typeof value === "number") {
-      return (rule.min === undefined || value >= rule.min) && (rule.max === undefined || value <= rule.max)
-        && (rule.in === undefined || rule.in.some((x) => Number(x) === value))
-        && (rule.equals === undefined || Number(rule.equals) === value);
-    }
-    if (typeof value === "boolean") return rule.equals === undefined || rule.equals === value;
-    const ids = typeof value === "string" ? [value] : Array.isArray(value) ? value : value.options || [];
-    return ids.some((id) => (rule.in || []).some((x) => String(x) === id) || (rule.equals !== undefined && String(rule.equals) === id));
-  }
-  // The answers that count, in the survey's order: a question hidden by
-  // show-if (or a photo without consent) loses its answer, as the server
-  // would refuse it.
-  function shownAnswers(survey, answers) {
-    const kept = {};
-    const list = [];
-    const shown = [];
-    let consent = false;
-    for (const q of survey.questions) {
-      const visible = (!q.show_if || holds(q.show_if, kept[q.show_if.question]))
-        && (!["photo", "voice"].includes(q.type) || consent);
-      if (visible) {
-        shown.push(q);
-        if (answers[q.id] !== undefined) { kept[q.id] = answers[q.id]; list.push([q.id, answers[q.id]]); }
-      }
-      if (q.type === "consent") consent = kept[q.id] === true;
-    }
-    return { kept, list, shown };
-  }
+  // The show-if rule, shared with the link page (show-if.js).
+  const shownAnswers = (survey, answers) => DoorstepShowIf.shown(survey, answers);
   function nextIndex(s, from) {
     const { shown } = shownAnswers(s.survey, s.answers);
     for (let i = from + 1; i < s.survey.questions.length; i++) if (shown.includes(s.survey.questions[i])) return i;

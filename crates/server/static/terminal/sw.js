@@ -2,7 +2,7 @@
 // terminal opens with no network at all. The API is never cached: answers
 // live in IndexedDB and the page sends them itself.
 const CACHE = "doorstep-terminal-__VERSION__";
-const SHELL = ["./", "app.js", "terminal.css", "texts.json", "manifest.webmanifest", "icon.svg"];
+const SHELL = ["./", "show-if.js", "app.js", "terminal.css", "texts.json", "manifest.webmanifest", "icon.svg"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(

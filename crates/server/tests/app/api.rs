@@ -138,7 +138,7 @@ async fn bad_bodies_get_problems_that_say_what_to_fix(backend: &str) {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 422);
+    assert_eq!(response.status(), 400, "malformed JSON is a bad request");
     assert_eq!(
         response.headers()["content-type"],
         "application/problem+json"
@@ -150,6 +150,58 @@ async fn bad_bodies_get_problems_that_say_what_to_fix(backend: &str) {
             .unwrap()
             .contains("not valid JSON"),
         "{problem}"
+    );
+
+    // JSON sent as something else: the media type is refused.
+    for content_type in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+    ] {
+        let mut request = client
+            .post(app.at("/api/v1/orders"))
+            .bearer_auth(&token)
+            .body("[]");
+        if let Some(t) = content_type {
+            request = request.header("content-type", t);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 415, "{content_type:?}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+        let problem: Value = response.json().await.unwrap();
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("application/json"),
+            "{problem}"
+        );
+    }
+
+    // One item of the wrong type is answered on its own, naming its field;
+    // the others are imported.
+    let mut bad = order_json("B-2", "+79161234567", "K-1");
+    bad["city"] = json!(5);
+    let body: Value = app
+        .post_orders(
+            &token,
+            &json!([order_json("B-1", "+79161234567", "K-1"), bad]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (body["inserted"].as_u64(), body["rejected"].as_u64()),
+        (Some(1), Some(1)),
+        "{body}"
+    );
+    assert_eq!(
+        body["items"][1]["errors"][0]["field"], "orders[1].city",
+        "{body}"
     );
 
     let wrong_shape: Value = app
@@ -177,7 +229,7 @@ async fn bad_bodies_get_problems_that_say_what_to_fix(backend: &str) {
         problem["detail"].as_str().unwrap().contains("at most 1000"),
         "{problem}"
     );
-    assert_eq!(app.store.count_orders().await.unwrap(), 0);
+    assert_eq!(app.store.count_orders().await.unwrap(), 1);
 
     let huge = "x".repeat(5 * 1024 * 1024);
     let response = client

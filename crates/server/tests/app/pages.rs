@@ -12,6 +12,7 @@ on_both_backends!(
     orders_search_by_phone_number_and_filters,
     settings_save_validate_and_manage_access,
     an_admin_enrols_a_courier_terminal_from_settings,
+    pages_carry_security_headers_and_redirect_only_within_the_site,
 );
 
 async fn sign_in_and_out(backend: &str) {
@@ -378,4 +379,110 @@ async fn an_admin_enrols_a_courier_terminal_from_settings(backend: &str) {
         .await
         .unwrap();
     assert_eq!(again.status(), 403);
+}
+
+/// Every console page has a content security policy, is never cached and
+/// sends no referrer away; cookies are Secure behind HTTPS; after sign-in
+/// and a language switch only paths on this site are followed.
+async fn pages_carry_security_headers_and_redirect_only_within_the_site(backend: &str) {
+    let app = TestApp::spawn(backend).await;
+    let signed_in = app.signed_in("quality").await;
+    let anonymous = app.anonymous();
+    for (client, path) in [
+        (&signed_in, "/orders"),
+        (&signed_in, "/dashboard"),
+        (&signed_in, "/surveys"),
+        (&signed_in, "/causes"),
+        (&signed_in, "/couriers"),
+        (&anonymous, "/login"),
+        (&anonymous, "/terminal/"),
+    ] {
+        let r = client.get(app.at(path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let h = r.headers();
+        let csp = h
+            .get("content-security-policy")
+            .unwrap_or_else(|| panic!("{path} has no content security policy: {h:?}"))
+            .to_str()
+            .unwrap();
+        assert!(
+            csp.contains("script-src 'self'")
+                && csp.contains("frame-ancestors 'none'")
+                && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
+        assert!(
+            h["cache-control"] == "no-store"
+                || (path == "/terminal/" && h["cache-control"] == "no-cache"),
+            "{path}: {:?}",
+            h["cache-control"]
+        );
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        let body = r.text().await.unwrap();
+        assert!(
+            !body.contains("<script>"),
+            "{path} has an inline script, which its policy blocks"
+        );
+    }
+    // Cookies are Secure when the proxy says the visitor came over HTTPS.
+    for (proto, secure) in [(None, false), (Some("https"), true)] {
+        let mut request = app.anonymous().get(app.at("/login"));
+        if let Some(p) = proto {
+            request = request.header("x-forwarded-proto", p);
+        }
+        let r = request.send().await.unwrap();
+        let cookies: Vec<&str> = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert!(!cookies.is_empty());
+        for c in cookies {
+            assert_eq!(c.contains("; Secure"), secure, "{proto:?}: {c}");
+        }
+    }
+    // Sign-in and the language switch go only to paths on this site.
+    app.add_user("anna", "operator").await;
+    for (next, expected) in [
+        ("/causes?from=2026-11-01", "/causes?from=2026-11-01"),
+        ("/\t/evil.example/", "/orders"),
+        ("//evil.example/", "/orders"),
+        ("/\\evil.example/", "/orders"),
+        ("/orders\r\nSet-Cookie: x=1", "/orders"),
+        ("https://evil.example/", "/orders"),
+    ] {
+        let client = app.anonymous();
+        let page = app.page(&client, "/login").await;
+        let csrf = form_value(&page, "csrf");
+        let r = client
+            .post(app.at("/login"))
+            .form(&[
+                ("login", "anna"),
+                ("password", PASSWORD),
+                ("csrf", &csrf),
+                ("next", next),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{next:?}");
+        assert_eq!(r.headers()["location"], expected, "{next:?}");
+        let r = client
+            .post(app.at("/language"))
+            .form(&[
+                ("lang", "ru"),
+                ("csrf", &app.csrf(&client).await),
+                ("back", next),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.headers()["location"],
+            expected,
+            "language switch, {next:?}"
+        );
+    }
 }

@@ -15,7 +15,8 @@ use crate::surveys::{link_for, post, response, with_orders_and_survey};
 on_both_backends!(
     a_storm_of_cancelled_requests_leaves_every_later_write_working,
     the_same_batch_from_eight_terminals_at_once_on_two_servers_is_created_once,
-    one_link_answered_eight_times_at_once_is_stored_once
+    one_link_answered_eight_times_at_once_is_stored_once,
+    times_far_from_the_delivery_are_refused_with_the_reason
 );
 
 fn orders(count: usize) -> Vec<Value> {
@@ -204,4 +205,80 @@ async fn one_link_answered_eight_times_at_once_is_stored_once(backend: &str) {
     }
     assert_eq!(app.store.order_responses("A-1").await.unwrap().len(), 1);
     assert_eq!(app.store.count_responses().await.unwrap(), 1);
+}
+
+/// A start in year 0000, a finish in 9999, or a start days before the order
+/// was promised is refused, and the problem says which bound and why.
+async fn times_far_from_the_delivery_are_refused_with_the_reason(backend: &str) {
+    let app = TestApp::spawn(backend).await;
+    let integration = with_orders_and_survey(&app, orders(4)).await;
+    let at = |i: usize, started: &str, finished: &str| {
+        let mut r = answer(i);
+        r["started_at"] = json!(started);
+        r["finished_at"] = json!(finished);
+        r
+    };
+    let next_year =
+        (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 366)).to_string();
+    let (status, body) = post(
+        &app,
+        &integration,
+        "/api/v1/responses",
+        &json!([
+            at(0, "0000-01-01T00:00:00Z", "2026-11-03T14:41:30+03:00"),
+            at(1, "2026-11-03T14:40:00+03:00", "9999-06-01T00:00:00Z"),
+            at(2, "2026-10-20T14:40:00+03:00", "2026-10-20T14:41:00+03:00"),
+            at(3, "2026-11-03T14:40:00+03:00", &next_year),
+        ]),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let problem = |i: usize| body["items"][i]["errors"][0].clone();
+    assert_eq!(problem(0)["field"], "responses[0].started_at", "{body}");
+    assert!(
+        problem(0)["message"]
+            .as_str()
+            .unwrap()
+            .contains("more than a day before order"),
+        "{body}"
+    );
+    assert_eq!(problem(1)["field"], "responses[1].finished_at", "{body}");
+    assert!(
+        problem(1)["message"]
+            .as_str()
+            .unwrap()
+            .contains("in the future"),
+        "{body}"
+    );
+    assert!(
+        problem(2)["message"]
+            .as_str()
+            .unwrap()
+            .contains("more than a day before order \"A-2\""),
+        "{body}"
+    );
+    assert!(
+        problem(3)["message"]
+            .as_str()
+            .unwrap()
+            .contains("check the device's clock"),
+        "{body}"
+    );
+    // Past what a timestamp can hold: said so, not "not a timestamp" alone.
+    let (_, body) = post(
+        &app,
+        &integration,
+        "/api/v1/responses",
+        &json!([at(0, "2026-11-03T14:40:00+03:00", "9999-12-31T23:59:59Z")]),
+    )
+    .await;
+    let message = body["items"][0]["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        message.contains("9999") && message.contains("range"),
+        "{message}"
+    );
+    assert_eq!(app.store.count_responses().await.unwrap(), 0);
 }

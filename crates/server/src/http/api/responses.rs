@@ -20,6 +20,9 @@ use crate::http::AppState;
 /// Most responses one request may carry.
 pub const MAX_RESPONSES: usize = 500;
 
+/// How far ahead of the server's clock a device's may run.
+const CLOCK_SKEW_MINUTES: i64 = 5;
+
 /// A batch: a JSON array of responses, or `{"responses": [...]}`.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
@@ -196,6 +199,10 @@ pub async fn post(
             ResponseOutcome::OtherCouriersOrder => rejected(index, id, StatusCode::FORBIDDEN, vec![field(index, "order_number", format!(
                 "order {:?} is not this terminal's courier's order", response.order_number
             ))]),
+            ResponseOutcome::StartedBeforeOrder(promised) => rejected(index, id, StatusCode::UNPROCESSABLE_ENTITY, vec![field(index, "started_at", format!(
+                "{} is more than a day before order {:?} was promised ({}): a survey starts around the delivery; check the device's clock",
+                doorstep_domain::time::from_millis(response.started_at), response.order_number, doorstep_domain::time::from_millis(promised)
+            ))]),
             ResponseOutcome::AlreadySurveyed => ResponseItemResult {
                 index,
                 id,
@@ -339,29 +346,38 @@ async fn check_item(
     }
     let started = item.started_at.parse::<jiff::Timestamp>();
     let finished = item.finished_at.parse::<jiff::Timestamp>();
-    if started.is_err() {
-        errors.push(field(
-            index,
-            "started_at",
-            format!(
-                "{:?} is not an RFC 3339 timestamp (e.g. 2026-11-03T14:30:00+03:00)",
-                item.started_at
-            ),
-        ));
-    }
-    if finished.is_err() {
-        errors.push(field(
-            index,
-            "finished_at",
-            format!(
-                "{:?} is not an RFC 3339 timestamp (e.g. 2026-11-03T14:32:10+03:00)",
-                item.finished_at
-            ),
-        ));
+    for (name, text, parsed) in [
+        ("started_at", &item.started_at, &started),
+        ("finished_at", &item.finished_at, &finished),
+    ] {
+        if let Err(e) = parsed {
+            errors.push(field(
+                index,
+                name,
+                format!("{text:?} is not an RFC 3339 timestamp Doorstep can read ({e}); write e.g. 2026-11-03T14:30:00+03:00"),
+            ));
+        }
     }
     if let (Ok(s), Ok(f)) = (&started, &finished) {
         if f < s {
             errors.push(field(index, "finished_at", "is before started_at"));
+        }
+    }
+    // Not in the future beyond a device clock's drift; not before the
+    // order either (checked where the order is read).
+    let latest = jiff::Timestamp::now() + jiff::SignedDuration::from_mins(CLOCK_SKEW_MINUTES);
+    for (name, at) in [("started_at", &started), ("finished_at", &finished)] {
+        if let Ok(at) = at {
+            if *at > latest {
+                errors.push(field(
+                    index,
+                    name,
+                    format!(
+                        "{at} is in the future (more than {CLOCK_SKEW_MINUTES} minutes from now, {}): a response is sent once it happened; check the device's clock",
+                        jiff::Timestamp::now().round(jiff::Unit::Second).unwrap_or_else(|_| jiff::Timestamp::now())
+                    ),
+                ));
+            }
         }
     }
     let channel = match item.channel.as_deref() {

@@ -46,14 +46,24 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-/// Only paths on this site: never an open redirect.
+/// Only paths on this site: never an open redirect. A path must start with
+/// one `/` followed by anything but `/` or `\\` (browsers read `//host` and
+/// `/\\host` as another site), and hold no control character (browsers drop
+/// tabs and newlines, so `/\t/evil.example` becomes `//evil.example`) and
+/// nothing but ASCII (a path the browser sent is percent-encoded). Anything
+/// else goes to the console's start page.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
-            n.to_owned()
-        }
+        Some(n) if is_local_path(n) => n.to_owned(),
         _ => "/orders".to_owned(),
     }
+}
+
+fn is_local_path(path: &str) -> bool {
+    let mut chars = path.chars();
+    chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/' | '\\'))
+        && path.chars().all(|c| c.is_ascii() && !c.is_ascii_control())
 }
 
 fn cookie(name: &'static str, value: String, max_age_days: i64) -> Cookie<'static> {
@@ -255,4 +265,37 @@ pub async fn language(
     }
     let jar = jar.add(cookie(LANG_COOKIE, lang.code().to_owned(), 365));
     (jar, Redirect::to(&back)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_paths_on_this_site_are_followed_after_sign_in() {
+        for good in [
+            "/",
+            "/orders",
+            "/dashboard?city=%D0%9A%D0%B8%D1%97%D0%B2&group=week",
+            "/s/abc",
+        ] {
+            assert_eq!(safe_next(Some(good)), good);
+        }
+        for bad in [
+            "//evil.example/",
+            "/\\evil.example/",
+            "/\t/evil.example/",
+            "/%09/evil.example/\t",
+            "/\n/evil.example/",
+            "/orders\r\nSet-Cookie: x=1",
+            "https://evil.example/",
+            "evil.example",
+            "/\u{7f}",
+            "/ведомость",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/orders", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/orders");
+    }
 }

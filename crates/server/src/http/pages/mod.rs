@@ -144,15 +144,14 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
-const EDITOR_SCRIPT: &str = include_str!("../../../static/survey-editor.js");
-
-async fn survey_editor_script() -> Response {
+/// A page's script, revalidated on every use (a new release takes effect at once).
+fn script(body: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
-        EDITOR_SCRIPT,
+        body,
     )
         .into_response()
 }
@@ -207,7 +206,18 @@ pub fn router() -> Router<AppState> {
             "/surveys/{id}/edit",
             get(surveys::edit_form).post(surveys::publish),
         )
-        .route("/static/survey-editor.js", get(survey_editor_script))
+        .route(
+            "/static/survey-editor.js",
+            get(|| async { script(include_str!("../../../static/survey-editor.js")) }),
+        )
+        .route(
+            "/static/dashboard.js",
+            get(|| async { script(include_str!("../../../static/dashboard.js")) }),
+        )
+        .route(
+            "/static/link.js",
+            get(|| async { script(include_str!("../../../static/link.js")) }),
+        )
         .route("/incidents", get(roadmap::incidents))
         .route("/cases", get(roadmap::cases))
         .route("/calls", get(roadmap::calls))

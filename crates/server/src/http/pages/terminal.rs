@@ -17,6 +17,8 @@ use crate::i18n::{i18n, prefixed_texts, Lang, TERMINAL_ONLY};
 
 const INDEX: &str = include_str!("../../../static/terminal/index.html");
 const SCRIPT: &str = include_str!("../../../static/terminal/app.js");
+/// The show-if rule, shared with the survey-by-link page.
+pub const SHOW_IF: &str = include_str!("../../../static/terminal/show-if.js");
 const STYLE: &str = include_str!("../../../static/terminal/terminal.css");
 const WORKER: &str = include_str!("../../../static/terminal/sw.js");
 const MANIFEST: &str = include_str!("../../../static/terminal/manifest.webmanifest");
@@ -43,7 +45,16 @@ static TEXTS: LazyLock<String> = LazyLock::new(|| {
 
 /// The service worker with its cache named after this release's files.
 static WORKER_VERSIONED: LazyLock<String> = LazyLock::new(|| {
-    let all = [INDEX, SCRIPT, STYLE, MANIFEST, ICON, TEXTS.as_str()].concat();
+    let all = [
+        INDEX,
+        SHOW_IF,
+        SCRIPT,
+        STYLE,
+        MANIFEST,
+        ICON,
+        TEXTS.as_str(),
+    ]
+    .concat();
     let version = &crate::security::sha256_hex(&all)[..12];
     WORKER.replace("__VERSION__", version)
 });
@@ -82,6 +93,10 @@ pub fn router() -> Router<AppState> {
             get(|| async { file("text/javascript; charset=utf-8", SCRIPT.to_owned()) }),
         )
         .route(
+            "/terminal/show-if.js",
+            get(|| async { file("text/javascript; charset=utf-8", SHOW_IF.to_owned()) }),
+        )
+        .route(
             "/terminal/terminal.css",
             get(|| async { file("text/css; charset=utf-8", STYLE.to_owned()) }),
         )
@@ -110,6 +125,7 @@ mod tests {
     #[test]
     fn the_terminal_weighs_under_150_kb() {
         let total = INDEX.len()
+            + SHOW_IF.len()
             + SCRIPT.len()
             + STYLE.len()
             + WORKER.len()
