@@ -12,6 +12,9 @@ use doorstep_store::{BatchOutcome, Store, StoreError};
 
 use super::{column_key, open_csv, Unusable};
 
+/// Columns of a header named in the message when it lacks a needed one.
+const FOUND_COLUMNS_SHOWN: usize = 20;
+
 /// Rows per store transaction.
 const BATCH_ROWS: usize = 20_000;
 /// Batches read ahead of the writer: bounds memory whatever the file size.
@@ -74,14 +77,25 @@ fn column_map(headers: &csv::StringRecord) -> Result<HashMap<&'static str, usize
         .filter(|c| !map.contains_key(c))
         .collect();
     if !missing.is_empty() {
-        let found: Vec<&str> = headers.iter().collect();
+        // Named in full up to a point: a wrong file's "header" can be huge.
+        let shown: Vec<String> = headers
+            .iter()
+            .take(FOUND_COLUMNS_SHOWN)
+            .map(|c| c.chars().take(40).collect())
+            .collect();
+        let more = headers.len().saturating_sub(FOUND_COLUMNS_SHOWN);
         return Err(Unusable(format!(
-            "the header has no column {}; found: {}. The first line must name the columns: {}",
+            "the header has no column {}; found: {}{}. The first line must name the columns: {}",
             missing.join(", "),
-            if found.is_empty() {
+            if shown.is_empty() {
                 "nothing".to_owned()
             } else {
-                found.join(" | ")
+                shown.join(" | ")
+            },
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
             },
             ALL_COLUMNS.join(", ")
         )));
@@ -171,15 +185,13 @@ fn read_file(
         rows: 0,
     };
     let mut record = csv::StringRecord::new();
-    // The reader counts lines from 0 after the header; people count the
-    // header as line 1.
-    let file_line = |p: &csv::Position| p.line() + 1;
+    let mut rows_before = 0;
     loop {
-        let line = file_line(source.reader.position());
+        let start = source.reader.position().clone();
         match source.reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = record.position().map_or(line, file_line);
+                let line = source.line_of(record.position().unwrap_or(&start));
                 batch.rows += 1;
                 if record.len() > width && record.iter().skip(width).any(|v| !v.is_empty()) {
                     batch.rejections.push(Rejection {
@@ -200,9 +212,20 @@ fn read_file(
                     }
                 }
             }
+            Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
+                // A line too long (or the file unreadable): stop, saying
+                // where; what was read before it is imported.
+                let rows = rows_before + batch.rows;
+                let _ = tx.blocking_send(Message::Batch(batch));
+                let _ = tx.blocking_send(Message::Failed(Unusable(format!(
+                    "{}: {e}; stopped there ({rows} rows before it were read and imported; importing the same file again changes nothing for them)",
+                    path.display()
+                ))));
+                return;
+            }
             Err(e) => {
                 batch.rows += 1;
-                let line = e.position().map_or(line, file_line);
+                let line = source.line_of(e.position().unwrap_or(&start));
                 batch.rejections.push(Rejection {
                     line,
                     reason: format!("cannot be read as CSV: {e}"),
@@ -216,6 +239,7 @@ fn read_file(
             }
         }
         if batch.records.len() + batch.rejections.len() >= BATCH_ROWS {
+            rows_before += batch.rows;
             let full = std::mem::replace(
                 &mut batch,
                 Parsed {

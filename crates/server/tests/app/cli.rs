@@ -109,6 +109,22 @@ A-1,+79161234567,Москва,2026-11-03 14:00,2026-11-03 15:00,2026-11-03T11:40
     let out = doorstep(&db.url, &["import", "orders", file.to_str().unwrap()], None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("unchanged: 1"), "{}", text(&out));
+
+    // The messy file with LF line ends (a quoted value over two lines
+    // still): the rows are on the same lines as with CRLF.
+    let messy_lf = MESSY.replace("\r\n", "\n");
+    let (lf, _, _) = encoding_rs::WINDOWS_1251.encode(&messy_lf);
+    let file = temp_file("orders-lf.csv", &lf);
+    let said = text(&doorstep(
+        &db.url,
+        &["import", "orders", file.to_str().unwrap()],
+        None,
+    ));
+    assert!(said.contains("line 4: customer_phone: \"12345\""), "{said}");
+    assert!(
+        said.contains("line 5: promised_from: \"31.02.2026 10:00\""),
+        "{said}"
+    );
 }
 
 async fn import_refuses_files_that_are_not_orders(backend: &str) {
@@ -126,6 +142,24 @@ async fn import_refuses_files_that_are_not_orders(backend: &str) {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("the header has no column order_number, customer_phone, city, promised_from, promised_to"), "{}", text(&out));
+
+    // A huge single line, and a header of a million columns: refused in
+    // one short line, without reading them whole.
+    let mut huge = vec![b'x'; 50 * 1024 * 1024];
+    huge.push(b'\n');
+    let columns = "c,".repeat(1_000_000);
+    for (name, bytes) in [("huge.csv", huge), ("wide.csv", columns.into_bytes())] {
+        let file = temp_file(name, &bytes);
+        let out = doorstep(&db.url, &["import", "orders", file.to_str().unwrap()], None);
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        assert!(
+            said.contains("line 1 is longer than 64 KB"),
+            "{name}: {said:.300}"
+        );
+        assert!(said.len() < 1000, "{name}: {} bytes said", said.len());
+        let _ = std::fs::remove_file(file);
+    }
 
     let out = doorstep(&db.url, &["import", "orders", "/no/such/file.csv"], None);
     assert_eq!(out.status.code(), Some(2));
