@@ -161,7 +161,24 @@ mod tests {
         assert_ne!(a, new_secret("ds"));
         assert!(a.starts_with("ds_") && a.len() > 40);
         assert_eq!(secret_hash(&a).len(), 64);
-        assert_eq!(secret_hash(&a), secret_hash(&a));
+        assert_ne!(secret_hash(&a), secret_hash(&new_secret("ds")));
+    }
+
+    #[test]
+    fn sha256_matches_the_published_test_vectors() {
+        // FIPS 180-2, appendix B.1, and the empty message.
+        assert_eq!(
+            sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            sha256_bytes_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(
+            secret_hash("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! A smoke test in real headless Chromium through chromedriver: sign in,
 //! open Orders, search. Under CI a missing browser is a failure.
 
+use std::io::Write as _;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -27,7 +28,11 @@ fn chromedriver() -> Option<(Driver, u16)> {
             std::env::var("CI").as_deref() != Ok("true"),
             "chromedriver is missing; the test command installs it (apt-get install chromium chromium-driver)"
         );
-        eprintln!("skipping the browser test: chromedriver is not installed (run the README's test command)");
+        // Past the test harness's capture, so that it shows among the results.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED (a browser test): chromedriver is not installed; run the README's test command, which installs it"
+        );
         return None;
     };
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -855,5 +860,44 @@ async fn the_open_dashboard_updates_itself_when_an_answer_arrives() {
         serde_json::Value::Bool(true)
     );
     snap(&c, "dashboard-live").await;
+    c.close().await.unwrap();
+}
+
+/// The show-if fixtures the Rust rule is tested against
+/// (`crates/domain/tests/show_if.json`), run through the terminal's own
+/// script in Chromium: both must show the same questions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_terminals_show_if_rule_agrees_with_the_shared_fixtures_in_chromium() {
+    let Some((_driver, port)) = chromedriver() else {
+        return;
+    };
+    let app = TestApp::spawn("sqlite").await;
+    let fixtures: serde_json::Value =
+        serde_json::from_str(include_str!("../../../domain/tests/show_if.json")).unwrap();
+    let c = browser(port).await;
+    c.goto(&app.at("/terminal/")).await.unwrap();
+    let mut shown = serde_json::Value::Null;
+    for _ in 0..50 {
+        shown = c
+            .execute(
+                "const [fx] = arguments; if (typeof DoorstepShowIf === 'undefined') return null; \
+                 return fx.cases.map((k) => DoorstepShowIf.shown(fx.survey, k.answers).shown.map((q) => q.id));",
+                vec![fixtures.clone()],
+            )
+            .await
+            .unwrap();
+        if !shown.is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let cases = fixtures["cases"].as_array().unwrap();
+    let shown = shown
+        .as_array()
+        .expect("the terminal's show-if script loaded");
+    assert_eq!(shown.len(), cases.len());
+    for (case, got) in cases.iter().zip(shown) {
+        assert_eq!(got, &case["shown"], "{}", case["name"]);
+    }
     c.close().await.unwrap();
 }
