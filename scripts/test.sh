@@ -15,6 +15,14 @@ if ! command -v chromedriver >/dev/null 2>&1 && [ ! -x /usr/lib/chromium/chromed
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
+# Schemathesis, from PyPI, for the test that checks the API against its
+# OpenAPI document.
+SCHEMATHESIS_VERSION=4.32.5
+if ! command -v schemathesis >/dev/null 2>&1 || ! schemathesis --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  echo "test.sh: installing schemathesis $SCHEMATHESIS_VERSION for the OpenAPI conformance test…"
+  python3 -m pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
 # PostgreSQL on 127.0.0.1:5432 (trust auth, user postgres): start the local
 # cluster if it is installed but stopped. The tests fail, never skip, when it
 # cannot be reached.

@@ -172,7 +172,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application, ready to serve.
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = api::router().split_for_parts();
+    let (api, mut openapi) = api::router().split_for_parts();
+    api::finish(&mut openapi);
     let openapi = Arc::new(openapi);
     Router::new()
         .merge(api)

@@ -36,7 +36,7 @@ pub struct Stored {
 /// the attachment only once it is stored, and only after the customer's
 /// consent.
 #[utoipa::path(put, path = "/api/v1/attachments/{id}", tag = "surveys",
-    params(("id" = String, Path, description = "SHA-256 of the body, 64 lowercase hex digits")),
+    params(("id" = String, Path, description = "SHA-256 of the body, 64 lowercase hex digits", pattern = r"^[0-9a-f]{64}$")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     security(("bearer" = [])),
     responses((status = 201, body = Stored, description = "Stored"),

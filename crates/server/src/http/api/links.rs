@@ -18,6 +18,7 @@ pub struct LinkRequest {
     survey_id: Option<String>,
     /// Days the link stays valid (1–90, default 7).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 90)]
     valid_days: Option<u32>,
 }
 

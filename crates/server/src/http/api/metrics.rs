@@ -15,23 +15,31 @@ use crate::metrics::{compute, Request};
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 pub struct MetricsQuery {
     /// First local day, `YYYY-MM-DD` (default: 29 days before `to`).
+    #[param(pattern = r"^\s*(\d{4}-\d{2}-\d{2})?\s*$")]
     pub from: Option<String>,
     /// Last local day, inclusive (default: today).
+    #[param(pattern = r"^\s*(\d{4}-\d{2}-\d{2})?\s*$")]
     pub to: Option<String>,
     /// `courier`, `city`, `partner`, `segment`, `survey`, `channel`, `day`,
     /// `week` or `month`; left out, one group `all`. A group and a time
     /// within it, e.g. `courier,week`, gives each group's trend (each
     /// group row then has a `period`).
+    #[param(
+        pattern = r"^\s*((all|none|courier|city|partner|segment|survey|channel|day|week|month)|(all|none|courier|city|partner|segment|survey|channel)\s*,\s*(day|week|month))?\s*$"
+    )]
     pub group_by: Option<String>,
     pub courier: Option<String>,
     pub city: Option<String>,
     pub partner: Option<String>,
     /// `new` or `repeat`.
+    #[param(pattern = r"^\s*(new|repeat)?\s*$")]
     pub segment: Option<String>,
     pub survey: Option<String>,
     /// `terminal`, `link` or `api`.
+    #[param(pattern = r"^\s*(terminal|link|api)?\s*$")]
     pub channel: Option<String>,
     /// `exclude` or `count_as_detractors`; the deployment's setting when left out.
+    #[param(pattern = r"^(exclude|count_as_detractors)?$")]
     pub refusal_policy: Option<String>,
 }
 
@@ -107,6 +115,14 @@ impl MetricsQuery {
                 return Err(ApiError::invalid(
                     "segment",
                     format!("{s:?} is not a segment (new or repeat)"),
+                ));
+            }
+        }
+        if let Some(c) = text(&self.channel) {
+            if !["terminal", "link", "api"].contains(&c.as_str()) {
+                return Err(ApiError::invalid(
+                    "channel",
+                    format!("{c:?} is not a channel (terminal, link or api)"),
                 ));
             }
         }

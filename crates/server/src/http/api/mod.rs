@@ -51,6 +51,103 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The problem documents every route may answer, documented once: 400
+/// (malformed JSON), 401/403 (token), 404 (a path naming nothing), 413/415/
+/// 422 (a body too big, of another type, or that does not fit), 429 (too
+/// many attempts), 503 (the database busy: send again after Retry-After).
+/// Every error answer is `application/problem+json` (RFC 9457).
+struct ProblemAnswers;
+
+impl Modify for ProblemAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let problem = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/problem+json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Problem")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for (path, item) in &mut openapi.paths.paths {
+            let mut operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.iter_mut().filter_map(|o| o.as_mut()) {
+                let mut add = |status: &str, description: &str| {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| problem(description));
+                };
+                if path.starts_with("/api/v1/") {
+                    add("401", "No bearer token, or one that is unknown or revoked");
+                    add("403", "The token's role may not do this");
+                    add("503", "The database is busy: nothing was applied; send the same request again after Retry-After seconds");
+                }
+                if path.contains('{') {
+                    add("404", "Nothing by that name");
+                }
+                if operation.request_body.is_some() {
+                    add("400", "The body is not valid JSON");
+                    add("413", "The body is larger than the limit");
+                    add("415", "The body is not of the documented media type");
+                }
+                if operation.request_body.is_some() || operation.parameters.is_some() {
+                    add("422", "A value does not fit: each problem names its field");
+                }
+                if path.ends_with("/enroll") {
+                    add(
+                        "429",
+                        "Too many wrong codes from this address: wait a while",
+                    );
+                }
+                // Error answers are problem documents, whatever the
+                // handler's annotation said.
+                for (status, response) in &mut operation.responses.responses {
+                    if !(status.starts_with('4') || status.starts_with('5')) || path == "/healthz" {
+                        continue;
+                    }
+                    if let RefOr::T(response) = response {
+                        let is_problem = response.content.get("application/json").is_some_and(|c| {
+                            matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/Problem"))
+                        });
+                        if is_problem {
+                            response.content.shift_remove("application/json");
+                        }
+                        // A batch's own answer (every item refused) is JSON;
+                        // a body the batch cannot be read from is a problem.
+                        response
+                            .content
+                            .entry("application/problem+json".to_owned())
+                            .or_insert_with(|| {
+                                ContentBuilder::new()
+                                    .schema(Some(Ref::from_schema_name("Problem")))
+                                    .build()
+                            });
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Finishes the document once every route is in it (the derive's modifiers
+/// run before the router adds its routes).
+pub fn finish(openapi: &mut utoipa::openapi::OpenApi) {
+    ProblemAnswers.modify(openapi);
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))

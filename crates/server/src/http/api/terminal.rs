@@ -21,6 +21,7 @@ use crate::security::{new_secret, normalize_code, secret_hash};
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct EnrollRequest {
     /// The code printed by `doorstep courier enroll ID`, e.g. `K7PM-Q2XD`.
+    #[schema(pattern = r"^\s*[A-Za-z0-9]{4}[- ]?[A-Za-z0-9]{4}\s*$")]
     code: String,
     /// A name for this device, shown in Settings → Tokens.
     #[serde(default)]
@@ -93,6 +94,7 @@ pub async fn enroll(
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct DayQuery {
     /// The local day (`YYYY-MM-DD`, deployment time zone); today when left out.
+    #[param(pattern = r"^(\d{4}-\d{2}-\d{2})?$")]
     date: Option<String>,
 }
 
