@@ -11,6 +11,7 @@
 mod ingest;
 mod latency;
 mod metrics;
+mod soak;
 
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
@@ -83,10 +84,11 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let command = args.first().map(String::as_str);
-    if let Some(which @ ("ingest" | "metrics" | "latency")) = command {
+    if let Some(which @ ("ingest" | "metrics" | "latency" | "soak")) = command {
         let default = match which {
             "ingest" => 100_000,
             "latency" => 300_000,
+            "soak" => 600,
             _ => 10_000_000,
         };
         let count = args
@@ -104,13 +106,14 @@ fn main() -> anyhow::Result<()> {
         let table = match which {
             "ingest" => ingest::run(doorstep, &dir, postgres, count)?,
             "latency" => latency::run(doorstep, &dir, postgres, count)?,
+            "soak" => soak::bench(doorstep, &dir, postgres, count as u64)?,
             _ => metrics::run(doorstep, &dir, postgres, count)?,
         };
         println!("{table}");
         return Ok(());
     }
     if args.first().map(String::as_str) != Some("import") {
-        bail!("usage: doorstep-bench import [--rows 100000,1000000] [--postgres URL] [--dir DIR]\n       doorstep-bench ingest [RESPONSES]\n       doorstep-bench latency [ANSWERS]\n       doorstep-bench metrics [ANSWERS]\n       doorstep-bench generate ROWS FILE");
+        bail!("usage: doorstep-bench import [--rows 100000,1000000] [--postgres URL] [--dir DIR]\n       doorstep-bench ingest [RESPONSES]\n       doorstep-bench latency [ANSWERS]\n       doorstep-bench soak [SECONDS]\n       doorstep-bench metrics [ANSWERS]\n       doorstep-bench generate ROWS FILE");
     }
     let mut sizes = vec![100_000usize, 1_000_000];
     let mut postgres = "postgres://postgres@127.0.0.1:5432".to_owned();
