@@ -14,7 +14,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
-use super::{generate, psql, remove_sqlite, run_measured, StdinText};
+use super::{psql, remove_sqlite, run_measured, StdinText};
 
 const CLIENTS: usize = 8;
 const BATCH: usize = 100;
@@ -168,6 +168,34 @@ pub(crate) fn token(doorstep: &Path, database: &str) -> anyhow::Result<String> {
     Ok(String::from_utf8(out.stdout)?.trim().to_owned())
 }
 
+/// `doorstep import orders FILE` into `database`.
+pub(crate) fn import_orders(doorstep: &Path, database: &str, office: &Path) -> anyhow::Result<()> {
+    let status = Command::new(doorstep)
+        .args(["import", "orders"])
+        .arg(office)
+        .env("DOORSTEP_DATABASE", database)
+        .stdout(Stdio::null())
+        .status()?;
+    if !status.success() {
+        bail!("order import failed");
+    }
+    Ok(())
+}
+
+/// Publishes `survey` through the API.
+pub(crate) async fn publish(url: &str, token: &str, survey: &Value) -> anyhow::Result<()> {
+    let r = reqwest::Client::new()
+        .post(format!("{url}api/v1/surveys"))
+        .bearer_auth(token)
+        .json(survey)
+        .send()
+        .await?;
+    if r.status() != 201 {
+        bail!("survey not created: {}", r.text().await.unwrap_or_default());
+    }
+    Ok(())
+}
+
 /// Posts every batch with CLIENTS concurrent clients; seconds taken.
 pub(crate) async fn post_all(url: &str, token: &str, batches: Vec<Value>) -> anyhow::Result<f64> {
     let client = reqwest::Client::new();
@@ -218,8 +246,14 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, count: usize) -> anyhow:
     let raw_responses = dir.join("ingest-responses.csv");
     let raw_answers = dir.join("ingest-answers.csv");
     eprintln!("generating {count} orders and responses…");
-    generate(count, &office, &raw_orders)?;
-    let items = responses(count, count, 90, &raw_responses, &raw_answers)?;
+    // The orders' (and answers') days: a quarter by default;
+    // BENCH_DAYS=1 puts them all on one busy day.
+    let days: i64 = std::env::var("BENCH_DAYS")
+        .ok()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(90);
+    super::generate_over(count, days, &office, &raw_orders)?;
+    let items = responses(count, count, days, &raw_responses, &raw_answers)?;
     let answers = items
         .iter()
         .map(|i| i["answers"].as_array().map_or(0, Vec::len))
@@ -254,29 +288,13 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, count: usize) -> anyhow:
             )
         };
         eprintln!("{backend}: importing orders…");
-        let status = Command::new(doorstep)
-            .args(["import", "orders"])
-            .arg(&office)
-            .env("DOORSTEP_DATABASE", &database)
-            .stdout(Stdio::null())
-            .status()?;
-        if !status.success() {
-            bail!("order import failed");
-        }
+        import_orders(doorstep, &database, &office)?;
         let token = token(doorstep, &database)?;
         let data = dir.join("ingest-data");
         let server = serve(doorstep, &database, &data)?;
         let url = server.url.clone();
         let seconds = runtime.block_on(async {
-            let r = reqwest::Client::new()
-                .post(format!("{url}api/v1/surveys"))
-                .bearer_auth(&token)
-                .json(&survey())
-                .send()
-                .await?;
-            if r.status() != 201 {
-                bail!("survey not created: {}", r.text().await.unwrap_or_default());
-            }
+            publish(&url, &token, &survey()).await?;
             eprintln!("{backend}: posting {count} responses…");
             post_all(&url, &token, batches.clone()).await
         })?;

@@ -14,7 +14,6 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,7 +21,9 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
 
-use super::ingest::{post_all, responses, serve_logging, survey, token, SURVEY_DDL};
+use super::ingest::{
+    import_orders, post_all, publish, responses, serve_logging, survey, token, SURVEY_DDL,
+};
 use super::{generate_over, psql, remove_sqlite};
 
 const CLIENTS: usize = 8;
@@ -272,15 +273,7 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, count: usize) -> anyhow:
             )
         };
         eprintln!("{backend}: importing orders…");
-        let status = Command::new(doorstep)
-            .args(["import", "orders"])
-            .arg(&office)
-            .env("DOORSTEP_DATABASE", &database)
-            .stdout(Stdio::null())
-            .status()?;
-        if !status.success() {
-            bail!("order import failed");
-        }
+        import_orders(doorstep, &database, &office)?;
         let token = token(doorstep, &database)?;
         let data = dir.join("latency-data");
         let log = dir.join("latency-serve.log");
@@ -288,15 +281,7 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, count: usize) -> anyhow:
             let server = serve_logging(doorstep, &database, &data, None)?;
             let url = server.url.clone();
             runtime.block_on(async {
-                let r = reqwest::Client::new()
-                    .post(format!("{url}api/v1/surveys"))
-                    .bearer_auth(&token)
-                    .json(&survey())
-                    .send()
-                    .await?;
-                if r.status() != 201 {
-                    bail!("survey not created: {}", r.text().await.unwrap_or_default());
-                }
+                publish(&url, &token, &survey()).await?;
                 eprintln!("{backend}: loading {count} answers of past days…");
                 post_all(&url, &token, batches.clone()).await.map(|_| ())
             })?;

@@ -119,15 +119,7 @@ async fn prepare(url: &str, token: &str, today: jiff::civil::Date) -> anyhow::Re
         {"id": "why", "type": "multi_choice", "text": "What went wrong?",
          "options": [{"id": "late"}, {"id": "damaged"}], "show_if": {"question": "nps", "max": 6}}
     ]});
-    let r = client
-        .post(format!("{url}api/v1/surveys"))
-        .bearer_auth(token)
-        .json(&survey)
-        .send()
-        .await?;
-    if r.status() != 201 {
-        bail!("survey not created: {}", r.text().await.unwrap_or_default());
-    }
+    super::ingest::publish(url, token, &survey).await?;
     let orders: Vec<Value> = (0..CLIENTS * ORDERS_PER_CLIENT)
         .map(|n| {
             let day = order_day(today, n);
@@ -511,20 +503,21 @@ async fn read_back(database: &str) -> anyhow::Result<(i64, i64, Vec<String>)> {
     const COUNT_RESPONSES: &str = "SELECT COUNT(*) FROM responses";
     const COUNT_ANSWERS: &str = "SELECT COUNT(*) FROM answers";
     const IDS: &str = "SELECT id FROM responses";
+    // The same three queries on either backend's pool.
+    macro_rules! read {
+        ($pool:expr) => {{
+            let pool = $pool;
+            let (r,): (i64,) = sqlx::query_as(COUNT_RESPONSES).fetch_one(&pool).await?;
+            let (a,): (i64,) = sqlx::query_as(COUNT_ANSWERS).fetch_one(&pool).await?;
+            let ids: Vec<(String,)> = sqlx::query_as(IDS).fetch_all(&pool).await?;
+            pool.close().await;
+            Ok((r, a, ids.into_iter().map(|x| x.0).collect()))
+        }};
+    }
     if database.starts_with("sqlite:") {
-        let pool = sqlx::SqlitePool::connect(database).await?;
-        let (r,): (i64,) = sqlx::query_as(COUNT_RESPONSES).fetch_one(&pool).await?;
-        let (a,): (i64,) = sqlx::query_as(COUNT_ANSWERS).fetch_one(&pool).await?;
-        let ids: Vec<(String,)> = sqlx::query_as(IDS).fetch_all(&pool).await?;
-        pool.close().await;
-        Ok((r, a, ids.into_iter().map(|x| x.0).collect()))
+        read!(sqlx::SqlitePool::connect(database).await?)
     } else {
-        let pool = sqlx::PgPool::connect(database).await?;
-        let (r,): (i64,) = sqlx::query_as(COUNT_RESPONSES).fetch_one(&pool).await?;
-        let (a,): (i64,) = sqlx::query_as(COUNT_ANSWERS).fetch_one(&pool).await?;
-        let ids: Vec<(String,)> = sqlx::query_as(IDS).fetch_all(&pool).await?;
-        pool.close().await;
-        Ok((r, a, ids.into_iter().map(|x| x.0).collect()))
+        read!(sqlx::PgPool::connect(database).await?)
     }
 }
 

@@ -295,21 +295,20 @@ async fn the_same_batches_sent_by_eight_clients_at_once_are_stored_and_counted_o
     two.store.close().await;
 }
 
-/// One id sent with eight different contents (eight orders) at once, for
-/// twenty ids: one content is stored under each id, the other seven
-/// clients are told `conflict`.
-async fn one_id_with_eight_contents_at_once_is_stored_once_and_the_rest_conflict(backend: &str) {
+/// Twenty rounds of eight single-answer batches, one per client, made by
+/// `make(round, client)`, raced through two servers: in each round one is
+/// stored and the seven others are told `others`; twenty are counted.
+async fn one_of_eight_per_round(
+    backend: &str,
+    make: impl Fn(&[&NewResponse], usize, usize) -> NewResponse,
+    others: ResponseOutcome,
+) {
     let two = TwoServers::new(backend).await;
     let answers: Vec<&NewResponse> = two.batches.iter().flatten().collect();
     let their: Vec<Vec<Vec<NewResponse>>> = (0..8)
         .map(|k| {
             (0..20)
-                .map(|round| {
-                    let mut r = answers[round * 8 + k].clone();
-                    r.id = format!("00000000-0000-4000-8000-{round:012}");
-                    r.content_hash = format!("content {k}");
-                    vec![r]
-                })
+                .map(|round| vec![make(&answers, round, k)])
                 .collect()
         })
         .collect();
@@ -320,21 +319,31 @@ async fn one_id_with_eight_contents_at_once_is_stored_once_and_the_rest_conflict
             .iter()
             .filter(|o| **o == ResponseOutcome::Stored)
             .count();
-        let conflicts = of_round
-            .iter()
-            .filter(|o| **o == ResponseOutcome::Conflict)
-            .count();
-        assert_eq!((stored, conflicts), (1, 7), "round {round}: {of_round:?}");
+        let told = of_round.iter().filter(|o| **o == others).count();
+        assert_eq!((stored, told), (1, 7), "round {round}: {of_round:?}");
     }
     assert_counted(
         &two.store,
         &two.tz,
-        "after one id was sent with eight contents",
+        &format!("one of eight, the others {others:?}"),
         20,
     )
     .await;
     two.second.close().await;
     two.store.close().await;
+}
+
+/// One id sent with eight different contents (eight orders) at once, for
+/// twenty ids: one content is stored under each id, the other seven
+/// clients are told `conflict`.
+async fn one_id_with_eight_contents_at_once_is_stored_once_and_the_rest_conflict(backend: &str) {
+    let make = |answers: &[&NewResponse], round: usize, k: usize| {
+        let mut r = answers[round * 8 + k].clone();
+        r.id = format!("00000000-0000-4000-8000-{round:012}");
+        r.content_hash = format!("content {k}");
+        r
+    };
+    one_of_eight_per_round(backend, make, ResponseOutcome::Conflict).await;
 }
 
 /// Eight responses with eight ids for one order and survey at once (two
@@ -343,35 +352,12 @@ async fn one_id_with_eight_contents_at_once_is_stored_once_and_the_rest_conflict
 async fn eight_ids_for_one_order_at_once_are_stored_once_and_the_rest_already_surveyed(
     backend: &str,
 ) {
-    let two = TwoServers::new(backend).await;
-    let answers: Vec<&NewResponse> = two.batches.iter().flatten().collect();
-    let their: Vec<Vec<Vec<NewResponse>>> = (0..8)
-        .map(|k| {
-            (0..20)
-                .map(|round| {
-                    let mut r = answers[round].clone();
-                    r.id = format!("00000000-0000-4000-8000-{:012}", round * 8 + k);
-                    vec![r]
-                })
-                .collect()
-        })
-        .collect();
-    let outcomes = race([&two.store, &two.second], their, two.today).await;
-    for round in 0..20 {
-        let of_round: Vec<ResponseOutcome> = outcomes.iter().map(|o| o[round]).collect();
-        let stored = of_round
-            .iter()
-            .filter(|o| **o == ResponseOutcome::Stored)
-            .count();
-        let already = of_round
-            .iter()
-            .filter(|o| **o == ResponseOutcome::AlreadySurveyed)
-            .count();
-        assert_eq!((stored, already), (1, 7), "round {round}: {of_round:?}");
-    }
-    assert_counted(&two.store, &two.tz, "after eight ids for one order", 20).await;
-    two.second.close().await;
-    two.store.close().await;
+    let make = |answers: &[&NewResponse], round: usize, k: usize| {
+        let mut r = answers[round].clone();
+        r.id = format!("00000000-0000-4000-8000-{:012}", round * 8 + k);
+        r
+    };
+    one_of_eight_per_round(backend, make, ResponseOutcome::AlreadySurveyed).await;
 }
 
 /// Six imports at once (three per server) of 1,000-order batches that share
@@ -532,28 +518,23 @@ async fn background_builds_during_late_answers_lose_nothing(backend: &str) {
         0
     );
     assert_counted_once(&two.store, &two.tz, "from built weeks and days").await;
-    let built = two
-        .store
-        .courier_patterns(0, 100_000, &two.tz)
-        .await
-        .unwrap();
-    let built_pairs = two
-        .store
-        .question_pairs(&everything(), &two.tz)
-        .await
-        .unwrap();
+    // The couriers' habits and the drivers' pairs, over every day.
+    let read = || async {
+        (
+            two.store
+                .courier_patterns(0, 100_000, &two.tz)
+                .await
+                .unwrap(),
+            two.store
+                .question_pairs(&everything(), &two.tz)
+                .await
+                .unwrap(),
+        )
+    };
+    let (built, built_pairs) = read().await;
     // Rebuilt: every day is counted from the raw answers.
     two.store.rebuild_rollups(&two.tz, |_| {}).await.unwrap();
-    let raw = two
-        .store
-        .courier_patterns(0, 100_000, &two.tz)
-        .await
-        .unwrap();
-    let raw_pairs = two
-        .store
-        .question_pairs(&everything(), &two.tz)
-        .await
-        .unwrap();
+    let (raw, raw_pairs) = read().await;
     assert_eq!(built.len(), raw.len());
     for (b, r) in built.iter().zip(&raw) {
         assert_eq!(

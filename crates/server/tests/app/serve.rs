@@ -18,25 +18,11 @@ on_both_backends!(
 async fn serve_prints_the_first_login_and_stops_cleanly_on_sigterm(backend: &str) {
     let db = TestDb::new(backend).await;
     let data = std::env::temp_dir().join(format!("doorstep-data-{}", uuid::Uuid::new_v4()));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_doorstep"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&data)
-        .env("DOORSTEP_DATABASE", &db.url)
-        .env("DOORSTEP_ADMIN_PASSWORD", "first admin password")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let url = first
-        .split("running at ")
-        .nth(1)
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap()
-        .to_owned();
+    let (url, mut child, mut lines) = start_serve(
+        &db,
+        &data,
+        &[("DOORSTEP_ADMIN_PASSWORD", "first admin password")],
+    );
     let rest: Vec<String> = lines.by_ref().take(2).map(Result::unwrap).collect();
     assert!(
         rest[1].contains("login admin") && rest[1].contains("first admin password"),
@@ -73,11 +59,19 @@ async fn serve_prints_the_first_login_and_stops_cleanly_on_sigterm(backend: &str
     let _ = std::fs::remove_dir_all(&data);
 }
 
-/// `doorstep serve` on `db` with `env`; its URL and the process.
-fn start_serve(db: &TestDb, env: &[(&str, &str)]) -> (String, std::process::Child) {
+/// What `doorstep serve` prints after its first line.
+type Printed = std::io::Lines<BufReader<std::process::ChildStdout>>;
+
+/// `doorstep serve` on `db` with `env`: its URL, the process and what it
+/// prints after its first line.
+fn start_serve(
+    db: &TestDb,
+    data: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (String, std::process::Child, Printed) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_doorstep"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(std::env::temp_dir().join(format!("doorstep-data-{}", uuid::Uuid::new_v4())))
+        .arg(data)
         .env("DOORSTEP_DATABASE", &db.url)
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
@@ -94,9 +88,7 @@ fn start_serve(db: &TestDb, env: &[(&str, &str)]) -> (String, std::process::Chil
         .next()
         .unwrap()
         .to_owned();
-    // Keep reading what it prints, so that it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (url, child)
+    (url, child, lines)
 }
 
 /// A request stuck on the database — another process holds the write lock
@@ -120,7 +112,10 @@ async fn sigterm_stops_serve_within_its_grace_even_with_requests_stuck_on_the_da
         .await
         .unwrap();
     store.close().await;
-    let (url, mut child) = start_serve(&db, &[("DOORSTEP_SHUTDOWN_GRACE", "2")]);
+    let data = std::env::temp_dir().join(format!("doorstep-data-{}", uuid::Uuid::new_v4()));
+    let (url, mut child, lines) = start_serve(&db, &data, &[("DOORSTEP_SHUTDOWN_GRACE", "2")]);
+    // Keep reading what it prints, so that it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
     // The lock another process holds, for the whole test.
     #[allow(dead_code)] // held, never read: dropping it releases the lock
     enum Holder {
@@ -185,6 +180,7 @@ async fn sigterm_stops_serve_within_its_grace_even_with_requests_stuck_on_the_da
     for s in stuck {
         s.abort();
     }
+    let _ = std::fs::remove_dir_all(&data);
 }
 
 /// Chance alone never makes an honest demo courier a suspect: over several
