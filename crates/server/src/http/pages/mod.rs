@@ -211,6 +211,10 @@ pub fn router() -> Router<AppState> {
             get(|| async { script(include_str!("../../../static/survey-editor.js")) }),
         )
         .route(
+            "/static/console.js",
+            get(|| async { script(include_str!("../../../static/console.js")) }),
+        )
+        .route(
             "/static/dashboard.js",
             get(|| async { script(include_str!("../../../static/dashboard.js")) }),
         )
