@@ -28,7 +28,11 @@ use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
 const CLIENTS: usize = 8;
-const ORDERS_PER_CLIENT: usize = 2_000;
+/// Orders each client answers, for a run of `seconds`: enough that new
+/// answers keep coming for most of it.
+fn orders_per_client(seconds: u64) -> usize {
+    (seconds as usize * 40).clamp(500, 25_000)
+}
 const COURIERS: usize = 20;
 const CITIES: [&str; 4] = ["Москва", "Казань", "Київ", "Ташкент"];
 
@@ -111,7 +115,12 @@ impl Drop for Server {
 }
 
 /// The orders and survey the clients answer, through the API.
-async fn prepare(url: &str, token: &str, today: jiff::civil::Date) -> anyhow::Result<()> {
+async fn prepare(
+    url: &str,
+    token: &str,
+    today: jiff::civil::Date,
+    per_client: usize,
+) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     let survey = json!({"id": "soak", "name": "Soak", "questions": [
         {"id": "nps", "type": "nps", "text": "Recommend us?", "required": true},
@@ -120,7 +129,7 @@ async fn prepare(url: &str, token: &str, today: jiff::civil::Date) -> anyhow::Re
          "options": [{"id": "late"}, {"id": "damaged"}], "show_if": {"question": "nps", "max": 6}}
     ]});
     super::ingest::publish(url, token, &survey).await?;
-    let orders: Vec<Value> = (0..CLIENTS * ORDERS_PER_CLIENT)
+    let orders: Vec<Value> = (0..CLIENTS * per_client)
         .map(|n| {
             let day = order_day(today, n);
             json!({
@@ -289,11 +298,12 @@ async fn terminal(
     stop: Arc<AtomicBool>,
     counters: Arc<Counters>,
     seed: u64,
+    per_client: usize,
 ) -> anyhow::Result<(Vec<Answer>, HashMap<String, u32>)> {
     let client = reqwest::Client::new();
     let mut rng = StdRng::seed_from_u64(seed + k as u64);
-    let mut next_order = k * ORDERS_PER_CLIENT;
-    let last_order = next_order + ORDERS_PER_CLIENT;
+    let mut next_order = k * per_client;
+    let last_order = next_order + per_client;
     let mut all: Vec<Answer> = Vec::new();
     let mut held: Vec<Answer> = Vec::new();
     let mut created: HashMap<String, u32> = HashMap::new();
@@ -320,13 +330,13 @@ async fn terminal(
                 held.push(a);
             }
         }
-        if held.is_empty() {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            continue;
+        if all.is_empty() {
+            break;
         }
         let mut batch: Vec<Answer> = held.iter().take(50).cloned().collect();
-        // Answers confirmed long ago, sent again (a lost reply, a restored backup).
-        if !all.is_empty() && rng.gen_bool(0.3) {
+        // Answers confirmed long ago, sent again (a lost reply, a restored
+        // backup) — and only those once every order is answered.
+        if batch.is_empty() || rng.gen_bool(0.3) {
             for _ in 0..rng.gen_range(1..=5) {
                 batch.push(all[rng.gen_range(0..all.len())].clone());
             }
@@ -418,7 +428,8 @@ pub fn run(
     let today = jiff::Zoned::now()
         .with_time_zone(jiff::tz::TimeZone::get("Europe/Moscow")?)
         .date();
-    runtime.block_on(prepare(&url, &token, today))?;
+    let per_client = orders_per_client(seconds);
+    runtime.block_on(prepare(&url, &token, today, per_client))?;
     let stop = Arc::new(AtomicBool::new(false));
     let counters = Arc::new(Counters::default());
     let started = Instant::now();
@@ -432,6 +443,7 @@ pub fn run(
                 Arc::clone(&stop),
                 Arc::clone(&counters),
                 seconds,
+                per_client,
             ))
         })
         .collect();
@@ -649,6 +661,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let database = format!("sqlite://{}", dir.join("soak.db").display());
         let report = run(&doorstep(), &database, &dir, 30, Duration::from_secs(10)).unwrap();
+        eprintln!("{report:?}");
         assert!(
             report.kills >= 2 && report.cancelled > 0 && report.twins > 0 && report.sent > 100,
             "{report:?}"
@@ -683,6 +696,7 @@ mod tests {
             &format!("DROP DATABASE {name} WITH (FORCE)"),
         );
         let report = report.unwrap();
+        eprintln!("{report:?}");
         assert!(
             report.kills >= 2 && report.cancelled > 0 && report.twins > 0 && report.sent > 100,
             "{report:?}"
