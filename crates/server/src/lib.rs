@@ -11,12 +11,14 @@ pub mod drivers;
 pub mod http;
 pub mod i18n;
 pub mod import;
+pub mod jobs;
 pub mod links;
 pub mod mail;
 pub mod metrics;
 pub mod report;
 pub mod schedules;
 pub mod security;
+pub mod webhooks;
 
 /// Runs `work` now and every `every` after, for the life of the server; a
 /// run that overruns delays the next instead of piling runs up.

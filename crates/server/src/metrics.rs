@@ -188,36 +188,24 @@ impl Answer {
     }
 }
 
-/// Builds, now and every `every` after, the weekly rollup rows of the weeks
-/// that have ended and the daily habit and driver rows of the days that have
-/// (in the deployment's time zone): after an upgrade, when a week or day
-/// ends, and again for one a late answer landed in.
-pub fn spawn_rollup_builder(store: Store, every: std::time::Duration) {
-    crate::spawn_every(every, move || {
-        let store = store.clone();
-        async move {
-            let started = std::time::Instant::now();
-            let built = async {
-                let tz = store.deployment().await?.tz();
-                let now = jiff::Timestamp::now().as_millisecond();
-                let (today, _) = doorstep_domain::time::local_day(now, &tz);
-                let weeks = store.build_weeks(today).await?;
-                let days = store.build_days(&tz, now, |_, _| {}).await?;
-                Ok::<_, doorstep_store::StoreError>((weeks, days))
-            }
-            .await;
-            match built {
-                Ok((0, 0)) => {}
-                Ok((weeks, days)) => tracing::info!(
-                    weeks,
-                    days,
-                    elapsed_ms = started.elapsed().as_millis() as u64,
-                    "rollups built"
-                ),
-                Err(e) => tracing::warn!(error = %e, "rollups could not be built"),
-            }
-        }
-    });
+/// Builds the weekly rows of the weeks that have ended and the daily rows
+/// of the days that need it (a background job, every minute).
+pub async fn build_rollups(store: &Store) -> Result<(), doorstep_store::StoreError> {
+    let started = std::time::Instant::now();
+    let tz = store.deployment().await?.tz();
+    let now = jiff::Timestamp::now().as_millisecond();
+    let (today, _) = doorstep_domain::time::local_day(now, &tz);
+    let weeks = store.build_weeks(today).await?;
+    let days = store.build_days(&tz, now, |_, _| {}).await?;
+    if weeks + days > 0 {
+        tracing::info!(
+            weeks,
+            days,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "rollups built"
+        );
+    }
+    Ok(())
 }
 
 /// Folds the rollup increments the ingestion leaves pending into the daily

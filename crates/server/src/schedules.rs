@@ -4,8 +4,6 @@
 //! headline figures in the text and the breakdown attached.
 
 use std::fmt::Write;
-use std::sync::Arc;
-use std::time::Duration;
 
 use doorstep_domain::time::{date_of_day, day_number, week_start};
 use doorstep_store::rollups::GroupBy;
@@ -178,19 +176,6 @@ pub async fn run_due(app: &AppState) -> anyhow::Result<usize> {
         }
     }
     Ok(sent)
-}
-
-/// Runs [`run_due`] every `every` for the life of the server.
-pub fn spawn(app: &AppState, every: Duration) {
-    let app = Arc::clone(app);
-    crate::spawn_every(every, move || {
-        let app = Arc::clone(&app);
-        async move {
-            if let Err(e) = run_due(&app).await {
-                tracing::warn!(error = %e, "scheduled reports could not be checked");
-            }
-        }
-    });
 }
 
 #[cfg(test)]

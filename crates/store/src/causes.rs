@@ -193,7 +193,25 @@ impl Store {
     /// Saves the vocabulary (checked by the caller).
     pub async fn save_vocabulary(&self, v: &Vocabulary) -> Result<(), StoreError> {
         let text = serde_json::to_string(v).expect("a vocabulary is plain data");
-        self.set_setting(VOCABULARY_KEY, &text).await
+        let mut tx = self.db.begin().await?;
+        tx.exec(
+            sql(crate::settings::UPSERT_SETTING)
+                .bind(VOCABULARY_KEY)
+                .bind(text),
+        )
+        .await?;
+        // Every process puts the new rules in force when it sees this.
+        crate::events::append(
+            &mut tx,
+            &[crate::events::NewEvent::new(
+                "causes.changed",
+                &serde_json::json!({}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        self.events_committed();
+        Ok(())
     }
 
     /// Tags every response again with `tagger` (those tagged by hand keep

@@ -283,6 +283,17 @@ impl Db {
         Ok(run_as!(backend, exec, q, fetch_one)?)
     }
 
+    /// Every row returned by a single writing statement (`UPDATE …
+    /// RETURNING`).
+    pub async fn write_all<T: Record>(&self, q: Sql) -> Result<Vec<T>, StoreError> {
+        let backend = self.backend();
+        let exec = PoolExec {
+            db: self,
+            write: true,
+        };
+        Ok(run_as!(backend, exec, q, fetch_all)?)
+    }
+
     /// At most one row returned by a single writing statement
     /// (`INSERT … ON CONFLICT DO NOTHING RETURNING`).
     pub async fn write_opt<T: Record>(&self, q: Sql) -> Result<Option<T>, StoreError> {

@@ -7,6 +7,8 @@ pub mod causes;
 pub mod day_builds;
 pub mod db;
 mod deliveries;
+pub mod events;
+pub mod jobs;
 mod migrate;
 mod orders;
 mod privacy;
@@ -15,6 +17,7 @@ pub mod schedules;
 mod settings;
 mod surveys;
 pub mod testing;
+pub mod webhooks;
 mod week_cache;
 
 use std::str::FromStr;
@@ -85,6 +88,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         12,
         "exactly once",
         include_str!("../migrations/0012_exactly_once.sql"),
+    ),
+    (
+        13,
+        "events, jobs and webhooks",
+        include_str!("../migrations/0013_events_jobs_webhooks.sql"),
     ),
 ];
 
@@ -158,6 +166,8 @@ pub struct Store {
     weeks: std::sync::Arc<week_cache::WeekCache>,
     /// The latest built days' rollup rows (the days of weeks not built yet).
     days: std::sync::Arc<week_cache::WeekCache>,
+    /// Bumped when events may have been committed (see [`events`]).
+    event_wake: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Store {
@@ -192,6 +202,7 @@ impl Store {
             db,
             weeks: std::sync::Arc::default(),
             days: std::sync::Arc::new(week_cache::WeekCache::holding(week_cache::MAX_DAY_ROWS)),
+            event_wake: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
         };
         migrate::run(&store.db, version).await?;
         Ok(store)

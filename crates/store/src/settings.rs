@@ -5,7 +5,7 @@ use doorstep_domain::Deployment;
 use crate::db::sql;
 use crate::{Store, StoreError};
 
-const UPSERT_SETTING: &str =
+pub(crate) const UPSERT_SETTING: &str =
     "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
 impl Store {
@@ -43,7 +43,18 @@ impl Store {
         ] {
             tx.exec(sql(UPSERT_SETTING).bind(key).bind(value)).await?;
         }
-        tx.commit().await
+        // Every process reloads its copy when it sees this.
+        crate::events::append(
+            &mut tx,
+            &[crate::events::NewEvent::new(
+                "settings.changed",
+                &serde_json::json!({}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        self.events_committed();
+        Ok(())
     }
 
     /// A free-form setting (used for one-off markers such as "demo loaded").

@@ -95,7 +95,16 @@ impl Store {
                 .bind(now),
         )
         .await?;
+        crate::events::append(
+            &mut tx,
+            &[crate::events::NewEvent::new(
+                "survey.published",
+                &serde_json::json!({ "id": id }),
+            )],
+        )
+        .await?;
         tx.commit().await?;
+        self.events_committed();
         Ok(SurveyRecord {
             id: id.to_owned(),
             name: name.to_owned(),
@@ -135,7 +144,16 @@ impl Store {
                 .bind(now),
         )
         .await?;
+        crate::events::append(
+            &mut tx,
+            &[crate::events::NewEvent::new(
+                "survey.published",
+                &serde_json::json!({ "id": id }),
+            )],
+        )
+        .await?;
         tx.commit().await?;
+        self.events_committed();
         Ok(Some(SurveyRecord {
             id: id.to_owned(),
             name: name.to_owned(),
@@ -453,7 +471,21 @@ impl Store {
         // each other's commit.
         deltas.mark_late_weeks(&mut tx, now).await?;
         crate::day_builds::mark_late_days(&mut tx, fresh.iter().map(|(r, _)| r.day), today).await?;
+        // Last of all: from here to the commit, other event writers wait.
+        let events: Vec<crate::events::NewEvent> = fresh
+            .iter()
+            .map(|(r, _)| {
+                crate::events::NewEvent::new(
+                    "response.created",
+                    &crate::events::ResponseCreated::of(r),
+                )
+            })
+            .collect();
+        let wrote = crate::events::append(&mut tx, &events).await?;
         tx.commit().await?;
+        if wrote.is_some() {
+            self.events_committed();
+        }
         Ok(outcomes)
     }
 

@@ -1,4 +1,5 @@
-//! The command line: `serve`, `import`, `user`, `token`, `courier`.
+//! The command line: `serve`, `import`, `user`, `token`, `courier`, `survey`,
+//! `customer`, `report`, `rollups`, `webhook`.
 
 mod accounts;
 mod customers;
@@ -7,6 +8,7 @@ mod report;
 mod rollups;
 mod serve;
 mod surveys;
+mod webhooks;
 
 use std::process::ExitCode;
 
@@ -60,6 +62,9 @@ enum Command {
     /// The survey rollups behind every score.
     #[command(subcommand)]
     Rollups(rollups::RollupsCommand),
+    /// Webhook subscriptions: events sent to other systems.
+    #[command(subcommand)]
+    Webhook(webhooks::WebhookCommand),
 }
 
 pub async fn run() -> ExitCode {
@@ -75,6 +80,7 @@ pub async fn run() -> ExitCode {
         Command::Customer(cmd) => report(customers::run(&cli.database, cmd).await),
         Command::Rollups(cmd) => report(rollups::run(&cli.database, cmd).await),
         Command::Report(args) => report(report::run(&cli.database, args).await),
+        Command::Webhook(cmd) => report(webhooks::run(&cli.database, cmd).await),
     }
 }
 

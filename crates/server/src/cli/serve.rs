@@ -23,6 +23,10 @@ pub struct ServeArgs {
     /// Days a photo or voice message is kept; older ones are deleted (checked hourly).
     #[arg(long, env = "DOORSTEP_ATTACHMENT_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=3650))]
     attachment_days: u32,
+    /// Days events are kept for clients of the event stream and webhooks
+    /// to catch up with; older ones are deleted (checked hourly).
+    #[arg(long, env = "DOORSTEP_EVENT_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=365))]
+    event_days: u32,
     /// Fill an empty database with realistic demo data.
     #[arg(long)]
     demo: bool,
@@ -43,24 +47,6 @@ pub async fn run(database: &str, args: ServeArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Deletes attachments past the retention limit now and every hour.
-fn keep_retention(store: Store, data_dir: PathBuf, days: u32) {
-    crate::spawn_every(std::time::Duration::from_hours(1), move || {
-        let (store, data_dir) = (store.clone(), data_dir.clone());
-        async move {
-            match crate::attachments::purge(&store, &data_dir, days).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(
-                    deleted = n,
-                    days,
-                    "attachments past the retention limit deleted"
-                ),
-                Err(e) => tracing::error!(error = %format!("{e:#}"), "attachment retention failed"),
-            }
-        }
-    });
 }
 
 /// Creates the first administrator when there is no account at all.
@@ -126,11 +112,18 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
         })?;
     let address = listener.local_addr()?;
     let app = App::new(store.clone(), args.data_dir.clone()).await?;
-    // Weekly rollup rows for the weeks that have ended: checked every minute.
-    crate::metrics::spawn_rollup_builder(store.clone(), std::time::Duration::from_mins(1));
     crate::metrics::spawn_pending_folder(store.clone(), std::time::Duration::from_secs(1));
-    // Scheduled e-mail reports: checked every minute.
-    crate::schedules::spawn(&app, std::time::Duration::from_mins(1));
+    // Rollup builds, scheduled reports, retention, event pruning, webhooks:
+    // each run by one process at a time.
+    crate::jobs::spawn(
+        &app,
+        crate::jobs::Settings {
+            data_dir: args.data_dir.clone(),
+            attachment_days: args.attachment_days,
+            event_days: args.event_days,
+        },
+    )
+    .await?;
     // Written, not println!: a closed stdout must not stop the server.
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
@@ -153,7 +146,6 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     let _ = out.flush();
     drop(out);
     tracing::info!(%address, "listening");
-    keep_retention(store.clone(), args.data_dir.clone(), args.attachment_days);
     crate::http::serve(
         listener,
         app,

@@ -1,77 +1,238 @@
-//! Live events: what happened, as it happens, to whoever listens — the API's
-//! `GET /api/v1/events` and the console's live dashboard — as Server-Sent
-//! Events. In-process: every `serve` process tells its own listeners.
+//! Live events for `GET /api/v1/events` and the console's live pages, as
+//! Server-Sent Events, from the store's durable outbox.
+//!
+//! One pump per process reads new events from the database when the store
+//! says some may have been committed (by this process, or — through
+//! PostgreSQL's `LISTEN/NOTIFY` — by any process on the same database),
+//! and every second in any case, and hands them to this process's
+//! listeners. A listener that reconnects with `Last-Event-ID` (or
+//! `?since=`) first gets what it missed from the table, then live events;
+//! one that falls behind catches up from the table too.
 
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use doorstep_store::events::StoredEvent;
+use doorstep_store::Store;
 use futures_util::Stream;
-use serde::Serialize;
 use tokio::sync::broadcast;
 
-/// Events kept for a slow listener before it is told it missed some.
+/// Events kept in memory for a slow listener (it reads older ones from
+/// the database).
 const BACKLOG: usize = 1024;
 
-/// One event: its name (`response.created`, …) and its JSON data.
-#[derive(Debug, Clone)]
-pub struct Event {
-    pub name: &'static str,
-    pub data: serde_json::Value,
+/// Events read from the database at a time.
+const PAGE: i64 = 500;
+
+/// How often the pump looks for events even when nobody woke it.
+const POLL: Duration = Duration::from_secs(1);
+
+/// This process's fan-out of committed events.
+pub struct EventHub {
+    sender: broadcast::Sender<Arc<StoredEvent>>,
+    /// The newest event handed out.
+    last: AtomicI64,
 }
 
-/// What a `response.created` event says: no personal data.
-#[derive(Debug, Clone, Serialize)]
-pub struct ResponseCreated {
-    pub id: String,
-    pub order_number: String,
-    pub survey_id: String,
-    pub status: &'static str,
-    pub channel: &'static str,
-    pub finished_at: String,
-    pub nps: Option<u8>,
-}
-
-/// The fan-out of events to the listeners of this process.
-pub struct Events(broadcast::Sender<Event>);
-
-impl Default for Events {
+impl Default for EventHub {
     fn default() -> Self {
-        Events(broadcast::channel(BACKLOG).0)
-    }
-}
-
-impl Events {
-    /// Tells every listener; nobody listening is fine.
-    pub fn publish(&self, name: &'static str, data: impl Serialize) {
-        if let Ok(data) = serde_json::to_value(data) {
-            let _ = self.0.send(Event { name, data });
+        EventHub {
+            sender: broadcast::channel(BACKLOG).0,
+            last: AtomicI64::new(0),
         }
     }
+}
 
-    /// An SSE stream of the events whose names `pass`.
-    pub fn stream(
-        &self,
-        pass: fn(&str) -> bool,
-    ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<>> {
-        let receiver = self.0.subscribe();
-        let stream = futures_util::stream::unfold(receiver, move |mut rx| async move {
+impl EventHub {
+    /// Starts handing out the events committed from now on: the store's
+    /// wake-ups (and, on PostgreSQL, other processes' notices) wake it.
+    pub async fn start(self: &Arc<Self>, store: Store) -> Result<(), doorstep_store::StoreError> {
+        let mut last = store.last_event_id().await?;
+        self.last.store(last, Ordering::SeqCst);
+        store.listen_for_events();
+        let hub = Arc::clone(self);
+        let mut wake = store.event_wakeups();
+        tokio::spawn(async move {
             loop {
-                match rx.recv().await {
-                    Ok(e) if pass(e.name) => {
-                        let event = SseEvent::default().event(e.name).data(e.data.to_string());
-                        return Some((Ok(event), rx));
+                tokio::select! {
+                    changed = wake.changed() => if changed.is_err() { return },
+                    () = tokio::time::sleep(POLL) => {}
+                }
+                loop {
+                    let events = match store.events_after(last, PAGE).await {
+                        Ok(events) => events,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot read new events; trying again");
+                            break;
+                        }
+                    };
+                    let full = events.len() as i64 == PAGE;
+                    for event in events {
+                        last = event.id;
+                        hub.last.store(last, Ordering::SeqCst);
+                        let _ = hub.sender.send(Arc::new(event));
                     }
-                    Ok(_) => {}
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        let event = SseEvent::default()
-                            .event("lagged")
-                            .data(format!("{{\"missed\":{missed}}}"));
-                        return Some((Ok(event), rx));
+                    if !full {
+                        break;
                     }
-                    Err(broadcast::error::RecvError::Closed) => return None,
                 }
             }
         });
+        Ok(())
+    }
+
+    /// The newest event handed out so far.
+    pub fn last(&self) -> i64 {
+        self.last.load(Ordering::SeqCst)
+    }
+
+    /// Live events (the next ones handed out).
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
+        self.sender.subscribe()
+    }
+
+    /// An SSE stream of the events whose names `pass`: those after `since`
+    /// first (when given), then live ones. Each carries its id, for the
+    /// client to reconnect with.
+    pub fn stream(
+        self: &Arc<Self>,
+        store: Store,
+        since: Option<i64>,
+        pass: fn(&str) -> bool,
+    ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<>> {
+        let live = self.subscribe();
+        let sent = since.unwrap_or_else(|| self.last());
+        let state = Listener {
+            hub: Arc::clone(self),
+            store,
+            live,
+            sent,
+            queue: std::collections::VecDeque::new(),
+            checked_oldest: since.is_none(),
+            pass,
+        };
+        let stream = futures_util::stream::unfold(state, |mut l| async move {
+            let event = l.next().await?;
+            Some((Ok(event), l))
+        });
         Sse::new(stream).keep_alive(KeepAlive::default())
     }
+}
+
+/// One SSE client's place in the stream.
+struct Listener {
+    hub: Arc<EventHub>,
+    store: Store,
+    live: broadcast::Receiver<Arc<StoredEvent>>,
+    /// The newest event this client has been given (or skipped).
+    sent: i64,
+    /// Read from the database, not yet given.
+    queue: std::collections::VecDeque<StoredEvent>,
+    /// Whether the client was told that events it asked for were pruned.
+    checked_oldest: bool,
+    pass: fn(&str) -> bool,
+}
+
+impl Listener {
+    async fn next(&mut self) -> Option<SseEvent> {
+        if !self.checked_oldest {
+            self.checked_oldest = true;
+            // The oldest event kept; with none kept, the next one to come.
+            let first = match self.store.first_event_id().await {
+                Ok(Some(first)) => Some(first),
+                Ok(None) => self.store.last_event_id().await.ok().map(|last| last + 1),
+                Err(_) => None,
+            };
+            if let Some(first) = first {
+                if first > self.sent + 1 {
+                    let skipped = self.sent;
+                    self.sent = first - 1;
+                    return Some(
+                        SseEvent::default()
+                            .event("pruned")
+                            .data(format!("{{\"after\":{skipped},\"oldest_kept\":{first}}}")),
+                    );
+                }
+            }
+        }
+        loop {
+            if let Some(event) = self.queue.pop_front() {
+                self.sent = event.id;
+                if (self.pass)(&event.name) {
+                    return Some(sse(&event));
+                }
+                continue;
+            }
+            // Behind the hub with nothing waiting in the channel: missed
+            // while lagging or subscribing, or asked for with `since`.
+            if self.live.is_empty() && self.sent < self.hub.last() {
+                match self.store.events_after(self.sent, PAGE).await {
+                    Ok(events) if !events.is_empty() => {
+                        self.queue.extend(events);
+                        continue;
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "cannot read missed events"),
+                }
+            }
+            match self.live.recv().await {
+                Ok(event) if event.id <= self.sent => {}
+                Ok(event) if event.id == self.sent + 1 => {
+                    self.sent = event.id;
+                    if (self.pass)(&event.name) {
+                        return Some(sse(&event));
+                    }
+                }
+                // A gap (lagged, or subscribed mid-catch-up): read what is
+                // missing from the database.
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                    match self.store.events_after(self.sent, PAGE).await {
+                        Ok(events) => self.queue.extend(events),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot read missed events");
+                            tokio::time::sleep(POLL).await;
+                        }
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+}
+
+/// Where a client resumes: the `Last-Event-ID` header its browser sends
+/// on reconnecting, or `?since=ID`; `None` for live events only. A value
+/// that is not an event id is refused.
+pub fn resume_point(
+    headers: &axum::http::HeaderMap,
+    query: Option<&str>,
+) -> Result<Option<i64>, String> {
+    let header = headers
+        .get("last-event-id")
+        .map(|v| v.to_str().unwrap_or_default().trim().to_owned());
+    let query = query.and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "since")
+            .map(|(_, v)| v.trim().to_owned())
+    });
+    match header.or(query) {
+        None => Ok(None),
+        Some(v) if v.is_empty() => Ok(None),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .map(Some)
+            .ok_or_else(|| format!("{v:?} is not an event id: resume with the id of the last event received (a whole number), or leave it out for live events only")),
+    }
+}
+
+fn sse(event: &StoredEvent) -> SseEvent {
+    SseEvent::default()
+        .id(event.id.to_string())
+        .event(event.name.as_str())
+        .data(event.data.as_str())
 }

@@ -37,8 +37,8 @@ pub struct App {
     survey_versions: RwLock<HashMap<(String, i64), Arc<SurveyDefinition>>>,
     /// Each survey's current version and when that was read.
     current_versions: RwLock<HashMap<String, (i64, Instant)>>,
-    /// Live events for `GET /api/v1/events` and the live dashboard.
-    pub events: events::Events,
+    /// Live events for `GET /api/v1/events` and the live pages.
+    pub events: Arc<events::EventHub>,
     /// The cause vocabulary and its rules, ready to tag with.
     causes: RwLock<(Arc<Vocabulary>, Arc<Tagger>)>,
     /// The re-tagging of all answers after the rules changed.
@@ -58,8 +58,9 @@ fn write_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 }
 
 /// How long "the current version of a survey" is trusted without asking the
-/// database (a version published by another server process shows up within it).
-const CURRENT_VERSION_TTL: Duration = Duration::from_secs(2);
+/// database. A new version's `survey.published` event clears it on every
+/// process within a second; this bounds a missed one.
+const CURRENT_VERSION_TTL: Duration = Duration::from_secs(60);
 /// Survey versions kept in memory at most (each is a few kilobytes).
 const SURVEY_VERSIONS_KEPT: usize = 2_000;
 
@@ -75,18 +76,22 @@ impl App {
         let deployment = store.deployment().await?;
         let vocabulary = store.vocabulary().await?;
         let tagger = Arc::new(vocabulary.tagger());
-        Ok(Arc::new(App {
+        let events = Arc::new(events::EventHub::default());
+        events.start(store.clone()).await?;
+        let app = Arc::new(App {
             causes: RwLock::new((Arc::new(vocabulary), tagger)),
             retag: crate::causes::Retag::default(),
             store,
             data_dir,
             survey_versions: RwLock::new(HashMap::new()),
             current_versions: RwLock::new(HashMap::new()),
-            events: events::Events::default(),
+            events,
             deployment: RwLock::new(deployment),
             sign_in_throttle: crate::security::Throttle::new(SIGN_IN_ATTEMPTS, THROTTLE_WINDOW_MS),
             enrol_throttle: crate::security::Throttle::new(ENROL_ATTEMPTS, THROTTLE_WINDOW_MS),
-        }))
+        });
+        follow_changes(&app);
+        Ok(app)
     }
 
     pub fn deployment(&self) -> Deployment {
@@ -163,6 +168,51 @@ impl App {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = d;
     }
+}
+
+/// Keeps this process's caches in step with changes made anywhere (this
+/// process, or another on the same database): each change writes an event
+/// with its transaction, and every process reloads what it names.
+fn follow_changes(app: &AppState) {
+    let mut live = app.events.subscribe();
+    let app = Arc::downgrade(app);
+    tokio::spawn(async move {
+        loop {
+            let event = match live.recv().await {
+                Ok(event) => Some(event),
+                // Missed some: reload everything to be safe.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => None,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            };
+            let Some(app) = app.upgrade() else { return };
+            let name = event.as_ref().map(|e| e.name.as_str());
+            if matches!(name, None | Some("settings.changed")) {
+                match app.store.deployment().await {
+                    Ok(d) => app.set_deployment(d),
+                    Err(e) => tracing::warn!(error = %e, "cannot reload the settings"),
+                }
+            }
+            if matches!(name, None | Some("causes.changed")) {
+                match app.store.vocabulary().await {
+                    Ok(v) => app.set_vocabulary(v),
+                    Err(e) => tracing::warn!(error = %e, "cannot reload the cause vocabulary"),
+                }
+            }
+            match (name, event.as_ref()) {
+                (None, _) => write_lock(&app.current_versions).clear(),
+                (Some("survey.published"), Some(e)) => {
+                    let id = serde_json::from_str::<serde_json::Value>(&e.data)
+                        .ok()
+                        .and_then(|d| d["id"].as_str().map(str::to_owned));
+                    match id {
+                        Some(id) => app.survey_published(&id),
+                        None => write_lock(&app.current_versions).clear(),
+                    }
+                }
+                _ => {}
+            }
+        }
+    });
 }
 
 /// Largest request body the API accepts (a batch of 1,000 orders is ~0.5 MB).

@@ -35,7 +35,7 @@ pub struct TestApp {
 pub struct DataDir(pub std::path::PathBuf);
 
 impl DataDir {
-    fn new() -> DataDir {
+    pub fn new() -> DataDir {
         let dir =
             std::env::temp_dir().join(format!("doorstep-test-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("create a test data directory");
@@ -253,4 +253,13 @@ pub fn tiny_png() -> Vec<u8> {
     base64::engine::general_purpose::STANDARD
         .decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
         .unwrap()
+}
+
+/// What the background jobs of a test server need.
+pub fn job_settings(data_dir: &std::path::Path) -> doorstep::jobs::Settings {
+    doorstep::jobs::Settings {
+        data_dir: data_dir.to_owned(),
+        attachment_days: 90,
+        event_days: 7,
+    }
 }

@@ -7,6 +7,7 @@ mod attachments;
 mod browser;
 mod causes;
 mod cli;
+mod events;
 mod helpers;
 mod pages;
 mod reliability;

@@ -12,6 +12,7 @@ use crate::on_both_backends;
 on_both_backends!(
     serve_prints_the_first_login_and_stops_cleanly_on_sigterm,
     sigterm_stops_serve_within_its_grace_even_with_requests_stuck_on_the_database,
+    a_webhook_event_pending_at_kill_9_is_delivered_by_the_next_server,
     demo_data_is_realistic
 );
 
@@ -64,6 +65,42 @@ type Printed = std::io::Lines<BufReader<std::process::ChildStdout>>;
 
 /// `doorstep serve` on `db` with `env`: its URL, the process and what it
 /// prints after its first line.
+/// kill -9 between the commit and the delivery loses nothing: a change is
+/// committed with its event, the server's first attempt is refused, the
+/// server is killed, and the next server delivers the event — once.
+async fn a_webhook_event_pending_at_kill_9_is_delivered_by_the_next_server(backend: &str) {
+    let db = TestDb::new(backend).await;
+    let store = Store::connect(&db.url).await.unwrap();
+    let (url, received, secret) = crate::events::receiver(1).await;
+    let made = doorstep::webhooks::subscribe(&store, &url, "settings.changed", true, "test")
+        .await
+        .unwrap();
+    *secret.lock().unwrap() = made.secret.clone();
+    let data = crate::helpers::DataDir::new();
+    let (_, mut first, _lines) = start_serve(&db, &data.0, &[]);
+    let mut d = store.deployment().await.unwrap();
+    d.name = "Before the kill".to_owned();
+    store.save_deployment(&d).await.unwrap();
+    crate::events::wait_for(&received, Duration::from_secs(10), |r| r.refused == 1).await;
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert!(received.lock().unwrap().accepted.is_empty());
+    let (_, mut second, _lines) = start_serve(&db, &data.0, &[]);
+    // The retry is due 5 s after the refusal; the lease of the killed
+    // server's job runs out within a minute at worst.
+    crate::events::wait_for(&received, Duration::from_secs(75), |r| {
+        r.accepted.len() == 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let got = received.lock().unwrap();
+    assert_eq!(got.accepted.len(), 1, "delivered once");
+    assert_eq!(got.accepted[0].1["type"], "settings.changed");
+    drop(got);
+    let _ = second.kill();
+    let _ = second.wait();
+}
+
 fn start_serve(
     db: &TestDb,
     data: &std::path::Path,

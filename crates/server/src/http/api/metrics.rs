@@ -178,18 +178,31 @@ pub async fn get(
         .into_response())
 }
 
-/// Live events as Server-Sent Events: `response.created` (with the
-/// response's id, order, survey, status, channel, finish time and NPS
-/// answer) as each response is stored; `lagged` if this listener fell more
-/// than 1,024 events behind. `incident.created` and `case.updated` join
-/// when incidents and cases arrive.
+/// Live events as Server-Sent Events, each with its id: `response.created`
+/// (with the response's id, order, survey, status, channel, finish time and
+/// NPS answer) as each response is stored, `survey.published`,
+/// `settings.changed`, `causes.changed`. Events are durable: a client that
+/// reconnects with `Last-Event-ID` (browsers do it themselves) or
+/// `?since=ID` first gets every event after that id, then live ones; if
+/// some of those were already pruned (after `DOORSTEP_EVENT_DAYS`, 7 by
+/// default) it is told so with a `pruned` event. Every server process on
+/// one database gives the same events with the same ids.
 #[utoipa::path(get, path = "/api/v1/events", tag = "metrics",
     security(("bearer" = [])),
+    params(("since" = Option<i64>, Query, description = "Resume after this event id (as `Last-Event-ID`)", minimum = 0),
+           ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id")),
     responses((status = 200, content_type = "text/event-stream", description = "An endless event stream")))]
 pub async fn events(
     State(app): State<AppState>,
     _caller: Bearer<Integration>,
-) -> axum::response::Response {
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
-    app.events.stream(|_| true).into_response()
+    let since = crate::http::events::resume_point(&headers, uri.query())
+        .map_err(|message| ApiError::invalid("since", message))?;
+    Ok(app
+        .events
+        .stream(app.store.clone(), since, |_| true)
+        .into_response())
 }

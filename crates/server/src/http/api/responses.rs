@@ -181,10 +181,6 @@ pub async fn post(
         )
         .await?;
     for ((index, response), outcome) in indices.into_iter().zip(&checked).zip(outcomes) {
-        if outcome == ResponseOutcome::Stored {
-            app.events
-                .publish("response.created", created_event(response));
-        }
         let id = Some(response.id.clone());
         results[index] = Some(match outcome {
             ResponseOutcome::Stored => ResponseItemResult { index, id, result: "created", status: 201, errors: Vec::new() },
@@ -229,19 +225,6 @@ pub async fn post(
         items,
     };
     Ok((status, Json(body)).into_response())
-}
-
-/// What listeners hear of a stored response.
-pub fn created_event(r: &NewResponse) -> crate::http::events::ResponseCreated {
-    crate::http::events::ResponseCreated {
-        id: r.id.clone(),
-        order_number: r.order_number.clone(),
-        survey_id: r.survey_id.clone(),
-        status: r.status,
-        channel: r.channel,
-        finished_at: doorstep_domain::time::from_millis(r.finished_at).to_string(),
-        nps: r.facts.nps,
-    }
 }
 
 /// Photo and voice answers must name attachments already uploaded, of

@@ -633,8 +633,17 @@ pub async fn download(
 
 /// `/dashboard/events`: the live dashboard's event stream (new answers only;
 /// no personal data).
-pub async fn events(State(app): State<AppState>, Staff(_user, _): Staff<AnyStaff>) -> Response {
+pub async fn events(
+    State(app): State<AppState>,
+    Staff(_user, _): Staff<AnyStaff>,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    // A bad id from a browser is its own doing: live events only, then.
+    let since = crate::http::events::resume_point(&headers, uri.query())
+        .ok()
+        .flatten();
     app.events
-        .stream(|name| name == "response.created")
+        .stream(app.store.clone(), since, |name| name == "response.created")
         .into_response()
 }

@@ -371,25 +371,21 @@ pub async fn submit(
                 .collect()
         })
         .unwrap_or_default();
-    let event = crate::http::api::responses::created_event(&response);
     // Finished now: its day is today.
     match app.store.store_responses(&[response], None, day).await {
-        Ok(outcomes) if outcomes.first() == Some(&ResponseOutcome::Stored) => {
-            app.events.publish("response.created", event);
-            done_with_links(
-                &app,
-                lang,
-                StatusCode::OK,
-                if refused {
-                    "link-refused"
-                } else if review_links.is_empty() {
-                    "link-thanks"
-                } else {
-                    "link-review"
-                },
-                review_links,
-            )
-        }
+        Ok(outcomes) if outcomes.first() == Some(&ResponseOutcome::Stored) => done_with_links(
+            &app,
+            lang,
+            StatusCode::OK,
+            if refused {
+                "link-refused"
+            } else if review_links.is_empty() {
+                "link-thanks"
+            } else {
+                "link-review"
+            },
+            review_links,
+        ),
         Ok(_) => done(&app, lang, StatusCode::OK, "link-answered"),
         Err(e) => internal(lang, &e),
     }
