@@ -169,10 +169,10 @@ impl Runner {
         match recorded {
             Ok(true) => {}
             Ok(false) => {
-                tracing::warn!(job = %job.id, "the job was taken over or removed while it ran")
+                tracing::warn!(job = %job.id, "the job was taken over or removed while it ran");
             }
             Err(e) => {
-                tracing::warn!(job = %job.id, error = %e, "cannot record how the job went; its lease will run out")
+                tracing::warn!(job = %job.id, error = %e, "cannot record how the job went; its lease will run out");
             }
         }
     }

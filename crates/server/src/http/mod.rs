@@ -60,7 +60,7 @@ fn write_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 /// How long "the current version of a survey" is trusted without asking the
 /// database. A new version's `survey.published` event clears it on every
 /// process within a second; this bounds a missed one.
-const CURRENT_VERSION_TTL: Duration = Duration::from_secs(60);
+const CURRENT_VERSION_TTL: Duration = Duration::from_mins(1);
 /// Survey versions kept in memory at most (each is a few kilobytes).
 const SURVEY_VERSIONS_KEPT: usize = 2_000;
 

@@ -25,6 +25,7 @@ const PAGES: &[(&str, [bool; 4])] = &[
     ("/incidents", [true, true, true, false]),
     ("/calls", [true, true, false, true]),
     ("/settings", [true, false, false, false]),
+    ("/settings/webhooks", [true, false, false, false]),
 ];
 
 async fn console_pages_follow_the_role_matrix(backend: &str) {

@@ -18,6 +18,7 @@ on_both_backends!(
     a_change_on_one_server_is_seen_by_the_others_within_a_second,
     webhooks_are_signed_delivered_once_in_order_and_retried_after_failures,
     webhooks_refuse_private_addresses_unless_allowed,
+    an_admin_manages_webhooks_in_the_console,
 );
 
 /// One Server-Sent Event.
@@ -70,7 +71,7 @@ impl SseReader {
                     if let Some(v) = line.strip_prefix("id:") {
                         event.id = v.trim().parse().ok();
                     } else if let Some(v) = line.strip_prefix("event:") {
-                        event.name = v.trim().to_owned();
+                        v.trim().clone_into(&mut event.name);
                         any = true;
                     } else if let Some(v) = line.strip_prefix("data:") {
                         event.data = serde_json::from_str(v.trim()).unwrap_or(Value::Null);
@@ -247,9 +248,7 @@ async fn a_change_on_one_server_is_seen_by_the_others_within_a_second(backend: &
         1
     );
 
-    let mut d = a.store.deployment().await.unwrap();
-    d.name = "Быстрая доставка".to_owned();
-    a.store.save_deployment(&d).await.unwrap();
+    rename(&a.store, "Быстрая доставка").await;
     let mut vocabulary = a.store.vocabulary().await.unwrap();
     let before_causes = vocabulary.causes.len();
     vocabulary.causes.pop();
@@ -287,6 +286,13 @@ async fn a_change_on_one_server_is_seen_by_the_others_within_a_second(backend: &
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Saves the deployment under another name (a change every server must see).
+pub async fn rename(store: &doorstep_store::Store, name: &str) {
+    let mut d = store.deployment().await.unwrap();
+    name.clone_into(&mut d.name);
+    store.save_deployment(&d).await.unwrap();
 }
 
 /// What a receiver saw: (webhook-id, body) of each accepted delivery, and
@@ -393,7 +399,7 @@ async fn webhooks_are_signed_delivered_once_in_order_and_retried_after_failures(
     let made = doorstep::webhooks::subscribe(&app.store, &url, "response.created", true, "test")
         .await
         .unwrap();
-    *secret.lock().unwrap() = made.secret.clone();
+    secret.lock().unwrap().clone_from(&made.secret);
     for server in [&app, &other] {
         doorstep::jobs::spawn(
             &server.state,
@@ -419,25 +425,26 @@ async fn webhooks_are_signed_delivered_once_in_order_and_retried_after_failures(
     })
     .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let got = received.lock().unwrap();
-    assert_eq!(got.bad_signatures, 0);
-    assert_eq!(got.refused, 2);
-    let orders_seen: Vec<&str> = got
-        .accepted
-        .iter()
-        .map(|(_, body)| body["data"]["order_number"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        orders_seen,
-        ["A-0", "A-1", "A-2", "A-3", "A-4", "A-5"],
-        "once each, in order"
-    );
-    assert!(got
-        .accepted
-        .iter()
-        .all(|(_, b)| b["type"] == "response.created"));
-    let first_id = got.accepted[0].0.clone();
-    drop(got);
+    let first_id = {
+        let got = received.lock().unwrap();
+        assert_eq!(got.bad_signatures, 0);
+        assert_eq!(got.refused, 2);
+        let orders_seen: Vec<&str> = got
+            .accepted
+            .iter()
+            .map(|(_, body)| body["data"]["order_number"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            orders_seen,
+            ["A-0", "A-1", "A-2", "A-3", "A-4", "A-5"],
+            "once each, in order"
+        );
+        assert!(got
+            .accepted
+            .iter()
+            .all(|(_, b)| b["type"] == "response.created"));
+        got.accepted[0].0.clone()
+    };
 
     let log = app
         .store
@@ -473,13 +480,11 @@ async fn webhooks_refuse_private_addresses_unless_allowed(backend: &str) {
     let named = doorstep::webhooks::subscribe(&app.store, &by_name, "*", false, "test")
         .await
         .unwrap();
-    *secret.lock().unwrap() = literal.secret.clone();
+    secret.lock().unwrap().clone_from(&literal.secret);
     doorstep::jobs::spawn(&app.state, crate::helpers::job_settings(&app.data_dir.0))
         .await
         .unwrap();
-    let mut d = app.store.deployment().await.unwrap();
-    d.name = "Changed".to_owned();
-    app.store.save_deployment(&d).await.unwrap();
+    rename(&app.store, "Changed").await;
     for hook in [&literal, &named] {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
@@ -498,4 +503,115 @@ async fn webhooks_refuse_private_addresses_unless_allowed(backend: &str) {
     }
     let got = received.lock().unwrap();
     assert!(got.accepted.is_empty() && got.refused == 0 && got.bad_signatures == 0);
+}
+
+/// Settings → Webhooks: an admin subscribes a receiver (the secret shown
+/// once works), sees the deliveries with their answers, resends one,
+/// removes the subscription; a bad URL is refused with the reason; the
+/// jobs are listed with their state. Others may not post here.
+async fn an_admin_manages_webhooks_in_the_console(backend: &str) {
+    let app = TestApp::spawn(backend).await;
+    doorstep::jobs::spawn(&app.state, crate::helpers::job_settings(&app.data_dir.0))
+        .await
+        .unwrap();
+    let (url, received, secret) = receiver(0).await;
+    let admin = app.signed_in("admin").await;
+    let csrf = app.csrf(&admin).await;
+    let page = app.page(&admin, "/settings/webhooks").await;
+    assert!(
+        page.contains("rollups.build") && page.contains("events.prune"),
+        "jobs listed"
+    );
+
+    let bad = admin
+        .post(app.at("/settings/webhooks"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("url", "ftp://example.com/x"),
+            ("event:settings.changed", "on"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(bad.contains("http or https"), "the reason is shown");
+    assert!(app.store.webhooks().await.unwrap().is_empty());
+
+    let made = admin
+        .post(app.at("/settings/webhooks"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("url", url.as_str()),
+            ("event:settings.changed", "on"),
+            ("allow_private", "on"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let shown = made
+        .split("id=\"secret\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(shown.starts_with("whsec_"), "{shown}");
+    *secret.lock().unwrap() = shown;
+    let hook = app.store.webhooks().await.unwrap().remove(0);
+    assert_eq!(hook.event_types, ["settings.changed"]);
+    assert!(hook.allow_private);
+
+    rename(&app.store, "Webhooks").await;
+    wait_for(&received, Duration::from_secs(10), |r| {
+        r.accepted.len() == 1
+    })
+    .await;
+    assert_eq!(
+        received.lock().unwrap().bad_signatures,
+        0,
+        "the secret shown verifies"
+    );
+    let detail = app
+        .page(&admin, &format!("/settings/webhooks/{}", hook.id))
+        .await;
+    assert!(
+        detail.contains("settings.changed") && detail.contains("204"),
+        "the log shows the delivery"
+    );
+    let event = app.store.webhook_deliveries(&hook.id, 1).await.unwrap()[0].event_id;
+    let r = admin
+        .post(app.at(&format!("/settings/webhooks/{}/resend/{event}", hook.id)))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    wait_for(&received, Duration::from_secs(10), |r| {
+        r.accepted.len() == 2
+    })
+    .await;
+
+    let quality = app.signed_in("quality").await;
+    let q_csrf = app.csrf(&quality).await;
+    let r = quality
+        .post(app.at(&format!("/settings/webhooks/{}/remove", hook.id)))
+        .form(&[("csrf", q_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = admin
+        .post(app.at(&format!("/settings/webhooks/{}/remove", hook.id)))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(app.store.webhooks().await.unwrap().is_empty());
 }

@@ -75,12 +75,10 @@ async fn a_webhook_event_pending_at_kill_9_is_delivered_by_the_next_server(backe
     let made = doorstep::webhooks::subscribe(&store, &url, "settings.changed", true, "test")
         .await
         .unwrap();
-    *secret.lock().unwrap() = made.secret.clone();
+    secret.lock().unwrap().clone_from(&made.secret);
     let data = crate::helpers::DataDir::new();
     let (_, mut first, _lines) = start_serve(&db, &data.0, &[]);
-    let mut d = store.deployment().await.unwrap();
-    d.name = "Before the kill".to_owned();
-    store.save_deployment(&d).await.unwrap();
+    crate::events::rename(&store, "Before the kill").await;
     crate::events::wait_for(&received, Duration::from_secs(10), |r| r.refused == 1).await;
     first.kill().unwrap();
     first.wait().unwrap();
@@ -93,10 +91,11 @@ async fn a_webhook_event_pending_at_kill_9_is_delivered_by_the_next_server(backe
     })
     .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let got = received.lock().unwrap();
-    assert_eq!(got.accepted.len(), 1, "delivered once");
-    assert_eq!(got.accepted[0].1["type"], "settings.changed");
-    drop(got);
+    {
+        let got = received.lock().unwrap();
+        assert_eq!(got.accepted.len(), 1, "delivered once");
+        assert_eq!(got.accepted[0].1["type"], "settings.changed");
+    }
     let _ = second.kill();
     let _ = second.wait();
 }

@@ -13,6 +13,7 @@ pub mod roadmap;
 pub mod settings;
 pub mod surveys;
 pub mod terminal;
+mod webhooks;
 
 use askama::Template;
 use axum::http::{header, StatusCode};
@@ -180,6 +181,17 @@ pub fn router() -> Router<AppState> {
         .route("/settings/tokens", post(settings::create_token))
         .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
         .route("/settings/enrollment", post(settings::enroll_courier))
+        .route(
+            "/settings/webhooks",
+            get(webhooks::page).post(webhooks::add),
+        )
+        .route("/settings/webhooks/{id}", get(webhooks::detail))
+        .route(
+            "/settings/webhooks/{id}/resend/{event}",
+            post(webhooks::resend),
+        )
+        .route("/settings/webhooks/{id}/enable", post(webhooks::enable))
+        .route("/settings/webhooks/{id}/remove", post(webhooks::remove))
         .route("/dashboard", get(dashboard::page))
         .route("/dashboard/events", get(dashboard::events))
         .route("/causes", get(causes::page))

@@ -44,6 +44,8 @@ struct SettingsPage {
     users: Vec<UserRow>,
     tokens: Vec<TokenRow>,
     couriers: Vec<(String, String)>,
+    /// URLs of webhooks disabled after failing: a notice to admins.
+    disabled_webhooks: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -62,15 +64,17 @@ async fn settings_page(
     let t = c.tr;
     let tz = app.deployment().tz();
     let fmt = |ms: i64| format_local(from_millis(ms), &tz);
-    let (users, tokens, couriers) = match (
+    let (users, tokens, couriers, webhooks) = match (
         app.store.users().await,
         app.store.tokens().await,
         app.store.couriers().await,
+        app.store.webhooks().await,
     ) {
-        (Ok(users), Ok(tokens), Ok(couriers)) => (users, tokens, couriers),
-        (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => {
-            return internal(user.lang, &error)
-        }
+        (Ok(users), Ok(tokens), Ok(couriers), Ok(webhooks)) => (users, tokens, couriers, webhooks),
+        (Err(error), _, _, _)
+        | (_, Err(error), _, _)
+        | (_, _, Err(error), _)
+        | (_, _, _, Err(error)) => return internal(user.lang, &error),
     };
     let view = SettingsPage {
         countries: Country::all()
@@ -109,6 +113,11 @@ async fn settings_page(
                 let label = name.map_or_else(|| id.clone(), |n| format!("{n} ({id})"));
                 (id, label)
             })
+            .collect(),
+        disabled_webhooks: webhooks
+            .into_iter()
+            .filter(|w| !w.enabled)
+            .map(|w| w.url)
             .collect(),
         d,
         notice,
@@ -248,13 +257,15 @@ pub async fn add_user(
 
 #[derive(Template)]
 #[template(path = "secret.html")]
-struct SecretPage {
-    c: Chrome,
-    heading: String,
-    explain: String,
-    secret: String,
+pub(super) struct SecretPage {
+    pub c: Chrome,
+    pub heading: String,
+    pub explain: String,
+    pub secret: String,
     /// Where the secret is used (the terminal's address), if anywhere.
-    link: Option<String>,
+    pub link: Option<String>,
+    /// Where "Done" leads.
+    pub back: &'static str,
 }
 
 #[derive(Deserialize)]
@@ -288,6 +299,7 @@ pub async fn create_token(
         explain: c.tr.t("secret-token-explain"),
         secret,
         link: None,
+        back: "/settings",
         c,
     };
     render(&view)
@@ -351,6 +363,7 @@ pub async fn enroll_courier(
                     .and_then(|h| h.to_str().ok())
             )
         )),
+        back: "/settings",
         c,
     };
     render(&view)
