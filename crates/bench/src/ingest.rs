@@ -266,16 +266,7 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, count: usize) -> anyhow:
     let mut table = String::from(
         "| backend | responses (answers) | doorstep API | responses/s | raw bulk load | raw responses/s | doorstep / raw |\n|---|---:|---:|---:|---:|---:|---:|\n",
     );
-    // BENCH_SQLITE_ONLY=1 skips PostgreSQL, BENCH_POSTGRES_ONLY=1 SQLite (a
-    // quicker look while tuning).
-    let backends: &[&str] = if std::env::var("BENCH_SQLITE_ONLY").is_ok() {
-        &["SQLite"]
-    } else if std::env::var("BENCH_POSTGRES_ONLY").is_ok() {
-        &["PostgreSQL"]
-    } else {
-        &["SQLite", "PostgreSQL"]
-    };
-    for &backend in backends {
+    for &backend in super::backends() {
         let (database, raw_db) = if backend == "SQLite" {
             let path = dir.join("ingest.db");
             remove_sqlite(&path);

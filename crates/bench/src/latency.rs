@@ -247,14 +247,7 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, count: usize) -> anyhow:
     let mut table = String::from(
         "| backend | answers in past days | background build | single answers posted | p50 | p99 | max | raw p99 | p99 / raw |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
-    let backends: &[&str] = if std::env::var("BENCH_SQLITE_ONLY").is_ok() {
-        &["SQLite"]
-    } else if std::env::var("BENCH_POSTGRES_ONLY").is_ok() {
-        &["PostgreSQL"]
-    } else {
-        &["SQLite", "PostgreSQL"]
-    };
-    for &backend in backends {
+    for &backend in super::backends() {
         let sqlite = backend == "SQLite";
         let (database, raw_db) = if sqlite {
             let path = dir.join("latency.db");

@@ -8,6 +8,7 @@
 //! with the same indexes: the physical limit. It prints a Markdown table for
 //! BENCHMARKS.md.
 
+mod events;
 mod ingest;
 mod latency;
 mod metrics;
@@ -84,11 +85,12 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let command = args.first().map(String::as_str);
-    if let Some(which @ ("ingest" | "metrics" | "latency" | "soak")) = command {
+    if let Some(which @ ("ingest" | "metrics" | "latency" | "soak" | "events")) = command {
         let default = match which {
             "ingest" => 100_000,
             "latency" => 300_000,
             "soak" => 600,
+            "events" => 20,
             _ => 10_000_000,
         };
         let count = args
@@ -98,22 +100,20 @@ fn main() -> anyhow::Result<()> {
             .unwrap_or(default);
         let dir = std::env::temp_dir().join("doorstep-bench");
         std::fs::create_dir_all(&dir)?;
-        let doorstep = Path::new("target/release/doorstep");
-        if !doorstep.exists() {
-            bail!("build the binary first: cargo build --release");
-        }
+        let doorstep = &doorstep_binary()?;
         let postgres = "postgres://postgres@127.0.0.1:5432";
         let table = match which {
             "ingest" => ingest::run(doorstep, &dir, postgres, count)?,
             "latency" => latency::run(doorstep, &dir, postgres, count)?,
             "soak" => soak::bench(doorstep, &dir, postgres, count as u64)?,
+            "events" => events::run(doorstep, &dir, postgres, count)?,
             _ => metrics::run(doorstep, &dir, postgres, count)?,
         };
         println!("{table}");
         return Ok(());
     }
     if args.first().map(String::as_str) != Some("import") {
-        bail!("usage: doorstep-bench import [--rows 100000,1000000] [--postgres URL] [--dir DIR]\n       doorstep-bench ingest [RESPONSES]\n       doorstep-bench latency [ANSWERS]\n       doorstep-bench soak [SECONDS]\n       doorstep-bench metrics [ANSWERS]\n       doorstep-bench generate ROWS FILE");
+        bail!("usage: doorstep-bench import [--rows 100000,1000000] [--postgres URL] [--dir DIR]\n       doorstep-bench ingest [RESPONSES]\n       doorstep-bench latency [ANSWERS]\n       doorstep-bench soak [SECONDS]\n       doorstep-bench events [SECONDS]\n       doorstep-bench metrics [ANSWERS]\n       doorstep-bench generate ROWS FILE");
     }
     let mut sizes = vec![100_000usize, 1_000_000];
     let mut postgres = "postgres://postgres@127.0.0.1:5432".to_owned();
@@ -135,10 +135,7 @@ fn main() -> anyhow::Result<()> {
         i += 2;
     }
     std::fs::create_dir_all(&dir)?;
-    let doorstep = Path::new("target/release/doorstep");
-    if !doorstep.exists() {
-        bail!("build the binary first: cargo build --release");
-    }
+    let doorstep = &doorstep_binary()?;
     let mut table = String::from(
         "| backend | rows | doorstep import | rows/s | peak RSS | raw bulk load | raw rows/s | doorstep / raw |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
     );
@@ -210,6 +207,29 @@ fn main() -> anyhow::Result<()> {
     }
     println!("{table}");
     Ok(())
+}
+
+/// The `doorstep` binary measured: `target/release/doorstep`, or another
+/// build named by `BENCH_DOORSTEP` (for A/B runs against an older commit).
+fn doorstep_binary() -> anyhow::Result<PathBuf> {
+    let path = std::env::var_os("BENCH_DOORSTEP")
+        .map_or_else(|| PathBuf::from("target/release/doorstep"), PathBuf::from);
+    if !path.exists() {
+        bail!("build the binary first: cargo build --release (or point BENCH_DOORSTEP at one)");
+    }
+    Ok(path)
+}
+
+/// The backends to run: both, or one with `BENCH_SQLITE_ONLY=1` /
+/// `BENCH_POSTGRES_ONLY=1` (a quicker look while tuning).
+fn backends() -> &'static [&'static str] {
+    if std::env::var("BENCH_SQLITE_ONLY").is_ok() {
+        &["SQLite"]
+    } else if std::env::var("BENCH_POSTGRES_ONLY").is_ok() {
+        &["PostgreSQL"]
+    } else {
+        &["SQLite", "PostgreSQL"]
+    }
 }
 
 fn row(table: &mut String, backend: &str, rows: usize, ours: &Run, theirs: &Run) {

@@ -301,13 +301,7 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, answers: usize) -> anyho
     let mut page_table = String::from(
         "\n| backend | page | doorstep p50 | doorstep p95 | raw grouped join (median) | raw / doorstep p95 |\n|---|---|---:|---:|---:|---:|\n",
     );
-    // BENCH_SQLITE_ONLY=1 skips PostgreSQL (a quicker look while tuning).
-    let backends: &[&str] = if std::env::var("BENCH_SQLITE_ONLY").is_ok() {
-        &["SQLite"]
-    } else {
-        &["SQLite", "PostgreSQL"]
-    };
-    for &backend in backends {
+    for &backend in super::backends() {
         let database = if backend == "SQLite" {
             let path = dir.join("metrics.db");
             remove_sqlite(&path);

@@ -228,6 +228,15 @@ impl Tr<'_> {
         self.i18n.text(self.lang, key, Some(&args))
     }
 
+    /// A text with any number of named arguments.
+    pub fn args(&self, key: &str, values: Vec<(&str, FluentValue<'_>)>) -> String {
+        let mut args = FluentArgs::new();
+        for (name, value) in values {
+            args.set(name.to_owned(), value);
+        }
+        self.i18n.text(self.lang, key, Some(&args))
+    }
+
     /// How a survey was taken: its mode (or channel) and duration.
     pub fn survey_how(&self, key: &str, mode: &str, seconds: i64) -> String {
         let mut args = FluentArgs::new();

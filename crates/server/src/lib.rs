@@ -2,6 +2,7 @@
 //! server, import and demo. A library too, so that the integration tests in
 //! `tests/` can start the real application in-process.
 
+pub mod app;
 pub mod attachments;
 pub mod causes;
 pub mod charts;

@@ -270,6 +270,11 @@ impl Sender {
                 elapsed(started),
                 Some(format!("no answer within {} s", TIMEOUT.as_secs())),
             ),
+            Err(e) if e.is_connect() => (
+                None,
+                elapsed(started),
+                Some(format!("cannot connect: {}", root_cause(&e))),
+            ),
             Err(e) => (None, elapsed(started), Some(error_chain(&e))),
         }
     }
@@ -329,6 +334,16 @@ pub enum SubscribeError {
     Invalid(String),
     #[error(transparent)]
     Store(anyhow::Error),
+}
+
+/// The innermost cause of an error: what actually went wrong ("Connection
+/// refused", "Name or service not known", a refused address).
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
 }
 
 /// The message id: the same for every attempt at one event, so receivers

@@ -1,11 +1,14 @@
 -- Durable events, background jobs that run once, and webhooks.
 --
 -- Events (the transactional outbox): every event is written in the same
--- transaction as the data it describes. Its id comes from the single row
--- of `event_sequence`, bumped in that transaction: the row's lock makes
--- event-writing transactions commit one after another, so ids are gapless
--- and in commit order — a reader that has seen id N has seen every event
--- before it, on every server process.
+-- transaction as the data it describes. Its public id is gapless and in
+-- the order events became visible, so a reader that has seen id N has seen
+-- every event before it, on every server process. The ids come from the
+-- single row of `event_sequence`: on SQLite (one writer) in the event's
+-- own transaction; on PostgreSQL an event is written without one (`id`
+-- NULL, so that concurrent writers never wait for each other) and one
+-- process at a time numbers the committed ones in a short transaction of
+-- its own.
 CREATE TABLE event_sequence (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     last_id BIGINT NOT NULL
@@ -13,12 +16,15 @@ CREATE TABLE event_sequence (
 INSERT INTO event_sequence (id, last_id) VALUES (1, 0);
 
 CREATE TABLE events (
-    id BIGINT PRIMARY KEY,
+    id BIGINT,
     name TEXT NOT NULL,
     data TEXT NOT NULL,
     created_at BIGINT NOT NULL
 );
-CREATE INDEX events_created_at ON events (created_at);
+CREATE UNIQUE INDEX events_id ON events (id);
+CREATE INDEX events_unnumbered ON events (created_at) WHERE id IS NULL;
+-- No index on created_at otherwise: ids grow with time, so pruning finds
+-- its cut-off by walking the id index from the oldest event.
 
 -- Background jobs: each claimed by one process at a time under a lease
 -- (`locked_by` until `locked_until`); a holder that dies loses it when the

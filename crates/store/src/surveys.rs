@@ -483,7 +483,7 @@ impl Store {
             .collect();
         let wrote = crate::events::append(&mut tx, &events).await?;
         tx.commit().await?;
-        if wrote.is_some() {
+        if wrote {
             self.events_committed();
         }
         Ok(outcomes)

@@ -89,6 +89,14 @@ pub struct Delivery {
     pub updated_at: i64,
 }
 
+/// A subscription's deliveries by state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DeliveryCounts {
+    pub pending: i64,
+    pub delivered: i64,
+    pub failed: i64,
+}
+
 /// How one attempt went.
 #[derive(Debug, Clone)]
 pub struct Attempt {
@@ -354,7 +362,30 @@ impl Store {
         Ok(failing_since.and_then(|(f,)| f))
     }
 
-    /// A subscription's deliveries, newest first.
+    /// How many of a subscription's deliveries are pending, delivered and
+    /// failed.
+    pub async fn webhook_delivery_counts(
+        &self,
+        webhook_id: &str,
+    ) -> Result<DeliveryCounts, StoreError> {
+        let rows: Vec<(String, i64)> = self
+            .db
+            .all(
+                sql("SELECT state, COUNT(*) FROM webhook_deliveries WHERE webhook_id = $1 GROUP BY state")
+                    .bind(webhook_id),
+            )
+            .await?;
+        let get = |state: &str| rows.iter().find(|(s, _)| s == state).map_or(0, |(_, n)| *n);
+        Ok(DeliveryCounts {
+            pending: get("pending"),
+            delivered: get("delivered"),
+            failed: get("failed"),
+        })
+    }
+
+    /// A subscription's deliveries that were attempted, newest event first
+    /// (those still queued behind them are counted by
+    /// [`Store::webhook_delivery_counts`]).
     pub async fn webhook_deliveries(
         &self,
         webhook_id: &str,
@@ -363,7 +394,8 @@ impl Store {
         self.db
             .all(
                 sql(format!(
-                    "{DELIVERY_SELECT} WHERE d.webhook_id = $1 ORDER BY d.event_id DESC LIMIT $2"
+                    "{DELIVERY_SELECT} WHERE d.webhook_id = $1 AND (d.attempts > 0 OR d.state <> 'pending') \
+                     ORDER BY d.event_id DESC LIMIT $2"
                 ))
                 .bind(webhook_id)
                 .bind(limit),
@@ -382,7 +414,7 @@ impl Store {
         let mut tx = self.db.begin().await?;
         let n = tx
             .exec(
-                sql("UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_attempt_at = $3, updated_at = $3 \
+                sql("UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_attempt_at = $3, created_at = $3, updated_at = $3 \
                      WHERE webhook_id = $1 AND event_id = $2")
                 .bind(webhook_id)
                 .bind(event_id)

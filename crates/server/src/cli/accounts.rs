@@ -5,7 +5,9 @@ use doorstep_domain::{Role, TokenRole};
 use doorstep_store::NewApiToken;
 
 use super::{open_store, read_stdin_line};
-use crate::http::pages::settings::{check_new_account, ENROLLMENT_HOURS};
+use crate::app::accounts::{
+    check_new_account, issue_enrollment_code, issue_token, ENROLLMENT_HOURS,
+};
 use crate::security::{enrollment_code, hash_password, new_secret, secret_hash};
 
 #[derive(Subcommand)]
@@ -158,19 +160,7 @@ pub async fn token(database: &str, cmd: TokenCommand) -> anyhow::Result<()> {
                     "there is no courier {id:?}; import their orders first"
                 );
             }
-            let secret = new_secret(if role == TokenRole::Terminal {
-                "dst"
-            } else {
-                "ds"
-            });
-            store
-                .create_token(&NewApiToken {
-                    name,
-                    role: role.as_str(),
-                    token_hash: &secret_hash(&secret),
-                    courier_id: courier.as_deref(),
-                })
-                .await?;
+            let secret = issue_token(&store, name, role, courier.as_deref()).await?;
             // The secret alone on stdout, so scripts can capture it.
             println!("{secret}");
             eprintln!("{role} token {name:?} created. It is shown only now: store it where it will be used.");
@@ -216,11 +206,7 @@ pub async fn courier(database: &str, cmd: CourierCommand) -> anyhow::Result<()> 
                     "there is no courier {id:?}; import orders that name them, or add them with --name \"Full Name\""
                 ),
             }
-            let code = enrollment_code();
-            let expires = doorstep_store::now_millis() + ENROLLMENT_HOURS * 3600 * 1000;
-            store
-                .create_enrollment_code(&secret_hash(&code), id, expires)
-                .await?;
+            let code = issue_enrollment_code(&store, id).await?;
             println!("{code}");
             eprintln!("Enrolment code for courier {id}: enter it on the courier's device within {ENROLLMENT_HOURS} hours (it is exchanged for a terminal token at POST /api/v1/terminal/enroll). It works once.");
         }

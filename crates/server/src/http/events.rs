@@ -53,6 +53,7 @@ impl EventHub {
         let mut last = store.last_event_id().await?;
         self.last.store(last, Ordering::SeqCst);
         store.listen_for_events();
+        store.number_events_in_background();
         let hub = Arc::clone(self);
         let mut wake = store.event_wakeups();
         tokio::spawn(async move {

@@ -104,6 +104,14 @@ impl SseReader {
     }
 }
 
+/// The newest event id once every committed event is numbered (on
+/// PostgreSQL numbering follows the commit; numbering here, beside the
+/// server's own numberer, is safe).
+async fn numbered(store: &doorstep_store::Store) -> i64 {
+    while store.number_events().await.unwrap() > 0 {}
+    store.last_event_id().await.unwrap()
+}
+
 fn answer(i: usize) -> Value {
     response(
         &format!("6d1c2a90-1111-4c1f-9a43-{i:012}"),

@@ -8,17 +8,16 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use doorstep_domain::survey::{
-    check_answers, shown_only, QuestionType, ResponseStatus, SurveyDefinition,
-};
-use doorstep_store::{NewResponse, ResponseOutcome, SurveyLink};
+use doorstep_domain::survey::{shown_only, QuestionType, ResponseStatus, SurveyDefinition};
+use doorstep_store::{ResponseOutcome, SurveyLink};
 use serde_json::Value;
 
 use super::{internal, render};
+use crate::app::responses::{content_hash, Recorder, Source, Submitted, SubmittedAnswer};
 use crate::http::auth::visitor_lang;
 use crate::http::AppState;
 use crate::i18n::{tr, Lang, Tr};
-use crate::security::{secret_hash, sha256_hex};
+use crate::security::secret_hash;
 
 /// One choice of a question as the form shows it.
 pub struct FieldOption {
@@ -310,18 +309,55 @@ pub async fn submit(
     } else {
         shown_only(&survey, &answers_from(&survey, &values))
     };
-    let checked = match check_answers(&survey, status, &answers) {
-        Ok(c) => c,
-        Err(problems) => {
+    // Recorded as the API records a response: one shape, one check, one
+    // content hash.
+    let now = jiff::Timestamp::now().to_string();
+    let submitted = Submitted {
+        id: uuid::Uuid::new_v4().to_string(),
+        order_number: link.order_number.clone(),
+        survey_id: link.survey_id.clone(),
+        survey_version: Some(version),
+        status,
+        started_at: now.clone(),
+        finished_at: now,
+        answers: answers
+            .into_iter()
+            .map(|(question_id, value)| SubmittedAnswer { question_id, value })
+            .collect(),
+        mode: None,
+        language: Some(lang.code().to_owned()),
+        channel: Some("link".to_owned()),
+        review_opened: None,
+    };
+    let hash = match serde_json::to_value(&submitted) {
+        Ok(value) => content_hash(&value),
+        Err(e) => return internal(lang, &e),
+    };
+    let recorder = &mut Recorder::new(&app);
+    let checked = recorder
+        .check(
+            submitted,
+            hash,
+            Source {
+                token_id: None,
+                terminal: false,
+            },
+        )
+        .await;
+    let response = match checked {
+        Ok(Ok(response)) => response,
+        Ok(Err(problems)) => {
             let t = tr(lang);
             let errors = problems
                 .iter()
-                .map(|p| {
-                    let id = p.field.trim_start_matches("answers.");
-                    let question = survey
-                        .question(id)
-                        .map_or_else(|| id.to_owned(), |q| q.text.get(t.lang()).to_owned());
-                    t.with("link-answer-needed", "question", question)
+                .map(|p| match p.field.strip_prefix("answers.") {
+                    Some(id) => {
+                        let question = survey
+                            .question(id)
+                            .map_or_else(|| id.to_owned(), |q| q.text.get(t.lang()).to_owned());
+                        t.with("link-answer-needed", "question", question)
+                    }
+                    None => p.message.clone(),
                 })
                 .collect();
             return (
@@ -330,29 +366,7 @@ pub async fn submit(
             )
                 .into_response();
         }
-    };
-    let now = doorstep_store::now_millis();
-    let id = uuid::Uuid::new_v4().to_string();
-    let (day, month) = doorstep_domain::time::local_day(now, &app.deployment().tz());
-    let response = NewResponse {
-        day,
-        month,
-        facts: doorstep_domain::metrics::facts(&survey, &checked),
-        causes: app.tagger().tag(&checked),
-        content_hash: sha256_hex(&format!("{id}{answers:?}")),
-        id,
-        order_number: link.order_number.clone(),
-        survey_id: link.survey_id.clone(),
-        survey_version: version,
-        status: status.as_str(),
-        channel: "link",
-        mode: None,
-        language: Some(lang.code().to_owned()),
-        token_id: None,
-        started_at: now,
-        finished_at: now,
-        answers: checked,
-        review_opened: None,
+        Err(e) => return internal(lang, &e),
     };
     // A promoter is offered the review links; following one is recorded.
     let review_links: Vec<(String, String)> = survey
@@ -371,8 +385,7 @@ pub async fn submit(
                 .collect()
         })
         .unwrap_or_default();
-    // Finished now: its day is today.
-    match app.store.store_responses(&[response], None, day).await {
+    match recorder.store(&[response], None).await {
         Ok(outcomes) if outcomes.first() == Some(&ResponseOutcome::Stored) => done_with_links(
             &app,
             lang,

@@ -5,14 +5,16 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use doorstep_domain::time::{format_local, from_millis};
-use doorstep_domain::{Country, Deployment, Role};
-use doorstep_store::NewApiToken;
+use doorstep_domain::{Country, Deployment, Role, TokenRole};
 use serde::Deserialize;
 
 use super::{internal, render, Chrome};
+use crate::app::accounts::{
+    check_new_account, issue_enrollment_code, issue_token, ENROLLMENT_HOURS,
+};
 use crate::http::auth::{AdminOnly, NoFields, Staff, StaffForm};
 use crate::http::AppState;
-use crate::security::{enrollment_code, hash_password, new_secret, secret_hash};
+use crate::security::hash_password;
 
 pub struct UserRow {
     pub login: String,
@@ -200,24 +202,6 @@ pub struct UserForm {
     password: String,
 }
 
-/// The rules for a new login and password, shared with the CLI.
-pub fn check_new_account(login: &str, password: &str) -> Result<(), String> {
-    if login.is_empty()
-        || login.chars().count() > 64
-        || !login
-            .chars()
-            .all(|c| c.is_alphanumeric() || "._-@".contains(c))
-    {
-        return Err(format!(
-            "{login:?} is not a usable login (1 to 64 letters, digits, or . _ - @)"
-        ));
-    }
-    if password.chars().count() < 10 {
-        return Err("the password must be at least 10 characters long".to_owned());
-    }
-    Ok(())
-}
-
 pub async fn add_user(
     State(app): State<AppState>,
     StaffForm(user, f, _): StaffForm<AdminOnly, UserForm>,
@@ -282,16 +266,10 @@ pub async fn create_token(
         let message = crate::i18n::tr(user.lang).t("settings-token-name-required");
         return settings_page(&app, &user, app.deployment(), None, Some(message)).await;
     }
-    let secret = new_secret("ds");
-    let new = NewApiToken {
-        name: &name,
-        role: "integration",
-        token_hash: &secret_hash(&secret),
-        courier_id: None,
+    let secret = match issue_token(&app.store, &name, TokenRole::Integration, None).await {
+        Ok(secret) => secret,
+        Err(e) => return internal(user.lang, &e),
     };
-    if let Err(e) = app.store.create_token(&new).await {
-        return internal(user.lang, &e);
-    }
     tracing::info!(by = %user.login, token = %name, "integration token created");
     let c = Chrome::new(&app, &user, "/settings", "settings-title");
     let view = SecretPage {
@@ -324,9 +302,6 @@ pub struct EnrollForm {
     courier_id: String,
 }
 
-/// How long an enrolment code stays valid.
-pub const ENROLLMENT_HOURS: i64 = 24;
-
 pub async fn enroll_courier(
     State(app): State<AppState>,
     headers: axum::http::HeaderMap,
@@ -341,15 +316,10 @@ pub async fn enroll_courier(
         }
         Err(e) => return internal(user.lang, &e),
     };
-    let code = enrollment_code();
-    let expires = doorstep_store::now_millis() + ENROLLMENT_HOURS * 3600 * 1000;
-    if let Err(e) = app
-        .store
-        .create_enrollment_code(&secret_hash(&code), f.courier_id.trim(), expires)
-        .await
-    {
-        return internal(user.lang, &e);
-    }
+    let code = match issue_enrollment_code(&app.store, f.courier_id.trim()).await {
+        Ok(code) => code,
+        Err(e) => return internal(user.lang, &e),
+    };
     let c = Chrome::new(&app, &user, "/settings", "settings-title");
     let view = SecretPage {
         heading: c.tr.with("secret-code-heading", "courier", courier),

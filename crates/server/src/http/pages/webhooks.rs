@@ -221,6 +221,10 @@ struct WebhookPage {
     c: Chrome,
     notice: Option<String>,
     hook: WebhookRow,
+    /// Queued, delivered and failed, as a sentence.
+    counts: String,
+    /// What the oldest queued delivery waits for, when it was tried.
+    head: Option<String>,
     deliveries: Vec<DeliveryRow>,
 }
 
@@ -238,9 +242,13 @@ pub async fn detail(
         Ok(None) => return status_page(user.lang, axum::http::StatusCode::NOT_FOUND),
         Err(e) => return internal(user.lang, &e),
     };
-    let deliveries = match app.store.webhook_deliveries(&id, LOG_ROWS).await {
-        Ok(d) => d,
-        Err(e) => return internal(user.lang, &e),
+    let (deliveries, counts, head) = match (
+        app.store.webhook_deliveries(&id, LOG_ROWS).await,
+        app.store.webhook_delivery_counts(&id).await,
+        app.store.next_webhook_delivery(&id).await,
+    ) {
+        (Ok(d), Ok(c), Ok(h)) => (d, c, h),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return internal(user.lang, &e),
     };
     let c = Chrome::new(&app, &user, "/settings", "webhooks-title");
     let t = c.tr;
@@ -249,6 +257,24 @@ pub async fn detail(
     let (state, state_note) = state_of(&webhook, &fmt, t);
     let view = WebhookPage {
         notice: q.done.as_deref().map(|_| t.t("webhooks-resend-queued")),
+        counts: t.args(
+            "webhooks-counts",
+            vec![
+                ("pending", counts.pending.into()),
+                ("delivered", counts.delivered.into()),
+                ("failed", counts.failed.into()),
+            ],
+        ),
+        head: head.filter(|(d, _)| d.attempts > 0).map(|(d, _)| {
+            t.args(
+                "webhooks-head",
+                vec![
+                    ("event", d.event_id.into()),
+                    ("at", fmt(d.next_attempt_at).into()),
+                    ("error", d.last_error.unwrap_or_default().into()),
+                ],
+            )
+        }),
         hook: WebhookRow {
             state_label: t.t(&format!("webhooks-state-{state}")),
             id: webhook.id.clone(),
