@@ -33,9 +33,10 @@ const LEASE_MS: i64 = 60_000;
 /// Jobs one process runs at once.
 const AT_ONCE: usize = 4;
 
-/// How often the runner looks for due jobs (and at once when events come,
+/// How often the runner looks for due jobs (and soon after events come,
 /// for the webhooks).
 const LOOK_EVERY: Duration = Duration::from_millis(500);
+const LOOK_AFTER_EVENTS: Duration = Duration::from_millis(100);
 
 /// The recurring jobs: id (= kind) and how often each runs.
 const RECURRING: &[(&str, i64)] = &[
@@ -78,7 +79,15 @@ pub async fn spawn(app: &AppState, settings: Settings) -> anyhow::Result<()> {
             runner.claim_and_run().await;
             tokio::select! {
                 () = tokio::time::sleep(LOOK_EVERY) => {}
-                _ = events.recv() => {}
+                _ = events.recv() => {
+                    // One look for a burst of events, not one per event.
+                    tokio::time::sleep(LOOK_AFTER_EVENTS).await;
+                    while !matches!(
+                        events.try_recv(),
+                        Err(tokio::sync::broadcast::error::TryRecvError::Empty
+                            | tokio::sync::broadcast::error::TryRecvError::Closed)
+                    ) {}
+                }
             }
         }
     });

@@ -21,10 +21,10 @@ CREATE TABLE events (
     data TEXT NOT NULL,
     created_at BIGINT NOT NULL
 );
+-- One index, which also finds the unnumbered events (id IS NULL). None on
+-- created_at: ids grow with time, so pruning finds its cut-off by walking
+-- the id index from the oldest event.
 CREATE UNIQUE INDEX events_id ON events (id);
-CREATE INDEX events_unnumbered ON events (created_at) WHERE id IS NULL;
--- No index on created_at otherwise: ids grow with time, so pruning finds
--- its cut-off by walking the id index from the oldest event.
 
 -- Background jobs: each claimed by one process at a time under a lease
 -- (`locked_by` until `locked_until`); a holder that dies loses it when the

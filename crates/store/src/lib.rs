@@ -168,6 +168,8 @@ pub struct Store {
     days: std::sync::Arc<week_cache::WeekCache>,
     /// Bumped when events may have been committed (see [`events`]).
     event_wake: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+    /// Bumped when this process committed events (to announce them).
+    local_events: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Store {
@@ -203,6 +205,7 @@ impl Store {
             weeks: std::sync::Arc::default(),
             days: std::sync::Arc::new(week_cache::WeekCache::holding(week_cache::MAX_DAY_ROWS)),
             event_wake: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
+            local_events: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
         };
         migrate::run(&store.db, version).await?;
         Ok(store)

@@ -80,13 +80,16 @@ pub fn content_hash(submitted: &Value) -> String {
     crate::security::sha256_hex(&submitted.to_string())
 }
 
+/// Survey versions met so far, read once: (id, asked version) →
+/// (version, definition), `None` when there is no such survey or version.
+type SurveyVersions = HashMap<(String, Option<i64>), Option<(i64, Arc<SurveyDefinition>)>>;
+
 /// Checks and stores responses; keeps the survey versions it read for
 /// the responses that follow (a batch usually answers one).
 pub struct Recorder<'a> {
     app: &'a App,
     tz: jiff::tz::TimeZone,
-    /// (id, asked version) → (version, definition), read once.
-    surveys: HashMap<(String, Option<i64>), Option<(i64, Arc<SurveyDefinition>)>>,
+    surveys: SurveyVersions,
 }
 
 impl<'a> Recorder<'a> {
@@ -153,10 +156,9 @@ impl<'a> Recorder<'a> {
         }
         let channel = match item.channel.as_deref() {
             None if source.terminal => "terminal",
-            None => "api",
             Some("terminal") => "terminal",
             Some("link") => "link",
-            Some("api") => "api",
+            None | Some("api") => "api",
             Some(other) => {
                 errors.push(problem(
                     "channel",
@@ -213,7 +215,7 @@ impl<'a> Recorder<'a> {
                                 .collect::<Vec<_>>()
                                 .join(", ")
                         ),
-                    ))
+                    ));
                 }
                 Some(review) if !review.due(definition, &checked) => errors.push(problem(
                     "review_opened",

@@ -2,13 +2,12 @@
 
 use clap::Subcommand;
 use doorstep_domain::{Role, TokenRole};
-use doorstep_store::NewApiToken;
 
 use super::{open_store, read_stdin_line};
 use crate::app::accounts::{
     check_new_account, issue_enrollment_code, issue_token, ENROLLMENT_HOURS,
 };
-use crate::security::{enrollment_code, hash_password, new_secret, secret_hash};
+use crate::security::hash_password;
 
 #[derive(Subcommand)]
 pub enum UserCommand {
