@@ -263,3 +263,12 @@ pub fn job_settings(data_dir: &std::path::Path) -> doorstep::jobs::Settings {
         event_days: 7,
     }
 }
+
+/// The secret a "shown only once" page shows.
+pub fn shown_secret(page: &str) -> String {
+    page.split("id=\"secret\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the page shows a secret")
+        .to_owned()
+}

@@ -250,14 +250,7 @@ async fn settings_save_validate_and_manage_access(backend: &str) {
         .text()
         .await
         .unwrap();
-    let secret = page
-        .split("id=\"secret\">")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_owned();
+    let secret = crate::helpers::shown_secret(&page);
     assert_eq!(
         app.post_orders(&secret, &json!({"orders": []}))
             .await
