@@ -16,6 +16,7 @@
 //! day) count each once.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -378,7 +379,7 @@ async fn terminal(
         }
     }
     // The network is back for good: send what is held until confirmed.
-    let until = Instant::now() + Duration::from_secs(300);
+    let until = Instant::now() + Duration::from_mins(5);
     while !held.is_empty() {
         if Instant::now() > until {
             bail!("client {k}: {} answers never confirmed", held.len());
@@ -617,11 +618,12 @@ pub fn bench(doorstep: &Path, dir: &Path, postgres: &str, seconds: u64) -> anyho
             format!("{postgres}/doorstep_soak")
         };
         eprintln!("{backend}: soaking for {seconds} s…");
-        let r = run(doorstep, &database, dir, seconds, Duration::from_secs(60))?;
-        table.push_str(&format!(
-            "| {backend} | {:.0} s | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | each stored and counted once |\n",
+        let r = run(doorstep, &database, dir, seconds, Duration::from_mins(1))?;
+        let _ = writeln!(
+            table,
+            "| {backend} | {:.0} s | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | each stored and counted once |",
             r.seconds, r.requests, r.cancelled, r.twins, r.resent, r.refused_busy, r.unreachable, r.kills, r.sent, r.stored, r.answers
-        ));
+        );
         if backend == "SQLite" {
             super::remove_sqlite(&dir.join("soak.db"));
         } else {

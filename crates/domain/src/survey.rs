@@ -702,6 +702,33 @@ impl ResponseStatus {
     }
 }
 
+/// How a response reached Doorstep: a courier's terminal, a customer's
+/// survey link, or another system through the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Terminal,
+    Link,
+    Api,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::Terminal, Channel::Link, Channel::Api];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Terminal => "terminal",
+            Channel::Link => "link",
+            Channel::Api => "api",
+        }
+    }
+
+    /// A channel by its name; `None` for any other word.
+    pub fn parse(s: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
 /// One checked answer, in the form it is stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckedAnswer {

@@ -80,8 +80,8 @@ impl ResponseCreated {
             id: r.id.clone(),
             order_number: r.order_number.clone(),
             survey_id: r.survey_id.clone(),
-            status: r.status,
-            channel: r.channel,
+            status: r.status.as_str(),
+            channel: r.channel.as_str(),
             finished_at: doorstep_domain::time::from_millis(r.finished_at).to_string(),
             nps: r.facts.nps,
         }

@@ -3,7 +3,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use doorstep_domain::survey::CheckedAnswer;
+use doorstep_domain::order::Segment;
+use doorstep_domain::survey::{CheckedAnswer, ResponseStatus};
 
 use crate::db::sql;
 use crate::{now_millis, Store, StoreError};
@@ -26,8 +27,8 @@ pub struct NewResponse {
     pub order_number: String,
     pub survey_id: String,
     pub survey_version: i64,
-    pub status: &'static str,
-    pub channel: &'static str,
+    pub status: doorstep_domain::survey::ResponseStatus,
+    pub channel: doorstep_domain::survey::Channel,
     pub mode: Option<String>,
     pub language: Option<String>,
     pub token_id: Option<String>,
@@ -340,15 +341,15 @@ impl Store {
                     q.push_arg(r.id.as_str());
                     q.push_arg(r.survey_id.as_str());
                     q.push_arg(r.survey_version);
-                    q.push_arg(r.status);
-                    q.push_arg(r.channel);
+                    q.push_arg(r.status.as_str());
+                    q.push_arg(r.channel.as_str());
                     q.push_arg(r.mode.as_deref());
                     q.push_arg(r.language.as_deref());
                     q.push_arg(r.token_id.as_deref());
                     q.push_arg(o.courier_id.as_deref());
                     q.push_arg(o.city.as_str());
                     q.push_arg(o.partner.as_deref());
-                    q.push_arg(if o.first_order { "new" } else { "repeat" });
+                    q.push_arg(Segment::of_order(o.first_order).as_str());
                     q.push_arg(o.delivered_at);
                     q.push_arg(r.started_at);
                     q.push_arg(r.finished_at);
@@ -357,7 +358,7 @@ impl Store {
                     q.push_arg(r.content_hash.as_str());
                     q.push_arg(now);
                     q.push_arg(r.review_opened.as_deref());
-                    q.push_arg(if r.status == "completed" {
+                    q.push_arg(if r.status == ResponseStatus::Completed {
                         doorstep_domain::survey::answer_signature(&r.answers)
                     } else {
                         None
@@ -420,15 +421,15 @@ impl Store {
         .await?;
         let mut deltas = crate::rollups::Deltas::default();
         for (r, o) in &fresh {
-            let status = doorstep_domain::survey::ResponseStatus::from_stored(r.status);
+            let status = r.status;
             let key = crate::rollups::RollupKey {
                 day: r.day,
                 month: r.month,
                 survey_id: r.survey_id.clone(),
                 city: o.city.clone(),
                 partner: o.partner.clone().unwrap_or_default(),
-                segment: if o.first_order { "new" } else { "repeat" }.to_owned(),
-                channel: r.channel.to_owned(),
+                segment: Segment::of_order(o.first_order).as_str().to_owned(),
+                channel: r.channel.as_str().to_owned(),
                 courier_id: o.courier_id.clone(),
             };
             deltas.add(&key, status, &r.facts);
@@ -450,8 +451,8 @@ impl Store {
                         survey_id: r.survey_id.clone(),
                         city: o.city.clone(),
                         partner: o.partner.clone(),
-                        segment: if o.first_order { "new" } else { "repeat" }.to_owned(),
-                        channel: r.channel.to_owned(),
+                        segment: Segment::of_order(o.first_order).as_str().to_owned(),
+                        channel: r.channel.as_str().to_owned(),
                         courier_id: o.courier_id.clone(),
                         finished_at: r.finished_at,
                     },

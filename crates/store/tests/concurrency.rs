@@ -197,7 +197,7 @@ async fn a_batch_held_off_too_long_is_refused_as_busy_and_stores_nothing(backend
 /// Waits for the other clients to reach the same point; a client that
 /// failed never comes, and then the test fails rather than hangs.
 async fn together(start: &Barrier) {
-    tokio::time::timeout(std::time::Duration::from_secs(120), start.wait())
+    tokio::time::timeout(std::time::Duration::from_mins(2), start.wait())
         .await
         .expect("another client failed (see its panic above)");
 }

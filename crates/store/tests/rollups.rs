@@ -110,8 +110,8 @@ async fn rollups_equal_a_direct_count_over_raw_answers(backend: &str) {
             order_number: o.order_number.as_str().to_owned(),
             survey_id: survey_id.clone(),
             survey_version: *version,
-            status: status.as_str(),
-            channel: ["terminal", "link", "api"][rng.gen_range(0..3)],
+            status,
+            channel: doorstep_domain::survey::Channel::ALL[rng.gen_range(0..3)],
             mode: None,
             language: None,
             token_id: None,
@@ -252,7 +252,7 @@ struct Sent {
     partner: String,
     survey: String,
     version: i64,
-    channel: &'static str,
+    channel: doorstep_domain::survey::Channel,
     completed: bool,
     duration_ms: i64,
     nps: Option<f64>,
@@ -346,7 +346,10 @@ async fn built_days_equal_a_direct_count_over_raw_answers(backend: &str) {
         let finished = o.promised_from.as_millisecond() + rng.gen_range(0..20 * 3_600_000);
         let duration = rng.gen_range(5_000..300_000);
         let (day, month) = local_day(finished, &tz);
-        let channel = ["terminal", "link"][rng.gen_range(0..2)];
+        let channel = [
+            doorstep_domain::survey::Channel::Terminal,
+            doorstep_domain::survey::Channel::Link,
+        ][rng.gen_range(0..2)];
         let number = |kind: doorstep_domain::survey::QuestionType| {
             checked
                 .iter()
@@ -376,7 +379,7 @@ async fn built_days_equal_a_direct_count_over_raw_answers(backend: &str) {
             order_number: o.order_number.as_str().to_owned(),
             survey_id: survey_id.clone(),
             survey_version: *version,
-            status: status.as_str(),
+            status,
             channel,
             mode: None,
             language: None,
@@ -480,7 +483,7 @@ async fn built_days_equal_a_direct_count_over_raw_answers(backend: &str) {
                         && is(&filter.city, &r.city)
                         && is(&filter.partner, &r.partner)
                         && is(&filter.survey, &r.survey)
-                        && is(&filter.channel, r.channel)
+                        && is(&filter.channel, r.channel.as_str())
                 }) {
                     let Some(y) = r.nps else { continue };
                     for (q, x) in &r.scales {

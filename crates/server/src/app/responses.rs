@@ -9,7 +9,9 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use doorstep_domain::survey::{check_answers, QuestionType, ResponseStatus, SurveyDefinition};
+use doorstep_domain::survey::{
+    check_answers, Channel, QuestionType, ResponseStatus, SurveyDefinition,
+};
 use doorstep_store::{NewResponse, ResponseOutcome};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -155,17 +157,15 @@ impl<'a> Recorder<'a> {
             }
         }
         let channel = match item.channel.as_deref() {
-            None if source.terminal => "terminal",
-            Some("terminal") => "terminal",
-            Some("link") => "link",
-            None | Some("api") => "api",
-            Some(other) => {
+            None if source.terminal => Channel::Terminal,
+            None => Channel::Api,
+            Some(name) => Channel::parse(name).unwrap_or_else(|| {
                 errors.push(problem(
                     "channel",
-                    format!("{other:?} is not a channel (terminal, link or api)"),
+                    format!("{name:?} is not a channel (terminal, link or api)"),
                 ));
-                "api"
-            }
+                Channel::Api
+            }),
         };
         let key = (item.survey_id.clone(), item.survey_version);
         if !self.surveys.contains_key(&key) {
@@ -243,7 +243,7 @@ impl<'a> Recorder<'a> {
             order_number: item.order_number.trim().to_owned(),
             survey_id: item.survey_id,
             survey_version: *version,
-            status: item.status.as_str(),
+            status: item.status,
             channel,
             mode: item
                 .mode

@@ -289,8 +289,8 @@ pub async fn load(
             order_number: o.order_number.as_str().to_owned(),
             survey_id: survey_id.to_owned(),
             survey_version: 1,
-            status: status.as_str(),
-            channel: "terminal",
+            status,
+            channel: doorstep_domain::survey::Channel::Terminal,
             mode: Some(
                 if rng.gen_bool(0.7) {
                     "handover"

@@ -119,7 +119,7 @@ impl MetricsQuery {
             }
         }
         if let Some(c) = text(&self.channel) {
-            if !["terminal", "link", "api"].contains(&c.as_str()) {
+            if doorstep_domain::survey::Channel::parse(&c).is_none() {
                 return Err(ApiError::invalid(
                     "channel",
                     format!("{c:?} is not a channel (terminal, link or api)"),

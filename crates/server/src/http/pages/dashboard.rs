@@ -579,9 +579,12 @@ impl Lists {
                 t.t("group-channel"),
                 "channel",
                 make(
-                    ["terminal", "link", "api"]
+                    doorstep_domain::survey::Channel::ALL
                         .iter()
-                        .map(|c| ((*c).to_owned(), t.t(&format!("channel-{c}"))))
+                        .map(|c| {
+                            let c = c.as_str();
+                            (c.to_owned(), t.t(&format!("channel-{c}")))
+                        })
                         .collect(),
                     &req.channel,
                 ),
