@@ -126,6 +126,39 @@ pub fn status_page(lang: Lang, status: StatusCode) -> Response {
     (status, Html(html)).into_response()
 }
 
+/// Why a page could not be shown, as the page that says so: handlers
+/// return `Result<Response, PageError>` and pass failures on with `?`
+/// (`.page(lang)?` on a fallible call).
+#[derive(Debug)]
+pub enum PageError {
+    NotFound(Lang),
+    /// Logged with its cause; the visitor sees the 500 page.
+    Internal(Lang, String),
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::NotFound(lang) => status_page(lang, StatusCode::NOT_FOUND),
+            PageError::Internal(lang, e) => internal(lang, &e),
+        }
+    }
+}
+
+/// What a page handler returns.
+pub type PageResult = Result<Response, PageError>;
+
+/// `.page(lang)?`: a failure becomes the 500 page in the visitor's language.
+pub trait OrPage<T> {
+    fn page(self, lang: Lang) -> Result<T, PageError>;
+}
+
+impl<T, E: std::fmt::Display> OrPage<T> for Result<T, E> {
+    fn page(self, lang: Lang) -> Result<T, PageError> {
+        self.map_err(|e| PageError::Internal(lang, e.to_string()))
+    }
+}
+
 /// Logs an internal error and shows the 500 page.
 pub fn internal(lang: Lang, e: &dyn std::fmt::Display) -> Response {
     tracing::error!(error = %e, "page failed");

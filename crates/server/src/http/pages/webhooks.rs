@@ -3,12 +3,12 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use doorstep_domain::time::{format_local, from_millis};
 use serde::Deserialize;
 
 use super::settings::SecretPage;
-use super::{internal, render, status_page, Chrome};
+use super::{render, Chrome, OrPage, PageError, PageResult};
 use crate::http::auth::{AdminOnly, NoFields, Staff, StaffForm};
 use crate::http::AppState;
 use crate::webhooks::{SubscribeError, EVENT_TYPES};
@@ -76,15 +76,13 @@ async fn list_page(
     notice: Option<String>,
     error: Option<String>,
     form: Option<&WebhookForm>,
-) -> Response {
+) -> PageResult {
     let c = Chrome::new(app, user, "/settings", "webhooks-title");
     let t = c.tr;
     let tz = app.deployment().tz();
     let fmt = |ms: i64| format_local(from_millis(ms), &tz);
-    let (hooks, jobs) = match (app.store.webhooks().await, app.store.jobs().await) {
-        (Ok(h), Ok(j)) => (h, j),
-        (Err(e), _) | (_, Err(e)) => return internal(user.lang, &e),
-    };
+    let hooks = app.store.webhooks().await.page(user.lang)?;
+    let jobs = app.store.jobs().await.page(user.lang)?;
     let now = doorstep_store::now_millis();
     let view = WebhooksPage {
         hooks: hooks
@@ -128,14 +126,14 @@ async fn list_page(
         error,
         c,
     };
-    render(&view)
+    Ok(render(&view))
 }
 
 pub async fn page(
     State(app): State<AppState>,
     Staff(user, _): Staff<AdminOnly>,
     Query(q): Query<WebhooksQuery>,
-) -> Response {
+) -> PageResult {
     let t = crate::i18n::tr(user.lang);
     let notice = q.done.as_deref().map(|what| match what {
         "removed" => t.t("webhooks-removed"),
@@ -167,7 +165,7 @@ impl WebhookForm {
 pub async fn add(
     State(app): State<AppState>,
     StaffForm(user, f, _): StaffForm<AdminOnly, WebhookForm>,
-) -> Response {
+) -> PageResult {
     let t = crate::i18n::tr(user.lang);
     if f.events().is_empty() {
         return list_page(&app, &user, None, Some(t.t("webhooks-no-events")), Some(&f)).await;
@@ -194,12 +192,12 @@ pub async fn add(
                 back: "/settings/webhooks",
                 c,
             };
-            render(&view)
+            Ok(render(&view))
         }
         Err(SubscribeError::Invalid(why)) => {
             list_page(&app, &user, None, Some(why), Some(&f)).await
         }
-        Err(SubscribeError::Store(e)) => internal(user.lang, &e),
+        Err(SubscribeError::Store(e)) => Err(e).page(user.lang),
     }
 }
 
@@ -236,20 +234,21 @@ pub async fn detail(
     Staff(user, _): Staff<AdminOnly>,
     Path(id): Path<String>,
     Query(q): Query<WebhooksQuery>,
-) -> Response {
-    let webhook = match app.store.webhook(&id).await {
-        Ok(Some(w)) => w,
-        Ok(None) => return status_page(user.lang, axum::http::StatusCode::NOT_FOUND),
-        Err(e) => return internal(user.lang, &e),
-    };
-    let (deliveries, counts, head) = match (
-        app.store.webhook_deliveries(&id, LOG_ROWS).await,
-        app.store.webhook_delivery_counts(&id).await,
-        app.store.next_webhook_delivery(&id).await,
-    ) {
-        (Ok(d), Ok(c), Ok(h)) => (d, c, h),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return internal(user.lang, &e),
-    };
+) -> PageResult {
+    let lang = user.lang;
+    let webhook = app
+        .store
+        .webhook(&id)
+        .await
+        .page(lang)?
+        .ok_or(PageError::NotFound(lang))?;
+    let deliveries = app
+        .store
+        .webhook_deliveries(&id, LOG_ROWS)
+        .await
+        .page(lang)?;
+    let counts = app.store.webhook_delivery_counts(&id).await.page(lang)?;
+    let head = app.store.next_webhook_delivery(&id).await.page(lang)?;
     let c = Chrome::new(&app, &user, "/settings", "webhooks-title");
     let t = c.tr;
     let tz = app.deployment().tz();
@@ -308,50 +307,51 @@ pub async fn detail(
             .collect(),
         c,
     };
-    render(&view)
+    Ok(render(&view))
 }
 
 pub async fn resend(
     State(app): State<AppState>,
     Path((id, event)): Path<(String, i64)>,
     StaffForm(user, NoFields {}, _): StaffForm<AdminOnly, NoFields>,
-) -> Response {
-    match app.store.resend_webhook_delivery(&id, event).await {
-        Ok(true) => {
-            tracing::info!(by = %user.login, webhook = %id, event, "webhook delivery queued again");
-            Redirect::to(&format!("/settings/webhooks/{id}?done=resend")).into_response()
-        }
-        Ok(false) => status_page(user.lang, axum::http::StatusCode::NOT_FOUND),
-        Err(e) => internal(user.lang, &e),
+) -> PageResult {
+    if !app
+        .store
+        .resend_webhook_delivery(&id, event)
+        .await
+        .page(user.lang)?
+    {
+        return Err(PageError::NotFound(user.lang));
     }
+    tracing::info!(by = %user.login, webhook = %id, event, "webhook delivery queued again");
+    Ok(Redirect::to(&format!("/settings/webhooks/{id}?done=resend")).into_response())
 }
 
 pub async fn enable(
     State(app): State<AppState>,
     Path(id): Path<String>,
     StaffForm(user, NoFields {}, _): StaffForm<AdminOnly, NoFields>,
-) -> Response {
-    match app.store.set_webhook_enabled(&id, true, None).await {
-        Ok(true) => {
-            tracing::info!(by = %user.login, webhook = %id, "webhook enabled");
-            Redirect::to("/settings/webhooks?done=enabled").into_response()
-        }
-        Ok(false) => status_page(user.lang, axum::http::StatusCode::NOT_FOUND),
-        Err(e) => internal(user.lang, &e),
+) -> PageResult {
+    if !app
+        .store
+        .set_webhook_enabled(&id, true, None)
+        .await
+        .page(user.lang)?
+    {
+        return Err(PageError::NotFound(user.lang));
     }
+    tracing::info!(by = %user.login, webhook = %id, "webhook enabled");
+    Ok(Redirect::to("/settings/webhooks?done=enabled").into_response())
 }
 
 pub async fn remove(
     State(app): State<AppState>,
     Path(id): Path<String>,
     StaffForm(user, NoFields {}, _): StaffForm<AdminOnly, NoFields>,
-) -> Response {
-    match app.store.delete_webhook(&id).await {
-        Ok(true) => {
-            tracing::info!(by = %user.login, webhook = %id, "webhook removed");
-            Redirect::to("/settings/webhooks?done=removed").into_response()
-        }
-        Ok(false) => status_page(user.lang, axum::http::StatusCode::NOT_FOUND),
-        Err(e) => internal(user.lang, &e),
+) -> PageResult {
+    if !app.store.delete_webhook(&id).await.page(user.lang)? {
+        return Err(PageError::NotFound(user.lang));
     }
+    tracing::info!(by = %user.login, webhook = %id, "webhook removed");
+    Ok(Redirect::to("/settings/webhooks?done=removed").into_response())
 }
