@@ -116,6 +116,11 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("the database holds something Doorstep did not write: {0}; `doorstep rollups rebuild` recomputes derived data")]
     Corrupt(String),
+    #[error(
+        "schema migration {version} ({description}) applied to this database differs from the one this binary carries \
+         (a development build migrated it?); use the binary that migrated it, or restore a backup taken before"
+    )]
+    MigrationChanged { version: i64, description: String },
 }
 
 impl StoreError {

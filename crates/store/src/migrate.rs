@@ -78,9 +78,10 @@ pub(crate) async fn run(db: &Db, up_to: i64) -> Result<(), StoreError> {
         );
         if let Some((_, checksum)) = applied.iter().find(|(v, _)| *v == version) {
             if checksum.as_slice() != migration.checksum.as_ref() {
-                return Err(StoreError::Corrupt(format!(
-                    "schema migration {version} ({description}) differs from the one applied to this database"
-                )));
+                return Err(StoreError::MigrationChanged {
+                    version,
+                    description: description.to_owned(),
+                });
             }
             continue;
         }
