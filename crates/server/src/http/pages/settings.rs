@@ -3,12 +3,12 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use doorstep_domain::time::{format_local, from_millis};
 use doorstep_domain::{Country, Deployment, Role, TokenRole};
 use serde::Deserialize;
 
-use super::{internal, render, Chrome};
+use super::{render, Chrome, OrPage, PageResult};
 use crate::app::accounts::{
     check_new_account, issue_enrollment_code, issue_token, ENROLLMENT_HOURS,
 };
@@ -61,23 +61,15 @@ async fn settings_page(
     d: Deployment,
     notice: Option<String>,
     error: Option<String>,
-) -> Response {
+) -> PageResult {
     let c = Chrome::new(app, user, "/settings", "settings-title");
     let t = c.tr;
     let tz = app.deployment().tz();
     let fmt = |ms: i64| format_local(from_millis(ms), &tz);
-    let (users, tokens, couriers, webhooks) = match (
-        app.store.users().await,
-        app.store.tokens().await,
-        app.store.couriers().await,
-        app.store.webhooks().await,
-    ) {
-        (Ok(users), Ok(tokens), Ok(couriers), Ok(webhooks)) => (users, tokens, couriers, webhooks),
-        (Err(error), _, _, _)
-        | (_, Err(error), _, _)
-        | (_, _, Err(error), _)
-        | (_, _, _, Err(error)) => return internal(user.lang, &error),
-    };
+    let users = app.store.users().await.page(user.lang)?;
+    let tokens = app.store.tokens().await.page(user.lang)?;
+    let couriers = app.store.couriers().await.page(user.lang)?;
+    let webhooks = app.store.webhooks().await.page(user.lang)?;
     let view = SettingsPage {
         countries: Country::all()
             .iter()
@@ -126,14 +118,14 @@ async fn settings_page(
         error,
         c,
     };
-    render(&view)
+    Ok(render(&view))
 }
 
 pub async fn page(
     State(app): State<AppState>,
     Staff(user, _): Staff<AdminOnly>,
     Query(q): Query<SettingsQuery>,
-) -> Response {
+) -> PageResult {
     let t = crate::i18n::tr(user.lang);
     let notice = q.saved.as_deref().map(|what| match what {
         "deployment" => t.t("settings-saved"),
@@ -156,7 +148,7 @@ pub struct DeploymentForm {
 pub async fn save_deployment(
     State(app): State<AppState>,
     StaffForm(user, f, _): StaffForm<AdminOnly, DeploymentForm>,
-) -> Response {
+) -> PageResult {
     let typed = Deployment {
         name: f.name,
         time_zone: f.time_zone,
@@ -167,9 +159,7 @@ pub async fn save_deployment(
     };
     match typed.clone().validated() {
         Ok(d) => {
-            if let Err(e) = app.store.save_deployment(&d).await {
-                return internal(user.lang, &e);
-            }
+            app.store.save_deployment(&d).await.page(user.lang)?;
             tracing::info!(by = %user.login, "deployment settings saved");
             let zone_changed = app.deployment().time_zone != d.time_zone;
             app.set_deployment(d.clone());
@@ -189,7 +179,7 @@ pub async fn save_deployment(
                     }
                 });
             }
-            Redirect::to("/settings?saved=deployment").into_response()
+            Ok(Redirect::to("/settings?saved=deployment").into_response())
         }
         Err(e) => settings_page(&app, &user, typed, None, Some(e.to_string())).await,
     }
@@ -205,7 +195,7 @@ pub struct UserForm {
 pub async fn add_user(
     State(app): State<AppState>,
     StaffForm(user, f, _): StaffForm<AdminOnly, UserForm>,
-) -> Response {
+) -> PageResult {
     let login = f.login.trim().to_owned();
     let role: Role = match f.role.parse() {
         Ok(r) => r,
@@ -217,11 +207,10 @@ pub async fn add_user(
         return settings_page(&app, &user, app.deployment(), None, Some(message)).await;
     }
     let password = f.password;
-    let hash = match tokio::task::spawn_blocking(move || hash_password(&password)).await {
-        Ok(Ok(h)) => h,
-        Ok(Err(e)) => return internal(user.lang, &e),
-        Err(e) => return internal(user.lang, &e),
-    };
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .page(user.lang)?
+        .page(user.lang)?;
     match app
         .store
         .create_user(&login, &hash, role.as_str(), user.lang.code())
@@ -229,13 +218,13 @@ pub async fn add_user(
     {
         Ok(_) => {
             tracing::info!(by = %user.login, login = %login, role = %role, "account added");
-            Redirect::to("/settings?saved=user").into_response()
+            Ok(Redirect::to("/settings?saved=user").into_response())
         }
         Err(e) if e.is_unique_violation() => {
             let message = crate::i18n::tr(user.lang).with("settings-login-taken", "login", login);
             settings_page(&app, &user, app.deployment(), None, Some(message)).await
         }
-        Err(e) => internal(user.lang, &e),
+        Err(e) => Err(e).page(user.lang),
     }
 }
 
@@ -260,16 +249,15 @@ pub struct TokenForm {
 pub async fn create_token(
     State(app): State<AppState>,
     StaffForm(user, f, _): StaffForm<AdminOnly, TokenForm>,
-) -> Response {
+) -> PageResult {
     let name = f.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 100 {
         let message = crate::i18n::tr(user.lang).t("settings-token-name-required");
         return settings_page(&app, &user, app.deployment(), None, Some(message)).await;
     }
-    let secret = match issue_token(&app.store, &name, TokenRole::Integration, None).await {
-        Ok(secret) => secret,
-        Err(e) => return internal(user.lang, &e),
-    };
+    let secret = issue_token(&app.store, &name, TokenRole::Integration, None)
+        .await
+        .page(user.lang)?;
     tracing::info!(by = %user.login, token = %name, "integration token created");
     let c = Chrome::new(&app, &user, "/settings", "settings-title");
     let view = SecretPage {
@@ -280,21 +268,17 @@ pub async fn create_token(
         back: "/settings",
         c,
     };
-    render(&view)
+    Ok(render(&view))
 }
 
 pub async fn revoke_token(
     State(app): State<AppState>,
     Path(id): Path<String>,
     StaffForm(user, NoFields {}, _): StaffForm<AdminOnly, NoFields>,
-) -> Response {
-    match app.store.revoke_token(&id).await {
-        Ok(_) => {
-            tracing::info!(by = %user.login, token = %id, "token revoked");
-            Redirect::to("/settings?saved=token").into_response()
-        }
-        Err(e) => internal(user.lang, &e),
-    }
+) -> PageResult {
+    app.store.revoke_token(&id).await.page(user.lang)?;
+    tracing::info!(by = %user.login, token = %id, "token revoked");
+    Ok(Redirect::to("/settings?saved=token").into_response())
 }
 
 #[derive(Deserialize)]
@@ -306,20 +290,20 @@ pub async fn enroll_courier(
     State(app): State<AppState>,
     headers: axum::http::HeaderMap,
     StaffForm(user, f, _): StaffForm<AdminOnly, EnrollForm>,
-) -> Response {
-    let courier = match app.store.courier(f.courier_id.trim()).await {
-        Ok(Some((id, name))) => name.map_or_else(|| id.clone(), |n| format!("{n} ({id})")),
-        Ok(None) => {
-            let message =
-                crate::i18n::tr(user.lang).with("settings-no-courier", "id", f.courier_id);
-            return settings_page(&app, &user, app.deployment(), None, Some(message)).await;
-        }
-        Err(e) => return internal(user.lang, &e),
+) -> PageResult {
+    let found = app
+        .store
+        .courier(f.courier_id.trim())
+        .await
+        .page(user.lang)?;
+    let Some((id, name)) = found else {
+        let message = crate::i18n::tr(user.lang).with("settings-no-courier", "id", f.courier_id);
+        return settings_page(&app, &user, app.deployment(), None, Some(message)).await;
     };
-    let code = match issue_enrollment_code(&app.store, f.courier_id.trim()).await {
-        Ok(code) => code,
-        Err(e) => return internal(user.lang, &e),
-    };
+    let courier = name.map_or_else(|| id.clone(), |n| format!("{n} ({id})"));
+    let code = issue_enrollment_code(&app.store, f.courier_id.trim())
+        .await
+        .page(user.lang)?;
     let c = Chrome::new(&app, &user, "/settings", "settings-title");
     let view = SecretPage {
         heading: c.tr.with("secret-code-heading", "courier", courier),
@@ -336,5 +320,5 @@ pub async fn enroll_courier(
         back: "/settings",
         c,
     };
-    render(&view)
+    Ok(render(&view))
 }
