@@ -376,22 +376,25 @@ pub fn backoff_ms(failed: i64) -> i64 {
 const RUN_FOR: Duration = Duration::from_secs(20);
 
 /// How soon an idle subscription looks for new events.
-pub const IDLE_MS: i64 = 1_000;
+const IDLE_MS: i64 = 1_000;
+
+/// How soon a disabled subscription's job looks again (enabling it makes
+/// the job due at once).
+const DISABLED_LOOK_MS: i64 = 60 * 60 * 1000;
 
 /// One run of a subscription's delivery job: queues new events, then sends
 /// the pending ones oldest first until it must wait. Returns when it is due
 /// again.
 pub async fn run(store: &Store, sender: &Sender, webhook_id: &str) -> anyhow::Result<i64> {
     let started = Instant::now();
-    let Some(mut webhook) = store.webhook(webhook_id).await? else {
+    let Some(webhook) = store.webhook(webhook_id).await? else {
         store
             .remove_job(&doorstep_store::webhooks::job_id(webhook_id))
             .await?;
         return Ok(i64::MAX);
     };
     if !webhook.enabled {
-        // Enabling it again makes the job due at once.
-        return Ok(doorstep_store::now_millis() + 60 * 60 * 1000);
+        return Ok(doorstep_store::now_millis() + DISABLED_LOOK_MS);
     }
     store.enqueue_webhook_events(&webhook).await?;
     while started.elapsed() < RUN_FOR {
@@ -445,8 +448,7 @@ pub async fn run(store: &Store, sender: &Sender, webhook_id: &str) -> anyhow::Re
                 store
                     .set_webhook_enabled(webhook_id, false, Some(&reason))
                     .await?;
-                webhook.enabled = false;
-                return Ok(doorstep_store::now_millis() + 60 * 60 * 1000);
+                return Ok(doorstep_store::now_millis() + DISABLED_LOOK_MS);
             }
         }
         if let Some(at) = attempt.retry_at {
