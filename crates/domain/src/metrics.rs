@@ -91,113 +91,139 @@ pub fn facts(survey: &SurveyDefinition, answers: &[CheckedAnswer]) -> Facts {
     f
 }
 
-/// The length of [`Tally::to_bytes`].
-pub const TALLY_BYTES: usize = 18 * 8;
-
-/// Additive counts and sums over any set of responses.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct Tally {
-    pub completed: i64,
-    pub refused: i64,
-    pub timed_out: i64,
-    pub nps_n: i64,
-    pub promoters: i64,
-    pub passives: i64,
-    pub detractors: i64,
-    pub csi_n: i64,
-    pub csi_sum: f64,
-    pub csi_norm_sum: f64,
-    pub csi_w_n: i64,
-    pub csi_w_sum: f64,
-    pub csat_n: i64,
-    pub csat_top2: i64,
-    pub ces_n: i64,
-    pub ces_sum: f64,
-    pub ces_easy: i64,
-    pub ces_hard: i64,
+/// A counter's value: a count or a sum of reals.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value {
+    Int(i64),
+    Real(f64),
 }
 
-impl Tally {
-    /// One response. Only completed responses count towards the scores;
-    /// refusals and time-outs count as such (METRICS.md: NPS is over
-    /// completed responses; the refusal policy may add them as detractors).
-    pub fn add(&mut self, status: ResponseStatus, f: &Facts) {
-        match status {
-            ResponseStatus::Refused => self.refused += 1,
-            ResponseStatus::TimedOut => self.timed_out += 1,
-            ResponseStatus::Completed => {
-                self.completed += 1;
-                if let Some(n) = f.nps {
-                    self.nps_n += 1;
-                    match n {
-                        9..=10 => self.promoters += 1,
-                        7..=8 => self.passives += 1,
-                        _ => self.detractors += 1,
-                    }
-                }
-                self.csi_n += i64::from(f.csi_n);
-                self.csi_sum += f.csi_sum;
-                self.csi_norm_sum += f.csi_norm_sum;
-                if let Some(w) = f.csi_weighted {
-                    self.csi_w_n += 1;
-                    self.csi_w_sum += w;
-                }
-                self.csat_n += i64::from(f.csat_n);
-                self.csat_top2 += i64::from(f.csat_top2);
-                self.ces_n += i64::from(f.ces_n);
-                self.ces_sum += f.ces_sum;
-                self.ces_easy += i64::from(f.ces_easy);
-                self.ces_hard += i64::from(f.ces_hard);
+/// One counter of a [`Tally`]: its name (the rollup column's too) and
+/// whether it sums reals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counter {
+    pub name: &'static str,
+    pub real: bool,
+}
+
+/// Declares the tally's counters once: each one's name and type, and what
+/// one response adds to it. The struct, its merging, its byte form (how
+/// weekly rollup rows and pending increments store it), its column list
+/// and its values in column order all follow from this declaration, so a
+/// new figure is a new line here (and a column in a migration).
+macro_rules! counters {
+    ($( $(#[$doc:meta])* $name:ident : $kind:ident = |$s:ident, $f:ident| $add:expr ;)*) => {
+        /// Additive counts and sums over any set of responses.
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+        pub struct Tally {
+            $( $(#[$doc])* pub $name: counters!(@type $kind), )*
+        }
+
+        impl Tally {
+            /// The counters, in field order.
+            pub const COUNTERS: &'static [Counter] = &[
+                $( Counter { name: stringify!($name), real: counters!(@real $kind) }, )*
+            ];
+
+            /// One response. Only completed responses count towards the
+            /// scores; refusals and time-outs count as such (METRICS.md: NPS
+            /// is over completed responses; the refusal policy may add them
+            /// as detractors).
+            #[allow(unused_variables)]
+            pub fn add(&mut self, status: ResponseStatus, facts: &Facts) {
+                $( {
+                    let ($s, $f) = (status, facts);
+                    self.$name += counters!(@from $kind, $add);
+                } )*
+            }
+
+            /// Adds another tally's counts and sums to this one.
+            pub fn merge(&mut self, o: &Tally) {
+                $( self.$name += o.$name; )*
+            }
+
+            /// The counters' values, in field order.
+            pub fn values(&self) -> [Value; Tally::COUNTERS.len()] {
+                [$( counters!(@value $kind, self.$name), )*]
+            }
+
+            /// A tally from its counters' values, read by `value` (given
+            /// each counter in field order).
+            pub fn read<E>(
+                mut value: impl FnMut(Counter) -> Result<Value, E>,
+            ) -> Result<Tally, E> {
+                let mut counters = Tally::COUNTERS.iter();
+                Ok(Tally {
+                    $( $name: {
+                        let c = *counters.next().expect("one counter per field");
+                        counters!(@take $kind, value(c)?)
+                    }, )*
+                })
             }
         }
-    }
+    };
+    (@type int) => { i64 };
+    (@type real) => { f64 };
+    (@real int) => { false };
+    (@real real) => { true };
+    (@from int, $e:expr) => { i64::from($e) };
+    (@from real, $e:expr) => { f64::from($e) };
+    (@value int, $e:expr) => { Value::Int($e) };
+    (@value real, $e:expr) => { Value::Real($e) };
+    (@take int, $e:expr) => { match $e { Value::Int(v) => v, Value::Real(v) => v as i64 } };
+    (@take real, $e:expr) => { match $e { Value::Real(v) => v, Value::Int(v) => v as f64 } };
+}
 
-    /// Adds another tally's counts and sums to this one.
-    pub fn merge(&mut self, o: &Tally) {
-        self.completed += o.completed;
-        self.refused += o.refused;
-        self.timed_out += o.timed_out;
-        self.nps_n += o.nps_n;
-        self.promoters += o.promoters;
-        self.passives += o.passives;
-        self.detractors += o.detractors;
-        self.csi_n += o.csi_n;
-        self.csi_sum += o.csi_sum;
-        self.csi_norm_sum += o.csi_norm_sum;
-        self.csi_w_n += o.csi_w_n;
-        self.csi_w_sum += o.csi_w_sum;
-        self.csat_n += o.csat_n;
-        self.csat_top2 += o.csat_top2;
-        self.ces_n += o.ces_n;
-        self.ces_sum += o.ces_sum;
-        self.ces_easy += o.ces_easy;
-        self.ces_hard += o.ces_hard;
-    }
+/// Whether a response counts towards the scores.
+fn done(status: ResponseStatus) -> bool {
+    status == ResponseStatus::Completed
+}
 
-    /// The counters as 18 little-endian 8-byte values, in field order
+/// What a completed response's facts give, zero for any other.
+fn when<T: Default>(status: ResponseStatus, value: T) -> T {
+    if done(status) {
+        value
+    } else {
+        T::default()
+    }
+}
+
+counters! {
+    completed: int = |s, f| done(s);
+    refused: int = |s, f| s == ResponseStatus::Refused;
+    timed_out: int = |s, f| s == ResponseStatus::TimedOut;
+    nps_n: int = |s, f| done(s) && f.nps.is_some();
+    promoters: int = |s, f| done(s) && matches!(f.nps, Some(9..=10));
+    passives: int = |s, f| done(s) && matches!(f.nps, Some(7..=8));
+    detractors: int = |s, f| done(s) && matches!(f.nps, Some(0..=6));
+    csi_n: int = |s, f| when(s, f.csi_n);
+    csi_sum: real = |s, f| when(s, f.csi_sum);
+    csi_norm_sum: real = |s, f| when(s, f.csi_norm_sum);
+    csi_w_n: int = |s, f| done(s) && f.csi_weighted.is_some();
+    csi_w_sum: real = |s, f| when(s, f.csi_weighted.unwrap_or(0.0));
+    csat_n: int = |s, f| when(s, f.csat_n);
+    csat_top2: int = |s, f| when(s, f.csat_top2);
+    ces_n: int = |s, f| when(s, f.ces_n);
+    ces_sum: real = |s, f| when(s, f.ces_sum);
+    ces_easy: int = |s, f| when(s, f.ces_easy);
+    ces_hard: int = |s, f| when(s, f.ces_hard);
+}
+
+/// The length of [`Tally::to_bytes`].
+pub const TALLY_BYTES: usize = Tally::COUNTERS.len() * 8;
+
+impl Tally {
+    /// The counters as little-endian 8-byte values, in field order
     /// (integers as `i64`, sums as `f64`): how weekly rollup rows store them.
     pub fn to_bytes(&self) -> Vec<u8> {
-        [
-            self.completed.to_le_bytes(),
-            self.refused.to_le_bytes(),
-            self.timed_out.to_le_bytes(),
-            self.nps_n.to_le_bytes(),
-            self.promoters.to_le_bytes(),
-            self.passives.to_le_bytes(),
-            self.detractors.to_le_bytes(),
-            self.csi_n.to_le_bytes(),
-            self.csi_sum.to_le_bytes(),
-            self.csi_norm_sum.to_le_bytes(),
-            self.csi_w_n.to_le_bytes(),
-            self.csi_w_sum.to_le_bytes(),
-            self.csat_n.to_le_bytes(),
-            self.csat_top2.to_le_bytes(),
-            self.ces_n.to_le_bytes(),
-            self.ces_sum.to_le_bytes(),
-            self.ces_easy.to_le_bytes(),
-            self.ces_hard.to_le_bytes(),
-        ]
-        .concat()
+        let mut out = Vec::with_capacity(TALLY_BYTES);
+        for v in self.values() {
+            match v {
+                Value::Int(v) => out.extend_from_slice(&v.to_le_bytes()),
+                Value::Real(v) => out.extend_from_slice(&v.to_le_bytes()),
+            }
+        }
+        out
     }
 
     /// Reads [`Tally::to_bytes`] back; `None` if the length is wrong.
@@ -205,33 +231,20 @@ impl Tally {
         if bytes.len() != TALLY_BYTES {
             return None;
         }
-        let word = |i: usize| {
+        let mut words = bytes.chunks_exact(8).map(|w| {
             let mut b = [0_u8; 8];
-            b.copy_from_slice(&bytes[i * 8..i * 8 + 8]);
+            b.copy_from_slice(w);
             b
-        };
-        let int = |i| i64::from_le_bytes(word(i));
-        let real = |i| f64::from_le_bytes(word(i));
-        Some(Tally {
-            completed: int(0),
-            refused: int(1),
-            timed_out: int(2),
-            nps_n: int(3),
-            promoters: int(4),
-            passives: int(5),
-            detractors: int(6),
-            csi_n: int(7),
-            csi_sum: real(8),
-            csi_norm_sum: real(9),
-            csi_w_n: int(10),
-            csi_w_sum: real(11),
-            csat_n: int(12),
-            csat_top2: int(13),
-            ces_n: int(14),
-            ces_sum: real(15),
-            ces_easy: int(16),
-            ces_hard: int(17),
+        });
+        Tally::read(|c| {
+            let word = words.next().ok_or(())?;
+            Ok::<_, ()>(if c.real {
+                Value::Real(f64::from_le_bytes(word))
+            } else {
+                Value::Int(i64::from_le_bytes(word))
+            })
         })
+        .ok()
     }
 
     /// The scores of METRICS.md. `csi_scale` is the survey scale's bounds

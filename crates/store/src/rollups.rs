@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write;
 use std::sync::Arc;
 
-use doorstep_domain::metrics::{facts, Facts, Tally, TALLY_BYTES};
+use doorstep_domain::metrics::{facts, Counter, Facts, Tally, Value, TALLY_BYTES};
 use doorstep_domain::survey::{CheckedAnswer, ResponseStatus, SurveyDefinition};
 use doorstep_domain::time::{local_day, week_start};
 use jiff::tz::TimeZone;
@@ -18,98 +18,33 @@ use crate::db::{sql, Arg, Backend, Sql, Tx};
 use crate::week_cache::{add_week, Cut, WeekRow};
 use crate::{Store, StoreError};
 
-/// The tally columns, in [`Tally`]'s field order; `true` for sums of reals.
-const COUNTERS: [(&str, bool); 18] = [
-    ("completed", false),
-    ("refused", false),
-    ("timed_out", false),
-    ("nps_n", false),
-    ("promoters", false),
-    ("passives", false),
-    ("detractors", false),
-    ("csi_n", false),
-    ("csi_sum", true),
-    ("csi_norm_sum", true),
-    ("csi_w_n", false),
-    ("csi_w_sum", true),
-    ("csat_n", false),
-    ("csat_top2", false),
-    ("ces_n", false),
-    ("ces_sum", true),
-    ("ces_easy", false),
-    ("ces_hard", false),
-];
-
 fn push_tally(q: &mut Sql, t: &Tally) {
-    for v in [
-        t.completed,
-        t.refused,
-        t.timed_out,
-        t.nps_n,
-        t.promoters,
-        t.passives,
-        t.detractors,
-        t.csi_n,
-    ] {
-        q.push_arg(v);
-    }
-    q.push_arg(t.csi_sum);
-    q.push_arg(t.csi_norm_sum);
-    q.push_arg(t.csi_w_n);
-    q.push_arg(t.csi_w_sum);
-    for v in [t.csat_n, t.csat_top2, t.ces_n] {
-        q.push_arg(v);
-    }
-    q.push_arg(t.ces_sum);
-    q.push_arg(t.ces_easy);
-    q.push_arg(t.ces_hard);
-}
-
-/// A rollup row's counters as read back.
-#[derive(sqlx::FromRow)]
-struct Counters {
-    completed: i64,
-    refused: i64,
-    timed_out: i64,
-    nps_n: i64,
-    promoters: i64,
-    passives: i64,
-    detractors: i64,
-    csi_n: i64,
-    csi_sum: f64,
-    csi_norm_sum: f64,
-    csi_w_n: i64,
-    csi_w_sum: f64,
-    csat_n: i64,
-    csat_top2: i64,
-    ces_n: i64,
-    ces_sum: f64,
-    ces_easy: i64,
-    ces_hard: i64,
-}
-
-impl From<&Counters> for Tally {
-    fn from(c: &Counters) -> Tally {
-        Tally {
-            completed: c.completed,
-            refused: c.refused,
-            timed_out: c.timed_out,
-            nps_n: c.nps_n,
-            promoters: c.promoters,
-            passives: c.passives,
-            detractors: c.detractors,
-            csi_n: c.csi_n,
-            csi_sum: c.csi_sum,
-            csi_norm_sum: c.csi_norm_sum,
-            csi_w_n: c.csi_w_n,
-            csi_w_sum: c.csi_w_sum,
-            csat_n: c.csat_n,
-            csat_top2: c.csat_top2,
-            ces_n: c.ces_n,
-            ces_sum: c.ces_sum,
-            ces_easy: c.ces_easy,
-            ces_hard: c.ces_hard,
+    for v in t.values() {
+        match v {
+            Value::Int(v) => q.push_arg(v),
+            Value::Real(v) => q.push_arg(v),
         }
+    }
+}
+
+/// A rollup row's counters as read back, by their names.
+struct Counters(Tally);
+
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for Counters
+where
+    &'static str: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    f64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> Result<Counters, sqlx::Error> {
+        Tally::read(|c| {
+            if c.real {
+                row.try_get::<f64, _>(c.name).map(Value::Real)
+            } else {
+                row.try_get::<i64, _>(c.name).map(Value::Int)
+            }
+        })
+        .map(Counters)
     }
 }
 
@@ -193,10 +128,10 @@ struct CourierWeek {
 /// `SUM` of every counter, named as the counter (typed alike on both
 /// databases: PostgreSQL sums integers into numerics).
 fn summed_counters() -> String {
-    COUNTERS
+    Tally::COUNTERS
         .iter()
-        .map(|(c, real)| {
-            if *real {
+        .map(|&Counter { name: c, real }| {
+            if real {
                 format!("COALESCE(SUM({c}), 0.0) AS {c}")
             } else {
                 format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT) AS {c}")
@@ -367,7 +302,7 @@ impl Deltas {
         if self.is_empty() {
             return Ok(());
         }
-        let names: Vec<&str> = COUNTERS.iter().map(|(c, _)| *c).collect();
+        let names: Vec<&str> = Tally::COUNTERS.iter().map(|c| c.name).collect();
         let set = |table: &str| {
             names
                 .iter()
@@ -381,7 +316,7 @@ impl Deltas {
                 "INSERT INTO rollup_days (day, month, survey_id, city, partner, segment, channel, {}) VALUES",
                 names.join(", ")
             ),
-            7 + COUNTERS.len(),
+            7 + Tally::COUNTERS.len(),
             &format!(
                 "ON CONFLICT (day, survey_id, city, partner, segment, channel) DO UPDATE SET {}",
                 set("rollup_days")
@@ -405,7 +340,7 @@ impl Deltas {
                 "INSERT INTO rollup_courier_days (courier_id, day, month, city, {}) VALUES",
                 names.join(", ")
             ),
-            4 + COUNTERS.len(),
+            4 + Tally::COUNTERS.len(),
             &format!(
                 "ON CONFLICT (courier_id, day, city) DO UPDATE SET {}",
                 set("rollup_courier_days")
@@ -907,7 +842,7 @@ async fn build_week(db: &crate::Db, week: i64) -> Result<bool, StoreError> {
                 for v in [&r.survey_id, &r.city, &r.partner, &r.segment, &r.channel] {
                     q.push_arg(v.as_str());
                 }
-                q.push_arg(Arg::Bytes(Some(Tally::from(&r.counters).to_bytes())));
+                q.push_arg(Arg::Bytes(Some(r.counters.0.to_bytes())));
             },
         )
         .await?
@@ -921,7 +856,7 @@ async fn build_week(db: &crate::Db, week: i64) -> Result<bool, StoreError> {
                     q.push_arg(week);
                     q.push_arg(r.courier_id.as_str());
                     q.push_arg(r.city.as_str());
-                    q.push_arg(Arg::Bytes(Some(Tally::from(&r.counters).to_bytes())));
+                    q.push_arg(Arg::Bytes(Some(r.counters.0.to_bytes())));
                 },
             )
             .await?
@@ -1143,7 +1078,7 @@ impl Store {
             for row in rows {
                 sums.entry(row.key.unwrap_or_default())
                     .or_default()
-                    .merge(&Tally::from(&row.counters));
+                    .merge(&row.counters.0);
             }
         }
         if group == GroupBy::All && period.is_none() {
@@ -1338,7 +1273,11 @@ impl Store {
                 rows
             }
             (Span::Day, Cut::Couriers | Cut::Dimensions) => {
-                let names = COUNTERS.map(|(c, _)| c).join(", ");
+                let names = Tally::COUNTERS
+                    .iter()
+                    .map(|c| c.name)
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 let q = if cut == Cut::Couriers {
                     sql(format!(
                         "SELECT courier_id, '' AS survey_id, city, '' AS partner, '' AS segment, \
@@ -1354,7 +1293,7 @@ impl Store {
                 stored
                     .into_iter()
                     .map(|r| WeekRow {
-                        tally: Tally::from(&r.counters),
+                        tally: r.counters.0,
                         courier_id: r.courier_id,
                         survey_id: r.survey_id,
                         city: r.city,
