@@ -16,7 +16,7 @@ pub struct Deployment {
     /// ISO 4217 currency of amounts and compensations.
     pub currency: String,
     /// How refusals and time-outs enter NPS (METRICS.md).
-    pub refusal_policy: crate::metrics::RefusalPolicy,
+    pub refusal_policy: crate::survey::metrics::RefusalPolicy,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,7 +38,7 @@ impl Default for Deployment {
             time_zone: "Europe/Moscow".to_owned(),
             phone_country: "RU".to_owned(),
             currency: "RUB".to_owned(),
-            refusal_policy: crate::metrics::RefusalPolicy::Exclude,
+            refusal_policy: crate::survey::metrics::RefusalPolicy::Exclude,
         }
     }
 }

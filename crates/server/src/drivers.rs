@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use doorstep_domain::drivers::{drivers, Driver, PairSums};
+use doorstep_domain::survey::drivers::{drivers, Driver, PairSums};
 use doorstep_domain::survey::Measure;
 
 use crate::http::AppState;

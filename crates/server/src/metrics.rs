@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use doorstep_domain::metrics::{RefusalPolicy, Scores, Tally};
+use doorstep_domain::survey::metrics::{RefusalPolicy, Scores, Tally};
 use doorstep_domain::survey::{Measure, QuestionType, SurveyDefinition};
 use doorstep_domain::time::{date_of_day, day_number, day_range};
 use doorstep_domain::Deployment;
@@ -446,7 +446,7 @@ fn csi_scale<'a>(surveys: impl Iterator<Item = &'a SurveyDefinition>) -> Option<
 #[cfg(test)]
 mod tests {
     use super::{Answer, Group, PARALLEL_JSON_GROUPS};
-    use doorstep_domain::metrics::{RefusalPolicy, Tally};
+    use doorstep_domain::survey::metrics::{RefusalPolicy, Tally};
 
     #[test]
     fn a_large_answer_written_on_every_core_is_what_serde_writes() {

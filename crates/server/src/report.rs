@@ -413,7 +413,7 @@ fn excel_date(text: &str) -> Option<ExcelDateTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use doorstep_domain::metrics::{RefusalPolicy, Tally};
+    use doorstep_domain::survey::metrics::{RefusalPolicy, Tally};
 
     #[test]
     fn every_row_has_the_headers_columns() {

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
-use doorstep_domain::causes::{Tag, TagSource, Tagger, Vocabulary};
+use doorstep_domain::survey::causes::{Tag, TagSource, Tagger, Vocabulary};
 use doorstep_domain::survey::{CheckedAnswer, QuestionType};
 use doorstep_domain::time::local_day;
 use jiff::tz::TimeZone;

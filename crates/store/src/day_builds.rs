@@ -14,8 +14,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use doorstep_domain::drivers::PairSums;
-use doorstep_domain::signals::Pattern;
+use doorstep_domain::survey::drivers::PairSums;
+use doorstep_domain::survey::signals::Pattern;
 use doorstep_domain::time::{date_of_day, day_range, local_day};
 use jiff::tz::TimeZone;
 

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write;
 use std::sync::Arc;
 
-use doorstep_domain::metrics::{facts, Counter, Facts, Tally, Value, TALLY_BYTES};
+use doorstep_domain::survey::metrics::{facts, Counter, Facts, Tally, Value, TALLY_BYTES};
 use doorstep_domain::survey::{CheckedAnswer, ResponseStatus, SurveyDefinition};
 use doorstep_domain::time::{local_day, week_start};
 use jiff::tz::TimeZone;
@@ -1681,7 +1681,7 @@ fn response_facts(
 #[cfg(test)]
 mod tests {
     use super::{week_closed, Deltas, Plan, RollupKey};
-    use doorstep_domain::metrics::Facts;
+    use doorstep_domain::survey::metrics::Facts;
     use doorstep_domain::survey::ResponseStatus;
     use std::collections::BTreeSet;
 

@@ -43,9 +43,9 @@ pub struct NewResponse {
     pub day: i64,
     pub month: i64,
     /// What it adds to the scores.
-    pub facts: doorstep_domain::metrics::Facts,
+    pub facts: doorstep_domain::survey::metrics::Facts,
     /// Its causes of discontent and delight, by the vocabulary's rules.
-    pub causes: Vec<doorstep_domain::causes::Tag>,
+    pub causes: Vec<doorstep_domain::survey::causes::Tag>,
 }
 
 /// What became of one response of a batch.
@@ -439,7 +439,7 @@ impl Store {
             crate::causes::TagPlace,
             i64,
             Option<u8>,
-            &[doorstep_domain::causes::Tag],
+            &[doorstep_domain::survey::causes::Tag],
         )> = fresh
             .iter()
             .filter(|(r, _)| !r.causes.is_empty())

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use doorstep_domain::metrics::Tally;
+use doorstep_domain::survey::metrics::Tally;
 
 use crate::rollups::{GroupBy, MetricsFilter, SEPARATOR};
 

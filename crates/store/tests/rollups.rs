@@ -2,7 +2,7 @@
 //! read from the rollups equals the same score counted straight from the raw
 //! answers — as the answers arrive, and after a rebuild — on both backends.
 
-use doorstep_domain::metrics::facts;
+use doorstep_domain::survey::metrics::facts;
 use doorstep_domain::survey::{check_answers, ResponseStatus, SurveyDefinition};
 use doorstep_domain::time::{day_number, local_day};
 use doorstep_store::rollups::{GroupBy, MetricsFilter};
@@ -178,7 +178,7 @@ async fn rollups_equal_a_direct_count_over_raw_answers(backend: &str) {
                             // The overall row is there when nothing was counted.
                             raw.push((
                                 "all".to_owned(),
-                                doorstep_domain::metrics::Tally::default(),
+                                doorstep_domain::survey::metrics::Tally::default(),
                             ));
                         }
                         assert_same(

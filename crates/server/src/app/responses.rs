@@ -237,7 +237,7 @@ impl<'a> Recorder<'a> {
         Ok(Ok(NewResponse {
             day,
             month,
-            facts: doorstep_domain::metrics::facts(definition, &checked),
+            facts: doorstep_domain::survey::metrics::facts(definition, &checked),
             causes: self.app.tagger().tag(&checked),
             id: uuid.map(|u| u.to_string()).unwrap_or_default(),
             order_number: item.order_number.trim().to_owned(),

@@ -286,7 +286,7 @@ pub async fn load(
         batch.push(NewResponse {
             day,
             month,
-            facts: doorstep_domain::metrics::facts(survey, &checked),
+            facts: doorstep_domain::survey::metrics::facts(survey, &checked),
             causes: tagger.tag(&checked),
             content_hash: crate::security::sha256_hex(&id),
             id,

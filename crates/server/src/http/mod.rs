@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request};
 use axum::Router;
-use doorstep_domain::causes::{Tagger, Vocabulary};
+use doorstep_domain::survey::causes::{Tagger, Vocabulary};
 use doorstep_domain::survey::SurveyDefinition;
 use doorstep_domain::Deployment;
 use doorstep_store::Store;

@@ -403,7 +403,7 @@ async fn answered(store: &Store) {
             ),
         ];
         let checked = check_answers(&def, ResponseStatus::Completed, &answers).unwrap();
-        let causes = doorstep_domain::causes::Vocabulary::standard()
+        let causes = doorstep_domain::survey::causes::Vocabulary::standard()
             .tagger()
             .tag(&checked);
         let finished = o.promised_from.as_millisecond() + 3_600_000;
@@ -421,7 +421,7 @@ async fn answered(store: &Store) {
             started_at: finished - 60_000,
             finished_at: finished,
             content_hash: String::new(),
-            facts: doorstep_domain::metrics::facts(&def, &checked),
+            facts: doorstep_domain::survey::metrics::facts(&def, &checked),
             causes,
             answers: checked,
             review_opened: None,

@@ -230,7 +230,7 @@ async fn demo_signals_name_only_the_self_filler_whatever_the_seed() {
         doorstep::demo::load(&store, seed).await.unwrap();
         let tz = store.deployment().await.unwrap().tz();
         let patterns = store.courier_patterns(0, 1_000_000, &tz).await.unwrap();
-        let flagged: Vec<_> = doorstep_domain::signals::assess(&patterns)
+        let flagged: Vec<_> = doorstep_domain::survey::signals::assess(&patterns)
             .into_iter()
             .filter(|a| !a.signals.is_empty())
             .map(|a| (a.pattern.courier_id, a.signals))
@@ -260,11 +260,11 @@ async fn demo_data_is_realistic(backend: &str) {
     );
     assert_eq!(store.surveys().await.unwrap().len(), 2);
     // The courier who fills in his own surveys is the one the signals name first.
-    let patterns: Vec<doorstep_domain::signals::Pattern> = store
+    let patterns: Vec<doorstep_domain::survey::signals::Pattern> = store
         .courier_patterns(0, 1_000_000, &store.deployment().await.unwrap().tz())
         .await
         .unwrap();
-    let assessed = doorstep_domain::signals::assess(&patterns);
+    let assessed = doorstep_domain::survey::signals::assess(&patterns);
     assert_eq!(
         assessed[0].pattern.courier_id,
         doorstep::demo::surveys::SELF_FILLING_COURIER
@@ -276,7 +276,7 @@ async fn demo_data_is_realistic(backend: &str) {
         "fast, late, all 10s, the same answers: {:?}",
         assessed[0]
     );
-    assert!(kinds.contains(&doorstep_domain::signals::Kind::Same));
+    assert!(kinds.contains(&doorstep_domain::survey::signals::Kind::Same));
     // Late delivery is the cause detractors name most.
     let mut causes = store
         .cause_counts(&doorstep_store::rollups::MetricsFilter {

@@ -3,7 +3,7 @@
 //! (stores) on one fresh database.
 #![allow(dead_code)] // each test file uses its own part
 
-use doorstep_domain::metrics::{facts, Value as Counted};
+use doorstep_domain::survey::metrics::{facts, Value as Counted};
 use doorstep_domain::survey::{check_answers, ResponseStatus, SurveyDefinition};
 use doorstep_domain::time::local_day;
 use doorstep_domain::{Country, OrderInput, OrderRecord};
@@ -76,8 +76,8 @@ pub fn survey(rng: &mut StdRng, n: usize) -> Value {
 }
 
 pub fn assert_same(
-    a: &[(String, doorstep_domain::metrics::Tally)],
-    b: &[(String, doorstep_domain::metrics::Tally)],
+    a: &[(String, doorstep_domain::survey::metrics::Tally)],
+    b: &[(String, doorstep_domain::survey::metrics::Tally)],
     what: &str,
 ) {
     assert_eq!(

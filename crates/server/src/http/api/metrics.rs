@@ -2,7 +2,7 @@
 //! grouped and filtered, from the rollups.
 
 use axum::extract::{Query, State};
-use doorstep_domain::metrics::RefusalPolicy;
+use doorstep_domain::survey::metrics::RefusalPolicy;
 use doorstep_domain::time::parse_date;
 use doorstep_store::rollups::GroupBy;
 use serde::Deserialize;

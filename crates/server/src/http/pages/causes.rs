@@ -9,7 +9,7 @@ use askama::Template;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use doorstep_domain::causes::{Cause, Polarity, Vocabulary, RULE_LANGUAGES};
+use doorstep_domain::survey::causes::{Cause, Polarity, Vocabulary, RULE_LANGUAGES};
 use doorstep_domain::time::format_local;
 use doorstep_store::causes::CauseComment;
 

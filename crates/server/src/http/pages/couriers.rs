@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use doorstep_domain::signals::{assess, Kind};
+use doorstep_domain::survey::signals::{assess, Kind};
 use doorstep_domain::time::{day_number, day_range, parse_date};
 
 use super::{internal, render, Chrome};

@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::{Query, RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use doorstep_domain::metrics::{nps_change_significant, Scores};
+use doorstep_domain::survey::metrics::{nps_change_significant, Scores};
 use doorstep_domain::time::day_number;
 use doorstep_store::rollups::GroupBy;
 use jiff::civil::Date;
@@ -311,8 +311,8 @@ pub(super) fn tiles(now: &Answer, then: &Answer, t: Tr<'_>) -> Vec<Tile> {
         label: String::new(),
         period: None,
         rank: None,
-        scores: doorstep_domain::metrics::Tally::default()
-            .scores(doorstep_domain::metrics::RefusalPolicy::Exclude, None),
+        scores: doorstep_domain::survey::metrics::Tally::default()
+            .scores(doorstep_domain::survey::metrics::RefusalPolicy::Exclude, None),
     };
     let cur = &now.groups.first().unwrap_or(&empty).scores;
     let prev = &then.groups.first().unwrap_or(&empty).scores;

@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{Query, RawQuery, State};
 use axum::response::Response;
-use doorstep_domain::drivers::Quadrant;
+use doorstep_domain::survey::drivers::Quadrant;
 
 use super::dashboard::{requested, Choice, Lists};
 use super::{internal, render, Chrome};

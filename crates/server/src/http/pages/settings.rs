@@ -154,7 +154,7 @@ pub async fn save_deployment(
         time_zone: f.time_zone,
         phone_country: f.phone_country,
         currency: f.currency,
-        refusal_policy: doorstep_domain::metrics::RefusalPolicy::parse(&f.refusal_policy)
+        refusal_policy: doorstep_domain::survey::metrics::RefusalPolicy::parse(&f.refusal_policy)
             .unwrap_or_default(),
     };
     match typed.clone().validated() {

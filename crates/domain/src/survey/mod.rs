@@ -1,5 +1,13 @@
 //! Surveys: their definitions, checked when they are made, and the answers
-//! to them, checked against the exact version they answered.
+//! to them, checked against the exact version they answered. Beside them,
+//! what is worked out from the answers: the scores ([`metrics`]), the key
+//! drivers ([`drivers`]), root causes ([`causes`]) and the self-filling
+//! signals ([`signals`]).
+
+pub mod causes;
+pub mod drivers;
+pub mod metrics;
+pub mod signals;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
