@@ -8,7 +8,7 @@ use doorstep_domain::survey::metrics::{RefusalPolicy, Scores, Tally};
 use doorstep_domain::survey::{Measure, QuestionType, SurveyDefinition};
 use doorstep_domain::time::{date_of_day, day_number, day_range};
 use doorstep_domain::Deployment;
-use doorstep_store::rollups::{GroupBy, MetricsFilter, Source};
+use doorstep_store::survey::rollups::{GroupBy, MetricsFilter, Source};
 use doorstep_store::Store;
 use jiff::civil::Date;
 use serde::Serialize;
@@ -267,7 +267,7 @@ pub async fn compute(
         if req.group == GroupBy::Courier {
             // Orders without a courier are no courier's group.
             sums.retain(|k, _| {
-                !k.split(doorstep_store::rollups::SEPARATOR)
+                !k.split(doorstep_store::survey::rollups::SEPARATOR)
                     .next()
                     .unwrap_or("")
                     .is_empty()
@@ -350,7 +350,7 @@ fn group(
     key: String,
     tally: &Tally,
 ) -> Group {
-    let (key, period) = match key.split_once(doorstep_store::rollups::SEPARATOR) {
+    let (key, period) = match key.split_once(doorstep_store::survey::rollups::SEPARATOR) {
         Some((k, p)) => (k.to_owned(), req.period.map(|g| time_key(g, p))),
         None => (key, None),
     };

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use doorstep_domain::time::{day_range, from_millis};
 use doorstep_domain::Deployment;
-use doorstep_store::causes::CauseCount;
-use doorstep_store::rollups::GroupBy;
+use doorstep_store::survey::causes::CauseCount;
+use doorstep_store::survey::rollups::GroupBy;
 use doorstep_store::Store;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 

@@ -6,8 +6,8 @@
 use std::fmt::Write;
 
 use doorstep_domain::time::{date_of_day, day_number, week_start};
-use doorstep_store::rollups::GroupBy;
-use doorstep_store::schedules::ReportSchedule;
+use doorstep_store::survey::rollups::GroupBy;
+use doorstep_store::survey::schedules::ReportSchedule;
 use jiff::civil::Date;
 
 use crate::http::AppState;

@@ -2,23 +2,16 @@
 //! and PostgreSQL (scale-out), with the same queries and the same migrations.
 
 mod accounts;
-mod attachments;
-pub mod causes;
-pub mod day_builds;
 pub mod db;
-mod deliveries;
 pub mod events;
 pub mod jobs;
 mod migrate;
 mod orders;
 mod privacy;
-pub mod rollups;
-pub mod schedules;
 mod settings;
-mod surveys;
+pub mod survey;
 pub mod testing;
 pub mod webhooks;
-mod week_cache;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -27,13 +20,13 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub use accounts::{ApiToken, NewApiToken, SessionUser, User};
-pub use attachments::Attachment;
 pub use db::{Backend, Db};
 pub use orders::{
     BatchOutcome, CustomerView, DeliveryStatus, OrderFilter, OrderPage, OrderView, RowOutcome,
 };
 pub use privacy::Erased;
-pub use surveys::{
+pub use survey::attachments::Attachment;
+pub use survey::{
     Comment, NewResponse, ResponseOutcome, ResponseSummary, StoredAnswer, SurveyLink, SurveyRecord,
 };
 
@@ -168,9 +161,9 @@ impl StoreError {
 pub struct Store {
     db: Db,
     /// Built weeks' rollup rows, shared by every clone.
-    weeks: std::sync::Arc<week_cache::WeekCache>,
+    weeks: std::sync::Arc<survey::week_cache::WeekCache>,
     /// The latest built days' rollup rows (the days of weeks not built yet).
-    days: std::sync::Arc<week_cache::WeekCache>,
+    days: std::sync::Arc<survey::week_cache::WeekCache>,
     /// Bumped when events may have been committed (see [`events`]).
     event_wake: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
     /// Bumped when this process committed events (to announce them).
@@ -208,7 +201,9 @@ impl Store {
         let store = Store {
             db,
             weeks: std::sync::Arc::default(),
-            days: std::sync::Arc::new(week_cache::WeekCache::holding(week_cache::MAX_DAY_ROWS)),
+            days: std::sync::Arc::new(survey::week_cache::WeekCache::holding(
+                survey::week_cache::MAX_DAY_ROWS,
+            )),
             event_wake: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
             local_events: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
         };

@@ -208,8 +208,8 @@ struct StoredOrder {
 }
 
 impl StoredOrder {
-    fn delivery(&self) -> crate::deliveries::Delivery<'_> {
-        crate::deliveries::Delivery {
+    fn delivery(&self) -> crate::survey::deliveries::Delivery<'_> {
+        crate::survey::deliveries::Delivery {
             city: &self.city,
             partner: self.partner.as_deref(),
             courier_id: self.courier_id.as_deref(),
@@ -598,7 +598,7 @@ async fn upsert_chunk(
     refind_first_orders(tx, &moved_phones).await?;
     // The delivery rollup: the old version of an updated order out, the new in.
     let tz = jiff::tz::TimeZone::get(city_time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let mut deliveries = crate::deliveries::DeliveryDeltas::default();
+    let mut deliveries = crate::survey::deliveries::DeliveryDeltas::default();
     for &i in &to_write {
         let row = &rows[i];
         match outcomes[i] {
@@ -617,8 +617,8 @@ async fn upsert_chunk(
     // Weeks before days, as every transaction that marks both (on
     // PostgreSQL, locks taken in one order never wait on each other in a
     // cycle).
-    crate::rollups::mark_late_weeks(tx, days.iter().copied(), now).await?;
-    crate::day_builds::touch_days(tx, Some(&days)).await?;
+    crate::survey::rollups::mark_late_weeks(tx, days.iter().copied(), now).await?;
+    crate::survey::day_builds::touch_days(tx, Some(&days)).await?;
     Ok(outcomes)
 }
 

@@ -21,7 +21,8 @@ impl Store {
                 "phone_country" => d.phone_country = value,
                 "currency" => d.currency = value,
                 "refusal_policy" => {
-                    if let Some(p) = doorstep_domain::survey::metrics::RefusalPolicy::parse(&value) {
+                    if let Some(p) = doorstep_domain::survey::metrics::RefusalPolicy::parse(&value)
+                    {
                         d.refusal_policy = p;
                     }
                 }

@@ -3,7 +3,7 @@
 //! same answer sent many times at once — each answer is stored and counted
 //! exactly once, on both backends.
 
-use doorstep_store::rollups::GroupBy;
+use doorstep_store::survey::rollups::GroupBy;
 
 mod common;
 use std::sync::Arc;

@@ -279,7 +279,7 @@ async fn demo_data_is_realistic(backend: &str) {
     assert!(kinds.contains(&doorstep_domain::survey::signals::Kind::Same));
     // Late delivery is the cause detractors name most.
     let mut causes = store
-        .cause_counts(&doorstep_store::rollups::MetricsFilter {
+        .cause_counts(&doorstep_store::survey::rollups::MetricsFilter {
             from_day: i64::MIN / 2,
             to_day: i64::MAX / 2,
             from_ms: i64::MIN / 2,

@@ -7,7 +7,7 @@ use doorstep_domain::survey::metrics::{facts, Value as Counted};
 use doorstep_domain::survey::{check_answers, ResponseStatus, SurveyDefinition};
 use doorstep_domain::time::local_day;
 use doorstep_domain::{Country, OrderInput, OrderRecord};
-use doorstep_store::rollups::{GroupBy, MetricsFilter};
+use doorstep_store::survey::rollups::{GroupBy, MetricsFilter};
 use doorstep_store::testing::TestDb;
 use doorstep_store::{NewResponse, Store};
 use jiff::civil::Date;

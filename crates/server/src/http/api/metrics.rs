@@ -4,7 +4,7 @@
 use axum::extract::{Query, State};
 use doorstep_domain::survey::metrics::RefusalPolicy;
 use doorstep_domain::time::parse_date;
-use doorstep_store::rollups::GroupBy;
+use doorstep_store::survey::rollups::GroupBy;
 use serde::Deserialize;
 
 use crate::http::auth::{Bearer, Integration};

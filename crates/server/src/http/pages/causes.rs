@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use doorstep_domain::survey::causes::{Cause, Polarity, Vocabulary, RULE_LANGUAGES};
 use doorstep_domain::time::format_local;
-use doorstep_store::causes::CauseComment;
+use doorstep_store::survey::causes::CauseComment;
 
 use super::dashboard::{requested, with_param, Choice, Lists};
 use super::{internal, render, Chrome};

@@ -196,7 +196,7 @@ pub async fn courier(
 ) -> Response {
     use crate::metrics::{compute, Request};
     use doorstep_domain::time::{format_local, from_millis};
-    use doorstep_store::rollups::GroupBy;
+    use doorstep_store::survey::rollups::GroupBy;
     let name = match app.store.courier(&id).await {
         Ok(Some((_, name))) => name.unwrap_or_else(|| id.clone()),
         Ok(None) => return super::status_page(user.lang, axum::http::StatusCode::NOT_FOUND),

@@ -9,7 +9,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use doorstep_domain::survey::metrics::{nps_change_significant, Scores};
 use doorstep_domain::time::day_number;
-use doorstep_store::rollups::GroupBy;
+use doorstep_store::survey::rollups::GroupBy;
 use jiff::civil::Date;
 
 use super::{internal, render, Chrome};
@@ -311,8 +311,10 @@ pub(super) fn tiles(now: &Answer, then: &Answer, t: Tr<'_>) -> Vec<Tile> {
         label: String::new(),
         period: None,
         rank: None,
-        scores: doorstep_domain::survey::metrics::Tally::default()
-            .scores(doorstep_domain::survey::metrics::RefusalPolicy::Exclude, None),
+        scores: doorstep_domain::survey::metrics::Tally::default().scores(
+            doorstep_domain::survey::metrics::RefusalPolicy::Exclude,
+            None,
+        ),
     };
     let cur = &now.groups.first().unwrap_or(&empty).scores;
     let prev = &then.groups.first().unwrap_or(&empty).scores;

@@ -6,8 +6,8 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use doorstep_store::rollups::GroupBy;
-use doorstep_store::schedules::ReportSchedule;
+use doorstep_store::survey::rollups::GroupBy;
+use doorstep_store::survey::schedules::ReportSchedule;
 use serde::Deserialize;
 
 use super::{internal, render, Chrome};

@@ -11,7 +11,7 @@ use doorstep_domain::time::local_day;
 use jiff::tz::TimeZone;
 
 use crate::db::{sql, Tx};
-use crate::rollups::MetricsFilter;
+use crate::survey::rollups::MetricsFilter;
 use crate::{Store, StoreError};
 
 const VOCABULARY_KEY: &str = "cause_vocabulary";

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use doorstep_domain::survey::metrics::Tally;
 
-use crate::rollups::{GroupBy, MetricsFilter, SEPARATOR};
+use crate::survey::rollups::{GroupBy, MetricsFilter, SEPARATOR};
 
 /// Rows kept at most (about 350 bytes each, so some 140 MB): a year of 500
 /// couriers in 10 cities with three partners each is some 85,000 rows of

@@ -8,8 +8,8 @@ use doorstep_domain::time::local_day;
 use jiff::tz::TimeZone;
 
 use crate::db::{sql, Tx};
-use crate::rollups::{days_query, GroupBy, MetricsFilter, SEPARATOR};
-use crate::week_cache::Cut;
+use crate::survey::rollups::{days_query, GroupBy, MetricsFilter, SEPARATOR};
+use crate::survey::week_cache::Cut;
 use crate::{Store, StoreError};
 
 /// A row of the delivery rollup: day, month, city, partner, courier.
@@ -167,12 +167,12 @@ impl Store {
             delivered_at: Option<i64>,
         }
         let mut tx = self.db.begin().await?;
-        crate::rollups::hold_writers_off(&mut tx, "rollup_delivery_days").await?;
+        crate::survey::rollups::hold_writers_off(&mut tx, "rollup_delivery_days").await?;
         tx.exec(sql("DELETE FROM rollup_delivery_days")).await?;
         // The weekly rows were built from the old days: the daily rows
         // answer until the weeks are built again.
-        crate::rollups::forget_weeks(&mut tx).await?;
-        crate::day_builds::touch_days(&mut tx, None).await?;
+        crate::survey::rollups::forget_weeks(&mut tx).await?;
+        crate::survey::day_builds::touch_days(&mut tx, None).await?;
         let mut deltas = DeliveryDeltas::default();
         let mut after = String::new();
         let mut seen = 0_u64;

@@ -20,7 +20,9 @@ use doorstep_domain::time::{date_of_day, day_range, local_day};
 use jiff::tz::TimeZone;
 
 use crate::db::{sql, Tx};
-use crate::rollups::{data_days, days_query, mark_not_built, MetricsFilter, SlicedBuild, Span};
+use crate::survey::rollups::{
+    data_days, days_query, mark_not_built, MetricsFilter, SlicedBuild, Span,
+};
 use crate::{Store, StoreError};
 
 /// How long after local midnight a day is still left to the raw answers: an
@@ -60,7 +62,7 @@ pub(crate) async fn mark_late_days(
 /// of their rows is held, and a build under way (whose ticket is the day's
 /// generation) goes on.
 pub(crate) async fn touch_days(tx: &mut Tx, days: Option<&[i64]>) -> Result<(), StoreError> {
-    let generation = crate::rollups::new_generation();
+    let generation = crate::survey::rollups::new_generation();
     match days {
         None => {
             tx.exec(

@@ -1,5 +1,17 @@
 //! Survey definitions with their versions, and responses with their answers,
-//! stored exactly once.
+//! stored exactly once; and everything worked out from them: the rollups
+//! behind every score ([`rollups`], with the delivery rollup behind the
+//! on-time rate in `deliveries` and the caches of built weeks and days in
+//! `week_cache`), the per-day builds ([`day_builds`]), root causes
+//! ([`causes`]), attachments and report schedules.
+
+pub mod attachments;
+pub mod causes;
+pub mod day_builds;
+pub(crate) mod deliveries;
+pub mod rollups;
+pub mod schedules;
+pub(crate) mod week_cache;
 
 use std::collections::{HashMap, HashSet};
 
@@ -419,10 +431,10 @@ impl Store {
             },
         )
         .await?;
-        let mut deltas = crate::rollups::Deltas::default();
+        let mut deltas = crate::survey::rollups::Deltas::default();
         for (r, o) in &fresh {
             let status = r.status;
-            let key = crate::rollups::RollupKey {
+            let key = crate::survey::rollups::RollupKey {
                 day: r.day,
                 month: r.month,
                 survey_id: r.survey_id.clone(),
@@ -436,7 +448,7 @@ impl Store {
         }
         deltas.write(&mut tx).await?;
         let places: Vec<(
-            crate::causes::TagPlace,
+            crate::survey::causes::TagPlace,
             i64,
             Option<u8>,
             &[doorstep_domain::survey::causes::Tag],
@@ -445,7 +457,7 @@ impl Store {
             .filter(|(r, _)| !r.causes.is_empty())
             .map(|(r, o)| {
                 (
-                    crate::causes::TagPlace {
+                    crate::survey::causes::TagPlace {
                         order_number: r.order_number.clone(),
                         response_id: r.id.clone(),
                         survey_id: r.survey_id.clone(),
@@ -466,12 +478,13 @@ impl Store {
             .iter()
             .flat_map(|(p, day, nps, tags)| tags.iter().map(move |t| (p, *day, *nps, t)))
             .collect();
-        crate::causes::insert_tags(&mut tx, &tags).await?;
+        crate::survey::causes::insert_tags(&mut tx, &tags).await?;
         // Last before the commit: it locks the week's state row on
         // PostgreSQL, so concurrent late batches for one week wait only for
         // each other's commit.
         deltas.mark_late_weeks(&mut tx, now).await?;
-        crate::day_builds::mark_late_days(&mut tx, fresh.iter().map(|(r, _)| r.day), today).await?;
+        crate::survey::day_builds::mark_late_days(&mut tx, fresh.iter().map(|(r, _)| r.day), today)
+            .await?;
         // Last of all: from here to the commit, other event writers wait.
         let events: Vec<crate::events::NewEvent> = fresh
             .iter()

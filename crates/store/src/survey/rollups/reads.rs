@@ -1,0 +1,579 @@
+//! Reading the rollups: what a metrics query counts and groups by, and
+//! where each of its days is read from (built weeks and latest days in
+//! memory, the rest from the daily rows).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write;
+use std::sync::Arc;
+
+use doorstep_domain::survey::metrics::Tally;
+use doorstep_domain::time::week_start;
+use jiff::tz::TimeZone;
+
+use crate::db::{sql, Sql};
+use crate::survey::week_cache::{add_week, Cut, WeekRow};
+use crate::{Store, StoreError};
+
+use super::{summed_counters, Counters, RawResponse, Source, Span};
+
+/// One group's tally, summed by the database.
+#[derive(sqlx::FromRow)]
+pub(super) struct TallyRow {
+    key: Option<String>,
+    #[sqlx(flatten)]
+    counters: Counters,
+}
+
+/// A stored weekly row of either cut, as read into the cache (the columns
+/// a cut lacks read as empty).
+#[derive(sqlx::FromRow)]
+pub(super) struct StoredWeekRow {
+    courier_id: String,
+    survey_id: String,
+    city: String,
+    partner: String,
+    segment: String,
+    channel: String,
+    tally: Vec<u8>,
+}
+
+/// A stored daily row of either cut, as read into the cache of the latest
+/// days.
+#[derive(sqlx::FromRow)]
+pub(super) struct StoredDayRow {
+    courier_id: String,
+    survey_id: String,
+    city: String,
+    partner: String,
+    segment: String,
+    channel: String,
+    #[sqlx(flatten)]
+    counters: Counters,
+}
+
+/// How many of a period's latest built days outside built weeks are read
+/// from memory: the days of the open week and of the week just ended.
+pub(super) const LATEST_DAYS: i64 = 14;
+
+/// What a metrics query groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    All,
+    Courier,
+    City,
+    Partner,
+    Segment,
+    Survey,
+    Channel,
+    Day,
+    Week,
+    Month,
+}
+
+impl GroupBy {
+    pub fn parse(s: &str) -> Option<GroupBy> {
+        Some(match s {
+            "" | "all" | "none" => GroupBy::All,
+            "courier" => GroupBy::Courier,
+            "city" => GroupBy::City,
+            "partner" => GroupBy::Partner,
+            "segment" => GroupBy::Segment,
+            "survey" => GroupBy::Survey,
+            "channel" => GroupBy::Channel,
+            "day" => GroupBy::Day,
+            "week" => GroupBy::Week,
+            "month" => GroupBy::Month,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupBy::All => "all",
+            GroupBy::Courier => "courier",
+            GroupBy::City => "city",
+            GroupBy::Partner => "partner",
+            GroupBy::Segment => "segment",
+            GroupBy::Survey => "survey",
+            GroupBy::Channel => "channel",
+            GroupBy::Day => "day",
+            GroupBy::Week => "week",
+            GroupBy::Month => "month",
+        }
+    }
+
+    /// Groups in time: their keys are day numbers (day, week) or `yyyymm`.
+    pub fn is_time(self) -> bool {
+        matches!(self, GroupBy::Day | GroupBy::Week | GroupBy::Month)
+    }
+}
+
+/// Which responses a metrics query counts: local days `from_day..=to_day`
+/// (the instants `from_ms..to_ms`), and optional filters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetricsFilter {
+    pub from_day: i64,
+    pub to_day: i64,
+    pub from_ms: i64,
+    pub to_ms: i64,
+    pub courier: Option<String>,
+    pub city: Option<String>,
+    pub partner: Option<String>,
+    pub segment: Option<String>,
+    pub survey: Option<String>,
+    pub channel: Option<String>,
+}
+
+impl MetricsFilter {
+    /// Whether a raw response passes the filters (the period aside).
+    pub(super) fn admits(&self, r: &RawResponse) -> bool {
+        let is = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
+        is(&self.courier, r.courier_id.as_deref().unwrap_or("\u{0}"))
+            && is(&self.city, &r.city)
+            && is(&self.partner, r.partner.as_deref().unwrap_or(""))
+            && is(&self.segment, &r.segment)
+            && is(&self.survey, &r.survey_id)
+            && is(&self.channel, &r.channel)
+    }
+
+    /// Appends ` AND column = $n` for each filter set (columns named with
+    /// `prefix`, parameters numbered from `first`; a missing partner is
+    /// stored as NULL in responses and as '' elsewhere, and matches ''), and
+    /// returns the values to bind, in order.
+    pub(crate) fn clause(&self, text: &mut String, prefix: &str, first: usize) -> Vec<&str> {
+        let mut values = Vec::new();
+        let mut n = first;
+        for (column, value) in [
+            ("courier_id", &self.courier),
+            ("city", &self.city),
+            ("partner", &self.partner),
+            ("segment", &self.segment),
+            ("survey_id", &self.survey),
+            ("channel", &self.channel),
+        ] {
+            if let Some(v) = value {
+                if column == "partner" {
+                    let _ = write!(text, " AND COALESCE({prefix}partner, '') = ${n}");
+                } else {
+                    let _ = write!(text, " AND {prefix}{column} = ${n}");
+                }
+                n += 1;
+                values.push(v.as_str());
+            }
+        }
+        values
+    }
+
+    /// Needs the courier cut (a courier filter or grouping).
+    pub(super) fn by_courier(&self, group: GroupBy) -> bool {
+        group == GroupBy::Courier || self.courier.is_some()
+    }
+
+    /// Needs a dimension the courier cut lacks.
+    pub(super) fn by_other(&self, group: GroupBy) -> bool {
+        matches!(
+            group,
+            GroupBy::Partner | GroupBy::Segment | GroupBy::Survey | GroupBy::Channel
+        ) || self.partner.is_some()
+            || self.segment.is_some()
+            || self.survey.is_some()
+            || self.channel.is_some()
+    }
+}
+
+/// Between a group's key and its period's in a two-level grouping.
+pub const SEPARATOR: char = '\u{1f}';
+
+/// `head` (a `SELECT … WHERE `) over the daily rows of the day ranges `days`
+/// and the filter, grouped by `group` (column numbers).
+pub(crate) fn days_query(
+    head: &str,
+    days: &[(i64, i64)],
+    filter: &MetricsFilter,
+    group: &str,
+) -> Sql {
+    let mut text = format!("{head}(");
+    for i in 0..days.len() {
+        if i > 0 {
+            text.push_str(" OR ");
+        }
+        let _ = write!(text, "day BETWEEN ${} AND ${}", 2 * i + 1, 2 * i + 2);
+    }
+    text.push(')');
+    let args = filter.clause(&mut text, "", 2 * days.len() + 1);
+    let _ = write!(text, " GROUP BY {group}");
+    let mut q = sql(text);
+    for (a, b) in days {
+        q.push_arg(*a);
+        q.push_arg(*b);
+    }
+    for a in args {
+        q.push_arg(a);
+    }
+    q
+}
+
+/// Where a period's days are read: whole built weeks from the weekly rows,
+/// the rest (partial weeks at either end, weeks not built) from the daily
+/// ones, as ranges of days.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Plan {
+    pub(super) weeks: Vec<i64>,
+    pub(super) days: Vec<(i64, i64)>,
+}
+
+impl Plan {
+    pub(super) fn new(from_day: i64, to_day: i64, built: &BTreeSet<i64>) -> Plan {
+        let mut plan = Plan {
+            weeks: Vec::new(),
+            days: Vec::new(),
+        };
+        let mut day = from_day;
+        while day <= to_day {
+            if week_start(day) == day && day + 6 <= to_day && built.contains(&day) {
+                plan.weeks.push(day);
+                day += 7;
+                continue;
+            }
+            // Up to the next built whole week (or the end).
+            let mut end = day;
+            while end < to_day {
+                let next = end + 1;
+                if week_start(next) == next && next + 6 <= to_day && built.contains(&next) {
+                    break;
+                }
+                end = next;
+            }
+            plan.days.push((day, end));
+            day = end + 1;
+        }
+        plan
+    }
+}
+
+/// The SQL of a grouping's key over either rollup, daily or (`weekly`)
+/// weekly; the weekly tables have no day or month to group by.
+pub(super) fn key_sql(group: GroupBy, weekly: bool) -> &'static str {
+    match group {
+        GroupBy::Week if weekly => "CAST(week AS TEXT)",
+        GroupBy::All => "''",
+        GroupBy::Courier => "courier_id",
+        GroupBy::City => "city",
+        GroupBy::Partner => "partner",
+        GroupBy::Segment => "segment",
+        GroupBy::Survey => "survey_id",
+        GroupBy::Channel => "channel",
+        GroupBy::Day => "CAST(day AS TEXT)",
+        GroupBy::Week => "CAST(day - ((day + 3) % 7) AS TEXT)",
+        GroupBy::Month => "CAST(month AS TEXT)",
+    }
+}
+
+impl Store {
+    /// Tallies per group (key as text: a name, a day number, or `yyyymm`).
+    pub async fn metric_tallies(
+        &self,
+        filter: &MetricsFilter,
+        group: GroupBy,
+        period: Option<GroupBy>,
+        tz: &TimeZone,
+    ) -> Result<(Source, Vec<(String, Tally)>), StoreError> {
+        let courier = filter.by_courier(group);
+        if courier && filter.by_other(group) {
+            let rows = self.direct_tallies(filter, group, period, tz).await?;
+            return Ok((Source::RawAnswers, rows.into_iter().collect()));
+        }
+        self.fold_pending().await?;
+        let source = if courier {
+            Source::CourierRollup
+        } else {
+            Source::Rollup
+        };
+        let mut sums: HashMap<String, Tally> = HashMap::new();
+        let cut = if courier {
+            Cut::Couriers
+        } else {
+            Cut::Dimensions
+        };
+        let days = self
+            .add_built_weeks(cut, filter, group, period, &mut sums, |t, r| {
+                t.merge(&r.tally);
+            })
+            .await?;
+        if !days.is_empty() {
+            let table = if courier {
+                "rollup_courier_days"
+            } else {
+                "rollup_days"
+            };
+            let key = match period {
+                None => key_sql(group, false).to_owned(),
+                Some(p) => format!(
+                    "{} || '{SEPARATOR}' || {}",
+                    key_sql(group, false),
+                    key_sql(p, false)
+                ),
+            };
+            let head = format!(
+                "SELECT {key} AS key, {} FROM {table} WHERE ",
+                summed_counters()
+            );
+            let rows: Vec<TallyRow> = self.db.all(days_query(&head, &days, filter, "1")).await?;
+            for row in rows {
+                sums.entry(row.key.unwrap_or_default())
+                    .or_default()
+                    .merge(&row.counters.0);
+            }
+        }
+        if group == GroupBy::All && period.is_none() {
+            // The overall row is there even when nothing was counted.
+            let total = sums.into_values().fold(Tally::default(), |mut t, s| {
+                t.merge(&s);
+                t
+            });
+            return Ok((source, vec![("all".to_owned(), total)]));
+        }
+        let mut out: Vec<(String, Tally)> = sums.into_iter().collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok((source, out))
+    }
+
+    /// Adds the period's whole built weeks (their rows from memory, each
+    /// added into its key's sum by `add`) into `sums`, then its latest built
+    /// days outside them (the days of the weeks not built yet, also from
+    /// memory), and returns the day ranges left for the daily rows: today,
+    /// the days not built, the partial weeks' older days — the whole period
+    /// for a grouping by day or month, which these rows are not cut for.
+    pub(crate) async fn add_built_weeks<T: Default>(
+        &self,
+        cut: Cut,
+        filter: &MetricsFilter,
+        group: GroupBy,
+        period: Option<GroupBy>,
+        sums: &mut HashMap<String, T>,
+        add: impl Fn(&mut T, &WeekRow),
+    ) -> Result<Vec<(i64, i64)>, StoreError> {
+        let by_days = matches!(group, GroupBy::Day | GroupBy::Month)
+            || matches!(period, Some(GroupBy::Day | GroupBy::Month));
+        if by_days {
+            return Ok(vec![(filter.from_day, filter.to_day)]);
+        }
+        let built = self.built_weeks(filter.from_day, filter.to_day).await?;
+        let mut plan = Plan::new(
+            filter.from_day,
+            filter.to_day,
+            &built.keys().copied().collect(),
+        );
+        for week in std::mem::take(&mut plan.weeks) {
+            let generation = built.get(&week).copied().unwrap_or_default();
+            match self.span_rows(Span::Week, cut, week, generation).await? {
+                Some(rows) => add_week(sums, &rows, week, filter, group, period, &add),
+                // Marked not built since: its days answer for it.
+                None => plan.days.push((week, week + 6)),
+            }
+        }
+        if plan.days.is_empty() {
+            return Ok(plan.days);
+        }
+        let days = self.latest_built_days(&plan.days).await?;
+        let mut left = Vec::new();
+        for (first, last) in plan.days {
+            for day in first..=last {
+                let rows = match days.get(&day) {
+                    Some(generation) => self.span_rows(Span::Day, cut, day, *generation).await?,
+                    None => None,
+                };
+                match rows {
+                    Some(rows) => {
+                        add_week(sums, &rows, week_start(day), filter, group, period, &add);
+                    }
+                    None => left.push(day),
+                }
+            }
+        }
+        Ok(crate::survey::day_builds::runs(left))
+    }
+
+    /// The built weeks that begin within `from_day..=to_day`, with the
+    /// generation of their rows.
+    pub(super) async fn built_weeks(
+        &self,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<BTreeMap<i64, i64>, StoreError> {
+        let weeks: Vec<(i64, i64)> = self
+            .db
+            .all(
+                sql("SELECT week, generation FROM rollup_week_state \
+                     WHERE built = TRUE AND week >= $1 AND week <= $2")
+                .bind(from_day)
+                .bind(to_day),
+            )
+            .await?;
+        Ok(weeks.into_iter().collect())
+    }
+
+    /// Among the days of `ranges`, the latest [`LATEST_DAYS`] built ones,
+    /// with the generation of their rows: the days that weekly rows do not
+    /// cover yet (older days outside built weeks are rare and read from
+    /// the database).
+    pub(super) async fn latest_built_days(
+        &self,
+        ranges: &[(i64, i64)],
+    ) -> Result<BTreeMap<i64, i64>, StoreError> {
+        let (Some(first), Some(last)) = (
+            ranges.iter().map(|r| r.0).min(),
+            ranges.iter().map(|r| r.1).max(),
+        ) else {
+            return Ok(BTreeMap::new());
+        };
+        let days: Vec<(i64, i64)> = self
+            .db
+            .all(
+                sql("SELECT day, generation FROM rollup_day_state \
+                     WHERE built = TRUE AND day >= $1 AND day <= $2 ORDER BY day DESC LIMIT $3")
+                .bind(first)
+                .bind(last)
+                .bind(LATEST_DAYS),
+            )
+            .await?;
+        Ok(days
+            .into_iter()
+            .filter(|(d, _)| ranges.iter().any(|(a, b)| (a..=b).contains(&d)))
+            .collect())
+    }
+
+    /// A built week's or day's rows, from memory or read (and kept) if it
+    /// is still built at `generation` once they are read; `None` if it is
+    /// not.
+    pub(super) async fn span_rows(
+        &self,
+        span: Span,
+        cut: Cut,
+        at: i64,
+        generation: i64,
+    ) -> Result<Option<Arc<Vec<WeekRow>>>, StoreError> {
+        let cache = match span {
+            Span::Week => &self.weeks,
+            Span::Day => &self.days,
+        };
+        if let Some(rows) = cache.get(cut, at, generation) {
+            return Ok(Some(rows));
+        }
+        let rows = match (span, cut) {
+            (Span::Week, Cut::Couriers | Cut::Dimensions) => {
+                let q = if cut == Cut::Couriers {
+                    sql(
+                        "SELECT courier_id, '' AS survey_id, city, '' AS partner, '' AS segment, \
+                         '' AS channel, tally FROM rollup_courier_weeks WHERE week = $1",
+                    )
+                } else {
+                    sql("SELECT '' AS courier_id, survey_id, city, partner, segment, channel, tally \
+                         FROM rollup_weeks WHERE week = $1")
+                };
+                let stored: Vec<StoredWeekRow> = self.db.all(q.bind(at)).await?;
+                let mut rows = Vec::with_capacity(stored.len());
+                for r in stored {
+                    let tally = Tally::from_bytes(&r.tally).ok_or_else(|| {
+                        StoreError::Corrupt(format!(
+                            "a weekly rollup row holds {} bytes",
+                            r.tally.len()
+                        ))
+                    })?;
+                    rows.push(WeekRow {
+                        courier_id: r.courier_id,
+                        survey_id: r.survey_id,
+                        city: r.city,
+                        partner: r.partner,
+                        segment: r.segment,
+                        channel: r.channel,
+                        tally,
+                        ..WeekRow::default()
+                    });
+                }
+                rows
+            }
+            (Span::Day, Cut::Couriers | Cut::Dimensions) => {
+                let names = Tally::COUNTERS
+                    .iter()
+                    .map(|c| c.name)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let q = if cut == Cut::Couriers {
+                    sql(format!(
+                        "SELECT courier_id, '' AS survey_id, city, '' AS partner, '' AS segment, \
+                         '' AS channel, {names} FROM rollup_courier_days WHERE day = $1"
+                    ))
+                } else {
+                    sql(format!(
+                        "SELECT '' AS courier_id, survey_id, city, partner, segment, channel, {names} \
+                         FROM rollup_days WHERE day = $1"
+                    ))
+                };
+                let stored: Vec<StoredDayRow> = self.db.all(q.bind(at)).await?;
+                stored
+                    .into_iter()
+                    .map(|r| WeekRow {
+                        tally: r.counters.0,
+                        courier_id: r.courier_id,
+                        survey_id: r.survey_id,
+                        city: r.city,
+                        partner: r.partner,
+                        segment: r.segment,
+                        channel: r.channel,
+                        ..WeekRow::default()
+                    })
+                    .collect()
+            }
+            (_, Cut::Deliveries | Cut::DeliveriesByCourier) => {
+                let (table, column) = match span {
+                    Span::Week => ("rollup_delivery_weeks", "week"),
+                    Span::Day => ("rollup_delivery_days", "day"),
+                };
+                let q = if cut == Cut::Deliveries {
+                    sql(format!(
+                        "SELECT courier_id, city, partner, delivered, on_time \
+                         FROM {table} WHERE {column} = $1"
+                    ))
+                } else {
+                    sql(format!(
+                        "SELECT courier_id, city, '' AS partner, \
+                         CAST(SUM(delivered) AS BIGINT) AS delivered, CAST(SUM(on_time) AS BIGINT) AS on_time \
+                         FROM {table} WHERE {column} = $1 GROUP BY courier_id, city"
+                    ))
+                };
+                let stored: Vec<(String, String, String, i64, i64)> =
+                    self.db.all(q.bind(at)).await?;
+                stored
+                    .into_iter()
+                    .map(|(courier_id, city, partner, delivered, on_time)| WeekRow {
+                        courier_id,
+                        city,
+                        partner,
+                        delivered,
+                        on_time,
+                        ..WeekRow::default()
+                    })
+                    .collect()
+            }
+        };
+        // A generation is never given twice: the same one after the read
+        // means the rows read are that generation's.
+        let (table, column) = span.state();
+        let now: Option<(i64,)> = self
+            .db
+            .opt(
+                sql(format!(
+                    "SELECT generation FROM {table} WHERE {column} = $1 AND built = TRUE"
+                ))
+                .bind(at),
+            )
+            .await?;
+        if now != Some((generation,)) {
+            return Ok(None);
+        }
+        let rows = Arc::new(rows);
+        cache.put(cut, at, generation, Arc::clone(&rows));
+        Ok(Some(rows))
+    }
+}
