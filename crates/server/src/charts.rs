@@ -15,7 +15,7 @@ const HEIGHT: u32 = 260;
 const LINE: RGBColor = RGBColor(11, 107, 203);
 
 /// The NPS trend of time groups (their keys are the labels).
-pub fn nps_trend(groups: &[crate::metrics::Group]) -> Option<String> {
+pub fn nps_trend(groups: &[crate::app::survey::metrics::Group]) -> Option<String> {
     let points: Vec<Point> = groups
         .iter()
         .map(|g| Point {

@@ -10,7 +10,7 @@
 //! webhook subscription, which delivers its events.
 //!
 //! Not a job: the folding of pending rollup increments (every process
-//! folds every second, see [`crate::metrics::spawn_pending_folder`]). A
+//! folds every second, see [`crate::app::survey::metrics::spawn_pending_folder`]). A
 //! fold is idempotent and safe from any number of processes at once, and
 //! usually finds nothing to do; claiming a job first would cost more than
 //! the fold it guards.
@@ -192,15 +192,15 @@ impl Runner {
         let next = now_millis() + period(&job.kind);
         match job.kind.as_str() {
             "rollups.build" => {
-                crate::metrics::build_rollups(store).await?;
+                crate::app::survey::metrics::build_rollups(store).await?;
                 Ok(next)
             }
             "reports.send" => {
-                crate::schedules::run_due(&self.app).await?;
+                crate::app::survey::schedules::run_due(&self.app).await?;
                 Ok(next)
             }
             "attachments.retention" => {
-                let n = crate::attachments::purge(
+                let n = crate::app::survey::attachments::purge(
                     store,
                     &self.settings.data_dir,
                     self.settings.attachment_days,

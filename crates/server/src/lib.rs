@@ -3,21 +3,14 @@
 //! `tests/` can start the real application in-process.
 
 pub mod app;
-pub mod attachments;
-pub mod causes;
 pub mod charts;
 pub mod cli;
 pub mod demo;
-pub mod drivers;
 pub mod http;
 pub mod i18n;
 pub mod import;
 pub mod jobs;
-pub mod links;
 pub mod mail;
-pub mod metrics;
-pub mod report;
-pub mod schedules;
 pub mod security;
 pub mod webhooks;
 

@@ -34,7 +34,7 @@ pub async fn run(database: &str, cmd: CustomerCommand) -> anyhow::Result<()> {
         );
     }
     let store = open_store(database).await?;
-    let erased = crate::attachments::erase_customer(&store, &data_dir, &phone).await;
+    let erased = crate::app::survey::attachments::erase_customer(&store, &data_dir, &phone).await;
     store.close().await;
     match erased? {
         None => anyhow::bail!("there is no customer with phone {phone}"),

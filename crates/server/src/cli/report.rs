@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::open_store;
+use crate::app::survey::report::{write, ReportFormat};
 use crate::http::api::metrics::MetricsQuery;
-use crate::report::{write, ReportFormat};
 
 #[derive(Args)]
 pub struct ReportArgs {

@@ -112,7 +112,10 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
         })?;
     let address = listener.local_addr()?;
     let app = App::new(store.clone(), args.data_dir.clone()).await?;
-    crate::metrics::spawn_pending_folder(store.clone(), std::time::Duration::from_secs(1));
+    crate::app::survey::metrics::spawn_pending_folder(
+        store.clone(),
+        std::time::Duration::from_secs(1),
+    );
     // Rollup builds, scheduled reports, retention, event pruning, webhooks:
     // each run by one process at a time.
     crate::jobs::spawn(

@@ -3,7 +3,7 @@
 use clap::Subcommand;
 
 use super::open_store;
-use crate::links::{issue, public_base, DEFAULT_DAYS};
+use crate::app::survey::links::{issue, public_base, DEFAULT_DAYS};
 
 #[derive(Subcommand)]
 pub enum SurveyCommand {

@@ -42,7 +42,7 @@ pub struct App {
     /// The cause vocabulary and its rules, ready to tag with.
     causes: RwLock<(Arc<Vocabulary>, Arc<Tagger>)>,
     /// The re-tagging of all answers after the rules changed.
-    pub retag: crate::causes::Retag,
+    pub retag: crate::app::survey::causes::Retag,
 }
 
 /// A lock's contents, even after a panic elsewhere poisoned it (the maps
@@ -80,7 +80,7 @@ impl App {
         events.start(store.clone()).await?;
         let app = Arc::new(App {
             causes: RwLock::new((Arc::new(vocabulary), tagger)),
-            retag: crate::causes::Retag::default(),
+            retag: crate::app::survey::causes::Retag::default(),
             store,
             data_dir,
             survey_versions: RwLock::new(HashMap::new()),

@@ -155,7 +155,7 @@ async fn photos_are_checked_kept_once_and_shown_only_to_the_desks(backend: &str)
 
     // Past the retention limit the file and its record go; the answer stays.
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    let deleted = doorstep::attachments::purge(&app.store, &app.data_dir.0, 0)
+    let deleted = doorstep::app::survey::attachments::purge(&app.store, &app.data_dir.0, 0)
         .await
         .unwrap();
     assert_eq!(deleted, 1);

@@ -188,7 +188,7 @@ async fn answer_a_link_survey_in_chromium() {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
-    let issued = doorstep::links::issue(&app.store, "A-100", None, 7)
+    let issued = doorstep::app::survey::links::issue(&app.store, "A-100", None, 7)
         .await
         .unwrap();
 

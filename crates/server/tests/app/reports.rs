@@ -128,7 +128,12 @@ async fn reports_are_emailed_on_schedule(backend: &str) {
     assert_eq!(r.status(), 303);
 
     // The round sends yesterday's report once, to both, with the file.
-    assert_eq!(doorstep::schedules::run_due(&app.state).await.unwrap(), 1);
+    assert_eq!(
+        doorstep::app::survey::schedules::run_due(&app.state)
+            .await
+            .unwrap(),
+        1
+    );
     let messages = smtp.messages();
     assert_eq!(messages.len(), 2);
     let report = &messages[1];
@@ -151,7 +156,9 @@ async fn reports_are_emailed_on_schedule(backend: &str) {
         report.data
     );
     assert_eq!(
-        doorstep::schedules::run_due(&app.state).await.unwrap(),
+        doorstep::app::survey::schedules::run_due(&app.state)
+            .await
+            .unwrap(),
         0,
         "a period goes out once"
     );
@@ -165,7 +172,12 @@ async fn reports_are_emailed_on_schedule(backend: &str) {
         .unwrap();
     assert_eq!(r.status(), 303);
     *smtp.refuse.lock().unwrap() = true;
-    assert_eq!(doorstep::schedules::run_due(&app.state).await.unwrap(), 0);
+    assert_eq!(
+        doorstep::app::survey::schedules::run_due(&app.state)
+            .await
+            .unwrap(),
+        0
+    );
     let page = app.page(&quality, "/reports").await;
     assert!(
         page.contains("not sent") && page.contains("mailbox unavailable"),
@@ -173,7 +185,9 @@ async fn reports_are_emailed_on_schedule(backend: &str) {
     );
     *smtp.refuse.lock().unwrap() = false;
     assert_eq!(
-        doorstep::schedules::run_due(&app.state).await.unwrap(),
+        doorstep::app::survey::schedules::run_due(&app.state)
+            .await
+            .unwrap(),
         1,
         "retried"
     );

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
 
-use crate::attachments::{is_id, limit, save, sniff, MAX_VOICE_BYTES};
+use crate::app::survey::attachments::{is_id, limit, save, sniff, MAX_VOICE_BYTES};
 use crate::http::auth::{Bearer, IntegrationOrTerminal};
 use crate::http::error::ApiError;
 use crate::http::AppState;

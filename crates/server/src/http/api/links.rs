@@ -6,10 +6,10 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
+use crate::app::survey::links::{issue, public_base, IssueError, DEFAULT_DAYS};
 use crate::http::auth::{Bearer, Integration};
 use crate::http::error::{ApiError, ApiJson};
 use crate::http::AppState;
-use crate::links::{issue, public_base, IssueError, DEFAULT_DAYS};
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct LinkRequest {

@@ -7,10 +7,10 @@ use doorstep_domain::time::parse_date;
 use doorstep_store::survey::rollups::GroupBy;
 use serde::Deserialize;
 
+use crate::app::survey::metrics::{compute, Request};
 use crate::http::auth::{Bearer, Integration};
 use crate::http::error::ApiError;
 use crate::http::AppState;
-use crate::metrics::{compute, Request};
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 pub struct MetricsQuery {

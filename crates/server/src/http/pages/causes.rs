@@ -15,11 +15,11 @@ use doorstep_store::survey::causes::CauseComment;
 
 use super::dashboard::{requested, with_param, Choice, Lists};
 use super::{internal, render, Chrome};
+use crate::app::survey::metrics::Request;
 use crate::http::api::metrics::MetricsQuery;
 use crate::http::auth::{QualityDesk, Staff, StaffForm};
 use crate::http::AppState;
 use crate::i18n::Tr;
-use crate::metrics::Request;
 
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct CausesQuery {
@@ -123,7 +123,8 @@ pub async fn page(
         let previous = app.store.cause_counts(&before).await?;
         let weeks = app.store.cause_weeks(&filter).await?;
         let overall =
-            crate::metrics::compute(&app.store, &app.deployment(), &v.req.overall()).await?;
+            crate::app::survey::metrics::compute(&app.store, &app.deployment(), &v.req.overall())
+                .await?;
         let lists = Lists::load(&app).await?;
         anyhow::Ok((counts, previous, weeks, overall, lists))
     };
@@ -637,6 +638,6 @@ pub async fn save_rules(
     }
     tracing::info!(by = %user.login, causes = vocabulary.causes.len(), "cause rules saved");
     app.set_vocabulary(vocabulary);
-    crate::causes::start(&app);
+    crate::app::survey::causes::start(&app);
     Redirect::to("/causes/rules?saved=1").into_response()
 }

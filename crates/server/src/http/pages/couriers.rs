@@ -194,7 +194,7 @@ pub async fn courier(
     axum::extract::Path(id): axum::extract::Path<String>,
     Query(q): Query<Period>,
 ) -> Response {
-    use crate::metrics::{compute, Request};
+    use crate::app::survey::metrics::{compute, Request};
     use doorstep_domain::time::{format_local, from_millis};
     use doorstep_store::survey::rollups::GroupBy;
     let name = match app.store.courier(&id).await {

@@ -13,12 +13,12 @@ use doorstep_store::survey::rollups::GroupBy;
 use jiff::civil::Date;
 
 use super::{internal, render, Chrome};
+use crate::app::survey::metrics::{compute, Answer, Group, Request};
+use crate::app::survey::report::ReportFormat;
 use crate::http::api::metrics::MetricsQuery;
 use crate::http::auth::{AnyStaff, Staff};
 use crate::http::AppState;
 use crate::i18n::Tr;
-use crate::metrics::{compute, Answer, Group, Request};
-use crate::report::ReportFormat;
 
 /// One headline figure.
 pub struct Tile {
@@ -611,7 +611,7 @@ pub async fn download(
         Ok(r) => r,
         Err(e) => return (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
     };
-    let bytes = crate::report::render(&app.store, &deployment, &req, format)
+    let bytes = crate::app::survey::report::render(&app.store, &deployment, &req, format)
         .await
         .map(|(_, bytes)| bytes);
     match bytes {

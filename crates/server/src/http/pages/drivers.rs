@@ -51,7 +51,7 @@ pub async fn page(
     let mut c = Chrome::new(&app, &user, "/causes", "nav-drivers");
     let t = c.tr;
     let found = async {
-        let d = crate::drivers::compute(&app, &req, t.lang()).await?;
+        let d = crate::app::survey::drivers::compute(&app, &req, t.lang()).await?;
         let lists = Lists::load(&app).await?;
         anyhow::Ok((d, lists))
     };

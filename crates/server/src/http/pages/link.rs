@@ -13,7 +13,7 @@ use doorstep_store::{ResponseOutcome, SurveyLink};
 use serde_json::Value;
 
 use super::{internal, render};
-use crate::app::responses::{content_hash, Recorder, Source, Submitted, SubmittedAnswer};
+use crate::app::survey::responses::{content_hash, Recorder, Source, Submitted, SubmittedAnswer};
 use crate::http::auth::visitor_lang;
 use crate::http::AppState;
 use crate::i18n::{tr, Lang, Tr};

@@ -339,7 +339,7 @@ async fn response_views(
     let media_ids: Vec<&str> = responses
         .iter()
         .flat_map(|(_, answers)| answers.iter().filter_map(|a| a.text_value.as_deref()))
-        .filter(|v| crate::attachments::is_id(v))
+        .filter(|v| crate::app::survey::attachments::is_id(v))
         .collect();
     let kept: HashMap<String, String> = if may_see_media {
         app.store
@@ -611,7 +611,7 @@ pub async fn erase_customer(
         return axum::response::Redirect::to(&format!("/customers/{}", encode(&phone)))
             .into_response();
     }
-    match crate::attachments::erase_customer(&app.store, &app.data_dir, &phone).await {
+    match crate::app::survey::attachments::erase_customer(&app.store, &app.data_dir, &phone).await {
         Ok(Some(erased)) => {
             tracing::info!(by = %user.login, customer = %erased.pseudonym, orders = erased.orders, "customer's personal data erased");
             axum::response::Redirect::to(&format!("/customers/{}?erased=1", erased.pseudonym))
@@ -630,7 +630,7 @@ pub async fn attachment(
     Path(id): Path<String>,
 ) -> Response {
     use axum::response::IntoResponse;
-    if !crate::attachments::is_id(&id) {
+    if !crate::app::survey::attachments::is_id(&id) {
         return status_page(user.lang, StatusCode::NOT_FOUND);
     }
     let record = match app.store.attachment(&id).await {
@@ -638,13 +638,14 @@ pub async fn attachment(
         Ok(None) => return status_page(user.lang, StatusCode::NOT_FOUND),
         Err(e) => return internal(user.lang, &e),
     };
-    let bytes = match tokio::fs::read(crate::attachments::path(&app.data_dir, &id)).await {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return status_page(user.lang, StatusCode::NOT_FOUND)
-        }
-        Err(e) => return internal(user.lang, &e),
-    };
+    let bytes =
+        match tokio::fs::read(crate::app::survey::attachments::path(&app.data_dir, &id)).await {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return status_page(user.lang, StatusCode::NOT_FOUND)
+            }
+            Err(e) => return internal(user.lang, &e),
+        };
     (
         [
             (axum::http::header::CONTENT_TYPE, record.content_type),

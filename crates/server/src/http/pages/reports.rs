@@ -11,10 +11,10 @@ use doorstep_store::survey::schedules::ReportSchedule;
 use serde::Deserialize;
 
 use super::{internal, render, Chrome};
+use crate::app::survey::schedules::{deliver, last_period, FREQUENCIES};
 use crate::http::auth::{AdminOnly, CurrentUser, QualityDesk, Staff, StaffForm};
 use crate::http::AppState;
 use crate::mail::{addresses, send, Mail, Security, Smtp};
-use crate::schedules::{deliver, last_period, FREQUENCIES};
 
 pub struct ScheduleRow {
     pub id: String,

@@ -171,7 +171,7 @@ pub async fn save_deployment(
                         Ok(n) => {
                             tracing::info!(responses = n, zone = %d.time_zone, "rollups rebuilt for the new time zone");
                             // Cause tags are filed by local day too.
-                            crate::causes::start(&app);
+                            crate::app::survey::causes::start(&app);
                         }
                         Err(e) => {
                             tracing::error!(error = %e, "rollups could not be rebuilt; run `doorstep rollups rebuild`");
@@ -311,7 +311,7 @@ pub async fn enroll_courier(
         secret: code,
         link: Some(format!(
             "{}/terminal/",
-            crate::links::public_base(
+            crate::app::survey::links::public_base(
                 headers
                     .get(axum::http::header::HOST)
                     .and_then(|h| h.to_str().ok())

@@ -10,11 +10,11 @@ use doorstep_store::survey::rollups::GroupBy;
 use doorstep_store::survey::schedules::ReportSchedule;
 use jiff::civil::Date;
 
+use crate::app::survey::metrics::Request;
+use crate::app::survey::report::ReportFormat;
 use crate::http::AppState;
 use crate::i18n::{tr, Lang};
 use crate::mail::{addresses, send, Mail, Smtp};
-use crate::metrics::Request;
-use crate::report::ReportFormat;
 
 pub const FREQUENCIES: [&str; 3] = ["daily", "weekly", "monthly"];
 
@@ -51,8 +51,10 @@ pub async fn deliver(
         to,
         GroupBy::parse(&s.group_by).unwrap_or(GroupBy::City),
     );
-    let (_, bytes) = crate::report::render(&app.store, &deployment, &req, format).await?;
-    let overall = crate::metrics::compute(&app.store, &deployment, &req.overall()).await?;
+    let (_, bytes) =
+        crate::app::survey::report::render(&app.store, &deployment, &req, format).await?;
+    let overall =
+        crate::app::survey::metrics::compute(&app.store, &deployment, &req.overall()).await?;
     let t = tr(Lang::parse(&s.language).unwrap_or(Lang::En));
     let period = if from == to {
         from.to_string()

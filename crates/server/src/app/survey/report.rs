@@ -13,7 +13,7 @@ use doorstep_store::survey::rollups::GroupBy;
 use doorstep_store::Store;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
-use crate::metrics::{compute, Answer, Group, Request};
+use crate::app::survey::metrics::{compute, Answer, Group, Request};
 
 /// Most comments a workbook lists.
 const COMMENTS_KEPT: i64 = 100_000;
