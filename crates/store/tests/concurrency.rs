@@ -3,7 +3,7 @@
 //! same answer sent many times at once — each answer is stored and counted
 //! exactly once, on both backends.
 
-use doorstep_store::survey::rollups::GroupBy;
+use doorstep_store::survey::rollups::{GroupBy, GroupKey};
 
 mod common;
 use std::sync::Arc;
@@ -451,7 +451,7 @@ async fn order_imports_sharing_couriers_at_once_neither_deadlock_nor_count_twice
     let tallies = |s: Store| {
         let all = all.clone();
         async move {
-            let mut t: Vec<(String, (i64, i64))> = s
+            let mut t: Vec<(GroupKey, (i64, i64))> = s
                 .delivery_tallies(&all, GroupBy::Courier, None)
                 .await
                 .unwrap()

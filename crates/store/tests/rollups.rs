@@ -5,7 +5,7 @@
 use doorstep_domain::survey::metrics::facts;
 use doorstep_domain::survey::{check_answers, ResponseStatus, SurveyDefinition};
 use doorstep_domain::time::{day_number, local_day};
-use doorstep_store::survey::rollups::{GroupBy, MetricsFilter};
+use doorstep_store::survey::rollups::{GroupBy, GroupKey, MetricsFilter};
 use doorstep_store::testing::TestDb;
 use doorstep_store::{NewResponse, Store};
 use jiff::civil::Date;
@@ -177,7 +177,7 @@ async fn rollups_equal_a_direct_count_over_raw_answers(backend: &str) {
                         if group == GroupBy::All && period.is_none() && raw.is_empty() {
                             // The overall row is there when nothing was counted.
                             raw.push((
-                                "all".to_owned(),
+                                GroupKey::of("all"),
                                 doorstep_domain::survey::metrics::Tally::default(),
                             ));
                         }

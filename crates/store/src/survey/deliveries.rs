@@ -8,7 +8,7 @@ use doorstep_domain::time::local_day;
 use jiff::tz::TimeZone;
 
 use crate::db::{sql, Tx};
-use crate::survey::rollups::{days_query, GroupBy, MetricsFilter, SEPARATOR};
+use crate::survey::rollups::{days_query, key_columns, GroupBy, GroupKey, MetricsFilter};
 use crate::survey::week_cache::Cut;
 use crate::{Store, StoreError};
 
@@ -104,19 +104,12 @@ impl Store {
         filter: &MetricsFilter,
         group: GroupBy,
         period: Option<GroupBy>,
-    ) -> Result<Option<HashMap<String, (i64, i64)>>, StoreError> {
+    ) -> Result<Option<HashMap<GroupKey, (i64, i64)>>, StoreError> {
         if filter.segment.is_some() || filter.survey.is_some() || filter.channel.is_some() {
             return Ok(None);
         }
-        let Some(first) = key_sql(group) else {
+        let Some(keys) = key_columns(group, period, key_sql) else {
             return Ok(None);
-        };
-        let key = match period {
-            None => first.to_owned(),
-            Some(p) => match key_sql(p) {
-                Some(second) => format!("{first} || '{SEPARATOR}' || {second}"),
-                None => return Ok(None),
-            },
         };
         // As the survey rollups: whole built weeks from the weekly rows
         // (kept in memory), the rest from the daily ones.
@@ -125,7 +118,7 @@ impl Store {
         } else {
             Cut::DeliveriesByCourier
         };
-        let mut sums: HashMap<String, (i64, i64)> = HashMap::new();
+        let mut sums: HashMap<GroupKey, (i64, i64)> = HashMap::new();
         let days = self
             .add_built_weeks(cut, filter, group, period, &mut sums, |s, r| {
                 s.0 += r.delivered;
@@ -134,13 +127,15 @@ impl Store {
             .await?;
         if !days.is_empty() {
             let head = format!(
-                "SELECT {key} AS key, CAST(COALESCE(SUM(delivered), 0) AS BIGINT) AS delivered, \
+                "SELECT {keys}, CAST(COALESCE(SUM(delivered), 0) AS BIGINT) AS delivered, \
                  CAST(COALESCE(SUM(on_time), 0) AS BIGINT) AS on_time FROM rollup_delivery_days WHERE "
             );
-            let rows: Vec<(String, i64, i64)> =
-                self.db.all(days_query(&head, &days, filter, "1")).await?;
-            for (k, d, o) in rows {
-                let s = sums.entry(k).or_default();
+            let rows: Vec<(String, Option<String>, i64, i64)> = self
+                .db
+                .all(days_query(&head, &days, filter, "1, 2"))
+                .await?;
+            for (key, period, d, o) in rows {
+                let s = sums.entry(GroupKey { key, period }).or_default();
                 s.0 += d;
                 s.1 += o;
             }
@@ -149,7 +144,7 @@ impl Store {
             let all = sums
                 .values()
                 .fold((0, 0), |(d, o), (dd, oo)| (d + dd, o + oo));
-            sums = HashMap::from([("all".to_owned(), all)]);
+            sums = HashMap::from([(GroupKey::of("all"), all)]);
         }
         Ok(Some(sums))
     }

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use doorstep_domain::survey::metrics::Tally;
 
-use crate::survey::rollups::{GroupBy, MetricsFilter, SEPARATOR};
+use crate::survey::rollups::{GroupBy, GroupKey, MetricsFilter};
 
 /// Rows kept at most (about 350 bytes each, so some 140 MB): a year of 500
 /// couriers in 10 cities with three partners each is some 85,000 rows of
@@ -169,7 +169,7 @@ impl WeekCache {
 /// Adds the rows of one week that pass `filter` into `sums`, by key;
 /// `add` adds one row into its key's sum.
 pub(crate) fn add_week<T: Default>(
-    sums: &mut HashMap<String, T>,
+    sums: &mut HashMap<GroupKey, T>,
     rows: &[WeekRow],
     week: i64,
     filter: &MetricsFilter,
@@ -179,14 +179,10 @@ pub(crate) fn add_week<T: Default>(
 ) {
     let week = week.to_string();
     for row in rows.iter().filter(|r| r.admitted(filter)) {
-        let first = row.key(group, &week);
-        let second = period.map_or("", |p| row.key(p, &week));
-        let mut key = String::with_capacity(first.len() + 1 + second.len());
-        key.push_str(first);
-        if period.is_some() {
-            key.push(SEPARATOR);
-            key.push_str(second);
-        }
+        let key = GroupKey {
+            key: row.key(group, &week).to_owned(),
+            period: period.map(|p| row.key(p, &week).to_owned()),
+        };
         add(sums.entry(key).or_default(), row);
     }
 }

@@ -7,7 +7,7 @@ use doorstep_domain::survey::metrics::{facts, Value as Counted};
 use doorstep_domain::survey::{check_answers, ResponseStatus, SurveyDefinition};
 use doorstep_domain::time::local_day;
 use doorstep_domain::{Country, OrderInput, OrderRecord};
-use doorstep_store::survey::rollups::{GroupBy, MetricsFilter};
+use doorstep_store::survey::rollups::{GroupBy, GroupKey, MetricsFilter};
 use doorstep_store::testing::TestDb;
 use doorstep_store::{NewResponse, Store};
 use jiff::civil::Date;
@@ -76,8 +76,8 @@ pub fn survey(rng: &mut StdRng, n: usize) -> Value {
 }
 
 pub fn assert_same(
-    a: &[(String, doorstep_domain::survey::metrics::Tally)],
-    b: &[(String, doorstep_domain::survey::metrics::Tally)],
+    a: &[(GroupKey, doorstep_domain::survey::metrics::Tally)],
+    b: &[(GroupKey, doorstep_domain::survey::metrics::Tally)],
     what: &str,
 ) {
     assert_eq!(
@@ -98,7 +98,7 @@ pub fn assert_same(
                     (Counted::Real(x), Counted::Real(y)) => close(x, y),
                     (x, y) => x == y,
                 }),
-            "{what}, group {ka}: rollup {ta:?} vs raw {tb:?}"
+            "{what}, group {ka:?}: rollup {ta:?} vs raw {tb:?}"
         );
     }
 }

@@ -8,7 +8,7 @@ use doorstep_domain::survey::metrics::{RefusalPolicy, Scores, Tally};
 use doorstep_domain::survey::{Measure, QuestionType, SurveyDefinition};
 use doorstep_domain::time::{date_of_day, day_number, day_range};
 use doorstep_domain::Deployment;
-use doorstep_store::survey::rollups::{GroupBy, MetricsFilter, Source};
+use doorstep_store::survey::rollups::{GroupBy, GroupKey, MetricsFilter, Source};
 use doorstep_store::Store;
 use jiff::civil::Date;
 use serde::Serialize;
@@ -263,22 +263,17 @@ pub async fn compute(
     };
     // Deliveries (the on-time rate) by the same keys; a group with
     // deliveries but no answers is shown too.
-    let deliveries: Option<HashMap<String, (i64, i64)>> = deliveries.map(|mut sums| {
+    let deliveries: Option<HashMap<GroupKey, (i64, i64)>> = deliveries.map(|mut sums| {
         if req.group == GroupBy::Courier {
             // Orders without a courier are no courier's group.
-            sums.retain(|k, _| {
-                !k.split(doorstep_store::survey::rollups::SEPARATOR)
-                    .next()
-                    .unwrap_or("")
-                    .is_empty()
-            });
+            sums.retain(|k, _| !k.key.is_empty());
         }
         sums
     });
     let mut tallies = tallies;
     if let Some(d) = &deliveries {
-        let known: std::collections::HashSet<&String> = tallies.iter().map(|(k, _)| k).collect();
-        let missing: Vec<String> = d.keys().filter(|k| !known.contains(k)).cloned().collect();
+        let known: std::collections::HashSet<&GroupKey> = tallies.iter().map(|(k, _)| k).collect();
+        let missing: Vec<GroupKey> = d.keys().filter(|k| !known.contains(k)).cloned().collect();
         tallies.extend(missing.into_iter().map(|k| (k, Tally::default())));
     }
     let mut groups: Vec<Group> = tallies
@@ -347,13 +342,10 @@ fn group(
     couriers: &HashMap<String, String>,
     shared_scale: Option<(i64, i64)>,
     policy: RefusalPolicy,
-    key: String,
+    GroupKey { key, period }: GroupKey,
     tally: &Tally,
 ) -> Group {
-    let (key, period) = match key.split_once(doorstep_store::survey::rollups::SEPARATOR) {
-        Some((k, p)) => (k.to_owned(), req.period.map(|g| time_key(g, p))),
-        None => (key, None),
-    };
+    let period = period.and_then(|p| req.period.map(|g| time_key(g, &p)));
     let scale = if req.group == GroupBy::Survey {
         surveys
             .get(&key)

@@ -26,8 +26,8 @@ use raw::{next_page, response_facts, RawResponse, Reader};
 
 pub(crate) use pending::fold_all_pending;
 pub use pending::Deltas;
-pub(crate) use reads::days_query;
-pub use reads::{GroupBy, MetricsFilter, SEPARATOR};
+pub(crate) use reads::{days_query, key_columns};
+pub use reads::{GroupBy, GroupKey, MetricsFilter};
 pub(crate) use rebuild::{forget_weeks, hold_writers_off};
 pub(crate) use weeks::{
     data_days, mark_late_weeks, mark_not_built, new_generation, SlicedBuild, Span,

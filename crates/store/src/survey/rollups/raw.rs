@@ -11,7 +11,7 @@ use jiff::tz::TimeZone;
 use crate::db::{sql, Sql, Tx};
 use crate::{Store, StoreError};
 
-use super::{GroupBy, MetricsFilter, RollupKey, SEPARATOR};
+use super::{GroupBy, GroupKey, MetricsFilter, RollupKey};
 
 /// The same key for a raw response; `None` where it has none (no courier).
 pub(super) fn raw_key(group: GroupBy, r: &RawResponse, day: i64, month: i64) -> Option<String> {
@@ -197,9 +197,9 @@ impl Store {
         group: GroupBy,
         period: Option<GroupBy>,
         tz: &TimeZone,
-    ) -> Result<BTreeMap<String, Tally>, StoreError> {
+    ) -> Result<BTreeMap<GroupKey, Tally>, StoreError> {
         let surveys = self.survey_versions().await?;
-        let mut out: BTreeMap<String, Tally> = BTreeMap::new();
+        let mut out: BTreeMap<GroupKey, Tally> = BTreeMap::new();
         self.scan_responses(filter.from_ms, filter.to_ms, |r, answers| {
             if !filter.admits(r) {
                 return;
@@ -208,18 +208,26 @@ impl Store {
             if day < filter.from_day || day > filter.to_day {
                 return;
             }
-            let Some(mut key) = raw_key(group, r, day, month) else {
+            let Some(key) = raw_key(group, r, day, month) else {
                 return;
             };
-            if let Some(p) = period {
-                let Some(second) = raw_key(p, r, day, month) else {
-                    return;
-                };
-                if group == GroupBy::All {
-                    key = String::new();
+            let key = match period {
+                None => GroupKey::of(key),
+                Some(p) => {
+                    let Some(second) = raw_key(p, r, day, month) else {
+                        return;
+                    };
+                    GroupKey {
+                        // The one group of everything is '' in the rollups.
+                        key: if group == GroupBy::All {
+                            String::new()
+                        } else {
+                            key
+                        },
+                        period: Some(second),
+                    }
                 }
-                key = format!("{key}{SEPARATOR}{second}");
-            }
+            };
             let (status, f) = response_facts(&surveys, r, answers);
             out.entry(key).or_default().add(status, &f);
         })

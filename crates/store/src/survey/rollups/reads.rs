@@ -20,6 +20,7 @@ use super::{summed_counters, Counters, RawResponse, Source, Span};
 #[derive(sqlx::FromRow)]
 pub(super) struct TallyRow {
     key: Option<String>,
+    period: Option<String>,
     #[sqlx(flatten)]
     counters: Counters,
 }
@@ -181,8 +182,38 @@ impl MetricsFilter {
     }
 }
 
-/// Between a group's key and its period's in a two-level grouping.
-pub const SEPARATOR: char = '\u{1f}';
+/// Which group a tally is for: the group's key (a name, a day number,
+/// `yyyymm`; empty for the one group of everything) and, in a two-level
+/// grouping (`courier,week`), the period's within it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GroupKey {
+    pub key: String,
+    pub period: Option<String>,
+}
+
+impl GroupKey {
+    /// A group with no period.
+    pub fn of(key: impl Into<String>) -> GroupKey {
+        GroupKey {
+            key: key.into(),
+            period: None,
+        }
+    }
+}
+
+/// The SQL of a grouping's key columns, `key` and `period`, over rows
+/// whose key columns `column` gives.
+pub(crate) fn key_columns(
+    group: GroupBy,
+    period: Option<GroupBy>,
+    column: impl Fn(GroupBy) -> Option<&'static str>,
+) -> Option<String> {
+    let period = match period {
+        None => "CAST(NULL AS TEXT)",
+        Some(p) => column(p)?,
+    };
+    Some(format!("{} AS key, {period} AS period", column(group)?))
+}
 
 /// `head` (a `SELECT … WHERE `) over the daily rows of the day ranges `days`
 /// and the filter, grouped by `group` (column numbers).
@@ -277,7 +308,7 @@ impl Store {
         group: GroupBy,
         period: Option<GroupBy>,
         tz: &TimeZone,
-    ) -> Result<(Source, Vec<(String, Tally)>), StoreError> {
+    ) -> Result<(Source, Vec<(GroupKey, Tally)>), StoreError> {
         let courier = filter.by_courier(group);
         if courier && filter.by_other(group) {
             let rows = self.direct_tallies(filter, group, period, tz).await?;
@@ -289,7 +320,7 @@ impl Store {
         } else {
             Source::Rollup
         };
-        let mut sums: HashMap<String, Tally> = HashMap::new();
+        let mut sums: HashMap<GroupKey, Tally> = HashMap::new();
         let cut = if courier {
             Cut::Couriers
         } else {
@@ -306,23 +337,19 @@ impl Store {
             } else {
                 "rollup_days"
             };
-            let key = match period {
-                None => key_sql(group, false).to_owned(),
-                Some(p) => format!(
-                    "{} || '{SEPARATOR}' || {}",
-                    key_sql(group, false),
-                    key_sql(p, false)
-                ),
-            };
-            let head = format!(
-                "SELECT {key} AS key, {} FROM {table} WHERE ",
-                summed_counters()
-            );
-            let rows: Vec<TallyRow> = self.db.all(days_query(&head, &days, filter, "1")).await?;
+            let keys = key_columns(group, period, |g| Some(key_sql(g, false)))
+                .expect("every grouping has a column");
+            let head = format!("SELECT {keys}, {} FROM {table} WHERE ", summed_counters());
+            let rows: Vec<TallyRow> = self
+                .db
+                .all(days_query(&head, &days, filter, "1, 2"))
+                .await?;
             for row in rows {
-                sums.entry(row.key.unwrap_or_default())
-                    .or_default()
-                    .merge(&row.counters.0);
+                let key = GroupKey {
+                    key: row.key.unwrap_or_default(),
+                    period: row.period,
+                };
+                sums.entry(key).or_default().merge(&row.counters.0);
             }
         }
         if group == GroupBy::All && period.is_none() {
@@ -331,9 +358,9 @@ impl Store {
                 t.merge(&s);
                 t
             });
-            return Ok((source, vec![("all".to_owned(), total)]));
+            return Ok((source, vec![(GroupKey::of("all"), total)]));
         }
-        let mut out: Vec<(String, Tally)> = sums.into_iter().collect();
+        let mut out: Vec<(GroupKey, Tally)> = sums.into_iter().collect();
         out.sort_by(|a, b| a.0.cmp(&b.0));
         Ok((source, out))
     }
@@ -350,7 +377,7 @@ impl Store {
         filter: &MetricsFilter,
         group: GroupBy,
         period: Option<GroupBy>,
-        sums: &mut HashMap<String, T>,
+        sums: &mut HashMap<GroupKey, T>,
         add: impl Fn(&mut T, &WeekRow),
     ) -> Result<Vec<(i64, i64)>, StoreError> {
         let by_days = matches!(group, GroupBy::Day | GroupBy::Month)
