@@ -64,6 +64,13 @@ impl Segment {
             Segment::Repeat => "repeat",
         }
     }
+
+    /// A segment by its name; `None` for any other word.
+    pub fn parse(s: &str) -> Option<Segment> {
+        [Segment::New, Segment::Repeat]
+            .into_iter()
+            .find(|g| g.as_str() == s)
+    }
 }
 
 /// One order as text, the way CSV rows and JSON items arrive. Every field is

@@ -3,8 +3,9 @@
 //! answers — as the answers arrive, and after a rebuild — on both backends.
 
 use doorstep_domain::survey::metrics::facts;
-use doorstep_domain::survey::{check_answers, ResponseStatus, SurveyDefinition};
+use doorstep_domain::survey::{check_answers, Channel, ResponseStatus, SurveyDefinition};
 use doorstep_domain::time::{day_number, local_day};
+use doorstep_domain::Segment;
 use doorstep_store::survey::rollups::{GroupBy, GroupKey, MetricsFilter};
 use doorstep_store::testing::TestDb;
 use doorstep_store::{NewResponse, Store};
@@ -147,13 +148,16 @@ async fn rollups_equal_a_direct_count_over_raw_answers(backend: &str) {
                     ..MetricsFilter::default()
                 };
                 match round % 6 {
-                    1 => filter.city = Some(cities[rng.gen_range(0..3)].into()),
-                    2 => filter.courier = Some(format!("K-{}", rng.gen_range(0..7))),
-                    3 => filter.partner = Some(partners[rng.gen_range(0..2)].unwrap().into()),
-                    4 => filter.segment = Some(["new", "repeat"][rng.gen_range(0..2)].into()),
+                    1 => filter.dims.city = Some(cities[rng.gen_range(0..3)].into()),
+                    2 => filter.dims.courier = Some(format!("K-{}", rng.gen_range(0..7))),
+                    3 => filter.dims.partner = Some(partners[rng.gen_range(0..2)].unwrap().into()),
+                    4 => {
+                        filter.dims.segment =
+                            Some([Segment::New, Segment::Repeat][rng.gen_range(0..2)]);
+                    }
                     5 => {
-                        filter.survey = Some("s0".into());
-                        filter.channel = Some("terminal".into());
+                        filter.dims.survey = Some("s0".into());
+                        filter.dims.channel = Some(Channel::Terminal);
                     }
                     _ => {}
                 }
@@ -455,21 +459,21 @@ async fn built_days_equal_a_direct_count_over_raw_answers(backend: &str) {
                     ..MetricsFilter::default()
                 };
                 match round % 6 {
-                    1 => filter.city = Some(cities[rng.gen_range(0..2)].into()),
-                    2 => filter.courier = Some(format!("K-{}", rng.gen_range(0..5))),
+                    1 => filter.dims.city = Some(cities[rng.gen_range(0..2)].into()),
+                    2 => filter.dims.courier = Some(format!("K-{}", rng.gen_range(0..5))),
                     3 => {
-                        filter.courier = Some(format!("K-{}", rng.gen_range(0..5)));
-                        filter.city = Some(cities[rng.gen_range(0..2)].into());
-                        filter.survey = Some("s1".into());
+                        filter.dims.courier = Some(format!("K-{}", rng.gen_range(0..5)));
+                        filter.dims.city = Some(cities[rng.gen_range(0..2)].into());
+                        filter.dims.survey = Some("s1".into());
                     }
                     4 => {
-                        filter.courier = Some(format!("K-{}", rng.gen_range(0..5)));
-                        filter.channel = Some("link".into());
+                        filter.dims.courier = Some(format!("K-{}", rng.gen_range(0..5)));
+                        filter.dims.channel = Some(Channel::Link);
                     }
                     5 => {
-                        filter.partner = Some("Лавка".into());
-                        filter.channel = Some("terminal".into());
-                        filter.survey = Some("s0".into());
+                        filter.dims.partner = Some("Лавка".into());
+                        filter.dims.channel = Some(Channel::Terminal);
+                        filter.dims.survey = Some("s0".into());
                     }
                     _ => {}
                 }
@@ -479,11 +483,11 @@ async fn built_days_equal_a_direct_count_over_raw_answers(backend: &str) {
                 for r in sent.iter().filter(|r| {
                     r.completed
                         && (from..=to).contains(&r.day)
-                        && is(&filter.courier, &r.courier)
-                        && is(&filter.city, &r.city)
-                        && is(&filter.partner, &r.partner)
-                        && is(&filter.survey, &r.survey)
-                        && is(&filter.channel, r.channel.as_str())
+                        && is(&filter.dims.courier, &r.courier)
+                        && is(&filter.dims.city, &r.city)
+                        && is(&filter.dims.partner, &r.partner)
+                        && is(&filter.dims.survey, &r.survey)
+                        && filter.dims.channel.is_none_or(|c| c == r.channel)
                 }) {
                     let Some(y) = r.nps else { continue };
                     for (q, x) in &r.scales {

@@ -737,6 +737,55 @@ impl Channel {
     }
 }
 
+/// Which answers a figure covers besides their period: every dimension that
+/// is set must match (a missing partner matches the empty one). The one
+/// filter of the API, the console, reports and the store's queries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dimensions {
+    pub courier: Option<String>,
+    pub city: Option<String>,
+    pub partner: Option<String>,
+    pub segment: Option<crate::Segment>,
+    pub survey: Option<String>,
+    pub channel: Option<Channel>,
+}
+
+impl Dimensions {
+    /// Each dimension's rollup column and wanted value, where one is set.
+    pub fn columns(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            ("courier_id", self.courier.as_deref()),
+            ("city", self.city.as_deref()),
+            ("partner", self.partner.as_deref()),
+            ("segment", self.segment.map(crate::Segment::as_str)),
+            ("survey_id", self.survey.as_deref()),
+            ("channel", self.channel.map(Channel::as_str)),
+        ]
+        .into_iter()
+        .filter_map(|(c, v)| Some((c, v?)))
+    }
+
+    /// Whether something with these dimensions (as stored: names, `new`,
+    /// `terminal`; no courier is `None`) passes the filter.
+    pub fn admit(
+        &self,
+        courier: Option<&str>,
+        city: &str,
+        partner: &str,
+        segment: &str,
+        survey: &str,
+        channel: &str,
+    ) -> bool {
+        let is = |want: Option<&str>, have: &str| want.is_none_or(|w| w == have);
+        self.courier.as_deref().is_none_or(|w| courier == Some(w))
+            && is(self.city.as_deref(), city)
+            && is(self.partner.as_deref(), partner)
+            && is(self.segment.map(crate::Segment::as_str), segment)
+            && is(self.survey.as_deref(), survey)
+            && is(self.channel.map(Channel::as_str), channel)
+    }
+}
+
 /// One checked answer, in the form it is stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckedAnswer {

@@ -10,3 +10,25 @@
 
 pub mod accounts;
 pub mod survey;
+
+/// What is wrong with one field of a request: the field's name (as the
+/// client wrote it: `answers.nps`, `group_by`) and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub field: String,
+    pub message: String,
+}
+
+/// A [`Problem`] with `field`.
+pub fn problem(field: &str, message: impl Into<String>) -> Problem {
+    Problem {
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}

@@ -58,7 +58,7 @@ enum Command {
     #[command(subcommand)]
     Customer(customers::CustomerCommand),
     /// Survey scores of a period to a CSV, XLSX or JSON file.
-    Report(report::ReportArgs),
+    Report(Box<report::ReportArgs>),
     /// The survey rollups behind every score.
     #[command(subcommand)]
     Rollups(rollups::RollupsCommand),
@@ -79,7 +79,7 @@ pub async fn run() -> ExitCode {
         Command::Survey(cmd) => report(surveys::run(&cli.database, cmd).await),
         Command::Customer(cmd) => report(customers::run(&cli.database, cmd).await),
         Command::Rollups(cmd) => report(rollups::run(&cli.database, cmd).await),
-        Command::Report(args) => report(report::run(&cli.database, args).await),
+        Command::Report(args) => report(report::run(&cli.database, *args).await),
         Command::Webhook(cmd) => report(webhooks::run(&cli.database, cmd).await),
     }
 }

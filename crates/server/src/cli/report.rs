@@ -5,58 +5,30 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::open_store;
+use crate::app::survey::metrics::MetricsQuery;
 use crate::app::survey::report::{write, ReportFormat};
-use crate::http::api::metrics::MetricsQuery;
 
 #[derive(Args)]
 pub struct ReportArgs {
-    /// First local day, YYYY-MM-DD.
-    #[arg(long)]
-    from: String,
-    /// Last local day (inclusive), YYYY-MM-DD.
-    #[arg(long)]
-    to: String,
-    /// courier, city, partner, segment, survey, channel, day, week or month;
-    /// left out, one row for the whole period.
-    #[arg(long)]
-    group_by: Option<String>,
+    /// The period, grouping and filters, as the API's `/api/v1/metrics` takes them.
+    #[command(flatten)]
+    query: MetricsQuery,
     /// csv, xlsx or json.
     #[arg(long, value_parser = ["csv", "xlsx", "json"])]
     format: String,
     /// The file to write (replaced if it exists).
     #[arg(long)]
     out: PathBuf,
-    #[arg(long)]
-    city: Option<String>,
-    #[arg(long)]
-    partner: Option<String>,
-    #[arg(long)]
-    courier: Option<String>,
-    #[arg(long)]
-    segment: Option<String>,
-    #[arg(long)]
-    survey: Option<String>,
-    #[arg(long)]
-    channel: Option<String>,
 }
 
 pub async fn run(database: &str, args: ReportArgs) -> anyhow::Result<()> {
-    let query = MetricsQuery {
-        from: Some(args.from),
-        to: Some(args.to),
-        group_by: args.group_by,
-        courier: args.courier,
-        city: args.city,
-        partner: args.partner,
-        segment: args.segment,
-        survey: args.survey,
-        channel: args.channel,
-        refusal_policy: None,
-    };
     let store = open_store(database).await?;
     let deployment = store.deployment().await?;
     let today = jiff::Timestamp::now().to_zoned(deployment.tz()).date();
-    let request = query.request(today).map_err(|e| anyhow::anyhow!("{e}"));
+    let request = args
+        .query
+        .request(today)
+        .map_err(|p| anyhow::anyhow!("--{}: {}", p.field.replace('_', "-"), p.message));
     let result = match request {
         Ok(req) => {
             let format = ReportFormat::parse(&args.format).unwrap_or(ReportFormat::Csv);

@@ -67,6 +67,12 @@ pub enum ApiError {
 /// How long a client is asked to wait before sending a refused write again.
 const RETRY_AFTER_SECONDS: &str = "30";
 
+impl From<crate::app::Problem> for ApiError {
+    fn from(p: crate::app::Problem) -> ApiError {
+        ApiError::invalid(&p.field, p.message)
+    }
+}
+
 impl From<doorstep_store::StoreError> for ApiError {
     fn from(e: doorstep_store::StoreError) -> Self {
         if e.is_busy() {

@@ -522,9 +522,11 @@ impl Store {
         filter: &MetricsFilter,
         tz: &TimeZone,
     ) -> Result<Vec<QuestionPairs>, StoreError> {
-        let by_courier = filter.courier.is_some();
+        let by_courier = filter.dims.courier.is_some();
         let raw_only = by_courier
-            && (filter.partner.is_some() || filter.segment.is_some() || filter.channel.is_some());
+            && (filter.dims.partner.is_some()
+                || filter.dims.segment.is_some()
+                || filter.dims.channel.is_some());
         let (built, raw) = if raw_only {
             (Vec::new(), runs(filter.from_day..=filter.to_day))
         } else {

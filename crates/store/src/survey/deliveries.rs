@@ -105,7 +105,10 @@ impl Store {
         group: GroupBy,
         period: Option<GroupBy>,
     ) -> Result<Option<HashMap<GroupKey, (i64, i64)>>, StoreError> {
-        if filter.segment.is_some() || filter.survey.is_some() || filter.channel.is_some() {
+        if filter.dims.segment.is_some()
+            || filter.dims.survey.is_some()
+            || filter.dims.channel.is_some()
+        {
             return Ok(None);
         }
         let Some(keys) = key_columns(group, period, key_sql) else {
@@ -113,7 +116,7 @@ impl Store {
         };
         // As the survey rollups: whole built weeks from the weekly rows
         // (kept in memory), the rest from the daily ones.
-        let cut = if group == GroupBy::Partner || filter.partner.is_some() {
+        let cut = if group == GroupBy::Partner || filter.dims.partner.is_some() {
             Cut::Deliveries
         } else {
             Cut::DeliveriesByCourier

@@ -42,13 +42,14 @@ pub(crate) struct WeekRow {
 impl WeekRow {
     /// Whether the row passes the filters (as the SQL clause would).
     fn admitted(&self, f: &MetricsFilter) -> bool {
-        let is = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
-        is(&f.courier, &self.courier_id)
-            && is(&f.city, &self.city)
-            && is(&f.partner, &self.partner)
-            && is(&f.segment, &self.segment)
-            && is(&f.survey, &self.survey_id)
-            && is(&f.channel, &self.channel)
+        f.dims.admit(
+            Some(&self.courier_id),
+            &self.city,
+            &self.partner,
+            &self.segment,
+            &self.survey_id,
+            &self.channel,
+        )
     }
 
     /// The row's key in a grouping (as the SQL key of a weekly row reads);

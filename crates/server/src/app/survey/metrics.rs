@@ -5,13 +5,17 @@
 use std::collections::HashMap;
 
 use doorstep_domain::survey::metrics::{RefusalPolicy, Scores, Tally};
-use doorstep_domain::survey::{Measure, QuestionType, SurveyDefinition};
+use doorstep_domain::survey::{Channel, Dimensions, Measure, QuestionType, SurveyDefinition};
+use doorstep_domain::time::parse_date;
 use doorstep_domain::time::{date_of_day, day_number, day_range};
 use doorstep_domain::Deployment;
+use doorstep_domain::Segment;
 use doorstep_store::survey::rollups::{GroupBy, GroupKey, MetricsFilter, Source};
 use doorstep_store::Store;
 use jiff::civil::Date;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use crate::app::{problem, Problem};
 
 /// What to count: local dates (inclusive), a grouping and filters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,13 +25,151 @@ pub struct Request {
     pub group: GroupBy,
     /// A second, time grouping inside each group (a trend per courier).
     pub period: Option<GroupBy>,
-    pub courier: Option<String>,
-    pub city: Option<String>,
-    pub partner: Option<String>,
-    pub segment: Option<String>,
-    pub survey: Option<String>,
-    pub channel: Option<String>,
+    pub dims: Dimensions,
     pub policy: Option<RefusalPolicy>,
+}
+
+/// A metrics query as a client gives it (the API's query string, the
+/// console's filter form, the command line's options): text, checked by
+/// [`MetricsQuery::request`].
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams, clap::Args)]
+pub struct MetricsQuery {
+    /// First local day, `YYYY-MM-DD` (default: 29 days before `to`).
+    #[param(pattern = r"^\s*(\d{4}-\d{2}-\d{2})?\s*$")]
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last local day, inclusive (default: today).
+    #[param(pattern = r"^\s*(\d{4}-\d{2}-\d{2})?\s*$")]
+    #[arg(long)]
+    pub to: Option<String>,
+    /// `courier`, `city`, `partner`, `segment`, `survey`, `channel`, `day`,
+    /// `week` or `month`; left out, one group `all`. A group and a time
+    /// within it, e.g. `courier,week`, gives each group's trend (each
+    /// group row then has a `period`).
+    #[param(
+        pattern = r"^\s*((all|none|courier|city|partner|segment|survey|channel|day|week|month)|(all|none|courier|city|partner|segment|survey|channel)\s*,\s*(day|week|month))?\s*$"
+    )]
+    #[arg(long)]
+    pub group_by: Option<String>,
+    /// Only this courier's answers (a courier id).
+    #[arg(long)]
+    pub courier: Option<String>,
+    /// Only this city's.
+    #[arg(long)]
+    pub city: Option<String>,
+    /// Only this partner's.
+    #[arg(long)]
+    pub partner: Option<String>,
+    /// `new` or `repeat`.
+    #[param(pattern = r"^\s*(new|repeat)?\s*$")]
+    #[arg(long)]
+    pub segment: Option<String>,
+    /// Only this survey's (a survey id).
+    #[arg(long)]
+    pub survey: Option<String>,
+    /// `terminal`, `link` or `api`.
+    #[param(pattern = r"^\s*(terminal|link|api)?\s*$")]
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// `exclude` or `count_as_detractors`; the deployment's setting when left out.
+    #[param(pattern = r"^(exclude|count_as_detractors)?$")]
+    #[arg(long)]
+    pub refusal_policy: Option<String>,
+}
+
+impl MetricsQuery {
+    /// Reads the query into a request; problems name the parameter.
+    pub fn request(&self, today: jiff::civil::Date) -> Result<Request, Problem> {
+        let date = |name: &str, v: &Option<String>| -> Result<Option<jiff::civil::Date>, Problem> {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| parse_date(s).map_err(|e| problem(name, e.to_string())))
+                .transpose()
+        };
+        let to = date("to", &self.to)?.unwrap_or(today);
+        let from = match date("from", &self.from)? {
+            Some(d) => d,
+            None => to.checked_sub(jiff::Span::new().days(29)).unwrap_or(to),
+        };
+        if from > to {
+            return Err(problem("from", format!("{from} is after to ({to})")));
+        }
+        if from.until(to).map_or(0, |s| s.get_days()) > 3 * 366 {
+            return Err(problem("from", "a period may be at most three years long"));
+        }
+        let parse = |g: &str| {
+            GroupBy::parse(g.trim()).ok_or_else(|| {
+                problem(
+                    "group_by",
+                    format!("{g:?} is not a grouping (courier, city, partner, segment, survey, channel, day, week or month)"),
+                )
+            })
+        };
+        let (group, period) = match self.group_by.as_deref().map(str::trim) {
+            None => (GroupBy::All, None),
+            Some(g) => match g.split_once(',') {
+                None => (parse(g)?, None),
+                Some((first, second)) => {
+                    let (first, second) = (parse(first)?, parse(second)?);
+                    if first.is_time() || !second.is_time() {
+                        return Err(problem(
+                            "group_by",
+                            "two groupings are a group and a time within it, e.g. courier,week",
+                        ));
+                    }
+                    (first, Some(second))
+                }
+            },
+        };
+        let policy = match self.refusal_policy.as_deref() {
+            None | Some("") => None,
+            Some(p) => Some(RefusalPolicy::parse(p).ok_or_else(|| {
+                problem(
+                    "refusal_policy",
+                    format!("{p:?} is not a policy (exclude or count_as_detractors)"),
+                )
+            })?),
+        };
+        let text = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let segment = text(&self.segment)
+            .map(|s| {
+                Segment::parse(&s).ok_or_else(|| {
+                    problem("segment", format!("{s:?} is not a segment (new or repeat)"))
+                })
+            })
+            .transpose()?;
+        let channel = text(&self.channel)
+            .map(|c| {
+                Channel::parse(&c).ok_or_else(|| {
+                    problem(
+                        "channel",
+                        format!("{c:?} is not a channel (terminal, link or api)"),
+                    )
+                })
+            })
+            .transpose()?;
+        Ok(Request {
+            from,
+            to,
+            group,
+            period,
+            dims: Dimensions {
+                courier: text(&self.courier),
+                city: text(&self.city),
+                partner: text(&self.partner),
+                segment,
+                survey: text(&self.survey),
+                channel,
+            },
+            policy,
+        })
+    }
 }
 
 impl Request {
@@ -38,12 +180,7 @@ impl Request {
             to,
             group,
             period: None,
-            courier: None,
-            city: None,
-            partner: None,
-            segment: None,
-            survey: None,
-            channel: None,
+            dims: Dimensions::default(),
             policy: None,
         }
     }
@@ -66,12 +203,7 @@ impl Request {
             to_day: day_number(self.to),
             from_ms: start.as_millisecond(),
             to_ms: end.as_millisecond(),
-            courier: self.courier.clone(),
-            city: self.city.clone(),
-            partner: self.partner.clone(),
-            segment: self.segment.clone(),
-            survey: self.survey.clone(),
-            channel: self.channel.clone(),
+            dims: self.dims.clone(),
         }
     }
 
@@ -255,7 +387,7 @@ pub async fn compute(
         },
     )?;
     let policy = req.policy.unwrap_or(deployment.refusal_policy);
-    let shared_scale = match &req.survey {
+    let shared_scale = match &req.dims.survey {
         Some(id) => surveys
             .get(id)
             .and_then(|(_, d)| csi_scale(std::iter::once(d))),

@@ -16,6 +16,7 @@ use doorstep_store::{NewResponse, ResponseOutcome};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::app::{problem, Problem};
 use crate::http::App;
 
 /// How far ahead of the server's clock a device's may run.
@@ -49,21 +50,6 @@ pub struct Submitted {
 pub struct SubmittedAnswer {
     pub question_id: String,
     pub value: Value,
-}
-
-/// What is wrong with a response: the field within it (`started_at`,
-/// `answers.nps`) and what to do about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub field: String,
-    pub message: String,
-}
-
-fn problem(field: &str, message: impl Into<String>) -> Problem {
-    Problem {
-        field: field.to_owned(),
-        message: message.into(),
-    }
 }
 
 /// Who submits: a token (terminal or integration), or nobody signed in

@@ -10,7 +10,8 @@ use doorstep_store::{NewResponse, ResponseOutcome};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::app::survey::responses::{content_hash, Problem, Recorder, Source, Submitted};
+use crate::app::survey::responses::{content_hash, Recorder, Source, Submitted};
+use crate::app::Problem;
 
 use crate::http::auth::{Bearer, IntegrationOrTerminal};
 use crate::http::error::{ApiError, ApiJson, FieldProblem};

@@ -15,8 +15,8 @@ use doorstep_store::survey::causes::CauseComment;
 
 use super::dashboard::{requested, with_param, Choice, Lists};
 use super::{internal, render, Chrome};
+use crate::app::survey::metrics::MetricsQuery;
 use crate::app::survey::metrics::Request;
-use crate::http::api::metrics::MetricsQuery;
 use crate::http::auth::{QualityDesk, Staff, StaffForm};
 use crate::http::AppState;
 use crate::i18n::Tr;

@@ -206,10 +206,8 @@ pub async fn courier(
     let tz = deployment.tz();
     let today = jiff::Timestamp::now().to_zoned(tz.clone()).date();
     let (from, to, _) = q.dates(today);
-    let base = Request {
-        courier: Some(id.clone()),
-        ..Request::new(from, to, GroupBy::All)
-    };
+    let mut base = Request::new(from, to, GroupBy::All);
+    base.dims.courier = Some(id.clone());
     let before = base.previous();
     let weekly = Request {
         group: GroupBy::Week,

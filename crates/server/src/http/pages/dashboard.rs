@@ -8,14 +8,15 @@ use axum::extract::{Query, RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use doorstep_domain::survey::metrics::{nps_change_significant, Scores};
+use doorstep_domain::survey::Channel;
 use doorstep_domain::time::day_number;
+use doorstep_domain::Segment;
 use doorstep_store::survey::rollups::GroupBy;
 use jiff::civil::Date;
 
 use super::{internal, render, Chrome};
-use crate::app::survey::metrics::{compute, Answer, Group, Request};
+use crate::app::survey::metrics::{compute, Answer, Group, MetricsQuery, Request};
 use crate::app::survey::report::ReportFormat;
-use crate::http::api::metrics::MetricsQuery;
 use crate::http::auth::{AnyStaff, Staff};
 use crate::http::AppState;
 use crate::i18n::Tr;
@@ -516,14 +517,14 @@ impl Lists {
         req: &Request,
         t: Tr<'_>,
     ) -> Vec<(String, &'static str, Vec<Choice>)> {
-        let make = |items: Vec<(String, String)>, current: &Option<String>| -> Vec<Choice> {
+        let make = |items: Vec<(String, String)>, current: Option<&str>| -> Vec<Choice> {
             let mut out = vec![Choice {
                 value: String::new(),
                 label: t.t("dashboard-any"),
                 selected: current.is_none(),
             }];
             out.extend(items.into_iter().map(|(value, label)| Choice {
-                selected: current.as_deref() == Some(value.as_str()),
+                selected: current == Some(value.as_str()),
                 value,
                 label,
             }));
@@ -534,12 +535,12 @@ impl Lists {
             (
                 t.t("group-city"),
                 "city",
-                make(same(&self.cities), &req.city),
+                make(same(&self.cities), req.dims.city.as_deref()),
             ),
             (
                 t.t("group-partner"),
                 "partner",
-                make(same(&self.partners), &req.partner),
+                make(same(&self.partners), req.dims.partner.as_deref()),
             ),
             (
                 t.t("group-courier"),
@@ -558,7 +559,7 @@ impl Lists {
                             )
                         })
                         .collect(),
-                    &req.courier,
+                    req.dims.courier.as_deref(),
                 ),
             ),
             (
@@ -569,26 +570,26 @@ impl Lists {
                         ("new".into(), t.t("segment-new")),
                         ("repeat".into(), t.t("segment-repeat")),
                     ],
-                    &req.segment,
+                    req.dims.segment.map(Segment::as_str),
                 ),
             ),
             (
                 t.t("group-survey"),
                 "survey",
-                make(self.surveys.clone(), &req.survey),
+                make(self.surveys.clone(), req.dims.survey.as_deref()),
             ),
             (
                 t.t("group-channel"),
                 "channel",
                 make(
-                    doorstep_domain::survey::Channel::ALL
+                    Channel::ALL
                         .iter()
                         .map(|c| {
                             let c = c.as_str();
                             (c.to_owned(), t.t(&format!("channel-{c}")))
                         })
                         .collect(),
-                    &req.channel,
+                    req.dims.channel.map(Channel::as_str),
                 ),
             ),
         ]

@@ -9,8 +9,8 @@ use doorstep_domain::survey::drivers::Quadrant;
 
 use super::dashboard::{requested, Choice, Lists};
 use super::{internal, render, Chrome};
+use crate::app::survey::metrics::MetricsQuery;
 use crate::charts::DriverPoint;
-use crate::http::api::metrics::MetricsQuery;
 use crate::http::auth::{QualityDesk, Staff};
 use crate::http::AppState;
 

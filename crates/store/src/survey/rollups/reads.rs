@@ -7,6 +7,7 @@ use std::fmt::Write;
 use std::sync::Arc;
 
 use doorstep_domain::survey::metrics::Tally;
+use doorstep_domain::survey::Dimensions;
 use doorstep_domain::time::week_start;
 use jiff::tz::TimeZone;
 
@@ -110,31 +111,27 @@ impl GroupBy {
 }
 
 /// Which responses a metrics query counts: local days `from_day..=to_day`
-/// (the instants `from_ms..to_ms`), and optional filters.
+/// (the instants `from_ms..to_ms`), and its dimensions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MetricsFilter {
     pub from_day: i64,
     pub to_day: i64,
     pub from_ms: i64,
     pub to_ms: i64,
-    pub courier: Option<String>,
-    pub city: Option<String>,
-    pub partner: Option<String>,
-    pub segment: Option<String>,
-    pub survey: Option<String>,
-    pub channel: Option<String>,
+    pub dims: Dimensions,
 }
 
 impl MetricsFilter {
     /// Whether a raw response passes the filters (the period aside).
     pub(super) fn admits(&self, r: &RawResponse) -> bool {
-        let is = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
-        is(&self.courier, r.courier_id.as_deref().unwrap_or("\u{0}"))
-            && is(&self.city, &r.city)
-            && is(&self.partner, r.partner.as_deref().unwrap_or(""))
-            && is(&self.segment, &r.segment)
-            && is(&self.survey, &r.survey_id)
-            && is(&self.channel, &r.channel)
+        self.dims.admit(
+            r.courier_id.as_deref(),
+            &r.city,
+            r.partner.as_deref().unwrap_or(""),
+            &r.segment,
+            &r.survey_id,
+            &r.channel,
+        )
     }
 
     /// Appends ` AND column = $n` for each filter set (columns named with
@@ -143,31 +140,20 @@ impl MetricsFilter {
     /// returns the values to bind, in order.
     pub(crate) fn clause(&self, text: &mut String, prefix: &str, first: usize) -> Vec<&str> {
         let mut values = Vec::new();
-        let mut n = first;
-        for (column, value) in [
-            ("courier_id", &self.courier),
-            ("city", &self.city),
-            ("partner", &self.partner),
-            ("segment", &self.segment),
-            ("survey_id", &self.survey),
-            ("channel", &self.channel),
-        ] {
-            if let Some(v) = value {
-                if column == "partner" {
-                    let _ = write!(text, " AND COALESCE({prefix}partner, '') = ${n}");
-                } else {
-                    let _ = write!(text, " AND {prefix}{column} = ${n}");
-                }
-                n += 1;
-                values.push(v.as_str());
+        for (n, (column, value)) in (first..).zip(self.dims.columns()) {
+            if column == "partner" {
+                let _ = write!(text, " AND COALESCE({prefix}partner, '') = ${n}");
+            } else {
+                let _ = write!(text, " AND {prefix}{column} = ${n}");
             }
+            values.push(value);
         }
         values
     }
 
     /// Needs the courier cut (a courier filter or grouping).
     pub(super) fn by_courier(&self, group: GroupBy) -> bool {
-        group == GroupBy::Courier || self.courier.is_some()
+        group == GroupBy::Courier || self.dims.courier.is_some()
     }
 
     /// Needs a dimension the courier cut lacks.
@@ -175,10 +161,10 @@ impl MetricsFilter {
         matches!(
             group,
             GroupBy::Partner | GroupBy::Segment | GroupBy::Survey | GroupBy::Channel
-        ) || self.partner.is_some()
-            || self.segment.is_some()
-            || self.survey.is_some()
-            || self.channel.is_some()
+        ) || self.dims.partner.is_some()
+            || self.dims.segment.is_some()
+            || self.dims.survey.is_some()
+            || self.dims.channel.is_some()
     }
 }
 
