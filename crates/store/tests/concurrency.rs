@@ -481,15 +481,17 @@ async fn order_imports_sharing_couriers_at_once_neither_deadlock_nor_count_twice
 /// it built without that answer. At the end every figure read from built
 /// rows equals the count from the raw answers.
 async fn background_builds_during_late_answers_lose_nothing(backend: &str) {
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let two = TwoServers::new(backend).await;
     let now = jiff::Timestamp::now().as_millisecond();
     let done = Arc::new(AtomicBool::new(false));
+    let passes = Arc::new(AtomicUsize::new(0));
     let builder = {
-        let (s, tz, done, today) = (
+        let (s, tz, done, passes, today) = (
             two.second.clone(),
             two.tz.clone(),
             Arc::clone(&done),
+            Arc::clone(&passes),
             two.today,
         );
         tokio::spawn(async move {
@@ -497,12 +499,33 @@ async fn background_builds_during_late_answers_lose_nothing(backend: &str) {
             while !done.load(Ordering::Relaxed) {
                 built += s.build_weeks(today).await.unwrap();
                 built += s.build_days(&tz, now, |_, _| {}).await.unwrap();
+                passes.fetch_add(1, Ordering::Relaxed);
                 tokio::task::yield_now().await;
             }
             built
         })
     };
-    for c in spawn_clients([&two.store, &two.second], &two.batches, two.today) {
+    // Four clients through both servers; each lets a build pass run after
+    // each of its batches, so builds always interleave with answers, however
+    // busy the machine.
+    let clients: Vec<_> = (0..4)
+        .map(|k| {
+            let s = [&two.store, &two.second][k % 2].clone();
+            let mine: Vec<Vec<NewResponse>> =
+                two.batches.iter().skip(k).step_by(4).cloned().collect();
+            let (passes, today) = (Arc::clone(&passes), two.today);
+            tokio::spawn(async move {
+                for batch in mine {
+                    let seen = passes.load(Ordering::Relaxed);
+                    s.store_responses(&batch, None, today).await.unwrap();
+                    while passes.load(Ordering::Relaxed) <= seen + 1 {
+                        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                    }
+                }
+            })
+        })
+        .collect();
+    for c in clients {
         c.await.unwrap();
     }
     done.store(true, Ordering::Relaxed);
