@@ -14,7 +14,7 @@ use doorstep_domain::time::format_local;
 use doorstep_store::survey::causes::CauseComment;
 
 use super::dashboard::{requested, with_param, Choice, Lists};
-use super::{internal, render, Chrome};
+use super::{internal, render, Chrome, OrPage, PageResult};
 use crate::app::survey::metrics::MetricsQuery;
 use crate::app::survey::metrics::Request;
 use crate::http::auth::{QualityDesk, Staff, StaffForm};
@@ -110,7 +110,7 @@ pub async fn page(
     Staff(user, _): Staff<QualityDesk>,
     Query(query): Query<CausesQuery>,
     RawQuery(raw): RawQuery,
-) -> Response {
+) -> PageResult {
     let v = view(&app, &query, raw);
     let mut c = Chrome::new(&app, &user, "/causes", "nav-causes");
     let t = c.tr;
@@ -128,10 +128,7 @@ pub async fn page(
         let lists = Lists::load(&app).await?;
         anyhow::Ok((counts, previous, weeks, overall, lists))
     };
-    let (counts, previous, weeks, overall, lists) = match loaded.await {
-        Ok(x) => x,
-        Err(e) => return internal(user.lang, &e),
-    };
+    let (counts, previous, weeks, overall, lists) = loaded.await.page(user.lang)?;
     let lang = t.lang();
     let of_polarity = |id: &str| {
         vocabulary
@@ -223,7 +220,7 @@ pub async fn page(
         total,
         c,
     };
-    render(&page)
+    Ok(render(&page))
 }
 
 fn percent(part: i64, whole: i64) -> String {
@@ -271,7 +268,7 @@ pub async fn comments(
     Path(id): Path<String>,
     Query(query): Query<CausesQuery>,
     RawQuery(raw): RawQuery,
-) -> Response {
+) -> PageResult {
     let v = view(&app, &query, raw);
     let mut c = Chrome::new(&app, &user, "/causes", "nav-causes");
     let t = c.tr;
@@ -279,7 +276,7 @@ pub async fn comments(
     let untagged = id == "untagged";
     let cause = vocabulary.cause(&id);
     if cause.is_none() && !untagged {
-        return super::status_page(user.lang, StatusCode::NOT_FOUND);
+        return Ok(super::status_page(user.lang, StatusCode::NOT_FOUND));
     }
     let tz = app.deployment().tz();
     let filter = v.req.filter(&tz);
@@ -287,14 +284,14 @@ pub async fn comments(
         .store
         .cause_comments(&filter, cause.map(|c| c.id.as_str()), COMMENTS_SHOWN)
         .await;
-    let found = match found {
-        Ok(f) => f,
-        Err(e) => return internal(user.lang, &e),
-    };
-    let names: HashMap<String, String> = match app.store.courier_names().await {
-        Ok(n) => n.into_iter().collect(),
-        Err(e) => return internal(user.lang, &e),
-    };
+    let found = found.page(user.lang)?;
+    let names: HashMap<String, String> = app
+        .store
+        .courier_names()
+        .await
+        .page(user.lang)?
+        .into_iter()
+        .collect();
     let lang = t.lang();
     let comments = found
         .into_iter()
@@ -327,7 +324,7 @@ pub async fn comments(
         limit: COMMENTS_SHOWN,
         c,
     };
-    render(&page)
+    Ok(render(&page))
 }
 
 fn comment_view(
@@ -582,7 +579,7 @@ fn read_rules(form: &[(String, String)], old: &Vocabulary) -> (Vocabulary, Vec<(
 pub async fn save_rules(
     State(app): State<AppState>,
     StaffForm(user, form, _): StaffForm<QualityDesk, Vec<(String, String)>>,
-) -> Response {
+) -> PageResult {
     let old = app.vocabulary();
     let (vocabulary, shown) = read_rules(&form, &old);
     if let Err(errors) = vocabulary.check() {
@@ -621,7 +618,7 @@ pub async fn save_rules(
             .map(|(i, (cause, fixed))| rule_form(i, cause, *fixed, t))
             .collect();
         forms.push(rule_form(forms.len(), &blank(), false, t));
-        return (
+        return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             render(&RulesPage {
                 rules: forms,
@@ -631,13 +628,14 @@ pub async fn save_rules(
                 c,
             }),
         )
-            .into_response();
+            .into_response());
     }
-    if let Err(e) = app.store.save_vocabulary(&vocabulary).await {
-        return internal(user.lang, &e);
-    }
+    app.store
+        .save_vocabulary(&vocabulary)
+        .await
+        .page(user.lang)?;
     tracing::info!(by = %user.login, causes = vocabulary.causes.len(), "cause rules saved");
     app.set_vocabulary(vocabulary);
     crate::app::survey::causes::start(&app);
-    Redirect::to("/causes/rules?saved=1").into_response()
+    Ok(Redirect::to("/causes/rules?saved=1").into_response())
 }

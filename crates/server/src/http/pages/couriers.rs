@@ -4,11 +4,10 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::response::Response;
 use doorstep_domain::survey::signals::{assess, Kind};
 use doorstep_domain::time::{day_number, day_range, parse_date};
 
-use super::{internal, render, Chrome};
+use super::{failed, render, Chrome, OrPage, PageResult};
 use crate::http::auth::{QualityDesk, Staff};
 use crate::http::AppState;
 use crate::i18n::Tr;
@@ -112,7 +111,7 @@ pub async fn fleet(
     State(app): State<AppState>,
     Staff(user, _): Staff<QualityDesk>,
     Query(q): Query<Period>,
-) -> Response {
+) -> PageResult {
     let deployment = app.deployment();
     let tz = deployment.tz();
     let today = jiff::Timestamp::now().to_zoned(tz.clone()).date();
@@ -120,18 +119,18 @@ pub async fn fleet(
     let t = c.tr;
     c.title = t.t("couriers-title");
     let (from, to, error) = q.dates(today);
-    let patterns = match app
+    let patterns = app
         .store
         .courier_patterns(day_number(from), day_number(to), &tz)
         .await
-    {
-        Ok(p) => p,
-        Err(e) => return internal(user.lang, &e),
-    };
-    let names: std::collections::HashMap<String, String> = match app.store.courier_names().await {
-        Ok(n) => n.into_iter().collect(),
-        Err(e) => return internal(user.lang, &e),
-    };
+        .page(user.lang)?;
+    let names: std::collections::HashMap<String, String> = app
+        .store
+        .courier_names()
+        .await
+        .page(user.lang)?
+        .into_iter()
+        .collect();
     let assessed = assess(&patterns);
     let rows: Vec<Row> = assessed
         .iter()
@@ -168,7 +167,7 @@ pub async fn fleet(
         error,
         c,
     };
-    render(&view)
+    Ok(render(&view))
 }
 
 #[derive(Template)]
@@ -193,14 +192,19 @@ pub async fn courier(
     Staff(user, _): Staff<QualityDesk>,
     axum::extract::Path(id): axum::extract::Path<String>,
     Query(q): Query<Period>,
-) -> Response {
+) -> PageResult {
     use crate::app::survey::metrics::{compute, Request};
     use doorstep_domain::time::{format_local, from_millis};
     use doorstep_store::survey::rollups::GroupBy;
     let name = match app.store.courier(&id).await {
         Ok(Some((_, name))) => name.unwrap_or_else(|| id.clone()),
-        Ok(None) => return super::status_page(user.lang, axum::http::StatusCode::NOT_FOUND),
-        Err(e) => return internal(user.lang, &e),
+        Ok(None) => {
+            return Ok(super::status_page(
+                user.lang,
+                axum::http::StatusCode::NOT_FOUND,
+            ))
+        }
+        Err(e) => return Err(failed(user.lang, e)),
     };
     let deployment = app.deployment();
     let tz = deployment.tz();
@@ -219,25 +223,19 @@ pub async fn courier(
         compute(&app.store, &deployment, &weekly).await,
     ) {
         (Ok(a), Ok(b), Ok(w)) => (a, b, w),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return internal(user.lang, &e),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return Err(failed(user.lang, e)),
     };
     let (start, end) = day_range(from, to, &tz);
-    let patterns = match app
+    let patterns = app
         .store
         .courier_patterns(day_number(from), day_number(to), &tz)
         .await
-    {
-        Ok(p) => p,
-        Err(e) => return internal(user.lang, &e),
-    };
-    let comments = match app
+        .page(user.lang)?;
+    let comments = app
         .store
         .courier_comments(Some(&id), start.as_millisecond(), end.as_millisecond(), 20)
         .await
-    {
-        Ok(c) => c,
-        Err(e) => return internal(user.lang, &e),
-    };
+        .page(user.lang)?;
     let mut c = Chrome::new(&app, &user, "/couriers", "nav-couriers");
     let t = c.tr;
     c.title = format!("{name} · {id}");
@@ -271,5 +269,5 @@ pub async fn courier(
         id,
         c,
     };
-    render(&view)
+    Ok(render(&view))
 }

@@ -14,7 +14,7 @@ use doorstep_domain::Segment;
 use doorstep_store::survey::rollups::GroupBy;
 use jiff::civil::Date;
 
-use super::{internal, render, Chrome};
+use super::{failed, internal, render, Chrome, OrPage, PageResult};
 use crate::app::survey::metrics::{compute, Answer, Group, MetricsQuery, Request};
 use crate::app::survey::report::ReportFormat;
 use crate::http::auth::{AnyStaff, Staff};
@@ -99,7 +99,7 @@ pub async fn page(
     Staff(user, _): Staff<AnyStaff>,
     Query(mut q): Query<DashboardQuery>,
     RawQuery(raw): RawQuery,
-) -> Response {
+) -> PageResult {
     let deployment = app.deployment();
     let tz = deployment.tz();
     let today = jiff::Timestamp::now().to_zoned(tz).date();
@@ -121,20 +121,17 @@ pub async fn page(
             Some(e.to_string()),
         ),
     };
-    let now = match compute(&app.store, &deployment, &req.overall()).await {
-        Ok(a) => a,
-        Err(e) => return internal(user.lang, &e),
-    };
+    let now = compute(&app.store, &deployment, &req.overall())
+        .await
+        .page(user.lang)?;
     let days = day_number(req.to) - day_number(req.from) + 1;
     let before = req.overall().previous();
-    let then = match compute(&app.store, &deployment, &before).await {
-        Ok(a) => a,
-        Err(e) => return internal(user.lang, &e),
-    };
-    let breakdown = match compute(&app.store, &deployment, &req).await {
-        Ok(a) => a,
-        Err(e) => return internal(user.lang, &e),
-    };
+    let then = compute(&app.store, &deployment, &before)
+        .await
+        .page(user.lang)?;
+    let breakdown = compute(&app.store, &deployment, &req)
+        .await
+        .page(user.lang)?;
     // The trend: by day up to two months, by week up to two years, else by month.
     let step = match days {
         ..=62 => GroupBy::Day,
@@ -153,13 +150,10 @@ pub async fn page(
     .await
     {
         Ok(a) => a,
-        Err(e) => return internal(user.lang, &e),
+        Err(e) => return Err(failed(user.lang, e)),
     };
     let trend = crate::charts::nps_trend(&series.groups);
-    let lists = match Lists::load(&app).await {
-        Ok(l) => l,
-        Err(e) => return internal(user.lang, &e),
-    };
+    let lists = Lists::load(&app).await.page(user.lang)?;
     let query = raw.unwrap_or_default();
     let sort = q
         .sort
@@ -210,7 +204,7 @@ pub async fn page(
         ),
         c,
     };
-    render(&view)
+    Ok(render(&view))
 }
 
 fn fallback(today: Date) -> Request {

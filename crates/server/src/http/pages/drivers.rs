@@ -4,11 +4,10 @@
 
 use askama::Template;
 use axum::extract::{Query, RawQuery, State};
-use axum::response::Response;
 use doorstep_domain::survey::drivers::Quadrant;
 
 use super::dashboard::{requested, Choice, Lists};
-use super::{internal, render, Chrome};
+use super::{render, Chrome, OrPage, PageResult};
 use crate::app::survey::metrics::MetricsQuery;
 use crate::charts::DriverPoint;
 use crate::http::auth::{QualityDesk, Staff};
@@ -43,7 +42,7 @@ pub async fn page(
     Staff(user, _): Staff<QualityDesk>,
     Query(query): Query<MetricsQuery>,
     RawQuery(raw): RawQuery,
-) -> Response {
+) -> PageResult {
     let today = jiff::Timestamp::now()
         .to_zoned(app.deployment().tz())
         .date();
@@ -55,10 +54,7 @@ pub async fn page(
         let lists = Lists::load(&app).await?;
         anyhow::Ok((d, lists))
     };
-    let (found, lists) = match found.await {
-        Ok(x) => x,
-        Err(e) => return internal(user.lang, &e),
-    };
+    let (found, lists) = found.await.page(user.lang)?;
     let points: Vec<DriverPoint> = found
         .iter()
         .filter_map(|(label, d)| {
@@ -98,7 +94,7 @@ pub async fn page(
         })
         .collect();
     c.title = t.t("drivers-title");
-    render(&DriversPage {
+    Ok(render(&DriversPage {
         from: req.from.to_string(),
         to: req.to.to_string(),
         filters: lists.choices(&req, t),
@@ -107,5 +103,5 @@ pub async fn page(
         chart,
         rows,
         c,
-    })
+    }))
 }

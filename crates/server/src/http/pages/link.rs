@@ -12,7 +12,7 @@ use doorstep_domain::survey::{shown_only, QuestionType, ResponseStatus, SurveyDe
 use doorstep_store::{ResponseOutcome, SurveyLink};
 use serde_json::Value;
 
-use super::{internal, render};
+use super::{failed, internal, render, OrPage, PageResult};
 use crate::app::survey::responses::{content_hash, Recorder, Source, Submitted, SubmittedAnswer};
 use crate::http::auth::visitor_lang;
 use crate::http::AppState;
@@ -410,34 +410,28 @@ pub async fn review(
     State(app): State<AppState>,
     Path((token, link_id)): Path<(String, String)>,
     headers: HeaderMap,
-) -> Response {
+) -> PageResult {
     let lang = visitor_lang(&headers);
     let link = match app.store.survey_link(&secret_hash(&token)).await {
         Ok(Some(link)) => link,
-        Ok(None) => return done(&app, lang, StatusCode::NOT_FOUND, "link-unknown"),
-        Err(e) => return internal(lang, &e),
+        Ok(None) => return Ok(done(&app, lang, StatusCode::NOT_FOUND, "link-unknown")),
+        Err(e) => return Err(failed(lang, e)),
     };
     let survey: SurveyDefinition = match app.store.survey(&link.survey_id, None).await {
-        Ok(Some(r)) => match serde_json::from_str(&r.definition) {
-            Ok(d) => d,
-            Err(e) => return internal(lang, &e),
-        },
-        Ok(None) => return done(&app, lang, StatusCode::NOT_FOUND, "link-unknown"),
-        Err(e) => return internal(lang, &e),
+        Ok(Some(r)) => serde_json::from_str(&r.definition).page(lang)?,
+        Ok(None) => return Ok(done(&app, lang, StatusCode::NOT_FOUND, "link-unknown")),
+        Err(e) => return Err(failed(lang, e)),
     };
     let Some(target) = survey
         .review
         .as_ref()
         .and_then(|r| r.links.iter().find(|l| l.id == link_id))
     else {
-        return done(&app, lang, StatusCode::NOT_FOUND, "link-unknown");
+        return Ok(done(&app, lang, StatusCode::NOT_FOUND, "link-unknown"));
     };
-    if let Err(e) = app
-        .store
+    app.store
         .record_review_opened(&link.order_number, &link.survey_id, &link_id)
         .await
-    {
-        return internal(lang, &e);
-    }
-    axum::response::Redirect::to(&target.url).into_response()
+        .page(lang)?;
+    Ok(axum::response::Redirect::to(&target.url).into_response())
 }

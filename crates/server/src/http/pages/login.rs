@@ -12,7 +12,7 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::{internal, render};
+use super::{render, OrPage, PageResult};
 use crate::http::auth::{constant_time_eq, visitor_lang, MaybeUser, LANG_COOKIE, SESSION_COOKIE};
 use crate::http::AppState;
 use crate::i18n::{tr, Lang, Tr};
@@ -140,7 +140,7 @@ pub async fn submit(
     headers: HeaderMap,
     jar: CookieJar,
     Form(f): Form<LoginForm>,
-) -> Response {
+) -> PageResult {
     let lang = visitor_lang(&headers);
     let t = tr(lang);
     let next = safe_next(f.next.as_deref());
@@ -148,7 +148,14 @@ pub async fn submit(
         .get(LOGIN_CSRF_COOKIE)
         .is_some_and(|c| constant_time_eq(c.value().as_bytes(), f.csrf.as_bytes()));
     if !csrf_ok {
-        return login_page(&app, lang, jar, next, f.login, Some(t.t("login-expired")));
+        return Ok(login_page(
+            &app,
+            lang,
+            jar,
+            next,
+            f.login,
+            Some(t.t("login-expired")),
+        ));
     }
     let login = f.login.trim().to_owned();
     let throttle_key = format!("{}|{}", login.to_lowercase(), peer.ip());
@@ -164,12 +171,9 @@ pub async fn submit(
             login,
             Some(t.with("login-throttled", "minutes", minutes)),
         );
-        return (StatusCode::TOO_MANY_REQUESTS, page).into_response();
+        return Ok((StatusCode::TOO_MANY_REQUESTS, page).into_response());
     }
-    let found = match app.store.user_for_login(&login).await {
-        Ok(found) => found,
-        Err(e) => return internal(lang, &e),
-    };
+    let found = app.store.user_for_login(&login).await.page(lang)?;
     // Verify even for unknown logins, so timing does not tell which exist.
     let (user, hash) = match found {
         Some((user, hash)) if user.disabled_at.is_none() => (Some(user), hash),
@@ -182,13 +186,19 @@ pub async fn submit(
     let Some(user) = user.filter(|_| verified) else {
         app.sign_in_throttle.failed(&throttle_key, now);
         tracing::info!(login = %login, "sign-in refused");
-        return login_page(&app, lang, jar, next, login, Some(t.t("login-failed")));
+        return Ok(login_page(
+            &app,
+            lang,
+            jar,
+            next,
+            login,
+            Some(t.t("login-failed")),
+        ));
     };
     app.sign_in_throttle.succeeded(&throttle_key);
     let session = new_secret("dss");
     let expires = doorstep_store::now_millis() + SESSION_DAYS * 24 * 3600 * 1000;
-    if let Err(e) = app
-        .store
+    app.store
         .create_session(
             &secret_hash(&session),
             &user.id,
@@ -196,16 +206,14 @@ pub async fn submit(
             expires,
         )
         .await
-    {
-        return internal(lang, &e);
-    }
+        .page(lang)?;
     tracing::info!(login = %user.login, "signed in");
     let jar = jar.remove(Cookie::from(LOGIN_CSRF_COOKIE)).add(cookie(
         SESSION_COOKIE,
         session,
         SESSION_DAYS,
     ));
-    (jar, Redirect::to(&next)).into_response()
+    Ok((jar, Redirect::to(&next)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -219,22 +227,22 @@ pub async fn logout(
     MaybeUser(user): MaybeUser,
     jar: CookieJar,
     Form(f): Form<CsrfOnly>,
-) -> Response {
+) -> PageResult {
     if let (Some(user), Some(session)) = (user, jar.get(SESSION_COOKIE)) {
         if constant_time_eq(user.csrf.as_bytes(), f.csrf.as_bytes()) {
-            if let Err(e) = app
-                .store
+            app.store
                 .delete_session(&secret_hash(session.value()))
                 .await
-            {
-                return internal(user.lang, &e);
-            }
+                .page(user.lang)?;
         } else {
-            return super::status_page(user.lang, axum::http::StatusCode::FORBIDDEN);
+            return Ok(super::status_page(
+                user.lang,
+                axum::http::StatusCode::FORBIDDEN,
+            ));
         }
     }
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/").build());
-    (jar, Redirect::to("/login")).into_response()
+    Ok((jar, Redirect::to("/login")).into_response())
 }
 
 #[derive(Deserialize)]
@@ -252,19 +260,23 @@ pub async fn language(
     MaybeUser(user): MaybeUser,
     jar: CookieJar,
     Form(f): Form<LanguageForm>,
-) -> Response {
+) -> PageResult {
     let lang = Lang::parse(&f.lang).unwrap_or(Lang::En);
     let back = safe_next(f.back.as_deref());
     if let Some(user) = user {
         if !constant_time_eq(user.csrf.as_bytes(), f.csrf.as_bytes()) {
-            return super::status_page(user.lang, axum::http::StatusCode::FORBIDDEN);
+            return Ok(super::status_page(
+                user.lang,
+                axum::http::StatusCode::FORBIDDEN,
+            ));
         }
-        if let Err(e) = app.store.set_user_language(&user.id, lang.code()).await {
-            return internal(user.lang, &e);
-        }
+        app.store
+            .set_user_language(&user.id, lang.code())
+            .await
+            .page(user.lang)?;
     }
     let jar = jar.add(cookie(LANG_COOKIE, lang.code().to_owned(), 365));
-    (jar, Redirect::to(&back)).into_response()
+    Ok((jar, Redirect::to(&back)).into_response())
 }
 
 #[cfg(test)]

@@ -159,6 +159,24 @@ impl<T, E: std::fmt::Display> OrPage<T> for Result<T, E> {
     }
 }
 
+/// A failure as the 500 page in the visitor's language (logged with its
+/// cause).
+pub fn failed(lang: Lang, e: impl std::fmt::Display) -> PageError {
+    PageError::Internal(lang, e.to_string())
+}
+
+/// `.found(lang)?`: what was looked up, the 404 page where there is none,
+/// the 500 page on a failure.
+pub trait Found<T> {
+    fn found(self, lang: Lang) -> Result<T, PageError>;
+}
+
+impl<T, E: std::fmt::Display> Found<T> for Result<Option<T>, E> {
+    fn found(self, lang: Lang) -> Result<T, PageError> {
+        self.page(lang)?.ok_or(PageError::NotFound(lang))
+    }
+}
+
 /// Logs an internal error and shows the 500 page.
 pub fn internal(lang: Lang, e: &dyn std::fmt::Display) -> Response {
     tracing::error!(error = %e, "page failed");

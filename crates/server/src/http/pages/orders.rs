@@ -13,7 +13,7 @@ use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-use super::{internal, non_empty, render, status_page, Chrome};
+use super::{failed, internal, non_empty, render, status_page, Chrome, Found, OrPage, PageResult};
 use crate::http::auth::{AdminOnly, AnyStaff, DispatchDesk, Staff, StaffForm};
 use crate::http::AppState;
 use crate::i18n::Tr;
@@ -176,7 +176,7 @@ pub async fn list(
     State(app): State<AppState>,
     Staff(user, _): Staff<AnyStaff>,
     Query(query): Query<OrdersQuery>,
-) -> Response {
+) -> PageResult {
     let c = Chrome::new(&app, &user, "/orders", "orders-title");
     let t = c.tr;
     let deployment = app.deployment();
@@ -234,12 +234,9 @@ pub async fn list(
         (Err(error), _, _, _)
         | (_, Err(error), _, _)
         | (_, _, Err(error), _)
-        | (_, _, _, Err(error)) => return internal(user.lang, &error),
+        | (_, _, _, Err(error)) => return Err(failed(user.lang, error)),
     };
-    let result = match result {
-        Ok(r) => r,
-        Err(e) => return internal(user.lang, &e),
-    };
+    let result = result.page(user.lang)?;
     let now = doorstep_store::now_millis();
     let pages = ((result.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     let href_for = |p: i64| {
@@ -300,7 +297,7 @@ pub async fn list(
         filtered,
         c,
     };
-    render(&view)
+    Ok(render(&view))
 }
 
 /// One survey response as the order page shows it.
@@ -479,26 +476,17 @@ pub async fn detail(
     State(app): State<AppState>,
     Staff(user, _): Staff<AnyStaff>,
     Path(number): Path<String>,
-) -> Response {
-    let order = match app.store.order(&number).await {
-        Ok(Some(o)) => o,
-        Ok(None) => return status_page(user.lang, StatusCode::NOT_FOUND),
-        Err(e) => return internal(user.lang, &e),
-    };
+) -> PageResult {
+    let order = app.store.order(&number).await.found(user.lang)?;
     let mut c = Chrome::new(&app, &user, "/orders", "order-title");
     c.title =
         c.tr.with("order-title", "number", order.order_number.clone());
-    let zones = match Zones::load(&app).await {
-        Ok(z) => z,
-        Err(e) => return internal(user.lang, &e),
-    };
+    let zones = Zones::load(&app).await.page(user.lang)?;
     let tz = app.deployment().tz();
     let may_see_media = user.may::<DispatchDesk>();
-    let responses = match response_views(&app, &order.order_number, c.tr, &tz, may_see_media).await
-    {
-        Ok(r) => r,
-        Err(e) => return internal(user.lang, &e),
-    };
+    let responses = response_views(&app, &order.order_number, c.tr, &tz, may_see_media)
+        .await
+        .page(user.lang)?;
     let view = OrderPage {
         responses,
         o: row(&order, c.tr, &zones, doorstep_store::now_millis()),
@@ -508,7 +496,7 @@ pub async fn detail(
         updated: format_local(from_millis(order.updated_at), &tz),
         c,
     };
-    render(&view)
+    Ok(render(&view))
 }
 
 #[derive(Template)]
@@ -539,20 +527,17 @@ pub async fn customer(
     Staff(user, _): Staff<AnyStaff>,
     Path(phone): Path<String>,
     Query(q): Query<CustomerQuery>,
-) -> Response {
-    let customer = match app.store.customer(&phone).await {
-        Ok(Some(c)) => c,
-        Ok(None) => return status_page(user.lang, StatusCode::NOT_FOUND),
-        Err(e) => return internal(user.lang, &e),
-    };
+) -> PageResult {
+    let customer = app.store.customer(&phone).await.found(user.lang)?;
     let filter = OrderFilter {
         phone: Some(customer.phone.clone()),
         ..OrderFilter::default()
     };
-    let orders = match app.store.search_orders(&filter, PAGE_SIZE, 0).await {
-        Ok(o) => o,
-        Err(e) => return internal(user.lang, &e),
-    };
+    let orders = app
+        .store
+        .search_orders(&filter, PAGE_SIZE, 0)
+        .await
+        .page(user.lang)?;
     let mut c = Chrome::new(&app, &user, "/orders", "customer-title");
     let t = c.tr;
     let name = customer
@@ -560,10 +545,7 @@ pub async fn customer(
         .clone()
         .unwrap_or_else(|| t.t("customer-unnamed"));
     c.title = name.clone();
-    let zones = match Zones::load(&app).await {
-        Ok(z) => z,
-        Err(e) => return internal(user.lang, &e),
-    };
+    let zones = Zones::load(&app).await.page(user.lang)?;
     let tz = app.deployment().tz();
     let now = doorstep_store::now_millis();
     let fmt = |ms: Option<i64>| {
@@ -592,7 +574,7 @@ pub async fn customer(
         customer,
         c,
     };
-    render(&view)
+    Ok(render(&view))
 }
 
 #[derive(Deserialize)]
@@ -628,25 +610,21 @@ pub async fn attachment(
     State(app): State<AppState>,
     Staff(user, _): Staff<DispatchDesk>,
     Path(id): Path<String>,
-) -> Response {
+) -> PageResult {
     use axum::response::IntoResponse;
     if !crate::app::survey::attachments::is_id(&id) {
-        return status_page(user.lang, StatusCode::NOT_FOUND);
+        return Ok(status_page(user.lang, StatusCode::NOT_FOUND));
     }
-    let record = match app.store.attachment(&id).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return status_page(user.lang, StatusCode::NOT_FOUND),
-        Err(e) => return internal(user.lang, &e),
-    };
+    let record = app.store.attachment(&id).await.found(user.lang)?;
     let bytes =
         match tokio::fs::read(crate::app::survey::attachments::path(&app.data_dir, &id)).await {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return status_page(user.lang, StatusCode::NOT_FOUND)
+                return Ok(status_page(user.lang, StatusCode::NOT_FOUND))
             }
-            Err(e) => return internal(user.lang, &e),
+            Err(e) => return Err(failed(user.lang, e)),
         };
-    (
+    Ok((
         [
             (axum::http::header::CONTENT_TYPE, record.content_type),
             // Personal data: never kept by shared caches.
@@ -661,5 +639,5 @@ pub async fn attachment(
         ],
         bytes,
     )
-        .into_response()
+        .into_response())
 }

@@ -10,7 +10,7 @@ use doorstep_store::survey::rollups::GroupBy;
 use doorstep_store::survey::schedules::ReportSchedule;
 use serde::Deserialize;
 
-use super::{internal, render, Chrome};
+use super::{failed, internal, render, Chrome, Found, OrPage, PageResult};
 use crate::app::survey::schedules::{deliver, last_period, FREQUENCIES};
 use crate::http::auth::{AdminOnly, CurrentUser, QualityDesk, Staff, StaffForm};
 use crate::http::AppState;
@@ -151,7 +151,7 @@ pub struct SmtpForm {
 pub async fn save_smtp(
     State(app): State<AppState>,
     StaffForm(user, f, _): StaffForm<AdminOnly, SmtpForm>,
-) -> Response {
+) -> PageResult {
     let old = Smtp::load(&app.store).await.ok().flatten();
     let smtp = Smtp {
         host: f.host.trim().to_owned(),
@@ -167,20 +167,18 @@ pub async fn save_smtp(
     };
     let problems = smtp.problems();
     if !problems.is_empty() {
-        return reports_page(
+        return Ok(reports_page(
             &app,
             &user,
             None,
             Some(problems.join("; ")),
             StatusCode::UNPROCESSABLE_ENTITY,
         )
-        .await;
+        .await);
     }
-    if let Err(e) = smtp.save(&app.store).await {
-        return internal(user.lang, &e);
-    }
+    smtp.save(&app.store).await.page(user.lang)?;
     tracing::info!(by = %user.login, host = %smtp.host, "mail server saved");
-    Redirect::to("/reports?done=smtp").into_response()
+    Ok(Redirect::to("/reports?done=smtp").into_response())
 }
 
 #[derive(Deserialize)]
@@ -248,7 +246,7 @@ pub struct ScheduleForm {
 pub async fn add_schedule(
     State(app): State<AppState>,
     StaffForm(user, f, _): StaffForm<QualityDesk, ScheduleForm>,
-) -> Response {
+) -> PageResult {
     let mut problems = Vec::new();
     if !FREQUENCIES.contains(&f.frequency.as_str()) {
         problems.push(format!(
@@ -274,14 +272,14 @@ pub async fn add_schedule(
         }
     };
     if !problems.is_empty() {
-        return reports_page(
+        return Ok(reports_page(
             &app,
             &user,
             None,
             Some(problems.join("; ")),
             StatusCode::UNPROCESSABLE_ENTITY,
         )
-        .await;
+        .await);
     }
     let schedule = ReportSchedule {
         id: uuid::Uuid::new_v4().simple().to_string(),
@@ -296,11 +294,12 @@ pub async fn add_schedule(
         last_sent_at: None,
         last_error: None,
     };
-    if let Err(e) = app.store.add_report_schedule(&schedule).await {
-        return internal(user.lang, &e);
-    }
+    app.store
+        .add_report_schedule(&schedule)
+        .await
+        .page(user.lang)?;
     tracing::info!(by = %user.login, frequency = %schedule.frequency, "report schedule added");
-    Redirect::to("/reports?done=added").into_response()
+    Ok(Redirect::to("/reports?done=added").into_response())
 }
 
 /// `POST /reports/schedules/{id}/delete`
@@ -322,34 +321,30 @@ pub async fn send_now(
     State(app): State<AppState>,
     Path(id): Path<String>,
     StaffForm(user, _, _): StaffForm<QualityDesk, crate::http::auth::NoFields>,
-) -> Response {
+) -> PageResult {
     let t = crate::i18n::tr(user.lang);
-    let schedule = match app.store.report_schedule(&id).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return super::status_page(user.lang, StatusCode::NOT_FOUND),
-        Err(e) => return internal(user.lang, &e),
-    };
+    let schedule = app.store.report_schedule(&id).await.found(user.lang)?;
     let smtp = match Smtp::load(&app.store).await {
         Ok(Some(s)) => s,
         Ok(None) => {
-            return reports_page(
+            return Ok(reports_page(
                 &app,
                 &user,
                 None,
                 Some(t.t("reports-no-smtp")),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
-            .await
+            .await)
         }
-        Err(e) => return internal(user.lang, &e),
+        Err(e) => return Err(failed(user.lang, e)),
     };
     let today = jiff::Timestamp::now()
         .to_zoned(app.deployment().tz())
         .date();
     let Some((from, to)) = last_period(&schedule.frequency, today) else {
-        return super::status_page(user.lang, StatusCode::NOT_FOUND);
+        return Ok(super::status_page(user.lang, StatusCode::NOT_FOUND));
     };
-    match deliver(&app, &smtp, &schedule, from, to).await {
+    Ok(match deliver(&app, &smtp, &schedule, from, to).await {
         Ok(()) => {
             let notice = t.with("reports-sent-now", "to", schedule.recipients.clone());
             reports_page(&app, &user, Some(notice), None, StatusCode::OK).await
@@ -364,5 +359,5 @@ pub async fn send_now(
             )
             .await
         }
-    }
+    })
 }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use doorstep_domain::survey::{Question, QuestionType, ShowIf, SurveyDefinition, Targeting};
 use doorstep_domain::time::{format_local, from_millis};
 
-use super::{internal, render, status_page, Chrome};
+use super::{failed, render, Chrome, Found, OrPage, PageResult};
 use crate::http::auth::{QualityDesk, Staff, StaffForm};
 use crate::http::AppState;
 use crate::i18n::Tr;
@@ -74,13 +74,10 @@ fn targeting_text(t: Option<&Targeting>, tr: Tr<'_>) -> String {
     parts.join(" · ")
 }
 
-pub async fn list(State(app): State<AppState>, Staff(user, _): Staff<QualityDesk>) -> Response {
+pub async fn list(State(app): State<AppState>, Staff(user, _): Staff<QualityDesk>) -> PageResult {
     let c = Chrome::new(&app, &user, "/surveys", "nav-surveys");
     let tz = app.deployment().tz();
-    let records = match app.store.surveys().await {
-        Ok(r) => r,
-        Err(e) => return internal(user.lang, &e),
-    };
+    let records = app.store.surveys().await.page(user.lang)?;
     let rows = records
         .into_iter()
         .filter_map(|r| {
@@ -100,7 +97,7 @@ pub async fn list(State(app): State<AppState>, Staff(user, _): Staff<QualityDesk
             })
         })
         .collect();
-    render(&SurveysPage { c, rows })
+    Ok(render(&SurveysPage { c, rows }))
 }
 
 /// A question as the preview shows it.
@@ -227,15 +224,10 @@ pub async fn detail(
     Staff(user, _): Staff<QualityDesk>,
     Path(id): Path<String>,
     axum::extract::Query(q): axum::extract::Query<DetailQuery>,
-) -> Response {
-    let record = match app.store.survey(&id, None).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return status_page(user.lang, StatusCode::NOT_FOUND),
-        Err(e) => return internal(user.lang, &e),
-    };
-    let Ok(d) = serde_json::from_str::<SurveyDefinition>(&record.definition) else {
-        return internal(user.lang, &format!("survey {id} does not parse"));
-    };
+) -> PageResult {
+    let record = app.store.survey(&id, None).await.found(user.lang)?;
+    let d = serde_json::from_str::<SurveyDefinition>(&record.definition)
+        .map_err(|e| failed(user.lang, format!("survey {id} does not parse: {e}")))?;
     let mut c = Chrome::new(&app, &user, "/surveys", "nav-surveys");
     c.title.clone_from(&d.name);
     let tr = c.tr;
@@ -256,7 +248,7 @@ pub async fn detail(
             .collect(),
         c,
     };
-    render(&view)
+    Ok(render(&view))
 }
 
 #[derive(Template)]
@@ -330,16 +322,19 @@ pub async fn edit_form(
     State(app): State<AppState>,
     Staff(user, _): Staff<QualityDesk>,
     Path(id): Path<String>,
-) -> Response {
-    let record = match app.store.survey(&id, None).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return status_page(user.lang, StatusCode::NOT_FOUND),
-        Err(e) => return internal(user.lang, &e),
-    };
+) -> PageResult {
+    let record = app.store.survey(&id, None).await.found(user.lang)?;
     let pretty = serde_json::from_str::<serde_json::Value>(&record.definition)
         .and_then(|v| serde_json::to_string_pretty(&v))
         .unwrap_or(record.definition);
-    editor(&app, &user, &record.id, record.version, pretty, Vec::new())
+    Ok(editor(
+        &app,
+        &user,
+        &record.id,
+        record.version,
+        pretty,
+        Vec::new(),
+    ))
 }
 
 #[derive(serde::Deserialize)]
@@ -368,7 +363,7 @@ fn check_definition(text: &str, tr: Tr<'_>) -> Result<(SurveyDefinition, String)
 pub async fn create(
     State(app): State<AppState>,
     StaffForm(user, f, _): StaffForm<QualityDesk, EditorForm>,
-) -> Response {
+) -> PageResult {
     let tr = crate::i18n::tr(user.lang);
     let id = f.id.trim().to_owned();
     let mut errors = Vec::new();
@@ -396,7 +391,7 @@ pub async fn create(
     {
         Ok(r) => {
             tracing::info!(by = %user.login, survey = %r.id, "survey published");
-            Redirect::to(&format!("/surveys/{}?published={}", r.id, r.version)).into_response()
+            Ok(Redirect::to(&format!("/surveys/{}?published={}", r.id, r.version)).into_response())
         }
         Err(e) if e.is_unique_violation() => {
             editor_again(
@@ -408,7 +403,7 @@ pub async fn create(
             )
             .await
         }
-        Err(e) => internal(user.lang, &e),
+        Err(e) => Err(e).page(user.lang),
     }
 }
 
@@ -417,25 +412,20 @@ pub async fn publish(
     State(app): State<AppState>,
     Path(id): Path<String>,
     StaffForm(user, f, _): StaffForm<QualityDesk, EditorForm>,
-) -> Response {
+) -> PageResult {
     let tr = crate::i18n::tr(user.lang);
     let (definition, json) = match check_definition(&f.definition, tr) {
         Ok(ok) => ok,
         Err(errors) => return editor_again(&app, &user, &id, &f.definition, errors).await,
     };
-    match app
+    let r = app
         .store
         .publish_survey_version(&id, definition.name.trim(), &json)
         .await
-    {
-        Ok(Some(r)) => {
-            app.survey_published(&r.id);
-            tracing::info!(by = %user.login, survey = %r.id, version = r.version, "survey version published");
-            Redirect::to(&format!("/surveys/{}?published={}", r.id, r.version)).into_response()
-        }
-        Ok(None) => status_page(user.lang, StatusCode::NOT_FOUND),
-        Err(e) => internal(user.lang, &e),
-    }
+        .found(user.lang)?;
+    app.survey_published(&r.id);
+    tracing::info!(by = %user.login, survey = %r.id, version = r.version, "survey version published");
+    Ok(Redirect::to(&format!("/surveys/{}?published={}", r.id, r.version)).into_response())
 }
 
 /// The editor again with what was sent and what is wrong with it.
@@ -445,19 +435,15 @@ async fn editor_again(
     id: &str,
     definition: &str,
     errors: Vec<String>,
-) -> Response {
+) -> PageResult {
     let version = if id.is_empty() {
         0
     } else {
-        match app.store.survey(id, None).await {
-            Ok(Some(r)) => r.version,
-            Ok(None) => return status_page(user.lang, StatusCode::NOT_FOUND),
-            Err(e) => return internal(user.lang, &e),
-        }
+        app.store.survey(id, None).await.found(user.lang)?.version
     };
     let mut r = editor(app, user, id, version, definition.to_owned(), errors);
     if r.status().is_success() {
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
-    r
+    Ok(r)
 }
