@@ -264,7 +264,7 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, count: usize) -> anyhow:
         .collect();
     let runtime = tokio::runtime::Runtime::new()?;
     let mut table = String::from(
-        "| backend | responses (answers) | doorstep API | responses/s | raw bulk load | raw responses/s | doorstep / raw |\n|---|---:|---:|---:|---:|---:|---:|\n",
+        "| backend | responses (answers) | doorstep API | responses/s | CPU s / 1,000 responses | raw bulk load | raw responses/s | doorstep / raw |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for &backend in super::backends() {
         let (database, raw_db) = if backend == "SQLite" {
@@ -284,10 +284,12 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, count: usize) -> anyhow:
         let data = dir.join("ingest-data");
         let server = serve(doorstep, &database, &data)?;
         let url = server.url.clone();
-        let seconds = runtime.block_on(async {
+        let (seconds, cpu) = runtime.block_on(async {
             publish(&url, &token, &survey()).await?;
             eprintln!("{backend}: posting {count} responses…");
-            post_all(&url, &token, batches.clone()).await
+            let busy = busy_cpu_seconds();
+            let seconds = post_all(&url, &token, batches.clone()).await?;
+            Ok::<_, anyhow::Error>((seconds, busy_cpu_seconds() - busy))
         })?;
         drop(server);
         let raw = if backend == "SQLite" {
@@ -319,8 +321,9 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, count: usize) -> anyhow:
         };
         let _ = writeln!(
             table,
-            "| {backend} | {count} ({answers}) | {seconds:.1} s | {:.0} | {:.1} s | {:.0} | {:.2}× |",
+            "| {backend} | {count} ({answers}) | {seconds:.1} s | {:.0} | {:.3} | {:.1} s | {:.0} | {:.2}× |",
             count as f64 / seconds,
+            1000.0 * cpu / count as f64,
             raw.seconds,
             count as f64 / raw.seconds,
             seconds / raw.seconds
@@ -330,4 +333,28 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, count: usize) -> anyhow:
         let _ = std::fs::remove_file(f);
     }
     Ok(table)
+}
+
+/// The machine's busy CPU time so far (every core, every process: the
+/// server, the database and the clients), in seconds, from `/proc/stat`;
+/// zero where there is none. The CPU a run costs is steadier than its wall
+/// time on a machine whose cores are shared with other work.
+fn busy_cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/stat") else {
+        return 0.0;
+    };
+    let ticks: Vec<f64> = stat
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // user, nice, system, (idle, iowait), irq, softirq: busy; 100 ticks a second.
+    [0, 1, 2, 5, 6]
+        .iter()
+        .filter_map(|&i| ticks.get(i))
+        .sum::<f64>()
+        / 100.0
 }

@@ -8,7 +8,9 @@
 -- own transaction; on PostgreSQL an event is written without one (`id`
 -- NULL, so that concurrent writers never wait for each other) and one
 -- process at a time numbers the committed ones in a short transaction of
--- its own.
+-- its own. A transaction's events are one row (`n` of them, ids
+-- `id - n + 1` to `id`, as JSON `[[name, data], …]` in `batch`): a batch
+-- of a hundred answers adds one row to write and to number, not a hundred.
 CREATE TABLE event_sequence (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     last_id BIGINT NOT NULL
@@ -17,8 +19,8 @@ INSERT INTO event_sequence (id, last_id) VALUES (1, 0);
 
 CREATE TABLE events (
     id BIGINT,
-    name TEXT NOT NULL,
-    data TEXT NOT NULL,
+    n BIGINT NOT NULL,
+    batch TEXT NOT NULL,
     created_at BIGINT NOT NULL
 );
 -- One index, which also finds the unnumbered events (id IS NULL). None on
@@ -69,6 +71,7 @@ CREATE TABLE webhooks (
 CREATE TABLE webhook_deliveries (
     webhook_id TEXT NOT NULL,
     event_id BIGINT NOT NULL,
+    event_name TEXT NOT NULL,
     state TEXT NOT NULL,
     attempts BIGINT NOT NULL DEFAULT 0,
     next_attempt_at BIGINT NOT NULL,

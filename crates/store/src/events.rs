@@ -26,6 +26,10 @@
 //! ([`Store::listen_for_events`]) and reads the payload from the table. On
 //! SQLite the one writing process wakes its own readers
 //! ([`Store::event_wakeups`]).
+//!
+//! A transaction's events are stored as one row (see the migration): the
+//! outbox costs a write of a hundred answers one row, and the numbering
+//! one row update, however many events it holds.
 
 use serde::Serialize;
 
@@ -62,6 +66,46 @@ pub struct StoredEvent {
     pub created_at: i64,
 }
 
+/// A row of the outbox: one transaction's events.
+#[derive(sqlx::FromRow)]
+pub(crate) struct EventRow {
+    /// The id of the row's last event.
+    id: i64,
+    n: i64,
+    /// JSON: `[[name, data], …]`.
+    batch: String,
+    created_at: i64,
+}
+
+/// The events of `rows` (in id order) after `after`, at most `limit`.
+pub(crate) fn expand(rows: Vec<EventRow>, after: i64, limit: usize) -> Vec<StoredEvent> {
+    let mut out = Vec::new();
+    for row in rows {
+        let Ok(events) = serde_json::from_str::<Vec<(String, String)>>(&row.batch) else {
+            tracing::error!(
+                id = row.id,
+                "an outbox row does not parse; its events are skipped"
+            );
+            continue;
+        };
+        let first = row.id - row.n + 1;
+        for (id, (name, data)) in (first..).zip(events) {
+            if id > after && out.len() < limit {
+                out.push(StoredEvent {
+                    id,
+                    name,
+                    data,
+                    created_at: row.created_at,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The columns of [`EventRow`].
+pub(crate) const EVENT_ROW: &str = "id, n, batch, created_at";
+
 /// What a `response.created` event says: no personal data.
 #[derive(Debug, Clone, Serialize)]
 pub struct ResponseCreated {
@@ -97,41 +141,33 @@ pub(crate) async fn append(tx: &mut Tx, events: &[NewEvent]) -> Result<bool, Sto
         return Ok(false);
     }
     let now = now_millis();
+    let n = events.len() as i64;
+    let pairs: Vec<(&str, &str)> = events.iter().map(|e| (e.name, e.data.as_str())).collect();
+    // Serialising strings cannot fail.
+    let batch = serde_json::to_string(&pairs).unwrap_or_default();
     match tx.backend() {
         Backend::Sqlite => {
             let (last,): (i64,) = tx
                 .one(
                     sql("UPDATE event_sequence SET last_id = last_id + $1 WHERE id = 1 RETURNING last_id")
-                        .bind(events.len() as i64),
+                        .bind(n),
                 )
                 .await?;
-            let first = last - events.len() as i64 + 1;
-            let rows: Vec<(i64, &NewEvent)> = (first..).zip(events).collect();
-            tx.exec_rows(
-                "INSERT INTO events (id, name, data, created_at) VALUES",
-                4,
-                "",
-                &rows,
-                |q, (id, e)| {
-                    q.push_arg(*id);
-                    q.push_arg(e.name);
-                    q.push_arg(e.data.as_str());
-                    q.push_arg(now);
-                },
+            tx.exec(
+                sql("INSERT INTO events (id, n, batch, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(last)
+                    .bind(n)
+                    .bind(batch)
+                    .bind(now),
             )
             .await?;
         }
         Backend::Postgres => {
-            tx.exec_rows(
-                "INSERT INTO events (name, data, created_at) VALUES",
-                3,
-                "",
-                events,
-                |q, e| {
-                    q.push_arg(e.name);
-                    q.push_arg(e.data.as_str());
-                    q.push_arg(now);
-                },
+            tx.exec(
+                sql("INSERT INTO events (n, batch, created_at) VALUES ($1, $2, $3)")
+                    .bind(n)
+                    .bind(batch)
+                    .bind(now),
             )
             .await?;
             // No NOTIFY here: PostgreSQL lets transactions that notify
@@ -246,9 +282,9 @@ impl Store {
         let mut tx = self.db.begin().await?;
         // Rows another numbering holds are waited for, then re-checked
         // (numbered by then: skipped).
-        let pending: Vec<(String,)> = tx
+        let pending: Vec<(String, i64)> = tx
             .all(
-                sql("SELECT e.ctid::text AS t FROM events e WHERE e.id IS NULL ORDER BY e.ctid LIMIT $1 FOR UPDATE")
+                sql("SELECT e.ctid::text AS t, e.n FROM events e WHERE e.id IS NULL ORDER BY e.ctid LIMIT $1 FOR UPDATE")
                     .bind(NUMBER_BATCH),
             )
             .await?;
@@ -256,15 +292,21 @@ impl Store {
             tx.rollback().await?;
             return Ok(0);
         }
+        let total: i64 = pending.iter().map(|(_, n)| n).sum();
         let (last,): (i64,) = tx
             .one(
                 sql("UPDATE event_sequence SET last_id = last_id + $1 WHERE id = 1 RETURNING last_id")
-                    .bind(pending.len() as i64),
+                    .bind(total),
             )
             .await?;
-        let first = last - pending.len() as i64 + 1;
-        let rows: Vec<(i64, &str)> = (first..)
-            .zip(pending.iter().map(|(t,)| t.as_str()))
+        // Each row's id is its last event's.
+        let mut upto = last - total;
+        let rows: Vec<(i64, &str)> = pending
+            .iter()
+            .map(|(t, n)| {
+                upto += n;
+                (upto, t.as_str())
+            })
             .collect();
         tx.exec_rows(
             "UPDATE events SET id = v.id FROM (VALUES",
@@ -285,7 +327,7 @@ impl Store {
         .await?;
         tx.commit().await?;
         self.events_committed();
-        Ok(pending.len())
+        Ok(total as usize)
     }
 
     /// On PostgreSQL, takes part in numbering events for as long as the
@@ -369,25 +411,34 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        self.db
+        // Every row holds one event at least: `limit` rows hold enough.
+        let rows: Vec<EventRow> = self
+            .db
             .all(
-                sql("SELECT id, name, data, created_at FROM events WHERE id > $1 ORDER BY id LIMIT $2")
-                    .bind(after)
-                    .bind(limit),
+                sql(format!(
+                    "SELECT {EVENT_ROW} FROM events WHERE id > $1 ORDER BY id LIMIT $2"
+                ))
+                .bind(after)
+                .bind(limit),
             )
-            .await
+            .await?;
+        Ok(expand(rows, after, limit.max(0) as usize))
     }
 
     /// The oldest numbered event still kept (`None` when there is none).
     pub async fn first_event_id(&self) -> Result<Option<i64>, StoreError> {
         let (first,): (Option<i64>,) = self
             .db
-            .one(sql("SELECT MIN(id) FROM events WHERE id IS NOT NULL"))
-            .await?;
+            .opt(sql(
+                "SELECT id - n + 1 FROM events WHERE id IS NOT NULL ORDER BY id LIMIT 1",
+            ))
+            .await?
+            .unwrap_or((None,));
         Ok(first)
     }
 
-    /// Deletes events written before `before` (ms); how many. Ids grow
+    /// Deletes events written before `before` (ms); how many rows (one per
+    /// transaction that wrote events) went. Ids grow
     /// with time (both are taken under the counter's lock), so everything
     /// below the first event from `before` on goes: found walking the
     /// primary key from the oldest, the rows it passes being those deleted.

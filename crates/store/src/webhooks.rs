@@ -247,30 +247,35 @@ impl Store {
         else {
             return Ok(0);
         };
-        let events: Vec<(i64, String)> = tx
+        let rows: Vec<crate::events::EventRow> = tx
             .all(
-                sql("SELECT id, name FROM events WHERE id > $1 ORDER BY id LIMIT $2")
-                    .bind(cursor)
-                    .bind(ENQUEUE_BATCH),
+                sql(format!(
+                    "SELECT {} FROM events WHERE id > $1 ORDER BY id LIMIT $2",
+                    crate::events::EVENT_ROW
+                ))
+                .bind(cursor)
+                .bind(ENQUEUE_BATCH),
             )
             .await?;
-        let Some(&(last, _)) = events.last() else {
+        let events = crate::events::expand(rows, cursor, usize::MAX);
+        let Some(last) = events.last().map(|e| e.id) else {
             return Ok(0);
         };
         let now = now_millis();
-        let wanted: Vec<i64> = events
+        let wanted: Vec<(i64, &str)> = events
             .iter()
-            .filter(|(_, name)| webhook.wants(name))
-            .map(|(id, _)| *id)
+            .filter(|e| webhook.wants(&e.name))
+            .map(|e| (e.id, e.name.as_str()))
             .collect();
         tx.exec_rows(
-            "INSERT INTO webhook_deliveries (webhook_id, event_id, state, next_attempt_at, created_at, updated_at) VALUES",
-            6,
+            "INSERT INTO webhook_deliveries (webhook_id, event_id, event_name, state, next_attempt_at, created_at, updated_at) VALUES",
+            7,
             "ON CONFLICT (webhook_id, event_id) DO NOTHING",
             &wanted,
-            |q, id| {
+            |q, (id, name)| {
                 q.push_arg(webhook.id.as_str());
                 q.push_arg(*id);
+                q.push_arg(*name);
                 q.push_arg("pending");
                 q.push_arg(now);
                 q.push_arg(now);
@@ -306,13 +311,20 @@ impl Store {
         else {
             return Ok(None);
         };
-        let event: Option<StoredEvent> = self
+        let row: Option<crate::events::EventRow> = self
             .db
             .opt(
-                sql("SELECT id, name, data, created_at FROM events WHERE id = $1")
-                    .bind(delivery.event_id),
+                sql(format!(
+                    "SELECT {} FROM events WHERE id >= $1 ORDER BY id LIMIT 1",
+                    crate::events::EVENT_ROW
+                ))
+                .bind(delivery.event_id),
             )
             .await?;
+        let event: Option<StoredEvent> =
+            crate::events::expand(row.into_iter().collect(), delivery.event_id - 1, 1)
+                .into_iter()
+                .find(|e| e.id == delivery.event_id);
         Ok(Some((delivery, event)))
     }
 
@@ -433,6 +445,6 @@ impl Store {
 }
 
 const DELIVERY_SELECT: &str =
-    "SELECT d.webhook_id, d.event_id, e.name AS event_name, d.state, d.attempts, \
+    "SELECT d.webhook_id, d.event_id, d.event_name, d.state, d.attempts, \
     d.next_attempt_at, d.last_status, d.last_duration_ms, d.last_error, d.created_at, d.updated_at \
-    FROM webhook_deliveries d LEFT JOIN events e ON e.id = d.event_id";
+    FROM webhook_deliveries d";

@@ -118,6 +118,18 @@ async fn events_from_two_servers_at_once_get_gapless_ids_in_commit_order(backend
         responses.len() as i64,
         s.store.count_responses().await.unwrap()
     );
+    // A batch's events are one row: reading can start and stop inside it.
+    let inside = start + 5;
+    let some: Vec<i64> = s
+        .store
+        .events_after(inside, 3)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(some, vec![inside + 1, inside + 2, inside + 3]);
+    assert_eq!(s.store.first_event_id().await.unwrap(), Some(1));
 }
 
 /// Eight claimers on two servers at once take each due job once; the
