@@ -85,6 +85,20 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<ClaimedJob>, StoreError> {
         let now = now_millis();
+        // Most looks find nothing due: asked on a read connection first, so
+        // that they never take the write lock (SQLite's one writer) for
+        // nothing.
+        let due: Option<(String,)> = self
+            .db
+            .opt(
+                sql("SELECT id FROM jobs WHERE run_after <= $1 \
+                     AND (locked_until IS NULL OR locked_until < $1) LIMIT 1")
+                .bind(now),
+            )
+            .await?;
+        if due.is_none() {
+            return Ok(Vec::new());
+        }
         let lock = match self.backend() {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
