@@ -77,7 +77,7 @@ impl Webhook {
 pub struct Delivery {
     pub webhook_id: String,
     pub event_id: i64,
-    pub event_name: Option<String>,
+    pub event_name: String,
     /// pending, delivered or failed.
     pub state: String,
     pub attempts: i64,

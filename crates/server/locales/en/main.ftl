@@ -617,7 +617,6 @@ webhooks-when = Last change
 webhooks-resend = Resend
 webhooks-resend-queued = Queued: the event will be sent again, ahead of newer ones.
 webhooks-next-attempt = next attempt { $at }
-webhooks-event-pruned = (pruned)
 webhooks-delivery-pending = pending
 webhooks-delivery-delivered = delivered
 webhooks-delivery-failed = failed

@@ -618,7 +618,6 @@ webhooks-when = Изменено
 webhooks-resend = Отправить снова
 webhooks-resend-queued = В очереди: событие будет отправлено снова раньше более новых.
 webhooks-next-attempt = следующая попытка { $at }
-webhooks-event-pruned = (удалено)
 webhooks-delivery-pending = ожидает
 webhooks-delivery-delivered = доставлено
 webhooks-delivery-failed = не доставлено

@@ -113,7 +113,7 @@ async fn run_with(store: &doorstep_store::Store, cmd: WebhookCommand) -> anyhow:
                 println!(
                     "event {}\t{}\t{}\tattempts {}\t{}\t{}\t{}",
                     d.event_id,
-                    d.event_name.as_deref().unwrap_or("(pruned)"),
+                    d.event_name,
                     d.state,
                     d.attempts,
                     d.last_status.map_or("-".to_owned(), |s| s.to_string()),

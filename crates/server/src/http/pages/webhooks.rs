@@ -288,7 +288,7 @@ pub async fn detail(
             .into_iter()
             .map(|d| DeliveryRow {
                 event_id: d.event_id,
-                event: d.event_name.unwrap_or_else(|| t.t("webhooks-event-pruned")),
+                event: d.event_name,
                 state: t.t(&format!("webhooks-delivery-{}", d.state)),
                 attempts: d.attempts,
                 status: d.last_status.map(|s| s.to_string()).unwrap_or_default(),
