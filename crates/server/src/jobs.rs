@@ -22,7 +22,7 @@ use std::time::Duration;
 use doorstep_store::jobs::ClaimedJob;
 use doorstep_store::now_millis;
 
-use crate::http::AppState;
+use crate::app::AppState;
 
 /// Tries in a row before a job is given up until its next regular run.
 pub const MAX_TRIES: i64 = 5;

@@ -3,13 +3,20 @@
 //! adapters over these. Organised by business area, like the domain and
 //! the store: what every area shares at the top, each area in a folder.
 //!
+//! - [`App`]: the state of the application in one process (the store and
+//!   the caches that follow the event stream); [`events`]: its fan-out of
+//!   committed events.
 //! - [`accounts`]: the rules for a new account, API tokens, enrolment codes.
 //! - [`survey`]: recording responses, the scores and their breakdowns, key
 //!   drivers, root causes, customer links, attachments, reports.
 //! - Webhook subscriptions: [`crate::webhooks::subscribe`].
 
 pub mod accounts;
+pub mod events;
+mod state;
 pub mod survey;
+
+pub use state::{App, AppState};
 
 /// What is wrong with one field of a request: the field's name (as the
 /// client wrote it: `answers.nps`, `group_by`) and what to do about it.

@@ -9,7 +9,7 @@ use clap::Args;
 use doorstep_store::Store;
 
 use super::{open_store, redact};
-use crate::http::App;
+use crate::app::App;
 use crate::security::{hash_password, random_password};
 
 #[derive(Args)]

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::http::AppState;
+use crate::app::AppState;
 
 /// Where the background re-tagging is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use doorstep_domain::survey::drivers::{drivers, Driver, PairSums};
 use doorstep_domain::survey::Measure;
 
 use crate::app::survey::metrics::Request;
-use crate::http::AppState;
+use crate::app::AppState;
 
 /// The drivers, most urgent first, each with a name for people (the factor
 /// question's text in `lang`).

@@ -16,8 +16,8 @@ use doorstep_store::{NewResponse, ResponseOutcome};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::app::App;
 use crate::app::{problem, Problem};
-use crate::http::App;
 
 /// How far ahead of the server's clock a device's may run.
 pub const CLOCK_SKEW_MINUTES: i64 = 5;

@@ -12,7 +12,7 @@ use jiff::civil::Date;
 
 use crate::app::survey::metrics::Request;
 use crate::app::survey::report::ReportFormat;
-use crate::http::AppState;
+use crate::app::AppState;
 use crate::i18n::{tr, Lang};
 use crate::mail::{addresses, send, Mail, Smtp};
 
