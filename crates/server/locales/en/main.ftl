@@ -2,10 +2,7 @@
 nav-label = Main navigation
 nav-dashboard = Dashboard
 nav-surveys = Surveys
-nav-incidents = Incidents
-nav-cases = Cases
 nav-orders = Orders
-nav-calls = Calls
 nav-settings = Settings
 language = Language
 language-apply = Apply
@@ -212,22 +209,6 @@ secret-terminal-at = The terminal is at
 secret-done = Done
 
 ## Sections still to come
-roadmap-meanwhile = This section arrives with a coming release. Orders, customers and accounts work now.
-roadmap-incidents-lead = Incidents will reach dispatchers within seconds of an unhappy answer.
-roadmap-incidents-1 = Alert rules on detractors, low ratings and keywords
-roadmap-incidents-2 = A live queue with the customer's phone and order at hand
-roadmap-incidents-3 = Call-back outcome recorded on the incident
-roadmap-incidents-4 = A call-back queue for low ratings
-roadmap-cases-lead = Cases from every channel will come into one inbox, each owned to closure.
-roadmap-cases-1 = Phone, chat, messengers, social networks, the app and e-mail
-roadmap-cases-2 = Category playbooks with remedies and compensation to the bonus account
-roadmap-cases-3 = SLA timers, first-contact resolution and fault attribution
-roadmap-cases-4 = The customer's personal file and a live status page for the customer
-roadmap-calls-lead = Contact-center figures will be computed from call records.
-roadmap-calls-1 = Asterisk queue_log and CDR imports, and a JSON API
-roadmap-calls-2 = Answer rate, service level 80/20, average speed of answer
-roadmap-calls-3 = Average handle time and abandonment rate by line
-roadmap-calls-4 = Late orders detected before the customer calls
 
 ## Dashboard
 dashboard-title = Dashboard

@@ -58,10 +58,9 @@ allowed_roles! { Access, Role:
     AdminOnly => [Admin];
     /// Surveys and their design.
     QualityDesk => [Admin, Quality];
-    /// The live incident queue.
+    /// The dispatch desk: answers' photos and voice messages today, the
+    /// live incident queue next.
     DispatchDesk => [Admin, Quality, Dispatcher];
-    /// Contact-center figures.
-    CallsDesk => [Admin, Quality, Operator];
 }
 
 /// A signed-in person whose role is in `A`. Without a session the browser

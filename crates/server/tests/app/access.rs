@@ -18,12 +18,9 @@ const PAGES: &[(&str, [bool; 4])] = &[
     ("/orders", [true, true, true, true]),
     ("/dashboard", [true, true, true, true]),
     ("/dashboard/report.csv", [true, true, true, true]),
-    ("/cases", [true, true, true, true]),
     ("/surveys", [true, true, false, false]),
     ("/surveys/new", [true, true, false, false]),
     ("/couriers", [true, true, false, false]),
-    ("/incidents", [true, true, true, false]),
-    ("/calls", [true, true, false, true]),
     ("/settings", [true, false, false, false]),
     ("/settings/webhooks", [true, false, false, false]),
 ];

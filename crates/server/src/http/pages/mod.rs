@@ -9,7 +9,6 @@ pub mod link;
 pub mod login;
 pub mod orders;
 mod reports;
-pub mod roadmap;
 pub mod settings;
 pub mod surveys;
 pub mod terminal;
@@ -21,7 +20,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::auth::{AdminOnly, AnyStaff, CallsDesk, CurrentUser, DispatchDesk, QualityDesk};
+use super::auth::{AdminOnly, AnyStaff, CurrentUser, QualityDesk};
 use super::AppState;
 use crate::i18n::{tr, Lang, Tr};
 
@@ -52,10 +51,7 @@ fn sections(user: &CurrentUser) -> Vec<(&'static str, &'static str, bool)> {
         ("/causes", "nav-causes", user.may::<QualityDesk>()),
         ("/couriers", "nav-couriers", user.may::<QualityDesk>()),
         ("/reports", "nav-reports", user.may::<QualityDesk>()),
-        ("/incidents", "nav-incidents", user.may::<DispatchDesk>()),
-        ("/cases", "nav-cases", user.may::<AnyStaff>()),
         ("/orders", "nav-orders", user.may::<AnyStaff>()),
-        ("/calls", "nav-calls", user.may::<CallsDesk>()),
         ("/settings", "nav-settings", user.may::<AdminOnly>()),
     ]
 }
@@ -285,9 +281,6 @@ pub fn router() -> Router<AppState> {
             "/static/link.js",
             get(|| async { script(include_str!("../../../static/link.js")) }),
         )
-        .route("/incidents", get(roadmap::incidents))
-        .route("/cases", get(roadmap::cases))
-        .route("/calls", get(roadmap::calls))
         .merge(terminal::router())
         .fallback(not_found)
 }
