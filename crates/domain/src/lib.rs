@@ -4,9 +4,10 @@
 //!
 //! Organised by business area: what every area shares (orders, money,
 //! phones, roles, deployment settings, local time) at the top, and each
-//! area in a folder of its own — [`survey`] today, the helpdesk and the
-//! contact center beside it.
+//! area in a folder of its own — [`survey`], [`helpdesk`], and the
+//! contact center beside them.
 
+pub mod helpdesk;
 pub mod money;
 pub mod order;
 pub mod phone;
