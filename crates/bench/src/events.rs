@@ -78,18 +78,7 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, seconds: usize) -> anyho
         "| backend | servers | responses/s posted | listeners | POST p99 | events heard | missed | p50 | p99 | max | raw p99 | p99 / raw |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for &backend in super::backends() {
-        let database = if backend == "SQLite" {
-            let path = dir.join("events.db");
-            remove_sqlite(&path);
-            format!("sqlite://{}", path.display())
-        } else {
-            psql(
-                postgres,
-                "postgres",
-                "DROP DATABASE IF EXISTS doorstep_events; CREATE DATABASE doorstep_events",
-            )?;
-            format!("{postgres}/doorstep_events")
-        };
+        let database = super::fresh_database(dir, postgres, backend, "events")?;
         eprintln!("{backend}: importing orders…");
         import_orders(doorstep, &database, &office)?;
         let token = token(doorstep, &database)?;
@@ -229,19 +218,7 @@ async fn measure(
                         sent.mark(id);
                     }
                 }
-                let r = client
-                    .post(&url)
-                    .bearer_auth(&token)
-                    .json(&batch)
-                    .send()
-                    .await?;
-                if r.status() != 201 {
-                    bail!(
-                        "batch answered {}: {}",
-                        r.status(),
-                        r.text().await.unwrap_or_default()
-                    );
-                }
+                super::ingest::post_batch(&client, &url, &token, &batch).await?;
                 posts.push(began.elapsed().as_secs_f64() * 1000.0);
             }
         }));

@@ -218,19 +218,7 @@ pub(crate) async fn post_all(url: &str, token: &str, batches: Vec<Value>) -> any
                 let Some(body) = next else {
                     return anyhow::Ok(());
                 };
-                let r = client
-                    .post(&url)
-                    .bearer_auth(&token)
-                    .json(&body)
-                    .send()
-                    .await?;
-                if r.status() != 201 {
-                    bail!(
-                        "batch answered {}: {}",
-                        r.status(),
-                        r.text().await.unwrap_or_default()
-                    );
-                }
+                post_batch(&client, &url, &token, &body).await?;
             }
         }));
     }
@@ -357,4 +345,27 @@ fn busy_cpu_seconds() -> f64 {
         .filter_map(|&i| ticks.get(i))
         .sum::<f64>()
         / 100.0
+}
+
+/// Posts one batch of responses; an answer other than 201 is an error.
+pub(crate) async fn post_batch(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    batch: &Value,
+) -> anyhow::Result<()> {
+    let r = client
+        .post(url)
+        .bearer_auth(token)
+        .json(batch)
+        .send()
+        .await?;
+    if r.status() != 201 {
+        bail!(
+            "batch answered {}: {}",
+            r.status(),
+            r.text().await.unwrap_or_default()
+        );
+    }
+    Ok(())
 }

@@ -245,6 +245,23 @@ fn row(table: &mut String, backend: &str, rows: usize, ours: &Run, theirs: &Run)
     );
 }
 
+/// An empty database named `name` for `backend`: a fresh SQLite file in
+/// `dir`, or a PostgreSQL database made again; its URL.
+fn fresh_database(dir: &Path, postgres: &str, backend: &str, name: &str) -> anyhow::Result<String> {
+    if backend == "SQLite" {
+        let path = dir.join(format!("{name}.db"));
+        remove_sqlite(&path);
+        Ok(format!("sqlite://{}", path.display()))
+    } else {
+        psql(
+            postgres,
+            "postgres",
+            &format!("DROP DATABASE IF EXISTS doorstep_{name}; CREATE DATABASE doorstep_{name}"),
+        )?;
+        Ok(format!("{postgres}/doorstep_{name}"))
+    }
+}
+
 fn remove_sqlite(path: &Path) {
     for suffix in ["", "-wal", "-shm"] {
         let mut p = path.as_os_str().to_owned();

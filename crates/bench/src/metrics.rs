@@ -302,18 +302,7 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, answers: usize) -> anyho
         "\n| backend | page | doorstep p50 | doorstep p95 | raw grouped join (median) | raw / doorstep p95 |\n|---|---|---:|---:|---:|---:|\n",
     );
     for &backend in super::backends() {
-        let database = if backend == "SQLite" {
-            let path = dir.join("metrics.db");
-            remove_sqlite(&path);
-            format!("sqlite://{}", path.display())
-        } else {
-            psql(
-                postgres,
-                "postgres",
-                "DROP DATABASE IF EXISTS doorstep_metrics; CREATE DATABASE doorstep_metrics",
-            )?;
-            format!("{postgres}/doorstep_metrics")
-        };
+        let database = super::fresh_database(dir, postgres, backend, "metrics")?;
         // The schema, by Doorstep's own migrations.
         let status = Command::new(doorstep)
             .args(["user", "list"])

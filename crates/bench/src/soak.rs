@@ -605,18 +605,7 @@ pub fn bench(doorstep: &Path, dir: &Path, postgres: &str, seconds: u64) -> anyho
         "| backend | time | requests | given up | twin requests | batches with resends | 503 busy | unreachable | kill -9 | answers sent | stored | answers stored | result |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
     );
     for backend in ["SQLite", "PostgreSQL"] {
-        let database = if backend == "SQLite" {
-            let path = dir.join("soak.db");
-            super::remove_sqlite(&path);
-            format!("sqlite://{}", path.display())
-        } else {
-            super::psql(
-                postgres,
-                "postgres",
-                "DROP DATABASE IF EXISTS doorstep_soak; CREATE DATABASE doorstep_soak",
-            )?;
-            format!("{postgres}/doorstep_soak")
-        };
+        let database = super::fresh_database(dir, postgres, backend, "soak")?;
         eprintln!("{backend}: soaking for {seconds} s…");
         let r = run(doorstep, &database, dir, seconds, Duration::from_mins(1))?;
         let _ = writeln!(

@@ -133,10 +133,9 @@ impl ResponseCreated {
 }
 
 /// Appends `events` to the outbox inside `tx`; whether there were any.
-/// On SQLite call it last before the commit (from here to the commit the
-/// counter row is held). After the commit, call [`Store::events_committed`]
-/// to wake this process's readers.
-pub(crate) async fn append(tx: &mut Tx, events: &[NewEvent]) -> Result<bool, StoreError> {
+/// Only through [`Store::commit_with_events`], which commits right after
+/// (on SQLite the counter row is held from here to the commit).
+async fn append(tx: &mut Tx, events: &[NewEvent]) -> Result<bool, StoreError> {
     if events.is_empty() {
         return Ok(false);
     }
@@ -188,6 +187,22 @@ const NUMBER_BATCH: i64 = 5_000;
 const NUMBERING_LOCK: i64 = 0x6473_6576_656e_7473;
 
 impl Store {
+    /// Ends a writing transaction with its events: appends them to the
+    /// outbox (last, see [`append`]), commits, and wakes the readers when
+    /// there were any.
+    pub(crate) async fn commit_with_events(
+        &self,
+        mut tx: Tx,
+        events: &[NewEvent],
+    ) -> Result<(), StoreError> {
+        let wrote = append(&mut tx, events).await?;
+        tx.commit().await?;
+        if wrote {
+            self.events_committed();
+        }
+        Ok(())
+    }
+
     /// Wakes this process's event readers after a commit that wrote events
     /// (and, on PostgreSQL, through [`Store::listen_for_events`]'s
     /// notifier, every process's numberer and readers).

@@ -45,16 +45,14 @@ impl Store {
             tx.exec(sql(UPSERT_SETTING).bind(key).bind(value)).await?;
         }
         // Every process reloads its copy when it sees this.
-        crate::events::append(
-            &mut tx,
+        self.commit_with_events(
+            tx,
             &[crate::events::NewEvent::new(
                 "settings.changed",
                 &serde_json::json!({}),
             )],
         )
         .await?;
-        tx.commit().await?;
-        self.events_committed();
         Ok(())
     }
 

@@ -201,16 +201,14 @@ impl Store {
         )
         .await?;
         // Every process puts the new rules in force when it sees this.
-        crate::events::append(
-            &mut tx,
+        self.commit_with_events(
+            tx,
             &[crate::events::NewEvent::new(
                 "causes.changed",
                 &serde_json::json!({}),
             )],
         )
         .await?;
-        tx.commit().await?;
-        self.events_committed();
         Ok(())
     }
 

@@ -108,16 +108,14 @@ impl Store {
                 .bind(now),
         )
         .await?;
-        crate::events::append(
-            &mut tx,
+        self.commit_with_events(
+            tx,
             &[crate::events::NewEvent::new(
                 "survey.published",
                 &serde_json::json!({ "id": id }),
             )],
         )
         .await?;
-        tx.commit().await?;
-        self.events_committed();
         Ok(SurveyRecord {
             id: id.to_owned(),
             name: name.to_owned(),
@@ -157,16 +155,14 @@ impl Store {
                 .bind(now),
         )
         .await?;
-        crate::events::append(
-            &mut tx,
+        self.commit_with_events(
+            tx,
             &[crate::events::NewEvent::new(
                 "survey.published",
                 &serde_json::json!({ "id": id }),
             )],
         )
         .await?;
-        tx.commit().await?;
-        self.events_committed();
         Ok(Some(SurveyRecord {
             id: id.to_owned(),
             name: name.to_owned(),
@@ -495,11 +491,7 @@ impl Store {
                 )
             })
             .collect();
-        let wrote = crate::events::append(&mut tx, &events).await?;
-        tx.commit().await?;
-        if wrote {
-            self.events_committed();
-        }
+        self.commit_with_events(tx, &events).await?;
         Ok(outcomes)
     }
 

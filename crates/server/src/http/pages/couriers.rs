@@ -7,7 +7,7 @@ use axum::extract::{Query, State};
 use doorstep_domain::survey::signals::{assess, Kind};
 use doorstep_domain::time::{day_number, day_range, parse_date};
 
-use super::{failed, render, Chrome, OrPage, PageResult};
+use super::{failed, render, Chrome, Found, OrPage, PageResult};
 use crate::http::auth::{QualityDesk, Staff};
 use crate::http::AppState;
 use crate::i18n::Tr;
@@ -196,16 +196,8 @@ pub async fn courier(
     use crate::app::survey::metrics::{compute, Request};
     use doorstep_domain::time::{format_local, from_millis};
     use doorstep_store::survey::rollups::GroupBy;
-    let name = match app.store.courier(&id).await {
-        Ok(Some((_, name))) => name.unwrap_or_else(|| id.clone()),
-        Ok(None) => {
-            return Ok(super::status_page(
-                user.lang,
-                axum::http::StatusCode::NOT_FOUND,
-            ))
-        }
-        Err(e) => return Err(failed(user.lang, e)),
-    };
+    let (_, name) = app.store.courier(&id).await.found(user.lang)?;
+    let name = name.unwrap_or_else(|| id.clone());
     let deployment = app.deployment();
     let tz = deployment.tz();
     let today = jiff::Timestamp::now().to_zoned(tz.clone()).date();
