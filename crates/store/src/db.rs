@@ -99,6 +99,19 @@ impl Sql {
     pub fn text(&self) -> &str {
         &self.text
     }
+
+    /// How many arguments are bound so far: the number of the last `$N`.
+    pub fn arg_count(&self) -> usize {
+        self.args.len()
+    }
+
+    /// The same arguments under a statement written after binding them
+    /// (for queries whose filters add both).
+    #[must_use]
+    pub fn with_text(mut self, text: impl Into<Cow<'static, str>>) -> Self {
+        self.text = text.into();
+        self
+    }
 }
 
 /// A row type both backends can decode.

@@ -4,6 +4,7 @@
 mod accounts;
 pub mod db;
 pub mod events;
+pub mod helpdesk;
 pub mod jobs;
 mod migrate;
 mod orders;
@@ -87,6 +88,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "events, jobs and webhooks",
         include_str!("../migrations/0013_events_jobs_webhooks.sql"),
     ),
+    (14, "helpdesk", include_str!("../migrations/0014_helpdesk.sql")),
 ];
 
 /// The newest schema version this binary knows.

@@ -78,6 +78,14 @@ impl Store {
             }
             tx.exec(q).await?;
         }
+        for table in ["incidents"] {
+            tx.exec(
+                sql(format!("UPDATE {table} SET customer_phone = $1 WHERE customer_phone = $2"))
+                    .bind(pseudonym.as_str())
+                    .bind(phone),
+            )
+            .await?;
+        }
         tx.exec(
             sql("UPDATE orders SET customer_phone = $1 WHERE customer_phone = $2")
                 .bind(pseudonym.as_str())

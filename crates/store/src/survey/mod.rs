@@ -246,6 +246,8 @@ impl Store {
             delivered_at: Option<i64>,
             promised_from: i64,
             first_order: bool,
+            customer_phone: String,
+            vip: bool,
         }
         // Clients send a refused batch again: better refused after a while
         // than holding a connection for a whole rollups rebuild.
@@ -259,7 +261,8 @@ impl Store {
         let facts: Vec<OrderFacts> = tx
             .all_in(
                 "SELECT o.order_number, o.courier_id, o.city, o.partner, o.delivered_at, o.promised_from, \
-                 COALESCE(c.first_order_number = o.order_number, FALSE) AS first_order \
+                 COALESCE(c.first_order_number = o.order_number, FALSE) AS first_order, \
+                 o.customer_phone, c.vip \
                  FROM orders o JOIN customers c ON c.phone = o.customer_phone WHERE o.order_number IN",
                 &numbers,
                 "",
@@ -481,6 +484,20 @@ impl Store {
         deltas.mark_late_weeks(&mut tx, now).await?;
         crate::survey::day_builds::mark_late_days(&mut tx, fresh.iter().map(|(r, _)| r.day), today)
             .await?;
+        // The alert rules, on what this transaction inserted: an incident
+        // commits with the answer that raised it.
+        let answered: Vec<crate::helpdesk::incidents::Answered> = fresh
+            .iter()
+            .map(|(r, o)| crate::helpdesk::incidents::Answered {
+                response: r,
+                city: &o.city,
+                courier_id: o.courier_id.as_deref(),
+                customer_phone: &o.customer_phone,
+                repeat_customer: !o.first_order,
+                vip: o.vip,
+            })
+            .collect();
+        let incidents = crate::helpdesk::incidents::raise(&mut tx, &answered).await?;
         // Last of all: from here to the commit, other event writers wait.
         let events: Vec<crate::events::NewEvent> = fresh
             .iter()
@@ -490,6 +507,7 @@ impl Store {
                     &crate::events::ResponseCreated::of(r),
                 )
             })
+            .chain(incidents)
             .collect();
         self.commit_with_events(tx, &events).await?;
         Ok(outcomes)

@@ -1,0 +1,465 @@
+//! Incidents: raised by the alert rules in the transaction that stores a
+//! response (one per order and rule, by the table's unique key), claimed by
+//! exactly one dispatcher (a conditional `UPDATE`: the first wins, the
+//! others are told who), worked by call-back attempts and closed with an
+//! outcome. Each change commits with its event.
+
+use doorstep_domain::helpdesk::alerts::{AlertRule, Seen};
+use doorstep_domain::helpdesk::incidents::{rank, AttemptResult, IncidentStatus, Outcome};
+use serde::Serialize;
+
+use crate::db::{sql, Tx};
+use crate::events::NewEvent;
+use crate::{now_millis, NewResponse, Store, StoreError};
+
+/// A stored response and what is known of its order, for the rules.
+pub(crate) struct Answered<'a> {
+    pub response: &'a NewResponse,
+    pub city: &'a str,
+    pub courier_id: Option<&'a str>,
+    pub customer_phone: &'a str,
+    pub repeat_customer: bool,
+    pub vip: bool,
+}
+
+/// An incident as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct Incident {
+    pub id: String,
+    pub order_number: String,
+    pub rule_id: String,
+    pub response_id: String,
+    pub priority: String,
+    pub reason: String,
+    pub city: String,
+    pub courier_id: Option<String>,
+    pub customer_phone: String,
+    pub nps: Option<i64>,
+    pub status: String,
+    pub owner_id: Option<String>,
+    pub owner_login: Option<String>,
+    pub claimed_at: Option<i64>,
+    pub due_at: i64,
+    pub attempts: i64,
+    pub first_attempt_at: Option<i64>,
+    pub reached_at: Option<i64>,
+    pub outcome: Option<String>,
+    pub closed_at: Option<i64>,
+    pub case_id: Option<String>,
+    pub created_at: i64,
+}
+
+const COLUMNS: &str = "id, order_number, rule_id, response_id, priority, reason, city, courier_id, customer_phone, nps, \
+     status, owner_id, owner_login, claimed_at, due_at, attempts, first_attempt_at, reached_at, outcome, closed_at, \
+     case_id, created_at";
+
+/// One call-back attempt.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Attempt {
+    pub id: String,
+    pub incident_id: String,
+    pub result: String,
+    pub note: Option<String>,
+    pub call_again_at: Option<i64>,
+    pub author_login: String,
+    pub created_at: i64,
+}
+
+/// What an incident event says: no customer's personal data (the phone is
+/// the company's to look up by order number).
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentEvent<'a> {
+    pub id: &'a str,
+    pub order_number: &'a str,
+    pub response_id: &'a str,
+    pub rule_id: &'a str,
+    pub priority: &'a str,
+    pub reason: &'a str,
+    pub city: &'a str,
+    pub courier_id: Option<&'a str>,
+    pub status: &'a str,
+    pub owner: Option<&'a str>,
+    pub outcome: Option<&'a str>,
+}
+
+impl Incident {
+    pub fn event(&self, name: &'static str) -> NewEvent {
+        NewEvent::new(
+            name,
+            &IncidentEvent {
+                id: &self.id,
+                order_number: &self.order_number,
+                response_id: &self.response_id,
+                rule_id: &self.rule_id,
+                priority: &self.priority,
+                reason: &self.reason,
+                city: &self.city,
+                courier_id: self.courier_id.as_deref(),
+                status: &self.status,
+                owner: self.owner_login.as_deref(),
+                outcome: self.outcome.as_deref(),
+            },
+        )
+    }
+}
+
+/// Raises the incidents the enabled rules find in `answered` (responses
+/// this transaction inserted): one per order and rule, whatever raced it.
+/// Returns their `incident.created` events, for the same commit.
+pub(crate) async fn raise(
+    tx: &mut Tx,
+    answered: &[Answered<'_>],
+) -> Result<Vec<NewEvent>, StoreError> {
+    if answered.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rules = super::enabled_rules(tx).await?;
+    if rules.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = now_millis();
+    let mut raised: Vec<Incident> = Vec::new();
+    for a in answered {
+        let r = a.response;
+        let seen = Seen {
+            status: r.status,
+            nps: r.facts.nps,
+            answers: &r.answers,
+            causes: &r.causes,
+            repeat_customer: a.repeat_customer,
+            vip: a.vip,
+        };
+        for rule in &rules {
+            if let Some(reason) = rule.fires(&seen) {
+                raised.push(new_incident(a, rule, reason, now));
+            }
+        }
+    }
+    // Two rules for one order in one batch, or the same order answered
+    // by two surveys: the unique key keeps the first.
+    raised.sort_by(|a, b| (&a.order_number, &a.rule_id).cmp(&(&b.order_number, &b.rule_id)));
+    let inserted: Vec<(String,)> = tx
+        .all_rows(
+            "INSERT INTO incidents (id, order_number, rule_id, response_id, priority, priority_rank, reason, city, \
+             courier_id, customer_phone, nps, status, due_at, created_at) VALUES",
+            14,
+            "ON CONFLICT (order_number, rule_id) DO NOTHING RETURNING id",
+            &raised,
+            |q, i| {
+                q.push_arg(i.id.as_str());
+                q.push_arg(i.order_number.as_str());
+                q.push_arg(i.rule_id.as_str());
+                q.push_arg(i.response_id.as_str());
+                q.push_arg(i.priority.as_str());
+                q.push_arg(doorstep_domain::helpdesk::alerts::Priority::parse(&i.priority).map_or(2, rank));
+                q.push_arg(i.reason.as_str());
+                q.push_arg(i.city.as_str());
+                q.push_arg(i.courier_id.as_deref());
+                q.push_arg(i.customer_phone.as_str());
+                q.push_arg(i.nps);
+                q.push_arg(i.status.as_str());
+                q.push_arg(i.due_at);
+                q.push_arg(i.created_at);
+            },
+        )
+        .await?;
+    let inserted: std::collections::HashSet<String> = inserted.into_iter().map(|(id,)| id).collect();
+    Ok(raised
+        .iter()
+        .filter(|i| inserted.contains(&i.id))
+        .map(|i| i.event("incident.created"))
+        .collect())
+}
+
+fn new_incident(a: &Answered<'_>, rule: &AlertRule, reason: String, now: i64) -> Incident {
+    Incident {
+        id: uuid::Uuid::now_v7().to_string(),
+        order_number: a.response.order_number.clone(),
+        rule_id: rule.id.clone(),
+        response_id: a.response.id.clone(),
+        priority: rule.priority.as_str().to_owned(),
+        reason,
+        city: a.city.to_owned(),
+        courier_id: a.courier_id.map(str::to_owned),
+        customer_phone: a.customer_phone.to_owned(),
+        nps: a.response.facts.nps.map(i64::from),
+        status: IncidentStatus::Open.as_str().to_owned(),
+        owner_id: None,
+        owner_login: None,
+        claimed_at: None,
+        due_at: now,
+        attempts: 0,
+        first_attempt_at: None,
+        reached_at: None,
+        outcome: None,
+        closed_at: None,
+        case_id: None,
+        created_at: now,
+    }
+}
+
+/// Which incidents to list.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    /// `None`: the live queue (open and claimed).
+    pub status: Option<IncidentStatus>,
+    pub city: Option<String>,
+    pub limit: i64,
+}
+
+/// Who is acting: a person of the console.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    pub id: &'a str,
+    pub login: &'a str,
+    /// May act on an incident someone else claimed (an admin).
+    pub overrides: bool,
+}
+
+/// Why an incident could not be changed as asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    NotFound,
+    /// Someone else owns it (their login).
+    ClaimedBy(String),
+    Closed,
+}
+
+/// What a change came to: the incident as it now is, or why not.
+pub type Change = Result<Incident, Refusal>;
+
+impl Store {
+    /// Incidents as the filter asks: the live queue (due ones first, then by
+    /// priority and age; those to be called again later after), or one
+    /// status (closed ones newest first).
+    pub async fn incidents(&self, filter: &IncidentFilter) -> Result<Vec<Incident>, StoreError> {
+        let now = now_millis();
+        let mut q = sql(String::new());
+        let mut text = format!("SELECT {COLUMNS} FROM incidents WHERE ");
+        match filter.status {
+            None => text.push_str("status IN ('open', 'claimed')"),
+            Some(status) => {
+                q.push_arg(status.as_str());
+                text.push_str("status = $1");
+            }
+        }
+        if let Some(city) = &filter.city {
+            q.push_arg(city.as_str());
+            text.push_str(&format!(" AND city = ${}", q_len(&q)));
+        }
+        if filter.status == Some(IncidentStatus::Closed) {
+            text.push_str(" ORDER BY closed_at DESC, id DESC");
+        } else {
+            q.push_arg(now);
+            text.push_str(&format!(
+                " ORDER BY CASE WHEN due_at <= ${} THEN 0 ELSE 1 END, priority_rank, due_at, id",
+                q_len(&q)
+            ));
+        }
+        q.push_arg(filter.limit.clamp(1, 1000));
+        text.push_str(&format!(" LIMIT ${}", q_len(&q)));
+        self.db.all(q.with_text(text)).await
+    }
+
+    pub async fn incident(&self, id: &str) -> Result<Option<Incident>, StoreError> {
+        self.db
+            .opt(sql(format!("SELECT {COLUMNS} FROM incidents WHERE id = $1")).bind(id))
+            .await
+    }
+
+    /// An order's incidents, oldest first.
+    pub async fn order_incidents(&self, order_number: &str) -> Result<Vec<Incident>, StoreError> {
+        self.db
+            .all(
+                sql(format!(
+                    "SELECT {COLUMNS} FROM incidents WHERE order_number = $1 ORDER BY created_at, id"
+                ))
+                .bind(order_number),
+            )
+            .await
+    }
+
+    /// A customer's incidents, newest first.
+    pub async fn customer_incidents(&self, phone: &str) -> Result<Vec<Incident>, StoreError> {
+        self.db
+            .all(
+                sql(format!(
+                    "SELECT {COLUMNS} FROM incidents WHERE customer_phone = $1 ORDER BY created_at DESC, id"
+                ))
+                .bind(phone),
+            )
+            .await
+    }
+
+    pub async fn incident_attempts(&self, id: &str) -> Result<Vec<Attempt>, StoreError> {
+        self.db
+            .all(
+                sql("SELECT id, incident_id, result, note, call_again_at, author_login, created_at \
+                     FROM incident_attempts WHERE incident_id = $1 ORDER BY created_at, id")
+                .bind(id),
+            )
+            .await
+    }
+
+    /// Claims an open incident for `actor`. Of several dispatchers claiming
+    /// at once, exactly one gets it: the `UPDATE` only matches while it is
+    /// open, and the database lets one such update through.
+    pub async fn claim_incident(&self, id: &str, actor: Actor<'_>) -> Result<Change, StoreError> {
+        let mut tx = self.db.begin().await?;
+        let now = now_millis();
+        let claimed: Option<Incident> = tx
+            .opt(
+                sql(format!(
+                    "UPDATE incidents SET status = 'claimed', owner_id = $1, owner_login = $2, claimed_at = $3 \
+                     WHERE id = $4 AND status = 'open' RETURNING {COLUMNS}"
+                ))
+                .bind(actor.id)
+                .bind(actor.login)
+                .bind(now)
+                .bind(id),
+            )
+            .await?;
+        let Some(incident) = claimed else {
+            let current = current(&mut tx, id).await?;
+            tx.rollback().await?;
+            return Ok(Err(match current {
+                None => Refusal::NotFound,
+                Some(i) if i.status == IncidentStatus::Closed.as_str() => Refusal::Closed,
+                Some(i) if i.owner_id.as_deref() == Some(actor.id) => return Ok(Ok(i)),
+                Some(i) => Refusal::ClaimedBy(i.owner_login.unwrap_or_default()),
+            }));
+        };
+        self.commit_with_events(tx, &[incident.event("incident.claimed")])
+            .await?;
+        Ok(Ok(incident))
+    }
+
+    /// Logs a call-back attempt by the incident's owner (an open incident
+    /// is claimed by it). "Call again at" puts it back on top at that time.
+    pub async fn log_attempt(
+        &self,
+        id: &str,
+        actor: Actor<'_>,
+        result: AttemptResult,
+        note: Option<&str>,
+        call_again_at: Option<i64>,
+    ) -> Result<Change, StoreError> {
+        let mut tx = self.db.begin().await?;
+        let now = now_millis();
+        let reached = matches!(result, AttemptResult::Reached | AttemptResult::CallAgain);
+        let updated: Option<Incident> = tx
+            .opt(
+                sql(format!(
+                    "UPDATE incidents SET status = 'claimed', owner_id = COALESCE(owner_id, $1), \
+                     owner_login = COALESCE(owner_login, $2), claimed_at = COALESCE(claimed_at, $3), \
+                     attempts = attempts + 1, first_attempt_at = COALESCE(first_attempt_at, $3), \
+                     reached_at = CASE WHEN $4 THEN COALESCE(reached_at, $3) ELSE reached_at END, \
+                     due_at = COALESCE($5, due_at) \
+                     WHERE id = $6 AND status <> 'closed' AND (owner_id IS NULL OR owner_id = $1 OR $7) \
+                     RETURNING {COLUMNS}"
+                ))
+                .bind(actor.id)
+                .bind(actor.login)
+                .bind(now)
+                .bind(reached)
+                .bind(call_again_at)
+                .bind(id)
+                .bind(actor.overrides),
+            )
+            .await?;
+        let Some(incident) = updated else {
+            let refusal = refusal(&mut tx, id).await?;
+            tx.rollback().await?;
+            return Ok(Err(refusal));
+        };
+        tx.exec(
+            sql("INSERT INTO incident_attempts (id, incident_id, result, note, call_again_at, author_login, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(id)
+            .bind(result.as_str())
+            .bind(note)
+            .bind(call_again_at)
+            .bind(actor.login)
+            .bind(now),
+        )
+        .await?;
+        self.commit_with_events(tx, &[incident.event("incident.updated")])
+            .await?;
+        Ok(Ok(incident))
+    }
+
+    /// Closes an incident with its outcome (by its owner, whoever may
+    /// override, or anyone while nobody claimed it).
+    pub async fn close_incident(
+        &self,
+        id: &str,
+        actor: Actor<'_>,
+        outcome: Outcome,
+        case_id: Option<&str>,
+    ) -> Result<Change, StoreError> {
+        let mut tx = self.db.begin().await?;
+        let closed = close_in(&mut tx, id, actor, outcome, case_id).await?;
+        match closed {
+            Ok(incident) => {
+                self.commit_with_events(tx, &[incident.event("incident.closed")])
+                    .await?;
+                Ok(Ok(incident))
+            }
+            Err(refusal) => {
+                tx.rollback().await?;
+                Ok(Err(refusal))
+            }
+        }
+    }
+}
+
+/// Closes an incident inside `tx` (also when it becomes a case).
+pub(crate) async fn close_in(
+    tx: &mut Tx,
+    id: &str,
+    actor: Actor<'_>,
+    outcome: Outcome,
+    case_id: Option<&str>,
+) -> Result<Change, StoreError> {
+    let now = now_millis();
+    let closed: Option<Incident> = tx
+        .opt(
+            sql(format!(
+                "UPDATE incidents SET status = 'closed', outcome = $1, closed_at = $2, case_id = COALESCE($3, case_id), \
+                 owner_id = COALESCE(owner_id, $4), owner_login = COALESCE(owner_login, $5) \
+                 WHERE id = $6 AND status <> 'closed' AND (owner_id IS NULL OR owner_id = $4 OR $7) \
+                 RETURNING {COLUMNS}"
+            ))
+            .bind(outcome.as_str())
+            .bind(now)
+            .bind(case_id)
+            .bind(actor.id)
+            .bind(actor.login)
+            .bind(id)
+            .bind(actor.overrides),
+        )
+        .await?;
+    match closed {
+        Some(i) => Ok(Ok(i)),
+        None => Ok(Err(refusal(tx, id).await?)),
+    }
+}
+
+async fn current(tx: &mut Tx, id: &str) -> Result<Option<Incident>, StoreError> {
+    tx.opt(sql(format!("SELECT {COLUMNS} FROM incidents WHERE id = $1")).bind(id))
+        .await
+}
+
+/// Why a conditional update of an incident matched nothing.
+async fn refusal(tx: &mut Tx, id: &str) -> Result<Refusal, StoreError> {
+    Ok(match current(tx, id).await? {
+        None => Refusal::NotFound,
+        Some(i) if i.status == IncidentStatus::Closed.as_str() => Refusal::Closed,
+        Some(i) => Refusal::ClaimedBy(i.owner_login.unwrap_or_default()),
+    })
+}
+
+fn q_len(q: &crate::db::Sql) -> usize {
+    q.arg_count()
+}
