@@ -18,7 +18,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 pub use accounts::{ApiToken, NewApiToken, SessionUser, User};
 pub use db::{Backend, Db};
@@ -88,7 +90,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "events, jobs and webhooks",
         include_str!("../migrations/0013_events_jobs_webhooks.sql"),
     ),
-    (14, "helpdesk", include_str!("../migrations/0014_helpdesk.sql")),
+    (
+        14,
+        "helpdesk",
+        include_str!("../migrations/0014_helpdesk.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.
@@ -262,22 +268,48 @@ async fn connect_sqlite(url: &str) -> Result<Db, StoreError> {
         .pragma("cache_size", "-65536")
         .pragma("temp_store", "memory");
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-    let write = SqlitePoolOptions::new()
-        .max_connections(1)
-        .min_connections(1)
-        .after_release(|conn, _| Box::pin(async move { released_clean(conn).await }))
-        .connect_with(options.clone())
-        .await?;
+    let write = until_not_busy(|| {
+        SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .after_release(|conn, _| Box::pin(async move { released_clean(conn).await }))
+            .connect_with(options.clone())
+    })
+    .await?;
     // An in-memory database exists once per connection: read where we write.
     let read = if in_memory {
         write.clone()
     } else {
-        SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options.read_only(true).create_if_missing(false))
-            .await?
+        let read_only = options.read_only(true).create_if_missing(false);
+        until_not_busy(|| {
+            SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(read_only.clone())
+        })
+        .await?
     };
     Ok(Db::Sqlite { read, write })
+}
+
+/// Opens a connection again while SQLite answers BUSY without waiting:
+/// two processes opening a fresh file at once both try to turn it to WAL
+/// mode, and SQLite refuses one at once (a lock upgrade that could
+/// deadlock skips the busy handler). The other has switched it a moment
+/// later; the next try finds WAL mode set.
+async fn until_not_busy<F, Fut>(mut open: F) -> Result<SqlitePool, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<SqlitePool, sqlx::Error>>,
+{
+    let started = std::time::Instant::now();
+    loop {
+        match open().await.map_err(StoreError::from) {
+            Err(e) if e.is_busy() && started.elapsed() < db::LOCK_WAIT => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Whether a connection handed back to its pool may be used again: not if
