@@ -47,6 +47,10 @@ pub const EVENT_TYPES: &[&str] = &[
     "survey.published",
     "settings.changed",
     "causes.changed",
+    "incident.created",
+    "incident.claimed",
+    "incident.updated",
+    "incident.closed",
 ];
 
 /// A fresh signing secret: `whsec_` and 32 random bytes in base64.

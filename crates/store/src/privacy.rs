@@ -80,9 +80,11 @@ impl Store {
         }
         for table in ["incidents"] {
             tx.exec(
-                sql(format!("UPDATE {table} SET customer_phone = $1 WHERE customer_phone = $2"))
-                    .bind(pseudonym.as_str())
-                    .bind(phone),
+                sql(format!(
+                    "UPDATE {table} SET customer_phone = $1 WHERE customer_phone = $2"
+                ))
+                .bind(pseudonym.as_str())
+                .bind(phone),
             )
             .await?;
         }

@@ -75,7 +75,11 @@ async fn every_detractor_raises_one_incident_with_its_event_whatever_races_it(ba
     let barrier = Arc::new(Barrier::new(4));
     let mut clients = Vec::new();
     for k in 0..4 {
-        let s = if k % 2 == 0 { store.clone() } else { second.clone() };
+        let s = if k % 2 == 0 {
+            store.clone()
+        } else {
+            second.clone()
+        };
         // Clients k and k+1 send the same half of the batches.
         let mine: Vec<_> = batches.iter().skip(k / 2).step_by(2).cloned().collect();
         let barrier = Arc::clone(&barrier);
@@ -140,7 +144,11 @@ async fn of_eight_dispatchers_claiming_at_once_exactly_one_owns_the_incident(bac
     let barrier = Arc::new(Barrier::new(8));
     let mut claims = Vec::new();
     for k in 0..8 {
-        let s = if k % 2 == 0 { store.clone() } else { second.clone() };
+        let s = if k % 2 == 0 {
+            store.clone()
+        } else {
+            second.clone()
+        };
         let (barrier, target) = (Arc::clone(&barrier), target.clone());
         claims.push(tokio::spawn(async move {
             let (id, login) = (format!("u{k}"), format!("dispatcher{k}"));
@@ -150,7 +158,10 @@ async fn of_eight_dispatchers_claiming_at_once_exactly_one_owns_the_incident(bac
                 login: &login,
                 overrides: false,
             };
-            (login.clone(), s.claim_incident(&target, actor).await.unwrap())
+            (
+                login.clone(),
+                s.claim_incident(&target, actor).await.unwrap(),
+            )
         }));
     }
     let mut winners = Vec::new();
@@ -167,7 +178,10 @@ async fn of_eight_dispatchers_claiming_at_once_exactly_one_owns_the_incident(bac
     }
     assert_eq!(winners.len(), 1, "exactly one claim wins: {winners:?}");
     assert_eq!(told.len(), 7);
-    assert!(told.iter().all(|by| *by == winners[0]), "the others are told who: {told:?}");
+    assert!(
+        told.iter().all(|by| *by == winners[0]),
+        "the others are told who: {told:?}"
+    );
     let events = events_named(&store, "incident.claimed").await;
     assert_eq!(events.len(), 1, "one claim, one event");
     assert_eq!(events[0]["owner"], winners[0].as_str());
@@ -187,7 +201,13 @@ async fn of_eight_dispatchers_claiming_at_once_exactly_one_owns_the_incident(bac
     // Not reached, call again in an hour: it goes below the due ones.
     let later = doorstep_store::now_millis() + 3_600_000;
     let after = store
-        .log_attempt(&target, owner, AttemptResult::NotReached, Some("no answer"), Some(later))
+        .log_attempt(
+            &target,
+            owner,
+            AttemptResult::NotReached,
+            Some("no answer"),
+            Some(later),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -201,7 +221,11 @@ async fn of_eight_dispatchers_claiming_at_once_exactly_one_owns_the_incident(bac
         })
         .await
         .unwrap();
-    assert_eq!(live.last().unwrap().id, target, "called again later: last in the queue");
+    assert_eq!(
+        live.last().unwrap().id,
+        target,
+        "called again later: last in the queue"
+    );
     assert_eq!(
         store
             .log_attempt(&target, other, AttemptResult::Reached, None, None)
@@ -247,7 +271,11 @@ async fn rules_switched_off_raise_nothing_and_new_rules_apply_at_once(backend: &
         ..
     } = TwoServers::new(backend).await;
     let rules = store.alert_rules().await.unwrap();
-    assert_eq!(rules, vec![AlertRule::detractors()], "a new deployment: NPS ≤ 6 on");
+    assert_eq!(
+        rules,
+        vec![AlertRule::detractors()],
+        "a new deployment: NPS ≤ 6 on"
+    );
     store
         .save_alert_rule(&AlertRule {
             enabled: false,
@@ -255,7 +283,10 @@ async fn rules_switched_off_raise_nothing_and_new_rules_apply_at_once(backend: &
         })
         .await
         .unwrap();
-    store.store_responses(&batches[0], None, today).await.unwrap();
+    store
+        .store_responses(&batches[0], None, today)
+        .await
+        .unwrap();
     assert!(store.incidents(&queue(100)).await.unwrap().is_empty());
     store
         .save_alert_rule(&AlertRule {
@@ -284,7 +315,9 @@ async fn rules_switched_off_raise_nothing_and_new_rules_apply_at_once(backend: &
     store.store_responses(&fresh, None, today).await.unwrap();
     let open = store.incidents(&queue(100)).await.unwrap();
     assert_eq!(open.len(), slow_all);
-    assert!(open.iter().all(|i| i.rule_id == "low-speed" && i.priority == "urgent"));
+    assert!(open
+        .iter()
+        .all(|i| i.rule_id == "low-speed" && i.priority == "urgent"));
     assert!(store.delete_alert_rule("low-speed").await.unwrap());
     assert!(!store.delete_alert_rule("low-speed").await.unwrap());
     store.close().await;

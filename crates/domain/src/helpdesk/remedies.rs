@@ -164,9 +164,10 @@ mod tests {
             share_percent: None,
         };
         assert_eq!(redeliver.default_amount(Some(100)), None);
-        let json: Vec<PlaybookEntry> =
-            serde_json::from_str(r#"[{"type":"bonus_credit","fixed":30000},{"type":"switch_to_cash"}]"#)
-                .unwrap();
+        let json: Vec<PlaybookEntry> = serde_json::from_str(
+            r#"[{"type":"bonus_credit","fixed":30000},{"type":"switch_to_cash"}]"#,
+        )
+        .unwrap();
         assert_eq!(json[1].kind, RemedyType::SwitchToCash);
     }
 
@@ -184,7 +185,10 @@ mod tests {
             check_amount(RemedyType::BonusCredit, Some(0)),
             Err(RemedyError::AmountOutOfRange)
         );
-        assert_eq!(check_amount(RemedyType::BonusCredit, Some(300)), Ok(Some(300)));
+        assert_eq!(
+            check_amount(RemedyType::BonusCredit, Some(300)),
+            Ok(Some(300))
+        );
         assert_eq!(check_amount(RemedyType::PaymentRetry, None), Ok(None));
         for t in RemedyType::ALL {
             assert_eq!(serde_json::to_value(t).unwrap(), t.as_str());
@@ -198,7 +202,12 @@ mod tests {
         assert!(needs_approval(credit, Some(501), 0, Some(500)));
         assert!(needs_approval(credit, Some(300), 300, Some(500)));
         assert!(!needs_approval(credit, Some(1_000_000), 0, None));
-        assert!(!needs_approval(RemedyType::RedeliverFree, None, 10_000, Some(0)));
+        assert!(!needs_approval(
+            RemedyType::RedeliverFree,
+            None,
+            10_000,
+            Some(0)
+        ));
         assert_eq!(balance([300, -300, 120]), 120);
     }
 }

@@ -604,3 +604,64 @@ webhooks-delivery-delivered = доставлено
 webhooks-delivery-failed = не доставлено
 webhooks-counts = В очереди: { $pending } · доставлено: { $delivered } · не доставлено: { $failed }
 webhooks-head = Событие { $event } не удалось доставить: { $error }. Следующая попытка { $at }; события после него ждут, чтобы сохранить порядок.
+
+## Очередь диспетчера и инциденты
+nav-dispatch = Диспетчер
+dispatch-title = Диспетчер
+dispatch-queue = Кому перезвонить
+dispatch-explain = Правила оповещений поднимают инциденты по мере поступления ответов; сначала самые срочные и давние. Отложенный звонок вернётся наверх в назначенное время.
+dispatch-empty = Очередь пуста: все недовольные ответы обработаны.
+dispatch-closed = Недавно закрытые
+dispatch-live-hint = Новые инциденты появляются сразу, со звуком, а пока вы на другой вкладке — считаются в её заголовке.
+col-priority = Приоритет
+col-reason = Причина
+col-waiting = Ждёт
+col-actions = Действия
+col-when = Когда
+col-who = Кто
+priority-urgent = Срочно
+priority-high = Высокий
+priority-normal = Обычный
+incident-status-open = Открыт
+incident-status-claimed = В работе
+incident-status-closed = Закрыт
+incident-title = Инцидент: заказ { $order }
+incident-claim = Взять
+incident-open = Открыть
+incident-taken = Этот инцидент уже взял { $owner }.
+incident-owned-by = В работе у { $owner }
+incident-attempts = { $n ->
+    [one] { $n } попытка
+    [few] { $n } попытки
+   *[other] { $n } попыток
+}
+incident-call-again-at = перезвонить { $at }
+incident-why = Почему поднят
+incident-work = Обратный звонок
+incident-next = Следующий звонок
+incident-look-only = С инцидентами работают диспетчеры; здесь их можно посмотреть.
+incident-attempt = Записать попытку дозвона
+incident-result = Результат
+incident-call-again = Перезвонить в
+incident-note = Заметка
+incident-log = Записать попытку
+incident-close = Закрыть инцидент
+incident-outcome = Итог
+incident-closed-with = Закрыт: { $outcome }.
+incident-attempts-title = Попытки дозвона
+incident-no-attempts = Попыток пока не было.
+incident-done-attempt = Попытка записана.
+incident-done-closed = Инцидент закрыт.
+incident-error-time = «Перезвонить в» — это время в будущем.
+incident-error-closed = Этот инцидент уже закрыт.
+attempt-reached = Дозвонились
+attempt-not_reached = Не дозвонились
+attempt-call_again = Дозвонились, просят перезвонить
+outcome-recovered = Решено, клиент доволен
+outcome-not_recovered = Дозвонились, клиент недоволен
+outcome-unreachable = Не удалось дозвониться
+outcome-no_action_needed = Действий не требуется
+outcome-case_opened = Передан в обращение
+age-minutes = { $n } мин
+age-hours = { $h } ч { $m } мин
+age-days = { $n } д

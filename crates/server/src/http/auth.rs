@@ -58,9 +58,11 @@ allowed_roles! { Access, Role:
     AdminOnly => [Admin];
     /// Surveys and their design.
     QualityDesk => [Admin, Quality];
-    /// The dispatch desk: answers' photos and voice messages today, the
-    /// live incident queue next.
+    /// The dispatch desk: the live incident queue (quality managers look
+    /// on), answers' photos and voice messages.
     DispatchDesk => [Admin, Quality, Dispatcher];
+    /// Those who work incidents: claim, call back, close.
+    Dispatchers => [Admin, Dispatcher];
 }
 
 /// A signed-in person whose role is in `A`. Without a session the browser

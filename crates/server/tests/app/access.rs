@@ -21,6 +21,7 @@ const PAGES: &[(&str, [bool; 4])] = &[
     ("/surveys", [true, true, false, false]),
     ("/surveys/new", [true, true, false, false]),
     ("/couriers", [true, true, false, false]),
+    ("/dispatch", [true, true, true, false]),
     ("/settings", [true, false, false, false]),
     ("/settings/webhooks", [true, false, false, false]),
 ];

@@ -8,6 +8,7 @@ mod browser;
 mod causes;
 mod cli;
 mod events;
+mod helpdesk;
 mod helpers;
 mod pages;
 mod reliability;

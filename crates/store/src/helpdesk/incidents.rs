@@ -163,7 +163,8 @@ pub(crate) async fn raise(
             },
         )
         .await?;
-    let inserted: std::collections::HashSet<String> = inserted.into_iter().map(|(id,)| id).collect();
+    let inserted: std::collections::HashSet<String> =
+        inserted.into_iter().map(|(id,)| id).collect();
     Ok(raised
         .iter()
         .filter(|i| inserted.contains(&i.id))
@@ -233,31 +234,32 @@ impl Store {
     /// priority and age; those to be called again later after), or one
     /// status (closed ones newest first).
     pub async fn incidents(&self, filter: &IncidentFilter) -> Result<Vec<Incident>, StoreError> {
-        let now = now_millis();
+        use std::fmt::Write;
         let mut q = sql(String::new());
         let mut text = format!("SELECT {COLUMNS} FROM incidents WHERE ");
         match filter.status {
             None => text.push_str("status IN ('open', 'claimed')"),
             Some(status) => {
                 q.push_arg(status.as_str());
-                text.push_str("status = $1");
+                let _ = write!(text, "status = ${}", q.arg_count());
             }
         }
         if let Some(city) = &filter.city {
             q.push_arg(city.as_str());
-            text.push_str(&format!(" AND city = ${}", q_len(&q)));
+            let _ = write!(text, " AND city = ${}", q.arg_count());
         }
         if filter.status == Some(IncidentStatus::Closed) {
             text.push_str(" ORDER BY closed_at DESC, id DESC");
         } else {
-            q.push_arg(now);
-            text.push_str(&format!(
+            q.push_arg(now_millis());
+            let _ = write!(
+                text,
                 " ORDER BY CASE WHEN due_at <= ${} THEN 0 ELSE 1 END, priority_rank, due_at, id",
-                q_len(&q)
-            ));
+                q.arg_count()
+            );
         }
         q.push_arg(filter.limit.clamp(1, 1000));
-        text.push_str(&format!(" LIMIT ${}", q_len(&q)));
+        let _ = write!(text, " LIMIT ${}", q.arg_count());
         self.db.all(q.with_text(text)).await
     }
 
@@ -458,8 +460,4 @@ async fn refusal(tx: &mut Tx, id: &str) -> Result<Refusal, StoreError> {
         Some(i) if i.status == IncidentStatus::Closed.as_str() => Refusal::Closed,
         Some(i) => Refusal::ClaimedBy(i.owner_login.unwrap_or_default()),
     })
-}
-
-fn q_len(q: &crate::db::Sql) -> usize {
-    q.arg_count()
 }

@@ -5,6 +5,7 @@
 pub mod attachments;
 pub mod batch;
 pub mod health;
+pub mod incidents;
 pub mod links;
 pub mod metrics;
 pub mod orders;
@@ -35,6 +36,7 @@ use super::AppState;
         (name = "surveys", description = "Survey definitions and the answers to them"),
         (name = "terminal", description = "Courier door-survey terminals"),
         (name = "metrics", description = "NPS, CSI, CSAT, CES and rates as METRICS.md defines them"),
+        (name = "helpdesk", description = "Incidents raised by alert rules, cases, remedies and the bonus ledger"),
     )
 )]
 struct ApiDoc;
@@ -160,6 +162,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(links::create))
         .routes(routes!(metrics::get))
         .routes(routes!(metrics::events))
+        .routes(routes!(incidents::list))
         .routes(routes!(terminal::enroll))
         .routes(routes!(terminal::day))
 }

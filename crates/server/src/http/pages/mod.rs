@@ -4,6 +4,7 @@
 pub mod causes;
 mod couriers;
 pub mod dashboard;
+mod dispatch;
 mod drivers;
 pub mod link;
 pub mod login;
@@ -20,7 +21,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::auth::{AdminOnly, AnyStaff, CurrentUser, QualityDesk};
+use super::auth::{AdminOnly, AnyStaff, CurrentUser, DispatchDesk, QualityDesk};
 use super::AppState;
 use crate::i18n::{tr, Lang, Tr};
 
@@ -51,6 +52,7 @@ fn sections(user: &CurrentUser) -> Vec<(&'static str, &'static str, bool)> {
         ("/causes", "nav-causes", user.may::<QualityDesk>()),
         ("/couriers", "nav-couriers", user.may::<QualityDesk>()),
         ("/reports", "nav-reports", user.may::<QualityDesk>()),
+        ("/dispatch", "nav-dispatch", user.may::<DispatchDesk>()),
         ("/orders", "nav-orders", user.may::<AnyStaff>()),
         ("/settings", "nav-settings", user.may::<AdminOnly>()),
     ]
@@ -255,6 +257,13 @@ pub fn router() -> Router<AppState> {
             post(reports::delete_schedule),
         )
         .route("/reports/schedules/{id}/send", post(reports::send_now))
+        .route("/dispatch", get(dispatch::queue))
+        .route("/dispatch/events", get(dispatch::events))
+        .route("/dispatch/{id}", get(dispatch::detail))
+        .route("/dispatch/{id}/claim", post(dispatch::claim))
+        .route("/dispatch/{id}/attempts", post(dispatch::attempt))
+        .route("/dispatch/{id}/close", post(dispatch::close))
+        .route("/static/dispatch.js", get(dispatch::script))
         .route("/couriers", get(couriers::fleet))
         .route("/couriers/{id}", get(couriers::courier))
         .route("/dashboard/{file}", get(dashboard::download))

@@ -38,7 +38,7 @@ pub struct OrderRow {
     pub delivered: String,
 }
 
-fn encode(segment: &str) -> String {
+pub fn encode(segment: &str) -> String {
     url::form_urlencoded::byte_serialize(segment.as_bytes()).collect()
 }
 
@@ -79,7 +79,7 @@ impl Zones {
     }
 }
 
-fn row(o: &OrderView, t: Tr<'_>, zones: &Zones, now: i64) -> OrderRow {
+pub fn row(o: &OrderView, t: Tr<'_>, zones: &Zones, now: i64) -> OrderRow {
     let tz = zones.of(&o.city);
     let status = o.status(now);
     OrderRow {
@@ -322,7 +322,7 @@ pub struct AnswerView {
 
 /// Formats an order's responses with the texts of the survey version each
 /// answered, in the reader's language.
-async fn response_views(
+pub async fn response_views(
     app: &AppState,
     order_number: &str,
     t: Tr<'_>,

@@ -1,0 +1,225 @@
+//! The dispatcher's loop through the real server: an unhappy answer
+//! raises an incident whose event reaches a listener of another server;
+//! the API lists it; two dispatchers claim it at once and one wins; the
+//! owner calls back and closes it; other roles are refused.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::events::SseReader;
+use crate::helpers::{order_json, TestApp, PASSWORD};
+use crate::on_both_backends;
+use crate::surveys::{post, response, with_orders_and_survey};
+
+on_both_backends!(an_unhappy_answer_goes_from_the_door_to_a_dispatcher_who_closes_it);
+
+async fn an_unhappy_answer_goes_from_the_door_to_a_dispatcher_who_closes_it(backend: &str) {
+    let a = TestApp::spawn(backend).await;
+    let b = a.beside().await;
+    let integration = with_orders_and_survey(
+        &a,
+        vec![
+            order_json("A-1", "+79161234567", "K-1"),
+            order_json("A-2", "+79161234568", "K-1"),
+        ],
+    )
+    .await;
+    let terminal = a.token("terminal", Some("K-1")).await;
+    let mut listener = SseReader::open(&b, &integration, None).await;
+
+    let unhappy = response(
+        "6d1c2a90-2222-4c1f-9a43-000000000001",
+        "A-1",
+        "completed",
+        &json!([{"question_id": "nps", "value": 3}, {"question_id": "why", "value": ["late"]}]),
+    );
+    let happy = response(
+        "6d1c2a90-2222-4c1f-9a43-000000000002",
+        "A-2",
+        "completed",
+        &json!([{"question_id": "nps", "value": 9}]),
+    );
+    assert_eq!(
+        post(&a, &terminal, "/api/v1/responses", &json!([unhappy, happy]))
+            .await
+            .0,
+        201
+    );
+    let raised = listener
+        .next_named("incident.created", Duration::from_secs(3))
+        .await
+        .expect("the incident reaches a listener of the other server");
+    assert_eq!(raised.data["order_number"], "A-1");
+    assert_eq!(raised.data["reason"], "NPS 3");
+    assert_eq!(raised.data["priority"], "high");
+    let id = raised.data["id"].as_str().unwrap().to_owned();
+    // Sent again (a terminal's resend): no second incident.
+    assert_eq!(
+        post(&a, &terminal, "/api/v1/responses", &json!([unhappy]))
+            .await
+            .0,
+        200
+    );
+
+    let (status, list) = a
+        .get_json("/api/v1/incidents?status=open", &integration)
+        .await;
+    assert_eq!(status, 200, "{list}");
+    let incidents = list["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 1, "only the detractor: {list}");
+    let i = &incidents[0];
+    assert_eq!(i["id"], id.as_str());
+    assert_eq!(i["order_number"], "A-1");
+    assert_eq!(i["response_id"], "6d1c2a90-2222-4c1f-9a43-000000000001");
+    assert_eq!(i["status"], "open");
+    assert!(i["created_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(a.get_json("/api/v1/incidents", &terminal).await.0, 403);
+    let (status, problem) = a
+        .get_json("/api/v1/incidents?status=gone", &integration)
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(problem["errors"][0]["field"], "status");
+
+    // The queue: dispatchers work it, quality looks on, operators do not see it.
+    let operator = a.signed_in("operator").await;
+    assert_eq!(
+        operator
+            .get(a.at("/dispatch"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let quality = a.signed_in("quality").await;
+    let looked = a.page(&quality, "/dispatch").await;
+    assert!(
+        looked.contains("NPS 3") && !looked.contains("/claim"),
+        "quality looks, cannot claim"
+    );
+    let quality_csrf = a.csrf(&quality).await;
+    let r = quality
+        .post(a.at(&format!("/dispatch/{id}/claim")))
+        .form(&[("csrf", quality_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "quality may not claim");
+
+    let mut dispatchers = Vec::new();
+    for (server, login) in [(&a, "anna"), (&b, "boris")] {
+        a.add_user(login, "dispatcher").await;
+        let client = server.anonymous();
+        assert_eq!(server.log_in(&client, login, PASSWORD).await.status(), 303);
+        let csrf = server.csrf(&client).await;
+        dispatchers.push((server, login, client, csrf));
+    }
+    let queue = a.page(&dispatchers[0].2, "/dispatch").await;
+    assert!(queue.contains("NPS 3") && queue.contains("A-1") && queue.contains("/claim"));
+    assert!(!queue.contains("A-2"), "a promoter raised nothing");
+    let claims = dispatchers.iter().map(|(server, _, client, csrf)| {
+        client
+            .post(server.at(&format!("/dispatch/{id}/claim")))
+            .form(&[("csrf", csrf.as_str()), ("from", "queue")])
+            .send()
+    });
+    let answers = futures_util::future::join_all(claims).await;
+    let places: Vec<String> = answers
+        .into_iter()
+        .map(|r| {
+            let r = r.unwrap();
+            assert_eq!(r.status(), 303);
+            r.headers()["location"].to_str().unwrap().to_owned()
+        })
+        .collect();
+    let won: Vec<usize> = (0..2)
+        .filter(|k| places[*k] == format!("/dispatch/{id}"))
+        .collect();
+    assert_eq!(won.len(), 1, "exactly one claim wins: {places:?}");
+    let (winner, loser) = (won[0], 1 - won[0]);
+    let owner = dispatchers[winner].1;
+    assert_eq!(
+        places[loser],
+        format!("/dispatch?taken={owner}"),
+        "the other is told who"
+    );
+    let told = a.page(&dispatchers[loser].2, &places[loser]).await;
+    assert!(told.contains(&format!("{owner} has already claimed")));
+    let claimed = listener
+        .next_named("incident.claimed", Duration::from_secs(3))
+        .await
+        .expect("the claim is an event");
+    assert_eq!(claimed.data["owner"], owner);
+
+    // The loser cannot work it; the owner logs a failed call, then closes.
+    let (server, _, client, csrf) = &dispatchers[loser];
+    let r = client
+        .post(server.at(&format!("/dispatch/{id}/close")))
+        .form(&[("csrf", csrf.as_str()), ("outcome", "recovered")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["location"],
+        format!("/dispatch/{id}?taken={owner}")
+    );
+    let (server, _, client, csrf) = &dispatchers[winner];
+    let r = client
+        .post(server.at(&format!("/dispatch/{id}/attempts")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("result", "not_reached"),
+            ("note", "busy"),
+            ("call_again_at", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["location"],
+        format!("/dispatch/{id}?done=attempt")
+    );
+    let page = server.page(client, &format!("/dispatch/{id}")).await;
+    assert!(
+        page.contains("Not reached") && page.contains("busy"),
+        "the attempt is on the page"
+    );
+    assert!(
+        page.contains("Would you recommend us?") || page.contains("Порекомендуете"),
+        "the answers are one glance away"
+    );
+    let r = client
+        .post(server.at(&format!("/dispatch/{id}/close")))
+        .form(&[("csrf", csrf.as_str()), ("outcome", "recovered")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["location"],
+        format!("/dispatch/{id}?done=closed")
+    );
+    let closed = listener
+        .next_named("incident.closed", Duration::from_secs(3))
+        .await
+        .expect("the close is an event");
+    assert_eq!(closed.data["outcome"], "recovered");
+    let (_, list) = a
+        .get_json("/api/v1/incidents?status=closed", &integration)
+        .await;
+    let i = &list["incidents"][0];
+    assert_eq!(
+        (
+            i["status"].as_str(),
+            i["owner"].as_str(),
+            i["attempts"].as_i64()
+        ),
+        (Some("closed"), Some(owner), Some(1))
+    );
+    let (_, open) = a.get_json("/api/v1/incidents", &integration).await;
+    assert_eq!(
+        open["incidents"].as_array().unwrap().len(),
+        0,
+        "the live queue is empty"
+    );
+}
