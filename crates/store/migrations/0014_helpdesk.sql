@@ -80,9 +80,9 @@ CREATE TABLE case_categories (
 );
 INSERT INTO case_categories (id, name_en, name_ru, playbook, position) VALUES
 ('late', 'Late delivery', 'Опоздание', '[{"type":"bonus_credit","fixed":30000},{"type":"compensation","share_percent":10}]', 1),
-('damaged', 'Damaged items', 'Повреждённый товар', '[{"type":"redeliver_free"},{"type":"price_difference_refund"},{"type":"full_refund"}]', 2),
-('incomplete', 'Items missing', 'Неполный заказ', '[{"type":"redeliver_free"},{"type":"price_difference_refund"},{"type":"bonus_credit","fixed":20000}]', 3),
-('wrong_item', 'Wrong item', 'Не тот товар', '[{"type":"redeliver_free"},{"type":"full_refund"}]', 4),
+('damaged', 'Damaged items', 'Повреждённый товар', '[{"type":"redeliver_free"},{"type":"compensation","share_percent":20},{"type":"full_refund"}]', 2),
+('incomplete', 'Items missing', 'Неполный заказ', '[{"type":"redeliver_free"},{"type":"bonus_credit","fixed":20000}]', 3),
+('wrong_item', 'Wrong item', 'Не тот товар', '[{"type":"redeliver_free"},{"type":"price_difference_refund"},{"type":"compensation","share_percent":10}]', 4),
 ('payment_failed', 'Payment failed', 'Оплата не прошла', '[{"type":"payment_retry"},{"type":"switch_to_cash"}]', 5),
 ('address_change', 'Address change', 'Смена адреса', '[{"type":"redeliver_free"}]', 6),
 ('recipient_unreachable', 'Recipient unreachable', 'Получатель недоступен', '[{"type":"redeliver_free"}]', 7),
@@ -92,12 +92,13 @@ INSERT INTO case_categories (id, name_en, name_ru, playbook, position) VALUES
 -- Cases. `open_key` ("order:N", or "phone:P" without an order) is set
 -- while the case is unresolved and cleared when it is resolved: its
 -- unique index lets one open case per customer and order exist, so a new
--- contact joins it (NULLs never collide). `external_id` is unique: the
--- same request sent again returns the same case.
+-- contact joins it (NULLs never collide). A contact's `external_id` is
+-- unique (on case_entries): the same request sent again finds its case.
+-- `contacts` counts the customer's inbound contacts (first-contact
+-- resolution); `handed_to` is the department a fault was handed to.
 CREATE TABLE cases (
     id TEXT PRIMARY KEY,
     number BIGINT NOT NULL UNIQUE,
-    external_id TEXT UNIQUE,
     open_key TEXT UNIQUE,
     channel TEXT NOT NULL,
     line TEXT NOT NULL,
@@ -106,12 +107,16 @@ CREATE TABLE cases (
     status TEXT NOT NULL,
     customer_phone TEXT,
     order_number TEXT,
-    incident_id TEXT,
+    incident_id TEXT UNIQUE,
     owner_id TEXT,
     owner_login TEXT,
     subject TEXT NOT NULL,
+    contacts BIGINT NOT NULL,
+    first_response_at BIGINT,
     fault TEXT,
     fault_note TEXT,
+    handed_to TEXT,
+    handed_at BIGINT,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
     resolved_at BIGINT,
@@ -119,8 +124,10 @@ CREATE TABLE cases (
 );
 CREATE INDEX cases_inbox ON cases (line, status, updated_at);
 CREATE INDEX cases_by_owner ON cases (owner_id, status, updated_at);
-CREATE INDEX cases_by_customer ON cases (customer_phone);
+CREATE INDEX cases_by_customer ON cases (customer_phone, created_at);
 CREATE INDEX cases_by_order ON cases (order_number);
+CREATE INDEX cases_by_department ON cases (handed_to, handed_at);
+CREATE INDEX cases_by_created ON cases (created_at);
 -- The case numbers people say on the phone ("case 1042").
 CREATE TABLE case_sequence (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -128,8 +135,9 @@ CREATE TABLE case_sequence (
 );
 INSERT INTO case_sequence (id, last_number) VALUES (1, 1000);
 
--- A case's timeline: contacts (inbound or outbound, on a channel) and
--- internal notes (kind = 'note', never shown to the customer).
+-- A case's timeline: contacts (inbound or outbound, on a channel),
+-- internal notes (never shown to the customer) and what was done
+-- (`kind` = 'event': a status, an owner, a fault, a remedy).
 CREATE TABLE case_entries (
     id TEXT PRIMARY KEY,
     case_id TEXT NOT NULL REFERENCES cases (id),
@@ -158,6 +166,7 @@ CREATE TABLE remedies (
     amount_minor BIGINT,
     currency TEXT NOT NULL,
     status TEXT NOT NULL,
+    customer_phone TEXT,
     requested_by TEXT NOT NULL,
     decided_by TEXT,
     decision_note TEXT,
@@ -167,11 +176,17 @@ CREATE TABLE remedies (
     UNIQUE (case_id, idempotency_key)
 );
 CREATE INDEX remedies_by_status ON remedies (status, created_at);
+CREATE INDEX remedies_by_case ON remedies (case_id, created_at);
+CREATE INDEX remedies_by_customer ON remedies (customer_phone, created_at);
 
 -- The bonus ledger: append-only, amounts signed in minor units; the
 -- balance is their sum. `idempotency_key` is unique (a credit applied
 -- twice is written once); `reverses` is unique (an entry is reversed at
--- most once).
+-- most once). A customer's row in `ledger_accounts` is written by every
+-- transaction that adds to their ledger: it holds the writers of one
+-- customer's ledger one after another (PostgreSQL's row lock; SQLite has
+-- one writer anyway), so a debit sees the balance no other debit is
+-- changing. It stores no balance.
 CREATE TABLE ledger_entries (
     id TEXT PRIMARY KEY,
     customer_phone TEXT NOT NULL,
@@ -182,8 +197,14 @@ CREATE TABLE ledger_entries (
     remedy_id TEXT,
     reverses TEXT UNIQUE,
     idempotency_key TEXT NOT NULL UNIQUE,
+    fingerprint TEXT NOT NULL,
     reason TEXT,
     author TEXT NOT NULL,
     created_at BIGINT NOT NULL
 );
 CREATE INDEX ledger_by_customer ON ledger_entries (customer_phone, created_at);
+CREATE INDEX ledger_by_created ON ledger_entries (created_at);
+CREATE TABLE ledger_accounts (
+    customer_phone TEXT PRIMARY KEY,
+    entries BIGINT NOT NULL
+);

@@ -24,8 +24,15 @@ impl Store {
     /// there is no customer with this phone.
     pub async fn erase_customer(&self, phone: &str) -> Result<Option<Erased>, StoreError> {
         let mut tx = self.db.begin().await?;
+        // A customer known from orders, or only from support (a case
+        // opened by phone, a ledger).
         let found: Option<(String,)> = tx
-            .opt(sql("SELECT phone FROM customers WHERE phone = $1").bind(phone))
+            .opt(
+                sql("SELECT phone FROM customers WHERE phone = $1 \
+                     UNION SELECT customer_phone FROM cases WHERE customer_phone = $1 \
+                     UNION SELECT customer_phone FROM ledger_accounts WHERE customer_phone = $1")
+                .bind(phone),
+            )
             .await?;
         if found.is_none() {
             return Ok(None);
@@ -78,7 +85,29 @@ impl Store {
             }
             tx.exec(q).await?;
         }
-        for table in ["incidents"] {
+        // What the customer said to support goes; what was done stays.
+        texts += tx
+            .exec(
+                sql("UPDATE case_entries SET body = '—' WHERE kind = 'contact' \
+                     AND case_id IN (SELECT id FROM cases WHERE customer_phone = $1)")
+                .bind(phone),
+            )
+            .await?;
+        tx.exec(
+            sql("UPDATE cases SET subject = '—', open_key = CASE WHEN open_key = $1 THEN $2 ELSE open_key END \
+                 WHERE customer_phone = $3")
+            .bind(format!("phone:{phone}"))
+            .bind(format!("phone:{pseudonym}"))
+            .bind(phone),
+        )
+        .await?;
+        for table in [
+            "incidents",
+            "cases",
+            "remedies",
+            "ledger_entries",
+            "ledger_accounts",
+        ] {
             tx.exec(
                 sql(format!(
                     "UPDATE {table} SET customer_phone = $1 WHERE customer_phone = $2"

@@ -59,6 +59,17 @@ vocabulary! {
     }
 }
 
+impl Fault {
+    /// The department a case is handed to for this fault: every party but
+    /// the customer and "unknown".
+    pub fn department(self) -> Option<Fault> {
+        match self {
+            Fault::Customer | Fault::Unknown => None,
+            other => Some(other),
+        }
+    }
+}
+
 impl CaseStatus {
     /// Still someone's work: not resolved or closed.
     pub fn is_open(self) -> bool {

@@ -35,6 +35,8 @@ vocabulary! {
         PendingApproval => "pending_approval",
         /// The approver said no (with a reason).
         Refused => "refused",
+        /// Its bonus credit was reversed (a mistake, with a reason).
+        Reversed => "reversed",
     }
 }
 

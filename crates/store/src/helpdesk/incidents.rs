@@ -8,6 +8,7 @@ use doorstep_domain::helpdesk::alerts::{AlertRule, Seen};
 use doorstep_domain::helpdesk::incidents::{rank, AttemptResult, IncidentStatus, Outcome};
 use serde::Serialize;
 
+pub use super::Actor;
 use crate::db::{sql, Tx};
 use crate::events::NewEvent;
 use crate::{now_millis, NewResponse, Store, StoreError};
@@ -49,7 +50,7 @@ pub struct Incident {
     pub created_at: i64,
 }
 
-const COLUMNS: &str = "id, order_number, rule_id, response_id, priority, reason, city, courier_id, customer_phone, nps, \
+pub(crate) const COLUMNS: &str = "id, order_number, rule_id, response_id, priority, reason, city, courier_id, customer_phone, nps, \
      status, owner_id, owner_login, claimed_at, due_at, attempts, first_attempt_at, reached_at, outcome, closed_at, \
      case_id, created_at";
 
@@ -206,15 +207,6 @@ pub struct IncidentFilter {
     pub status: Option<IncidentStatus>,
     pub city: Option<String>,
     pub limit: i64,
-}
-
-/// Who is acting: a person of the console.
-#[derive(Debug, Clone, Copy)]
-pub struct Actor<'a> {
-    pub id: &'a str,
-    pub login: &'a str,
-    /// May act on an incident someone else claimed (an admin).
-    pub overrides: bool,
 }
 
 /// Why an incident could not be changed as asked.

@@ -1,10 +1,24 @@
 //! The helpdesk's tables: alert rules and the incidents they raise
-//! ([`incidents`]). (The migration also holds the cases, remedies and
-//! ledger tables the next slices fill.)
+//! ([`incidents`]), cases and their timelines ([`cases`]), remedies and
+//! the customer's bonus ledger ([`ledger`]), case categories with their
+//! playbooks.
 
+pub mod cases;
 pub mod incidents;
+pub mod ledger;
+
+/// Who is acting: a person of the console, or a token of the company's
+/// systems.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    pub id: &'a str,
+    pub login: &'a str,
+    /// May act on what someone else owns (an admin; a dispatcher on cases).
+    pub overrides: bool,
+}
 
 use doorstep_domain::helpdesk::alerts::{AlertRule, Priority};
+use doorstep_domain::helpdesk::remedies::PlaybookEntry;
 
 use crate::db::{sql, Tx};
 use crate::{now_millis, Store, StoreError};
@@ -92,5 +106,77 @@ impl Store {
             .exec(sql("DELETE FROM alert_rules WHERE id = $1").bind(id))
             .await?
             > 0)
+    }
+}
+
+/// A case category with its playbook: the remedies it offers and their
+/// default amounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseCategory {
+    pub id: String,
+    pub name_en: String,
+    pub name_ru: String,
+    pub playbook: Vec<PlaybookEntry>,
+}
+
+impl CaseCategory {
+    /// Its name in `lang` (`ru` or anything else for English).
+    pub fn name(&self, lang: &str) -> &str {
+        if lang == "ru" {
+            &self.name_ru
+        } else {
+            &self.name_en
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct CategoryRow {
+    id: String,
+    name_en: String,
+    name_ru: String,
+    playbook: String,
+}
+
+impl Store {
+    /// The case categories in the order people see them.
+    pub async fn case_categories(&self) -> Result<Vec<CaseCategory>, StoreError> {
+        let rows: Vec<CategoryRow> = self
+            .db
+            .all(sql(
+                "SELECT id, name_en, name_ru, playbook FROM case_categories ORDER BY position, id",
+            ))
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| CaseCategory {
+                playbook: serde_json::from_str(&r.playbook).unwrap_or_else(|e| {
+                    tracing::error!(category = %r.id, error = %e, "a playbook cannot be read; it offers nothing");
+                    Vec::new()
+                }),
+                id: r.id,
+                name_en: r.name_en,
+                name_ru: r.name_ru,
+            })
+            .collect())
+    }
+
+    /// Saves a category: a new id goes at the end, a known one is replaced
+    /// where it stands.
+    pub async fn save_case_category(&self, c: &CaseCategory) -> Result<(), StoreError> {
+        let playbook = serde_json::to_string(&c.playbook).unwrap_or_else(|_| "[]".to_owned());
+        self.db
+            .exec(
+                sql("INSERT INTO case_categories (id, name_en, name_ru, playbook, position) \
+                     VALUES ($1, $2, $3, $4, (SELECT COALESCE(MAX(position), 0) + 1 FROM case_categories)) \
+                     ON CONFLICT (id) DO UPDATE SET name_en = excluded.name_en, name_ru = excluded.name_ru, \
+                     playbook = excluded.playbook")
+                .bind(c.id.as_str())
+                .bind(c.name_en.as_str())
+                .bind(c.name_ru.as_str())
+                .bind(playbook),
+            )
+            .await?;
+        Ok(())
     }
 }
