@@ -17,6 +17,9 @@ pub struct Deployment {
     pub currency: String,
     /// How refusals and time-outs enter NPS (METRICS.md).
     pub refusal_policy: crate::survey::metrics::RefusalPolicy,
+    /// The most an operator may grant on one case (minor units) before a
+    /// dispatcher or an admin must approve.
+    pub operator_limit: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,6 +32,8 @@ pub enum SettingsError {
     Currency(String),
     #[error("the name must be 1 to 100 characters")]
     Name,
+    #[error("an operator's limit per case is 0 to 100000000 minor units, not {0}")]
+    OperatorLimit(i64),
 }
 
 impl Default for Deployment {
@@ -39,6 +44,7 @@ impl Default for Deployment {
             phone_country: "RU".to_owned(),
             currency: "RUB".to_owned(),
             refusal_policy: crate::survey::metrics::RefusalPolicy::Exclude,
+            operator_limit: 100_000,
         }
     }
 }
@@ -62,12 +68,16 @@ impl Deployment {
         if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
             return Err(SettingsError::Currency(self.currency));
         }
+        if !(0..=crate::helpdesk::remedies::MAX_AMOUNT).contains(&self.operator_limit) {
+            return Err(SettingsError::OperatorLimit(self.operator_limit));
+        }
         Ok(Deployment {
             name,
             time_zone,
             phone_country: country.code.to_owned(),
             currency,
             refusal_policy: self.refusal_policy,
+            operator_limit: self.operator_limit,
         })
     }
 

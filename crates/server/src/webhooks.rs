@@ -51,6 +51,18 @@ pub const EVENT_TYPES: &[&str] = &[
     "incident.claimed",
     "incident.updated",
     "incident.closed",
+    "case.created",
+    "case.updated",
+    "case.resolved",
+    "case.handed_off",
+    "remedy.applied",
+    "remedy.requested",
+    "remedy.pending_approval",
+    "remedy.refused",
+    "remedy.done",
+    "remedy.failed",
+    "remedy.reversed",
+    "ledger.entry",
 ];
 
 /// A fresh signing secret: `whsec_` and 32 random bytes in base64.

@@ -20,6 +20,11 @@ impl Store {
                 "time_zone" => d.time_zone = value,
                 "phone_country" => d.phone_country = value,
                 "currency" => d.currency = value,
+                "operator_limit" => {
+                    if let Ok(v) = value.parse() {
+                        d.operator_limit = v;
+                    }
+                }
                 "refusal_policy" => {
                     if let Some(p) = doorstep_domain::survey::metrics::RefusalPolicy::parse(&value)
                     {
@@ -41,6 +46,7 @@ impl Store {
             ("phone_country", &d.phone_country),
             ("currency", &d.currency),
             ("refusal_policy", &d.refusal_policy.as_str().to_owned()),
+            ("operator_limit", &d.operator_limit.to_string()),
         ] {
             tx.exec(sql(UPSERT_SETTING).bind(key).bind(value)).await?;
         }

@@ -663,3 +663,5 @@ outcome-case_opened = Turned into a case
 age-minutes = { $n } min
 age-hours = { $h } h { $m } min
 age-days = { $n } d
+settings-operator-limit = Operator’s limit per case
+settings-operator-limit-hint = What an operator may grant on one case (bonuses, compensations, refunds together) in the deployment’s currency; above it a dispatcher or an admin approves.

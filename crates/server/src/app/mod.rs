@@ -7,12 +7,15 @@
 //!   the caches that follow the event stream); [`events`]: its fan-out of
 //!   committed events.
 //! - [`accounts`]: the rules for a new account, API tokens, enrolment codes.
+//! - [`helpdesk`]: cases from every channel, remedies and the bonus
+//!   ledger.
 //! - [`survey`]: recording responses, the scores and their breakdowns, key
 //!   drivers, root causes, customer links, attachments, reports.
 //! - Webhook subscriptions: [`crate::webhooks::subscribe`].
 
 pub mod accounts;
 pub mod events;
+pub mod helpdesk;
 mod state;
 pub mod survey;
 

@@ -230,6 +230,8 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub struct Caller {
     /// The token's id, recorded with what it sends (which device answered).
     pub token_id: String,
+    /// The token's name ("crm", "oms"): who did it, on a case's timeline.
+    pub name: String,
     pub role: TokenRole,
     /// The courier a terminal token belongs to.
     pub courier_id: Option<String>,
@@ -302,12 +304,20 @@ where
         }
         Ok(Bearer(
             Caller {
+                name: token.name,
                 token_id: token.id,
                 role,
                 courier_id: token.courier_id,
             },
             PhantomData,
         ))
+    }
+}
+
+impl Caller {
+    /// The token as someone acting on the helpdesk: "token:crm".
+    pub fn actor_id(&self) -> String {
+        format!("token:{}", self.token_id)
     }
 }
 

@@ -12,7 +12,10 @@ use crate::helpers::{order_json, TestApp, PASSWORD};
 use crate::on_both_backends;
 use crate::surveys::{post, response, with_orders_and_survey};
 
-on_both_backends!(an_unhappy_answer_goes_from_the_door_to_a_dispatcher_who_closes_it);
+on_both_backends!(
+    an_unhappy_answer_goes_from_the_door_to_a_dispatcher_who_closes_it,
+    cases_remedies_and_the_ledger_through_the_api
+);
 
 async fn an_unhappy_answer_goes_from_the_door_to_a_dispatcher_who_closes_it(backend: &str) {
     let a = TestApp::spawn(backend).await;
@@ -222,4 +225,247 @@ async fn an_unhappy_answer_goes_from_the_door_to_a_dispatcher_who_closes_it(back
         0,
         "the live queue is empty"
     );
+}
+
+/// The company's systems open a case, add to it, credit 300 (the same
+/// credit sent at once to two servers credits once), reverse it, debit
+/// the customer's spending; bad input is answered field by field, and a
+/// terminal's token reaches none of it.
+async fn cases_remedies_and_the_ledger_through_the_api(backend: &str) {
+    let a = TestApp::spawn(backend).await;
+    let b = a.beside().await;
+    let integration =
+        with_orders_and_survey(&a, vec![order_json("A-1", "+79161234567", "K-1")]).await;
+    let terminal = a.token("terminal", Some("K-1")).await;
+    let case = json!({"channel": "chat", "category": "late", "order_number": "A-1",
+        "text": "Where is my order? It is two hours late.", "external_id": "chat-1"});
+    let (status, opened) = post(&a, &integration, "/api/v1/cases", &case).await;
+    assert_eq!(status, 201, "{opened}");
+    assert_eq!(
+        (opened["status"].as_str(), opened["result"].as_str()),
+        (Some("new"), Some("created"))
+    );
+    let id = opened["id"].as_str().unwrap().to_owned();
+    // The same message again (the CRM resent it): the same case.
+    let (status, again) = post(&b, &integration, "/api/v1/cases", &case).await;
+    assert_eq!(
+        (status, again["id"].as_str(), again["result"].as_str()),
+        (200, Some(id.as_str()), Some("resent"))
+    );
+    // A phone call about the same order joins the open case.
+    let (status, joined) = post(&a, &integration, "/api/v1/cases",
+        &json!({"channel": "phone", "customer_phone": "8 916 123-45-67", "order_number": "A-1", "text": "Calling about my order"})).await;
+    assert_eq!(
+        (status, joined["id"].as_str(), joined["result"].as_str()),
+        (200, Some(id.as_str()), Some("joined"))
+    );
+    let (status, detail) = a
+        .get_json(&format!("/api/v1/cases/{id}"), &integration)
+        .await;
+    assert_eq!(status, 200, "{detail}");
+    assert_eq!(
+        detail["customer_phone"], "+79161234567",
+        "the order's customer"
+    );
+    assert_eq!(detail["contacts"], 2);
+    assert_eq!(detail["entries"].as_array().unwrap().len(), 2);
+    let number = detail["number"].as_i64().unwrap();
+    assert_eq!(
+        a.get_json(&format!("/api/v1/cases/{number}"), &integration)
+            .await
+            .1["id"],
+        id.as_str(),
+        "by number too"
+    );
+
+    for (body, field) in [
+        (
+            json!({"channel": "fax", "order_number": "A-1", "text": "x"}),
+            "channel",
+        ),
+        (
+            json!({"channel": "chat", "category": "weather", "order_number": "A-1", "text": "x"}),
+            "category",
+        ),
+        (json!({"channel": "chat", "text": "x"}), "customer_phone"),
+        (
+            json!({"channel": "chat", "customer_phone": "12", "text": "x"}),
+            "customer_phone",
+        ),
+        (
+            json!({"channel": "chat", "order_number": "A-1", "text": "  "}),
+            "text",
+        ),
+    ] {
+        let (status, problem) = post(&a, &integration, "/api/v1/cases", &body).await;
+        assert_eq!(status, 422, "{body}: {problem}");
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+    }
+
+    // A credit of 300.00, sent to both servers at once, credits once.
+    let credit =
+        json!({"type": "bonus_credit", "amount": 30000, "idempotency_key": "case-1-credit"});
+    let path = format!("/api/v1/cases/{id}/remedies");
+    let (first, second) = tokio::join!(
+        post(&a, &integration, &path, &credit),
+        post(&b, &integration, &path, &credit)
+    );
+    let mut statuses = [first.0, second.0];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 201], "{first:?} {second:?}");
+    assert_eq!(first.1["id"], second.1["id"]);
+    assert_eq!(first.1["status"], "applied");
+    let ledger_path = "/api/v1/customers/%2B79161234567/ledger";
+    let (status, ledger) = a.get_json(ledger_path, &integration).await;
+    assert_eq!(status, 200, "{ledger}");
+    assert_eq!(
+        (ledger["balance"].as_i64(), ledger["currency"].as_str()),
+        (Some(30000), Some("RUB"))
+    );
+    assert_eq!(ledger["entries"].as_array().unwrap().len(), 1);
+    let (status, _) = post(
+        &a,
+        &integration,
+        &path,
+        &json!({"type": "bonus_credit", "amount": 50000, "idempotency_key": "case-1-credit"}),
+    )
+    .await;
+    assert_eq!(status, 409, "a key reused for another amount");
+    // The playbook's default: a late order's compensation is 10% of it.
+    let (status, comp) = post(
+        &a,
+        &integration,
+        &path,
+        &json!({"type": "compensation", "idempotency_key": "case-1-comp"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{comp}");
+    assert_eq!(comp["amount"], 12345, "10% of the order's 1,234.50");
+    let (status, redeliver) = post(
+        &a,
+        &integration,
+        &path,
+        &json!({"type": "redeliver_free", "idempotency_key": "case-1-redeliver"}),
+    )
+    .await;
+    assert_eq!(
+        (status, redeliver["status"].as_str()),
+        (201, Some("requested"))
+    );
+    let (status, problem) = post(
+        &a,
+        &integration,
+        &path,
+        &json!({"type": "redeliver_free", "amount": 5, "idempotency_key": "k"}),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["field"].as_str()),
+        (422, Some("amount"))
+    );
+    let outcome = format!(
+        "/api/v1/remedies/{}/outcome",
+        redeliver["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        post(&a, &integration, &outcome, &json!({"status": "done"}))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        post(&a, &integration, &outcome, &json!({"status": "done"}))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        post(&a, &integration, &outcome, &json!({"status": "failed"}))
+            .await
+            .0,
+        409
+    );
+
+    // The customer spends 100 of 423.45; 400 more is refused.
+    let (status, spent) = post(
+        &a,
+        &integration,
+        ledger_path,
+        &json!({"amount": 10000, "idempotency_key": "checkout-9"}),
+    )
+    .await;
+    assert_eq!(
+        (status, spent["balance"].as_i64()),
+        (201, Some(32345)),
+        "{spent}"
+    );
+    assert_eq!(
+        post(
+            &a,
+            &integration,
+            ledger_path,
+            &json!({"amount": 10000, "idempotency_key": "checkout-9"})
+        )
+        .await
+        .0,
+        200,
+        "a retried debit"
+    );
+    assert_eq!(
+        post(
+            &a,
+            &integration,
+            ledger_path,
+            &json!({"amount": 40000, "idempotency_key": "checkout-10"})
+        )
+        .await
+        .0,
+        409
+    );
+    // The 300 was a mistake: reversed once.
+    let (_, ledger) = a.get_json(ledger_path, &integration).await;
+    let credit_entry = ledger["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["amount"] == 30000)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reverse = format!("{ledger_path}/{credit_entry}/reverse");
+    let (status, reversed) = post(
+        &a,
+        &integration,
+        &reverse,
+        &json!({"reason": "wrong customer"}),
+    )
+    .await;
+    assert_eq!(
+        (status, reversed["balance"].as_i64()),
+        (201, Some(2345)),
+        "{reversed}"
+    );
+    assert_eq!(
+        post(
+            &b,
+            &integration,
+            &reverse,
+            &json!({"reason": "wrong customer"})
+        )
+        .await
+        .0,
+        200
+    );
+    let (_, ledger) = a.get_json(ledger_path, &integration).await;
+    assert_eq!(ledger["balance"], 2345);
+
+    // Roles: a terminal's token and no token reach none of it.
+    for path in ["/api/v1/cases", ledger_path, &format!("/api/v1/cases/{id}")] {
+        assert_eq!(a.get_json(path, &terminal).await.0, 403, "{path}");
+        assert_eq!(a.get_json(path, "nonsense").await.0, 401, "{path}");
+    }
+    assert_eq!(post(&a, &terminal, &path, &credit).await.0, 403);
+    let (_, ledger) = a.get_json(ledger_path, &integration).await;
+    assert_eq!(ledger["balance"], 2345, "nothing more was credited");
 }

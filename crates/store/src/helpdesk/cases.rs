@@ -655,43 +655,41 @@ pub(crate) async fn open_in(
     let (case_id, created) = if let Some((id,)) = existing {
         (id, false)
     } else {
-        {
-            let (number,): (i64,) = tx
-                .one(sql(
-                    "UPDATE case_sequence SET last_number = last_number + 1 WHERE id = 1 RETURNING last_number",
-                ))
-                .await?;
-            let now = now_millis();
-            let id = uuid::Uuid::now_v7().to_string();
-            let inserted: Option<(String,)> = tx
-                .opt(
-                    sql(
-                        "INSERT INTO cases (id, number, open_key, channel, line, category, priority, status, customer_phone, \
-                         order_number, incident_id, subject, contacts, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, 'new', $8, $9, $10, $11, 0, $12, $12) \
-                         ON CONFLICT DO NOTHING RETURNING id",
-                    )
-                    .bind(id.as_str())
-                    .bind(number)
-                    .bind(key.as_deref())
-                    .bind(new.channel)
-                    .bind(new.line)
-                    .bind(new.category)
-                    .bind(new.priority)
-                    .bind(new.customer_phone)
-                    .bind(new.order_number)
-                    .bind(new.incident_id)
-                    .bind(subject(new.text))
-                    .bind(now),
+        let (number,): (i64,) = tx
+            .one(sql(
+                "UPDATE case_sequence SET last_number = last_number + 1 WHERE id = 1 RETURNING last_number",
+            ))
+            .await?;
+        let now = now_millis();
+        let id = uuid::Uuid::now_v7().to_string();
+        let inserted: Option<(String,)> = tx
+            .opt(
+                sql(
+                    "INSERT INTO cases (id, number, open_key, channel, line, category, priority, status, customer_phone, \
+                     order_number, incident_id, subject, contacts, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'new', $8, $9, $10, $11, 0, $12, $12) \
+                     ON CONFLICT DO NOTHING RETURNING id",
                 )
-                .await?;
-            if inserted.is_none() {
-                // Another request opened the customer's case (or this
-                // incident's) a moment ago: run again to join it.
-                return Ok(None);
-            }
-            (id, true)
+                .bind(id.as_str())
+                .bind(number)
+                .bind(key.as_deref())
+                .bind(new.channel)
+                .bind(new.line)
+                .bind(new.category)
+                .bind(new.priority)
+                .bind(new.customer_phone)
+                .bind(new.order_number)
+                .bind(new.incident_id)
+                .bind(subject(new.text))
+                .bind(now),
+            )
+            .await?;
+        if inserted.is_none() {
+            // Another request opened the customer's case (or this
+            // incident's) a moment ago: run again to join it.
+            return Ok(None);
         }
+        (id, true)
     };
     if !insert_entry(
         tx,

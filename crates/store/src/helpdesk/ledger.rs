@@ -147,6 +147,7 @@ impl Remedy {
             "refused" => "remedy.refused",
             "done" => "remedy.done",
             "failed" => "remedy.failed",
+            "reversed" => "remedy.reversed",
             _ => "remedy.updated",
         };
         NewEvent::new(

@@ -4,8 +4,10 @@
 
 pub mod attachments;
 pub mod batch;
+pub mod cases;
 pub mod health;
 pub mod incidents;
+pub mod ledger;
 pub mod links;
 pub mod metrics;
 pub mod orders;
@@ -163,6 +165,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(metrics::get))
         .routes(routes!(metrics::events))
         .routes(routes!(incidents::list))
+        .routes(routes!(cases::open, cases::list))
+        .routes(routes!(cases::get))
+        .routes(routes!(cases::add_contact))
+        .routes(routes!(cases::apply_remedy))
+        .routes(routes!(cases::outcome))
+        .routes(routes!(ledger::get, ledger::debit))
+        .routes(routes!(ledger::reverse))
         .routes(routes!(terminal::enroll))
         .routes(routes!(terminal::day))
 }

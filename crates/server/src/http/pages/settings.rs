@@ -48,6 +48,8 @@ struct SettingsPage {
     couriers: Vec<(String, String)>,
     /// URLs of webhooks disabled after failing: a notice to admins.
     disabled_webhooks: Vec<String>,
+    /// The operators' limit in major units, as the form shows it.
+    operator_limit: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -71,6 +73,11 @@ async fn settings_page(
     let couriers = app.store.couriers().await.page(user.lang)?;
     let webhooks = app.store.webhooks().await.page(user.lang)?;
     let view = SettingsPage {
+        operator_limit: if d.operator_limit < 0 {
+            String::new()
+        } else {
+            doorstep_domain::Money::from_minor(d.operator_limit).plain()
+        },
         countries: Country::all()
             .iter()
             .map(|c| (c.code, c.code == d.phone_country))
@@ -143,6 +150,9 @@ pub struct DeploymentForm {
     currency: String,
     #[serde(default)]
     refusal_policy: String,
+    /// In major units, as people write money ("1000", "1 000,50").
+    #[serde(default)]
+    operator_limit: String,
 }
 
 pub async fn save_deployment(
@@ -156,6 +166,11 @@ pub async fn save_deployment(
         currency: f.currency,
         refusal_policy: doorstep_domain::survey::metrics::RefusalPolicy::parse(&f.refusal_policy)
             .unwrap_or_default(),
+        // Left out (an older form): the limit stays as it is.
+        operator_limit: match f.operator_limit.trim() {
+            "" => app.deployment().operator_limit,
+            typed => doorstep_domain::Money::parse(typed).map_or(-1, doorstep_domain::Money::minor),
+        },
     };
     match typed.clone().validated() {
         Ok(d) => {
