@@ -276,6 +276,41 @@ mod tests {
         assert!(en.len() > 50, "the console has more text than {}", en.len());
     }
 
+    /// Words the pages turn into message ids (`case-status-{status}`, …):
+    /// every word of each vocabulary has its text.
+    #[test]
+    fn every_helpdesk_word_has_a_text() {
+        use doorstep_domain::helpdesk::cases::{CaseChannel, CaseStatus, Direction, Fault, Line};
+        use doorstep_domain::helpdesk::incidents::{AttemptResult, Outcome};
+        use doorstep_domain::helpdesk::remedies::{RemedyStatus, RemedyType};
+        let en = I18n::keys(Lang::En);
+        let mut wanted: Vec<String> = Vec::new();
+        wanted.extend(CaseStatus::ALL.iter().map(|s| format!("case-status-{s}")));
+        wanted.extend(
+            CaseStatus::ALL
+                .iter()
+                .filter(|s| **s != CaseStatus::New)
+                .map(|s| format!("case-move-{s}")),
+        );
+        wanted.extend(CaseChannel::ALL.iter().map(|s| format!("channel-{s}")));
+        wanted.extend(Line::ALL.iter().map(|s| format!("line-{s}")));
+        wanted.extend(Line::ALL.iter().map(|s| format!("cases-tab-{s}")));
+        wanted.extend(Line::ALL.iter().map(|s| format!("cases-explain-{s}")));
+        wanted.extend(Direction::ALL.iter().map(|s| format!("direction-{s}")));
+        wanted.extend(Fault::ALL.iter().map(|s| format!("fault-{s}")));
+        wanted.extend(RemedyType::ALL.iter().map(|s| format!("remedy-{s}")));
+        wanted.extend(RemedyType::ALL.iter().map(|s| format!("remedy-hint-{s}")));
+        wanted.extend(
+            RemedyStatus::ALL
+                .iter()
+                .map(|s| format!("remedy-status-{s}")),
+        );
+        wanted.extend(AttemptResult::ALL.iter().map(|s| format!("attempt-{s}")));
+        wanted.extend(Outcome::ALL.iter().map(|s| format!("outcome-{s}")));
+        let missing: Vec<&String> = wanted.iter().filter(|k| !en.contains(k)).collect();
+        assert!(missing.is_empty(), "no text for {missing:?}");
+    }
+
     #[test]
     fn formats_with_arguments_and_plurals() {
         let i18n = I18n::load();

@@ -61,8 +61,11 @@ allowed_roles! { Access, Role:
     /// The dispatch desk: the live incident queue (quality managers look
     /// on), answers' photos and voice messages.
     DispatchDesk => [Admin, Quality, Dispatcher];
-    /// Those who work incidents: claim, call back, close.
+    /// Those who work incidents (claim, call back, close) and approve
+    /// remedies over an operator's limit.
     Dispatchers => [Admin, Dispatcher];
+    /// The support desk: cases on every channel, remedies, the ledger.
+    CaseDesk => [Admin, Dispatcher, Operator];
 }
 
 /// A signed-in person whose role is in `A`. Without a session the browser

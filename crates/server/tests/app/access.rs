@@ -22,6 +22,9 @@ const PAGES: &[(&str, [bool; 4])] = &[
     ("/surveys/new", [true, true, false, false]),
     ("/couriers", [true, true, false, false]),
     ("/dispatch", [true, true, true, false]),
+    ("/cases", [true, false, true, true]),
+    ("/cases/new", [true, false, true, true]),
+    ("/cases/approvals", [true, false, true, false]),
     ("/settings", [true, false, false, false]),
     ("/settings/webhooks", [true, false, false, false]),
 ];

@@ -784,3 +784,51 @@ async fn case_in(tx: &mut Tx, id: &str) -> Result<Case, StoreError> {
     tx.one(sql(format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1")).bind(id))
         .await
 }
+
+/// A remedy waiting for approval, with what the approver weighs.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PendingApproval {
+    #[sqlx(flatten)]
+    pub remedy: Remedy,
+    pub case_number: i64,
+    pub subject: String,
+    pub category: String,
+    /// What the case has been granted already (applied, requested, done).
+    pub granted: i64,
+}
+
+impl Store {
+    /// The approvers' queue, oldest first, each with its case: one query.
+    pub async fn pending_approvals(&self, limit: i64) -> Result<Vec<PendingApproval>, StoreError> {
+        let columns: Vec<String> = REMEDY_COLUMNS
+            .split(", ")
+            .map(|c| format!("r.{c}"))
+            .collect();
+        self.db
+            .all(
+                sql(format!(
+                    "SELECT {}, c.number AS case_number, c.subject, c.category, \
+                     CAST(COALESCE((SELECT SUM(g.amount_minor) FROM remedies g WHERE g.case_id = r.case_id \
+                     AND g.status IN ('applied', 'requested', 'done')), 0) AS BIGINT) AS granted \
+                     FROM remedies r JOIN cases c ON c.id = r.case_id \
+                     WHERE r.status = 'pending_approval' ORDER BY r.created_at, r.id LIMIT $1",
+                    columns.join(", ")
+                ))
+                .bind(limit),
+            )
+            .await
+    }
+}
+
+impl Store {
+    /// How many remedies wait for approval.
+    pub async fn pending_count(&self) -> Result<i64, StoreError> {
+        let (n,): (i64,) = self
+            .db
+            .one(sql(
+                "SELECT COUNT(*) FROM remedies WHERE status = 'pending_approval'",
+            ))
+            .await?;
+        Ok(n)
+    }
+}

@@ -10,6 +10,7 @@ use doorstep_domain::time::{format_local, from_millis, parse_timestamp};
 use doorstep_store::helpdesk::incidents::{Actor, Incident, IncidentFilter, Refusal};
 use serde::Deserialize;
 
+use super::cases::age;
 use super::orders::{encode, response_views, row, Choice, OrderRow, ResponseView, Zones};
 use super::{non_empty, render, Chrome, Found, OrPage, PageResult};
 use crate::http::auth::{CurrentUser, DispatchDesk, Dispatchers, Staff, StaffForm};
@@ -37,18 +38,6 @@ pub struct IncidentRow {
     /// "Call again at …" when it is not due yet.
     pub later: String,
     pub outcome: String,
-}
-
-/// "5 min", "3 h 10 min", "2 d" since `ms`.
-fn age(t: Tr<'_>, now: i64, ms: i64) -> String {
-    let minutes = (now - ms).max(0) / 60_000;
-    if minutes < 60 {
-        t.with("age-minutes", "n", minutes)
-    } else if minutes < 48 * 60 {
-        t.with2("age-hours", "h", minutes / 60, "m", minutes % 60)
-    } else {
-        t.with("age-days", "n", minutes / (24 * 60))
-    }
 }
 
 fn incident_row(
@@ -194,6 +183,12 @@ struct IncidentPage {
     workable: bool,
     results: Vec<Choice>,
     outcomes: Vec<Choice>,
+    /// "Turn into a case": the categories (one guessed from the reason)
+    /// and lines.
+    categories: Vec<Choice>,
+    lines: Vec<Choice>,
+    case_text: String,
+    case_href: String,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -235,6 +230,28 @@ pub async fn detail(
         .await
         .page(user.lang)?;
     let attempts = app.store.incident_attempts(&id).await.page(user.lang)?;
+    let categories = app.store.case_categories().await.page(user.lang)?;
+    // A reason that names a category ("why: late", "cause late") picks it.
+    let guessed = categories
+        .iter()
+        .find(|k| {
+            incident
+                .reason
+                .split(|c: char| !c.is_alphanumeric() && c != '_')
+                .any(|w| w == k.id)
+        })
+        .map_or("other", |k| k.id.as_str())
+        .to_owned();
+    let case_href = match &incident.case_id {
+        Some(id) => app
+            .store
+            .case(id)
+            .await
+            .page(user.lang)?
+            .map(|k| format!("/cases/{}", k.number))
+            .unwrap_or_default(),
+        None => String::new(),
+    };
     let may_act = user.may::<Dispatchers>();
     let workable = may_act
         && incident.status != "closed"
@@ -277,6 +294,24 @@ pub async fn detail(
                 selected: false,
             })
             .collect(),
+        categories: categories
+            .iter()
+            .map(|k| Choice {
+                selected: k.id == guessed,
+                value: k.id.clone(),
+                label: k.name(t.lang()).to_owned(),
+            })
+            .collect(),
+        lines: doorstep_domain::helpdesk::cases::Line::ALL
+            .iter()
+            .map(|l| Choice {
+                selected: *l == doorstep_domain::helpdesk::cases::Line::Customers,
+                value: l.as_str().to_owned(),
+                label: t.t(&format!("line-{}", l.as_str())),
+            })
+            .collect(),
+        case_text: t.with("incident-case-text", "reason", incident.reason.clone()),
+        case_href,
         notice: q.done.as_deref().map(|d| {
             t.t(&format!(
                 "incident-done-{}",
@@ -290,7 +325,11 @@ pub async fn detail(
                 q.error.map(|e| {
                     t.t(&format!(
                         "incident-error-{}",
-                        if e == "time" { "time" } else { "closed" }
+                        match e.as_str() {
+                            "time" => "time",
+                            "case" => "case",
+                            _ => "closed",
+                        }
                     ))
                 })
             }),
@@ -419,7 +458,38 @@ pub async fn close(
     }
 }
 
-/// The queue's script, with its sound and title badge.
-pub async fn script() -> Response {
-    super::script(include_str!("../../../static/dispatch.js"))
+#[derive(Deserialize)]
+pub struct CaseForm {
+    category: String,
+    line: String,
+    text: String,
+}
+
+/// Hands an incident to support as a case: the case opens (or the
+/// customer's open case about the order takes it) and the incident closes
+/// with "turned into a case", in one transaction.
+pub async fn to_case(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    StaffForm(user, form, _): StaffForm<Dispatchers, CaseForm>,
+) -> PageResult {
+    let categories = app.store.case_categories().await.page(user.lang)?;
+    let (Some(category), Some(line)) = (
+        categories.iter().find(|k| k.id == form.category),
+        doorstep_domain::helpdesk::cases::Line::parse(&form.line),
+    ) else {
+        return Ok(Redirect::to(&format!("/dispatch/{}?error=case", encode(&id))).into_response());
+    };
+    let Ok(text) = doorstep_domain::helpdesk::cases::check_text(&form.text) else {
+        return Ok(Redirect::to(&format!("/dispatch/{}?error=case", encode(&id))).into_response());
+    };
+    match app
+        .store
+        .case_from_incident(&id, actor(&user), &category.id, line.as_str(), text)
+        .await
+        .page(user.lang)?
+    {
+        Ok(opened) => Ok(Redirect::to(&format!("/cases/{}", opened.case().number)).into_response()),
+        Err(refusal) => Ok(refused(&id, refusal, false)),
+    }
 }

@@ -1,6 +1,7 @@
 //! The console's server-rendered pages. Each page has its file; this module
 //! holds what they share: the frame (navigation, user menu) and rendering.
 
+pub mod cases;
 pub mod causes;
 mod couriers;
 pub mod dashboard;
@@ -21,7 +22,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::auth::{AdminOnly, AnyStaff, CurrentUser, DispatchDesk, QualityDesk};
+use super::auth::{AdminOnly, AnyStaff, CaseDesk, CurrentUser, DispatchDesk, QualityDesk};
 use super::AppState;
 use crate::i18n::{tr, Lang, Tr};
 
@@ -53,6 +54,7 @@ fn sections(user: &CurrentUser) -> Vec<(&'static str, &'static str, bool)> {
         ("/couriers", "nav-couriers", user.may::<QualityDesk>()),
         ("/reports", "nav-reports", user.may::<QualityDesk>()),
         ("/dispatch", "nav-dispatch", user.may::<DispatchDesk>()),
+        ("/cases", "nav-cases", user.may::<CaseDesk>()),
         ("/orders", "nav-orders", user.may::<AnyStaff>()),
         ("/settings", "nav-settings", user.may::<AdminOnly>()),
     ]
@@ -206,6 +208,11 @@ fn script(body: &'static str) -> Response {
         .into_response()
 }
 
+/// Redraws a page's live regions as events arrive (see the file).
+async fn live_script() -> Response {
+    script(include_str!("../../../static/live.js"))
+}
+
 async fn not_found(headers: axum::http::HeaderMap) -> Response {
     status_page(super::auth::visitor_lang(&headers), StatusCode::NOT_FOUND)
 }
@@ -263,7 +270,22 @@ pub fn router() -> Router<AppState> {
         .route("/dispatch/{id}/claim", post(dispatch::claim))
         .route("/dispatch/{id}/attempts", post(dispatch::attempt))
         .route("/dispatch/{id}/close", post(dispatch::close))
-        .route("/static/dispatch.js", get(dispatch::script))
+        .route("/dispatch/{id}/case", post(dispatch::to_case))
+        .route("/static/live.js", get(live_script))
+        .route("/static/cases.js", get(cases::script))
+        .route("/cases", get(cases::inbox))
+        .route("/cases/events", get(cases::events))
+        .route("/cases/new", get(cases::new_case).post(cases::create))
+        .route("/cases/approvals", get(cases::approvals))
+        .route("/cases/decisions", post(cases::decide))
+        .route("/cases/{key}", get(cases::detail))
+        .route("/cases/{key}/take", post(cases::take))
+        .route("/cases/{key}/assign", post(cases::assign))
+        .route("/cases/{key}/status", post(cases::status))
+        .route("/cases/{key}/contacts", post(cases::contact))
+        .route("/cases/{key}/fault", post(cases::fault))
+        .route("/cases/{key}/remedies", post(cases::remedy))
+        .route("/cases/{key}/reverse", post(cases::reverse))
         .route("/couriers", get(couriers::fleet))
         .route("/couriers/{id}", get(couriers::courier))
         .route("/dashboard/{file}", get(dashboard::download))

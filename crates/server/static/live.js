@@ -1,10 +1,17 @@
 "use strict";
-// The live queue: an incident raised anywhere (on any server) chimes,
-// counts in the tab's title until the tab is looked at, and the queue is
-// redrawn in place; claims, attempts and closes redraw it too.
+// A page that follows the event stream: the element marked data-live names
+// the stream, the events to follow, the regions to redraw in place and the
+// events that chime and count in the tab's title while it is not looked at.
+//   <span id="live" data-live="/dispatch/events"
+//         data-live-events="incident.created incident.claimed"
+//         data-live-regions="#queue-rows #queue-count"
+//         data-live-chime="incident.created">
 (() => {
-  if (!window.EventSource) return;
-  const live = document.getElementById("live");
+  const live = document.querySelector("[data-live]");
+  if (!live || !window.EventSource) return;
+  const words = (name) => (live.dataset[name] || "").split(/\s+/).filter(Boolean);
+  const regions = words("liveRegions");
+  const chiming = words("liveChime");
   const title = document.title;
   let unseen = 0;
   let timer = 0;
@@ -28,31 +35,36 @@
     if (!document.hidden) { unseen = 0; badge(); }
   });
   const refresh = async () => {
+    // A form being filled in is never redrawn under the person's hands.
+    const active = document.activeElement;
+    if (active && active.closest("form") && regions.some((s) => active.closest(s))) return;
     const r = await fetch(location.href, { headers: { Accept: "text/html" }, cache: "no-store" });
     if (!r.ok) return;
     const fresh = new DOMParser().parseFromString(await r.text(), "text/html");
-    for (const selector of ["#queue-rows", "#queue-count", "#closed"]) {
+    for (const selector of regions) {
       const now = document.querySelector(selector);
       const next = fresh.querySelector(selector);
       if (now && next) now.replaceWith(next);
     }
-    const empty = document.querySelector(".empty-queue");
-    if (empty) empty.hidden = document.querySelectorAll("#queue-rows tr").length > 0;
+    for (const empty of document.querySelectorAll("[data-empty-of]")) {
+      empty.hidden = document.querySelectorAll(`${empty.dataset.emptyOf} > *`).length > 0;
+    }
     live.classList.add("pulse");
     setTimeout(() => live.classList.remove("pulse"), 1200);
   };
   const later = () => { clearTimeout(timer); timer = setTimeout(refresh, 200); };
-  const source = new EventSource("/dispatch/events");
-  source.addEventListener("incident.created", () => {
-    chime();
-    if (document.hidden) { unseen += 1; badge(); }
-    later();
-  });
-  for (const name of ["incident.claimed", "incident.updated", "incident.closed"]) {
-    source.addEventListener(name, later);
+  const source = new EventSource(live.dataset.live);
+  for (const name of words("liveEvents")) {
+    source.addEventListener(name, () => {
+      if (chiming.includes(name)) {
+        chime();
+        if (document.hidden) { unseen += 1; badge(); }
+      }
+      later();
+    });
   }
   source.onopen = () => live.classList.add("on");
   source.onerror = () => live.classList.remove("on");
-  // "Call again at" times come due without an event: look again each minute.
+  // Times that come due without an event ("call again at"): look each minute.
   setInterval(refresh, 60000);
 })();
