@@ -26,7 +26,8 @@ VALUES ('detractor', 'NPS 0–6', TRUE, 'high', '{"type":"nps_at_most","value":6
 -- ordered by priority (`priority_rank`: 0 urgent, 1 high, 2 normal) and then by
 -- `due_at`: when it was raised, or the "call again at" time of its last
 -- attempt. The city, courier and customer are copied from the order so the
--- queue reads one table.
+-- queue reads one table. `answered_at` is when the customer answered (the
+-- loop's clock starts there), `created_at` when the answer reached us.
 CREATE TABLE incidents (
     id TEXT PRIMARY KEY,
     order_number TEXT NOT NULL,
@@ -50,13 +51,14 @@ CREATE TABLE incidents (
     outcome TEXT,
     closed_at BIGINT,
     case_id TEXT,
+    answered_at BIGINT NOT NULL,
     created_at BIGINT NOT NULL,
     UNIQUE (order_number, rule_id)
 );
 CREATE INDEX incidents_queue ON incidents (status, priority_rank, due_at);
 CREATE INDEX incidents_by_city ON incidents (city, status, priority_rank, due_at);
 CREATE INDEX incidents_by_customer ON incidents (customer_phone);
-CREATE INDEX incidents_by_created ON incidents (created_at);
+CREATE INDEX incidents_by_answered ON incidents (answered_at);
 
 CREATE TABLE incident_attempts (
     id TEXT PRIMARY KEY,

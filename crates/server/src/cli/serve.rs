@@ -81,11 +81,13 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     if args.demo {
         if store.count_orders().await? == 0 {
             eprintln!("Filling the database with demo data (seed {})…", args.seed);
-            let summary = crate::demo::load(&store, args.seed).await?;
-            eprintln!("{summary}");
+            // The accounts first: the demo's dispatcher and operator find
+            // their own incidents and cases.
             if let Some(password) = &admin_password {
                 logins.extend(crate::demo::add_demo_accounts(&store, password).await?);
             }
+            let summary = crate::demo::load(&store, args.seed).await?;
+            eprintln!("{summary}");
         } else {
             eprintln!("The database already holds orders: demo data was not added.");
         }

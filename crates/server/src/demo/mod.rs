@@ -3,6 +3,7 @@
 //! real-looking names and phones, three months of orders, some late, and
 //! the door surveys answered for them.
 
+pub mod helpdesk;
 pub mod surveys;
 
 use std::fmt;
@@ -276,6 +277,7 @@ pub struct Summary {
     pub partners: usize,
     /// Survey responses (completed, refused and timed out).
     pub responses: usize,
+    pub helpdesk: helpdesk::Summary,
 }
 
 impl fmt::Display for Summary {
@@ -283,8 +285,18 @@ impl fmt::Display for Summary {
         write!(
             f,
             "Demo data: {} orders of {} customers over {DAYS} days, {} couriers in {} cities, {} partners, \
-             2 door surveys with {} responses.",
-            self.orders, self.customers, self.couriers, self.cities, self.partners, self.responses
+             2 door surveys with {} responses; {} incidents ({} in the dispatcher's queue), {} support cases, \
+             {} remedies.",
+            self.orders,
+            self.customers,
+            self.couriers,
+            self.cities,
+            self.partners,
+            self.responses,
+            self.helpdesk.incidents,
+            self.helpdesk.open_incidents,
+            self.helpdesk.cases,
+            self.helpdesk.remedies
         )
     }
 }
@@ -466,8 +478,10 @@ pub async fn load(store: &Store, seed: u64) -> anyhow::Result<Summary> {
     }
     let customers_used: std::collections::HashSet<usize> = ordered_by.into_iter().collect();
     let responses = surveys::load(store, &mut rng, &all).await?;
+    let helpdesk = helpdesk::load(store, &mut rng, &all).await?;
     Ok(Summary {
         responses,
+        helpdesk,
         orders: ORDERS,
         customers: customers_used.len(),
         couriers: CITIES.len() * COURIERS_PER_CITY,

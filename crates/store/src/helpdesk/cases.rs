@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::Actor;
 use crate::db::{sql, Tx};
 use crate::events::NewEvent;
-use crate::{now_millis, Store, StoreError};
+use crate::{Store, StoreError};
 
 /// A case as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
@@ -325,7 +325,7 @@ impl Store {
                 sql(format!(
                     "UPDATE cases SET updated_at = $1 WHERE id = $2 RETURNING {CASE_COLUMNS}"
                 ))
-                .bind(now_millis())
+                .bind(super::now())
                 .bind(case_id),
             )
             .await?;
@@ -354,7 +354,7 @@ impl Store {
                 )));
             }
         }
-        let now = now_millis();
+        let now = super::now();
         let case: Case = tx
             .one(
                 sql(format!(
@@ -430,7 +430,7 @@ impl Store {
         } else {
             None
         };
-        let now = now_millis();
+        let now = super::now();
         let resolved_at = match status {
             CaseStatus::Resolved | CaseStatus::Closed => Some(case.resolved_at.unwrap_or(now)),
             _ => None,
@@ -497,7 +497,7 @@ impl Store {
             return Ok(Err(CaseRefusal::NotFound));
         };
         let department = fault.department().map(Fault::as_str);
-        let now = now_millis();
+        let now = super::now();
         let handed_at = match (department, &case.handed_to) {
             (Some(d), Some(before)) if d == before => case.handed_at,
             (Some(_), _) => Some(now),
@@ -601,7 +601,7 @@ async fn insert_entry(
             .bind(body)
             .bind(author)
             .bind(external_id)
-            .bind(now_millis()),
+            .bind(super::now()),
         )
         .await?;
     Ok(inserted.is_some())
@@ -625,7 +625,7 @@ async fn touch(
              first_response_at = CASE WHEN $3 THEN COALESCE(first_response_at, $1) ELSE first_response_at END \
              WHERE id = $4 RETURNING {CASE_COLUMNS}"
         ))
-        .bind(now_millis())
+        .bind(super::now())
         .bind(inbound)
         .bind(reply)
         .bind(case_id),
@@ -660,7 +660,7 @@ pub(crate) async fn open_in(
                 "UPDATE case_sequence SET last_number = last_number + 1 WHERE id = 1 RETURNING last_number",
             ))
             .await?;
-        let now = now_millis();
+        let now = super::now();
         let id = uuid::Uuid::now_v7().to_string();
         let inserted: Option<(String,)> = tx
             .opt(

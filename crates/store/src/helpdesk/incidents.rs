@@ -11,7 +11,7 @@ use serde::Serialize;
 pub use super::Actor;
 use crate::db::{sql, Tx};
 use crate::events::NewEvent;
-use crate::{now_millis, NewResponse, Store, StoreError};
+use crate::{NewResponse, Store, StoreError};
 
 /// A stored response and what is known of its order, for the rules.
 pub(crate) struct Answered<'a> {
@@ -47,12 +47,15 @@ pub struct Incident {
     pub outcome: Option<String>,
     pub closed_at: Option<i64>,
     pub case_id: Option<String>,
+    /// When the customer answered.
+    pub answered_at: i64,
+    /// When the answer reached Doorstep (a terminal offline syncs later).
     pub created_at: i64,
 }
 
 pub(crate) const COLUMNS: &str = "id, order_number, rule_id, response_id, priority, reason, city, courier_id, customer_phone, nps, \
      status, owner_id, owner_login, claimed_at, due_at, attempts, first_attempt_at, reached_at, outcome, closed_at, \
-     case_id, created_at";
+     case_id, answered_at, created_at";
 
 /// One call-back attempt.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -118,7 +121,7 @@ pub(crate) async fn raise(
     if rules.is_empty() {
         return Ok(Vec::new());
     }
-    let now = now_millis();
+    let now = super::now();
     let mut raised: Vec<Incident> = Vec::new();
     for a in answered {
         let r = a.response;
@@ -142,8 +145,8 @@ pub(crate) async fn raise(
     let inserted: Vec<(String,)> = tx
         .all_rows(
             "INSERT INTO incidents (id, order_number, rule_id, response_id, priority, priority_rank, reason, city, \
-             courier_id, customer_phone, nps, status, due_at, created_at) VALUES",
-            14,
+             courier_id, customer_phone, nps, status, due_at, answered_at, created_at) VALUES",
+            15,
             "ON CONFLICT (order_number, rule_id) DO NOTHING RETURNING id",
             &raised,
             |q, i| {
@@ -160,6 +163,7 @@ pub(crate) async fn raise(
                 q.push_arg(i.nps);
                 q.push_arg(i.status.as_str());
                 q.push_arg(i.due_at);
+                q.push_arg(i.answered_at);
                 q.push_arg(i.created_at);
             },
         )
@@ -196,6 +200,7 @@ fn new_incident(a: &Answered<'_>, rule: &AlertRule, reason: String, now: i64) ->
         outcome: None,
         closed_at: None,
         case_id: None,
+        answered_at: a.response.finished_at,
         created_at: now,
     }
 }
@@ -243,7 +248,7 @@ impl Store {
         if filter.status == Some(IncidentStatus::Closed) {
             text.push_str(" ORDER BY closed_at DESC, id DESC");
         } else {
-            q.push_arg(now_millis());
+            q.push_arg(super::now());
             let _ = write!(
                 text,
                 " ORDER BY CASE WHEN due_at <= ${} THEN 0 ELSE 1 END, priority_rank, due_at, id",
@@ -253,6 +258,18 @@ impl Store {
         q.push_arg(filter.limit.clamp(1, 1000));
         let _ = write!(text, " LIMIT ${}", q.arg_count());
         self.db.all(q.with_text(text)).await
+    }
+
+    /// Dates incidents raised by a bulk load of past answers as if each was
+    /// raised when its answer came (half a minute after it): for loading
+    /// history (the demo). Incidents worked already are left alone.
+    pub async fn date_incidents_by_their_answers(&self) -> Result<u64, StoreError> {
+        self.db
+            .exec(sql(
+                "UPDATE incidents SET created_at = answered_at + 30000, due_at = answered_at + 30000 \
+                 WHERE status = 'open' AND attempts = 0 AND created_at > answered_at + 30000",
+            ))
+            .await
     }
 
     pub async fn incident(&self, id: &str) -> Result<Option<Incident>, StoreError> {
@@ -300,7 +317,7 @@ impl Store {
     /// open, and the database lets one such update through.
     pub async fn claim_incident(&self, id: &str, actor: Actor<'_>) -> Result<Change, StoreError> {
         let mut tx = self.db.begin().await?;
-        let now = now_millis();
+        let now = super::now();
         let claimed: Option<Incident> = tx
             .opt(
                 sql(format!(
@@ -339,7 +356,7 @@ impl Store {
         call_again_at: Option<i64>,
     ) -> Result<Change, StoreError> {
         let mut tx = self.db.begin().await?;
-        let now = now_millis();
+        let now = super::now();
         let reached = matches!(result, AttemptResult::Reached | AttemptResult::CallAgain);
         let updated: Option<Incident> = tx
             .opt(
@@ -416,7 +433,7 @@ pub(crate) async fn close_in(
     outcome: Outcome,
     case_id: Option<&str>,
 ) -> Result<Change, StoreError> {
-    let now = now_millis();
+    let now = super::now();
     let closed: Option<Incident> = tx
         .opt(
             sql(format!(
@@ -452,4 +469,106 @@ async fn refusal(tx: &mut Tx, id: &str) -> Result<Refusal, StoreError> {
         Some(i) if i.status == IncidentStatus::Closed.as_str() => Refusal::Closed,
         Some(i) => Refusal::ClaimedBy(i.owner_login.unwrap_or_default()),
     })
+}
+
+/// How an incident was worked, for loading history at once (the demo, a
+/// migration from another tool): its owner, the call-back attempts with
+/// their times, and how it ended.
+#[derive(Debug, Clone)]
+pub struct IncidentHistory {
+    pub incident_id: String,
+    pub owner_id: String,
+    pub owner_login: String,
+    pub claimed_at: i64,
+    /// (when, result, call again at, note)
+    pub attempts: Vec<(i64, AttemptResult, Option<i64>, Option<String>)>,
+    pub closed: Option<(Outcome, i64)>,
+}
+
+impl Store {
+    /// Writes the histories in one transaction (no events: they happened
+    /// before). An incident already closed is left as it is.
+    pub async fn record_incident_histories(
+        &self,
+        histories: &[IncidentHistory],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.db.begin().await?;
+        let mut attempts = Vec::new();
+        for h in histories {
+            let first = h.attempts.first().map(|a| a.0);
+            let reached = h
+                .attempts
+                .iter()
+                .find(|a| matches!(a.1, AttemptResult::Reached | AttemptResult::CallAgain))
+                .map(|a| a.0);
+            let due = h
+                .attempts
+                .last()
+                .and_then(|a| a.2)
+                .or(h.attempts.last().map(|a| a.0));
+            tx.exec(
+                sql("UPDATE incidents SET status = $1, owner_id = $2, owner_login = $3, claimed_at = $4, \
+                     attempts = $5, first_attempt_at = $6, reached_at = $7, due_at = COALESCE($8, due_at), \
+                     outcome = $9, closed_at = $10 WHERE id = $11 AND status <> 'closed'")
+                .bind(if h.closed.is_some() { "closed" } else { "claimed" })
+                .bind(h.owner_id.as_str())
+                .bind(h.owner_login.as_str())
+                .bind(h.claimed_at)
+                .bind(h.attempts.len() as i64)
+                .bind(first)
+                .bind(reached)
+                .bind(due)
+                .bind(h.closed.map(|(o, _)| o.as_str()))
+                .bind(h.closed.map(|(_, at)| at))
+                .bind(h.incident_id.as_str()),
+            )
+            .await?;
+            for (at, result, again, note) in &h.attempts {
+                attempts.push((
+                    h.incident_id.as_str(),
+                    *at,
+                    *result,
+                    *again,
+                    note.as_deref(),
+                    h.owner_login.as_str(),
+                ));
+            }
+        }
+        tx.exec_rows(
+            "INSERT INTO incident_attempts (id, incident_id, result, note, call_again_at, author_login, created_at) VALUES",
+            7,
+            "",
+            &attempts,
+            |q, (incident, at, result, again, note, author)| {
+                q.push_arg(uuid::Uuid::now_v7().to_string());
+                q.push_arg(*incident);
+                q.push_arg(result.as_str());
+                q.push_arg(*note);
+                q.push_arg(*again);
+                q.push_arg(*author);
+                q.push_arg(*at);
+            },
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// Every incident whose answer came in `[from, to)`, oldest first: the
+    /// loop's figures and history loads read them.
+    pub async fn incidents_answered(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<Incident>, StoreError> {
+        self.db
+            .all(
+                sql(format!(
+                    "SELECT {COLUMNS} FROM incidents WHERE answered_at >= $1 AND answered_at < $2 \
+                     ORDER BY answered_at, id"
+                ))
+                .bind(from)
+                .bind(to),
+            )
+            .await
+    }
 }

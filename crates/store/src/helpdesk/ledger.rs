@@ -15,7 +15,7 @@ use super::cases::{Case, CASE_COLUMNS};
 use super::Actor;
 use crate::db::{sql, Tx};
 use crate::events::NewEvent;
-use crate::{now_millis, Store, StoreError};
+use crate::{Store, StoreError};
 
 /// A remedy as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
@@ -331,7 +331,7 @@ impl Store {
                     .bind(status.as_str())
                     .bind(actor.login)
                     .bind(note)
-                    .bind(now_millis())
+                    .bind(super::now())
                     .bind(id),
                 )
                 .await?;
@@ -391,7 +391,7 @@ impl Store {
                 ))
                 .bind(outcome.as_str())
                 .bind(note)
-                .bind(now_millis())
+                .bind(super::now())
                 .bind(id),
             )
             .await?;
@@ -487,7 +487,7 @@ impl Store {
                 fingerprint: print.clone(),
                 reason: reason.map(str::to_owned),
                 author: author.to_owned(),
-                created_at: now_millis(),
+                created_at: super::now(),
             };
             // The account row holds other writers of this ledger off, so
             // the key cannot have been taken since the look above.
@@ -541,7 +541,7 @@ impl Store {
                 fingerprint: fingerprint("reversal", Some(-original.amount_minor), id),
                 reason: Some(reason.to_owned()),
                 author: author.to_owned(),
-                created_at: now_millis(),
+                created_at: super::now(),
             };
             insert_entry(&mut tx, &entry).await?;
             let mut events = vec![entry.event(balance - original.amount_minor)];
@@ -553,7 +553,7 @@ impl Store {
                              WHERE id = $3 RETURNING {REMEDY_COLUMNS}"
                         ))
                         .bind(reason)
-                        .bind(now_millis())
+                        .bind(super::now())
                         .bind(remedy_id.as_str()),
                     )
                     .await?;
@@ -603,7 +603,7 @@ async fn apply_in(tx: &mut Tx, new: &NewRemedy<'_>) -> Result<Attempt, StoreErro
             sql(format!(
                 "UPDATE cases SET updated_at = $1 WHERE id = $2 RETURNING {CASE_COLUMNS}"
             ))
-            .bind(now_millis())
+            .bind(super::now())
             .bind(new.case_id),
         )
         .await?;
@@ -632,7 +632,7 @@ async fn apply_in(tx: &mut Tx, new: &NewRemedy<'_>) -> Result<Attempt, StoreErro
     } else {
         RemedyStatus::Requested
     };
-    let now = now_millis();
+    let now = super::now();
     let remedy = Remedy {
         id: uuid::Uuid::now_v7().to_string(),
         case_id: new.case_id.to_owned(),
@@ -714,7 +714,7 @@ async fn credit_for(
         fingerprint: fingerprint("credit", Some(amount), &remedy.id),
         reason: Some(remedy.remedy_type.clone()),
         author: author.to_owned(),
-        created_at: now_millis(),
+        created_at: super::now(),
     };
     insert_entry(tx, &entry).await?;
     Ok(vec![entry.event(balance + amount)])

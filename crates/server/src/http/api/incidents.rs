@@ -54,6 +54,9 @@ pub struct IncidentJson {
     /// `no_action_needed`, `case_opened`.
     outcome: Option<String>,
     case_id: Option<String>,
+    /// When the customer answered.
+    answered_at: String,
+    /// When the answer reached Doorstep (an offline terminal syncs later).
     created_at: String,
     claimed_at: Option<String>,
     closed_at: Option<String>,
@@ -64,6 +67,7 @@ impl From<Incident> for IncidentJson {
         let time = |ms: i64| from_millis(ms).to_string();
         IncidentJson {
             due_at: time(i.due_at),
+            answered_at: time(i.answered_at),
             created_at: time(i.created_at),
             first_attempt_at: i.first_attempt_at.map(time),
             reached_at: i.reached_at.map(time),

@@ -566,9 +566,67 @@ fn entry_row(
         kind: e.kind.clone(),
         when: format_local(from_millis(e.created_at), tz),
         who: e.author.clone(),
-        text: e.body.clone(),
+        text: if e.kind == "event" {
+            event_text(&e.body, t)
+        } else {
+            e.body.clone()
+        },
         label,
         direction: e.direction.clone().unwrap_or_default(),
+    }
+}
+
+/// What was done, in the reader's language. The store writes it as
+/// "status: resolved", "owner: olga", "fault: courier — note",
+/// "remedy: bonus_credit 300.00 RUB — applied", "remedy approved: …".
+fn event_text(body: &str, t: Tr<'_>) -> String {
+    let (head, note) = match body.split_once(" — ") {
+        Some((h, n)) => (h, Some(n)),
+        None => (body, None),
+    };
+    let remedy = |rest: &str| match rest.split_once(' ') {
+        Some((kind, amount)) => format!("{} {amount}", t.t(&format!("remedy-{kind}"))),
+        None => t.t(&format!("remedy-{rest}")),
+    };
+    let text = if let Some(status) = head.strip_prefix("status: ") {
+        t.with(
+            "case-event-status",
+            "status",
+            t.t(&format!("case-status-{status}")),
+        )
+    } else if let Some(owner) = head.strip_prefix("owner: ") {
+        t.with("case-event-owner", "owner", owner.to_owned())
+    } else if let Some(fault) = head.strip_prefix("fault: ") {
+        t.with("case-event-fault", "fault", t.t(&format!("fault-{fault}")))
+    } else if let Some(rest) = head.strip_prefix("remedy: ") {
+        // "remedy: TYPE AMOUNT — STATUS": the status is the note's place.
+        let status = note
+            .map(|s| t.t(&format!("remedy-status-{s}")))
+            .unwrap_or_default();
+        return t.with2(
+            "case-event-remedy",
+            "remedy",
+            remedy(rest),
+            "status",
+            status,
+        );
+    } else if let Some((verb, rest)) = head
+        .strip_prefix("remedy ")
+        .and_then(|r| r.split_once(": "))
+    {
+        t.with2(
+            "case-event-remedy-decided",
+            "remedy",
+            remedy(rest),
+            "what",
+            t.t(&format!("case-event-{verb}")),
+        )
+    } else {
+        head.to_owned()
+    };
+    match note {
+        Some(n) => format!("{text} — {n}"),
+        None => text,
     }
 }
 

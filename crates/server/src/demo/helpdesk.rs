@@ -1,0 +1,817 @@
+//! The demo's helpdesk: the incidents the detractors' answers raised,
+//! worked by three dispatchers over the months (call-backs that reached
+//! the customer or not, outcomes, a few handed to support) with the last
+//! day and a half still in the queue; support cases on every channel and
+//! line in every state, remedies from the playbooks with their ledger
+//! entries (one reversed, one waiting for approval, redeliveries reported
+//! back), faults recorded, and one customer whose claims look like abuse.
+//! Every step is written through the store at the time it happened
+//! ([`as_of`]).
+
+use doorstep_domain::helpdesk::cases::{CaseStatus, Direction, Fault};
+use doorstep_domain::helpdesk::incidents::{AttemptResult, Outcome};
+use doorstep_domain::helpdesk::remedies::{RemedyStatus, RemedyType};
+use doorstep_domain::OrderRecord;
+use doorstep_store::helpdesk::cases::{NewCase, NewContact, Opened};
+use doorstep_store::helpdesk::incidents::IncidentHistory;
+use doorstep_store::helpdesk::ledger::NewRemedy;
+use doorstep_store::helpdesk::{as_of, Actor, CaseCategory};
+use doorstep_store::Store;
+use rand::rngs::StdRng;
+use rand::Rng;
+
+/// A refusal in the demo's own story is a mistake in the story.
+fn must<T, R: std::fmt::Debug>(result: Result<T, R>) -> anyhow::Result<T> {
+    result.map_err(|r| anyhow::anyhow!("the demo's helpdesk story went wrong: {r:?}"))
+}
+
+const MINUTE: i64 = 60_000;
+const HOUR: i64 = 60 * MINUTE;
+const DAY: i64 = 24 * HOUR;
+
+/// What the demo's helpdesk holds.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub incidents: usize,
+    pub open_incidents: usize,
+    pub cases: usize,
+    pub remedies: usize,
+}
+
+/// A person of the demo: the account's id when it exists (the demo's
+/// `dispatcher` and `operator` sign in and find their own work), else a
+/// stand-in colleague without an account.
+struct Person {
+    id: String,
+    login: String,
+}
+
+impl Person {
+    fn actor(&self, overrides: bool) -> Actor<'_> {
+        Actor {
+            id: &self.id,
+            login: &self.login,
+            overrides,
+        }
+    }
+}
+
+async fn people(store: &Store, logins: &[&str]) -> anyhow::Result<Vec<Person>> {
+    let users = store.users().await?;
+    Ok(logins
+        .iter()
+        .map(|login| Person {
+            id: users
+                .iter()
+                .find(|u| u.login == *login)
+                .map_or_else(|| format!("demo:{login}"), |u| u.id.clone()),
+            login: (*login).to_owned(),
+        })
+        .collect())
+}
+
+/// What customers say, by category (Russian, as the demo company works).
+fn said(category: &str, rng: &mut StdRng) -> &'static str {
+    let lines: &[&str] = match category {
+        "late" => &[
+            "Заказ обещали к 14:00, уже 16:30 — где курьер?",
+            "Опоздали на два часа, продукты для праздника, гости уже пришли.",
+            "Курьер не приехал в окно, никто не предупредил.",
+        ],
+        "damaged" => &[
+            "Пакет порван, яйца разбиты, молоко протекло.",
+            "Коробка смята, торт повреждён.",
+            "Бутылка разбилась в пакете, всё в соке.",
+        ],
+        "incomplete" => &[
+            "Не привезли две позиции из заказа, а оплата списана за всё.",
+            "В заказе не хватает сыра и хлеба.",
+        ],
+        "wrong_item" => &[
+            "Привезли не тот товар: заказывал безлактозное молоко.",
+            "Вместо 1 кг яблок привезли 500 г и не тот сорт.",
+        ],
+        "payment_failed" => &[
+            "Оплата картой не прошла у двери, курьер уехал.",
+            "Списали деньги дважды за один заказ.",
+        ],
+        "address_change" => &[
+            "Хочу изменить адрес доставки, я на работе.",
+            "Можно привезти к соседнему подъезду? Код домофона поменялся.",
+        ],
+        "recipient_unreachable" => &["Курьер не дозвонился, а я был дома — телефон указан верно."],
+        "courier_behaviour" => &[
+            "Курьер нагрубил и бросил пакет у двери.",
+            "Курьер курил в подъезде и не поздоровался.",
+        ],
+        "courier_app" => &[
+            "Приложение курьера не показывает адрес следующего заказа.",
+            "Не могу закрыть доставку в приложении: ошибка синхронизации.",
+        ],
+        _ => &["Хочу уточнить статус заказа.", "Вопрос по бонусам."],
+    };
+    lines[rng.gen_range(0..lines.len())]
+}
+
+fn replies(category: &str) -> &'static str {
+    match category {
+        "late" => "Приносим извинения за опоздание. Начислили вам бонусы на следующий заказ.",
+        "damaged" | "incomplete" | "wrong_item" => {
+            "Извините за неудобство! Отправим замену с новым курьером бесплатно."
+        }
+        "payment_failed" => "Проверили платёж: повторим списание или примем оплату наличными.",
+        _ => "Спасибо, что написали! Разбираемся и вернёмся с ответом.",
+    }
+}
+
+/// The party at fault as the support team would find it.
+fn fault_for(category: &str, rng: &mut StdRng) -> Fault {
+    let roll: f64 = rng.gen();
+    match category {
+        "late" if roll < 0.6 => Fault::Courier,
+        "late" if roll < 0.8 => Fault::Partner,
+        "damaged" if roll < 0.5 => Fault::Courier,
+        "damaged" if roll < 0.8 => Fault::Picker,
+        "late" | "damaged" => Fault::Carrier,
+        "incomplete" | "wrong_item" if roll < 0.7 => Fault::Picker,
+        "incomplete" | "wrong_item" => Fault::Partner,
+        "courier_behaviour" | "recipient_unreachable" => Fault::Courier,
+        "payment_failed" if roll < 0.5 => Fault::Unknown,
+        "payment_failed" => Fault::Customer,
+        _ => Fault::Unknown,
+    }
+}
+
+/// Works the incidents raised while the demo's answers were loaded.
+async fn incidents(
+    store: &Store,
+    rng: &mut StdRng,
+    now: i64,
+    dispatchers: &[Person],
+) -> anyhow::Result<(usize, usize, Vec<(String, i64)>)> {
+    store.date_incidents_by_their_answers().await?;
+    let all = store.incidents_answered(0, now + DAY).await?;
+    let mut histories = Vec::new();
+    let mut to_cases = Vec::new();
+    let mut open = 0;
+    for i in &all {
+        let age = now - i.answered_at;
+        // Each dispatcher has a pace: Київ's shift is short of hands.
+        let who = &dispatchers[rng.gen_range(0..dispatchers.len())];
+        let slow = if i.city == "Київ" { 3 } else { 1 };
+        let claimed_at = i.created_at + rng.gen_range(1..12 * slow) * MINUTE;
+        if age < 36 * HOUR {
+            // The live queue: most wait, some are claimed, a few were
+            // called without an answer and are due again later.
+            let roll: f64 = rng.gen();
+            if roll < 0.6 || claimed_at > now {
+                open += 1;
+                continue;
+            }
+            let mut attempts = Vec::new();
+            if roll < 0.85 {
+                let again = (now + rng.gen_range(20..120) * MINUTE).max(claimed_at + HOUR);
+                attempts.push((
+                    (claimed_at + 2 * MINUTE).min(now),
+                    AttemptResult::NotReached,
+                    Some(again),
+                    Some("не берёт трубку".to_owned()),
+                ));
+            }
+            histories.push(IncidentHistory {
+                incident_id: i.id.clone(),
+                owner_id: who.id.clone(),
+                owner_login: who.login.clone(),
+                claimed_at: claimed_at.min(now),
+                attempts,
+                closed: None,
+            });
+            continue;
+        }
+        let mut at = claimed_at + rng.gen_range(1..10 * slow) * MINUTE;
+        let mut attempts = Vec::new();
+        let mut reached = false;
+        for k in 0..3 {
+            let p = [0.72, 0.6, 0.4][k];
+            if rng.gen_bool(p) {
+                attempts.push((at, AttemptResult::Reached, None, None));
+                reached = true;
+                break;
+            }
+            let again = at + [2 * HOUR, 20 * HOUR, 0][k];
+            attempts.push((
+                at,
+                AttemptResult::NotReached,
+                (k < 2).then_some(again),
+                Some("нет ответа".to_owned()),
+            ));
+            at = again + rng.gen_range(0..30) * MINUTE;
+        }
+        let last = attempts.last().map_or(claimed_at, |a| a.0);
+        let closed_at = last + rng.gen_range(2..15) * MINUTE;
+        let outcome = if reached {
+            let roll: f64 = rng.gen();
+            if roll < 0.07 && age < 60 * DAY {
+                // Handed to support below (the case closes the incident).
+                to_cases.push((i.id.clone(), closed_at));
+                histories.push(IncidentHistory {
+                    incident_id: i.id.clone(),
+                    owner_id: who.id.clone(),
+                    owner_login: who.login.clone(),
+                    claimed_at,
+                    attempts,
+                    closed: None,
+                });
+                continue;
+            } else if roll < 0.68 {
+                Outcome::Recovered
+            } else if roll < 0.93 {
+                Outcome::NotRecovered
+            } else {
+                Outcome::NoActionNeeded
+            }
+        } else {
+            Outcome::Unreachable
+        };
+        histories.push(IncidentHistory {
+            incident_id: i.id.clone(),
+            owner_id: who.id.clone(),
+            owner_login: who.login.clone(),
+            claimed_at,
+            attempts,
+            closed: Some((outcome, closed_at)),
+        });
+    }
+    for chunk in histories.chunks(500) {
+        store.record_incident_histories(chunk).await?;
+    }
+    Ok((all.len(), open, to_cases))
+}
+
+/// Where a demo case ends up.
+#[derive(Clone, Copy, PartialEq)]
+enum Fate {
+    New,
+    Open,
+    WaitingCustomer,
+    WaitingDepartment,
+    Resolved,
+    Closed,
+}
+
+/// One case's life, written step by step at the times it happened.
+struct Story<'a> {
+    store: &'a Store,
+    categories: &'a [CaseCategory],
+    currency: &'a str,
+    case_id: String,
+    category: String,
+    order_amount: Option<i64>,
+    operator: &'a Person,
+    at: i64,
+}
+
+impl Story<'_> {
+    fn later(&mut self, rng: &mut StdRng, min: i64, max: i64) -> i64 {
+        self.at += rng.gen_range(min..max) * MINUTE;
+        self.at
+    }
+
+    async fn take(&mut self, rng: &mut StdRng) -> anyhow::Result<()> {
+        let at = self.later(rng, 1, 25);
+        let me = self.operator.actor(false);
+        must(as_of(at, self.store.assign_case(&self.case_id, me, me)).await?)?;
+        Ok(())
+    }
+
+    async fn reply(&mut self, rng: &mut StdRng, channel: &str) -> anyhow::Result<()> {
+        let at = self.later(rng, 2, 15);
+        let text = replies(&self.category);
+        let contact = NewContact {
+            channel,
+            direction: Direction::Outbound,
+            text,
+            author: &self.operator.login,
+            external_id: None,
+            by_person: true,
+        };
+        must(
+            as_of(at, self.store.add_contact(&self.case_id, &contact))
+                .await?
+                .0,
+        )?;
+        Ok(())
+    }
+
+    /// The playbook's first remedy (or the one named), with its amount.
+    async fn remedy(
+        &mut self,
+        rng: &mut StdRng,
+        kind: Option<RemedyType>,
+        amount: Option<i64>,
+        limit: Option<i64>,
+    ) -> anyhow::Result<Option<doorstep_store::helpdesk::ledger::Remedy>> {
+        let playbook = self
+            .categories
+            .iter()
+            .find(|c| c.id == self.category)
+            .map(|c| c.playbook.clone())
+            .unwrap_or_default();
+        let entry = match kind {
+            Some(k) => playbook.iter().find(|e| e.kind == k).cloned(),
+            None => playbook.first().cloned(),
+        };
+        let Some(entry) = entry else { return Ok(None) };
+        let amount = match amount {
+            Some(a) => Some(a),
+            None if entry.kind.has_amount() => entry
+                .default_amount(self.order_amount)
+                .or(self.order_amount.map(|a| a / 10)),
+            None => None,
+        };
+        let at = self.later(rng, 1, 10);
+        let key = format!("demo-{}-{}", self.case_id, entry.kind.as_str());
+        let written = as_of(
+            at,
+            self.store.apply_remedy(&NewRemedy {
+                case_id: &self.case_id,
+                kind: entry.kind,
+                amount,
+                currency: self.currency,
+                idempotency_key: &key,
+                note: None,
+                actor: self.operator.actor(false),
+                limit,
+            }),
+        )
+        .await?;
+        Ok(written.ok().map(|(r, _)| r))
+    }
+
+    async fn status(
+        &mut self,
+        rng: &mut StdRng,
+        status: CaseStatus,
+        min: i64,
+        max: i64,
+    ) -> anyhow::Result<()> {
+        let at = self.later(rng, min, max);
+        must(
+            as_of(
+                at,
+                self.store
+                    .set_case_status(&self.case_id, status, self.operator.actor(true)),
+            )
+            .await?,
+        )?;
+        Ok(())
+    }
+}
+
+/// The support cases of the last two months.
+#[allow(clippy::too_many_lines, clippy::too_many_arguments)]
+async fn cases(
+    store: &Store,
+    rng: &mut StdRng,
+    now: i64,
+    orders: &[OrderRecord],
+    to_cases: &[(String, i64)],
+    dispatchers: &[Person],
+    operators: &[Person],
+    approver: &Person,
+) -> anyhow::Result<(usize, usize)> {
+    let categories = store.case_categories().await?;
+    let deployment = store.deployment().await?;
+    let currency = deployment.currency.clone();
+    let limit = Some(deployment.operator_limit);
+    let mut cases = 0;
+    let mut remedies = 0;
+
+    // Incidents the dispatchers handed to support.
+    for (incident, at) in to_cases {
+        let who = &dispatchers[rng.gen_range(0..dispatchers.len())];
+        let category = if rng.gen_bool(0.6) { "late" } else { "damaged" };
+        let opened = as_of(
+            *at,
+            store.case_from_incident(
+                incident,
+                who.actor(true),
+                category,
+                "customers",
+                "Недовольный ответ у двери; клиент просит компенсацию.",
+            ),
+        )
+        .await?;
+        if let Ok(opened) = opened {
+            cases += 1;
+            let operator = &operators[rng.gen_range(0..operators.len())];
+            let order_amount = match &opened.case().order_number {
+                Some(n) => store.order(n).await?.and_then(|o| o.amount_minor),
+                None => None,
+            };
+            let mut story = Story {
+                store,
+                categories: &categories,
+                currency: &currency,
+                case_id: opened.case().id.clone(),
+                category: category.to_owned(),
+                order_amount,
+                operator,
+                at: *at,
+            };
+            story.take(rng).await?;
+            story.reply(rng, "phone").await?;
+            if story.remedy(rng, None, None, limit).await?.is_some() {
+                remedies += 1;
+            }
+            story.status(rng, CaseStatus::Resolved, 5, 60).await?;
+            if story.at < now - 3 * DAY {
+                story
+                    .status(rng, CaseStatus::Closed, 3 * 24 * 60, 4 * 24 * 60)
+                    .await?;
+            }
+        }
+    }
+
+    // Contacts on every channel.
+    let delivered: Vec<&OrderRecord> = orders
+        .iter()
+        .filter(|o| {
+            o.delivered_at.is_some_and(|d| {
+                d.as_millisecond() > now - 60 * DAY && d.as_millisecond() < now - HOUR
+            })
+        })
+        .collect();
+    let weights: &[(&str, f64)] = &[
+        ("late", 0.35),
+        ("damaged", 0.12),
+        ("incomplete", 0.12),
+        ("wrong_item", 0.08),
+        ("payment_failed", 0.08),
+        ("address_change", 0.07),
+        ("recipient_unreachable", 0.05),
+        ("courier_behaviour", 0.07),
+        ("other", 0.06),
+    ];
+    let channels: &[(&str, f64)] = &[
+        ("phone", 0.4),
+        ("chat", 0.25),
+        ("email", 0.1),
+        ("messenger", 0.1),
+        ("social", 0.05),
+        ("app", 0.1),
+    ];
+    let pick = |rng: &mut StdRng, list: &[(&'static str, f64)]| -> &'static str {
+        let mut roll: f64 = rng.gen();
+        for (item, w) in list {
+            if roll < *w {
+                return item;
+            }
+            roll -= w;
+        }
+        list[list.len() - 1].0
+    };
+    let mut pending_made = false;
+    let mut reversed_made = false;
+    let mut failed_made = false;
+    let mut used: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    if delivered.is_empty() {
+        return Ok((cases, remedies));
+    }
+    for n in 0..150 {
+        // One case per order: a second one would join the first.
+        let Some(order) = (0..20)
+            .map(|_| delivered[rng.gen_range(0..delivered.len())])
+            .find(|o| used.insert(o.order_number.as_str()))
+        else {
+            continue;
+        };
+        let couriers_line = n % 9 == 0;
+        let category = if couriers_line {
+            "other"
+        } else {
+            pick(rng, weights)
+        };
+        let channel = if couriers_line {
+            "phone"
+        } else {
+            pick(rng, channels)
+        };
+        let delivered_at = order.delivered_at.map_or(now, jiff::Timestamp::as_millisecond);
+        // The first dozen came in the last hours: the lines' queues.
+        let opened_at = if n < 12 {
+            now - rng.gen_range(5..170) * MINUTE
+        } else {
+            (delivered_at + rng.gen_range(10..600) * MINUTE).min(now - 5 * MINUTE)
+        };
+        // The newest cases are still in every state of work; older ones
+        // resolved, the oldest closed.
+        let age = now - opened_at;
+        let fate = match (age, rng.gen_range(0..10)) {
+            (a, _) if a < 3 * HOUR => Fate::New,
+            (a, r) if a < 2 * DAY => [
+                Fate::Open,
+                Fate::Open,
+                Fate::WaitingCustomer,
+                Fate::WaitingDepartment,
+                Fate::Resolved,
+            ][r % 5],
+            (a, r) if a < 7 * DAY => {
+                if r < 2 {
+                    Fate::WaitingDepartment
+                } else {
+                    Fate::Resolved
+                }
+            }
+            _ => Fate::Closed,
+        };
+        let text = said(
+            if couriers_line {
+                "courier_app"
+            } else {
+                category
+            },
+            rng,
+        );
+        let external = format!("demo-{n}");
+        let new = NewCase {
+            channel,
+            line: if couriers_line {
+                "couriers"
+            } else {
+                "customers"
+            },
+            category,
+            priority: if category == "courier_behaviour" {
+                "high"
+            } else {
+                "normal"
+            },
+            order_number: Some(order.order_number.as_str()),
+            customer_phone: Some(order.customer_phone.as_str()),
+            text,
+            external_id: Some(&external),
+            direction: Direction::Inbound,
+            author: "crm",
+            incident_id: None,
+        };
+        let opened = as_of(opened_at, store.open_case(&new)).await?;
+        let Opened::Created(case) = opened else {
+            continue;
+        };
+        cases += 1;
+        if fate == Fate::New {
+            continue;
+        }
+        let operator = &operators[n % operators.len()];
+        let mut story = Story {
+            store,
+            categories: &categories,
+            currency: &currency,
+            case_id: case.id.clone(),
+            category: category.to_owned(),
+            order_amount: order.amount.map(doorstep_domain::Money::minor),
+            operator,
+            at: opened_at,
+        };
+        story.take(rng).await?;
+        if story.at >= now {
+            continue;
+        }
+        story.reply(rng, channel).await?;
+        // Some customers write again before it is settled: it joins.
+        if rng.gen_bool(0.15) {
+            let again = story.later(rng, 20, 240).min(now - MINUTE);
+            let contact = NewContact {
+                channel: "chat",
+                direction: Direction::Inbound,
+                text: "Есть новости по моему обращению?",
+                author: "crm",
+                external_id: None,
+                by_person: false,
+            };
+            must(as_of(again, store.add_contact(&case.id, &contact)).await?.0)?;
+        }
+        match fate {
+            Fate::Open => continue,
+            Fate::WaitingCustomer => {
+                story
+                    .status(rng, CaseStatus::WaitingCustomer, 2, 20)
+                    .await?;
+                continue;
+            }
+            Fate::WaitingDepartment => {
+                story
+                    .status(rng, CaseStatus::WaitingDepartment, 2, 20)
+                    .await?;
+                let fault = fault_for(category, rng);
+                let at = story.later(rng, 1, 5);
+                must(
+                    as_of(
+                        at,
+                        store.record_fault(
+                            &case.id,
+                            fault,
+                            Some("ждём ответ отдела"),
+                            operator.actor(false),
+                        ),
+                    )
+                    .await?,
+                )?;
+                continue;
+            }
+            _ => {}
+        }
+        // The remedy: the playbook's first; one over the limit waits.
+        if !pending_made && category == "damaged" && age < 2 * DAY {
+            let over = deployment.operator_limit + 50_000;
+            if story
+                .remedy(rng, Some(RemedyType::Compensation), Some(over), limit)
+                .await?
+                .is_some()
+            {
+                remedies += 1;
+                pending_made = true;
+            }
+        } else if rng.gen_bool(0.7) {
+            if let Some(r) = story.remedy(rng, None, None, limit).await? {
+                remedies += 1;
+                if r.status == RemedyStatus::Requested.as_str() && story.at < now - HOUR {
+                    // The company's systems report back (one redelivery failed).
+                    let outcome = if failed_made {
+                        RemedyStatus::Done
+                    } else {
+                        RemedyStatus::Failed
+                    };
+                    failed_made = true;
+                    let at = story.later(rng, 30, 240).min(now - MINUTE);
+                    must(
+                        as_of(
+                            at,
+                            store.remedy_outcome(&r.id, outcome, Some("служба доставки"), "oms"),
+                        )
+                        .await?,
+                    )?;
+                }
+                if !reversed_made && r.status == RemedyStatus::Applied.as_str() {
+                    // Credited to the wrong order by mistake, reversed.
+                    let ledger = store.ledger(order.customer_phone.as_str(), 100).await?;
+                    if let Some(entry) = ledger
+                        .entries
+                        .iter()
+                        .find(|e| e.remedy_id.as_deref() == Some(r.id.as_str()))
+                    {
+                        let at = story.later(rng, 5, 30).min(now - MINUTE);
+                        must(as_of(at, store.reverse_entry(&entry.id, "начислено по ошибке: компенсация уже выдана по другому обращению", &approver.login)).await?)?;
+                        reversed_made = true;
+                    }
+                }
+            }
+        }
+        if story.at >= now {
+            continue;
+        }
+        story.status(rng, CaseStatus::Resolved, 5, 120).await?;
+        if rng.gen_bool(0.75) {
+            let fault = fault_for(category, rng);
+            let at = story.later(rng, 5, 60).min(now - MINUTE);
+            must(
+                as_of(
+                    at,
+                    store.record_fault(&case.id, fault, None, operator.actor(false)),
+                )
+                .await?,
+            )?;
+        }
+        if fate == Fate::Closed {
+            story
+                .status(rng, CaseStatus::Closed, 3 * 24 * 60, 4 * 24 * 60)
+                .await?;
+        }
+    }
+    Ok((cases, remedies))
+}
+
+/// One customer who claims damage again and again (seed 002: photos of
+/// damage that never happened, to win a bonus): a compensation on most of
+/// their orders.
+async fn abuser(
+    store: &Store,
+    rng: &mut StdRng,
+    now: i64,
+    orders: &[OrderRecord],
+    operators: &[Person],
+) -> anyhow::Result<usize> {
+    let mut by_customer: std::collections::HashMap<&str, Vec<&OrderRecord>> =
+        std::collections::HashMap::new();
+    for o in orders.iter().filter(|o| {
+        o.delivered_at
+            .is_some_and(|d| d.as_millisecond() < now - DAY)
+    }) {
+        by_customer
+            .entry(o.customer_phone.as_str())
+            .or_default()
+            .push(o);
+    }
+    let mut candidates: Vec<(&str, Vec<&OrderRecord>)> = by_customer
+        .into_iter()
+        .filter(|(_, v)| v.len() >= 6)
+        .collect();
+    candidates.sort_by_key(|(phone, _)| *phone);
+    let Some((phone, theirs)) = candidates
+        .get(rng.gen_range(0..candidates.len().max(1)))
+        .cloned()
+    else {
+        return Ok(0);
+    };
+    let categories = store.case_categories().await?;
+    let currency = store.deployment().await?.currency;
+    let operator = &operators[0];
+    let mut made = 0;
+    let mut theirs = theirs;
+    theirs.sort_by_key(|o| o.promised_from);
+    let recent = theirs.len().saturating_sub(6);
+    for (k, o) in theirs[recent..].iter().enumerate() {
+        let Some(delivered) = o.delivered_at else {
+            continue;
+        };
+        // Five settled claims, and a sixth just in, waiting for an operator.
+        let at = if k < 5 {
+            delivered.as_millisecond() + 30 * MINUTE
+        } else {
+            now - 40 * MINUTE
+        };
+        let external = format!("demo-claim-{k}");
+        let new = NewCase {
+            channel: "app",
+            line: "customers",
+            category: "damaged",
+            priority: "normal",
+            order_number: Some(o.order_number.as_str()),
+            customer_phone: Some(phone),
+            text: "Товар повреждён, прикладываю фото. Прошу компенсацию.",
+            external_id: Some(&external),
+            direction: Direction::Inbound,
+            author: "app",
+            incident_id: None,
+        };
+        let Opened::Created(case) = as_of(at, store.open_case(&new)).await? else {
+            continue;
+        };
+        let mut story = Story {
+            store,
+            categories: &categories,
+            currency: &currency,
+            case_id: case.id.clone(),
+            category: "damaged".to_owned(),
+            order_amount: o.amount.map(doorstep_domain::Money::minor),
+            operator,
+            at,
+        };
+        if k < 5 {
+            story.take(rng).await?;
+            story
+                .remedy(rng, Some(RemedyType::Compensation), None, None)
+                .await?;
+            story.status(rng, CaseStatus::Resolved, 5, 30).await?;
+            if story.at < now - 3 * DAY {
+                story
+                    .status(rng, CaseStatus::Closed, 3 * 24 * 60, 4 * 24 * 60)
+                    .await?;
+            }
+        }
+        made += 1;
+    }
+    Ok(made)
+}
+
+/// Loads the demo's helpdesk after its answers.
+pub async fn load(
+    store: &Store,
+    rng: &mut StdRng,
+    orders: &[OrderRecord],
+) -> anyhow::Result<Summary> {
+    let now = doorstep_store::now_millis();
+    let dispatchers = people(store, &["dispatcher", "anna", "boris"]).await?;
+    let operators = people(store, &["operator", "olga", "ivan", "maria"]).await?;
+    let approver = &dispatchers[0];
+    let (incidents, open, to_cases) = incidents(store, rng, now, &dispatchers).await?;
+    let (mut cases, remedies) = cases(
+        store,
+        rng,
+        now,
+        orders,
+        &to_cases,
+        &dispatchers,
+        &operators,
+        approver,
+    )
+    .await?;
+    cases += abuser(store, rng, now, orders, &operators).await?;
+    Ok(Summary {
+        incidents,
+        open_incidents: open,
+        cases,
+        remedies,
+    })
+}
