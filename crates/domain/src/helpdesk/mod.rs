@@ -5,6 +5,7 @@
 
 pub mod alerts;
 pub mod cases;
+pub mod claims;
 pub mod incidents;
 pub mod remedies;
 

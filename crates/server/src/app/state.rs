@@ -36,6 +36,10 @@ pub struct App {
     causes: RwLock<(Arc<Vocabulary>, Arc<Tagger>)>,
     /// The re-tagging of all answers after the rules changed.
     pub retag: crate::app::survey::causes::Retag,
+    /// Everyone's claims per delivered order, and when it was counted (a
+    /// full count: kept a while).
+    pub(crate) population_claims:
+        RwLock<Option<(Instant, doorstep_store::helpdesk::file::ClaimCounts)>>,
 }
 
 /// A lock's contents, even after a panic elsewhere poisoned it (the maps
@@ -54,6 +58,8 @@ fn write_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 /// database. A new version's `survey.published` event clears it on every
 /// process within a second; this bounds a missed one.
 const CURRENT_VERSION_TTL: Duration = Duration::from_mins(1);
+/// How long everyone's claim rate is kept before it is counted again.
+const POPULATION_CLAIMS_TTL: Duration = Duration::from_mins(10);
 /// Survey versions kept in memory at most (each is a few kilobytes).
 const SURVEY_VERSIONS_KEPT: usize = 2_000;
 
@@ -74,6 +80,7 @@ impl App {
         let app = Arc::new(App {
             causes: RwLock::new((Arc::new(vocabulary), tagger)),
             retag: crate::app::survey::causes::Retag::default(),
+            population_claims: RwLock::new(None),
             store,
             data_dir,
             survey_versions: RwLock::new(HashMap::new()),
@@ -85,6 +92,21 @@ impl App {
         });
         follow_changes(&app);
         Ok(app)
+    }
+
+    /// Everyone's claims and delivered orders, counted at most every ten
+    /// minutes.
+    pub async fn population_claims(
+        &self,
+    ) -> Result<doorstep_store::helpdesk::file::ClaimCounts, doorstep_store::StoreError> {
+        if let Some((at, counts)) = *read_lock(&self.population_claims) {
+            if at.elapsed() < POPULATION_CLAIMS_TTL {
+                return Ok(counts);
+            }
+        }
+        let counts = self.store.population_claims().await?;
+        *write_lock(&self.population_claims) = Some((Instant::now(), counts));
+        Ok(counts)
     }
 
     pub fn deployment(&self) -> Deployment {

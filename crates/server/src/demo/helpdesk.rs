@@ -497,7 +497,9 @@ async fn cases(
         } else {
             pick(rng, channels)
         };
-        let delivered_at = order.delivered_at.map_or(now, jiff::Timestamp::as_millisecond);
+        let delivered_at = order
+            .delivered_at
+            .map_or(now, jiff::Timestamp::as_millisecond);
         // The first dozen came in the last hours: the lines' queues.
         let opened_at = if n < 12 {
             now - rng.gen_range(5..170) * MINUTE

@@ -4,6 +4,7 @@
 //! playbooks.
 
 pub mod cases;
+pub mod file;
 pub mod incidents;
 pub mod ledger;
 

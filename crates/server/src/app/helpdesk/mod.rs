@@ -3,6 +3,7 @@
 //! ([`remedies`]). The API, the console and the demo all go through here.
 
 pub mod cases;
+pub mod file;
 pub mod remedies;
 
 use doorstep_domain::Phone;

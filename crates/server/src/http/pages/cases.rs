@@ -531,6 +531,8 @@ struct CasePage {
     is_open: bool,
     balance: String,
     currency: String,
+    /// The customer's claims look like abuse: the evidence.
+    claims: Option<String>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -748,6 +750,13 @@ pub async fn detail(
     } else {
         Vec::new()
     };
+    let claims = match &case.customer_phone {
+        Some(phone) => crate::app::helpdesk::file::claim_signal(&app, phone)
+            .await
+            .page(user.lang)?
+            .map(|s| super::customers::claims_text(t, &s)),
+        None => None,
+    };
     let mine = case.owner_id.as_deref() == Some(user.id.as_str());
     let is_open = case.is_open();
     let view = CasePage {
@@ -826,6 +835,7 @@ pub async fn detail(
         is_open,
         balance,
         currency,
+        claims,
         notice: q
             .done
             .as_deref()

@@ -4,6 +4,7 @@
 pub mod cases;
 pub mod causes;
 mod couriers;
+pub mod customers;
 pub mod dashboard;
 mod dispatch;
 mod drivers;
@@ -228,7 +229,7 @@ pub fn router() -> Router<AppState> {
         .route("/s/{token}/review/{link}", get(link::review))
         .route("/orders", get(orders::list))
         .route("/orders/{order_number}", get(orders::detail))
-        .route("/customers/{phone}", get(orders::customer))
+        .route("/customers/{phone}", get(customers::file))
         .route("/customers/{phone}/erase", post(orders::erase_customer))
         .route("/attachments/{id}", get(orders::attachment))
         .route("/settings", get(settings::page))

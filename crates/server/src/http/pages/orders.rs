@@ -8,7 +8,7 @@ use axum::response::Response;
 use doorstep_domain::survey::{QuestionType, SurveyDefinition};
 use doorstep_domain::time::{day_range, format_local, from_millis, parse_date};
 use doorstep_domain::{Money, OrderNumber, Phone};
-use doorstep_store::{CustomerView, DeliveryStatus, OrderFilter, OrderView};
+use doorstep_store::{DeliveryStatus, OrderFilter, OrderView};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -494,84 +494,6 @@ pub async fn detail(
         courier_id: order.courier_id.clone().unwrap_or_default(),
         imported: format_local(from_millis(order.created_at), &tz),
         updated: format_local(from_millis(order.updated_at), &tz),
-        c,
-    };
-    Ok(render(&view))
-}
-
-#[derive(Template)]
-#[template(path = "customer.html")]
-struct CustomerPage {
-    c: Chrome,
-    customer: CustomerView,
-    name: String,
-    email: String,
-    first_order: String,
-    last_order: String,
-    segment: String,
-    rows: Vec<OrderRow>,
-    more_href: Option<String>,
-    /// An admin may erase the customer's personal data.
-    may_erase: bool,
-    /// The data was just erased.
-    erased: bool,
-}
-
-#[derive(Deserialize)]
-pub struct CustomerQuery {
-    erased: Option<String>,
-}
-
-pub async fn customer(
-    State(app): State<AppState>,
-    Staff(user, _): Staff<AnyStaff>,
-    Path(phone): Path<String>,
-    Query(q): Query<CustomerQuery>,
-) -> PageResult {
-    let customer = app.store.customer(&phone).await.found(user.lang)?;
-    let filter = OrderFilter {
-        phone: Some(customer.phone.clone()),
-        ..OrderFilter::default()
-    };
-    let orders = app
-        .store
-        .search_orders(&filter, PAGE_SIZE, 0)
-        .await
-        .page(user.lang)?;
-    let mut c = Chrome::new(&app, &user, "/orders", "customer-title");
-    let t = c.tr;
-    let name = customer
-        .name
-        .clone()
-        .unwrap_or_else(|| t.t("customer-unnamed"));
-    c.title = name.clone();
-    let zones = Zones::load(&app).await.page(user.lang)?;
-    let tz = app.deployment().tz();
-    let now = doorstep_store::now_millis();
-    let fmt = |ms: Option<i64>| {
-        ms.map(|m| format_local(from_millis(m), &tz))
-            .unwrap_or_default()
-    };
-    let view = CustomerPage {
-        email: customer.email.clone().unwrap_or_default(),
-        first_order: fmt(customer.first_order_at),
-        last_order: fmt(customer.last_order_at),
-        segment: t.t(if customer.orders > 1 {
-            "segment-repeat"
-        } else {
-            "segment-new"
-        }),
-        rows: orders
-            .orders
-            .iter()
-            .map(|o| row(o, t, &zones, now))
-            .collect(),
-        more_href: (orders.total > PAGE_SIZE)
-            .then(|| format!("/orders?q={}", encode(&customer.phone))),
-        may_erase: user.may::<AdminOnly>() && !customer.phone.starts_with("erased-"),
-        erased: q.erased.is_some(),
-        name,
-        customer,
         c,
     };
     Ok(render(&view))
