@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod cases;
 pub mod claims;
 pub mod incidents;
+pub mod recovery;
 pub mod remedies;
 
 /// A closed vocabulary written as snake_case words in JSON, forms and the

@@ -899,3 +899,39 @@ ledger-kind-credit = Начисление бонусов
 ledger-kind-debit = Списание бонусов
 ledger-kind-reversal = Сторно
 claims-see-file = Карточка клиента →
+loop-title = Работа с недовольными
+loop-breakdown = по городам, диспетчерам или неделям
+loop-explain = Инцидент каждого недовольного ответа — от момента ответа клиента: как скоро диспетчер позвонил и дозвонился, сколько закрыто «решено, клиент доволен», и заказывали ли эти клиенты снова в течение 60 дней чаще тех, до кого не дозвонились. Доли — с 95% интервалом; повторные заказы считаются только для клиентов, чьи 60 дней прошли.
+loop-note = Время — от ответа клиента (медиана · 90-й перцентиль). Восстановлено: закрыто «решено, клиент доволен» среди закрытых. Заказали снова: ещё один заказ в течение 60 дней, среди клиентов, чьи 60 дней прошли.
+loop-all = Весь период
+loop-nobody = никто не взял
+loop-group-city = Город
+loop-group-dispatcher = Диспетчер
+loop-group-day = День
+loop-group-week = Неделя
+loop-group-month = Месяц
+loop-col-incidents = Инцидентов
+loop-col-to-attempt = До первого звонка
+loop-col-to-reach = До разговора
+loop-col-within-hour = Дозвонились за 1 ч
+loop-col-recovery = Восстановлено
+loop-col-retention-recovered = Заказали снова: восстановленные
+loop-col-retention-unreached = Заказали снова: недозвонившиеся
+median-p90 = { $median } · { $p90 }
+share = { $percent }% ({ $count } из { $of })
+share-interval = { $percent }% [{ $low }–{ $high }] ({ $count } из { $of })
+duration-seconds = { $n } с
+duration-days = { $d } д { $h } ч
+faults-title = Кто виноват
+faults-none = За этот период виновные не установлены.
+faults-by-party = По сторонам
+faults-by-courier = Курьеры, чаще всего виновные
+faults-by-partner = Партнёры, чаще всего виновные
+faults-cases = Обращений
+faults-paid = Компенсаций
+courier-faults = { $n ->
+    [one] { $n } обращение по его вине
+    [few] { $n } обращения по его вине
+   *[other] { $n } обращений по его вине
+}
+courier-no-faults = За этот период нет обращений по его вине.

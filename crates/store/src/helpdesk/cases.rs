@@ -42,7 +42,7 @@ pub struct Case {
     pub closed_at: Option<i64>,
 }
 
-pub(crate) const CASE_COLUMNS: &str = "id, number, channel, line, category, priority, status, customer_phone, \
+pub const CASE_COLUMNS: &str = "id, number, channel, line, category, priority, status, customer_phone, \
      order_number, incident_id, owner_id, owner_login, subject, contacts, first_response_at, fault, fault_note, \
      handed_to, handed_at, created_at, updated_at, resolved_at, closed_at";
 

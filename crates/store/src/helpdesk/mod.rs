@@ -7,6 +7,7 @@ pub mod cases;
 pub mod file;
 pub mod incidents;
 pub mod ledger;
+pub mod reports;
 
 tokio::task_local! {
     static AS_OF: i64;

@@ -5,6 +5,7 @@
 pub mod cases;
 pub mod file;
 pub mod remedies;
+pub mod reports;
 
 use doorstep_domain::Phone;
 

@@ -183,6 +183,10 @@ struct CourierPage {
     assessed: bool,
     comments: Vec<(String, String, String)>,
     dashboard: String,
+    /// Cases found to be his fault: (number, when, subject, fault note).
+    faults: Vec<(i64, String, String, String)>,
+    /// Cases open to this reader (the support desk's roles).
+    cases_open: bool,
 }
 
 /// `/couriers/{id}`: one courier's scores beside the period before, the
@@ -228,6 +232,11 @@ pub async fn courier(
         .courier_comments(Some(&id), start.as_millisecond(), end.as_millisecond(), 20)
         .await
         .page(user.lang)?;
+    let faults = app
+        .store
+        .courier_fault_cases(&id, start.as_millisecond(), end.as_millisecond(), 50)
+        .await
+        .page(user.lang)?;
     let mut c = Chrome::new(&app, &user, "/couriers", "nav-couriers");
     let t = c.tr;
     c.title = format!("{name} · {id}");
@@ -256,6 +265,18 @@ pub async fn courier(
             })
             .collect(),
         dashboard: format!("/dashboard?from={from}&to={to}&courier={id}&group_by=week"),
+        cases_open: user.may::<crate::http::auth::CaseDesk>(),
+        faults: faults
+            .into_iter()
+            .map(|k| {
+                (
+                    k.number,
+                    format_local(from_millis(k.created_at), &tz),
+                    k.subject,
+                    k.fault_note.unwrap_or_default(),
+                )
+            })
+            .collect(),
         from: from.to_string(),
         to: to.to_string(),
         id,

@@ -80,6 +80,12 @@ struct DashboardPage {
     /// The NPS trend over the period, as SVG.
     trend: Option<String>,
     trend_title: String,
+    /// Closing the loop over the period (the whole period: `rows` is
+    /// empty, as the shared table expects), and who was at fault.
+    total: Option<super::recovery::LoopRowView>,
+    rows_loop: Vec<super::recovery::LoopRowView>,
+    fault_groups: Vec<(String, Vec<super::recovery::FaultLine>)>,
+    loop_href: Option<String>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -153,6 +159,22 @@ pub async fn page(
         Err(e) => return Err(failed(user.lang, e)),
     };
     let trend = crate::charts::nps_trend(&series.groups);
+    let (start, end) = doorstep_domain::time::day_range(req.from, req.to, &deployment.tz());
+    let (start, end) = (
+        doorstep_domain::time::to_millis(start),
+        doorstep_domain::time::to_millis(end),
+    );
+    let loop_total = crate::app::helpdesk::reports::loop_figures(
+        &app,
+        start,
+        end,
+        crate::app::helpdesk::reports::LoopGroup::All,
+    )
+    .await
+    .page(user.lang)?;
+    let found_faults = crate::app::helpdesk::reports::faults(&app, start, end)
+        .await
+        .page(user.lang)?;
     let lists = Lists::load(&app).await.page(user.lang)?;
     let query = raw.unwrap_or_default();
     let sort = q
@@ -196,6 +218,15 @@ pub async fn page(
         group_label: t.t(&format!("group-{}", req.group.as_str())),
         query,
         error,
+        total: loop_total
+            .first()
+            .filter(|r| r.figures.incidents > 0)
+            .map(|r| super::recovery::loop_view(t, t.t("loop-all"), &r.figures)),
+        rows_loop: Vec::new(),
+        fault_groups: super::recovery::fault_groups(t, &found_faults, &deployment.currency),
+        loop_href: user
+            .may::<crate::http::auth::DispatchDesk>()
+            .then(|| format!("/dispatch/loop?from={}&to={}", req.from, req.to)),
         trend,
         trend_title: t.with(
             "dashboard-trend",

@@ -11,6 +11,7 @@ mod drivers;
 pub mod link;
 pub mod login;
 pub mod orders;
+mod recovery;
 mod reports;
 pub mod settings;
 pub mod surveys;
@@ -267,6 +268,7 @@ pub fn router() -> Router<AppState> {
         .route("/reports/schedules/{id}/send", post(reports::send_now))
         .route("/dispatch", get(dispatch::queue))
         .route("/dispatch/events", get(dispatch::events))
+        .route("/dispatch/loop", get(recovery::page))
         .route("/dispatch/{id}", get(dispatch::detail))
         .route("/dispatch/{id}/claim", post(dispatch::claim))
         .route("/dispatch/{id}/attempts", post(dispatch::attempt))
