@@ -89,6 +89,9 @@ pub struct OrderInput {
     pub promised_to: Option<String>,
     pub delivered_at: Option<String>,
     pub amount: Option<String>,
+    /// `yes`/`no` (also true/false, 1/0, да/нет): the customer is a VIP
+    /// (a survey timed out at their door can raise an incident).
+    pub customer_vip: Option<String>,
 }
 
 /// A checked order, ready to store.
@@ -106,6 +109,8 @@ pub struct OrderRecord {
     pub promised_to: Timestamp,
     pub delivered_at: Option<Timestamp>,
     pub amount: Option<Money>,
+    /// `None`: not said (what is stored stays).
+    pub customer_vip: Option<bool>,
 }
 
 /// What is wrong with one field of one order.
@@ -131,7 +136,7 @@ pub const REQUIRED_COLUMNS: [&str; 5] = [
 ];
 
 /// Every column Doorstep reads from an orders file, in contract order.
-pub const ALL_COLUMNS: [&str; 12] = [
+pub const ALL_COLUMNS: [&str; 13] = [
     "order_number",
     "customer_phone",
     "customer_name",
@@ -144,6 +149,7 @@ pub const ALL_COLUMNS: [&str; 12] = [
     "promised_to",
     "delivered_at",
     "amount",
+    "customer_vip",
 ];
 
 fn present(value: Option<&String>) -> Option<&str> {
@@ -299,6 +305,18 @@ impl OrderInput {
                 None
             }
         });
+        let customer_vip =
+            present(self.customer_vip.as_ref()).and_then(|v| match v.to_lowercase().as_str() {
+                "yes" | "y" | "true" | "1" | "да" | "vip" => Some(true),
+                "no" | "n" | "false" | "0" | "нет" => Some(false),
+                _ => {
+                    errors.push(RowError {
+                        column: "customer_vip",
+                        message: format!("{v:?} is not yes or no"),
+                    });
+                    None
+                }
+            });
         match (
             order_number,
             customer_phone,
@@ -325,6 +343,7 @@ impl OrderInput {
                 promised_to,
                 delivered_at,
                 amount,
+                customer_vip,
             }),
             _ => Err(errors),
         }
@@ -357,6 +376,7 @@ mod tests {
             promised_to: Some("03.11.2026 15:00".into()),
             delivered_at: Some("03.11.2026 14:42".into()),
             amount: Some("1 234,50".into()),
+            customer_vip: None,
         }
     }
 
@@ -418,5 +438,22 @@ mod tests {
     fn segment_follows_the_first_order() {
         assert_eq!(Segment::of_order(true), Segment::New);
         assert_eq!(Segment::of_order(false), Segment::Repeat);
+    }
+
+    #[test]
+    fn a_customer_is_a_vip_by_yes_or_no() {
+        let with = |vip: &str| OrderInput {
+            customer_vip: Some(vip.into()),
+            ..input()
+        };
+        assert_eq!(check(&with("да")).unwrap().customer_vip, Some(true));
+        assert_eq!(check(&with("No")).unwrap().customer_vip, Some(false));
+        assert_eq!(
+            check(&with("")).unwrap().customer_vip,
+            None,
+            "not said: kept"
+        );
+        let errors = check(&with("maybe")).unwrap_err();
+        assert_eq!(errors[0].column, "customer_vip");
     }
 }

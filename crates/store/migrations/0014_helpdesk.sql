@@ -2,9 +2,10 @@
 -- dispatcher's call-back attempts, cases with their contacts, remedies and
 -- the customer's bonus ledger.
 
--- A VIP customer (from the company's systems): surveys timed out at their
--- door can raise an incident.
-ALTER TABLE customers ADD COLUMN vip BOOLEAN NOT NULL DEFAULT FALSE;
+-- A VIP customer (from the company's systems, `customer_vip` in an
+-- import): surveys timed out at their door can raise an incident. NULL:
+-- never said (not a VIP).
+ALTER TABLE customers ADD COLUMN vip BOOLEAN;
 
 -- Alert rules, evaluated in the transaction that stores a response. The
 -- condition is JSON (see domain/helpdesk/alerts.rs). A new deployment

@@ -205,6 +205,7 @@ struct StoredOrder {
     customer_name: Option<String>,
     customer_email: Option<String>,
     courier_name: Option<String>,
+    customer_vip: Option<bool>,
 }
 
 impl StoredOrder {
@@ -233,6 +234,7 @@ impl StoredOrder {
             customer_name: r.customer_name.clone(),
             customer_email: r.customer_email.clone(),
             courier_name: r.courier_name.clone(),
+            customer_vip: r.customer_vip,
         }
     }
 
@@ -251,6 +253,7 @@ impl StoredOrder {
             && kept(&self.customer_name, &stored.customer_name)
             && kept(&self.customer_email, &stored.customer_email)
             && kept(&self.courier_name, &stored.courier_name)
+            && (self.customer_vip.is_none() || self.customer_vip == stored.customer_vip)
     }
 }
 
@@ -457,7 +460,8 @@ async fn stored_orders(tx: &mut Tx, numbers: &[&str]) -> Result<Vec<StoredOrder>
     };
     tx.all_in(
         "SELECT o.order_number, o.customer_phone, o.city, o.partner, o.courier_id, o.promised_from, o.promised_to, \
-         o.delivered_at, o.amount_minor, c.name AS customer_name, c.email AS customer_email, k.name AS courier_name \
+         o.delivered_at, o.amount_minor, c.name AS customer_name, c.email AS customer_email, k.name AS courier_name, \
+         c.vip AS customer_vip \
          FROM orders o JOIN customers c ON c.phone = o.customer_phone LEFT JOIN couriers k ON k.id = o.courier_id \
          WHERE o.order_number IN",
         numbers,
@@ -711,8 +715,12 @@ async fn write_dimensions(
             .or_insert(Customer {
                 name: None,
                 email: None,
+                vip: None,
                 first: (row.promised_from, row.order_number.as_str()),
             });
+        if row.customer_vip.is_some() {
+            entry.vip = row.customer_vip;
+        }
         if row.customer_name.is_some() {
             entry.name = row.customer_name.as_deref();
         }
@@ -725,10 +733,11 @@ async fn write_dimensions(
     }
     let customers: Vec<_> = customers.into_iter().collect();
     tx.exec_rows(
-        "INSERT INTO customers (phone, name, email, first_order_at, first_order_number, created_at, updated_at) VALUES",
-        7,
+        "INSERT INTO customers (phone, name, email, first_order_at, first_order_number, created_at, updated_at, vip) VALUES",
+        8,
         "ON CONFLICT (phone) DO UPDATE SET name = COALESCE(excluded.name, customers.name), \
          email = COALESCE(excluded.email, customers.email), \
+         vip = COALESCE(excluded.vip, customers.vip), \
          first_order_number = CASE WHEN customers.first_order_at IS NULL \
              OR excluded.first_order_at < customers.first_order_at \
              OR (excluded.first_order_at = customers.first_order_at AND excluded.first_order_number < customers.first_order_number) \
@@ -738,6 +747,7 @@ async fn write_dimensions(
          updated_at = excluded.updated_at \
          WHERE (excluded.name IS NOT NULL AND excluded.name IS DISTINCT FROM customers.name) \
             OR (excluded.email IS NOT NULL AND excluded.email IS DISTINCT FROM customers.email) \
+            OR (excluded.vip IS NOT NULL AND excluded.vip IS DISTINCT FROM customers.vip) \
             OR customers.first_order_at IS NULL \
             OR excluded.first_order_at < customers.first_order_at \
             OR (excluded.first_order_at = customers.first_order_at \
@@ -751,6 +761,7 @@ async fn write_dimensions(
             q.push_arg(c.first.1);
             q.push_arg(now);
             q.push_arg(now);
+            q.push_arg(crate::db::Arg::Bool(c.vip));
         },
     )
     .await?;
@@ -761,6 +772,7 @@ async fn write_dimensions(
 struct Customer<'a> {
     name: Option<&'a str>,
     email: Option<&'a str>,
+    vip: Option<bool>,
     /// The earliest (promised_from, order_number) among the batch's orders.
     first: (i64, &'a str),
 }

@@ -382,6 +382,17 @@ pub async fn load(store: &Store, seed: u64) -> anyhow::Result<Summary> {
     }
     .validated()?;
     store.save_deployment(&deployment).await?;
+    // Beside the detractor rule every deployment starts with: a VIP left
+    // without an answer is called at once.
+    store
+        .save_alert_rule(&doorstep_domain::helpdesk::alerts::AlertRule {
+            id: "vip-timed-out".to_owned(),
+            name: "VIP: нет ответа".to_owned(),
+            enabled: true,
+            priority: doorstep_domain::helpdesk::alerts::Priority::Urgent,
+            condition: doorstep_domain::helpdesk::alerts::Condition::TimedOutAtVip,
+        })
+        .await?;
     for city in CITIES {
         store.set_city_time_zone(city.name, city.zone).await?;
     }
@@ -465,6 +476,10 @@ pub async fn load(store: &Store, seed: u64) -> anyhow::Result<Summary> {
             promised_to: end,
             delivered_at,
             amount: Some(amount),
+            // One customer in thirty is a VIP.
+            customer_vip: Some(
+                customer.phone.as_str().bytes().map(u32::from).sum::<u32>() % 30 == 0,
+            ),
         });
     }
     // Order numbers grow with time, as a real system's do.

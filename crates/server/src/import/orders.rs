@@ -123,6 +123,7 @@ fn to_input(record: &csv::StringRecord, columns: &HashMap<&'static str, usize>) 
         promised_to: get("promised_to"),
         delivered_at: get("delivered_at"),
         amount: get("amount"),
+        customer_vip: get("customer_vip"),
     }
 }
 

@@ -25,6 +25,9 @@ const PAGES: &[(&str, [bool; 4])] = &[
     ("/cases", [true, false, true, true]),
     ("/cases/new", [true, false, true, true]),
     ("/cases/approvals", [true, false, true, false]),
+    ("/dispatch/loop", [true, true, true, false]),
+    ("/dispatch/rules", [true, true, false, false]),
+    ("/settings/categories", [true, false, false, false]),
     ("/settings", [true, false, false, false]),
     ("/settings/webhooks", [true, false, false, false]),
 ];

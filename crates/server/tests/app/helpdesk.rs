@@ -14,7 +14,8 @@ use crate::surveys::{post, response, with_orders_and_survey};
 
 on_both_backends!(
     an_unhappy_answer_goes_from_the_door_to_a_dispatcher_who_closes_it,
-    cases_remedies_and_the_ledger_through_the_api
+    cases_remedies_and_the_ledger_through_the_api,
+    a_rule_made_in_the_console_raises_incidents_for_vip_customers
 );
 
 async fn an_unhappy_answer_goes_from_the_door_to_a_dispatcher_who_closes_it(backend: &str) {
@@ -468,4 +469,84 @@ async fn cases_remedies_and_the_ledger_through_the_api(backend: &str) {
     assert_eq!(post(&a, &terminal, &path, &credit).await.0, 403);
     let (_, ledger) = a.get_json(ledger_path, &integration).await;
     assert_eq!(ledger["balance"], 2345, "nothing more was credited");
+}
+
+/// A quality manager adds a rule in the console (a refused form says
+/// what to fix); an order marks its customer a VIP; a survey that timed
+/// out at that door raises an urgent incident, one at an ordinary
+/// customer's does not.
+async fn a_rule_made_in_the_console_raises_incidents_for_vip_customers(backend: &str) {
+    let a = TestApp::spawn(backend).await;
+    let integration =
+        with_orders_and_survey(&a, vec![order_json("A-1", "+79161234567", "K-1")]).await;
+    let mut vip = order_json("A-2", "+79161234568", "K-1");
+    vip["customer_vip"] = json!(true);
+    assert_eq!(
+        a.post_orders(&integration, &json!([vip])).await.status(),
+        200
+    );
+    let quality = a.signed_in("quality").await;
+    let csrf = a.csrf(&quality).await;
+    let refused = quality
+        .post(a.at("/dispatch/rules"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "Too loose"),
+            ("type", "nps_at_most"),
+            ("value", "10"),
+            ("priority", "high"),
+            ("enabled", "on"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 200);
+    let said = refused.text().await.unwrap();
+    assert!(said.contains("use 0–9"), "says what to fix");
+    let saved = quality
+        .post(a.at("/dispatch/rules"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "VIP left waiting"),
+            ("type", "timed_out_at_vip"),
+            ("priority", "urgent"),
+            ("enabled", "on"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 303);
+    let page = a.page(&quality, "/dispatch/rules").await;
+    assert!(
+        page.contains("VIP left waiting") && page.contains("NPS 6 or less"),
+        "both rules listed"
+    );
+    let terminal = a.token("terminal", Some("K-1")).await;
+    let timed_out = |id: &str, order: &str| response(id, order, "timed_out", &json!([]));
+    let batch = json!([
+        timed_out("6d1c2a90-3333-4c1f-9a43-000000000001", "A-1"),
+        timed_out("6d1c2a90-3333-4c1f-9a43-000000000002", "A-2"),
+    ]);
+    assert_eq!(
+        post(&a, &terminal, "/api/v1/responses", &batch).await.0,
+        201
+    );
+    let (_, list) = a
+        .get_json("/api/v1/incidents?status=open", &integration)
+        .await;
+    let incidents = list["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 1, "only the VIP's door: {list}");
+    assert_eq!(incidents[0]["order_number"], "A-2");
+    assert_eq!(incidents[0]["priority"], "urgent");
+    // An operator may not edit the rules.
+    let operator = a.signed_in("operator").await;
+    assert_eq!(
+        operator
+            .get(a.at("/dispatch/rules"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
 }

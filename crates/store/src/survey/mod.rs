@@ -262,7 +262,7 @@ impl Store {
             .all_in(
                 "SELECT o.order_number, o.courier_id, o.city, o.partner, o.delivered_at, o.promised_from, \
                  COALESCE(c.first_order_number = o.order_number, FALSE) AS first_order, \
-                 o.customer_phone, c.vip \
+                 o.customer_phone, COALESCE(c.vip, FALSE) AS vip \
                  FROM orders o JOIN customers c ON c.phone = o.customer_phone WHERE o.order_number IN",
                 &numbers,
                 "",

@@ -50,6 +50,9 @@ pub struct OrderItem {
     delivered_at: Option<String>,
     /// `1234.50` as a number or a string (`"1 234,50"` too).
     amount: Option<Scalar>,
+    /// The customer is a VIP (a survey timed out at their door can raise
+    /// an incident); left out, what is stored stays.
+    customer_vip: Option<bool>,
 }
 
 /// Up to 1,000 orders: a JSON array, or `{"orders": [...]}`. Each is
@@ -180,6 +183,7 @@ pub async fn post_orders(
             promised_to: item.promised_to,
             delivered_at: item.delivered_at,
             amount: item.amount.map(Scalar::into_text),
+            customer_vip: item.customer_vip.map(|v| v.to_string()),
         };
         let order_number = input.order_number.as_deref().map(|s| s.trim().to_owned());
         match input.validate(&tz, country) {

@@ -90,6 +90,7 @@ struct QueuePage {
     cities: Vec<Choice>,
     city: String,
     may_act: bool,
+    may_edit_rules: bool,
     notice: Option<String>,
 }
 
@@ -147,6 +148,7 @@ pub async fn queue(
             .collect(),
         city: city.unwrap_or_default(),
         may_act: user.may::<Dispatchers>(),
+        may_edit_rules: user.may::<crate::http::auth::QualityDesk>(),
         notice: q.taken.map(|by| t.with("incident-taken", "owner", by)),
         c,
     };

@@ -2,6 +2,7 @@
 //! holds what they share: the frame (navigation, user menu) and rendering.
 
 pub mod cases;
+mod categories;
 pub mod causes;
 mod couriers;
 pub mod customers;
@@ -13,6 +14,7 @@ pub mod login;
 pub mod orders;
 mod recovery;
 mod reports;
+mod rules;
 pub mod settings;
 pub mod surveys;
 pub mod terminal;
@@ -243,6 +245,10 @@ pub fn router() -> Router<AppState> {
             "/settings/webhooks",
             get(webhooks::page).post(webhooks::add),
         )
+        .route(
+            "/settings/categories",
+            get(categories::list).post(categories::save),
+        )
         .route("/settings/webhooks/{id}", get(webhooks::detail))
         .route(
             "/settings/webhooks/{id}/resend/{event}",
@@ -269,6 +275,9 @@ pub fn router() -> Router<AppState> {
         .route("/dispatch", get(dispatch::queue))
         .route("/dispatch/events", get(dispatch::events))
         .route("/dispatch/loop", get(recovery::page))
+        .route("/dispatch/rules", get(rules::list).post(rules::save))
+        .route("/dispatch/rules/{id}/toggle", post(rules::toggle))
+        .route("/dispatch/rules/{id}/delete", post(rules::delete))
         .route("/dispatch/{id}", get(dispatch::detail))
         .route("/dispatch/{id}/claim", post(dispatch::claim))
         .route("/dispatch/{id}/attempts", post(dispatch::attempt))
