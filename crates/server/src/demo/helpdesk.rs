@@ -489,6 +489,9 @@ async fn cases(
         let couriers_line = n % 9 == 0;
         let category = if couriers_line {
             "other"
+        } else if n == 13 {
+            // The one whose compensation waits for approval.
+            "damaged"
         } else {
             pick(rng, weights)
         };
@@ -503,6 +506,9 @@ async fn cases(
         // The first dozen came in the last hours: the lines' queues.
         let opened_at = if n < 12 {
             now - rng.gen_range(5..170) * MINUTE
+        } else if n < 24 {
+            // The day before: every state of work.
+            now - rng.gen_range(4 * 60..40 * 60) * MINUTE
         } else {
             (delivered_at + rng.gen_range(10..600) * MINUTE).min(now - 5 * MINUTE)
         };
@@ -511,13 +517,13 @@ async fn cases(
         let age = now - opened_at;
         let fate = match (age, rng.gen_range(0..10)) {
             (a, _) if a < 3 * HOUR => Fate::New,
-            (a, r) if a < 2 * DAY => [
+            (a, _) if a < 2 * DAY => [
                 Fate::Open,
-                Fate::Open,
-                Fate::WaitingCustomer,
                 Fate::WaitingDepartment,
+                Fate::WaitingCustomer,
                 Fate::Resolved,
-            ][r % 5],
+                Fate::Open,
+            ][n % 5],
             (a, r) if a < 7 * DAY => {
                 if r < 2 {
                     Fate::WaitingDepartment
@@ -638,7 +644,11 @@ async fn cases(
         } else if rng.gen_bool(0.7) {
             if let Some(r) = story.remedy(rng, None, None, limit).await? {
                 remedies += 1;
-                if r.status == RemedyStatus::Requested.as_str() && story.at < now - HOUR {
+                // The company's systems have reported on most requests.
+                if r.status == RemedyStatus::Requested.as_str()
+                    && story.at < now - HOUR
+                    && rng.gen_bool(0.7)
+                {
                     // The company's systems report back (one redelivery failed).
                     let outcome = if failed_made {
                         RemedyStatus::Done

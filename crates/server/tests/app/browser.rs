@@ -901,3 +901,117 @@ async fn the_terminals_show_if_rule_agrees_with_the_shared_fixtures_in_chromium(
     }
     c.close().await.unwrap();
 }
+
+/// The closed loop in Chromium: the dispatcher's open queue shows an
+/// unhappy answer as it arrives (no reload, the tab's title counts it),
+/// the dispatcher claims it and hands it to support; the case page offers
+/// the late category's playbook with its amount; one click credits the
+/// bonus account and the balance shows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispatcher_and_an_operator_close_the_loop_in_chromium() {
+    let Some((_driver, port)) = chromedriver() else {
+        return;
+    };
+    let app = TestApp::spawn("sqlite").await;
+    let integration = app.token("integration", None).await;
+    assert_eq!(
+        app.post_orders(
+            &integration,
+            &json!([order_json("A-7", "+79161234567", "K-1")])
+        )
+        .await
+        .status(),
+        200
+    );
+    let survey = json!({"id": "door", "name": "Door", "questions": [{"id": "nps", "type": "nps", "text": "NPS"}]});
+    let r = app
+        .anonymous()
+        .post(app.at("/api/v1/surveys"))
+        .bearer_auth(&integration)
+        .json(&survey)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    app.add_user("dina", "dispatcher").await;
+    let c = browser(port).await;
+    sign_in(&c, &app, "dina", "/dispatch").await;
+    until(
+        &c,
+        "document.getElementById('live') && document.getElementById('live').classList.contains('on')",
+        "the live queue",
+    )
+    .await;
+    c.execute("window.notReloaded = true;", vec![])
+        .await
+        .unwrap();
+    let now = jiff::Timestamp::now().to_string();
+    let answer = json!([{"id": "6c1f0f4e-0000-4000-8000-000000000201", "order_number": "A-7", "survey_id": "door",
+        "status": "completed", "started_at": now, "finished_at": now,
+        "answers": [{"question_id": "nps", "value": 2}]}]);
+    let r = app
+        .anonymous()
+        .post(app.at("/api/v1/responses"))
+        .bearer_auth(&integration)
+        .json(&answer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    until(
+        &c,
+        "document.querySelector('#queue-rows') && document.querySelector('#queue-rows').textContent.includes('NPS 2')",
+        "the incident in the open queue",
+    )
+    .await;
+    assert_eq!(
+        c.execute("return window.notReloaded === true;", vec![])
+            .await
+            .unwrap(),
+        serde_json::Value::Bool(true),
+        "arrived without a reload"
+    );
+    snap(&c, "dispatch-live").await;
+    click(&c, Locator::Css("#queue-rows button[type=submit]")).await;
+    until(&c, "location.pathname.startsWith('/dispatch/') && !!document.querySelector('form[action$=\"/case\"]')", "the claimed incident").await;
+    c.execute(
+        "document.querySelector('form[action$=\"/case\"] select[name=category]').value = 'late';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(
+        &c,
+        Locator::Css("form[action$='/case'] button[type=submit]"),
+    )
+    .await;
+    until(
+        &c,
+        "location.pathname.startsWith('/cases/')",
+        "the case it became",
+    )
+    .await;
+    // The late category's first remedy: a 300.00 bonus credit.
+    let amount = c
+        .execute(
+            "return document.querySelector('form.remedy input[name=amount]').value;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(amount, json!("300.00"));
+    click(&c, Locator::Css("form.remedy button[type=submit]")).await;
+    until(
+        &c,
+        "location.search.includes('done=remedy') && document.body.textContent.includes('300.00 RUB')",
+        "the credit and the balance",
+    )
+    .await;
+    snap(&c, "case-credited").await;
+    let balance = app
+        .get_json("/api/v1/customers/+79161234567/ledger", &integration)
+        .await
+        .1;
+    assert_eq!(balance["balance"], 30000);
+    c.close().await.unwrap();
+}

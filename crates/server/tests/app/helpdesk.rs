@@ -15,7 +15,8 @@ use crate::surveys::{post, response, with_orders_and_survey};
 on_both_backends!(
     an_unhappy_answer_goes_from_the_door_to_a_dispatcher_who_closes_it,
     cases_remedies_and_the_ledger_through_the_api,
-    a_rule_made_in_the_console_raises_incidents_for_vip_customers
+    a_rule_made_in_the_console_raises_incidents_for_vip_customers,
+    the_whole_loop_from_the_door_to_a_settled_case
 );
 
 async fn an_unhappy_answer_goes_from_the_door_to_a_dispatcher_who_closes_it(backend: &str) {
@@ -549,4 +550,175 @@ async fn a_rule_made_in_the_console_raises_incidents_for_vip_customers(backend: 
             .status(),
         403
     );
+}
+
+/// The loop end to end: an answer with NPS 3 at the door raises an
+/// incident that reaches an SSE client of the other server; a dispatcher
+/// claims it and hands it to support as a case; 300 is credited (the same
+/// credit retried, and sent at once to both servers, adds nothing); the
+/// credit is reversed; an operator's compensation over the limit waits for
+/// a dispatcher (an operator cannot approve it); the terminal's token
+/// reaches none of it.
+async fn the_whole_loop_from_the_door_to_a_settled_case(backend: &str) {
+    let a = TestApp::spawn(backend).await;
+    let b = a.beside().await;
+    let integration =
+        with_orders_and_survey(&a, vec![order_json("A-1", "+79161234567", "K-1")]).await;
+    let terminal = a.token("terminal", Some("K-1")).await;
+    let mut listener = SseReader::open(&b, &integration, None).await;
+    let answer = response(
+        "6d1c2a90-4444-4c1f-9a43-000000000001",
+        "A-1",
+        "completed",
+        &json!([{"question_id": "nps", "value": 3}, {"question_id": "why", "value": ["late"]}]),
+    );
+    assert_eq!(
+        post(&a, &terminal, "/api/v1/responses", &json!([answer]))
+            .await
+            .0,
+        201
+    );
+    let raised = listener
+        .next_named("incident.created", Duration::from_secs(3))
+        .await
+        .expect("the incident reaches the other server's listener");
+    let incident = raised.data["id"].as_str().unwrap().to_owned();
+
+    let dispatcher = a.signed_in("dispatcher").await;
+    let csrf = a.csrf(&dispatcher).await;
+    let claimed = dispatcher
+        .post(a.at(&format!("/dispatch/{incident}/claim")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        claimed.headers()["location"],
+        format!("/dispatch/{incident}")
+    );
+    let to_case = dispatcher
+        .post(a.at(&format!("/dispatch/{incident}/case")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("category", "late"),
+            ("line", "customers"),
+            ("text", "Two hours late; asks for compensation"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(to_case.status(), 303);
+    let case_page = to_case.headers()["location"].to_str().unwrap().to_owned();
+    let number = case_page.trim_start_matches("/cases/").to_owned();
+    let (_, case) = a
+        .get_json(&format!("/api/v1/cases/{number}"), &integration)
+        .await;
+    assert_eq!(
+        (case["status"].as_str(), case["category"].as_str()),
+        (Some("new"), Some("late"))
+    );
+    assert_eq!(case["incident_id"], incident.as_str());
+    assert_eq!(case["customer_phone"], "+79161234567");
+    let (_, closed) = a
+        .get_json("/api/v1/incidents?status=closed", &integration)
+        .await;
+    assert_eq!(closed["incidents"][0]["outcome"], "case_opened");
+
+    // 300.00 credited; the same request again and at once on both servers.
+    let credit = json!({"type": "bonus_credit", "amount": 30000, "idempotency_key": "loop-credit"});
+    let path = format!("/api/v1/cases/{number}/remedies");
+    assert_eq!(post(&a, &integration, &path, &credit).await.0, 201);
+    let (again_a, again_b) = tokio::join!(
+        post(&a, &integration, &path, &credit),
+        post(&b, &integration, &path, &credit)
+    );
+    assert_eq!((again_a.0, again_b.0), (200, 200));
+    let ledger_path = "/api/v1/customers/+79161234567/ledger";
+    let (_, ledger) = a.get_json(ledger_path, &integration).await;
+    assert_eq!(ledger["balance"], 30000, "credited once: {ledger}");
+    let entry = ledger["entries"][0]["id"].as_str().unwrap().to_owned();
+    let (status, reversed) = post(
+        &a,
+        &integration,
+        &format!("{ledger_path}/{entry}/reverse"),
+        &json!({"reason": "credited by mistake"}),
+    )
+    .await;
+    assert_eq!((status, reversed["balance"].as_i64()), (201, Some(0)));
+
+    // An operator's compensation over the limit (1,000.00) waits.
+    let operator = a.signed_in("operator").await;
+    let op_csrf = a.csrf(&operator).await;
+    let asked = operator
+        .post(a.at(&format!("{case_page}/remedies")))
+        .form(&[
+            ("csrf", op_csrf.as_str()),
+            ("type", "compensation"),
+            ("amount", "1500"),
+            ("key", "k1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        asked.headers()["location"],
+        format!("{case_page}?done=remedy_pending")
+    );
+    let (_, detail) = a
+        .get_json(&format!("/api/v1/cases/{number}"), &integration)
+        .await;
+    let pending = detail["remedies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["status"] == "pending_approval")
+        .expect("waits")
+        .clone();
+    let remedy = pending["id"].as_str().unwrap();
+    let refused = operator
+        .post(a.at("/cases/decisions"))
+        .form(&[
+            ("csrf", op_csrf.as_str()),
+            ("remedy", remedy),
+            ("decision", "approve"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403, "an operator cannot approve");
+    let queue = a.page(&dispatcher, "/cases/approvals").await;
+    assert!(
+        queue.contains(&format!("value=\"{remedy}\"")),
+        "in the approvers' queue"
+    );
+    let approved = dispatcher
+        .post(a.at("/cases/decisions"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("remedy", remedy),
+            ("decision", "approve"),
+            ("from", "queue"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        approved.headers()["location"],
+        "/cases/approvals?done=approved"
+    );
+    let (_, ledger) = a.get_json(ledger_path, &integration).await;
+    assert_eq!(ledger["balance"], 150_000, "approved: credited");
+
+    // The customer's personal file shows it all to the support desk.
+    let file = a.page(&operator, "/customers/%2B79161234567").await;
+    assert!(
+        file.contains(&format!("Case {number}")) && file.contains("NPS 3"),
+        "the file's timeline"
+    );
+
+    // A terminal's token reaches none of the helpdesk.
+    for path in ["/api/v1/incidents", "/api/v1/cases", ledger_path] {
+        assert_eq!(a.get_json(path, &terminal).await.0, 403, "{path}");
+    }
+    assert_eq!(post(&a, &terminal, &path, &credit).await.0, 403);
 }

@@ -304,6 +304,7 @@ async fn demo_data_is_realistic(backend: &str) {
             .collect::<Vec<_>>()
     );
     assert_eq!(store.count_orders().await.unwrap(), summary.orders as i64);
+    demo_helpdesk_is_realistic(&store, &summary).await;
     let zones: std::collections::HashSet<String> = store
         .cities()
         .await
@@ -353,4 +354,108 @@ async fn demo_data_is_realistic(backend: &str) {
             (b.customer_phone, b.courier_id, b.promised_from)
         );
     }
+}
+
+/// The demo's helpdesk: a live queue with claimed incidents and failed
+/// call-backs, cases in every state, channel and line, remedies with one
+/// reversed and one waiting, faults, and exactly one customer whose claims
+/// look like abuse.
+async fn demo_helpdesk_is_realistic(store: &Store, summary: &doorstep::demo::Summary) {
+    use doorstep_domain::helpdesk::cases::{CaseChannel, CaseStatus, Line};
+    use doorstep_store::helpdesk::cases::{CaseFilter, CaseView};
+    use doorstep_store::helpdesk::incidents::IncidentFilter;
+    let h = &summary.helpdesk;
+    assert!(h.incidents > 500 && h.open_incidents >= 5, "{h:?}");
+    let live = store
+        .incidents(&IncidentFilter {
+            status: None,
+            city: None,
+            limit: 1000,
+        })
+        .await
+        .unwrap();
+    assert!(live.iter().any(|i| i.status == "claimed"), "some claimed");
+    assert!(
+        live.iter().any(|i| i.attempts > 0),
+        "some called without an answer"
+    );
+    let mut every = CaseFilter::new(CaseView::All);
+    every.search = None;
+    every.limit = 1000;
+    let mut all = Vec::new();
+    for status in CaseStatus::ALL {
+        every.status = Some(status.as_str().to_owned());
+        let found = store.cases(&every).await.unwrap();
+        assert!(!found.is_empty(), "a case {status}");
+        all.extend(found);
+    }
+    for channel in CaseChannel::ALL
+        .iter()
+        .filter(|c| !matches!(c.as_str(), "terminal"))
+    {
+        assert!(
+            all.iter().any(|k| k.channel == channel.as_str()),
+            "a case by {channel}"
+        );
+    }
+    for line in Line::ALL {
+        assert!(
+            all.iter().any(|k| k.line == line.as_str()),
+            "a case of the {line} line"
+        );
+    }
+    assert!(
+        all.iter().any(|k| k.handed_to.is_some()),
+        "faults handed to departments"
+    );
+    assert_eq!(
+        store.pending_count().await.unwrap(),
+        1,
+        "one waits for approval"
+    );
+    let mut statuses = std::collections::HashSet::new();
+    let mut phones: Vec<String> = Vec::new();
+    for k in &all {
+        for r in store.case_remedies(&k.id).await.unwrap() {
+            statuses.insert(r.status);
+        }
+        if let Some(p) = &k.customer_phone {
+            if !phones.contains(p) {
+                phones.push(p.clone());
+            }
+        }
+    }
+    for s in [
+        "applied",
+        "requested",
+        "done",
+        "failed",
+        "reversed",
+        "pending_approval",
+    ] {
+        assert!(statuses.contains(s), "a remedy {s}: {statuses:?}");
+    }
+    let everyone = store.population_claims().await.unwrap();
+    let refs: Vec<&str> = phones.iter().map(String::as_str).collect();
+    let flagged: Vec<String> = store
+        .claims_of(&refs)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(_, c)| {
+            doorstep_domain::helpdesk::claims::assess(
+                c.claims as u64,
+                c.delivered as u64,
+                everyone.claims as u64,
+                everyone.delivered as u64,
+            )
+            .is_some()
+        })
+        .map(|(p, _)| p)
+        .collect();
+    assert_eq!(
+        flagged.len(),
+        1,
+        "one customer's claims look like abuse: {flagged:?}"
+    );
 }
