@@ -75,7 +75,7 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, seconds: usize) -> anyho
     let items = responses(count, count, 1, &raw_responses, &raw_answers)?;
     let runtime = tokio::runtime::Runtime::new()?;
     let mut table = String::from(
-        "| backend | servers | responses/s posted | listeners | POST p99 | events heard | missed | p50 | p99 | max | raw p99 | p99 / raw |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| backend | servers | responses/s posted | listeners | POST p99 | events heard | missed | p50 | p99 | max | raw p99 | p99 / raw | incidents heard | incident p50 | incident p99 | incident p99 / raw |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for &backend in super::backends() {
         let database = super::fresh_database(dir, postgres, backend, "events")?;
@@ -117,9 +117,10 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, seconds: usize) -> anyho
         }
         let (p50, p99, max) = percentiles(&ours.latencies);
         let (_, raw_p99, _) = percentiles(&raw);
+        let (i50, i99, _) = percentiles(&ours.incidents);
         let _ = writeln!(
             table,
-            "| {backend} | {} | {:.0} | {} | {:.1} ms | {} | {} | {p50:.1} ms | {p99:.1} ms | {max:.0} ms | {raw_p99:.1} ms | {:.1}× |",
+            "| {backend} | {} | {:.0} | {} | {:.1} ms | {} | {} | {p50:.1} ms | {p99:.1} ms | {max:.0} ms | {raw_p99:.1} ms | {:.1}× | {} | {i50:.1} ms | {i99:.1} ms | {:.1}× |",
             if backend == "SQLite" { "1" } else { "2 (post to A, listen on B)" },
             ours.posted as f64 / ours.seconds,
             listener_count(),
@@ -127,6 +128,8 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, seconds: usize) -> anyho
             ours.latencies.len(),
             ours.missed,
             p99 / raw_p99.max(0.001),
+            ours.incidents.len(),
+            i99 / raw_p99.max(0.001),
         );
     }
     for f in [office, raw_orders, raw_responses, raw_answers] {
@@ -137,6 +140,9 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, seconds: usize) -> anyho
 
 struct Measured {
     latencies: Vec<f64>,
+    /// From the POST of a detractor's answer to its `incident.created`
+    /// (ms), as every listener heard it.
+    incidents: Vec<f64>,
     /// How long each POST took (ms).
     posts: Vec<f64>,
     missed: usize,
@@ -229,14 +235,17 @@ async fn measure(
     }
     let seconds = started.elapsed().as_secs_f64();
     let mut latencies = Vec::new();
+    let mut incidents = Vec::new();
     let mut missed = 0;
     for l in listeners {
-        let (heard, got) = l.await??;
+        let (heard, got, raised) = l.await??;
         missed += items.len() - heard;
         latencies.extend(got);
+        incidents.extend(raised);
     }
     Ok(Measured {
         latencies,
+        incidents,
         posts,
         missed,
         posted: items.len(),
@@ -245,16 +254,18 @@ async fn measure(
 }
 
 /// One listener: latencies (ms) of the `response.created` events it heard,
-/// until it has heard `expected` or nothing came for 5 s.
+/// until it has heard `expected` or nothing came for 5 s, and of the
+/// `incident.created` events (by the response that raised each).
 async fn listen(
     r: reqwest::Response,
     sent: Arc<Sent>,
     expected: usize,
-) -> anyhow::Result<(usize, Vec<f64>)> {
+) -> anyhow::Result<(usize, Vec<f64>, Vec<f64>)> {
     use futures_util::StreamExt;
     let mut body = r.bytes_stream();
     let mut buffer = String::new();
     let mut latencies = Vec::with_capacity(expected);
+    let mut incidents = Vec::new();
     let mut heard = 0;
     while heard < expected {
         let Ok(Some(chunk)) = tokio::time::timeout(Duration::from_secs(5), body.next()).await
@@ -265,6 +276,17 @@ async fn listen(
         buffer.push_str(&String::from_utf8_lossy(&chunk.context("event stream")?));
         while let Some(end) = buffer.find("\n\n") {
             let block: String = buffer.drain(..end + 2).collect();
+            if block.contains("event: incident.created") {
+                if let Some(ms) = block
+                    .split("\"response_id\":\"")
+                    .nth(1)
+                    .and_then(|rest| rest.split('"').next())
+                    .and_then(|id| sent.latency(id, arrived))
+                {
+                    incidents.push(ms);
+                }
+                continue;
+            }
             if !block.contains("event: response.created") {
                 continue;
             }
@@ -282,7 +304,7 @@ async fn listen(
             }
         }
     }
-    Ok((heard, latencies))
+    Ok((heard, latencies, incidents))
 }
 
 /// Raw PostgreSQL: `count` rows, each inserted with a `pg_notify` in one

@@ -1,5 +1,8 @@
 //! Benchmarks that need the real binary and the raw databases side by side.
 //!
+//! `doorstep-bench helpdesk [CASES]`: the dispatcher's queue, the inbox and
+//! a personal file at 100,000 cases and 1,000,000 ledger entries.
+//!
 //! `doorstep-bench import [--rows 100000,1000000] [--postgres URL]`
 //! generates an orders CSV as an office exports it, imports it with
 //! `target/release/doorstep import orders` into SQLite and PostgreSQL, and in
@@ -9,6 +12,7 @@
 //! BENCHMARKS.md.
 
 mod events;
+mod helpdesk;
 mod ingest;
 mod latency;
 mod metrics;
@@ -85,12 +89,13 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let command = args.first().map(String::as_str);
-    if let Some(which @ ("ingest" | "metrics" | "latency" | "soak" | "events")) = command {
+    if let Some(which @ ("ingest" | "metrics" | "latency" | "soak" | "events" | "helpdesk")) = command {
         let default = match which {
             "ingest" => 100_000,
             "latency" => 300_000,
             "soak" => 600,
             "events" => 20,
+            "helpdesk" => 100_000,
             _ => 10_000_000,
         };
         let count = args
@@ -107,13 +112,14 @@ fn main() -> anyhow::Result<()> {
             "latency" => latency::run(doorstep, &dir, postgres, count)?,
             "soak" => soak::bench(doorstep, &dir, postgres, count as u64)?,
             "events" => events::run(doorstep, &dir, postgres, count)?,
+            "helpdesk" => helpdesk::run(doorstep, &dir, postgres, count)?,
             _ => metrics::run(doorstep, &dir, postgres, count)?,
         };
         println!("{table}");
         return Ok(());
     }
     if args.first().map(String::as_str) != Some("import") {
-        bail!("usage: doorstep-bench import [--rows 100000,1000000] [--postgres URL] [--dir DIR]\n       doorstep-bench ingest [RESPONSES]\n       doorstep-bench latency [ANSWERS]\n       doorstep-bench soak [SECONDS]\n       doorstep-bench events [SECONDS]\n       doorstep-bench metrics [ANSWERS]\n       doorstep-bench generate ROWS FILE");
+        bail!("usage: doorstep-bench import [--rows 100000,1000000] [--postgres URL] [--dir DIR]\n       doorstep-bench ingest [RESPONSES]\n       doorstep-bench latency [ANSWERS]\n       doorstep-bench soak [SECONDS]\n       doorstep-bench events [SECONDS]\n       doorstep-bench helpdesk [CASES]\n       doorstep-bench metrics [ANSWERS]\n       doorstep-bench generate ROWS FILE");
     }
     let mut sizes = vec![100_000usize, 1_000_000];
     let mut postgres = "postgres://postgres@127.0.0.1:5432".to_owned();
