@@ -75,7 +75,8 @@ async fn load(pool: &Pool, head: &str, rows: impl Iterator<Item = String>) -> an
         statements.push(format!("{head} {};", current.join(",")));
     }
     for chunk in statements.chunks(50) {
-        pool.run(&format!("BEGIN; {} COMMIT;", chunk.join(" "))).await?;
+        pool.run(&format!("BEGIN; {} COMMIT;", chunk.join(" ")))
+            .await?;
     }
     Ok(())
 }
@@ -83,7 +84,15 @@ async fn load(pool: &Pool, head: &str, rows: impl Iterator<Item = String>) -> an
 fn add_user(doorstep: &Path, database: &str, login: &str, role: &str) -> anyhow::Result<()> {
     use std::io::Write;
     let mut child = Command::new(doorstep)
-        .args(["user", "add", "--login", login, "--role", role, "--password-stdin"])
+        .args([
+            "user",
+            "add",
+            "--login",
+            login,
+            "--role",
+            role,
+            "--password-stdin",
+        ])
         .env("DOORSTEP_DATABASE", database)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -187,8 +196,11 @@ async fn fill(pool: &Pool, cases: usize, operator: &str) -> anyhow::Result<()> {
         case_rows.into_iter(),
     )
     .await?;
-    pool.run(&format!("UPDATE case_sequence SET last_number = {}", 1001 + cases))
-        .await?;
+    pool.run(&format!(
+        "UPDATE case_sequence SET last_number = {}",
+        1001 + cases
+    ))
+    .await?;
     load(
         pool,
         "INSERT INTO case_entries (id, case_id, kind, channel, direction, body, author, external_id, created_at) VALUES",
@@ -273,13 +285,27 @@ async fn signed_in(url: &str, login: &str) -> anyhow::Result<reqwest::Client> {
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
-    let page = client.get(format!("{url}login")).send().await?.text().await?;
+    let page = client
+        .get(format!("{url}login"))
+        .send()
+        .await?
+        .text()
+        .await?;
     let marker = "name=\"csrf\" value=\"";
     let start = page.find(marker).context("the sign-in form")? + marker.len();
-    let csrf = page[start..].split('"').next().unwrap_or_default().to_owned();
+    let csrf = page[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
     let r = client
         .post(format!("{url}login"))
-        .form(&[("login", login), ("password", PASSWORD), ("csrf", &csrf), ("next", "/orders")])
+        .form(&[
+            ("login", login),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+            ("next", "/orders"),
+        ])
         .send()
         .await?;
     if r.status() != 303 {
@@ -293,7 +319,10 @@ async fn page_times(client: &reqwest::Client, url: &str, path: &str) -> anyhow::
     let mut times = Vec::with_capacity(ROUNDS);
     for round in 0..ROUNDS + 5 {
         let began = Instant::now();
-        let r = client.get(format!("{url}{}", path.trim_start_matches('/'))).send().await?;
+        let r = client
+            .get(format!("{url}{}", path.trim_start_matches('/')))
+            .send()
+            .await?;
         let status = r.status();
         let _ = r.bytes().await?;
         if status != 200 {
@@ -412,7 +441,11 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, cases: usize) -> anyhow:
         if backend == "SQLite" {
             remove_sqlite(&dir.join("helpdesk.db"));
         } else {
-            psql(postgres, "postgres", "DROP DATABASE doorstep_helpdesk WITH (FORCE)")?;
+            psql(
+                postgres,
+                "postgres",
+                "DROP DATABASE doorstep_helpdesk WITH (FORCE)",
+            )?;
         }
     }
     Ok(table)

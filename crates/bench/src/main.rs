@@ -89,7 +89,9 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let command = args.first().map(String::as_str);
-    if let Some(which @ ("ingest" | "metrics" | "latency" | "soak" | "events" | "helpdesk")) = command {
+    if let Some(which @ ("ingest" | "metrics" | "latency" | "soak" | "events" | "helpdesk")) =
+        command
+    {
         let default = match which {
             "ingest" => 100_000,
             "latency" => 300_000,

@@ -57,6 +57,7 @@ CREATE TABLE incidents (
     UNIQUE (order_number, rule_id)
 );
 CREATE INDEX incidents_queue ON incidents (status, priority_rank, due_at);
+CREATE INDEX incidents_closed ON incidents (status, closed_at);
 CREATE INDEX incidents_by_city ON incidents (city, status, priority_rank, due_at);
 CREATE INDEX incidents_by_customer ON incidents (customer_phone);
 CREATE INDEX incidents_by_answered ON incidents (answered_at);

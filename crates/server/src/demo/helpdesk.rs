@@ -209,29 +209,21 @@ async fn incidents(
         }
         let last = attempts.last().map_or(claimed_at, |a| a.0);
         let closed_at = last + rng.gen_range(2..15) * MINUTE;
+        // `None`: handed to support below (the case closes the incident).
         let outcome = if reached {
             let roll: f64 = rng.gen();
             if roll < 0.07 && age < 60 * DAY {
-                // Handed to support below (the case closes the incident).
                 to_cases.push((i.id.clone(), closed_at));
-                histories.push(IncidentHistory {
-                    incident_id: i.id.clone(),
-                    owner_id: who.id.clone(),
-                    owner_login: who.login.clone(),
-                    claimed_at,
-                    attempts,
-                    closed: None,
-                });
-                continue;
+                None
             } else if roll < 0.68 {
-                Outcome::Recovered
+                Some(Outcome::Recovered)
             } else if roll < 0.93 {
-                Outcome::NotRecovered
+                Some(Outcome::NotRecovered)
             } else {
-                Outcome::NoActionNeeded
+                Some(Outcome::NoActionNeeded)
             }
         } else {
-            Outcome::Unreachable
+            Some(Outcome::Unreachable)
         };
         histories.push(IncidentHistory {
             incident_id: i.id.clone(),
@@ -239,7 +231,7 @@ async fn incidents(
             owner_login: who.login.clone(),
             claimed_at,
             attempts,
-            closed: Some((outcome, closed_at)),
+            closed: outcome.map(|o| (o, closed_at)),
         });
     }
     for chunk in histories.chunks(500) {

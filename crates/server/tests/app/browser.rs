@@ -800,16 +800,7 @@ async fn the_open_dashboard_updates_itself_when_an_answer_arrives() {
             .status(),
         200
     );
-    let survey = json!({"id": "door", "name": "Door", "questions": [{"id": "nps", "type": "nps", "text": "NPS"}]});
-    let r = app
-        .anonymous()
-        .post(app.at("/api/v1/surveys"))
-        .bearer_auth(&integration)
-        .json(&survey)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
+    nps_survey(&app, &integration).await;
     let answer = |id: &str, order: &str, nps: u8| {
         json!([{"id": id, "order_number": order, "survey_id": "door", "status": "completed",
                 "started_at": now.to_string(), "finished_at": now.to_string(),
@@ -861,6 +852,20 @@ async fn the_open_dashboard_updates_itself_when_an_answer_arrives() {
     );
     snap(&c, "dashboard-live").await;
     c.close().await.unwrap();
+}
+
+/// Publishes a one-question NPS survey `door`.
+async fn nps_survey(app: &TestApp, integration: &str) {
+    let survey = json!({"id": "door", "name": "Door", "questions": [{"id": "nps", "type": "nps", "text": "NPS"}]});
+    let r = app
+        .anonymous()
+        .post(app.at("/api/v1/surveys"))
+        .bearer_auth(integration)
+        .json(&survey)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
 }
 
 /// The show-if fixtures the Rust rule is tested against
@@ -923,16 +928,7 @@ async fn a_dispatcher_and_an_operator_close_the_loop_in_chromium() {
         .status(),
         200
     );
-    let survey = json!({"id": "door", "name": "Door", "questions": [{"id": "nps", "type": "nps", "text": "NPS"}]});
-    let r = app
-        .anonymous()
-        .post(app.at("/api/v1/surveys"))
-        .bearer_auth(&integration)
-        .json(&survey)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
+    nps_survey(&app, &integration).await;
     app.add_user("dina", "dispatcher").await;
     let c = browser(port).await;
     sign_in(&c, &app, "dina", "/dispatch").await;

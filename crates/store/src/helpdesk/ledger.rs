@@ -300,14 +300,7 @@ impl Store {
     ) -> Result<Written<Remedy>, StoreError> {
         crate::db::retry_aborted(|| async {
             let mut tx = self.db.begin().await?;
-            let current: Option<Remedy> = tx
-                .opt(
-                    sql(format!(
-                        "UPDATE remedies SET updated_at = updated_at WHERE id = $1 RETURNING {REMEDY_COLUMNS}"
-                    ))
-                    .bind(id),
-                )
-                .await?;
+            let current = lock_remedy(&mut tx, id).await?;
             let Some(current) = current else {
                 tx.rollback().await?;
                 return Ok(Err(LedgerRefusal::NotFound));
@@ -363,14 +356,7 @@ impl Store {
         author: &str,
     ) -> Result<Written<Remedy>, StoreError> {
         let mut tx = self.db.begin().await?;
-        let current: Option<Remedy> = tx
-            .opt(
-                sql(format!(
-                    "UPDATE remedies SET updated_at = updated_at WHERE id = $1 RETURNING {REMEDY_COLUMNS}"
-                ))
-                .bind(id),
-            )
-            .await?;
+        let current = lock_remedy(&mut tx, id).await?;
         let Some(current) = current else {
             tx.rollback().await?;
             return Ok(Err(LedgerRefusal::NotFound));
@@ -718,6 +704,18 @@ async fn credit_for(
     };
     insert_entry(tx, &entry).await?;
     Ok(vec![entry.event(balance + amount)])
+}
+
+/// Reads a remedy inside a write transaction, holding its other writers
+/// off until the commit (a decision or an outcome is taken once).
+async fn lock_remedy(tx: &mut Tx, id: &str) -> Result<Option<Remedy>, StoreError> {
+    tx.opt(
+        sql(format!(
+            "UPDATE remedies SET updated_at = updated_at WHERE id = $1 RETURNING {REMEDY_COLUMNS}"
+        ))
+        .bind(id),
+    )
+    .await
 }
 
 /// Holds the customer's other ledger writers off until this transaction

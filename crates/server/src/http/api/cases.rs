@@ -323,19 +323,7 @@ pub async fn list(
             ));
         }
     }
-    filter.limit = match blank_to_none(q.limit) {
-        None => 100,
-        Some(s) => s
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=1000).contains(n))
-            .ok_or_else(|| {
-                ApiError::invalid(
-                    "limit",
-                    format!("{s:?}: give a whole number from 1 to 1000"),
-                )
-            })?,
-    };
+    filter.limit = super::limit(q.limit.as_deref(), 100)?;
     let search = match (
         blank_to_none(q.order_number),
         blank_to_none(q.customer_phone),

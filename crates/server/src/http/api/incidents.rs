@@ -119,19 +119,7 @@ pub async fn list(
             )
         })?),
     };
-    let limit = match q.limit.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => 100,
-        Some(s) => s
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=1000).contains(n))
-            .ok_or_else(|| {
-                ApiError::invalid(
-                    "limit",
-                    format!("{s:?}: give a whole number from 1 to 1000"),
-                )
-            })?,
-    };
+    let limit = super::limit(q.limit.as_deref(), 100)?;
     let filter = IncidentFilter {
         status,
         city: crate::http::pages::non_empty(q.city),

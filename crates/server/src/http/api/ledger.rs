@@ -86,19 +86,7 @@ pub async fn get(
     Query(q): Query<LedgerQuery>,
 ) -> Result<Json<LedgerJson>, ApiError> {
     let phone = parse_phone(&app, "phone", &phone)?;
-    let limit = match q.limit.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => 100,
-        Some(s) => s
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=1000).contains(n))
-            .ok_or_else(|| {
-                ApiError::invalid(
-                    "limit",
-                    format!("{s:?}: give a whole number from 1 to 1000"),
-                )
-            })?,
-    };
+    let limit = super::limit(q.limit.as_deref(), 100)?;
     let ledger = app.store.ledger(&phone, limit).await?;
     Ok(Json(LedgerJson {
         customer_phone: phone,
@@ -134,6 +122,29 @@ pub struct Written {
     balance: i64,
 }
 
+/// The answer to a ledger write: the entry and the balance after it; 201
+/// when it was written now, 200 when the same request was taken before.
+async fn written(
+    app: &AppState,
+    phone: &str,
+    entry: LedgerEntry,
+    new: bool,
+) -> Result<(StatusCode, Json<Written>), ApiError> {
+    let balance = app.store.ledger(phone, 1).await?.balance;
+    let status = if new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(Written {
+            entry: entry.into(),
+            balance,
+        }),
+    ))
+}
+
 /// Takes bonuses the customer spent off their balance; refused (409)
 /// beyond the balance. The same key again takes nothing more.
 #[utoipa::path(post, path = "/api/v1/customers/{phone}/ledger", tag = "helpdesk",
@@ -158,19 +169,7 @@ pub async fn debit(
     )
     .await?
     .map_err(ledger_refused)?;
-    let balance = app.store.ledger(&phone, 1).await?.balance;
-    let status = if new {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        Json(Written {
-            entry: entry.into(),
-            balance,
-        }),
-    ))
+    written(&app, &phone, entry, new).await
 }
 
 /// Why an entry is reversed.
@@ -211,17 +210,5 @@ pub async fn reverse(
             LedgerRefusal::NotFound => not_found(),
             other => ledger_refused(other),
         })?;
-    let balance = app.store.ledger(&phone, 1).await?.balance;
-    let status = if new {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        Json(Written {
-            entry: entry.into(),
-            balance,
-        }),
-    ))
+    written(&app, &phone, entry, new).await
 }

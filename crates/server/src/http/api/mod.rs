@@ -152,6 +152,23 @@ pub fn finish(openapi: &mut utoipa::openapi::OpenApi) {
     ProblemAnswers.modify(openapi);
 }
 
+/// A list's `limit` query value: 1 to 1000, `default` when left out.
+pub fn limit(value: Option<&str>, default: i64) -> Result<i64, crate::http::error::ApiError> {
+    match value.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(default),
+        Some(s) => s
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| {
+                crate::http::error::ApiError::invalid(
+                    "limit",
+                    format!("{s:?}: give a whole number from 1 to 1000"),
+                )
+            }),
+    }
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))

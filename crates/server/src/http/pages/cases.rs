@@ -311,14 +311,9 @@ pub async fn events(
     headers: axum::http::HeaderMap,
     uri: axum::http::Uri,
 ) -> Response {
-    let since = crate::http::events::resume_point(&headers, uri.query())
-        .ok()
-        .flatten();
-    app.events
-        .stream(app.store.clone(), since, |name| {
-            name.starts_with("case.") || name.starts_with("remedy.")
-        })
-        .into_response()
+    super::live_events(&app, &headers, &uri, |name| {
+        name.starts_with("case.") || name.starts_with("remedy.")
+    })
 }
 
 #[derive(Template)]

@@ -670,11 +670,5 @@ pub async fn events(
     headers: axum::http::HeaderMap,
     uri: axum::http::Uri,
 ) -> Response {
-    // A bad id from a browser is its own doing: live events only, then.
-    let since = crate::http::events::resume_point(&headers, uri.query())
-        .ok()
-        .flatten();
-    app.events
-        .stream(app.store.clone(), since, |name| name == "response.created")
-        .into_response()
+    super::live_events(&app, &headers, &uri, |name| name == "response.created")
 }

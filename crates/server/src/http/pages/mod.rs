@@ -212,6 +212,23 @@ fn script(body: &'static str) -> Response {
         .into_response()
 }
 
+/// A live page's event stream: the events `pass` lets through, resumed
+/// after the browser's `Last-Event-ID` (a bad id from a browser is its own
+/// doing: live events only, then).
+pub fn live_events(
+    app: &AppState,
+    headers: &axum::http::HeaderMap,
+    uri: &axum::http::Uri,
+    pass: fn(&str) -> bool,
+) -> Response {
+    let since = super::events::resume_point(headers, uri.query())
+        .ok()
+        .flatten();
+    app.events
+        .stream(app.store.clone(), since, pass)
+        .into_response()
+}
+
 /// Redraws a page's live regions as events arrive (see the file).
 async fn live_script() -> Response {
     script(include_str!("../../../static/live.js"))
