@@ -89,23 +89,26 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, seconds: usize) -> anyho
             Some(serve(doorstep, &database, &dir.join("events-data-b"))?)
         };
         let listen_url = reader.as_ref().map_or(&writer.url, |r| &r.url).clone();
-        let (ours, raw) = runtime.block_on(async {
+        let ours = runtime.block_on(async {
             publish(&writer.url, &token, &survey()).await?;
             eprintln!(
                 "{backend}: {rate} responses/s for {seconds} s, {} listeners…",
                 listener_count()
             );
-            let ours = measure(&writer.url, &listen_url, &token, &items).await?;
-            eprintln!("{backend}: the raw database, the same rate and listeners…");
-            let raw = if backend == "SQLite" {
-                raw_sqlite(dir, count, rate).await?
-            } else {
-                raw_postgres(postgres, count, rate).await?
-            };
-            anyhow::Ok((ours, raw))
+            measure(&writer.url, &listen_url, &token, &items).await
         })?;
+        // The servers' connections go back before the raw run takes its
+        // 100 listeners and 20 writers (PostgreSQL allows 100 by default).
         drop(reader);
         drop(writer);
+        eprintln!("{backend}: the raw database, the same rate and listeners…");
+        let raw = runtime.block_on(async {
+            if backend == "SQLite" {
+                raw_sqlite(dir, count, rate).await
+            } else {
+                raw_postgres(postgres, count, rate).await
+            }
+        })?;
         if backend == "SQLite" {
             remove_sqlite(&dir.join("events.db"));
         } else {
@@ -327,8 +330,22 @@ async fn raw_postgres(postgres: &str, count: usize, rate: usize) -> anyhow::Resu
         .await?;
     let sent: Arc<Mutex<HashMap<i64, Instant>>> =
         Arc::new(Mutex::new(HashMap::with_capacity(count)));
+    // The writers' connections and the listeners' must fit under the
+    // server's max_connections (100 by default, three kept for
+    // superusers): with the defaults, 77 listeners beside 20 writers.
+    let (max,): (String,) = sqlx::query_as("SHOW max_connections")
+        .fetch_one(&pool)
+        .await?;
+    let room = max
+        .parse::<usize>()
+        .unwrap_or(100)
+        .saturating_sub(SENDERS + 3);
+    let raw_listeners = listener_count().min(room.max(1));
+    if raw_listeners < listener_count() {
+        eprintln!("raw PostgreSQL: {raw_listeners} LISTEN connections (max_connections {max} leaves no room for more)");
+    }
     let mut listeners = Vec::new();
-    for _ in 0..listener_count() {
+    for _ in 0..raw_listeners {
         let mut l = sqlx::postgres::PgListener::connect(&url).await?;
         l.listen("raw_events").await?;
         let sent = Arc::clone(&sent);

@@ -505,7 +505,14 @@ async fn reports_in_csv_json_and_xlsx(backend: &str) {
         s
     };
     let workbook = read("xl/workbook.xml");
-    for sheet in ["Summary", "By group", "Comments", "Causes"] {
+    for sheet in [
+        "Summary",
+        "By group",
+        "Comments",
+        "Causes",
+        "Closing the loop",
+        "Faults",
+    ] {
         assert!(
             workbook.contains(&format!("name=\"{sheet}\"")),
             "{workbook}"
@@ -520,6 +527,10 @@ async fn reports_in_csv_json_and_xlsx(backend: &str) {
         81,
         "a header and 80 comments"
     );
+    // Closing the loop: K-2's 40 detractors raised 40 incidents, nobody
+    // has called them yet.
+    let closing = read("xl/worksheets/sheet5.xml");
+    assert!(closing.contains("<c r=\"B2\"><v>40</v></c>"), "{closing}");
     // Causes: K-2's 40 detractors all said the courier was late.
     let causes = read("xl/worksheets/sheet4.xml");
     let strings = read("xl/sharedStrings.xml");

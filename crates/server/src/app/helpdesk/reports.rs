@@ -6,11 +6,9 @@ use std::collections::BTreeMap;
 
 use doorstep_domain::helpdesk::recovery::{figures, IncidentFacts, LoopFigures};
 use doorstep_domain::time::{date_of_day, local_day, week_start};
-use doorstep_store::StoreError;
+use doorstep_store::{Store, StoreError};
 use jiff::tz::TimeZone;
 use serde::Serialize;
-
-use crate::app::App;
 
 /// How the loop's figures are grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,13 +68,13 @@ fn period_key(ms: i64, group: LoopGroup, tz: &TimeZone) -> String {
 /// The loop's figures for incidents answered in `[from, to)`, grouped;
 /// groups in key order, the whole period first when grouped by `All`.
 pub async fn loop_figures(
-    app: &App,
+    store: &Store,
+    tz: &TimeZone,
     from: i64,
     to: i64,
     group: LoopGroup,
 ) -> Result<Vec<LoopGroupRow>, StoreError> {
-    let rows = app.store.loop_rows(from, to).await?;
-    let tz = app.deployment().tz();
+    let rows = store.loop_rows(from, to).await?;
     let now = doorstep_store::now_millis();
     let mut groups: BTreeMap<String, Vec<IncidentFacts>> = BTreeMap::new();
     for r in rows {
@@ -126,8 +124,8 @@ fn ranked(map: BTreeMap<String, (i64, i64)>, take: usize) -> Vec<(String, i64, i
 }
 
 /// Faults recorded on cases opened in `[from, to)`.
-pub async fn faults(app: &App, from: i64, to: i64) -> Result<Faults, StoreError> {
-    let rows = app.store.fault_rows(from, to).await?;
+pub async fn faults(store: &Store, from: i64, to: i64) -> Result<Faults, StoreError> {
+    let rows = store.fault_rows(from, to).await?;
     let mut party: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     let mut courier: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     let mut partner: BTreeMap<String, (i64, i64)> = BTreeMap::new();

@@ -1,6 +1,7 @@
 //! Reports for a period: the same figures as the dashboard and the API, as
-//! CSV, JSON or an XLSX workbook (sheets: summary, by group, comments;
-//! numbers as numbers, dates as dates). Written to a temporary file and
+//! CSV, JSON or an XLSX workbook (sheets: summary, by group, comments,
+//! causes, closing the loop by city, faults; numbers as numbers, dates as
+//! dates). Written to a temporary file and
 //! renamed, so a failed report never leaves half a file behind.
 
 use std::io::Write;
@@ -201,7 +202,23 @@ pub async fn render(
                     None => (c.cause_id.clone(), "", c),
                 })
                 .collect();
-            xlsx_bytes(deployment, &answer, &overall, &comments, &causes)?
+            let helpdesk = Helpdesk {
+                by_city: crate::app::helpdesk::reports::loop_figures(
+                    store,
+                    &tz,
+                    start.as_millisecond(),
+                    end.as_millisecond(),
+                    crate::app::helpdesk::reports::LoopGroup::City,
+                )
+                .await?,
+                faults: crate::app::helpdesk::reports::faults(
+                    store,
+                    start.as_millisecond(),
+                    end.as_millisecond(),
+                )
+                .await?,
+            };
+            xlsx_bytes(deployment, &answer, &overall, &comments, &causes, &helpdesk)?
         }
     };
     Ok((answer, bytes))
@@ -245,12 +262,19 @@ fn format_number(n: f64) -> String {
     }
 }
 
+/// The helpdesk's sheets: closing the loop by city, and who was at fault.
+struct Helpdesk {
+    by_city: Vec<crate::app::helpdesk::reports::LoopGroupRow>,
+    faults: crate::app::helpdesk::reports::Faults,
+}
+
 fn xlsx_bytes(
     deployment: &Deployment,
     answer: &Answer,
     overall: &Answer,
     comments: &[doorstep_store::Comment],
     causes: &[(String, &'static str, CauseCount)],
+    helpdesk: &Helpdesk,
 ) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
@@ -379,7 +403,105 @@ fn xlsx_bytes(
         }
     }
     sheet.set_column_width(0, 28)?;
+    loop_sheet(&mut book, &helpdesk.by_city, &bold, &decimal)?;
+    faults_sheet(&mut book, &helpdesk.faults, &bold)?;
     book.save_to_buffer()
+}
+
+/// Closing the loop by city (METRICS.md): times in minutes, shares in %
+/// with their 95% interval.
+fn loop_sheet(
+    book: &mut Workbook,
+    rows: &[crate::app::helpdesk::reports::LoopGroupRow],
+    bold: &Format,
+    decimal: &Format,
+) -> Result<(), XlsxError> {
+    let sheet = book.add_worksheet().set_name("Closing the loop")?;
+    let headers = [
+        "city",
+        "incidents",
+        "median_to_first_call_min",
+        "p90_to_first_call_min",
+        "median_to_reach_min",
+        "p90_to_reach_min",
+        "reached_within_hour_pct",
+        "recovery_pct",
+        "closed",
+        "ordered_again_recovered_pct",
+        "ordered_again_recovered_low",
+        "ordered_again_recovered_high",
+        "recovered_60_days_over",
+        "ordered_again_unreached_pct",
+        "ordered_again_unreached_low",
+        "ordered_again_unreached_high",
+        "unreached_60_days_over",
+    ];
+    for (col, header) in headers.into_iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, header, bold)?;
+    }
+    for (i, r) in rows.iter().enumerate() {
+        let row = 1 + i as u32;
+        let f = &r.figures;
+        sheet.write_string(row, 0, inert(r.key.clone()))?;
+        sheet.write_number(row, 1, f.incidents as f64)?;
+        let minutes = |s: Option<i64>| s.map(|s| s as f64 / 60.0);
+        let cells = [
+            minutes(f.median_to_attempt_seconds),
+            minutes(f.p90_to_attempt_seconds),
+            minutes(f.median_to_reach_seconds),
+            minutes(f.p90_to_reach_seconds),
+            f.reached_within_hour.percent,
+            f.recovery.percent,
+            Some(f.recovery.of as f64),
+            f.retention_recovered.percent,
+            f.retention_recovered.ci95_low,
+            f.retention_recovered.ci95_high,
+            Some(f.retention_recovered.of as f64),
+            f.retention_unreached.percent,
+            f.retention_unreached.ci95_low,
+            f.retention_unreached.ci95_high,
+            Some(f.retention_unreached.of as f64),
+        ];
+        for (k, v) in cells.into_iter().enumerate() {
+            if let Some(v) = v {
+                sheet.write_number_with_format(row, 2 + k as u16, v, decimal)?;
+            }
+        }
+    }
+    sheet.set_column_width(0, 18)?;
+    Ok(())
+}
+
+/// Faults recorded on the period's cases, by party, courier and partner,
+/// with the compensation granted on them (major units).
+fn faults_sheet(
+    book: &mut Workbook,
+    faults: &crate::app::helpdesk::reports::Faults,
+    bold: &Format,
+) -> Result<(), XlsxError> {
+    let sheet = book.add_worksheet().set_name("Faults")?;
+    for (col, header) in ["by", "who", "cases", "compensation"]
+        .into_iter()
+        .enumerate()
+    {
+        sheet.write_string_with_format(0, col as u16, header, bold)?;
+    }
+    let mut row = 1;
+    for (by, list) in [
+        ("party", &faults.by_party),
+        ("courier", &faults.by_courier),
+        ("partner", &faults.by_partner),
+    ] {
+        for (who, cases, paid) in list {
+            sheet.write_string(row, 0, by)?;
+            sheet.write_string(row, 1, inert(who.clone()))?;
+            sheet.write_number(row, 2, *cases as f64)?;
+            sheet.write_number(row, 3, *paid as f64 / 100.0)?;
+            row += 1;
+        }
+    }
+    sheet.set_column_width(1, 24)?;
+    Ok(())
 }
 
 fn write_cell(

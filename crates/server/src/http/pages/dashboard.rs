@@ -165,14 +165,15 @@ pub async fn page(
         doorstep_domain::time::to_millis(end),
     );
     let loop_total = crate::app::helpdesk::reports::loop_figures(
-        &app,
+        &app.store,
+        &deployment.tz(),
         start,
         end,
         crate::app::helpdesk::reports::LoopGroup::All,
     )
     .await
     .page(user.lang)?;
-    let found_faults = crate::app::helpdesk::reports::faults(&app, start, end)
+    let found_faults = crate::app::helpdesk::reports::faults(&app.store, start, end)
         .await
         .page(user.lang)?;
     let lists = Lists::load(&app).await.page(user.lang)?;

@@ -185,13 +185,13 @@ pub async fn page(
         .unwrap_or(LoopGroup::City);
     let (start, end) = day_range(from, to, &tz);
     let (start, end) = (to_millis(start), to_millis(end));
-    let total = loop_figures(&app, start, end, LoopGroup::All)
+    let total = loop_figures(&app.store, &tz, start, end, LoopGroup::All)
         .await
         .page(user.lang)?;
-    let rows = loop_figures(&app, start, end, group)
+    let rows = loop_figures(&app.store, &tz, start, end, group)
         .await
         .page(user.lang)?;
-    let found = faults(&app, start, end).await.page(user.lang)?;
+    let found = faults(&app.store, start, end).await.page(user.lang)?;
     let fault_groups = fault_groups(t, &found, &app.deployment().currency);
     let view = LoopPage {
         from: from.to_string(),
