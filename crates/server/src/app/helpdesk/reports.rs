@@ -83,7 +83,7 @@ pub async fn loop_figures(
             LoopGroup::City => r.city.clone(),
             LoopGroup::Dispatcher => r.owner_login.clone().unwrap_or_default(),
             LoopGroup::Day | LoopGroup::Week | LoopGroup::Month => {
-                period_key(r.answered_at, group, &tz)
+                period_key(r.answered_at, group, tz)
             }
         };
         groups.entry(key).or_default().push(IncidentFacts {
