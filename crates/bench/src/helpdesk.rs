@@ -16,6 +16,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::ingest::serve;
+use super::metrics::{percentiles, signed_in};
 use super::{psql, remove_sqlite};
 
 const LEDGER_ENTRIES: usize = 1_000_000;
@@ -23,6 +24,7 @@ const CUSTOMERS: usize = 20_000;
 const FILE_PHONE: &str = "+79990000500";
 const FILE_ORDERS: usize = 500;
 const ROUNDS: usize = 100;
+/// The bench's accounts' password (what `metrics::signed_in` signs in with).
 const PASSWORD: &str = "bench password";
 
 enum Pool {
@@ -275,45 +277,6 @@ async fn fill(pool: &Pool, cases: usize, operator: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn percentile(samples: &mut [f64], q: f64) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples[((samples.len() - 1) as f64 * q).round() as usize]
-}
-
-async fn signed_in(url: &str, login: &str) -> anyhow::Result<reqwest::Client> {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let page = client
-        .get(format!("{url}login"))
-        .send()
-        .await?
-        .text()
-        .await?;
-    let marker = "name=\"csrf\" value=\"";
-    let start = page.find(marker).context("the sign-in form")? + marker.len();
-    let csrf = page[start..]
-        .split('"')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    let r = client
-        .post(format!("{url}login"))
-        .form(&[
-            ("login", login),
-            ("password", PASSWORD),
-            ("csrf", &csrf),
-            ("next", "/orders"),
-        ])
-        .send()
-        .await?;
-    if r.status() != 303 {
-        bail!("{login} could not sign in: {}", r.status());
-    }
-    Ok(client)
-}
-
 /// p50 and p95 (ms) of `ROUNDS` loads of `path`, after a few to warm up.
 async fn page_times(client: &reqwest::Client, url: &str, path: &str) -> anyhow::Result<(f64, f64)> {
     let mut times = Vec::with_capacity(ROUNDS);
@@ -332,7 +295,7 @@ async fn page_times(client: &reqwest::Client, url: &str, path: &str) -> anyhow::
             times.push(began.elapsed().as_secs_f64() * 1000.0);
         }
     }
-    Ok((percentile(&mut times, 0.5), percentile(&mut times, 0.95)))
+    Ok(percentiles(times))
 }
 
 /// p95 (ms) of the raw database running `queries` one after another.
@@ -347,7 +310,7 @@ async fn raw_times(pool: &Pool, queries: &[String]) -> anyhow::Result<f64> {
             times.push(began.elapsed().as_secs_f64() * 1000.0);
         }
     }
-    Ok(percentile(&mut times, 0.95))
+    Ok(percentiles(times).1)
 }
 
 pub fn run(doorstep: &Path, dir: &Path, postgres: &str, cases: usize) -> anyhow::Result<String> {

@@ -119,7 +119,7 @@ fn generate(
 }
 
 /// (p50, p95) of timings in milliseconds.
-fn percentiles(mut ms: Vec<f64>) -> (f64, f64) {
+pub(crate) fn percentiles(mut ms: Vec<f64>) -> (f64, f64) {
     ms.sort_by(f64::total_cmp);
     let at = |q: f64| ms[((ms.len() as f64 - 1.0) * q).round() as usize];
     (at(0.5), at(0.95))
@@ -229,20 +229,21 @@ fn pages() -> Vec<(&'static str, &'static str, String)> {
     ]
 }
 
-/// Signs in as the bench's admin and times each page (p50, p95 of `runs`).
-async fn time_pages(url: &str, runs: usize) -> anyhow::Result<Vec<(f64, f64)>> {
+/// A client signed in to the console at `url` as `login` (the bench's
+/// accounts all have the password "bench password").
+pub(crate) async fn signed_in(url: &str, login: &str) -> anyhow::Result<reqwest::Client> {
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
-    let login = client
+    let page = client
         .get(format!("{url}login"))
         .send()
         .await?
         .text()
         .await?;
     let marker = "name=\"csrf\" value=\"";
-    let csrf = login
+    let csrf = page
         .split(marker)
         .nth(1)
         .and_then(|s| s.split('"').next())
@@ -251,16 +252,22 @@ async fn time_pages(url: &str, runs: usize) -> anyhow::Result<Vec<(f64, f64)>> {
     let signed = client
         .post(format!("{url}login"))
         .form(&[
-            ("login", "admin"),
+            ("login", login),
             ("password", "bench password"),
             ("csrf", csrf.as_str()),
-            ("next", "/dashboard"),
+            ("next", "/orders"),
         ])
         .send()
         .await?;
     if signed.status() != 303 {
-        bail!("could not sign in as admin: {}", signed.status());
+        bail!("could not sign in as {login}: {}", signed.status());
     }
+    Ok(client)
+}
+
+/// Signs in as the bench's admin and times each page (p50, p95 of `runs`).
+async fn time_pages(url: &str, runs: usize) -> anyhow::Result<Vec<(f64, f64)>> {
+    let client = signed_in(url, "admin").await?;
     let mut out = Vec::new();
     for (_, path, _) in pages() {
         let address = format!("{url}{}", path.trim_start_matches('/'));

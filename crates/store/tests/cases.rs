@@ -418,7 +418,7 @@ async fn a_credit_over_the_limit_waits_for_one_approval(backend: &str) {
         store.ledger("+79161234567", 10).await.unwrap().balance,
         20_000
     );
-    assert_eq!(store.pending_remedies(10).await.unwrap().len(), 1);
+    assert_eq!(store.pending_count().await.unwrap(), 1);
     let decisions = at_once([&store, &second], 2, |s, _| {
         let id = over.id.clone();
         async move { s.decide_remedy(&id, true, None, DISPATCHER).await.unwrap() }

@@ -12,6 +12,15 @@ use crate::helpers::{order_json, TestApp, PASSWORD};
 use crate::on_both_backends;
 use crate::surveys::{post, response, with_orders_and_survey};
 
+/// Posts a console form as `client` (signed in): the answer, unfollowed.
+async fn submit(
+    client: &reqwest::Client,
+    url: String,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    client.post(url).form(fields).send().await.unwrap()
+}
+
 on_both_backends!(
     an_unhappy_answer_goes_from_the_door_to_a_dispatcher_who_closes_it,
     cases_remedies_and_the_ledger_through_the_api,
@@ -104,12 +113,12 @@ async fn an_unhappy_answer_goes_from_the_door_to_a_dispatcher_who_closes_it(back
         "quality looks, cannot claim"
     );
     let quality_csrf = a.csrf(&quality).await;
-    let r = quality
-        .post(a.at(&format!("/dispatch/{id}/claim")))
-        .form(&[("csrf", quality_csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = submit(
+        &quality,
+        a.at(&format!("/dispatch/{id}/claim")),
+        &[("csrf", quality_csrf.as_str())],
+    )
+    .await;
     assert_eq!(r.status(), 403, "quality may not claim");
 
     let mut dispatchers = Vec::new();
@@ -159,28 +168,28 @@ async fn an_unhappy_answer_goes_from_the_door_to_a_dispatcher_who_closes_it(back
 
     // The loser cannot work it; the owner logs a failed call, then closes.
     let (server, _, client, csrf) = &dispatchers[loser];
-    let r = client
-        .post(server.at(&format!("/dispatch/{id}/close")))
-        .form(&[("csrf", csrf.as_str()), ("outcome", "recovered")])
-        .send()
-        .await
-        .unwrap();
+    let r = submit(
+        client,
+        server.at(&format!("/dispatch/{id}/close")),
+        &[("csrf", csrf.as_str()), ("outcome", "recovered")],
+    )
+    .await;
     assert_eq!(
         r.headers()["location"],
         format!("/dispatch/{id}?taken={owner}")
     );
     let (server, _, client, csrf) = &dispatchers[winner];
-    let r = client
-        .post(server.at(&format!("/dispatch/{id}/attempts")))
-        .form(&[
+    let r = submit(
+        client,
+        server.at(&format!("/dispatch/{id}/attempts")),
+        &[
             ("csrf", csrf.as_str()),
             ("result", "not_reached"),
             ("note", "busy"),
             ("call_again_at", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(
         r.headers()["location"],
         format!("/dispatch/{id}?done=attempt")
@@ -194,12 +203,12 @@ async fn an_unhappy_answer_goes_from_the_door_to_a_dispatcher_who_closes_it(back
         page.contains("Would you recommend us?") || page.contains("Порекомендуете"),
         "the answers are one glance away"
     );
-    let r = client
-        .post(server.at(&format!("/dispatch/{id}/close")))
-        .form(&[("csrf", csrf.as_str()), ("outcome", "recovered")])
-        .send()
-        .await
-        .unwrap();
+    let r = submit(
+        client,
+        server.at(&format!("/dispatch/{id}/close")),
+        &[("csrf", csrf.as_str()), ("outcome", "recovered")],
+    )
+    .await;
     assert_eq!(
         r.headers()["location"],
         format!("/dispatch/{id}?done=closed")
@@ -488,34 +497,34 @@ async fn a_rule_made_in_the_console_raises_incidents_for_vip_customers(backend: 
     );
     let quality = a.signed_in("quality").await;
     let csrf = a.csrf(&quality).await;
-    let refused = quality
-        .post(a.at("/dispatch/rules"))
-        .form(&[
+    let refused = submit(
+        &quality,
+        a.at("/dispatch/rules"),
+        &[
             ("csrf", csrf.as_str()),
             ("name", "Too loose"),
             ("type", "nps_at_most"),
             ("value", "10"),
             ("priority", "high"),
             ("enabled", "on"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(refused.status(), 200);
     let said = refused.text().await.unwrap();
     assert!(said.contains("use 0–9"), "says what to fix");
-    let saved = quality
-        .post(a.at("/dispatch/rules"))
-        .form(&[
+    let saved = submit(
+        &quality,
+        a.at("/dispatch/rules"),
+        &[
             ("csrf", csrf.as_str()),
             ("name", "VIP left waiting"),
             ("type", "timed_out_at_vip"),
             ("priority", "urgent"),
             ("enabled", "on"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(saved.status(), 303);
     let page = a.page(&quality, "/dispatch/rules").await;
     assert!(
@@ -586,27 +595,27 @@ async fn the_whole_loop_from_the_door_to_a_settled_case(backend: &str) {
 
     let dispatcher = a.signed_in("dispatcher").await;
     let csrf = a.csrf(&dispatcher).await;
-    let claimed = dispatcher
-        .post(a.at(&format!("/dispatch/{incident}/claim")))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let claimed = submit(
+        &dispatcher,
+        a.at(&format!("/dispatch/{incident}/claim")),
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
     assert_eq!(
         claimed.headers()["location"],
         format!("/dispatch/{incident}")
     );
-    let to_case = dispatcher
-        .post(a.at(&format!("/dispatch/{incident}/case")))
-        .form(&[
+    let to_case = submit(
+        &dispatcher,
+        a.at(&format!("/dispatch/{incident}/case")),
+        &[
             ("csrf", csrf.as_str()),
             ("category", "late"),
             ("line", "customers"),
             ("text", "Two hours late; asks for compensation"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(to_case.status(), 303);
     let case_page = to_case.headers()["location"].to_str().unwrap().to_owned();
     let number = case_page.trim_start_matches("/cases/").to_owned();
@@ -649,17 +658,17 @@ async fn the_whole_loop_from_the_door_to_a_settled_case(backend: &str) {
     // An operator's compensation over the limit (1,000.00) waits.
     let operator = a.signed_in("operator").await;
     let op_csrf = a.csrf(&operator).await;
-    let asked = operator
-        .post(a.at(&format!("{case_page}/remedies")))
-        .form(&[
+    let asked = submit(
+        &operator,
+        a.at(&format!("{case_page}/remedies")),
+        &[
             ("csrf", op_csrf.as_str()),
             ("type", "compensation"),
             ("amount", "1500"),
             ("key", "k1"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(
         asked.headers()["location"],
         format!("{case_page}?done=remedy_pending")
@@ -675,33 +684,33 @@ async fn the_whole_loop_from_the_door_to_a_settled_case(backend: &str) {
         .expect("waits")
         .clone();
     let remedy = pending["id"].as_str().unwrap();
-    let refused = operator
-        .post(a.at("/cases/decisions"))
-        .form(&[
+    let refused = submit(
+        &operator,
+        a.at("/cases/decisions"),
+        &[
             ("csrf", op_csrf.as_str()),
             ("remedy", remedy),
             ("decision", "approve"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(refused.status(), 403, "an operator cannot approve");
     let queue = a.page(&dispatcher, "/cases/approvals").await;
     assert!(
         queue.contains(&format!("value=\"{remedy}\"")),
         "in the approvers' queue"
     );
-    let approved = dispatcher
-        .post(a.at("/cases/decisions"))
-        .form(&[
+    let approved = submit(
+        &dispatcher,
+        a.at("/cases/decisions"),
+        &[
             ("csrf", csrf.as_str()),
             ("remedy", remedy),
             ("decision", "approve"),
             ("from", "queue"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(
         approved.headers()["location"],
         "/cases/approvals?done=approved"

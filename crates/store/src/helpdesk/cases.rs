@@ -871,18 +871,6 @@ impl Store {
             )
             .await
     }
-
-    /// An order's cases, oldest first.
-    pub async fn order_cases(&self, order_number: &str) -> Result<Vec<Case>, StoreError> {
-        self.db
-            .all(
-                sql(format!(
-                    "SELECT {CASE_COLUMNS} FROM cases WHERE order_number = $1 ORDER BY created_at, id"
-                ))
-                .bind(order_number),
-            )
-            .await
-    }
 }
 
 /// The inbox's counts.

@@ -144,32 +144,4 @@ impl Store {
             .await?;
         Ok(ClaimCounts { claims, delivered })
     }
-
-    /// Cases' customers' claim counts at once (the inbox marks them): phone
-    /// → counts, for the phones given.
-    pub async fn claims_of(
-        &self,
-        phones: &[&str],
-    ) -> Result<Vec<(String, ClaimCounts)>, StoreError> {
-        if phones.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows: Vec<(String, i64, i64)> = self
-            .db
-            .all_in(
-                "SELECT p.phone, \
-                     (SELECT COUNT(DISTINCT r.case_id) FROM remedies r WHERE r.customer_phone = p.phone \
-                        AND r.amount_minor IS NOT NULL AND r.status IN ('applied', 'done')), \
-                     (SELECT COUNT(*) FROM orders o WHERE o.customer_phone = p.phone AND o.delivered_at IS NOT NULL) \
-                     FROM (SELECT DISTINCT customer_phone AS phone FROM cases WHERE customer_phone IN",
-                phones,
-                ") p",
-                |q, p| q.push_arg(*p),
-            )
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(p, claims, delivered)| (p, ClaimCounts { claims, delivered }))
-            .collect())
-    }
 }

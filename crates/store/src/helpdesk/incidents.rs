@@ -278,18 +278,6 @@ impl Store {
             .await
     }
 
-    /// An order's incidents, oldest first.
-    pub async fn order_incidents(&self, order_number: &str) -> Result<Vec<Incident>, StoreError> {
-        self.db
-            .all(
-                sql(format!(
-                    "SELECT {COLUMNS} FROM incidents WHERE order_number = $1 ORDER BY created_at, id"
-                ))
-                .bind(order_number),
-            )
-            .await
-    }
-
     /// A customer's incidents, newest first.
     pub async fn customer_incidents(&self, phone: &str) -> Result<Vec<Incident>, StoreError> {
         self.db

@@ -275,19 +275,6 @@ impl Store {
             .await
     }
 
-    /// Remedies waiting for an approver, oldest first.
-    pub async fn pending_remedies(&self, limit: i64) -> Result<Vec<Remedy>, StoreError> {
-        self.db
-            .all(
-                sql(format!(
-                    "SELECT {REMEDY_COLUMNS} FROM remedies WHERE status = 'pending_approval' \
-                     ORDER BY created_at, id LIMIT $1"
-                ))
-                .bind(limit),
-            )
-            .await
-    }
-
     /// Approves (it is applied or requested as if under the limit) or
     /// refuses (with the approver's reason) a remedy waiting for approval.
     /// Deciding twice changes nothing the second time.

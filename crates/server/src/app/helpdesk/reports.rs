@@ -22,8 +22,6 @@ pub enum LoopGroup {
 }
 
 impl LoopGroup {
-    pub const WORDS: &'static str = "city, dispatcher, day, week, month";
-
     pub fn parse(s: &str) -> Option<LoopGroup> {
         Some(match s.trim() {
             "" | "all" => LoopGroup::All,
