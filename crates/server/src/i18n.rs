@@ -38,23 +38,7 @@ impl Lang {
 
     /// The first supported language of an `Accept-Language` header.
     pub fn from_accept_language(header: &str) -> Option<Lang> {
-        let mut ranked: Vec<(f32, Lang)> = header
-            .split(',')
-            .filter_map(|part| {
-                let mut pieces = part.split(';');
-                let lang = Lang::parse(pieces.next()?)?;
-                let q = pieces
-                    .find_map(|p| {
-                        p.trim()
-                            .strip_prefix("q=")
-                            .and_then(|q| q.parse::<f32>().ok())
-                    })
-                    .unwrap_or(1.0);
-                Some((q, lang))
-            })
-            .collect();
-        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
-        ranked.first().map(|(_, l)| *l)
+        negotiate(header, &Lang::ALL.map(Lang::code)).and_then(Lang::parse)
     }
 }
 
@@ -69,6 +53,113 @@ pub const TERMINAL_ONLY: [(&str, &str); 2] = [
     ("uk", include_str!("../locales/uk/terminal.ftl")),
     ("uz", include_str!("../locales/uz/terminal.ftl")),
 ];
+
+/// The languages a customer can be spoken to in (the link survey, the
+/// terminal's customer screens): the console's and the terminal-only ones.
+pub const CUSTOMER_LANGUAGES: [&str; 4] = ["en", "ru", "uk", "uz"];
+
+/// The best of `available` (language codes) for an `Accept-Language`
+/// header: the highest-weighted range whose primary subtag one of them has
+/// (`uk-UA` finds `uk`; `*` takes the first); none when nothing fits.
+pub fn negotiate<'a>(header: &str, available: &[&'a str]) -> Option<&'a str> {
+    let mut ranges: Vec<(f32, usize, String)> = header
+        .split(',')
+        .enumerate()
+        .filter_map(|(i, part)| {
+            let mut pieces = part.split(';');
+            let range = pieces.next()?.trim();
+            let primary = range.split(['-', '_']).next()?.to_ascii_lowercase();
+            let q = pieces
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.trim().parse::<f32>().ok())
+                })
+                .unwrap_or(1.0);
+            (!primary.is_empty() && q > 0.0).then_some((q, i, primary))
+        })
+        .collect();
+    ranges.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    ranges.iter().find_map(|(_, _, primary)| {
+        if primary == "*" {
+            available.first().copied()
+        } else {
+            available
+                .iter()
+                .copied()
+                .find(|a| a.eq_ignore_ascii_case(primary))
+        }
+    })
+}
+
+/// Words for a customer, in any of [`CUSTOMER_LANGUAGES`]: the console's
+/// catalogue for English and Russian, the customer texts for the others
+/// (a missing one falls back to English). What customer pages' templates call.
+#[derive(Clone, Copy)]
+pub struct CustomerTr {
+    code: &'static str,
+}
+
+impl CustomerTr {
+    /// The words of `code` (`uk-UA` is `uk`); English for a language
+    /// customers are not spoken to in.
+    pub fn new(code: &str) -> CustomerTr {
+        let primary = code.trim().split(['-', '_']).next().unwrap_or_default();
+        CustomerTr {
+            code: CUSTOMER_LANGUAGES
+                .into_iter()
+                .find(|c| c.eq_ignore_ascii_case(primary))
+                .unwrap_or("en"),
+        }
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.code
+    }
+
+    fn text(&self, key: &str, args: Option<&FluentArgs<'_>>) -> String {
+        let i18n = i18n();
+        if let Some(lang) = Lang::parse(self.code) {
+            return i18n.text(lang, key, args);
+        }
+        let found = i18n
+            .customer
+            .iter()
+            .find(|(code, _)| *code == self.code)
+            .and_then(|(_, bundle)| {
+                let pattern = bundle.get_message(key)?.value()?;
+                let mut errors = Vec::new();
+                Some(
+                    bundle
+                        .format_pattern(pattern, args, &mut errors)
+                        .into_owned(),
+                )
+            });
+        found.unwrap_or_else(|| i18n.text(Lang::En, key, args))
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        self.text(key, None)
+    }
+
+    /// A text with one named argument.
+    pub fn with<'v>(&self, key: &str, name: &str, value: impl Into<FluentValue<'v>>) -> String {
+        let mut args = FluentArgs::new();
+        args.set(name.to_owned(), value.into());
+        self.text(key, Some(&args))
+    }
+
+    /// The language's own name, for the page's language switch.
+    pub fn native_name(code: &str) -> &'static str {
+        match code {
+            "ru" => "Русский",
+            "uk" => "Українська",
+            "uz" => "Oʻzbekcha",
+            "en" => "English",
+            _ => "",
+        }
+    }
+}
 
 /// The messages of a Fluent `source` whose ids start with `prefix`, without
 /// the prefix, each variable left as `{name}` for a script to fill in.
@@ -121,6 +212,8 @@ pub fn tr(lang: Lang) -> Tr<'static> {
 /// The loaded translations.
 pub struct I18n {
     bundles: Vec<(Lang, FluentBundle<FluentResource>)>,
+    /// The customer texts of the languages the console does not speak.
+    customer: Vec<(&'static str, FluentBundle<FluentResource>)>,
 }
 
 impl I18n {
@@ -144,7 +237,23 @@ impl I18n {
                 (*lang, bundle)
             })
             .collect();
-        I18n { bundles }
+        let customer = TERMINAL_ONLY
+            .iter()
+            .map(|(code, source)| {
+                let id: LanguageIdentifier = code.parse().expect("valid language id");
+                let resource =
+                    FluentResource::try_new((*source).to_owned()).unwrap_or_else(|(_, errors)| {
+                        panic!("{code} customer texts do not parse: {errors:?}")
+                    });
+                let mut bundle = FluentBundle::new_concurrent(vec![id]);
+                bundle.set_use_isolating(false);
+                bundle
+                    .add_resource(resource)
+                    .unwrap_or_else(|errors| panic!("{code} customer texts clash: {errors:?}"));
+                (*code, bundle)
+            })
+            .collect();
+        I18n { bundles, customer }
     }
 
     fn bundle(&self, lang: Lang) -> &FluentBundle<FluentResource> {
@@ -325,6 +434,52 @@ mod tests {
             lang: Lang::En,
         };
         assert_eq!(en.with("orders-found", "count", 2), "2 orders found");
+    }
+
+    #[test]
+    fn negotiates_over_the_languages_on_offer() {
+        let all = CUSTOMER_LANGUAGES;
+        assert_eq!(negotiate("uk", &all), Some("uk"));
+        assert_eq!(
+            negotiate("uk-UA,uk;q=0.9,ru;q=0.8,en;q=0.7", &all),
+            Some("uk")
+        );
+        assert_eq!(negotiate("uz-Latn-UZ", &all), Some("uz"));
+        assert_eq!(negotiate("de,uz;q=0.3,ru;q=0.5", &all), Some("ru"));
+        assert_eq!(negotiate("de, fr", &all), None);
+        assert_eq!(negotiate("uk;q=0, en", &all), Some("en"));
+        // Only what the survey has: a Ukrainian reader of a ru/en survey.
+        assert_eq!(negotiate("uk,ru;q=0.5", &["en", "ru"]), Some("ru"));
+        assert_eq!(negotiate("*", &["ru", "en"]), Some("ru"));
+    }
+
+    /// The customer texts of the languages the console does not speak name
+    /// only messages English has, and have every text a customer page shows.
+    #[test]
+    fn customer_languages_have_every_customer_text() {
+        let en = I18n::keys(Lang::En);
+        for (code, source) in TERMINAL_ONLY {
+            let resource = FluentResource::try_new(source.to_owned()).unwrap();
+            let keys: Vec<String> = resource
+                .entries()
+                .filter_map(|e| match e {
+                    fluent_syntax::ast::Entry::Message(m) => Some(m.id.name.to_owned()),
+                    _ => None,
+                })
+                .collect();
+            let unknown: Vec<&String> = keys.iter().filter(|k| !en.contains(k)).collect();
+            assert!(
+                unknown.is_empty(),
+                "{code}: not English messages: {unknown:?}"
+            );
+            let missing: Vec<&String> = en
+                .iter()
+                .filter(|k| k.starts_with("link-") && !keys.contains(k))
+                .collect();
+            assert!(missing.is_empty(), "{code}: missing {missing:?}");
+        }
+        assert_eq!(CustomerTr::new("uk-UA").t("link-send"), "Надіслати");
+        assert_eq!(CustomerTr::new("de").lang(), "en");
     }
 
     #[test]

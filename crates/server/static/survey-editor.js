@@ -31,6 +31,7 @@
   function textLangs() {
     const found = new Set();
     const scan = (x) => { if (x && typeof x === "object" && !Array.isArray(x)) Object.keys(x).forEach((l) => found.add(l)); };
+    scan(model.title);
     for (const q of model.questions || []) {
       scan(q.text); scan(q.min_label); scan(q.max_label);
       for (const o of q.options || []) scan(o.text);
@@ -55,16 +56,18 @@
   // ---- fields ------------------------------------------------------------
   const field = (label, control, cls = "") => h("label", { class: `ed-field ${cls}` }, h("span", {}, label), control);
   function input(value, onchange, extra = {}) {
-    return h("input", { value: value ?? "", oninput: (e) => onchange(e.target.value), ...extra });
+    return h("input", { value: value ?? "", oninput: (e) => onchange(e.target.value, e.target), ...extra });
   }
   // One input per language for a text that may be per language.
   function texts(label, value, onchange) {
     const map = asMap(value);
     return h("fieldset", { class: "ed-texts" }, h("legend", {}, label),
-      langs.map((l) => field(l, input(map[l], (v) => {
+      // A listed language without its text is marked: publishing asks to confirm it.
+      langs.map((l) => field(l, input(map[l], (v, el) => {
         if (v) map[l] = v; else delete map[l];
+        el.classList.toggle("missing", !v.trim());
         onchange(Object.keys(map).length ? { ...map } : "");
-      }), "ed-lang")));
+      }, { class: map[l] && map[l].trim() ? "" : "missing", placeholder: t("missing-text") }), "ed-lang")));
   }
   const check = (label, on, onchange) => h("label", { class: "ed-check" }, h("input", { type: "checkbox", checked: !!on, onchange: (e) => onchange(e.target.checked) }), " ", label);
   const list = (arr) => (arr || []).join(", ");
@@ -77,6 +80,7 @@
       h("section", { class: "card" },
         h("h2", {}, t("survey")),
         field(t("name"), input(model.name, (v) => set(model, "name", v))),
+        texts(t("title"), model.title, (v) => set(model, "title", v)),
         h("div", { class: "ed-row" },
           field(t("languages"), input(langs.join(", "), (v) => { const l = unlist(v); if (l.length) { langs = l; } }, { onchange: () => { previewLang = langs.includes(previewLang) ? previewLang : langs[0]; draw(); preview(); } })),
           field(t("timeout"), input(model.timeout_seconds, (v) => set(model, "timeout_seconds", num(v)), { type: "number", min: 1, placeholder: "—" }))),
@@ -143,7 +147,7 @@
         h("strong", {}, `${i + 1}.`),
         h("select", { onchange: (e) => retype(q, e.target.value), "aria-label": t("type") },
           TYPES.map((ty) => h("option", { value: ty, selected: q.type === ty }, t(`type-${ty}`)))),
-        field("id", input(q.id, (v) => set(q, "id", v), { pattern: "[A-Za-z0-9_.-]{1,64}", required: true }), "ed-id"),
+        field("id", input(q.id, (v) => set(q, "id", v), { pattern: "[A-Za-z0-9_.\\-]{1,64}", required: true }), "ed-id"),
         h("span", { class: "ed-tools" },
           h("button", { type: "button", title: t("up"), "aria-label": t("up"), onclick: () => move(-1), disabled: i === 0 }, "↑"),
           h("button", { type: "button", title: t("down"), "aria-label": t("down"), onclick: () => move(1), disabled: i === qs.length - 1 }, "↓"),

@@ -260,6 +260,7 @@ impl Tally {
             ),
         };
         let (nps, low, high) = nps_interval(promoters, detractors, n);
+        let rank_low = nps_rank_bound(promoters, detractors, n);
         let mean = |sum: f64, n: i64| (n > 0).then(|| sum / n as f64);
         let share = |part: i64, n: i64| (n > 0).then(|| 100.0 * part as f64 / n as f64);
         let sessions = self.completed + refusals;
@@ -277,6 +278,7 @@ impl Tally {
             nps,
             nps_ci95_low: low,
             nps_ci95_high: high,
+            nps_rank_low: rank_low,
             csi: csi_scale.and_then(|_| mean(self.csi_sum, self.csi_n)),
             csi_scale_min: csi_scale.map(|s| s.0),
             csi_scale_max: csi_scale.map(|s| s.1),
@@ -319,6 +321,17 @@ pub fn nps_interval(
             Some((nps + 1.96 * se).clamp(-100.0, 100.0)),
         ),
     }
+}
+
+/// The lower bound groups are ranked by (METRICS.md): the 95% interval
+/// after adding one promoter, one passive and one detractor, so that it
+/// cannot collapse to a point at the extremes (thirty tens are not a
+/// certain +100). `None` without answers.
+pub fn nps_rank_bound(promoters: i64, detractors: i64, n: i64) -> Option<f64> {
+    if n <= 0 {
+        return None;
+    }
+    nps_interval(promoters + 1, detractors + 1, n + 3).1
 }
 
 /// The standard error of an NPS (METRICS.md): `100 * sqrt((p + d - (p - d)^2) / N)`;
@@ -392,6 +405,9 @@ pub struct Scores {
     pub nps: Option<f64>,
     pub nps_ci95_low: Option<f64>,
     pub nps_ci95_high: Option<f64>,
+    /// The lower bound the group is ranked by: the interval after adding one
+    /// promoter, one passive and one detractor (never collapses to a point).
+    pub nps_rank_low: Option<f64>,
     /// Mean CSI answer on the survey's own scale (when the group's answers
     /// share one scale) and that scale.
     pub csi: Option<f64>,
@@ -514,6 +530,41 @@ mod tests {
         let strict = t.scores(RefusalPolicy::CountAsDetractors, None);
         assert_eq!(strict.nps_n, 125);
         assert!((strict.nps.unwrap() - 4.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_ranking_bound_does_not_collapse_at_the_extremes() {
+        // Thirty tens: the plain interval is the point +100 … +100.
+        assert_eq!(
+            nps_interval(30, 0, 30),
+            (Some(100.0), Some(100.0), Some(100.0))
+        );
+        // With one promoter, passive and detractor added: 31 P, 1 D of 33.
+        let (p, d) = (31.0 / 33.0, 1.0 / 33.0);
+        let se = 100.0 * ((p + d - (p - d) * (p - d)) / 33.0_f64).sqrt();
+        let low = nps_rank_bound(30, 0, 30).unwrap();
+        assert!((low - (100.0 * (p - d) - 1.96 * se)).abs() < 1e-9, "{low}");
+        assert!(low < 80.0, "{low}");
+        // 200 answers at +80 rank above thirty tens.
+        assert!(nps_rank_bound(170, 10, 200).unwrap() > low);
+        // Thirty zeros do not collapse either, and one answer has a bound.
+        assert!(nps_rank_bound(0, 30, 30).unwrap() > -100.0);
+        assert!(nps_rank_bound(1, 0, 1).is_some());
+        assert_eq!(nps_rank_bound(0, 0, 0), None);
+        let mut t = Tally::default();
+        for _ in 0..30 {
+            t.add(
+                ResponseStatus::Completed,
+                &Facts {
+                    nps: Some(10),
+                    ..Facts::default()
+                },
+            );
+        }
+        assert_eq!(
+            t.scores(RefusalPolicy::Exclude, None).nps_rank_low,
+            Some(low)
+        );
     }
 
     #[test]

@@ -150,6 +150,10 @@ pub struct Targeting {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SurveyDefinition {
     pub name: String,
+    /// The survey's name as customers see it, per language (the link
+    /// page's heading); the console shows `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<Texts>,
     pub questions: Vec<Question>,
     /// Seconds without an answer before the session closes as timed out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -461,11 +465,88 @@ fn check_rule(
 }
 
 impl SurveyDefinition {
+    /// Every text of the survey with its place (`questions[2].text`, …).
+    fn texts(&self) -> Vec<(String, &Texts)> {
+        let mut out: Vec<(String, &Texts)> = Vec::new();
+        if let Some(t) = &self.title {
+            out.push(("title".to_owned(), t));
+        }
+        for (i, q) in self.questions.iter().enumerate() {
+            out.push((format!("questions[{i}].text"), &q.text));
+            if let Some(t) = &q.min_label {
+                out.push((format!("questions[{i}].min_label"), t));
+            }
+            if let Some(t) = &q.max_label {
+                out.push((format!("questions[{i}].max_label"), t));
+            }
+            for (j, o) in q.options.iter().enumerate() {
+                if let Some(t) = &o.text {
+                    out.push((format!("questions[{i}].options[{j}].text"), t));
+                }
+            }
+        }
+        if let Some(r) = &self.review {
+            for (j, l) in r.links.iter().enumerate() {
+                out.push((format!("review.links[{j}].label"), &l.label));
+            }
+        }
+        out
+    }
+
+    /// The languages the survey is written in: every language any of its
+    /// texts has (a text given as one plain string is in none and all).
+    pub fn languages(&self) -> Vec<String> {
+        let mut found: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+        for (_, t) in self.texts() {
+            if let Texts::Many(m) = t {
+                found.extend(
+                    m.iter()
+                        .filter(|(_, v)| !v.trim().is_empty())
+                        .map(|(k, _)| k.as_str()),
+                );
+            }
+        }
+        found.into_iter().map(str::to_owned).collect()
+    }
+
+    /// The texts that lack one of the survey's languages, as problems
+    /// (`questions[3].text`: "no text in uk"): a customer who picked that
+    /// language would meet another one mid-survey.
+    pub fn missing_texts(&self) -> Vec<Problem> {
+        let languages = self.languages();
+        self.texts()
+            .into_iter()
+            .filter_map(|(place, t)| {
+                let Texts::Many(m) = t else { return None };
+                let missing: Vec<&str> = languages
+                    .iter()
+                    .filter(|l| m.get(*l).is_none_or(|v| v.trim().is_empty()))
+                    .map(String::as_str)
+                    .collect();
+                (!missing.is_empty()).then(|| {
+                    problem(
+                        &place,
+                        format!(
+                            "no text in {} (the survey's other texts have it); add it, or the customer who chose it reads another language here",
+                            missing.join(", ")
+                        ),
+                    )
+                })
+            })
+            .collect()
+    }
+
     /// Checks a definition; every problem is reported with its place.
     pub fn validate(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
         if self.name.trim().is_empty() || self.name.chars().count() > 200 {
             problems.push(problem("name", "must be 1 to 200 characters"));
+        }
+        if self.title.as_ref().is_some_and(|t| t.longest() > 200) {
+            problems.push(problem(
+                "title",
+                "must be at most 200 characters in each language",
+            ));
         }
         if self.questions.is_empty() {
             problems.push(problem("questions", "a survey needs at least one question"));
@@ -635,22 +716,6 @@ impl SurveyDefinition {
             seen.insert(&q.id, q);
         }
         problems
-    }
-
-    /// The languages the survey's question texts are written in, sorted.
-    pub fn languages(&self) -> Vec<String> {
-        let mut langs: Vec<String> = self
-            .questions
-            .iter()
-            .flat_map(|q| match &q.text {
-                Texts::Many(m) => m.keys().cloned().collect(),
-                Texts::One(_) => Vec::new(),
-            })
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        langs.retain(|l| !l.is_empty());
-        langs
     }
 
     pub fn question(&self, id: &str) -> Option<&Question> {

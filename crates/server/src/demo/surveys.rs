@@ -156,6 +156,7 @@ fn first_order_survey() -> Value {
     let mut questions = vec![nps_question()];
     questions.extend(why_and_liked());
     json!({"name": "У двери: первый заказ", "timeout_seconds": 90, "questions": questions,
+           "title": texts("Как прошла доставка?", "How was your delivery?", "Як пройшла доставка?", "Yetkazib berish qanday oʻtdi?"),
            "targeting": {"segments": ["new"]}, "review": review()})
 }
 
@@ -164,19 +165,31 @@ fn repeat_survey() -> Value {
     let mut questions = vec![
         nps_question(),
         json!({"id": "csi", "type": "scale", "min": 1, "max": 9, "measures": "csi",
-               "text": {"ru": "Как вы оцениваете доставку в целом?", "en": "How do you rate the delivery overall?"},
-               "min_label": {"ru": "очень плохо", "en": "very poor"}, "max_label": {"ru": "отлично", "en": "excellent"}}),
+               "text": texts("Как вы оцениваете доставку в целом?", "How do you rate the delivery overall?",
+                             "Як ви оцінюєте доставку загалом?", "Yetkazib berishni umuman qanday baholaysiz?"),
+               "min_label": texts("очень плохо", "very poor", "дуже погано", "juda yomon"),
+               "max_label": texts("отлично", "excellent", "чудово", "aʼlo")}),
         json!({"id": "speed", "type": "scale", "min": 1, "max": 5, "measures": "factor:speed", "weight": 0.4,
-               "text": {"ru": "Скорость доставки", "en": "Speed of delivery"}}),
+               "text": texts("Скорость доставки", "Speed of delivery", "Швидкість доставки", "Yetkazib berish tezligi"),
+               "min_label": texts("очень медленно", "very slow", "дуже повільно", "juda sekin"),
+               "max_label": texts("очень быстро", "very fast", "дуже швидко", "juda tez")}),
         json!({"id": "courier", "type": "scale", "min": 1, "max": 5, "measures": "factor:courier", "weight": 0.35,
-               "text": {"ru": "Вежливость курьера", "en": "Courier's politeness"}}),
+               "text": texts("Вежливость курьера", "Courier's politeness", "Ввічливість кур'єра", "Kuryerning xushmuomalaligi"),
+               "min_label": texts("грубо", "rude", "грубо", "qo'pol"),
+               "max_label": texts("очень вежливо", "very polite", "дуже ввічливо", "juda xushmuomala")}),
         json!({"id": "packaging", "type": "scale", "min": 1, "max": 5, "measures": "factor:packaging", "weight": 0.25,
-               "text": {"ru": "Упаковка", "en": "Packaging"}}),
+               "text": texts("Упаковка", "Packaging", "Пакування", "Qadoqlash"),
+               "min_label": texts("очень плохо", "very poor", "дуже погано", "juda yomon"),
+               "max_label": texts("отлично", "excellent", "чудово", "aʼlo")}),
         json!({"id": "ease", "type": "scale", "min": 1, "max": 7, "measures": "ces",
-               "text": {"ru": "Получить заказ было легко", "en": "Getting my order was easy"}}),
+               "text": texts("Получить заказ было легко", "Getting my order was easy",
+                             "Отримати замовлення було легко", "Buyurtmani olish oson bo'ldi"),
+               "min_label": texts("совсем не согласен", "strongly disagree", "зовсім не згоден", "umuman rozi emasman"),
+               "max_label": texts("полностью согласен", "strongly agree", "повністю згоден", "to'liq roziman")}),
     ];
     questions.extend(why_and_liked());
     json!({"name": "У двери: постоянный клиент", "timeout_seconds": 120, "questions": questions,
+           "title": texts("Как прошла доставка?", "How was your delivery?", "Як пройшла доставка?", "Yetkazib berish qanday oʻtdi?"),
            "targeting": {"segments": ["repeat"]}, "review": review()})
 }
 
@@ -436,4 +449,20 @@ fn answers_for(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use doorstep_domain::survey::SurveyDefinition;
+
+    /// A customer who picks Ukrainian or Uzbek reads the whole survey in it.
+    #[test]
+    fn the_demo_surveys_have_every_text_in_all_four_languages() {
+        for survey in [super::first_order_survey(), super::repeat_survey()] {
+            let d: SurveyDefinition = serde_json::from_value(survey).unwrap();
+            assert!(d.validate().is_empty(), "{:?}", d.validate());
+            assert_eq!(d.languages(), ["en", "ru", "uk", "uz"]);
+            assert_eq!(d.missing_texts(), Vec::new(), "{}", d.name);
+        }
+    }
 }

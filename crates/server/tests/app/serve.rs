@@ -304,6 +304,41 @@ async fn demo_data_is_realistic(backend: &str) {
             .collect::<Vec<_>>()
     );
     assert_eq!(store.count_orders().await.unwrap(), summary.orders as i64);
+    // Every ranking by courier marks the self-filler, and only him, and
+    // ranks by the adjusted bound, which never collapses to a point.
+    let deployment = store.deployment().await.unwrap();
+    let today = jiff::Timestamp::now().to_zoned(deployment.tz()).date();
+    let year_ago = today.checked_sub(jiff::Span::new().days(400)).unwrap();
+    let ranking = doorstep::app::survey::metrics::compute(
+        &store,
+        &deployment,
+        &doorstep::app::survey::metrics::Request::new(
+            year_ago,
+            today,
+            doorstep_store::survey::rollups::GroupBy::Courier,
+        ),
+    )
+    .await
+    .unwrap();
+    let marked: Vec<(&str, &Vec<&str>)> = ranking
+        .groups
+        .iter()
+        .filter(|g| !g.self_filling_signals.is_empty())
+        .map(|g| (g.key.as_str(), &g.self_filling_signals))
+        .collect();
+    assert_eq!(marked.len(), 1, "{marked:?}");
+    assert_eq!(marked[0].0, doorstep::demo::surveys::SELF_FILLING_COURIER);
+    assert!(marked[0].1.contains(&"tens"), "{marked:?}");
+    let ranked: Vec<_> = ranking.groups.iter().filter(|g| g.rank.is_some()).collect();
+    assert!(ranked.len() > 30);
+    for pair in ranked.windows(2) {
+        let (a, b) = (&pair[0].scores, &pair[1].scores);
+        assert!(
+            a.nps_rank_low >= b.nps_rank_low,
+            "ranked by the adjusted bound"
+        );
+        assert!(a.nps_rank_low.unwrap() < 100.0, "never collapses to +100");
+    }
     demo_helpdesk_is_realistic(&store, &summary).await;
     let zones: std::collections::HashSet<String> = store
         .cities()

@@ -12,6 +12,7 @@ on_both_backends!(
     new_answers_are_announced_as_events,
     the_dashboard_shows_scores_breakdowns_and_downloads,
     a_customer_answers_once_by_link,
+    a_link_survey_speaks_the_customers_language,
     a_quality_manager_publishes_surveys_from_the_console,
     a_terminal_gets_its_days_orders_with_their_surveys,
     survey_definitions_are_checked_and_versioned,
@@ -538,6 +539,22 @@ async fn a_customer_answers_once_by_link(backend: &str) {
         .unwrap();
     assert!(twice.contains("Already answered") || twice.contains("Уже отвечено"));
     assert_eq!(app.store.count_responses().await.unwrap(), 1);
+    // A new link for an answered order is refused, saying why.
+    let (status, body) = post(
+        &app,
+        &integration,
+        "/api/v1/orders/A-1/survey-link",
+        &json!({}),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("answered survey \"door\" already"),
+        "{body}"
+    );
 
     // A promoter's hidden "what went wrong" is dropped, not refused; a
     // missing required answer asks again.
@@ -602,6 +619,93 @@ async fn a_customer_answers_once_by_link(backend: &str) {
     )
     .await;
     assert_eq!(status, 404);
+}
+
+async fn a_link_survey_speaks_the_customers_language(backend: &str) {
+    let app = TestApp::spawn(backend).await;
+    let integration = with_orders_and_survey(
+        &app,
+        vec![
+            order_json("L-1", "+380630506152", "K-1"),
+            order_json("L-2", "+380630506152", "K-1"),
+            order_json("L-3", "+79161234569", "K-1"),
+        ],
+    )
+    .await;
+    let four =
+        |ru: &str, en: &str, uk: &str, uz: &str| json!({"ru": ru, "en": en, "uk": uk, "uz": uz});
+    let survey = json!({
+        "id": "four", "name": "Four languages",
+        "title": four("Как доставка?", "How was it?", "Як доставка?", "Qanday oʻtdi?"),
+        "targeting": {"priority": 10},
+        "questions": [
+            {"id": "nps", "type": "nps", "required": true,
+             "text": four("Порекомендуете?", "Recommend us?", "Порекомендуєте?", "Tavsiya qilasizmi?")},
+            {"id": "ease", "type": "scale", "min": 1, "max": 7, "measures": "ces",
+             "text": four("Было легко?", "Was it easy?", "Було легко?", "Oson boʻldimi?")}
+        ]
+    });
+    let (status, body) = post(&app, &integration, "/api/v1/surveys", &survey).await;
+    assert_eq!(status, 201, "{body}");
+    let customer = app.anonymous();
+    let open = |path: String, accept: &'static str| {
+        let request = customer
+            .get(app.at(&path))
+            .header("accept-language", accept);
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    let l1 = link_for(&app, &integration, "L-1").await;
+    // The browser's language, of those the survey has, with the page's
+    // words, the ends of its scales and a switch to the others.
+    let page = open(l1.clone(), "uk-UA,uk;q=0.9,en;q=0.5").await;
+    assert!(page.contains("<html lang=\"uk\">"), "{page}");
+    assert!(
+        page.contains("Порекомендуєте?") && page.contains("Як доставка?"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Надіслати") && page.contains("Точно ні"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Зовсім не згоден"),
+        "the effort scale's ends: {page}"
+    );
+    assert!(
+        page.contains("href=\"?lang=uz\"") && page.contains("action=\"?lang=uk\""),
+        "{page}"
+    );
+    let page = open(l1.clone(), "uz").await;
+    assert!(
+        page.contains("Tavsiya qilasizmi?") && page.contains("Yuborish"),
+        "{page}"
+    );
+    // The switch wins over the browser.
+    let page = open(format!("{l1}?lang=ru"), "uk").await;
+    assert!(
+        page.contains("Порекомендуете?") && page.contains("<html lang=\"ru\">"),
+        "{page}"
+    );
+    let done = customer
+        .post(app.at(&l1))
+        .header("accept-language", "uk")
+        .form(&[("q.nps", "9"), ("action", "send")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    assert!(done.text().await.unwrap().contains("Дякуємо!"));
+    let stored = app.store.order_responses("L-1").await.unwrap();
+    assert_eq!(stored[0].0.language.as_deref(), Some("uk"));
+    // The same customer's next order: the language they answered in before,
+    // whatever this browser says.
+    let l2 = link_for(&app, &integration, "L-2").await;
+    assert!(open(l2, "en").await.contains("Порекомендуєте?"));
+    // Someone else's, in a language the survey lacks: the next best.
+    let l3 = link_for(&app, &integration, "L-3").await;
+    assert!(open(l3, "de, uz;q=0.4, ru;q=0.6")
+        .await
+        .contains("Порекомендуете?"));
 }
 
 async fn a_quality_manager_publishes_surveys_from_the_console(backend: &str) {
@@ -680,6 +784,43 @@ async fn a_quality_manager_publishes_surveys_from_the_console(backend: &str) {
     let stored = app.store.survey("door", None).await.unwrap().unwrap();
     assert_eq!((stored.version, stored.name.as_str()), (2, "У двери, v2"));
 
+    // A language one text has and another lacks: the editor says where,
+    // and publishes only when told to anyway.
+    survey["questions"][0]["text"]["uk"] = json!("Порекомендуєте нас?");
+    let r = publish(
+        "/surveys/door/edit",
+        vec![("csrf", csrf.clone()), ("definition", survey.to_string())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("questions[1].text: no text in uk")
+            && page.contains("name=\"confirm_languages\""),
+        "{page}"
+    );
+    assert_eq!(
+        app.store
+            .survey("door", None)
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        2
+    );
+    let r = publish(
+        "/surveys/door/edit",
+        vec![
+            ("csrf", csrf.clone()),
+            ("definition", survey.to_string()),
+            ("confirm_languages", "1".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.headers()["location"], "/surveys/door?published=3");
+
     // Without the form's token, or without the quality desk's role: refused.
     let r = publish(
         "/surveys/door/edit",
@@ -698,7 +839,7 @@ async fn a_quality_manager_publishes_surveys_from_the_console(backend: &str) {
             .unwrap()
             .unwrap()
             .version,
-        2
+        3
     );
 }
 
@@ -923,8 +1064,8 @@ async fn the_dashboard_shows_scores_breakdowns_and_downloads(backend: &str) {
     );
     let page = app.page(&operator, "/dashboard?from=2026-11-01&to=2026-11-30&city=%D0%9C%D0%BE%D1%81%D0%BA%D0%B2%D0%B0&group_by=courier").await;
     assert!(
-        page.contains("<span class=\"muted small\">K-1</span>")
-            && !page.contains("<span class=\"muted small\">K-2</span>"),
+        page.contains("<span class=\"muted small nowrap\">K-1</span>")
+            && !page.contains("<span class=\"muted small nowrap\">K-2</span>"),
         "filtered to one city, by courier: {page}"
     );
     assert!(page.contains("+100.0"), "{page}");

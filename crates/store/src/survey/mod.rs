@@ -620,6 +620,26 @@ impl Store {
             .opt(sql("SELECT order_number, survey_id, expires_at FROM survey_links WHERE token_hash = $1").bind(token_hash))
             .await
     }
+
+    /// The language the customer of an order last answered a survey in (on
+    /// any of their orders), when known.
+    pub async fn customer_language(
+        &self,
+        order_number: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let found: Option<(Option<String>,)> = self
+            .db
+            .opt(
+                sql("SELECT r.language FROM orders o \
+                     JOIN orders mine ON mine.customer_phone = o.customer_phone \
+                     JOIN responses r ON r.order_number = mine.order_number \
+                     WHERE o.order_number = $1 AND o.customer_phone <> '' AND r.language IS NOT NULL \
+                     ORDER BY r.finished_at DESC LIMIT 1")
+                .bind(order_number),
+            )
+            .await?;
+        Ok(found.and_then(|(l,)| l))
+    }
 }
 
 /// A stored response, for the order's page.

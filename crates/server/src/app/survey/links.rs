@@ -26,6 +26,10 @@ pub enum IssueError {
     NoSurvey(String),
     #[error("no survey's targeting fits order {0:?}; name a survey")]
     NothingFits(String),
+    #[error(
+        "order {0:?} has answered survey {1:?} already; a new link would only tell the customer so"
+    )]
+    Answered(String, String),
     #[error("a link is valid for 1 to {MAX_DAYS} days, not {0}")]
     Days(u32),
     #[error(transparent)]
@@ -71,6 +75,16 @@ pub async fn issue(
             .map(str::to_owned)
             .ok_or_else(|| IssueError::NothingFits(order_number.to_owned()))?
     };
+    // A link to a survey the order has answered (by link or at the door)
+    // could only say "already answered".
+    if store
+        .surveyed(&[order.order_number.as_str()])
+        .await?
+        .iter()
+        .any(|(_, s)| *s == survey_id)
+    {
+        return Err(IssueError::Answered(order.order_number, survey_id));
+    }
     let token = new_secret("s").replace('_', "");
     let expires_at = doorstep_store::now_millis() + i64::from(days) * 24 * 3600 * 1000;
     store

@@ -234,6 +234,11 @@ pub struct Group {
     /// Rank among the groups by the lower bound of the NPS interval (1 is
     /// best); none for groups with too few answers or time groups.
     pub rank: Option<usize>,
+    /// In a grouping by courier: the self-filling signals his answers show
+    /// over the period (`fast`, `tens`, …; see `/couriers/{id}`), so that no
+    /// ranking puts a courier who answers for his customers first unmarked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub self_filling_signals: Vec<&'static str>,
     #[serde(flatten)]
     pub scores: Scores,
 }
@@ -364,7 +369,7 @@ pub async fn compute(
     let filter = req.filter(&tz);
     // The independent reads at once (on SQLite each runs on its own
     // connection's thread).
-    let ((source, tallies), deliveries, surveys, couriers) = tokio::try_join!(
+    let ((source, tallies), deliveries, surveys, couriers, signals) = tokio::try_join!(
         async {
             store
                 .metric_tallies(&filter, req.group, req.period, &tz)
@@ -384,6 +389,15 @@ pub async fn compute(
             } else {
                 HashMap::new()
             })
+        },
+        async {
+            Ok::<HashMap<String, Vec<&'static str>>, anyhow::Error>(
+                if req.group == GroupBy::Courier {
+                    self_filling(store, req, &tz).await?
+                } else {
+                    HashMap::new()
+                },
+            )
         },
     )?;
     let policy = req.policy.unwrap_or(deployment.refusal_policy);
@@ -415,6 +429,9 @@ pub async fn compute(
                 .as_ref()
                 .map(|d| d.get(&key).copied().unwrap_or((0, 0)));
             let mut g = group(req, &surveys, &couriers, shared_scale, policy, key, &tally);
+            if let Some(kinds) = signals.get(&g.key) {
+                g.self_filling_signals.clone_from(kinds);
+            }
             if let Some((delivered, on_time)) = counts {
                 g.scores.set_deliveries(delivered, on_time);
             }
@@ -424,13 +441,14 @@ pub async fn compute(
     if req.group.is_time() || req.period.is_some() {
         groups.sort_by(|a, b| a.key.cmp(&b.key).then_with(|| a.period.cmp(&b.period)));
     } else {
-        // Best lower bound first; too few answers last, by size.
+        // Best adjusted lower bound first (METRICS.md: it cannot collapse
+        // at the extremes); too few answers last, by size.
         groups.sort_by(|a, b| {
             let lb = |g: &Group| {
                 if g.scores.too_few {
                     None
                 } else {
-                    g.scores.nps_ci95_low
+                    g.scores.nps_rank_low
                 }
             };
             lb(b)
@@ -441,7 +459,7 @@ pub async fn compute(
         });
         let mut rank = 0;
         for g in &mut groups {
-            if !g.scores.too_few && g.scores.nps_ci95_low.is_some() && groups_rankable(req.group) {
+            if !g.scores.too_few && g.scores.nps_rank_low.is_some() && groups_rankable(req.group) {
                 rank += 1;
                 g.rank = Some(rank);
             }
@@ -462,6 +480,25 @@ pub async fn compute(
         },
         groups,
     })
+}
+
+/// The self-filling signals of each courier over the request's days.
+async fn self_filling(
+    store: &Store,
+    req: &Request,
+    tz: &jiff::tz::TimeZone,
+) -> anyhow::Result<HashMap<String, Vec<&'static str>>> {
+    let patterns = store
+        .courier_patterns(day_number(req.from), day_number(req.to), tz)
+        .await?;
+    Ok(doorstep_domain::survey::signals::assess(&patterns)
+        .into_iter()
+        .filter(|a| !a.signals.is_empty())
+        .map(|a| {
+            let kinds = a.signals.iter().map(|s| s.kind.as_str()).collect();
+            (a.pattern.courier_id, kinds)
+        })
+        .collect())
 }
 
 fn groups_rankable(g: GroupBy) -> bool {
@@ -519,6 +556,7 @@ fn group(
         label,
         period,
         rank: None,
+        self_filling_signals: Vec::new(),
         scores,
     }
 }
@@ -591,6 +629,7 @@ mod tests {
                     label: format!("Курьер {i}"),
                     period: (i % 3 > 0).then(|| format!("2026-{:02}-01", i % 12 + 1)),
                     rank: (i % 5 == 0).then_some(i),
+                    self_filling_signals: if i % 9 == 0 { vec!["tens"] } else { Vec::new() },
                     scores: tally.scores(RefusalPolicy::Exclude, Some((1, 5))),
                 }
             })

@@ -56,7 +56,7 @@ impl ReportFormat {
 }
 
 /// The columns of every report, named as in the API.
-const HEADERS: [&str; 22] = [
+const HEADERS: [&str; 24] = [
     "key",
     "label",
     "responses",
@@ -77,8 +77,10 @@ const HEADERS: [&str; 22] = [
     "net_easy",
     "delivered",
     "on_time_rate",
+    "nps_rank_low",
     "rank",
     "too_few_answers",
+    "self_filling_signals",
 ];
 
 /// The headers, with `period` after `label` when groups have periods.
@@ -125,6 +127,7 @@ fn columns(g: &Group) -> Vec<(&'static str, Cell)> {
         ("net_easy", num(s.net_easy)),
         ("delivered", int(s.delivered)),
         ("on_time_rate", num(s.on_time_rate)),
+        ("nps_rank_low", num(s.nps_rank_low)),
         (
             "rank",
             g.rank.map_or(Cell::Empty, |r| Cell::Number(r as f64)),
@@ -132,6 +135,10 @@ fn columns(g: &Group) -> Vec<(&'static str, Cell)> {
         (
             "too_few_answers",
             Cell::Text(if s.too_few { "yes" } else { "no" }.to_owned()),
+        ),
+        (
+            "self_filling_signals",
+            Cell::Text(g.self_filling_signals.join(" ")),
         ),
     ]
 }
@@ -544,6 +551,7 @@ mod tests {
             label: "Иван".into(),
             period: None,
             rank: Some(1),
+            self_filling_signals: vec!["tens"],
             scores: Tally::default().scores(RefusalPolicy::Exclude, None),
         };
         let names: Vec<&str> = columns(&g).into_iter().map(|(h, _)| h).collect();
@@ -560,6 +568,7 @@ mod tests {
             label: key.into(),
             period: None,
             rank: None,
+            self_filling_signals: Vec::new(),
             scores: Tally::default().scores(RefusalPolicy::Exclude, None),
         };
         let answer = Answer {

@@ -35,7 +35,7 @@ pub struct Link {
     params(("order_number" = String, Path, description = "The company's order number")),
     request_body = LinkRequest, security(("bearer" = [])),
     responses((status = 201, body = Link), (status = 404, body = crate::http::error::Problem),
-        (status = 422, body = crate::http::error::Problem)))]
+        (status = 409, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
 pub async fn create(
     State(app): State<AppState>,
     _caller: Bearer<Integration>,
@@ -56,6 +56,7 @@ pub async fn create(
             ApiError::invalid("survey_id", e.to_string())
         }
         IssueError::Days(_) => ApiError::invalid("valid_days", e.to_string()),
+        IssueError::Answered(..) => ApiError::Conflict(e.to_string()),
         IssueError::Store(e) => e.into(),
     })?;
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());

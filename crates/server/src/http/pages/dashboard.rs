@@ -45,6 +45,9 @@ pub struct Row {
     pub on_time: String,
     pub rank: String,
     pub too_few: bool,
+    /// A courier's self-filling signals, named, and where their evidence is.
+    pub signals: String,
+    pub evidence: String,
 }
 
 pub struct Choice {
@@ -55,9 +58,11 @@ pub struct Choice {
 
 /// A column header that sorts the table.
 pub struct Sorter {
+    pub name: &'static str,
     pub label: String,
     pub href: String,
-    pub active: bool,
+    /// `ascending`, `descending` or `none` (as `aria-sort` says it).
+    pub direction: &'static str,
     pub numeric: bool,
 }
 
@@ -98,7 +103,17 @@ pub struct DashboardQuery {
 const GROUPINGS: [&str; 9] = [
     "city", "courier", "partner", "segment", "survey", "channel", "day", "week", "month",
 ];
-const SORTS: [&str; 6] = ["rank", "key", "n", "nps", "csi", "response_rate"];
+/// The sortable columns, in the table's order after the group's name.
+const SORTS: [&str; 8] = [
+    "key",
+    "n",
+    "nps",
+    "csi",
+    "ces",
+    "response_rate",
+    "on_time",
+    "rank",
+];
 
 pub async fn page(
     State(app): State<AppState>,
@@ -181,7 +196,8 @@ pub async fn page(
     let sort = q
         .sort
         .as_deref()
-        .filter(|s| SORTS.contains(s))
+        .map(str::trim)
+        .filter(|s| SORTS.contains(&s.trim_start_matches('-')))
         .unwrap_or(if req.group.is_time() { "key" } else { "rank" });
     let mut groups = breakdown.groups.clone();
     sort_groups(&mut groups, sort);
@@ -208,11 +224,31 @@ pub async fn page(
         tiles: tiles(&now, &then, t),
         sorters: SORTS
             .iter()
-            .map(|s| Sorter {
-                label: t.t(&format!("dashboard-col-{s}")),
-                href: with_param(&query, "sort", s),
-                active: *s == sort,
-                numeric: !matches!(*s, "key"),
+            .map(|s| {
+                // A column sorts ascending first; the sorted one turns over.
+                let direction = if sort == *s {
+                    "ascending"
+                } else if sort.strip_prefix('-') == Some(s) {
+                    "descending"
+                } else {
+                    "none"
+                };
+                let next = if direction == "ascending" {
+                    format!("-{s}")
+                } else {
+                    (*s).to_owned()
+                };
+                Sorter {
+                    name: s,
+                    label: if *s == "key" {
+                        t.t(&format!("group-{}", req.group.as_str()))
+                    } else {
+                        t.t(&format!("dashboard-col-{s}"))
+                    },
+                    href: with_param(&query, "sort", &next),
+                    direction,
+                    numeric: !matches!(*s, "key"),
+                }
             })
             .collect(),
         rows: groups.iter().map(|g| row(g, &req, &query, t)).collect(),
@@ -274,24 +310,42 @@ pub(super) fn with_param(query: &str, name: &str, value: &str) -> String {
     format!("?{}", s.finish())
 }
 
+/// Sorts by a column: `nps` lowest first, `-nps` highest first (a `-`
+/// reverses any column). Groups without the figure come last either way;
+/// by rank, the unranked (too few answers) come last, largest first.
 fn sort_groups(groups: &mut [Group], sort: &str) {
-    let f = |v: Option<f64>| v.unwrap_or(f64::NEG_INFINITY);
-    match sort {
-        "key" => groups.sort_by(|a, b| a.key.cmp(&b.key)),
-        "n" => groups.sort_by_key(|g| std::cmp::Reverse(g.scores.nps_n)),
-        "nps" => groups.sort_by(|a, b| f(b.scores.nps).total_cmp(&f(a.scores.nps))),
-        "csi" => groups.sort_by(|a, b| f(b.scores.csi_100).total_cmp(&f(a.scores.csi_100))),
-        "response_rate" => {
-            groups.sort_by(|a, b| f(b.scores.response_rate).total_cmp(&f(a.scores.response_rate)));
+    use std::cmp::Ordering;
+    let (descending, column) = match sort.strip_prefix('-') {
+        Some(c) => (true, c),
+        None => (false, sort),
+    };
+    let turn = |o: Ordering| if descending { o.reverse() } else { o };
+    let figure = |g: &Group| -> Option<f64> {
+        let s = &g.scores;
+        match column {
+            "n" => Some(s.nps_n as f64),
+            "nps" => s.nps,
+            "csi" => s.csi_100,
+            "ces" => s.ces,
+            "response_rate" => s.response_rate,
+            "on_time" => s.on_time_rate,
+            _ => g.rank.map(|r| r as f64),
         }
-        // By rank: ranked groups first, in order; then the rest by size.
-        _ => groups.sort_by(|a, b| match (a.rank, b.rank) {
-            (Some(x), Some(y)) => x.cmp(&y),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => b.scores.nps_n.cmp(&a.scores.nps_n),
-        }),
+    };
+    if column == "key" {
+        groups.sort_by(|a, b| turn(a.key.cmp(&b.key)));
+        return;
     }
+    groups.sort_by(|a, b| match (figure(a), figure(b)) {
+        (Some(x), Some(y)) => turn(x.total_cmp(&y)).then_with(|| a.key.cmp(&b.key)),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => b
+            .scores
+            .nps_n
+            .cmp(&a.scores.nps_n)
+            .then_with(|| a.key.cmp(&b.key)),
+    });
 }
 
 fn signed(v: f64) -> String {
@@ -338,6 +392,7 @@ pub(super) fn tiles(now: &Answer, then: &Answer, t: Tr<'_>) -> Vec<Tile> {
         label: String::new(),
         period: None,
         rank: None,
+        self_filling_signals: Vec::new(),
         scores: doorstep_domain::survey::metrics::Tally::default().scores(
             doorstep_domain::survey::metrics::RefusalPolicy::Exclude,
             None,
@@ -505,6 +560,18 @@ fn row(g: &Group, req: &Request, query: &str, t: Tr<'_>) -> Row {
         on_time: opt(scores.on_time_rate, |v| format!("{v:.1}%")),
         rank: g.rank.map(|r| r.to_string()).unwrap_or_default(),
         too_few: scores.too_few,
+        signals: g
+            .self_filling_signals
+            .iter()
+            .map(|k| t.t(&format!("signal-short-{k}")))
+            .collect::<Vec<_>>()
+            .join(", "),
+        evidence: format!(
+            "/couriers/{}?from={}&to={}",
+            url::form_urlencoded::byte_serialize(g.key.as_bytes()).collect::<String>(),
+            req.from,
+            req.to
+        ),
     }
 }
 
@@ -672,4 +739,59 @@ pub async fn events(
     uri: axum::http::Uri,
 ) -> Response {
     super::live_events(&app, &headers, &uri, |name| name == "response.created")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{sort_groups, Group};
+    use doorstep_domain::survey::metrics::{RefusalPolicy, Tally};
+
+    fn group(key: &str, promoters: i64, detractors: i64, n: i64, rank: Option<usize>) -> Group {
+        let tally = Tally {
+            completed: n,
+            nps_n: n,
+            promoters,
+            detractors,
+            passives: n - promoters - detractors,
+            ces_n: n,
+            ces_sum: (promoters * 7) as f64,
+            ..Tally::default()
+        };
+        Group {
+            key: key.into(),
+            label: key.into(),
+            period: None,
+            rank,
+            self_filling_signals: Vec::new(),
+            scores: tally.scores(RefusalPolicy::Exclude, None),
+        }
+    }
+
+    fn keys(groups: &[Group]) -> Vec<&str> {
+        groups.iter().map(|g| g.key.as_str()).collect()
+    }
+
+    #[test]
+    fn every_column_sorts_both_ways_with_the_empty_last() {
+        let mut groups = vec![
+            group("b", 30, 10, 50, Some(2)),
+            group("a", 45, 0, 50, Some(1)),
+            group("c", 5, 30, 50, Some(3)),
+            group("none", 0, 0, 0, None),
+        ];
+        sort_groups(&mut groups, "nps");
+        assert_eq!(keys(&groups), ["c", "b", "a", "none"]);
+        sort_groups(&mut groups, "-nps");
+        assert_eq!(keys(&groups), ["a", "b", "c", "none"]);
+        sort_groups(&mut groups, "ces");
+        assert_eq!(keys(&groups), ["c", "b", "a", "none"]);
+        sort_groups(&mut groups, "-ces");
+        assert_eq!(keys(&groups), ["a", "b", "c", "none"]);
+        sort_groups(&mut groups, "rank");
+        assert_eq!(keys(&groups), ["a", "b", "c", "none"]);
+        sort_groups(&mut groups, "-rank");
+        assert_eq!(keys(&groups), ["c", "b", "a", "none"]);
+        sort_groups(&mut groups, "-key");
+        assert_eq!(keys(&groups), ["none", "c", "b", "a"]);
+    }
 }

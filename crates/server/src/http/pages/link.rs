@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use doorstep_domain::survey::{shown_only, QuestionType, ResponseStatus, SurveyDefinition};
@@ -14,9 +14,8 @@ use serde_json::Value;
 
 use super::{failed, internal, render, OrPage, PageResult};
 use crate::app::survey::responses::{content_hash, Recorder, Source, Submitted, SubmittedAnswer};
-use crate::http::auth::visitor_lang;
 use crate::http::AppState;
-use crate::i18n::{tr, Lang, Tr};
+use crate::i18n::{negotiate, CustomerTr, CUSTOMER_LANGUAGES};
 use crate::security::secret_hash;
 
 /// One choice of a question as the form shows it.
@@ -43,17 +42,86 @@ pub struct Field {
 #[derive(Template)]
 #[template(path = "link.html")]
 struct LinkPage {
-    tr: Tr<'static>,
+    tr: CustomerTr,
     company: String,
     title: String,
     fields: Vec<Field>,
     errors: Vec<String>,
+    /// The survey's languages for the switch: (code, own name, chosen).
+    languages: Vec<(String, &'static str, bool)>,
+}
+
+/// `?lang=uk`: the language the customer chose on the page.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct LangChoice {
+    lang: Option<String>,
+}
+
+/// The languages a survey can be shown in: those its texts have that the
+/// page has words for; every customer language for a survey written in
+/// plain strings.
+fn offered(survey: &SurveyDefinition) -> Vec<&'static str> {
+    let written = survey.languages();
+    let offered: Vec<&'static str> = CUSTOMER_LANGUAGES
+        .into_iter()
+        .filter(|c| written.iter().any(|w| w == c))
+        .collect();
+    if offered.is_empty() {
+        CUSTOMER_LANGUAGES.to_vec()
+    } else {
+        offered
+    }
+}
+
+/// The customer's language before the survey is known: their browser's.
+fn visitor(headers: &HeaderMap) -> CustomerTr {
+    let header = headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    CustomerTr::new(negotiate(header, &CUSTOMER_LANGUAGES).unwrap_or("en"))
+}
+
+/// The language a survey is shown in: the one chosen on the page, else the
+/// one the customer answered in before, else the best for the browser's
+/// `Accept-Language`, else English (or the survey's first language).
+async fn language(
+    app: &AppState,
+    headers: &HeaderMap,
+    chosen: Option<&str>,
+    order_number: &str,
+    survey: &SurveyDefinition,
+) -> CustomerTr {
+    let offered = offered(survey);
+    let pick = |code: &str| {
+        offered
+            .iter()
+            .copied()
+            .find(|o| o.eq_ignore_ascii_case(code.trim()))
+    };
+    if let Some(code) = chosen.and_then(pick) {
+        return CustomerTr::new(code);
+    }
+    // A failed read only loses the hint.
+    if let Ok(Some(stored)) = app.store.customer_language(order_number).await {
+        if let Some(code) = pick(&stored) {
+            return CustomerTr::new(code);
+        }
+    }
+    let header = headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let code = negotiate(header, &offered)
+        .or_else(|| pick("en"))
+        .unwrap_or(offered[0]);
+    CustomerTr::new(code)
 }
 
 #[derive(Template)]
 #[template(path = "link_done.html")]
 struct DonePage {
-    tr: Tr<'static>,
+    tr: CustomerTr,
     company: String,
     heading: String,
     text: String,
@@ -61,18 +129,17 @@ struct DonePage {
     links: Vec<(String, String)>,
 }
 
-fn done(app: &AppState, lang: Lang, status: StatusCode, key: &str) -> Response {
-    done_with_links(app, lang, status, key, Vec::new())
+fn done(app: &AppState, t: CustomerTr, status: StatusCode, key: &str) -> Response {
+    done_with_links(app, t, status, key, Vec::new())
 }
 
 fn done_with_links(
     app: &AppState,
-    lang: Lang,
+    t: CustomerTr,
     status: StatusCode,
     key: &str,
     links: Vec<(String, String)>,
 ) -> Response {
-    let t = tr(lang);
     let page = DonePage {
         tr: t,
         company: app.deployment().name,
@@ -87,12 +154,12 @@ fn done_with_links(
 async fn open(
     app: &AppState,
     token: &str,
-    lang: Lang,
+    lang: CustomerTr,
 ) -> Result<(SurveyLink, i64, SurveyDefinition), Response> {
     let link = match app.store.survey_link(&secret_hash(token)).await {
         Ok(Some(link)) => link,
         Ok(None) => return Err(done(app, lang, StatusCode::NOT_FOUND, "link-unknown")),
-        Err(e) => return Err(internal(lang, &e)),
+        Err(e) => return Err(internal(console_lang(lang), &e)),
     };
     if link.expires_at < doorstep_store::now_millis() {
         return Err(done(app, lang, StatusCode::GONE, "link-expired"));
@@ -102,22 +169,22 @@ async fn open(
             return Err(done(app, lang, StatusCode::OK, "link-answered"));
         }
         Ok(_) => {}
-        Err(e) => return Err(internal(lang, &e)),
+        Err(e) => return Err(internal(console_lang(lang), &e)),
     }
     let record = match app.store.survey(&link.survey_id, None).await {
         Ok(Some(r)) => r,
         Ok(None) => return Err(done(app, lang, StatusCode::NOT_FOUND, "link-unknown")),
-        Err(e) => return Err(internal(lang, &e)),
+        Err(e) => return Err(internal(console_lang(lang), &e)),
     };
     match serde_json::from_str(&record.definition) {
         Ok(d) => Ok((link, record.version, d)),
-        Err(e) => Err(internal(lang, &e)),
+        Err(e) => Err(internal(console_lang(lang), &e)),
     }
 }
 
 fn fields(
     survey: &SurveyDefinition,
-    t: Tr<'_>,
+    t: CustomerTr,
     values: &HashMap<String, Vec<String>>,
 ) -> Vec<Field> {
     let lang = t.lang();
@@ -165,7 +232,7 @@ fn fields(
                         .collect(),
                 ),
                 QuestionType::Consent => {
-                    ("consent", vec![option("yes".to_owned(), t.t("answer-yes"))])
+                    ("consent", vec![option("yes".to_owned(), t.t("term-yes"))])
                 }
                 _ => ("text", Vec::new()),
             };
@@ -174,16 +241,8 @@ fn fields(
                 text: q.text.get(lang).to_owned(),
                 control,
                 options,
-                low: q
-                    .min_label
-                    .as_ref()
-                    .map(|l| l.get(lang).to_owned())
-                    .unwrap_or_default(),
-                high: q
-                    .max_label
-                    .as_ref()
-                    .map(|l| l.get(lang).to_owned())
-                    .unwrap_or_default(),
+                low: ends(q, t).0,
+                high: ends(q, t).1,
                 other: q.other,
                 text_value: values
                     .get(&format!("{}.other", q.id))
@@ -200,31 +259,82 @@ fn fields(
         .collect()
 }
 
+/// The words at a scale's two ends: the question's own, else the usual
+/// ones for what it measures (an NPS, an agreement, a rating).
+pub fn ends(q: &doorstep_domain::survey::Question, t: CustomerTr) -> (String, String) {
+    let own = |l: &Option<doorstep_domain::survey::Texts>| {
+        l.as_ref()
+            .map(|l| l.get(t.lang()).to_owned())
+            .filter(|s| !s.trim().is_empty())
+    };
+    let (low, high) = match q.kind {
+        QuestionType::Nps => ("term-nps-low", "term-nps-high"),
+        QuestionType::Scale if q.measures.as_deref() == Some("ces") => {
+            ("term-agree-low", "term-agree-high")
+        }
+        QuestionType::Scale => ("term-scale-low", "term-scale-high"),
+        _ => return (String::new(), String::new()),
+    };
+    (
+        own(&q.min_label).unwrap_or_else(|| t.t(low)),
+        own(&q.max_label).unwrap_or_else(|| t.t(high)),
+    )
+}
+
+/// The console's language nearest a customer's, for its error pages.
+fn console_lang(t: CustomerTr) -> crate::i18n::Lang {
+    crate::i18n::Lang::parse(t.lang()).unwrap_or(crate::i18n::Lang::En)
+}
+
 fn page(
     app: &AppState,
-    lang: Lang,
+    t: CustomerTr,
     survey: &SurveyDefinition,
     values: &HashMap<String, Vec<String>>,
     errors: Vec<String>,
 ) -> Response {
-    let t = tr(lang);
     render(&LinkPage {
         tr: t,
         company: app.deployment().name,
-        title: survey.name.clone(),
+        title: survey
+            .title
+            .as_ref()
+            .map(|title| title.get(t.lang()).to_owned())
+            .filter(|title| !title.trim().is_empty())
+            .unwrap_or_else(|| t.t("link-title")),
         fields: fields(survey, t, values),
         errors,
+        languages: offered(survey)
+            .into_iter()
+            .map(|code| {
+                (
+                    code.to_owned(),
+                    CustomerTr::native_name(code),
+                    code == t.lang(),
+                )
+            })
+            .collect(),
     })
 }
 
 pub async fn show(
     State(app): State<AppState>,
     Path(token): Path<String>,
+    Query(choice): Query<LangChoice>,
     headers: HeaderMap,
 ) -> Response {
-    let lang = visitor_lang(&headers);
-    match open(&app, &token, lang).await {
-        Ok((_, _, survey)) => page(&app, lang, &survey, &HashMap::new(), Vec::new()),
+    match open(&app, &token, visitor(&headers)).await {
+        Ok((link, _, survey)) => {
+            let t = language(
+                &app,
+                &headers,
+                choice.lang.as_deref(),
+                &link.order_number,
+                &survey,
+            )
+            .await;
+            page(&app, t, &survey, &HashMap::new(), Vec::new())
+        }
         Err(response) => response,
     }
 }
@@ -274,14 +384,23 @@ fn answers_from(
 pub async fn submit(
     State(app): State<AppState>,
     Path(token): Path<String>,
+    Query(choice): Query<LangChoice>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let lang = visitor_lang(&headers);
-    let (link, version, survey) = match open(&app, &token, lang).await {
+    let (link, version, survey) = match open(&app, &token, visitor(&headers)).await {
         Ok(found) => found,
         Err(response) => return response,
     };
+    let t = language(
+        &app,
+        &headers,
+        choice.lang.as_deref(),
+        &link.order_number,
+        &survey,
+    )
+    .await;
+    let lang = console_lang(t);
     let mut values: HashMap<String, Vec<String>> = HashMap::new();
     for (key, value) in url::form_urlencoded::parse(&body) {
         if let Some(name) = key.strip_prefix("q.") {
@@ -325,7 +444,7 @@ pub async fn submit(
             .map(|(question_id, value)| SubmittedAnswer { question_id, value })
             .collect(),
         mode: None,
-        language: Some(lang.code().to_owned()),
+        language: Some(t.lang().to_owned()),
         channel: Some("link".to_owned()),
         review_opened: None,
     };
@@ -347,7 +466,6 @@ pub async fn submit(
     let response = match checked {
         Ok(Ok(response)) => response,
         Ok(Err(problems)) => {
-            let t = tr(lang);
             let errors = problems
                 .iter()
                 .map(|p| match p.field.strip_prefix("answers.") {
@@ -362,7 +480,7 @@ pub async fn submit(
                 .collect();
             return (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                page(&app, lang, &survey, &values, errors),
+                page(&app, t, &survey, &values, errors),
             )
                 .into_response();
         }
@@ -379,7 +497,7 @@ pub async fn submit(
                 .map(|l| {
                     (
                         format!("/s/{token}/review/{}", l.id),
-                        l.label.get(lang.code()).to_owned(),
+                        l.label.get(t.lang()).to_owned(),
                     )
                 })
                 .collect()
@@ -388,7 +506,7 @@ pub async fn submit(
     match recorder.store(&[response], None).await {
         Ok(outcomes) if outcomes.first() == Some(&ResponseOutcome::Stored) => done_with_links(
             &app,
-            lang,
+            t,
             StatusCode::OK,
             if refused {
                 "link-refused"
@@ -399,7 +517,7 @@ pub async fn submit(
             },
             review_links,
         ),
-        Ok(_) => done(&app, lang, StatusCode::OK, "link-answered"),
+        Ok(_) => done(&app, t, StatusCode::OK, "link-answered"),
         Err(e) => internal(lang, &e),
     }
 }
@@ -411,15 +529,16 @@ pub async fn review(
     Path((token, link_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> PageResult {
-    let lang = visitor_lang(&headers);
+    let t = visitor(&headers);
+    let lang = console_lang(t);
     let link = match app.store.survey_link(&secret_hash(&token)).await {
         Ok(Some(link)) => link,
-        Ok(None) => return Ok(done(&app, lang, StatusCode::NOT_FOUND, "link-unknown")),
+        Ok(None) => return Ok(done(&app, t, StatusCode::NOT_FOUND, "link-unknown")),
         Err(e) => return Err(failed(lang, e)),
     };
     let survey: SurveyDefinition = match app.store.survey(&link.survey_id, None).await {
         Ok(Some(r)) => serde_json::from_str(&r.definition).page(lang)?,
-        Ok(None) => return Ok(done(&app, lang, StatusCode::NOT_FOUND, "link-unknown")),
+        Ok(None) => return Ok(done(&app, t, StatusCode::NOT_FOUND, "link-unknown")),
         Err(e) => return Err(failed(lang, e)),
     };
     let Some(target) = survey
@@ -427,7 +546,7 @@ pub async fn review(
         .as_ref()
         .and_then(|r| r.links.iter().find(|l| l.id == link_id))
     else {
-        return Ok(done(&app, lang, StatusCode::NOT_FOUND, "link-unknown"));
+        return Ok(done(&app, t, StatusCode::NOT_FOUND, "link-unknown"));
     };
     app.store
         .record_review_opened(&link.order_number, &link.survey_id, &link_id)

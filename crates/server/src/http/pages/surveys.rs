@@ -262,6 +262,9 @@ struct EditorPage {
     definition: String,
     errors: Vec<String>,
     texts: String,
+    /// The definition lacks texts in some of its languages: publishing it
+    /// anyway needs the box ticked.
+    confirm_languages: bool,
 }
 
 /// A new survey starts from the usual door questions, in Russian and English.
@@ -288,8 +291,10 @@ fn editor(
     version: i64,
     definition: String,
     errors: Vec<String>,
+    confirm_languages: bool,
 ) -> Response {
-    let creating = id.is_empty();
+    // Version 0: a survey not published yet (its id, if typed, kept).
+    let creating = version == 0;
     let mut c = Chrome::new(app, user, "/surveys", "nav-surveys");
     c.title = if creating {
         c.tr.t("editor-new-title")
@@ -308,6 +313,7 @@ fn editor(
         definition,
         errors,
         texts: serde_json::to_string(&texts).unwrap_or_default(),
+        confirm_languages,
         c,
     };
     render(&view)
@@ -315,7 +321,7 @@ fn editor(
 
 pub async fn new_form(State(app): State<AppState>, Staff(user, _): Staff<QualityDesk>) -> Response {
     let definition = serde_json::to_string_pretty(&starter()).unwrap_or_default();
-    editor(&app, &user, "", 0, definition, Vec::new())
+    editor(&app, &user, "", 0, definition, Vec::new(), false)
 }
 
 pub async fn edit_form(
@@ -334,6 +340,7 @@ pub async fn edit_form(
         record.version,
         pretty,
         Vec::new(),
+        false,
     ))
 }
 
@@ -342,6 +349,29 @@ pub struct EditorForm {
     #[serde(default)]
     id: String,
     definition: String,
+    /// Publish although some texts lack one of the survey's languages.
+    #[serde(default)]
+    confirm_languages: Option<String>,
+}
+
+/// A definition that lacks texts in its own languages, unless the person
+/// said to publish it anyway: what is missing, to show in the editor.
+fn unconfirmed_gaps(
+    definition: &SurveyDefinition,
+    f: &EditorForm,
+    tr: Tr<'_>,
+) -> Option<Vec<String>> {
+    let missing = definition.missing_texts();
+    if missing.is_empty() || f.confirm_languages.is_some() {
+        return None;
+    }
+    let mut errors = vec![tr.t("editor-missing-languages")];
+    errors.extend(
+        missing
+            .into_iter()
+            .map(|p| format!("{}: {}", p.field, p.message)),
+    );
+    Some(errors)
 }
 
 /// Reads and checks a definition from the editor: every problem, by place.
@@ -378,12 +408,17 @@ pub async fn create(
     let checked = check_definition(&f.definition, tr);
     let (definition, json) = match checked {
         Ok(ok) if errors.is_empty() => ok,
-        Ok(_) => return editor_again(&app, &user, "", &f.definition, errors).await,
+        Ok(_) => return editor_again(&app, &user, "", &f.definition, errors, false).await,
         Err(problems) => {
             errors.extend(problems);
-            return editor_again(&app, &user, "", &f.definition, errors).await;
+            return editor_again(&app, &user, "", &f.definition, errors, false).await;
         }
     };
+    if let Some(gaps) = unconfirmed_gaps(&definition, &f, tr) {
+        let mut r = editor(&app, &user, &id, 0, f.definition.clone(), gaps, true);
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(r);
+    }
     match app
         .store
         .create_survey(&id, definition.name.trim(), &json)
@@ -400,6 +435,7 @@ pub async fn create(
                 "",
                 &f.definition,
                 vec![tr.with("editor-id-taken", "id", id)],
+                false,
             )
             .await
         }
@@ -416,8 +452,11 @@ pub async fn publish(
     let tr = crate::i18n::tr(user.lang);
     let (definition, json) = match check_definition(&f.definition, tr) {
         Ok(ok) => ok,
-        Err(errors) => return editor_again(&app, &user, &id, &f.definition, errors).await,
+        Err(errors) => return editor_again(&app, &user, &id, &f.definition, errors, false).await,
     };
+    if let Some(gaps) = unconfirmed_gaps(&definition, &f, tr) {
+        return editor_again(&app, &user, &id, &f.definition, gaps, true).await;
+    }
     let r = app
         .store
         .publish_survey_version(&id, definition.name.trim(), &json)
@@ -435,13 +474,22 @@ async fn editor_again(
     id: &str,
     definition: &str,
     errors: Vec<String>,
+    confirm_languages: bool,
 ) -> PageResult {
     let version = if id.is_empty() {
         0
     } else {
         app.store.survey(id, None).await.found(user.lang)?.version
     };
-    let mut r = editor(app, user, id, version, definition.to_owned(), errors);
+    let mut r = editor(
+        app,
+        user,
+        id,
+        version,
+        definition.to_owned(),
+        errors,
+        confirm_languages,
+    );
     if r.status().is_success() {
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
