@@ -163,6 +163,22 @@ impl Phone {
         Ok(Phone(e164))
     }
 
+    /// Every number `input` may mean: read with `default` first, then with
+    /// each other known country (a Ukrainian `063 050 61 52` typed into a
+    /// Russian company's search), without repeats; none when it reads in no
+    /// country.
+    pub fn candidates(input: &str, default: Country) -> Vec<Phone> {
+        let mut found: Vec<Phone> = Vec::new();
+        for country in std::iter::once(default).chain(COUNTRIES.iter().copied()) {
+            if let Ok(p) = Phone::parse(input, country) {
+                if !found.contains(&p) {
+                    found.push(p);
+                }
+            }
+        }
+        found
+    }
+
     /// Trusts a value that was stored by `parse` before.
     pub fn from_stored(e164: String) -> Phone {
         Phone(e164)
@@ -225,6 +241,20 @@ mod tests {
 
     fn ru() -> Country {
         Country::from_code("ru").unwrap()
+    }
+
+    #[test]
+    fn a_number_typed_as_another_country_writes_it_is_found_too() {
+        let found: Vec<String> = Phone::candidates("063 050 61 52", ru())
+            .into_iter()
+            .map(Phone::into_string)
+            .collect();
+        assert!(found.contains(&"+380630506152".to_owned()), "{found:?}");
+        assert_eq!(
+            Phone::candidates("8 (916) 123-45-67", ru())[0].as_str(),
+            "+79161234567"
+        );
+        assert!(Phone::candidates("hello", ru()).is_empty());
     }
 
     #[test]

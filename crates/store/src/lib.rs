@@ -25,7 +25,8 @@ use sqlx::sqlite::{
 pub use accounts::{ApiToken, NewApiToken, SessionUser, User};
 pub use db::{Backend, Db};
 pub use orders::{
-    BatchOutcome, CustomerView, DeliveryStatus, OrderFilter, OrderPage, OrderView, RowOutcome,
+    BatchOutcome, CustomerView, DeliveryStatus, NpsBand, OrderFilter, OrderPage, OrderView,
+    RowOutcome,
 };
 pub use privacy::Erased;
 pub use survey::attachments::Attachment;

@@ -158,8 +158,15 @@ const ORDER_VIEW_SELECT: &str = "SELECT o.order_number, o.customer_phone, c.name
 pub struct OrderFilter {
     /// Exact customer phone (E.164).
     pub phone: Option<String>,
+    /// Any of these customer phones (what a typed number may mean).
+    pub phones: Vec<String>,
     /// Order numbers starting with this text.
     pub order_prefix: Option<String>,
+    /// Orders whose number starts with this text, or whose customer's name
+    /// contains it (as typed, in lower case, or capitalised).
+    pub text: Option<String>,
+    /// Orders whose customer answered the NPS question in this band.
+    pub nps: Option<NpsBand>,
     pub city: Option<String>,
     pub courier_id: Option<String>,
     pub partner: Option<String>,
@@ -405,46 +412,151 @@ impl Store {
 fn filter_clause(f: &OrderFilter) -> (String, Vec<crate::db::Arg>) {
     let mut conditions: Vec<String> = Vec::new();
     let mut args: Vec<crate::db::Arg> = Vec::new();
-    let mut add = |condition: &str, arg: crate::db::Arg| {
+    // The placeholder of a new argument.
+    let mut mark = |arg: crate::db::Arg| {
         args.push(arg);
-        conditions.push(condition.replace('?', &format!("${}", args.len())));
+        format!("${}", args.len())
     };
     if let Some(phone) = &f.phone {
-        add("o.customer_phone = ?", phone.into());
+        conditions.push(format!("o.customer_phone = {}", mark(phone.into())));
+    }
+    if !f.phones.is_empty() {
+        let marks: Vec<String> = f.phones.iter().map(|p| mark(p.into())).collect();
+        conditions.push(format!("o.customer_phone IN ({})", marks.join(", ")));
     }
     if let Some(prefix) = &f.order_prefix {
-        let escaped = prefix
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        add(
-            "o.order_number LIKE ? ESCAPE '\\'",
-            format!("{escaped}%").into(),
-        );
+        let m = mark(format!("{}%", like_escaped(prefix)).into());
+        conditions.push(format!("o.order_number LIKE {m} ESCAPE '\\'"));
+    }
+    if let Some(text) = &f.text {
+        // SQLite's LIKE folds only ASCII case: the spellings a name is
+        // written in are tried one by one.
+        let number = mark(format!("{}%", like_escaped(text)).into());
+        let names: Vec<String> = spellings(text)
+            .iter()
+            .map(|spelling| {
+                let m = mark(format!("%{}%", like_escaped(spelling)).into());
+                format!("name LIKE {m} ESCAPE '\\'")
+            })
+            .collect();
+        conditions.push(format!(
+            "(o.order_number LIKE {number} ESCAPE '\\' OR o.customer_phone IN \
+             (SELECT phone FROM customers WHERE {}))",
+            names.join(" OR ")
+        ));
     }
     if let Some(city) = &f.city {
-        add("o.city = ?", city.into());
+        conditions.push(format!("o.city = {}", mark(city.into())));
     }
     if let Some(courier) = &f.courier_id {
-        add("o.courier_id = ?", courier.into());
+        conditions.push(format!("o.courier_id = {}", mark(courier.into())));
     }
     if let Some(partner) = &f.partner {
-        add("o.partner = ?", partner.into());
+        conditions.push(format!("o.partner = {}", mark(partner.into())));
     }
     if let Some(from) = f.from_ms {
-        add("o.promised_from >= ?", from.into());
+        conditions.push(format!("o.promised_from >= {}", mark(from.into())));
     }
     if let Some(to) = f.to_ms {
-        add("o.promised_from < ?", to.into());
+        conditions.push(format!("o.promised_from < {}", mark(to.into())));
     }
     if let Some(status) = f.status {
-        args.push(now_millis().into());
-        conditions.push(status.condition(&format!("${}", args.len())));
+        let m = mark(now_millis().into());
+        conditions.push(status.condition(&m));
+    }
+    if let Some(band) = f.nps {
+        let (low, high) = band.range();
+        conditions.push(format!(
+            "EXISTS (SELECT 1 FROM answers a WHERE a.order_number = o.order_number \
+             AND a.kind = 'nps' AND a.number_value >= {low} AND a.number_value <= {high})"
+        ));
     }
     if conditions.is_empty() {
         (String::new(), args)
     } else {
         (format!(" WHERE {}", conditions.join(" AND ")), args)
+    }
+}
+
+/// `text` with LIKE's wildcards escaped (`\\` is the escape).
+fn like_escaped(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// How a typed name may be written: as typed, in lower case, with each
+/// word capitalised, in upper case.
+fn spellings(text: &str) -> Vec<String> {
+    let lower = text.to_lowercase();
+    let title: String = lower
+        .split(' ')
+        .map(|w| {
+            let mut chars = w.chars();
+            chars
+                .next()
+                .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut out = vec![text.to_owned(), lower, title, text.to_uppercase()];
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// An NPS answer's band, for filtering orders by what the customer said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NpsBand {
+    Detractor,
+    Passive,
+    Promoter,
+}
+
+impl NpsBand {
+    pub const ALL: [NpsBand; 3] = [NpsBand::Detractor, NpsBand::Passive, NpsBand::Promoter];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NpsBand::Detractor => "detractor",
+            NpsBand::Passive => "passive",
+            NpsBand::Promoter => "promoter",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<NpsBand> {
+        NpsBand::ALL.into_iter().find(|b| b.as_str() == s)
+    }
+
+    fn range(self) -> (i64, i64) {
+        match self {
+            NpsBand::Detractor => (0, 6),
+            NpsBand::Passive => (7, 8),
+            NpsBand::Promoter => (9, 10),
+        }
+    }
+}
+
+impl Store {
+    /// The NPS answer of each of these orders that has one (the latest).
+    pub async fn order_nps(&self, numbers: &[&str]) -> Result<HashMap<String, i64>, StoreError> {
+        if numbers.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<(String, f64)> = self
+            .db
+            .all_in(
+                "SELECT order_number, number_value FROM answers WHERE kind = 'nps' \
+                 AND number_value IS NOT NULL AND order_number IN",
+                numbers,
+                "",
+                |q, n| q.push_arg(*n),
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(n, v)| (n, v.round() as i64))
+            .collect())
     }
 }
 

@@ -38,7 +38,11 @@ orders-found = { $count ->
    *[other] { $count } orders found
 }
 orders-search = Order number or customer phone
-orders-search-hint = e.g. A-10234 or 8 916 123-45-67
+orders-search-hint = e.g. A-10234, a name or { $phone }
+col-answer = NPS answer
+orders-answer-detractor = Detractors (0–6)
+orders-answer-passive = Passives (7–8)
+orders-answer-promoter = Promoters (9–10)
 orders-bad-date = “{ $value }” is not a date; use the date picker (YYYY-MM-DD). That filter was left out.
 orders-local-times = Promised windows and delivery times are local to each order's city.
 orders-none-match = No orders match these filters. Widen the dates or reset the filters.
@@ -482,7 +486,9 @@ cause-lead = Answers naming this cause from { $from } to { $to }, newest first. 
 cause-untagged = Comments with no cause
 cause-untagged-lead = Free-text answers no rule recognised, newest first: read them for words the rules should know, or tag them by hand.
 cause-empty = No answers here for this period and these filters.
-cause-shown = The latest { $n } at most.
+cause-shown = Answers { $from }–{ $to }, the latest first.
+pager-newer = Newer
+pager-older = Older
 cause-chosen = Chose
 cause-tags = Causes
 cause-none = none

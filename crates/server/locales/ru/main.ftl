@@ -39,7 +39,11 @@ orders-found = { $count ->
    *[many] Найдено { $count } заказов
 }
 orders-search = Номер заказа или телефон клиента
-orders-search-hint = например, A-10234 или 8 916 123-45-67
+orders-search-hint = например, A-10234, имя или { $phone }
+col-answer = Ответ NPS
+orders-answer-detractor = Критики (0–6)
+orders-answer-passive = Нейтралы (7–8)
+orders-answer-promoter = Промоутеры (9–10)
 orders-bad-date = «{ $value }» — не дата; выберите дату в календаре (ГГГГ-ММ-ДД). Этот фильтр не применён.
 orders-local-times = Обещанные окна и время доставки указаны по местному времени города заказа.
 orders-none-match = Под эти фильтры заказов нет. Расширьте период или сбросьте фильтры.
@@ -483,7 +487,9 @@ cause-lead = Ответы с этой причиной с { $from } по { $to }
 cause-untagged = Комментарии без причины
 cause-untagged-lead = Свободные ответы, которые не распознало ни одно правило, сначала новые: найдите слова, которые стоит добавить в правила, или разметьте вручную.
 cause-empty = За этот период и с этими фильтрами ответов нет.
-cause-shown = Не больше { $n } последних.
+cause-shown = Ответы { $from }–{ $to }, сначала последние.
+pager-newer = Новее
+pager-older = Старше
 cause-chosen = Выбрано
 cause-tags = Причины
 cause-none = нет

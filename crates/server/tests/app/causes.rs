@@ -10,6 +10,7 @@ use crate::surveys::{post, response, with_orders_and_survey};
 
 on_both_backends!(
     causes_come_from_choices_words_and_hands,
+    a_causes_comments_come_page_by_page,
     key_drivers_show_what_moves_nps,
     on_time_rate_follows_the_orders
 );
@@ -40,6 +41,54 @@ fn pairs(list: &[(&str, i64)]) -> Vec<(String, i64)> {
 }
 
 const PERIOD: &str = "from=2026-11-01&to=2026-11-30";
+
+async fn a_causes_comments_come_page_by_page(backend: &str) {
+    let app = TestApp::spawn(backend).await;
+    let integration = with_orders_and_survey(
+        &app,
+        (10..55)
+            .map(|i| order_json(&format!("P-{i}"), &format!("+791612345{i}"), "K-1"))
+            .collect(),
+    )
+    .await;
+    let batch: Vec<serde_json::Value> = (10..55)
+        .map(|i| {
+            response(
+                &format!("0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d6{i}"),
+                &format!("P-{i}"),
+                "completed",
+                &json!([{"question_id": "nps", "value": 2},
+                        {"question_id": "comment", "value": format!("Курьер опоздал, заказ P-{i}")}]),
+            )
+        })
+        .collect();
+    let (status, body) = post(&app, &integration, "/api/v1/responses", &json!(batch)).await;
+    assert_eq!(status, 201, "{body}");
+    let quality = app.signed_in("quality").await;
+    let first = app.page(&quality, &format!("/causes/late?{PERIOD}")).await;
+    let shown = first.matches("class=\"card comment\"").count();
+    assert_eq!(shown, 40, "one page of forty");
+    assert!(
+        first.contains("Answers 1–40") && first.contains("rel=\"next\""),
+        "{first}"
+    );
+    assert!(!first.contains("rel=\"prev\""));
+    let second = app
+        .page(&quality, &format!("/causes/late?{PERIOD}&page=2"))
+        .await;
+    assert_eq!(second.matches("class=\"card comment\"").count(), 5);
+    assert!(second.contains("Answers 41–45") && second.contains("rel=\"prev\""));
+    assert!(!second.contains("rel=\"next\""));
+    // Together they are every answer, each once.
+    for i in 10..55 {
+        let mark = format!("заказ P-{i}<");
+        assert_eq!(
+            first.matches(&mark).count() + second.matches(&mark).count(),
+            1,
+            "P-{i}"
+        );
+    }
+}
 
 async fn causes_come_from_choices_words_and_hands(backend: &str) {
     let app = TestApp::spawn(backend).await;

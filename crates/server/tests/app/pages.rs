@@ -121,8 +121,32 @@ async fn orders_search_by_phone_number_and_filters(backend: &str) {
     let mut late = order_json("B-77", "+79160000000", "K-2");
     late["city"] = json!("Ташкент");
     late["delivered_at"] = json!("2026-11-03T20:00:00+03:00");
-    let batch = json!({"orders": [order_json("A-100", "8 916 123-45-67", "K-1"), order_json("A-101", "+79161234567", "K-1"), late]});
+    let mut kyiv = order_json("U-1", "+380630506152", "K-3");
+    kyiv["city"] = json!("Київ");
+    kyiv["customer_name"] = json!("Олег Коваль");
+    let batch = json!({"orders": [order_json("A-100", "8 916 123-45-67", "K-1"), order_json("A-101", "+79161234567", "K-1"), late, kyiv]});
     assert_eq!(app.post_orders(&token, &batch).await.status(), 200);
+    let (status, body) = crate::surveys::post(
+        &app,
+        &token,
+        "/api/v1/surveys",
+        &crate::surveys::door_survey(),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let answer = |order: &str, nps: i64| {
+        json!({"id": uuid::Uuid::new_v4().to_string(), "order_number": order, "survey_id": "door",
+               "status": "completed", "started_at": "2026-11-03T12:00:00Z", "finished_at": "2026-11-03T12:01:00Z",
+               "answers": [{"question_id": "nps", "value": nps}]})
+    };
+    let (status, body) = crate::surveys::post(
+        &app,
+        &token,
+        "/api/v1/responses",
+        &json!([answer("A-100", 3), answer("U-1", 10)]),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
     let client = app.signed_in("operator").await;
     let text = |path: &'static str| {
         let client = client.clone();
@@ -135,6 +159,35 @@ async fn orders_search_by_phone_number_and_filters(backend: &str) {
         by_phone.contains("2 orders found")
             && by_phone.contains("A-100")
             && !by_phone.contains("B-77")
+    );
+    // A number as its own country writes it, a name in any case.
+    let ukrainian = text("/orders?q=063+050+61+52").await;
+    assert!(
+        ukrainian.contains("1 order found") && ukrainian.contains("U-1"),
+        "{ukrainian}"
+    );
+    // коваль, ОЛЕГ
+    for by_name in [
+        text("/orders?q=%D0%BA%D0%BE%D0%B2%D0%B0%D0%BB%D1%8C").await,
+        text("/orders?q=%D0%9E%D0%9B%D0%95%D0%93").await,
+    ] {
+        assert!(
+            by_name.contains("1 order found") && by_name.contains("U-1"),
+            "{by_name}"
+        );
+    }
+    // Each order's answer, and the detractors alone.
+    let detractors = text("/orders?answer=detractor").await;
+    assert!(
+        detractors.contains("1 order found")
+            && detractors.contains("A-100")
+            && detractors.contains("nps-answer detractor\" title=\"Detractors (0–6)\">3<"),
+        "{detractors}"
+    );
+    let all = text("/orders").await;
+    assert!(
+        all.contains("nps-answer promoter") && all.contains(">10</a>"),
+        "{all}"
     );
     let by_prefix = text("/orders?q=B-").await;
     assert!(by_prefix.contains("1 order found") && by_prefix.contains("B-77"));

@@ -403,6 +403,7 @@ impl Store {
         filter: &MetricsFilter,
         cause: Option<&str>,
         limit: i64,
+        offset: i64,
     ) -> Result<Vec<CauseComment>, StoreError> {
         let heads: Vec<CommentHead> = if let Some(cause) = cause {
             let mut text = String::from(
@@ -413,8 +414,9 @@ impl Store {
             let values = filter.clause(&mut text, "rc.", 4);
             let _ = write!(
                 text,
-                " ORDER BY r.finished_at DESC, r.id LIMIT ${}",
-                4 + values.len()
+                " ORDER BY r.finished_at DESC, r.id LIMIT ${} OFFSET ${}",
+                4 + values.len(),
+                5 + values.len()
             );
             let mut q = sql(text)
                 .bind(cause)
@@ -423,7 +425,7 @@ impl Store {
             for v in values {
                 q.push_arg(v);
             }
-            self.db.all(q.bind(limit)).await?
+            self.db.all(q.bind(limit).bind(offset)).await?
         } else {
             let mut text = String::from(
                 "SELECT r.order_number, r.id AS response_id, r.finished_at, r.courier_id, r.city, r.tagged_by_hand \
@@ -436,14 +438,15 @@ impl Store {
                    AND a.text_value IS NOT NULL AND a.kind IN ('text', 'single_choice', 'multi_choice')) \
                  AND NOT EXISTS (SELECT 1 FROM response_causes c WHERE c.order_number = r.order_number \
                    AND c.response_id = r.id) \
-                 ORDER BY r.finished_at DESC, r.id LIMIT ${}",
-                3 + values.len()
+                 ORDER BY r.finished_at DESC, r.id LIMIT ${} OFFSET ${}",
+                3 + values.len(),
+                4 + values.len()
             );
             let mut q = sql(text).bind(filter.from_ms).bind(filter.to_ms);
             for v in values {
                 q.push_arg(v);
             }
-            self.db.all(q.bind(limit)).await?
+            self.db.all(q.bind(limit).bind(offset)).await?
         };
         if heads.is_empty() {
             return Ok(Vec::new());

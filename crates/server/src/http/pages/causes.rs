@@ -26,6 +26,8 @@ pub struct CausesQuery {
     #[serde(flatten)]
     metrics: MetricsQuery,
     polarity: Option<String>,
+    /// A cause's comments, page by page (1 is the latest).
+    page: Option<String>,
 }
 
 /// The period and filters chosen, the polarity, and what was wrong with them.
@@ -256,10 +258,14 @@ struct CausePage {
     back: String,
     here: String,
     comments: Vec<CommentView>,
-    limit: i64,
+    /// Which comments are shown ("41–80"), and the pages around.
+    shown: String,
+    newer: Option<String>,
+    older: Option<String>,
 }
 
-const COMMENTS_SHOWN: i64 = 200;
+/// Comments on one page of a cause.
+const COMMENTS_PER_PAGE: i64 = 40;
 
 /// `/causes/{id}` (or `/causes/untagged`): the comments behind a cause.
 pub async fn comments(
@@ -280,11 +286,47 @@ pub async fn comments(
     }
     let tz = app.deployment().tz();
     let filter = v.req.filter(&tz);
-    let found = app
+    let page_no = query
+        .page
+        .as_deref()
+        .and_then(|p| p.trim().parse::<i64>().ok())
+        .filter(|p| (1..=100_000).contains(p))
+        .unwrap_or(1);
+    // One more than a page: whether there is an older one.
+    let mut found = app
         .store
-        .cause_comments(&filter, cause.map(|c| c.id.as_str()), COMMENTS_SHOWN)
-        .await;
-    let found = found.page(user.lang)?;
+        .cause_comments(
+            &filter,
+            cause.map(|c| c.id.as_str()),
+            COMMENTS_PER_PAGE + 1,
+            (page_no - 1) * COMMENTS_PER_PAGE,
+        )
+        .await
+        .page(user.lang)?;
+    let more = found.len() as i64 > COMMENTS_PER_PAGE;
+    found.truncate(COMMENTS_PER_PAGE as usize);
+    let first = (page_no - 1) * COMMENTS_PER_PAGE + 1;
+    let shown = if found.is_empty() {
+        String::new()
+    } else {
+        t.with2(
+            "cause-shown",
+            "from",
+            first,
+            "to",
+            first + found.len() as i64 - 1,
+        )
+    };
+    let at_page = |n: i64| {
+        format!(
+            "/causes/{id}{}",
+            with_param(&v.query, "page", &n.to_string())
+        )
+    };
+    let (newer, older) = (
+        (page_no > 1).then(|| at_page(page_no - 1)),
+        more.then(|| at_page(page_no + 1)),
+    );
     let names: HashMap<String, String> = app
         .store
         .courier_names()
@@ -321,7 +363,9 @@ pub async fn comments(
         back,
         here: format!("/causes/{id}?{}", v.query),
         comments,
-        limit: COMMENTS_SHOWN,
+        shown,
+        newer,
+        older,
         c,
     };
     Ok(render(&page))

@@ -10,7 +10,7 @@ use doorstep_domain::time::{format_local, from_millis};
 use serde::Deserialize;
 
 use super::cases::money;
-use super::orders::{encode, row, OrderRow, Zones};
+use super::orders::{encode, OrderRow, Zones};
 use super::{render, Chrome, OrPage, PageError, PageResult};
 use crate::app::helpdesk::file::{claim_signal, summarise};
 use crate::http::auth::{AdminOnly, AnyStaff, CaseDesk, Staff};
@@ -58,6 +58,8 @@ struct FilePage {
     nps: Vec<NpsChip>,
     claims: Option<String>,
     rows: Vec<OrderRow>,
+    /// The orders table names no customer here: it is the customer's card.
+    show_customer: bool,
     more_href: Option<String>,
     events: Vec<Event>,
     /// Cases, remedies and the ledger are the support desk's to see.
@@ -329,12 +331,16 @@ pub async fn file(
             })
             .collect(),
         claims: signal.as_ref().map(|s| claims_text(t, s)),
-        rows: file
-            .orders
-            .iter()
-            .take(20)
-            .map(|o| row(o, t, &zones, now))
-            .collect(),
+        rows: super::orders::rows_with_answers(
+            &app,
+            &file.orders[..file.orders.len().min(20)],
+            t,
+            &zones,
+            now,
+        )
+        .await
+        .page(user.lang)?,
+        show_customer: false,
         more_href: (file.orders.len() > 20 || file.more_orders)
             .then(|| format!("/orders?q={}", encode(&phone))),
         events,

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use doorstep_domain::survey::{QuestionType, SurveyDefinition};
 use doorstep_domain::time::{day_range, format_local, from_millis, parse_date};
-use doorstep_domain::{Money, OrderNumber, Phone};
+use doorstep_domain::{Money, Phone};
 use doorstep_store::{DeliveryStatus, OrderFilter, OrderView};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
@@ -36,6 +36,37 @@ pub struct OrderRow {
     pub segment: String,
     pub amount: String,
     pub delivered: String,
+    /// The customer's NPS answer for this order, and its band
+    /// (`detractor`, `passive`, `promoter`; empty without one).
+    pub nps: String,
+    pub nps_band: &'static str,
+}
+
+/// Rows of these orders with each one's NPS answer (one read for all).
+pub async fn rows_with_answers(
+    app: &AppState,
+    orders: &[OrderView],
+    t: Tr<'_>,
+    zones: &Zones,
+    now: i64,
+) -> Result<Vec<OrderRow>, doorstep_store::StoreError> {
+    let numbers: Vec<&str> = orders.iter().map(|o| o.order_number.as_str()).collect();
+    let answers = app.store.order_nps(&numbers).await?;
+    Ok(orders
+        .iter()
+        .map(|o| {
+            let mut r = row(o, t, zones, now);
+            if let Some(&n) = answers.get(&o.order_number) {
+                r.nps = n.to_string();
+                r.nps_band = match n {
+                    ..=6 => "detractor",
+                    7 | 8 => "passive",
+                    _ => "promoter",
+                };
+            }
+            r
+        })
+        .collect())
 }
 
 pub fn encode(segment: &str) -> String {
@@ -107,6 +138,8 @@ pub fn row(o: &OrderView, t: Tr<'_>, zones: &Zones, now: i64) -> OrderRow {
             .delivered_at
             .map(|d| format_local(from_millis(d), tz))
             .unwrap_or_default(),
+        nps: String::new(),
+        nps_band: "",
     }
 }
 
@@ -122,6 +155,9 @@ pub struct OrdersQuery {
     partner: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     status: Option<String>,
+    /// `detractor`, `passive` or `promoter`: what the customer answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    answer: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     from: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -162,7 +198,11 @@ struct OrdersPage {
     couriers: Vec<Choice>,
     partners: Vec<Choice>,
     statuses: Vec<Choice>,
+    answers: Vec<Choice>,
+    search_hint: String,
     rows: Vec<OrderRow>,
+    /// Each row names its customer (not on the customer's own card).
+    show_customer: bool,
     found: String,
     notices: Vec<String>,
     page: i64,
@@ -186,15 +226,20 @@ pub async fn list(
 
     let q = non_empty(query.q.clone());
     if let Some(q) = &q {
-        // A phone finds the customer's orders; anything else is an order number (prefix).
+        // A phone (as any of the countries it may be written in) finds the
+        // customer's orders; anything else is an order number's beginning
+        // or a part of the customer's name.
         let looks_like_phone = q.chars().filter(char::is_ascii_digit).count() >= 7
             && q.chars()
                 .all(|ch| ch.is_ascii_digit() || " +-()".contains(ch));
-        match Phone::parse(q, deployment.country()) {
-            Ok(phone) if looks_like_phone => filter.phone = Some(phone.into_string()),
-            _ => filter.order_prefix = OrderNumber::parse(q).ok().map(|n| n.as_str().to_owned()),
+        let phones = Phone::candidates(q, deployment.country());
+        if looks_like_phone && !phones.is_empty() {
+            filter.phones = phones.into_iter().map(Phone::into_string).collect();
+        } else if q.chars().count() <= 100 {
+            filter.text = Some(q.clone());
         }
     }
+    filter.nps = non_empty(query.answer.clone()).and_then(|a| doorstep_store::NpsBand::parse(&a));
     filter.city = non_empty(query.city.clone());
     filter.courier_id = non_empty(query.courier.clone());
     filter.partner = non_empty(query.partner.clone());
@@ -247,8 +292,9 @@ pub async fn list(
             serde_urlencoded::to_string(&q).unwrap_or_default()
         )
     };
-    let filtered = filter.phone.is_some()
-        || filter.order_prefix.is_some()
+    let filtered = !filter.phones.is_empty()
+        || filter.text.is_some()
+        || filter.nps.is_some()
         || filter.city.is_some()
         || filter.courier_id.is_some()
         || filter.partner.is_some()
@@ -283,11 +329,20 @@ pub async fn list(
             }),
             filter.status.map(DeliveryStatus::as_str),
         ),
-        rows: result
-            .orders
-            .iter()
-            .map(|o| row(o, t, &zones, now))
-            .collect(),
+        answers: choices(
+            doorstep_store::NpsBand::ALL.iter().map(|b| {
+                (
+                    b.as_str().to_owned(),
+                    t.t(&format!("orders-answer-{}", b.as_str())),
+                )
+            }),
+            filter.nps.map(doorstep_store::NpsBand::as_str),
+        ),
+        search_hint: t.with("orders-search-hint", "phone", deployment.country().example),
+        rows: rows_with_answers(&app, &result.orders, t, &zones, now)
+            .await
+            .page(user.lang)?,
+        show_customer: true,
         found: t.with("orders-found", "count", result.total),
         notices,
         page,
