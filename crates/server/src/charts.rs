@@ -8,23 +8,100 @@ pub struct Point {
     pub label: String,
     pub value: Option<f64>,
     pub interval: Option<(f64, f64)>,
+    /// A period not over yet (today, this week): drawn dashed and hollow.
+    pub partial: bool,
 }
 
 const WIDTH: u32 = 960;
 const HEIGHT: u32 = 260;
 const LINE: RGBColor = RGBColor(11, 107, 203);
 
-/// The NPS trend of time groups (their keys are the labels).
-pub fn nps_trend(groups: &[crate::app::survey::metrics::Group]) -> Option<String> {
+/// The NPS trend of time groups by `step` (their keys are the labels); the
+/// group that holds `today` is the period so far.
+pub fn nps_trend(
+    groups: &[crate::app::survey::metrics::Group],
+    step: doorstep_store::survey::rollups::GroupBy,
+    today: jiff::civil::Date,
+) -> Option<String> {
     let points: Vec<Point> = groups
         .iter()
-        .map(|g| Point {
-            label: g.key.clone(),
-            value: g.scores.nps,
-            interval: g.scores.nps_ci95_low.zip(g.scores.nps_ci95_high),
+        .map(|g| {
+            let partial = in_progress(&g.key, step, today);
+            // Days as the console writes them, short: 07.11; months 11.2026.
+            let label = g.key.parse::<jiff::civil::Date>().map_or_else(
+                |_| match g.key.split_once('-') {
+                    Some((y, m)) => format!("{m}.{y}"),
+                    None => g.key.clone(),
+                },
+                |d| d.strftime("%d.%m").to_string(),
+            );
+            Point {
+                label: if partial {
+                    format!("{label} …")
+                } else {
+                    label
+                },
+                value: g.scores.nps,
+                interval: g.scores.nps_ci95_low.zip(g.scores.nps_ci95_high),
+                partial,
+            }
         })
         .collect();
     trend(&points, "NPS")
+}
+
+/// The trend in words, for readers who cannot see the chart: the first and
+/// last points, the lowest and the highest (label, value).
+pub fn trend_words(
+    groups: &[crate::app::survey::metrics::Group],
+    t: crate::i18n::Tr<'_>,
+) -> String {
+    let known: Vec<(&str, f64)> = groups
+        .iter()
+        .filter_map(|g| g.scores.nps.map(|v| (g.key.as_str(), v)))
+        .collect();
+    let (Some(first), Some(last)) = (known.first(), known.last()) else {
+        return t.t("dashboard-no-answers");
+    };
+    let low = known
+        .iter()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap_or(first);
+    let high = known
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap_or(first);
+    let show = |(key, v): &(&str, f64)| format!("{v:+.1} ({})", crate::http::pages::show_day(key));
+    t.args(
+        "trend-words",
+        vec![
+            ("first", show(first).into()),
+            ("last", show(last).into()),
+            ("low", show(low).into()),
+            ("high", show(high).into()),
+        ],
+    )
+}
+
+/// Whether a time group's key (a day, a week by its Monday, a month
+/// `YYYY-MM`) names the period that holds `today`: one not over yet.
+pub fn in_progress(
+    key: &str,
+    step: doorstep_store::survey::rollups::GroupBy,
+    today: jiff::civil::Date,
+) -> bool {
+    use doorstep_store::survey::rollups::GroupBy;
+    match step {
+        GroupBy::Day => key == today.to_string(),
+        GroupBy::Week => {
+            let back = i64::from(today.weekday().to_monday_zero_offset());
+            today
+                .checked_sub(jiff::Span::new().days(back))
+                .is_ok_and(|monday| key == monday.to_string())
+        }
+        GroupBy::Month => key == format!("{:04}-{:02}", today.year(), today.month()),
+        _ => false,
+    }
 }
 
 /// A trend line with its interval as a band; points with no answers leave
@@ -120,19 +197,40 @@ pub fn trend(points: &[Point], y_label: &str) -> Option<String> {
                 ))
                 .ok()?;
         }
+        // Complete periods: a line and dots; the period so far: a dashed
+        // line to a hollow dot.
+        let partial = |i: usize| points[i].partial;
+        let done: Vec<(f64, f64)> = known
+            .iter()
+            .filter(|(i, _)| !partial(*i))
+            .map(|(i, v)| (*i as f64, *v))
+            .collect();
         chart
-            .draw_series(LineSeries::new(
-                known.iter().map(|(i, v)| (*i as f64, *v)),
-                LINE.stroke_width(2),
-            ))
+            .draw_series(LineSeries::new(done.clone(), LINE.stroke_width(2)))
             .ok()?;
         chart
-            .draw_series(
-                known
-                    .iter()
-                    .map(|(i, v)| Circle::new((*i as f64, *v), 3, LINE.filled())),
-            )
+            .draw_series(done.iter().map(|p| Circle::new(*p, 3, LINE.filled())))
             .ok()?;
+        for (i, v) in known.iter().filter(|(i, _)| partial(*i)) {
+            let from = known.iter().rev().find(|(j, _)| j < i && !partial(*j));
+            if let Some((j, w)) = from {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        vec![(*j as f64, *w), (*i as f64, *v)],
+                        6,
+                        5,
+                        LINE.stroke_width(2),
+                    ))
+                    .ok()?;
+            }
+            chart
+                .draw_series(std::iter::once(Circle::new(
+                    (*i as f64, *v),
+                    4,
+                    LINE.stroke_width(2),
+                )))
+                .ok()?;
+        }
         root.present().ok()?;
     }
     Some(svg)
@@ -291,15 +389,19 @@ pub fn pareto(bars: &[(String, i64)], count_label: &str, share_label: &str) -> O
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(48)
-            .right_y_label_area_size(48)
+            .right_y_label_area_size(64)
             .build_cartesian_2d(-0.5..last, 0.0..top)
             .ok()?
             .set_secondary_coord(-0.5..last, 0.0..100.0);
+        // As much of each name as its bar's width holds (12 px text is
+        // about 7 px a letter); the table below has them whole.
+        let fits = ((f64::from(WIDTH) - 150.0) / bars.len() as f64 / 7.0).floor() as usize;
+        let fits = fits.clamp(8, 40);
         let labels: Vec<String> = bars
             .iter()
             .map(|(l, _)| {
-                if l.chars().count() > 16 {
-                    format!("{}…", l.chars().take(15).collect::<String>())
+                if l.chars().count() > fits {
+                    format!("{}…", l.chars().take(fits - 1).collect::<String>())
                 } else {
                     l.clone()
                 }
@@ -378,16 +480,19 @@ mod tests {
                 label: "2026-11-02".into(),
                 value: Some(30.0),
                 interval: Some((20.0, 40.0)),
+                partial: false,
             },
             Point {
                 label: "2026-11-09".into(),
                 value: None,
                 interval: None,
+                partial: false,
             },
             Point {
                 label: "2026-11-16".into(),
                 value: Some(-10.0),
                 interval: Some((-25.0, 5.0)),
+                partial: false,
             },
         ];
         let svg = trend(&points, "NPS").unwrap();
@@ -403,8 +508,41 @@ mod tests {
             label: "x".into(),
             value: None,
             interval: None,
+            partial: false,
         }];
         assert!(trend(&empty, "NPS").is_none());
+    }
+
+    #[test]
+    fn the_period_so_far_is_drawn_apart() {
+        use doorstep_store::survey::rollups::GroupBy;
+        let today: jiff::civil::Date = "2026-12-09".parse().unwrap(); // a Wednesday
+        assert!(in_progress("2026-12-09", GroupBy::Day, today));
+        assert!(!in_progress("2026-12-07", GroupBy::Day, today));
+        assert!(in_progress("2026-12-07", GroupBy::Week, today));
+        assert!(!in_progress("2026-11-30", GroupBy::Week, today));
+        assert!(in_progress("2026-12", GroupBy::Month, today));
+        assert!(!in_progress("2026-11", GroupBy::Month, today));
+        let point = |label: &str, value: f64, partial: bool| Point {
+            label: label.into(),
+            value: Some(value),
+            interval: None,
+            partial,
+        };
+        let whole = trend(&[point("a", 30.0, false), point("b", 32.0, false)], "NPS").unwrap();
+        let so_far = trend(&[point("a", 30.0, false), point("b", -90.0, true)], "NPS").unwrap();
+        // The dashed line is drawn as short segments, the dot hollow.
+        let hollow = |svg: &str| {
+            svg.split("<circle")
+                .skip(1)
+                .filter(|c| c.split('>').next().unwrap_or("").contains("fill=\"none\""))
+                .count()
+        };
+        assert_eq!((hollow(&whole), hollow(&so_far)), (0, 1), "{so_far}");
+        assert!(
+            so_far.matches("<polyline").count() > whole.matches("<polyline").count(),
+            "{so_far}"
+        );
     }
 
     #[test]

@@ -348,7 +348,14 @@ fn nps_standard_error(promoters: i64, detractors: i64, n: i64) -> Option<f64> {
 /// Whether a change between two NPS figures is beyond chance: the
 /// difference against its 95% interval (the two samples independent).
 pub fn nps_change_significant(now: &Scores, before: &Scores) -> bool {
-    let error = |s: &Scores| nps_standard_error(s.promoters, s.detractors, s.nps_n);
+    // The errors after adding one promoter, passive and detractor (as the
+    // ranking does): at the extremes the plain one is zero, and a fall from
+    // forty tens to forty zeros would never count.
+    let error = |s: &Scores| {
+        (s.nps_n >= 2)
+            .then(|| nps_standard_error(s.promoters + 1, s.detractors + 1, s.nps_n + 3))
+            .flatten()
+    };
     match (now.nps, before.nps, error(now), error(before)) {
         (Some(x), Some(y), Some(ex), Some(ey)) => {
             let joint = (ex * ex + ey * ey).sqrt();
@@ -545,11 +552,10 @@ mod tests {
         let low = nps_rank_bound(30, 0, 30).unwrap();
         assert!((low - (100.0 * (p - d) - 1.96 * se)).abs() < 1e-9, "{low}");
         assert!(low < 80.0, "{low}");
-        // 200 answers at +80 rank above thirty tens.
-        assert!(nps_rank_bound(170, 10, 200).unwrap() > low);
-        // Thirty zeros do not collapse either, and one answer has a bound.
-        assert!(nps_rank_bound(0, 30, 30).unwrap() > -100.0);
-        assert!(nps_rank_bound(1, 0, 1).is_some());
+        // 200 answers at +92.5 rank above thirty tens.
+        assert!(nps_rank_bound(190, 5, 200).unwrap() > low);
+        // One answer has a bound, well below its score.
+        assert!(nps_rank_bound(1, 0, 1).unwrap() < 0.0);
         assert_eq!(nps_rank_bound(0, 0, 0), None);
         let mut t = Tally::default();
         for _ in 0..30 {
@@ -664,5 +670,11 @@ mod tests {
             &scores(600, 100, 1000),
             &scores(300, 400, 1000)
         ));
+        // Forty tens, then forty zeros: the plain errors are both zero.
+        assert!(nps_change_significant(
+            &scores(0, 40, 40),
+            &scores(40, 0, 40)
+        ));
+        assert!(!nps_change_significant(&scores(0, 1, 1), &scores(1, 0, 1)));
     }
 }

@@ -145,6 +145,18 @@
     for (let i = from + 1; i < s.survey.questions.length; i++) if (shown.includes(s.survey.questions[i])) return i;
     return -1;
   }
+  // The "of N" of the progress: questions shown now, and those still
+  // waiting on a question the customer has not reached (they may appear).
+  // As answers come it can only shrink, never jump from "3 of 4" to "4 of 5".
+  function stepTotal(s) {
+    const qs = s.survey.questions;
+    const { shown } = shownAnswers(s.survey, s.answers);
+    const ahead = (id) => { const i = qs.findIndex((x) => x.id === id); return i >= s.at && s.answers[id] === undefined; };
+    const consentAhead = qs.some((x, i) => x.type === "consent" && i >= s.at && s.answers[x.id] === undefined);
+    return qs.filter((q) => shown.includes(q)
+      || (q.show_if && ahead(q.show_if.question))
+      || (["photo", "voice"].includes(q.type) && consentAhead)).length;
+  }
   async function save(s) {
     s.last_activity = Date.now();
     await put("sessions", s);
@@ -321,7 +333,8 @@
   function home(message) {
     st.current = null;
     const day = st.day;
-    const number = h("input", { name: "order", autocomplete: "off", inputMode: "text", list: "day-orders", placeholder: "A-1001" });
+    // The placeholder is one of the day's own numbers: the company's format.
+    const number = h("input", { name: "order", autocomplete: "off", inputMode: "text", list: "day-orders", placeholder: day && day.orders.length ? day.orders[0].order_number : "" });
     const note = h("div", { class: "alert warn", role: "status", hidden: !message }, message || "");
     const scanBox = h("div", {});
     const start = (value) => startOrder(value, note);
@@ -346,6 +359,12 @@
     renderSync();
     markLocallySurveyed();
   }
+  // "14:00–15:00", the promised window in the device's clock.
+  function windowText(o) {
+    const at = (iso) => { const d = new Date(iso); return isNaN(d) ? "" : d.toTimeString().slice(0, 5); };
+    const a = at(o.promised_from), b = at(o.promised_to);
+    return a && b ? `${a}–${b}` : "";
+  }
   function ordersCard() {
     const day = st.day;
     const start = st.startOrder;
@@ -353,7 +372,8 @@
       ? h("ul", { class: "orders" }, day.orders.map((o) => {
         const tag = o.survey_id ? (o.surveyed ? ["done", t("status_done")] : ["ask", t("status_ask")]) : ["", t("status_none")];
         return h("li", {}, h("button", { type: "button", onclick: () => start(o.order_number) },
-          h("span", {}, h("span", { class: "num" }, o.order_number), h("br"), h("span", { class: "muted small" }, o.city)),
+          h("span", {}, h("span", { class: "num" }, o.order_number), h("br"),
+            h("span", { class: "muted small" }, [windowText(o), o.customer_name, o.city].filter(Boolean).join(" · "))),
           h("span", { class: `tag ${tag[0]}`, "data-order": o.order_number }, tag[1])));
       }))
       : h("p", { class: "muted" }, t("orders_none"));
@@ -454,8 +474,11 @@
       const max = q.type === "nps" ? 10 : q.max;
       const points = [];
       for (let n = min; n <= max; n++) points.push(btn(String(n), () => answer(n, true), "btn", { ...pressed(value === n), "data-value": n }));
-      const low = q.type === "nps" ? tc("nps_low") : pick(q.min_label, lang);
-      const high = q.type === "nps" ? tc("nps_high") : pick(q.max_label, lang);
+      // Both ends named: the question's own words, else the usual ones for
+      // what it measures (the link page does the same).
+      const agree = q.measures === "ces";
+      const low = q.type === "nps" ? tc("nps_low") : pick(q.min_label, lang) || tc(agree ? "agree_low" : "scale_low");
+      const high = q.type === "nps" ? tc("nps_high") : pick(q.max_label, lang) || tc(agree ? "agree_high" : "scale_high");
       body = [h("div", { class: "points" }, points), low || high ? h("div", { class: "ends" }, h("span", {}, low), h("span", {}, high)) : null];
     } else if (q.type === "single_choice") {
       body = h("div", { class: "choices" }, q.options.map((o) => btn(pick(o.text, lang) || o.id, () => answer(o.id, true), "btn", { ...pressed(value === o.id), "data-value": o.id })));
@@ -485,10 +508,13 @@
     } else {
       body = h("p", { class: "muted" }, q.type);
     }
-    const nextBtn = btn(answered || !q.required ? (answered || q.type === "text" ? tc("next") : tc("skip")) : tc("next"), go, "btn primary", { disabled: q.required && !answered, id: "next" });
+    // "Next" is the big button once there is an answer; before that the
+    // way on is a quiet "Skip" (the answer itself moves on).
+    const skipping = !answered && !q.required && q.type !== "text";
+    const nextBtn = btn(skipping ? tc("skip") : tc("next"), go, skipping ? "btn quiet" : "btn primary", { disabled: q.required && !answered, id: "next" });
     show("question", h("section", { class: "card question", "data-question": q.id },
       s.mode === "interviewer" ? h("p", { class: "muted small" }, `${s.order_number} · ${t("mode_interviewer")}`) : null,
-      h("p", { class: "step" }, tc("step", { n: s.history.length + 1, total: shown.length })),
+      h("p", { class: "step" }, tc("step", { n: s.history.length + 1, total: Math.max(stepTotal(s), s.history.length + 1) })),
       h("h1", {}, pick(q.text, lang)),
       body,
       h("div", { class: "nav" },

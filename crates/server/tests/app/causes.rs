@@ -11,6 +11,7 @@ use crate::surveys::{post, response, with_orders_and_survey};
 on_both_backends!(
     causes_come_from_choices_words_and_hands,
     a_causes_comments_come_page_by_page,
+    a_fall_in_nps_leads_to_what_changed_in_two_clicks,
     key_drivers_show_what_moves_nps,
     on_time_rate_follows_the_orders
 );
@@ -41,6 +42,85 @@ fn pairs(list: &[(&str, i64)]) -> Vec<(String, i64)> {
 }
 
 const PERIOD: &str = "from=2026-11-01&to=2026-11-30";
+
+async fn a_fall_in_nps_leads_to_what_changed_in_two_clicks(backend: &str) {
+    let app = TestApp::spawn(backend).await;
+    // Moscow: forty promoters one week, forty late-delivery detractors the next.
+    let integration = with_orders_and_survey(
+        &app,
+        (10..90)
+            .map(|i| order_json(&format!("W-{i}"), &format!("+791612345{i}"), "K-1"))
+            .collect(),
+    )
+    .await;
+    let batch: Vec<serde_json::Value> = (10..90)
+        .map(|i| {
+            let mut r = if i < 50 {
+                response(
+                    &format!("0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d6{i}"),
+                    &format!("W-{i}"),
+                    "completed",
+                    &json!([{"question_id": "nps", "value": 10}]),
+                )
+            } else {
+                response(
+                    &format!("0b7e4c1e-36a4-4c1f-9a43-0f3ab2b7d6{i}"),
+                    &format!("W-{i}"),
+                    "completed",
+                    &json!([{"question_id": "nps", "value": 2},
+                            {"question_id": "comment", "value": format!("Курьер опоздал на час, W-{i}")}]),
+                )
+            };
+            let day = if i < 50 { "2026-11-03" } else { "2026-11-10" };
+            r["started_at"] = json!(format!("{day}T14:40:00+03:00"));
+            r["finished_at"] = json!(format!("{day}T14:41:30+03:00"));
+            r
+        })
+        .collect();
+    let (status, body) = post(&app, &integration, "/api/v1/responses", &json!(batch)).await;
+    assert_eq!(status, 201, "{body}");
+    let quality = app.signed_in("quality").await;
+    // The dashboard marks the city whose NPS fell and links to what changed,
+    // and every row leads to its causes and its orders.
+    let dashboard = app
+        .page(
+            &quality,
+            "/dashboard?from=2026-11-08&to=2026-11-14&group_by=city",
+        )
+        .await;
+    let why = dashboard
+        .split("href=\"")
+        .map(|s| s.split('"').next().unwrap_or_default())
+        .find(|h| h.starts_with("/dashboard/why?") && h.contains("city="))
+        .unwrap_or_else(|| panic!("no “why” link: {dashboard}"))
+        .replace("&#38;", "&");
+    assert!(
+        dashboard.contains("/causes?from=2026-11-08&#38;to=2026-11-14&#38;city="),
+        "{dashboard}"
+    );
+    assert!(
+        dashboard.contains("/orders?from=2026-11-08&#38;to=2026-11-14&#38;city="),
+        "{dashboard}"
+    );
+    let page = app.page(&quality, &why).await;
+    assert!(page.contains("The NPS fell beyond chance"), "{page}");
+    assert!(
+        page.contains("Late delivery") && page.contains("+100.0"),
+        "late: 0% → 100% of the answers: {page}"
+    );
+    assert!(
+        page.contains("Курьер опоздал на час"),
+        "with its comments: {page}"
+    );
+    // A period with no change says so.
+    let calm = app
+        .page(&quality, "/dashboard/why?from=2026-11-01&to=2026-11-04")
+        .await;
+    assert!(
+        calm.contains("within chance") || calm.contains("rose beyond chance"),
+        "{calm}"
+    );
+}
 
 async fn a_causes_comments_come_page_by_page(backend: &str) {
     let app = TestApp::spawn(backend).await;

@@ -102,6 +102,8 @@ pub struct DayQuery {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TerminalOrder {
     order_number: String,
+    /// Whom the courier hands it to.
+    customer_name: Option<String>,
     city: String,
     partner: Option<String>,
     promised_from: String,
@@ -194,6 +196,7 @@ pub async fn day(
                 promised_to: from_millis(o.promised_to).to_string(),
                 delivered_at: o.delivered_at.map(|d| from_millis(d).to_string()),
                 order_number: o.order_number.clone(),
+                customer_name: o.customer_name.clone(),
                 city: o.city.clone(),
                 partner: o.partner.clone(),
             }

@@ -345,9 +345,9 @@ pub async fn comments(
             t.with2(
                 "cause-lead",
                 "from",
-                v.req.from.to_string(),
+                super::show_day(&v.req.from.to_string()),
                 "to",
-                v.req.to.to_string(),
+                super::show_day(&v.req.to.to_string()),
             ),
         ),
         None => (t.t("cause-untagged"), t.t("cause-untagged-lead")),

@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use doorstep_domain::survey::signals::{assess, Kind};
-use doorstep_domain::time::{day_number, day_range, parse_date};
+use doorstep_domain::time::{day_number, day_range};
 
 use super::{failed, render, Chrome, Found, OrPage, PageResult};
 use crate::http::auth::{QualityDesk, Staff};
@@ -53,7 +53,7 @@ impl Period {
             .filter(|s| !s.is_empty())
         {
             None => default,
-            Some(s) => parse_date(s).unwrap_or_else(|e| {
+            Some(s) => super::parse_day(s).unwrap_or_else(|e| {
                 error = Some(e.to_string());
                 default
             }),
@@ -68,20 +68,14 @@ impl Period {
     }
 }
 
-fn seconds(ms: f64) -> String {
-    let s = (ms / 1000.0).round() as i64;
-    if s < 120 {
-        format!("{s} s")
-    } else if s < 7200 {
-        format!("{} min", s / 60)
-    } else {
-        format!("{:.1} h", s as f64 / 3600.0)
-    }
+/// A time in milliseconds as people read it, in the reader's language.
+fn seconds(t: Tr<'_>, ms: f64) -> String {
+    super::recovery::duration(t, (ms / 1000.0).round() as i64)
 }
 
 fn describe(kind: Kind, seen: f64, fleet: f64, z: f64, t: Tr<'_>) -> String {
     let (seen, fleet) = match kind {
-        Kind::Fast | Kind::Late => (seconds(seen), seconds(fleet)),
+        Kind::Fast | Kind::Late => (seconds(t, seen), seconds(t, fleet)),
         Kind::Tens | Kind::Same | Kind::NoPhotos => (format!("{seen:.0}%"), format!("{fleet:.0}%")),
     };
     let mut args = fluent_bundle::FluentArgs::new();
@@ -142,13 +136,13 @@ pub async fn fleet(
                     .cloned()
                     .unwrap_or_else(|| p.courier_id.clone()),
                 responses: p.responses,
-                duration: p.duration_ms.map(seconds).unwrap_or_default(),
+                duration: p.duration_ms.map(|ms| seconds(t, ms)).unwrap_or_default(),
                 share_of_tens: if p.nps_n > 0 {
                     format!("{:.0}%", 100.0 * p.tens as f64 / p.nps_n as f64)
                 } else {
                     String::new()
                 },
-                delay: p.delay_ms.map(seconds).unwrap_or_default(),
+                delay: p.delay_ms.map(|ms| seconds(t, ms)).unwrap_or_default(),
                 signals: a
                     .signals
                     .iter()
@@ -244,7 +238,11 @@ pub async fn courier(
     let mine = assessed.iter().find(|a| a.pattern.courier_id == id);
     let view = CourierPage {
         tiles: super::dashboard::tiles(&now, &then, t),
-        trend: crate::charts::nps_trend(&weeks.groups),
+        trend: crate::charts::nps_trend(
+            &weeks.groups,
+            doorstep_store::survey::rollups::GroupBy::Week,
+            today,
+        ),
         signals: mine
             .map(|a| {
                 a.signals

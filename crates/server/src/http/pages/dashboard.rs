@@ -48,6 +48,11 @@ pub struct Row {
     /// A courier's self-filling signals, named, and where their evidence is.
     pub signals: String,
     pub evidence: String,
+    /// The slice's causes and its orders (with their answers).
+    pub causes_href: Option<String>,
+    pub orders_href: Option<String>,
+    /// Its NPS fell beyond chance since the previous period: what changed.
+    pub why_href: Option<String>,
 }
 
 pub struct Choice {
@@ -85,12 +90,94 @@ struct DashboardPage {
     /// The NPS trend over the period, as SVG.
     trend: Option<String>,
     trend_title: String,
+    /// The trend in words (the chart's text alternative).
+    trend_words: String,
     /// Closing the loop over the period (the whole period: `rows` is
     /// empty, as the shared table expects), and who was at fault.
     total: Option<super::recovery::LoopRowView>,
     rows_loop: Vec<super::recovery::LoopRowView>,
     fault_groups: Vec<(String, Vec<super::recovery::FaultLine>)>,
     loop_href: Option<String>,
+    /// The drill-down so far, each level a link back up: (label, href).
+    crumbs: Vec<(String, Option<String>)>,
+    /// The headline NPS fell beyond chance: what changed.
+    why_href: Option<String>,
+    /// The period and filters, for the printed page (the form is not printed).
+    print_scope: String,
+}
+
+/// The NPS fell from `before` to `now` beyond chance.
+fn fell(now: &Scores, before: &Scores) -> bool {
+    nps_change_significant(now, before) && now.nps < before.nps
+}
+
+/// The filters set, in drill-down order (city → partner → courier → …),
+/// each a step back up to its level: the first step is everyone.
+fn crumbs(req: &Request, query: &str, lists: &Lists, t: Tr<'_>) -> Vec<(String, Option<String>)> {
+    const LEVELS: [(&str, GroupBy); 6] = [
+        ("city", GroupBy::City),
+        ("partner", GroupBy::Partner),
+        ("courier", GroupBy::Courier),
+        ("segment", GroupBy::Segment),
+        ("survey", GroupBy::Survey),
+        ("channel", GroupBy::Channel),
+    ];
+    let d = &req.dims;
+    let set: Vec<(&str, GroupBy, String)> = LEVELS
+        .iter()
+        .filter_map(|(name, group)| {
+            let value = match *name {
+                "city" => d.city.clone(),
+                "partner" => d.partner.clone(),
+                "courier" => d.courier.clone(),
+                "segment" => d.segment.map(|s| s.as_str().to_owned()),
+                "survey" => d.survey.clone(),
+                _ => d.channel.map(|c| c.as_str().to_owned()),
+            }?;
+            Some((*name, *group, value))
+        })
+        .collect();
+    if set.is_empty() {
+        return Vec::new();
+    }
+    let label = |name: &str, value: &str| match name {
+        "courier" => lists
+            .couriers
+            .iter()
+            .find(|(id, _)| id == value)
+            .map_or(value.to_owned(), |(_, n)| n.clone()),
+        "segment" => t.t(&format!("segment-{value}")),
+        "channel" => t.t(&format!("channel-{value}")),
+        "survey" => lists
+            .surveys
+            .iter()
+            .find(|(id, _)| id == value)
+            .map_or(value.to_owned(), |(_, n)| n.clone()),
+        _ => value.to_owned(),
+    };
+    let cleared: Vec<(&str, &str)> = set.iter().map(|(n, _, _)| (*n, "")).collect();
+    let mut out = vec![(
+        t.t("dashboard-all"),
+        Some(format!(
+            "/dashboard{}",
+            with_params(
+                query,
+                &[cleared.as_slice(), &[("group_by", "city"), ("sort", "")]].concat()
+            )
+        )),
+    )];
+    for (i, (name, group, value)) in set.iter().enumerate() {
+        let last = i + 1 == set.len();
+        let href = (!last).then(|| {
+            let mut pairs: Vec<(&str, &str)> =
+                set[i + 1..].iter().map(|(n, _, _)| (*n, "")).collect();
+            pairs.push(("group_by", next_level(*group)));
+            pairs.push(("sort", ""));
+            format!("/dashboard{}", with_params(query, &pairs))
+        });
+        out.push((label(name, value), href));
+    }
+    out
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -130,6 +217,7 @@ pub async fn page(
     let mut c = Chrome::new(&app, &user, "/dashboard", "nav-dashboard");
     c.title = c.tr.t("dashboard-title");
     let t = c.tr;
+    q.metrics = super::console_query(&q.metrics);
     let (req, error) = match q.metrics.request(today) {
         Ok(r) => (r, None),
         Err(e) => (
@@ -153,6 +241,19 @@ pub async fn page(
     let breakdown = compute(&app.store, &deployment, &req)
         .await
         .page(user.lang)?;
+    // Each group in the period before, to mark the ones that fell.
+    let breakdown_before: std::collections::HashMap<String, Scores> =
+        if req.group.is_time() || req.group == GroupBy::All {
+            std::collections::HashMap::new()
+        } else {
+            compute(&app.store, &deployment, &req.previous())
+                .await
+                .page(user.lang)?
+                .groups
+                .into_iter()
+                .map(|g| (g.key, g.scores))
+                .collect()
+        };
     // The trend: by day up to two months, by week up to two years, else by month.
     let step = match days {
         ..=62 => GroupBy::Day,
@@ -173,7 +274,8 @@ pub async fn page(
         Ok(a) => a,
         Err(e) => return Err(failed(user.lang, e)),
     };
-    let trend = crate::charts::nps_trend(&series.groups);
+    let trend = crate::charts::nps_trend(&series.groups, step, today);
+    let trend_words = crate::charts::trend_words(&series.groups, t);
     let (start, end) = doorstep_domain::time::day_range(req.from, req.to, &deployment.tz());
     let (start, end) = (
         doorstep_domain::time::to_millis(start),
@@ -207,9 +309,9 @@ pub async fn page(
         previous: t.with2(
             "dashboard-previous",
             "from",
-            before.from.to_string(),
+            super::show_day(&before.from.to_string()),
             "to",
-            before.to.to_string(),
+            super::show_day(&before.to.to_string()),
         ),
         policy: t.t(&format!("refusal-policy-{}", now.refusal_policy)),
         groupings: GROUPINGS
@@ -251,7 +353,57 @@ pub async fn page(
                 }
             })
             .collect(),
-        rows: groups.iter().map(|g| row(g, &req, &query, t)).collect(),
+        rows: groups
+            .iter()
+            .map(|g| {
+                let mut r = row(g, &req, &query, t);
+                if breakdown_before
+                    .get(&g.key)
+                    .is_some_and(|b| fell(&g.scores, b))
+                {
+                    let mut pairs: Vec<(&str, String)> = slice(g, &req);
+                    pairs.push(("group_by", String::new()));
+                    let pairs: Vec<(&str, &str)> =
+                        pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                    r.why_href = Some(format!("/dashboard/why{}", with_params(&query, &pairs)));
+                }
+                r
+            })
+            .collect(),
+        print_scope: {
+            let chosen: Vec<String> = lists
+                .choices(&req, t)
+                .into_iter()
+                .filter_map(|(label, _, options)| {
+                    options
+                        .into_iter()
+                        .find(|o| o.selected && !o.value.is_empty())
+                        .map(|o| format!("{label}: {}", o.label))
+                })
+                .collect();
+            t.args(
+                "dashboard-print-scope",
+                vec![
+                    ("from", super::show_day(&req.from.to_string()).into()),
+                    ("to", super::show_day(&req.to.to_string()).into()),
+                    (
+                        "filters",
+                        if chosen.is_empty() {
+                            t.t("dashboard-any")
+                        } else {
+                            chosen.join(", ")
+                        }
+                        .into(),
+                    ),
+                ],
+            )
+        },
+        crumbs: crumbs(&req, &query, &lists, t),
+        why_href: match (now.groups.first(), then.groups.first()) {
+            (Some(current), Some(earlier)) => fell(&current.scores, &earlier.scores),
+            _ => false,
+        }
+        .then(|| format!("/dashboard/why{}", with_params(&query, &[("group_by", "")]))),
         group_label: t.t(&format!("group-{}", req.group.as_str())),
         query,
         error,
@@ -265,6 +417,7 @@ pub async fn page(
             .may::<crate::http::auth::DispatchDesk>()
             .then(|| format!("/dispatch/loop?from={}&to={}", req.from, req.to)),
         trend,
+        trend_words,
         trend_title: t.with(
             "dashboard-trend",
             "step",
@@ -288,7 +441,7 @@ fn fallback(today: Date) -> Request {
 /// The request a query asks for, or the last 30 days by city and what was
 /// wrong with the query.
 pub(super) fn requested(q: &MetricsQuery, today: Date) -> (Request, Option<String>) {
-    match q.request(today) {
+    match super::console_query(q).request(today) {
         Ok(r) => (r, None),
         Err(e) => (fallback(today), Some(e.to_string())),
     }
@@ -348,7 +501,7 @@ fn sort_groups(groups: &mut [Group], sort: &str) {
     });
 }
 
-fn signed(v: f64) -> String {
+pub(super) fn signed(v: f64) -> String {
     if v > 0.0 {
         format!("+{v:.1}")
     } else {
@@ -368,7 +521,7 @@ fn csi_text(s: &Scores) -> String {
 }
 
 /// Two shares differ beyond chance (a two-proportion z-test at 95%).
-fn shares_differ(a: (i64, i64), b: (i64, i64)) -> bool {
+pub(super) fn shares_differ(a: (i64, i64), b: (i64, i64)) -> bool {
     let (xa, na, xb, nb) = (a.0 as f64, a.1 as f64, b.0 as f64, b.1 as f64);
     if na < 2.0 || nb < 2.0 {
         return false;
@@ -401,7 +554,17 @@ pub(super) fn tiles(now: &Answer, then: &Answer, t: Tr<'_>) -> Vec<Tile> {
     let cur = &now.groups.first().unwrap_or(&empty).scores;
     let prev = &then.groups.first().unwrap_or(&empty).scores;
     let sessions = |s: &Scores| s.responses + s.refusals;
-    vec![
+    // A figure with nothing to count says why instead of a bare dash.
+    let why_empty = [
+        (cur.nps_n, "dashboard-empty-nps"),
+        (cur.csi_n, "dashboard-empty-csi"),
+        (cur.csat_n, "dashboard-empty-csat"),
+        (cur.ces_n, "dashboard-empty-ces"),
+        (sessions(cur), "dashboard-empty-sessions"),
+        (cur.delivered, "dashboard-empty-deliveries"),
+        (sessions(cur), "dashboard-empty-sessions"),
+    ];
+    let mut tiles = vec![
         Tile {
             label: t.t("metric-nps"),
             value: opt(cur.nps, signed),
@@ -492,27 +655,27 @@ pub(super) fn tiles(now: &Answer, then: &Answer, t: Tr<'_>) -> Vec<Tile> {
                 ),
             ),
         },
-    ]
+    ];
+    for (tile, (n, why)) in tiles.iter_mut().zip(why_empty) {
+        if n == 0 {
+            tile.detail = t.t(why);
+        }
+    }
+    tiles
 }
 
-/// Where a row leads: into that group, one level down.
-fn drill(g: &Group, req: &Request, query: &str) -> String {
-    let q = |pairs: &[(&str, &str)]| {
-        let mut out = query.to_owned();
-        for (k, v) in pairs {
-            out = with_param(out.trim_start_matches('?'), k, v);
-        }
-        out
-    };
-    let key = g.key.as_str();
+/// The filters that make a row's slice: its group as a filter (a city, a
+/// courier…; a day, week or month as the period).
+fn slice(g: &Group, req: &Request) -> Vec<(&'static str, String)> {
+    let key = g.key.clone();
     match req.group {
-        GroupBy::City => q(&[("city", key), ("group_by", "courier")]),
-        GroupBy::Courier => q(&[("courier", key), ("group_by", "week")]),
-        GroupBy::Partner => q(&[("partner", key), ("group_by", "courier")]),
-        GroupBy::Segment => q(&[("segment", key), ("group_by", "city")]),
-        GroupBy::Survey => q(&[("survey", key), ("group_by", "city")]),
-        GroupBy::Channel => q(&[("channel", key), ("group_by", "city")]),
-        GroupBy::Day => q(&[("from", key), ("to", key), ("group_by", "courier")]),
+        GroupBy::City => vec![("city", key)],
+        GroupBy::Courier => vec![("courier", key)],
+        GroupBy::Partner => vec![("partner", key)],
+        GroupBy::Segment => vec![("segment", key)],
+        GroupBy::Survey => vec![("survey", key)],
+        GroupBy::Channel => vec![("channel", key)],
+        GroupBy::Day => vec![("from", key.clone()), ("to", key)],
         GroupBy::Week => {
             let end = key
                 .parse::<Date>()
@@ -520,7 +683,7 @@ fn drill(g: &Group, req: &Request, query: &str) -> String {
                 .and_then(|d| d.checked_add(jiff::Span::new().days(6)).ok())
                 .map(|d| d.to_string())
                 .unwrap_or_default();
-            q(&[("from", key), ("to", &end), ("group_by", "day")])
+            vec![("from", key), ("to", end)]
         }
         GroupBy::Month => {
             let first = format!("{key}-01");
@@ -528,26 +691,113 @@ fn drill(g: &Group, req: &Request, query: &str) -> String {
                 .parse::<Date>()
                 .map(|d| d.last_of_month().to_string())
                 .unwrap_or_default();
-            q(&[("from", &first), ("to", &last), ("group_by", "week")])
+            vec![("from", first), ("to", last)]
         }
-        GroupBy::All => q(&[]),
+        GroupBy::All => Vec::new(),
     }
+}
+
+/// The grouping one level down from a filter or a grouping: a city's or a
+/// partner's couriers, a courier's weeks, a week's days…
+fn next_level(group: GroupBy) -> &'static str {
+    match group {
+        GroupBy::City | GroupBy::Partner | GroupBy::Day => "courier",
+        GroupBy::Courier | GroupBy::Month => "week",
+        GroupBy::Week => "day",
+        GroupBy::Segment | GroupBy::Survey | GroupBy::Channel | GroupBy::All => "city",
+    }
+}
+
+/// `query` with these parameters set (others kept).
+fn with_params(query: &str, pairs: &[(&str, &str)]) -> String {
+    let mut out = format!("?{}", query.trim_start_matches('?'));
+    for (k, v) in pairs {
+        out = with_param(out.trim_start_matches('?'), k, v);
+    }
+    out
+}
+
+/// Where a row leads: into that group, one level down.
+fn drill(g: &Group, req: &Request, query: &str) -> String {
+    let mut pairs: Vec<(&str, String)> = slice(g, req);
+    pairs.push(("group_by", next_level(req.group).to_owned()));
+    pairs.push(("sort", String::new()));
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    with_params(query, &pairs)
+}
+
+/// A row's slice on another page: its causes (same period and filters)
+/// or its orders with their answers (which filter by city, courier,
+/// partner and dates only).
+fn slice_href(g: &Group, req: &Request, query: &str, page: &str) -> Option<String> {
+    let pairs = slice(g, req);
+    if page == "/orders" {
+        if matches!(
+            req.group,
+            GroupBy::Segment | GroupBy::Survey | GroupBy::Channel
+        ) || req.dims.segment.is_some()
+            || req.dims.survey.is_some()
+            || req.dims.channel.is_some()
+        {
+            return None;
+        }
+        let mut q: Vec<(String, String)> = vec![
+            ("from".into(), req.from.to_string()),
+            ("to".into(), req.to.to_string()),
+        ];
+        for (k, v) in [
+            ("city", &req.dims.city),
+            ("courier", &req.dims.courier),
+            ("partner", &req.dims.partner),
+        ] {
+            if let Some(v) = v {
+                q.push((k.into(), v.clone()));
+            }
+        }
+        let mut out = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &q {
+            if !pairs.iter().any(|(p, _)| p == k) {
+                out.append_pair(k, v);
+            }
+        }
+        for (k, v) in &pairs {
+            out.append_pair(k, v);
+        }
+        return Some(format!("/orders?{}", out.finish()));
+    }
+    let mut all: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    all.extend([("group_by", ""), ("sort", "")]);
+    Some(format!("{page}{}", with_params(query, &all)))
 }
 
 fn row(g: &Group, req: &Request, query: &str, t: Tr<'_>) -> Row {
     let scores = &g.scores;
+    // Segments and channels are words of the product: named in the
+    // reader's language, the code not repeated.
+    let named = match req.group {
+        GroupBy::Segment if !g.key.is_empty() => Some(t.t(&format!("segment-{}", g.key))),
+        GroupBy::Channel if !g.key.is_empty() => Some(t.t(&format!("channel-{}", g.key))),
+        _ => None,
+    };
     Row {
-        label: if g.label.is_empty() {
+        label: if let Some(name) = &named {
+            name.clone()
+        } else if req.group.is_time() {
+            super::show_day(&g.label)
+        } else if g.label.is_empty() {
             t.t("dashboard-none")
         } else {
             g.label.clone()
         },
-        key: if g.label == g.key {
+        key: if g.label == g.key || named.is_some() {
             String::new()
         } else {
             g.key.clone()
         },
         href: drill(g, req, query),
+        causes_href: slice_href(g, req, query, "/causes"),
+        orders_href: slice_href(g, req, query, "/orders"),
+        why_href: None,
         n: scores.nps_n,
         nps: opt(scores.nps, signed),
         interval: match (scores.nps_ci95_low, scores.nps_ci95_high) {
@@ -701,7 +951,7 @@ pub async fn download(
     };
     let deployment = app.deployment();
     let today = jiff::Timestamp::now().to_zoned(deployment.tz()).date();
-    let req = match q.metrics.request(today) {
+    let req = match super::console_query(&q.metrics).request(today) {
         Ok(r) => r,
         Err(e) => return (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
     };

@@ -19,6 +19,7 @@ pub mod settings;
 pub mod surveys;
 pub mod terminal;
 mod webhooks;
+mod why;
 
 use askama::Template;
 use axum::http::{header, StatusCode};
@@ -64,7 +65,46 @@ fn sections(user: &CurrentUser) -> Vec<(&'static str, &'static str, bool)> {
     ]
 }
 
+/// A day as the console shows it in every language: `dd.mm.yyyy` (the
+/// format times are shown in too); text that is not an ISO date, as it is.
+pub fn show_day(iso: &str) -> String {
+    iso.trim()
+        .parse::<jiff::civil::Date>()
+        .map_or_else(|_| iso.to_owned(), |d| d.strftime("%d.%m.%Y").to_string())
+}
+
+/// A day as the console's forms take it: `dd.mm.yyyy` (what they show) or
+/// `yyyy-mm-dd` (links, bookmarks, the API's form).
+pub fn parse_day(input: &str) -> Result<jiff::civil::Date, doorstep_domain::time::DateError> {
+    doorstep_domain::time::parse_date(&iso_day(input))
+}
+
+/// `dd.mm.yyyy` rewritten as `yyyy-mm-dd`; anything else unchanged.
+pub fn iso_day(input: &str) -> String {
+    let s = input.trim();
+    let parts: Vec<&str> = s.split('.').collect();
+    match parts.as_slice() {
+        [d, m, y] if d.len() == 2 && m.len() == 2 && y.len() == 4 => format!("{y}-{m}-{d}"),
+        _ => s.to_owned(),
+    }
+}
+
+/// A metrics query from a console form: its days in the API's form.
+pub fn console_query(
+    q: &crate::app::survey::metrics::MetricsQuery,
+) -> crate::app::survey::metrics::MetricsQuery {
+    let mut q = q.clone();
+    q.from = q.from.as_deref().map(iso_day);
+    q.to = q.to.as_deref().map(iso_day);
+    q
+}
+
 impl Chrome {
+    /// A day as the page shows it (see [`show_day`]).
+    pub fn day(&self, iso: &str) -> String {
+        show_day(iso)
+    }
+
     pub fn new(app: &AppState, user: &CurrentUser, active: &str, title_key: &str) -> Chrome {
         let t = tr(user.lang);
         let nav = sections(user)
@@ -275,6 +315,7 @@ pub fn router() -> Router<AppState> {
         .route("/settings/webhooks/{id}/remove", post(webhooks::remove))
         .route("/dashboard", get(dashboard::page))
         .route("/dashboard/events", get(dashboard::events))
+        .route("/dashboard/why", get(why::page))
         .route("/causes", get(causes::page))
         .route("/causes/rules", get(causes::rules).post(causes::save_rules))
         .route("/causes/tags", post(causes::retag_one))

@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use doorstep_domain::survey::{QuestionType, SurveyDefinition};
-use doorstep_domain::time::{day_range, format_local, from_millis, parse_date};
+use doorstep_domain::time::{day_range, format_local, from_millis};
 use doorstep_domain::{Money, Phone};
 use doorstep_store::{DeliveryStatus, OrderFilter, OrderView};
 use jiff::tz::TimeZone;
@@ -248,7 +248,7 @@ pub async fn list(
     let to = non_empty(query.to.clone());
     let parse_day = |text: &Option<String>, notices: &mut Vec<String>| {
         text.as_deref().and_then(|d| {
-            let date = parse_date(d).ok();
+            let date = super::parse_day(d).ok();
             if date.is_none() {
                 notices.push(t.with("orders-bad-date", "value", d.to_owned()));
             }

@@ -7,7 +7,7 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use doorstep_domain::helpdesk::recovery::{LoopFigures, Share};
-use doorstep_domain::time::{day_range, parse_date, to_millis};
+use doorstep_domain::time::{day_range, to_millis};
 use serde::Deserialize;
 
 use super::orders::Choice;
@@ -165,7 +165,7 @@ pub async fn page(
         .filter(|v| !v.is_empty())
     {
         None => default,
-        Some(v) => parse_date(v).unwrap_or_else(|e| {
+        Some(v) => super::parse_day(v).unwrap_or_else(|e| {
             error = Some(e.to_string());
             default
         }),

@@ -36,25 +36,87 @@ pub struct RuleRow {
     pub condition: String,
 }
 
+/// Questions, options and causes by id, named in the reader's language
+/// (a rule is written with ids; people read names).
+struct Names {
+    questions: std::collections::HashMap<String, String>,
+    options: std::collections::HashMap<(String, String), String>,
+    causes: std::collections::HashMap<String, String>,
+}
+
+impl Names {
+    async fn load(app: &AppState, lang: &str) -> anyhow::Result<Names> {
+        let mut questions = std::collections::HashMap::new();
+        let mut options = std::collections::HashMap::new();
+        for record in app.store.surveys().await? {
+            let Ok(d) = serde_json::from_str::<doorstep_domain::survey::SurveyDefinition>(
+                &record.definition,
+            ) else {
+                continue;
+            };
+            for q in &d.questions {
+                questions
+                    .entry(q.id.clone())
+                    .or_insert_with(|| q.text.get(lang).to_owned());
+                for o in &q.options {
+                    if let Some(text) = &o.text {
+                        options
+                            .entry((q.id.clone(), o.id.clone()))
+                            .or_insert_with(|| text.get(lang).to_owned());
+                    }
+                }
+            }
+        }
+        let causes = app
+            .vocabulary()
+            .causes
+            .iter()
+            .map(|c| (c.id.clone(), c.label_in(lang).to_owned()))
+            .collect();
+        Ok(Names {
+            questions,
+            options,
+            causes,
+        })
+    }
+
+    fn question(&self, id: &str) -> String {
+        self.questions
+            .get(id)
+            .map_or_else(|| id.to_owned(), |t| format!("«{t}»"))
+    }
+}
+
 /// What a condition says, in the reader's words.
-fn describe(c: &Condition, t: Tr<'_>) -> String {
+fn describe(c: &Condition, t: Tr<'_>, names: &Names) -> String {
     match c {
         Condition::NpsAtMost { value } => t.with("rule-nps_at_most", "value", i64::from(*value)),
         Condition::ScaleAtMost { question, value } => t.with2(
             "rule-scale_at_most",
             "question",
-            question.clone(),
+            names.question(question),
             "value",
             value.to_string(),
         ),
         Condition::OptionChosen { question, option } => t.with2(
             "rule-option_chosen",
             "question",
-            question.clone(),
+            names.question(question),
             "option",
-            option.clone(),
+            names
+                .options
+                .get(&(question.clone(), option.clone()))
+                .map_or_else(|| option.clone(), |l| format!("«{l}»")),
         ),
-        Condition::CauseTagged { cause } => t.with("rule-cause_tagged", "cause", cause.clone()),
+        Condition::CauseTagged { cause } => t.with(
+            "rule-cause_tagged",
+            "cause",
+            names
+                .causes
+                .get(cause)
+                .cloned()
+                .unwrap_or_else(|| cause.clone()),
+        ),
         Condition::Keyword { words } => t.with("rule-keyword", "words", words.join(", ")),
         Condition::VoiceLeft => t.t("rule-voice_left"),
         Condition::RepeatCustomerRefused => t.t("rule-repeat_customer_refused"),
@@ -222,6 +284,7 @@ async fn rules_page(
     let c = Chrome::new(app, user, "/dispatch", "alerts-title");
     let t = c.tr;
     let rules = app.store.alert_rules().await.page(user.lang)?;
+    let names = Names::load(app, t.lang()).await.page(user.lang)?;
     let vocabulary = app.vocabulary();
     let view = RulesPage {
         rows: rules
@@ -232,7 +295,7 @@ async fn rules_page(
                 enabled: r.enabled,
                 priority: r.priority.as_str().to_owned(),
                 priority_label: t.t(&format!("priority-{}", r.priority.as_str())),
-                condition: describe(&r.condition, t),
+                condition: describe(&r.condition, t, &names),
             })
             .collect(),
         types: TYPES

@@ -40,7 +40,8 @@ struct SettingsPage {
     d: Deployment,
     notice: Option<String>,
     error: Option<String>,
-    countries: Vec<(&'static str, bool)>,
+    /// (code, name and calling code, chosen)
+    countries: Vec<(&'static str, String, bool)>,
     zones: Vec<String>,
     roles: Vec<(&'static str, String)>,
     users: Vec<UserRow>,
@@ -80,7 +81,14 @@ async fn settings_page(
         },
         countries: Country::all()
             .iter()
-            .map(|c| (c.code, c.code == d.phone_country))
+            .map(|c| {
+                let name = format!(
+                    "{} (+{})",
+                    t.t(&format!("country-{}", c.code)),
+                    c.calling_code
+                );
+                (c.code, name, c.code == d.phone_country)
+            })
             .collect(),
         zones: jiff::tz::db().available().map(|z| z.to_string()).collect(),
         roles: Role::ALL
@@ -91,7 +99,8 @@ async fn settings_page(
             .into_iter()
             .map(|u| UserRow {
                 role: t.t(&format!("role-{}", u.role)),
-                language: u.language,
+                language: crate::i18n::Lang::parse(&u.language)
+                    .map_or(u.language.clone(), |l| l.native_name().to_owned()),
                 created: fmt(u.created_at),
                 login: u.login,
             })
@@ -99,7 +108,7 @@ async fn settings_page(
         tokens: tokens
             .into_iter()
             .map(|k| TokenRow {
-                role: k.role,
+                role: t.t(&format!("role-{}", k.role)),
                 courier: k.courier_id.unwrap_or_default(),
                 created: fmt(k.created_at),
                 last_used: k.last_used_at.map(fmt).unwrap_or_default(),

@@ -138,9 +138,17 @@ fn condition(rule: &ShowIf, survey: &SurveyDefinition, tr: Tr<'_>) -> String {
         what.push(format!("≤ {max}"));
     }
     if let Some(list) = &rule.any_of {
+        // Options by their text in the reader's language, not their ids.
+        let label = |id: &str| {
+            survey
+                .question(&rule.question)
+                .and_then(|q| q.options.iter().find(|o| o.id == id))
+                .and_then(|o| o.text.as_ref())
+                .map_or_else(|| id.to_owned(), |t| format!("«{}»", t.get(tr.lang())))
+        };
         what.push(
             list.iter()
-                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), label))
                 .collect::<Vec<_>>()
                 .join(" / "),
         );
@@ -162,7 +170,12 @@ fn question_view(i: usize, q: &Question, survey: &SurveyDefinition, tr: Tr<'_>) 
         .unwrap_or_default();
     let mut details = Vec::new();
     if let Some(m) = &q.measures {
-        details.push(tr.with("survey-measures", "what", m.clone()));
+        // What a scale measures, named: "CSI", "the factor «speed»".
+        let what = match m.strip_prefix("factor:") {
+            Some(factor) => tr.with("measure-factor", "name", factor.to_owned()),
+            None => tr.t(&format!("measure-{m}")),
+        };
+        details.push(tr.with("survey-measures", "what", what));
     }
     if let Some(w) = q.weight {
         details.push(tr.with("survey-weight", "weight", w));

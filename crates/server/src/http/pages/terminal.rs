@@ -112,6 +112,11 @@ pub fn router() -> Router<AppState> {
             "/terminal/icon.svg",
             get(|| async { file("image/svg+xml", ICON.to_owned()) }),
         )
+        // Browsers ask for it on their own; the same mark as the pages'.
+        .route(
+            "/favicon.ico",
+            get(|| async { file("image/svg+xml", ICON.to_owned()) }),
+        )
         .route(
             "/terminal/texts.json",
             get(|| async { file("application/json", TEXTS.clone()) }),
