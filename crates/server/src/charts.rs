@@ -557,10 +557,16 @@ mod tests {
             "Cumulative %",
         )
         .unwrap();
+        // Three bars leave room for whole names; twelve cut the long ones.
         assert!(
-            svg.contains("Late delivery") && svg.contains("Something was m…"),
+            svg.contains("Late delivery") && svg.contains("Something was missing entirely"),
             "{svg}"
         );
+        let many: Vec<(String, i64)> = (0..12)
+            .map(|i| (format!("Something was missing entirely {i}"), 12 - i))
+            .collect();
+        let crowded = pareto(&many, "Answers", "Cumulative %").unwrap();
+        assert!(crowded.contains("Somethin…") && !crowded.contains("entirely 3"), "{crowded}");
         assert!(svg.contains("100%") && svg.contains("Cumulative"), "{svg}");
         assert!(svg.matches("<rect").count() >= 3, "a bar per cause");
         assert!(pareto(&[], "", "").is_none());
