@@ -1,6 +1,9 @@
 //! `doorstep-bench ingest`: survey responses posted to a running
-//! `doorstep serve` in batches of 100 by 8 concurrent clients, beside the raw
-//! database bulk-loading the same response and answer rows.
+//! `doorstep serve` in two shapes side by side — half of them in batches of
+//! 100 by 8 concurrent clients (terminals syncing a day), the other half one
+//! answer per request by 64 concurrent clients (link surveys, a terminal
+//! sending each survey as it ends), each request's time taken — beside the
+//! raw database bulk-loading the same response and answer rows.
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -18,6 +21,8 @@ use super::{psql, remove_sqlite, run_measured, StdinText};
 
 const CLIENTS: usize = 8;
 const BATCH: usize = 100;
+/// Clients sending one answer per request at once.
+const SINGLE_CLIENTS: usize = 64;
 pub(crate) const SURVEY_DDL: &str = include_str!("../../store/migrations/0002_surveys.sql");
 
 pub(crate) fn survey() -> Value {
@@ -196,13 +201,31 @@ pub(crate) async fn publish(url: &str, token: &str, survey: &Value) -> anyhow::R
     Ok(())
 }
 
-/// Posts every batch with CLIENTS concurrent clients; seconds taken.
-pub(crate) async fn post_all(url: &str, token: &str, batches: Vec<Value>) -> anyhow::Result<f64> {
-    let client = reqwest::Client::new();
-    let queue = Arc::new(std::sync::Mutex::new(batches));
+/// The median and 99th percentile of request times, in ms.
+fn latencies(ms: &mut [f64]) -> (f64, f64) {
+    if ms.is_empty() {
+        return (0.0, 0.0);
+    }
+    ms.sort_by(f64::total_cmp);
+    let at = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
+    (at(0.5), at(0.99))
+}
+
+/// Posts every body with `clients` concurrent clients; seconds taken and
+/// each request's time (ms).
+async fn post_timed(
+    url: &str,
+    token: &str,
+    bodies: Vec<Value>,
+    clients: usize,
+) -> anyhow::Result<(f64, Vec<f64>)> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()?;
+    let queue = Arc::new(std::sync::Mutex::new(bodies));
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..CLIENTS {
+    for _ in 0..clients {
         let (client, queue, url, token) = (
             client.clone(),
             Arc::clone(&queue),
@@ -210,22 +233,31 @@ pub(crate) async fn post_all(url: &str, token: &str, batches: Vec<Value>) -> any
             token.to_owned(),
         );
         tasks.push(tokio::spawn(async move {
+            let mut ms = Vec::new();
             loop {
                 let next = queue
                     .lock()
                     .map_err(|_| anyhow::anyhow!("queue poisoned"))?
                     .pop();
                 let Some(body) = next else {
-                    return anyhow::Ok(());
+                    return anyhow::Ok(ms);
                 };
+                let sent = Instant::now();
                 post_batch(&client, &url, &token, &body).await?;
+                ms.push(sent.elapsed().as_secs_f64() * 1000.0);
             }
         }));
     }
+    let mut all = Vec::new();
     for t in tasks {
-        t.await??;
+        all.extend(t.await??);
     }
-    Ok(started.elapsed().as_secs_f64())
+    Ok((started.elapsed().as_secs_f64(), all))
+}
+
+/// Posts every batch with CLIENTS concurrent clients; seconds taken.
+pub(crate) async fn post_all(url: &str, token: &str, batches: Vec<Value>) -> anyhow::Result<f64> {
+    Ok(post_timed(url, token, batches, CLIENTS).await?.0)
 }
 
 pub fn run(doorstep: &Path, dir: &Path, postgres: &str, count: usize) -> anyhow::Result<String> {
@@ -246,13 +278,19 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, count: usize) -> anyhow:
         .iter()
         .map(|i| i["answers"].as_array().map_or(0, Vec::len))
         .sum::<usize>();
-    let batches: Vec<Value> = items
+    // The first half in batches, the second one answer per request.
+    let half = items.len() / 2;
+    let batches: Vec<Value> = items[..half]
         .chunks(BATCH)
         .map(|c| Value::Array(c.to_vec()))
         .collect();
+    let singles: Vec<Value> = items[half..]
+        .iter()
+        .map(|i| Value::Array(vec![i.clone()]))
+        .collect();
     let runtime = tokio::runtime::Runtime::new()?;
     let mut table = String::from(
-        "| backend | responses (answers) | doorstep API | responses/s | CPU s / 1,000 responses | raw bulk load | raw responses/s | doorstep / raw |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| backend | shape | responses (answers) | doorstep API | responses/s | request p50 | request p99 | CPU s / 1,000 responses | raw bulk load (all) | raw responses/s | raw / doorstep rate |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for &backend in super::backends() {
         let (database, raw_db) = if backend == "SQLite" {
@@ -268,16 +306,34 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, count: usize) -> anyhow:
         };
         eprintln!("{backend}: importing orders…");
         import_orders(doorstep, &database, &office)?;
+        if backend == "PostgreSQL" {
+            psql(postgres, "doorstep_ingest", "ANALYZE")?;
+        }
         let token = token(doorstep, &database)?;
         let data = dir.join("ingest-data");
         let server = serve(doorstep, &database, &data)?;
         let url = server.url.clone();
-        let (seconds, cpu) = runtime.block_on(async {
+        let shapes = runtime.block_on(async {
             publish(&url, &token, &survey()).await?;
-            eprintln!("{backend}: posting {count} responses…");
+            eprintln!("{backend}: posting {half} responses in batches of {BATCH}…");
             let busy = busy_cpu_seconds();
-            let seconds = post_all(&url, &token, batches.clone()).await?;
-            Ok::<_, anyhow::Error>((seconds, busy_cpu_seconds() - busy))
+            let (seconds, mut ms) = post_timed(&url, &token, batches.clone(), CLIENTS).await?;
+            let batched = (seconds, busy_cpu_seconds() - busy, latencies(&mut ms));
+            // A company's tables have current statistics (autovacuum sees
+            // to it within a minute); the run above filled an empty table
+            // in seconds, and plans made while it looked empty would scan it.
+            if backend == "PostgreSQL" {
+                psql(postgres, "doorstep_ingest", "ANALYZE")?;
+            }
+            eprintln!(
+                "{backend}: posting {} responses one per request…",
+                singles.len()
+            );
+            let busy = busy_cpu_seconds();
+            let (seconds, mut ms) =
+                post_timed(&url, &token, singles.clone(), SINGLE_CLIENTS).await?;
+            let single = (seconds, busy_cpu_seconds() - busy, latencies(&mut ms));
+            Ok::<_, anyhow::Error>([batched, single])
         })?;
         drop(server);
         let raw = if backend == "SQLite" {
@@ -307,15 +363,30 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, count: usize) -> anyhow:
             psql(postgres, "postgres", "DROP DATABASE doorstep_ingest WITH (FORCE); DROP DATABASE doorstep_ingest_raw WITH (FORCE)")?;
             run
         };
-        let _ = writeln!(
-            table,
-            "| {backend} | {count} ({answers}) | {seconds:.1} s | {:.0} | {:.3} | {:.1} s | {:.0} | {:.2}× |",
-            count as f64 / seconds,
-            1000.0 * cpu / count as f64,
-            raw.seconds,
-            count as f64 / raw.seconds,
-            seconds / raw.seconds
-        );
+        let raw_rate = count as f64 / raw.seconds;
+        for (i, (shape, (seconds, cpu, (p50, p99)))) in [
+            (format!("batches of {BATCH}, {CLIENTS} clients"), shapes[0]),
+            (
+                format!("1 per request, {SINGLE_CLIENTS} clients"),
+                shapes[1],
+            ),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let n = if i == 0 { half } else { count - half };
+            let rate = n as f64 / seconds;
+            let _ = writeln!(
+                table,
+                "| {} | {shape} | {n} ({}) | {seconds:.1} s | {rate:.0} | {p50:.1} ms | {p99:.1} ms | {:.3} | {} | {} | {:.1}× |",
+                if i == 0 { backend } else { "" },
+                if i == 0 { answers.to_string() } else { String::from("…") },
+                1000.0 * cpu / n as f64,
+                if i == 0 { format!("{:.1} s", raw.seconds) } else { String::new() },
+                if i == 0 { format!("{raw_rate:.0}") } else { String::new() },
+                raw_rate / rate,
+            );
+        }
     }
     for f in [office, raw_orders, raw_responses, raw_answers] {
         let _ = std::fs::remove_file(f);

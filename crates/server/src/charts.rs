@@ -566,7 +566,10 @@ mod tests {
             .map(|i| (format!("Something was missing entirely {i}"), 12 - i))
             .collect();
         let crowded = pareto(&many, "Answers", "Cumulative %").unwrap();
-        assert!(crowded.contains("Somethin…") && !crowded.contains("entirely 3"), "{crowded}");
+        assert!(
+            crowded.contains("Somethin…") && !crowded.contains("entirely 3"),
+            "{crowded}"
+        );
         assert!(svg.contains("100%") && svg.contains("Cumulative"), "{svg}");
         assert!(svg.matches("<rect").count() >= 3, "a bar per cause");
         assert!(pareto(&[], "", "").is_none());

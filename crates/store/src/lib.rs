@@ -96,6 +96,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "helpdesk",
         include_str!("../migrations/0014_helpdesk.sql"),
     ),
+    (
+        15,
+        "courier dimensions",
+        include_str!("../migrations/0015_courier_dimensions.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.

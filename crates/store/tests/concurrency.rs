@@ -183,7 +183,7 @@ async fn a_batch_held_off_too_long_is_refused_as_busy_and_stores_nothing(backend
     );
     let all = everything();
     let (_, total) = store
-        .metric_tallies(&all, GroupBy::All, None, &tz)
+        .metric_tallies(&all, GroupBy::All, None)
         .await
         .unwrap();
     assert_eq!(

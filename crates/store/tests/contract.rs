@@ -40,7 +40,8 @@ on_both_backends!(
     settings_round_trip,
     processes_starting_at_once_on_a_fresh_database_all_start,
     the_first_admin_is_made_once_however_many_start_at_once,
-    responses_stored_twice_by_older_versions_are_removed_once_by_the_upgrade
+    responses_stored_twice_by_older_versions_are_removed_once_by_the_upgrade,
+    the_courier_rollup_gains_its_dimensions_by_an_upgrade
 );
 
 async fn upsert_counts_and_segments(backend: &str) {
@@ -453,5 +454,108 @@ async fn responses_stored_twice_by_older_versions_are_removed_once_by_the_upgrad
     let clean = TestDb::new(backend).await;
     let store = Store::connect(&clean.url).await.unwrap();
     assert!(store.rollups_stale().await.unwrap().is_none());
+    store.close().await;
+}
+
+/// Migration 15 gives the courier rollup the survey, partner, segment and
+/// channel: a database with answers is marked to be counted again, and once
+/// it is, a courier together with a partner reads from the rollups what a
+/// count over the raw answers gives.
+async fn the_courier_rollup_gains_its_dimensions_by_an_upgrade(backend: &str) {
+    use doorstep_store::db::sql;
+    use doorstep_store::survey::rollups::{GroupBy, MetricsFilter};
+    let db = TestDb::new(backend).await;
+    let old = Store::connect_at_schema(&db.url, 14).await.unwrap();
+    // Monday 2026-11-02 10:00 Moscow; (order, id, courier, partner, nps)
+    let at: i64 = 1_762_066_800_000;
+    let rows = [
+        ("A-1", "id-1", "K-1", "Лавка", 10),
+        ("A-2", "id-2", "K-1", "Аптека", 3),
+        ("A-3", "id-3", "K-1", "Лавка", 9),
+        ("A-4", "id-4", "K-2", "Лавка", 0),
+    ];
+    for (order, id, courier, partner, nps) in rows {
+        old.db()
+            .exec(
+                sql("INSERT INTO responses (order_number, id, survey_id, survey_version, status, channel, courier_id, \
+                     city, partner, segment, started_at, finished_at, duration_ms, photo_taken, content_hash, received_at) \
+                     VALUES ($1, $2, 's', 1, 'completed', 'terminal', $3, 'Москва', $4, 'new', $5, $5, 0, FALSE, 'h', $5)")
+                .bind(order)
+                .bind(id)
+                .bind(courier)
+                .bind(partner)
+                .bind(at),
+            )
+            .await
+            .unwrap();
+        old.db()
+            .exec(
+                sql("INSERT INTO answers (order_number, response_id, question_id, kind, number_value) \
+                     VALUES ($1, $2, 'nps', 'nps', $3)")
+                .bind(order)
+                .bind(id)
+                .bind(f64::from(nps)),
+            )
+            .await
+            .unwrap();
+    }
+    old.db()
+        .exec(sql(
+            "INSERT INTO surveys (id, name, current_version, created_at, updated_at) VALUES ('s', 's', 1, 0, 0)",
+        ))
+        .await
+        .unwrap();
+    old.db()
+        .exec(sql(
+            "INSERT INTO survey_versions (survey_id, version, definition, created_at) VALUES \
+             ('s', 1, '{\"name\":\"s\",\"questions\":[{\"id\":\"nps\",\"type\":\"nps\",\"text\":\"nps\"}]}', 0)",
+        ))
+        .await
+        .unwrap();
+    old.close().await;
+    let store = Store::connect(&db.url).await.unwrap();
+    assert!(
+        store.rollups_stale().await.unwrap().is_some(),
+        "marked to be counted again"
+    );
+    let tz = TimeZone::get("Europe/Moscow").unwrap();
+    assert_eq!(store.rebuild_rollups(&tz, |_| {}).await.unwrap(), 4);
+    assert!(store.rollups_stale().await.unwrap().is_none());
+    let day = doorstep_domain::time::local_day(at, &tz).0;
+    let mut filter = MetricsFilter {
+        from_day: day,
+        to_day: day,
+        from_ms: at - 86_400_000,
+        to_ms: at + 86_400_000,
+        ..MetricsFilter::default()
+    };
+    filter.dims.courier = Some("K-1".into());
+    filter.dims.partner = Some("Лавка".into());
+    let (_, rolled) = store
+        .metric_tallies(&filter, GroupBy::All, None)
+        .await
+        .unwrap();
+    let raw = store
+        .direct_tallies(&filter, GroupBy::All, None, &tz)
+        .await
+        .unwrap();
+    assert_eq!(rolled.len(), 1);
+    assert_eq!(
+        (rolled[0].1.nps_n, rolled[0].1.promoters),
+        (2, 2),
+        "K-1's two at Лавка"
+    );
+    assert_eq!(rolled[0].1, *raw.values().next().unwrap());
+    // Grouped by partner for that courier: each partner its own.
+    filter.dims.partner = None;
+    let (_, by_partner) = store
+        .metric_tallies(&filter, GroupBy::Partner, None)
+        .await
+        .unwrap();
+    let keys: Vec<(&str, i64)> = by_partner
+        .iter()
+        .map(|(k, t)| (k.key.as_str(), t.detractors))
+        .collect();
+    assert_eq!(keys, [("Аптека", 1), ("Лавка", 0)]);
     store.close().await;
 }

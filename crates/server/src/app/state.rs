@@ -40,6 +40,8 @@ pub struct App {
     /// full count: kept a while).
     pub(crate) population_claims:
         RwLock<Option<(Instant, doorstep_store::helpdesk::file::ClaimCounts)>>,
+    /// Small answer batches, committed together (group commit).
+    pub committer: crate::app::survey::commit::Committer,
 }
 
 /// A lock's contents, even after a panic elsewhere poisoned it (the maps
@@ -81,6 +83,7 @@ impl App {
             causes: RwLock::new((Arc::new(vocabulary), tagger)),
             retag: crate::app::survey::causes::Retag::default(),
             population_claims: RwLock::new(None),
+            committer: crate::app::survey::commit::Committer::start(store.clone()),
             store,
             data_dir,
             survey_versions: RwLock::new(HashMap::new()),

@@ -13,6 +13,7 @@ use crate::on_both_backends;
 use crate::surveys::{link_for, post, response, with_orders_and_survey};
 
 on_both_backends!(
+    single_answers_from_many_terminals_at_once_are_committed_together_each_as_asked,
     a_storm_of_cancelled_requests_leaves_every_later_write_working,
     the_same_batch_from_eight_terminals_at_once_on_two_servers_is_created_once,
     one_link_answered_eight_times_at_once_is_stored_once,
@@ -182,6 +183,118 @@ async fn the_same_batch_from_eight_terminals_at_once_on_two_servers_is_created_o
     assert_eq!(app.store.count_responses().await.unwrap(), 200);
     assert_eq!(counted(&app, &integration).await, 200);
     assert_eq!(counted(&other, &integration).await, 200);
+}
+
+/// Group commit: a hundred one-answer requests at once from four couriers'
+/// terminals (and the same answer sent eight times, and one for another
+/// courier's order) share transactions, yet each request is answered as if
+/// it were alone: its own answer created once, the resends duplicates, the
+/// stranger's order refused — without failing the requests it shared a
+/// commit with.
+async fn single_answers_from_many_terminals_at_once_are_committed_together_each_as_asked(
+    backend: &str,
+) {
+    let app = TestApp::spawn(backend).await;
+    let integration = app.token("integration", None).await;
+    let orders: Vec<Value> = (0..100)
+        .map(|i| {
+            order_json(
+                &format!("A-{i}"),
+                &format!("+7916{i:07}"),
+                &format!("K-{}", i % 4),
+            )
+        })
+        .collect();
+    assert_eq!(
+        app.post_orders(&integration, &json!({ "orders": orders }))
+            .await
+            .status(),
+        200
+    );
+    let (status, body) = post(
+        &app,
+        &integration,
+        "/api/v1/surveys",
+        &crate::surveys::door_survey(),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let mut terminals = Vec::new();
+    for k in 0..4 {
+        terminals.push(app.token("terminal", Some(&format!("K-{k}"))).await);
+    }
+    let start = Arc::new(Barrier::new(108));
+    // (terminal, answer): each order by its own courier's terminal; answer
+    // 7 eight times more; order 1 (K-1's) by K-0's terminal.
+    let mut sends: Vec<(usize, usize)> = (0..100).map(|i| (i % 4, i)).collect();
+    sends.extend(std::iter::repeat_n((3, 7), 7));
+    sends.push((0, 1));
+    let url = app.at("/api/v1/responses");
+    let clients: Vec<_> = sends
+        .into_iter()
+        .map(|(t, i)| {
+            let (url, token, start) = (url.clone(), terminals[t].clone(), Arc::clone(&start));
+            tokio::spawn(async move {
+                start.wait().await;
+                let r = reqwest::Client::new()
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&json!([if t == 0 && i == 1 {
+                        // Its own id for K-1's order: another answer.
+                        response(
+                            "0b7e4c1e-36a4-4c1f-9a43-999999999999",
+                            "A-1",
+                            "completed",
+                            &json!([{"question_id": "nps", "value": 5}]),
+                        )
+                    } else {
+                        answer(i)
+                    }]))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                let body: Value = r.json().await.unwrap();
+                (
+                    t,
+                    i,
+                    status,
+                    body["items"][0]["result"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                )
+            })
+        })
+        .collect();
+    let mut created = 0;
+    let mut duplicates = 0;
+    let mut refused = 0;
+    for c in clients {
+        let (t, i, status, result) = c.await.unwrap();
+        match (status, result.as_str()) {
+            (201, "created") => created += 1,
+            (200, "duplicate") => {
+                assert_eq!(i, 7, "only answer 7 was sent again");
+                duplicates += 1;
+            }
+            (403, _) => {
+                assert_eq!((t, i), (0, 1), "only K-0's try at K-1's order");
+                refused += 1;
+            }
+            other => panic!("answer {i} from terminal {t}: {other:?}"),
+        }
+    }
+    // The stranger's try may land before or after K-1's own answer: refused
+    // either way; answer 1 is created by its own terminal.
+    assert_eq!((created, duplicates, refused), (100, 7, 1));
+    let (requests, commits) = app.state.committer.grouped();
+    assert!(
+        requests >= 108 && commits < requests,
+        "grouped: {requests} requests in {commits} commits"
+    );
+    assert_eq!(app.store.count_responses().await.unwrap(), 100);
+    assert_eq!(counted(&app, &integration).await, 100);
 }
 
 /// A customer double-taps "Send" on a bad network (or opens the link in two

@@ -220,16 +220,30 @@ impl Store {
         courier: Option<&str>,
         today: i64,
     ) -> Result<Vec<ResponseOutcome>, StoreError> {
+        self.store_responses_of(items, &vec![courier; items.len()], today)
+            .await
+    }
+
+    /// [`Store::store_responses`] with each response's own courier limit
+    /// (`couriers[i]` for `items[i]`): several requests' responses stored
+    /// in one transaction (group commit), each as its request asked.
+    pub async fn store_responses_of(
+        &self,
+        items: &[NewResponse],
+        couriers: &[Option<&str>],
+        today: i64,
+    ) -> Result<Vec<ResponseOutcome>, StoreError> {
         if items.is_empty() {
             return Ok(Vec::new());
         }
-        crate::db::retry_aborted(|| self.store_responses_once(items, courier, today)).await
+        assert_eq!(items.len(), couriers.len(), "a courier limit per response");
+        crate::db::retry_aborted(|| self.store_responses_once(items, couriers, today)).await
     }
 
     async fn store_responses_once(
         &self,
         items: &[NewResponse],
-        courier: Option<&str>,
+        couriers: &[Option<&str>],
         today: i64,
     ) -> Result<Vec<ResponseOutcome>, StoreError> {
         #[derive(sqlx::FromRow)]
@@ -319,6 +333,7 @@ impl Store {
                 outcomes.push(ResponseOutcome::UnknownOrder);
                 continue;
             };
+            let courier = couriers[i];
             if courier.is_some() && order.courier_id.as_deref() != courier {
                 outcomes.push(ResponseOutcome::OtherCouriersOrder);
                 continue;

@@ -24,8 +24,9 @@ const MAX_ROWS: usize = 400_000;
 pub(crate) const MAX_DAY_ROWS: usize = 200_000;
 
 /// One weekly row, of any cut (the columns a cut lacks are empty: the
-/// courier cut has no survey, partner, segment or channel, the dimensions
-/// cut no courier; the delivery cut counts deliveries, not answers).
+/// summed courier cut has no survey, partner, segment or channel, the
+/// dimensions cut no courier; the delivery cut counts deliveries, not
+/// answers).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct WeekRow {
     pub courier_id: String,
@@ -73,7 +74,13 @@ impl WeekRow {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Cut {
     Dimensions,
+    /// The courier rows summed over survey, partner, segment and channel:
+    /// what a courier grouping or filter reads when no other dimension is
+    /// asked (far fewer rows to add up).
     Couriers,
+    /// The courier rows whole: a courier together with a survey, partner,
+    /// segment or channel.
+    CourierDims,
     Deliveries,
     /// The delivery rows summed over partners: a third of the rows to add
     /// up when neither the grouping nor a filter is by partner.

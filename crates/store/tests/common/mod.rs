@@ -181,7 +181,7 @@ pub async fn assert_counted_once(store: &Store, tz: &TimeZone, when: &str) {
 pub async fn assert_counted(store: &Store, tz: &TimeZone, when: &str, expected: i64) {
     let all = everything();
     for group in [GroupBy::All, GroupBy::Courier, GroupBy::City, GroupBy::Day] {
-        let (_, rolled) = store.metric_tallies(&all, group, None, tz).await.unwrap();
+        let (_, rolled) = store.metric_tallies(&all, group, None).await.unwrap();
         let raw: Vec<_> = store
             .direct_tallies(&all, group, None, tz)
             .await
@@ -191,7 +191,7 @@ pub async fn assert_counted(store: &Store, tz: &TimeZone, when: &str, expected: 
         assert_same(&rolled, &raw, &format!("{group:?} {when}"));
     }
     let (_, total) = store
-        .metric_tallies(&all, GroupBy::All, None, tz)
+        .metric_tallies(&all, GroupBy::All, None)
         .await
         .unwrap();
     assert_eq!(total[0].1.completed, expected, "counted, {when}");

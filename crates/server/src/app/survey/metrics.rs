@@ -249,7 +249,7 @@ pub struct Answer {
     pub to: String,
     pub group_by: String,
     pub refusal_policy: &'static str,
-    /// `rollup`, `courier_rollup` or `raw_answers`.
+    /// `rollup` or `courier_rollup`.
     pub source: &'static str,
     pub groups: Vec<Group>,
 }
@@ -372,7 +372,7 @@ pub async fn compute(
     let ((source, tallies), deliveries, surveys, couriers, signals) = tokio::try_join!(
         async {
             store
-                .metric_tallies(&filter, req.group, req.period, &tz)
+                .metric_tallies(&filter, req.group, req.period)
                 .await
                 .map_err(anyhow::Error::from)
         },
@@ -476,7 +476,6 @@ pub async fn compute(
         source: match source {
             Source::Rollup => "rollup",
             Source::CourierRollup => "courier_rollup",
-            Source::RawAnswers => "raw_answers",
         },
         groups,
     })

@@ -11,6 +11,7 @@
 
 pub mod attachments;
 pub mod causes;
+pub mod commit;
 pub mod drivers;
 pub mod links;
 pub mod metrics;

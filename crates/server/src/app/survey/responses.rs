@@ -317,9 +317,11 @@ impl<'a> Recorder<'a> {
         courier: Option<&str>,
     ) -> Result<Vec<ResponseOutcome>, doorstep_store::StoreError> {
         let today = doorstep_domain::time::local_day(doorstep_store::now_millis(), &self.tz).0;
+        // Small batches share a transaction with the other small requests
+        // of the moment (group commit); big ones are one on their own.
         self.app
-            .store
-            .store_responses(responses, courier, today)
+            .committer
+            .store(responses.to_vec(), courier, today)
             .await
     }
 }

@@ -73,13 +73,17 @@ fn offered(survey: &SurveyDefinition) -> Vec<&'static str> {
     }
 }
 
-/// The customer's language before the survey is known: their browser's.
-fn visitor(headers: &HeaderMap) -> CustomerTr {
-    let header = headers
+/// The browser's `Accept-Language`, or nothing.
+fn accepted(headers: &HeaderMap) -> &str {
+    headers
         .get(axum::http::header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    CustomerTr::new(negotiate(header, &CUSTOMER_LANGUAGES).unwrap_or("en"))
+        .unwrap_or_default()
+}
+
+/// The customer's language before the survey is known: their browser's.
+fn visitor(headers: &HeaderMap) -> CustomerTr {
+    CustomerTr::new(negotiate(accepted(headers), &CUSTOMER_LANGUAGES).unwrap_or("en"))
 }
 
 /// The language a survey is shown in: the one chosen on the page, else the
@@ -108,11 +112,7 @@ async fn language(
             return CustomerTr::new(code);
         }
     }
-    let header = headers
-        .get(axum::http::header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let code = negotiate(header, &offered)
+    let code = negotiate(accepted(headers), &offered)
         .or_else(|| pick("en"))
         .unwrap_or(offered[0]);
     CustomerTr::new(code)
@@ -323,20 +323,30 @@ pub async fn show(
     Query(choice): Query<LangChoice>,
     headers: HeaderMap,
 ) -> Response {
-    match open(&app, &token, visitor(&headers)).await {
-        Ok((link, _, survey)) => {
-            let t = language(
-                &app,
-                &headers,
-                choice.lang.as_deref(),
-                &link.order_number,
-                &survey,
-            )
-            .await;
-            page(&app, t, &survey, &HashMap::new(), Vec::new())
-        }
+    match opened(&app, &token, &headers, &choice).await {
+        Ok((_, _, survey, t)) => page(&app, t, &survey, &HashMap::new(), Vec::new()),
         Err(response) => response,
     }
+}
+
+/// [`open`] in the customer's browser language, then the survey's language
+/// for them (see [`language`]).
+async fn opened(
+    app: &AppState,
+    token: &str,
+    headers: &HeaderMap,
+    choice: &LangChoice,
+) -> Result<(SurveyLink, i64, SurveyDefinition, CustomerTr), Response> {
+    let (link, version, survey) = open(app, token, visitor(headers)).await?;
+    let t = language(
+        app,
+        headers,
+        choice.lang.as_deref(),
+        &link.order_number,
+        &survey,
+    )
+    .await;
+    Ok((link, version, survey, t))
 }
 
 /// The form's fields as answers: `q.ID` (repeated for several choices) and
@@ -388,18 +398,10 @@ pub async fn submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (link, version, survey) = match open(&app, &token, visitor(&headers)).await {
+    let (link, version, survey, t) = match opened(&app, &token, &headers, &choice).await {
         Ok(found) => found,
         Err(response) => return response,
     };
-    let t = language(
-        &app,
-        &headers,
-        choice.lang.as_deref(),
-        &link.order_number,
-        &survey,
-    )
-    .await;
     let lang = console_lang(t);
     let mut values: HashMap<String, Vec<String>> = HashMap::new();
     for (key, value) in url::form_urlencoded::parse(&body) {

@@ -90,7 +90,16 @@ pub async fn list(State(app): State<AppState>, Staff(user, _): Staff<QualityDesk
                 name: d.name.clone(),
                 version: r.version,
                 questions: d.questions.len(),
-                languages: d.languages().join(", "),
+                // Each language by its own name, not its code.
+                languages: d
+                    .languages()
+                    .iter()
+                    .map(|code| match crate::i18n::CustomerTr::native_name(code) {
+                        "" => code.clone(),
+                        name => name.to_owned(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 targeting: targeting_text(d.targeting.as_ref(), c.tr),
                 updated: format_local(from_millis(r.updated_at), &tz),
                 id: r.id,

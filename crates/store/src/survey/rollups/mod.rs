@@ -1,9 +1,9 @@
 //! Survey rollups: additive tallies by local day and dimension, kept by the
 //! transaction that stores each response, rebuilt from raw answers on
 //! demand, and read by every score the console, the API and reports show.
-//! A query the rollups cannot answer (the courier together with a partner,
-//! segment, survey or channel) is counted from the raw answers instead, by
-//! the same code the rebuild and the tests use.
+//! The courier rollup carries every dimension, so a courier together with a
+//! partner, segment, survey or channel is counted from rollups too; the
+//! recount from the raw answers is what the rebuild and the tests use.
 //!
 //! - `counters`: the tally's counters as columns (declared once, in
 //!   [`doorstep_domain::survey::metrics`]).
@@ -51,7 +51,6 @@ pub struct RollupKey {
 pub enum Source {
     Rollup,
     CourierRollup,
-    RawAnswers,
 }
 
 #[cfg(test)]
@@ -107,7 +106,7 @@ mod tests {
         longer.push(0);
         assert!(Deltas::from_bytes(&longer).is_none());
         let mut other = bytes;
-        other[0] = 2;
+        other[0] = 1;
         assert!(Deltas::from_bytes(&other).is_none());
 
         let mut b = Deltas::default();
@@ -124,7 +123,16 @@ mod tests {
         a.merge(b);
         assert_eq!(a.days.len(), 3);
         assert_eq!(a.couriers.len(), 2);
-        let k1 = ("K-1".to_owned(), MON, 202_511, "Москва".to_owned());
+        let k1 = (
+            "K-1".to_owned(),
+            MON,
+            202_511,
+            "Москва".to_owned(),
+            "door".to_owned(),
+            String::new(),
+            "new".to_owned(),
+            "courier_tablet".to_owned(),
+        );
         assert_eq!(a.couriers[&k1].completed, 2);
         assert_eq!(a.couriers[&k1].promoters, 2);
         assert!((a.couriers[&k1].csi_sum - 9.0).abs() < 1e-9);

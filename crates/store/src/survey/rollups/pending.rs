@@ -16,8 +16,9 @@ use super::{mark_late_weeks, new_generation, push_tally, RollupKey};
 /// A row of `rollup_days`: day, month, survey, city, partner, segment, channel.
 pub(super) type DayKey = (i64, i64, String, String, String, String, String);
 
-/// A row of `rollup_courier_days`: courier, day, month, city.
-pub(super) type CourierKey = (String, i64, i64, String);
+/// A row of `rollup_courier_days`: courier, day, month, city, survey,
+/// partner, segment, channel.
+pub(super) type CourierKey = (String, i64, i64, String, String, String, String, String);
 
 /// Rollup increments gathered in memory, written in one go.
 #[derive(Default)]
@@ -42,7 +43,16 @@ impl Deltas {
             .add(status, f);
         if let Some(courier) = &key.courier_id {
             self.couriers
-                .entry((courier.clone(), key.day, key.month, key.city.clone()))
+                .entry((
+                    courier.clone(),
+                    key.day,
+                    key.month,
+                    key.city.clone(),
+                    key.survey_id.clone(),
+                    key.partner.clone(),
+                    key.segment.clone(),
+                    key.channel.clone(),
+                ))
                 .or_default()
                 .add(status, f);
         }
@@ -102,14 +112,14 @@ impl Deltas {
         }
     }
 
-    /// The increments as bytes: a format version (1), then the rows of each
+    /// The increments as bytes: a format version (2), then the rows of each
     /// cut — their count, and for each its key (day and month as 8-byte
     /// little-endian integers, names as a 4-byte length and UTF-8) and its
     /// tally (see [`put_tally`]).
     pub(super) fn to_bytes(&self) -> Vec<u8> {
         let mut out =
             Vec::with_capacity(5 + (self.days.len() + self.couriers.len()) * (TALLY_BYTES + 64));
-        out.push(1);
+        out.push(2);
         put_len(&mut out, self.days.len());
         for ((day, month, survey, city, partner, segment, channel), t) in &self.days {
             out.extend_from_slice(&day.to_le_bytes());
@@ -120,11 +130,13 @@ impl Deltas {
             put_tally(&mut out, t);
         }
         put_len(&mut out, self.couriers.len());
-        for ((courier, day, month, city), t) in &self.couriers {
+        for ((courier, day, month, city, survey, partner, segment, channel), t) in &self.couriers {
             put_str(&mut out, courier);
             out.extend_from_slice(&day.to_le_bytes());
             out.extend_from_slice(&month.to_le_bytes());
-            put_str(&mut out, city);
+            for s in [city, survey, partner, segment, channel] {
+                put_str(&mut out, s);
+            }
             put_tally(&mut out, t);
         }
         out
@@ -133,7 +145,7 @@ impl Deltas {
     /// The increments [`Deltas::to_bytes`] wrote; `None` for anything else.
     pub(super) fn from_bytes(bytes: &[u8]) -> Option<Deltas> {
         let mut b = Bytes(bytes);
-        if b.take(1)? != [1] {
+        if b.take(1)? != [2] {
             return None;
         }
         let mut out = Deltas::default();
@@ -150,7 +162,16 @@ impl Deltas {
             out.days.insert(key, b.tally()?);
         }
         for _ in 0..b.len()? {
-            let key = (b.string()?, b.i64()?, b.i64()?, b.string()?);
+            let key = (
+                b.string()?,
+                b.i64()?,
+                b.i64()?,
+                b.string()?,
+                b.string()?,
+                b.string()?,
+                b.string()?,
+                b.string()?,
+            );
             out.couriers.insert(key, b.tally()?);
         }
         b.0.is_empty().then_some(out)
@@ -197,20 +218,22 @@ impl Deltas {
         let couriers: Vec<_> = self.couriers.iter().collect();
         tx.exec_rows(
             &format!(
-                "INSERT INTO rollup_courier_days (courier_id, day, month, city, {}) VALUES",
+                "INSERT INTO rollup_courier_days (courier_id, day, month, city, survey_id, partner, segment, channel, {}) VALUES",
                 names.join(", ")
             ),
-            4 + Tally::COUNTERS.len(),
+            8 + Tally::COUNTERS.len(),
             &format!(
-                "ON CONFLICT (courier_id, day, city) DO UPDATE SET {}",
+                "ON CONFLICT (courier_id, day, city, survey_id, partner, segment, channel) DO UPDATE SET {}",
                 set("rollup_courier_days")
             ),
             &couriers,
-            |q, ((courier, day, month, city), t)| {
+            |q, ((courier, day, month, city, survey, partner, segment, channel), t)| {
                 q.push_arg(courier.as_str());
                 q.push_arg(*day);
                 q.push_arg(*month);
-                q.push_arg(city.as_str());
+                for s in [city, survey, partner, segment, channel] {
+                    q.push_arg(s.as_str());
+                }
                 push_tally(q, t);
             },
         )

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use doorstep_domain::survey::metrics::Tally;
 use doorstep_domain::survey::Dimensions;
 use doorstep_domain::time::week_start;
-use jiff::tz::TimeZone;
 
 use crate::db::{sql, Sql};
 use crate::survey::week_cache::{add_week, Cut, WeekRow};
@@ -286,6 +285,25 @@ pub(super) fn key_sql(group: GroupBy, weekly: bool) -> &'static str {
     }
 }
 
+/// Courier rows summed over their survey, partner, segment and channel:
+/// one row per courier and city.
+fn by_courier_and_city(rows: Vec<WeekRow>) -> Vec<WeekRow> {
+    let mut sums: HashMap<(String, String), Tally> = HashMap::new();
+    for r in rows {
+        sums.entry((r.courier_id, r.city))
+            .or_default()
+            .merge(&r.tally);
+    }
+    sums.into_iter()
+        .map(|((courier_id, city), tally)| WeekRow {
+            courier_id,
+            city,
+            tally,
+            ..WeekRow::default()
+        })
+        .collect()
+}
+
 impl Store {
     /// Tallies per group (key as text: a name, a day number, or `yyyymm`).
     pub async fn metric_tallies(
@@ -293,13 +311,8 @@ impl Store {
         filter: &MetricsFilter,
         group: GroupBy,
         period: Option<GroupBy>,
-        tz: &TimeZone,
     ) -> Result<(Source, Vec<(GroupKey, Tally)>), StoreError> {
         let courier = filter.by_courier(group);
-        if courier && filter.by_other(group) {
-            let rows = self.direct_tallies(filter, group, period, tz).await?;
-            return Ok((Source::RawAnswers, rows.into_iter().collect()));
-        }
         self.fold_pending().await?;
         let source = if courier {
             Source::CourierRollup
@@ -307,10 +320,10 @@ impl Store {
             Source::Rollup
         };
         let mut sums: HashMap<GroupKey, Tally> = HashMap::new();
-        let cut = if courier {
-            Cut::Couriers
-        } else {
-            Cut::Dimensions
+        let cut = match (courier, filter.by_other(group)) {
+            (true, true) => Cut::CourierDims,
+            (true, false) => Cut::Couriers,
+            (false, _) => Cut::Dimensions,
         };
         let days = self
             .add_built_weeks(cut, filter, group, period, &mut sums, |t, r| {
@@ -474,15 +487,15 @@ impl Store {
             return Ok(Some(rows));
         }
         let rows = match (span, cut) {
-            (Span::Week, Cut::Couriers | Cut::Dimensions) => {
-                let q = if cut == Cut::Couriers {
-                    sql(
-                        "SELECT courier_id, '' AS survey_id, city, '' AS partner, '' AS segment, \
-                         '' AS channel, tally FROM rollup_courier_weeks WHERE week = $1",
-                    )
-                } else {
+            (Span::Week, Cut::Couriers | Cut::CourierDims | Cut::Dimensions) => {
+                let q = if cut == Cut::Dimensions {
                     sql("SELECT '' AS courier_id, survey_id, city, partner, segment, channel, tally \
                          FROM rollup_weeks WHERE week = $1")
+                } else {
+                    sql(
+                        "SELECT courier_id, survey_id, city, partner, segment, channel, tally \
+                         FROM rollup_courier_weeks WHERE week = $1",
+                    )
                 };
                 let stored: Vec<StoredWeekRow> = self.db.all(q.bind(at)).await?;
                 let mut rows = Vec::with_capacity(stored.len());
@@ -504,9 +517,13 @@ impl Store {
                         ..WeekRow::default()
                     });
                 }
-                rows
+                if cut == Cut::Couriers {
+                    by_courier_and_city(rows)
+                } else {
+                    rows
+                }
             }
-            (Span::Day, Cut::Couriers | Cut::Dimensions) => {
+            (Span::Day, Cut::Couriers | Cut::CourierDims | Cut::Dimensions) => {
                 let names = Tally::COUNTERS
                     .iter()
                     .map(|c| c.name)
@@ -515,7 +532,13 @@ impl Store {
                 let q = if cut == Cut::Couriers {
                     sql(format!(
                         "SELECT courier_id, '' AS survey_id, city, '' AS partner, '' AS segment, \
-                         '' AS channel, {names} FROM rollup_courier_days WHERE day = $1"
+                         '' AS channel, {} FROM rollup_courier_days WHERE day = $1 GROUP BY courier_id, city",
+                        summed_counters()
+                    ))
+                } else if cut == Cut::CourierDims {
+                    sql(format!(
+                        "SELECT courier_id, survey_id, city, partner, segment, channel, {names} \
+                         FROM rollup_courier_days WHERE day = $1"
                     ))
                 } else {
                     sql(format!(

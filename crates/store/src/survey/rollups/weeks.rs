@@ -46,6 +46,10 @@ pub(super) struct DimsWeek {
 pub(super) struct CourierWeek {
     courier_id: String,
     city: String,
+    survey_id: String,
+    partner: String,
+    segment: String,
+    channel: String,
     #[sqlx(flatten)]
     counters: Counters,
 }
@@ -256,8 +260,9 @@ pub(super) async fn build_week(db: &crate::Db, week: i64) -> Result<bool, StoreE
     let couriers: Vec<CourierWeek> = db
         .all(
             sql(format!(
-                "SELECT courier_id, city, {sums} FROM rollup_courier_days \
-                 WHERE day >= $1 AND day <= $2 GROUP BY courier_id, city"
+                "SELECT courier_id, city, survey_id, partner, segment, channel, {sums} \
+                 FROM rollup_courier_days WHERE day >= $1 AND day <= $2 \
+                 GROUP BY courier_id, city, survey_id, partner, segment, channel"
             ))
             .bind(first)
             .bind(last),
@@ -291,13 +296,22 @@ pub(super) async fn build_week(db: &crate::Db, week: i64) -> Result<bool, StoreE
         && build
             .write(
                 db,
-                "INSERT INTO rollup_courier_weeks (week, courier_id, city, tally) VALUES",
-                4,
+                "INSERT INTO rollup_courier_weeks \
+                 (week, courier_id, city, survey_id, partner, segment, channel, tally) VALUES",
+                8,
                 &couriers,
                 |q, r| {
                     q.push_arg(week);
-                    q.push_arg(r.courier_id.as_str());
-                    q.push_arg(r.city.as_str());
+                    for v in [
+                        &r.courier_id,
+                        &r.city,
+                        &r.survey_id,
+                        &r.partner,
+                        &r.segment,
+                        &r.channel,
+                    ] {
+                        q.push_arg(v.as_str());
+                    }
                     q.push_arg(Arg::Bytes(Some(r.counters.0.to_bytes())));
                 },
             )

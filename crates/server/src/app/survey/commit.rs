@@ -1,0 +1,199 @@
+//! Group commit for small answer batches. A link survey or a terminal
+//! syncing one survey sends one answer per request, and each such request
+//! used to pay a whole transaction (and, on SQLite, the one writer's turn)
+//! for one row. Small requests are handed to committer tasks instead (one
+//! on SQLite, whose writer is one; a few on PostgreSQL, which commits side
+//! by side), each storing everything that arrived while the previous commit
+//! ran in one transaction — each request's responses with its own courier
+//! limit — and answering each request only after that shared commit.
+//! Nothing waits on purpose: under light load a request is committed alone
+//! at once, under heavy load the queue fills while a commit runs and the
+//! next one takes it all.
+//!
+//! A request whose client gave up is still committed (a retry is then a
+//! duplicate, answered as stored); a shared commit that fails is tried
+//! again request by request, so one request's failure is never another's.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use doorstep_store::{NewResponse, ResponseOutcome, Store, StoreError};
+use tokio::sync::{mpsc, oneshot};
+
+/// Requests of at most this many responses are grouped; bigger batches are
+/// a transaction's worth on their own.
+pub const GROUPED_AT_MOST: usize = 10;
+/// Responses in one shared commit at most.
+const COMMIT_AT_MOST: usize = 500;
+/// Requests waiting at most; more wait for room (backpressure).
+const QUEUE: usize = 4_096;
+/// Shared commits running at once. SQLite has one writer: one committer.
+/// PostgreSQL runs transactions side by side (on every core): while one
+/// group commits, the next is already being stored.
+const COMMITTERS_POSTGRES: usize = 4;
+
+type Outcomes = Result<Vec<ResponseOutcome>, StoreError>;
+
+struct Job {
+    items: Vec<NewResponse>,
+    courier: Option<String>,
+    today: i64,
+    done: oneshot::Sender<Outcomes>,
+}
+
+/// The handle requests store their small batches through.
+#[derive(Clone)]
+pub struct Committer {
+    jobs: mpsc::Sender<Job>,
+    store: Store,
+    counts: Arc<Counts>,
+}
+
+/// Requests grouped and the transactions they took, since the start.
+#[derive(Debug, Default)]
+struct Counts {
+    requests: AtomicU64,
+    commits: AtomicU64,
+}
+
+impl Committer {
+    /// Starts the committer task for `store`.
+    pub fn start(store: Store) -> Committer {
+        let (jobs, queue) = mpsc::channel(QUEUE);
+        let counts = Arc::new(Counts::default());
+        let queue = Arc::new(tokio::sync::Mutex::new(queue));
+        let committers = match store.backend() {
+            doorstep_store::db::Backend::Sqlite => 1,
+            doorstep_store::db::Backend::Postgres => COMMITTERS_POSTGRES,
+        };
+        for _ in 0..committers {
+            tokio::spawn(run(store.clone(), Arc::clone(&queue), Arc::clone(&counts)));
+        }
+        Committer {
+            jobs,
+            store,
+            counts,
+        }
+    }
+
+    /// Small requests handed to the committer so far, and the shared
+    /// transactions that stored them.
+    pub fn grouped(&self) -> (u64, u64) {
+        (
+            self.counts.requests.load(Ordering::Relaxed),
+            self.counts.commits.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Stores `items` (limited to `courier`'s orders when given) exactly as
+    /// [`Store::store_responses`] would, sharing the transaction with the
+    /// other small requests of the moment.
+    pub async fn store(
+        &self,
+        items: Vec<NewResponse>,
+        courier: Option<&str>,
+        today: i64,
+    ) -> Outcomes {
+        if items.is_empty() || items.len() > GROUPED_AT_MOST {
+            return self.store.store_responses(&items, courier, today).await;
+        }
+        let (done, answer) = oneshot::channel();
+        let job = Job {
+            items,
+            courier: courier.map(str::to_owned),
+            today,
+            done,
+        };
+        if let Err(mpsc::error::SendError(job)) = self.jobs.send(job).await {
+            // The committer is gone (the runtime is shutting down).
+            return self
+                .store
+                .store_responses(&job.items, job.courier.as_deref(), job.today)
+                .await;
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| Err(StoreError::Corrupt("the answer committer stopped".into())))
+    }
+}
+
+/// Takes the jobs waiting now (the first waited for), up to
+/// [`COMMIT_AT_MOST`] responses, and commits them together.
+/// Each committer takes the queue in turn: it waits for a first job, takes
+/// what else is waiting, lets the queue go to the next committer and
+/// commits.
+async fn run(
+    store: Store,
+    queue: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>,
+    counts: Arc<Counts>,
+) {
+    loop {
+        let jobs = {
+            let mut queue = queue.lock().await;
+            let Some(first) = queue.recv().await else {
+                return;
+            };
+            let mut count = first.items.len();
+            let mut jobs = vec![first];
+            while count < COMMIT_AT_MOST {
+                match queue.try_recv() {
+                    Ok(job) => {
+                        count += job.items.len();
+                        jobs.push(job);
+                    }
+                    Err(_) => break,
+                }
+            }
+            jobs
+        };
+        counts
+            .requests
+            .fetch_add(jobs.len() as u64, Ordering::Relaxed);
+        counts.commits.fetch_add(1, Ordering::Relaxed);
+        commit(&store, jobs).await;
+    }
+}
+
+async fn commit(store: &Store, jobs: Vec<Job>) {
+    // Jobs of one day go together (the day decides which earlier days a
+    // late answer marks to build again; it changes once a day).
+    let today = jobs.iter().map(|j| j.today).max().unwrap_or_default();
+    let (same, other): (Vec<Job>, Vec<Job>) = jobs.into_iter().partition(|j| j.today == today);
+    for job in other {
+        let outcome = store
+            .store_responses(&job.items, job.courier.as_deref(), job.today)
+            .await;
+        let _ = job.done.send(outcome);
+    }
+    if same.len() == 1 {
+        let job = same.into_iter().next().expect("one job");
+        let outcome = store
+            .store_responses(&job.items, job.courier.as_deref(), job.today)
+            .await;
+        let _ = job.done.send(outcome);
+        return;
+    }
+    let items: Vec<NewResponse> = same.iter().flat_map(|j| j.items.iter().cloned()).collect();
+    let couriers: Vec<Option<&str>> = same
+        .iter()
+        .flat_map(|j| std::iter::repeat_n(j.courier.as_deref(), j.items.len()))
+        .collect();
+    match store.store_responses_of(&items, &couriers, today).await {
+        Ok(outcomes) => {
+            let mut outcomes = outcomes.into_iter();
+            for job in same {
+                let mine: Vec<ResponseOutcome> = outcomes.by_ref().take(job.items.len()).collect();
+                let _ = job.done.send(Ok(mine));
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, requests = same.len(), "a shared commit failed; storing its requests one by one");
+            for job in same {
+                let outcome = store
+                    .store_responses(&job.items, job.courier.as_deref(), job.today)
+                    .await;
+                let _ = job.done.send(outcome);
+            }
+        }
+    }
+}
