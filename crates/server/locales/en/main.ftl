@@ -1067,3 +1067,6 @@ country-AM = Armenia
 country-AZ = Azerbaijan
 country-GE = Georgia
 country-MD = Moldova
+dashboard-trend-points = Every point, with its causes and answers
+dashboard-col-period = Period
+dashboard-so-far = so far

@@ -1072,3 +1072,6 @@ country-AM = Армения
 country-AZ = Азербайджан
 country-GE = Грузия
 country-MD = Молдова
+dashboard-trend-points = Каждая точка — с причинами и ответами
+dashboard-col-period = Период
+dashboard-so-far = пока

@@ -102,6 +102,12 @@ async fn a_fall_in_nps_leads_to_what_changed_in_two_clicks(backend: &str) {
         dashboard.contains("/orders?from=2026-11-08&#38;to=2026-11-14&#38;city="),
         "{dashboard}"
     );
+    // Each point of the trend leads to that day's causes.
+    assert!(
+        dashboard.contains("<td>10.11.2026</td>")
+            && dashboard.contains("/causes?from=2026-11-10&#38;to=2026-11-10"),
+        "{dashboard}"
+    );
     let page = app.page(&quality, &why).await;
     assert!(page.contains("The NPS fell beyond chance"), "{page}");
     assert!(

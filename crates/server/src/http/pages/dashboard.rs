@@ -31,6 +31,16 @@ pub struct Tile {
     pub change: &'static str,
 }
 
+/// One point of the trend, as a row under the chart.
+pub struct TrendPoint {
+    pub label: String,
+    pub so_far: bool,
+    pub nps: String,
+    pub n: i64,
+    pub causes_href: Option<String>,
+    pub orders_href: Option<String>,
+}
+
 /// One row of the breakdown.
 pub struct Row {
     pub label: String,
@@ -89,6 +99,8 @@ struct DashboardPage {
     error: Option<String>,
     /// The NPS trend over the period, as SVG.
     trend: Option<String>,
+    /// The trend's points as rows (what the chart shows, each a link away).
+    trend_points: Vec<TrendPoint>,
     trend_title: String,
     /// The trend in words (the chart's text alternative).
     trend_words: String,
@@ -276,6 +288,26 @@ pub async fn page(
     };
     let trend = crate::charts::nps_trend(&series.groups, step, today);
     let trend_words = crate::charts::trend_words(&series.groups, t);
+    // Each point of the trend, with its causes and answers a click away.
+    let step_req = Request {
+        group: step,
+        period: None,
+        ..req.clone()
+    };
+    let query_text = raw.clone().unwrap_or_default();
+    let trend_points: Vec<TrendPoint> = series
+        .groups
+        .iter()
+        .filter(|g| g.scores.nps_n > 0)
+        .map(|g| TrendPoint {
+            label: super::show_day(&g.key),
+            so_far: crate::charts::in_progress(&g.key, step, today),
+            nps: opt(g.scores.nps, signed),
+            n: g.scores.nps_n,
+            causes_href: slice_href(g, &step_req, &query_text, "/causes"),
+            orders_href: slice_href(g, &step_req, &query_text, "/orders"),
+        })
+        .collect();
     let (start, end) = doorstep_domain::time::day_range(req.from, req.to, &deployment.tz());
     let (start, end) = (
         doorstep_domain::time::to_millis(start),
@@ -418,6 +450,7 @@ pub async fn page(
             .then(|| format!("/dispatch/loop?from={}&to={}", req.from, req.to)),
         trend,
         trend_words,
+        trend_points,
         trend_title: t.with(
             "dashboard-trend",
             "step",
