@@ -390,6 +390,17 @@ impl Store {
             filter.to_day,
             &built.keys().copied().collect(),
         );
+        if cut == Cut::CourierDims {
+            // The courier rows whole are many (every partner, segment…):
+            // only the filter's are read, straight from the database, and
+            // not kept (they would push everything else out of memory).
+            let weeks = std::mem::take(&mut plan.weeks);
+            let (rows, stale) = self.filtered_courier_weeks(&weeks, &built, filter).await?;
+            for (week, rows) in rows {
+                add_week(sums, &rows, week, filter, group, period, &add);
+            }
+            plan.days.extend(stale.into_iter().map(|w| (w, w + 6)));
+        }
         for week in std::mem::take(&mut plan.weeks) {
             let generation = built.get(&week).copied().unwrap_or_default();
             match self.span_rows(Span::Week, cut, week, generation).await? {
@@ -418,6 +429,75 @@ impl Store {
             }
         }
         Ok(crate::survey::day_builds::runs(left))
+    }
+
+    /// The whole courier rows of built `weeks` that pass `filter`, read in
+    /// one query (the filter's columns narrow it: a courier's rows are a
+    /// key prefix within each week), by week; and the weeks that were
+    /// built again or marked not built meanwhile (their days answer for
+    /// them).
+    async fn filtered_courier_weeks(
+        &self,
+        weeks: &[i64],
+        built: &BTreeMap<i64, i64>,
+        filter: &MetricsFilter,
+    ) -> Result<(BTreeMap<i64, Vec<WeekRow>>, Vec<i64>), StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            week: i64,
+            courier_id: String,
+            survey_id: String,
+            city: String,
+            partner: String,
+            segment: String,
+            channel: String,
+            tally: Vec<u8>,
+        }
+        if weeks.is_empty() {
+            return Ok((BTreeMap::new(), Vec::new()));
+        }
+        let mut text = String::from(
+            "SELECT week, courier_id, survey_id, city, partner, segment, channel, tally \
+             FROM rollup_courier_weeks WHERE week IN (",
+        );
+        crate::db::list_placeholders(&mut text, weeks.len(), 1);
+        text.push(')');
+        let values = filter.clause(&mut text, "", weeks.len() + 1);
+        let mut q = sql(text);
+        for w in weeks {
+            q.push_arg(*w);
+        }
+        for v in values {
+            q.push_arg(v);
+        }
+        let stored: Vec<Row> = self.db.all(q).await?;
+        // Read after the rows: a week built again since holds other rows.
+        let now = self.built_weeks(weeks[0], weeks[weeks.len() - 1]).await?;
+        let stale: Vec<i64> = weeks
+            .iter()
+            .copied()
+            .filter(|w| now.get(w) != built.get(w))
+            .collect();
+        let mut out: BTreeMap<i64, Vec<WeekRow>> = BTreeMap::new();
+        for r in stored {
+            if stale.contains(&r.week) {
+                continue;
+            }
+            let tally = Tally::from_bytes(&r.tally).ok_or_else(|| {
+                StoreError::Corrupt(format!("a weekly rollup row holds {} bytes", r.tally.len()))
+            })?;
+            out.entry(r.week).or_default().push(WeekRow {
+                courier_id: r.courier_id,
+                survey_id: r.survey_id,
+                city: r.city,
+                partner: r.partner,
+                segment: r.segment,
+                channel: r.channel,
+                tally,
+                ..WeekRow::default()
+            });
+        }
+        Ok((out, stale))
     }
 
     /// The built weeks that begin within `from_day..=to_day`, with the
