@@ -132,9 +132,9 @@ async fn a_batch_held_off_too_long_is_refused_as_busy_and_stores_nothing(backend
         db,
         store,
         second,
-        tz,
         batches,
         today,
+        ..
     } = TwoServers::new(backend).await;
     second.close().await;
     let url = &db.url;
