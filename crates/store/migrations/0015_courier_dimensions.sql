@@ -52,6 +52,9 @@ CREATE TABLE rollup_courier_weeks (
     tally BYTEA NOT NULL,
     PRIMARY KEY (week, courier_id, city, survey_id, partner, segment, channel)
 );
+-- The fleet's rows for one partner (a partner's couriers), without reading
+-- the other partners' (a courier's own rows are a key prefix already).
+CREATE INDEX rollup_courier_weeks_by_partner ON rollup_courier_weeks (partner, week);
 
 -- The rebuild the mark asks for also forgets the built weeks and days.
 INSERT INTO settings (key, value)

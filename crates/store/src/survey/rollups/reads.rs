@@ -138,9 +138,25 @@ impl MetricsFilter {
     /// stored as NULL in responses and as '' elsewhere, and matches ''), and
     /// returns the values to bind, in order.
     pub(crate) fn clause(&self, text: &mut String, prefix: &str, first: usize) -> Vec<&str> {
+        self.clause_over(text, prefix, first, true)
+    }
+
+    /// [`MetricsFilter::clause`] over a rollup table, whose partner is
+    /// never NULL (so that an index on it can serve).
+    pub(crate) fn rollup_clause(&self, text: &mut String, first: usize) -> Vec<&str> {
+        self.clause_over(text, "", first, false)
+    }
+
+    fn clause_over(
+        &self,
+        text: &mut String,
+        prefix: &str,
+        first: usize,
+        nullable_partner: bool,
+    ) -> Vec<&str> {
         let mut values = Vec::new();
         for (n, (column, value)) in (first..).zip(self.dims.columns()) {
-            if column == "partner" {
+            if column == "partner" && nullable_partner {
                 let _ = write!(text, " AND COALESCE({prefix}partner, '') = ${n}");
             } else {
                 let _ = write!(text, " AND {prefix}{column} = ${n}");
@@ -462,7 +478,7 @@ impl Store {
         );
         crate::db::list_placeholders(&mut text, weeks.len(), 1);
         text.push(')');
-        let values = filter.clause(&mut text, "", weeks.len() + 1);
+        let values = filter.rollup_clause(&mut text, weeks.len() + 1);
         let mut q = sql(text);
         for w in weeks {
             q.push_arg(*w);
