@@ -25,10 +25,7 @@ impl Lang {
 
     /// The language's own name, for the switcher.
     pub fn native_name(self) -> &'static str {
-        match self {
-            Lang::En => "English",
-            Lang::Ru => "Русский",
-        }
+        CustomerTr::native_name(self.code())
     }
 
     pub fn parse(code: &str) -> Option<Lang> {

@@ -528,6 +528,14 @@ impl NpsBand {
         NpsBand::ALL.into_iter().find(|b| b.as_str() == s)
     }
 
+    /// The band of an NPS answer.
+    pub fn of(score: i64) -> NpsBand {
+        NpsBand::ALL
+            .into_iter()
+            .find(|b| score <= b.range().1)
+            .unwrap_or(NpsBand::Promoter)
+    }
+
     fn range(self) -> (i64, i64) {
         match self {
             NpsBand::Detractor => (0, 6),

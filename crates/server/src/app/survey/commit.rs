@@ -160,17 +160,12 @@ async fn commit(store: &Store, jobs: Vec<Job>) {
     let today = jobs.iter().map(|j| j.today).max().unwrap_or_default();
     let (same, other): (Vec<Job>, Vec<Job>) = jobs.into_iter().partition(|j| j.today == today);
     for job in other {
-        let outcome = store
-            .store_responses(&job.items, job.courier.as_deref(), job.today)
-            .await;
-        let _ = job.done.send(outcome);
+        alone(store, job).await;
     }
     if same.len() == 1 {
-        let job = same.into_iter().next().expect("one job");
-        let outcome = store
-            .store_responses(&job.items, job.courier.as_deref(), job.today)
-            .await;
-        let _ = job.done.send(outcome);
+        for job in same {
+            alone(store, job).await;
+        }
         return;
     }
     let items: Vec<NewResponse> = same.iter().flat_map(|j| j.items.iter().cloned()).collect();
@@ -189,11 +184,17 @@ async fn commit(store: &Store, jobs: Vec<Job>) {
         Err(e) => {
             tracing::warn!(error = %e, requests = same.len(), "a shared commit failed; storing its requests one by one");
             for job in same {
-                let outcome = store
-                    .store_responses(&job.items, job.courier.as_deref(), job.today)
-                    .await;
-                let _ = job.done.send(outcome);
+                alone(store, job).await;
             }
         }
     }
+}
+
+/// Stores one request's responses in a transaction of their own and
+/// answers it.
+async fn alone(store: &Store, job: Job) {
+    let outcome = store
+        .store_responses(&job.items, job.courier.as_deref(), job.today)
+        .await;
+    let _ = job.done.send(outcome);
 }

@@ -359,17 +359,37 @@ pub fn spawn_pending_folder(store: Store, every: std::time::Duration) {
     });
 }
 
-/// Counts `req` and ranks the groups.
+/// Counts `req` and ranks the groups (a grouping by courier with each
+/// courier's self-filling signals).
 pub async fn compute(
     store: &Store,
     deployment: &Deployment,
     req: &Request,
 ) -> anyhow::Result<Answer> {
+    compute_with(store, deployment, req, true).await
+}
+
+/// [`compute`] without the couriers' self-filling signals: scores only
+/// (a period before, compared with).
+pub async fn compute_scores(
+    store: &Store,
+    deployment: &Deployment,
+    req: &Request,
+) -> anyhow::Result<Answer> {
+    compute_with(store, deployment, req, false).await
+}
+
+async fn compute_with(
+    store: &Store,
+    deployment: &Deployment,
+    req: &Request,
+    signals: bool,
+) -> anyhow::Result<Answer> {
     let tz = deployment.tz();
     let filter = req.filter(&tz);
     // The independent reads at once (on SQLite each runs on its own
     // connection's thread).
-    let ((source, tallies), deliveries, surveys, couriers, signals) = tokio::try_join!(
+    let ((source, tallies), deliveries, surveys, couriers, marks) = tokio::try_join!(
         async {
             store
                 .metric_tallies(&filter, req.group, req.period)
@@ -392,7 +412,7 @@ pub async fn compute(
         },
         async {
             Ok::<HashMap<String, Vec<&'static str>>, anyhow::Error>(
-                if req.group == GroupBy::Courier {
+                if signals && req.group == GroupBy::Courier {
                     self_filling(store, req, &tz).await?
                 } else {
                     HashMap::new()
@@ -429,7 +449,7 @@ pub async fn compute(
                 .as_ref()
                 .map(|d| d.get(&key).copied().unwrap_or((0, 0)));
             let mut g = group(req, &surveys, &couriers, shared_scale, policy, key, &tally);
-            if let Some(kinds) = signals.get(&g.key) {
+            if let Some(kinds) = marks.get(&g.key) {
                 g.self_filling_signals.clone_from(kinds);
             }
             if let Some((delivered, on_time)) = counts {

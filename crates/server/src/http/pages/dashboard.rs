@@ -258,7 +258,7 @@ pub async fn page(
         if req.group.is_time() || req.group == GroupBy::All {
             std::collections::HashMap::new()
         } else {
-            compute(&app.store, &deployment, &req.previous())
+            crate::app::survey::metrics::compute_scores(&app.store, &deployment, &req.previous())
                 .await
                 .page(user.lang)?
                 .groups

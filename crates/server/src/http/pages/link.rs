@@ -236,13 +236,14 @@ fn fields(
                 }
                 _ => ("text", Vec::new()),
             };
+            let (low, high) = ends(q, t);
             Field {
                 id: q.id.clone(),
                 text: q.text.get(lang).to_owned(),
                 control,
                 options,
-                low: ends(q, t).0,
-                high: ends(q, t).1,
+                low,
+                high,
                 other: q.other,
                 text_value: values
                     .get(&format!("{}.other", q.id))

@@ -58,11 +58,7 @@ pub async fn rows_with_answers(
             let mut r = row(o, t, zones, now);
             if let Some(&n) = answers.get(&o.order_number) {
                 r.nps = n.to_string();
-                r.nps_band = match n {
-                    ..=6 => "detractor",
-                    7 | 8 => "passive",
-                    _ => "promoter",
-                };
+                r.nps_band = doorstep_store::NpsBand::of(n).as_str();
             }
             r
         })

@@ -38,6 +38,28 @@ pub(super) struct StoredWeekRow {
     tally: Vec<u8>,
 }
 
+impl StoredWeekRow {
+    /// The row as the cache holds it; its tally read from its bytes.
+    fn into_row(self) -> Result<WeekRow, StoreError> {
+        let tally = Tally::from_bytes(&self.tally).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "a weekly rollup row holds {} bytes",
+                self.tally.len()
+            ))
+        })?;
+        Ok(WeekRow {
+            courier_id: self.courier_id,
+            survey_id: self.survey_id,
+            city: self.city,
+            partner: self.partner,
+            segment: self.segment,
+            channel: self.channel,
+            tally,
+            ..WeekRow::default()
+        })
+    }
+}
+
 /// A stored daily row of either cut, as read into the cache of the latest
 /// days.
 #[derive(sqlx::FromRow)]
@@ -461,13 +483,8 @@ impl Store {
         #[derive(sqlx::FromRow)]
         struct Row {
             week: i64,
-            courier_id: String,
-            survey_id: String,
-            city: String,
-            partner: String,
-            segment: String,
-            channel: String,
-            tally: Vec<u8>,
+            #[sqlx(flatten)]
+            row: StoredWeekRow,
         }
         if weeks.is_empty() {
             return Ok((BTreeMap::new(), Vec::new()));
@@ -496,22 +513,9 @@ impl Store {
             .collect();
         let mut out: BTreeMap<i64, Vec<WeekRow>> = BTreeMap::new();
         for r in stored {
-            if stale.contains(&r.week) {
-                continue;
+            if !stale.contains(&r.week) {
+                out.entry(r.week).or_default().push(r.row.into_row()?);
             }
-            let tally = Tally::from_bytes(&r.tally).ok_or_else(|| {
-                StoreError::Corrupt(format!("a weekly rollup row holds {} bytes", r.tally.len()))
-            })?;
-            out.entry(r.week).or_default().push(WeekRow {
-                courier_id: r.courier_id,
-                survey_id: r.survey_id,
-                city: r.city,
-                partner: r.partner,
-                segment: r.segment,
-                channel: r.channel,
-                tally,
-                ..WeekRow::default()
-            });
         }
         Ok((out, stale))
     }
@@ -594,25 +598,10 @@ impl Store {
                     )
                 };
                 let stored: Vec<StoredWeekRow> = self.db.all(q.bind(at)).await?;
-                let mut rows = Vec::with_capacity(stored.len());
-                for r in stored {
-                    let tally = Tally::from_bytes(&r.tally).ok_or_else(|| {
-                        StoreError::Corrupt(format!(
-                            "a weekly rollup row holds {} bytes",
-                            r.tally.len()
-                        ))
-                    })?;
-                    rows.push(WeekRow {
-                        courier_id: r.courier_id,
-                        survey_id: r.survey_id,
-                        city: r.city,
-                        partner: r.partner,
-                        segment: r.segment,
-                        channel: r.channel,
-                        tally,
-                        ..WeekRow::default()
-                    });
-                }
+                let rows = stored
+                    .into_iter()
+                    .map(StoredWeekRow::into_row)
+                    .collect::<Result<Vec<_>, _>>()?;
                 if cut == Cut::Couriers {
                     by_courier_and_city(rows)
                 } else {
