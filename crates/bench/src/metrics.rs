@@ -308,6 +308,10 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, answers: usize) -> anyho
             "year by courier, one partner",
             "group_by=courier&partner=%D0%9B%D0%B0%D0%B2%D0%BA%D0%B0",
         ),
+        (
+            "year by courier, one segment",
+            "group_by=courier&segment=repeat",
+        ),
         ("year by partner, one courier", "group_by=partner&courier=K-0007"),
         (
             "year by week, one courier and segment",

@@ -101,6 +101,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "courier dimensions",
         include_str!("../migrations/0015_courier_dimensions.sql"),
     ),
+    (
+        16,
+        "weeks by month",
+        include_str!("../migrations/0016_weeks_by_month.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.
@@ -178,6 +183,8 @@ pub struct Store {
     weeks: std::sync::Arc<survey::week_cache::WeekCache>,
     /// The latest built days' rollup rows (the days of weeks not built yet).
     days: std::sync::Arc<survey::week_cache::WeekCache>,
+    /// Whole built weeks' courier habits (the self-filling signals' sums).
+    habits: std::sync::Arc<survey::day_builds::HabitCache>,
     /// Bumped when events may have been committed (see [`events`]).
     event_wake: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
     /// Bumped when this process committed events (to announce them).
@@ -218,6 +225,7 @@ impl Store {
             days: std::sync::Arc::new(survey::week_cache::WeekCache::holding(
                 survey::week_cache::MAX_DAY_ROWS,
             )),
+            habits: std::sync::Arc::default(),
             event_wake: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
             local_events: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
         };

@@ -151,9 +151,14 @@ async fn rollups_equal_a_direct_count_over_raw_answers(backend: &str) {
                     1 => filter.dims.city = Some(cities[rng.gen_range(0..3)].into()),
                     2 => filter.dims.courier = Some(format!("K-{}", rng.gen_range(0..7))),
                     3 => filter.dims.partner = Some(partners[rng.gen_range(0..2)].unwrap().into()),
+                    // One of the others, with a city or not: the courier
+                    // rows summed over all but that one.
                     4 => {
                         filter.dims.segment =
                             Some([Segment::New, Segment::Repeat][rng.gen_range(0..2)]);
+                        if rng.gen_bool(0.5) {
+                            filter.dims.city = Some(cities[rng.gen_range(0..3)].into());
+                        }
                     }
                     5 => {
                         filter.dims.survey = Some("s0".into());

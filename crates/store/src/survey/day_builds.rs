@@ -12,11 +12,12 @@
 //! so a year of a large fleet reads thousands of rows, and the raw answers
 //! are visited only for today (and days with answers just arrived).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
 use doorstep_domain::survey::drivers::PairSums;
 use doorstep_domain::survey::signals::Pattern;
-use doorstep_domain::time::{date_of_day, day_range, local_day};
+use doorstep_domain::time::{date_of_day, day_range, local_day, week_start};
 use jiff::tz::TimeZone;
 
 use crate::db::{sql, Tx};
@@ -329,7 +330,7 @@ pub(crate) fn runs(days: impl IntoIterator<Item = i64>) -> Vec<(i64, i64)> {
 
 /// A courier's habits as summed (see `habits_select`).
 #[derive(Debug, Default, Clone, sqlx::FromRow)]
-struct Habits {
+pub(crate) struct Habits {
     courier_id: String,
     responses: i64,
     duration_sum: f64,
@@ -341,6 +342,56 @@ struct Habits {
     photos_asked: i64,
     photos_taken: i64,
 }
+
+/// Habit rows kept at most (about 120 bytes each): ten years of 500
+/// couriers; past it the cache starts again empty.
+const HABIT_ROWS: usize = 300_000;
+
+/// Whole built weeks' habits summed per courier, held in memory and shared
+/// by every clone of a store: a year of a fleet's self-filling signals
+/// then adds up 52 small sets instead of asking the database to sum a
+/// row per courier and day. A week's sums are good while each of its days
+/// keeps the generation it had when they were read.
+/// A week's sums and the generations of its seven days when read.
+type HabitWeek = ([i64; 7], Arc<Vec<Habits>>);
+
+#[derive(Debug, Default)]
+pub(crate) struct HabitCache {
+    weeks: Mutex<HashMap<i64, HabitWeek>>,
+}
+
+impl HabitCache {
+    fn get(&self, week: i64, generations: [i64; 7]) -> Option<Arc<Vec<Habits>>> {
+        let weeks = self
+            .weeks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        weeks
+            .get(&week)
+            .filter(|(g, _)| *g == generations)
+            .map(|(_, rows)| Arc::clone(rows))
+    }
+
+    fn put(&self, week: i64, generations: [i64; 7], rows: Arc<Vec<Habits>>) {
+        let mut weeks = self
+            .weeks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let held: usize = weeks.values().map(|(_, r)| r.len()).sum();
+        if held + rows.len() > HABIT_ROWS {
+            weeks.clear();
+        }
+        weeks.insert(week, (generations, rows));
+    }
+}
+
+/// The habit columns summed, named as [`Habits`] reads them.
+const HABIT_SUMS: &str = "CAST(SUM(responses) AS BIGINT) AS responses, \
+     SUM(duration_sum) AS duration_sum, CAST(SUM(delay_n) AS BIGINT) AS delay_n, \
+     SUM(delay_sum) AS delay_sum, CAST(SUM(nps_n) AS BIGINT) AS nps_n, \
+     CAST(SUM(tens) AS BIGINT) AS tens, CAST(SUM(same_answers) AS BIGINT) AS same_answers, \
+     CAST(SUM(photos_asked) AS BIGINT) AS photos_asked, \
+     CAST(SUM(photos_taken) AS BIGINT) AS photos_taken";
 
 impl Habits {
     fn merge(&mut self, o: &Habits) {
@@ -463,7 +514,9 @@ impl Store {
     }
 
     /// Each courier's response pattern over the local days `from..=to`:
-    /// built days from their rows, the others from the raw answers.
+    /// built days from their rows (a whole built week's sums kept in
+    /// memory for as long as its days keep their generations), the others
+    /// from the raw answers.
     pub async fn courier_patterns(
         &self,
         from_day: i64,
@@ -472,29 +525,28 @@ impl Store {
     ) -> Result<Vec<Pattern>, StoreError> {
         let (built, raw) = self.split_days(from_day, to_day).await?;
         let mut sums: BTreeMap<String, Habits> = BTreeMap::new();
-        let mut add = |rows: Vec<Habits>| {
+        let mut add = |rows: &[Habits]| {
             for h in rows {
-                sums.entry(h.courier_id.clone()).or_default().merge(&h);
+                sums.entry(h.courier_id.clone()).or_default().merge(h);
             }
         };
-        if !built.is_empty() {
+        let (weeks, rest) = self.habit_weeks(&built).await?;
+        for rows in &weeks {
+            add(rows);
+        }
+        if !rest.is_empty() {
             let q = days_query(
-                "SELECT courier_id, CAST(SUM(responses) AS BIGINT) AS responses, \
-                 SUM(duration_sum) AS duration_sum, CAST(SUM(delay_n) AS BIGINT) AS delay_n, \
-                 SUM(delay_sum) AS delay_sum, CAST(SUM(nps_n) AS BIGINT) AS nps_n, \
-                 CAST(SUM(tens) AS BIGINT) AS tens, CAST(SUM(same_answers) AS BIGINT) AS same_answers, \
-                 CAST(SUM(photos_asked) AS BIGINT) AS photos_asked, \
-                 CAST(SUM(photos_taken) AS BIGINT) AS photos_taken \
-                 FROM rollup_courier_habits WHERE ",
-                &built,
+                &format!("SELECT courier_id, {HABIT_SUMS} FROM rollup_courier_habits WHERE "),
+                &rest,
                 &MetricsFilter::default(),
                 "1",
             );
-            add(self.db.all(q).await?);
+            let rows: Vec<Habits> = self.db.all(q).await?;
+            add(&rows);
         }
         for day in raw {
             let (start, end) = day_bounds(day, tz);
-            add(self
+            let rows: Vec<Habits> = self
                 .db
                 .all(
                     sql(habits_select("", 1))
@@ -503,12 +555,113 @@ impl Store {
                         .bind(start)
                         .bind(end),
                 )
-                .await?);
+                .await?;
+            add(&rows);
         }
         Ok(sums
             .into_iter()
             .map(|(courier_id, h)| Pattern::from(Habits { courier_id, ..h }))
             .collect())
+    }
+
+    /// Within the runs of built days `built`, the habits of each whole
+    /// week (from memory, or read in one query and kept when its days
+    /// still have the same generations after the read), and the runs of
+    /// days left to sum from their daily rows.
+    async fn habit_weeks(
+        &self,
+        built: &[(i64, i64)],
+    ) -> Result<(Vec<Arc<Vec<Habits>>>, Vec<(i64, i64)>), StoreError> {
+        let (Some(first), Some(last)) = (
+            built.iter().map(|r| r.0).min(),
+            built.iter().map(|r| r.1).max(),
+        ) else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let generations = self.day_generations(first, last).await?;
+        let week_of = |week: i64| -> Option<[i64; 7]> {
+            let mut out = [0; 7];
+            for (i, g) in out.iter_mut().enumerate() {
+                *g = *generations.get(&(week + i as i64))?;
+            }
+            Some(out)
+        };
+        let mut whole: Vec<(i64, [i64; 7])> = Vec::new();
+        let mut rest: Vec<i64> = Vec::new();
+        for &(a, b) in built {
+            let mut day = a;
+            while day <= b {
+                let week = week_start(day);
+                if week == day && week + 6 <= b {
+                    if let Some(gens) = week_of(week) {
+                        whole.push((week, gens));
+                        day += 7;
+                        continue;
+                    }
+                }
+                rest.push(day);
+                day += 1;
+            }
+        }
+        let mut found = Vec::with_capacity(whole.len());
+        let mut missing = Vec::new();
+        for (week, gens) in whole {
+            match self.habits.get(week, gens) {
+                Some(rows) => found.push(rows),
+                None => missing.push((week, gens)),
+            }
+        }
+        if !missing.is_empty() {
+            #[derive(sqlx::FromRow)]
+            struct WeekHabits {
+                week: i64,
+                #[sqlx(flatten)]
+                habits: Habits,
+            }
+            let ranges: Vec<(i64, i64)> = missing.iter().map(|(w, _)| (*w, w + 6)).collect();
+            let q = days_query(
+                &format!(
+                    "SELECT day - ((day + 3) % 7) AS week, courier_id, {HABIT_SUMS} \
+                     FROM rollup_courier_habits WHERE "
+                ),
+                &ranges,
+                &MetricsFilter::default(),
+                "1, 2",
+            );
+            let rows: Vec<WeekHabits> = self.db.all(q).await?;
+            let mut by_week: BTreeMap<i64, Vec<Habits>> = BTreeMap::new();
+            for r in rows {
+                by_week.entry(r.week).or_default().push(r.habits);
+            }
+            // Read after the rows: a day built again since holds other rows
+            // (they are still counted now, as read, but not kept).
+            let now = self
+                .day_generations(missing[0].0, missing[missing.len() - 1].0 + 6)
+                .await?;
+            for (week, gens) in missing {
+                let rows = Arc::new(by_week.remove(&week).unwrap_or_default());
+                let same = (0..7).all(|i| now.get(&(week + i)) == Some(&gens[i as usize]));
+                if same {
+                    self.habits.put(week, gens, Arc::clone(&rows));
+                }
+                found.push(rows);
+            }
+        }
+        Ok((found, crate::survey::day_builds::runs(rest)))
+    }
+
+    /// The built days within `from..=to`, with the generation of their rows.
+    async fn day_generations(&self, from: i64, to: i64) -> Result<BTreeMap<i64, i64>, StoreError> {
+        let days: Vec<(i64, i64)> = self
+            .db
+            .all(
+                sql("SELECT day, generation FROM rollup_day_state \
+                     WHERE built = TRUE AND day >= $1 AND day <= $2")
+                .bind(from)
+                .bind(to),
+            )
+            .await?;
+        Ok(days.into_iter().collect())
     }
 
     /// Per survey version and scale question, the sums of its answers

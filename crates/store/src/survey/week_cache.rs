@@ -35,6 +35,9 @@ pub(crate) struct WeekRow {
     pub partner: String,
     pub segment: String,
     pub channel: String,
+    /// The month (`yyyymm`) the row's days are in: a week spanning two
+    /// months has a row for each part.
+    pub month: i64,
     pub tally: Tally,
     pub delivered: i64,
     pub on_time: i64,
@@ -55,17 +58,18 @@ impl WeekRow {
 
     /// The row's key in a grouping (as the SQL key of a weekly row reads);
     /// `week` is the week's day number as text.
-    fn key<'a>(&'a self, group: GroupBy, week: &'a str) -> &'a str {
+    fn key(&self, group: GroupBy, week: &str) -> String {
         match group {
-            GroupBy::All => "",
-            GroupBy::Courier => &self.courier_id,
-            GroupBy::City => &self.city,
-            GroupBy::Partner => &self.partner,
-            GroupBy::Segment => &self.segment,
-            GroupBy::Survey => &self.survey_id,
-            GroupBy::Channel => &self.channel,
-            // Weekly rows are never asked for days or months.
-            GroupBy::Week | GroupBy::Day | GroupBy::Month => week,
+            GroupBy::All => String::new(),
+            GroupBy::Courier => self.courier_id.clone(),
+            GroupBy::City => self.city.clone(),
+            GroupBy::Partner => self.partner.clone(),
+            GroupBy::Segment => self.segment.clone(),
+            GroupBy::Survey => self.survey_id.clone(),
+            GroupBy::Channel => self.channel.clone(),
+            GroupBy::Month => self.month.to_string(),
+            // Weekly rows are never asked for days.
+            GroupBy::Week | GroupBy::Day => week.to_owned(),
         }
     }
 }
@@ -188,8 +192,8 @@ pub(crate) fn add_week<T: Default>(
     let week = week.to_string();
     for row in rows.iter().filter(|r| r.admitted(filter)) {
         let key = GroupKey {
-            key: row.key(group, &week).to_owned(),
-            period: period.map(|p| row.key(p, &week).to_owned()),
+            key: row.key(group, &week),
+            period: period.map(|p| row.key(p, &week)),
         };
         add(sums.entry(key).or_default(), row);
     }

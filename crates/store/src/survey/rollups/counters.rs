@@ -35,6 +35,15 @@ where
     }
 }
 
+/// The counters' column names, in declaration order, comma-separated.
+pub(super) fn counter_names() -> String {
+    Tally::COUNTERS
+        .iter()
+        .map(|c| c.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `SUM` of every counter, named as the counter (typed alike on both
 /// databases: PostgreSQL sums integers into numerics).
 pub(super) fn summed_counters() -> String {

@@ -14,6 +14,7 @@ use crate::db::{sql, Sql};
 use crate::survey::week_cache::{add_week, Cut, WeekRow};
 use crate::{Store, StoreError};
 
+use super::counters::counter_names;
 use super::{summed_counters, Counters, RawResponse, Source, Span};
 
 /// One group's tally, summed by the database.
@@ -29,6 +30,7 @@ pub(super) struct TallyRow {
 /// a cut lacks read as empty).
 #[derive(sqlx::FromRow)]
 pub(super) struct StoredWeekRow {
+    month: i64,
     courier_id: String,
     survey_id: String,
     city: String,
@@ -54,6 +56,7 @@ impl StoredWeekRow {
             partner: self.partner,
             segment: self.segment,
             channel: self.channel,
+            month: self.month,
             tally,
             ..WeekRow::default()
         })
@@ -64,6 +67,7 @@ impl StoredWeekRow {
 /// days.
 #[derive(sqlx::FromRow)]
 pub(super) struct StoredDayRow {
+    month: i64,
     courier_id: String,
     survey_id: String,
     city: String,
@@ -306,7 +310,8 @@ impl Plan {
 }
 
 /// The SQL of a grouping's key over either rollup, daily or (`weekly`)
-/// weekly; the weekly tables have no day or month to group by.
+/// weekly; the weekly tables have no day to group by (their month is the
+/// month of their part of the week).
 pub(super) fn key_sql(group: GroupBy, weekly: bool) -> &'static str {
     match group {
         GroupBy::Week if weekly => "CAST(week AS TEXT)",
@@ -321,25 +326,6 @@ pub(super) fn key_sql(group: GroupBy, weekly: bool) -> &'static str {
         GroupBy::Week => "CAST(day - ((day + 3) % 7) AS TEXT)",
         GroupBy::Month => "CAST(month AS TEXT)",
     }
-}
-
-/// Courier rows summed over their survey, partner, segment and channel:
-/// one row per courier and city.
-fn by_courier_and_city(rows: Vec<WeekRow>) -> Vec<WeekRow> {
-    let mut sums: HashMap<(String, String), Tally> = HashMap::new();
-    for r in rows {
-        sums.entry((r.courier_id, r.city))
-            .or_default()
-            .merge(&r.tally);
-    }
-    sums.into_iter()
-        .map(|((courier_id, city), tally)| WeekRow {
-            courier_id,
-            city,
-            tally,
-            ..WeekRow::default()
-        })
-        .collect()
 }
 
 impl Store {
@@ -407,7 +393,8 @@ impl Store {
     /// days outside them (the days of the weeks not built yet, also from
     /// memory), and returns the day ranges left for the daily rows: today,
     /// the days not built, the partial weeks' older days — the whole period
-    /// for a grouping by day or month, which these rows are not cut for.
+    /// for a grouping by day, which these rows are not cut for (a week
+    /// spanning two months has rows for each part).
     pub(crate) async fn add_built_weeks<T: Default>(
         &self,
         cut: Cut,
@@ -417,8 +404,8 @@ impl Store {
         sums: &mut HashMap<GroupKey, T>,
         add: impl Fn(&mut T, &WeekRow),
     ) -> Result<Vec<(i64, i64)>, StoreError> {
-        let by_days = matches!(group, GroupBy::Day | GroupBy::Month)
-            || matches!(period, Some(GroupBy::Day | GroupBy::Month));
+        // Weekly rows are split by month, not by day.
+        let by_days = group == GroupBy::Day || period == Some(GroupBy::Day);
         if by_days {
             return Ok(vec![(filter.from_day, filter.to_day)]);
         }
@@ -430,14 +417,21 @@ impl Store {
         );
         if cut == Cut::CourierDims {
             // The courier rows whole are many (every partner, segment…):
-            // only the filter's are read, straight from the database, and
-            // not kept (they would push everything else out of memory).
+            // the database sums the filter's own, and nothing is kept (they
+            // would push everything else out of memory).
             let weeks = std::mem::take(&mut plan.weeks);
-            let (rows, stale) = self.filtered_courier_weeks(&weeks, &built, filter).await?;
-            for (week, rows) in rows {
-                add_week(sums, &rows, week, filter, group, period, &add);
+            match self
+                .summed_courier_weeks(&weeks, &built, filter, group, period)
+                .await?
+            {
+                Some(rows) => {
+                    for (key, row) in rows {
+                        add(sums.entry(key).or_default(), &row);
+                    }
+                }
+                // A week was built again meanwhile: the days answer.
+                None => plan.days.extend(weeks.iter().map(|w| (*w, w + 6))),
             }
-            plan.days.extend(stale.into_iter().map(|w| (w, w + 6)));
         }
         for week in std::mem::take(&mut plan.weeks) {
             let generation = built.get(&week).copied().unwrap_or_default();
@@ -469,33 +463,84 @@ impl Store {
         Ok(crate::survey::day_builds::runs(left))
     }
 
-    /// The whole courier rows of built `weeks` that pass `filter`, read in
-    /// one query (the filter's columns narrow it: a courier's rows are a
-    /// key prefix within each week), by week; and the weeks that were
-    /// built again or marked not built meanwhile (their days answer for
-    /// them).
-    async fn filtered_courier_weeks(
+    /// The whole courier rows of built `weeks` that pass `filter`, summed
+    /// by the database per key of `group` (and week, where the grouping or
+    /// `period` is by week) in one query — the filter's columns narrow it
+    /// (a courier's rows are a key prefix within each week, a partner's
+    /// have an index); `None` when one of the weeks was built again or
+    /// marked not built meanwhile (their days answer for them then).
+    async fn summed_courier_weeks(
         &self,
         weeks: &[i64],
         built: &BTreeMap<i64, i64>,
         filter: &MetricsFilter,
-    ) -> Result<(BTreeMap<i64, Vec<WeekRow>>, Vec<i64>), StoreError> {
+        group: GroupBy,
+        period: Option<GroupBy>,
+    ) -> Result<Option<Vec<(GroupKey, WeekRow)>>, StoreError> {
         #[derive(sqlx::FromRow)]
         struct Row {
             week: i64,
+            month: i64,
+            key: String,
             #[sqlx(flatten)]
-            row: StoredWeekRow,
+            counters: Counters,
         }
-        if weeks.is_empty() {
-            return Ok((BTreeMap::new(), Vec::new()));
-        }
-        let mut text = String::from(
-            "SELECT week, courier_id, survey_id, city, partner, segment, channel, tally \
-             FROM rollup_courier_weeks WHERE week IN (",
+        let (Some(first), Some(last)) = (weeks.first(), weeks.last()) else {
+            return Ok(Some(Vec::new()));
+        };
+        let by_week = group == GroupBy::Week || period == Some(GroupBy::Week);
+        let by_month = group == GroupBy::Month || period == Some(GroupBy::Month);
+        let key = match group {
+            GroupBy::Courier => "courier_id",
+            GroupBy::City => "city",
+            GroupBy::Partner => "partner",
+            GroupBy::Segment => "segment",
+            GroupBy::Survey => "survey_id",
+            GroupBy::Channel => "channel",
+            GroupBy::All | GroupBy::Day | GroupBy::Week | GroupBy::Month => "''",
+        };
+        let zero = "CAST(0 AS BIGINT)";
+        let week = if by_week { "week" } else { zero };
+        let month = if by_month { "month" } else { zero };
+        // The whole fleet filtered by one of the survey, partner, segment
+        // or channel (and perhaps a city) reads the rows summed over the
+        // others; the rest (a courier's own rows, several dimensions at
+        // once) the whole rows, narrowed by the filter.
+        let others: Vec<(&'static str, &str)> = filter
+            .dims
+            .columns()
+            .filter(|(c, _)| !matches!(*c, "courier_id" | "city"))
+            .collect();
+        let one = match others[..] {
+            [(dim, value)] if filter.dims.courier.is_none() => Some((dim, value)),
+            _ => None,
+        };
+        let table = if one.is_some() {
+            "rollup_courier_dim_weeks"
+        } else {
+            "rollup_courier_weeks"
+        };
+        let mut text = format!(
+            "SELECT {week} AS week, {month} AS month, {key} AS key, {} FROM {table} WHERE week IN (",
+            summed_counters()
         );
         crate::db::list_placeholders(&mut text, weeks.len(), 1);
         text.push(')');
-        let values = filter.rollup_clause(&mut text, weeks.len() + 1);
+        let values = match one {
+            Some((dim, value)) => {
+                // `dim` is one of four column names, never the caller's.
+                let n = weeks.len() + 1;
+                let _ = write!(text, " AND dim = '{dim}' AND value = ${n}");
+                let mut values = vec![value];
+                if let Some(city) = &filter.dims.city {
+                    let _ = write!(text, " AND city = ${}", n + 1);
+                    values.push(city);
+                }
+                values
+            }
+            None => filter.rollup_clause(&mut text, weeks.len() + 1),
+        };
+        text.push_str(" GROUP BY 1, 2, 3");
         let mut q = sql(text);
         for w in weeks {
             q.push_arg(*w);
@@ -503,21 +548,31 @@ impl Store {
         for v in values {
             q.push_arg(v);
         }
-        let stored: Vec<Row> = self.db.all(q).await?;
+        let rows: Vec<Row> = self.db.all(q).await?;
         // Read after the rows: a week built again since holds other rows.
-        let now = self.built_weeks(weeks[0], weeks[weeks.len() - 1]).await?;
-        let stale: Vec<i64> = weeks
-            .iter()
-            .copied()
-            .filter(|w| now.get(w) != built.get(w))
-            .collect();
-        let mut out: BTreeMap<i64, Vec<WeekRow>> = BTreeMap::new();
-        for r in stored {
-            if !stale.contains(&r.week) {
-                out.entry(r.week).or_default().push(r.row.into_row()?);
-            }
+        let now = self.built_weeks(*first, *last).await?;
+        if weeks.iter().any(|w| now.get(w) != built.get(w)) {
+            return Ok(None);
         }
-        Ok((out, stale))
+        Ok(Some(
+            rows.into_iter()
+                .map(|r| {
+                    let time = |g: GroupBy| match g {
+                        GroupBy::Month => r.month.to_string(),
+                        _ => r.week.to_string(),
+                    };
+                    let key = GroupKey {
+                        key: if group.is_time() { time(group) } else { r.key },
+                        period: period.map(time),
+                    };
+                    let row = WeekRow {
+                        tally: r.counters.0,
+                        ..WeekRow::default()
+                    };
+                    (key, row)
+                })
+                .collect(),
+        ))
     }
 
     /// The built weeks that begin within `from_day..=to_day`, with the
@@ -587,51 +642,47 @@ impl Store {
             return Ok(Some(rows));
         }
         let rows = match (span, cut) {
-            (Span::Week, Cut::Couriers | Cut::CourierDims | Cut::Dimensions) => {
-                let q = if cut == Cut::Dimensions {
-                    sql("SELECT '' AS courier_id, survey_id, city, partner, segment, channel, tally \
-                         FROM rollup_weeks WHERE week = $1")
-                } else {
-                    sql(
-                        "SELECT courier_id, survey_id, city, partner, segment, channel, tally \
-                         FROM rollup_courier_weeks WHERE week = $1",
+            (Span::Week, Cut::Dimensions) => {
+                let stored: Vec<StoredWeekRow> = self
+                    .db
+                    .all(
+                        sql("SELECT month, '' AS courier_id, survey_id, city, partner, segment, channel, tally \
+                             FROM rollup_weeks WHERE week = $1")
+                        .bind(at),
                     )
-                };
-                let stored: Vec<StoredWeekRow> = self.db.all(q.bind(at)).await?;
-                let rows = stored
+                    .await?;
+                stored
                     .into_iter()
                     .map(StoredWeekRow::into_row)
-                    .collect::<Result<Vec<_>, _>>()?;
-                if cut == Cut::Couriers {
-                    by_courier_and_city(rows)
-                } else {
-                    rows
-                }
+                    .collect::<Result<Vec<_>, _>>()?
             }
-            (Span::Day, Cut::Couriers | Cut::CourierDims | Cut::Dimensions) => {
-                let names = Tally::COUNTERS
-                    .iter()
-                    .map(|c| c.name)
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let q = if cut == Cut::Couriers {
-                    sql(format!(
-                        "SELECT courier_id, '' AS survey_id, city, '' AS partner, '' AS segment, \
-                         '' AS channel, {} FROM rollup_courier_days WHERE day = $1 GROUP BY courier_id, city",
-                        summed_counters()
-                    ))
-                } else if cut == Cut::CourierDims {
-                    sql(format!(
-                        "SELECT courier_id, survey_id, city, partner, segment, channel, {names} \
-                         FROM rollup_courier_days WHERE day = $1"
-                    ))
-                } else {
-                    sql(format!(
-                        "SELECT '' AS courier_id, survey_id, city, partner, segment, channel, {names} \
-                         FROM rollup_days WHERE day = $1"
-                    ))
+            (_, Cut::Couriers | Cut::CourierDims | Cut::Dimensions) => {
+                let (_, column) = span.state();
+                let courier_table = match span {
+                    Span::Week => "rollup_courier_weeks",
+                    Span::Day => "rollup_courier_days",
                 };
-                let stored: Vec<StoredDayRow> = self.db.all(q.bind(at)).await?;
+                let q = match cut {
+                    // Summed over survey, partner, segment and channel by
+                    // the database: one row per courier and city.
+                    Cut::Couriers => format!(
+                        "SELECT month, courier_id, '' AS survey_id, city, '' AS partner, '' AS segment, \
+                         '' AS channel, {} FROM {courier_table} WHERE {column} = $1 \
+                         GROUP BY month, courier_id, city",
+                        summed_counters()
+                    ),
+                    Cut::CourierDims => format!(
+                        "SELECT month, courier_id, survey_id, city, partner, segment, channel, {} \
+                         FROM {courier_table} WHERE {column} = $1",
+                        counter_names()
+                    ),
+                    _ => format!(
+                        "SELECT month, '' AS courier_id, survey_id, city, partner, segment, channel, {} \
+                         FROM rollup_days WHERE day = $1",
+                        counter_names()
+                    ),
+                };
+                let stored: Vec<StoredDayRow> = self.db.all(sql(q).bind(at)).await?;
                 stored
                     .into_iter()
                     .map(|r| WeekRow {
@@ -642,6 +693,7 @@ impl Store {
                         partner: r.partner,
                         segment: r.segment,
                         channel: r.channel,
+                        month: r.month,
                         ..WeekRow::default()
                     })
                     .collect()
@@ -653,28 +705,31 @@ impl Store {
                 };
                 let q = if cut == Cut::Deliveries {
                     sql(format!(
-                        "SELECT courier_id, city, partner, delivered, on_time \
+                        "SELECT month, courier_id, city, partner, delivered, on_time \
                          FROM {table} WHERE {column} = $1"
                     ))
                 } else {
                     sql(format!(
-                        "SELECT courier_id, city, '' AS partner, \
+                        "SELECT month, courier_id, city, '' AS partner, \
                          CAST(SUM(delivered) AS BIGINT) AS delivered, CAST(SUM(on_time) AS BIGINT) AS on_time \
-                         FROM {table} WHERE {column} = $1 GROUP BY courier_id, city"
+                         FROM {table} WHERE {column} = $1 GROUP BY month, courier_id, city"
                     ))
                 };
-                let stored: Vec<(String, String, String, i64, i64)> =
+                let stored: Vec<(i64, String, String, String, i64, i64)> =
                     self.db.all(q.bind(at)).await?;
                 stored
                     .into_iter()
-                    .map(|(courier_id, city, partner, delivered, on_time)| WeekRow {
-                        courier_id,
-                        city,
-                        partner,
-                        delivered,
-                        on_time,
-                        ..WeekRow::default()
-                    })
+                    .map(
+                        |(month, courier_id, city, partner, delivered, on_time)| WeekRow {
+                            courier_id,
+                            city,
+                            partner,
+                            month,
+                            delivered,
+                            on_time,
+                            ..WeekRow::default()
+                        },
+                    )
                     .collect()
             }
         };

@@ -31,6 +31,7 @@ pub(crate) async fn forget_weeks(tx: &mut Tx) -> Result<(), StoreError> {
         "rollup_week_state",
         "rollup_weeks",
         "rollup_courier_weeks",
+        "rollup_courier_dim_weeks",
         "rollup_delivery_weeks",
     ] {
         tx.exec(sql(format!("DELETE FROM {table}"))).await?;

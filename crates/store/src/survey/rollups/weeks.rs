@@ -3,14 +3,16 @@
 //! marks that send a week back to its daily rows when a late answer
 //! arrives for it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use doorstep_domain::time::week_start;
 
 use crate::db::{sql, Arg, Backend, Sql, Tx};
 use crate::{Store, StoreError};
 
+use super::counters::{counter_names, push_tally};
 use super::{fold_all_pending, summed_counters, Counters};
+use doorstep_domain::survey::metrics::Tally;
 
 /// What a set of built rows covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,9 +31,10 @@ impl Span {
     }
 }
 
-/// A week's sums for one row of `rollup_weeks`.
+/// A week's (or its part in one month's) sums for one row of `rollup_weeks`.
 #[derive(sqlx::FromRow)]
 pub(super) struct DimsWeek {
+    month: i64,
     survey_id: String,
     city: String,
     partner: String,
@@ -41,9 +44,11 @@ pub(super) struct DimsWeek {
     counters: Counters,
 }
 
-/// A week's sums for one row of `rollup_courier_weeks`.
+/// A week's (or its part in one month's) sums for one row of
+/// `rollup_courier_weeks`.
 #[derive(sqlx::FromRow)]
 pub(super) struct CourierWeek {
+    month: i64,
     courier_id: String,
     city: String,
     survey_id: String,
@@ -52,6 +57,29 @@ pub(super) struct CourierWeek {
     channel: String,
     #[sqlx(flatten)]
     counters: Counters,
+}
+
+/// A row of `rollup_courier_dim_weeks`: the dimension's column, its value,
+/// the month, courier and city.
+type DimKey<'a> = (&'static str, &'a str, i64, &'a str, &'a str);
+
+/// A week's courier rows summed over all dimensions but one, for each of
+/// the survey, partner, segment and channel (see `rollup_courier_dim_weeks`).
+fn by_one_dimension(rows: &[CourierWeek]) -> Vec<(DimKey<'_>, Tally)> {
+    let mut sums: BTreeMap<DimKey<'_>, Tally> = BTreeMap::new();
+    for r in rows {
+        for (dim, value) in [
+            ("survey_id", &r.survey_id),
+            ("partner", &r.partner),
+            ("segment", &r.segment),
+            ("channel", &r.channel),
+        ] {
+            sums.entry((dim, value.as_str(), r.month, &r.courier_id, &r.city))
+                .or_default()
+                .merge(&r.counters.0);
+        }
+    }
+    sums.into_iter().collect()
 }
 
 /// Marks the ended weeks of these local days as not built (an answer or a
@@ -241,6 +269,7 @@ pub(super) async fn build_week(db: &crate::Db, week: i64) -> Result<bool, StoreE
         &[
             "rollup_weeks",
             "rollup_courier_weeks",
+            "rollup_courier_dim_weeks",
             "rollup_delivery_weeks",
         ],
     )
@@ -250,8 +279,8 @@ pub(super) async fn build_week(db: &crate::Db, week: i64) -> Result<bool, StoreE
     let days: Vec<DimsWeek> = db
         .all(
             sql(format!(
-                "SELECT survey_id, city, partner, segment, channel, {sums} FROM rollup_days \
-                 WHERE day >= $1 AND day <= $2 GROUP BY survey_id, city, partner, segment, channel"
+                "SELECT month, survey_id, city, partner, segment, channel, {sums} FROM rollup_days \
+                 WHERE day >= $1 AND day <= $2 GROUP BY month, survey_id, city, partner, segment, channel"
             ))
             .bind(first)
             .bind(last),
@@ -260,19 +289,19 @@ pub(super) async fn build_week(db: &crate::Db, week: i64) -> Result<bool, StoreE
     let couriers: Vec<CourierWeek> = db
         .all(
             sql(format!(
-                "SELECT courier_id, city, survey_id, partner, segment, channel, {sums} \
+                "SELECT month, courier_id, city, survey_id, partner, segment, channel, {sums} \
                  FROM rollup_courier_days WHERE day >= $1 AND day <= $2 \
-                 GROUP BY courier_id, city, survey_id, partner, segment, channel"
+                 GROUP BY month, courier_id, city, survey_id, partner, segment, channel"
             ))
             .bind(first)
             .bind(last),
         )
         .await?;
-    let deliveries: Vec<(String, String, String, i64, i64)> = db
+    let deliveries: Vec<(i64, String, String, String, i64, i64)> = db
         .all(
             sql(
-                "SELECT city, partner, courier_id, CAST(SUM(delivered) AS BIGINT), CAST(SUM(on_time) AS BIGINT) \
-                 FROM rollup_delivery_days WHERE day >= $1 AND day <= $2 GROUP BY city, partner, courier_id",
+                "SELECT month, city, partner, courier_id, CAST(SUM(delivered) AS BIGINT), CAST(SUM(on_time) AS BIGINT) \
+                 FROM rollup_delivery_days WHERE day >= $1 AND day <= $2 GROUP BY month, city, partner, courier_id",
             )
             .bind(first)
             .bind(last),
@@ -281,11 +310,12 @@ pub(super) async fn build_week(db: &crate::Db, week: i64) -> Result<bool, StoreE
     let written = build
         .write(
             db,
-            "INSERT INTO rollup_weeks (week, survey_id, city, partner, segment, channel, tally) VALUES",
-            7,
+            "INSERT INTO rollup_weeks (week, month, survey_id, city, partner, segment, channel, tally) VALUES",
+            8,
             &days,
             |q, r| {
                 q.push_arg(week);
+                q.push_arg(r.month);
                 for v in [&r.survey_id, &r.city, &r.partner, &r.segment, &r.channel] {
                     q.push_arg(v.as_str());
                 }
@@ -296,12 +326,16 @@ pub(super) async fn build_week(db: &crate::Db, week: i64) -> Result<bool, StoreE
         && build
             .write(
                 db,
-                "INSERT INTO rollup_courier_weeks \
-                 (week, courier_id, city, survey_id, partner, segment, channel, tally) VALUES",
-                8,
+                &format!(
+                    "INSERT INTO rollup_courier_weeks \
+                     (week, month, courier_id, city, survey_id, partner, segment, channel, {}) VALUES",
+                    counter_names()
+                ),
+                8 + Tally::COUNTERS.len(),
                 &couriers,
                 |q, r| {
                     q.push_arg(week);
+                    q.push_arg(r.month);
                     for v in [
                         &r.courier_id,
                         &r.city,
@@ -312,18 +346,40 @@ pub(super) async fn build_week(db: &crate::Db, week: i64) -> Result<bool, StoreE
                     ] {
                         q.push_arg(v.as_str());
                     }
-                    q.push_arg(Arg::Bytes(Some(r.counters.0.to_bytes())));
+                    push_tally(q, &r.counters.0);
                 },
             )
             .await?
         && build
             .write(
                 db,
-                "INSERT INTO rollup_delivery_weeks (week, city, partner, courier_id, delivered, on_time) VALUES",
-                6,
-                &deliveries,
-                |q, (city, partner, courier, delivered, on_time)| {
+                &format!(
+                    "INSERT INTO rollup_courier_dim_weeks \
+                     (dim, value, week, courier_id, month, city, {}) VALUES",
+                    counter_names()
+                ),
+                6 + Tally::COUNTERS.len(),
+                &by_one_dimension(&couriers),
+                |q, ((dim, value, month, courier, city), t)| {
+                    q.push_arg(*dim);
+                    q.push_arg(*value);
                     q.push_arg(week);
+                    q.push_arg(*courier);
+                    q.push_arg(*month);
+                    q.push_arg(*city);
+                    push_tally(q, t);
+                },
+            )
+            .await?
+        && build
+            .write(
+                db,
+                "INSERT INTO rollup_delivery_weeks (week, month, city, partner, courier_id, delivered, on_time) VALUES",
+                7,
+                &deliveries,
+                |q, (month, city, partner, courier, delivered, on_time)| {
+                    q.push_arg(week);
+                    q.push_arg(*month);
                     q.push_arg(city.as_str());
                     q.push_arg(partner.as_str());
                     q.push_arg(courier.as_str());
