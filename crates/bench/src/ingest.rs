@@ -111,8 +111,15 @@ impl Drop for Server {
     }
 }
 
+/// `BENCH_SERVER_LOG=FILE` keeps the server's warnings and errors there.
 pub(crate) fn serve(doorstep: &Path, database: &str, data: &Path) -> anyhow::Result<Server> {
-    serve_logging(doorstep, database, data, None)
+    match std::env::var_os("BENCH_SERVER_LOG") {
+        Some(file) => {
+            let filter = std::env::var("BENCH_SERVER_LOG_FILTER").unwrap_or_else(|_| "warn".into());
+            serve_logging(doorstep, database, data, Some((&filter, Path::new(&file))))
+        }
+        None => serve_logging(doorstep, database, data, None),
+    }
 }
 
 /// `doorstep serve`, its log (`RUST_LOG=log`) written to `log_file`.

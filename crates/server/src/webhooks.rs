@@ -47,6 +47,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "survey.published",
     "settings.changed",
     "causes.changed",
+    "token.revoked",
     "incident.created",
     "incident.claimed",
     "incident.updated",

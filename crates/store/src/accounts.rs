@@ -243,16 +243,27 @@ impl Store {
     }
 
     /// Revokes a token by id or by name; false when no live token matched.
+    /// Each revocation is published as a `token.revoked` event (`{"id"}`)
+    /// in the same transaction: every process forgets the tokens it had
+    /// checked when it hears of it.
     pub async fn revoke_token(&self, id_or_name: &str) -> Result<bool, StoreError> {
-        let n = self
-            .db
-            .exec(
-                sql("UPDATE api_tokens SET revoked_at = $1 WHERE (id = $2 OR name = $2) AND revoked_at IS NULL")
-                    .bind(now_millis())
-                    .bind(id_or_name),
+        let mut tx = self.db.begin().await?;
+        let ids: Vec<(String,)> = tx
+            .all(
+                sql("UPDATE api_tokens SET revoked_at = $1 \
+                     WHERE (id = $2 OR name = $2) AND revoked_at IS NULL RETURNING id")
+                .bind(now_millis())
+                .bind(id_or_name),
             )
             .await?;
-        Ok(n > 0)
+        let events: Vec<crate::events::NewEvent> = ids
+            .iter()
+            .map(|(id,)| {
+                crate::events::NewEvent::new("token.revoked", &serde_json::json!({ "id": id }))
+            })
+            .collect();
+        self.commit_with_events(tx, &events).await?;
+        Ok(!ids.is_empty())
     }
 
     pub async fn touch_token(&self, id: &str) -> Result<(), StoreError> {

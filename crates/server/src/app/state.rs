@@ -42,6 +42,10 @@ pub struct App {
         RwLock<Option<(Instant, doorstep_store::helpdesk::file::ClaimCounts)>>,
     /// Small answer batches, committed together (group commit).
     pub committer: crate::app::survey::commit::Committer,
+    /// Live bearer tokens checked lately, by hash, and when they were read:
+    /// a client sending one answer per request is not one database read
+    /// more each time. A `token.revoked` event empties it on every process.
+    tokens: RwLock<HashMap<String, (Instant, doorstep_store::ApiToken)>>,
 }
 
 /// A lock's contents, even after a panic elsewhere poisoned it (the maps
@@ -60,6 +64,12 @@ fn write_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 /// database. A new version's `survey.published` event clears it on every
 /// process within a second; this bounds a missed one.
 const CURRENT_VERSION_TTL: Duration = Duration::from_mins(1);
+/// How long a checked bearer token is trusted without asking the database:
+/// a revocation's `token.revoked` event forgets it on every process within
+/// a second; this bounds a missed one.
+const TOKEN_TTL: Duration = Duration::from_secs(10);
+/// Bearer tokens kept in memory at most; past it the cache starts empty.
+const TOKENS_KEPT: usize = 10_000;
 /// How long everyone's claim rate is kept before it is counted again.
 const POPULATION_CLAIMS_TTL: Duration = Duration::from_mins(10);
 /// Survey versions kept in memory at most (each is a few kilobytes).
@@ -88,6 +98,7 @@ impl App {
             data_dir,
             survey_versions: RwLock::new(HashMap::new()),
             current_versions: RwLock::new(HashMap::new()),
+            tokens: RwLock::new(HashMap::new()),
             events,
             deployment: RwLock::new(deployment),
             sign_in_throttle: crate::security::Throttle::new(SIGN_IN_ATTEMPTS, THROTTLE_WINDOW_MS),
@@ -110,6 +121,45 @@ impl App {
         let counts = self.store.population_claims().await?;
         *write_lock(&self.population_claims) = Some((Instant::now(), counts));
         Ok(counts)
+    }
+
+    /// A live bearer token by the hash of its secret: from memory when it
+    /// was read within [`TOKEN_TTL`] and no revocation was heard of since.
+    pub async fn token_by_hash(
+        &self,
+        hash: &str,
+    ) -> Result<Option<doorstep_store::ApiToken>, doorstep_store::StoreError> {
+        if let Some((at, token)) = read_lock(&self.tokens).get(hash) {
+            if at.elapsed() < TOKEN_TTL {
+                return Ok(Some(token.clone()));
+            }
+        }
+        let token = self.store.token_by_hash(hash).await?;
+        let mut kept = write_lock(&self.tokens);
+        match &token {
+            Some(t) => {
+                if kept.len() >= TOKENS_KEPT {
+                    kept.clear();
+                }
+                kept.insert(hash.to_owned(), (Instant::now(), t.clone()));
+            }
+            None => {
+                kept.remove(hash);
+            }
+        }
+        Ok(token)
+    }
+
+    /// Notes that a kept token was just marked as used.
+    pub fn token_touched(&self, hash: &str, at: i64) {
+        if let Some((_, token)) = write_lock(&self.tokens).get_mut(hash) {
+            token.last_used_at = Some(at);
+        }
+    }
+
+    /// Forgets every token checked so far (one was revoked).
+    pub fn forget_tokens(&self) {
+        write_lock(&self.tokens).clear();
     }
 
     pub fn deployment(&self) -> Deployment {
@@ -215,6 +265,9 @@ fn follow_changes(app: &AppState) {
                     Ok(v) => app.set_vocabulary(v),
                     Err(e) => tracing::warn!(error = %e, "cannot reload the cause vocabulary"),
                 }
+            }
+            if matches!(name, None | Some("token.revoked")) {
+                app.forget_tokens();
             }
             match (name, event.as_ref()) {
                 (None, _) => write_lock(&app.current_versions).clear(),

@@ -280,9 +280,9 @@ where
             })
             .map(str::trim)
             .ok_or(ApiError::Unauthorized)?;
+        let hash = secret_hash(secret);
         let token = state
-            .store
-            .token_by_hash(&secret_hash(secret))
+            .token_by_hash(&hash)
             .await?
             .ok_or(ApiError::Unauthorized)?;
         let role: TokenRole = token.role.parse().map_err(|e| {
@@ -297,6 +297,7 @@ where
         }
         let now = doorstep_store::now_millis();
         if token.last_used_at.is_none_or(|t| now - t > TOUCH_EVERY_MS) {
+            state.token_touched(&hash, now);
             let store = state.store.clone();
             let id = token.id.clone();
             tokio::spawn(async move {

@@ -301,6 +301,8 @@ pub async fn revoke_token(
     StaffForm(user, NoFields {}, _): StaffForm<AdminOnly, NoFields>,
 ) -> PageResult {
     app.store.revoke_token(&id).await.page(user.lang)?;
+    // At once here; other processes on hearing the event.
+    app.forget_tokens();
     tracing::info!(by = %user.login, token = %id, "token revoked");
     Ok(Redirect::to("/settings?saved=token").into_response())
 }
