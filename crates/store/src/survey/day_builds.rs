@@ -578,7 +578,7 @@ impl Store {
         ) else {
             return Ok((Vec::new(), Vec::new()));
         };
-        let generations = self.day_generations(first, last).await?;
+        let generations = self.built_generations(Span::Day, first, last).await?;
         let week_of = |week: i64| -> Option<[i64; 7]> {
             let mut out = [0; 7];
             for (i, g) in out.iter_mut().enumerate() {
@@ -636,7 +636,7 @@ impl Store {
             // Read after the rows: a day built again since holds other rows
             // (they are still counted now, as read, but not kept).
             let now = self
-                .day_generations(missing[0].0, missing[missing.len() - 1].0 + 6)
+                .built_generations(Span::Day, missing[0].0, missing[missing.len() - 1].0 + 6)
                 .await?;
             for (week, gens) in missing {
                 let rows = Arc::new(by_week.remove(&week).unwrap_or_default());
@@ -648,20 +648,6 @@ impl Store {
             }
         }
         Ok((found, crate::survey::day_builds::runs(rest)))
-    }
-
-    /// The built days within `from..=to`, with the generation of their rows.
-    async fn day_generations(&self, from: i64, to: i64) -> Result<BTreeMap<i64, i64>, StoreError> {
-        let days: Vec<(i64, i64)> = self
-            .db
-            .all(
-                sql("SELECT day, generation FROM rollup_day_state \
-                     WHERE built = TRUE AND day >= $1 AND day <= $2")
-                .bind(from)
-                .bind(to),
-            )
-            .await?;
-        Ok(days.into_iter().collect())
     }
 
     /// Per survey version and scale question, the sums of its answers

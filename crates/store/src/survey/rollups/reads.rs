@@ -490,14 +490,11 @@ impl Store {
         };
         let by_week = group == GroupBy::Week || period == Some(GroupBy::Week);
         let by_month = group == GroupBy::Month || period == Some(GroupBy::Month);
-        let key = match group {
-            GroupBy::Courier => "courier_id",
-            GroupBy::City => "city",
-            GroupBy::Partner => "partner",
-            GroupBy::Segment => "segment",
-            GroupBy::Survey => "survey_id",
-            GroupBy::Channel => "channel",
-            GroupBy::All | GroupBy::Day | GroupBy::Week | GroupBy::Month => "''",
+        // A time grouping's key is the week or month read beside it.
+        let key = if group.is_time() {
+            "''"
+        } else {
+            key_sql(group, false)
         };
         let zero = "CAST(0 AS BIGINT)";
         let week = if by_week { "week" } else { zero };
@@ -582,16 +579,30 @@ impl Store {
         from_day: i64,
         to_day: i64,
     ) -> Result<BTreeMap<i64, i64>, StoreError> {
-        let weeks: Vec<(i64, i64)> = self
+        self.built_generations(Span::Week, from_day, to_day).await
+    }
+
+    /// The built weeks or days (by their first day) within `from..=to`,
+    /// with the generation of their rows.
+    pub(crate) async fn built_generations(
+        &self,
+        span: Span,
+        from: i64,
+        to: i64,
+    ) -> Result<BTreeMap<i64, i64>, StoreError> {
+        let (table, column) = span.state();
+        let spans: Vec<(i64, i64)> = self
             .db
             .all(
-                sql("SELECT week, generation FROM rollup_week_state \
-                     WHERE built = TRUE AND week >= $1 AND week <= $2")
-                .bind(from_day)
-                .bind(to_day),
+                sql(format!(
+                    "SELECT {column}, generation FROM {table} \
+                     WHERE built = TRUE AND {column} >= $1 AND {column} <= $2"
+                ))
+                .bind(from)
+                .bind(to),
             )
             .await?;
-        Ok(weeks.into_iter().collect())
+        Ok(spans.into_iter().collect())
     }
 
     /// Among the days of `ranges`, the latest [`LATEST_DAYS`] built ones,
