@@ -139,39 +139,32 @@ impl Runner {
     async fn run(&self, job: ClaimedJob) {
         let store = &self.app.store;
         let work = self.work(&job);
-        tokio::pin!(work);
-        // The lease is kept by a task of its own, beside the work rather
-        // than between its steps: renewing it takes the database's writer
-        // (SQLite has one), which the work may hold in the middle of a
-        // transaction — waiting for it there, with the work not polled,
+        // The lease is kept beside the work, both polled at once, rather
+        // than between the work's steps: renewing it takes the database's
+        // writer (SQLite has one), which the work may hold in the middle of
+        // a transaction — waiting for it there, with the work not polled,
         // stopped every write for the pool's whole wait.
-        let (lost, mut lease_lost) = tokio::sync::oneshot::channel::<()>();
-        let keeper = {
-            let (store, id, holder) = (store.clone(), job.id.clone(), self.holder.clone());
-            tokio::spawn(async move {
-                let mut renew = tokio::time::interval(Duration::from_millis((LEASE_MS / 3) as u64));
+        let keeper = async {
+            let mut renew = tokio::time::interval(Duration::from_millis((LEASE_MS / 3) as u64));
+            renew.tick().await;
+            loop {
                 renew.tick().await;
-                loop {
-                    renew.tick().await;
-                    match store.extend_job(&id, &holder, LEASE_MS).await {
-                        Ok(true) => {}
-                        Ok(false) => {
-                            tracing::warn!(job = %id, "lost the job's lease; another process runs it now");
-                            let _ = lost.send(());
-                            return;
-                        }
-                        Err(e) => {
-                            tracing::warn!(job = %id, error = %e, "cannot renew the job's lease");
-                        }
+                match store.extend_job(&job.id, &self.holder, LEASE_MS).await {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(e) => {
+                        tracing::warn!(job = %job.id, error = %e, "cannot renew the job's lease");
                     }
                 }
-            })
+            }
         };
         let result = tokio::select! {
-            result = &mut work => result,
-            Ok(()) = &mut lease_lost => return,
+            result = work => result,
+            () = keeper => {
+                tracing::warn!(job = %job.id, "lost the job's lease; another process runs it now");
+                return;
+            }
         };
-        keeper.abort();
         let period = period(&job.kind);
         let recorded = match result {
             Ok(next) => store.job_done(&job.id, &self.holder, next).await,

@@ -343,6 +343,9 @@ pub(crate) struct Habits {
     photos_taken: i64,
 }
 
+/// A week's sums and the generations of its seven days when read.
+type HabitWeek = ([i64; 7], Arc<Vec<Habits>>);
+
 /// Habit rows kept at most (about 120 bytes each): ten years of 500
 /// couriers; past it the cache starts again empty.
 const HABIT_ROWS: usize = 300_000;
@@ -352,9 +355,6 @@ const HABIT_ROWS: usize = 300_000;
 /// then adds up 52 small sets instead of asking the database to sum a
 /// row per courier and day. A week's sums are good while each of its days
 /// keeps the generation it had when they were read.
-/// A week's sums and the generations of its seven days when read.
-type HabitWeek = ([i64; 7], Arc<Vec<Habits>>);
-
 #[derive(Debug, Default)]
 pub(crate) struct HabitCache {
     weeks: Mutex<HashMap<i64, HabitWeek>>,
@@ -647,7 +647,7 @@ impl Store {
                 found.push(rows);
             }
         }
-        Ok((found, crate::survey::day_builds::runs(rest)))
+        Ok((found, runs(rest)))
     }
 
     /// Per survey version and scale question, the sums of its answers

@@ -26,12 +26,11 @@ pub(super) struct TallyRow {
     counters: Counters,
 }
 
-/// A stored weekly row of either cut, as read into the cache (the columns
-/// a cut lacks read as empty).
+/// A stored row of `rollup_weeks` (its counters packed in one value), as
+/// read into the cache.
 #[derive(sqlx::FromRow)]
 pub(super) struct StoredWeekRow {
     month: i64,
-    courier_id: String,
     survey_id: String,
     city: String,
     partner: String,
@@ -50,7 +49,6 @@ impl StoredWeekRow {
             ))
         })?;
         Ok(WeekRow {
-            courier_id: self.courier_id,
             survey_id: self.survey_id,
             city: self.city,
             partner: self.partner,
@@ -309,12 +307,9 @@ impl Plan {
     }
 }
 
-/// The SQL of a grouping's key over either rollup, daily or (`weekly`)
-/// weekly; the weekly tables have no day to group by (their month is the
-/// month of their part of the week).
-pub(super) fn key_sql(group: GroupBy, weekly: bool) -> &'static str {
+/// The SQL of a grouping's key over a daily rollup.
+pub(super) fn key_sql(group: GroupBy) -> &'static str {
     match group {
-        GroupBy::Week if weekly => "CAST(week AS TEXT)",
         GroupBy::All => "''",
         GroupBy::Courier => "courier_id",
         GroupBy::City => "city",
@@ -360,7 +355,7 @@ impl Store {
             } else {
                 "rollup_days"
             };
-            let keys = key_columns(group, period, |g| Some(key_sql(g, false)))
+            let keys = key_columns(group, period, |g| Some(key_sql(g)))
                 .expect("every grouping has a column");
             let head = format!("SELECT {keys}, {} FROM {table} WHERE ", summed_counters());
             let rows: Vec<TallyRow> = self
@@ -494,7 +489,7 @@ impl Store {
         let key = if group.is_time() {
             "''"
         } else {
-            key_sql(group, false)
+            key_sql(group)
         };
         let zero = "CAST(0 AS BIGINT)";
         let week = if by_week { "week" } else { zero };
@@ -657,8 +652,10 @@ impl Store {
                 let stored: Vec<StoredWeekRow> = self
                     .db
                     .all(
-                        sql("SELECT month, '' AS courier_id, survey_id, city, partner, segment, channel, tally \
-                             FROM rollup_weeks WHERE week = $1")
+                        sql(
+                            "SELECT month, survey_id, city, partner, segment, channel, tally \
+                             FROM rollup_weeks WHERE week = $1",
+                        )
                         .bind(at),
                     )
                     .await?;

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use doorstep_domain::survey::metrics::Tally;
 use doorstep_domain::time::week_start;
 
 use crate::db::{sql, Arg, Backend, Sql, Tx};
@@ -12,7 +13,6 @@ use crate::{Store, StoreError};
 
 use super::counters::{counter_names, push_tally};
 use super::{fold_all_pending, summed_counters, Counters};
-use doorstep_domain::survey::metrics::Tally;
 
 /// What a set of built rows covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
