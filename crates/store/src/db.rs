@@ -340,24 +340,57 @@ impl Db {
     /// SQLite the connection's busy timeout, as long): for writes a client
     /// sends again when refused, such as answer batches, which must not
     /// hold a connection for the minutes a rollups rebuild takes.
-    pub async fn begin_impatient(&self) -> Result<Tx, StoreError> {
+    pub async fn begin_impatient(&self) -> Result<Tx<'static>, StoreError> {
         Ok(match self {
             Db::Sqlite { .. } => self.begin().await?,
-            Db::Postgres(pool) => Tx::Postgres(
-                pool.begin_with(format!(
-                    "BEGIN; SET LOCAL lock_timeout = '{}ms'",
-                    LOCK_WAIT.as_millis()
-                ))
-                .await?,
-            ),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin_with(impatient_begin()).await?),
+        })
+    }
+
+    /// The write connection, held by the caller for several transactions
+    /// in a row (see [`Writer`]).
+    pub async fn writer(&self) -> Result<Writer, StoreError> {
+        Ok(match self {
+            Db::Sqlite { write, .. } => Writer::Sqlite(write.acquire().await?),
+            Db::Postgres(pool) => Writer::Postgres(pool.acquire().await?),
         })
     }
 
     /// Starts a write transaction.
-    pub async fn begin(&self) -> Result<Tx, StoreError> {
+    pub async fn begin(&self) -> Result<Tx<'static>, StoreError> {
         Ok(match self {
             Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+}
+
+/// `BEGIN` for a PostgreSQL transaction that waits for a lock at most
+/// [`LOCK_WAIT`].
+fn impatient_begin() -> String {
+    format!(
+        "BEGIN; SET LOCAL lock_timeout = '{}ms'",
+        LOCK_WAIT.as_millis()
+    )
+}
+
+/// A write connection held across consecutive transactions: a committer
+/// with more work waiting keeps it rather than handing it back to the pool
+/// and taking it again (on SQLite, where every write takes the one write
+/// connection, each hand-back is a check of the connection and two waits
+/// for a turn on a busy runtime). Dropped, it goes back to the pool.
+pub enum Writer {
+    Sqlite(sqlx::pool::PoolConnection<Sqlite>),
+    Postgres(sqlx::pool::PoolConnection<Postgres>),
+}
+
+impl Writer {
+    /// [`Db::begin_impatient`] on this connection.
+    pub async fn begin_impatient(&mut self) -> Result<Tx<'_>, StoreError> {
+        use sqlx::Connection;
+        Ok(match self {
+            Writer::Sqlite(conn) => Tx::Sqlite(conn.begin_with("BEGIN IMMEDIATE").await?),
+            Writer::Postgres(conn) => Tx::Postgres(conn.begin_with(impatient_begin()).await?),
         })
     }
 }
@@ -385,18 +418,7 @@ where
     loop {
         match run().await {
             Err(e) if e.is_aborted() && tries < ABORTED_TRIES => {
-                tracing::debug!(error = %e, tries, "transaction aborted by the database; running it again");
-                // Jitter from the clock: 1–8 ms on the first retry, doubling.
-                let jitter = u64::from(
-                    std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map_or(0, |d| d.subsec_nanos())
-                        % 8,
-                );
-                tokio::time::sleep(std::time::Duration::from_millis(
-                    (1 + jitter) << (tries - 1),
-                ))
-                .await;
+                pause_after_abort(&e, tries).await;
                 tries += 1;
             }
             other => return other,
@@ -404,15 +426,33 @@ where
     }
 }
 
-/// A write transaction; dropped without [`Tx::commit`] it rolls back.
-pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
-    Postgres(Transaction<'static, Postgres>),
+/// The pause before running an aborted transaction again: 1–8 ms (jitter
+/// from the clock) on the first retry, doubling with each.
+pub(crate) async fn pause_after_abort(e: &StoreError, tries: u32) {
+    tracing::debug!(error = %e, tries, "transaction aborted by the database; running it again");
+    let jitter = u64::from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos())
+            % 8,
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(
+        (1 + jitter) << (tries - 1),
+    ))
+    .await;
 }
 
-struct TxExec<'a>(&'a mut Tx);
+/// A write transaction; dropped without [`Tx::commit`] it rolls back.
+/// `'static` when it holds its connection (from the pool), shorter when
+/// it borrows a [`Writer`]'s.
+pub enum Tx<'c> {
+    Sqlite(Transaction<'c, Sqlite>),
+    Postgres(Transaction<'c, Postgres>),
+}
 
-impl TxExec<'_> {
+struct TxExec<'a, 'c>(&'a mut Tx<'c>);
+
+impl TxExec<'_, '_> {
     fn sqlite(&mut self) -> &mut sqlx::SqliteConnection {
         match self.0 {
             Tx::Sqlite(tx) => tx,
@@ -427,7 +467,7 @@ impl TxExec<'_> {
     }
 }
 
-impl Tx {
+impl Tx<'_> {
     pub fn backend(&self) -> Backend {
         match self {
             Tx::Sqlite(_) => Backend::Sqlite,
@@ -552,7 +592,7 @@ pub fn list_placeholders(out: &mut String, count: usize, first: usize) {
     }
 }
 
-impl Tx {
+impl Tx<'_> {
     /// Runs `head (…), (…) tail` — a multi-row `INSERT` — for all `rows`, in
     /// statements of [`STATEMENT_ROWS`] rows; `bind` adds one row's `width`
     /// arguments. Returns the rows affected.

@@ -135,7 +135,7 @@ impl ResponseCreated {
 /// Appends `events` to the outbox inside `tx`; whether there were any.
 /// Only through [`Store::commit_with_events`], which commits right after
 /// (on SQLite the counter row is held from here to the commit).
-async fn append(tx: &mut Tx, events: &[NewEvent]) -> Result<bool, StoreError> {
+async fn append(tx: &mut Tx<'_>, events: &[NewEvent]) -> Result<bool, StoreError> {
     if events.is_empty() {
         return Ok(false);
     }
@@ -192,7 +192,7 @@ impl Store {
     /// there were any.
     pub(crate) async fn commit_with_events(
         &self,
-        mut tx: Tx,
+        mut tx: Tx<'_>,
         events: &[NewEvent],
     ) -> Result<(), StoreError> {
         let wrote = append(&mut tx, events).await?;

@@ -573,7 +573,7 @@ impl Store {
 /// until the transaction ends, so that a concurrent import of the same
 /// orders waits and then compares with what this one wrote; SQLite's one
 /// writer needs no lock.
-async fn stored_orders(tx: &mut Tx, numbers: &[&str]) -> Result<Vec<StoredOrder>, StoreError> {
+async fn stored_orders(tx: &mut Tx<'_>, numbers: &[&str]) -> Result<Vec<StoredOrder>, StoreError> {
     let lock = match tx.backend() {
         Backend::Postgres => "ORDER BY o.order_number FOR UPDATE OF o",
         Backend::Sqlite => "",
@@ -608,7 +608,7 @@ fn outcome_over(row: &StoredOrder, old: Option<&StoredOrder>) -> RowOutcome {
 /// by the read before it: two imports of one new order insert it once, and
 /// the other compares with it as an update.
 async fn upsert_chunk(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     records: &[OrderRecord],
     city_time_zone: &str,
 ) -> Result<Vec<RowOutcome>, StoreError> {
@@ -762,7 +762,7 @@ fn bind_order(q: &mut crate::db::Sql, row: &StoredOrder, now: i64) {
 
 /// Cities, partners, couriers and customers of the rows about to be written.
 async fn write_dimensions(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     rows: &[&StoredOrder],
     city_time_zone: &str,
     now: i64,
@@ -900,7 +900,7 @@ struct Customer<'a> {
 /// Looks up again the first order of customers whose first order may have
 /// moved later or to another customer (an order re-imported with a later
 /// time or another phone). Rare: only updates that move an order do this.
-async fn refind_first_orders(tx: &mut Tx, phones: &[&str]) -> Result<(), StoreError> {
+async fn refind_first_orders(tx: &mut Tx<'_>, phones: &[&str]) -> Result<(), StoreError> {
     for phone in phones {
         tx.exec(
             sql("UPDATE customers SET \

@@ -293,6 +293,12 @@ async fn single_answers_from_many_terminals_at_once_are_committed_together_each_
         requests >= 108 && commits < requests,
         "grouped: {requests} requests in {commits} commits"
     );
+    // Requests waited while a commit ran: the next commit kept its
+    // connection.
+    assert!(
+        app.state.committer.kept() >= 1,
+        "no commit kept the connection"
+    );
     assert_eq!(app.store.count_responses().await.unwrap(), 100);
     assert_eq!(counted(&app, &integration).await, 100);
 }

@@ -542,7 +542,7 @@ impl Store {
 
     /// A line on the timeline for something done elsewhere (a remedy).
     pub(crate) async fn case_event_in(
-        tx: &mut Tx,
+        tx: &mut Tx<'_>,
         case_id: &str,
         body: &str,
         author: &str,
@@ -553,7 +553,7 @@ impl Store {
 }
 
 /// The case a contact with this `external_id` went to.
-async fn entry_case(tx: &mut Tx, external_id: &str) -> Result<Option<Case>, StoreError> {
+async fn entry_case(tx: &mut Tx<'_>, external_id: &str) -> Result<Option<Case>, StoreError> {
     tx.opt(
         sql(format!(
             "SELECT {CASE_COLUMNS} FROM cases WHERE id = (SELECT case_id FROM case_entries WHERE external_id = $1)"
@@ -565,7 +565,7 @@ async fn entry_case(tx: &mut Tx, external_id: &str) -> Result<Option<Case>, Stor
 
 /// Reads a case inside a write transaction, holding other writers of it
 /// off until the commit (PostgreSQL's row lock; SQLite's one writer).
-async fn lock_case(tx: &mut Tx, id: &str) -> Result<Option<Case>, StoreError> {
+async fn lock_case(tx: &mut Tx<'_>, id: &str) -> Result<Option<Case>, StoreError> {
     tx.opt(
         sql(format!(
             "UPDATE cases SET updated_at = updated_at WHERE id = $1 RETURNING {CASE_COLUMNS}"
@@ -578,7 +578,7 @@ async fn lock_case(tx: &mut Tx, id: &str) -> Result<Option<Case>, StoreError> {
 /// Inserts a timeline line; false when its `external_id` was taken.
 #[allow(clippy::too_many_arguments)]
 async fn insert_entry(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     case_id: &str,
     kind: &str,
     channel: Option<&str>,
@@ -610,7 +610,7 @@ async fn insert_entry(
 /// After a contact: counts the customer's, brings a case waiting on the
 /// customer back to work, and marks a person's first reply.
 async fn touch(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     case_id: &str,
     direction: Direction,
     by_person: bool,
@@ -636,7 +636,7 @@ async fn touch(
 /// One try at opening (or joining) a case: `None` when it lost a race on
 /// a unique key and must be run again.
 pub(crate) async fn open_in(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     new: &NewCase<'_>,
 ) -> Result<Option<(Opened, Vec<NewEvent>)>, StoreError> {
     if let Some(id) = new.external_id {

@@ -111,7 +111,7 @@ impl Incident {
 /// this transaction inserted): one per order and rule, whatever raced it.
 /// Returns their `incident.created` events, for the same commit.
 pub(crate) async fn raise(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     answered: &[Answered<'_>],
 ) -> Result<Vec<NewEvent>, StoreError> {
     if answered.is_empty() {
@@ -415,7 +415,7 @@ impl Store {
 
 /// Closes an incident inside `tx` (also when it becomes a case).
 pub(crate) async fn close_in(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     id: &str,
     actor: Actor<'_>,
     outcome: Outcome,
@@ -445,13 +445,13 @@ pub(crate) async fn close_in(
     }
 }
 
-async fn current(tx: &mut Tx, id: &str) -> Result<Option<Incident>, StoreError> {
+async fn current(tx: &mut Tx<'_>, id: &str) -> Result<Option<Incident>, StoreError> {
     tx.opt(sql(format!("SELECT {COLUMNS} FROM incidents WHERE id = $1")).bind(id))
         .await
 }
 
 /// Why a conditional update of an incident matched nothing.
-async fn refusal(tx: &mut Tx, id: &str) -> Result<Refusal, StoreError> {
+async fn refusal(tx: &mut Tx<'_>, id: &str) -> Result<Refusal, StoreError> {
     Ok(match current(tx, id).await? {
         None => Refusal::NotFound,
         Some(i) if i.status == IncidentStatus::Closed.as_str() => Refusal::Closed,

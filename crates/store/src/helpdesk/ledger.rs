@@ -552,7 +552,7 @@ enum Attempt {
     Raced,
 }
 
-async fn apply_in(tx: &mut Tx, new: &NewRemedy<'_>) -> Result<Attempt, StoreError> {
+async fn apply_in(tx: &mut Tx<'_>, new: &NewRemedy<'_>) -> Result<Attempt, StoreError> {
     let print = fingerprint(new.kind.as_str(), new.amount, "");
     let before: Option<Remedy> = tx
         .opt(
@@ -661,7 +661,7 @@ async fn apply_in(tx: &mut Tx, new: &NewRemedy<'_>) -> Result<Attempt, StoreErro
 /// Credits an applied remedy's amount to the customer's bonus account,
 /// under a key that is the remedy's own: once, whatever calls it again.
 async fn credit_for(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     remedy: &Remedy,
     author: &str,
 ) -> Result<Vec<NewEvent>, StoreError> {
@@ -695,7 +695,7 @@ async fn credit_for(
 
 /// Reads a remedy inside a write transaction, holding its other writers
 /// off until the commit (a decision or an outcome is taken once).
-async fn lock_remedy(tx: &mut Tx, id: &str) -> Result<Option<Remedy>, StoreError> {
+async fn lock_remedy(tx: &mut Tx<'_>, id: &str) -> Result<Option<Remedy>, StoreError> {
     tx.opt(
         sql(format!(
             "UPDATE remedies SET updated_at = updated_at WHERE id = $1 RETURNING {REMEDY_COLUMNS}"
@@ -708,7 +708,7 @@ async fn lock_remedy(tx: &mut Tx, id: &str) -> Result<Option<Remedy>, StoreError
 /// Holds the customer's other ledger writers off until this transaction
 /// ends (PostgreSQL's row lock on their account row; SQLite has one
 /// writer anyway).
-async fn lock_account(tx: &mut Tx, phone: &str) -> Result<(), StoreError> {
+async fn lock_account(tx: &mut Tx<'_>, phone: &str) -> Result<(), StoreError> {
     tx.exec(
         sql(
             "INSERT INTO ledger_accounts (customer_phone, entries) VALUES ($1, 1) \
@@ -720,7 +720,7 @@ async fn lock_account(tx: &mut Tx, phone: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-async fn balance_in(tx: &mut Tx, phone: &str) -> Result<i64, StoreError> {
+async fn balance_in(tx: &mut Tx<'_>, phone: &str) -> Result<i64, StoreError> {
     let (balance,): (i64,) = tx
         .one(
             sql("SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries WHERE customer_phone = $1")
@@ -730,7 +730,7 @@ async fn balance_in(tx: &mut Tx, phone: &str) -> Result<i64, StoreError> {
     Ok(balance)
 }
 
-async fn entry_by_key(tx: &mut Tx, key: &str) -> Result<Option<LedgerEntry>, StoreError> {
+async fn entry_by_key(tx: &mut Tx<'_>, key: &str) -> Result<Option<LedgerEntry>, StoreError> {
     tx.opt(
         sql(format!(
             "SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE idempotency_key = $1"
@@ -740,7 +740,7 @@ async fn entry_by_key(tx: &mut Tx, key: &str) -> Result<Option<LedgerEntry>, Sto
     .await
 }
 
-async fn insert_entry(tx: &mut Tx, e: &LedgerEntry) -> Result<(), StoreError> {
+async fn insert_entry(tx: &mut Tx<'_>, e: &LedgerEntry) -> Result<(), StoreError> {
     tx.exec(
         sql(
             "INSERT INTO ledger_entries (id, customer_phone, amount_minor, currency, kind, case_id, remedy_id, reverses, \
@@ -765,7 +765,7 @@ async fn insert_entry(tx: &mut Tx, e: &LedgerEntry) -> Result<(), StoreError> {
     Ok(())
 }
 
-async fn case_in(tx: &mut Tx, id: &str) -> Result<Case, StoreError> {
+async fn case_in(tx: &mut Tx<'_>, id: &str) -> Result<Case, StoreError> {
     tx.one(sql(format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1")).bind(id))
         .await
 }

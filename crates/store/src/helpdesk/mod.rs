@@ -79,7 +79,7 @@ const RULE_COLUMNS: &str = "id, name, enabled, priority, condition";
 
 /// The enabled rules, read inside the transaction that stores responses
 /// (a rule changed a moment ago applies to the very next answer).
-pub(crate) async fn enabled_rules(tx: &mut Tx) -> Result<Vec<AlertRule>, StoreError> {
+pub(crate) async fn enabled_rules(tx: &mut Tx<'_>) -> Result<Vec<AlertRule>, StoreError> {
     let rows: Vec<RuleRow> = tx
         .all(sql(format!(
             "SELECT {RULE_COLUMNS} FROM alert_rules WHERE enabled ORDER BY position, id"

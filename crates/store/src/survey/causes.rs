@@ -32,7 +32,7 @@ pub struct TagPlace {
 
 /// Writes one response's causes (after its old ones were removed).
 pub(crate) async fn insert_tags(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     rows: &[(&TagPlace, i64, Option<u8>, &Tag)],
 ) -> Result<(), StoreError> {
     tx.exec_rows(

@@ -44,7 +44,7 @@ fn day_bounds(day: i64, tz: &TimeZone) -> (i64, i64) {
 /// same day either finished before (and the day is built again later) or
 /// waits for the commit (and counts the answers).
 pub(crate) async fn mark_late_days(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     days: impl Iterator<Item = i64>,
     today: i64,
 ) -> Result<(), StoreError> {
@@ -62,7 +62,7 @@ pub(crate) async fn mark_late_days(
 /// delivery time is not the answers'). Days not built are left alone: none
 /// of their rows is held, and a build under way (whose ticket is the day's
 /// generation) goes on.
-pub(crate) async fn touch_days(tx: &mut Tx, days: Option<&[i64]>) -> Result<(), StoreError> {
+pub(crate) async fn touch_days(tx: &mut Tx<'_>, days: Option<&[i64]>) -> Result<(), StoreError> {
     let generation = crate::survey::rollups::new_generation();
     match days {
         None => {
@@ -95,7 +95,7 @@ pub(crate) async fn touch_days(tx: &mut Tx, days: Option<&[i64]>) -> Result<(), 
 
 /// Drops every built day (the raw answers answer until they are built again):
 /// for a rebuild, or after the time zone changed.
-pub(crate) async fn forget_days(tx: &mut Tx) -> Result<(), StoreError> {
+pub(crate) async fn forget_days(tx: &mut Tx<'_>) -> Result<(), StoreError> {
     for table in [
         "rollup_day_state",
         "rollup_courier_habits",

@@ -57,7 +57,7 @@ impl DeliveryDeltas {
         days
     }
 
-    pub(crate) async fn write(self, tx: &mut Tx) -> Result<(), StoreError> {
+    pub(crate) async fn write(self, tx: &mut Tx<'_>) -> Result<(), StoreError> {
         let rows: Vec<_> = self.0.into_iter().filter(|(_, v)| *v != (0, 0)).collect();
         tx.exec_rows(
             "INSERT INTO rollup_delivery_days (day, month, city, partner, courier_id, delivered, on_time) VALUES",

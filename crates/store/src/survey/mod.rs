@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use doorstep_domain::order::Segment;
 use doorstep_domain::survey::{CheckedAnswer, ResponseStatus};
 
-use crate::db::sql;
+use crate::db::{sql, Tx};
 use crate::{now_millis, Store, StoreError};
 
 /// A survey at one version; `definition` is its JSON.
@@ -237,11 +237,51 @@ impl Store {
             return Ok(Vec::new());
         }
         assert_eq!(items.len(), couriers.len(), "a courier limit per response");
-        crate::db::retry_aborted(|| self.store_responses_once(items, couriers, today)).await
+        // Impatient: clients send a refused batch again, better refused after
+        // a while than holding a connection for a whole rollups rebuild.
+        crate::db::retry_aborted(|| async {
+            let tx = self.db.begin_impatient().await?;
+            self.store_responses_in(tx, items, couriers, today).await
+        })
+        .await
     }
 
-    async fn store_responses_once(
+    /// [`Store::store_responses_of`] on a write connection the caller holds
+    /// (a committer with more work waiting: see [`crate::db::Writer`]).
+    pub async fn store_responses_on(
         &self,
+        writer: &mut crate::db::Writer,
+        items: &[NewResponse],
+        couriers: &[Option<&str>],
+        today: i64,
+    ) -> Result<Vec<ResponseOutcome>, StoreError> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        assert_eq!(items.len(), couriers.len(), "a courier limit per response");
+        // As crate::db::retry_aborted does, with the connection lent to
+        // each try.
+        let mut tries = 1;
+        loop {
+            let tx = writer.begin_impatient().await?;
+            match self.store_responses_in(tx, items, couriers, today).await {
+                Err(e) if e.is_aborted() && tries < crate::db::ABORTED_TRIES => {
+                    crate::db::pause_after_abort(&e, tries).await;
+                    tries += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// The write connection, for [`Store::store_responses_on`].
+    pub async fn writer(&self) -> Result<crate::db::Writer, StoreError> {
+        self.db.writer().await
+    }
+
+    async fn store_responses_in(
+        &self,
+        mut tx: Tx<'_>,
         items: &[NewResponse],
         couriers: &[Option<&str>],
         today: i64,
@@ -263,9 +303,6 @@ impl Store {
             customer_phone: String,
             vip: bool,
         }
-        // Clients send a refused batch again: better refused after a while
-        // than holding a connection for a whole rollups rebuild.
-        let mut tx = self.db.begin_impatient().await?;
         let numbers: Vec<&str> = items
             .iter()
             .map(|i| i.order_number.as_str())

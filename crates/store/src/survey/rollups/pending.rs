@@ -69,7 +69,7 @@ impl Deltas {
 
     /// Marks the ended weeks these increments fall in as not built: see
     /// [`mark_late_weeks`].
-    pub async fn mark_late_weeks(&self, tx: &mut Tx, now_ms: i64) -> Result<(), StoreError> {
+    pub async fn mark_late_weeks(&self, tx: &mut Tx<'_>, now_ms: i64) -> Result<(), StoreError> {
         let days = self
             .days
             .keys()
@@ -86,7 +86,7 @@ impl Deltas {
     /// straight into the daily rows: its writers update rows side by side,
     /// and there the pending row and its folding cost more than the upserts
     /// (BENCHMARKS.md).
-    pub async fn write(&self, tx: &mut Tx) -> Result<(), StoreError> {
+    pub async fn write(&self, tx: &mut Tx<'_>) -> Result<(), StoreError> {
         if self.is_empty() {
             return Ok(());
         }
@@ -179,7 +179,7 @@ impl Deltas {
 
     /// Adds the increments to the daily rows (keys in a fixed order, so that
     /// concurrent writers never wait on each other in a cycle).
-    pub(super) async fn apply(&self, tx: &mut Tx) -> Result<(), StoreError> {
+    pub(super) async fn apply(&self, tx: &mut Tx<'_>) -> Result<(), StoreError> {
         if self.is_empty() {
             return Ok(());
         }
@@ -312,12 +312,19 @@ impl<'a> Bytes<'a> {
 /// Pending rows folded by one transaction at most: bounds its memory.
 pub(super) const FOLD_ROWS: i64 = 1000;
 
+/// Pending rows folded by one transaction of [`Store::fold_pending`]: a
+/// few, so that it holds the writer for milliseconds. A hundred rows of a
+/// busy second (each a shared commit's increments, over many days and
+/// couriers) took SQLite's writer for 60–110 ms in one transaction, and
+/// every answer waited that long.
+const FOLD_SLICE_ROWS: i64 = 16;
+
 /// Folds pending increments ([`Deltas::write`]) into the daily rows and
-/// deletes them, in `tx`: up to [`FOLD_ROWS`] of them; returns how many.
+/// deletes them, in `tx`: up to `limit` of them; returns how many.
 /// On PostgreSQL the pending rows are locked as they are read, so two
 /// transactions folding at once never count one twice (the second waits,
 /// then finds them gone).
-pub(crate) async fn fold_pending(tx: &mut Tx) -> Result<usize, StoreError> {
+pub(crate) async fn fold_pending(tx: &mut Tx<'_>, limit: i64) -> Result<usize, StoreError> {
     let lock = match tx.backend() {
         Backend::Sqlite => "",
         Backend::Postgres => " FOR UPDATE",
@@ -327,7 +334,7 @@ pub(crate) async fn fold_pending(tx: &mut Tx) -> Result<usize, StoreError> {
             sql(format!(
                 "SELECT id, deltas FROM rollup_pending ORDER BY id LIMIT $1{lock}"
             ))
-            .bind(FOLD_ROWS),
+            .bind(limit),
         )
         .await?;
     if rows.is_empty() {
@@ -357,32 +364,34 @@ pub(crate) async fn fold_pending(tx: &mut Tx) -> Result<usize, StoreError> {
 }
 
 /// Folds every pending row into the daily rows, in `tx`.
-pub(crate) async fn fold_all_pending(tx: &mut Tx) -> Result<(), StoreError> {
-    while fold_pending(tx).await? > 0 {}
+pub(crate) async fn fold_all_pending(tx: &mut Tx<'_>) -> Result<(), StoreError> {
+    while fold_pending(tx, FOLD_ROWS).await? > 0 {}
     Ok(())
 }
 
 impl Store {
     /// Folds the pending rollup increments into the daily rows (see
-    /// [`Deltas::write`]), a transaction per [`FOLD_ROWS`] of them, until
-    /// none is left that was there when it began; returns how many.
+    /// [`Deltas::write`]), a short transaction per few of them, until none
+    /// is left (a slice finds fewer than it takes); returns how many.
     pub async fn fold_pending(&self) -> Result<usize, StoreError> {
-        let mut folded = 0;
-        loop {
-            let any: Option<(i64,)> = self
-                .db
-                .opt(sql("SELECT id FROM rollup_pending LIMIT 1"))
-                .await?;
-            if any.is_none() {
-                return Ok(folded);
-            }
-            let mut tx = self.db.begin().await?;
-            let n = fold_pending(&mut tx).await?;
-            tx.commit().await?;
-            folded += n;
-            if n < usize::try_from(FOLD_ROWS).unwrap_or(usize::MAX) {
-                return Ok(folded);
-            }
+        fold_pending_sliced(&self.db).await
+    }
+}
+
+/// [`Store::fold_pending`].
+pub(crate) async fn fold_pending_sliced(db: &crate::Db) -> Result<usize, StoreError> {
+    let any: Option<(i64,)> = db.opt(sql("SELECT id FROM rollup_pending LIMIT 1")).await?;
+    if any.is_none() {
+        return Ok(0);
+    }
+    let mut folded = 0;
+    loop {
+        let mut tx = db.begin().await?;
+        let n = fold_pending(&mut tx, FOLD_SLICE_ROWS).await?;
+        tx.commit().await?;
+        folded += n;
+        if n < usize::try_from(FOLD_SLICE_ROWS).unwrap_or(usize::MAX) {
+            return Ok(folded);
         }
     }
 }

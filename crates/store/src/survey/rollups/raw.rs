@@ -73,7 +73,7 @@ pub(super) struct RawAnswer {
 /// Reads from the pool, or inside a transaction.
 pub(super) enum Reader<'a> {
     Db(&'a crate::Db),
-    Tx(&'a mut Tx),
+    Tx(&'a mut Tx<'static>),
 }
 
 impl Reader<'_> {

@@ -16,7 +16,7 @@ use super::{next_page, response_facts, Deltas, Reader};
 /// finish first; new ones wait for the rebuild, then add to the rows it
 /// wrote. Readers are not held up. (On SQLite the rebuild's transaction is
 /// the one writer already.)
-pub(crate) async fn hold_writers_off(tx: &mut Tx, tables: &str) -> Result<(), StoreError> {
+pub(crate) async fn hold_writers_off(tx: &mut Tx<'_>, tables: &str) -> Result<(), StoreError> {
     if tx.backend() == Backend::Postgres {
         tx.exec(sql(format!("LOCK TABLE {tables} IN EXCLUSIVE MODE")))
             .await?;
@@ -26,7 +26,7 @@ pub(crate) async fn hold_writers_off(tx: &mut Tx, tables: &str) -> Result<(), St
 
 /// Drops every weekly row (the daily rows answer until they are built
 /// again): for a rebuild of the daily rows.
-pub(crate) async fn forget_weeks(tx: &mut Tx) -> Result<(), StoreError> {
+pub(crate) async fn forget_weeks(tx: &mut Tx<'_>) -> Result<(), StoreError> {
     for table in [
         "rollup_week_state",
         "rollup_weeks",

@@ -92,7 +92,7 @@ fn by_one_dimension(rows: &[CourierWeek]) -> Vec<(DimKey<'_>, Tally)> {
 /// so concurrent late writers for one week wait only for each other's
 /// commit.
 pub(crate) async fn mark_late_weeks(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     days: impl Iterator<Item = i64>,
     now_ms: i64,
 ) -> Result<(), StoreError> {
@@ -110,7 +110,7 @@ pub(crate) async fn mark_late_weeks(
 /// under a new generation — which tells a build under way (see
 /// [`SlicedBuild`]) that what it read is out of date. Returns the generation.
 pub(crate) async fn mark_not_built(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     span: Span,
     keys: &[i64],
 ) -> Result<i64, StoreError> {
@@ -164,6 +164,9 @@ impl SlicedBuild {
         key: i64,
         tables: &[&str],
     ) -> Result<SlicedBuild, StoreError> {
+        // Most pending increments folded first, in short transactions; the
+        // few left are folded below with the span marked.
+        super::pending::fold_pending_sliced(db).await?;
         let mut tx = db.begin().await?;
         let ticket = mark_not_built(&mut tx, span, &[key]).await?;
         fold_all_pending(&mut tx).await?;
@@ -180,7 +183,7 @@ impl SlicedBuild {
     /// stored for it since the build began); on PostgreSQL the state row is
     /// locked until the transaction ends, so that a late writer waits for
     /// it and then marks the span again.
-    pub(super) async fn still_ours(&self, tx: &mut Tx) -> Result<bool, StoreError> {
+    pub(super) async fn still_ours(&self, tx: &mut Tx<'_>) -> Result<bool, StoreError> {
         let (table, column) = self.span.state();
         let lock = match tx.backend() {
             Backend::Sqlite => "",
