@@ -184,7 +184,8 @@ pub struct Store {
     /// The latest built days' rollup rows (the days of weeks not built yet).
     days: std::sync::Arc<survey::week_cache::WeekCache>,
     /// Whole built weeks' courier habits (the self-filling signals' sums).
-    habits: std::sync::Arc<survey::day_builds::HabitCache>,
+    habits: std::sync::Arc<survey::day_builds::WeekSums<survey::day_builds::Habits>>,
+    drivers: std::sync::Arc<survey::day_builds::WeekSums<survey::day_builds::DriverRow>>,
     /// Bumped when events may have been committed (see [`events`]).
     event_wake: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
     /// Bumped when this process committed events (to announce them).
@@ -225,7 +226,12 @@ impl Store {
             days: std::sync::Arc::new(survey::week_cache::WeekCache::holding(
                 survey::week_cache::MAX_DAY_ROWS,
             )),
-            habits: std::sync::Arc::default(),
+            habits: std::sync::Arc::new(survey::day_builds::WeekSums::holding(
+                survey::day_builds::HABIT_ROWS,
+            )),
+            drivers: std::sync::Arc::new(survey::day_builds::WeekSums::holding(
+                survey::day_builds::DRIVER_ROWS,
+            )),
             event_wake: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
             local_events: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
         };

@@ -331,6 +331,9 @@ pub(crate) fn runs(days: impl IntoIterator<Item = i64>) -> Vec<(i64, i64)> {
 /// A courier's habits as summed (see `habits_select`).
 #[derive(Debug, Default, Clone, sqlx::FromRow)]
 pub(crate) struct Habits {
+    /// The week summed over (read by [`Store::whole_weeks`]; 0 elsewhere).
+    #[sqlx(default)]
+    week: i64,
     courier_id: String,
     responses: i64,
     duration_sum: f64,
@@ -344,24 +347,39 @@ pub(crate) struct Habits {
 }
 
 /// A week's sums and the generations of its seven days when read.
-type HabitWeek = ([i64; 7], Arc<Vec<Habits>>);
+type SummedWeek<T> = ([i64; 7], Arc<Vec<T>>);
 
 /// Habit rows kept at most (about 120 bytes each): ten years of 500
 /// couriers; past it the cache starts again empty.
-const HABIT_ROWS: usize = 300_000;
+pub(crate) const HABIT_ROWS: usize = 300_000;
 
-/// Whole built weeks' habits summed per courier, held in memory and shared
-/// by every clone of a store: a year of a fleet's self-filling signals
-/// then adds up 52 small sets instead of asking the database to sum a
-/// row per courier and day. A week's sums are good while each of its days
-/// keeps the generation it had when they were read.
-#[derive(Debug, Default)]
-pub(crate) struct HabitCache {
-    weeks: Mutex<HashMap<i64, HabitWeek>>,
+/// Key-driver rows kept at most (about 200 bytes each): two years of a
+/// large company's weeks (2,000 combinations of survey, question, city,
+/// partner, segment and channel a week).
+pub(crate) const DRIVER_ROWS: usize = 200_000;
+
+/// Whole built weeks' sums of daily rows, held in memory and shared by
+/// every clone of a store: a year of a fleet's self-filling signals or key
+/// drivers then adds up 52 small sets instead of asking the database to
+/// sum a row per day (and courier, or combination of dimensions). A week's
+/// sums are good while each of its days keeps the generation it had when
+/// they were read.
+#[derive(Debug)]
+pub(crate) struct WeekSums<T> {
+    weeks: Mutex<HashMap<i64, SummedWeek<T>>>,
+    /// Rows kept at most; past it the cache starts again empty.
+    rows_kept: usize,
 }
 
-impl HabitCache {
-    fn get(&self, week: i64, generations: [i64; 7]) -> Option<Arc<Vec<Habits>>> {
+impl<T> WeekSums<T> {
+    pub(crate) fn holding(rows_kept: usize) -> Self {
+        WeekSums {
+            weeks: Mutex::default(),
+            rows_kept,
+        }
+    }
+
+    fn get(&self, week: i64, generations: [i64; 7]) -> Option<Arc<Vec<T>>> {
         let weeks = self
             .weeks
             .lock()
@@ -372,16 +390,33 @@ impl HabitCache {
             .map(|(_, rows)| Arc::clone(rows))
     }
 
-    fn put(&self, week: i64, generations: [i64; 7], rows: Arc<Vec<Habits>>) {
+    fn put(&self, week: i64, generations: [i64; 7], rows: Arc<Vec<T>>) {
         let mut weeks = self
             .weeks
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let held: usize = weeks.values().map(|(_, r)| r.len()).sum();
-        if held + rows.len() > HABIT_ROWS {
+        if held + rows.len() > self.rows_kept {
             weeks.clear();
         }
         weeks.insert(week, (generations, rows));
+    }
+}
+
+/// A row of whole-week sums: the week it sums.
+trait InWeek {
+    fn week(&self) -> i64;
+}
+
+impl InWeek for Habits {
+    fn week(&self) -> i64 {
+        self.week
+    }
+}
+
+impl InWeek for DriverRow {
+    fn week(&self) -> i64 {
+        self.week
     }
 }
 
@@ -431,6 +466,30 @@ struct PairRow {
     survey_id: String,
     survey_version: i64,
     question_id: String,
+    n: i64,
+    sx: f64,
+    sy: f64,
+    sxx: f64,
+    syy: f64,
+    sxy: f64,
+}
+
+/// The pair columns summed, named as [`PairRow`] and [`DriverRow`] read them.
+const PAIR_SUMS: &str = "CAST(SUM(n) AS BIGINT) AS n, SUM(sx) AS sx, SUM(sy) AS sy, \
+     SUM(sxx) AS sxx, SUM(syy) AS syy, SUM(sxy) AS sxy";
+
+/// A week's pairs of one scale question by the dimensions reports filter
+/// by, summed from `rollup_driver_days`.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct DriverRow {
+    week: i64,
+    survey_id: String,
+    survey_version: i64,
+    question_id: String,
+    city: String,
+    partner: String,
+    segment: String,
+    channel: String,
     n: i64,
     sx: f64,
     sy: f64,
@@ -530,7 +589,17 @@ impl Store {
                 sums.entry(h.courier_id.clone()).or_default().merge(h);
             }
         };
-        let (weeks, rest) = self.habit_weeks(&built).await?;
+        let (weeks, rest) = self
+            .whole_weeks(
+                &built,
+                &self.habits,
+                &format!(
+                    "SELECT day - ((day + 3) % 7) AS week, courier_id, {HABIT_SUMS} \
+                     FROM rollup_courier_habits WHERE "
+                ),
+                "1, 2",
+            )
+            .await?;
         for rows in &weeks {
             add(rows);
         }
@@ -564,14 +633,22 @@ impl Store {
             .collect())
     }
 
-    /// Within the runs of built days `built`, the habits of each whole
-    /// week (from memory, or read in one query and kept when its days
-    /// still have the same generations after the read), and the runs of
-    /// days left to sum from their daily rows.
-    async fn habit_weeks(
+    /// Within the runs of built days `built`, the sums of each whole week
+    /// (from `cache`, or read in one query and kept when its days still
+    /// have the same generations after the read), and the runs of days
+    /// left to sum from their daily rows. `select` reads a table's daily
+    /// rows as `T` (up to its `WHERE`) led by `day - ((day + 3) % 7) AS
+    /// week`, summed by `group` (the week first).
+    async fn whole_weeks<T>(
         &self,
         built: &[(i64, i64)],
-    ) -> Result<(Vec<Arc<Vec<Habits>>>, Vec<(i64, i64)>), StoreError> {
+        cache: &WeekSums<T>,
+        select: &str,
+        group: &str,
+    ) -> Result<(Vec<Arc<Vec<T>>>, Vec<(i64, i64)>), StoreError>
+    where
+        T: InWeek + crate::db::Record,
+    {
         let (Some(first), Some(last)) = (
             built.iter().map(|r| r.0).min(),
             built.iter().map(|r| r.1).max(),
@@ -606,32 +683,18 @@ impl Store {
         let mut found = Vec::with_capacity(whole.len());
         let mut missing = Vec::new();
         for (week, gens) in whole {
-            match self.habits.get(week, gens) {
+            match cache.get(week, gens) {
                 Some(rows) => found.push(rows),
                 None => missing.push((week, gens)),
             }
         }
         if !missing.is_empty() {
-            #[derive(sqlx::FromRow)]
-            struct WeekHabits {
-                week: i64,
-                #[sqlx(flatten)]
-                habits: Habits,
-            }
             let ranges: Vec<(i64, i64)> = missing.iter().map(|(w, _)| (*w, w + 6)).collect();
-            let q = days_query(
-                &format!(
-                    "SELECT day - ((day + 3) % 7) AS week, courier_id, {HABIT_SUMS} \
-                     FROM rollup_courier_habits WHERE "
-                ),
-                &ranges,
-                &MetricsFilter::default(),
-                "1, 2",
-            );
-            let rows: Vec<WeekHabits> = self.db.all(q).await?;
-            let mut by_week: BTreeMap<i64, Vec<Habits>> = BTreeMap::new();
+            let q = days_query(select, &ranges, &MetricsFilter::default(), group);
+            let rows: Vec<T> = self.db.all(q).await?;
+            let mut by_week: BTreeMap<i64, Vec<T>> = BTreeMap::new();
             for r in rows {
-                by_week.entry(r.week).or_default().push(r.habits);
+                by_week.entry(r.week()).or_default().push(r);
             }
             // Read after the rows: a day built again since holds other rows
             // (they are still counted now, as read, but not kept).
@@ -642,7 +705,7 @@ impl Store {
                 let rows = Arc::new(by_week.remove(&week).unwrap_or_default());
                 let same = (0..7).all(|i| now.get(&(week + i)) == Some(&gens[i as usize]));
                 if same {
-                    self.habits.put(week, gens, Arc::clone(&rows));
+                    cache.put(week, gens, Arc::clone(&rows));
                 }
                 found.push(rows);
             }
@@ -687,6 +750,49 @@ impl Store {
                     });
             }
         };
+        let built = if by_courier {
+            built
+        } else {
+            // Whole weeks from memory, filtered here.
+            let (weeks, rest) = self
+                .whole_weeks(
+                    &built,
+                    &self.drivers,
+                    &format!(
+                        "SELECT day - ((day + 3) % 7) AS week, survey_id, survey_version, question_id, \
+                         city, partner, segment, channel, {PAIR_SUMS} FROM rollup_driver_days WHERE "
+                    ),
+                    "1, 2, 3, 4, 5, 6, 7, 8",
+                )
+                .await?;
+            for rows in &weeks {
+                add(rows
+                    .iter()
+                    .filter(|r| {
+                        filter.dims.admit(
+                            None,
+                            &r.city,
+                            &r.partner,
+                            &r.segment,
+                            &r.survey_id,
+                            &r.channel,
+                        )
+                    })
+                    .map(|r| PairRow {
+                        survey_id: r.survey_id.clone(),
+                        survey_version: r.survey_version,
+                        question_id: r.question_id.clone(),
+                        n: r.n,
+                        sx: r.sx,
+                        sy: r.sy,
+                        sxx: r.sxx,
+                        syy: r.syy,
+                        sxy: r.sxy,
+                    })
+                    .collect());
+            }
+            rest
+        };
         if !built.is_empty() {
             let table = if by_courier {
                 "rollup_courier_driver_days"
@@ -695,9 +801,7 @@ impl Store {
             };
             let q = days_query(
                 &format!(
-                    "SELECT survey_id, survey_version, question_id, CAST(SUM(n) AS BIGINT) AS n, \
-                     SUM(sx) AS sx, SUM(sy) AS sy, SUM(sxx) AS sxx, SUM(syy) AS syy, SUM(sxy) AS sxy \
-                     FROM {table} WHERE "
+                    "SELECT survey_id, survey_version, question_id, {PAIR_SUMS} FROM {table} WHERE "
                 ),
                 &built,
                 filter,
