@@ -93,11 +93,10 @@ fn main() -> anyhow::Result<()> {
         command
     {
         let default = match which {
-            "ingest" => 100_000,
+            "ingest" | "helpdesk" => 100_000,
             "latency" => 300_000,
             "soak" => 600,
             "events" => 20,
-            "helpdesk" => 100_000,
             _ => 10_000_000,
         };
         let count = args

@@ -1,7 +1,8 @@
 //! The helpdesk: what happens when a customer is unhappy — alert rules that
 //! raise incidents for a dispatcher ([`alerts`], [`incidents`]), cases on
 //! every channel ([`cases`]), the remedies a category's playbook offers and
-//! the customer's bonus ledger ([`remedies`]).
+//! the customer's bonus ledger ([`remedies`]), and the SLA clocks that
+//! count deadlines in a line's business hours ([`sla`]).
 
 pub mod alerts;
 pub mod cases;
@@ -9,6 +10,7 @@ pub mod claims;
 pub mod incidents;
 pub mod recovery;
 pub mod remedies;
+pub mod sla;
 
 /// A closed vocabulary written as snake_case words in JSON, forms and the
 /// database: `as_str`, `parse` (`None` for any other word), `ALL` and the

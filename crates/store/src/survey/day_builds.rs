@@ -461,7 +461,7 @@ impl From<Habits> for Pattern {
 }
 
 /// One scale question's pairs (x: its answer, y: the NPS answer), as summed.
-#[derive(sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 struct PairRow {
     survey_id: String,
     survey_version: i64,
@@ -483,19 +483,12 @@ const PAIR_SUMS: &str = "CAST(SUM(n) AS BIGINT) AS n, SUM(sx) AS sx, SUM(sy) AS 
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct DriverRow {
     week: i64,
-    survey_id: String,
-    survey_version: i64,
-    question_id: String,
     city: String,
     partner: String,
     segment: String,
     channel: String,
-    n: i64,
-    sx: f64,
-    sy: f64,
-    sxx: f64,
-    syy: f64,
-    sxy: f64,
+    #[sqlx(flatten)]
+    pairs: PairRow,
 }
 
 /// One scale question of a survey version and its pairs with the NPS answer.
@@ -774,21 +767,11 @@ impl Store {
                             &r.city,
                             &r.partner,
                             &r.segment,
-                            &r.survey_id,
+                            &r.pairs.survey_id,
                             &r.channel,
                         )
                     })
-                    .map(|r| PairRow {
-                        survey_id: r.survey_id.clone(),
-                        survey_version: r.survey_version,
-                        question_id: r.question_id.clone(),
-                        n: r.n,
-                        sx: r.sx,
-                        sy: r.sy,
-                        sxx: r.sxx,
-                        syy: r.syy,
-                        sxy: r.sxy,
-                    })
+                    .map(|r| r.pairs.clone())
                     .collect());
             }
             rest

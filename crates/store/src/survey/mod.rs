@@ -236,14 +236,9 @@ impl Store {
         if items.is_empty() {
             return Ok(Vec::new());
         }
-        assert_eq!(items.len(), couriers.len(), "a courier limit per response");
-        // Impatient: clients send a refused batch again, better refused after
-        // a while than holding a connection for a whole rollups rebuild.
-        crate::db::retry_aborted(|| async {
-            let tx = self.db.begin_impatient().await?;
-            self.store_responses_in(tx, items, couriers, today).await
-        })
-        .await
+        let mut writer = self.db.writer().await?;
+        self.store_responses_on(&mut writer, items, couriers, today)
+            .await
     }
 
     /// [`Store::store_responses_of`] on a write connection the caller holds
@@ -260,7 +255,9 @@ impl Store {
         }
         assert_eq!(items.len(), couriers.len(), "a courier limit per response");
         // As crate::db::retry_aborted does, with the connection lent to
-        // each try.
+        // each try. Impatient: clients send a refused batch again, better
+        // refused after a while than holding a connection for a whole
+        // rollups rebuild.
         let mut tries = 1;
         loop {
             let tx = writer.begin_impatient().await?;

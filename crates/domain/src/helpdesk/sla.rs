@@ -1,0 +1,568 @@
+//! SLA clocks: deadlines counted in a line's business hours.
+//!
+//! A line's [`Calendar`] says when it works: open intervals per weekday
+//! (several a day; a 24/7 line has one, all day), days off and holidays,
+//! in the deployment's time zone. A [`Clock`] runs from an instant over
+//! that calendar, except while the case waits on the customer (its
+//! pauses); [`Clock::due_at`] is the instant a budget of business time
+//! runs out, [`Clock::spent_ms`] the business time that has run by an
+//! instant. Everything is a pure function of instants (milliseconds since
+//! the epoch) and the calendar's own time zone — never the server's.
+//!
+//! Local times that a daylight-saving change skips do not exist and are
+//! never open; local times it repeats are open once per real instant, so
+//! an interval that spans the change is an hour shorter or longer in real
+//! time, as the people working it experience it.
+
+use std::collections::BTreeSet;
+
+use jiff::civil::{Date, Time};
+use jiff::tz::TimeZone;
+
+/// Minutes in a day: an interval may end at 24:00.
+pub const DAY_MINUTES: u16 = 24 * 60;
+
+/// How far ahead a deadline is looked for: a calendar with no open hours
+/// in this many days has no deadline.
+const HORIZON_DAYS: i64 = 400;
+
+/// What is wrong with a calendar, for the person who wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CalendarError {
+    #[error(
+        "{weekday}: {start}–{end} is not an interval of the day (minutes 0–1440, start before end)"
+    )]
+    BadInterval {
+        weekday: &'static str,
+        start: u16,
+        end: u16,
+    },
+    #[error("{weekday}: intervals overlap or are out of order ({a_start}–{a_end}, then {b_start}–{b_end})")]
+    Overlap {
+        weekday: &'static str,
+        a_start: u16,
+        a_end: u16,
+        b_start: u16,
+        b_end: u16,
+    },
+}
+
+/// Weekday names, Monday first, for messages.
+const WEEKDAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+/// A line's working time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Calendar {
+    tz: TimeZone,
+    /// Per weekday (Monday first), open intervals as minutes from local
+    /// midnight, `[start, end)`, in order and apart.
+    week: [Vec<(u16, u16)>; 7],
+    /// Local dates closed all day (holidays, days off).
+    closed: BTreeSet<Date>,
+}
+
+impl Calendar {
+    /// A calendar open in `week`'s intervals (Monday first; minutes from
+    /// local midnight, `[start, end)`, `end` up to 1440) except on
+    /// `closed` dates, in `tz`.
+    pub fn new(
+        tz: TimeZone,
+        week: [Vec<(u16, u16)>; 7],
+        closed: impl IntoIterator<Item = Date>,
+    ) -> Result<Calendar, CalendarError> {
+        for (day, intervals) in week.iter().enumerate() {
+            let weekday = WEEKDAYS[day];
+            for &(start, end) in intervals {
+                if start >= end || end > DAY_MINUTES {
+                    return Err(CalendarError::BadInterval {
+                        weekday,
+                        start,
+                        end,
+                    });
+                }
+            }
+            for pair in intervals.windows(2) {
+                let ((a_start, a_end), (b_start, b_end)) = (pair[0], pair[1]);
+                if b_start < a_end {
+                    return Err(CalendarError::Overlap {
+                        weekday,
+                        a_start,
+                        a_end,
+                        b_start,
+                        b_end,
+                    });
+                }
+            }
+        }
+        Ok(Calendar {
+            tz,
+            week,
+            closed: closed.into_iter().collect(),
+        })
+    }
+
+    /// Open all day every day (a 24/7 line).
+    pub fn always(tz: TimeZone) -> Calendar {
+        Calendar {
+            tz,
+            week: std::array::from_fn(|_| vec![(0, DAY_MINUTES)]),
+            closed: BTreeSet::new(),
+        }
+    }
+
+    /// The calendar's time zone.
+    pub fn tz(&self) -> &TimeZone {
+        &self.tz
+    }
+
+    /// The open intervals of local date `date`, as instants `[start, end)`
+    /// (empty when the date is closed).
+    fn open_on(&self, date: Date) -> Vec<(i64, i64)> {
+        if self.closed.contains(&date) {
+            return Vec::new();
+        }
+        let weekday = usize::try_from(date.weekday().to_monday_zero_offset()).unwrap_or(0);
+        self.week[weekday]
+            .iter()
+            .filter_map(|&(start, end)| {
+                let a = self.instant(date, start)?;
+                let b = self.instant(date, end)?;
+                (a < b).then_some((a, b))
+            })
+            .collect()
+    }
+
+    /// The instant of `minute` minutes after local midnight of `date`
+    /// (1440: the next midnight).
+    fn instant(&self, date: Date, minute: u16) -> Option<i64> {
+        let (date, minute) = if minute >= DAY_MINUTES {
+            (date.tomorrow().ok()?, minute - DAY_MINUTES)
+        } else {
+            (date, minute)
+        };
+        let time = Time::new(
+            i8::try_from(minute / 60).ok()?,
+            i8::try_from(minute % 60).ok()?,
+            0,
+            0,
+        )
+        .ok()?;
+        // A skipped local time is read as the clocks show after the jump
+        // (03:30 in a 03:00 → 04:00 gap is 04:30); a repeated one is its
+        // first occurrence.
+        let zoned = date.to_datetime(time).to_zoned(self.tz.clone()).ok()?;
+        Some(zoned.timestamp().as_millisecond())
+    }
+
+    /// The local date of instant `ms`.
+    fn date_of(&self, ms: i64) -> Option<Date> {
+        let at = jiff::Timestamp::from_millisecond(ms).ok()?;
+        Some(at.to_zoned(self.tz.clone()).date())
+    }
+
+    /// The open intervals that end after `from`, in order, clipped to
+    /// start no earlier than it, up to [`HORIZON_DAYS`] ahead.
+    fn open_from(&self, from: i64) -> impl Iterator<Item = (i64, i64)> + '_ {
+        // The day before too: an interval may begin on the day before
+        // `from`'s local date and run past it (24:00 into a repeated hour).
+        let first = self
+            .date_of(from)
+            .and_then(|d| d.yesterday().ok())
+            .unwrap_or(Date::MIN);
+        (0..HORIZON_DAYS)
+            .map_while(move |i| first.checked_add(jiff::Span::new().days(i)).ok())
+            .flat_map(move |date| self.open_on(date))
+            .filter(move |&(_, end)| end > from)
+            .map(move |(start, end)| (start.max(from), end))
+    }
+
+    /// Whether instant `ms` is inside an open interval (its start counts,
+    /// its end does not).
+    pub fn is_open(&self, ms: i64) -> bool {
+        self.open_from(ms)
+            .next()
+            .is_some_and(|(start, end)| start <= ms && ms < end)
+    }
+}
+
+/// An SLA clock: started at an instant, running in a calendar's open hours
+/// except during pauses (the case waiting on the customer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clock {
+    pub started_at: i64,
+    /// Pauses, `[from, to)`, in order and apart; the last may be open
+    /// (`to` is `None`: waiting still).
+    pub pauses: Vec<(i64, Option<i64>)>,
+}
+
+impl Clock {
+    /// A clock started at `started_at`, never paused.
+    pub fn started(started_at: i64) -> Clock {
+        Clock {
+            started_at,
+            pauses: Vec::new(),
+        }
+    }
+
+    /// Whether the clock is paused now (its last pause is open).
+    pub fn paused(&self) -> bool {
+        self.pauses.last().is_some_and(|(_, to)| to.is_none())
+    }
+
+    /// The intervals the clock runs in: the calendar's open hours from the
+    /// start, less the pauses.
+    fn running<'a>(&'a self, calendar: &'a Calendar) -> impl Iterator<Item = (i64, i64)> + 'a {
+        calendar
+            .open_from(self.started_at)
+            .flat_map(move |(start, end)| {
+                let mut pieces = Vec::new();
+                let mut at = start;
+                for &(from, to) in &self.pauses {
+                    let to = to.unwrap_or(i64::MAX);
+                    if to <= at || from >= end {
+                        continue;
+                    }
+                    if from > at {
+                        pieces.push((at, from));
+                    }
+                    at = at.max(to);
+                    if at >= end {
+                        break;
+                    }
+                }
+                if at < end {
+                    pieces.push((at, end));
+                }
+                pieces
+            })
+    }
+
+    /// The instant `budget_ms` of business time run out (a deadline):
+    /// always inside an open, unpaused interval or at its end. `None`
+    /// while paused with the budget not yet spent, or when the calendar
+    /// has no open hours within a year ahead.
+    pub fn due_at(&self, calendar: &Calendar, budget_ms: i64) -> Option<i64> {
+        let mut left = budget_ms.max(0);
+        for (start, end) in self.running(calendar) {
+            if left <= end - start {
+                return Some(start + left);
+            }
+            left -= end - start;
+        }
+        None
+    }
+
+    /// The business time the clock has run by instant `at`.
+    pub fn spent_ms(&self, calendar: &Calendar, at: i64) -> i64 {
+        let mut spent = 0;
+        for (start, end) in self.running(calendar) {
+            if start >= at {
+                break;
+            }
+            spent += end.min(at) - start;
+        }
+        spent
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    const MIN: i64 = 60_000;
+    const HOUR: i64 = 60 * MIN;
+
+    fn tz(name: &str) -> TimeZone {
+        TimeZone::get(name).unwrap()
+    }
+
+    fn at(tz_name: &str, text: &str) -> i64 {
+        let dt: jiff::civil::DateTime = text.parse().unwrap();
+        dt.to_zoned(tz(tz_name))
+            .unwrap()
+            .timestamp()
+            .as_millisecond()
+    }
+
+    /// Weekdays 9:00–13:00 and 14:00–18:00, Saturday 10:00–14:00, Sunday
+    /// off; New Year's Day and 8 March 2027 closed.
+    fn office(tz_name: &str) -> Calendar {
+        let day = vec![(9 * 60, 13 * 60), (14 * 60, 18 * 60)];
+        Calendar::new(
+            tz(tz_name),
+            [
+                day.clone(),
+                day.clone(),
+                day.clone(),
+                day.clone(),
+                day,
+                vec![(10 * 60, 14 * 60)],
+                Vec::new(),
+            ],
+            [Date::constant(2027, 1, 1), Date::constant(2027, 3, 8)],
+        )
+        .unwrap()
+    }
+
+    /// A calendar of random intervals and closed days.
+    fn random_calendar(rng: &mut StdRng, tz_name: &str) -> Calendar {
+        let week = std::array::from_fn(|_| {
+            let mut minutes: Vec<u16> = (0..rng.gen_range(0..=3) * 2)
+                .map(|_| rng.gen_range(0..=DAY_MINUTES))
+                .collect();
+            minutes.sort_unstable();
+            minutes.dedup();
+            minutes
+                .chunks_exact(2)
+                .map(|p| (p[0], p[1]))
+                .collect::<Vec<_>>()
+        });
+        let closed: Vec<Date> = (0..rng.gen_range(0..6))
+            .map(|_| {
+                Date::constant(2026, 3, 1)
+                    .checked_add(jiff::Span::new().days(rng.gen_range(0..300)))
+                    .unwrap()
+            })
+            .collect();
+        Calendar::new(tz(tz_name), week, closed).unwrap()
+    }
+
+    #[test]
+    fn deadlines_count_only_open_hours() {
+        let cal = office("Europe/Moscow");
+        // Opened Friday 17:50: 10 minutes that day, then Saturday 10:00.
+        let opened = at("Europe/Moscow", "2026-12-04T17:50");
+        let clock = Clock::started(opened);
+        assert_eq!(
+            clock.due_at(&cal, 30 * MIN),
+            Some(at("Europe/Moscow", "2026-12-05T10:20"))
+        );
+        // An hour from 12:30 crosses the lunch break.
+        let clock = Clock::started(at("Europe/Moscow", "2026-12-07T12:30"));
+        assert_eq!(
+            clock.due_at(&cal, HOUR),
+            Some(at("Europe/Moscow", "2026-12-07T14:30"))
+        );
+        // A budget that ends exactly at closing time is due at closing time,
+        // not at the next opening.
+        let clock = Clock::started(at("Europe/Moscow", "2026-12-07T17:00"));
+        assert_eq!(
+            clock.due_at(&cal, HOUR),
+            Some(at("Europe/Moscow", "2026-12-07T18:00"))
+        );
+        // A reply at the boundary minute spent exactly the budget.
+        assert_eq!(
+            clock.spent_ms(&cal, at("Europe/Moscow", "2026-12-07T18:00")),
+            HOUR
+        );
+        assert!(!cal.is_open(at("Europe/Moscow", "2026-12-07T18:00")));
+        assert!(cal.is_open(at("Europe/Moscow", "2026-12-07T17:59")));
+    }
+
+    #[test]
+    fn a_case_opened_on_a_holiday_evening_waits_for_the_next_working_day() {
+        let cal = office("Europe/Moscow");
+        // 31 December 2026 is a Thursday; 1 January is closed, the 2nd a
+        // Saturday (10:00–14:00).
+        let clock = Clock::started(at("Europe/Moscow", "2026-12-31T21:00"));
+        assert_eq!(
+            clock.due_at(&cal, 5 * MIN),
+            Some(at("Europe/Moscow", "2027-01-02T10:05"))
+        );
+        // International Women's Day, a Monday, closed: Tuesday 9:00.
+        let clock = Clock::started(at("Europe/Moscow", "2027-03-07T20:00"));
+        assert_eq!(
+            clock.due_at(&cal, HOUR),
+            Some(at("Europe/Moscow", "2027-03-09T10:00"))
+        );
+    }
+
+    #[test]
+    fn a_pause_stops_the_clock_and_an_open_pause_has_no_deadline() {
+        let cal = Calendar::always(tz("Europe/Kyiv"));
+        let opened = at("Europe/Kyiv", "2026-12-07T10:00");
+        let mut clock = Clock::started(opened);
+        // Waiting on the customer from 10:02: no deadline while waiting.
+        clock.pauses.push((opened + 2 * MIN, None));
+        assert!(clock.paused());
+        assert_eq!(clock.due_at(&cal, 5 * MIN), None);
+        // A budget already spent before the pause stays due.
+        assert_eq!(clock.due_at(&cal, MIN), Some(opened + MIN));
+        // The customer answers at 11:00: three minutes left from then.
+        clock.pauses[0].1 = Some(opened + HOUR);
+        assert_eq!(clock.due_at(&cal, 5 * MIN), Some(opened + HOUR + 3 * MIN));
+        assert_eq!(clock.spent_ms(&cal, opened + HOUR + 3 * MIN), 5 * MIN);
+    }
+
+    #[test]
+    fn a_reopened_case_runs_on_from_what_it_had_spent() {
+        // Reopening is a pause from the resolution to the reopening.
+        let cal = office("Europe/Moscow");
+        let opened = at("Europe/Moscow", "2026-12-07T09:00");
+        let resolved = at("Europe/Moscow", "2026-12-07T11:00");
+        let reopened = at("Europe/Moscow", "2026-12-08T16:00");
+        let clock = Clock {
+            started_at: opened,
+            pauses: vec![(resolved, Some(reopened))],
+        };
+        // 2 h spent before, 2 h left: Tuesday 16:00 → 18:00.
+        assert_eq!(
+            clock.due_at(&cal, 4 * HOUR),
+            Some(at("Europe/Moscow", "2026-12-08T18:00"))
+        );
+    }
+
+    #[test]
+    fn daylight_saving_changes_are_counted_in_real_time() {
+        // Berlin's clocks jump from 02:00 to 03:00 on 28 March 2027 and back
+        // from 03:00 to 02:00 on 31 October 2027 (Sundays).
+        let week: [Vec<(u16, u16)>; 7] = std::array::from_fn(|_| vec![(60, 4 * 60)]);
+        let cal = Calendar::new(tz("Europe/Berlin"), week, []).unwrap();
+        let spring = Clock::started(at("Europe/Berlin", "2027-03-28T00:00"));
+        // 01:00–04:00 local is two real hours that night…
+        assert_eq!(
+            spring.spent_ms(&cal, at("Europe/Berlin", "2027-03-28T06:00")),
+            2 * HOUR
+        );
+        let autumn = Clock::started(at("Europe/Berlin", "2027-10-31T00:00"));
+        // …and four in autumn.
+        assert_eq!(
+            autumn.spent_ms(&cal, at("Europe/Berlin", "2027-10-31T06:00")),
+            4 * HOUR
+        );
+        // A deadline is never a time that did not exist: 90 minutes from
+        // 01:00 in spring is 03:30 (02:00–03:00 was skipped).
+        assert_eq!(
+            spring.due_at(&cal, 90 * MIN),
+            Some(at("Europe/Berlin", "2027-03-28T03:30"))
+        );
+    }
+
+    #[test]
+    fn a_calendar_changed_while_a_case_is_open_counts_from_the_new_hours() {
+        // The clock keeps no copy of the calendar: the deadline follows
+        // the hours in force when it is computed.
+        let clock = Clock::started(at("Europe/Moscow", "2026-12-07T17:00"));
+        let office = office("Europe/Moscow");
+        let always = Calendar::always(tz("Europe/Moscow"));
+        assert_eq!(
+            clock.due_at(&office, 2 * HOUR),
+            Some(at("Europe/Moscow", "2026-12-08T10:00"))
+        );
+        assert_eq!(
+            clock.due_at(&always, 2 * HOUR),
+            Some(at("Europe/Moscow", "2026-12-07T19:00"))
+        );
+    }
+
+    #[test]
+    fn bad_calendars_are_refused_with_the_day_named() {
+        let mut week: [Vec<(u16, u16)>; 7] = std::array::from_fn(|_| Vec::new());
+        week[2] = vec![(600, 540)];
+        assert_eq!(
+            Calendar::new(tz("UTC"), week.clone(), [])
+                .unwrap_err()
+                .to_string(),
+            "Wednesday: 600–540 is not an interval of the day (minutes 0–1440, start before end)"
+        );
+        week[2] = vec![(540, 720), (700, 800)];
+        assert!(matches!(
+            Calendar::new(tz("UTC"), week, []),
+            Err(CalendarError::Overlap {
+                weekday: "Wednesday",
+                ..
+            })
+        ));
+    }
+
+    /// On random calendars, starts, budgets and pauses: a deadline is open
+    /// time (or its end), the business time spent by it is the budget, and
+    /// pausing never loses or gains time.
+    #[test]
+    fn deadlines_hold_on_random_calendars() {
+        let mut rng = StdRng::seed_from_u64(0x51A);
+        let zones = [
+            "Europe/Moscow",
+            "Europe/Kyiv",
+            "Asia/Tashkent",
+            "America/New_York",
+            "UTC",
+        ];
+        let base = at("UTC", "2026-03-01T00:00");
+        for round in 0..300 {
+            let zone = zones[round % zones.len()];
+            let cal = random_calendar(&mut rng, zone);
+            let start = base + rng.gen_range(0..250 * 24 * HOUR);
+            let budget = rng.gen_range(1..40 * HOUR);
+            let clock = Clock::started(start);
+            let Some(due) = clock.due_at(&cal, budget) else {
+                // Only a calendar with no open hours ahead has no deadline.
+                assert!(
+                    cal.open_from(start).map(|(a, b)| b - a).sum::<i64>() < budget,
+                    "round {round}: no deadline for {budget} ms"
+                );
+                continue;
+            };
+            assert!(due >= start, "round {round}");
+            assert_eq!(
+                clock.spent_ms(&cal, due),
+                budget,
+                "round {round}: spent by the deadline"
+            );
+            // Inside an open interval, or at its end…
+            assert!(
+                cal.is_open(due - 1),
+                "round {round}: {due} is not the end of open time"
+            );
+            // …and not before: a moment earlier, less was spent.
+            assert!(clock.spent_ms(&cal, due - 1) < budget, "round {round}");
+            // A pause of random length somewhere: the deadline moves by
+            // exactly the open time inside the pause.
+            let from = start + rng.gen_range(0..=(due - start).max(1));
+            let to = from + rng.gen_range(1..48 * HOUR);
+            let paused = Clock {
+                started_at: start,
+                pauses: vec![(from, Some(to))],
+            };
+            if let Some(later) = paused.due_at(&cal, budget) {
+                assert!(
+                    later >= due,
+                    "round {round}: a pause never brings a deadline nearer"
+                );
+                assert_eq!(paused.spent_ms(&cal, later), budget, "round {round}");
+                // Time spent = open time from the start less the open time
+                // inside the pause.
+                let open = Clock::started(start).spent_ms(&cal, later);
+                let inside = Clock::started(from).spent_ms(&cal, to.min(later))
+                    - Clock::started(from).spent_ms(&cal, from);
+                assert_eq!(
+                    open - inside.max(0),
+                    budget,
+                    "round {round}: pause lost or gained time"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_deadline_does_not_depend_on_the_zone_it_is_read_in() {
+        // The same instants whatever the server's zone: a calendar in
+        // Tashkent read back as Moscow or UTC wall time is the same instant.
+        let cal = office("Asia/Tashkent");
+        let clock = Clock::started(at("Asia/Tashkent", "2026-12-07T17:30"));
+        let due = clock.due_at(&cal, HOUR).unwrap();
+        assert_eq!(due, at("Asia/Tashkent", "2026-12-08T09:30"));
+        assert_eq!(due, at("Europe/Moscow", "2026-12-08T07:30"));
+        assert_eq!(due, at("UTC", "2026-12-08T04:30"));
+    }
+}
