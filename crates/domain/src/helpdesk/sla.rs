@@ -19,6 +19,10 @@ use std::collections::BTreeSet;
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 
+use super::alerts::Priority;
+use super::cases::CaseChannel;
+use super::vocabulary;
+
 /// Minutes in a day: an interval may end at 24:00.
 pub const DAY_MINUTES: u16 = 24 * 60;
 
@@ -270,6 +274,238 @@ impl Clock {
             spent += end.min(at) - start;
         }
         spent
+    }
+}
+
+vocabulary! {
+    /// Where a case stands against its deadlines.
+    SlaState {
+        /// Every deadline due so far was met and none is near.
+        Within => "within",
+        /// A deadline is near: a quarter of its time or less is left.
+        AtRisk => "at_risk",
+        /// A deadline was missed.
+        Breached => "breached",
+        /// Waiting on the customer: the clocks stand still.
+        Paused => "paused",
+        /// Resolved with every deadline met.
+        Met => "met",
+    }
+}
+
+/// A line's promise for one channel and priority: how much business time
+/// the first reply, each next reply (after the customer wrote again) and
+/// the resolution may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Policy {
+    pub first_response_ms: i64,
+    pub next_response_ms: i64,
+    pub resolution_ms: i64,
+}
+
+const MINUTE_MS: i64 = 60_000;
+const HOUR_MS: i64 = 60 * MINUTE_MS;
+
+impl Policy {
+    /// The default promise (seeds 000, 002): a first reply within 5
+    /// minutes on chat, messenger, social and app, within an hour on
+    /// e-mail and every other channel; next replies as fast; resolution
+    /// within a working day (8 business hours) — halved for urgent cases,
+    /// and the replies of urgent and high cases within their channel's
+    /// time.
+    pub fn default_for(channel: CaseChannel, priority: Priority) -> Policy {
+        let reply = match channel {
+            CaseChannel::Chat | CaseChannel::Messenger | CaseChannel::Social | CaseChannel::App => {
+                5 * MINUTE_MS
+            }
+            CaseChannel::Email
+            | CaseChannel::Phone
+            | CaseChannel::Terminal
+            | CaseChannel::Survey => HOUR_MS,
+        };
+        let resolution = match priority {
+            Priority::Urgent => 4 * HOUR_MS,
+            Priority::High | Priority::Normal => 8 * HOUR_MS,
+        };
+        Policy {
+            first_response_ms: reply,
+            next_response_ms: reply,
+            resolution_ms: resolution,
+        }
+    }
+}
+
+/// What happened on a case, as its SLA counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Happened {
+    /// The customer wrote or called (an inbound contact).
+    CustomerContact,
+    /// A person replied to the customer (an outbound contact, a public
+    /// reply); notes and automatic messages do not count.
+    Reply,
+    /// The case began waiting on the customer.
+    Waiting,
+    /// The case stopped waiting (the customer answered, or an operator
+    /// took it up again).
+    Resumed,
+    Resolved,
+    Reopened,
+}
+
+/// A case's deadlines and where it stands, at an instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    pub first_response_due_at: Option<i64>,
+    /// The reply owed for the customer's latest contact, when one is owed.
+    pub next_response_due_at: Option<i64>,
+    pub resolution_due_at: Option<i64>,
+    pub state: SlaState,
+    /// Deadlines missed so far (first response, each next response,
+    /// resolution), and those met.
+    pub breaches: u32,
+    pub met: u32,
+}
+
+/// Where a case opened at `opened_at`, with `timeline` (in time order, up
+/// to `now`), stands against `policy` in `calendar`'s business hours at
+/// `now`. The clocks stand still while the case waits on the customer and
+/// between a resolution and a reopening.
+pub fn standing(
+    policy: &Policy,
+    calendar: &Calendar,
+    opened_at: i64,
+    timeline: &[(i64, Happened)],
+    now: i64,
+) -> Standing {
+    // The pauses: waiting on the customer, and resolved until reopened.
+    let mut pauses: Vec<(i64, Option<i64>)> = Vec::new();
+    let mut resolved_at: Option<i64> = None;
+    for &(at, what) in timeline {
+        match what {
+            Happened::Waiting | Happened::Resolved => {
+                if !pauses.last().is_some_and(|(_, to)| to.is_none()) {
+                    pauses.push((at, None));
+                }
+                if what == Happened::Resolved {
+                    resolved_at = Some(at);
+                }
+            }
+            Happened::Resumed | Happened::Reopened | Happened::CustomerContact => {
+                // A customer's contact ends a wait for the customer (not a
+                // resolution: a contact after it is a repeat, reopened
+                // explicitly).
+                let ends = what != Happened::CustomerContact || resolved_at.is_none();
+                if ends {
+                    if let Some(last) = pauses.last_mut().filter(|(_, to)| to.is_none()) {
+                        last.1 = Some(at.max(last.0));
+                    }
+                }
+                if what == Happened::Reopened {
+                    resolved_at = None;
+                }
+            }
+            Happened::Reply => {}
+        }
+    }
+    let clock = |from: i64| Clock {
+        started_at: from,
+        pauses: pauses.clone(),
+    };
+    // A deadline met or missed at `done` is judged by the pauses before
+    // it (the pause a resolution begins does not hold back the resolution
+    // it ends); one still owed, by every pause.
+    let due = |from: i64, budget: i64, done: Option<i64>| {
+        Clock {
+            started_at: from,
+            pauses: pauses
+                .iter()
+                .copied()
+                .filter(|(start, _)| done.is_none_or(|d| *start < d))
+                .collect(),
+        }
+        .due_at(calendar, budget)
+    };
+    let mut met = 0;
+    let mut breaches = 0;
+    let mut judge = |due: Option<i64>, done: Option<i64>| match (due, done) {
+        (Some(due), Some(done)) if done <= due => met += 1,
+        (Some(_), Some(_)) => breaches += 1,
+        (Some(due), None) if now > due => breaches += 1,
+        _ => {}
+    };
+    let replies: Vec<i64> = timeline
+        .iter()
+        .filter(|(_, w)| *w == Happened::Reply)
+        .map(|(at, _)| *at)
+        .collect();
+    // First response: from the opening to the first reply.
+    let first_reply = replies.first().copied();
+    let first_due = due(opened_at, policy.first_response_ms, first_reply);
+    judge(first_due, first_reply);
+    // Next responses: from each customer contact after a reply (one owed
+    // at a time: the earliest unanswered contact starts the clock).
+    let mut owed_since: Option<i64> = None;
+    let mut next_due_now = None;
+    let mut replied = false;
+    for &(at, what) in timeline {
+        match what {
+            Happened::Reply => {
+                if let Some(since) = owed_since.take() {
+                    judge(due(since, policy.next_response_ms, Some(at)), Some(at));
+                }
+                replied = true;
+            }
+            Happened::CustomerContact if replied && owed_since.is_none() => {
+                owed_since = Some(at);
+            }
+            _ => {}
+        }
+    }
+    if let Some(since) = owed_since {
+        let owed = due(since, policy.next_response_ms, None);
+        judge(owed, None);
+        next_due_now = owed;
+    }
+    // Resolution: from the opening to the (last) resolution.
+    let resolution_due = due(opened_at, policy.resolution_ms, resolved_at);
+    judge(resolution_due, resolved_at);
+    let waiting = pauses.last().is_some_and(|(_, to)| to.is_none());
+    let state = if resolved_at.is_some() {
+        if breaches == 0 {
+            SlaState::Met
+        } else {
+            SlaState::Breached
+        }
+    } else if breaches > 0 {
+        SlaState::Breached
+    } else if waiting {
+        SlaState::Paused
+    } else {
+        // At risk when a pending deadline has a quarter of its time left.
+        let near = |due: Option<i64>, from: i64, budget: i64| {
+            due.is_some_and(|_| {
+                let spent = clock(from).spent_ms(calendar, now);
+                budget - spent <= budget / 4
+            })
+        };
+        let first_pending =
+            first_reply.is_none() && near(first_due, opened_at, policy.first_response_ms);
+        let next_pending =
+            owed_since.is_some_and(|since| near(next_due_now, since, policy.next_response_ms));
+        let resolution_pending = near(resolution_due, opened_at, policy.resolution_ms);
+        if first_pending || next_pending || resolution_pending {
+            SlaState::AtRisk
+        } else {
+            SlaState::Within
+        }
+    };
+    Standing {
+        first_response_due_at: first_due,
+        next_response_due_at: next_due_now,
+        resolution_due_at: resolution_due,
+        state,
+        breaches,
+        met,
     }
 }
 
@@ -552,6 +788,165 @@ mod tests {
                 );
             }
         }
+    }
+
+    fn chat() -> Policy {
+        Policy::default_for(CaseChannel::Chat, Priority::Normal)
+    }
+
+    #[test]
+    fn default_promises_follow_the_channel() {
+        assert_eq!(chat().first_response_ms, 5 * MIN);
+        assert_eq!(
+            Policy::default_for(CaseChannel::Email, Priority::Normal).first_response_ms,
+            HOUR
+        );
+        assert_eq!(
+            Policy::default_for(CaseChannel::App, Priority::Urgent).resolution_ms,
+            4 * HOUR
+        );
+    }
+
+    #[test]
+    fn a_chat_case_is_within_then_at_risk_then_breached() {
+        let cal = Calendar::always(tz("Europe/Moscow"));
+        let t = at("Europe/Moscow", "2026-12-07T10:00");
+        let mut timeline = vec![(t + 3 * MIN, Happened::Reply)];
+        let s = standing(&chat(), &cal, t, &timeline, t + 4 * MIN);
+        assert_eq!(s.first_response_due_at, Some(t + 5 * MIN));
+        assert_eq!(s.next_response_due_at, None);
+        assert_eq!(s.resolution_due_at, Some(t + 8 * HOUR));
+        assert_eq!((s.state, s.met, s.breaches), (SlaState::Within, 1, 0));
+        // The customer writes again at 10:10: a reply is owed by 10:15.
+        timeline.push((t + 10 * MIN, Happened::CustomerContact));
+        let s = standing(&chat(), &cal, t, &timeline, t + 12 * MIN);
+        assert_eq!(s.next_response_due_at, Some(t + 15 * MIN));
+        assert_eq!(s.state, SlaState::Within);
+        // A minute left of five: at risk.
+        let s = standing(&chat(), &cal, t, &timeline, t + 14 * MIN);
+        assert_eq!(s.state, SlaState::AtRisk);
+        // Past it: breached, and it stays breached after the late reply.
+        let s = standing(&chat(), &cal, t, &timeline, t + 16 * MIN);
+        assert_eq!((s.state, s.breaches), (SlaState::Breached, 1));
+        timeline.push((t + 20 * MIN, Happened::Reply));
+        let s = standing(&chat(), &cal, t, &timeline, t + 21 * MIN);
+        assert_eq!(
+            (s.state, s.next_response_due_at),
+            (SlaState::Breached, None)
+        );
+        // Resolved in time, but a reply was late: the case did not meet
+        // its promise.
+        timeline.push((t + HOUR, Happened::Resolved));
+        let s = standing(&chat(), &cal, t, &timeline, t + 2 * HOUR);
+        assert_eq!((s.state, s.met, s.breaches), (SlaState::Breached, 2, 1));
+    }
+
+    #[test]
+    fn waiting_on_the_customer_stops_every_clock() {
+        let cal = Calendar::always(tz("Europe/Moscow"));
+        let t = at("Europe/Moscow", "2026-12-07T10:00");
+        let mut timeline = vec![(t + MIN, Happened::Reply), (t + 2 * MIN, Happened::Waiting)];
+        // Three days later the resolution (8 h) is not breached: paused.
+        let s = standing(&chat(), &cal, t, &timeline, t + 72 * HOUR);
+        assert_eq!(s.state, SlaState::Paused);
+        assert_eq!(s.resolution_due_at, None);
+        // The customer answers after three days: the clocks run again, and
+        // a reply is owed within five minutes of the answer.
+        let back = t + 72 * HOUR;
+        timeline.push((back, Happened::CustomerContact));
+        let s = standing(&chat(), &cal, t, &timeline, back + MIN);
+        assert_eq!(s.state, SlaState::Within);
+        assert_eq!(s.next_response_due_at, Some(back + 5 * MIN));
+        assert_eq!(s.resolution_due_at, Some(back + 8 * HOUR - 2 * MIN));
+        timeline.push((back + 30 * MIN, Happened::Resolved));
+        let s = standing(&chat(), &cal, t, &timeline, back + HOUR);
+        assert_eq!(
+            (s.state, s.breaches),
+            (SlaState::Breached, 1),
+            "the reply was late"
+        );
+    }
+
+    #[test]
+    fn an_email_on_friday_evening_is_due_on_saturday_morning() {
+        let cal = office("Europe/Moscow");
+        let policy = Policy::default_for(CaseChannel::Email, Priority::Normal);
+        // Friday 17:30: half an hour that day, half an hour on Saturday
+        // (10:00–14:00) — due Saturday 10:30.
+        let opened = at("Europe/Moscow", "2026-12-04T17:30");
+        let s = standing(
+            &policy,
+            &cal,
+            opened,
+            &[],
+            at("Europe/Moscow", "2026-12-04T23:00"),
+        );
+        assert_eq!(
+            s.first_response_due_at,
+            Some(at("Europe/Moscow", "2026-12-05T10:30"))
+        );
+        assert_eq!(s.state, SlaState::Within, "no time runs at night");
+        // A reply at the due minute is in time; resolved on Monday within
+        // its 8 business hours (0.5 Fri + 4 Sat + 3.5 Mon → Monday 12:30).
+        let timeline = [
+            (at("Europe/Moscow", "2026-12-05T10:30"), Happened::Reply),
+            (at("Europe/Moscow", "2026-12-07T12:00"), Happened::Resolved),
+        ];
+        let s = standing(
+            &policy,
+            &cal,
+            opened,
+            &timeline,
+            at("Europe/Moscow", "2026-12-08T09:00"),
+        );
+        assert_eq!(
+            s.resolution_due_at,
+            Some(at("Europe/Moscow", "2026-12-07T12:30"))
+        );
+        assert_eq!((s.state, s.met, s.breaches), (SlaState::Met, 2, 0));
+    }
+
+    #[test]
+    fn a_reopened_case_is_due_from_the_time_it_had_left() {
+        let cal = office("Europe/Moscow");
+        let policy = Policy::default_for(CaseChannel::Phone, Priority::Normal);
+        let opened = at("Europe/Moscow", "2026-12-07T09:00");
+        let mut timeline = vec![
+            (at("Europe/Moscow", "2026-12-07T09:10"), Happened::Reply),
+            (at("Europe/Moscow", "2026-12-07T11:00"), Happened::Resolved),
+        ];
+        let s = standing(
+            &policy,
+            &cal,
+            opened,
+            &timeline,
+            at("Europe/Moscow", "2026-12-08T12:00"),
+        );
+        assert_eq!(s.state, SlaState::Met);
+        // Reopened on Tuesday at 16:00 with 6 of its 8 hours left: due
+        // Wednesday 13:00 (16–18 on Tuesday, 9–13 on Wednesday).
+        timeline.push((at("Europe/Moscow", "2026-12-08T16:00"), Happened::Reopened));
+        let s = standing(
+            &policy,
+            &cal,
+            opened,
+            &timeline,
+            at("Europe/Moscow", "2026-12-08T16:05"),
+        );
+        assert_eq!(s.state, SlaState::Within);
+        assert_eq!(
+            s.resolution_due_at,
+            Some(at("Europe/Moscow", "2026-12-09T13:00"))
+        );
+        // Wednesday 12:00: one hour of eight left — at risk.
+        let s = standing(
+            &policy,
+            &cal,
+            opened,
+            &timeline,
+            at("Europe/Moscow", "2026-12-09T12:00"),
+        );
+        assert_eq!(s.state, SlaState::AtRisk);
     }
 
     #[test]
