@@ -280,6 +280,74 @@ async fn cases_remedies_and_the_ledger_through_the_api(backend: &str) {
     );
     assert_eq!(detail["contacts"], 2);
     assert_eq!(detail["entries"].as_array().unwrap().len(), 2);
+    // The SLA: a chat case owes its first reply within 5 minutes and its
+    // resolution within 8 hours (a line working all day, every day).
+    let ms = |v: &serde_json::Value| {
+        v.as_str()
+            .unwrap_or_else(|| panic!("a time, not {v}"))
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_millisecond()
+    };
+    let created = ms(&detail["created_at"]);
+    assert_eq!(
+        ms(&detail["first_response_due_at"]) - created,
+        5 * 60_000,
+        "{detail}"
+    );
+    assert_eq!(ms(&detail["resolution_due_at"]) - created, 8 * 3_600_000);
+    assert_eq!(detail["next_response_due_at"], serde_json::Value::Null);
+    assert_eq!(detail["sla_state"], "within");
+    // A reply, then the customer writes again: the next reply is owed
+    // within 5 minutes of that contact.
+    let contacts = format!("/api/v1/cases/{id}/contacts");
+    let (status, _) = post(&a, &integration, &contacts,
+        &json!({"channel": "chat", "direction": "outbound", "text": "The courier is 10 minutes away."})).await;
+    assert_eq!(status, 201);
+    let (status, _) = post(
+        &a,
+        &integration,
+        &contacts,
+        &json!({"channel": "chat", "text": "Still nobody here."}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (_, detail) = a
+        .get_json(&format!("/api/v1/cases/{id}"), &integration)
+        .await;
+    let last = detail["entries"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["direction"], "inbound", "{detail}");
+    assert_eq!(
+        ms(&detail["next_response_due_at"]) - ms(&last["created_at"]),
+        5 * 60_000,
+        "{detail}"
+    );
+    assert_eq!(detail["sla_state"], "within");
+    // Waiting on the customer: the clocks stop.
+    let moved = a
+        .store
+        .set_case_status(
+            &id,
+            doorstep_domain::helpdesk::cases::CaseStatus::WaitingCustomer,
+            doorstep_store::helpdesk::Actor {
+                id: "u-1",
+                login: "operator",
+                overrides: true,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(moved.is_ok(), "the case waits on the customer");
+    let (_, detail) = a
+        .get_json(&format!("/api/v1/cases/{id}"), &integration)
+        .await;
+    assert_eq!(detail["sla_state"], "paused", "{detail}");
+    assert_eq!(detail["resolution_due_at"], serde_json::Value::Null);
     let number = detail["number"].as_i64().unwrap();
     assert_eq!(
         a.get_json(&format!("/api/v1/cases/{number}"), &integration)

@@ -61,6 +61,9 @@ pub struct CaseEntry {
     pub created_at: i64,
 }
 
+/// How a status change reads on the timeline: this, then the status word.
+pub const STATUS_EVENT: &str = "status: ";
+
 const ENTRY_COLUMNS: &str =
     "id, case_id, kind, channel, direction, body, author, external_id, created_at";
 
@@ -460,7 +463,7 @@ impl Store {
             }
             other => other?,
         };
-        let body = format!("status: {}", status.as_str());
+        let body = format!("{STATUS_EVENT}{}", status.as_str());
         insert_entry(
             &mut tx,
             case_id,

@@ -207,6 +207,16 @@ impl From<Remedy> for RemedyJson {
 pub struct CaseDetail {
     #[serde(flatten)]
     case: CaseJson,
+    /// When the first reply is due (RFC 3339; none while the clock is
+    /// paused short of it).
+    first_response_due_at: Option<String>,
+    /// When the reply to the customer's latest contact is due, when one
+    /// is owed.
+    next_response_due_at: Option<String>,
+    /// When the case is due to be resolved.
+    resolution_due_at: Option<String>,
+    /// `within`, `at_risk`, `breached`, `paused` or `met`.
+    sla_state: String,
     entries: Vec<CaseEntryJson>,
     remedies: Vec<RemedyJson>,
 }
@@ -365,7 +375,17 @@ pub async fn get(
     let case = found(&app, &id).await?;
     let entries = app.store.case_entries(&case.id).await?;
     let remedies = app.store.case_remedies(&case.id).await?;
+    let sla = crate::app::helpdesk::cases::sla_standing(
+        &case,
+        &entries,
+        &app.deployment().tz(),
+        doorstep_store::now_millis(),
+    );
     Ok(Json(CaseDetail {
+        first_response_due_at: sla.first_response_due_at.map(time),
+        next_response_due_at: sla.next_response_due_at.map(time),
+        resolution_due_at: sla.resolution_due_at.map(time),
+        sla_state: sla.state.as_str().to_owned(),
         case: case.into(),
         entries: entries.into_iter().map(CaseEntryJson::from).collect(),
         remedies: remedies.into_iter().map(RemedyJson::from).collect(),
