@@ -336,17 +336,6 @@ impl Db {
         Ok(affected)
     }
 
-    /// A write transaction that waits for a lock at most [`LOCK_WAIT`] (on
-    /// SQLite the connection's busy timeout, as long): for writes a client
-    /// sends again when refused, such as answer batches, which must not
-    /// hold a connection for the minutes a rollups rebuild takes.
-    pub async fn begin_impatient(&self) -> Result<Tx<'static>, StoreError> {
-        Ok(match self {
-            Db::Sqlite { .. } => self.begin().await?,
-            Db::Postgres(pool) => Tx::Postgres(pool.begin_with(impatient_begin()).await?),
-        })
-    }
-
     /// The write connection, held by the caller for several transactions
     /// in a row (see [`Writer`]).
     pub async fn writer(&self) -> Result<Writer, StoreError> {
@@ -365,15 +354,6 @@ impl Db {
     }
 }
 
-/// `BEGIN` for a PostgreSQL transaction that waits for a lock at most
-/// [`LOCK_WAIT`].
-fn impatient_begin() -> String {
-    format!(
-        "BEGIN; SET LOCAL lock_timeout = '{}ms'",
-        LOCK_WAIT.as_millis()
-    )
-}
-
 /// A write connection held across consecutive transactions: a committer
 /// with more work waiting keeps it rather than handing it back to the pool
 /// and taking it again (on SQLite, where every write takes the one write
@@ -385,12 +365,22 @@ pub enum Writer {
 }
 
 impl Writer {
-    /// [`Db::begin_impatient`] on this connection.
+    /// A write transaction on this connection that waits for a lock at
+    /// most [`LOCK_WAIT`] (on SQLite the connection's busy timeout, as
+    /// long): for writes a client sends again when refused, such as answer
+    /// batches, which must not hold a connection for the minutes a rollups
+    /// rebuild takes.
     pub async fn begin_impatient(&mut self) -> Result<Tx<'_>, StoreError> {
         use sqlx::Connection;
         Ok(match self {
             Writer::Sqlite(conn) => Tx::Sqlite(conn.begin_with("BEGIN IMMEDIATE").await?),
-            Writer::Postgres(conn) => Tx::Postgres(conn.begin_with(impatient_begin()).await?),
+            Writer::Postgres(conn) => Tx::Postgres(
+                conn.begin_with(format!(
+                    "BEGIN; SET LOCAL lock_timeout = '{}ms'",
+                    LOCK_WAIT.as_millis()
+                ))
+                .await?,
+            ),
         })
     }
 }

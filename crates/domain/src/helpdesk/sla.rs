@@ -407,24 +407,19 @@ pub fn standing(
             Happened::Reply => {}
         }
     }
-    let clock = |from: i64| Clock {
-        started_at: from,
-        pauses: pauses.clone(),
-    };
     // A deadline met or missed at `done` is judged by the pauses before
     // it (the pause a resolution begins does not hold back the resolution
     // it ends); one still owed, by every pause.
-    let due = |from: i64, budget: i64, done: Option<i64>| {
-        Clock {
-            started_at: from,
-            pauses: pauses
-                .iter()
-                .copied()
-                .filter(|(start, _)| done.is_none_or(|d| *start < d))
-                .collect(),
-        }
-        .due_at(calendar, budget)
+    let clock = |from: i64, done: Option<i64>| Clock {
+        started_at: from,
+        pauses: pauses
+            .iter()
+            .copied()
+            .filter(|(start, _)| done.is_none_or(|d| *start < d))
+            .collect(),
     };
+    let due =
+        |from: i64, budget: i64, done: Option<i64>| clock(from, done).due_at(calendar, budget);
     let mut met = 0;
     let mut breaches = 0;
     let mut judge = |due: Option<i64>, done: Option<i64>| match (due, done) {
@@ -433,19 +428,16 @@ pub fn standing(
         (Some(due), None) if now > due => breaches += 1,
         _ => {}
     };
-    let replies: Vec<i64> = timeline
-        .iter()
-        .filter(|(_, w)| *w == Happened::Reply)
-        .map(|(at, _)| *at)
-        .collect();
     // First response: from the opening to the first reply.
-    let first_reply = replies.first().copied();
+    let first_reply = timeline
+        .iter()
+        .find(|(_, w)| *w == Happened::Reply)
+        .map(|(at, _)| *at);
     let first_due = due(opened_at, policy.first_response_ms, first_reply);
     judge(first_due, first_reply);
     // Next responses: from each customer contact after a reply (one owed
     // at a time: the earliest unanswered contact starts the clock).
     let mut owed_since: Option<i64> = None;
-    let mut next_due_now = None;
     let mut replied = false;
     for &(at, what) in timeline {
         match what {
@@ -461,15 +453,11 @@ pub fn standing(
             _ => {}
         }
     }
-    if let Some(since) = owed_since {
-        let owed = due(since, policy.next_response_ms, None);
-        judge(owed, None);
-        next_due_now = owed;
-    }
+    let next_due_now = owed_since.and_then(|since| due(since, policy.next_response_ms, None));
+    judge(next_due_now, None);
     // Resolution: from the opening to the (last) resolution.
     let resolution_due = due(opened_at, policy.resolution_ms, resolved_at);
     judge(resolution_due, resolved_at);
-    let waiting = pauses.last().is_some_and(|(_, to)| to.is_none());
     let state = if resolved_at.is_some() {
         if breaches == 0 {
             SlaState::Met
@@ -478,13 +466,13 @@ pub fn standing(
         }
     } else if breaches > 0 {
         SlaState::Breached
-    } else if waiting {
+    } else if clock(opened_at, None).paused() {
         SlaState::Paused
     } else {
         // At risk when a pending deadline has a quarter of its time left.
         let near = |due: Option<i64>, from: i64, budget: i64| {
             due.is_some_and(|_| {
-                let spent = clock(from).spent_ms(calendar, now);
+                let spent = clock(from, None).spent_ms(calendar, now);
                 budget - spent <= budget / 4
             })
         };

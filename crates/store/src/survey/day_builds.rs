@@ -331,9 +331,6 @@ pub(crate) fn runs(days: impl IntoIterator<Item = i64>) -> Vec<(i64, i64)> {
 /// A courier's habits as summed (see `habits_select`).
 #[derive(Debug, Default, Clone, sqlx::FromRow)]
 pub(crate) struct Habits {
-    /// The week summed over (read by [`Store::whole_weeks`]; 0 elsewhere).
-    #[sqlx(default)]
-    week: i64,
     courier_id: String,
     responses: i64,
     duration_sum: f64,
@@ -403,21 +400,12 @@ impl<T> WeekSums<T> {
     }
 }
 
-/// A row of whole-week sums: the week it sums.
-trait InWeek {
-    fn week(&self) -> i64;
-}
-
-impl InWeek for Habits {
-    fn week(&self) -> i64 {
-        self.week
-    }
-}
-
-impl InWeek for DriverRow {
-    fn week(&self) -> i64 {
-        self.week
-    }
+/// A row of whole-week sums and the week it sums (its Monday's day).
+#[derive(sqlx::FromRow)]
+struct Weekly<T> {
+    week: i64,
+    #[sqlx(flatten)]
+    row: T,
 }
 
 /// The habit columns summed, named as [`Habits`] reads them.
@@ -482,7 +470,6 @@ const PAIR_SUMS: &str = "CAST(SUM(n) AS BIGINT) AS n, SUM(sx) AS sx, SUM(sy) AS 
 /// by, summed from `rollup_driver_days`.
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct DriverRow {
-    week: i64,
     city: String,
     partner: String,
     segment: String,
@@ -640,7 +627,7 @@ impl Store {
         group: &str,
     ) -> Result<(Vec<Arc<Vec<T>>>, Vec<(i64, i64)>), StoreError>
     where
-        T: InWeek + crate::db::Record,
+        Weekly<T>: crate::db::Record,
     {
         let (Some(first), Some(last)) = (
             built.iter().map(|r| r.0).min(),
@@ -684,10 +671,10 @@ impl Store {
         if !missing.is_empty() {
             let ranges: Vec<(i64, i64)> = missing.iter().map(|(w, _)| (*w, w + 6)).collect();
             let q = days_query(select, &ranges, &MetricsFilter::default(), group);
-            let rows: Vec<T> = self.db.all(q).await?;
+            let rows: Vec<Weekly<T>> = self.db.all(q).await?;
             let mut by_week: BTreeMap<i64, Vec<T>> = BTreeMap::new();
             for r in rows {
-                by_week.entry(r.week()).or_default().push(r);
+                by_week.entry(r.week).or_default().push(r.row);
             }
             // Read after the rows: a day built again since holds other rows
             // (they are still counted now, as read, but not kept).
