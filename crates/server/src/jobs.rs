@@ -44,6 +44,7 @@ const RECURRING: &[(&str, i64)] = &[
     ("reports.send", 60_000),
     ("attachments.retention", 60 * 60_000),
     ("events.prune", 60 * 60_000),
+    ("sla.watch", 10_000),
 ];
 
 /// What the jobs need besides the application.
@@ -232,6 +233,13 @@ impl Runner {
                         days = self.settings.event_days,
                         "old events pruned"
                     );
+                }
+                Ok(next)
+            }
+            "sla.watch" => {
+                let n = store.judge_due_cases().await?;
+                if n > 0 {
+                    tracing::debug!(cases = n, "cases judged against their SLA");
                 }
                 Ok(next)
             }

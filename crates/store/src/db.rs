@@ -44,6 +44,11 @@ impl From<bool> for Arg {
         Arg::Bool(Some(v))
     }
 }
+impl From<Option<bool>> for Arg {
+    fn from(v: Option<bool>) -> Self {
+        Arg::Bool(v)
+    }
+}
 impl From<String> for Arg {
     fn from(v: String) -> Self {
         Arg::Text(Some(v))

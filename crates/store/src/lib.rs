@@ -106,6 +106,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "weeks by month",
         include_str!("../migrations/0016_weeks_by_month.sql"),
     ),
+    (17, "sla", include_str!("../migrations/0017_sla.sql")),
 ];
 
 /// The newest schema version this binary knows.

@@ -335,6 +335,133 @@ impl Policy {
     }
 }
 
+/// A line's promise for one channel (and, optionally, one priority),
+/// as an administrator sets it, in minutes of business time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PolicyRule {
+    pub channel: CaseChannel,
+    /// `None`: every priority without a rule of its own.
+    pub priority: Option<Priority>,
+    pub first_response_minutes: u32,
+    pub next_response_minutes: u32,
+    pub resolution_minutes: u32,
+}
+
+/// The most minutes a promise may be (a year of business time).
+pub const MAX_PROMISE_MINUTES: u32 = 366 * 24 * 60;
+
+/// A line's SLA: when it works and what it promises. Stored as JSON per
+/// line; a line nobody set up works all day, every day, on the default
+/// promises.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct LineSla {
+    /// Open intervals per weekday, Monday first, as minutes from local
+    /// midnight `[start, end)`; an empty `week` is open all day, every day.
+    #[serde(default)]
+    pub week: Vec<Vec<(u16, u16)>>,
+    /// Local dates closed all day.
+    #[serde(default)]
+    pub holidays: Vec<Date>,
+    /// Promises that differ from the defaults.
+    #[serde(default)]
+    pub rules: Vec<PolicyRule>,
+}
+
+/// What is wrong with a line's SLA, for the person who wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LineSlaError {
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
+    #[error(
+        "the week has {0} days; give seven (Monday first) or none for a line open all the time"
+    )]
+    Week(usize),
+    #[error("{channel}: promises are 1 to {MAX_PROMISE_MINUTES} minutes")]
+    Minutes { channel: CaseChannel },
+    #[error("{channel}: two promises for the same channel and priority")]
+    Twice { channel: CaseChannel },
+    #[error("the calendar has no working hour at all: no deadline could ever fall")]
+    NeverOpen,
+}
+
+impl LineSla {
+    /// The line's calendar in `tz`.
+    pub fn calendar(&self, tz: TimeZone) -> Result<Calendar, LineSlaError> {
+        if self.week.is_empty() {
+            return Ok(Calendar::new(
+                tz,
+                std::array::from_fn(|_| vec![(0, DAY_MINUTES)]),
+                self.holidays.iter().copied(),
+            )?);
+        }
+        let week: [Vec<(u16, u16)>; 7] = self
+            .week
+            .clone()
+            .try_into()
+            .map_err(|w: Vec<_>| LineSlaError::Week(w.len()))?;
+        Ok(Calendar::new(tz, week, self.holidays.iter().copied())?)
+    }
+
+    /// The line's calendar in `tz`, or (for a stored one that no longer
+    /// reads) open all the time, so that no deadline is lost.
+    pub fn calendar_or_always(&self, tz: TimeZone) -> Calendar {
+        self.calendar(tz.clone())
+            .unwrap_or_else(|_| Calendar::always(tz))
+    }
+
+    /// The promise for a case on `channel` with `priority`: the rule for
+    /// both, else the channel's rule, else the default.
+    pub fn policy(&self, channel: CaseChannel, priority: Priority) -> Policy {
+        let rule = self
+            .rules
+            .iter()
+            .find(|r| r.channel == channel && r.priority == Some(priority))
+            .or_else(|| {
+                self.rules
+                    .iter()
+                    .find(|r| r.channel == channel && r.priority.is_none())
+            });
+        match rule {
+            Some(r) => Policy {
+                first_response_ms: i64::from(r.first_response_minutes) * MINUTE_MS,
+                next_response_ms: i64::from(r.next_response_minutes) * MINUTE_MS,
+                resolution_ms: i64::from(r.resolution_minutes) * MINUTE_MS,
+            },
+            None => Policy::default_for(channel, priority),
+        }
+    }
+
+    /// Checks what an administrator wrote; intervals sorted, holidays
+    /// sorted and unique.
+    pub fn validated(mut self) -> Result<LineSla, LineSlaError> {
+        for day in &mut self.week {
+            day.sort_unstable();
+        }
+        self.holidays.sort_unstable();
+        self.holidays.dedup();
+        let calendar = self.calendar(TimeZone::UTC)?;
+        if !self.week.is_empty() && self.week.iter().all(Vec::is_empty) {
+            return Err(LineSlaError::NeverOpen);
+        }
+        drop(calendar);
+        let mut seen = BTreeSet::new();
+        for r in &self.rules {
+            let minutes = [
+                r.first_response_minutes,
+                r.next_response_minutes,
+                r.resolution_minutes,
+            ];
+            if minutes.iter().any(|m| *m == 0 || *m > MAX_PROMISE_MINUTES) {
+                return Err(LineSlaError::Minutes { channel: r.channel });
+            }
+            if !seen.insert((r.channel, r.priority)) {
+                return Err(LineSlaError::Twice { channel: r.channel });
+            }
+        }
+        Ok(self)
+    }
+}
+
 /// What happened on a case, as its SLA counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Happened {
@@ -364,6 +491,29 @@ pub struct Standing {
     /// resolution), and those met.
     pub breaches: u32,
     pub met: u32,
+    /// Whether the first reply came in time: `None` while it is still
+    /// owed and not yet late.
+    pub first_response_met: Option<bool>,
+    /// Whether the resolution came in time: `None` while the case is
+    /// open and not yet late.
+    pub resolution_met: Option<bool>,
+    /// The business time the first reply took.
+    pub first_response_ms: Option<i64>,
+    /// The next instant after `now` at which the standing changes by the
+    /// clock alone (a deadline turns at risk or is missed); `None` when
+    /// nothing pending can change without something happening.
+    pub check_at: Option<i64>,
+}
+
+/// Whether a deadline due at `due` was met by `done`, as of `now`: `None`
+/// while it is still owed and not yet late.
+fn verdict(due: Option<i64>, done: Option<i64>, now: i64) -> Option<bool> {
+    match (due, done) {
+        (Some(due), Some(done)) => Some(done <= due),
+        (Some(due), None) => (now > due).then_some(false),
+        (None, Some(_)) => Some(true),
+        (None, None) => None,
+    }
 }
 
 /// Where a case opened at `opened_at`, with `timeline` (in time order, up
@@ -487,6 +637,26 @@ pub fn standing(
             SlaState::Within
         }
     };
+    // When a pending deadline next turns at risk (a quarter left) or is
+    // missed.
+    let mut check_at: Option<i64> = None;
+    let mut watch = |from: i64, budget: i64, due: Option<i64>| {
+        let risk = clock(from, None).due_at(calendar, budget - budget / 4);
+        for at in [risk, due].into_iter().flatten() {
+            if at >= now {
+                check_at = Some(check_at.map_or(at, |c| c.min(at)));
+            }
+        }
+    };
+    if resolved_at.is_none() {
+        if first_reply.is_none() {
+            watch(opened_at, policy.first_response_ms, first_due);
+        }
+        if let Some(since) = owed_since {
+            watch(since, policy.next_response_ms, next_due_now);
+        }
+        watch(opened_at, policy.resolution_ms, resolution_due);
+    }
     Standing {
         first_response_due_at: first_due,
         next_response_due_at: next_due_now,
@@ -494,6 +664,10 @@ pub fn standing(
         state,
         breaches,
         met,
+        first_response_met: verdict(first_due, first_reply, now),
+        resolution_met: verdict(resolution_due, resolved_at, now),
+        first_response_ms: first_reply.map(|at| clock(opened_at, Some(at)).spent_ms(calendar, at)),
+        check_at: check_at.map(|at| at + 1),
     }
 }
 
@@ -780,6 +954,117 @@ mod tests {
 
     fn chat() -> Policy {
         Policy::default_for(CaseChannel::Chat, Priority::Normal)
+    }
+
+    #[test]
+    fn verdicts_and_the_next_check_follow_the_clock() {
+        let cal = Calendar::always(tz("Europe/Moscow"));
+        let t = at("Europe/Moscow", "2026-12-07T10:00");
+        // Nothing yet: the first change by the clock alone is at risk at
+        // 10:03:45 (a quarter of five minutes left).
+        let s = standing(&chat(), &cal, t, &[], t + MIN);
+        assert_eq!((s.first_response_met, s.resolution_met), (None, None));
+        assert_eq!(s.check_at, Some(t + 3 * MIN + 45_000 + 1));
+        // At risk: next, the breach just after 10:05.
+        let s = standing(&chat(), &cal, t, &[], t + 4 * MIN);
+        assert_eq!(s.check_at, Some(t + 5 * MIN + 1));
+        let s = standing(&chat(), &cal, t, &[], t + 5 * MIN + 1);
+        assert_eq!(s.first_response_met, Some(false));
+        // Replied at 10:02 and resolved at 11:00: both met, nothing to
+        // watch, two minutes of business time to the first reply.
+        let timeline = [
+            (t + 2 * MIN, Happened::Reply),
+            (t + HOUR, Happened::Resolved),
+        ];
+        let s = standing(&chat(), &cal, t, &timeline, t + 2 * HOUR);
+        assert_eq!(
+            (s.first_response_met, s.resolution_met),
+            (Some(true), Some(true))
+        );
+        assert_eq!((s.first_response_ms, s.check_at), (Some(2 * MIN), None));
+        // Waiting on the customer: nothing changes by the clock.
+        let timeline = [
+            (t + 2 * MIN, Happened::Reply),
+            (t + 3 * MIN, Happened::Waiting),
+        ];
+        let s = standing(&chat(), &cal, t, &timeline, t + 4 * MIN);
+        assert_eq!((s.state, s.check_at), (SlaState::Paused, None));
+    }
+
+    #[test]
+    fn a_line_sla_picks_the_most_specific_promise_and_checks_what_is_written() {
+        let rule = |channel, priority, minutes| PolicyRule {
+            channel,
+            priority,
+            first_response_minutes: minutes,
+            next_response_minutes: minutes,
+            resolution_minutes: 600,
+        };
+        let sla = LineSla {
+            week: Vec::new(),
+            holidays: Vec::new(),
+            rules: vec![
+                rule(CaseChannel::Email, None, 120),
+                rule(CaseChannel::Email, Some(Priority::Urgent), 15),
+            ],
+        }
+        .validated()
+        .unwrap();
+        assert_eq!(
+            sla.policy(CaseChannel::Email, Priority::Normal)
+                .first_response_ms,
+            120 * MIN
+        );
+        assert_eq!(
+            sla.policy(CaseChannel::Email, Priority::Urgent)
+                .first_response_ms,
+            15 * MIN
+        );
+        assert_eq!(
+            sla.policy(CaseChannel::Chat, Priority::Normal),
+            Policy::default_for(CaseChannel::Chat, Priority::Normal)
+        );
+        // An empty week is open all the time.
+        let cal = sla.calendar(tz("Asia/Tashkent")).unwrap();
+        assert!(cal.is_open(at("Asia/Tashkent", "2026-12-06T03:00")));
+        // Stored as JSON and read back the same.
+        let json = serde_json::to_string(&sla).unwrap();
+        assert_eq!(serde_json::from_str::<LineSla>(&json).unwrap(), sla);
+        // What an administrator may not write.
+        let twice = LineSla {
+            rules: vec![
+                rule(CaseChannel::Chat, None, 5),
+                rule(CaseChannel::Chat, None, 7),
+            ],
+            ..LineSla::default()
+        };
+        assert!(matches!(twice.validated(), Err(LineSlaError::Twice { .. })));
+        let zero = LineSla {
+            rules: vec![rule(CaseChannel::Chat, None, 0)],
+            ..LineSla::default()
+        };
+        assert!(matches!(
+            zero.validated(),
+            Err(LineSlaError::Minutes { .. })
+        ));
+        let six_days = LineSla {
+            week: vec![vec![(540, 1080)]; 6],
+            ..LineSla::default()
+        };
+        assert_eq!(six_days.validated(), Err(LineSlaError::Week(6)));
+        let closed = LineSla {
+            week: vec![Vec::new(); 7],
+            ..LineSla::default()
+        };
+        assert_eq!(closed.validated(), Err(LineSlaError::NeverOpen));
+        let overlap = LineSla {
+            week: vec![vec![(540, 800), (700, 900)]; 7],
+            ..LineSla::default()
+        };
+        assert!(matches!(
+            overlap.validated(),
+            Err(LineSlaError::Calendar(_))
+        ));
     }
 
     #[test]

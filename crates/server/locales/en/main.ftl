@@ -1070,3 +1070,19 @@ country-MD = Moldova
 dashboard-trend-points = Every point, with its causes and answers
 dashboard-col-period = Period
 dashboard-so-far = so far
+
+## SLA timers
+col-sla = SLA
+sla-first-response = First reply
+sla-next-response = Next reply
+sla-resolution = Resolution
+sla-due-in = { $what } in { $time }
+sla-overdue = { $what } overdue { $time }
+sla-paused = Paused: waiting for the customer
+sla-state-within = Within
+sla-state-at_risk = At risk
+sla-state-breached = Breached
+sla-state-paused = Paused
+sla-state-met = Met
+dispatch-breached = Cases past their SLA
+dispatch-breached-explain = Open cases that missed a promised reply or resolution time: see that someone takes them now.

@@ -1075,3 +1075,19 @@ country-MD = Молдова
 dashboard-trend-points = Каждая точка — с причинами и ответами
 dashboard-col-period = Период
 dashboard-so-far = пока
+
+## Сроки (SLA)
+col-sla = Срок
+sla-first-response = Первый ответ
+sla-next-response = Следующий ответ
+sla-resolution = Решение
+sla-due-in = { $what } через { $time }
+sla-overdue = { $what }: просрочено на { $time }
+sla-paused = Пауза: ждём клиента
+sla-state-within = В срок
+sla-state-at_risk = Под угрозой
+sla-state-breached = Нарушен
+sla-state-paused = Пауза
+sla-state-met = Выполнен
+dispatch-breached = Обращения с нарушенным сроком
+dispatch-breached-explain = Открытые обращения, по которым пропущен обещанный срок ответа или решения: проследите, чтобы их взяли в работу сейчас.

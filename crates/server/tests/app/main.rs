@@ -15,4 +15,5 @@ mod reliability;
 mod reports;
 mod serve;
 mod smtp;
+mod support;
 mod surveys;

@@ -40,11 +40,33 @@ pub struct Case {
     pub updated_at: i64,
     pub resolved_at: Option<i64>,
     pub closed_at: Option<i64>,
+    /// Where it stands against its line's promises (see `sla`).
+    pub sla_state: Option<String>,
+    pub first_response_due_at: Option<i64>,
+    pub next_response_due_at: Option<i64>,
+    pub resolution_due_at: Option<i64>,
+    pub first_response_met: Option<bool>,
+    pub resolution_met: Option<bool>,
+    /// The business time the first reply took.
+    pub first_response_ms: Option<i64>,
+    pub sla_check_at: Option<i64>,
+    /// Missed deadlines already told.
+    pub sla_breaches: i64,
+    /// The earlier case of the same customer about the same order or
+    /// category this one repeats (within 7 days).
+    pub repeat_of: Option<String>,
+    /// When a repeat of this case first came.
+    pub repeated_at: Option<i64>,
+    /// The customer's satisfaction (1–5) and when they gave it.
+    pub csat: Option<i64>,
+    pub csat_at: Option<i64>,
 }
 
 pub const CASE_COLUMNS: &str = "id, number, channel, line, category, priority, status, customer_phone, \
      order_number, incident_id, owner_id, owner_login, subject, contacts, first_response_at, fault, fault_note, \
-     handed_to, handed_at, created_at, updated_at, resolved_at, closed_at";
+     handed_to, handed_at, created_at, updated_at, resolved_at, closed_at, sla_state, first_response_due_at, \
+     next_response_due_at, resolution_due_at, first_response_met, resolution_met, first_response_ms, sla_check_at, \
+     sla_breaches, repeat_of, repeated_at, csat, csat_at";
 
 /// One line of a case's timeline.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
@@ -59,13 +81,23 @@ pub struct CaseEntry {
     pub author: String,
     pub external_id: Option<String>,
     pub created_at: i64,
+    /// For an outbound contact: a person's reply (`None` on rows older
+    /// than the distinction: taken as one), not a machine's notice.
+    pub by_person: Option<bool>,
+}
+
+impl CaseEntry {
+    /// Whether this outbound contact was a person's reply.
+    pub fn by_person(&self) -> bool {
+        self.by_person.unwrap_or(true)
+    }
 }
 
 /// How a status change reads on the timeline: this, then the status word.
 pub const STATUS_EVENT: &str = "status: ";
 
-const ENTRY_COLUMNS: &str =
-    "id, case_id, kind, channel, direction, body, author, external_id, created_at";
+pub(crate) const ENTRY_COLUMNS: &str =
+    "id, case_id, kind, channel, direction, body, author, external_id, created_at, by_person";
 
 /// A contact that opens a case or joins the customer's open one.
 #[derive(Debug, Clone)]
@@ -282,7 +314,7 @@ impl Store {
                 tx.rollback().await?;
                 return Ok((Err(CaseRefusal::NotOpen), false));
             }
-            if !insert_entry(
+            if !insert_entry_by(
                 &mut tx,
                 &case.id,
                 "contact",
@@ -291,6 +323,7 @@ impl Store {
                 contact.text,
                 contact.author,
                 contact.external_id,
+                Some(contact.by_person),
             )
             .await?
             {
@@ -303,8 +336,10 @@ impl Store {
                 return Ok((existing.ok_or(CaseRefusal::NotFound), false));
             }
             let case = touch(&mut tx, &case.id, contact.direction, contact.by_person).await?;
-            self.commit_with_events(tx, &[case.event("case.updated")])
-                .await?;
+            let (case, breach) = super::sla::judge_in(&mut tx, &case).await?;
+            let mut events = vec![case.event("case.updated")];
+            events.extend(breach);
+            self.commit_with_events(tx, &events).await?;
             Ok((Ok(case), true))
         })
         .await
@@ -475,12 +510,15 @@ impl Store {
             None,
         )
         .await?;
+        let (updated, breach) = super::sla::judge_in(&mut tx, &updated).await?;
         let name = if status == CaseStatus::Resolved {
             "case.resolved"
         } else {
             "case.updated"
         };
-        self.commit_with_events(tx, &[updated.event(name)]).await?;
+        let mut events = vec![updated.event(name)];
+        events.extend(breach);
+        self.commit_with_events(tx, &events).await?;
         Ok(Ok(updated))
     }
 
@@ -590,11 +628,38 @@ async fn insert_entry(
     author: &str,
     external_id: Option<&str>,
 ) -> Result<bool, StoreError> {
+    insert_entry_by(
+        tx,
+        case_id,
+        kind,
+        channel,
+        direction,
+        body,
+        author,
+        external_id,
+        None,
+    )
+    .await
+}
+
+/// [`insert_entry`], saying whether an outbound contact is a person's.
+#[allow(clippy::too_many_arguments)]
+async fn insert_entry_by(
+    tx: &mut Tx<'_>,
+    case_id: &str,
+    kind: &str,
+    channel: Option<&str>,
+    direction: Option<Direction>,
+    body: &str,
+    author: &str,
+    external_id: Option<&str>,
+    by_person: Option<bool>,
+) -> Result<bool, StoreError> {
     let inserted: Option<(String,)> = tx
         .opt(
             sql(
-                "INSERT INTO case_entries (id, case_id, kind, channel, direction, body, author, external_id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING id",
+                "INSERT INTO case_entries (id, case_id, kind, channel, direction, body, author, external_id, created_at, by_person) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING id",
             )
             .bind(uuid::Uuid::now_v7().to_string())
             .bind(case_id)
@@ -604,7 +669,8 @@ async fn insert_entry(
             .bind(body)
             .bind(author)
             .bind(external_id)
-            .bind(super::now()),
+            .bind(super::now())
+            .bind(by_person),
         )
         .await?;
     Ok(inserted.is_some())
@@ -694,7 +760,7 @@ pub(crate) async fn open_in(
         }
         (id, true)
     };
-    if !insert_entry(
+    if !insert_entry_by(
         tx,
         &case_id,
         "contact",
@@ -703,20 +769,71 @@ pub(crate) async fn open_in(
         new.text,
         new.author,
         new.external_id,
+        Some(false),
     )
     .await?
     {
         // The same contact, taken by another request a moment ago.
         return Ok(None);
     }
+    if created {
+        mark_repeat(tx, &case_id, new).await?;
+    }
     let case = touch(tx, &case_id, new.direction, false).await?;
+    let (case, breach) = super::sla::judge_in(tx, &case).await?;
     Ok(Some(if created {
         let event = case.event("case.created");
-        (Opened::Created(case), vec![event])
+        (
+            Opened::Created(case),
+            [event].into_iter().chain(breach).collect(),
+        )
     } else {
         let event = case.event("case.updated");
-        (Opened::Joined(case), vec![event])
+        (
+            Opened::Joined(case),
+            [event].into_iter().chain(breach).collect(),
+        )
     }))
+}
+
+/// How long after a case is resolved a new one about the same order or
+/// category is a repeat of it (METRICS.md, first-contact resolution).
+pub const REPEAT_WINDOW_MS: i64 = 7 * 24 * 3_600_000;
+
+/// Marks a new case as a repeat of the customer's latest case about the
+/// same order or the same category (not "other", which says nothing of
+/// the problem) that is open or was resolved within the window, and that
+/// case as followed by a repeat.
+async fn mark_repeat(tx: &mut Tx<'_>, case_id: &str, new: &NewCase<'_>) -> Result<(), StoreError> {
+    let Some(phone) = new.customer_phone else {
+        return Ok(());
+    };
+    let now = super::now();
+    let category = (new.category != "other").then_some(new.category);
+    let earlier: Vec<(String, i64)> = tx
+        .all(
+            sql("UPDATE cases SET repeated_at = COALESCE(repeated_at, $1) \
+                 WHERE customer_phone = $2 AND id <> $3 AND created_at <= $1 \
+                 AND (order_number = $4 OR category = $5) \
+                 AND (resolved_at IS NULL OR resolved_at >= $6) \
+                 RETURNING id, created_at")
+            .bind(now)
+            .bind(phone)
+            .bind(case_id)
+            .bind(new.order_number)
+            .bind(category)
+            .bind(now - REPEAT_WINDOW_MS),
+        )
+        .await?;
+    if let Some((latest, _)) = earlier.iter().max_by_key(|(id, at)| (*at, id.clone())) {
+        tx.exec(
+            sql("UPDATE cases SET repeat_of = $1 WHERE id = $2")
+                .bind(latest.as_str())
+                .bind(case_id),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Whose cases an inbox shows.
@@ -746,6 +863,8 @@ pub struct CaseFilter {
     pub opened_before: Option<i64>,
     /// An order number, a phone (as stored) or a case number.
     pub search: Option<String>,
+    /// Only cases that missed a deadline (an SLA breach).
+    pub breached: bool,
     pub limit: i64,
 }
 
@@ -759,13 +878,14 @@ impl CaseFilter {
             channel: None,
             opened_before: None,
             search: None,
+            breached: false,
             limit: 100,
         }
     }
 }
 
 /// The open statuses, as SQL.
-const OPEN_STATUSES: &str = "('new', 'open', 'waiting_customer', 'waiting_department')";
+pub(crate) const OPEN_STATUSES: &str = "('new', 'open', 'waiting_customer', 'waiting_department')";
 
 impl Store {
     /// Cases as the filter asks, most urgent and then longest untouched
@@ -810,6 +930,9 @@ impl Store {
                 let n = arg(&mut q, v.as_str().into());
                 let _ = write!(text, " AND {column} = ${n}");
             }
+        }
+        if f.breached {
+            text.push_str(" AND sla_state = 'breached'");
         }
         if let Some(before) = f.opened_before {
             let n = arg(&mut q, before.into());

@@ -8,6 +8,8 @@ pub mod file;
 pub mod incidents;
 pub mod ledger;
 pub mod reports;
+pub mod sla;
+pub mod support;
 
 tokio::task_local! {
     static AS_OF: i64;

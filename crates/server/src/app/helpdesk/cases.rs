@@ -4,11 +4,9 @@
 //! again finds its case).
 
 use doorstep_domain::helpdesk::alerts::Priority;
-use doorstep_domain::helpdesk::cases::{check_text, CaseChannel, CaseStatus, Direction, Line};
-use doorstep_domain::helpdesk::sla::{standing, Calendar, Happened, Policy, Standing};
-use doorstep_store::helpdesk::cases::{
-    Case, CaseChange, CaseEntry, NewCase, NewContact, Opened, STATUS_EVENT,
-};
+use doorstep_domain::helpdesk::cases::{check_text, CaseChannel, Direction, Line};
+use doorstep_domain::helpdesk::sla::Standing;
+use doorstep_store::helpdesk::cases::{Case, CaseChange, CaseEntry, NewCase, NewContact, Opened};
 use doorstep_store::StoreError;
 
 use super::{optional_text, parse_phone};
@@ -210,68 +208,13 @@ pub async fn find(app: &App, key: &str) -> Result<Option<Case>, StoreError> {
     }
 }
 
-/// A case's timeline as its SLA clocks count it: the customer's contacts,
-/// replies by a person, waits on the customer, resolutions and reopenings
-/// (notes and other events do not move the clocks).
-fn sla_timeline(entries: &[CaseEntry]) -> Vec<(i64, Happened)> {
-    let mut timeline = Vec::new();
-    let (mut waiting, mut resolved) = (false, false);
-    for e in entries {
-        let happened = match (e.kind.as_str(), e.direction.as_deref()) {
-            ("contact", Some("outbound")) => Some(Happened::Reply),
-            ("contact", _) => Some(Happened::CustomerContact),
-            ("event", _) => match e
-                .body
-                .strip_prefix(STATUS_EVENT)
-                .and_then(CaseStatus::parse)
-            {
-                Some(CaseStatus::WaitingCustomer) if !resolved => {
-                    waiting = true;
-                    Some(Happened::Waiting)
-                }
-                Some(CaseStatus::Resolved | CaseStatus::Closed) if !resolved => {
-                    resolved = true;
-                    Some(Happened::Resolved)
-                }
-                Some(CaseStatus::New | CaseStatus::Open | CaseStatus::WaitingDepartment) => {
-                    if resolved {
-                        resolved = false;
-                        waiting = false;
-                        Some(Happened::Reopened)
-                    } else if waiting {
-                        waiting = false;
-                        Some(Happened::Resumed)
-                    } else {
-                        None
-                    }
-                }
-                _ => None,
-            },
-            _ => None,
-        };
-        if let Some(h) = happened {
-            timeline.push((e.created_at, h));
-        }
-    }
-    timeline
-}
-
-/// Where a case stands against its promise at `now`: the default promise
-/// for its channel and priority, counted on a line working all day every
-/// day in the deployment's time zone `tz`.
-pub fn sla_standing(
+/// Where a case stands against its line's promises now (judged live: the
+/// stored standing is as of its last change or the SLA job's last look).
+pub async fn sla_standing(
+    app: &App,
     case: &Case,
     entries: &[CaseEntry],
-    tz: &jiff::tz::TimeZone,
-    now: i64,
-) -> Standing {
-    let channel = CaseChannel::parse(&case.channel).unwrap_or(CaseChannel::Phone);
-    let priority = Priority::parse(&case.priority).unwrap_or(Priority::Normal);
-    standing(
-        &Policy::default_for(channel, priority),
-        &Calendar::always(tz.clone()),
-        case.created_at,
-        &sla_timeline(entries),
-        now,
-    )
+) -> Result<Standing, StoreError> {
+    let setup = app.store.sla_setup().await?;
+    Ok(setup.standing(case, entries, doorstep_store::now_millis()))
 }

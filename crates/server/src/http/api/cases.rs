@@ -375,12 +375,7 @@ pub async fn get(
     let case = found(&app, &id).await?;
     let entries = app.store.case_entries(&case.id).await?;
     let remedies = app.store.case_remedies(&case.id).await?;
-    let sla = crate::app::helpdesk::cases::sla_standing(
-        &case,
-        &entries,
-        &app.deployment().tz(),
-        doorstep_store::now_millis(),
-    );
+    let sla = crate::app::helpdesk::cases::sla_standing(&app, &case, &entries).await?;
     Ok(Json(CaseDetail {
         first_response_due_at: sla.first_response_due_at.map(time),
         next_response_due_at: sla.next_response_due_at.map(time),
@@ -406,6 +401,11 @@ pub struct ContactJson {
     #[serde(default)]
     #[schema(max_length = 200)]
     external_id: Option<String>,
+    /// For an outbound contact: `true` when a machine sent it (an
+    /// auto-reply, a notice), which is no reply by a person and moves no
+    /// SLA clock; by default an outbound contact is a person's reply.
+    #[serde(default)]
+    automated: bool,
 }
 
 fn refused(refusal: CaseRefusal, case: &str) -> ApiError {
@@ -449,7 +449,7 @@ pub async fn add_contact(
             external_id: req.external_id,
         },
         &caller.name,
-        false,
+        !req.automated,
     )
     .await?;
     let case = change.map_err(|r| refused(r, &id))?;

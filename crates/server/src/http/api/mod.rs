@@ -12,6 +12,7 @@ pub mod links;
 pub mod metrics;
 pub mod orders;
 pub mod responses;
+pub mod support;
 pub mod surveys;
 pub mod terminal;
 
@@ -187,6 +188,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::add_contact))
         .routes(routes!(cases::apply_remedy))
         .routes(routes!(cases::outcome))
+        .routes(routes!(support::get))
         .routes(routes!(ledger::get, ledger::debit))
         .routes(routes!(ledger::reverse))
         .routes(routes!(terminal::enroll))

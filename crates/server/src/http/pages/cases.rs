@@ -50,6 +50,114 @@ pub fn money(minor: i64, currency: &str) -> String {
     format!("{} {currency}", Money::from_minor(minor))
 }
 
+/// A case's SLA timer as people read it: the nearest deadline still owed
+/// ("reply in 3 min", "overdue 12 min"), or where it ended.
+pub struct SlaBadge {
+    /// `within`, `at_risk`, `breached`, `paused`, `met`: the colour.
+    pub state: String,
+    pub label: String,
+    /// The deadlines in full, for the tooltip.
+    pub title: String,
+}
+
+/// The badge of `c` at `now`, from the standing kept on the case (a
+/// deadline passed since is shown overdue at once, before the SLA job
+/// looks).
+pub fn sla_badge(c: &Case, t: Tr<'_>, tz: &jiff::tz::TimeZone, now: i64) -> SlaBadge {
+    let open = c.is_open();
+    let owed = [
+        (
+            "sla-first-response",
+            c.first_response_due_at
+                .filter(|_| c.first_response_at.is_none() && open),
+        ),
+        ("sla-next-response", c.next_response_due_at.filter(|_| open)),
+        ("sla-resolution", c.resolution_due_at.filter(|_| open)),
+    ];
+    let nearest = owed
+        .iter()
+        .filter_map(|(what, due)| due.map(|d| (d, *what)))
+        .min();
+    let stored = c.sla_state.clone().unwrap_or_else(|| "within".to_owned());
+    let title = owed
+        .iter()
+        .filter_map(|(what, due)| {
+            due.map(|d| format!("{}: {}", t.t(what), format_local(from_millis(d), tz)))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let (state, label) = match nearest {
+        _ if stored == "paused" && open => (stored, t.t("sla-paused")),
+        Some((due, what)) if due < now => (
+            "breached".to_owned(),
+            t.with2("sla-overdue", "what", t.t(what), "time", age(t, now, due)),
+        ),
+        Some((due, what)) => (
+            if stored == "breached" || stored == "at_risk" {
+                stored
+            } else {
+                "within".to_owned()
+            },
+            t.with2("sla-due-in", "what", t.t(what), "time", age(t, due, now)),
+        ),
+        None if stored == "breached" => (stored, t.t("sla-state-breached")),
+        None if !open => (
+            stored,
+            t.t(&format!(
+                "sla-state-{}",
+                if c.sla_breaches > 0 {
+                    "breached"
+                } else {
+                    "met"
+                }
+            )),
+        ),
+        None => (stored, String::new()),
+    };
+    SlaBadge {
+        state,
+        label,
+        title,
+    }
+}
+
+/// An open case that missed a deadline, as the dispatcher's alert list
+/// shows it.
+pub struct BreachRow {
+    pub href: String,
+    pub number: i64,
+    pub subject: String,
+    pub line: String,
+    pub channel: String,
+    pub owner: String,
+    pub sla: SlaBadge,
+}
+
+/// The open cases that missed a deadline, most urgent first.
+pub async fn breach_rows(
+    app: &AppState,
+    t: Tr<'_>,
+    tz: &jiff::tz::TimeZone,
+    now: i64,
+) -> Result<Vec<BreachRow>, doorstep_store::StoreError> {
+    let mut filter = CaseFilter::new(CaseView::All);
+    filter.breached = true;
+    filter.limit = 100;
+    let cases = app.store.cases(&filter).await?;
+    Ok(cases
+        .iter()
+        .map(|c| BreachRow {
+            href: format!("/cases/{}", c.number),
+            number: c.number,
+            subject: c.subject.clone(),
+            line: t.t(&format!("line-{}", c.line)),
+            channel: t.t(&format!("channel-{}", c.channel)),
+            owner: c.owner_login.clone().unwrap_or_default(),
+            sla: sla_badge(c, t, tz, now),
+        })
+        .collect())
+}
+
 /// A case as a row of the inbox.
 pub struct CaseRow {
     pub number: i64,
@@ -68,6 +176,7 @@ pub struct CaseRow {
     pub updated: String,
     pub contacts: i64,
     pub handed_to: String,
+    pub sla: SlaBadge,
 }
 
 fn category_name(categories: &[CaseCategory], id: &str, t: Tr<'_>) -> String {
@@ -77,8 +186,15 @@ fn category_name(categories: &[CaseCategory], id: &str, t: Tr<'_>) -> String {
         .map_or_else(|| id.to_owned(), |c| c.name(t.lang()).to_owned())
 }
 
-fn case_row(c: &Case, categories: &[CaseCategory], t: Tr<'_>, now: i64) -> CaseRow {
+fn case_row(
+    c: &Case,
+    categories: &[CaseCategory],
+    t: Tr<'_>,
+    tz: &jiff::tz::TimeZone,
+    now: i64,
+) -> CaseRow {
     CaseRow {
+        sla: sla_badge(c, t, tz, now),
         number: c.number,
         href: format!("/cases/{}", c.number),
         priority_label: t.t(&format!("priority-{}", c.priority)),
@@ -170,6 +286,7 @@ pub async fn inbox(
     let c = Chrome::new(&app, &user, "/cases", "cases-title");
     let t = c.tr;
     let now = doorstep_store::now_millis();
+    let tz = app.deployment().tz();
     let categories = app.store.case_categories().await.page(user.lang)?;
     q.view = non_empty(q.view.take());
     q.status = non_empty(q.status.take()).filter(|s| CaseStatus::parse(s).is_some());
@@ -262,7 +379,7 @@ pub async fn inbox(
     let view_page = InboxPage {
         rows: cases
             .iter()
-            .map(|k| case_row(k, &categories, t, now))
+            .map(|k| case_row(k, &categories, t, &tz, now))
             .collect(),
         statuses: choices(
             CaseStatus::ALL
@@ -848,7 +965,7 @@ pub async fn detail(
             ),
             other => t.t(&format!("case-error-{}", short_word(other))),
         }),
-        case: case_row(&case, &categories, t, now),
+        case: case_row(&case, &categories, t, &tz, now),
         c,
     };
     Ok(render(&view))

@@ -87,6 +87,8 @@ struct QueuePage {
     c: Chrome,
     rows: Vec<IncidentRow>,
     closed: Vec<IncidentRow>,
+    /// Open cases that missed a deadline: the dispatcher's SLA alerts.
+    breached: Vec<super::cases::BreachRow>,
     cities: Vec<Choice>,
     city: String,
     may_act: bool,
@@ -129,7 +131,11 @@ pub async fn queue(
     let cities = app.store.cities().await.page(user.lang)?;
     let tz = app.deployment().tz();
     let now = doorstep_store::now_millis();
+    let breached = super::cases::breach_rows(&app, t, &tz, now)
+        .await
+        .page(user.lang)?;
     let view = QueuePage {
+        breached,
         rows: live
             .iter()
             .map(|i| incident_row(i, &user, t, &tz, now))
@@ -162,7 +168,9 @@ pub async fn events(
     headers: axum::http::HeaderMap,
     uri: axum::http::Uri,
 ) -> Response {
-    super::live_events(&app, &headers, &uri, |name| name.starts_with("incident."))
+    super::live_events(&app, &headers, &uri, |name| {
+        name.starts_with("incident.") || name == "case.sla_breached" || name == "case.resolved"
+    })
 }
 
 #[derive(Template)]

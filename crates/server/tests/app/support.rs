@@ -1,0 +1,256 @@
+//! Support figures and SLA breaches through the real server: cases with a
+//! history (opened, answered, resolved at known times), the SLA job run by
+//! two servers at once telling each breach once, and
+//! `GET /api/v1/support/metrics` by line, channel and day.
+
+use doorstep_domain::helpdesk::cases::{CaseStatus, Direction};
+use doorstep_store::helpdesk::as_of;
+use doorstep_store::helpdesk::cases::{Case, NewCase, NewContact};
+use doorstep_store::helpdesk::Actor;
+use doorstep_store::Store;
+use serde_json::Value;
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+on_both_backends!(support_figures_count_each_fact_in_its_own_period);
+
+const MIN: i64 = 60_000;
+const HOUR: i64 = 60 * MIN;
+
+const OPERATOR: Actor<'static> = Actor {
+    id: "u-op",
+    login: "olga",
+    overrides: true,
+};
+
+/// Opens a case at `at` as the customer's contact.
+async fn open(
+    store: &Store,
+    at: i64,
+    channel: &str,
+    category: &str,
+    order: &str,
+    phone: &str,
+) -> Case {
+    let new = NewCase {
+        channel,
+        line: "customers",
+        category,
+        priority: "normal",
+        order_number: Some(order),
+        customer_phone: Some(phone),
+        text: "Where is my order?",
+        external_id: None,
+        direction: Direction::Inbound,
+        author: "crm",
+        incident_id: None,
+    };
+    as_of(at, store.open_case(&new))
+        .await
+        .unwrap()
+        .case()
+        .clone()
+}
+
+/// An operator's reply at `at`.
+async fn reply(store: &Store, at: i64, case: &Case) {
+    let contact = NewContact {
+        channel: &case.channel,
+        direction: Direction::Outbound,
+        text: "We are on it.",
+        author: "olga",
+        external_id: None,
+        by_person: true,
+    };
+    let (changed, _) = as_of(at, store.add_contact(&case.id, &contact))
+        .await
+        .unwrap();
+    changed.expect("the reply is taken");
+}
+
+async fn resolve(store: &Store, at: i64, case: &Case) {
+    as_of(
+        at,
+        store.set_case_status(&case.id, CaseStatus::Resolved, OPERATOR),
+    )
+    .await
+    .unwrap()
+    .expect("resolved");
+}
+
+fn moscow(text: &str) -> i64 {
+    let dt: jiff::civil::DateTime = text.parse().unwrap();
+    dt.to_zoned(jiff::tz::TimeZone::get("Europe/Moscow").unwrap())
+        .unwrap()
+        .timestamp()
+        .as_millisecond()
+}
+
+fn group<'a>(answer: &'a Value, key: &str) -> &'a Value {
+    answer["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["key"] == key)
+        .unwrap_or_else(|| panic!("no group {key} in {answer}"))
+}
+
+/// A: chat, answered in 2 minutes, resolved in an hour, then repeated by
+/// the same customer two days later (C, about another late order) — so
+/// not resolved at the first contact. B: e-mail answered after two hours
+/// (its hour missed), resolved in five (within eight), at the first
+/// contact. C: never answered — the SLA job finds both its deadlines
+/// missed and tells it once, though two servers run the job at once.
+async fn support_figures_count_each_fact_in_its_own_period(backend: &str) {
+    let a = TestApp::spawn(backend).await;
+    let b = a.beside().await;
+    let t0 = moscow("2026-11-02T10:00");
+    let case_a = open(&a.store, t0, "chat", "late", "A-1", "+79160000001").await;
+    reply(&a.store, t0 + 2 * MIN, &case_a).await;
+    resolve(&a.store, t0 + HOUR, &case_a).await;
+    let case_b = open(
+        &a.store,
+        t0 + 10 * MIN,
+        "email",
+        "damaged",
+        "A-2",
+        "+79160000002",
+    )
+    .await;
+    reply(&a.store, t0 + 10 * MIN + 2 * HOUR, &case_b).await;
+    resolve(&a.store, t0 + 5 * HOUR, &case_b).await;
+    let case_c = open(
+        &a.store,
+        t0 + 48 * HOUR,
+        "chat",
+        "late",
+        "A-3",
+        "+79160000001",
+    )
+    .await;
+    assert_eq!(
+        case_c.repeat_of.as_deref(),
+        Some(case_a.id.as_str()),
+        "C repeats A"
+    );
+
+    let judged = a.store.case(&case_b.id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            judged.first_response_met,
+            judged.resolution_met,
+            judged.first_response_ms
+        ),
+        (Some(false), Some(true), Some(2 * HOUR)),
+        "B's late reply and timely resolution are on the case"
+    );
+    assert_eq!(judged.sla_state.as_deref(), Some("breached"));
+
+    // The SLA job on both servers at once: C is judged, its breach told once.
+    let before = a.store.last_event_id().await.unwrap();
+    for _ in 0..2 {
+        let (here, there) = tokio::join!(a.store.judge_due_cases(), b.store.judge_due_cases());
+        here.unwrap();
+        there.unwrap();
+    }
+    let c = a.store.case(&case_c.id).await.unwrap().unwrap();
+    assert_eq!(c.sla_state.as_deref(), Some("breached"));
+    assert_eq!(
+        (c.first_response_met, c.resolution_met),
+        (Some(false), Some(false))
+    );
+    // The background job may have told it too: count every event, once
+    // they are numbered (PostgreSQL numbers them just after the commit).
+    let told = || async {
+        a.store
+            .events_after(0, 10_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.name == "case.sla_breached" && e.data.contains(&case_c.id))
+            .count()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while told().await == 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        told().await,
+        1,
+        "C's breach told once (events after {before})"
+    );
+
+    let integration = a.token("integration", None).await;
+    let (status, by_line) = a
+        .get_json(
+            "/api/v1/support/metrics?from=2026-11-02&to=2026-11-08&group_by=line",
+            &integration,
+        )
+        .await;
+    assert_eq!(status, 200, "{by_line}");
+    let customers = group(&by_line, "customers");
+    assert_eq!(
+        (customers["cases"].as_i64(), customers["resolved"].as_i64()),
+        (Some(3), Some(2)),
+        "{by_line}"
+    );
+    // B at the first contact; A was repeated.
+    assert_eq!(customers["fcr"].as_f64(), Some(50.0), "{by_line}");
+    // Two customers wrote; one came back about the same problem.
+    assert_eq!(customers["repeat_contact_rate"].as_f64(), Some(50.0));
+    // First replies: A in time, B and C late. Resolutions: A, B in time, C late.
+    assert_eq!(customers["first_response_attainment"].as_f64(), Some(33.3));
+    assert_eq!(customers["resolution_attainment"].as_f64(), Some(66.7));
+    // The median of 120 s and 7,200 s.
+    assert_eq!(
+        customers["median_first_response_seconds"].as_i64(),
+        Some(3660)
+    );
+    assert_eq!(
+        customers["csat"],
+        Value::Null,
+        "no satisfaction answers yet"
+    );
+
+    let (_, by_channel) = a
+        .get_json(
+            "/api/v1/support/metrics?from=2026-11-02&to=2026-11-08&group_by=channel",
+            &integration,
+        )
+        .await;
+    assert_eq!(
+        group(&by_channel, "email")["first_response_attainment"].as_f64(),
+        Some(0.0)
+    );
+    assert_eq!(group(&by_channel, "chat")["cases"].as_i64(), Some(2));
+
+    let (_, by_day) = a
+        .get_json(
+            "/api/v1/support/metrics?from=2026-11-02&to=2026-11-08&group_by=day",
+            &integration,
+        )
+        .await;
+    let days = by_day["groups"].as_array().unwrap();
+    assert_eq!(days.len(), 7, "every day of the range: {by_day}");
+    assert_eq!(
+        (
+            group(&by_day, "2026-11-02")["cases"].as_i64(),
+            group(&by_day, "2026-11-02")["resolved"].as_i64()
+        ),
+        (Some(2), Some(2))
+    );
+    assert_eq!(group(&by_day, "2026-11-04")["cases"].as_i64(), Some(1));
+    assert_eq!(group(&by_day, "2026-11-03")["cases"].as_i64(), Some(0));
+
+    // Bad input names its parameter; a terminal's token is refused.
+    let (status, problem) = a
+        .get_json("/api/v1/support/metrics?group_by=courier", &integration)
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(problem["errors"][0]["field"], "group_by", "{problem}");
+    let terminal = a.token("terminal", None).await;
+    let (status, _) = a.get_json("/api/v1/support/metrics", &terminal).await;
+    assert_eq!(status, 403);
+}
