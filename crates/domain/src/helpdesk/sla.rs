@@ -462,6 +462,46 @@ impl LineSla {
     }
 }
 
+/// Reads a day's working hours as people write them: `09:00-13:00,
+/// 14:00-18:00` (a dash or an en dash; `24:00` ends at midnight; blank: a
+/// day off).
+pub fn parse_hours(text: &str) -> Result<Vec<(u16, u16)>, String> {
+    let minute = |t: &str| -> Result<u16, String> {
+        let t = t.trim();
+        let (h, m) = t.split_once(':').unwrap_or((t, "0"));
+        match (h.trim().parse::<u16>(), m.trim().parse::<u16>()) {
+            (Ok(h), Ok(m)) if m < 60 && (h < 24 || (h == 24 && m == 0)) => Ok(h * 60 + m),
+            _ => Err(format!("{t:?} is not a time of day (write 09:00 or 24:00)")),
+        }
+    };
+    let mut out = Vec::new();
+    for part in text
+        .split([',', ';'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let (a, b) = part
+            .split_once(['-', '–', '—'])
+            .ok_or_else(|| format!("{part:?} is not an interval (write 09:00-18:00)"))?;
+        let (a, b) = (minute(a)?, minute(b)?);
+        if a >= b {
+            return Err(format!("{part:?} ends before it starts"));
+        }
+        out.push((a, b));
+    }
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// A day's working hours as [`parse_hours`] reads them.
+pub fn format_hours(intervals: &[(u16, u16)]) -> String {
+    intervals
+        .iter()
+        .map(|(a, b)| format!("{:02}:{:02}-{:02}:{:02}", a / 60, a % 60, b / 60, b % 60))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// What happened on a case, as its SLA counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Happened {
@@ -1065,6 +1105,28 @@ mod tests {
             overlap.validated(),
             Err(LineSlaError::Calendar(_))
         ));
+    }
+
+    #[test]
+    fn hours_are_read_as_people_write_them() {
+        assert_eq!(
+            parse_hours("09:00-13:00, 14:00–18:00"),
+            Ok(vec![(540, 780), (840, 1080)])
+        );
+        assert_eq!(parse_hours("0-24"), Ok(vec![(0, DAY_MINUTES)]));
+        assert_eq!(parse_hours("  "), Ok(Vec::new()));
+        assert!(parse_hours("18:00-09:00")
+            .unwrap_err()
+            .contains("ends before"));
+        assert!(parse_hours("9 to 5")
+            .unwrap_err()
+            .contains("not an interval"));
+        assert!(parse_hours("09:00-25:00")
+            .unwrap_err()
+            .contains("not a time"));
+        let hours = parse_hours("14:00-18:00, 09:00-13:00").unwrap();
+        assert_eq!(format_hours(&hours), "09:00-13:00, 14:00-18:00");
+        assert_eq!(parse_hours(&format_hours(&hours)), Ok(hours));
     }
 
     #[test]

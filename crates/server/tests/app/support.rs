@@ -13,7 +13,10 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 use crate::on_both_backends;
 
-on_both_backends!(support_figures_count_each_fact_in_its_own_period);
+on_both_backends!(
+    support_figures_count_each_fact_in_its_own_period,
+    an_admin_sets_a_lines_hours_and_open_cases_follow
+);
 
 const MIN: i64 = 60_000;
 const HOUR: i64 = 60 * MIN;
@@ -253,4 +256,110 @@ async fn support_figures_count_each_fact_in_its_own_period(backend: &str) {
     let terminal = a.token("terminal", None).await;
     let (status, _) = a.get_json("/api/v1/support/metrics", &terminal).await;
     assert_eq!(status, 403);
+}
+
+/// An admin gives the couriers line office hours and a slower e-mail
+/// promise in Settings; a mistyped day is refused with the day named and
+/// what was typed kept; an open case is judged again under the new hours;
+/// an operator may not reach the page.
+async fn an_admin_sets_a_lines_hours_and_open_cases_follow(backend: &str) {
+    let a = TestApp::spawn(backend).await;
+    let admin = a.signed_in("admin").await;
+    let csrf = a.csrf(&admin).await;
+    let mut form: Vec<(String, String)> = vec![
+        ("csrf".into(), csrf.clone()),
+        ("line".into(), "couriers".into()),
+        ("holidays".into(), "2027-01-01".into()),
+        ("first_email".into(), "120".into()),
+    ];
+    for day in 0..5 {
+        form.push((format!("day{day}"), "09:00-13:00, 14:00-18:00".into()));
+    }
+    form.push(("day5".into(), "10:00-25:00".into()));
+    let refused = admin
+        .post(a.at("/settings/sla"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 200);
+    let page = refused.text().await.unwrap();
+    assert!(
+        page.contains("Saturday") && page.contains("not a time"),
+        "the day named: {page}"
+    );
+    assert!(page.contains("10:00-25:00"), "what was typed is kept");
+    form.retain(|(k, _)| k != "day5");
+    let saved = admin
+        .post(a.at("/settings/sla"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 303, "{}", saved.text().await.unwrap());
+    let setup = a.store.sla_setup().await.unwrap();
+    let sla = setup.line("couriers");
+    assert_eq!(sla.week.len(), 7);
+    assert!(
+        sla.week[5].is_empty() && sla.week[6].is_empty(),
+        "weekends off"
+    );
+    assert_eq!(
+        sla.policy(
+            doorstep_domain::helpdesk::cases::CaseChannel::Email,
+            doorstep_domain::helpdesk::alerts::Priority::Normal
+        )
+        .first_response_ms,
+        120 * MIN
+    );
+    let shown = a.page(&admin, "/settings/sla").await;
+    assert!(shown.contains("09:00-13:00, 14:00-18:00") && shown.contains("2027-01-01"));
+
+    // An e-mail to the couriers line on Friday at 17:30 is due on Monday
+    // at 10:30 (30 minutes on Friday, 90 on Monday).
+    let friday = moscow("2027-01-08T17:30");
+    let new = NewCase {
+        channel: "email",
+        line: "couriers",
+        category: "other",
+        priority: "normal",
+        order_number: None,
+        customer_phone: Some("+79160000009"),
+        text: "My payout is missing",
+        external_id: None,
+        direction: Direction::Inbound,
+        author: "crm",
+        incident_id: None,
+    };
+    let case = as_of(friday, a.store.open_case(&new))
+        .await
+        .unwrap()
+        .case()
+        .clone();
+    assert_eq!(case.first_response_due_at, Some(moscow("2027-01-11T10:30")));
+    // Open all the time now: the open case is looked at again at once.
+    let always = vec![
+        ("csrf".to_owned(), csrf),
+        ("line".to_owned(), "couriers".to_owned()),
+        ("always".to_owned(), "on".to_owned()),
+        ("first_email".to_owned(), "120".to_owned()),
+    ];
+    let saved = admin
+        .post(a.at("/settings/sla"))
+        .form(&always)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 303);
+    let due = a.store.case(&case.id).await.unwrap().unwrap().sla_check_at;
+    assert!(due.is_some(), "queued for the SLA job");
+    as_of(friday + MIN, a.store.judge_due_cases())
+        .await
+        .unwrap();
+    let case = a.store.case(&case.id).await.unwrap().unwrap();
+    assert_eq!(case.first_response_due_at, Some(friday + 120 * MIN));
+
+    let operator = a.signed_in("operator").await;
+    let r = operator.get(a.at("/settings/sla")).send().await.unwrap();
+    assert_eq!(r.status(), 403);
 }

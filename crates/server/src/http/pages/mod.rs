@@ -16,6 +16,7 @@ mod recovery;
 mod reports;
 mod rules;
 pub mod settings;
+mod sla;
 pub mod surveys;
 pub mod terminal;
 mod webhooks;
@@ -306,6 +307,7 @@ pub fn router() -> Router<AppState> {
             "/settings/categories",
             get(categories::list).post(categories::save),
         )
+        .route("/settings/sla", get(sla::show).post(sla::save))
         .route("/settings/webhooks/{id}", get(webhooks::detail))
         .route(
             "/settings/webhooks/{id}/resend/{event}",
