@@ -150,11 +150,14 @@ fn keep_typed(form: &mut LineForm, typed: &[(String, String)]) {
     }
 }
 
+/// A refused form: its line, what is wrong, and what was typed.
+type Refused<'f> = (String, String, &'f [(String, String)]);
+
 async fn page(
     app: &AppState,
     user: &CurrentUser,
     notice: Option<String>,
-    error: Option<(String, String, &[(String, String)])>,
+    error: Option<Refused<'_>>,
 ) -> PageResult {
     let c = Chrome::new(app, user, "/settings", "sla-settings-title");
     let t = c.tr;
