@@ -261,6 +261,9 @@ struct Story<'a> {
     order_amount: Option<i64>,
     operator: &'a Person,
     at: i64,
+    /// A channel promised a reply within minutes (chat, messenger,
+    /// social, app): operators answer it at once, not always in time.
+    quick: bool,
 }
 
 impl Story<'_> {
@@ -270,14 +273,22 @@ impl Story<'_> {
     }
 
     async fn take(&mut self, rng: &mut StdRng) -> anyhow::Result<()> {
-        let at = self.later(rng, 1, 25);
+        let at = if self.quick {
+            self.later(rng, 1, 3)
+        } else {
+            self.later(rng, 1, 25)
+        };
         let me = self.operator.actor(false);
         must(as_of(at, self.store.assign_case(&self.case_id, me, me)).await?)?;
         Ok(())
     }
 
     async fn reply(&mut self, rng: &mut StdRng, channel: &str) -> anyhow::Result<()> {
-        let at = self.later(rng, 2, 15);
+        let at = if self.quick {
+            self.later(rng, 1, 5)
+        } else {
+            self.later(rng, 2, 15)
+        };
         let text = replies(&self.category);
         let contact = NewContact {
             channel,
@@ -358,6 +369,77 @@ impl Story<'_> {
         )?;
         Ok(())
     }
+
+    /// About half the customers answer the satisfaction question after
+    /// resolution; those whose case missed a promise are less pleased.
+    async fn rate(&mut self, rng: &mut StdRng, now: i64) -> anyhow::Result<bool> {
+        let at = self.at + rng.gen_range(10..600) * MINUTE;
+        if at >= now || !rng.gen_bool(0.5) {
+            return Ok(false);
+        }
+        let late = self
+            .store
+            .case(&self.case_id)
+            .await?
+            .is_some_and(|c| c.sla_breaches > 0);
+        // The chance of 5, 4, 3 and 2 (1 takes the rest).
+        let odds: [f64; 4] = if late {
+            [0.25, 0.2, 0.2, 0.17]
+        } else {
+            [0.55, 0.27, 0.1, 0.04]
+        };
+        let mut roll: f64 = rng.gen();
+        let mut csat = 1;
+        for (score, p) in (2..=5).rev().zip(odds) {
+            if roll < p {
+                csat = score;
+                break;
+            }
+            roll -= p;
+        }
+        Ok(as_of(at, self.store.rate_case(&self.case_id, csat))
+            .await?
+            .is_some())
+    }
+}
+
+/// Business hours for both lines (seed 001: the customers' line from
+/// eight to ten every day; the couriers' from seven to eleven, shorter on
+/// Sunday), the New Year holidays, and a faster first reply to couriers'
+/// calls (a courier waits at the door).
+async fn calendars(store: &Store, now: i64) -> anyhow::Result<()> {
+    use doorstep_domain::helpdesk::cases::CaseChannel;
+    use doorstep_domain::helpdesk::sla::{LineSla, PolicyRule};
+    let year = doorstep_domain::time::from_millis(now)
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .year();
+    let holidays: Vec<jiff::civil::Date> = [(1, 1), (1, 2), (1, 7)]
+        .iter()
+        .filter_map(|&(m, d)| jiff::civil::Date::new(year + 1, m, d).ok())
+        .collect();
+    let customers = LineSla {
+        week: vec![vec![(8 * 60, 22 * 60)]; 7],
+        holidays: holidays.clone(),
+        rules: Vec::new(),
+    }
+    .validated()?;
+    let mut week = vec![vec![(7 * 60, 23 * 60)]; 6];
+    week.push(vec![(9 * 60, 21 * 60)]);
+    let couriers = LineSla {
+        week,
+        holidays,
+        rules: vec![PolicyRule {
+            channel: CaseChannel::Phone,
+            priority: None,
+            first_response_minutes: 15,
+            next_response_minutes: 15,
+            resolution_minutes: 4 * 60,
+        }],
+    }
+    .validated()?;
+    store.save_line_sla("customers", &customers).await?;
+    store.save_line_sla("couriers", &couriers).await?;
+    Ok(())
 }
 
 /// The support cases of the last two months.
@@ -410,6 +492,7 @@ async fn cases(
                 order_amount,
                 operator,
                 at: *at,
+                quick: false,
             };
             story.take(rng).await?;
             story.reply(rng, "phone").await?;
@@ -417,6 +500,7 @@ async fn cases(
                 remedies += 1;
             }
             story.status(rng, CaseStatus::Resolved, 5, 60).await?;
+            story.rate(rng, now).await?;
             if story.at < now - 3 * DAY {
                 story
                     .status(rng, CaseStatus::Closed, 3 * 24 * 60, 4 * 24 * 60)
@@ -430,7 +514,7 @@ async fn cases(
         .iter()
         .filter(|o| {
             o.delivered_at.is_some_and(|d| {
-                d.as_millisecond() > now - 60 * DAY && d.as_millisecond() < now - HOUR
+                d.as_millisecond() > now - 90 * DAY && d.as_millisecond() < now - HOUR
             })
         })
         .collect();
@@ -470,7 +554,15 @@ async fn cases(
     if delivered.is_empty() {
         return Ok((cases, remedies));
     }
-    for n in 0..150 {
+    // The customers' line's hours: the newest cases are placed in them.
+    let hours = store
+        .sla_setup()
+        .await?
+        .line("customers")
+        .calendar_or_always(deployment.tz());
+    // Resolved cases some customers come back about (a repeat contact).
+    let mut settled: Vec<Settled> = Vec::new();
+    for n in 0..260 {
         // One case per order: a second one would join the first.
         let Some(order) = (0..20)
             .map(|_| delivered[rng.gen_range(0..delivered.len())])
@@ -487,16 +579,22 @@ async fn cases(
         } else {
             pick(rng, weights)
         };
-        let channel = if couriers_line {
-            "phone"
-        } else {
-            pick(rng, channels)
+        // Three of the newest show each SLA state at a glance: a chat
+        // just opened (within), an e-mail near its hour (at risk), a chat
+        // nobody answered (breached).
+        let channel = match n {
+            0 | 2 => "chat",
+            1 => "email",
+            _ if couriers_line => "phone",
+            _ => pick(rng, channels),
         };
         let delivered_at = order
             .delivered_at
             .map_or(now, jiff::Timestamp::as_millisecond);
         // The first dozen came in the last hours: the lines' queues.
-        let opened_at = if n < 12 {
+        let opened_at = if n < 3 {
+            business_ago(&hours, now, [2, 50, 40][n] * MINUTE)
+        } else if n < 12 {
             now - rng.gen_range(5..170) * MINUTE
         } else if n < 24 {
             // The day before: every state of work.
@@ -573,6 +671,7 @@ async fn cases(
             order_amount: order.amount.map(doorstep_domain::Money::minor),
             operator,
             at: opened_at,
+            quick: matches!(channel, "chat" | "messenger" | "social" | "app"),
         };
         story.take(rng).await?;
         if story.at >= now {
@@ -676,6 +775,15 @@ async fn cases(
             continue;
         }
         story.status(rng, CaseStatus::Resolved, 5, 120).await?;
+        story.rate(rng, now).await?;
+        settled.push(Settled {
+            order: order.order_number.as_str().to_owned(),
+            phone: order.customer_phone.as_str().to_owned(),
+            category,
+            channel,
+            couriers_line,
+            resolved_at: story.at,
+        });
         if rng.gen_bool(0.75) {
             let fault = fault_for(category, rng);
             let at = story.later(rng, 5, 60).min(now - MINUTE);
@@ -693,7 +801,108 @@ async fn cases(
                 .await?;
         }
     }
+    cases += repeats(store, rng, now, &categories, &currency, operators, &settled).await?;
     Ok((cases, remedies))
+}
+
+/// The instant `business_ms` of `calendar`'s working time before `now`
+/// (so that a demo case shows the same SLA state whenever it is loaded,
+/// at night as by day).
+fn business_ago(
+    calendar: &doorstep_domain::helpdesk::sla::Calendar,
+    now: i64,
+    business_ms: i64,
+) -> i64 {
+    use doorstep_domain::helpdesk::sla::Clock;
+    let (mut early, mut late) = (now - 30 * DAY, now);
+    while late - early > 1_000 {
+        let mid = early + (late - early) / 2;
+        if Clock::started(mid).spent_ms(calendar, now) > business_ms {
+            early = mid;
+        } else {
+            late = mid;
+        }
+    }
+    late
+}
+
+/// A resolved demo case its customer may come back about.
+struct Settled {
+    order: String,
+    phone: String,
+    category: &'static str,
+    channel: &'static str,
+    couriers_line: bool,
+    resolved_at: i64,
+}
+
+/// About one settled case in eight brings the customer back about the same
+/// order within a week: a new case, which is a repeat of the first (and
+/// takes that one out of first-contact resolution).
+async fn repeats(
+    store: &Store,
+    rng: &mut StdRng,
+    now: i64,
+    categories: &[CaseCategory],
+    currency: &str,
+    operators: &[Person],
+    settled: &[Settled],
+) -> anyhow::Result<usize> {
+    let mut made = 0;
+    for (k, done) in settled.iter().enumerate() {
+        let Settled {
+            order,
+            phone,
+            category,
+            channel,
+            couriers_line,
+            resolved_at,
+        } = done;
+        let at = resolved_at + rng.gen_range(6 * 60..5 * 24 * 60) * MINUTE;
+        if at >= now - HOUR || !rng.gen_bool(0.125) {
+            continue;
+        }
+        let external = format!("demo-repeat-{k}");
+        let new = NewCase {
+            channel,
+            line: if *couriers_line {
+                "couriers"
+            } else {
+                "customers"
+            },
+            category,
+            priority: "normal",
+            order_number: Some(order),
+            customer_phone: Some(phone),
+            text: "Снова пишу по тому же заказу: вопрос так и не решён.",
+            external_id: Some(&external),
+            direction: Direction::Inbound,
+            author: "crm",
+            incident_id: None,
+        };
+        let Opened::Created(case) = as_of(at, store.open_case(&new)).await? else {
+            continue;
+        };
+        made += 1;
+        let mut story = Story {
+            store,
+            categories,
+            currency,
+            case_id: case.id.clone(),
+            category: (*category).to_owned(),
+            order_amount: None,
+            operator: &operators[k % operators.len()],
+            at,
+            quick: matches!(*channel, "chat" | "messenger" | "social" | "app"),
+        };
+        story.take(rng).await?;
+        story.reply(rng, channel).await?;
+        if story.at < now - HOUR {
+            story.status(rng, CaseStatus::Resolved, 10, 90).await?;
+            story.rate(rng, now).await?;
+        }
+    }
+    Ok(made)
 }
 
 /// One customer who claims damage again and again (seed 002: photos of
@@ -771,6 +980,7 @@ async fn abuser(
             order_amount: o.amount.map(doorstep_domain::Money::minor),
             operator,
             at,
+            quick: false,
         };
         if k < 5 {
             story.take(rng).await?;
@@ -799,6 +1009,7 @@ pub async fn load(
     let dispatchers = people(store, &["dispatcher", "anna", "boris"]).await?;
     let operators = people(store, &["operator", "olga", "ivan", "maria"]).await?;
     let approver = &dispatchers[0];
+    calendars(store, now).await?;
     let (incidents, open, to_cases) = incidents(store, rng, now, &dispatchers).await?;
     let (mut cases, remedies) = cases(
         store,

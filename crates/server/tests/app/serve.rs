@@ -490,4 +490,36 @@ async fn demo_helpdesk_is_realistic(store: &Store, summary: &doorstep::demo::Sum
         1,
         "one customer's claims look like abuse: {flagged:?}"
     );
+
+    // Open cases under every SLA state, whatever the time of day (once the
+    // SLA job has looked at them).
+    store.judge_due_cases().await.unwrap();
+    let open = store.cases(&CaseFilter::new(CaseView::All)).await.unwrap();
+    let states: std::collections::HashSet<&str> =
+        open.iter().filter_map(|k| k.sla_state.as_deref()).collect();
+    for state in ["within", "at_risk", "breached", "paused"] {
+        assert!(states.contains(state), "an open case {state}: {states:?}");
+    }
+    // Ninety days of support with a believable shape.
+    let now = doorstep_store::now_millis();
+    let figures = store
+        .support_counts(
+            now - 90 * 86_400_000,
+            now,
+            &doorstep_store::helpdesk::support::SupportGroups::Line,
+        )
+        .await
+        .unwrap();
+    let c = &figures["customers"];
+    let share = |part: i64, whole: i64| part as f64 / whole.max(1) as f64;
+    assert!(c.resolved > 100, "{c:?}");
+    let fcr = share(c.fcr, c.resolved);
+    assert!((0.6..0.95).contains(&fcr), "FCR {fcr}: {c:?}");
+    let first = share(c.first_response_met, c.first_response_due);
+    assert!(
+        (0.6..0.99).contains(&first),
+        "first replies in time {first}: {c:?}"
+    );
+    assert!(c.repeat_customers > 0 && c.csat_answers > 30, "{c:?}");
+    assert!(figures.contains_key("couriers"), "{figures:?}");
 }

@@ -50,7 +50,43 @@ pub struct SupportCounts {
     pub csat_top2: i64,
 }
 
+/// The lowest and highest CSAT answer.
+pub const CSAT_RANGE: std::ops::RangeInclusive<i64> = 1..=5;
+
 impl Store {
+    /// Records the customer's satisfaction with a resolved case (CSAT
+    /// 1–5). The first answer stands: the same answer sent again, or a
+    /// second one, changes nothing (`None`).
+    pub async fn rate_case(
+        &self,
+        case_id: &str,
+        csat: i64,
+    ) -> Result<Option<super::cases::Case>, StoreError> {
+        if !CSAT_RANGE.contains(&csat) {
+            return Err(StoreError::Corrupt(format!("a CSAT of {csat} (1 to 5)")));
+        }
+        let mut tx = self.db.begin().await?;
+        let rated: Option<super::cases::Case> = tx
+            .opt(
+                sql(format!(
+                    "UPDATE cases SET csat = $1, csat_at = $2 WHERE id = $3 AND csat IS NULL RETURNING {}",
+                    super::cases::CASE_COLUMNS
+                ))
+                .bind(csat)
+                .bind(super::now())
+                .bind(case_id),
+            )
+            .await?;
+        match &rated {
+            Some(case) => {
+                self.commit_with_events(tx, &[case.event("case.rated")])
+                    .await?;
+            }
+            None => tx.rollback().await?,
+        }
+        Ok(rated)
+    }
+
     /// The counts of cases in `[from, to)` (each fact by its own instant),
     /// grouped as asked; for periods, `from`/`to` are the periods' span.
     /// Keys are the group's value, or the period's position as text.
