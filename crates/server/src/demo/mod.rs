@@ -493,7 +493,7 @@ pub async fn load(store: &Store, seed: u64) -> anyhow::Result<Summary> {
     }
     let customers_used: std::collections::HashSet<usize> = ordered_by.into_iter().collect();
     let responses = surveys::load(store, &mut rng, &all).await?;
-    let helpdesk = helpdesk::load(store, &mut rng, &all).await?;
+    let helpdesk = Box::pin(helpdesk::load(store, &mut rng, &all)).await?;
     Ok(Summary {
         responses,
         helpdesk,
