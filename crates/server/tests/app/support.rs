@@ -247,6 +247,23 @@ async fn support_figures_count_each_fact_in_its_own_period(backend: &str) {
     assert_eq!(group(&by_day, "2026-11-04")["cases"].as_i64(), Some(1));
     assert_eq!(group(&by_day, "2026-11-03")["cases"].as_i64(), Some(0));
 
+    // The same figures on the console's page, for the dispatch desk only.
+    let dispatcher = a.signed_in("dispatcher").await;
+    let page = a
+        .page(
+            &dispatcher,
+            "/support?from=2026-11-02&to=2026-11-08&group_by=channel",
+        )
+        .await;
+    assert!(
+        page.contains("Service figures") && page.contains("33.3%") && page.contains("50.0%"),
+        "{page}"
+    );
+    assert!(page.contains("<svg"), "the weekly trend is drawn");
+    let operator = a.signed_in("operator").await;
+    let r = operator.get(a.at("/support")).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+
     // Bad input names its parameter; a terminal's token is refused.
     let (status, problem) = a
         .get_json("/api/v1/support/metrics?group_by=courier", &integration)

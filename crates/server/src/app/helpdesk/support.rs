@@ -21,15 +21,17 @@ pub struct SupportQuery {
     /// Last local day, inclusive (default: today).
     #[param(pattern = r"^\s*(\d{4}-\d{2}-\d{2})?\s*$")]
     pub to: Option<String>,
-    /// `line`, `channel`, `operator`, `category`, `day`, `week` or
-    /// `month` (default `line`).
-    #[param(pattern = r"^\s*(line|channel|operator|category|day|week|month)?\s*$")]
+    /// `line`, `channel`, `operator`, `category`, `day`, `week`, `month`
+    /// or `all` (one group for the whole period); default `line`.
+    #[param(pattern = r"^\s*(all|line|channel|operator|category|day|week|month)?\s*$")]
     pub group_by: Option<String>,
 }
 
 /// How figures are grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Grouping {
+    /// One group, `all`: the whole period.
+    All,
     Line,
     Channel,
     Operator,
@@ -40,7 +42,8 @@ pub enum Grouping {
 }
 
 impl Grouping {
-    pub const ALL: [Grouping; 7] = [
+    pub const ALL: [Grouping; 8] = [
+        Grouping::All,
         Grouping::Line,
         Grouping::Channel,
         Grouping::Operator,
@@ -52,6 +55,7 @@ impl Grouping {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Grouping::All => "all",
             Grouping::Line => "line",
             Grouping::Channel => "channel",
             Grouping::Operator => "operator",
@@ -102,7 +106,7 @@ impl SupportQuery {
                 problem(
                     "group_by",
                     format!(
-                        "{g:?} is not a grouping (line, channel, operator, category, day, week or month)"
+                        "{g:?} is not a grouping (line, channel, operator, category, day, week, month or all)"
                     ),
                 )
             })?,
@@ -233,8 +237,12 @@ pub async fn compute(app: &App, req: &SupportRequest) -> anyhow::Result<SupportA
                 .support_counts(from, to, &SupportGroups::Category)
                 .await?
         }
-        Grouping::Day | Grouping::Week | Grouping::Month => {
-            let periods = periods(req, &tz);
+        Grouping::All | Grouping::Day | Grouping::Week | Grouping::Month => {
+            let periods = if req.group == Grouping::All {
+                vec![("all".to_owned(), from, to)]
+            } else {
+                periods(req, &tz)
+            };
             let spans = periods.iter().map(|(_, a, b)| (*a, *b)).collect();
             let counts = app
                 .store

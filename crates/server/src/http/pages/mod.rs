@@ -17,6 +17,7 @@ mod reports;
 mod rules;
 pub mod settings;
 mod sla;
+mod support;
 pub mod surveys;
 pub mod terminal;
 mod webhooks;
@@ -335,6 +336,7 @@ pub fn router() -> Router<AppState> {
         .route("/dispatch", get(dispatch::queue))
         .route("/dispatch/events", get(dispatch::events))
         .route("/dispatch/loop", get(recovery::page))
+        .route("/support", get(support::page))
         .route("/dispatch/rules", get(rules::list).post(rules::save))
         .route("/dispatch/rules/{id}/toggle", post(rules::toggle))
         .route("/dispatch/rules/{id}/delete", post(rules::delete))

@@ -1,0 +1,210 @@
+//! `/support`: the service figures of METRICS.md for a period — cases,
+//! first-contact resolution, repeat contacts, SLA attainment, the median
+//! first response in business time, CSAT — by line, channel, operator or
+//! category, with the weekly trend of the rates.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use serde::Deserialize;
+
+use super::orders::Choice;
+use super::{render, Chrome, OrPage, PageResult};
+use crate::app::helpdesk::support::{compute, Grouping, SupportGroup, SupportRequest};
+use crate::http::auth::{DispatchDesk, Staff};
+use crate::http::AppState;
+use crate::i18n::Tr;
+
+/// One row of the table, as shown.
+pub struct SupportRow {
+    pub key: String,
+    pub cases: i64,
+    pub resolved: i64,
+    pub fcr: String,
+    pub repeat: String,
+    pub first: String,
+    pub resolution: String,
+    pub median: String,
+    pub csat: String,
+    pub csat_answers: i64,
+}
+
+#[derive(Template)]
+#[template(path = "support.html")]
+struct SupportPage {
+    c: Chrome,
+    from: String,
+    to: String,
+    groupings: Vec<Choice>,
+    total: Option<SupportRow>,
+    rows: Vec<SupportRow>,
+    chart: Option<String>,
+    /// (colour, label) of the chart's lines.
+    legend: Vec<(String, String)>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct SupportPageQuery {
+    from: Option<String>,
+    to: Option<String>,
+    group_by: Option<String>,
+}
+
+fn rate(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".to_owned(), |v| format!("{v:.1}%"))
+}
+
+/// A business time as people read it: "45 s", "12 min", "3 h 5 min".
+fn duration(t: Tr<'_>, seconds: Option<i64>) -> String {
+    match seconds {
+        None => "—".to_owned(),
+        Some(s) if s < 60 => t.with("duration-seconds", "n", s),
+        Some(s) => super::cases::age(t, s * 1000, 0),
+    }
+}
+
+fn row(t: Tr<'_>, key: String, g: &SupportGroup) -> SupportRow {
+    SupportRow {
+        key,
+        cases: g.cases,
+        resolved: g.resolved,
+        fcr: rate(g.fcr),
+        repeat: rate(g.repeat_contact_rate),
+        first: rate(g.first_response_attainment),
+        resolution: rate(g.resolution_attainment),
+        median: duration(t, g.median_first_response_seconds),
+        csat: rate(g.csat),
+        csat_answers: g.csat_answers,
+    }
+}
+
+/// A group's key as people read it: a line, channel or category by name,
+/// "nobody yet" for unowned cases.
+fn key_label(
+    t: Tr<'_>,
+    group: Grouping,
+    key: &str,
+    categories: &[doorstep_store::helpdesk::CaseCategory],
+) -> String {
+    match group {
+        Grouping::Line => t.t(&format!("line-{key}")),
+        Grouping::Channel => t.t(&format!("channel-{key}")),
+        Grouping::Operator if key.is_empty() => t.t("loop-nobody"),
+        Grouping::Category => categories
+            .iter()
+            .find(|c| c.id == key)
+            .map_or_else(|| key.to_owned(), |c| c.name(t.lang()).to_owned()),
+        _ => key.to_owned(),
+    }
+}
+
+pub async fn page(
+    State(app): State<AppState>,
+    Staff(user, _): Staff<DispatchDesk>,
+    Query(q): Query<SupportPageQuery>,
+) -> PageResult {
+    let c = Chrome::new(&app, &user, "/dispatch", "support-title");
+    let t = c.tr;
+    let tz = app.deployment().tz();
+    let today = jiff::Timestamp::now().to_zoned(tz).date();
+    let mut error = None;
+    let mut date = |value: Option<&str>, default: jiff::civil::Date| match value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
+        None => default,
+        Some(v) => super::parse_day(v).unwrap_or_else(|e| {
+            error = Some(e.to_string());
+            default
+        }),
+    };
+    let to = date(q.to.as_deref(), today);
+    let mut from = date(
+        q.from.as_deref(),
+        today
+            .checked_sub(jiff::Span::new().days(89))
+            .unwrap_or(today),
+    );
+    if from > to {
+        error = Some(t.t("support-from-after-to"));
+        from = to;
+    }
+    let group = q
+        .group_by
+        .as_deref()
+        .and_then(Grouping::parse)
+        .filter(|g| {
+            matches!(
+                g,
+                Grouping::Line | Grouping::Channel | Grouping::Operator | Grouping::Category
+            )
+        })
+        .unwrap_or(Grouping::Line);
+    let request = |group| SupportRequest { from, to, group };
+    let groups = compute(&app, &request(group)).await.page(user.lang)?;
+    let weeks = compute(&app, &request(Grouping::Week))
+        .await
+        .page(user.lang)?;
+    let categories = app.store.case_categories().await.page(user.lang)?;
+    let total = compute(&app, &request(Grouping::All))
+        .await
+        .page(user.lang)?;
+    let series_names = [
+        "support-col-fcr",
+        "support-col-first",
+        "support-col-resolution",
+        "support-col-csat",
+    ];
+    let labels: Vec<String> = weeks
+        .groups
+        .iter()
+        .map(|g| super::show_day(&g.key))
+        .collect();
+    let series: Vec<Vec<Option<f64>>> = vec![
+        weeks.groups.iter().map(|g| g.fcr).collect(),
+        weeks
+            .groups
+            .iter()
+            .map(|g| g.first_response_attainment)
+            .collect(),
+        weeks
+            .groups
+            .iter()
+            .map(|g| g.resolution_attainment)
+            .collect(),
+        weeks.groups.iter().map(|g| g.csat).collect(),
+    ];
+    let chart = crate::charts::percent_lines(&labels, &series, "%");
+    let view = SupportPage {
+        from: from.to_string(),
+        to: to.to_string(),
+        groupings: [
+            Grouping::Line,
+            Grouping::Channel,
+            Grouping::Operator,
+            Grouping::Category,
+        ]
+        .iter()
+        .map(|g| Choice {
+            value: g.as_str().to_owned(),
+            label: t.t(&format!("support-group-{}", g.as_str())),
+            selected: *g == group,
+        })
+        .collect(),
+        total: total.groups.first().map(|g| row(t, t.t("loop-all"), g)),
+        rows: groups
+            .groups
+            .iter()
+            .map(|g| row(t, key_label(t, group, &g.key, &categories), g))
+            .collect(),
+        chart,
+        legend: series_names
+            .iter()
+            .zip(crate::charts::SERIES_COLOURS)
+            .map(|(k, c)| (format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2), t.t(k)))
+            .collect(),
+        error,
+        c,
+    };
+    Ok(render(&view))
+}
