@@ -469,6 +469,81 @@ pub fn pareto(bars: &[(String, i64)], count_label: &str, share_label: &str) -> O
     Some(svg)
 }
 
+/// The colours of the lines of a [`percent_lines`] chart, in order.
+pub const SERIES_COLOURS: [RGBColor; 4] = [
+    LINE,
+    RGBColor(217, 119, 6),
+    RGBColor(22, 163, 74),
+    RGBColor(147, 51, 234),
+];
+
+/// Rates in % over time (periods as labels), one line per series (at
+/// most four; the legend is the page's, in these colours); a period with
+/// no value leaves a gap. `None` when nothing is there to draw.
+pub fn percent_lines(
+    labels: &[String],
+    series: &[Vec<Option<f64>>],
+    y_label: &str,
+) -> Option<String> {
+    if series.iter().flatten().all(Option::is_none) {
+        return None;
+    }
+    let last = labels.len().saturating_sub(1).max(1) as f64;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).ok()?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(30)
+            .y_label_area_size(44)
+            .build_cartesian_2d(-0.3..last + 0.3, 0.0..100.0)
+            .ok()?;
+        chart
+            .configure_mesh()
+            .x_labels(labels.len().min(12))
+            .x_label_formatter(&|x| {
+                let i = x.round();
+                if (x - i).abs() > 0.01 || i < 0.0 {
+                    return String::new();
+                }
+                labels.get(i as usize).cloned().unwrap_or_default()
+            })
+            .y_desc(y_label)
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .light_line_style(RGBColor(236, 239, 243))
+            .bold_line_style(RGBColor(214, 219, 226))
+            .axis_style(RGBColor(160, 168, 180))
+            .label_style(
+                ("sans-serif", 12)
+                    .into_font()
+                    .color(&RGBColor(90, 100, 115)),
+            )
+            .draw()
+            .ok()?;
+        for (values, colour) in series.iter().zip(SERIES_COLOURS) {
+            // One line per run of known values.
+            let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+            for (i, v) in values.iter().enumerate() {
+                match v {
+                    Some(v) => runs.last_mut()?.push((i as f64, *v)),
+                    None => runs.push(Vec::new()),
+                }
+            }
+            for run in runs.into_iter().filter(|r| !r.is_empty()) {
+                chart
+                    .draw_series(LineSeries::new(run.clone(), colour.stroke_width(2)))
+                    .ok()?;
+                chart
+                    .draw_series(run.into_iter().map(|p| Circle::new(p, 3, colour.filled())))
+                    .ok()?;
+            }
+        }
+        root.present().ok()?;
+    }
+    Some(svg)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -575,79 +650,4 @@ mod tests {
         assert!(pareto(&[], "", "").is_none());
         assert!(pareto(&[("x".into(), 0)], "", "").is_none());
     }
-}
-
-/// The colours of the lines of a [`percent_lines`] chart, in order.
-pub const SERIES_COLOURS: [RGBColor; 4] = [
-    LINE,
-    RGBColor(217, 119, 6),
-    RGBColor(22, 163, 74),
-    RGBColor(147, 51, 234),
-];
-
-/// Rates in % over time (periods as labels), one line per series (at
-/// most four; the legend is the page's, in these colours); a period with
-/// no value leaves a gap. `None` when nothing is there to draw.
-pub fn percent_lines(
-    labels: &[String],
-    series: &[Vec<Option<f64>>],
-    y_label: &str,
-) -> Option<String> {
-    if series.iter().flatten().all(Option::is_none) {
-        return None;
-    }
-    let last = labels.len().saturating_sub(1).max(1) as f64;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).ok()?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(30)
-            .y_label_area_size(44)
-            .build_cartesian_2d(-0.3..last + 0.3, 0.0..100.0)
-            .ok()?;
-        chart
-            .configure_mesh()
-            .x_labels(labels.len().min(12))
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() > 0.01 || i < 0.0 {
-                    return String::new();
-                }
-                labels.get(i as usize).cloned().unwrap_or_default()
-            })
-            .y_desc(y_label)
-            .y_label_formatter(&|y| format!("{y:.0}"))
-            .light_line_style(RGBColor(236, 239, 243))
-            .bold_line_style(RGBColor(214, 219, 226))
-            .axis_style(RGBColor(160, 168, 180))
-            .label_style(
-                ("sans-serif", 12)
-                    .into_font()
-                    .color(&RGBColor(90, 100, 115)),
-            )
-            .draw()
-            .ok()?;
-        for (values, colour) in series.iter().zip(SERIES_COLOURS) {
-            // One line per run of known values.
-            let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
-            for (i, v) in values.iter().enumerate() {
-                match v {
-                    Some(v) => runs.last_mut()?.push((i as f64, *v)),
-                    None => runs.push(Vec::new()),
-                }
-            }
-            for run in runs.into_iter().filter(|r| !r.is_empty()) {
-                chart
-                    .draw_series(LineSeries::new(run.clone(), colour.stroke_width(2)))
-                    .ok()?;
-                chart
-                    .draw_series(run.into_iter().map(|p| Circle::new(p, 3, colour.filled())))
-                    .ok()?;
-            }
-        }
-        root.present().ok()?;
-    }
-    Some(svg)
 }
