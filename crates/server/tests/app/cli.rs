@@ -512,6 +512,7 @@ async fn reports_in_csv_json_and_xlsx(backend: &str) {
         "Causes",
         "Closing the loop",
         "Faults",
+        "Support",
     ] {
         assert!(
             workbook.contains(&format!("name=\"{sheet}\"")),
@@ -535,6 +536,16 @@ async fn reports_in_csv_json_and_xlsx(backend: &str) {
     let causes = read("xl/worksheets/sheet4.xml");
     let strings = read("xl/sharedStrings.xml");
     assert!(strings.contains("Late delivery"), "{strings}");
+    // Support: the whole period (no cases yet), then a row per week.
+    let support = read("xl/worksheets/sheet7.xml");
+    assert!(
+        strings.contains("first_response_attainment_pct"),
+        "{strings}"
+    );
+    assert!(
+        support.contains("<c r=\"C2\"><v>0</v></c>"),
+        "no cases: {support}"
+    );
     assert_eq!(
         causes.matches("<row ").count(),
         2,

@@ -213,27 +213,31 @@ fn periods(req: &SupportRequest, tz: &jiff::tz::TimeZone) -> Vec<(String, i64, i
 
 /// The figures for a request, groups in key order (periods in time order).
 pub async fn compute(app: &App, req: &SupportRequest) -> anyhow::Result<SupportAnswer> {
-    let tz = app.deployment().tz();
-    let (lo, hi) = day_range(req.from, req.to, &tz);
+    figures(&app.store, &app.deployment().tz(), req).await
+}
+
+/// [`compute`] from a store, days in `tz`.
+pub async fn figures(
+    store: &doorstep_store::Store,
+    tz: &jiff::tz::TimeZone,
+    req: &SupportRequest,
+) -> anyhow::Result<SupportAnswer> {
+    let (lo, hi) = day_range(req.from, req.to, tz);
     let (from, to) = (to_millis(lo), to_millis(hi));
     let groups = match req.group {
-        Grouping::Line => {
-            app.store
-                .support_counts(from, to, &SupportGroups::Line)
-                .await?
-        }
+        Grouping::Line => store.support_counts(from, to, &SupportGroups::Line).await?,
         Grouping::Channel => {
-            app.store
+            store
                 .support_counts(from, to, &SupportGroups::Channel)
                 .await?
         }
         Grouping::Operator => {
-            app.store
+            store
                 .support_counts(from, to, &SupportGroups::Operator)
                 .await?
         }
         Grouping::Category => {
-            app.store
+            store
                 .support_counts(from, to, &SupportGroups::Category)
                 .await?
         }
@@ -241,11 +245,10 @@ pub async fn compute(app: &App, req: &SupportRequest) -> anyhow::Result<SupportA
             let periods = if req.group == Grouping::All {
                 vec![("all".to_owned(), from, to)]
             } else {
-                periods(req, &tz)
+                periods(req, tz)
             };
             let spans = periods.iter().map(|(_, a, b)| (*a, *b)).collect();
-            let counts = app
-                .store
+            let counts = store
                 .support_counts(from, to, &SupportGroups::Periods(spans))
                 .await?;
             // Every period, in order, counted or not.

@@ -224,6 +224,25 @@ pub async fn render(
                     end.as_millisecond(),
                 )
                 .await?,
+                support: {
+                    use crate::app::helpdesk::support::{figures, Grouping, SupportRequest};
+                    let mut all = Vec::new();
+                    for group in [
+                        Grouping::All,
+                        Grouping::Line,
+                        Grouping::Channel,
+                        Grouping::Operator,
+                        Grouping::Week,
+                    ] {
+                        let req = SupportRequest {
+                            from: req.from,
+                            to: req.to,
+                            group,
+                        };
+                        all.push(figures(store, &tz, &req).await?);
+                    }
+                    all
+                },
             };
             xlsx_bytes(deployment, &answer, &overall, &comments, &causes, &helpdesk)?
         }
@@ -273,6 +292,9 @@ fn format_number(n: f64) -> String {
 struct Helpdesk {
     by_city: Vec<crate::app::helpdesk::reports::LoopGroupRow>,
     faults: crate::app::helpdesk::reports::Faults,
+    /// Service figures: the whole period, then by line, channel, operator
+    /// and week.
+    support: Vec<crate::app::helpdesk::support::SupportAnswer>,
 }
 
 fn xlsx_bytes(
@@ -412,6 +434,7 @@ fn xlsx_bytes(
     sheet.set_column_width(0, 28)?;
     loop_sheet(&mut book, &helpdesk.by_city, &bold, &decimal)?;
     faults_sheet(&mut book, &helpdesk.faults, &bold)?;
+    support_sheet(&mut book, &helpdesk.support, &bold, &decimal)?;
     book.save_to_buffer()
 }
 
@@ -508,6 +531,59 @@ fn faults_sheet(
         }
     }
     sheet.set_column_width(1, 24)?;
+    Ok(())
+}
+
+/// Service figures (METRICS.md, "Support"): rates in %, the median first
+/// reply in working minutes.
+fn support_sheet(
+    book: &mut Workbook,
+    answers: &[crate::app::helpdesk::support::SupportAnswer],
+    bold: &Format,
+    decimal: &Format,
+) -> Result<(), XlsxError> {
+    let sheet = book.add_worksheet().set_name("Support")?;
+    let headers = [
+        "by",
+        "key",
+        "cases",
+        "resolved",
+        "fcr_pct",
+        "repeat_contact_pct",
+        "first_response_attainment_pct",
+        "resolution_attainment_pct",
+        "median_first_response_min",
+        "csat_pct",
+        "csat_answers",
+    ];
+    for (col, header) in headers.into_iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, header, bold)?;
+    }
+    let mut row = 1;
+    for answer in answers {
+        for g in &answer.groups {
+            sheet.write_string(row, 0, answer.group_by.as_str())?;
+            sheet.write_string(row, 1, inert(g.key.clone()))?;
+            sheet.write_number(row, 2, g.cases as f64)?;
+            sheet.write_number(row, 3, g.resolved as f64)?;
+            let cells = [
+                g.fcr,
+                g.repeat_contact_rate,
+                g.first_response_attainment,
+                g.resolution_attainment,
+                g.median_first_response_seconds.map(|s| s as f64 / 60.0),
+                g.csat,
+                Some(g.csat_answers as f64),
+            ];
+            for (k, v) in cells.into_iter().enumerate() {
+                if let Some(v) = v {
+                    sheet.write_number_with_format(row, 4 + k as u16, v, decimal)?;
+                }
+            }
+            row += 1;
+        }
+    }
+    sheet.set_column_width(1, 18)?;
     Ok(())
 }
 
