@@ -469,7 +469,8 @@ pub fn pareto(bars: &[(String, i64)], count_label: &str, share_label: &str) -> O
     Some(svg)
 }
 
-/// The colours of the lines of a [`percent_lines`] chart, in order.
+/// The colours of the lines of a [`percent_lines`] chart, in order (the
+/// legend's `.swatch.s0`… in app.css).
 pub const SERIES_COLOURS: [RGBColor; 4] = [
     LINE,
     RGBColor(217, 119, 6),

@@ -671,7 +671,8 @@ async fn cases(
             order_amount: order.amount.map(doorstep_domain::Money::minor),
             operator,
             at: opened_at,
-            quick: matches!(channel, "chat" | "messenger" | "social" | "app"),
+            // Couriers' calls are promised 15 minutes: answered quickly too.
+            quick: couriers_line || matches!(channel, "chat" | "messenger" | "social" | "app"),
         };
         story.take(rng).await?;
         if story.at >= now {
@@ -774,7 +775,14 @@ async fn cases(
         if story.at >= now {
             continue;
         }
-        story.status(rng, CaseStatus::Resolved, 5, 120).await?;
+        // Most are settled within the hour or two; some take a day.
+        if story.at < now - 31 * HOUR && rng.gen_bool(0.1) {
+            story
+                .status(rng, CaseStatus::Resolved, 6 * 60, 30 * 60)
+                .await?;
+        } else {
+            story.status(rng, CaseStatus::Resolved, 5, 120).await?;
+        }
         story.rate(rng, now).await?;
         settled.push(Settled {
             order: order.order_number.as_str().to_owned(),

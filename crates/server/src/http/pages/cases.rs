@@ -56,6 +56,8 @@ pub struct SlaBadge {
     /// `within`, `at_risk`, `breached`, `paused`, `met`: the colour.
     pub state: String,
     pub label: String,
+    /// Which deadline the label is about ("" when none).
+    pub what: String,
     /// The deadlines in full, for the tooltip.
     pub title: String,
 }
@@ -86,19 +88,23 @@ pub fn sla_badge(c: &Case, t: Tr<'_>, tz: &jiff::tz::TimeZone, now: i64) -> SlaB
         })
         .collect::<Vec<_>>()
         .join(" · ");
+    let what = match nearest {
+        Some((_, what)) if !(stored == "paused" && open) => t.t(what),
+        _ => String::new(),
+    };
     let (state, label) = match nearest {
         _ if stored == "paused" && open => (stored, t.t("sla-paused")),
-        Some((due, what)) if due < now => (
+        Some((due, _)) if due < now => (
             "breached".to_owned(),
-            t.with2("sla-overdue", "what", t.t(what), "time", age(t, now, due)),
+            t.with("sla-overdue", "time", age(t, now, due)),
         ),
-        Some((due, what)) => (
+        Some((due, _)) => (
             if stored == "breached" || stored == "at_risk" {
                 stored
             } else {
                 "within".to_owned()
             },
-            t.with2("sla-due-in", "what", t.t(what), "time", age(t, due, now)),
+            t.with("sla-due-in", "time", age(t, due, now)),
         ),
         None if stored == "breached" => (stored, t.t("sla-state-breached")),
         None if !open => (
@@ -117,6 +123,7 @@ pub fn sla_badge(c: &Case, t: Tr<'_>, tz: &jiff::tz::TimeZone, now: i64) -> SlaB
     SlaBadge {
         state,
         label,
+        what,
         title,
     }
 }

@@ -48,6 +48,43 @@ pub struct LineForm {
     pub holidays: String,
     pub promises: Vec<PromiseRow>,
     pub open: bool,
+    /// The week at a glance: "Mon–Sat 07:00-23:00 · Sun 09:00-21:00".
+    pub summary: String,
+}
+
+const WEEKDAY_SHORT: [&str; 7] = [
+    "weekday-short-mon",
+    "weekday-short-tue",
+    "weekday-short-wed",
+    "weekday-short-thu",
+    "weekday-short-fri",
+    "weekday-short-sat",
+    "weekday-short-sun",
+];
+
+/// Runs of weekdays with the same hours, as people read a timetable.
+fn week_summary(week: &[Vec<(u16, u16)>], t: Tr<'_>) -> String {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    while start < week.len() {
+        let mut end = start;
+        while end + 1 < week.len() && week[end + 1] == week[start] {
+            end += 1;
+        }
+        let days = if end == start {
+            t.t(WEEKDAY_SHORT[start])
+        } else {
+            format!("{}–{}", t.t(WEEKDAY_SHORT[start]), t.t(WEEKDAY_SHORT[end]))
+        };
+        let hours = if week[start].is_empty() {
+            t.t("sla-settings-day-off")
+        } else {
+            format_hours(&week[start])
+        };
+        parts.push(format!("{days} {hours}"));
+        start = end + 1;
+    }
+    parts.join(" · ")
 }
 
 #[derive(Template)]
@@ -126,6 +163,11 @@ fn line_form(line: Line, sla: &LineSla, t: Tr<'_>, open: bool) -> LineForm {
             .join("\n"),
         promises,
         open,
+        summary: if always {
+            t.t("sla-settings-always")
+        } else {
+            week_summary(&sla.week, t)
+        },
     }
 }
 

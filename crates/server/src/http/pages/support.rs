@@ -38,7 +38,7 @@ struct SupportPage {
     total: Option<SupportRow>,
     rows: Vec<SupportRow>,
     chart: Option<String>,
-    /// (colour, label) of the chart's lines.
+    /// (class naming its colour, label) of the chart's lines.
     legend: Vec<(String, String)>,
     error: Option<String>,
 }
@@ -200,8 +200,8 @@ pub async fn page(
         chart,
         legend: series_names
             .iter()
-            .zip(crate::charts::SERIES_COLOURS)
-            .map(|(k, c)| (format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2), t.t(k)))
+            .enumerate()
+            .map(|(i, k)| (format!("s{i}"), t.t(k)))
             .collect(),
         error,
         c,
