@@ -35,16 +35,17 @@
     if (!document.hidden) { unseen = 0; badge(); }
   });
   const refresh = async () => {
-    // A form being filled in is never redrawn under the person's hands.
-    const active = document.activeElement;
-    if (active && active.closest("form") && regions.some((s) => active.closest(s))) return;
     const r = await fetch(location.href, { headers: { Accept: "text/html" }, cache: "no-store" });
     if (!r.ok) return;
     const fresh = new DOMParser().parseFromString(await r.text(), "text/html");
+    // A form being filled in is never redrawn under the person's hands:
+    // its region waits for the next event; the others are redrawn.
+    const active = document.activeElement;
     for (const selector of regions) {
       const now = document.querySelector(selector);
       const next = fresh.querySelector(selector);
-      if (now && next) now.replaceWith(next);
+      const busy = active && active.closest("form") && now && now.contains(active);
+      if (now && next && !busy) now.replaceWith(next);
     }
     for (const empty of document.querySelectorAll("[data-empty-of]")) {
       empty.hidden = document.querySelectorAll(`${empty.dataset.emptyOf} > *`).length > 0;

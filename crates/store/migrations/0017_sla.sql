@@ -43,3 +43,17 @@ CREATE INDEX cases_by_csat ON cases (csat_at);
 -- Whether an outbound contact was a person's reply (which the SLA counts)
 -- or a machine's notice (which it does not). NULL on older rows: a reply.
 ALTER TABLE case_entries ADD COLUMN by_person BOOLEAN;
+
+-- The built-in support survey: what the customer's status page asks once
+-- a case is resolved (channel `support`). Its answers are responses like
+-- any other: they feed every score, root cause and alert rule. It is
+-- never offered at the door.
+INSERT INTO surveys (id, name, current_version, created_at, updated_at)
+VALUES ('support', 'After a support case', 1, 0, 0);
+INSERT INTO survey_versions (survey_id, version, definition, created_at) VALUES ('support', 1,
+'{"name":"After a support case","title":{"en":"How did we do?","ru":"Как мы справились?","uk":"Як ми впоралися?","uz":"Qanday ishladik?"},"questions":[{"id":"csat","type":"scale","text":{"en":"How satisfied are you with how we handled your request?","ru":"Насколько вы довольны тем, как мы решили ваш вопрос?","uk":"Наскільки ви задоволені тим, як ми вирішили ваше питання?","uz":"Murojaatingiz qanday hal qilinganidan qanchalik mamnunsiz?"},"min":1,"max":5,"measures":"csat","min_label":{"en":"Very dissatisfied","ru":"Совсем недоволен","uk":"Зовсім незадоволений","uz":"Umuman mamnun emasman"},"max_label":{"en":"Very satisfied","ru":"Очень доволен","uk":"Дуже задоволений","uz":"Juda mamnunman"},"required":true},{"id":"ces","type":"scale","text":{"en":"The company made it easy for me to handle my issue.","ru":"Компании было легко со мной решить мой вопрос.","uk":"Компанії було легко вирішити зі мною моє питання.","uz":"Kompaniya muammomni hal qilishni oson qildi."},"min":1,"max":7,"measures":"ces","min_label":{"en":"Strongly disagree","ru":"Совсем не согласен","uk":"Зовсім не згоден","uz":"Umuman qo''shilmayman"},"max_label":{"en":"Strongly agree","ru":"Полностью согласен","uk":"Повністю згоден","uz":"To''liq qo''shilaman"}},{"id":"comment","type":"text","text":{"en":"Anything we could have done better?","ru":"Что мы могли сделать лучше?","uk":"Що ми могли зробити краще?","uz":"Nimani yaxshiroq qilishimiz mumkin edi?"}}]}',
+0);
+
+-- A CSAT of 3 or less after a case raises a call-back to the dispatcher.
+INSERT INTO alert_rules (id, name, enabled, priority, condition, position, updated_at)
+VALUES ('support_csat', 'Support CSAT 1–3', TRUE, 'high', '{"type":"scale_at_most","question":"csat","value":3}', 2, 0);

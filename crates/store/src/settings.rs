@@ -71,6 +71,19 @@ impl Store {
         Ok(row.map(|(v,)| v))
     }
 
+    /// Writes a setting unless it is there already (the first writer's
+    /// value stands, however many write at once).
+    pub async fn set_setting_once(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.db
+            .exec(
+                sql("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+                    .bind(key)
+                    .bind(value),
+            )
+            .await?;
+        Ok(())
+    }
+
     pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
         self.db
             .exec(sql(UPSERT_SETTING).bind(key).bind(value))

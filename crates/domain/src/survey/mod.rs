@@ -344,6 +344,7 @@ pub fn choose_survey<'a>(
 ) -> Option<&'a str> {
     surveys
         .iter()
+        .filter(|(id, _)| id != SUPPORT_SURVEY_ID)
         .filter(|(id, s)| s.targeting.as_ref().is_none_or(|t| t.matches(id, order)))
         .max_by(|(a_id, a), (b_id, b)| {
             let pa = a.targeting.as_ref().map_or(0, |t| t.priority);
@@ -776,23 +777,35 @@ impl ResponseStatus {
 }
 
 /// How a response reached Doorstep: a courier's terminal, a customer's
-/// survey link, or another system through the API.
+/// survey link, another system through the API, or the customer's status
+/// page of a support case (the built-in support survey).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Terminal,
     Link,
     Api,
+    Support,
 }
 
+/// The built-in survey the status page asks after a case is resolved; it
+/// is never offered at the door.
+pub const SUPPORT_SURVEY_ID: &str = "support";
+
 impl Channel {
-    pub const ALL: [Channel; 3] = [Channel::Terminal, Channel::Link, Channel::Api];
+    pub const ALL: [Channel; 4] = [
+        Channel::Terminal,
+        Channel::Link,
+        Channel::Api,
+        Channel::Support,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Terminal => "terminal",
             Channel::Link => "link",
             Channel::Api => "api",
+            Channel::Support => "support",
         }
     }
 

@@ -27,6 +27,21 @@ impl EventHub {
         since: Option<i64>,
         pass: fn(&str) -> bool,
     ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<>> {
+        self.stream_shown(
+            store,
+            since,
+            Box::new(move |event: &StoredEvent| (pass)(&event.name).then(|| sse(event))),
+        )
+    }
+
+    /// An SSE stream of the events `show` gives a form to (it may pass an
+    /// event on as it is, or say less of it); those after `since` first.
+    pub fn stream_shown(
+        self: &Arc<Self>,
+        store: Store,
+        since: Option<i64>,
+        show: Show,
+    ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<>> {
         let live = self.subscribe();
         let sent = since.unwrap_or_else(|| self.last());
         let state = Listener {
@@ -36,7 +51,7 @@ impl EventHub {
             sent,
             queue: std::collections::VecDeque::new(),
             checked_oldest: since.is_none(),
-            pass,
+            show,
         };
         let stream = futures_util::stream::unfold(state, |mut l| async move {
             let event = l.next().await?;
@@ -57,8 +72,11 @@ struct Listener {
     queue: std::collections::VecDeque<StoredEvent>,
     /// Whether the client was told that events it asked for were pruned.
     checked_oldest: bool,
-    pass: fn(&str) -> bool,
+    show: Show,
 }
+
+/// What a listener is given of an event, if anything.
+pub type Show = Box<dyn Fn(&StoredEvent) -> Option<SseEvent> + Send + Sync>;
 
 impl Listener {
     async fn next(&mut self) -> Option<SseEvent> {
@@ -85,8 +103,8 @@ impl Listener {
         loop {
             if let Some(event) = self.queue.pop_front() {
                 self.sent = event.id;
-                if (self.pass)(&event.name) {
-                    return Some(sse(&event));
+                if let Some(shown) = (self.show)(&event) {
+                    return Some(shown);
                 }
                 continue;
             }
@@ -106,8 +124,8 @@ impl Listener {
                 Ok(event) if event.id <= self.sent => {}
                 Ok(event) if event.id == self.sent + 1 => {
                     self.sent = event.id;
-                    if (self.pass)(&event.name) {
-                        return Some(sse(&event));
+                    if let Some(shown) = (self.show)(&event) {
+                        return Some(shown);
                     }
                 }
                 // A gap (lagged, or subscribed mid-catch-up): read what is
@@ -154,7 +172,7 @@ pub fn resume_point(
     }
 }
 
-fn sse(event: &StoredEvent) -> SseEvent {
+pub fn sse(event: &StoredEvent) -> SseEvent {
     SseEvent::default()
         .id(event.id.to_string())
         .event(event.name.as_str())

@@ -54,6 +54,16 @@ impl SseReader {
         }
     }
 
+    /// An open stream of a page anyone may follow (a customer's).
+    pub async fn open_page(app: &TestApp, path: &str) -> SseReader {
+        let r = app.anonymous().get(app.at(path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        SseReader {
+            body: Box::pin(r.bytes_stream()),
+            buffer: String::new(),
+        }
+    }
+
     /// The next event (comments and keep-alives skipped), or `None` if none
     /// comes within `wait`.
     pub async fn next(&mut self, wait: Duration) -> Option<Sse> {

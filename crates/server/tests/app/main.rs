@@ -15,5 +15,6 @@ mod reliability;
 mod reports;
 mod serve;
 mod smtp;
+mod status_page;
 mod support;
 mod surveys;

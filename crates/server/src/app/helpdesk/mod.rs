@@ -6,6 +6,7 @@ pub mod cases;
 pub mod file;
 pub mod remedies;
 pub mod reports;
+pub mod status;
 pub mod support;
 
 use doorstep_domain::Phone;

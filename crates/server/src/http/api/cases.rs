@@ -3,7 +3,7 @@
 //! remedy the company carried out went.
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use doorstep_domain::helpdesk::remedies::RemedyStatus;
 use doorstep_domain::time::from_millis;
@@ -70,6 +70,9 @@ pub struct CaseOpened {
     /// the order took the contact) or `resent` (this `external_id` was
     /// taken before; nothing was added).
     result: String,
+    /// The customer's live status page and chat for the case: send it to
+    /// them (SMS, e-mail, messenger). Unguessable; it opens this case only.
+    status_url: Option<String>,
 }
 
 /// A case.
@@ -100,6 +103,41 @@ pub struct CaseJson {
     first_response_at: Option<String>,
     resolved_at: Option<String>,
     closed_at: Option<String>,
+    /// The customer's satisfaction with the case (1–5), once they said.
+    csat: Option<i64>,
+    /// The customer's live status page and chat for the case.
+    status_url: Option<String>,
+}
+
+/// What the status pages' addresses are made of: where the server is
+/// reached from outside, and the deployment's key.
+struct StatusLinks {
+    base: String,
+    key: Vec<u8>,
+}
+
+impl StatusLinks {
+    async fn of(app: &AppState, headers: &HeaderMap) -> Result<StatusLinks, ApiError> {
+        let host = headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok());
+        Ok(StatusLinks {
+            base: crate::app::survey::links::public_base(host),
+            key: crate::app::helpdesk::status::key(&app.store).await?,
+        })
+    }
+
+    fn url(&self, case_id: &str) -> Option<String> {
+        crate::app::helpdesk::status::url(&self.base, &self.key, case_id)
+    }
+
+    fn case(&self, c: Case) -> CaseJson {
+        let url = self.url(&c.id);
+        CaseJson {
+            status_url: url,
+            ..c.into()
+        }
+    }
 }
 
 fn time(ms: i64) -> String {
@@ -129,6 +167,8 @@ impl From<Case> for CaseJson {
             incident_id: c.incident_id,
             fault: c.fault,
             handed_to: c.handed_to,
+            csat: c.csat,
+            status_url: None,
         }
     }
 }
@@ -245,6 +285,7 @@ fn actor(caller: &Caller) -> (String, String) {
 pub async fn open(
     State(app): State<AppState>,
     Bearer(caller, _): Bearer<Integration>,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<NewCaseJson>,
 ) -> Result<(StatusCode, Json<CaseOpened>), ApiError> {
     let opened = use_cases::open(
@@ -269,6 +310,7 @@ pub async fn open(
         Opened::Again(_) => (StatusCode::OK, "resent"),
     };
     let case = opened.case();
+    let links = StatusLinks::of(&app, &headers).await?;
     Ok((
         status,
         Json(CaseOpened {
@@ -276,6 +318,7 @@ pub async fn open(
             number: case.number,
             status: case.status.clone(),
             result: result.to_owned(),
+            status_url: links.url(&case.id),
         }),
     ))
 }
@@ -312,6 +355,7 @@ fn blank_to_none(v: Option<String>) -> Option<String> {
 pub async fn list(
     State(app): State<AppState>,
     _caller: Bearer<Integration>,
+    headers: HeaderMap,
     Query(q): Query<CasesQuery>,
 ) -> Result<Json<CaseList>, ApiError> {
     let mut filter = CaseFilter::new(CaseView::All);
@@ -348,8 +392,9 @@ pub async fn list(
     };
     filter.search = search;
     let cases = app.store.cases(&filter).await?;
+    let links = StatusLinks::of(&app, &headers).await?;
     Ok(Json(CaseList {
-        cases: cases.into_iter().map(CaseJson::from).collect(),
+        cases: cases.into_iter().map(|c| links.case(c)).collect(),
     }))
 }
 
@@ -370,6 +415,7 @@ async fn found(app: &AppState, key: &str) -> Result<Case, ApiError> {
 pub async fn get(
     State(app): State<AppState>,
     _caller: Bearer<Integration>,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<CaseDetail>, ApiError> {
     let case = found(&app, &id).await?;
@@ -381,7 +427,7 @@ pub async fn get(
         next_response_due_at: sla.next_response_due_at.map(time),
         resolution_due_at: sla.resolution_due_at.map(time),
         sla_state: sla.state.as_str().to_owned(),
-        case: case.into(),
+        case: StatusLinks::of(&app, &headers).await?.case(case),
         entries: entries.into_iter().map(CaseEntryJson::from).collect(),
         remedies: remedies.into_iter().map(RemedyJson::from).collect(),
     }))

@@ -626,6 +626,8 @@ pub struct PlaybookButton {
 struct CasePage {
     c: Chrome,
     case: CaseRow,
+    /// The customer's live status page and chat, to send them.
+    status_url: String,
     customer_href: String,
     order_href: String,
     incident_href: String,
@@ -800,8 +802,21 @@ pub async fn detail(
     Staff(user, _): Staff<CaseDesk>,
     Path(key): Path<String>,
     Query(q): Query<CaseQuery>,
+    headers: axum::http::HeaderMap,
 ) -> PageResult {
     let case = find_case(&app, &user, &key).await?;
+    let status_key = crate::app::helpdesk::status::key(&app.store)
+        .await
+        .page(user.lang)?;
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok());
+    let status_url = crate::app::helpdesk::status::url(
+        &crate::app::survey::links::public_base(host),
+        &status_key,
+        &case.id,
+    )
+    .unwrap_or_default();
     let mut c = Chrome::new(&app, &user, "/cases", "case-title");
     let t = c.tr;
     c.title = t.with("case-title", "number", case.number);
@@ -973,6 +988,7 @@ pub async fn detail(
             other => t.t(&format!("case-error-{}", short_word(other))),
         }),
         case: case_row(&case, &categories, t, &tz, now),
+        status_url,
         c,
     };
     Ok(render(&view))

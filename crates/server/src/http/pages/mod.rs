@@ -1,6 +1,7 @@
 //! The console's server-rendered pages. Each page has its file; this module
 //! holds what they share: the frame (navigation, user menu) and rendering.
 
+mod case_status;
 pub mod cases;
 mod categories;
 pub mod causes;
@@ -276,6 +277,11 @@ async fn live_script() -> Response {
     script(include_str!("../../../static/live.js"))
 }
 
+/// The status page's chat (see the file).
+async fn status_script() -> Response {
+    script(include_str!("../../../static/status.js"))
+}
+
 async fn not_found(headers: axum::http::HeaderMap) -> Response {
     status_page(super::auth::visitor_lang(&headers), StatusCode::NOT_FOUND)
 }
@@ -346,6 +352,11 @@ pub fn router() -> Router<AppState> {
         .route("/dispatch/{id}/close", post(dispatch::close))
         .route("/dispatch/{id}/case", post(dispatch::to_case))
         .route("/static/live.js", get(live_script))
+        .route("/static/status.js", get(status_script))
+        .route("/c/{token}", get(case_status::show))
+        .route("/c/{token}/events", get(case_status::events))
+        .route("/c/{token}/messages", post(case_status::message))
+        .route("/c/{token}/rating", post(case_status::rate))
         .route("/static/cases.js", get(cases::script))
         .route("/cases", get(cases::inbox))
         .route("/cases/events", get(cases::events))
