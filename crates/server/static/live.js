@@ -39,13 +39,19 @@
     if (!r.ok) return;
     const fresh = new DOMParser().parseFromString(await r.text(), "text/html");
     // A form being filled in is never redrawn under the person's hands:
-    // its region waits for the next event; the others are redrawn.
+    // its region waits for the next event; the others are redrawn. A
+    // field that has the focus but nothing typed is redrawn and keeps it.
     const active = document.activeElement;
     for (const selector of regions) {
       const now = document.querySelector(selector);
       const next = fresh.querySelector(selector);
-      const busy = active && active.closest("form") && now && now.contains(active);
-      if (now && next && !busy) now.replaceWith(next);
+      if (!now || !next) continue;
+      const inside = active && now.contains(active);
+      const typed = inside && active.closest("form") && (active.value || "").trim() !== "";
+      if (typed) continue;
+      const refocus = inside && active.id ? active.id : null;
+      now.replaceWith(next);
+      if (refocus) document.getElementById(refocus)?.focus();
     }
     for (const empty of document.querySelectorAll("[data-empty-of]")) {
       empty.hidden = document.querySelectorAll(`${empty.dataset.emptyOf} > *`).length > 0;

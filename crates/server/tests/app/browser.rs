@@ -1011,3 +1011,214 @@ async fn a_dispatcher_and_an_operator_close_the_loop_in_chromium() {
     assert_eq!(balance["balance"], 30000);
     c.close().await.unwrap();
 }
+
+crate::on_both_backends!(a_customer_and_an_operator_chat_live_in_chromium);
+
+/// How long until `expression` holds in `c`'s page (checked every 25 ms),
+/// or `None` after `limit`.
+async fn seen_within(
+    c: &fantoccini::Client,
+    expression: &str,
+    limit: Duration,
+) -> Option<Duration> {
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        let got = c
+            .execute(&format!("return !!({expression});"), vec![])
+            .await
+            .unwrap_or(serde_json::Value::Bool(false));
+        if got == serde_json::Value::Bool(true) {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    None
+}
+
+/// The customer opens the case's status page, the operator its page in
+/// the console (on another server); each sees the other's message appear
+/// without reloading within a second; the operator resolves the case; the
+/// customer rates it 2 — a support-survey answer in the scores, and a
+/// call-back in the dispatcher's queue.
+async fn a_customer_and_an_operator_chat_live_in_chromium(backend: &str) {
+    let Some((_driver, port)) = chromedriver() else {
+        return;
+    };
+    let a = TestApp::spawn(backend).await;
+    let b = a.beside().await;
+    let integration =
+        crate::surveys::with_orders_and_survey(&a, vec![order_json("A-7", "+79161234567", "K-1")])
+            .await;
+    let (status, opened) = crate::surveys::post(&a, &integration, "/api/v1/cases",
+        &json!({"channel": "chat", "category": "late", "order_number": "A-7", "text": "Where is my order?"})).await;
+    assert_eq!(status, 201, "{opened}");
+    let url = opened["status_url"].as_str().unwrap();
+    let path = &url[url.find("/c/").unwrap()..];
+    let number = opened["number"].as_i64().unwrap();
+    a.add_user("olga", "operator").await;
+
+    let operator = browser(port).await;
+    operator.goto(&a.at("/login")).await.unwrap();
+    operator
+        .find(Locator::Css("input[name=login]"))
+        .await
+        .unwrap()
+        .send_keys("olga")
+        .await
+        .unwrap();
+    operator
+        .find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    click(&operator, Locator::Css("button[type=submit].primary")).await;
+    operator
+        .wait()
+        .for_element(Locator::Css("table.data"))
+        .await
+        .unwrap();
+    operator
+        .goto(&a.at(&format!("/cases/{number}")))
+        .await
+        .unwrap();
+    until(
+        &operator,
+        "document.querySelector('#live.on')",
+        "the case page to follow its events",
+    )
+    .await;
+
+    let customer = browser(port).await;
+    customer.goto(&b.at(path)).await.unwrap();
+    until(
+        &customer,
+        "document.querySelector('#live.on')",
+        "the status page to follow its events",
+    )
+    .await;
+    let page = text(&customer, Locator::Css("main")).await;
+    assert!(
+        page.contains(&format!("Your request No. {number}")) && page.contains("Where is my order?"),
+        "{page}"
+    );
+
+    // The customer writes (server B); the operator's page (server A) shows it.
+    customer
+        .find(Locator::Css("#chat-text"))
+        .await
+        .unwrap()
+        .send_keys("The courier is not answering the phone")
+        .await
+        .unwrap();
+    click(&customer, Locator::Css("#chat-form button")).await;
+    let took = seen_within(
+        &operator,
+        "document.querySelector('#timeline').innerText.includes('The courier is not answering the phone')",
+        Duration::from_secs(5),
+    )
+    .await
+    .expect("the operator sees the customer's message");
+    assert!(
+        took < Duration::from_secs(1),
+        "the operator saw it after {took:?}"
+    );
+    until(
+        &customer,
+        "document.querySelector('#messages').innerText.includes('not answering')",
+        "the customer's own message",
+    )
+    .await;
+    assert_eq!(
+        customer
+            .execute("return document.querySelector('#chat-text').value", vec![])
+            .await
+            .unwrap(),
+        json!(""),
+        "the box is emptied for the next message"
+    );
+
+    // The operator answers from the case; the customer's page shows it.
+    operator
+        .find(Locator::Css("#reply-text"))
+        .await
+        .unwrap()
+        .send_keys("He is two minutes away, sorry for the wait")
+        .await
+        .unwrap();
+    click(
+        &operator,
+        Locator::XPath("//textarea[@id='reply-text']/ancestor::form//button[@type='submit']"),
+    )
+    .await;
+    let took = seen_within(
+        &customer,
+        "document.querySelector('#messages').innerText.includes('two minutes away')",
+        Duration::from_secs(5),
+    )
+    .await
+    .expect("the customer sees the reply");
+    assert!(
+        took < Duration::from_secs(1),
+        "the customer saw it after {took:?}"
+    );
+
+    // Resolved: the customer's page asks how it went, without a reload.
+    until(
+        &operator,
+        "document.querySelector('button[name=status][value=resolved]')",
+        "the status buttons",
+    )
+    .await;
+    click(
+        &operator,
+        Locator::Css("button[name=status][value=resolved]"),
+    )
+    .await;
+    until(
+        &customer,
+        "document.querySelector('#rating')",
+        "the rating form on the customer's page",
+    )
+    .await;
+    click(
+        &customer,
+        Locator::XPath("//form[@id='rating']//label[@class='point'][span='2']"),
+    )
+    .await;
+    click(&customer, Locator::Css("#rating button.primary")).await;
+    until(
+        &customer,
+        "document.body.innerText.includes('Thank you for your answer (2 of 5)')",
+        "the thanks",
+    )
+    .await;
+
+    let case = a.store.case_by_number(number).await.unwrap().unwrap();
+    assert_eq!(case.csat, Some(2));
+    let (_, scores) = a
+        .get_json("/api/v1/metrics?group_by=channel", &integration)
+        .await;
+    assert!(
+        scores["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["key"] == "support" && g["responses"] == 1),
+        "the answer is in the scores: {scores}"
+    );
+    let (_, incidents) = a
+        .get_json("/api/v1/incidents?status=open", &integration)
+        .await;
+    assert!(
+        incidents["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["order_number"] == "A-7"),
+        "a call-back for the low CSAT: {incidents}"
+    );
+    customer.close().await.unwrap();
+    operator.close().await.unwrap();
+}
