@@ -27,13 +27,13 @@ const ROUNDS: usize = 100;
 /// The bench's accounts' password (what `metrics::signed_in` signs in with).
 const PASSWORD: &str = "bench password";
 
-enum Pool {
+pub(crate) enum Pool {
     Sqlite(sqlx::SqlitePool),
     Postgres(sqlx::PgPool),
 }
 
 impl Pool {
-    async fn run(&self, statement: &str) -> anyhow::Result<()> {
+    pub(crate) async fn run(&self, statement: &str) -> anyhow::Result<()> {
         match self {
             Pool::Sqlite(p) => {
                 sqlx::raw_sql(statement).execute(p).await?;
@@ -53,7 +53,7 @@ impl Pool {
     }
 
     /// Runs a read and fetches every row (what a page does with it).
-    async fn read(&self, query: &str) -> anyhow::Result<usize> {
+    pub(crate) async fn read(&self, query: &str) -> anyhow::Result<usize> {
         Ok(match self {
             Pool::Sqlite(p) => sqlx::raw_sql(query).fetch_all(p).await?.len(),
             Pool::Postgres(p) => sqlx::raw_sql(query).fetch_all(p).await?.len(),
@@ -63,7 +63,7 @@ impl Pool {
 
 /// Writes `rows` (already-formatted value groups) into `table` in
 /// statements of 1,000 rows, each in its own transaction of 50 statements.
-async fn load(pool: &Pool, head: &str, rows: impl Iterator<Item = String>) -> anyhow::Result<()> {
+pub(crate) async fn load(pool: &Pool, head: &str, rows: impl Iterator<Item = String>) -> anyhow::Result<()> {
     let mut statements = Vec::new();
     let mut current = Vec::with_capacity(1000);
     for row in rows {
@@ -278,7 +278,7 @@ async fn fill(pool: &Pool, cases: usize, operator: &str) -> anyhow::Result<()> {
 }
 
 /// p50 and p95 (ms) of `ROUNDS` loads of `path`, after a few to warm up.
-async fn page_times(client: &reqwest::Client, url: &str, path: &str) -> anyhow::Result<(f64, f64)> {
+pub(crate) async fn page_times(client: &reqwest::Client, url: &str, path: &str) -> anyhow::Result<(f64, f64)> {
     let mut times = Vec::with_capacity(ROUNDS);
     for round in 0..ROUNDS + 5 {
         let began = Instant::now();
@@ -299,7 +299,7 @@ async fn page_times(client: &reqwest::Client, url: &str, path: &str) -> anyhow::
 }
 
 /// p95 (ms) of the raw database running `queries` one after another.
-async fn raw_times(pool: &Pool, queries: &[String]) -> anyhow::Result<f64> {
+pub(crate) async fn raw_times(pool: &Pool, queries: &[String]) -> anyhow::Result<f64> {
     let mut times = Vec::with_capacity(ROUNDS);
     for round in 0..ROUNDS + 5 {
         let began = Instant::now();

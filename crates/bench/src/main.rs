@@ -17,6 +17,7 @@ mod ingest;
 mod latency;
 mod metrics;
 mod soak;
+mod support;
 
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
@@ -89,13 +90,14 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let command = args.first().map(String::as_str);
-    if let Some(which @ ("ingest" | "metrics" | "latency" | "soak" | "events" | "helpdesk")) =
+    if let Some(which @ ("ingest" | "metrics" | "latency" | "soak" | "events" | "helpdesk" | "support")) =
         command
     {
         let default = match which {
             "ingest" | "helpdesk" => 100_000,
             "latency" => 300_000,
             "soak" => 600,
+            "support" => 1_000_000,
             "events" => 20,
             _ => 10_000_000,
         };
@@ -114,13 +116,14 @@ fn main() -> anyhow::Result<()> {
             "soak" => soak::bench(doorstep, &dir, postgres, count as u64)?,
             "events" => events::run(doorstep, &dir, postgres, count)?,
             "helpdesk" => helpdesk::run(doorstep, &dir, postgres, count)?,
+            "support" => support::run(doorstep, &dir, postgres, count)?,
             _ => metrics::run(doorstep, &dir, postgres, count)?,
         };
         println!("{table}");
         return Ok(());
     }
     if args.first().map(String::as_str) != Some("import") {
-        bail!("usage: doorstep-bench import [--rows 100000,1000000] [--postgres URL] [--dir DIR]\n       doorstep-bench ingest [RESPONSES]\n       doorstep-bench latency [ANSWERS]\n       doorstep-bench soak [SECONDS]\n       doorstep-bench events [SECONDS]\n       doorstep-bench helpdesk [CASES]\n       doorstep-bench metrics [ANSWERS]\n       doorstep-bench generate ROWS FILE");
+        bail!("usage: doorstep-bench import [--rows 100000,1000000] [--postgres URL] [--dir DIR]\n       doorstep-bench ingest [RESPONSES]\n       doorstep-bench latency [ANSWERS]\n       doorstep-bench soak [SECONDS]\n       doorstep-bench events [SECONDS]\n       doorstep-bench helpdesk [CASES]\n       doorstep-bench support [CASES]\n       doorstep-bench metrics [ANSWERS]\n       doorstep-bench generate ROWS FILE");
     }
     let mut sizes = vec![100_000usize, 1_000_000];
     let mut postgres = "postgres://postgres@127.0.0.1:5432".to_owned();
