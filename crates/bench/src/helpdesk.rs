@@ -63,7 +63,11 @@ impl Pool {
 
 /// Writes `rows` (already-formatted value groups) into `table` in
 /// statements of 1,000 rows, each in its own transaction of 50 statements.
-pub(crate) async fn load(pool: &Pool, head: &str, rows: impl Iterator<Item = String>) -> anyhow::Result<()> {
+pub(crate) async fn load(
+    pool: &Pool,
+    head: &str,
+    rows: impl Iterator<Item = String>,
+) -> anyhow::Result<()> {
     let mut statements = Vec::new();
     let mut current = Vec::with_capacity(1000);
     for row in rows {
@@ -278,9 +282,23 @@ async fn fill(pool: &Pool, cases: usize, operator: &str) -> anyhow::Result<()> {
 }
 
 /// p50 and p95 (ms) of `ROUNDS` loads of `path`, after a few to warm up.
-pub(crate) async fn page_times(client: &reqwest::Client, url: &str, path: &str) -> anyhow::Result<(f64, f64)> {
-    let mut times = Vec::with_capacity(ROUNDS);
-    for round in 0..ROUNDS + 5 {
+pub(crate) async fn page_times(
+    client: &reqwest::Client,
+    url: &str,
+    path: &str,
+) -> anyhow::Result<(f64, f64)> {
+    page_times_over(client, url, path, ROUNDS).await
+}
+
+/// p50 and p95 (ms) of `rounds` loads of `path`, after a few to warm up.
+pub(crate) async fn page_times_over(
+    client: &reqwest::Client,
+    url: &str,
+    path: &str,
+    rounds: usize,
+) -> anyhow::Result<(f64, f64)> {
+    let mut times = Vec::with_capacity(rounds);
+    for round in 0..rounds + 5 {
         let began = Instant::now();
         let r = client
             .get(format!("{url}{}", path.trim_start_matches('/')))
@@ -300,8 +318,17 @@ pub(crate) async fn page_times(client: &reqwest::Client, url: &str, path: &str) 
 
 /// p95 (ms) of the raw database running `queries` one after another.
 pub(crate) async fn raw_times(pool: &Pool, queries: &[String]) -> anyhow::Result<f64> {
-    let mut times = Vec::with_capacity(ROUNDS);
-    for round in 0..ROUNDS + 5 {
+    raw_times_over(pool, queries, ROUNDS).await
+}
+
+/// p95 (ms) of the raw database running `queries`, `rounds` times.
+pub(crate) async fn raw_times_over(
+    pool: &Pool,
+    queries: &[String],
+    rounds: usize,
+) -> anyhow::Result<f64> {
+    let mut times = Vec::with_capacity(rounds);
+    for round in 0..rounds + 5 {
         let began = Instant::now();
         for q in queries {
             pool.read(q).await?;

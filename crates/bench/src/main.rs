@@ -90,8 +90,9 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let command = args.first().map(String::as_str);
-    if let Some(which @ ("ingest" | "metrics" | "latency" | "soak" | "events" | "helpdesk" | "support")) =
-        command
+    if let Some(
+        which @ ("ingest" | "metrics" | "latency" | "soak" | "events" | "helpdesk" | "support"),
+    ) = command
     {
         let default = match which {
             "ingest" | "helpdesk" => 100_000,

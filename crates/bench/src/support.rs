@@ -12,9 +12,12 @@ use std::time::Instant;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::helpdesk::{load, page_times, raw_times, Pool};
+use super::helpdesk::{load, page_times_over, raw_times_over, Pool};
 use super::ingest::{serve, token};
 use super::{psql, remove_sqlite};
+
+/// Requests measured per figure (after five to warm up).
+const ROUNDS: usize = 30;
 
 const MINUTE: i64 = 60_000;
 const DAY: i64 = 24 * 60 * MINUTE;
@@ -115,7 +118,10 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, cases: usize) -> anyhow:
             let began = Instant::now();
             fill(&pool, cases, now).await?;
             pool.run("ANALYZE").await?;
-            eprintln!("{backend}: loaded in {:.0} s", began.elapsed().as_secs_f64());
+            eprintln!(
+                "{backend}: loaded in {:.0} s",
+                began.elapsed().as_secs_f64()
+            );
             let server = serve(doorstep, &database, &dir.join("support-data"))?;
             let client = reqwest::Client::builder()
                 .default_headers(
@@ -127,16 +133,22 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, cases: usize) -> anyhow:
                     .collect(),
                 )
                 .build()?;
-            let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::get("Europe/Moscow")?).date();
+            let today = jiff::Timestamp::now()
+                .to_zoned(jiff::tz::TimeZone::get("Europe/Moscow")?)
+                .date();
             let from = today.checked_sub(jiff::Span::new().days(364))?;
             let (lo, hi) = (now - 366 * DAY, now + DAY);
             let week = "created_at / 604800000";
             let mut rows = Vec::new();
-            for (name, group, key) in [("a year by week", "week", week), ("a year by line", "line", "line")] {
+            for (name, group, key) in [
+                ("a year by week", "week", week),
+                ("a year by line", "line", "line"),
+            ] {
                 eprintln!("{backend}: {name}…");
-                let path = format!("/api/v1/support/metrics?from={from}&to={today}&group_by={group}");
-                let (p50, p95) = page_times(&client, &server.url, &path).await?;
-                let raw = raw_times(&pool, &raw_queries(key, lo, hi)).await?;
+                let path =
+                    format!("/api/v1/support/metrics?from={from}&to={today}&group_by={group}");
+                let (p50, p95) = page_times_over(&client, &server.url, &path, ROUNDS).await?;
+                let raw = raw_times_over(&pool, &raw_queries(key, lo, hi), ROUNDS).await?;
                 rows.push((name, p50, p95, raw));
             }
             drop(server);
@@ -152,7 +164,11 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, cases: usize) -> anyhow:
         if backend == "SQLite" {
             remove_sqlite(&dir.join("support.db"));
         } else {
-            psql(postgres, "postgres", "DROP DATABASE doorstep_support WITH (FORCE)")?;
+            psql(
+                postgres,
+                "postgres",
+                "DROP DATABASE doorstep_support WITH (FORCE)",
+            )?;
         }
     }
     Ok(table)

@@ -56,6 +56,9 @@ pub const EVENT_TYPES: &[&str] = &[
     "case.updated",
     "case.resolved",
     "case.handed_off",
+    "case.replied",
+    "case.sla_breached",
+    "case.rated",
     "remedy.applied",
     "remedy.requested",
     "remedy.pending_approval",
@@ -87,6 +90,51 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &str) -> String {
         "v1,{}",
         base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
     )
+}
+
+/// How far a signed message's timestamp may be from now (Standard
+/// Webhooks' usual tolerance): an older one is a replay.
+pub const SIGNATURE_TOLERANCE_S: i64 = 5 * 60;
+
+/// Checks a message signed as Standard Webhooks says: its `webhook-id`,
+/// `webhook-timestamp` (within [`SIGNATURE_TOLERANCE_S`] of `now_s`) and
+/// one of the space-separated `v1,…` signatures in `webhook-signature`
+/// (compared in constant time). The error says what is wrong.
+pub fn verify(
+    secret: &str,
+    id: Option<&str>,
+    timestamp: Option<&str>,
+    signatures: Option<&str>,
+    body: &[u8],
+    now_s: i64,
+) -> Result<(), String> {
+    let (Some(id), Some(timestamp), Some(signatures)) = (id, timestamp, signatures) else {
+        return Err("sign the message as Standard Webhooks says: the webhook-id, webhook-timestamp and webhook-signature headers are required".to_owned());
+    };
+    let at: i64 = timestamp
+        .trim()
+        .parse()
+        .map_err(|_| format!("webhook-timestamp {timestamp:?} is not whole seconds since 1970"))?;
+    if (now_s - at).abs() > SIGNATURE_TOLERANCE_S {
+        return Err(format!(
+            "webhook-timestamp {at} is more than {SIGNATURE_TOLERANCE_S} s from the server's clock ({now_s}): a replay, or a clock to set right"
+        ));
+    }
+    let body = std::str::from_utf8(body).map_err(|_| "the body is not UTF-8 text".to_owned())?;
+    let expected = sign(secret, id.trim(), at, body);
+    let matches = signatures.split_whitespace().any(|given| {
+        given.len() == expected.len()
+            && given
+                .bytes()
+                .zip(expected.bytes())
+                .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+                == 0
+    });
+    if matches {
+        Ok(())
+    } else {
+        Err("webhook-signature does not match: sign `id.timestamp.body` with HMAC-SHA256 under the gateway's secret (see doorstep gateway add)".to_owned())
+    }
 }
 
 /// Checks a subscription's URL: absolute http(s) with a host, no

@@ -107,6 +107,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0016_weeks_by_month.sql"),
     ),
     (17, "sla", include_str!("../migrations/0017_sla.sql")),
+    (
+        18,
+        "gateways",
+        include_str!("../migrations/0018_gateways.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.

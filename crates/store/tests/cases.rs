@@ -53,6 +53,7 @@ fn contact<'a>(order: Option<&'a str>, external_id: Option<&'a str>, text: &'a s
         direction: Direction::Inbound,
         author: "crm",
         incident_id: None,
+        conversation: None,
     }
 }
 

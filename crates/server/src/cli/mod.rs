@@ -3,6 +3,7 @@
 
 mod accounts;
 mod customers;
+mod gateways;
 mod import;
 mod report;
 mod rollups;
@@ -65,6 +66,9 @@ enum Command {
     /// Webhook subscriptions: events sent to other systems.
     #[command(subcommand)]
     Webhook(webhooks::WebhookCommand),
+    /// Messenger and social-network gateways that bring customers' messages.
+    #[command(subcommand)]
+    Gateway(gateways::GatewayCommand),
 }
 
 pub async fn run() -> ExitCode {
@@ -78,6 +82,7 @@ pub async fn run() -> ExitCode {
         Command::Courier(cmd) => report(accounts::courier(&cli.database, cmd).await),
         Command::Survey(cmd) => report(surveys::run(&cli.database, cmd).await),
         Command::Customer(cmd) => report(customers::run(&cli.database, cmd).await),
+        Command::Gateway(cmd) => report(gateways::run(&cli.database, cmd).await),
         Command::Rollups(cmd) => report(rollups::run(&cli.database, cmd).await),
         Command::Report(args) => report(report::run(&cli.database, *args).await),
         Command::Webhook(cmd) => report(webhooks::run(&cli.database, cmd).await),

@@ -652,6 +652,7 @@ async fn cases(
             direction: Direction::Inbound,
             author: "crm",
             incident_id: None,
+            conversation: None,
         };
         let opened = as_of(opened_at, store.open_case(&new)).await?;
         let Opened::Created(case) = opened else {
@@ -887,6 +888,7 @@ async fn repeats(
             direction: Direction::Inbound,
             author: "crm",
             incident_id: None,
+            conversation: None,
         };
         let Opened::Created(case) = as_of(at, store.open_case(&new)).await? else {
             continue;
@@ -975,6 +977,7 @@ async fn abuser(
             direction: Direction::Inbound,
             author: "app",
             incident_id: None,
+            conversation: None,
         };
         let Opened::Created(case) = as_of(at, store.open_case(&new)).await? else {
             continue;

@@ -33,6 +33,9 @@ pub struct Problem {
 pub enum ApiError {
     #[error("this request needs a bearer token: send `Authorization: Bearer TOKEN` (make one with `doorstep token create`)")]
     Unauthorized,
+    /// A signed request whose signature does not hold.
+    #[error("{0}")]
+    BadSignature(String),
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -101,7 +104,7 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::BadSignature(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,

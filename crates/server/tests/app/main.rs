@@ -8,6 +8,7 @@ mod browser;
 mod causes;
 mod cli;
 mod events;
+mod gateways;
 mod helpdesk;
 mod helpers;
 mod pages;

@@ -102,6 +102,12 @@ async fn a_customer_follows_and_rates_their_case_on_its_status_page(backend: &st
         json!({}),
         "nothing of the console's event is given away"
     );
+    // The same reply's case.replied (for gateways) comes too, as bare.
+    let replied = listening
+        .next_named("case.replied", Duration::from_secs(5))
+        .await
+        .expect("case.replied");
+    assert_eq!(replied.data, json!({}));
     // The neighbour's case changing is not heard on this page.
     post(
         &a,

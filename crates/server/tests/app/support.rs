@@ -48,6 +48,7 @@ async fn open(
         direction: Direction::Inbound,
         author: "crm",
         incident_id: None,
+        conversation: None,
     };
     as_of(at, store.open_case(&new))
         .await
@@ -347,6 +348,7 @@ async fn an_admin_sets_a_lines_hours_and_open_cases_follow(backend: &str) {
         direction: Direction::Inbound,
         author: "crm",
         incident_id: None,
+        conversation: None,
     };
     let case = as_of(friday, a.store.open_case(&new))
         .await

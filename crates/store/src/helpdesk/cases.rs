@@ -60,13 +60,15 @@ pub struct Case {
     /// The customer's satisfaction (1–5) and when they gave it.
     pub csat: Option<i64>,
     pub csat_at: Option<i64>,
+    /// The gateway conversation it lives in ("GATEWAY:CONVERSATION").
+    pub conversation: Option<String>,
 }
 
 pub const CASE_COLUMNS: &str = "id, number, channel, line, category, priority, status, customer_phone, \
      order_number, incident_id, owner_id, owner_login, subject, contacts, first_response_at, fault, fault_note, \
      handed_to, handed_at, created_at, updated_at, resolved_at, closed_at, sla_state, first_response_due_at, \
      next_response_due_at, resolution_due_at, first_response_met, resolution_met, first_response_ms, sla_check_at, \
-     sla_breaches, repeat_of, repeated_at, csat, csat_at";
+     sla_breaches, repeat_of, repeated_at, csat, csat_at, conversation";
 
 /// One line of a case's timeline.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
@@ -115,6 +117,8 @@ pub struct NewCase<'a> {
     pub author: &'a str,
     /// The incident it grew from.
     pub incident_id: Option<&'a str>,
+    /// The gateway conversation the contact came from.
+    pub conversation: Option<&'a str>,
 }
 
 /// A contact added to a known case.
@@ -200,6 +204,27 @@ impl Case {
                 fault: self.fault.as_deref(),
                 handed_to: self.handed_to.as_deref(),
             },
+        )
+    }
+
+    /// `case.replied`: a reply to send to the customer on the case's
+    /// channel — through its gateway conversation, when it has one.
+    pub fn reply_event(&self, contact: &NewContact<'_>) -> NewEvent {
+        NewEvent::new(
+            "case.replied",
+            &serde_json::json!({
+                "id": self.id,
+                "number": self.number,
+                "channel": contact.channel,
+                "conversation": self.conversation,
+                "gateway": self.conversation.as_deref().and_then(|c| c.split_once(':')).map(|(g, _)| g),
+                "conversation_id": self.conversation.as_deref().and_then(|c| c.split_once(':')).map(|(_, id)| id),
+                "order_number": self.order_number,
+                "customer_phone": self.customer_phone,
+                "text": contact.text,
+                "by_person": contact.by_person,
+                "author": contact.author,
+            }),
         )
     }
 
@@ -339,6 +364,9 @@ impl Store {
             let (case, breach) = super::sla::judge_in(&mut tx, &case).await?;
             let mut events = vec![case.event("case.updated")];
             events.extend(breach);
+            if contact.direction == Direction::Outbound {
+                events.push(case.reply_event(contact));
+            }
             self.commit_with_events(tx, &events).await?;
             Ok((Ok(case), true))
         })
@@ -450,7 +478,12 @@ impl Store {
             return Ok(Ok(case));
         }
         let key = if status.is_open() {
-            let key = open_key(case.order_number.as_deref(), case.customer_phone.as_deref());
+            let key = open_key(case.order_number.as_deref(), case.customer_phone.as_deref())
+                .or_else(|| {
+                    case.conversation
+                        .as_ref()
+                        .map(|c| format!("conversation:{c}"))
+                });
             if let Some(k) = &key {
                 let holder: Option<(i64,)> = tx
                     .opt(
@@ -713,7 +746,8 @@ pub(crate) async fn open_in(
             return Ok(Some((Opened::Again(case), Vec::new())));
         }
     }
-    let key = open_key(new.order_number, new.customer_phone);
+    let key = open_key(new.order_number, new.customer_phone)
+        .or_else(|| new.conversation.map(|c| format!("conversation:{c}")));
     let existing = match &key {
         Some(k) => {
             tx.opt::<(String,)>(sql("SELECT id FROM cases WHERE open_key = $1").bind(k.as_str()))
@@ -735,8 +769,8 @@ pub(crate) async fn open_in(
             .opt(
                 sql(
                     "INSERT INTO cases (id, number, open_key, channel, line, category, priority, status, customer_phone, \
-                     order_number, incident_id, subject, contacts, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'new', $8, $9, $10, $11, 0, $12, $12) \
+                     order_number, incident_id, subject, contacts, created_at, updated_at, conversation) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'new', $8, $9, $10, $11, 0, $12, $12, $13) \
                      ON CONFLICT DO NOTHING RETURNING id",
                 )
                 .bind(id.as_str())
@@ -750,7 +784,8 @@ pub(crate) async fn open_in(
                 .bind(new.order_number)
                 .bind(new.incident_id)
                 .bind(subject(new.text))
-                .bind(now),
+                .bind(now)
+                .bind(new.conversation),
             )
             .await?;
         if inserted.is_none() {
@@ -778,6 +813,15 @@ pub(crate) async fn open_in(
     }
     if created {
         mark_repeat(tx, &case_id, new).await?;
+    } else if let Some(conversation) = new.conversation {
+        // A message from a gateway joining a case opened elsewhere: its
+        // replies go back to this conversation from now on.
+        tx.exec(
+            sql("UPDATE cases SET conversation = COALESCE(conversation, $1) WHERE id = $2")
+                .bind(conversation)
+                .bind(case_id.as_str()),
+        )
+        .await?;
     }
     let case = touch(tx, &case_id, new.direction, false).await?;
     let (case, breach) = super::sla::judge_in(tx, &case).await?;
@@ -1048,6 +1092,7 @@ impl Store {
                 direction: Direction::Inbound,
                 author: actor.login,
                 incident_id: Some(incident_id),
+                conversation: None,
             };
             let Some((opened, mut events)) = open_in(&mut tx, &new).await? else {
                 tx.rollback().await?;

@@ -5,6 +5,7 @@
 
 pub mod cases;
 pub mod file;
+pub mod gateways;
 pub mod incidents;
 pub mod ledger;
 pub mod reports;

@@ -28,6 +28,10 @@ pub struct CaseRequest {
     pub external_id: Option<String>,
     /// Outbound: the company reached out first (a proactive notice).
     pub direction: Option<String>,
+    /// The gateway conversation it came from ("GATEWAY:CONVERSATION"):
+    /// where replies go, and what finds the case without an order or a
+    /// phone.
+    pub conversation: Option<String>,
 }
 
 /// Why a case request failed.
@@ -133,7 +137,7 @@ pub async fn open(app: &App, req: &CaseRequest, author: &str) -> Result<Opened, 
             }
         }
     }
-    if order_number.is_none() && customer_phone.is_none() {
+    if order_number.is_none() && customer_phone.is_none() && req.conversation.is_none() {
         return Err(problem(
             "customer_phone",
             "give order_number or customer_phone: a case is about a customer or an order",
@@ -157,6 +161,7 @@ pub async fn open(app: &App, req: &CaseRequest, author: &str) -> Result<Opened, 
             direction,
             author,
             incident_id: None,
+            conversation: req.conversation.as_deref(),
         })
         .await?)
 }

@@ -300,6 +300,7 @@ pub async fn open(
             text: req.text,
             external_id: req.external_id,
             direction: req.direction,
+            conversation: None,
         },
         &caller.name,
     )

@@ -5,6 +5,7 @@
 pub mod attachments;
 pub mod batch;
 pub mod cases;
+pub mod gateways;
 pub mod health;
 pub mod incidents;
 pub mod ledger;
@@ -189,6 +190,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::apply_remedy))
         .routes(routes!(cases::outcome))
         .routes(routes!(support::get))
+        .routes(routes!(gateways::inbound))
         .routes(routes!(ledger::get, ledger::debit))
         .routes(routes!(ledger::reverse))
         .routes(routes!(terminal::enroll))

@@ -555,6 +555,7 @@ pub async fn create(
         text: form.text.clone(),
         external_id: None,
         direction: None,
+        conversation: None,
     };
     match use_cases::open(&app, &req, &user.login).await {
         Ok(opened) => {
