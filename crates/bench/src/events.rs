@@ -153,7 +153,7 @@ struct Measured {
     seconds: f64,
 }
 
-fn percentiles(samples: &[f64]) -> (f64, f64, f64) {
+pub(crate) fn percentiles(samples: &[f64]) -> (f64, f64, f64) {
     if samples.is_empty() {
         return (0.0, 0.0, 0.0);
     }
@@ -313,7 +313,11 @@ async fn listen(
 /// Raw PostgreSQL: `count` rows, each inserted with a `pg_notify` in one
 /// transaction at `rate` a second (from 20 connections), heard by 100
 /// `LISTEN` connections; the latencies (ms) from the start of the insert.
-async fn raw_postgres(postgres: &str, count: usize, rate: usize) -> anyhow::Result<Vec<f64>> {
+pub(crate) async fn raw_postgres(
+    postgres: &str,
+    count: usize,
+    rate: usize,
+) -> anyhow::Result<Vec<f64>> {
     use sqlx::Connection;
     psql(
         postgres,
@@ -409,7 +413,7 @@ async fn raw_postgres(postgres: &str, count: usize, rate: usize) -> anyhow::Resu
 /// Raw SQLite: `count` rows committed one a transaction at `rate` a second
 /// through one connection, each handed after its commit to 100 in-process
 /// receivers; the latencies (ms) from the start of the insert.
-async fn raw_sqlite(dir: &Path, count: usize, rate: usize) -> anyhow::Result<Vec<f64>> {
+pub(crate) async fn raw_sqlite(dir: &Path, count: usize, rate: usize) -> anyhow::Result<Vec<f64>> {
     use sqlx::ConnectOptions;
     let path = dir.join("events-raw.db");
     remove_sqlite(&path);

@@ -11,6 +11,7 @@
 //! with the same indexes: the physical limit. It prints a Markdown table for
 //! BENCHMARKS.md.
 
+mod chat;
 mod events;
 mod helpdesk;
 mod ingest;
@@ -99,7 +100,7 @@ fn main() -> anyhow::Result<()> {
             "latency" => 300_000,
             "soak" => 600,
             "support" => 1_000_000,
-            "events" => 20,
+            "events" | "chat" => 20,
             _ => 10_000_000,
         };
         let count = args
@@ -118,13 +119,14 @@ fn main() -> anyhow::Result<()> {
             "events" => events::run(doorstep, &dir, postgres, count)?,
             "helpdesk" => helpdesk::run(doorstep, &dir, postgres, count)?,
             "support" => support::run(doorstep, &dir, postgres, count)?,
+            "chat" => chat::run(doorstep, &dir, postgres, count)?,
             _ => metrics::run(doorstep, &dir, postgres, count)?,
         };
         println!("{table}");
         return Ok(());
     }
     if args.first().map(String::as_str) != Some("import") {
-        bail!("usage: doorstep-bench import [--rows 100000,1000000] [--postgres URL] [--dir DIR]\n       doorstep-bench ingest [RESPONSES]\n       doorstep-bench latency [ANSWERS]\n       doorstep-bench soak [SECONDS]\n       doorstep-bench events [SECONDS]\n       doorstep-bench helpdesk [CASES]\n       doorstep-bench support [CASES]\n       doorstep-bench metrics [ANSWERS]\n       doorstep-bench generate ROWS FILE");
+        bail!("usage: doorstep-bench import [--rows 100000,1000000] [--postgres URL] [--dir DIR]\n       doorstep-bench ingest [RESPONSES]\n       doorstep-bench latency [ANSWERS]\n       doorstep-bench soak [SECONDS]\n       doorstep-bench events [SECONDS]\n       doorstep-bench helpdesk [CASES]\n       doorstep-bench support [CASES]\n       doorstep-bench chat [SECONDS]\n       doorstep-bench metrics [ANSWERS]\n       doorstep-bench generate ROWS FILE");
     }
     let mut sizes = vec![100_000usize, 1_000_000];
     let mut postgres = "postgres://postgres@127.0.0.1:5432".to_owned();

@@ -58,6 +58,27 @@ const PAGE_POLICY: &str =
      script-src 'self'; style-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
      form-action 'self'; frame-ancestors 'none'";
 
+/// The sites allowed to show survey pages in a frame (the company's
+/// customer account, seed 000): `DOORSTEP_EMBED_ORIGINS`, space-separated
+/// origins such as `https://my.company.example`. Without it, no site may.
+static EMBED_POLICY: std::sync::LazyLock<Option<HeaderValue>> = std::sync::LazyLock::new(|| {
+    let origins: Vec<String> = std::env::var("DOORSTEP_EMBED_ORIGINS")
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|o| url::Url::parse(o).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .map(|u| u.origin().ascii_serialization())
+        .collect();
+    if origins.is_empty() {
+        return None;
+    }
+    let policy = PAGE_POLICY.replace(
+        "frame-ancestors 'none'",
+        &format!("frame-ancestors {}", origins.join(" ")),
+    );
+    HeaderValue::from_str(&policy).ok()
+});
+
 /// Whether survey links and the console are served over HTTPS, as the
 /// deployment's public address says.
 static PUBLIC_HTTPS: std::sync::LazyLock<bool> = std::sync::LazyLock::new(|| {
@@ -82,12 +103,23 @@ async fn security_headers(
             .get("x-forwarded-proto")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
+    let survey_page = {
+        let path = request.uri().path();
+        path.starts_with("/s/") || path == "/embed"
+    };
+    let framable = survey_page && EMBED_POLICY.is_some();
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let html = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
+    if let (true, Some(policy)) = (survey_page, EMBED_POLICY.as_ref()) {
+        // A survey page inside the company's account page: framed by the
+        // allowed sites only (browsers follow frame-ancestors over
+        // X-Frame-Options).
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy.clone());
+    }
     if html {
         headers
             .entry(header::CONTENT_SECURITY_POLICY)
@@ -102,9 +134,11 @@ async fn security_headers(
     headers
         .entry(header::X_CONTENT_TYPE_OPTIONS)
         .or_insert(HeaderValue::from_static("nosniff"));
-    headers
-        .entry(header::X_FRAME_OPTIONS)
-        .or_insert(HeaderValue::from_static("DENY"));
+    if !framable {
+        headers
+            .entry(header::X_FRAME_OPTIONS)
+            .or_insert(HeaderValue::from_static("DENY"));
+    }
     if https {
         let cookies: Vec<HeaderValue> = headers
             .get_all(header::SET_COOKIE)

@@ -7,6 +7,7 @@ mod attachments;
 mod browser;
 mod causes;
 mod cli;
+mod embed;
 mod events;
 mod gateways;
 mod helpdesk;

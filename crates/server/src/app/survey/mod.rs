@@ -13,6 +13,7 @@ pub mod attachments;
 pub mod causes;
 pub mod commit;
 pub mod drivers;
+pub mod embed;
 pub mod links;
 pub mod metrics;
 pub mod report;

@@ -557,3 +557,67 @@ pub async fn review(
         .page(lang)?;
     Ok(axum::response::Redirect::to(&target.url).into_response())
 }
+
+/// `?token=…` of an embedded survey.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct EmbedQuery {
+    token: Option<String>,
+}
+
+/// `/embed?token=…`: the survey of the order a company-signed token names
+/// (see [`crate::app::survey::embed`]), inside the company's account page.
+/// A good token opens a one-time link to the order's survey; a bad one
+/// gets "not found" with the reason for the company's developer.
+pub async fn embed(
+    State(app): State<AppState>,
+    Query(q): Query<EmbedQuery>,
+    headers: HeaderMap,
+) -> Response {
+    use crate::app::survey::{embed, links};
+    let t = visitor(&headers);
+    let key = match embed::key(&app.store).await {
+        Ok(k) => k,
+        Err(e) => return internal(console_lang(t), &e),
+    };
+    let now = jiff::Timestamp::now().as_second();
+    let claims = match embed::verify(&key, q.token.as_deref().unwrap_or_default(), now) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(reason = %e, "an embedded survey's token was refused");
+            let status = if matches!(e, embed::EmbedError::Expired(_)) {
+                StatusCode::GONE
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            let key = if status == StatusCode::GONE {
+                "link-expired"
+            } else {
+                "link-unknown"
+            };
+            let mut r = done(&app, t, status, key);
+            if let Ok(v) = axum::http::HeaderValue::from_str(&e.to_string()) {
+                r.headers_mut().insert("x-doorstep-reason", v);
+            }
+            return r;
+        }
+    };
+    let days = u32::try_from(((claims.exp - now) + 86_399) / 86_400)
+        .unwrap_or(1)
+        .clamp(1, links::MAX_DAYS);
+    match links::issue(
+        &app.store,
+        &claims.order_number,
+        claims.survey.as_deref(),
+        days,
+    )
+    .await
+    {
+        Ok(issued) => axum::response::Redirect::to(&format!("/s/{}", issued.token)).into_response(),
+        Err(links::IssueError::Answered(..)) => done(&app, t, StatusCode::OK, "link-answered"),
+        Err(links::IssueError::Store(e)) => internal(console_lang(t), &e),
+        Err(e) => {
+            tracing::warn!(reason = %e, "an embedded survey could not be opened");
+            done(&app, t, StatusCode::NOT_FOUND, "link-unknown")
+        }
+    }
+}

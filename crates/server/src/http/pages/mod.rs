@@ -277,6 +277,17 @@ async fn live_script() -> Response {
     script(include_str!("../../../static/live.js"))
 }
 
+/// The embedding script for the company's pages (see the file).
+async fn embed_script() -> Response {
+    let mut r = script(include_str!("../../../static/embed.js"));
+    // Loaded from the company's site.
+    r.headers_mut().insert(
+        axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        axum::http::HeaderValue::from_static("*"),
+    );
+    r
+}
+
 /// The status page's chat (see the file).
 async fn status_script() -> Response {
     script(include_str!("../../../static/status.js"))
@@ -353,6 +364,8 @@ pub fn router() -> Router<AppState> {
         .route("/dispatch/{id}/case", post(dispatch::to_case))
         .route("/static/live.js", get(live_script))
         .route("/static/status.js", get(status_script))
+        .route("/embed.js", get(embed_script))
+        .route("/embed", get(link::embed))
         .route("/c/{token}", get(case_status::show))
         .route("/c/{token}/events", get(case_status::events))
         .route("/c/{token}/messages", post(case_status::message))
