@@ -17,7 +17,7 @@ use super::ingest::{serve, token};
 use super::{psql, remove_sqlite};
 
 /// Requests measured per figure (after five to warm up).
-const ROUNDS: usize = 30;
+const ROUNDS: usize = 10;
 
 const MINUTE: i64 = 60_000;
 const DAY: i64 = 24 * 60 * MINUTE;

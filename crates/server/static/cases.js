@@ -40,3 +40,29 @@
     if (row && !e.target.closest("a, button, form")) location.href = row.dataset.href;
   });
 })();
+
+// The case page: the customer's typing on the status page is shown for
+// 6 s after each signal; the operator's typing of a reply is told to the
+// customer's page at most every 3 s.
+(() => {
+  const line = document.getElementById("typing");
+  if (!line || !window.fetch) return;
+  const caseId = line.dataset.caseId;
+  let hide = 0;
+  document.addEventListener("live-signal", (e) => {
+    const { name, data } = e.detail;
+    if (name !== "case.typing" || data.id !== caseId || data.who !== "customer") return;
+    line.hidden = false;
+    clearTimeout(hide);
+    hide = setTimeout(() => { line.hidden = true; }, 6000);
+  });
+  let told = 0;
+  document.addEventListener("input", (e) => {
+    if (e.target.id !== "reply-text" || Date.now() - told < 3000) return;
+    const form = e.target.form;
+    if (!form || form.elements.namedItem("kind")?.value !== "reply") return;
+    told = Date.now();
+    const body = new URLSearchParams({ csrf: form.elements.namedItem("csrf").value });
+    fetch(line.dataset.typingUrl, { method: "POST", body }).catch(() => {});
+  });
+})();

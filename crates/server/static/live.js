@@ -70,6 +70,15 @@
       later();
     });
   }
+  // Signals (someone typing) redraw nothing: they are handed to the
+  // page's own script as a "live-signal" event with their name and data.
+  for (const name of words("liveSignals")) {
+    source.addEventListener(name, (e) => {
+      let data = {};
+      try { data = JSON.parse(e.data); } catch (_) { /* a signal without data */ }
+      document.dispatchEvent(new CustomEvent("live-signal", { detail: { name, data } }));
+    });
+  }
   source.onopen = () => live.classList.add("on");
   source.onerror = () => live.classList.remove("on");
   // Times that come due without an event ("call again at"): look each minute.

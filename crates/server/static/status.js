@@ -7,6 +7,24 @@
 // through the event stream (live.js).
 (() => {
   if (!window.fetch) return;
+  // Typing: told at most every 3 s while the customer types; the
+  // operator's shown for 6 s after each signal.
+  let told = 0;
+  document.addEventListener("input", (e) => {
+    if (e.target.id !== "chat-text" || Date.now() - told < 3000) return;
+    told = Date.now();
+    const form = e.target.form;
+    fetch(form.action.replace(/\/messages$/, "/typing"), { method: "POST" }).catch(() => {});
+  });
+  let hide = 0;
+  document.addEventListener("live-signal", (e) => {
+    const { name, data } = e.detail;
+    const line = document.getElementById("typing");
+    if (name !== "case.typing" || data.who !== "operator" || !line) return;
+    line.hidden = false;
+    clearTimeout(hide);
+    hide = setTimeout(() => { line.hidden = true; }, 6000);
+  });
   document.addEventListener("submit", async (e) => {
     const form = e.target;
     if (!(form instanceof HTMLFormElement) || form.id !== "chat-form") return;

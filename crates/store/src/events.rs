@@ -56,6 +56,12 @@ impl NewEvent {
     }
 }
 
+/// Events that matter only to whoever is looking at that moment (someone
+/// typing): live pages get them, webhooks for every event (`*`) do not.
+pub fn is_fleeting(name: &str) -> bool {
+    name == "case.typing"
+}
+
 /// An event as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredEvent {

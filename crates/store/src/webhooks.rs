@@ -68,7 +68,9 @@ impl From<WebhookRow> for Webhook {
 impl Webhook {
     /// Whether this subscription wants events named `name`.
     pub fn wants(&self, name: &str) -> bool {
-        self.event_types.iter().any(|t| t == name || t == "*")
+        self.event_types
+            .iter()
+            .any(|t| t == name || (t == "*" && !crate::events::is_fleeting(name)))
     }
 }
 

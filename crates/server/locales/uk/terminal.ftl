@@ -78,3 +78,4 @@ remedy-price_difference_refund = Повернення різниці
 remedy-compensation = Компенсація
 remedy-payment_retry = Повторна оплата
 remedy-switch_to_cash = Оплата готівкою
+status-typing = { $company } друкує…

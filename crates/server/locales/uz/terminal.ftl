@@ -78,3 +78,4 @@ remedy-price_difference_refund = Farqni qaytarish
 remedy-compensation = Kompensatsiya
 remedy-payment_retry = To‘lovni qayta urinish
 remedy-switch_to_cash = Naqd to‘lov
+status-typing = { $company } yozmoqda…

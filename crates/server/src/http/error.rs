@@ -226,3 +226,31 @@ mod tests {
         assert!(broken.headers().get(header::RETRY_AFTER).is_none());
     }
 }
+
+/// `Query<T>` whose rejection (a parameter given twice, a value of the
+/// wrong shape) is a problem document that says what was wrong.
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
+            Err(e) => Err(ApiError::BadRequest {
+                detail: format!("the query string cannot be read: {}", e.body_text()),
+                errors: vec![FieldProblem {
+                    field: "query".to_owned(),
+                    message: e.body_text(),
+                }],
+            }),
+        }
+    }
+}

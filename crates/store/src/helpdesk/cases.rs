@@ -373,6 +373,21 @@ impl Store {
         .await
     }
 
+    /// Someone is typing on a case (`who`: `customer` or `operator`): a
+    /// fleeting event for the pages looking at it, nothing stored on the
+    /// case.
+    pub async fn case_typing(&self, case_id: &str, who: &str) -> Result<(), StoreError> {
+        let tx = self.db.begin().await?;
+        self.commit_with_events(
+            tx,
+            &[NewEvent::new(
+                "case.typing",
+                &serde_json::json!({ "id": case_id, "who": who }),
+            )],
+        )
+        .await
+    }
+
     /// An internal note (never shown to the customer).
     pub async fn add_note(
         &self,

@@ -1,12 +1,12 @@
 //! `GET /api/v1/support/metrics`: the support figures of METRICS.md for a
 //! period, grouped.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 
 use crate::app::helpdesk::support::{compute, SupportAnswer, SupportQuery};
 use crate::http::auth::{Bearer, Integration};
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ApiQuery};
 use crate::http::AppState;
 
 /// Cases opened and resolved, first-contact resolution (`fcr`, % of the
@@ -20,11 +20,12 @@ use crate::http::AppState;
 #[utoipa::path(get, path = "/api/v1/support/metrics", tag = "helpdesk", params(SupportQuery),
     security(("bearer" = [])),
     responses((status = 200, body = SupportAnswer),
+        (status = 400, description = "A query string that cannot be read (a parameter twice)", body = crate::http::error::Problem),
         (status = 422, body = crate::http::error::Problem)))]
 pub async fn get(
     State(app): State<AppState>,
     _caller: Bearer<Integration>,
-    Query(q): Query<SupportQuery>,
+    ApiQuery(q): ApiQuery<SupportQuery>,
 ) -> Result<Json<SupportAnswer>, ApiError> {
     let today = jiff::Timestamp::now()
         .to_zoned(app.deployment().tz())

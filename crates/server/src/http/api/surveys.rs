@@ -191,6 +191,9 @@ pub async fn list(
     Ok(Json(
         surveys
             .into_iter()
+            // The built-in support survey is the status page's, not one
+            // the company made for the door.
+            .filter(|s| s.id != doorstep_domain::survey::SUPPORT_SURVEY_ID)
             .map(SurveyJson::from_record)
             .collect::<Result<_, _>>()?,
     ))

@@ -257,7 +257,19 @@ pub async fn events(
         }
         let data: serde_json::Value = serde_json::from_str(&event.data).ok()?;
         let about = data.get("case_id").or_else(|| data.get("id"))?.as_str()?;
-        (about == id).then(|| {
+        if about != id {
+            return None;
+        }
+        if event.name == "case.typing" {
+            // Only that the company is typing; never the customer's own.
+            return (data.get("who")?.as_str()? == "operator").then(|| {
+                axum::response::sse::Event::default()
+                    .id(event.id.to_string())
+                    .event("case.typing")
+                    .data(r#"{"who":"operator"}"#)
+            });
+        }
+        Some(()).map(|()| {
             axum::response::sse::Event::default()
                 .id(event.id.to_string())
                 .event(event.name.as_str())
@@ -276,6 +288,26 @@ pub struct MessageForm {
     message_id: String,
     #[serde(default)]
     lang: Option<String>,
+}
+
+/// The customer is typing: the operator's case page shows it.
+pub async fn typing(
+    State(app): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let t = language(&headers, None);
+    let case = match opened(&app, &token, t).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if !case.is_open() {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    match app.store.case_typing(&case.id, "customer").await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => internal(lang_of(t), &e),
+    }
 }
 
 /// The customer writes: an inbound chat contact on the case.

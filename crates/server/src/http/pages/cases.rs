@@ -629,6 +629,7 @@ struct CasePage {
     case: CaseRow,
     /// The customer's live status page and chat, to send them.
     status_url: String,
+    case_id: String,
     customer_href: String,
     order_href: String,
     incident_href: String,
@@ -990,9 +991,25 @@ pub async fn detail(
         }),
         case: case_row(&case, &categories, t, &tz, now),
         status_url,
+        case_id: case.id.clone(),
         c,
     };
     Ok(render(&view))
+}
+
+/// The operator is typing a reply: the customer's status page shows it.
+pub async fn typing(
+    State(app): State<AppState>,
+    Path(key): Path<String>,
+    StaffForm(user, _form, _): StaffForm<CaseDesk, NoFields>,
+) -> Response {
+    match find_case(&app, &user, &key).await {
+        Ok(case) => match app.store.case_typing(&case.id, "operator").await {
+            Ok(()) => axum::http::StatusCode::NO_CONTENT.into_response(),
+            Err(e) => super::internal(user.lang, &e),
+        },
+        Err(e) => e.into_response(),
+    }
 }
 
 /// A word from a query string used in a message key: letters and `_` only.
