@@ -203,30 +203,6 @@ where
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_busy_database_is_a_503_to_send_again_and_other_failures_are_500() {
-        let busy = ApiError::from(doorstep_store::StoreError::Database(
-            sqlx::Error::PoolTimedOut,
-        ))
-        .into_response();
-        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(
-            busy.headers().get(header::RETRY_AFTER).unwrap(),
-            RETRY_AFTER_SECONDS
-        );
-        let broken = ApiError::from(doorstep_store::StoreError::Database(
-            sqlx::Error::RowNotFound,
-        ))
-        .into_response();
-        assert_eq!(broken.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        assert!(broken.headers().get(header::RETRY_AFTER).is_none());
-    }
-}
-
 /// `Query<T>` whose rejection (a parameter given twice, a value of the
 /// wrong shape) is a problem document that says what was wrong.
 pub struct ApiQuery<T>(pub T);
@@ -252,5 +228,29 @@ where
                 }],
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_database_is_a_503_to_send_again_and_other_failures_are_500() {
+        let busy = ApiError::from(doorstep_store::StoreError::Database(
+            sqlx::Error::PoolTimedOut,
+        ))
+        .into_response();
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            busy.headers().get(header::RETRY_AFTER).unwrap(),
+            RETRY_AFTER_SECONDS
+        );
+        let broken = ApiError::from(doorstep_store::StoreError::Database(
+            sqlx::Error::RowNotFound,
+        ))
+        .into_response();
+        assert_eq!(broken.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(broken.headers().get(header::RETRY_AFTER).is_none());
     }
 }
