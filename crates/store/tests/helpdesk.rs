@@ -271,10 +271,20 @@ async fn rules_switched_off_raise_nothing_and_new_rules_apply_at_once(backend: &
         ..
     } = TwoServers::new(backend).await;
     let rules = store.alert_rules().await.unwrap();
+    let support = AlertRule {
+        id: "support_csat".into(),
+        name: "Support CSAT 1–3".into(),
+        enabled: true,
+        priority: Priority::High,
+        condition: Condition::ScaleAtMost {
+            question: "support_csat".into(),
+            value: 3.0,
+        },
+    };
     assert_eq!(
         rules,
-        vec![AlertRule::detractors()],
-        "a new deployment: NPS ≤ 6 on"
+        vec![AlertRule::detractors(), support],
+        "a new deployment: NPS ≤ 6 and a low support CSAT on"
     );
     store
         .save_alert_rule(&AlertRule {
@@ -301,7 +311,7 @@ async fn rules_switched_off_raise_nothing_and_new_rules_apply_at_once(backend: &
         })
         .await
         .unwrap();
-    assert_eq!(store.alert_rules().await.unwrap().len(), 2);
+    assert_eq!(store.alert_rules().await.unwrap().len(), 3);
     let fresh: Vec<_> = batches[1..6].iter().flatten().cloned().collect();
     let slow_all = fresh
         .iter()

@@ -42,3 +42,32 @@ impl std::fmt::Display for Problem {
         write!(f, "{}: {}", self.field, self.message)
     }
 }
+
+/// A period as the API and the CLI take it: `from` and `to` (local days,
+/// `YYYY-MM-DD`, `to` inclusive), `to` today and `from` 29 days before it
+/// when left out, in order, at most three years long. Problems name the
+/// parameter.
+pub fn period(
+    from: Option<&str>,
+    to: Option<&str>,
+    today: jiff::civil::Date,
+) -> Result<(jiff::civil::Date, jiff::civil::Date), Problem> {
+    let date = |name: &str, v: Option<&str>| {
+        v.map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| doorstep_domain::time::parse_date(s).map_err(|e| problem(name, e.to_string())))
+            .transpose()
+    };
+    let to = date("to", to)?.unwrap_or(today);
+    let from = match date("from", from)? {
+        Some(d) => d,
+        None => to.checked_sub(jiff::Span::new().days(29)).unwrap_or(to),
+    };
+    if from > to {
+        return Err(problem("from", format!("{from} is after to ({to})")));
+    }
+    if from.until(to).map_or(0, |s| s.get_days()) > 3 * 366 {
+        return Err(problem("from", "a period may be at most three years long"));
+    }
+    Ok((from, to))
+}

@@ -400,7 +400,7 @@ impl Store {
             tx.rollback().await?;
             return Ok(Err(CaseRefusal::NotFound));
         };
-        insert_entry(&mut tx, &case.id, "note", None, None, text, author, None).await?;
+        insert_line(&mut tx, &case.id, "note", text, author).await?;
         let case: Case = tx
             .one(
                 sql(format!(
@@ -450,17 +450,7 @@ impl Store {
             )
             .await?;
         let body = format!("owner: {}", to.login);
-        insert_entry(
-            &mut tx,
-            case_id,
-            "event",
-            None,
-            None,
-            &body,
-            actor.login,
-            None,
-        )
-        .await?;
+        insert_line(&mut tx, case_id, "event", &body, actor.login).await?;
         self.commit_with_events(tx, &[case.event("case.updated")])
             .await?;
         Ok(Ok(case))
@@ -547,17 +537,7 @@ impl Store {
             other => other?,
         };
         let body = format!("{STATUS_EVENT}{}", status.as_str());
-        insert_entry(
-            &mut tx,
-            case_id,
-            "event",
-            None,
-            None,
-            &body,
-            actor.login,
-            None,
-        )
-        .await?;
+        insert_line(&mut tx, case_id, "event", &body, actor.login).await?;
         let (updated, breach) = super::sla::judge_in(&mut tx, &updated).await?;
         let name = if status == CaseStatus::Resolved {
             "case.resolved"
@@ -610,17 +590,7 @@ impl Store {
             Some(n) => format!("fault: {} — {n}", fault.as_str()),
             None => format!("fault: {}", fault.as_str()),
         };
-        insert_entry(
-            &mut tx,
-            case_id,
-            "event",
-            None,
-            None,
-            &body,
-            actor.login,
-            None,
-        )
-        .await?;
+        insert_line(&mut tx, case_id, "event", &body, actor.login).await?;
         let mut events = vec![updated.event("case.updated")];
         if department.is_some() && handed_at == Some(now) {
             events.push(updated.event("case.handed_off"));
@@ -636,7 +606,7 @@ impl Store {
         body: &str,
         author: &str,
     ) -> Result<(), StoreError> {
-        insert_entry(tx, case_id, "event", None, None, body, author, None).await?;
+        insert_line(tx, case_id, "event", body, author).await?;
         Ok(())
     }
 }
@@ -664,33 +634,19 @@ async fn lock_case(tx: &mut Tx<'_>, id: &str) -> Result<Option<Case>, StoreError
     .await
 }
 
-/// Inserts a timeline line; false when its `external_id` was taken.
-#[allow(clippy::too_many_arguments)]
-async fn insert_entry(
+/// A note or an event on the timeline (no channel, no direction).
+async fn insert_line(
     tx: &mut Tx<'_>,
     case_id: &str,
     kind: &str,
-    channel: Option<&str>,
-    direction: Option<Direction>,
     body: &str,
     author: &str,
-    external_id: Option<&str>,
 ) -> Result<bool, StoreError> {
-    insert_entry_by(
-        tx,
-        case_id,
-        kind,
-        channel,
-        direction,
-        body,
-        author,
-        external_id,
-        None,
-    )
-    .await
+    insert_entry_by(tx, case_id, kind, None, None, body, author, None, None).await
 }
 
-/// [`insert_entry`], saying whether an outbound contact is a person's.
+/// Inserts a timeline line; false when its `external_id` was taken.
+/// `by_person`: for an outbound contact, whether a person wrote it.
 #[allow(clippy::too_many_arguments)]
 async fn insert_entry_by(
     tx: &mut Tx<'_>,

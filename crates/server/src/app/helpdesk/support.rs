@@ -3,9 +3,7 @@
 //! deadline, the median first response in business time, CSAT — by line,
 //! channel, operator, category, day, week or month.
 
-use doorstep_domain::time::{
-    date_of_day, day_number, day_range, parse_date, to_millis, week_start,
-};
+use doorstep_domain::time::{date_of_day, day_number, day_range, to_millis, week_start};
 use doorstep_store::helpdesk::support::{SupportCounts, SupportGroups};
 use serde::Serialize;
 
@@ -82,24 +80,7 @@ pub struct SupportRequest {
 impl SupportQuery {
     /// Reads the query; problems name the parameter.
     pub fn request(&self, today: jiff::civil::Date) -> Result<SupportRequest, Problem> {
-        let date = |name: &str, v: &Option<String>| {
-            v.as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| parse_date(s).map_err(|e| problem(name, e.to_string())))
-                .transpose()
-        };
-        let to = date("to", &self.to)?.unwrap_or(today);
-        let from = match date("from", &self.from)? {
-            Some(d) => d,
-            None => to.checked_sub(jiff::Span::new().days(29)).unwrap_or(to),
-        };
-        if from > to {
-            return Err(problem("from", format!("{from} is after to ({to})")));
-        }
-        if from.until(to).map_or(0, |s| s.get_days()) > 3 * 366 {
-            return Err(problem("from", "a period may be at most three years long"));
-        }
+        let (from, to) = crate::app::period(self.from.as_deref(), self.to.as_deref(), today)?;
         let group = match self.group_by.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
             None => Grouping::Line,
             Some(g) => Grouping::parse(g).ok_or_else(|| {

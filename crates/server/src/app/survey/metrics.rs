@@ -6,7 +6,6 @@ use std::collections::HashMap;
 
 use doorstep_domain::survey::metrics::{RefusalPolicy, Scores, Tally};
 use doorstep_domain::survey::{Channel, Dimensions, Measure, QuestionType, SurveyDefinition};
-use doorstep_domain::time::parse_date;
 use doorstep_domain::time::{date_of_day, day_number, day_range};
 use doorstep_domain::Deployment;
 use doorstep_domain::Segment;
@@ -80,24 +79,7 @@ pub struct MetricsQuery {
 impl MetricsQuery {
     /// Reads the query into a request; problems name the parameter.
     pub fn request(&self, today: jiff::civil::Date) -> Result<Request, Problem> {
-        let date = |name: &str, v: &Option<String>| -> Result<Option<jiff::civil::Date>, Problem> {
-            v.as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| parse_date(s).map_err(|e| problem(name, e.to_string())))
-                .transpose()
-        };
-        let to = date("to", &self.to)?.unwrap_or(today);
-        let from = match date("from", &self.from)? {
-            Some(d) => d,
-            None => to.checked_sub(jiff::Span::new().days(29)).unwrap_or(to),
-        };
-        if from > to {
-            return Err(problem("from", format!("{from} is after to ({to})")));
-        }
-        if from.until(to).map_or(0, |s| s.get_days()) > 3 * 366 {
-            return Err(problem("from", "a period may be at most three years long"));
-        }
+        let (from, to) = crate::app::period(self.from.as_deref(), self.to.as_deref(), today)?;
         let parse = |g: &str| {
             GroupBy::parse(g.trim()).ok_or_else(|| {
                 problem(

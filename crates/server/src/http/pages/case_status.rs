@@ -397,18 +397,18 @@ pub async fn rate(
     if let Some(order) = &case.order_number {
         let now = jiff::Timestamp::now().to_string();
         let mut answers = vec![SubmittedAnswer {
-            question_id: "csat".to_owned(),
+            question_id: "support_csat".to_owned(),
             value: csat.into(),
         }];
         if let Some(ces) = ces {
             answers.push(SubmittedAnswer {
-                question_id: "ces".to_owned(),
+                question_id: "support_ces".to_owned(),
                 value: ces.into(),
             });
         }
         if !comment.is_empty() {
             answers.push(SubmittedAnswer {
-                question_id: "comment".to_owned(),
+                question_id: "support_comment".to_owned(),
                 value: comment.clone().into(),
             });
         }

@@ -76,6 +76,36 @@ pub fn show_day(iso: &str) -> String {
         .map_or_else(|_| iso.to_owned(), |d| d.strftime("%d.%m.%Y").to_string())
 }
 
+/// A period from a page's form: `to` (default today) and `from` (default
+/// `days_before` days before today), each as [`parse_day`] reads it; a day
+/// that does not read falls back to its default and says why.
+pub fn page_period(
+    from: Option<&str>,
+    to: Option<&str>,
+    today: jiff::civil::Date,
+    days_before: i64,
+) -> (jiff::civil::Date, jiff::civil::Date, Option<String>) {
+    let mut error = None;
+    let mut date = |value: Option<&str>, default: jiff::civil::Date| match value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
+        None => default,
+        Some(v) => parse_day(v).unwrap_or_else(|e| {
+            error = Some(e.to_string());
+            default
+        }),
+    };
+    let to = date(to, today);
+    let from = date(
+        from,
+        today
+            .checked_sub(jiff::Span::new().days(days_before))
+            .unwrap_or(today),
+    );
+    (from, to, error)
+}
+
 /// A day as the console's forms take it: `dd.mm.yyyy` (what they show) or
 /// `yyyy-mm-dd` (links, bookmarks, the API's form).
 pub fn parse_day(input: &str) -> Result<jiff::civil::Date, doorstep_domain::time::DateError> {

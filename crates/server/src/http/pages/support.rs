@@ -107,24 +107,8 @@ pub async fn page(
     let t = c.tr;
     let tz = app.deployment().tz();
     let today = jiff::Timestamp::now().to_zoned(tz).date();
-    let mut error = None;
-    let mut date = |value: Option<&str>, default: jiff::civil::Date| match value
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-    {
-        None => default,
-        Some(v) => super::parse_day(v).unwrap_or_else(|e| {
-            error = Some(e.to_string());
-            default
-        }),
-    };
-    let to = date(q.to.as_deref(), today);
-    let mut from = date(
-        q.from.as_deref(),
-        today
-            .checked_sub(jiff::Span::new().days(89))
-            .unwrap_or(today),
-    );
+    let (mut from, to, mut error) =
+        super::page_period(q.from.as_deref(), q.to.as_deref(), today, 89);
     if from > to {
         error = Some(t.t("support-from-after-to"));
         from = to;
