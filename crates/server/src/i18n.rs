@@ -146,6 +146,21 @@ impl CustomerTr {
         self.text(key, Some(&args))
     }
 
+    /// A text with two named arguments.
+    pub fn with2<'v>(
+        &self,
+        key: &str,
+        first: &str,
+        a: impl Into<FluentValue<'v>>,
+        second: &str,
+        b: impl Into<FluentValue<'v>>,
+    ) -> String {
+        let mut args = FluentArgs::new();
+        args.set(first.to_owned(), a.into());
+        args.set(second.to_owned(), b.into());
+        self.text(key, Some(&args))
+    }
+
     /// The language's own name, for the page's language switch.
     pub fn native_name(code: &str) -> &'static str {
         match code {

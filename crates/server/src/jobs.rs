@@ -45,6 +45,7 @@ const RECURRING: &[(&str, i64)] = &[
     ("attachments.retention", 60 * 60_000),
     ("events.prune", 60 * 60_000),
     ("sla.watch", 10_000),
+    ("notices.send", 15_000),
 ];
 
 /// What the jobs need besides the application.
@@ -240,6 +241,13 @@ impl Runner {
                 let n = store.judge_due_cases().await?;
                 if n > 0 {
                     tracing::debug!(cases = n, "cases judged against their SLA");
+                }
+                Ok(next)
+            }
+            "notices.send" => {
+                let n = crate::app::helpdesk::notices::run_due(store).await?;
+                if n > 0 {
+                    tracing::info!(notices = n, "notices to customers handled");
                 }
                 Ok(next)
             }

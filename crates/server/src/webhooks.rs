@@ -59,6 +59,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "case.replied",
     "case.sla_breached",
     "case.rated",
+    "notice.sent",
     "remedy.applied",
     "remedy.requested",
     "remedy.pending_approval",

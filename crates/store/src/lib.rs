@@ -112,6 +112,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "gateways",
         include_str!("../migrations/0018_gateways.sql"),
     ),
+    (
+        19,
+        "notices",
+        include_str!("../migrations/0019_notices.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.

@@ -79,3 +79,5 @@ remedy-compensation = Компенсація
 remedy-payment_retry = Повторна оплата
 remedy-switch_to_cash = Оплата готівкою
 status-typing = { $company } друкує…
+notice-status-subject = Ваше звернення № { $number }
+notice-status-body = { $company } вже займається ним. Стежте за зверненням і пишіть нам тут: { $url }

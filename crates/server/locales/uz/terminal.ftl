@@ -79,3 +79,5 @@ remedy-compensation = Kompensatsiya
 remedy-payment_retry = To‘lovni qayta urinish
 remedy-switch_to_cash = Naqd to‘lov
 status-typing = { $company } yozmoqda…
+notice-status-subject = Murojaatingiz № { $number }
+notice-status-body = { $company } u bilan shug‘ullanmoqda. Murojaatni kuzating va bizga shu yerda yozing: { $url }

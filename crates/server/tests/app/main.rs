@@ -12,6 +12,7 @@ mod events;
 mod gateways;
 mod helpdesk;
 mod helpers;
+mod notices;
 mod pages;
 mod reliability;
 mod reports;

@@ -147,7 +147,7 @@ pub async fn open(app: &App, req: &CaseRequest, author: &str) -> Result<Opened, 
     let text = text(&req.text)?;
     let external_id = optional_text("external_id", req.external_id.as_deref(), MAX_EXTERNAL_ID)?;
     let direction = direction(req.direction.as_deref())?;
-    Ok(app
+    let opened = app
         .store
         .open_case(&NewCase {
             channel: channel.as_str(),
@@ -163,7 +163,13 @@ pub async fn open(app: &App, req: &CaseRequest, author: &str) -> Result<Opened, 
             incident_id: None,
             conversation: req.conversation.as_deref(),
         })
-        .await?)
+        .await?;
+    // The customer who wrote is sent the case's status page (once per
+    // case: a retry that failed before writes it now).
+    if direction == Direction::Inbound {
+        super::notices::status_link(app, opened.case()).await?;
+    }
+    Ok(opened)
 }
 
 /// A contact added to a known case, as written by the caller.

@@ -4,6 +4,7 @@
 
 pub mod cases;
 pub mod file;
+pub mod notices;
 pub mod remedies;
 pub mod reports;
 pub mod status;

@@ -356,6 +356,7 @@ pub fn router() -> Router<AppState> {
             get(categories::list).post(categories::save),
         )
         .route("/settings/sla", get(sla::show).post(sla::save))
+        .route("/settings/quiet", post(sla::save_quiet))
         .route("/settings/webhooks/{id}", get(webhooks::detail))
         .route(
             "/settings/webhooks/{id}/resend/{event}",

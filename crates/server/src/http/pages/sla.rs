@@ -92,6 +92,8 @@ fn week_summary(week: &[Vec<(u16, u16)>], t: Tr<'_>) -> String {
 struct SlaPage {
     c: Chrome,
     lines: Vec<LineForm>,
+    /// The quiet hours of notices to customers, as the form shows them.
+    quiet: String,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -215,7 +217,13 @@ async fn page(
             form
         })
         .collect();
+    let quiet = crate::app::helpdesk::notices::quiet_hours(&app.store)
+        .await
+        .page(user.lang)?
+        .map(|q| q.to_string())
+        .unwrap_or_default();
     let view = SlaPage {
+        quiet,
         lines,
         notice,
         error: error.map(|(_, e, _)| e),
@@ -347,6 +355,45 @@ pub async fn save(
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default();
             page(&app, &user, None, Some((line, message, &form))).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct QuietForm {
+    #[serde(default)]
+    quiet_hours: String,
+}
+
+/// Saves the quiet hours of notices to customers.
+pub async fn save_quiet(
+    State(app): State<AppState>,
+    StaffForm(user, form, _): StaffForm<AdminOnly, QuietForm>,
+) -> PageResult {
+    use doorstep_domain::helpdesk::quiet::QuietHours;
+    let t = crate::i18n::tr(user.lang);
+    match QuietHours::parse(&form.quiet_hours) {
+        Ok(q) => {
+            let value = q.map(|q| q.to_string()).unwrap_or_default();
+            app.store
+                .set_setting(crate::app::helpdesk::notices::QUIET_SETTING, &value)
+                .await
+                .page(user.lang)?;
+            tracing::info!(by = %user.login, quiet = %value, "quiet hours saved");
+            Ok(Redirect::to("/settings/sla?saved=quiet").into_response())
+        }
+        Err(e) => {
+            page(
+                &app,
+                &user,
+                None,
+                Some((
+                    "quiet".to_owned(),
+                    format!("{}: {e}", t.t("sla-settings-quiet")),
+                    &[],
+                )),
+            )
+            .await
         }
     }
 }

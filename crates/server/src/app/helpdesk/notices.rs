@@ -1,0 +1,153 @@
+//! Notices to customers: the status page's link when a case opens, on the
+//! customer's channel — the messenger conversation the case came from,
+//! else e-mail, else SMS — never in the quiet hours of the customer's
+//! city. Written once per case; sent by the `notices.send` job (once
+//! across servers): e-mail through the deployment's mail server, SMS and
+//! messenger notices as `notice.sent` events that the company's gateways
+//! (webhook subscriptions) deliver.
+
+use doorstep_domain::helpdesk::quiet::QuietHours;
+use doorstep_store::helpdesk::cases::Case;
+use doorstep_store::helpdesk::notices::{NewNotice, Notice};
+use doorstep_store::{Store, StoreError};
+
+use crate::app::App;
+use crate::i18n::CustomerTr;
+
+/// The setting that holds the quiet hours (`22:00-08:00`; empty: none).
+pub const QUIET_SETTING: &str = "quiet_hours";
+
+/// The deployment's quiet hours (the night unless set otherwise).
+pub async fn quiet_hours(store: &Store) -> Result<Option<QuietHours>, StoreError> {
+    Ok(match store.setting(QUIET_SETTING).await? {
+        None => Some(QuietHours::NIGHT),
+        Some(text) => QuietHours::parse(&text).unwrap_or(Some(QuietHours::NIGHT)),
+    })
+}
+
+/// The language customers of a deployment are written to when nothing
+/// says otherwise: its country's.
+fn country_language(country: &str) -> &'static str {
+    match country {
+        "RU" | "KZ" | "BY" => "ru",
+        "UA" => "uk",
+        "UZ" => "uz",
+        _ => "en",
+    }
+}
+
+/// Writes the status-link notice of a case just opened (once), when the
+/// customer can be reached.
+pub async fn status_link(app: &App, case: &Case) -> Result<(), StoreError> {
+    let store = &app.store;
+    let customer = match &case.customer_phone {
+        Some(phone) => store.customer(phone).await?,
+        None => None,
+    };
+    let (channel, address) = match (
+        &case.conversation,
+        customer.as_ref().and_then(|c| c.email.clone()),
+        &case.customer_phone,
+    ) {
+        (Some(conversation), _, _) => ("messenger", conversation.clone()),
+        (None, Some(email), _) => ("email", email),
+        (None, None, Some(phone)) => ("sms", phone.clone()),
+        (None, None, None) => return Ok(()),
+    };
+    let deployment = app.deployment();
+    let language = match &case.order_number {
+        Some(order) => store.customer_language(order).await?,
+        None => None,
+    }
+    .unwrap_or_else(|| country_language(&deployment.phone_country).to_owned());
+    let t = CustomerTr::new(&language);
+    // The customer's city's clock, else the deployment's.
+    let city_zone = match &case.order_number {
+        Some(order) => store.order(order).await?.map(|o| o.city),
+        None => None,
+    };
+    let tz = match city_zone {
+        Some(city) => store
+            .cities()
+            .await?
+            .into_iter()
+            .find(|(name, _)| *name == city)
+            .and_then(|(_, zone)| jiff::tz::TimeZone::get(&zone).ok())
+            .unwrap_or_else(|| deployment.tz()),
+        None => deployment.tz(),
+    };
+    let key = super::status::key(store).await?;
+    let Some(url) = super::status::url(
+        &crate::app::survey::links::public_base(None),
+        &key,
+        &case.id,
+    ) else {
+        return Ok(());
+    };
+    let now = doorstep_store::now_millis();
+    let send_after = quiet_hours(store)
+        .await?
+        .map_or(now, |q| q.next_allowed(&tz, now));
+    let subject = t.with("notice-status-subject", "number", case.number);
+    let body = t.with2(
+        "notice-status-body",
+        "company",
+        deployment.name.as_str(),
+        "url",
+        url.as_str(),
+    );
+    store
+        .add_notice(&NewNotice {
+            case_id: &case.id,
+            kind: "status_link",
+            channel,
+            address: &address,
+            language: t.lang(),
+            subject: &subject,
+            body: &format!("{subject}\n{body}"),
+            send_after,
+        })
+        .await?;
+    Ok(())
+}
+
+/// Sends one notice: an e-mail through the mail server; an SMS or a
+/// messenger notice is handed to the company's gateways by the
+/// `notice.sent` event its recording raises.
+async fn send(store: &Store, notice: &Notice) -> anyhow::Result<()> {
+    if notice.channel == "email" {
+        let Some(smtp) = crate::mail::Smtp::load(store).await? else {
+            anyhow::bail!("no mail server is set up (Reports → mail server)");
+        };
+        crate::mail::send(
+            &smtp,
+            &crate::mail::Mail {
+                to: vec![notice.address.clone()],
+                subject: notice.subject.clone(),
+                text: notice.body.clone(),
+                attachment: None,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The notices job: sends what is due; a failure is tried again later
+/// (a minute, then longer), at most five times.
+pub async fn run_due(store: &Store) -> anyhow::Result<usize> {
+    let now = doorstep_store::now_millis();
+    store.requeue_stuck_notices(now - 10 * 60_000).await?;
+    let due = store.claim_notices(now, 50).await?;
+    for notice in &due {
+        match send(store, notice).await {
+            Ok(()) => store.notice_sent(notice).await?,
+            Err(e) => {
+                let retry = now + 60_000 * (1 << notice.attempts.clamp(0, 6));
+                tracing::warn!(notice = %notice.id, error = %e, "a notice could not be sent; it is tried again later");
+                store.notice_failed(notice, &e.to_string(), retry).await?;
+            }
+        }
+    }
+    Ok(due.len())
+}
