@@ -92,7 +92,8 @@ fn main() -> anyhow::Result<()> {
     }
     let command = args.first().map(String::as_str);
     if let Some(
-        which @ ("ingest" | "metrics" | "latency" | "soak" | "events" | "helpdesk" | "support"),
+        which @ ("ingest" | "metrics" | "latency" | "soak" | "events" | "helpdesk" | "support"
+        | "chat"),
     ) = command
     {
         let default = match which {

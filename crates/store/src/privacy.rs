@@ -93,8 +93,18 @@ impl Store {
                 .bind(phone),
             )
             .await?;
+        // Notices carried their address (an e-mail, a phone) and text.
         tx.exec(
-            sql("UPDATE cases SET subject = '—', open_key = CASE WHEN open_key = $1 THEN $2 ELSE open_key END \
+            sql(
+                "UPDATE notices SET address = '—', subject = '—', body = '—' \
+                 WHERE case_id IN (SELECT id FROM cases WHERE customer_phone = $1)",
+            )
+            .bind(phone),
+        )
+        .await?;
+        tx.exec(
+            sql("UPDATE cases SET subject = '—', conversation = NULL, \
+                 open_key = CASE WHEN open_key = $1 THEN $2 ELSE open_key END \
                  WHERE customer_phone = $3")
             .bind(format!("phone:{phone}"))
             .bind(format!("phone:{pseudonym}"))

@@ -286,6 +286,20 @@ async fn a_customers_personal_data_is_erased_on_request(backend: &str) {
     .await;
     assert_eq!(status, 201, "{body}");
     let link = link_for(&app, &integration, "A-2").await;
+    // A case the customer opened: its status-page notice names their phone.
+    let (status, case) = post(
+        &app,
+        &integration,
+        "/api/v1/cases",
+        &json!({"channel": "chat", "order_number": "A-1", "text": "Звоните на +79161234567"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{case}");
+    let case_id = case["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.store.case_notices(&case_id).await.unwrap()[0].address,
+        "+79161234567"
+    );
 
     // Only an admin may, and only when confirming.
     let operator = app.signed_in("operator").await;
@@ -352,4 +366,9 @@ async fn a_customers_personal_data_is_erased_on_request(backend: &str) {
     assert_eq!(nps.number_value, Some(3.0), "scores stay");
     let r = app.anonymous().get(app.at(&link)).send().await.unwrap();
     assert_eq!(r.status(), 404, "open survey links are withdrawn");
+    let notice = &app.store.case_notices(&case_id).await.unwrap()[0];
+    assert!(
+        !notice.address.contains("7916") && !notice.body.contains("7916"),
+        "the notice's address and text are erased: {notice:?}"
+    );
 }
