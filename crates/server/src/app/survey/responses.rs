@@ -89,6 +89,25 @@ impl<'a> Recorder<'a> {
         }
     }
 
+    /// [`Self::check`] for a response a customer's page made (a link
+    /// survey, the status page's rating): its content hash computed here,
+    /// no token, not a terminal.
+    pub async fn check_from_page(
+        &mut self,
+        item: Submitted,
+    ) -> anyhow::Result<Result<NewResponse, Vec<Problem>>> {
+        let hash = content_hash(&serde_json::to_value(&item)?);
+        self.check(
+            item,
+            hash,
+            Source {
+                token_id: None,
+                terminal: false,
+            },
+        )
+        .await
+    }
+
     /// Checks one submitted response (its content hash made from what was
     /// submitted): a response ready to store, or what is wrong with it.
     pub async fn check(

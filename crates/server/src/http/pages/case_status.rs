@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 use super::{internal, render};
 use crate::app::helpdesk::status;
-use crate::app::survey::responses::{content_hash, Recorder, Source, Submitted, SubmittedAnswer};
+use crate::app::survey::responses::{Recorder, Submitted, SubmittedAnswer};
 use crate::http::AppState;
 use crate::i18n::{negotiate, CustomerTr, CUSTOMER_LANGUAGES};
 
@@ -426,21 +426,8 @@ pub async fn rate(
             channel: Some("support".to_owned()),
             review_opened: None,
         };
-        let hash = match serde_json::to_value(&submitted) {
-            Ok(value) => content_hash(&value),
-            Err(e) => return internal(lang_of(t), &e),
-        };
         let recorder = &mut Recorder::new(&app);
-        let checked = recorder
-            .check(
-                submitted,
-                hash,
-                Source {
-                    token_id: None,
-                    terminal: false,
-                },
-            )
-            .await;
+        let checked = recorder.check_from_page(submitted).await;
         match checked {
             Ok(Ok(response)) => match recorder.store(&[response], None).await {
                 // Stored now or before; or this order's support survey

@@ -13,7 +13,7 @@ use doorstep_store::{ResponseOutcome, SurveyLink};
 use serde_json::Value;
 
 use super::{failed, internal, render, OrPage, PageResult};
-use crate::app::survey::responses::{content_hash, Recorder, Source, Submitted, SubmittedAnswer};
+use crate::app::survey::responses::{Recorder, Submitted, SubmittedAnswer};
 use crate::http::AppState;
 use crate::i18n::{negotiate, CustomerTr, CUSTOMER_LANGUAGES};
 use crate::security::secret_hash;
@@ -451,21 +451,8 @@ pub async fn submit(
         channel: Some("link".to_owned()),
         review_opened: None,
     };
-    let hash = match serde_json::to_value(&submitted) {
-        Ok(value) => content_hash(&value),
-        Err(e) => return internal(lang, &e),
-    };
     let recorder = &mut Recorder::new(&app);
-    let checked = recorder
-        .check(
-            submitted,
-            hash,
-            Source {
-                token_id: None,
-                terminal: false,
-            },
-        )
-        .await;
+    let checked = recorder.check_from_page(submitted).await;
     let response = match checked {
         Ok(Ok(response)) => response,
         Ok(Err(problems)) => {
