@@ -269,12 +269,12 @@ pub async fn events(
                     .data(r#"{"who":"operator"}"#)
             });
         }
-        Some(()).map(|()| {
+        Some(
             axum::response::sse::Event::default()
                 .id(event.id.to_string())
                 .event(event.name.as_str())
-                .data("{}")
-        })
+                .data("{}"),
+        )
     });
     app.events
         .stream_shown(app.store.clone(), since, show)
