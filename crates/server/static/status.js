@@ -57,4 +57,45 @@
       button.disabled = false;
     }
   });
+  // Photos: only with this script (the file's bytes are posted as they
+  // are); the server checks what they are and how large.
+  const redraw = async () => {
+    const r = await fetch(location.href, { headers: { Accept: "text/html" }, cache: "no-store" });
+    if (!r.ok) return;
+    const fresh = new DOMParser().parseFromString(await r.text(), "text/html");
+    for (const selector of ["#messages", "#after", "#stage"]) {
+      const now = document.querySelector(selector);
+      const next = fresh.querySelector(selector);
+      if (now && next) now.replaceWith(next);
+    }
+    showPhotoButton();
+  };
+  const showPhotoButton = () => {
+    const button = document.querySelector(".photo-button");
+    if (button) button.hidden = false;
+  };
+  showPhotoButton();
+  document.addEventListener("change", async (e) => {
+    const input = e.target;
+    if (input.id !== "chat-photo" || !input.files || !input.files[0]) return;
+    const form = input.form;
+    const r = await fetch(input.dataset.url, {
+      method: "POST",
+      body: input.files[0],
+      headers: {
+        "content-type": input.files[0].type || "application/octet-stream",
+        "x-message-id": form.elements.namedItem("message_id").value,
+      },
+    });
+    input.value = "";
+    if (r.ok) {
+      await redraw();
+    } else {
+      const alert = document.createElement("p");
+      alert.className = "alert error";
+      alert.setAttribute("role", "alert");
+      alert.textContent = await r.text();
+      form.before(alert);
+    }
+  });
 })();

@@ -23,3 +23,8 @@ CREATE TABLE notices (
     UNIQUE (case_id, kind)
 );
 CREATE INDEX notices_due ON notices (status, send_after);
+
+-- A photo the customer sent in the chat of their status page (an
+-- attachment's id: the same store, checks, retention and erasure as the
+-- door's photos).
+ALTER TABLE case_entries ADD COLUMN attachment_id TEXT;

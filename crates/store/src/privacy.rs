@@ -53,7 +53,25 @@ impl Store {
                 |q, n| q.push_arg(*n),
             )
             .await?;
-        let mut attachments: Vec<String> = media.into_iter().map(|(id,)| id).collect();
+        // Photos the customer sent in their cases' chats go too.
+        let chat: Vec<(String,)> = tx
+            .all(
+                sql(
+                    "SELECT attachment_id FROM case_entries WHERE attachment_id IS NOT NULL \
+                     AND case_id IN (SELECT id FROM cases WHERE customer_phone = $1)",
+                )
+                .bind(phone),
+            )
+            .await?;
+        tx.exec(
+            sql(
+                "UPDATE case_entries SET attachment_id = NULL WHERE attachment_id IS NOT NULL \
+                 AND case_id IN (SELECT id FROM cases WHERE customer_phone = $1)",
+            )
+            .bind(phone),
+        )
+        .await?;
+        let mut attachments: Vec<String> = media.into_iter().chain(chat).map(|(id,)| id).collect();
         attachments.sort();
         attachments.dedup();
         let mut texts = 0;

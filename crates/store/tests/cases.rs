@@ -196,6 +196,7 @@ async fn contacts_about_one_order_join_its_open_case_until_it_is_resolved(backen
         author: "olga",
         external_id: None,
         by_person: true,
+        attachment_id: None,
     };
     let (answered, new) = store.add_contact(&first.id, &reply).await.unwrap();
     let answered = answered.unwrap();

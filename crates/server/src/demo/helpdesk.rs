@@ -297,6 +297,7 @@ impl Story<'_> {
             author: &self.operator.login,
             external_id: None,
             by_person: true,
+            attachment_id: None,
         };
         must(
             as_of(at, self.store.add_contact(&self.case_id, &contact))
@@ -690,6 +691,7 @@ async fn cases(
                 author: "crm",
                 external_id: None,
                 by_person: false,
+                attachment_id: None,
             };
             must(as_of(again, store.add_contact(&case.id, &contact)).await?.0)?;
         }

@@ -300,6 +300,28 @@ async fn a_customers_personal_data_is_erased_on_request(backend: &str) {
         app.store.case_notices(&case_id).await.unwrap()[0].address,
         "+79161234567"
     );
+    // …and a photo they sent in its chat.
+    let url = case["status_url"].as_str().unwrap();
+    let status_path = &url[url.find("/c/").unwrap()..];
+    let mut chat_photo = tiny_png();
+    chat_photo.extend_from_slice(b"chat");
+    let r = app
+        .anonymous()
+        .post(app.at(&format!("{status_path}/photos")))
+        .header("x-message-id", uuid::Uuid::new_v4().to_string())
+        .body(chat_photo.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let chat_photo_id = doorstep::security::sha256_bytes_hex(&chat_photo);
+    let chat_file = app
+        .data_dir
+        .0
+        .join("attachments")
+        .join(&chat_photo_id[..2])
+        .join(&chat_photo_id);
+    assert!(chat_file.exists());
 
     // Only an admin may, and only when confirming.
     let operator = app.signed_in("operator").await;
@@ -366,6 +388,7 @@ async fn a_customers_personal_data_is_erased_on_request(backend: &str) {
     assert_eq!(nps.number_value, Some(3.0), "scores stay");
     let r = app.anonymous().get(app.at(&link)).send().await.unwrap();
     assert_eq!(r.status(), 404, "open survey links are withdrawn");
+    assert!(!chat_file.exists(), "the chat photo's file is gone");
     let notice = &app.store.case_notices(&case_id).await.unwrap()[0];
     assert!(
         !notice.address.contains("7916") && !notice.body.contains("7916"),

@@ -156,6 +156,92 @@ async fn a_customer_follows_and_rates_their_case_on_its_status_page(backend: &st
         (Some("chat"), Some("inbound"))
     );
     assert_eq!(detail["contacts"], 2);
+    // A photo in the chat: checked like the door's photos, kept once,
+    // shown to the customer and to the support desk, to nobody else.
+    let photo_id = uuid::Uuid::new_v4().to_string();
+    let send_photo = |server: &TestApp, bytes: Vec<u8>, id: String| {
+        let request = server
+            .anonymous()
+            .post(server.at(&format!("{page_path}/photos")))
+            .header("x-message-id", id)
+            .body(bytes);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(
+        send_photo(&b, crate::helpers::tiny_png(), photo_id.clone()).await,
+        204
+    );
+    assert_eq!(
+        send_photo(&a, crate::helpers::tiny_png(), photo_id.clone()).await,
+        204,
+        "sent twice: taken once"
+    );
+    assert_eq!(
+        send_photo(
+            &a,
+            b"not a picture at all".to_vec(),
+            uuid::Uuid::new_v4().to_string()
+        )
+        .await,
+        415
+    );
+    assert_eq!(
+        send_photo(
+            &a,
+            vec![0u8; 6 * 1024 * 1024],
+            uuid::Uuid::new_v4().to_string()
+        )
+        .await,
+        413
+    );
+    let (_, detail) = a
+        .get_json(&format!("/api/v1/cases/{id}"), &integration)
+        .await;
+    let photos = detail["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["text"] == "Photo")
+        .count();
+    assert_eq!(photos, 1, "{detail}");
+    let html = a
+        .page(&a.anonymous(), &format!("{page_path}?lang=en"))
+        .await;
+    let src_at = html
+        .find(&format!("{page_path}/photos/"))
+        .expect("the photo on the page");
+    let photo_path: String = html[src_at..].chars().take_while(|c| *c != '"').collect();
+    let r = a.anonymous().get(a.at(&photo_path)).send().await.unwrap();
+    assert_eq!(
+        (
+            r.status().as_u16(),
+            r.headers()["content-type"].to_str().unwrap()
+        ),
+        (200, "image/png")
+    );
+    let attachment = photo_path.rsplit('/').next().unwrap().to_owned();
+    let r = a
+        .anonymous()
+        .get(a.at(&format!("{other_path}/photos/{attachment}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "another case's page does not show it");
+    let operator = a.signed_in("operator").await;
+    let r = operator
+        .get(a.at(&format!("/cases/{number}/photos/{attachment}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the support desk sees it");
+    let quality = a.signed_in("quality").await;
+    let r = quality
+        .get(a.at(&format!("/cases/{number}/photos/{attachment}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "the quality desk does not work cases");
+
     // An empty message is refused on the page, not stored.
     let r = form(
         &a,

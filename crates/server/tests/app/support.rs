@@ -66,6 +66,7 @@ async fn reply(store: &Store, at: i64, case: &Case) {
         author: "olga",
         external_id: None,
         by_person: true,
+        attachment_id: None,
     };
     let (changed, _) = as_of(at, store.add_contact(&case.id, &contact))
         .await

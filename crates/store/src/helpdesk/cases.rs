@@ -86,6 +86,8 @@ pub struct CaseEntry {
     /// For an outbound contact: a person's reply (`None` on rows older
     /// than the distinction: taken as one), not a machine's notice.
     pub by_person: Option<bool>,
+    /// A photo the customer sent with it.
+    pub attachment_id: Option<String>,
 }
 
 impl CaseEntry {
@@ -99,7 +101,7 @@ impl CaseEntry {
 pub const STATUS_EVENT: &str = "status: ";
 
 pub(crate) const ENTRY_COLUMNS: &str =
-    "id, case_id, kind, channel, direction, body, author, external_id, created_at, by_person";
+    "id, case_id, kind, channel, direction, body, author, external_id, created_at, by_person, attachment_id";
 
 /// A contact that opens a case or joins the customer's open one.
 #[derive(Debug, Clone)]
@@ -132,6 +134,8 @@ pub struct NewContact<'a> {
     /// A person's reply (an outbound contact by an operator), which
     /// answers the customer; a machine's outbound notice is not.
     pub by_person: bool,
+    /// A photo sent with it (an attachment's id).
+    pub attachment_id: Option<&'a str>,
 }
 
 /// What opening a case came to.
@@ -301,6 +305,21 @@ impl Store {
             .await
     }
 
+    /// Whether a photo was sent on a case (who may see the case may see it).
+    pub async fn case_has_attachment(&self, case_id: &str, id: &str) -> Result<bool, StoreError> {
+        let found: Option<(String,)> = self
+            .db
+            .opt(
+                sql(
+                    "SELECT id FROM case_entries WHERE case_id = $1 AND attachment_id = $2 LIMIT 1",
+                )
+                .bind(case_id)
+                .bind(id),
+            )
+            .await?;
+        Ok(found.is_some())
+    }
+
     /// A case's timeline, oldest first.
     pub async fn case_entries(&self, case_id: &str) -> Result<Vec<CaseEntry>, StoreError> {
         self.db
@@ -349,6 +368,7 @@ impl Store {
                 contact.author,
                 contact.external_id,
                 Some(contact.by_person),
+                contact.attachment_id,
             )
             .await?
             {
@@ -642,7 +662,10 @@ async fn insert_line(
     body: &str,
     author: &str,
 ) -> Result<bool, StoreError> {
-    insert_entry_by(tx, case_id, kind, None, None, body, author, None, None).await
+    insert_entry_by(
+        tx, case_id, kind, None, None, body, author, None, None, None,
+    )
+    .await
 }
 
 /// Inserts a timeline line; false when its `external_id` was taken.
@@ -658,12 +681,13 @@ async fn insert_entry_by(
     author: &str,
     external_id: Option<&str>,
     by_person: Option<bool>,
+    attachment_id: Option<&str>,
 ) -> Result<bool, StoreError> {
     let inserted: Option<(String,)> = tx
         .opt(
             sql(
-                "INSERT INTO case_entries (id, case_id, kind, channel, direction, body, author, external_id, created_at, by_person) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING id",
+                "INSERT INTO case_entries (id, case_id, kind, channel, direction, body, author, external_id, created_at, by_person, attachment_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING RETURNING id",
             )
             .bind(uuid::Uuid::now_v7().to_string())
             .bind(case_id)
@@ -674,7 +698,8 @@ async fn insert_entry_by(
             .bind(author)
             .bind(external_id)
             .bind(super::now())
-            .bind(by_person),
+            .bind(by_person)
+            .bind(attachment_id),
         )
         .await?;
     Ok(inserted.is_some())
@@ -776,6 +801,7 @@ pub(crate) async fn open_in(
         new.author,
         new.external_id,
         Some(false),
+        None,
     )
     .await?
     {

@@ -82,7 +82,7 @@ impl Store {
             .db
             .all(
                 sql(
-                    "SELECT e.id, e.case_id, e.kind, e.channel, e.direction, e.body, e.author, e.external_id, e.created_at, e.by_person \
+                    "SELECT e.id, e.case_id, e.kind, e.channel, e.direction, e.body, e.author, e.external_id, e.created_at, e.by_person, e.attachment_id \
                      FROM case_entries e JOIN cases c ON c.id = e.case_id \
                      WHERE c.customer_phone = $1 AND e.kind = 'contact' ORDER BY e.created_at, e.id LIMIT $2",
                 )

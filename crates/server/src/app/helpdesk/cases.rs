@@ -205,6 +205,7 @@ pub async fn add_contact(
                 author,
                 external_id: external_id.as_deref(),
                 by_person,
+                attachment_id: None,
             },
         )
         .await?)

@@ -32,6 +32,8 @@ pub struct Message {
     pub who: String,
     pub when: String,
     pub text: String,
+    /// A photo sent with it: its address (for this page's token).
+    pub photo: String,
 }
 
 /// Something done on the case, as the customer sees it.
@@ -180,6 +182,11 @@ pub async fn show(
                 },
                 when: when(e.created_at),
                 text: e.body.clone(),
+                photo: e
+                    .attachment_id
+                    .as_ref()
+                    .map(|id| format!("/c/{token}/photos/{id}"))
+                    .unwrap_or_default(),
             }
         })
         .collect();
@@ -336,6 +343,7 @@ pub async fn message(
         author: "customer",
         external_id: Some(&external),
         by_person: false,
+        attachment_id: None,
     };
     match app.store.add_contact(&case.id, &contact).await {
         Ok((Ok(_), _)) => Redirect::to(&back(&token, t, None)).into_response(),
@@ -445,5 +453,129 @@ pub async fn rate(
     match app.store.rate_case(&case.id, csat).await {
         Ok(_) => Redirect::to(&back(&token, t, None)).into_response(),
         Err(e) => internal(lang_of(t), &e),
+    }
+}
+
+/// The customer sends a photo in the chat (the page's script posts the
+/// file's bytes, with the page's `x-message-id`): checked by its content
+/// and kept like the door's photos (the same store, size limit, retention
+/// and erasure), and a chat contact on the case shows it. The same photo
+/// message sent twice is taken once.
+pub async fn photo(
+    State(app): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    use crate::app::survey::attachments::{save, sniff, MAX_PHOTO_BYTES};
+    let t = language(&headers, None);
+    let case = match opened(&app, &token, t).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if !case.is_open() {
+        return (StatusCode::CONFLICT, t.t("status-error-closed")).into_response();
+    }
+    let Some(message_id) = headers
+        .get("x-message-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| uuid::Uuid::parse_str(v.trim()).ok())
+    else {
+        return (StatusCode::BAD_REQUEST, t.t("status-error-stale")).into_response();
+    };
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_PHOTO_BYTES).await else {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            t.t("status-error-photo-size"),
+        )
+            .into_response();
+    };
+    let Some(found) = sniff(&bytes).filter(|f| f.kind == "photo") else {
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            t.t("status-error-photo-type"),
+        )
+            .into_response();
+    };
+    let id = crate::security::sha256_bytes_hex(&bytes);
+    if let Err(e) = save(&app.data_dir, &id, &bytes).await {
+        return internal(lang_of(t), &e);
+    }
+    if let Err(e) = app
+        .store
+        .add_attachment(
+            &id,
+            found.kind,
+            found.content_type,
+            i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+            None,
+        )
+        .await
+    {
+        return internal(lang_of(t), &e);
+    }
+    let text = t.t("status-photo");
+    let external = format!("status:{message_id}");
+    let contact = NewContact {
+        channel: "chat",
+        direction: Direction::Inbound,
+        text: &text,
+        author: "customer",
+        external_id: Some(&external),
+        by_person: false,
+        attachment_id: Some(&id),
+    };
+    match app.store.add_contact(&case.id, &contact).await {
+        Ok((Ok(_), _)) => StatusCode::NO_CONTENT.into_response(),
+        Ok((Err(CaseRefusal::NotOpen), _)) => {
+            (StatusCode::CONFLICT, t.t("status-error-closed")).into_response()
+        }
+        Ok((Err(_), _)) => not_found(&app, t),
+        Err(e) => internal(lang_of(t), &e),
+    }
+}
+
+/// A photo of a case's chat, to whoever may see the case: the customer
+/// (by the case's token) or the support desk.
+pub async fn serve_photo(app: &AppState, case_id: &str, id: &str) -> Option<Response> {
+    use crate::app::survey::attachments::{is_id, path};
+    if !is_id(id) || !app.store.case_has_attachment(case_id, id).await.ok()? {
+        return None;
+    }
+    let record = app.store.attachment(id).await.ok()??;
+    let bytes = tokio::fs::read(path(&app.data_dir, id)).await.ok()?;
+    Some(
+        (
+            [
+                (axum::http::header::CONTENT_TYPE, record.content_type),
+                (
+                    axum::http::header::CACHE_CONTROL,
+                    "private, max-age=3600".to_owned(),
+                ),
+                (
+                    axum::http::header::CONTENT_SECURITY_POLICY,
+                    "default-src 'none'; sandbox".to_owned(),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+    )
+}
+
+/// `/c/{token}/photos/{id}`: a photo of this case's chat, for the customer.
+pub async fn photo_file(
+    State(app): State<AppState>,
+    Path((token, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let t = language(&headers, None);
+    let case = match opened(&app, &token, t).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match serve_photo(&app, &case.id, &id).await {
+        Some(r) => r,
+        None => not_found(&app, t),
     }
 }

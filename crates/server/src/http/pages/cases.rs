@@ -596,6 +596,8 @@ pub struct EntryRow {
     pub text: String,
     pub label: String,
     pub direction: String,
+    /// A photo the customer sent with it: its address.
+    pub photo: String,
 }
 
 /// A remedy as the case page shows it.
@@ -669,6 +671,7 @@ pub struct CaseQuery {
 
 fn entry_row(
     e: &doorstep_store::helpdesk::cases::CaseEntry,
+    number: i64,
     t: Tr<'_>,
     tz: &jiff::tz::TimeZone,
 ) -> EntryRow {
@@ -698,6 +701,11 @@ fn entry_row(
         },
         label,
         direction: e.direction.clone().unwrap_or_default(),
+        photo: e
+            .attachment_id
+            .as_ref()
+            .map(|id| format!("/cases/{number}/photos/{id}"))
+            .unwrap_or_default(),
     }
 }
 
@@ -923,7 +931,10 @@ pub async fn detail(
             .map(|f| t.t(&format!("fault-{f}")))
             .unwrap_or_default(),
         fault_note: case.fault_note.clone().unwrap_or_default(),
-        entries: entries.iter().map(|e| entry_row(e, t, &tz)).collect(),
+        entries: entries
+            .iter()
+            .map(|e| entry_row(e, case.number, t, &tz))
+            .collect(),
         remedies: remedies_list
             .iter()
             .map(|r| remedy_row(r, t, &tz, &credited))
@@ -995,6 +1006,26 @@ pub async fn detail(
         c,
     };
     Ok(render(&view))
+}
+
+/// `/cases/{key}/photos/{id}`: a photo the customer sent in the case's
+/// chat, for the support desk; every look is logged.
+pub async fn photo(
+    State(app): State<AppState>,
+    Staff(user, _): Staff<CaseDesk>,
+    Path((key, id)): Path<(String, String)>,
+) -> PageResult {
+    let case = find_case(&app, &user, &key).await?;
+    match super::case_status::serve_photo(&app, &case.id, &id).await {
+        Some(r) => {
+            tracing::info!(by = %user.login, case = case.number, attachment = %id, "a chat photo was opened");
+            Ok(r)
+        }
+        None => Ok(super::status_page(
+            user.lang,
+            axum::http::StatusCode::NOT_FOUND,
+        )),
+    }
 }
 
 /// The operator is typing a reply: the customer's status page shows it.
