@@ -201,7 +201,7 @@ async fn a_customer_follows_and_rates_their_case_on_its_status_page(backend: &st
         .as_array()
         .unwrap()
         .iter()
-        .filter(|e| e["text"] == "Photo")
+        .filter(|e| e["text"] == "📷")
         .count();
     assert_eq!(photos, 1, "{detail}");
     let html = a
