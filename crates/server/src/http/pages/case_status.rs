@@ -170,7 +170,15 @@ pub async fn show(
         |ms: i64| doorstep_domain::time::format_local(doorstep_domain::time::from_millis(ms), &tz);
     let messages = entries
         .iter()
-        .filter(|e| e.kind == "contact")
+        // The notice that brought the customer here is not part of the
+        // conversation they see.
+        .filter(|e| {
+            e.kind == "contact"
+                && !e
+                    .external_id
+                    .as_deref()
+                    .is_some_and(|x| x.starts_with("notice:"))
+        })
         .map(|e| {
             let mine = e.direction.as_deref() != Some(Direction::Outbound.as_str());
             Message {
