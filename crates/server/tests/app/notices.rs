@@ -88,6 +88,11 @@ async fn a_new_case_sends_its_status_page_on_the_customers_channel_once(backend:
         (notices[0].channel.as_str(), notices[0].status.as_str()),
         ("email", "sent")
     );
+    let page = a.page(&a.anonymous(), path).await;
+    assert!(
+        page.contains("Где заказ?") && !page.contains("занимается им"),
+        "the notice is not in the chat the customer sees: {page}"
+    );
 
     // No e-mail known: an SMS, handed to the company's gateway.
     let sms_case = second["id"].as_str().unwrap();
