@@ -247,6 +247,20 @@ impl Store {
         Ok(())
     }
 
+    /// Has the SLA job judge every open case again at once (the
+    /// deployment's time zone changed: their deadlines with it).
+    pub async fn rejudge_open_cases(&self) -> Result<u64, StoreError> {
+        self.db
+            .exec(
+                sql(format!(
+                    "UPDATE cases SET sla_check_at = $1 WHERE status IN {}",
+                    super::cases::OPEN_STATUSES
+                ))
+                .bind(super::now()),
+            )
+            .await
+    }
+
     /// Judges the cases whose standing may have changed by the clock
     /// alone (`sla_check_at` has come), a slice per transaction; each
     /// newly missed deadline raises `case.sla_breached` once, however many

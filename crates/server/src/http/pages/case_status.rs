@@ -305,6 +305,31 @@ pub struct MessageForm {
     lang: Option<String>,
 }
 
+/// When each case's customer was last said to be typing, in this process:
+/// a page that says so more often than every two seconds is not heard
+/// (each signal is a row of the event stream).
+static TYPING: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+> = std::sync::LazyLock::new(Default::default);
+
+/// Whether a typing signal for `case_id` may go out now.
+fn typing_allowed(case_id: &str) -> bool {
+    let now = std::time::Instant::now();
+    let Ok(mut last) = TYPING.lock() else {
+        return true;
+    };
+    if last.len() > 10_000 {
+        last.retain(|_, at| now.duration_since(*at) < std::time::Duration::from_secs(10));
+    }
+    match last.get(case_id) {
+        Some(at) if now.duration_since(*at) < std::time::Duration::from_secs(2) => false,
+        _ => {
+            last.insert(case_id.to_owned(), now);
+            true
+        }
+    }
+}
+
 /// The customer is typing: the operator's case page shows it.
 pub async fn typing(
     State(app): State<AppState>,
@@ -316,7 +341,7 @@ pub async fn typing(
         Ok(c) => c,
         Err(r) => return r,
     };
-    if !case.is_open() {
+    if !case.is_open() || !typing_allowed(&case.id) {
         return StatusCode::NO_CONTENT.into_response();
     }
     match app.store.case_typing(&case.id, "customer").await {

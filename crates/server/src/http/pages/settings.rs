@@ -188,6 +188,8 @@ pub async fn save_deployment(
             let zone_changed = app.deployment().time_zone != d.time_zone;
             app.set_deployment(d.clone());
             if zone_changed {
+                // SLA deadlines are counted in the zone's working hours.
+                app.store.rejudge_open_cases().await.page(user.lang)?;
                 // Days and weeks are local: the rollups follow the new zone.
                 let app = std::sync::Arc::clone(&app);
                 tokio::spawn(async move {
