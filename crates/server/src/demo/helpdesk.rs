@@ -36,6 +36,8 @@ pub struct Summary {
     pub open_incidents: usize,
     pub cases: usize,
     pub remedies: usize,
+    /// Customers' ratings of their cases (support-survey responses).
+    pub ratings: usize,
 }
 
 /// A person of the demo: the account's id when it exists (the demo's
@@ -837,6 +839,76 @@ fn business_ago(
     late
 }
 
+/// The customers who rated their case on its status page answered the
+/// built-in support survey (channel `support`): their CSAT and an effort
+/// score that goes with it, as responses that feed the scores like any
+/// other. Cases without an order keep their CSAT on the case only.
+async fn support_answers(store: &Store, rng: &mut StdRng, now: i64) -> anyhow::Result<usize> {
+    use doorstep_domain::survey::{
+        check_answers, Channel, ResponseStatus, SurveyDefinition, SUPPORT_SURVEY_ID,
+    };
+    use doorstep_store::helpdesk::cases::{CaseFilter, CaseView};
+    let Some(record) = store.survey(SUPPORT_SURVEY_ID, None).await? else {
+        return Ok(0);
+    };
+    let survey: SurveyDefinition = serde_json::from_str(&record.definition)?;
+    let tagger = store.vocabulary().await?.tagger();
+    let tz = store.deployment().await?.tz();
+    let mut rated = Vec::new();
+    for status in ["resolved", "closed"] {
+        let mut filter = CaseFilter::new(CaseView::All);
+        filter.status = Some(status.to_owned());
+        filter.search = None;
+        filter.limit = 1000;
+        rated.extend(store.cases(&filter).await?);
+    }
+    let mut batch = Vec::new();
+    for case in rated {
+        let (Some(csat), Some(at), Some(order)) = (case.csat, case.csat_at, case.order_number)
+        else {
+            continue;
+        };
+        // Effort follows satisfaction, with some spread.
+        let ces = (csat + 2 + rng.gen_range(-1..=1)).clamp(1, 7);
+        let answers = vec![
+            ("support_csat".to_owned(), serde_json::json!(csat)),
+            ("support_ces".to_owned(), serde_json::json!(ces)),
+        ];
+        let checked = check_answers(&survey, ResponseStatus::Completed, &answers)
+            .map_err(|p| anyhow::anyhow!("demo ratings do not fit the support survey: {p:?}"))?;
+        let id = uuid::Builder::from_random_bytes(rng.gen())
+            .into_uuid()
+            .to_string();
+        let (day, month) = doorstep_domain::time::local_day(at, &tz);
+        batch.push(doorstep_store::NewResponse {
+            day,
+            month,
+            facts: doorstep_domain::survey::metrics::facts(&survey, &checked),
+            causes: tagger.tag(&checked),
+            content_hash: crate::security::sha256_hex(&id),
+            id,
+            order_number: order,
+            survey_id: SUPPORT_SURVEY_ID.to_owned(),
+            survey_version: record.version,
+            status: ResponseStatus::Completed,
+            channel: Channel::Support,
+            mode: None,
+            language: Some("ru".to_owned()),
+            token_id: None,
+            started_at: at - 40_000,
+            finished_at: at,
+            answers: checked,
+            review_opened: None,
+        });
+    }
+    let today = doorstep_domain::time::local_day(now, &tz).0;
+    let outcomes = store.store_responses(&batch, None, today).await?;
+    Ok(outcomes
+        .iter()
+        .filter(|o| **o == doorstep_store::ResponseOutcome::Stored)
+        .count())
+}
+
 /// A resolved demo case its customer may come back about.
 struct Settled {
     order: String,
@@ -1036,10 +1108,12 @@ pub async fn load(
     )
     .await?;
     cases += abuser(store, rng, now, orders, &operators).await?;
+    let ratings = support_answers(store, rng, now).await?;
     Ok(Summary {
         incidents,
         open_incidents: open,
         cases,
         remedies,
+        ratings,
     })
 }

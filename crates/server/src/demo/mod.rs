@@ -286,7 +286,7 @@ impl fmt::Display for Summary {
             f,
             "Demo data: {} orders of {} customers over {DAYS} days, {} couriers in {} cities, {} partners, \
              2 door surveys with {} responses; {} incidents ({} in the dispatcher's queue), {} support cases, \
-             {} remedies.",
+             {} remedies, {} ratings of support.",
             self.orders,
             self.customers,
             self.couriers,
@@ -296,7 +296,8 @@ impl fmt::Display for Summary {
             self.helpdesk.incidents,
             self.helpdesk.open_incidents,
             self.helpdesk.cases,
-            self.helpdesk.remedies
+            self.helpdesk.remedies,
+            self.helpdesk.ratings
         )
     }
 }

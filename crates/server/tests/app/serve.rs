@@ -256,8 +256,10 @@ async fn demo_data_is_realistic(backend: &str) {
     );
     assert_eq!(
         store.count_responses().await.unwrap(),
-        summary.responses as i64
+        (summary.responses + summary.helpdesk.ratings) as i64,
+        "the door surveys' answers and the ratings of support"
     );
+    assert!(summary.helpdesk.ratings > 30, "{:?}", summary.helpdesk);
     // The demo's two door surveys and the built-in support survey.
     assert_eq!(store.surveys().await.unwrap().len(), 3);
     // The courier who fills in his own surveys is the one the signals name first.

@@ -111,6 +111,8 @@ pub(crate) async fn forget_days(tx: &mut Tx<'_>) -> Result<(), StoreError> {
 /// `[$first, $first+1)` (the answer sequences counted over `[$first+2, $first+3)`: the same
 /// instants, bound again), led by `lead` (a column list ending in a comma,
 /// or nothing).
+/// (A customer's rating of a support case is no courier's survey: the
+/// support channel is left out of the habits.)
 fn habits_select(lead: &str, first: usize) -> String {
     let (a, b, c, d) = (first, first + 1, first + 2, first + 3);
     // Both halves grouped by courier first, then joined: a join of the
@@ -129,13 +131,14 @@ fn habits_select(lead: &str, first: usize) -> String {
            CAST(COALESCE(SUM(CASE WHEN r.photo_asked AND r.photo_taken THEN 1 ELSE 0 END), 0) AS BIGINT) AS photos_taken \
            FROM responses r LEFT JOIN answers a \
              ON a.order_number = r.order_number AND a.response_id = r.id AND a.kind = 'nps' \
-           WHERE r.status = 'completed' AND r.courier_id IS NOT NULL \
+           WHERE r.status = 'completed' AND r.courier_id IS NOT NULL AND r.channel <> 'support' \
              AND r.finished_at >= ${a} AND r.finished_at < ${b} \
            GROUP BY r.courier_id), \
          s AS MATERIALIZED ( \
            SELECT courier_id, MAX(n) - 1 AS same FROM ( \
              SELECT courier_id, answer_signature, COUNT(*) AS n FROM responses \
              WHERE status = 'completed' AND courier_id IS NOT NULL AND answer_signature IS NOT NULL \
+               AND channel <> 'support' \
                AND finished_at >= ${c} AND finished_at < ${d} \
              GROUP BY courier_id, answer_signature) bySignature \
            GROUP BY courier_id) \
