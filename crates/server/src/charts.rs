@@ -12,6 +12,19 @@ pub struct Point {
     pub partial: bool,
 }
 
+/// The label of the category at `x` on an axis of categories 0, 1, 2…
+/// (nothing between them).
+fn index_label(labels: &[impl AsRef<str>], x: f64) -> String {
+    let i = x.round();
+    if (x - i).abs() > 0.01 || i < 0.0 {
+        return String::new();
+    }
+    labels
+        .get(i as usize)
+        .map(|l| l.as_ref().to_owned())
+        .unwrap_or_default()
+}
+
 const WIDTH: u32 = 960;
 const HEIGHT: u32 = 260;
 const LINE: RGBColor = RGBColor(11, 107, 203);
@@ -144,16 +157,7 @@ pub fn trend(points: &[Point], y_label: &str) -> Option<String> {
         chart
             .configure_mesh()
             .x_labels(points.len().min(12))
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() > 0.01 || i < 0.0 {
-                    return String::new();
-                }
-                labels
-                    .get(i as usize)
-                    .map(|l| (*l).to_owned())
-                    .unwrap_or_default()
-            })
+            .x_label_formatter(&|x| index_label(&labels, *x))
             .y_desc(y_label)
             .y_label_formatter(&|y| format!("{y:.0}"))
             .light_line_style(RGBColor(236, 239, 243))
@@ -414,13 +418,7 @@ pub fn pareto(bars: &[(String, i64)], count_label: &str, share_label: &str) -> O
             .configure_mesh()
             .disable_x_mesh()
             .x_labels(bars.len())
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() > 0.01 || i < 0.0 {
-                    return String::new();
-                }
-                labels.get(i as usize).cloned().unwrap_or_default()
-            })
+            .x_label_formatter(&|x| index_label(&labels, *x))
             .y_desc(count_label)
             .y_label_formatter(&|y| format!("{y:.0}"))
             .light_line_style(RGBColor(236, 239, 243))
@@ -503,13 +501,7 @@ pub fn percent_lines(
         chart
             .configure_mesh()
             .x_labels(labels.len().min(12))
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() > 0.01 || i < 0.0 {
-                    return String::new();
-                }
-                labels.get(i as usize).cloned().unwrap_or_default()
-            })
+            .x_label_formatter(&|x| index_label(labels, *x))
             .y_desc(y_label)
             .y_label_formatter(&|y| format!("{y:.0}"))
             .light_line_style(RGBColor(236, 239, 243))

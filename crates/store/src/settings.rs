@@ -71,17 +71,28 @@ impl Store {
         Ok(row.map(|(v,)| v))
     }
 
-    /// Writes a setting unless it is there already (the first writer's
-    /// value stands, however many write at once).
-    pub async fn set_setting_once(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.db
-            .exec(
-                sql("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
-                    .bind(key)
-                    .bind(value),
+    /// A setting made on first use: its value, or `make()`'s written now.
+    /// Two processes making it at once keep one — the first written — and
+    /// both get that one.
+    pub async fn setting_made_once(
+        &self,
+        key: &str,
+        make: impl FnOnce() -> String,
+    ) -> Result<String, StoreError> {
+        if let Some(v) = self.setting(key).await? {
+            return Ok(v);
+        }
+        let fresh = make();
+        let (kept,): (String,) = self
+            .db
+            .write_one(
+                sql("INSERT INTO settings (key, value) VALUES ($1, $2) \
+                     ON CONFLICT (key) DO UPDATE SET value = settings.value RETURNING value")
+                .bind(key)
+                .bind(fresh),
             )
             .await?;
-        Ok(())
+        Ok(kept)
     }
 
     pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {

@@ -81,12 +81,18 @@ impl CaseStatus {
 pub const MAX_TEXT_CHARS: usize = 20_000;
 
 /// The key under which a customer's open case about an order (or, without
-/// an order, about anything) is unique: a new contact joins that case.
-pub fn open_key(order_number: Option<&str>, customer_phone: Option<&str>) -> Option<String> {
-    match (order_number, customer_phone) {
-        (Some(order), _) => Some(format!("order:{order}")),
-        (None, Some(phone)) => Some(format!("phone:{phone}")),
-        (None, None) => None,
+/// an order, about anything; without a phone either, in one messenger
+/// conversation) is unique: a new contact joins that case.
+pub fn open_key(
+    order_number: Option<&str>,
+    customer_phone: Option<&str>,
+    conversation: Option<&str>,
+) -> Option<String> {
+    match (order_number, customer_phone, conversation) {
+        (Some(order), _, _) => Some(format!("order:{order}")),
+        (None, Some(phone), _) => Some(format!("phone:{phone}")),
+        (None, None, Some(c)) => Some(format!("conversation:{c}")),
+        (None, None, None) => None,
     }
 }
 
@@ -139,14 +145,18 @@ mod tests {
     #[test]
     fn one_open_case_per_order_else_per_customer() {
         assert_eq!(
-            open_key(Some("A-1"), Some("+79001234567")).as_deref(),
+            open_key(Some("A-1"), Some("+79001234567"), None).as_deref(),
             Some("order:A-1")
         );
         assert_eq!(
-            open_key(None, Some("+79001234567")).as_deref(),
+            open_key(None, Some("+79001234567"), Some("telegram:42")).as_deref(),
             Some("phone:+79001234567")
         );
-        assert_eq!(open_key(None, None), None);
+        assert_eq!(
+            open_key(None, None, Some("telegram:42")).as_deref(),
+            Some("conversation:telegram:42")
+        );
+        assert_eq!(open_key(None, None, None), None);
         assert!(CaseStatus::WaitingCustomer.is_open());
         assert!(!CaseStatus::Resolved.is_open());
     }

@@ -503,12 +503,11 @@ impl Store {
             return Ok(Ok(case));
         }
         let key = if status.is_open() {
-            let key = open_key(case.order_number.as_deref(), case.customer_phone.as_deref())
-                .or_else(|| {
-                    case.conversation
-                        .as_ref()
-                        .map(|c| format!("conversation:{c}"))
-                });
+            let key = open_key(
+                case.order_number.as_deref(),
+                case.customer_phone.as_deref(),
+                case.conversation.as_deref(),
+            );
             if let Some(k) = &key {
                 let holder: Option<(i64,)> = tx
                     .opt(
@@ -742,8 +741,7 @@ pub(crate) async fn open_in(
             return Ok(Some((Opened::Again(case), Vec::new())));
         }
     }
-    let key = open_key(new.order_number, new.customer_phone)
-        .or_else(|| new.conversation.map(|c| format!("conversation:{c}")));
+    let key = open_key(new.order_number, new.customer_phone, new.conversation);
     let existing = match &key {
         Some(k) => {
             tx.opt::<(String,)>(sql("SELECT id FROM cases WHERE open_key = $1").bind(k.as_str()))

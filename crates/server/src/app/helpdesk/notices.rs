@@ -40,6 +40,15 @@ fn country_language(country: &str) -> &'static str {
 /// customer can be reached.
 pub async fn status_link(app: &App, case: &Case) -> Result<(), StoreError> {
     let store = &app.store;
+    // Every later contact on the case comes here too: one look, then done.
+    if store
+        .case_notices(&case.id)
+        .await?
+        .iter()
+        .any(|n| n.kind == "status_link")
+    {
+        return Ok(());
+    }
     let customer = match &case.customer_phone {
         Some(phone) => store.customer(phone).await?,
         None => None,
@@ -76,12 +85,7 @@ pub async fn status_link(app: &App, case: &Case) -> Result<(), StoreError> {
             .unwrap_or_else(|| deployment.tz()),
         None => deployment.tz(),
     };
-    let key = super::status::key(store).await?;
-    let Some(url) = super::status::url(
-        &crate::app::survey::links::public_base(None),
-        &key,
-        &case.id,
-    ) else {
+    let Some(url) = super::status::link(store, None, &case.id).await? else {
         return Ok(());
     };
     let now = doorstep_store::now_millis();

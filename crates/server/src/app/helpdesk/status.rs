@@ -21,15 +21,9 @@ const MAC_BYTES: usize = 18;
 /// The deployment's status key, made on first use (two servers making it
 /// at once keep one: the first written).
 pub async fn key(store: &Store) -> Result<Vec<u8>, StoreError> {
-    if let Some(k) = store.setting(KEY_SETTING).await? {
-        return Ok(k.into_bytes());
-    }
-    let fresh = crate::security::new_secret("dsk");
-    store.set_setting_once(KEY_SETTING, &fresh).await?;
     Ok(store
-        .setting(KEY_SETTING)
+        .setting_made_once(KEY_SETTING, || crate::security::new_secret("dsk"))
         .await?
-        .unwrap_or(fresh)
         .into_bytes())
 }
 
@@ -61,6 +55,21 @@ pub fn case_of(key: &[u8], token: &str) -> Option<String> {
     let id = uuid::Uuid::from_slice(&bytes[..16]).ok()?;
     mac(key, &id).verify_truncated_left(&bytes[16..]).ok()?;
     Some(id.to_string())
+}
+
+/// The status page's address for one case, reached at `host` (the
+/// request's `Host`; `DOORSTEP_PUBLIC_URL` wins, see `public_base`).
+pub async fn link(
+    store: &Store,
+    host: Option<&str>,
+    case_id: &str,
+) -> Result<Option<String>, StoreError> {
+    let key = key(store).await?;
+    Ok(url(
+        &crate::app::survey::links::public_base(host),
+        &key,
+        case_id,
+    ))
 }
 
 /// The status page's address for a case.

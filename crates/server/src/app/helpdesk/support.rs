@@ -205,59 +205,46 @@ pub async fn figures(
 ) -> anyhow::Result<SupportAnswer> {
     let (lo, hi) = day_range(req.from, req.to, tz);
     let (from, to) = (to_millis(lo), to_millis(hi));
-    let groups = match req.group {
-        Grouping::Line => store.support_counts(from, to, &SupportGroups::Line).await?,
-        Grouping::Channel => {
-            store
-                .support_counts(from, to, &SupportGroups::Channel)
-                .await?
-        }
-        Grouping::Operator => {
-            store
-                .support_counts(from, to, &SupportGroups::Operator)
-                .await?
-        }
-        Grouping::Category => {
-            store
-                .support_counts(from, to, &SupportGroups::Category)
-                .await?
-        }
-        Grouping::All | Grouping::Day | Grouping::Week | Grouping::Month => {
-            let periods = if req.group == Grouping::All {
-                vec![("all".to_owned(), from, to)]
-            } else {
-                periods(req, tz)
-            };
-            let spans = periods.iter().map(|(_, a, b)| (*a, *b)).collect();
-            let counts = store
-                .support_counts(from, to, &SupportGroups::Periods(spans))
-                .await?;
-            // Every period, in order, counted or not.
-            let groups = periods
-                .into_iter()
-                .enumerate()
-                .map(|(i, (key, _, _))| {
-                    let c = counts.get(&i.to_string()).cloned().unwrap_or_default();
-                    SupportGroup::new(key, &c)
-                })
-                .collect();
-            return Ok(answer(req, groups));
-        }
+    let dimension = match req.group {
+        Grouping::Line => Some(SupportGroups::Line),
+        Grouping::Channel => Some(SupportGroups::Channel),
+        Grouping::Operator => Some(SupportGroups::Operator),
+        Grouping::Category => Some(SupportGroups::Category),
+        Grouping::All | Grouping::Day | Grouping::Week | Grouping::Month => None,
     };
-    let groups = groups
-        .iter()
-        .map(|(k, c)| SupportGroup::new(k.clone(), c))
-        .collect();
-    Ok(answer(req, groups))
-}
-
-fn answer(req: &SupportRequest, groups: Vec<SupportGroup>) -> SupportAnswer {
-    SupportAnswer {
+    let groups = if let Some(dimension) = dimension {
+        store
+            .support_counts(from, to, &dimension)
+            .await?
+            .iter()
+            .map(|(k, c)| SupportGroup::new(k.clone(), c))
+            .collect()
+    } else {
+        let periods = if req.group == Grouping::All {
+            vec![("all".to_owned(), from, to)]
+        } else {
+            periods(req, tz)
+        };
+        let spans = periods.iter().map(|(_, a, b)| (*a, *b)).collect();
+        let counts = store
+            .support_counts(from, to, &SupportGroups::Periods(spans))
+            .await?;
+        // Every period, in order, counted or not.
+        periods
+            .into_iter()
+            .enumerate()
+            .map(|(i, (key, _, _))| {
+                let c = counts.get(&i.to_string()).cloned().unwrap_or_default();
+                SupportGroup::new(key, &c)
+            })
+            .collect()
+    };
+    Ok(SupportAnswer {
         from: req.from.to_string(),
         to: req.to.to_string(),
         group_by: req.group.as_str().to_owned(),
         groups,
-    }
+    })
 }
 
 #[cfg(test)]

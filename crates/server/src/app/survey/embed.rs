@@ -54,12 +54,9 @@ pub enum EmbedError {
 /// The deployment's embed key, made on first use (the first written
 /// stands when two servers make it at once).
 pub async fn key(store: &Store) -> Result<String, StoreError> {
-    if let Some(k) = store.setting(KEY_SETTING).await? {
-        return Ok(k);
-    }
-    let fresh = crate::security::new_secret("dse");
-    store.set_setting_once(KEY_SETTING, &fresh).await?;
-    Ok(store.setting(KEY_SETTING).await?.unwrap_or(fresh))
+    store
+        .setting_made_once(KEY_SETTING, || crate::security::new_secret("dse"))
+        .await
 }
 
 fn mac(key: &str, payload: &str) -> Hmac<Sha256> {

@@ -815,18 +815,13 @@ pub async fn detail(
     headers: axum::http::HeaderMap,
 ) -> PageResult {
     let case = find_case(&app, &user, &key).await?;
-    let status_key = crate::app::helpdesk::status::key(&app.store)
-        .await
-        .page(user.lang)?;
     let host = headers
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok());
-    let status_url = crate::app::helpdesk::status::url(
-        &crate::app::survey::links::public_base(host),
-        &status_key,
-        &case.id,
-    )
-    .unwrap_or_default();
+    let status_url = crate::app::helpdesk::status::link(&app.store, host, &case.id)
+        .await
+        .page(user.lang)?
+        .unwrap_or_default();
     let mut c = Chrome::new(&app, &user, "/cases", "case-title");
     let t = c.tr;
     c.title = t.with("case-title", "number", case.number);
