@@ -15,6 +15,20 @@ if ! command -v chromedriver >/dev/null 2>&1 && [ ! -x /usr/lib/chromium/chromed
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
+# A real mail system for the e-mail channel's tests: Dovecot's IMAP server
+# from Debian's packages (the tests start their own, on their own ports)
+# and aiosmtpd, an SMTP server from PyPI, delivering to its Maildirs.
+if ! [ -x /usr/sbin/dovecot ]; then
+  echo "test.sh: installing dovecot-imapd for the e-mail channel's tests…"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq dovecot-imapd >/dev/null
+fi
+AIOSMTPD_VERSION=1.4.6
+if ! python3 -c "import aiosmtpd, sys; sys.exit(aiosmtpd.__version__ != '$AIOSMTPD_VERSION')" 2>/dev/null; then
+  echo "test.sh: installing aiosmtpd $AIOSMTPD_VERSION for the e-mail channel's tests…"
+  python3 -m pip install --quiet --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION"
+fi
+
 # Schemathesis, from PyPI, for the test that checks the API against its
 # OpenAPI document.
 SCHEMATHESIS_VERSION=4.32.5

@@ -46,6 +46,7 @@ const RECURRING: &[(&str, i64)] = &[
     ("events.prune", 60 * 60_000),
     ("sla.watch", 10_000),
     ("notices.send", 15_000),
+    ("mail.read", 20_000),
 ];
 
 /// What the jobs need besides the application.
@@ -245,9 +246,16 @@ impl Runner {
                 Ok(next)
             }
             "notices.send" => {
-                let n = crate::app::helpdesk::notices::run_due(store).await?;
+                let n = crate::app::helpdesk::notices::run_due(&self.app).await?;
                 if n > 0 {
                     tracing::info!(notices = n, "notices to customers handled");
+                }
+                Ok(next)
+            }
+            "mail.read" => {
+                let n = crate::app::helpdesk::email::read_mailboxes(&self.app).await?;
+                if n > 0 {
+                    tracing::info!(messages = n, "customers' e-mails taken");
                 }
                 Ok(next)
             }

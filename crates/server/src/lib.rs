@@ -8,6 +8,7 @@ pub mod cli;
 pub mod demo;
 pub mod http;
 pub mod i18n;
+pub mod imap;
 pub mod import;
 pub mod jobs;
 pub mod mail;

@@ -103,12 +103,28 @@ impl Smtp {
 }
 
 /// One message.
+#[derive(Default)]
 pub struct Mail {
     pub to: Vec<String>,
     pub subject: String,
     pub text: String,
     /// (file name, content type, bytes)
     pub attachment: Option<(String, String, Vec<u8>)>,
+    /// Where it is in a thread (a case's e-mail conversation).
+    pub thread: Option<Thread>,
+}
+
+/// A message of an e-mail thread: its own id, what it answers, and the
+/// sender the customer answers to (a line's mailbox).
+#[derive(Debug, Clone, Default)]
+pub struct Thread {
+    /// `<…@…>`, kept so the customer's answer finds its case.
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    /// The thread's earlier ids, oldest first.
+    pub references: Vec<String>,
+    /// The line's address, instead of the mail server's sender.
+    pub from: Option<String>,
 }
 
 /// Addresses from a comma- or line-separated list; each bad one named.
@@ -137,9 +153,23 @@ pub fn addresses(list: &str) -> Result<Vec<String>, String> {
 
 /// Sends `mail` through `smtp` (20 s at most).
 pub async fn send(smtp: &Smtp, mail: &Mail) -> anyhow::Result<()> {
+    let from = mail
+        .thread
+        .as_ref()
+        .and_then(|t| t.from.as_deref())
+        .unwrap_or(&smtp.from);
     let mut builder = Message::builder()
-        .from(smtp.from.parse()?)
+        .from(from.parse()?)
         .subject(mail.subject.clone());
+    if let Some(thread) = &mail.thread {
+        builder = builder.message_id(Some(thread.message_id.clone()));
+        if let Some(parent) = &thread.in_reply_to {
+            builder = builder.in_reply_to(parent.clone());
+        }
+        if !thread.references.is_empty() {
+            builder = builder.references(thread.references.join(" "));
+        }
+    }
     for to in &mail.to {
         builder = builder.to(to.parse()?);
     }

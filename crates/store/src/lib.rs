@@ -117,6 +117,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "notices",
         include_str!("../migrations/0019_notices.sql"),
     ),
+    (
+        20,
+        "mailboxes",
+        include_str!("../migrations/0020_mailboxes.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.

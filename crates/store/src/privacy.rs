@@ -120,6 +120,12 @@ impl Store {
             .bind(phone),
         )
         .await?;
+        // The e-mail thread's message ids carry the customer's domain.
+        tx.exec(
+            sql("DELETE FROM mail_messages WHERE case_id IN (SELECT id FROM cases WHERE customer_phone = $1)")
+                .bind(phone),
+        )
+        .await?;
         tx.exec(
             sql("UPDATE cases SET subject = '—', conversation = NULL, \
                  open_key = CASE WHEN open_key = $1 THEN $2 ELSE open_key END \

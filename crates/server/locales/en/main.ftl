@@ -1172,6 +1172,7 @@ case-customer-typing = The customer is typing…
 status-typing = { $company } is typing…
 notice-status-subject = Your request No. { $number }
 notice-status-body = { $company } is on it. Follow your request and write to us here: { $url }
+mail-reply-footer = Your request No. { $number }: follow it and write to us here: { $url } (or simply answer this e-mail).
 sla-settings-quiet = Notices to customers
 sla-settings-quiet-hours = Quiet hours
 sla-settings-quiet-hint = Nothing is sent to a customer in these hours of their city's time (e.g. 22:00-08:00); a notice waits until they end. Empty: no quiet hours.

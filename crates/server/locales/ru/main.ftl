@@ -1177,6 +1177,7 @@ case-customer-typing = Клиент печатает…
 status-typing = { $company } печатает…
 notice-status-subject = Ваше обращение № { $number }
 notice-status-body = { $company } уже занимается им. Следите за обращением и пишите нам здесь: { $url }
+mail-reply-footer = Ваше обращение № { $number }: следите за ним и пишите нам здесь: { $url } (или просто ответьте на это письмо).
 sla-settings-quiet = Уведомления клиентам
 sla-settings-quiet-hours = Тихие часы
 sla-settings-quiet-hint = В эти часы по времени города клиента ему ничего не отправляется (например, 22:00-08:00); уведомление ждёт их окончания. Пусто — без тихих часов.

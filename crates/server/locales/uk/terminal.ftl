@@ -81,6 +81,7 @@ remedy-switch_to_cash = Оплата готівкою
 status-typing = { $company } друкує…
 notice-status-subject = Ваше звернення № { $number }
 notice-status-body = { $company } вже займається ним. Стежте за зверненням і пишіть нам тут: { $url }
+mail-reply-footer = Ваше звернення № { $number }: стежте за ним і пишіть нам тут: { $url } (або просто дайте відповідь на цей лист).
 status-photo = Фото
 status-add-photo = Додати фото
 status-photo-hint = Фото (JPEG, PNG, WebP або HEIF, до 5 МБ) зберігається протягом строку зберігання, а потім видаляється.

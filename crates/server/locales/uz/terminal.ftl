@@ -81,6 +81,7 @@ remedy-switch_to_cash = Naqd to‘lov
 status-typing = { $company } yozmoqda…
 notice-status-subject = Murojaatingiz № { $number }
 notice-status-body = { $company } u bilan shug‘ullanmoqda. Murojaatni kuzating va bizga shu yerda yozing: { $url }
+mail-reply-footer = Murojaatingiz № { $number }: uni kuzating va bizga shu yerda yozing: { $url } (yoki shunchaki ushbu xatga javob bering).
 status-photo = Surat
 status-add-photo = Surat qo‘shish
 status-photo-hint = Surat (JPEG, PNG, WebP yoki HEIF, 5 MB gacha) saqlash muddati davomida saqlanadi, so‘ng o‘chiriladi.

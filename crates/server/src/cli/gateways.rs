@@ -34,6 +34,9 @@ fn check_name(name: &str) -> anyhow::Result<&str> {
     {
         anyhow::bail!("--name {name:?}: use 1 to 40 lower-case Latin letters, digits, '-' or '_' (e.g. telegram)");
     }
+    if name == "email" {
+        anyhow::bail!("--name \"email\" is the e-mail channel's own (`doorstep mailbox set`); choose another name");
+    }
     Ok(name)
 }
 

@@ -1,10 +1,11 @@
 //! The command line: `serve`, `import`, `user`, `token`, `courier`, `survey`,
-//! `customer`, `report`, `rollups`, `webhook`.
+//! `customer`, `report`, `rollups`, `webhook`, `gateway`, `mailbox`.
 
 mod accounts;
 mod customers;
 mod gateways;
 mod import;
+mod mailboxes;
 mod report;
 mod rollups;
 mod serve;
@@ -69,6 +70,9 @@ enum Command {
     /// Messenger and social-network gateways that bring customers' messages.
     #[command(subcommand)]
     Gateway(gateways::GatewayCommand),
+    /// The e-mail channel: each line's mailbox, read over IMAP.
+    #[command(subcommand)]
+    Mailbox(mailboxes::MailboxCommand),
 }
 
 pub async fn run() -> ExitCode {
@@ -83,6 +87,7 @@ pub async fn run() -> ExitCode {
         Command::Survey(cmd) => report(surveys::run(&cli.database, cmd).await),
         Command::Customer(cmd) => report(customers::run(&cli.database, cmd).await),
         Command::Gateway(cmd) => report(gateways::run(&cli.database, cmd).await),
+        Command::Mailbox(cmd) => report(mailboxes::run(&cli.database, cmd).await),
         Command::Rollups(cmd) => report(rollups::run(&cli.database, cmd).await),
         Command::Report(args) => report(report::run(&cli.database, *args).await),
         Command::Webhook(cmd) => report(webhooks::run(&cli.database, cmd).await),

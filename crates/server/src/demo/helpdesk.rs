@@ -1096,7 +1096,7 @@ pub async fn load(
     let approver = &dispatchers[0];
     calendars(store, now).await?;
     let (incidents, open, to_cases) = incidents(store, rng, now, &dispatchers).await?;
-    let (mut cases, remedies) = cases(
+    let (mut cases, remedies) = Box::pin(cases(
         store,
         rng,
         now,
@@ -1105,7 +1105,7 @@ pub async fn load(
         &dispatchers,
         &operators,
         approver,
-    )
+    ))
     .await?;
     cases += abuser(store, rng, now, orders, &operators).await?;
     let ratings = support_answers(store, rng, now).await?;

@@ -61,7 +61,7 @@ async fn a_new_case_sends_its_status_page_on_the_customers_channel_once(backend:
     );
 
     let before = a.store.last_event_id().await.unwrap();
-    doorstep::app::helpdesk::notices::run_due(&a.store)
+    doorstep::app::helpdesk::notices::run_due(&a.state)
         .await
         .unwrap();
     // The background job may have sent them first: wait for both.
@@ -159,7 +159,7 @@ async fn a_new_case_sends_its_status_page_on_the_customers_channel_once(backend:
         waiting[0].send_after > doorstep_store::now_millis(),
         "sent after the quiet hours"
     );
-    doorstep::app::helpdesk::notices::run_due(&a.store)
+    doorstep::app::helpdesk::notices::run_due(&a.state)
         .await
         .unwrap();
     let still = a

@@ -97,6 +97,39 @@ impl CaseEntry {
     }
 }
 
+/// The conversation of a case that lives in an e-mail thread: this, then
+/// the customer's address (no gateway may take the name `email`).
+pub const EMAIL_CONVERSATION: &str = "email:";
+
+/// The kind of the notice that carries an operator's e-mail reply: this,
+/// then the reply's own id.
+pub const MAIL_REPLY_NOTICE: &str = "reply:";
+
+/// An operator's reply on a case in an e-mail thread goes out by e-mail:
+/// written with the reply, in its transaction, as a notice the notices job
+/// sends (threaded, in the customer's language: the sender fills that in).
+async fn queue_mail_reply(tx: &mut Tx<'_>, case: &Case, text: &str) -> Result<(), StoreError> {
+    let Some(address) = case.email_address() else {
+        return Ok(());
+    };
+    let id = uuid::Uuid::now_v7().to_string();
+    let now = super::now();
+    tx.exec(
+        sql(
+            "INSERT INTO notices (id, case_id, kind, channel, address, language, subject, body, status, \
+             send_after, created_at) VALUES ($1, $2, $3, 'email', $4, '', '', $5, 'pending', $6, $6)",
+        )
+        .bind(id.as_str())
+        .bind(case.id.as_str())
+        .bind(format!("{MAIL_REPLY_NOTICE}{id}"))
+        .bind(address)
+        .bind(text)
+        .bind(now),
+    )
+    .await?;
+    Ok(())
+}
+
 /// How a status change reads on the timeline: this, then the status word.
 pub const STATUS_EVENT: &str = "status: ";
 
@@ -221,8 +254,8 @@ impl Case {
                 "number": self.number,
                 "channel": contact.channel,
                 "conversation": self.conversation,
-                "gateway": self.conversation.as_deref().and_then(|c| c.split_once(':')).map(|(g, _)| g),
-                "conversation_id": self.conversation.as_deref().and_then(|c| c.split_once(':')).map(|(_, id)| id),
+                "gateway": self.gateway_conversation().map(|(g, _)| g),
+                "conversation_id": self.gateway_conversation().map(|(_, id)| id),
                 "order_number": self.order_number,
                 "customer_phone": self.customer_phone,
                 "text": contact.text,
@@ -230,6 +263,23 @@ impl Case {
                 "author": contact.author,
             }),
         )
+    }
+
+    /// The customer's e-mail address, when the case lives in an e-mail
+    /// thread (its replies go out by e-mail).
+    pub fn email_address(&self) -> Option<&str> {
+        self.conversation
+            .as_deref()?
+            .strip_prefix(EMAIL_CONVERSATION)
+    }
+
+    /// The gateway and its conversation id, when the case lives in a
+    /// messenger or social conversation.
+    pub fn gateway_conversation(&self) -> Option<(&str, &str)> {
+        if self.email_address().is_some() {
+            return None;
+        }
+        self.conversation.as_deref()?.split_once(':')
     }
 
     pub fn status(&self) -> CaseStatus {
@@ -386,6 +436,9 @@ impl Store {
             events.extend(breach);
             if contact.direction == Direction::Outbound {
                 events.push(case.reply_event(contact));
+                if contact.by_person {
+                    queue_mail_reply(&mut tx, &case, contact.text).await?;
+                }
             }
             self.commit_with_events(tx, &events).await?;
             Ok((Ok(case), true))

@@ -8,6 +8,7 @@ pub mod file;
 pub mod gateways;
 pub mod incidents;
 pub mod ledger;
+pub mod mail;
 pub mod notices;
 pub mod reports;
 pub mod sla;

@@ -99,17 +99,20 @@ impl Store {
             .bind(notice.id.as_str()),
         )
         .await?;
+        // An operator's e-mail reply is on the timeline already.
+        let reply = notice.kind.starts_with(super::cases::MAIL_REPLY_NOTICE);
         tx.exec(
             sql(
                 "INSERT INTO case_entries (id, case_id, kind, channel, direction, body, author, external_id, created_at, by_person) \
-                 VALUES ($1, $2, 'contact', $3, 'outbound', $4, 'doorstep', $5, $6, FALSE) ON CONFLICT DO NOTHING",
+                 SELECT $1, $2, 'contact', $3, 'outbound', $4, 'doorstep', $5, $6, FALSE WHERE NOT $7 ON CONFLICT DO NOTHING",
             )
             .bind(uuid::Uuid::now_v7().to_string())
             .bind(notice.case_id.as_str())
             .bind(if notice.channel == "sms" { "phone" } else { notice.channel.as_str() })
             .bind(notice.body.as_str())
             .bind(format!("notice:{}", notice.id))
-            .bind(now),
+            .bind(now)
+            .bind(reply),
         )
         .await?;
         self.commit_with_events(

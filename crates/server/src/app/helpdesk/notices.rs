@@ -36,6 +36,16 @@ fn country_language(country: &str) -> &'static str {
     }
 }
 
+/// The language a case's customer is written to: theirs when known (from
+/// their orders), else their country's.
+async fn customer_language(app: &App, case: &Case) -> Result<String, StoreError> {
+    Ok(match &case.order_number {
+        Some(order) => app.store.customer_language(order).await?,
+        None => None,
+    }
+    .unwrap_or_else(|| country_language(&app.deployment().phone_country).to_owned()))
+}
+
 /// Writes the status-link notice of a case just opened (once), when the
 /// customer can be reached.
 pub async fn status_link(app: &App, case: &Case) -> Result<(), StoreError> {
@@ -54,22 +64,19 @@ pub async fn status_link(app: &App, case: &Case) -> Result<(), StoreError> {
         None => None,
     };
     let (channel, address) = match (
+        case.email_address(),
         &case.conversation,
         customer.as_ref().and_then(|c| c.email.clone()),
         &case.customer_phone,
     ) {
-        (Some(conversation), _, _) => ("messenger", conversation.clone()),
-        (None, Some(email), _) => ("email", email),
-        (None, None, Some(phone)) => ("sms", phone.clone()),
-        (None, None, None) => return Ok(()),
+        (Some(email), _, _, _) => ("email", email.to_owned()),
+        (None, Some(conversation), _, _) => ("messenger", conversation.clone()),
+        (None, None, Some(email), _) => ("email", email),
+        (None, None, None, Some(phone)) => ("sms", phone.clone()),
+        (None, None, None, None) => return Ok(()),
     };
     let deployment = app.deployment();
-    let language = match &case.order_number {
-        Some(order) => store.customer_language(order).await?,
-        None => None,
-    }
-    .unwrap_or_else(|| country_language(&deployment.phone_country).to_owned());
-    let t = CustomerTr::new(&language);
+    let t = CustomerTr::new(&customer_language(app, case).await?);
     // The customer's city's clock, else the deployment's.
     let city_zone = match &case.order_number {
         Some(order) => store.order(order).await?.map(|o| o.city),
@@ -118,33 +125,98 @@ pub async fn status_link(app: &App, case: &Case) -> Result<(), StoreError> {
 /// Sends one notice: an e-mail through the mail server; an SMS or a
 /// messenger notice is handed to the company's gateways by the
 /// `notice.sent` event its recording raises.
-async fn send(store: &Store, notice: &Notice) -> anyhow::Result<()> {
-    if notice.channel == "email" {
-        let Some(smtp) = crate::mail::Smtp::load(store).await? else {
-            anyhow::bail!("no mail server is set up (Reports → mail server)");
-        };
-        crate::mail::send(
-            &smtp,
-            &crate::mail::Mail {
-                to: vec![notice.address.clone()],
-                subject: notice.subject.clone(),
-                text: notice.body.clone(),
-                attachment: None,
-            },
-        )
-        .await?;
+async fn send(app: &App, notice: &Notice) -> anyhow::Result<()> {
+    if notice.channel != "email" {
+        return Ok(());
     }
-    Ok(())
+    let Some(smtp) = crate::mail::Smtp::load(&app.store).await? else {
+        anyhow::bail!("no mail server is set up (Reports → mail server)");
+    };
+    let mail = mail_of(app, &smtp, notice).await?;
+    crate::mail::send(&smtp, &mail).await
+}
+
+/// A notice as an e-mail in its case's thread: answering the customer's
+/// last message, from the line's mailbox when it has one, the case number
+/// in the subject (`[#1042]`) so an answer finds the case even when a
+/// mail program drops the thread's headers. An operator's reply is
+/// worded here, in the customer's language.
+async fn mail_of(
+    app: &App,
+    smtp: &crate::mail::Smtp,
+    notice: &Notice,
+) -> anyhow::Result<crate::mail::Mail> {
+    let store = &app.store;
+    let Some(case) = store.case(&notice.case_id).await? else {
+        anyhow::bail!("the case {} is gone", notice.case_id);
+    };
+    let from = store.mailbox(&case.line).await?.map(|m| m.address);
+    let sender = from.as_deref().unwrap_or(&smtp.from);
+    let domain = sender
+        .rsplit_once('@')
+        .map_or("doorstep.invalid", |(_, d)| d.trim_end_matches('>'));
+    let message_id = format!("{}@{domain}", notice.id);
+    let thread = store.mail_thread(&case.id).await?;
+    let in_reply_to = thread
+        .iter()
+        .rev()
+        .find(|(_, direction)| direction == "inbound")
+        .map(|(id, _)| format!("<{id}>"));
+    let references: Vec<String> = thread
+        .iter()
+        .rev()
+        .take(20)
+        .rev()
+        .filter(|(id, _)| *id != message_id)
+        .map(|(id, _)| format!("<{id}>"))
+        .collect();
+    // Kept before it leaves: the customer's answer finds the case by it.
+    store
+        .add_mail_message(&message_id, &case.id, "outbound")
+        .await?;
+    let tag = format!("[#{}]", case.number);
+    let (subject, text) = if notice
+        .kind
+        .starts_with(doorstep_store::helpdesk::cases::MAIL_REPLY_NOTICE)
+    {
+        let t = CustomerTr::new(&customer_language(app, &case).await?);
+        let url = super::status::link(store, None, &case.id).await?;
+        let footer = match url {
+            Some(url) => t.with2("mail-reply-footer", "number", case.number, "url", url),
+            None => t.with("notice-status-subject", "number", case.number),
+        };
+        (
+            format!("Re: {} {tag}", case.subject),
+            format!("{}\n\n-- \n{footer}\n", notice.body),
+        )
+    } else if notice.subject.contains(&tag) {
+        (notice.subject.clone(), notice.body.clone())
+    } else {
+        (format!("{} {tag}", notice.subject), notice.body.clone())
+    };
+    Ok(crate::mail::Mail {
+        to: vec![notice.address.clone()],
+        subject,
+        text,
+        attachment: None,
+        thread: Some(crate::mail::Thread {
+            message_id: format!("<{message_id}>"),
+            in_reply_to,
+            references,
+            from,
+        }),
+    })
 }
 
 /// The notices job: sends what is due; a failure is tried again later
 /// (a minute, then longer), at most five times.
-pub async fn run_due(store: &Store) -> anyhow::Result<usize> {
+pub async fn run_due(app: &App) -> anyhow::Result<usize> {
+    let store = &app.store;
     let now = doorstep_store::now_millis();
     store.requeue_stuck_notices(now - 10 * 60_000).await?;
     let due = store.claim_notices(now, 50).await?;
     for notice in &due {
-        match send(store, notice).await {
+        match send(app, notice).await {
             Ok(()) => store.notice_sent(notice).await?,
             Err(e) => {
                 let retry = now + 60_000 * (1 << notice.attempts.clamp(0, 6));

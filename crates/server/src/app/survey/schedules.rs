@@ -136,6 +136,7 @@ pub async fn deliver(
             ),
             text,
             attachment: Some((name, format.content_type().to_owned(), bytes)),
+            thread: None,
         },
     )
     .await

@@ -209,6 +209,7 @@ pub async fn test_smtp(
         subject: t.t("mail-test-subject"),
         text: t.with("mail-test-text", "company", app.deployment().name),
         attachment: None,
+        thread: None,
     };
     match send(&smtp, &mail).await {
         Ok(()) => {

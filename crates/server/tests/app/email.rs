@@ -1,0 +1,285 @@
+//! The e-mail channel against a real mail system (Dovecot's IMAP, an SMTP
+//! server delivering to Maildirs): a customer's e-mail opens a case once
+//! however many servers read the mailbox; the status page's notice and an
+//! operator's reply go back in the same thread, from the line's address,
+//! in the customer's language; the customer's answer joins the case by the
+//! thread's headers; automatic mail is left alone; a mailbox read again
+//! adds nothing.
+
+use mail_parser::MessageParser;
+use serde_json::json;
+
+use crate::helpers::{order_json, TestApp};
+use crate::mailserver::{MailServer, PASSWORD};
+use crate::on_both_backends;
+use crate::surveys::{post, with_orders_and_survey};
+
+on_both_backends!(a_customers_email_becomes_a_case_and_the_reply_goes_back_in_its_thread);
+
+struct Seen {
+    subject: String,
+    from: String,
+    message_id: String,
+    in_reply_to: Vec<String>,
+    references: Vec<String>,
+    text: String,
+}
+
+fn seen(raw: &[u8]) -> Seen {
+    let m = MessageParser::default().parse(raw).unwrap();
+    let list = |v: &mail_parser::HeaderValue<'_>| {
+        v.as_text_list()
+            .unwrap_or_default()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+    };
+    Seen {
+        subject: m.subject().unwrap_or_default().to_owned(),
+        from: m
+            .from()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .unwrap_or_default()
+            .to_owned(),
+        message_id: m.message_id().unwrap_or_default().to_owned(),
+        in_reply_to: list(m.in_reply_to()),
+        references: list(m.references()),
+        text: m.body_text(0).unwrap_or_default().into_owned(),
+    }
+}
+
+/// Waits until `user` has `n` messages (the background notices job may
+/// send them before the test asks).
+async fn inbox(mail: &MailServer, user: &str, n: usize) -> Vec<Vec<u8>> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let got = mail.inbox(user);
+        if got.len() >= n {
+            return got;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{user} has {} messages, not {n}",
+            got.len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+async fn a_customers_email_becomes_a_case_and_the_reply_goes_back_in_its_thread(backend: &str) {
+    let mail = MailServer::start(&["care", "anna"]);
+    let a = TestApp::spawn(backend).await;
+    let b = a.beside().await;
+    doorstep::mail::Smtp {
+        host: "127.0.0.1".into(),
+        port: mail.smtp_port,
+        security: doorstep::mail::Security::None,
+        username: String::new(),
+        password: String::new(),
+        from: "Doorstep <noreply@shop.test>".into(),
+    }
+    .save(&a.store)
+    .await
+    .unwrap();
+    a.store.set_setting("quiet_hours", "").await.unwrap();
+    let mut order = order_json("A-17", "+79161234567", "K-1");
+    order["customer_email"] = json!("Anna@Cust.test");
+    let integration = with_orders_and_survey(&a, vec![order]).await;
+    a.store
+        .set_mailbox(&doorstep_store::helpdesk::mail::NewMailbox {
+            line: "customers",
+            address: "Служба заботы <care@shop.test>",
+            host: "127.0.0.1",
+            port: mail.imap_port,
+            security: "none",
+            username: "care",
+            password: PASSWORD,
+            folder: "INBOX",
+        })
+        .await
+        .unwrap();
+
+    mail.send(
+        "From: Anna <anna@cust.test>\nTo: care@shop.test\nSubject: Заказ A-17 не пришёл\n\
+         Message-ID: <m1@cust.test>\nContent-Type: text/plain; charset=utf-8\n\n\
+         Курьер так и не приехал.\n",
+    )
+    .await;
+    // An out-of-office answer to anything: never a case.
+    mail.send(
+        "From: bob@cust.test\nTo: care@shop.test\nSubject: Away\nAuto-Submitted: auto-replied\n\
+         Message-ID: <away@cust.test>\n\nI am away.\n",
+    )
+    .await;
+
+    // Two servers read the mailbox at the same moment: one case.
+    let (x, y) = tokio::join!(
+        doorstep::app::helpdesk::email::read_mailboxes(&a.state),
+        doorstep::app::helpdesk::email::read_mailboxes(&b.state),
+    );
+    x.unwrap();
+    y.unwrap();
+    let (status, list) = a
+        .get_json("/api/v1/cases?customer_phone=%2B79161234567", &integration)
+        .await;
+    assert_eq!(status, 200, "{list}");
+    let cases = list["cases"].as_array().unwrap();
+    assert_eq!(
+        cases.len(),
+        1,
+        "one case, the away message left alone: {list}"
+    );
+    let id = cases[0]["id"].as_str().unwrap().to_owned();
+    let (_, case) = a
+        .get_json(&format!("/api/v1/cases/{id}"), &integration)
+        .await;
+    assert_eq!(case["order_number"], "A-17", "found by the subject: {case}");
+    assert_eq!(case["channel"], "email", "{case}");
+    assert_eq!(case["customer_phone"], "+79161234567", "{case}");
+    assert_eq!(case["contacts"], 1, "{case}");
+    let number = case["number"].as_i64().unwrap();
+    let box_state = a.store.mailbox("customers").await.unwrap().unwrap();
+    assert!(
+        box_state.last_uid >= 2 && box_state.last_error.is_none(),
+        "{box_state:?}"
+    );
+
+    // The status page's link goes back in the thread, from the line.
+    doorstep::app::helpdesk::notices::run_due(&a.state)
+        .await
+        .unwrap();
+    let got = inbox(&mail, "anna", 1).await;
+    let notice = seen(&got[0]);
+    assert_eq!(notice.from, "care@shop.test");
+    assert_eq!(notice.in_reply_to, vec!["m1@cust.test"]);
+    assert!(
+        notice.subject.contains(&format!("[#{number}]")),
+        "{}",
+        notice.subject
+    );
+    assert!(notice.text.contains("/c/"), "{}", notice.text);
+
+    // The operator answers from the case: an e-mail in the same thread,
+    // in the customer's language (Russian, the deployment's).
+    let (status, _) = post(
+        &a,
+        &integration,
+        &format!("/api/v1/cases/{id}/contacts"),
+        &json!({"channel": "email", "direction": "outbound", "text": "Анна, курьер будет у вас до 18:00."}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    doorstep::app::helpdesk::notices::run_due(&a.state)
+        .await
+        .unwrap();
+    let got = inbox(&mail, "anna", 2).await;
+    let reply = seen(&got[1]);
+    assert_eq!(reply.from, "care@shop.test");
+    assert!(
+        reply.subject.starts_with("Re: ") && reply.subject.contains(&format!("[#{number}]")),
+        "{}",
+        reply.subject
+    );
+    assert_eq!(reply.in_reply_to, vec!["m1@cust.test"]);
+    assert!(
+        reply.references.contains(&"m1@cust.test".to_owned()),
+        "{:?}",
+        reply.references
+    );
+    assert!(
+        reply.text.contains("курьер будет у вас до 18:00"),
+        "{}",
+        reply.text
+    );
+    assert!(
+        reply.text.contains(&format!("Ваше обращение № {number}")),
+        "{}",
+        reply.text
+    );
+    let entries = a.store.case_entries(&id).await.unwrap();
+    let outbound = entries
+        .iter()
+        .filter(|e| e.direction.as_deref() == Some("outbound"))
+        .count();
+    assert_eq!(outbound, 2, "the reply once, the notice once: {entries:?}");
+
+    // The customer answers the reply; the subject lost its number, the
+    // headers still find the case.
+    mail.send(&format!(
+        "From: anna@cust.test\nTo: care@shop.test\nSubject: Re: ваш ответ\n\
+         Message-ID: <m2@cust.test>\nIn-Reply-To: <{id}>\nReferences: <m1@cust.test> <{id}>\n\
+         Content-Type: text/plain; charset=utf-8\n\nСпасибо, жду.\n\n\
+         > Анна, курьер будет у вас до 18:00.\n",
+        id = reply.message_id
+    ))
+    .await;
+    doorstep::app::helpdesk::email::read_mailboxes(&b.state)
+        .await
+        .unwrap();
+    let (_, list) = a
+        .get_json("/api/v1/cases?customer_phone=%2B79161234567", &integration)
+        .await;
+    assert_eq!(list["cases"].as_array().unwrap().len(), 1, "{list}");
+    let (_, case) = a
+        .get_json(&format!("/api/v1/cases/{id}"), &integration)
+        .await;
+    assert_eq!(case["contacts"], 2, "{case}");
+    let entries = a.store.case_entries(&id).await.unwrap();
+    let last = entries
+        .iter()
+        .rev()
+        .find(|e| e.direction.as_deref() == Some("inbound"))
+        .unwrap();
+    assert_eq!(last.body, "Спасибо, жду.", "without the quote: {last:?}");
+
+    // The mailbox read from its start again (a new UIDVALIDITY): nothing
+    // is added twice.
+    a.store
+        .set_mailbox(&doorstep_store::helpdesk::mail::NewMailbox {
+            line: "customers",
+            address: "care@shop.test",
+            host: "127.0.0.1",
+            port: mail.imap_port,
+            security: "none",
+            username: "care",
+            password: PASSWORD,
+            folder: "inbox",
+        })
+        .await
+        .unwrap();
+    let taken = doorstep::app::helpdesk::email::read_mailboxes(&a.state)
+        .await
+        .unwrap();
+    assert_eq!(taken, 0);
+    let (_, case) = a
+        .get_json(&format!("/api/v1/cases/{id}"), &integration)
+        .await;
+    assert_eq!(case["contacts"], 2, "{case}");
+
+    // A wrong password: the mailbox says why, nothing else changes.
+    a.store
+        .set_mailbox(&doorstep_store::helpdesk::mail::NewMailbox {
+            line: "customers",
+            address: "care@shop.test",
+            host: "127.0.0.1",
+            port: mail.imap_port,
+            security: "none",
+            username: "care",
+            password: "wrong",
+            folder: "inbox",
+        })
+        .await
+        .unwrap();
+    doorstep::app::helpdesk::email::read_mailboxes(&a.state)
+        .await
+        .unwrap();
+    let failed = a.store.mailbox("customers").await.unwrap().unwrap();
+    assert!(
+        failed
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("refused to sign in")),
+        "{failed:?}"
+    );
+}
