@@ -1111,6 +1111,7 @@ weekday-sat = Saturday
 weekday-sun = Sunday
 support-title = Service figures
 support-explain = How support kept its promises: cases opened and resolved, first-contact resolution, customers who had to come back, deadlines met, the median first reply in working time, and customers' satisfaction after resolution. Each fact counts in the period it happened in.
+support-breakdown = by channel, operator, category or week
 support-col-cases = Cases
 support-col-resolved = Resolved
 support-col-fcr = FCR

@@ -635,6 +635,18 @@ async fn cases(
             rng,
         );
         let external = format!("demo-{n}");
+        // An e-mail case lives in its thread: replies would go back there
+        // (loading history sends nothing).
+        let thread = (channel == "email").then(|| {
+            let address = order
+                .customer_email
+                .clone()
+                .unwrap_or_else(|| format!("client.{}@example.com", order.order_number));
+            format!(
+                "{}{address}",
+                doorstep_store::helpdesk::cases::EMAIL_CONVERSATION
+            )
+        });
         let new = NewCase {
             channel,
             line: if couriers_line {
@@ -655,12 +667,17 @@ async fn cases(
             direction: Direction::Inbound,
             author: "crm",
             incident_id: None,
-            conversation: None,
+            conversation: thread.as_deref(),
         };
         let opened = as_of(opened_at, store.open_case(&new)).await?;
         let Opened::Created(case) = opened else {
             continue;
         };
+        if thread.is_some() {
+            store
+                .add_mail_message(&format!("{external}@mail.example.com"), &case.id, "inbound")
+                .await?;
+        }
         cases += 1;
         if fate == Fate::New {
             continue;

@@ -265,6 +265,27 @@ async fn support_figures_count_each_fact_in_its_own_period(backend: &str) {
     let operator = a.signed_in("operator").await;
     let r = operator.get(a.at("/support")).send().await.unwrap();
     assert_eq!(r.status(), 403);
+    // And on the dashboard, beside the scores, for anyone who reads it;
+    // the breakdown a click away for those who may open it.
+    let dashboard = a
+        .page(&operator, "/dashboard?from=2026-11-02&to=2026-11-08")
+        .await;
+    let service = &dashboard[dashboard
+        .find("Service figures")
+        .expect("the service figures")..];
+    assert!(
+        service.contains("33.3%") && service.contains("66.7%") && service.contains("50.0%"),
+        "{service}"
+    );
+    assert!(
+        !service.contains("href=\"/support?"),
+        "quality may not open /support"
+    );
+    let quality = a.signed_in("quality").await;
+    let dashboard = a
+        .page(&quality, "/dashboard?from=2026-11-02&to=2026-11-08")
+        .await;
+    assert!(dashboard.contains("href=\"/support?from=2026-11-02&#38;to=2026-11-08\""));
 
     // Bad input names its parameter; a terminal's token is refused.
     let (status, problem) = a

@@ -112,6 +112,10 @@ async fn queue_mail_reply(tx: &mut Tx<'_>, case: &Case, text: &str) -> Result<()
     let Some(address) = case.email_address() else {
         return Ok(());
     };
+    if super::loading_history() {
+        // History being loaded (the demo, a migration): long answered.
+        return Ok(());
+    }
     let id = uuid::Uuid::now_v7().to_string();
     let now = super::now();
     tx.exec(

@@ -27,6 +27,12 @@ pub async fn as_of<F: std::future::Future>(at: i64, work: F) -> F::Output {
     AS_OF.scope(at, work).await
 }
 
+/// Whether the writes are history being loaded ([`as_of`]): nothing is
+/// sent to customers for them.
+pub(crate) fn loading_history() -> bool {
+    AS_OF.try_with(|_| ()).is_ok()
+}
+
 /// Now, for the helpdesk's writes: the clock, or the time [`as_of`] set.
 pub(crate) fn now() -> i64 {
     AS_OF

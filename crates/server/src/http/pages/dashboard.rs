@@ -110,6 +110,11 @@ struct DashboardPage {
     rows_loop: Vec<super::recovery::LoopRowView>,
     fault_groups: Vec<(String, Vec<super::recovery::FaultLine>)>,
     loop_href: Option<String>,
+    /// The service figures of the period (METRICS.md, "Support"): all
+    /// lines, then each line.
+    total_support: Option<super::support::SupportRow>,
+    support_rows: Vec<super::support::SupportRow>,
+    support_href: Option<String>,
     /// The drill-down so far, each level a link back up: (label, href).
     crumbs: Vec<(String, Option<String>)>,
     /// The headline NPS fell beyond chance: what changed.
@@ -325,6 +330,20 @@ pub async fn page(
     let found_faults = crate::app::helpdesk::reports::faults(&app.store, start, end)
         .await
         .page(user.lang)?;
+    let support = |group| crate::app::helpdesk::support::SupportRequest {
+        from: req.from,
+        to: req.to,
+        group,
+    };
+    use crate::app::helpdesk::support::Grouping as SupportGrouping;
+    let support_total =
+        crate::app::helpdesk::support::compute(&app, &support(SupportGrouping::All))
+            .await
+            .page(user.lang)?;
+    let support_lines =
+        crate::app::helpdesk::support::compute(&app, &support(SupportGrouping::Line))
+            .await
+            .page(user.lang)?;
     let lists = Lists::load(&app).await.page(user.lang)?;
     let query = raw.unwrap_or_default();
     let sort = q
@@ -448,6 +467,25 @@ pub async fn page(
         loop_href: user
             .may::<crate::http::auth::DispatchDesk>()
             .then(|| format!("/dispatch/loop?from={}&to={}", req.from, req.to)),
+        total_support: support_total
+            .groups
+            .first()
+            .filter(|g| g.cases > 0 || g.resolved > 0)
+            .map(|g| super::support::row(t, t.t("loop-all"), g)),
+        support_rows: support_lines
+            .groups
+            .iter()
+            .map(|g| {
+                super::support::row(
+                    t,
+                    super::support::key_label(t, SupportGrouping::Line, &g.key, &[]),
+                    g,
+                )
+            })
+            .collect(),
+        support_href: user
+            .may::<crate::http::auth::DispatchDesk>()
+            .then(|| format!("/support?from={}&to={}", req.from, req.to)),
         trend,
         trend_words,
         trend_points,

@@ -63,7 +63,7 @@ fn duration(t: Tr<'_>, seconds: Option<i64>) -> String {
     }
 }
 
-fn row(t: Tr<'_>, key: String, g: &SupportGroup) -> SupportRow {
+pub(super) fn row(t: Tr<'_>, key: String, g: &SupportGroup) -> SupportRow {
     SupportRow {
         key,
         cases: g.cases,
@@ -80,7 +80,7 @@ fn row(t: Tr<'_>, key: String, g: &SupportGroup) -> SupportRow {
 
 /// A group's key as people read it: a line, channel or category by name,
 /// "nobody yet" for unowned cases.
-fn key_label(
+pub(super) fn key_label(
     t: Tr<'_>,
     group: Grouping,
     key: &str,
