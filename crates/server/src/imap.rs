@@ -38,6 +38,16 @@ pub const SECURITIES: [&str; 3] = ["tls", "starttls", "none"];
 /// The messages of `mailbox` after its last UID taken (all of them after
 /// a UIDVALIDITY change), at most [`BATCH`].
 pub async fn fetch_new(mailbox: &Mailbox) -> anyhow::Result<Fetched> {
+    look(mailbox, true).await
+}
+
+/// Signs in and opens the folder, reading nothing: whether the mailbox
+/// can be read as set.
+pub async fn check(mailbox: &Mailbox) -> anyhow::Result<()> {
+    look(mailbox, false).await.map(|_| ())
+}
+
+async fn look(mailbox: &Mailbox, fetch: bool) -> anyhow::Result<Fetched> {
     let port = u16::try_from(mailbox.port).unwrap_or(993);
     let place = format!("{}:{port}", mailbox.host);
     tokio::time::timeout(TIMEOUT, async {
@@ -47,7 +57,7 @@ pub async fn fetch_new(mailbox: &Mailbox) -> anyhow::Result<Fetched> {
         match mailbox.security.as_str() {
             "tls" => {
                 let tls = tls_connect(&mailbox.host, tcp).await?;
-                read(Client::new(tls), true, mailbox).await
+                read(Client::new(tls), true, mailbox, fetch).await
             }
             "starttls" => {
                 let mut client = Client::new(tcp);
@@ -58,9 +68,9 @@ pub async fn fetch_new(mailbox: &Mailbox) -> anyhow::Result<Fetched> {
                     .with_context(|| format!("{place} refused STARTTLS"))?;
                 let tls = tls_connect(&mailbox.host, client.into_inner()).await?;
                 // No greeting after STARTTLS.
-                read(Client::new(tls), false, mailbox).await
+                read(Client::new(tls), false, mailbox, fetch).await
             }
-            _ => read(Client::new(tcp), true, mailbox).await,
+            _ => read(Client::new(tcp), true, mailbox, fetch).await,
         }
     })
     .await
@@ -100,7 +110,12 @@ async fn tls_connect(
         .with_context(|| format!("TLS with {host} failed"))
 }
 
-async fn read<T>(mut client: Client<T>, greet: bool, mailbox: &Mailbox) -> anyhow::Result<Fetched>
+async fn read<T>(
+    mut client: Client<T>,
+    greet: bool,
+    mailbox: &Mailbox,
+    fetch: bool,
+) -> anyhow::Result<Fetched>
 where
     T: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Send,
 {
@@ -131,7 +146,8 @@ where
         uid_validity,
         messages: Vec::new(),
     };
-    let nothing_new = folder.exists == 0 || folder.uid_next.is_some_and(|next| next <= after + 1);
+    let nothing_new =
+        !fetch || folder.exists == 0 || folder.uid_next.is_some_and(|next| next <= after + 1);
     if !nothing_new {
         let mut uids: Vec<u32> = session
             .uid_search(format!("UID {}:*", after + 1))

@@ -107,12 +107,12 @@ async fn run_with(store: &doorstep_store::Store, cmd: MailboxCommand) -> anyhow:
                     password: password.clone(),
                     folder: new.folder.to_owned(),
                     uid_validity: None,
-                    last_uid: i64::from(u32::MAX),
+                    last_uid: 0,
                     checked_at: None,
                     last_error: None,
                     created_at: 0,
                 };
-                crate::imap::fetch_new(&probe).await.map_err(|e| {
+                crate::imap::check(&probe).await.map_err(|e| {
                     anyhow::anyhow!("the mailbox cannot be read, so it was not saved: {e:#} (--no-check saves it anyway)")
                 })?;
             }

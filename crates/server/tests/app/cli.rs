@@ -15,6 +15,7 @@ on_both_backends!(
     an_older_binary_refuses_a_newer_database,
     a_customer_is_erased_from_the_command_line,
     reports_in_csv_json_and_xlsx,
+    a_mailbox_is_checked_before_it_is_saved,
 );
 
 fn doorstep(database: &str, args: &[&str], stdin: Option<&str>) -> Output {
@@ -585,4 +586,66 @@ async fn reports_in_csv_json_and_xlsx(backend: &str) {
         let _ = std::fs::remove_file(p);
     }
     store.close().await;
+}
+
+async fn a_mailbox_is_checked_before_it_is_saved(backend: &str) {
+    let mail = crate::mailserver::MailServer::start(&["care"]);
+    let db = TestDb::new(backend).await;
+    let port = mail.imap_port.to_string();
+    let set = |line: &str, password: &str| {
+        doorstep(
+            &db.url,
+            &[
+                "mailbox",
+                "set",
+                "--line",
+                line,
+                "--address",
+                "Care <care@shop.test>",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port,
+                "--security",
+                "none",
+                "--username",
+                "care",
+                "--password-stdin",
+            ],
+            Some(&format!("{password}\n")),
+        )
+    };
+    let wrong = set("customers", "wrong");
+    assert!(!wrong.status.success());
+    assert!(
+        text(&wrong).contains("cannot be read, so it was not saved")
+            && text(&wrong).contains("refused to sign in"),
+        "{}",
+        text(&wrong)
+    );
+    let list = doorstep(&db.url, &["mailbox", "list"], None);
+    assert!(text(&list).contains("No mailboxes"), "{}", text(&list));
+    let bad_line = set("drivers", crate::mailserver::PASSWORD);
+    assert!(!bad_line.status.success());
+    assert!(
+        text(&bad_line).contains("--line \"drivers\""),
+        "{}",
+        text(&bad_line)
+    );
+
+    let ok = set("customers", crate::mailserver::PASSWORD);
+    assert!(ok.status.success(), "{}", text(&ok));
+    let list = doorstep(&db.url, &["mailbox", "list"], None);
+    assert!(
+        text(&list).contains(&format!(
+            "customers  Care <care@shop.test>  care@127.0.0.1:{port} none INBOX  not read yet"
+        )),
+        "{}",
+        text(&list)
+    );
+    let removed = doorstep(&db.url, &["mailbox", "remove", "--line", "customers"], None);
+    assert!(removed.status.success(), "{}", text(&removed));
+    let again = doorstep(&db.url, &["mailbox", "remove", "--line", "customers"], None);
+    assert!(!again.status.success());
+    assert!(text(&again).contains("has no mailbox"), "{}", text(&again));
 }

@@ -139,6 +139,12 @@ async fn a_customers_email_becomes_a_case_and_the_reply_goes_back_in_its_thread(
     assert_eq!(case["customer_phone"], "+79161234567", "{case}");
     assert_eq!(case["contacts"], 1, "{case}");
     let number = case["number"].as_i64().unwrap();
+    let operator = a.signed_in("operator").await;
+    let page = a.page(&operator, &format!("/cases/{number}")).await;
+    assert!(
+        page.contains("Replies go by e-mail to anna@cust.test"),
+        "the case says where its replies go"
+    );
     let box_state = a.store.mailbox("customers").await.unwrap().unwrap();
     assert!(
         box_state.last_uid >= 2 && box_state.last_error.is_none(),

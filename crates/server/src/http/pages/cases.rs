@@ -184,6 +184,9 @@ pub struct CaseRow {
     pub contacts: i64,
     pub handed_to: String,
     pub sla: SlaBadge,
+    /// Where replies written on it go: the customer's e-mail thread or
+    /// messenger chat (empty: the operator reaches them themselves).
+    pub replies_to: String,
 }
 
 fn category_name(categories: &[CaseCategory], id: &str, t: Tr<'_>) -> String {
@@ -222,6 +225,13 @@ fn case_row(
             .as_deref()
             .map(|d| t.t(&format!("fault-{d}")))
             .unwrap_or_default(),
+        replies_to: match (c.email_address(), c.gateway_conversation()) {
+            (Some(address), _) => t.with("case-replies-email", "address", address),
+            (None, Some((gateway, chat))) => {
+                t.with2("case-replies-gateway", "gateway", gateway, "chat", chat)
+            }
+            (None, None) => String::new(),
+        },
     }
 }
 
