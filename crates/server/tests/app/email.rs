@@ -49,6 +49,23 @@ fn seen(raw: &[u8]) -> Seen {
     }
 }
 
+/// Sets the customers line's mailbox on the test's mail server.
+async fn set_mailbox(a: &TestApp, mail: &MailServer, address: &str, password: &str, folder: &str) {
+    a.store
+        .set_mailbox(&doorstep_store::helpdesk::mail::NewMailbox {
+            line: "customers",
+            address,
+            host: "127.0.0.1",
+            port: mail.imap_port,
+            security: "none",
+            username: "care",
+            password,
+            folder,
+        })
+        .await
+        .unwrap();
+}
+
 /// Waits until `user` has `n` messages (the background notices job may
 /// send them before the test asks).
 async fn inbox(mail: &MailServer, user: &str, n: usize) -> Vec<Vec<u8>> {
@@ -86,19 +103,14 @@ async fn a_customers_email_becomes_a_case_and_the_reply_goes_back_in_its_thread(
     let mut order = order_json("A-17", "+79161234567", "K-1");
     order["customer_email"] = json!("Anna@Cust.test");
     let integration = with_orders_and_survey(&a, vec![order]).await;
-    a.store
-        .set_mailbox(&doorstep_store::helpdesk::mail::NewMailbox {
-            line: "customers",
-            address: "Служба заботы <care@shop.test>",
-            host: "127.0.0.1",
-            port: mail.imap_port,
-            security: "none",
-            username: "care",
-            password: PASSWORD,
-            folder: "INBOX",
-        })
-        .await
-        .unwrap();
+    set_mailbox(
+        &a,
+        &mail,
+        "Служба заботы <care@shop.test>",
+        PASSWORD,
+        "INBOX",
+    )
+    .await;
 
     mail.send(
         "From: Anna <anna@cust.test>\nTo: care@shop.test\nSubject: Заказ A-17 не пришёл\n\
@@ -241,19 +253,7 @@ async fn a_customers_email_becomes_a_case_and_the_reply_goes_back_in_its_thread(
 
     // The mailbox read from its start again (a new UIDVALIDITY): nothing
     // is added twice.
-    a.store
-        .set_mailbox(&doorstep_store::helpdesk::mail::NewMailbox {
-            line: "customers",
-            address: "care@shop.test",
-            host: "127.0.0.1",
-            port: mail.imap_port,
-            security: "none",
-            username: "care",
-            password: PASSWORD,
-            folder: "inbox",
-        })
-        .await
-        .unwrap();
+    set_mailbox(&a, &mail, "care@shop.test", PASSWORD, "inbox").await;
     let taken = doorstep::app::helpdesk::email::read_mailboxes(&a.state)
         .await
         .unwrap();
@@ -264,19 +264,7 @@ async fn a_customers_email_becomes_a_case_and_the_reply_goes_back_in_its_thread(
     assert_eq!(case["contacts"], 2, "{case}");
 
     // A wrong password: the mailbox says why, nothing else changes.
-    a.store
-        .set_mailbox(&doorstep_store::helpdesk::mail::NewMailbox {
-            line: "customers",
-            address: "care@shop.test",
-            host: "127.0.0.1",
-            port: mail.imap_port,
-            security: "none",
-            username: "care",
-            password: "wrong",
-            folder: "inbox",
-        })
-        .await
-        .unwrap();
+    set_mailbox(&a, &mail, "care@shop.test", "wrong", "inbox").await;
     doorstep::app::helpdesk::email::read_mailboxes(&a.state)
         .await
         .unwrap();
