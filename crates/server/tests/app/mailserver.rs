@@ -132,32 +132,48 @@ impl MailServer {
         );
         std::fs::write(root.join("dovecot.conf"), conf).unwrap();
         std::fs::write(root.join("route.py"), ROUTER).unwrap();
-        let mut imap = Command::new(dovecot)
-            .arg("-F")
-            .arg("-c")
-            .arg(root.join("dovecot.conf"))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(root.join("dovecot.err")).unwrap())
-            .spawn()
-            .expect("start dovecot");
-        wait_for(imap_port, "dovecot", &mut imap, &root.join("dovecot.log"));
-        let mut smtp = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{smtp_port}"))
-            .args(["-c", "route.Route"])
-            .arg(&root)
-            .env("PYTHONPATH", &root)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(root.join("smtpd.log")).unwrap())
-            .spawn()
-            .expect("start aiosmtpd (python3 -m pip install aiosmtpd; scripts/test.sh does)");
-        wait_for(smtp_port, "aiosmtpd", &mut smtp, &root.join("smtpd.log"));
-        MailServer {
+        // Built first: a server that fails to start stops the one before it.
+        let mut server = MailServer {
             imap_port,
             smtp_port,
-            root,
-            children: vec![imap, smtp],
-        }
+            root: root.clone(),
+            children: Vec::new(),
+        };
+        server.children.push(
+            Command::new(dovecot)
+                .arg("-F")
+                .arg("-c")
+                .arg(root.join("dovecot.conf"))
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(root.join("dovecot.err")).unwrap())
+                .spawn()
+                .expect("start dovecot"),
+        );
+        wait_for(
+            imap_port,
+            "dovecot",
+            server.children.last_mut().unwrap(),
+            &root.join("dovecot.log"),
+        );
+        server.children.push(
+            Command::new("python3")
+                .args(["-m", "aiosmtpd", "-n", "-l"])
+                .arg(format!("127.0.0.1:{smtp_port}"))
+                .args(["-c", "route.Route"])
+                .arg(&root)
+                .env("PYTHONPATH", &root)
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(root.join("smtpd.log")).unwrap())
+                .spawn()
+                .expect("start aiosmtpd (python3 -m pip install aiosmtpd; scripts/test.sh does)"),
+        );
+        wait_for(
+            smtp_port,
+            "aiosmtpd",
+            server.children.last_mut().unwrap(),
+            &root.join("smtpd.log"),
+        );
+        server
     }
 
     /// The messages delivered to `user` so far, oldest first.
