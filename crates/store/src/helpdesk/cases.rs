@@ -102,7 +102,7 @@ impl CaseEntry {
 pub const EMAIL_CONVERSATION: &str = "email:";
 
 /// The kind of the notice that carries an operator's e-mail reply: this,
-/// then the reply's own id.
+/// then an id of its own (one notice per reply).
 pub const MAIL_REPLY_NOTICE: &str = "reply:";
 
 /// An operator's reply on a case in an e-mail thread goes out by e-mail:
@@ -116,20 +116,19 @@ async fn queue_mail_reply(tx: &mut Tx<'_>, case: &Case, text: &str) -> Result<()
         // History being loaded (the demo, a migration): long answered.
         return Ok(());
     }
-    let id = uuid::Uuid::now_v7().to_string();
-    let now = super::now();
-    tx.exec(
-        sql(
-            "INSERT INTO notices (id, case_id, kind, channel, address, language, subject, body, status, \
-             send_after, created_at) VALUES ($1, $2, $3, 'email', $4, '', '', $5, 'pending', $6, $6)",
-        )
-        .bind(id.as_str())
-        .bind(case.id.as_str())
-        .bind(format!("{MAIL_REPLY_NOTICE}{id}"))
-        .bind(address)
-        .bind(text)
-        .bind(now),
-    )
+    // Its own id names the kind: one notice per reply.
+    let kind = format!("{MAIL_REPLY_NOTICE}{}", uuid::Uuid::now_v7());
+    tx.exec(super::notices::insert(&super::notices::NewNotice {
+        case_id: &case.id,
+        kind: &kind,
+        channel: "email",
+        address,
+        // The sender words the reply in the customer's language.
+        language: "",
+        subject: "",
+        body: text,
+        send_after: super::now(),
+    }))
     .await?;
     Ok(())
 }

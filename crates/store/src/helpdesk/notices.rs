@@ -46,28 +46,31 @@ pub struct NewNotice<'a> {
 /// How many times a notice is tried before it is marked failed.
 pub const NOTICE_TRIES: i64 = 5;
 
+/// The statement that writes a notice (nothing when the case has one of
+/// its kind), returning it: for [`Store::add_notice`] and for writes that
+/// queue a notice in their own transaction.
+pub(crate) fn insert(n: &NewNotice<'_>) -> crate::db::Sql {
+    sql(format!(
+        "INSERT INTO notices (id, case_id, kind, channel, address, language, subject, body, status, \
+         send_after, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10) \
+         ON CONFLICT (case_id, kind) DO NOTHING RETURNING {COLUMNS}"
+    ))
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(n.case_id)
+    .bind(n.kind)
+    .bind(n.channel)
+    .bind(n.address)
+    .bind(n.language)
+    .bind(n.subject)
+    .bind(n.body)
+    .bind(n.send_after)
+    .bind(super::now())
+}
+
 impl Store {
     /// Writes a notice unless the case has one of this kind: `None` then.
     pub async fn add_notice(&self, n: &NewNotice<'_>) -> Result<Option<Notice>, StoreError> {
-        self.db
-            .write_opt(
-                sql(format!(
-                    "INSERT INTO notices (id, case_id, kind, channel, address, language, subject, body, status, \
-                     send_after, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10) \
-                     ON CONFLICT (case_id, kind) DO NOTHING RETURNING {COLUMNS}"
-                ))
-                .bind(uuid::Uuid::now_v7().to_string())
-                .bind(n.case_id)
-                .bind(n.kind)
-                .bind(n.channel)
-                .bind(n.address)
-                .bind(n.language)
-                .bind(n.subject)
-                .bind(n.body)
-                .bind(n.send_after)
-                .bind(super::now()),
-            )
-            .await
+        self.db.write_opt(insert(n)).await
     }
 
     /// Claims up to `limit` notices that are due: each is handed to one
