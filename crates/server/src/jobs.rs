@@ -45,6 +45,7 @@ const RECURRING: &[(&str, i64)] = &[
     ("attachments.retention", 60 * 60_000),
     ("events.prune", 60 * 60_000),
     ("sla.watch", 10_000),
+    ("support.build", 10_000),
     ("notices.send", 15_000),
     ("mail.read", 20_000),
 ];
@@ -242,6 +243,21 @@ impl Runner {
                 let n = store.judge_due_cases().await?;
                 if n > 0 {
                     tracing::debug!(cases = n, "cases judged against their SLA");
+                }
+                Ok(next)
+            }
+            "support.build" => {
+                let tz = store.deployment().await?.tz();
+                let started = std::time::Instant::now();
+                let days = store
+                    .build_support_days(&tz, now_millis(), |_, _| {})
+                    .await?;
+                if days > 0 {
+                    tracing::info!(
+                        days,
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "support figures built"
+                    );
                 }
                 Ok(next)
             }

@@ -350,6 +350,20 @@ impl Db {
         })
     }
 
+    /// Starts a read-only transaction whose statements all see the
+    /// database as it was at its first read (SQLite's read transaction;
+    /// PostgreSQL's repeatable read): for a reader that must not see a
+    /// writer's commit between two of its statements.
+    pub async fn snapshot(&self) -> Result<Tx<'static>, StoreError> {
+        Ok(match self {
+            Db::Sqlite { read, .. } => Tx::Sqlite(read.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(
+                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .await?,
+            ),
+        })
+    }
+
     /// Starts a write transaction.
     pub async fn begin(&self) -> Result<Tx<'static>, StoreError> {
         Ok(match self {

@@ -122,6 +122,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "mailboxes",
         include_str!("../migrations/0020_mailboxes.sql"),
     ),
+    (
+        21,
+        "support days",
+        include_str!("../migrations/0021_support_days.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.

@@ -16,8 +16,9 @@ pub enum RollupsCommand {
     /// transaction (readers see the old figures until it commits), the
     /// delivery rollup from the orders, and the weekly rows of the weeks
     /// that have ended; then the couriers' habits and the key drivers' sums
-    /// of every past day (one transaction a day); then tag every answer's
-    /// causes again with the rules in force.
+    /// of every past day (one transaction a day); then the support figures
+    /// of every past day from the cases; then tag every answer's causes
+    /// again with the rules in force.
     Rebuild,
 }
 
@@ -54,6 +55,21 @@ async fn rebuild(store: &doorstep_store::Store) -> anyhow::Result<()> {
     bar.finish_and_clear();
     println!(
         "Couriers' habits and key drivers built for {} days in {:.1} s.",
+        days?,
+        started.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
+    let bar = progress(0, "building days");
+    store.forget_support_days().await?;
+    let days = store
+        .build_support_days(&tz, now, |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        })
+        .await;
+    bar.finish_and_clear();
+    println!(
+        "Support figures built for {} days in {:.1} s.",
         days?,
         started.elapsed().as_secs_f64()
     );

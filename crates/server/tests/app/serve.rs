@@ -504,11 +504,13 @@ async fn demo_helpdesk_is_realistic(store: &Store, summary: &doorstep::demo::Sum
         assert!(states.contains(state), "an open case {state}: {states:?}");
     }
     // Ninety days of support with a believable shape.
-    let now = doorstep_store::now_millis();
+    let tz = store.deployment().await.unwrap().tz();
+    let today = doorstep_domain::time::local_day(doorstep_store::now_millis(), &tz).0;
     let figures = store
         .support_counts(
-            now - 90 * 86_400_000,
-            now,
+            today - 90,
+            today,
+            &tz,
             &doorstep_store::helpdesk::support::SupportGroups::Line,
         )
         .await

@@ -527,6 +527,7 @@ impl Store {
             .await?;
         let body = format!("owner: {}", to.login);
         insert_line(&mut tx, case_id, "event", &body, actor.login).await?;
+        super::support_days::touch_cases(&mut tx, case.created_at).await?;
         self.commit_with_events(tx, &[case.event("case.updated")])
             .await?;
         Ok(Ok(case))
@@ -920,6 +921,9 @@ async fn mark_repeat(tx: &mut Tx<'_>, case_id: &str, new: &NewCase<'_>) -> Resul
             .bind(now - REPEAT_WINDOW_MS),
         )
         .await?;
+    if let Some(since) = earlier.iter().map(|(_, at)| *at).min() {
+        super::support_days::touch_cases(tx, since).await?;
+    }
     if let Some((latest, _)) = earlier.iter().max_by_key(|(id, at)| (*at, id.clone())) {
         tx.exec(
             sql("UPDATE cases SET repeat_of = $1 WHERE id = $2")

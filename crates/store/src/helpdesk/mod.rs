@@ -13,6 +13,7 @@ pub mod notices;
 pub mod reports;
 pub mod sla;
 pub mod support;
+pub mod support_days;
 
 tokio::task_local! {
     static AS_OF: i64;

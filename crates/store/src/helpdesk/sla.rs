@@ -180,6 +180,7 @@ pub(crate) async fn judge_in(
             .bind(case.id.as_str()),
         )
         .await?;
+    super::support_days::touch_cases(tx, judged.created_at).await?;
     let event = (i64::from(s.breaches) > case.sla_breaches).then(|| {
         NewEvent::new(
             "case.sla_breached",

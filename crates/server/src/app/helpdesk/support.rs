@@ -3,7 +3,7 @@
 //! deadline, the median first response in business time, CSAT — by line,
 //! channel, operator, category, day, week or month.
 
-use doorstep_domain::time::{date_of_day, day_number, day_range, to_millis, week_start};
+use doorstep_domain::time::{date_of_day, day_number, week_start};
 use doorstep_store::helpdesk::support::{SupportCounts, SupportGroups};
 use serde::Serialize;
 
@@ -162,9 +162,9 @@ impl SupportGroup {
 }
 
 /// The local periods of a time grouping over `from..=to`, each with its
-/// key (`YYYY-MM-DD` of its first day, `YYYY-MM` for months) and its
-/// instants; the first and last are cut to the range.
-fn periods(req: &SupportRequest, tz: &jiff::tz::TimeZone) -> Vec<(String, i64, i64)> {
+/// key (`YYYY-MM-DD` of its first day, `YYYY-MM` for months) and its first
+/// and last local day; the first and last are cut to the range.
+fn periods(req: &SupportRequest) -> Vec<(String, i64, i64)> {
     let (first, last) = (day_number(req.from), day_number(req.to));
     let mut out = Vec::new();
     let mut day = first;
@@ -185,8 +185,7 @@ fn periods(req: &SupportRequest, tz: &jiff::tz::TimeZone) -> Vec<(String, i64, i
             _ => (date.to_string(), day + 1),
         };
         let end = next.min(last + 1);
-        let (lo, hi) = day_range(date, date_of_day(end - 1), tz);
-        out.push((key, to_millis(lo), to_millis(hi)));
+        out.push((key, day, end - 1));
         day = end;
     }
     out
@@ -203,8 +202,7 @@ pub async fn figures(
     tz: &jiff::tz::TimeZone,
     req: &SupportRequest,
 ) -> anyhow::Result<SupportAnswer> {
-    let (lo, hi) = day_range(req.from, req.to, tz);
-    let (from, to) = (to_millis(lo), to_millis(hi));
+    let (first, last) = (day_number(req.from), day_number(req.to));
     let dimension = match req.group {
         Grouping::Line => Some(SupportGroups::Line),
         Grouping::Channel => Some(SupportGroups::Channel),
@@ -214,20 +212,20 @@ pub async fn figures(
     };
     let groups = if let Some(dimension) = dimension {
         store
-            .support_counts(from, to, &dimension)
+            .support_counts(first, last, tz, &dimension)
             .await?
             .iter()
             .map(|(k, c)| SupportGroup::new(k.clone(), c))
             .collect()
     } else {
         let periods = if req.group == Grouping::All {
-            vec![("all".to_owned(), from, to)]
+            vec![("all".to_owned(), first, last)]
         } else {
-            periods(req, tz)
+            periods(req)
         };
         let spans = periods.iter().map(|(_, a, b)| (*a, *b)).collect();
         let counts = store
-            .support_counts(from, to, &SupportGroups::Periods(spans))
+            .support_counts(first, last, tz, &SupportGroups::Periods(spans))
             .await?;
         // Every period, in order, counted or not.
         periods
@@ -253,35 +251,28 @@ mod tests {
 
     #[test]
     fn periods_cover_the_range_in_local_days() {
-        let tz = jiff::tz::TimeZone::get("Europe/Moscow").unwrap();
         let req = SupportRequest {
             from: jiff::civil::date(2026, 11, 27),
             to: jiff::civil::date(2026, 12, 9),
             group: Grouping::Week,
         };
-        let p = periods(&req, &tz);
+        let p = periods(&req);
         let keys: Vec<&str> = p.iter().map(|(k, _, _)| k.as_str()).collect();
         assert_eq!(keys, ["2026-11-23", "2026-11-30", "2026-12-07"]);
-        // Cut to the range, contiguous, in Moscow's midnights.
-        assert_eq!(p[0].1, to_millis(day_range(req.from, req.from, &tz).0));
-        assert!(p.windows(2).all(|w| w[0].2 == w[1].1));
-        assert_eq!(p[2].2, to_millis(day_range(req.to, req.to, &tz).1));
-        let months = periods(
-            &SupportRequest {
-                group: Grouping::Month,
-                ..req
-            },
-            &tz,
-        );
+        // Cut to the range, contiguous.
+        assert_eq!(p[0].1, day_number(req.from));
+        assert!(p.windows(2).all(|w| w[0].2 + 1 == w[1].1));
+        assert_eq!(p[2].2, day_number(req.to));
+        let months = periods(&SupportRequest {
+            group: Grouping::Month,
+            ..req
+        });
         let keys: Vec<&str> = months.iter().map(|(k, _, _)| k.as_str()).collect();
         assert_eq!(keys, ["2026-11", "2026-12"]);
-        let days = periods(
-            &SupportRequest {
-                group: Grouping::Day,
-                ..req
-            },
-            &tz,
-        );
+        let days = periods(&SupportRequest {
+            group: Grouping::Day,
+            ..req
+        });
         assert_eq!(days.len(), 13);
     }
 

@@ -642,7 +642,8 @@ impl Store {
     ) -> Result<Option<Arc<Vec<WeekRow>>>, StoreError> {
         let cache = match span {
             Span::Week => &self.weeks,
-            Span::Day => &self.days,
+            // (Support days are never read here.)
+            Span::Day | Span::SupportDay => &self.days,
         };
         if let Some(rows) = cache.get(cut, at, generation) {
             return Ok(Some(rows));
@@ -668,7 +669,7 @@ impl Store {
                 let (_, column) = span.state();
                 let courier_table = match span {
                     Span::Week => "rollup_courier_weeks",
-                    Span::Day => "rollup_courier_days",
+                    Span::Day | Span::SupportDay => "rollup_courier_days",
                 };
                 let q = match cut {
                     // Summed over survey, partner, segment and channel by
@@ -709,7 +710,7 @@ impl Store {
             (_, Cut::Deliveries | Cut::DeliveriesByCourier) => {
                 let (table, column) = match span {
                     Span::Week => ("rollup_delivery_weeks", "week"),
-                    Span::Day => ("rollup_delivery_days", "day"),
+                    Span::Day | Span::SupportDay => ("rollup_delivery_days", "day"),
                 };
                 let q = if cut == Cut::Deliveries {
                     sql(format!(

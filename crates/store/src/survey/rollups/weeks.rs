@@ -19,14 +19,17 @@ use super::{fold_all_pending, summed_counters, Counters};
 pub(crate) enum Span {
     Week,
     Day,
+    /// A day of the support figures (`support_days`).
+    SupportDay,
 }
 
 impl Span {
     /// Its state table and key column.
-    pub(super) fn state(self) -> (&'static str, &'static str) {
+    pub(crate) fn state(self) -> (&'static str, &'static str) {
         match self {
             Span::Week => ("rollup_week_state", "week"),
             Span::Day => ("rollup_day_state", "day"),
+            Span::SupportDay => ("support_day_state", "day"),
         }
     }
 }
@@ -164,12 +167,18 @@ impl SlicedBuild {
         key: i64,
         tables: &[&str],
     ) -> Result<SlicedBuild, StoreError> {
-        // Most pending increments folded first, in short transactions; the
-        // few left are folded below with the span marked.
-        super::pending::fold_pending_sliced(db).await?;
+        // The answers' spans: most pending increments folded first, in
+        // short transactions; the few left are folded below with the span
+        // marked. (The support figures have none.)
+        let answers = span != Span::SupportDay;
+        if answers {
+            super::pending::fold_pending_sliced(db).await?;
+        }
         let mut tx = db.begin().await?;
         let ticket = mark_not_built(&mut tx, span, &[key]).await?;
-        fold_all_pending(&mut tx).await?;
+        if answers {
+            fold_all_pending(&mut tx).await?;
+        }
         let (_, column) = span.state();
         for table in tables {
             tx.exec(sql(format!("DELETE FROM {table} WHERE {column} = $1")).bind(key))
