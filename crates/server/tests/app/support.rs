@@ -15,6 +15,7 @@ use crate::on_both_backends;
 
 on_both_backends!(
     support_figures_count_each_fact_in_its_own_period,
+    support_days_agree_with_the_cases_whatever_runs_at_once,
     an_admin_sets_a_lines_hours_and_open_cases_follow
 );
 
@@ -346,6 +347,179 @@ async fn support_figures_count_each_fact_in_its_own_period(backend: &str) {
     let terminal = a.token("terminal", None).await;
     let (status, _) = a.get_json("/api/v1/support/metrics", &terminal).await;
     assert_eq!(status, 403);
+}
+
+/// The days' rows never disagree with the cases: two servers answer,
+/// take, resolve and rate cases of past days while both build the days
+/// over and over; every grouping then reads the same from the rows as
+/// from the cases alone, and again after one more build.
+async fn support_days_agree_with_the_cases_whatever_runs_at_once(backend: &str) {
+    use doorstep_store::helpdesk::support::SupportGroups;
+
+    let a = TestApp::spawn(backend).await;
+    let b = a.beside().await;
+    let t0 = moscow("2026-11-09T10:00");
+    let mut cases = Vec::new();
+    for i in 0..16_i64 {
+        let channel = ["chat", "email", "phone", "messenger"][(i % 4) as usize];
+        let category = ["late", "damaged", "other"][(i % 3) as usize];
+        let phone = format!("+7916100000{}", i % 6);
+        let order = format!("D-{i}");
+        cases.push(
+            open(
+                &a.store,
+                t0 + i * 9 * HOUR,
+                channel,
+                category,
+                &order,
+                &phone,
+            )
+            .await,
+        );
+    }
+    let tz = a.store.deployment().await.unwrap().tz();
+    let now = doorstep_store::now_millis();
+    a.store
+        .build_support_days(&tz, now, |_, _| {})
+        .await
+        .unwrap();
+
+    let work = |store: Store, half: i64| {
+        let cases = cases.clone();
+        async move {
+            for (i, case) in (0_i64..).zip(&cases).filter(|(i, _)| i % 2 == half) {
+                let taker = Actor {
+                    id: if half == 0 { "u-a" } else { "u-b" },
+                    login: if half == 0 { "anna" } else { "boris" },
+                    overrides: true,
+                };
+                as_of(
+                    case.created_at + MIN,
+                    store.assign_case(&case.id, taker, taker),
+                )
+                .await
+                .unwrap()
+                .expect("taken");
+                reply(&store, case.created_at + (i + 1) * 7 * MIN, case).await;
+                if i % 3 != 0 {
+                    resolve(&store, case.created_at + 30 * HOUR, case).await;
+                    as_of(
+                        case.created_at + 31 * HOUR,
+                        store.rate_case(&case.id, i % 5 + 1),
+                    )
+                    .await
+                    .unwrap();
+                }
+            }
+        }
+    };
+    let build = |store: Store| {
+        let tz = tz.clone();
+        async move {
+            for _ in 0..8 {
+                store.build_support_days(&tz, now, |_, _| {}).await.unwrap();
+            }
+        }
+    };
+    tokio::join!(
+        work(a.store.clone(), 0),
+        work(b.store.clone(), 1),
+        build(a.store.clone()),
+        build(b.store.clone())
+    );
+
+    let today = doorstep_domain::time::local_day(now, &tz).0;
+    let first = doorstep_domain::time::local_day(t0, &tz).0 - 1;
+    let groupings = [
+        SupportGroups::Line,
+        SupportGroups::Channel,
+        SupportGroups::Operator,
+        SupportGroups::Category,
+        SupportGroups::Periods((first..=today).map(|d| (d, d)).collect()),
+        SupportGroups::Periods(vec![(first, today)]),
+    ];
+    let read = |store: Store| {
+        let tz = tz.clone();
+        let groupings = groupings.clone();
+        async move {
+            let mut out = Vec::new();
+            for g in &groupings {
+                out.push(store.support_counts(first, today, &tz, g).await.unwrap());
+            }
+            out
+        }
+    };
+    let from_rows = read(a.store.clone()).await;
+    let all = &from_rows[5]["0"];
+    assert_eq!((all.cases, all.resolved), (16, 10), "{all:?}");
+    assert_eq!(all.csat_answers, 10, "{all:?}");
+    assert_eq!(from_rows[2].len(), 2, "two operators: {:?}", from_rows[2]);
+    a.store.forget_support_days().await.unwrap();
+    let from_cases = read(a.store.clone()).await;
+    assert_eq!(from_rows, from_cases);
+    a.store
+        .build_support_days(&tz, now, |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(read(b.store.clone()).await, from_cases);
+
+    // Each kind of change alone, right after a build, is seen at once:
+    // resolving, rating, taking a case, a repeat that turns an earlier
+    // case's first-contact resolution, erasing a customer.
+    let check = |what: &'static str| {
+        let store = a.store.clone();
+        let read = read.clone();
+        let tz = tz.clone();
+        async move {
+            let from_rows = read(store.clone()).await;
+            store.forget_support_days().await.unwrap();
+            assert_eq!(from_rows, read(store.clone()).await, "after {what}");
+            store.build_support_days(&tz, now, |_, _| {}).await.unwrap();
+        }
+    };
+    let open_case = &cases[0];
+    resolve(&a.store, open_case.created_at + 40 * HOUR, open_case).await;
+    check("resolving").await;
+    as_of(
+        open_case.created_at + 41 * HOUR,
+        a.store.rate_case(&open_case.id, 5),
+    )
+    .await
+    .unwrap()
+    .expect("rated");
+    check("rating").await;
+    let other = Actor {
+        id: "u-c",
+        login: "clara",
+        overrides: true,
+    };
+    as_of(
+        cases[3].created_at + 2 * HOUR,
+        a.store.assign_case(&cases[3].id, other, other),
+    )
+    .await
+    .unwrap()
+    .expect("taken");
+    check("taking").await;
+    let again = open(
+        &a.store,
+        open_case.created_at + 60 * HOUR,
+        "chat",
+        "late",
+        "D-again",
+        open_case.customer_phone.as_deref().unwrap(),
+    )
+    .await;
+    assert!(
+        again.repeat_of.is_some(),
+        "a repeat of the customer's earlier cases"
+    );
+    check("a repeat").await;
+    a.store
+        .erase_customer(open_case.customer_phone.as_deref().unwrap())
+        .await
+        .unwrap();
+    check("erasing").await;
 }
 
 /// An admin gives the couriers line office hours and a slower e-mail

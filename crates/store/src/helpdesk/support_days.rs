@@ -544,13 +544,13 @@ impl Store {
             .all(sql("DELETE FROM support_touched RETURNING since"))
             .await?;
         if let Some(since) = touched.iter().map(|(s,)| *s).min() {
+            // Every one of those days, built or being built: a build under
+            // way elsewhere may have read the cases before the change, and
+            // its ticket (the day's generation) is voided here.
             tx.exec(
-                sql(
-                    "UPDATE support_day_state SET built = FALSE, generation = $1 \
-                     WHERE day >= $2 AND built = TRUE",
-                )
-                .bind(new_generation())
-                .bind(local_day(since, tz).0),
+                sql("UPDATE support_day_state SET built = FALSE, generation = $1 WHERE day >= $2")
+                    .bind(new_generation())
+                    .bind(local_day(since, tz).0),
             )
             .await?;
         }
