@@ -468,7 +468,6 @@ async fn support_days_agree_with_the_cases_whatever_runs_at_once(backend: &str) 
     // case's first-contact resolution, erasing a customer.
     let check = |what: &'static str| {
         let store = a.store.clone();
-        let read = read.clone();
         let tz = tz.clone();
         async move {
             let from_rows = read(store.clone()).await;
