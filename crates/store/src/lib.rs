@@ -28,7 +28,7 @@ pub use orders::{
     BatchOutcome, CustomerView, DeliveryStatus, NpsBand, OrderFilter, OrderPage, OrderView,
     RowOutcome,
 };
-pub use privacy::Erased;
+pub use privacy::{Erased, Erasee};
 pub use survey::attachments::Attachment;
 pub use survey::{
     Comment, NewResponse, ResponseOutcome, ResponseSummary, StoredAnswer, SurveyLink, SurveyRecord,

@@ -11,7 +11,8 @@ use crate::surveys::{link_for, post, response, with_orders_and_survey};
 on_both_backends!(
     photos_are_checked_kept_once_and_shown_only_to_the_desks,
     a_promoters_review_link_is_recorded,
-    a_customers_personal_data_is_erased_on_request
+    a_customers_personal_data_is_erased_on_request,
+    a_customer_known_only_by_e_mail_or_chat_is_erased
 );
 
 async fn photos_are_checked_kept_once_and_shown_only_to_the_desks(backend: &str) {
@@ -394,4 +395,121 @@ async fn a_customers_personal_data_is_erased_on_request(backend: &str) {
         !notice.address.contains("7916") && !notice.body.contains("7916"),
         "the notice's address and text are erased: {notice:?}"
     );
+}
+
+/// A customer who only ever e-mailed, and one who only wrote from a
+/// messenger: found by the address (any case of letters), and by a case
+/// of theirs; what they wrote and where they wrote from go, the cases stay.
+async fn a_customer_known_only_by_e_mail_or_chat_is_erased(backend: &str) {
+    use doorstep_domain::helpdesk::cases::Direction;
+    use doorstep_store::helpdesk::cases::NewCase;
+
+    let app = TestApp::spawn(backend).await;
+    let new = |text: &'static str, conversation: &'static str| NewCase {
+        channel: if conversation.starts_with("email:") {
+            "email"
+        } else {
+            "messenger"
+        },
+        line: "customers",
+        category: "other",
+        priority: "normal",
+        order_number: None,
+        customer_phone: None,
+        text,
+        external_id: None,
+        direction: Direction::Inbound,
+        author: "mail",
+        incident_id: None,
+        conversation: Some(conversation),
+    };
+    let mailed = app
+        .store
+        .open_case(&new(
+            "My parcel from anna@example.com",
+            "email:anna@example.com",
+        ))
+        .await
+        .unwrap()
+        .case()
+        .clone();
+    app.store
+        .add_mail_message("<m1@example.com>", &mailed.id, "in")
+        .await
+        .unwrap();
+    let chatted = app
+        .store
+        .open_case(&new("Hi, it is Boris from tg", "gateway:tg:5551234"))
+        .await
+        .unwrap()
+        .case()
+        .clone();
+    let other = app
+        .store
+        .open_case(&new("Someone else", "email:carl@example.com"))
+        .await
+        .unwrap()
+        .case()
+        .clone();
+
+    let dir = &app.data_dir.0;
+    let nobody =
+        doorstep::app::survey::attachments::erase_customer(&app.store, dir, "zoe@example.com")
+            .await
+            .unwrap();
+    assert!(nobody.is_none(), "no such address");
+    let erased = doorstep::app::survey::attachments::erase_customer(
+        &app.store,
+        dir,
+        "Anna <ANNA@Example.com>",
+    )
+    .await
+    .unwrap()
+    .expect("found by the address");
+    assert_eq!((erased.cases, erased.orders), (1, 0));
+    let erased = doorstep::app::survey::attachments::erase_customer(
+        &app.store,
+        dir,
+        &format!("#{}", chatted.number),
+    )
+    .await
+    .unwrap()
+    .expect("found by the case");
+    assert_eq!(erased.cases, 1);
+
+    for case in [&mailed, &chatted] {
+        let kept = app
+            .store
+            .case(&case.id)
+            .await
+            .unwrap()
+            .expect("the case stays");
+        assert_eq!(
+            (kept.conversation.as_deref(), kept.subject.as_str()),
+            (None, "—")
+        );
+        let entries = app.store.case_entries(&case.id).await.unwrap();
+        assert!(
+            entries
+                .iter()
+                .filter(|e| e.kind == "contact")
+                .all(|e| e.body == "—"),
+            "{entries:?}"
+        );
+    }
+    assert!(app.store.mail_thread(&mailed.id).await.unwrap().is_empty());
+    let untouched = app.store.case(&other.id).await.unwrap().unwrap();
+    assert_eq!(
+        untouched.conversation.as_deref(),
+        Some("email:carl@example.com")
+    );
+    // The address writes again: a new case, not the erased one.
+    let again = app
+        .store
+        .open_case(&new("Me again", "email:anna@example.com"))
+        .await
+        .unwrap()
+        .case()
+        .clone();
+    assert_ne!(again.id, mailed.id);
 }

@@ -515,7 +515,9 @@ async fn support_days_agree_with_the_cases_whatever_runs_at_once(backend: &str) 
     );
     check("a repeat").await;
     a.store
-        .erase_customer(open_case.customer_phone.as_deref().unwrap())
+        .erase_customer(doorstep_store::Erasee::Phone(
+            open_case.customer_phone.as_deref().unwrap(),
+        ))
         .await
         .unwrap();
     check("erasing").await;

@@ -110,22 +110,37 @@ pub async fn purge(store: &Store, data_dir: &Path, days: u32) -> anyhow::Result<
 }
 
 /// Erases a customer's personal data (see [`Store::erase_customer`]) and
-/// deletes the files of their photos and voice messages. `phone` may be
-/// written as people write it; it is read in the deployment's country.
+/// deletes the files of their photos and voice messages. `who` is a phone
+/// (as people write it, read in the deployment's country), an e-mail
+/// address, or a case's number as `#1042` (the customer who wrote in it:
+/// how a customer known only by a messenger chat is found).
 pub async fn erase_customer(
     store: &Store,
     data_dir: &Path,
-    phone: &str,
+    who: &str,
 ) -> anyhow::Result<Option<doorstep_store::Erased>> {
-    let deployment = store.deployment().await?;
-    let stored = if phone.starts_with("erased-") {
-        phone.to_owned()
+    use doorstep_store::Erasee;
+    let who = who.trim();
+    let phone;
+    let address;
+    let erasee = if let Some(number) = who.strip_prefix('#') {
+        let number = number
+            .parse::<i64>()
+            .map_err(|_| anyhow::anyhow!("{who:?} is not a case number (write it as #1042)"))?;
+        Erasee::Case(number)
+    } else if who.contains('@') {
+        address = crate::app::helpdesk::email::bare_address(who);
+        Erasee::Email(&address)
+    } else if who.starts_with("erased-") {
+        Erasee::Phone(who)
     } else {
-        doorstep_domain::Phone::parse(phone, deployment.country())
-            .map_err(|e| anyhow::anyhow!("{phone:?} is not a phone number: {e}"))?
-            .into_string()
+        let deployment = store.deployment().await?;
+        phone = doorstep_domain::Phone::parse(who, deployment.country())
+            .map_err(|e| anyhow::anyhow!("{who:?} is not a phone number: {e}"))?
+            .into_string();
+        Erasee::Phone(&phone)
     };
-    let Some(erased) = store.erase_customer(&stored).await? else {
+    let Some(erased) = store.erase_customer(erasee).await? else {
         return Ok(None);
     };
     for id in erased.attachments.iter().filter(|id| is_id(id)) {
