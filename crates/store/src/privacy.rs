@@ -66,7 +66,6 @@ async fn find(
                 )
                 .await?;
             match case {
-                None => (None, Vec::new()),
                 Some((Some(phone), _)) => return Box::pin(find(tx, Erasee::Phone(&phone))).await,
                 Some((None, Some(conversation))) => {
                     let phone = match conversation.strip_prefix(EMAIL_CONVERSATION) {
@@ -75,7 +74,7 @@ async fn find(
                     };
                     (phone, vec![conversation])
                 }
-                Some((None, None)) => (None, Vec::new()),
+                None | Some((None, None)) => (None, Vec::new()),
             }
         }
     })
