@@ -16,9 +16,14 @@ use tokio_rustls::rustls;
 /// The most messages one look takes (the rest come at the next).
 pub const BATCH: usize = 50;
 
-/// The most of one message read: its headers and text come first, a
-/// large attachment is cut off.
-const MAX_MESSAGE_BYTES: usize = 2 * 1024 * 1024;
+/// The most of one message read: room for a few phone photos (each at
+/// most 5 MB, a third more as base64); beyond it the message is cut off —
+/// its headers and text come first — and its photos are not taken.
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+
+/// The most bytes one look holds in memory: once past it, the rest wait
+/// for the next look.
+const MAX_LOOK_BYTES: usize = 32 * 1024 * 1024;
 
 /// How long one look at a mailbox may take.
 const TIMEOUT: Duration = Duration::from_mins(1);
@@ -158,7 +163,11 @@ where
             .collect();
         uids.sort_unstable();
         uids.truncate(BATCH);
+        let mut held = 0;
         for uid in uids {
+            if held >= MAX_LOOK_BYTES {
+                break;
+            }
             let mut stream = session
                 .uid_fetch(
                     uid.to_string(),
@@ -168,6 +177,7 @@ where
             while let Some(fetch) = stream.try_next().await? {
                 if fetch.uid == Some(uid) {
                     if let Some(body) = fetch.body() {
+                        held += body.len();
                         fetched.messages.push((uid, body.to_vec()));
                     }
                 }

@@ -197,6 +197,7 @@ async fn contacts_about_one_order_join_its_open_case_until_it_is_resolved(backen
         external_id: None,
         by_person: true,
         attachment_id: None,
+        follows_previous: false,
     };
     let (answered, new) = store.add_contact(&first.id, &reply).await.unwrap();
     let answered = answered.unwrap();
@@ -500,3 +501,4 @@ async fn a_credit_over_the_limit_waits_for_one_approval(backend: &str) {
     store.close().await;
     second.close().await;
 }
+follows_previous: false,

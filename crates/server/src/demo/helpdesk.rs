@@ -300,6 +300,7 @@ impl Story<'_> {
             external_id: None,
             by_person: true,
             attachment_id: None,
+            follows_previous: false,
         };
         must(
             as_of(at, self.store.add_contact(&self.case_id, &contact))
@@ -711,6 +712,7 @@ async fn cases(
                 external_id: None,
                 by_person: false,
                 attachment_id: None,
+                follows_previous: false,
             };
             must(as_of(again, store.add_contact(&case.id, &contact)).await?.0)?;
         }

@@ -222,13 +222,23 @@ async fn a_customers_email_becomes_a_case_and_the_reply_goes_back_in_its_thread(
         .count();
     assert_eq!(outbound, 2, "the reply once, the notice once: {entries:?}");
 
-    // The customer answers the reply; the subject lost its number, the
-    // headers still find the case.
+    // The customer answers the reply with a photo (and a "photo" that is
+    // not one); the subject lost its number, the headers still find the
+    // case.
+    let png = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(crate::helpers::tiny_png())
+    };
     mail.send(&format!(
         "From: anna@cust.test\nTo: care@shop.test\nSubject: Re: ваш ответ\n\
          Message-ID: <m2@cust.test>\nIn-Reply-To: <{id}>\nReferences: <m1@cust.test> <{id}>\n\
-         Content-Type: text/plain; charset=utf-8\n\nСпасибо, жду.\n\n\
-         > Анна, курьер будет у вас до 18:00.\n",
+         MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b1\"\n\n\
+         --b1\nContent-Type: text/plain; charset=utf-8\n\nСпасибо, жду.\n\n\
+         > Анна, курьер будет у вас до 18:00.\n\
+         --b1\nContent-Type: image/png; name=\"box.png\"\nContent-Disposition: attachment; filename=\"box.png\"\n\
+         Content-Transfer-Encoding: base64\n\n{png}\n\
+         --b1\nContent-Type: image/jpeg; name=\"fake.jpg\"\nContent-Disposition: attachment; filename=\"fake.jpg\"\n\n\
+         not a photo at all\n--b1--\n",
         id = reply.message_id
     ))
     .await;
@@ -247,9 +257,28 @@ async fn a_customers_email_becomes_a_case_and_the_reply_goes_back_in_its_thread(
     let last = entries
         .iter()
         .rev()
-        .find(|e| e.direction.as_deref() == Some("inbound"))
+        .find(|e| e.direction.as_deref() == Some("inbound") && e.attachment_id.is_none())
         .unwrap();
     assert_eq!(last.body, "Спасибо, жду.", "without the quote: {last:?}");
+    // The photo is on the case (one contact all the same); the fake is not.
+    let photos: Vec<_> = entries
+        .iter()
+        .filter_map(|e| e.attachment_id.clone())
+        .collect();
+    assert_eq!(photos.len(), 1, "{entries:?}");
+    // (From the server that read it: servers of one database share their
+    // data directory, which these two test servers do not.)
+    let photo = operator
+        .get(b.at(&format!("/cases/{number}/photos/{}", photos[0])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(photo.status(), 200);
+    assert_eq!(photo.headers()["content-type"], "image/png");
+    assert_eq!(
+        photo.bytes().await.unwrap().to_vec(),
+        crate::helpers::tiny_png()
+    );
 
     // The mailbox read from its start again (a new UIDVALIDITY): nothing
     // is added twice.

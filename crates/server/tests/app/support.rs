@@ -68,6 +68,7 @@ async fn reply(store: &Store, at: i64, case: &Case) {
         external_id: None,
         by_person: true,
         attachment_id: None,
+        follows_previous: false,
     };
     let (changed, _) = as_of(at, store.add_contact(&case.id, &contact))
         .await

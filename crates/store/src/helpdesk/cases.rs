@@ -172,6 +172,9 @@ pub struct NewContact<'a> {
     pub by_person: bool,
     /// A photo sent with it (an attachment's id).
     pub attachment_id: Option<&'a str>,
+    /// A part of the customer's contact just before it (the further photos
+    /// of one e-mail): shown on its own, not counted as another contact.
+    pub follows_previous: bool,
 }
 
 /// What opening a case came to.
@@ -433,7 +436,12 @@ impl Store {
                 tx.rollback().await?;
                 return Ok((existing.ok_or(CaseRefusal::NotFound), false));
             }
-            let case = touch(&mut tx, &case.id, contact.direction, contact.by_person).await?;
+            let counted = if contact.follows_previous {
+                None
+            } else {
+                Some(contact.direction)
+            };
+            let case = touch(&mut tx, &case.id, counted, contact.by_person).await?;
             let (case, breach) = super::sla::judge_in(&mut tx, &case).await?;
             let mut events = vec![case.event("case.updated")];
             events.extend(breach);
@@ -766,11 +774,11 @@ async fn insert_entry_by(
 async fn touch(
     tx: &mut Tx<'_>,
     case_id: &str,
-    direction: Direction,
+    direction: Option<Direction>,
     by_person: bool,
 ) -> Result<Case, StoreError> {
-    let inbound = direction == Direction::Inbound;
-    let reply = direction == Direction::Outbound && by_person;
+    let inbound = direction == Some(Direction::Inbound);
+    let reply = direction == Some(Direction::Outbound) && by_person;
     tx.one(
         sql(format!(
             "UPDATE cases SET updated_at = $1, \
@@ -875,7 +883,7 @@ pub(crate) async fn open_in(
         )
         .await?;
     }
-    let case = touch(tx, &case_id, new.direction, false).await?;
+    let case = touch(tx, &case_id, Some(new.direction), false).await?;
     let (case, breach) = super::sla::judge_in(tx, &case).await?;
     Ok(Some(if created {
         let event = case.event("case.created");

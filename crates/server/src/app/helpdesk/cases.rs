@@ -206,6 +206,7 @@ pub async fn add_contact(
                 external_id: external_id.as_deref(),
                 by_person,
                 attachment_id: None,
+                follows_previous: false,
             },
         )
         .await?)

@@ -25,6 +25,44 @@ pub struct Inbound {
     pub subject: String,
     /// Its text, without the quoted earlier messages.
     pub text: String,
+    /// The photos it carries (attached or inline), checked by their
+    /// content like the chat's: at most [`MAX_PHOTOS`], each within the
+    /// photo size limit; none from a message cut off at the size read.
+    pub photos: Vec<Photo>,
+}
+
+/// A photo from an e-mail, as checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Photo {
+    pub bytes: Vec<u8>,
+    pub content_type: &'static str,
+}
+
+/// The most photos taken from one message.
+pub const MAX_PHOTOS: usize = 5;
+
+/// The photos among a message's parts.
+fn photos(message: &mail_parser::Message<'_>, raw: &[u8]) -> Vec<Photo> {
+    use crate::app::survey::attachments::{sniff, MAX_PHOTO_BYTES};
+    if raw.len() >= crate::imap::MAX_MESSAGE_BYTES {
+        tracing::warn!(
+            bytes = raw.len(),
+            "an e-mail is larger than Doorstep reads: its text is taken, its photos are not"
+        );
+        return Vec::new();
+    }
+    message
+        .attachments()
+        .filter_map(|part| {
+            let bytes = part.contents();
+            let found = sniff(bytes).filter(|f| f.kind == "photo")?;
+            (bytes.len() <= MAX_PHOTO_BYTES).then(|| Photo {
+                bytes: bytes.to_vec(),
+                content_type: found.content_type,
+            })
+        })
+        .take(MAX_PHOTOS)
+        .collect()
 }
 
 /// Why a message read from a mailbox was left alone.
@@ -85,7 +123,8 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, Skipped> {
     let subject = message.subject().unwrap_or_default().trim().to_owned();
     let body = message.body_text(0).unwrap_or_default();
     let text = without_quotes(&body);
-    if text.is_empty() && subject.is_empty() {
+    let photos = photos(&message, raw);
+    if text.is_empty() && subject.is_empty() && photos.is_empty() {
         return Err(Skipped::Unreadable);
     }
     Ok(Inbound {
@@ -94,6 +133,7 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, Skipped> {
         from,
         subject,
         text,
+        photos,
     })
 }
 
@@ -185,8 +225,18 @@ pub enum Taken {
     /// A new case, or joined one: its id and number.
     Created(String, i64),
     Joined(String, i64),
-    /// Read before (another server, a mailbox read again).
-    Again,
+    /// Read before (another server, a mailbox read again): the case it
+    /// went to.
+    Again(String),
+}
+
+impl Taken {
+    /// The case the message went to.
+    pub fn case_id(&self) -> &str {
+        match self {
+            Taken::Created(id, _) | Taken::Joined(id, _) | Taken::Again(id) => id,
+        }
+    }
 }
 
 /// Takes a customer's message from `line`'s mailbox: opens or joins a
@@ -195,12 +245,11 @@ pub enum Taken {
 pub async fn take(app: &App, line: &str, message: &Inbound) -> Result<Taken, CaseError> {
     let store = &app.store;
     let external_id = format!("mail:{}", message.message_id);
-    if store
+    if let Some(case_id) = store
         .mail_thread_case(std::slice::from_ref(&message.message_id))
         .await?
-        .is_some()
     {
-        return Ok(Taken::Again);
+        return Ok(Taken::Again(case_id));
     }
     // The thread it answers, else the case its subject names.
     let mut thread_case = store.mail_thread_case(&message.parents).await?;
@@ -263,8 +312,49 @@ pub async fn take(app: &App, line: &str, message: &Inbound) -> Result<Taken, Cas
     Ok(match opened {
         Opened::Created(c) => Taken::Created(c.id, c.number),
         Opened::Joined(c) => Taken::Joined(c.id, c.number),
-        Opened::Again(_) => Taken::Again,
+        Opened::Again(c) => Taken::Again(c.id),
     })
+}
+
+/// The message's photos, each a contact of its own on the case (kept like
+/// the chat's photos: the same store, retention and erasure), before the
+/// mailbox's place moves past the message: read again after a crash, they
+/// are added once (their ids come from the message's).
+async fn add_photos(app: &App, case_id: &str, message: &Inbound) -> anyhow::Result<()> {
+    use doorstep_domain::helpdesk::cases::Direction;
+    use doorstep_store::helpdesk::cases::NewContact;
+    for (i, photo) in message.photos.iter().enumerate() {
+        let id = crate::security::sha256_bytes_hex(&photo.bytes);
+        crate::app::survey::attachments::save(&app.data_dir, &id, &photo.bytes)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!("an e-mailed photo could not be written to the data directory: {e}")
+            })?;
+        app.store
+            .add_attachment(
+                &id,
+                "photo",
+                photo.content_type,
+                i64::try_from(photo.bytes.len()).unwrap_or(i64::MAX),
+                None,
+            )
+            .await?;
+        let external = format!("mail:{}#photo{}", message.message_id, i + 1);
+        let contact = NewContact {
+            channel: "email",
+            direction: Direction::Inbound,
+            text: "📷",
+            author: "email",
+            external_id: Some(&external),
+            by_person: false,
+            attachment_id: Some(&id),
+            follows_previous: true,
+        };
+        // A case closed meanwhile keeps the message's text; its photos
+        // would need a case to go to.
+        let _ = app.store.add_contact(case_id, &contact).await?;
+    }
+    Ok(())
 }
 
 /// The address part of a sender like `Care <care@shop.example>`.
@@ -308,8 +398,12 @@ pub async fn read_mailboxes(app: &App) -> anyhow::Result<usize> {
                 }
             }) {
                 Ok(message) => match take(app, &mailbox.line, &message).await {
-                    Ok(Taken::Again) => {}
-                    Ok(_) => taken += 1,
+                    Ok(t) => {
+                        add_photos(app, t.case_id(), &message).await?;
+                        if !matches!(t, Taken::Again(_)) {
+                            taken += 1;
+                        }
+                    }
                     Err(CaseError::Invalid(p)) => {
                         tracing::warn!(line = %mailbox.line, uid, problem = %p, "an e-mail was not taken");
                     }

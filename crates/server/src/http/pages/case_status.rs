@@ -377,6 +377,7 @@ pub async fn message(
         external_id: Some(&external),
         by_person: false,
         attachment_id: None,
+        follows_previous: false,
     };
     match app.store.add_contact(&case.id, &contact).await {
         Ok((Ok(_), _)) => Redirect::to(&back(&token, t, None)).into_response(),
@@ -558,6 +559,7 @@ pub async fn photo(
         external_id: Some(&external),
         by_person: false,
         attachment_id: Some(&id),
+        follows_previous: false,
     };
     match app.store.add_contact(&case.id, &contact).await {
         Ok((Ok(_), _)) => StatusCode::NO_CONTENT.into_response(),
