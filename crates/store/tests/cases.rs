@@ -501,4 +501,3 @@ async fn a_credit_over_the_limit_waits_for_one_approval(backend: &str) {
     store.close().await;
     second.close().await;
 }
-follows_previous: false,
