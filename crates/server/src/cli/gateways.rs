@@ -23,23 +23,6 @@ pub enum GatewayCommand {
     Remove { id: String },
 }
 
-/// Checks a gateway's name: what the replies' `gateway` says.
-fn check_name(name: &str) -> anyhow::Result<&str> {
-    let name = name.trim();
-    if name.is_empty()
-        || name.len() > 40
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
-    {
-        anyhow::bail!("--name {name:?}: use 1 to 40 lower-case Latin letters, digits, '-' or '_' (e.g. telegram)");
-    }
-    if name == "email" {
-        anyhow::bail!("--name \"email\" is the e-mail channel's own (`doorstep mailbox set`); choose another name");
-    }
-    Ok(name)
-}
-
 pub async fn run(database: &str, cmd: GatewayCommand) -> anyhow::Result<()> {
     let store = open_store(database).await?;
     let result = run_with(&store, cmd).await;
@@ -50,23 +33,21 @@ pub async fn run(database: &str, cmd: GatewayCommand) -> anyhow::Result<()> {
 async fn run_with(store: &doorstep_store::Store, cmd: GatewayCommand) -> anyhow::Result<()> {
     match cmd {
         GatewayCommand::Add { name, channel } => {
-            let name = check_name(&name)?;
-            let id = uuid::Uuid::new_v4().simple().to_string();
-            let secret = crate::webhooks::new_secret();
-            let Some(g) = store.add_gateway(&id, name, &channel, &secret).await? else {
-                anyhow::bail!(
-                    "a gateway named {name:?} exists; choose another name or remove it first"
-                );
-            };
+            use crate::app::helpdesk::channels::{add_gateway, gateway_hook, GatewayRefusal};
+            let (g, secret) = add_gateway(store, &name, &channel)
+                .await
+                .map_err(|e| match e {
+                    GatewayRefusal::Store(e) => e.into(),
+                    GatewayRefusal::Name(_) | GatewayRefusal::EmailName => {
+                        anyhow::anyhow!("--name {e}")
+                    }
+                    other => anyhow::anyhow!("{other}"),
+                })?;
             println!(
                 "Gateway {} ({}) added: it posts customers' messages to",
                 g.name, g.channel
             );
-            println!(
-                "  {}/hooks/gateways/{}",
-                crate::app::survey::links::public_base(None),
-                g.id
-            );
+            println!("  {}", gateway_hook(&g));
             println!("signed as Standard Webhooks says with this secret (shown only this once):");
             println!("{secret}");
             println!(

@@ -1,9 +1,9 @@
 //! `doorstep mailbox set|list|remove`: the e-mail channel's mailbox per
 //! line, read over IMAP; replies go out from its address.
 
+use crate::app::helpdesk::channels::{save_mailbox, MailboxInput, MailboxRefusal};
 use clap::Subcommand;
 use doorstep_domain::helpdesk::cases::Line;
-use doorstep_store::helpdesk::mail::NewMailbox;
 
 use super::{open_store, read_stdin_line};
 
@@ -55,6 +55,19 @@ pub async fn run(database: &str, cmd: MailboxCommand) -> anyhow::Result<()> {
     result
 }
 
+/// The flag a refusal is about.
+fn refused_flag(refusal: &MailboxRefusal) -> &'static str {
+    match refusal {
+        MailboxRefusal::Address(_) => "address",
+        MailboxRefusal::Host(_) => "host",
+        MailboxRefusal::Security => "security",
+        MailboxRefusal::Username => "username",
+        MailboxRefusal::Password => "password-stdin",
+        MailboxRefusal::Folder => "folder",
+        _ => "line",
+    }
+}
+
 fn line(value: &str) -> anyhow::Result<Line> {
     Line::parse(value.trim())
         .ok_or_else(|| anyhow::anyhow!("--line {value:?}: use one of {}", Line::words()))
@@ -73,50 +86,29 @@ async fn run_with(store: &doorstep_store::Store, cmd: MailboxCommand) -> anyhow:
             folder,
             no_check,
         } => {
-            let l = line(&l)?;
-            if address.parse::<lettre::message::Mailbox>().is_err() {
-                anyhow::bail!("--address {address:?} is not an e-mail address (e.g. \"Care <care@example.com>\")");
-            }
-            let host = host.trim();
-            if host.is_empty() || host.contains(char::is_whitespace) {
-                anyhow::bail!("--host {host:?} is not a host name (e.g. imap.example.com)");
-            }
-            if folder.trim().is_empty() {
-                anyhow::bail!("--folder: give the folder to read (INBOX unless the mail server files them elsewhere)");
-            }
-            let port = port.unwrap_or(if security == "tls" { 993 } else { 143 });
             let password = read_stdin_line("password")?;
-            let new = NewMailbox {
-                line: l.as_str(),
-                address: address.trim(),
+            let input = MailboxInput {
+                line: l,
+                address,
                 host,
                 port,
-                security: &security,
-                username: username.trim(),
-                password: &password,
-                folder: folder.trim(),
+                security,
+                username,
+                password,
+                folder,
             };
-            if !no_check {
-                let probe = doorstep_store::helpdesk::mail::Mailbox {
-                    line: new.line.to_owned(),
-                    address: new.address.to_owned(),
-                    host: new.host.to_owned(),
-                    port: i64::from(port),
-                    security: security.clone(),
-                    username: new.username.to_owned(),
-                    password: password.clone(),
-                    folder: new.folder.to_owned(),
-                    uid_validity: None,
-                    last_uid: 0,
-                    checked_at: None,
-                    last_error: None,
-                    created_at: 0,
-                };
-                crate::imap::check(&probe).await.map_err(|e| {
-                    anyhow::anyhow!("the mailbox cannot be read, so it was not saved: {e:#} (--no-check saves it anyway)")
+            let m = save_mailbox(store, &input, !no_check)
+                .await
+                .map_err(|e| match e {
+                    MailboxRefusal::Line => {
+                        anyhow::anyhow!("--line {:?}: use one of {}", input.line, Line::words())
+                    }
+                    MailboxRefusal::Unreadable(_) => {
+                        anyhow::anyhow!("{e} (--no-check saves it anyway)")
+                    }
+                    MailboxRefusal::Store(e) => e.into(),
+                    other => anyhow::anyhow!("--{}: {other}", refused_flag(&other)),
                 })?;
-            }
-            let m = store.set_mailbox(&new).await?;
             println!(
                 "The {} line reads {} ({}:{}, {}, folder {}) every 20 s while `doorstep serve` runs; replies go out from {} through the mail server (Reports → mail server).",
                 m.line, m.username, m.host, m.port, m.security, m.folder, m.address

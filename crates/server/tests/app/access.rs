@@ -30,6 +30,9 @@ const PAGES: &[(&str, [bool; 4])] = &[
     ("/settings/categories", [true, false, false, false]),
     ("/settings", [true, false, false, false]),
     ("/settings/webhooks", [true, false, false, false]),
+    ("/settings/sla", [true, false, false, false]),
+    ("/settings/channels", [true, false, false, false]),
+    ("/support", [true, true, true, false]),
 ];
 
 async fn console_pages_follow_the_role_matrix(backend: &str) {

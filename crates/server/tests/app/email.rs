@@ -14,7 +14,10 @@ use crate::mailserver::{MailServer, PASSWORD};
 use crate::on_both_backends;
 use crate::surveys::{post, with_orders_and_survey};
 
-on_both_backends!(a_customers_email_becomes_a_case_and_the_reply_goes_back_in_its_thread);
+on_both_backends!(
+    a_customers_email_becomes_a_case_and_the_reply_goes_back_in_its_thread,
+    an_admin_sets_up_the_channels_in_settings
+);
 
 struct Seen {
     subject: String,
@@ -305,4 +308,138 @@ async fn a_customers_email_becomes_a_case_and_the_reply_goes_back_in_its_thread(
             .is_some_and(|e| e.contains("refused to sign in")),
         "{failed:?}"
     );
+}
+
+/// Settings → Channels: a mailbox that cannot be read is refused with the
+/// server's words and what was typed kept (but the password); a good one
+/// is saved and its reading shows; a gateway is added (its secret shown
+/// once) and removed; only an admin reaches the page.
+async fn an_admin_sets_up_the_channels_in_settings(backend: &str) {
+    let mail = MailServer::start(&["care"]);
+    let a = TestApp::spawn(backend).await;
+    let admin = a.signed_in("admin").await;
+    let page = a.page(&admin, "/settings").await;
+    assert!(
+        page.contains("href=\"/settings/channels\""),
+        "linked from Settings"
+    );
+    let page = a.page(&admin, "/settings/channels").await;
+    assert!(page.contains("No mailbox yet"), "{page}");
+    let csrf = a.csrf(&admin).await;
+    let port = mail.imap_port.to_string();
+    let post = |path: &'static str, fields: Vec<(&'static str, String)>| {
+        let admin = admin.clone();
+        let url = a.at(path);
+        let csrf = csrf.clone();
+        async move {
+            let mut fields = fields;
+            fields.push(("csrf", csrf));
+            admin.post(url).form(&fields).send().await.unwrap()
+        }
+    };
+    let mailbox = |password: &str, port: &str| {
+        vec![
+            ("line", "customers".to_owned()),
+            ("address", "Care <care@shop.test>".to_owned()),
+            ("host", "127.0.0.1".to_owned()),
+            ("port", port.to_owned()),
+            ("security", "none".to_owned()),
+            ("username", "care".to_owned()),
+            ("password", password.to_owned()),
+            ("folder", "INBOX".to_owned()),
+        ]
+    };
+
+    let refused = post("/settings/mailboxes", mailbox("wrong secret", &port)).await;
+    assert_eq!(refused.status(), 200);
+    let body = refused.text().await.unwrap();
+    assert!(
+        body.contains("cannot be read, so it was not saved"),
+        "{body}"
+    );
+    assert!(
+        body.contains("value=\"127.0.0.1\"") && !body.contains("wrong secret"),
+        "the form keeps what was typed, but the password"
+    );
+    let refused = post("/settings/mailboxes", mailbox(PASSWORD, "imap")).await;
+    let body = refused.text().await.unwrap();
+    assert!(body.contains("“imap” is not a port"), "{body}");
+    assert!(
+        a.store.mailbox("customers").await.unwrap().is_none(),
+        "nothing saved"
+    );
+
+    let saved = post("/settings/mailboxes", mailbox(PASSWORD, &port)).await;
+    assert_eq!(saved.status(), 303);
+    assert_eq!(
+        saved.headers()["location"],
+        "/settings/channels?saved=customers"
+    );
+    let page = a.page(&admin, "/settings/channels?saved=customers").await;
+    assert!(
+        page.contains("care@shop.test") && page.contains("not read yet"),
+        "{page}"
+    );
+    doorstep::app::helpdesk::email::read_mailboxes(&a.state)
+        .await
+        .unwrap();
+    let page = a.page(&admin, "/settings/channels").await;
+    assert!(!page.contains("not read yet"), "its reading shows: {page}");
+
+    let refused = post(
+        "/settings/gateways",
+        vec![
+            ("name", "Tele Gram".to_owned()),
+            ("channel", "messenger".to_owned()),
+        ],
+    )
+    .await;
+    let body = refused.text().await.unwrap();
+    assert!(body.contains("lower-case Latin letters"), "{body}");
+    let added = post(
+        "/settings/gateways",
+        vec![
+            ("name", "telegram".to_owned()),
+            ("channel", "messenger".to_owned()),
+        ],
+    )
+    .await;
+    assert_eq!(added.status(), 200);
+    let body = added.text().await.unwrap();
+    let secret = crate::helpers::shown_secret(&body);
+    let gateway = a.store.gateways().await.unwrap().pop().expect("added");
+    assert_eq!(gateway.secret, secret, "the secret shown is the gateway's");
+    assert!(
+        body.contains(&format!("/hooks/gateways/{}", gateway.id)),
+        "{body}"
+    );
+    let page = a.page(&admin, "/settings/channels").await;
+    assert!(
+        page.contains("never heard from") && !page.contains(&secret),
+        "{page}"
+    );
+    let removed = admin
+        .post(a.at(&format!("/settings/gateways/{}/remove", gateway.id)))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 303);
+    assert!(a.store.gateways().await.unwrap().is_empty());
+    let removed = admin
+        .post(a.at("/settings/mailboxes/customers/remove"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 303);
+    assert!(a.store.mailbox("customers").await.unwrap().is_none());
+
+    let dispatcher = a.signed_in("dispatcher").await;
+    let r = dispatcher
+        .get(a.at("/settings/channels"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
 }

@@ -3,6 +3,7 @@
 //! ([`remedies`]). The API, the console and the demo all go through here.
 
 pub mod cases;
+pub mod channels;
 pub mod email;
 pub mod file;
 pub mod notices;

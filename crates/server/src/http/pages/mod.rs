@@ -5,6 +5,7 @@ mod case_status;
 pub mod cases;
 mod categories;
 pub mod causes;
+mod channels;
 mod couriers;
 pub mod customers;
 pub mod dashboard;
@@ -356,6 +357,17 @@ pub fn router() -> Router<AppState> {
             get(categories::list).post(categories::save),
         )
         .route("/settings/sla", get(sla::show).post(sla::save))
+        .route("/settings/channels", get(channels::show))
+        .route("/settings/mailboxes", post(channels::set_mailbox))
+        .route(
+            "/settings/mailboxes/{line}/remove",
+            post(channels::remove_mailbox),
+        )
+        .route("/settings/gateways", post(channels::create_gateway))
+        .route(
+            "/settings/gateways/{id}/remove",
+            post(channels::remove_gateway),
+        )
         .route("/settings/quiet", post(sla::save_quiet))
         .route("/settings/webhooks/{id}", get(webhooks::detail))
         .route(
