@@ -1242,3 +1242,7 @@ gateway-error-name = “{ $value }”: use 1 to 40 lower-case Latin letters, dig
 gateway-error-email = “email” is the e-mail channel's own name; choose another.
 gateway-error-channel = Choose messenger or social network.
 gateway-error-taken = A gateway named { $value } exists; choose another name or remove it first.
+
+incident-case = case #{ $number }
+incident-title-case = Incident: case #{ $number }
+case-event-rating = The customer rated how the case was handled: { $rating }

@@ -1247,3 +1247,7 @@ gateway-error-name = «{ $value }»: от 1 до 40 строчных латин�
 gateway-error-email = «email» — имя почтового канала; выберите другое.
 gateway-error-channel = Выберите мессенджер или соцсеть.
 gateway-error-taken = Шлюз { $value } уже есть; выберите другое название или сначала удалите его.
+
+incident-case = обращение № { $number }
+incident-title-case = Инцидент: обращение № { $number }
+case-event-rating = Клиент оценил, как решили его вопрос: { $rating }

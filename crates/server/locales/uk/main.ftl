@@ -53,3 +53,7 @@ gateway-error-name = «{ $value }»: від 1 до 40 малих латинсь�
 gateway-error-email = «email» — назва поштового каналу; виберіть іншу.
 gateway-error-channel = Виберіть месенджер або соцмережу.
 gateway-error-taken = Шлюз { $value } уже є; виберіть іншу назву або спершу видаліть його.
+
+incident-case = звернення № { $number }
+incident-title-case = Інцидент: звернення № { $number }
+case-event-rating = Клієнт оцінив, як вирішили його питання: { $rating }

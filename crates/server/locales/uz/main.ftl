@@ -53,3 +53,7 @@ gateway-error-name = «{ $value }»: 1 dan 40 gacha kichik lotin harflari, raqam
 gateway-error-email = «email» pochta kanalining nomi; boshqasini tanlang.
 gateway-error-channel = Messenjer yoki ijtimoiy tarmoqni tanlang.
 gateway-error-taken = { $value } nomli shlyuz bor; boshqa nom tanlang yoki avval uni o'chiring.
+
+incident-case = { $number }-murojaat
+incident-title-case = Hodisa: { $number }-murojaat
+case-event-rating = Mijoz murojaati qanday hal qilinganini baholadi: { $rating }

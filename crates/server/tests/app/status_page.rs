@@ -13,7 +13,10 @@ use crate::helpers::{order_json, TestApp};
 use crate::on_both_backends;
 use crate::surveys::{post, with_orders_and_survey};
 
-on_both_backends!(a_customer_follows_and_rates_their_case_on_its_status_page);
+on_both_backends!(
+    a_customer_follows_and_rates_their_case_on_its_status_page,
+    a_low_rating_of_a_case_without_an_order_raises_a_call_back
+);
 
 /// The path of a status URL (`http://host/c/TOKEN` → `/c/TOKEN`).
 fn path_of(url: &str) -> String {
@@ -360,4 +363,84 @@ async fn a_customer_follows_and_rates_their_case_on_its_status_page(backend: &st
         assert_eq!(r.status(), 404, "{path}");
     }
     assert_ne!(other_path, page_path);
+}
+
+/// A customer who called about nothing in particular (no order) rates the
+/// case 2 of 5: the whole rating is on the case's timeline, and one
+/// call-back about the case (no order to hang it on) reaches the
+/// dispatcher, linked to the case; a 5 elsewhere raises nothing.
+async fn a_low_rating_of_a_case_without_an_order_raises_a_call_back(backend: &str) {
+    use doorstep_domain::helpdesk::cases::CaseStatus;
+    use doorstep_store::helpdesk::Actor;
+
+    let a = TestApp::spawn(backend).await;
+    let integration =
+        with_orders_and_survey(&a, vec![order_json("A-1", "+79161234567", "K-1")]).await;
+    let operator = Actor {
+        id: "u-op",
+        login: "olga",
+        overrides: true,
+    };
+    let mut pages = Vec::new();
+    for phone in ["+79165550001", "+79165550002"] {
+        let (status, opened) = post(&a, &integration, "/api/v1/cases",
+            &json!({"channel": "phone", "category": "other", "customer_phone": phone, "text": "Как поменять адрес в профиле?"})).await;
+        assert_eq!(status, 201, "{opened}");
+        let id = opened["id"].as_str().unwrap().to_owned();
+        a.store
+            .set_case_status(&id, CaseStatus::Resolved, operator)
+            .await
+            .unwrap()
+            .expect("resolved");
+        pages.push((
+            id,
+            opened["number"].as_i64().unwrap(),
+            path_of(opened["status_url"].as_str().unwrap()),
+        ));
+    }
+    for ((_, _, page), csat) in pages.iter().zip(["2", "5"]) {
+        for _ in 0..2 {
+            let r = form(
+                &a,
+                &format!("{page}/rating"),
+                &[
+                    ("csat", csat),
+                    ("ces", "3"),
+                    ("comment", "Долго искали, кто ответит"),
+                    ("lang", "ru"),
+                ],
+            )
+            .await;
+            assert_eq!(r.status(), 303);
+        }
+    }
+    let (low_id, low_number, _) = &pages[0];
+    let (_, incidents) = a
+        .get_json("/api/v1/incidents?status=open", &integration)
+        .await;
+    let raised: Vec<&Value> = incidents["incidents"].as_array().unwrap().iter().collect();
+    assert_eq!(
+        raised.len(),
+        1,
+        "one call-back, for the 2 only: {incidents}"
+    );
+    assert_eq!(raised[0]["order_number"], format!("case:{low_number}"));
+    assert_eq!(raised[0]["case_id"], low_id.as_str());
+    assert_eq!(raised[0]["rule_id"], "support_csat");
+
+    let dispatcher = a.signed_in("dispatcher").await;
+    let queue = a.page(&dispatcher, "/dispatch").await;
+    assert!(
+        queue.contains(&format!("href=\"/cases/{low_number}\"")),
+        "the queue leads to the case: {queue}"
+    );
+    let incident = raised[0]["id"].as_str().unwrap();
+    let page = a.page(&dispatcher, &format!("/dispatch/{incident}")).await;
+    assert!(page.contains(&format!("case #{low_number}")), "{page}");
+    let case_page = a.page(&dispatcher, &format!("/cases/{low_number}")).await;
+    assert!(
+        case_page.contains("The customer rated how the case was handled: CSAT 2/5, CES 3/7")
+            && case_page.contains("Долго искали, кто ответит"),
+        "the rating on the timeline: {case_page}"
+    );
 }

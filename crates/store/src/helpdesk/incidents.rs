@@ -139,14 +139,90 @@ pub(crate) async fn raise(
             }
         }
     }
+    insert(tx, raised).await
+}
+
+/// The key an incident about a case without an order has in place of an
+/// order number: `case:` and the case's number.
+pub const CASE_KEY_PREFIX: &str = "case:";
+
+impl Incident {
+    /// The number of the case it is about, when it is about a case without
+    /// an order (a customer's low rating of it) rather than an order.
+    pub fn case_number(&self) -> Option<i64> {
+        self.order_number
+            .strip_prefix(CASE_KEY_PREFIX)
+            .and_then(|n| n.parse().ok())
+    }
+}
+
+/// Raises the incidents the enabled rules find in a customer's rating of a
+/// case that has no order (its answers to the support survey, which no
+/// order's response can hold): one per case and rule, keyed
+/// `case:{number}`, tied to the case. Returns their events.
+pub(crate) async fn raise_for_case(
+    tx: &mut Tx<'_>,
+    case: &super::cases::Case,
+    answers: &[doorstep_domain::survey::CheckedAnswer],
+) -> Result<Vec<NewEvent>, StoreError> {
+    let rules = super::enabled_rules(tx).await?;
+    let now = super::now();
+    let seen = Seen {
+        status: doorstep_domain::survey::ResponseStatus::Completed,
+        nps: None,
+        answers,
+        causes: &[],
+        repeat_customer: false,
+        vip: false,
+    };
+    let raised = rules
+        .iter()
+        .filter_map(|rule| {
+            let reason = rule.fires(&seen)?;
+            Some(Incident {
+                id: uuid::Uuid::now_v7().to_string(),
+                order_number: format!("{CASE_KEY_PREFIX}{}", case.number),
+                rule_id: rule.id.clone(),
+                response_id: format!("{CASE_KEY_PREFIX}{}", case.id),
+                priority: rule.priority.as_str().to_owned(),
+                reason,
+                city: String::new(),
+                courier_id: None,
+                customer_phone: case.customer_phone.clone().unwrap_or_default(),
+                nps: None,
+                status: IncidentStatus::Open.as_str().to_owned(),
+                owner_id: None,
+                owner_login: None,
+                claimed_at: None,
+                due_at: now,
+                attempts: 0,
+                first_attempt_at: None,
+                reached_at: None,
+                outcome: None,
+                closed_at: None,
+                case_id: Some(case.id.clone()),
+                answered_at: now,
+                created_at: now,
+            })
+        })
+        .collect();
+    insert(tx, raised).await
+}
+
+/// Inserts raised incidents (the unique key keeps the first of each order
+/// and rule, whatever raced it); the events of those inserted.
+async fn insert(tx: &mut Tx<'_>, mut raised: Vec<Incident>) -> Result<Vec<NewEvent>, StoreError> {
+    if raised.is_empty() {
+        return Ok(Vec::new());
+    }
     // Two rules for one order in one batch, or the same order answered
     // by two surveys: the unique key keeps the first.
     raised.sort_by(|a, b| (&a.order_number, &a.rule_id).cmp(&(&b.order_number, &b.rule_id)));
     let inserted: Vec<(String,)> = tx
         .all_rows(
             "INSERT INTO incidents (id, order_number, rule_id, response_id, priority, priority_rank, reason, city, \
-             courier_id, customer_phone, nps, status, due_at, answered_at, created_at) VALUES",
-            15,
+             courier_id, customer_phone, nps, status, due_at, answered_at, created_at, case_id) VALUES",
+            16,
             "ON CONFLICT (order_number, rule_id) DO NOTHING RETURNING id",
             &raised,
             |q, i| {
@@ -165,6 +241,7 @@ pub(crate) async fn raise(
                 q.push_arg(i.due_at);
                 q.push_arg(i.answered_at);
                 q.push_arg(i.created_at);
+                q.push_arg(i.case_id.as_deref());
             },
         )
         .await?;

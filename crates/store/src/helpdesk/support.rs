@@ -51,17 +51,89 @@ pub struct SupportCounts {
 /// The lowest and highest CSAT answer.
 pub const CSAT_RANGE: std::ops::RangeInclusive<i64> = 1..=5;
 
+/// The built-in support survey's questions (migration 0017).
+pub const CSAT_QUESTION: &str = "support_csat";
+pub const CES_QUESTION: &str = "support_ces";
+pub const COMMENT_QUESTION: &str = "support_comment";
+
+/// A customer's rating of a resolved case, as the status page asks it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rating<'a> {
+    /// 1–5.
+    pub csat: i64,
+    /// 1–7, if answered.
+    pub ces: Option<i64>,
+    pub comment: Option<&'a str>,
+}
+
+impl Rating<'_> {
+    /// As the support survey's answers.
+    fn answers(&self) -> Vec<doorstep_domain::survey::CheckedAnswer> {
+        use doorstep_domain::survey::{CheckedAnswer, QuestionType};
+        let answer = |id: &str, kind, number: Option<i64>, text: Option<&str>| CheckedAnswer {
+            question_id: id.to_owned(),
+            kind,
+            number: number.map(|n| n as f64),
+            options: Vec::new(),
+            text: text.map(str::to_owned),
+            flag: None,
+        };
+        let mut out = vec![answer(
+            CSAT_QUESTION,
+            QuestionType::Scale,
+            Some(self.csat),
+            None,
+        )];
+        if let Some(ces) = self.ces {
+            out.push(answer(CES_QUESTION, QuestionType::Scale, Some(ces), None));
+        }
+        if let Some(comment) = self.comment.filter(|c| !c.trim().is_empty()) {
+            out.push(answer(
+                COMMENT_QUESTION,
+                QuestionType::Text,
+                None,
+                Some(comment),
+            ));
+        }
+        out
+    }
+}
+
 impl Store {
     /// Records the customer's satisfaction with a resolved case (CSAT
-    /// 1–5). The first answer stands: the same answer sent again, or a
-    /// second one, changes nothing (`None`).
+    /// 1–5); see [`Store::rate_case_with`].
     pub async fn rate_case(
         &self,
         case_id: &str,
         csat: i64,
     ) -> Result<Option<super::cases::Case>, StoreError> {
-        if !CSAT_RANGE.contains(&csat) {
-            return Err(StoreError::Corrupt(format!("a CSAT of {csat} (1 to 5)")));
+        self.rate_case_with(
+            case_id,
+            &Rating {
+                csat,
+                ..Rating::default()
+            },
+        )
+        .await
+    }
+
+    /// Records the customer's rating of a resolved case. The first answer
+    /// stands: the same answer sent again, or a second one, changes
+    /// nothing (`None`). A case about an order has its rating stored as a
+    /// response of the support survey too (by the caller); a case without
+    /// one keeps the whole rating on its timeline, and the alert rules look
+    /// at it here, in the same transaction — so a CSAT of 3 or less raises
+    /// a call-back about the case (an incident keyed `case:{number}`).
+    pub async fn rate_case_with(
+        &self,
+        case_id: &str,
+        rating: &Rating<'_>,
+    ) -> Result<Option<super::cases::Case>, StoreError> {
+        if !CSAT_RANGE.contains(&rating.csat) {
+            return Err(StoreError::Corrupt(format!(
+                "a CSAT of {} (1 to 5)",
+                rating.csat
+            )));
         }
         let mut tx = self.db.begin().await?;
         let rated: Option<super::cases::Case> = tx
@@ -70,19 +142,33 @@ impl Store {
                     "UPDATE cases SET csat = $1, csat_at = $2 WHERE id = $3 AND csat IS NULL RETURNING {}",
                     super::cases::CASE_COLUMNS
                 ))
-                .bind(csat)
+                .bind(rating.csat)
                 .bind(super::now())
                 .bind(case_id),
             )
             .await?;
-        match &rated {
-            Some(case) => {
-                super::support_days::touch_cases(&mut tx, case.created_at).await?;
-                self.commit_with_events(tx, &[case.event("case.rated")])
-                    .await?;
+        let Some(case) = &rated else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        super::support_days::touch_cases(&mut tx, case.created_at).await?;
+        let mut events = vec![case.event("case.rated")];
+        if case.order_number.is_none() {
+            let mut line = format!("{RATING_EVENT}CSAT {}/5", rating.csat);
+            if let Some(ces) = rating.ces {
+                line.push_str(&format!(", CES {ces}/7"));
             }
-            None => tx.rollback().await?,
+            if let Some(comment) = rating.comment.filter(|c| !c.trim().is_empty()) {
+                line.push_str(&format!(" — {}", comment.trim()));
+            }
+            Store::case_event_in(&mut tx, &case.id, &line, "customer").await?;
+            events
+                .extend(super::incidents::raise_for_case(&mut tx, case, &rating.answers()).await?);
         }
+        self.commit_with_events(tx, &events).await?;
         Ok(rated)
     }
 }
+
+/// How the timeline line of a rating begins.
+pub const RATING_EVENT: &str = "rating: ";

@@ -29,8 +29,10 @@ pub struct IncidentsQuery {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct IncidentJson {
     id: String,
+    /// The order it is about; `case:{number}` for a call-back about a
+    /// case without an order (its customer's low rating of it).
     order_number: String,
-    /// The response that raised it.
+    /// The response that raised it (`case:{case id}` for a case's rating).
     response_id: String,
     /// The alert rule that fired, and why ("NPS 3", "«опоздал»").
     rule_id: String,
@@ -53,6 +55,7 @@ pub struct IncidentJson {
     /// How it ended: `recovered`, `not_recovered`, `unreachable`,
     /// `no_action_needed`, `case_opened`.
     outcome: Option<String>,
+    /// The case opened from it, or the case it is about.
     case_id: Option<String>,
     /// When the customer answered.
     answered_at: String,

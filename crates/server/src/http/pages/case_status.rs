@@ -439,18 +439,18 @@ pub async fn rate(
     if let Some(order) = &case.order_number {
         let now = jiff::Timestamp::now().to_string();
         let mut answers = vec![SubmittedAnswer {
-            question_id: "support_csat".to_owned(),
+            question_id: doorstep_store::helpdesk::support::CSAT_QUESTION.to_owned(),
             value: csat.into(),
         }];
         if let Some(ces) = ces {
             answers.push(SubmittedAnswer {
-                question_id: "support_ces".to_owned(),
+                question_id: doorstep_store::helpdesk::support::CES_QUESTION.to_owned(),
                 value: ces.into(),
             });
         }
         if !comment.is_empty() {
             answers.push(SubmittedAnswer {
-                question_id: "support_comment".to_owned(),
+                question_id: doorstep_store::helpdesk::support::COMMENT_QUESTION.to_owned(),
                 value: comment.clone().into(),
             });
         }
@@ -484,7 +484,14 @@ pub async fn rate(
             Err(e) => return internal(lang_of(t), &e),
         }
     }
-    match app.store.rate_case(&case.id, csat).await {
+    // (A case without an order keeps the whole rating, and its rules are
+    // looked at, in the store: no order's response can hold it.)
+    let rating = doorstep_store::helpdesk::support::Rating {
+        csat,
+        ces,
+        comment: Some(comment.as_str()),
+    };
+    match app.store.rate_case_with(&case.id, &rating).await {
         Ok(_) => Redirect::to(&back(&token, t, None)).into_response(),
         Err(e) => internal(lang_of(t), &e),
     }

@@ -737,6 +737,9 @@ fn event_text(body: &str, t: Tr<'_>) -> String {
             "status",
             t.t(&format!("case-status-{status}")),
         )
+    } else if let Some(rating) = head.strip_prefix(doorstep_store::helpdesk::support::RATING_EVENT)
+    {
+        t.with("case-event-rating", "rating", rating.to_owned())
     } else if let Some(owner) = head.strip_prefix("owner: ") {
         t.with("case-event-owner", "owner", owner.to_owned())
     } else if let Some(fault) = head.strip_prefix("fault: ") {

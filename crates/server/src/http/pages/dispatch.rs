@@ -47,11 +47,24 @@ fn incident_row(
     tz: &jiff::tz::TimeZone,
     now: i64,
 ) -> IncidentRow {
+    // A call-back about a case without an order (its customer's low
+    // rating) leads to the case.
+    let (order_number, order_href) = match i.case_number() {
+        Some(n) => (t.with("incident-case", "number", n), format!("/cases/{n}")),
+        None => (
+            i.order_number.clone(),
+            format!("/orders/{}", encode(&i.order_number)),
+        ),
+    };
     IncidentRow {
         priority_label: t.t(&format!("priority-{}", i.priority)),
         status_label: t.t(&format!("incident-status-{}", i.status)),
-        order_href: format!("/orders/{}", encode(&i.order_number)),
-        customer_href: format!("/customers/{}", encode(&i.customer_phone)),
+        customer_href: if i.customer_phone.is_empty() {
+            order_href.clone()
+        } else {
+            format!("/customers/{}", encode(&i.customer_phone))
+        },
+        order_href,
         age: age(t, now, i.created_at),
         mine: i.owner_id.as_deref() == Some(user.id.as_str()),
         owner: i.owner_login.clone().unwrap_or_default(),
@@ -72,7 +85,7 @@ fn incident_row(
         id: i.id.clone(),
         priority: i.priority.clone(),
         reason: i.reason.clone(),
-        order_number: i.order_number.clone(),
+        order_number,
         phone: i.customer_phone.clone(),
         city: i.city.clone(),
         courier: i.courier_id.clone().unwrap_or_default(),
@@ -220,7 +233,10 @@ pub async fn detail(
     let incident = app.store.incident(&id).await.found(user.lang)?;
     let mut c = Chrome::new(&app, &user, "/dispatch", "incident-title");
     let t = c.tr;
-    c.title = t.with("incident-title", "order", incident.order_number.clone());
+    c.title = match incident.case_number() {
+        Some(n) => t.with("incident-title-case", "number", n),
+        None => t.with("incident-title", "order", incident.order_number.clone()),
+    };
     let tz = app.deployment().tz();
     let now = doorstep_store::now_millis();
     let order = app
