@@ -5,6 +5,8 @@
 //! customer's satisfaction — summed per group, each fact in the period its own instant falls in (a case opened in May
 //! and resolved in June counts as opened in May and resolved in June).
 
+use std::fmt::Write;
+
 use crate::db::sql;
 use crate::{Store, StoreError};
 
@@ -156,10 +158,10 @@ impl Store {
         if case.order_number.is_none() {
             let mut line = format!("{RATING_EVENT}CSAT {}/5", rating.csat);
             if let Some(ces) = rating.ces {
-                line.push_str(&format!(", CES {ces}/7"));
+                let _ = write!(line, ", CES {ces}/7");
             }
             if let Some(comment) = rating.comment.filter(|c| !c.trim().is_empty()) {
-                line.push_str(&format!(" — {}", comment.trim()));
+                let _ = write!(line, " — {}", comment.trim());
             }
             Store::case_event_in(&mut tx, &case.id, &line, "customer").await?;
             events
