@@ -135,7 +135,7 @@ pub(crate) async fn raise(
         };
         for rule in &rules {
             if let Some(reason) = rule.fires(&seen) {
-                raised.push(new_incident(a, rule, reason, now));
+                raised.push(new_incident(rule, reason, now, About::answered(a)));
             }
         }
     }
@@ -179,31 +179,21 @@ pub(crate) async fn raise_for_case(
         .iter()
         .filter_map(|rule| {
             let reason = rule.fires(&seen)?;
-            Some(Incident {
-                id: uuid::Uuid::now_v7().to_string(),
-                order_number: format!("{CASE_KEY_PREFIX}{}", case.number),
-                rule_id: rule.id.clone(),
-                response_id: format!("{CASE_KEY_PREFIX}{}", case.id),
-                priority: rule.priority.as_str().to_owned(),
+            Some(new_incident(
+                rule,
                 reason,
-                city: String::new(),
-                courier_id: None,
-                customer_phone: case.customer_phone.clone().unwrap_or_default(),
-                nps: None,
-                status: IncidentStatus::Open.as_str().to_owned(),
-                owner_id: None,
-                owner_login: None,
-                claimed_at: None,
-                due_at: now,
-                attempts: 0,
-                first_attempt_at: None,
-                reached_at: None,
-                outcome: None,
-                closed_at: None,
-                case_id: Some(case.id.clone()),
-                answered_at: now,
-                created_at: now,
-            })
+                now,
+                About {
+                    order_number: format!("{CASE_KEY_PREFIX}{}", case.number),
+                    response_id: format!("{CASE_KEY_PREFIX}{}", case.id),
+                    city: String::new(),
+                    courier_id: None,
+                    customer_phone: case.customer_phone.clone().unwrap_or_default(),
+                    nps: None,
+                    case_id: Some(case.id.clone()),
+                    answered_at: now,
+                },
+            ))
         })
         .collect();
     insert(tx, raised).await
@@ -254,18 +244,46 @@ async fn insert(tx: &mut Tx<'_>, mut raised: Vec<Incident>) -> Result<Vec<NewEve
         .collect())
 }
 
-fn new_incident(a: &Answered<'_>, rule: &AlertRule, reason: String, now: i64) -> Incident {
+/// What an incident is about: an answered order, or a rated case.
+struct About {
+    order_number: String,
+    response_id: String,
+    city: String,
+    courier_id: Option<String>,
+    customer_phone: String,
+    nps: Option<i64>,
+    case_id: Option<String>,
+    answered_at: i64,
+}
+
+impl About {
+    fn answered(a: &Answered<'_>) -> About {
+        About {
+            order_number: a.response.order_number.clone(),
+            response_id: a.response.id.clone(),
+            city: a.city.to_owned(),
+            courier_id: a.courier_id.map(str::to_owned),
+            customer_phone: a.customer_phone.to_owned(),
+            nps: a.response.facts.nps.map(i64::from),
+            case_id: None,
+            answered_at: a.response.finished_at,
+        }
+    }
+}
+
+/// An open incident, as a rule raises it.
+fn new_incident(rule: &AlertRule, reason: String, now: i64, about: About) -> Incident {
     Incident {
         id: uuid::Uuid::now_v7().to_string(),
-        order_number: a.response.order_number.clone(),
+        order_number: about.order_number,
         rule_id: rule.id.clone(),
-        response_id: a.response.id.clone(),
+        response_id: about.response_id,
         priority: rule.priority.as_str().to_owned(),
         reason,
-        city: a.city.to_owned(),
-        courier_id: a.courier_id.map(str::to_owned),
-        customer_phone: a.customer_phone.to_owned(),
-        nps: a.response.facts.nps.map(i64::from),
+        city: about.city,
+        courier_id: about.courier_id,
+        customer_phone: about.customer_phone,
+        nps: about.nps,
         status: IncidentStatus::Open.as_str().to_owned(),
         owner_id: None,
         owner_login: None,
@@ -276,8 +294,8 @@ fn new_incident(a: &Answered<'_>, rule: &AlertRule, reason: String, now: i64) ->
         reached_at: None,
         outcome: None,
         closed_at: None,
-        case_id: None,
-        answered_at: a.response.finished_at,
+        case_id: about.case_id,
+        answered_at: about.answered_at,
         created_at: now,
     }
 }

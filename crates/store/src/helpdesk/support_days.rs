@@ -167,9 +167,10 @@ impl Facts {
     }
 }
 
-/// A group's sums: counts that add up, and the lists that are merged.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Sums {
+/// The counts that add up across days and groups (columns of
+/// `support_days`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
+pub(crate) struct Counts {
     cases: i64,
     lone_customers: i64,
     lone_repeat: i64,
@@ -181,6 +182,45 @@ pub(crate) struct Sums {
     resolution_met: i64,
     csat_answers: i64,
     csat_top2: i64,
+}
+
+impl Counts {
+    /// In the order of the table's columns.
+    fn values(&self) -> [i64; 11] {
+        [
+            self.cases,
+            self.lone_customers,
+            self.lone_repeat,
+            self.resolved,
+            self.fcr,
+            self.first_due,
+            self.first_met,
+            self.resolution_due,
+            self.resolution_met,
+            self.csat_answers,
+            self.csat_top2,
+        ]
+    }
+
+    fn merge(&mut self, o: &Counts) {
+        self.cases += o.cases;
+        self.lone_customers += o.lone_customers;
+        self.lone_repeat += o.lone_repeat;
+        self.resolved += o.resolved;
+        self.fcr += o.fcr;
+        self.first_due += o.first_due;
+        self.first_met += o.first_met;
+        self.resolution_due += o.resolution_due;
+        self.resolution_met += o.resolution_met;
+        self.csat_answers += o.csat_answers;
+        self.csat_top2 += o.csat_top2;
+    }
+}
+
+/// A group's sums: counts that add up, and the lists that are merged.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Sums {
+    n: Counts,
     customers: Vec<u64>,
     repeat_customers: Vec<u64>,
     first_replies: Vec<u64>,
@@ -188,9 +228,10 @@ pub(crate) struct Sums {
 
 impl Sums {
     pub(crate) fn add(&mut self, part: &Part) {
+        let n = &mut self.n;
         match *part {
             Part::Opened(customer) => {
-                self.cases += 1;
+                n.cases += 1;
                 match customer {
                     Some((Customer::Phone(h), came_back)) => {
                         self.customers.push(h);
@@ -199,44 +240,34 @@ impl Sums {
                         }
                     }
                     Some((Customer::Alone, came_back)) => {
-                        self.lone_customers += 1;
-                        self.lone_repeat += i64::from(came_back);
+                        n.lone_customers += 1;
+                        n.lone_repeat += i64::from(came_back);
                     }
                     None => {}
                 }
             }
             Part::Resolved { fcr } => {
-                self.resolved += 1;
-                self.fcr += i64::from(fcr);
+                n.resolved += 1;
+                n.fcr += i64::from(fcr);
             }
             Part::FirstDue { met } => {
-                self.first_due += 1;
-                self.first_met += i64::from(met);
+                n.first_due += 1;
+                n.first_met += i64::from(met);
             }
             Part::ResolutionDue { met } => {
-                self.resolution_due += 1;
-                self.resolution_met += i64::from(met);
+                n.resolution_due += 1;
+                n.resolution_met += i64::from(met);
             }
             Part::FirstReply { ms } => self.first_replies.push(ms.max(0) as u64),
             Part::Csat { value } => {
-                self.csat_answers += 1;
-                self.csat_top2 += i64::from(value >= 4);
+                n.csat_answers += 1;
+                n.csat_top2 += i64::from(value >= 4);
             }
         }
     }
 
     fn merge(&mut self, other: Sums) {
-        self.cases += other.cases;
-        self.lone_customers += other.lone_customers;
-        self.lone_repeat += other.lone_repeat;
-        self.resolved += other.resolved;
-        self.fcr += other.fcr;
-        self.first_due += other.first_due;
-        self.first_met += other.first_met;
-        self.resolution_due += other.resolution_due;
-        self.resolution_met += other.resolution_met;
-        self.csat_answers += other.csat_answers;
-        self.csat_top2 += other.csat_top2;
+        self.n.merge(&other.n);
         self.customers.extend(other.customers);
         self.repeat_customers.extend(other.repeat_customers);
         self.first_replies.extend(other.first_replies);
@@ -249,21 +280,20 @@ impl Sums {
             v.dedup();
             v.len() as i64
         };
-        let customers = self.lone_customers + distinct(&mut self.customers);
-        let repeat_customers = self.lone_repeat + distinct(&mut self.repeat_customers);
+        let n = self.n;
         SupportCounts {
-            cases: self.cases,
-            customers,
-            repeat_customers,
-            resolved: self.resolved,
-            fcr: self.fcr,
-            first_response_due: self.first_due,
-            first_response_met: self.first_met,
-            resolution_due: self.resolution_due,
-            resolution_met: self.resolution_met,
+            cases: n.cases,
+            customers: n.lone_customers + distinct(&mut self.customers),
+            repeat_customers: n.lone_repeat + distinct(&mut self.repeat_customers),
+            resolved: n.resolved,
+            fcr: n.fcr,
+            first_response_due: n.first_due,
+            first_response_met: n.first_met,
+            resolution_due: n.resolution_due,
+            resolution_met: n.resolution_met,
             median_first_response_ms: median(&mut self.first_replies),
-            csat_answers: self.csat_answers,
-            csat_top2: self.csat_top2,
+            csat_answers: n.csat_answers,
+            csat_top2: n.csat_top2,
         }
     }
 }
@@ -339,17 +369,8 @@ fn decode(bytes: &[u8], out: &mut Vec<u64>) -> Result<(), StoreError> {
 struct DayRow {
     day: i64,
     group_key: String,
-    cases: i64,
-    lone_customers: i64,
-    lone_repeat: i64,
-    resolved: i64,
-    fcr: i64,
-    first_due: i64,
-    first_met: i64,
-    resolution_due: i64,
-    resolution_met: i64,
-    csat_answers: i64,
-    csat_top2: i64,
+    #[sqlx(flatten)]
+    n: Counts,
     customers: Vec<u8>,
     repeat_customers: Vec<u8>,
     first_replies: Vec<u8>,
@@ -358,17 +379,7 @@ struct DayRow {
 impl DayRow {
     fn sums(&self) -> Result<Sums, StoreError> {
         let mut s = Sums {
-            cases: self.cases,
-            lone_customers: self.lone_customers,
-            lone_repeat: self.lone_repeat,
-            resolved: self.resolved,
-            fcr: self.fcr,
-            first_due: self.first_due,
-            first_met: self.first_met,
-            resolution_due: self.resolution_due,
-            resolution_met: self.resolution_met,
-            csat_answers: self.csat_answers,
-            csat_top2: self.csat_top2,
+            n: self.n,
             ..Sums::default()
         };
         decode(&self.customers, &mut s.customers)?;
@@ -693,19 +704,7 @@ async fn build_day(db: &crate::Db, day: i64, tz: &TimeZone) -> Result<bool, Stor
                 q.push_arg(r.dimension);
                 q.push_arg(day);
                 q.push_arg(r.key.as_str());
-                for n in [
-                    s.cases,
-                    s.lone_customers,
-                    s.lone_repeat,
-                    s.resolved,
-                    s.fcr,
-                    s.first_due,
-                    s.first_met,
-                    s.resolution_due,
-                    s.resolution_met,
-                    s.csat_answers,
-                    s.csat_top2,
-                ] {
+                for n in s.n.values() {
                     q.push_arg(n);
                 }
                 for bytes in [&r.customers, &r.repeat_customers, &r.first_replies] {
