@@ -576,17 +576,8 @@ impl Store {
         };
         let first = local_day(oldest, tz).0;
         let last = local_day(now_ms - SETTLE_MS, tz).0 - 1;
-        let built: BTreeSet<i64> = self
-            .db
-            .all::<(i64,)>(
-                sql("SELECT day FROM support_day_state WHERE built = TRUE AND day >= $1 AND day <= $2")
-                    .bind(first)
-                    .bind(last),
-            )
-            .await?
-            .into_iter()
-            .map(|(d,)| d)
-            .collect();
+        let built =
+            crate::survey::day_builds::built_spans(&self.db, Span::SupportDay, first, last).await?;
         let todo: Vec<i64> = (first..=last).filter(|d| !built.contains(d)).collect();
         let mut count = 0;
         for (done, day) in todo.iter().enumerate() {

@@ -38,6 +38,26 @@ fn day_bounds(day: i64, tz: &TimeZone) -> (i64, i64) {
     (start.as_millisecond(), end.as_millisecond())
 }
 
+/// The keys within `from..=to` of the spans of a kind that are built.
+pub(crate) async fn built_spans(
+    db: &crate::Db,
+    span: Span,
+    from: i64,
+    to: i64,
+) -> Result<BTreeSet<i64>, StoreError> {
+    let (table, column) = span.state();
+    let keys: Vec<(i64,)> = db
+        .all(
+            sql(format!(
+                "SELECT {column} FROM {table} WHERE built = TRUE AND {column} >= $1 AND {column} <= $2"
+            ))
+            .bind(from)
+            .bind(to),
+        )
+        .await?;
+    Ok(keys.into_iter().map(|(k,)| k).collect())
+}
+
 /// Marks the past days among `days` (local day numbers; `today` is the local
 /// day now) as not built: answers arrived for them. Call it last before the
 /// commit: on PostgreSQL it locks the days' state rows, so a build of the
@@ -523,15 +543,7 @@ impl Store {
 
     /// The built days within `from..=to`.
     async fn built_days(&self, from: i64, to: i64) -> Result<BTreeSet<i64>, StoreError> {
-        let days: Vec<(i64,)> = self
-            .db
-            .all(
-                sql("SELECT day FROM rollup_day_state WHERE built = TRUE AND day >= $1 AND day <= $2")
-                    .bind(from)
-                    .bind(to),
-            )
-            .await?;
-        Ok(days.into_iter().map(|(d,)| d).collect())
+        built_spans(&self.db, Span::Day, from, to).await
     }
 
     /// A period's days (local `from..=to`, narrowed to the days that have
