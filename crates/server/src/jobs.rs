@@ -148,26 +148,19 @@ impl Runner {
         // writer (SQLite has one), which the work may hold in the middle of
         // a transaction — waiting for it there, with the work not polled,
         // stopped every write for the pool's whole wait.
-        let keeper = async {
-            let mut renew = tokio::time::interval(Duration::from_millis((LEASE_MS / 3) as u64));
-            renew.tick().await;
-            loop {
-                renew.tick().await;
-                match store.extend_job(&job.id, &self.holder, LEASE_MS).await {
-                    Ok(true) => {}
-                    Ok(false) => return,
-                    Err(e) => {
-                        tracing::warn!(job = %job.id, error = %e, "cannot renew the job's lease");
-                    }
+        let every = Duration::from_millis((LEASE_MS / 3) as u64);
+        let renew = || async {
+            match store.extend_job(&job.id, &self.holder, LEASE_MS).await {
+                Ok(kept) => kept,
+                Err(e) => {
+                    tracing::warn!(job = %job.id, error = %e, "cannot renew the job's lease");
+                    true
                 }
             }
         };
-        let result = tokio::select! {
-            result = work => result,
-            () = keeper => {
-                tracing::warn!(job = %job.id, "lost the job's lease; another process runs it now");
-                return;
-            }
+        let Some(result) = leased(work, every, renew).await else {
+            tracing::warn!(job = %job.id, "lost the job's lease; another process runs it now");
+            return;
         };
         let period = period(&job.kind);
         let recorded = match result {
@@ -286,6 +279,36 @@ impl Runner {
     }
 }
 
+/// Runs `work` while `renew` keeps its lease every `every`, both polled at
+/// once: renewing must not wait for the work's next step, nor the work
+/// for a renewal (the stall this prevents: a renewal between steps waited
+/// for SQLite's writer, which the work held mid-transaction, while the
+/// work was not polled). `None` when `renew` says the lease is lost (the
+/// work is dropped: another process runs the job now).
+async fn leased<T, F>(
+    work: impl std::future::Future<Output = T>,
+    every: Duration,
+    mut renew: impl FnMut() -> F,
+) -> Option<T>
+where
+    F: std::future::Future<Output = bool>,
+{
+    let keeper = async {
+        let mut tick = tokio::time::interval(every);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if !renew().await {
+                return;
+            }
+        }
+    };
+    tokio::select! {
+        result = work => Some(result),
+        () = keeper => None,
+    }
+}
+
 /// How often a kind of job runs when all is well.
 fn period(kind: &str) -> i64 {
     RECURRING
@@ -308,5 +331,56 @@ mod tests {
         assert_eq!(super::backoff_ms(3, 3_600_000), 40_000);
         assert_eq!(super::backoff_ms(4, 60_000), 60_000);
         assert_eq!(super::backoff_ms(99, 60_000), 60_000);
+    }
+
+    /// The lease is renewed while the work waits mid-step (as it does
+    /// holding SQLite's writer), and the work goes on while a renewal
+    /// waits: here the work cannot finish until the lease has been renewed
+    /// twice, and the second renewal cannot finish until the work has
+    /// taken a step of its own after the first.
+    #[tokio::test]
+    async fn the_lease_is_kept_beside_the_work_not_between_its_steps() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::time::Duration;
+        use tokio::sync::Notify;
+
+        let renewed = Notify::new();
+        let stepped = Notify::new();
+        let renewals = AtomicUsize::new(0);
+        let work = async {
+            renewed.notified().await;
+            stepped.notify_one();
+            renewed.notified().await;
+            "done"
+        };
+        let renew = || async {
+            let n = renewals.fetch_add(1, Ordering::SeqCst) + 1;
+            if n == 2 {
+                stepped.notified().await;
+            }
+            renewed.notify_one();
+            true
+        };
+        let done = tokio::time::timeout(
+            Duration::from_secs(5),
+            super::leased(work, Duration::from_millis(5), renew),
+        )
+        .await
+        .expect("neither waits for the other");
+        assert_eq!(done, Some("done"));
+        assert!(renewals.load(Ordering::SeqCst) >= 2);
+
+        // A lease lost stops waiting for work that never ends.
+        let lost = tokio::time::timeout(
+            Duration::from_secs(5),
+            super::leased(
+                std::future::pending::<()>(),
+                Duration::from_millis(5),
+                || async { false },
+            ),
+        )
+        .await
+        .expect("the lost lease ends it");
+        assert_eq!(lost, None);
     }
 }
