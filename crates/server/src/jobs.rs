@@ -142,7 +142,8 @@ impl Runner {
     /// Runs one claimed job, keeping its lease, and records how it went.
     async fn run(&self, job: ClaimedJob) {
         let store = &self.app.store;
-        let work = self.work(&job);
+        // (Boxed: the work of every kind together is a large future.)
+        let work = Box::pin(self.work(&job));
         // The lease is kept beside the work, both polled at once, rather
         // than between the work's steps: renewing it takes the database's
         // writer (SQLite has one), which the work may hold in the middle of
