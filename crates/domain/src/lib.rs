@@ -7,6 +7,7 @@
 //! area in a folder of its own — [`survey`], [`helpdesk`], and the
 //! contact center beside them.
 
+pub mod calls;
 pub mod helpdesk;
 pub mod money;
 pub mod order;
