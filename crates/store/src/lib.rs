@@ -2,6 +2,7 @@
 //! and PostgreSQL (scale-out), with the same queries and the same migrations.
 
 mod accounts;
+pub mod calls;
 pub mod db;
 pub mod events;
 pub mod helpdesk;
@@ -127,6 +128,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "support days",
         include_str!("../migrations/0021_support_days.sql"),
     ),
+    (22, "calls", include_str!("../migrations/0022_calls.sql")),
 ];
 
 /// The newest schema version this binary knows.

@@ -1,5 +1,6 @@
-//! `doorstep import orders FILE`: exit 0 when every row went in, 1 when
-//! some rows were rejected, 2 when the file could not be used at all.
+//! `doorstep import orders FILE` and `doorstep import calls FILE`: exit 0
+//! when every row went in, 1 when some rows were rejected, 2 when the file
+//! could not be used at all.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -10,7 +11,8 @@ use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::open_store;
-use crate::import::orders::{import_orders, ImportFailure};
+use crate::import::calls::import_calls;
+use crate::import::orders::{import_orders, ImportFailure, Rejection};
 
 #[derive(Subcommand)]
 pub enum ImportCommand {
@@ -22,10 +24,17 @@ pub enum ImportCommand {
         #[arg(long)]
         encoding: Option<String>,
     },
+    /// Import a PBX's call records: an Asterisk queue_log or CDR
+    /// (Master.csv), told apart by their content. Importing a file again
+    /// adds nothing; a call split across two files (a rotated log) is
+    /// completed when the second arrives.
+    Calls {
+        /// The queue_log or Master.csv file.
+        file: PathBuf,
+    },
 }
 
 pub async fn run(database: &str, cmd: ImportCommand) -> ExitCode {
-    let ImportCommand::Orders { file, encoding } = cmd;
     let store = match open_store(database).await {
         Ok(s) => s,
         Err(e) => {
@@ -33,7 +42,17 @@ pub async fn run(database: &str, cmd: ImportCommand) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let bar = if std::io::stderr().is_terminal() {
+    let code = match cmd {
+        ImportCommand::Orders { file, encoding } => orders(&store, file, encoding).await,
+        ImportCommand::Calls { file } => calls(&store, file).await,
+    };
+    store.close().await;
+    code
+}
+
+/// A progress bar over the file's bytes on a terminal; nothing otherwise.
+fn progress_bar() -> ProgressBar {
+    if std::io::stderr().is_terminal() {
         let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
         bar.set_style(
             ProgressStyle::with_template("{spinner} importing [{bar:40}] {percent}% {bytes}/{total_bytes} · {elapsed} (eta {eta})")
@@ -43,24 +62,29 @@ pub async fn run(database: &str, cmd: ImportCommand) -> ExitCode {
         bar
     } else {
         ProgressBar::hidden()
-    };
+    }
+}
+
+/// Prints a rejected line above the progress bar.
+fn say_rejected(bar: &ProgressBar, rejection: &Rejection) {
+    bar.suspend(|| {
+        let _ = writeln!(
+            std::io::stdout().lock(),
+            "line {}: {}",
+            rejection.line,
+            rejection.reason
+        );
+    });
+}
+
+async fn calls(store: &doorstep_store::Store, file: PathBuf) -> ExitCode {
+    let bar = progress_bar();
     let started = Instant::now();
-    let stdout = std::io::stdout();
     let name = file.display().to_string();
-    let result = import_orders(
-        &store,
+    let result = import_calls(
+        store,
         file,
-        encoding,
-        |rejection| {
-            bar.suspend(|| {
-                let _ = writeln!(
-                    stdout.lock(),
-                    "line {}: {}",
-                    rejection.line,
-                    rejection.reason
-                );
-            });
-        },
+        |rejection| say_rejected(&bar, rejection),
         |read, size| {
             bar.set_length(size);
             bar.set_position(read.min(size));
@@ -68,7 +92,51 @@ pub async fn run(database: &str, cmd: ImportCommand) -> ExitCode {
     )
     .await;
     bar.finish_and_clear();
-    store.close().await;
+    match result {
+        Ok(report) => {
+            let seconds = started.elapsed().as_secs_f64();
+            println!(
+                "{name}: {} lines ({}) — new events: {}, calls written: {}, other events passed over: {}, rejected: {} in {seconds:.1} s",
+                report.lines,
+                report.format.name(),
+                report.stored.new_events,
+                report.stored.calls,
+                report.passed_over,
+                report.rejected
+            );
+            if report.rejected > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn orders(
+    store: &doorstep_store::Store,
+    file: PathBuf,
+    encoding: Option<String>,
+) -> ExitCode {
+    let bar = progress_bar();
+    let started = Instant::now();
+    let name = file.display().to_string();
+    let result = import_orders(
+        store,
+        file,
+        encoding,
+        |rejection| say_rejected(&bar, rejection),
+        |read, size| {
+            bar.set_length(size);
+            bar.set_position(read.min(size));
+        },
+    )
+    .await;
+    bar.finish_and_clear();
     match result {
         Ok(report) => {
             let seconds = started.elapsed().as_secs_f64();

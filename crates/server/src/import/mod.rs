@@ -2,6 +2,7 @@
 //! any of `,` `;` or tab, UTF-8 with or without BOM, UTF-16 with BOM, or
 //! Windows-1251, streamed in bounded memory.
 
+pub mod calls;
 pub mod orders;
 
 use std::fs::File;
@@ -121,6 +122,13 @@ impl<R: Read> Read for LineCounting<R> {
 pub struct Counting<R> {
     inner: R,
     pub read: Arc<AtomicU64>,
+}
+
+impl<R> Counting<R> {
+    /// `inner`, adding the bytes read from it to `read`.
+    pub fn new(inner: R, read: Arc<AtomicU64>) -> Counting<R> {
+        Counting { inner, read }
+    }
 }
 
 impl<R: Read> Read for Counting<R> {

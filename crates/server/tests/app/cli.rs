@@ -16,6 +16,7 @@ on_both_backends!(
     a_customer_is_erased_from_the_command_line,
     reports_in_csv_json_and_xlsx,
     a_mailbox_is_checked_before_it_is_saved,
+    calls_are_imported_from_a_queue_log_and_a_cdr,
 );
 
 fn doorstep(database: &str, args: &[&str], stdin: Option<&str>) -> Output {
@@ -648,4 +649,119 @@ async fn a_mailbox_is_checked_before_it_is_saved(backend: &str) {
     let again = doorstep(&db.url, &["mailbox", "remove", "--line", "customers"], None);
     assert!(!again.status.success());
     assert!(text(&again).contains("has no mailbox"), "{}", text(&again));
+}
+
+/// The first part of a rotated queue_log: an answered call, an abandoned
+/// one, one still talking when the log rotated (its end is in the next
+/// file), a queue start passed over, and two broken lines.
+const QUEUE_LOG_1: &str = "1793592000|NONE|NONE|NONE|QUEUESTART|\n\
+1793592000|c1|support|NONE|ENTERQUEUE||+79161234567|1\n\
+1793592012|c1|support|SIP/101|CONNECT|12|c1.2|3\n\
+1793592107|c1|support|SIP/101|COMPLETECALLER|12|95|1\n\
+1793592100|c2|support|NONE|ENTERQUEUE||+79160000002|1\n\
+1793592104|c2|support|NONE|ABANDON|1|1|4\n\
+this line is broken\n\
+1793592200|c3|couriers|NONE|ENTERQUEUE||101|1\n\
+1793592210|c3|couriers|SIP/102|CONNECT|10|c3.2|2\n\
+1793592300|c4|support|SIP/101|CONNECT|soon|x|1\n";
+
+/// Its second part: the call talking at the rotation ends.
+const QUEUE_LOG_2: &str = "1793592400|c3|couriers|SIP/102|COMPLETEAGENT|10|190|1\n";
+
+async fn calls_are_imported_from_a_queue_log_and_a_cdr(backend: &str) {
+    let db = TestDb::new(backend).await;
+    let first = temp_file("queue_log", QUEUE_LOG_1.as_bytes());
+    let import = |file: &std::path::Path| {
+        doorstep(&db.url, &["import", "calls", file.to_str().unwrap()], None)
+    };
+    let out = import(&first);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("line 7: 1 fields"), "{said}");
+    assert!(
+        said.contains("line 10: CONNECT's data field 1 is \"soon\""),
+        "{said}"
+    );
+    assert!(
+        said.contains("10 lines (Asterisk queue_log) — new events: 7, calls written: 3, other events passed over: 1, rejected: 2"),
+        "{said}"
+    );
+
+    let store = Store::connect(&db.url).await.unwrap();
+    let c1 = store.call("c1").await.unwrap().expect("c1");
+    assert_eq!(
+        (
+            c1.outcome.as_str(),
+            c1.wait_seconds,
+            c1.talk_seconds,
+            c1.agent.as_deref()
+        ),
+        ("answered", Some(12), Some(95), Some("SIP/101"))
+    );
+    assert_eq!(c1.customer_phone.as_deref(), Some("+79161234567"));
+    let c2 = store.call("c2").await.unwrap().expect("c2");
+    assert_eq!(
+        (c2.outcome.as_str(), c2.wait_seconds),
+        ("abandoned", Some(4))
+    );
+    let c3 = store.call("c3").await.unwrap().expect("c3");
+    assert_eq!(c3.outcome, "talking", "its end is in the next file");
+    assert_eq!(c3.customer_phone, None, "101 is an extension, not a phone");
+
+    // The next file completes it; the first again adds nothing.
+    let second = temp_file("queue_log.1", QUEUE_LOG_2.as_bytes());
+    let out = import(&second);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let c3 = store.call("c3").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            c3.outcome.as_str(),
+            c3.wait_seconds,
+            c3.talk_seconds,
+            c3.queue.as_str()
+        ),
+        ("answered", Some(10), Some(190), "couriers")
+    );
+    let out = import(&first);
+    assert!(text(&out).contains("new events: 0"), "{}", text(&out));
+    assert_eq!(store.call("c3").await.unwrap().unwrap().outcome, "answered");
+
+    // A CDR: one answered, one the caller gave up on (local time).
+    let cdr = temp_file(
+        "Master.csv",
+        "\"\",\"+79161234567\",\"700\",\"from-pstn\",\"\"\"Anna\"\" <+79161234567>\",\"SIP/trunk-0001\",\"SIP/101-00000a3f\",\"Queue\",\"support,t,,,300\",\"2026-11-02 10:00:00\",\"2026-11-02 10:00:15\",\"2026-11-02 10:03:15\",195,180,\"ANSWERED\",\"DOCUMENTATION\",\"cdr-1\",\"\"\n\
+\"\",\"+79160000003\",\"700\",\"from-pstn\",\"\",\"SIP/trunk-0002\",\"\",\"Queue\",\"support,t,,,300\",\"2026-11-02 10:05:00\",\"\",\"2026-11-02 10:05:09\",9,0,\"NO ANSWER\",\"DOCUMENTATION\",\"cdr-2\",\"\"\n"
+            .as_bytes(),
+    );
+    let out = import(&cdr);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("Asterisk CDR"), "{}", text(&out));
+    let answered = store.call("cdr-1").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            answered.outcome.as_str(),
+            answered.wait_seconds,
+            answered.talk_seconds
+        ),
+        ("answered", Some(15), Some(180))
+    );
+    let missed = store.call("cdr-2").await.unwrap().unwrap();
+    assert_eq!(
+        (missed.outcome.as_str(), missed.wait_seconds),
+        ("abandoned", Some(9))
+    );
+
+    // Not a call file at all.
+    let orders = temp_file(
+        "orders.csv",
+        b"order_number,customer_phone,city\nA-1,+79161234567,Moscow\n",
+    );
+    let out = import(&orders);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("neither an Asterisk queue_log line"),
+        "{}",
+        text(&out)
+    );
+    store.close().await;
 }

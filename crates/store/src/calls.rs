@@ -1,0 +1,229 @@
+//! Calls from the PBX: their events kept once each, and each call as its
+//! events tell it, written in the same transaction.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use doorstep_domain::calls::{fold, Call, CallEvent, Outcome};
+use doorstep_domain::Country;
+
+use crate::db::{sql, Arg, Tx};
+use crate::{Store, StoreError};
+
+/// What storing a batch of call events did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallsStored {
+    /// Events not stored before.
+    pub new_events: u64,
+    /// Calls written (new, or told more of).
+    pub calls: u64,
+}
+
+impl CallsStored {
+    pub fn add(&mut self, other: CallsStored) {
+        self.new_events += other.new_events;
+        self.calls += other.calls;
+    }
+}
+
+/// A call as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CallRow {
+    pub id: String,
+    pub queue: String,
+    pub caller: Option<String>,
+    pub customer_phone: Option<String>,
+    pub entered_at: i64,
+    pub answered_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub agent: Option<String>,
+    pub wait_seconds: Option<i64>,
+    pub talk_seconds: Option<i64>,
+    pub outcome: String,
+    pub entered: bool,
+}
+
+const CALL_COLUMNS: &str =
+    "id, queue, caller, customer_phone, entered_at, answered_at, ended_at, agent, \
+     wait_seconds, talk_seconds, outcome, entered";
+
+/// A stored event row.
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    call_id: String,
+    event: String,
+    at: i64,
+    agent: String,
+    queue: String,
+    data: String,
+}
+
+impl EventRow {
+    fn event(self) -> CallEvent {
+        CallEvent {
+            call_id: self.call_id,
+            event: self.event,
+            at: self.at,
+            queue: self.queue,
+            agent: self.agent,
+            data: serde_json::from_str(&self.data).unwrap_or_default(),
+        }
+    }
+}
+
+impl Store {
+    /// Stores call events (those stored before are passed over) and writes
+    /// every call they belong to again from all of its events, in one
+    /// transaction. `country` reads callers' numbers as phones.
+    pub async fn record_call_events(
+        &self,
+        events: &[CallEvent],
+        country: Country,
+    ) -> Result<CallsStored, StoreError> {
+        if events.is_empty() {
+            return Ok(CallsStored::default());
+        }
+        // One row per key: a multi-row insert may not name a key twice.
+        let mut unique: BTreeMap<(&str, &str, i64, &str), &CallEvent> = BTreeMap::new();
+        for e in events {
+            unique
+                .entry((&e.call_id, &e.event, e.at, &e.agent))
+                .or_insert(e);
+        }
+        let rows: Vec<&CallEvent> = unique.into_values().collect();
+        let ids: Vec<&str> = rows
+            .iter()
+            .map(|e| e.call_id.as_str())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let now = crate::now_millis();
+        let mut tx = self.db.begin().await?;
+        let new_events = tx
+            .exec_rows(
+                "INSERT INTO call_events (call_id, event, at, agent, queue, data) VALUES",
+                6,
+                "ON CONFLICT (call_id, event, at, agent) DO NOTHING",
+                &rows,
+                |q, e| {
+                    q.push_arg(e.call_id.as_str());
+                    q.push_arg(e.event.as_str());
+                    q.push_arg(e.at);
+                    q.push_arg(e.agent.as_str());
+                    q.push_arg(e.queue.as_str());
+                    q.push_arg(serde_json::to_string(&e.data).unwrap_or_else(|_| "[]".into()));
+                },
+            )
+            .await?;
+        // Hold the calls (in one order) before reading their events: a
+        // concurrent import of the same calls waits here, then reads every
+        // event the first committed (PostgreSQL takes a fresh snapshot per
+        // statement), so the call written last is written from them all.
+        tx.exec_rows(
+            "INSERT INTO calls (id, queue, entered_at, outcome, entered, updated_at) VALUES",
+            6,
+            "ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at",
+            &ids,
+            |q, id| {
+                q.push_arg(*id);
+                q.push_arg("");
+                q.push_arg(now);
+                q.push_arg(Outcome::Waiting.as_str());
+                q.push_arg(Arg::Bool(Some(false)));
+                q.push_arg(now);
+            },
+        )
+        .await?;
+        let stored: Vec<EventRow> = tx
+            .all_in(
+                "SELECT call_id, event, at, agent, queue, data FROM call_events WHERE call_id IN",
+                &ids,
+                "",
+                |q, id| q.push_arg(*id),
+            )
+            .await?;
+        let mut by_call: BTreeMap<String, Vec<CallEvent>> = BTreeMap::new();
+        for row in stored {
+            by_call
+                .entry(row.call_id.clone())
+                .or_default()
+                .push(row.event());
+        }
+        let calls: Vec<Call> = by_call.values().filter_map(|e| fold(e)).collect();
+        write_calls(&mut tx, &calls, country, now).await?;
+        tx.commit().await?;
+        Ok(CallsStored {
+            new_events,
+            calls: calls.len() as u64,
+        })
+    }
+
+    /// A call by its PBX id.
+    pub async fn call(&self, id: &str) -> Result<Option<CallRow>, StoreError> {
+        self.db
+            .opt(sql(format!("SELECT {CALL_COLUMNS} FROM calls WHERE id = $1")).bind(id))
+            .await
+    }
+
+    /// Calls that reached a queue within `[from, to)`, oldest first, at
+    /// most `limit`.
+    pub async fn calls_between(
+        &self,
+        from: i64,
+        to: i64,
+        limit: i64,
+    ) -> Result<Vec<CallRow>, StoreError> {
+        self.db
+            .all(
+                sql(format!(
+                    "SELECT {CALL_COLUMNS} FROM calls WHERE entered_at >= $1 AND entered_at < $2 \
+                     ORDER BY entered_at, id LIMIT $3"
+                ))
+                .bind(from)
+                .bind(to)
+                .bind(limit),
+            )
+            .await
+    }
+}
+
+/// Writes calls as folded (every column but the id from the events).
+async fn write_calls(
+    tx: &mut Tx<'_>,
+    calls: &[Call],
+    country: Country,
+    now: i64,
+) -> Result<(), StoreError> {
+    tx.exec_rows(
+        "INSERT INTO calls (id, queue, caller, customer_phone, entered_at, answered_at, ended_at, agent, \
+         wait_seconds, talk_seconds, outcome, entered, updated_at) VALUES",
+        13,
+        "ON CONFLICT (id) DO UPDATE SET queue = excluded.queue, caller = excluded.caller, \
+         customer_phone = excluded.customer_phone, entered_at = excluded.entered_at, \
+         answered_at = excluded.answered_at, ended_at = excluded.ended_at, agent = excluded.agent, \
+         wait_seconds = excluded.wait_seconds, talk_seconds = excluded.talk_seconds, \
+         outcome = excluded.outcome, entered = excluded.entered, updated_at = excluded.updated_at",
+        calls,
+        |q, c| {
+            let phone = c
+                .caller
+                .as_deref()
+                .and_then(|n| doorstep_domain::Phone::parse(n, country).ok())
+                .map(doorstep_domain::Phone::into_string);
+            q.push_arg(c.id.as_str());
+            q.push_arg(c.queue.as_str());
+            q.push_arg(c.caller.as_deref());
+            q.push_arg(phone);
+            q.push_arg(c.entered_at);
+            q.push_arg(c.answered_at);
+            q.push_arg(c.ended_at);
+            q.push_arg(c.agent.as_deref());
+            q.push_arg(c.wait_seconds);
+            q.push_arg(c.talk_seconds);
+            q.push_arg(c.outcome.as_str());
+            q.push_arg(Arg::Bool(Some(c.entered)));
+            q.push_arg(now);
+        },
+    )
+    .await?;
+    Ok(())
+}
