@@ -28,7 +28,8 @@ on_both_backends!(
     one_id_with_eight_contents_at_once_is_stored_once_and_the_rest_conflict,
     eight_ids_for_one_order_at_once_are_stored_once_and_the_rest_already_surveyed,
     order_imports_sharing_couriers_at_once_neither_deadlock_nor_count_twice,
-    background_builds_during_late_answers_lose_nothing
+    background_builds_during_late_answers_lose_nothing,
+    a_calls_events_stored_by_two_servers_at_once_make_the_whole_call
 );
 
 /// Batches stored at once by several clients while two servers fold the
@@ -592,4 +593,89 @@ async fn background_builds_during_late_answers_lose_nothing(backend: &str) {
     }
     two.second.close().await;
     two.store.close().await;
+}
+
+/// Two servers store the events of the same calls at once — one the
+/// starts, the other the answers and ends, call by call in step — so
+/// each call's halves are in two transactions running side by side:
+/// every call is written from all of its events, whoever committed last,
+/// and every event is kept once.
+async fn a_calls_events_stored_by_two_servers_at_once_make_the_whole_call(backend: &str) {
+    use doorstep_domain::calls::CallEvent;
+    let db = doorstep_store::testing::TestDb::new(backend).await;
+    let a = Store::connect(&db.url).await.unwrap();
+    let b = Store::connect(&db.url).await.unwrap();
+    let event = |id: usize, name: &str, at: i64, agent: &str, data: &[&str]| CallEvent {
+        call_id: format!("call-{id}"),
+        event: name.to_owned(),
+        at,
+        queue: "support".to_owned(),
+        agent: agent.to_owned(),
+        data: data.iter().map(|d| (*d).to_owned()).collect(),
+    };
+    let calls = 300;
+    let starts: Vec<CallEvent> = (0..calls)
+        .map(|i| {
+            event(
+                i,
+                "ENTERQUEUE",
+                1_000_000 + i as i64 * 1000,
+                "",
+                &["", "+79161234567", "1"],
+            )
+        })
+        .collect();
+    let ends: Vec<CallEvent> = (0..calls)
+        .flat_map(|i| {
+            let at = 1_000_000 + i as i64 * 1000;
+            [
+                event(i, "CONNECT", at + 7000, "SIP/101", &["7", "x", "2"]),
+                event(
+                    i,
+                    "COMPLETEAGENT",
+                    at + 67_000,
+                    "SIP/101",
+                    &["7", "60", "1"],
+                ),
+            ]
+        })
+        .collect();
+    let country = doorstep_domain::Country::from_code("RU").unwrap();
+    let first = {
+        let a = a.clone();
+        let starts = starts.clone();
+        tokio::spawn(async move {
+            for chunk in starts.chunks(25) {
+                a.record_call_events(chunk, country).await.unwrap();
+            }
+        })
+    };
+    let second = {
+        let b = b.clone();
+        let ends = ends.clone();
+        tokio::spawn(async move {
+            for chunk in ends.chunks(50) {
+                b.record_call_events(chunk, country).await.unwrap();
+            }
+        })
+    };
+    first.await.unwrap();
+    second.await.unwrap();
+    for i in 0..calls {
+        let call = a.call(&format!("call-{i}")).await.unwrap().unwrap();
+        assert_eq!(
+            (
+                call.outcome.as_str(),
+                call.wait_seconds,
+                call.talk_seconds,
+                call.entered
+            ),
+            ("answered", Some(7), Some(60), true),
+            "call {i}: {call:?}"
+        );
+    }
+    let again = a.record_call_events(&starts, country).await.unwrap();
+    assert_eq!(again.new_events, 0, "each event kept once");
+    a.close().await;
+    b.close().await;
 }
