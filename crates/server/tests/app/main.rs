@@ -5,6 +5,7 @@ mod access;
 mod api;
 mod attachments;
 mod browser;
+mod calls;
 mod causes;
 mod cli;
 mod email;

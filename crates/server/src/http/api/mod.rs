@@ -4,6 +4,7 @@
 
 pub mod attachments;
 pub mod batch;
+pub mod calls;
 pub mod cases;
 pub mod gateways;
 pub mod health;
@@ -41,6 +42,7 @@ use super::AppState;
         (name = "terminal", description = "Courier door-survey terminals"),
         (name = "metrics", description = "NPS, CSI, CSAT, CES and rates as METRICS.md defines them"),
         (name = "helpdesk", description = "Incidents raised by alert rules, cases, remedies and the bonus ledger"),
+        (name = "calls", description = "Call events from the company's PBX"),
     )
 )]
 struct ApiDoc;
@@ -190,6 +192,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::apply_remedy))
         .routes(routes!(cases::outcome))
         .routes(routes!(support::get))
+        .routes(routes!(calls::post_events))
         .routes(routes!(gateways::inbound))
         .routes(routes!(ledger::get, ledger::debit))
         .routes(routes!(ledger::reverse))
