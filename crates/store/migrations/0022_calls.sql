@@ -37,3 +37,11 @@ CREATE TABLE calls (
 CREATE INDEX calls_by_entered ON calls (entered_at);
 CREATE INDEX calls_by_customer ON calls (customer_phone, entered_at);
 CREATE INDEX calls_by_outcome ON calls (outcome, queue);
+
+-- Which line each queue serves (Settings); a queue not named here serves
+-- the customers' line.
+CREATE TABLE call_queues (
+    queue TEXT PRIMARY KEY,
+    line TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);

@@ -186,6 +186,110 @@ impl Store {
     }
 }
 
+/// Fifteen minutes: every time zone's offset is a whole number of them,
+/// so sums by these slots of UTC time add up to any local hour, day,
+/// week or month.
+pub const SLOT_MS: i64 = 15 * 60 * 1000;
+
+/// What the call figures are summed by, besides the slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallCut {
+    /// By slot and queue (periods, hours of the day, lines, the whole).
+    Slots,
+    /// By queue.
+    Queue,
+    /// By agent and queue.
+    Agent,
+}
+
+/// The sums of one group of calls that reached a queue (METRICS.md,
+/// "Contact center"). `slot` is `entered_at / SLOT_MS` (0 when not cut
+/// by slot); `agent` is `""` when not cut by agent, or for calls nobody
+/// answered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct CallSums {
+    pub slot: i64,
+    pub queue: String,
+    pub agent: String,
+    pub offered: i64,
+    pub answered: i64,
+    pub abandoned: i64,
+    /// Abandoned within the short-abandon limit: left out of the service
+    /// level's both sides.
+    pub short_abandoned: i64,
+    /// Answered within the service level's seconds.
+    pub answered_in_time: i64,
+    /// Seconds waited by the answered calls.
+    pub answered_wait: i64,
+    /// Ended answered calls and their talk time.
+    pub handled: i64,
+    pub handle_seconds: i64,
+    pub longest_wait: i64,
+}
+
+impl Store {
+    /// The call figures' sums of calls that reached a queue within
+    /// `[from, to)`, cut as asked: `in_time_seconds` is the service
+    /// level's Y, `short_seconds` the short-abandon limit.
+    pub async fn call_sums(
+        &self,
+        from: i64,
+        to: i64,
+        cut: CallCut,
+        in_time_seconds: i64,
+        short_seconds: i64,
+    ) -> Result<Vec<CallSums>, StoreError> {
+        let (slot, agent, group) = match cut {
+            CallCut::Slots => (format!("entered_at / {SLOT_MS}"), "''", "1, 2"),
+            CallCut::Queue => ("0".to_owned(), "''", "2"),
+            CallCut::Agent => ("0".to_owned(), "COALESCE(agent, '')", "2, 3"),
+        };
+        self.db
+            .all(
+                sql(format!(
+                    "SELECT CAST({slot} AS BIGINT) AS slot, queue, {agent} AS agent, \
+                     COUNT(*) AS offered, \
+                     CAST(COALESCE(SUM(CASE WHEN answered_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS answered, \
+                     CAST(COALESCE(SUM(CASE WHEN outcome = 'abandoned' THEN 1 ELSE 0 END), 0) AS BIGINT) AS abandoned, \
+                     CAST(COALESCE(SUM(CASE WHEN outcome = 'abandoned' AND wait_seconds <= $4 THEN 1 ELSE 0 END), 0) AS BIGINT) AS short_abandoned, \
+                     CAST(COALESCE(SUM(CASE WHEN answered_at IS NOT NULL AND wait_seconds <= $3 THEN 1 ELSE 0 END), 0) AS BIGINT) AS answered_in_time, \
+                     CAST(COALESCE(SUM(CASE WHEN answered_at IS NOT NULL THEN wait_seconds ELSE 0 END), 0) AS BIGINT) AS answered_wait, \
+                     CAST(COALESCE(SUM(CASE WHEN outcome = 'answered' AND talk_seconds IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS handled, \
+                     CAST(COALESCE(SUM(CASE WHEN outcome = 'answered' THEN talk_seconds ELSE 0 END), 0) AS BIGINT) AS handle_seconds, \
+                     COALESCE(MAX(wait_seconds), 0) AS longest_wait \
+                     FROM calls WHERE entered AND entered_at >= $1 AND entered_at < $2 \
+                     GROUP BY {group}"
+                ))
+                .bind(from)
+                .bind(to)
+                .bind(in_time_seconds)
+                .bind(short_seconds),
+            )
+            .await
+    }
+
+    /// Which line each named queue serves.
+    pub async fn call_queue_lines(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.db
+            .all(sql("SELECT queue, line FROM call_queues ORDER BY queue"))
+            .await
+    }
+
+    /// Says which line a queue serves.
+    pub async fn set_call_queue_line(&self, queue: &str, line: &str) -> Result<(), StoreError> {
+        self.db
+            .exec(
+                sql("INSERT INTO call_queues (queue, line, updated_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (queue) DO UPDATE SET line = excluded.line, updated_at = excluded.updated_at")
+                .bind(queue)
+                .bind(line)
+                .bind(crate::now_millis()),
+            )
+            .await?;
+        Ok(())
+    }
+}
+
 /// Writes calls as folded (every column but the id from the events).
 async fn write_calls(
     tx: &mut Tx<'_>,

@@ -14,6 +14,7 @@
 //! - Webhook subscriptions: [`crate::webhooks::subscribe`].
 
 pub mod accounts;
+pub mod calls;
 pub mod events;
 pub mod helpdesk;
 mod state;

@@ -8,7 +8,10 @@ use crate::helpers::TestApp;
 use crate::on_both_backends;
 use crate::surveys::post;
 
-on_both_backends!(a_pbx_sends_call_events_through_the_api);
+on_both_backends!(
+    a_pbx_sends_call_events_through_the_api,
+    contact_center_figures_as_worked_out_by_hand
+);
 
 async fn a_pbx_sends_call_events_through_the_api(backend: &str) {
     let a = TestApp::spawn(backend).await;
@@ -90,4 +93,128 @@ async fn a_pbx_sends_call_events_through_the_api(backend: &str) {
     )
     .await;
     assert_eq!(status, 422, "{problem}");
+}
+
+/// One call's events as the API takes them: entered at `at` (Moscow, 2
+/// November 2026), then answered after `wait` seconds and talked `talk`,
+/// or left after `wait` by `left` (ABANDON, EXITWITHTIMEOUT).
+fn call(
+    id: &str,
+    queue: &str,
+    at: &str,
+    wait: i64,
+    end: Result<i64, &str>,
+) -> Vec<serde_json::Value> {
+    let start: jiff::Timestamp = format!("2026-11-02T{at}:00+03:00").parse().unwrap();
+    let t = |s: i64| (start.as_second() + s) as f64;
+    let mut events = vec![
+        json!({"call_id": id, "event": "ENTERQUEUE", "at": t(0), "queue": queue, "data": ["", "+79161234567", "1"]}),
+    ];
+    match end {
+        Ok(talk) => {
+            events.push(json!({"call_id": id, "event": "CONNECT", "at": t(wait), "queue": queue, "agent": "Olga", "data": [wait.to_string(), "", "1"]}));
+            events.push(json!({"call_id": id, "event": "COMPLETECALLER", "at": t(wait + talk), "queue": queue, "agent": "Olga", "data": [wait.to_string(), talk.to_string(), "1"]}));
+        }
+        Err(left) => events.push(json!({"call_id": id, "event": left, "at": t(wait), "queue": queue, "data": ["1", "1", wait.to_string()]})),
+    }
+    events
+}
+
+/// Six calls whose figures are worked out by hand: in the support queue
+/// two answered at 10:00 (in 12 s and 30 s) and one at 11:00 (in 5 s), one
+/// abandoned after 3 s (short: left out of the service level) and one
+/// after 40 s; in the couriers' queue one that timed out after 300 s.
+async fn contact_center_figures_as_worked_out_by_hand(backend: &str) {
+    let a = TestApp::spawn(backend).await;
+    let integration = a.token("integration", None).await;
+    let mut events = Vec::new();
+    events.extend(call("f1", "support", "10:00", 12, Ok(100)));
+    events.extend(call("f2", "support", "10:05", 30, Ok(200)));
+    events.extend(call("f3", "support", "10:10", 3, Err("ABANDON")));
+    events.extend(call("f4", "support", "10:20", 40, Err("ABANDON")));
+    events.extend(call("f5", "support", "11:00", 5, Ok(60)));
+    events.extend(call("f6", "couriers", "11:30", 300, Err("EXITWITHTIMEOUT")));
+    let (status, body) = post(&a, &integration, "/api/v1/calls/events", &json!(events)).await;
+    assert_eq!(
+        (status, body["rejected"].as_i64()),
+        (200, Some(0)),
+        "{body}"
+    );
+    a.store
+        .set_call_queue_line("couriers", "couriers")
+        .await
+        .unwrap();
+
+    let get = |q: &str| {
+        let path = format!("/api/v1/calls/metrics?from=2026-11-02&to=2026-11-02&{q}");
+        let (a, token) = (&a, integration.clone());
+        async move { a.get_json(&path, &token).await }
+    };
+    let (status, by_queue) = get("group_by=queue").await;
+    assert_eq!(status, 200, "{by_queue}");
+    let support = &by_queue["groups"][1];
+    assert_eq!(support["key"], "support", "{by_queue}");
+    assert_eq!(
+        (
+            support["offered"].as_i64(),
+            support["answered"].as_i64(),
+            support["abandoned"].as_i64()
+        ),
+        (Some(5), Some(3), Some(2))
+    );
+    // In time: 12 s and 5 s, of 4 (the 3-second abandon left out).
+    assert_eq!(support["service_level"].as_f64(), Some(50.0), "{support}");
+    assert_eq!(support["answer_rate"].as_f64(), Some(60.0));
+    assert_eq!(support["abandonment_rate"].as_f64(), Some(40.0));
+    // (12 + 30 + 5) / 3 and (100 + 200 + 60) / 3.
+    assert_eq!(support["asa_seconds"].as_f64(), Some(15.7));
+    assert_eq!(support["aht_seconds"].as_f64(), Some(120.0));
+    assert_eq!(support["longest_wait_seconds"].as_i64(), Some(40));
+    let couriers = &by_queue["groups"][0];
+    assert_eq!(
+        (
+            couriers["key"].as_str(),
+            couriers["service_level"].as_f64(),
+            couriers["asa_seconds"].as_f64()
+        ),
+        (Some("couriers"), Some(0.0), None)
+    );
+    assert_eq!(by_queue["target"], json!({"percent": 80, "seconds": 20}));
+
+    let (_, by_hour) = get("group_by=hour").await;
+    let hours = by_hour["groups"].as_array().unwrap();
+    assert_eq!(hours.len(), 24, "every hour of the day");
+    assert_eq!(
+        (hours[10]["key"].as_str(), hours[10]["offered"].as_i64()),
+        (Some("10"), Some(4))
+    );
+    assert_eq!(hours[11]["offered"].as_i64(), Some(2));
+    assert_eq!(hours[9]["offered"].as_i64(), Some(0));
+
+    let (_, couriers_line) = get("group_by=all&line=couriers").await;
+    assert_eq!(
+        couriers_line["groups"][0]["offered"].as_i64(),
+        Some(1),
+        "{couriers_line}"
+    );
+    let (_, by_line) = get("group_by=line").await;
+    let keys: Vec<&str> = by_line["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|g| g["key"].as_str())
+        .collect();
+    assert_eq!(keys, ["couriers", "customers"], "{by_line}");
+    let (_, by_agent) = get("group_by=agent").await;
+    let olga = by_agent["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["key"] == "Olga")
+        .unwrap();
+    assert_eq!(olga["answered"].as_i64(), Some(3), "{by_agent}");
+
+    let (status, problem) = get("group_by=shift").await;
+    assert_eq!(status, 422);
+    assert_eq!(problem["errors"][0]["field"], "group_by", "{problem}");
 }

@@ -1,13 +1,15 @@
 //! `/api/v1/calls/events`: call events from any PBX, in real time — the
-//! same events `doorstep import calls` reads from Asterisk's `queue_log`.
+//! same events `doorstep import calls` reads from Asterisk's `queue_log`;
+//! `/api/v1/calls/metrics`: the contact center's figures.
 
 use axum::extract::State;
 use axum::Json;
 use doorstep_domain::calls::{queue_log_event, EVENTS};
 use serde::{Deserialize, Serialize};
 
+use crate::app::calls::{figures, CallsAnswer, CallsQuery};
 use crate::http::auth::{Bearer, Integration};
-use crate::http::error::{ApiError, ApiJson, FieldProblem};
+use crate::http::error::{ApiError, ApiJson, ApiQuery, FieldProblem};
 use crate::http::AppState;
 
 /// Most events one request may carry.
@@ -184,4 +186,27 @@ pub async fn post_events(
         rejected: count("rejected"),
         items,
     }))
+}
+
+/// The contact center's figures for a period (METRICS.md): calls
+/// offered (that reached a queue), answered and abandoned; the answer
+/// rate, the service level against the deployment's target X/Y (calls
+/// abandoned within 5 seconds left out of both sides), ASA, AHT, the
+/// abandonment rate and the longest wait — by `line`, `queue`, `agent`,
+/// `hour` (of the day), `day`, `week`, `month` or `all`, optionally for
+/// one line's queues. A rate with nothing to count is `null`.
+#[utoipa::path(get, path = "/api/v1/calls/metrics", tag = "calls", params(CallsQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = CallsAnswer),
+        (status = 400, description = "A query string that cannot be read (a parameter twice)", body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)))]
+pub async fn metrics(
+    State(app): State<AppState>,
+    _caller: Bearer<Integration>,
+    ApiQuery(q): ApiQuery<CallsQuery>,
+) -> Result<Json<CallsAnswer>, ApiError> {
+    let tz = app.deployment().tz();
+    let today = jiff::Timestamp::now().to_zoned(tz.clone()).date();
+    let req = q.request(today)?;
+    Ok(Json(figures(&app.store, &tz, &req).await?))
 }

@@ -193,6 +193,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::outcome))
         .routes(routes!(support::get))
         .routes(routes!(calls::post_events))
+        .routes(routes!(calls::metrics))
         .routes(routes!(gateways::inbound))
         .routes(routes!(ledger::get, ledger::debit))
         .routes(routes!(ledger::reverse))

@@ -1,0 +1,383 @@
+//! The contact center's figures (METRICS.md, "Contact center") for a
+//! period: offered, answered, abandoned, answer rate, service level X/Y
+//! (calls abandoned within 5 seconds left out of both sides), ASA, AHT,
+//! abandonment rate and the longest wait — by line, queue, agent, hour of
+//! the day, day, week or month, in the deployment's time zone.
+
+use std::collections::{BTreeMap, HashMap};
+
+use doorstep_domain::helpdesk::cases::Line;
+use doorstep_domain::time::{date_of_day, day_number, day_range, local_day, to_millis, week_start};
+use doorstep_store::calls::{CallCut, CallSums, SLOT_MS};
+use doorstep_store::Store;
+use serde::Serialize;
+
+use crate::app::{problem, Problem};
+
+/// A call abandoned within this many seconds is left out of the service
+/// level (the caller dialled wrong, or hung up at once).
+pub const SHORT_ABANDON_SECONDS: i64 = 5;
+
+/// The service-level target X/Y: `percent` of calls answered within
+/// `seconds` (Settings; 80/20 unless changed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ServiceLevel {
+    pub percent: i64,
+    pub seconds: i64,
+}
+
+impl Default for ServiceLevel {
+    fn default() -> Self {
+        ServiceLevel {
+            percent: 80,
+            seconds: 20,
+        }
+    }
+}
+
+/// The settings that keep the target.
+pub const SERVICE_LEVEL_SETTING: &str = "service_level";
+
+impl ServiceLevel {
+    /// `80/20`.
+    pub fn parse(text: &str) -> Result<ServiceLevel, String> {
+        let (p, s) = text
+            .trim()
+            .split_once('/')
+            .ok_or_else(|| format!("{text:?}: write it as percent/seconds, e.g. 80/20"))?;
+        let percent: i64 = p
+            .trim()
+            .parse()
+            .map_err(|_| format!("{p:?} is not a percentage"))?;
+        let seconds: i64 = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+        if !(1..=100).contains(&percent) || !(1..=3600).contains(&seconds) {
+            return Err(format!(
+                "{text:?}: a percentage of 1 to 100 within 1 to 3600 seconds"
+            ));
+        }
+        Ok(ServiceLevel { percent, seconds })
+    }
+
+    /// The deployment's target.
+    pub async fn of(store: &Store) -> Result<ServiceLevel, doorstep_store::StoreError> {
+        Ok(store
+            .setting(SERVICE_LEVEL_SETTING)
+            .await?
+            .and_then(|v| ServiceLevel::parse(&v).ok())
+            .unwrap_or_default())
+    }
+}
+
+/// What to count, as the caller writes it.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CallsQuery {
+    /// First local day, `YYYY-MM-DD` (default: 29 days before `to`).
+    #[param(pattern = r"^\s*(\d{4}-\d{2}-\d{2})?\s*$")]
+    pub from: Option<String>,
+    /// Last local day, inclusive (default: today).
+    #[param(pattern = r"^\s*(\d{4}-\d{2}-\d{2})?\s*$")]
+    pub to: Option<String>,
+    /// Only the queues of this line: `customers` or `couriers`.
+    #[param(pattern = r"^\s*(customers|couriers)?\s*$")]
+    pub line: Option<String>,
+    /// `all`, `line`, `queue`, `agent`, `hour` (of the day), `day`, `week`
+    /// or `month`; default `queue`.
+    #[param(pattern = r"^\s*(all|line|queue|agent|hour|day|week|month)?\s*$")]
+    pub group_by: Option<String>,
+}
+
+/// How the figures are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallGrouping {
+    All,
+    Line,
+    Queue,
+    Agent,
+    /// The hour of the day (00–23), over every day of the period.
+    Hour,
+    Day,
+    Week,
+    Month,
+}
+
+impl CallGrouping {
+    pub const ALL: [CallGrouping; 8] = [
+        CallGrouping::All,
+        CallGrouping::Line,
+        CallGrouping::Queue,
+        CallGrouping::Agent,
+        CallGrouping::Hour,
+        CallGrouping::Day,
+        CallGrouping::Week,
+        CallGrouping::Month,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallGrouping::All => "all",
+            CallGrouping::Line => "line",
+            CallGrouping::Queue => "queue",
+            CallGrouping::Agent => "agent",
+            CallGrouping::Hour => "hour",
+            CallGrouping::Day => "day",
+            CallGrouping::Week => "week",
+            CallGrouping::Month => "month",
+        }
+    }
+}
+
+/// A checked request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallsRequest {
+    pub from: jiff::civil::Date,
+    pub to: jiff::civil::Date,
+    pub line: Option<Line>,
+    pub group: CallGrouping,
+}
+
+impl CallsQuery {
+    /// Reads the query; problems name the parameter.
+    pub fn request(&self, today: jiff::civil::Date) -> Result<CallsRequest, Problem> {
+        let (from, to) = crate::app::period(self.from.as_deref(), self.to.as_deref(), today)?;
+        let text = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|g| !g.is_empty())
+                .map(str::to_owned)
+        };
+        let group = match text(&self.group_by) {
+            None => CallGrouping::Queue,
+            Some(g) => CallGrouping::ALL
+                .into_iter()
+                .find(|c| c.as_str() == g)
+                .ok_or_else(|| {
+                    problem(
+                        "group_by",
+                        format!("{g:?} is not a grouping (all, line, queue, agent, hour, day, week or month)"),
+                    )
+                })?,
+        };
+        let line = match text(&self.line) {
+            None => None,
+            Some(l) => Some(Line::parse(&l).ok_or_else(|| {
+                problem("line", format!("{l:?} is not a line ({})", Line::words()))
+            })?),
+        };
+        Ok(CallsRequest {
+            from,
+            to,
+            line,
+            group,
+        })
+    }
+}
+
+/// One group's figures. Rates are percentages (0–100, one decimal);
+/// `null` where nothing was counted for them.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CallGroup {
+    pub key: String,
+    /// Calls that reached a queue.
+    pub offered: i64,
+    pub answered: i64,
+    /// Callers who hung up while waiting.
+    pub abandoned: i64,
+    /// % answered of offered.
+    pub answer_rate: Option<f64>,
+    /// % answered within the target's seconds, of offered — calls
+    /// abandoned within 5 seconds left out of both.
+    pub service_level: Option<f64>,
+    /// Average speed of answer: mean seconds the answered calls waited.
+    pub asa_seconds: Option<f64>,
+    /// Average handle time: mean seconds of the answered calls that ended
+    /// (talk and hold as the PBX counts them).
+    pub aht_seconds: Option<f64>,
+    /// % abandoned of offered.
+    pub abandonment_rate: Option<f64>,
+    /// The longest a caller waited.
+    pub longest_wait_seconds: i64,
+}
+
+/// The answer.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CallsAnswer {
+    pub from: String,
+    pub to: String,
+    pub group_by: String,
+    pub line: Option<String>,
+    /// The service level the figures are judged against.
+    pub target: ServiceLevel,
+    pub groups: Vec<CallGroup>,
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn percent(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| (part as f64 * 1000.0 / whole as f64).round() / 10.0)
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn mean(sum: i64, n: i64) -> Option<f64> {
+    (n > 0).then(|| (sum as f64 * 10.0 / n as f64).round() / 10.0)
+}
+
+fn add(into: &mut CallSums, s: &CallSums) {
+    into.offered += s.offered;
+    into.answered += s.answered;
+    into.abandoned += s.abandoned;
+    into.short_abandoned += s.short_abandoned;
+    into.answered_in_time += s.answered_in_time;
+    into.answered_wait += s.answered_wait;
+    into.handled += s.handled;
+    into.handle_seconds += s.handle_seconds;
+    into.longest_wait = into.longest_wait.max(s.longest_wait);
+}
+
+fn group(key: String, s: &CallSums) -> CallGroup {
+    let counted = s.offered - s.short_abandoned;
+    CallGroup {
+        key,
+        offered: s.offered,
+        answered: s.answered,
+        abandoned: s.abandoned,
+        answer_rate: percent(s.answered, s.offered),
+        service_level: percent(s.answered_in_time, counted),
+        asa_seconds: mean(s.answered_wait, s.answered),
+        aht_seconds: mean(s.handle_seconds, s.handled),
+        abandonment_rate: percent(s.abandoned, s.offered),
+        longest_wait_seconds: s.longest_wait,
+    }
+}
+
+/// The figures for a request, groups in key order (periods and hours in
+/// time order, every one of them shown).
+pub async fn figures(
+    store: &Store,
+    tz: &jiff::tz::TimeZone,
+    req: &CallsRequest,
+) -> Result<CallsAnswer, doorstep_store::StoreError> {
+    let target = ServiceLevel::of(store).await?;
+    let (lo, hi) = day_range(req.from, req.to, tz);
+    let (from, to) = (to_millis(lo), to_millis(hi));
+    let cut = match req.group {
+        CallGrouping::Queue => CallCut::Queue,
+        CallGrouping::Agent => CallCut::Agent,
+        _ => CallCut::Slots,
+    };
+    let sums = store
+        .call_sums(from, to, cut, target.seconds, SHORT_ABANDON_SECONDS)
+        .await?;
+    let lines: HashMap<String, String> = store.call_queue_lines().await?.into_iter().collect();
+    let line_of = |queue: &str| {
+        lines
+            .get(queue)
+            .cloned()
+            .unwrap_or_else(|| Line::Customers.as_str().to_owned())
+    };
+    // A slot's local day and hour, each computed once.
+    let mut local: HashMap<i64, (i64, i8)> = HashMap::new();
+    let mut keyed: BTreeMap<String, CallSums> = BTreeMap::new();
+    for s in sums
+        .iter()
+        .filter(|s| req.line.is_none_or(|l| line_of(&s.queue) == l.as_str()))
+    {
+        let (day, hour) = *local.entry(s.slot).or_insert_with(|| {
+            let at = s.slot * SLOT_MS;
+            let hour = doorstep_domain::time::from_millis(at)
+                .to_zoned(tz.clone())
+                .hour();
+            (local_day(at, tz).0, hour)
+        });
+        let key = match req.group {
+            CallGrouping::All => "all".to_owned(),
+            CallGrouping::Line => line_of(&s.queue),
+            CallGrouping::Queue => s.queue.clone(),
+            CallGrouping::Agent => s.agent.clone(),
+            CallGrouping::Hour => format!("{hour:02}"),
+            CallGrouping::Day => date_of_day(day).to_string(),
+            CallGrouping::Week => date_of_day(week_start(day)).to_string(),
+            CallGrouping::Month => {
+                let d = date_of_day(day);
+                format!("{:04}-{:02}", d.year(), d.month())
+            }
+        };
+        add(keyed.entry(key).or_default(), s);
+    }
+    // Every period and hour shown, counted or not.
+    let every: Vec<String> = match req.group {
+        CallGrouping::All => vec!["all".to_owned()],
+        CallGrouping::Hour => (0..24).map(|h| format!("{h:02}")).collect(),
+        CallGrouping::Day | CallGrouping::Week | CallGrouping::Month => {
+            let mut keys: Vec<String> = Vec::new();
+            for day in day_number(req.from)..=day_number(req.to) {
+                let d = date_of_day(day);
+                let key = match req.group {
+                    CallGrouping::Day => d.to_string(),
+                    CallGrouping::Week => date_of_day(week_start(day)).to_string(),
+                    _ => format!("{:04}-{:02}", d.year(), d.month()),
+                };
+                if keys.last() != Some(&key) {
+                    keys.push(key);
+                }
+            }
+            keys
+        }
+        _ => Vec::new(),
+    };
+    for key in every {
+        keyed.entry(key).or_default();
+    }
+    Ok(CallsAnswer {
+        from: req.from.to_string(),
+        to: req.to.to_string(),
+        group_by: req.group.as_str().to_owned(),
+        line: req.line.map(|l| l.as_str().to_owned()),
+        target,
+        groups: keyed.iter().map(|(k, s)| group(k.clone(), s)).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_target_is_read_as_percent_over_seconds() {
+        assert_eq!(
+            ServiceLevel::parse(" 90 / 15 ").unwrap(),
+            ServiceLevel {
+                percent: 90,
+                seconds: 15
+            }
+        );
+        assert!(ServiceLevel::parse("80").is_err());
+        assert!(ServiceLevel::parse("180/20").is_err());
+    }
+
+    #[test]
+    fn short_abandons_are_left_out_of_both_sides_of_the_service_level() {
+        // 10 offered: 6 answered (4 in time), 3 abandoned (1 within 5 s), 1
+        // left by the queue's rules.
+        let s = CallSums {
+            offered: 10,
+            answered: 6,
+            abandoned: 3,
+            short_abandoned: 1,
+            answered_in_time: 4,
+            answered_wait: 6 * 15,
+            handled: 5,
+            handle_seconds: 5 * 120 + 7,
+            longest_wait: 95,
+            ..CallSums::default()
+        };
+        let g = group("support".into(), &s);
+        assert_eq!(g.service_level, Some(44.4), "4 of 9");
+        assert_eq!(g.answer_rate, Some(60.0));
+        assert_eq!(g.abandonment_rate, Some(30.0));
+        assert_eq!((g.asa_seconds, g.aht_seconds), (Some(15.0), Some(121.4)));
+        assert_eq!(group("x".into(), &CallSums::default()).service_level, None);
+    }
+}
