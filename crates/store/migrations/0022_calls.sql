@@ -38,8 +38,9 @@ CREATE INDEX calls_by_entered ON calls (entered_at);
 CREATE INDEX calls_by_customer ON calls (customer_phone, entered_at);
 CREATE INDEX calls_by_outcome ON calls (outcome, queue);
 
--- Which line each queue serves (Settings); a queue not named here serves
--- the customers' line.
+-- Every queue calls came to, and the line it serves (Settings → Channels;
+-- the customers' line until an admin says otherwise), listed by the
+-- transaction that stores its calls.
 CREATE TABLE call_queues (
     queue TEXT PRIMARY KEY,
     line TEXT NOT NULL,

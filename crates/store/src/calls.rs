@@ -9,6 +9,9 @@ use doorstep_domain::Country;
 use crate::db::{sql, Arg, Tx};
 use crate::{Store, StoreError};
 
+/// The line a queue serves until an admin says otherwise.
+pub const DEFAULT_LINE: &str = "customers";
+
 /// What storing a batch of call events did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CallsStored {
@@ -150,6 +153,27 @@ impl Store {
         }
         let calls: Vec<Call> = by_call.values().filter_map(|e| fold(e)).collect();
         write_calls(&mut tx, &calls, country, now).await?;
+        // Every queue is listed (for Settings), serving the customers'
+        // line until an admin says otherwise.
+        let queues: Vec<&str> = calls
+            .iter()
+            .map(|c| c.queue.as_str())
+            .filter(|q| !q.is_empty())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        tx.exec_rows(
+            "INSERT INTO call_queues (queue, line, updated_at) VALUES",
+            3,
+            "ON CONFLICT (queue) DO NOTHING",
+            &queues,
+            |q, queue| {
+                q.push_arg(*queue);
+                q.push_arg(DEFAULT_LINE);
+                q.push_arg(now);
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(CallsStored {
             new_events,
@@ -268,7 +292,7 @@ impl Store {
             .await
     }
 
-    /// Which line each named queue serves.
+    /// Every queue calls came to, with the line it serves.
     pub async fn call_queue_lines(&self) -> Result<Vec<(String, String)>, StoreError> {
         self.db
             .all(sql("SELECT queue, line FROM call_queues ORDER BY queue"))

@@ -1246,3 +1246,15 @@ gateway-error-taken = A gateway named { $value } exists; choose another name or 
 incident-case = case #{ $number }
 incident-title-case = Incident: case #{ $number }
 case-event-rating = The customer rated how the case was handled: { $rating }
+
+channels-phone = Telephone
+channels-phone-hint = Calls come from the PBX (doorstep import calls, or its events sent to the API). Each queue serves a line; the call figures are judged against the service-level target.
+channels-service-level = Service-level target
+channels-service-level-hint = Percent of calls answered within so many seconds, e.g. 80/20.
+channels-service-level-save = Save the target
+channels-service-level-saved = The service-level target is saved.
+service-level-error = The target was not saved: { $why }
+channels-queue = Queue
+channels-no-queues = No calls yet: import the PBX's queue_log or CDR (doorstep import calls) or send its events to POST /api/v1/calls/events.
+channels-queue-save = Save
+channels-queue-saved = The line of queue { $queue } is saved.

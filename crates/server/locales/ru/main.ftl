@@ -1251,3 +1251,15 @@ gateway-error-taken = Шлюз { $value } уже есть; выберите др
 incident-case = обращение № { $number }
 incident-title-case = Инцидент: обращение № { $number }
 case-event-rating = Клиент оценил, как решили его вопрос: { $rating }
+
+channels-phone = Телефония
+channels-phone-hint = Звонки приходят из АТС (doorstep import calls или события в API). Каждая очередь обслуживает линию; показатели звонков сравниваются с целевым уровнем сервиса.
+channels-service-level = Целевой уровень сервиса
+channels-service-level-hint = Доля звонков, принятых за столько-то секунд, например 80/20.
+channels-service-level-save = Сохранить цель
+channels-service-level-saved = Целевой уровень сервиса сохранён.
+service-level-error = Цель не сохранена: { $why }
+channels-queue = Очередь
+channels-no-queues = Звонков пока нет: загрузите queue_log или CDR из АТС (doorstep import calls) или отправляйте её события в POST /api/v1/calls/events.
+channels-queue-save = Сохранить
+channels-queue-saved = Линия очереди { $queue } сохранена.

@@ -57,3 +57,15 @@ gateway-error-taken = Шлюз { $value } уже є; виберіть іншу �
 incident-case = звернення № { $number }
 incident-title-case = Інцидент: звернення № { $number }
 case-event-rating = Клієнт оцінив, як вирішили його питання: { $rating }
+
+channels-phone = Телефонія
+channels-phone-hint = Дзвінки надходять з АТС (doorstep import calls або події в API). Кожна черга обслуговує лінію; показники дзвінків порівнюються з цільовим рівнем сервісу.
+channels-service-level = Цільовий рівень сервісу
+channels-service-level-hint = Частка дзвінків, прийнятих за стільки-то секунд, наприклад 80/20.
+channels-service-level-save = Зберегти ціль
+channels-service-level-saved = Цільовий рівень сервісу збережено.
+service-level-error = Ціль не збережено: { $why }
+channels-queue = Черга
+channels-no-queues = Дзвінків ще немає: завантажте queue_log або CDR з АТС (doorstep import calls) або надсилайте її події в POST /api/v1/calls/events.
+channels-queue-save = Зберегти
+channels-queue-saved = Лінію черги { $queue } збережено.

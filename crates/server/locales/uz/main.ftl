@@ -57,3 +57,15 @@ gateway-error-taken = { $value } nomli shlyuz bor; boshqa nom tanlang yoki avval
 incident-case = { $number }-murojaat
 incident-title-case = Hodisa: { $number }-murojaat
 case-event-rating = Mijoz murojaati qanday hal qilinganini baholadi: { $rating }
+
+channels-phone = Telefoniya
+channels-phone-hint = Qo'ng'iroqlar ATSdan keladi (doorstep import calls yoki API ga hodisalar). Har bir navbat liniyaga xizmat qiladi; qo'ng'iroq ko'rsatkichlari maqsadli xizmat darajasi bilan solishtiriladi.
+channels-service-level = Maqsadli xizmat darajasi
+channels-service-level-hint = Shuncha soniyada javob berilgan qo'ng'iroqlar ulushi, masalan 80/20.
+channels-service-level-save = Maqsadni saqlash
+channels-service-level-saved = Maqsadli xizmat darajasi saqlandi.
+service-level-error = Maqsad saqlanmadi: { $why }
+channels-queue = Navbat
+channels-no-queues = Hali qo'ng'iroqlar yo'q: ATSning queue_log yoki CDR faylini yuklang (doorstep import calls) yoki uning hodisalarini POST /api/v1/calls/events ga yuboring.
+channels-queue-save = Saqlash
+channels-queue-saved = { $queue } navbatining liniyasi saqlandi.

@@ -140,10 +140,29 @@ async fn contact_center_figures_as_worked_out_by_hand(backend: &str) {
         (200, Some(0)),
         "{body}"
     );
-    a.store
-        .set_call_queue_line("couriers", "couriers")
-        .await
-        .unwrap();
+    // The admin says in Settings that the couriers' queue serves their line.
+    let admin = a.signed_in("admin").await;
+    let page = a.page(&admin, "/settings/channels").await;
+    assert!(
+        page.contains(">support<") && page.contains(">couriers<"),
+        "the queues are listed: {page}"
+    );
+    let csrf = a.csrf(&admin).await;
+    let form = |path: &'static str, fields: Vec<(&'static str, &'static str)>| {
+        let (admin, url, csrf) = (admin.clone(), a.at(path), csrf.clone());
+        async move {
+            let mut fields: Vec<(&str, String)> =
+                fields.into_iter().map(|(k, v)| (k, v.to_owned())).collect();
+            fields.push(("csrf", csrf));
+            admin.post(url).form(&fields).send().await.unwrap()
+        }
+    };
+    let saved = form(
+        "/settings/queues",
+        vec![("queue", "couriers"), ("line", "couriers")],
+    )
+    .await;
+    assert_eq!(saved.status(), 303);
 
     let get = |q: &str| {
         let path = format!("/api/v1/calls/metrics?from=2026-11-02&to=2026-11-02&{q}");
@@ -213,6 +232,27 @@ async fn contact_center_figures_as_worked_out_by_hand(backend: &str) {
         .find(|g| g["key"] == "Olga")
         .unwrap();
     assert_eq!(olga["answered"].as_i64(), Some(3), "{by_agent}");
+
+    // A target of 90/30: the 30-second answer is in time now (3 of 4).
+    let refused = form(
+        "/settings/service-level",
+        vec![("service_level", "90 percent")],
+    )
+    .await;
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("The target was not saved"));
+    let saved = form("/settings/service-level", vec![("service_level", "90/30")]).await;
+    assert_eq!(saved.status(), 303);
+    let (_, by_queue) = get("group_by=queue").await;
+    assert_eq!(by_queue["target"], json!({"percent": 90, "seconds": 30}));
+    assert_eq!(
+        by_queue["groups"][1]["service_level"].as_f64(),
+        Some(75.0),
+        "{by_queue}"
+    );
 
     let (status, problem) = get("group_by=shift").await;
     assert_eq!(status, 422);

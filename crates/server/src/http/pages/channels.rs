@@ -44,6 +44,10 @@ pub struct GatewayRow {
 #[template(path = "channels.html")]
 struct ChannelsPage {
     c: Chrome,
+    /// The phone queues and the line each serves.
+    queues: Vec<(String, String)>,
+    /// The service-level target as the form shows it (`80/20`).
+    service_level: String,
     mailboxes: Vec<MailboxRow>,
     gateways: Vec<GatewayRow>,
     /// The lines to choose from: (value, label).
@@ -160,7 +164,13 @@ async fn page(
             name: g.name,
         })
         .collect();
+    let queues = app.store.call_queue_lines().await.page(user.lang)?;
+    let target = crate::app::calls::ServiceLevel::of(&app.store)
+        .await
+        .page(user.lang)?;
     let view = ChannelsPage {
+        queues,
+        service_level: format!("{}/{}", target.percent, target.seconds),
         mailboxes,
         gateways,
         lines: Line::ALL
@@ -188,6 +198,8 @@ pub struct ChannelsQuery {
     saved: Option<String>,
     removed: Option<String>,
     gateway_removed: Option<String>,
+    queue: Option<String>,
+    service_level: Option<String>,
 }
 
 pub async fn show(
@@ -208,6 +220,10 @@ pub async fn show(
             "line",
             line_label(t, line.as_str()),
         ))
+    } else if let Some(queue) = q.queue {
+        Some(t.with("channels-queue-saved", "queue", queue))
+    } else if q.service_level.is_some() {
+        Some(t.t("channels-service-level-saved"))
     } else {
         q.gateway_removed
             .is_some()
@@ -332,4 +348,84 @@ pub async fn remove_gateway(
     }
     tracing::info!(by = %user.login, gateway = %id, "a gateway removed");
     Ok(Redirect::to("/settings/channels?gateway_removed=1").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct QueueForm {
+    #[serde(default)]
+    queue: String,
+    #[serde(default)]
+    line: String,
+}
+
+/// Says which line a phone queue serves.
+pub async fn set_queue_line(
+    State(app): State<AppState>,
+    StaffForm(user, form, _): StaffForm<AdminOnly, QueueForm>,
+) -> PageResult {
+    let t = crate::i18n::tr(user.lang);
+    let queue = form.queue.trim();
+    let Some(line) = Line::parse(form.line.trim()) else {
+        let error = t.t("mailbox-error-line");
+        return page(
+            &app,
+            &user,
+            None,
+            Some(error),
+            MailboxForm::default(),
+            GatewayForm::default(),
+        )
+        .await;
+    };
+    if queue.is_empty() || queue.chars().count() > 200 {
+        return Err(PageError::NotFound(user.lang));
+    }
+    app.store
+        .set_call_queue_line(queue, line.as_str())
+        .await
+        .page(user.lang)?;
+    tracing::info!(by = %user.login, %queue, line = line.as_str(), "a queue's line set");
+    let back = format!(
+        "/settings/channels?queue={}#phone",
+        super::orders::encode(queue)
+    );
+    Ok(Redirect::to(&back).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ServiceLevelForm {
+    #[serde(default)]
+    service_level: String,
+}
+
+/// Sets the service-level target X/Y the call figures are judged by.
+pub async fn set_service_level(
+    State(app): State<AppState>,
+    StaffForm(user, form, _): StaffForm<AdminOnly, ServiceLevelForm>,
+) -> PageResult {
+    use crate::app::calls::{ServiceLevel, SERVICE_LEVEL_SETTING};
+    let t = crate::i18n::tr(user.lang);
+    match ServiceLevel::parse(&form.service_level) {
+        Ok(target) => {
+            let value = format!("{}/{}", target.percent, target.seconds);
+            app.store
+                .set_setting(SERVICE_LEVEL_SETTING, &value)
+                .await
+                .page(user.lang)?;
+            tracing::info!(by = %user.login, target = %value, "service-level target set");
+            Ok(Redirect::to("/settings/channels?service_level=1#phone").into_response())
+        }
+        Err(why) => {
+            let error = t.with("service-level-error", "why", why);
+            page(
+                &app,
+                &user,
+                None,
+                Some(error),
+                MailboxForm::default(),
+                GatewayForm::default(),
+            )
+            .await
+        }
+    }
 }

@@ -364,6 +364,8 @@ pub fn router() -> Router<AppState> {
             post(channels::remove_mailbox),
         )
         .route("/settings/gateways", post(channels::create_gateway))
+        .route("/settings/queues", post(channels::set_queue_line))
+        .route("/settings/service-level", post(channels::set_service_level))
         .route(
             "/settings/gateways/{id}/remove",
             post(channels::remove_gateway),
