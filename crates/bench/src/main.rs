@@ -11,6 +11,7 @@
 //! with the same indexes: the physical limit. It prints a Markdown table for
 //! BENCHMARKS.md.
 
+mod calls;
 mod chat;
 mod events;
 mod helpdesk;
@@ -93,14 +94,14 @@ fn main() -> anyhow::Result<()> {
     let command = args.first().map(String::as_str);
     if let Some(
         which @ ("ingest" | "metrics" | "latency" | "soak" | "events" | "helpdesk" | "support"
-        | "chat"),
+        | "chat" | "calls"),
     ) = command
     {
         let default = match which {
             "ingest" | "helpdesk" => 100_000,
             "latency" => 300_000,
             "soak" => 600,
-            "support" => 1_000_000,
+            "support" | "calls" => 1_000_000,
             "events" | "chat" => 20,
             _ => 10_000_000,
         };
@@ -121,13 +122,14 @@ fn main() -> anyhow::Result<()> {
             "helpdesk" => helpdesk::run(doorstep, &dir, postgres, count)?,
             "support" => support::run(doorstep, &dir, postgres, count)?,
             "chat" => chat::run(doorstep, &dir, postgres, count)?,
+            "calls" => calls::run(doorstep, &dir, postgres, count)?,
             _ => metrics::run(doorstep, &dir, postgres, count)?,
         };
         println!("{table}");
         return Ok(());
     }
     if args.first().map(String::as_str) != Some("import") {
-        bail!("usage: doorstep-bench import [--rows 100000,1000000] [--postgres URL] [--dir DIR]\n       doorstep-bench ingest [RESPONSES]\n       doorstep-bench latency [ANSWERS]\n       doorstep-bench soak [SECONDS]\n       doorstep-bench events [SECONDS]\n       doorstep-bench helpdesk [CASES]\n       doorstep-bench support [CASES]\n       doorstep-bench chat [SECONDS]\n       doorstep-bench metrics [ANSWERS]\n       doorstep-bench generate ROWS FILE");
+        bail!("usage: doorstep-bench import [--rows 100000,1000000] [--postgres URL] [--dir DIR]\n       doorstep-bench ingest [RESPONSES]\n       doorstep-bench latency [ANSWERS]\n       doorstep-bench soak [SECONDS]\n       doorstep-bench events [SECONDS]\n       doorstep-bench helpdesk [CASES]\n       doorstep-bench support [CASES]\n       doorstep-bench chat [SECONDS]\n       doorstep-bench calls [LINES]\n       doorstep-bench metrics [ANSWERS]\n       doorstep-bench generate ROWS FILE");
     }
     let mut sizes = vec![100_000usize, 1_000_000];
     let mut postgres = "postgres://postgres@127.0.0.1:5432".to_owned();
