@@ -52,7 +52,8 @@ fn generate(lines: usize, log: &Path, raw: &Path) -> anyhow::Result<usize> {
                         .collect::<Vec<_>>()
                         .join(",")
                 );
-                writeln!(raw, "{id},{name},{},{agent},{queue},\"{json}\"", at * 1000)
+                // (Quoted: an empty agent is "", not NULL, to PostgreSQL's COPY.)
+            writeln!(raw, "{id},{name},{},\"{agent}\",{queue},\"{json}\"", at * 1000)
             };
         event(
             t,
