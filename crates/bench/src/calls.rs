@@ -6,7 +6,6 @@
 //! already parsed, into a table with the same key (`sqlite3 .import`,
 //! `psql \copy`).
 
-use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::Command;
@@ -14,7 +13,7 @@ use std::process::Command;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::{psql, remove_sqlite, run_measured, Run, StdinText};
+use super::{psql, remove_sqlite, row, run_measured, StdinText};
 
 const RAW_SCHEMA: &str = "CREATE TABLE call_events (call_id TEXT NOT NULL, event TEXT NOT NULL, at BIGINT NOT NULL, \
      agent TEXT NOT NULL, queue TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (call_id, event, at, agent));";
@@ -53,7 +52,11 @@ fn generate(lines: usize, log: &Path, raw: &Path) -> anyhow::Result<usize> {
                         .join(",")
                 );
                 // (Quoted: an empty agent is "", not NULL, to PostgreSQL's COPY.)
-            writeln!(raw, "{id},{name},{},\"{agent}\",{queue},\"{json}\"", at * 1000)
+                writeln!(
+                    raw,
+                    "{id},{name},{},\"{agent}\",{queue},\"{json}\"",
+                    at * 1000
+                )
             };
         event(
             t,
@@ -100,19 +103,6 @@ fn generate(lines: usize, log: &Path, raw: &Path) -> anyhow::Result<usize> {
     Ok(written)
 }
 
-fn line(table: &mut String, backend: &str, lines: usize, ours: &Run, theirs: &Run) {
-    let _ = writeln!(
-        table,
-        "| {backend} | {lines} | {:.1} s | {:.0} | {:.0} MB | {:.1} s | {:.0} | {:.2}× |",
-        ours.seconds,
-        lines as f64 / ours.seconds,
-        ours.peak_rss_mb,
-        theirs.seconds,
-        lines as f64 / theirs.seconds,
-        ours.seconds / theirs.seconds
-    );
-}
-
 pub fn run(doorstep: &Path, dir: &Path, postgres: &str, lines: usize) -> anyhow::Result<String> {
     let log = dir.join("queue_log");
     let raw = dir.join("call-events.csv");
@@ -139,7 +129,7 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, lines: usize) -> anyhow:
                 raw.display()
             );
             let theirs = run_measured(Command::new("sqlite3").arg(&raw_db).stdin_text(&script))?;
-            line(&mut table, backend, lines, &ours, &theirs);
+            row(&mut table, backend, lines, &ours, &theirs);
             remove_sqlite(&db);
             remove_sqlite(&raw_db);
         } else {
@@ -158,20 +148,8 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, lines: usize) -> anyhow:
                     .env("DOORSTEP_DATABASE", format!("{postgres}/{name}")),
             )?;
             psql(postgres, raw_name, RAW_SCHEMA)?;
-            let copy = format!(
-                "\\copy call_events FROM '{}' WITH (FORMAT csv, HEADER true)",
-                raw.display()
-            );
-            let theirs = run_measured(Command::new("psql").args([
-                "-q",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-d",
-                &format!("{postgres}/{raw_name}"),
-                "-c",
-                &copy,
-            ]))?;
-            line(&mut table, backend, lines, &ours, &theirs);
+            let theirs = super::copy_measured(postgres, raw_name, "call_events", &raw)?;
+            row(&mut table, backend, lines, &ours, &theirs);
             psql(
                 postgres,
                 "postgres",

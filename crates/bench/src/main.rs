@@ -199,19 +199,7 @@ fn main() -> anyhow::Result<()> {
             &format!("DROP DATABASE IF EXISTS {raw_name}; CREATE DATABASE {raw_name};"),
         )?;
         psql(&postgres, &raw_name, RAW_SCHEMA)?;
-        let copy = format!(
-            "\\copy orders FROM '{}' WITH (FORMAT csv, HEADER true)",
-            raw.display()
-        );
-        let theirs = run_measured(Command::new("psql").args([
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-d",
-            &format!("{postgres}/{raw_name}"),
-            "-c",
-            &copy,
-        ]))?;
+        let theirs = copy_measured(&postgres, &raw_name, "orders", &raw)?;
         row(&mut table, "PostgreSQL", rows, &ours, &theirs);
         psql(
             &postgres,
@@ -325,6 +313,24 @@ impl StdinText for Command {
         std::fs::write(&path, text).expect("write stdin file");
         self.stdin(std::fs::File::open(&path).expect("open stdin file"))
     }
+}
+
+/// PostgreSQL's own bulk load of a CSV file (with a header line) into
+/// `table` of database `db`, measured.
+fn copy_measured(postgres: &str, db: &str, table: &str, csv: &Path) -> anyhow::Result<Run> {
+    let copy = format!(
+        "\\copy {table} FROM '{}' WITH (FORMAT csv, HEADER true)",
+        csv.display()
+    );
+    run_measured(Command::new("psql").args([
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-d",
+        &format!("{postgres}/{db}"),
+        "-c",
+        &copy,
+    ]))
 }
 
 /// Runs a process to completion; wall time and its own peak RSS. `wait4` is

@@ -65,6 +65,14 @@ fn progress_bar() -> ProgressBar {
     }
 }
 
+/// Moves the bar to (bytes read, file size).
+fn moved(bar: &ProgressBar) -> impl FnMut(u64, u64) + '_ {
+    |read, size| {
+        bar.set_length(size);
+        bar.set_position(read.min(size));
+    }
+}
+
 /// Prints a rejected line above the progress bar.
 fn say_rejected(bar: &ProgressBar, rejection: &Rejection) {
     bar.suspend(|| {
@@ -85,10 +93,7 @@ async fn calls(store: &doorstep_store::Store, file: PathBuf) -> ExitCode {
         store,
         file,
         |rejection| say_rejected(&bar, rejection),
-        |read, size| {
-            bar.set_length(size);
-            bar.set_position(read.min(size));
-        },
+        moved(&bar),
     )
     .await;
     bar.finish_and_clear();
@@ -130,10 +135,7 @@ async fn orders(
         file,
         encoding,
         |rejection| say_rejected(&bar, rejection),
-        |read, size| {
-            bar.set_length(size);
-            bar.set_position(read.min(size));
-        },
+        moved(&bar),
     )
     .await;
     bar.finish_and_clear();
