@@ -537,9 +537,110 @@ pub fn percent_lines(
     Some(svg)
 }
 
+/// Calls by hour of the day (bars, left axis) against the service level
+/// of each hour (a line, right axis, %) and the target (a dashed line):
+/// where the bars rise and the line falls under the target, the centre is
+/// short of agents. `None` without calls.
+pub fn calls_by_hour(
+    offered: &[i64; 24],
+    service_level: &[Option<f64>; 24],
+    target: f64,
+    calls_label: &str,
+    level_label: &str,
+) -> Option<String> {
+    let most = *offered.iter().max()?;
+    if most == 0 {
+        return None;
+    }
+    let top = (most as f64 * 1.15).ceil().max(1.0);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).ok()?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(30)
+            .y_label_area_size(48)
+            .right_y_label_area_size(44)
+            .build_cartesian_2d(-0.5..23.5, 0.0..top)
+            .ok()?
+            .set_secondary_coord(-0.5..23.5, 0.0..100.0);
+        let label_style = ("sans-serif", 12)
+            .into_font()
+            .color(&RGBColor(90, 100, 115));
+        chart
+            .configure_mesh()
+            .x_labels(24)
+            .x_label_formatter(&|x: &f64| format!("{:02}", x.round() as i64))
+            .y_desc(calls_label)
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .light_line_style(RGBColor(236, 239, 243))
+            .bold_line_style(RGBColor(214, 219, 226))
+            .axis_style(RGBColor(160, 168, 180))
+            .label_style(label_style.clone())
+            .draw()
+            .ok()?;
+        chart
+            .configure_secondary_axes()
+            .y_desc(level_label)
+            .y_label_formatter(&|y| format!("{y:.0}%"))
+            .axis_style(RGBColor(160, 168, 180))
+            .label_style(label_style)
+            .draw()
+            .ok()?;
+        chart
+            .draw_series(offered.iter().enumerate().map(|(h, n)| {
+                let x = h as f64;
+                Rectangle::new(
+                    [(x - 0.35, 0.0), (x + 0.35, *n as f64)],
+                    RGBColor(191, 214, 240).filled(),
+                )
+            }))
+            .ok()?;
+        let target_line = DashedLineSeries::new(
+            [(-0.5, target), (23.5, target)],
+            6,
+            4,
+            RGBColor(220, 38, 38).stroke_width(2),
+        );
+        chart.draw_secondary_series(target_line).ok()?;
+        let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+        for (h, v) in service_level.iter().enumerate() {
+            match v {
+                Some(v) => runs.last_mut()?.push((h as f64, *v)),
+                None => runs.push(Vec::new()),
+            }
+        }
+        for run in runs.into_iter().filter(|r| !r.is_empty()) {
+            chart
+                .draw_secondary_series(LineSeries::new(run.clone(), LINE.stroke_width(2)))
+                .ok()?;
+            chart
+                .draw_secondary_series(run.into_iter().map(|p| Circle::new(p, 3, LINE.filled())))
+                .ok()?;
+        }
+        root.present().ok()?;
+    }
+    Some(svg)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calls_by_hour_draw_bars_the_level_and_the_target() {
+        let mut offered = [0i64; 24];
+        offered[9] = 120;
+        offered[10] = 80;
+        let mut level = [None; 24];
+        level[9] = Some(61.0);
+        level[10] = Some(88.0);
+        let svg = calls_by_hour(&offered, &level, 80.0, "calls", "service level").unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("service level"));
+        assert!(svg.matches("<rect").count() >= 24, "a bar per hour");
+        assert_eq!(calls_by_hour(&[0; 24], &[None; 24], 80.0, "c", "s"), None);
+    }
 
     #[test]
     fn a_trend_is_an_svg_with_its_labels_and_nothing_without_data() {

@@ -33,6 +33,7 @@ const PAGES: &[(&str, [bool; 4])] = &[
     ("/settings/sla", [true, false, false, false]),
     ("/settings/channels", [true, false, false, false]),
     ("/support", [true, true, true, false]),
+    ("/calls", [true, true, true, false]),
 ];
 
 async fn console_pages_follow_the_role_matrix(backend: &str) {

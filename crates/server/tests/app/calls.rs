@@ -233,6 +233,30 @@ async fn contact_center_figures_as_worked_out_by_hand(backend: &str) {
         .unwrap();
     assert_eq!(olga["answered"].as_i64(), Some(3), "{by_agent}");
 
+    // The same on the console's Calls page, with the calls by hour drawn.
+    let dispatcher = a.signed_in("dispatcher").await;
+    let page = a
+        .page(&dispatcher, "/calls?from=2026-11-02&to=2026-11-02")
+        .await;
+    assert!(
+        page.contains("50.0%") && page.contains("16 s") && page.contains("80% within 20 s"),
+        "{page}"
+    );
+    assert!(page.contains("<svg"), "the calls by hour are drawn");
+    let page = a
+        .page(
+            &dispatcher,
+            "/calls?from=2026-11-02&to=2026-11-02&group_by=line&line=couriers",
+        )
+        .await;
+    assert!(
+        page.contains("Couriers") && !page.contains("Customers and partners</td>"),
+        "{page}"
+    );
+    let operator = a.signed_in("operator").await;
+    let r = operator.get(a.at("/calls")).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+
     // A target of 90/30: the 30-second answer is in time now (3 of 4).
     let refused = form(
         "/settings/service-level",

@@ -1,6 +1,7 @@
 //! The console's server-rendered pages. Each page has its file; this module
 //! holds what they share: the frame (navigation, user menu) and rendering.
 
+mod calls;
 mod case_status;
 pub mod cases;
 mod categories;
@@ -399,6 +400,7 @@ pub fn router() -> Router<AppState> {
         .route("/dispatch/events", get(dispatch::events))
         .route("/dispatch/loop", get(recovery::page))
         .route("/support", get(support::page))
+        .route("/calls", get(calls::page))
         .route("/dispatch/rules", get(rules::list).post(rules::save))
         .route("/dispatch/rules/{id}/toggle", post(rules::toggle))
         .route("/dispatch/rules/{id}/delete", post(rules::delete))

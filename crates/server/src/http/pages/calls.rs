@@ -1,0 +1,198 @@
+//! `/calls`: the contact center's figures of METRICS.md for a period —
+//! offered, answered, abandoned, service level against the target, ASA,
+//! AHT — by queue, agent, line or period, and the calls of each hour of the
+//! day against its service level, the target drawn: where the morning peak
+//! misses the target.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use doorstep_domain::helpdesk::cases::Line;
+use serde::Deserialize;
+
+use super::orders::Choice;
+use super::{render, Chrome, OrPage, PageResult};
+use crate::app::calls::{figures, CallGroup, CallGrouping, CallsRequest};
+use crate::http::auth::{DispatchDesk, Staff};
+use crate::http::AppState;
+use crate::i18n::Tr;
+
+/// One row of the table, as shown.
+pub struct CallRow {
+    pub key: String,
+    pub offered: i64,
+    pub answered: i64,
+    pub abandoned: i64,
+    pub answer_rate: String,
+    pub service_level: String,
+    /// The service level is under the target.
+    pub short: bool,
+    pub asa: String,
+    pub aht: String,
+    pub abandonment: String,
+    pub longest: String,
+}
+
+#[derive(Template)]
+#[template(path = "calls.html")]
+struct CallsPage {
+    c: Chrome,
+    from: String,
+    to: String,
+    groupings: Vec<Choice>,
+    lines: Vec<Choice>,
+    target: String,
+    total: Option<CallRow>,
+    rows: Vec<CallRow>,
+    chart: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct CallsPageQuery {
+    from: Option<String>,
+    to: Option<String>,
+    line: Option<String>,
+    group_by: Option<String>,
+}
+
+fn rate(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".to_owned(), |v| format!("{v:.1}%"))
+}
+
+fn seconds(t: Tr<'_>, v: Option<f64>) -> String {
+    #[allow(clippy::cast_possible_truncation)]
+    v.map_or_else(
+        || "—".to_owned(),
+        |s| t.with("duration-seconds", "n", s.round() as i64),
+    )
+}
+
+fn row(t: Tr<'_>, key: String, g: &CallGroup, target: i64) -> CallRow {
+    #[allow(clippy::cast_precision_loss)]
+    let short = g.service_level.is_some_and(|l| l < target as f64);
+    CallRow {
+        key,
+        offered: g.offered,
+        answered: g.answered,
+        abandoned: g.abandoned,
+        answer_rate: rate(g.answer_rate),
+        service_level: rate(g.service_level),
+        short,
+        asa: seconds(t, g.asa_seconds),
+        aht: seconds(t, g.aht_seconds),
+        abandonment: rate(g.abandonment_rate),
+        longest: t.with("duration-seconds", "n", g.longest_wait_seconds),
+    }
+}
+
+const GROUPINGS: [CallGrouping; 6] = [
+    CallGrouping::Queue,
+    CallGrouping::Agent,
+    CallGrouping::Line,
+    CallGrouping::Day,
+    CallGrouping::Week,
+    CallGrouping::Month,
+];
+
+pub async fn page(
+    State(app): State<AppState>,
+    Staff(user, _): Staff<DispatchDesk>,
+    Query(q): Query<CallsPageQuery>,
+) -> PageResult {
+    let c = Chrome::new(&app, &user, "/dispatch", "calls-title");
+    let t = c.tr;
+    let tz = app.deployment().tz();
+    let today = jiff::Timestamp::now().to_zoned(tz.clone()).date();
+    let (mut from, to, mut error) =
+        super::page_period(q.from.as_deref(), q.to.as_deref(), today, 29);
+    if from > to {
+        error = Some(t.t("support-from-after-to"));
+        from = to;
+    }
+    let group = q
+        .group_by
+        .as_deref()
+        .and_then(|g| GROUPINGS.into_iter().find(|c| c.as_str() == g))
+        .unwrap_or(CallGrouping::Queue);
+    let line = q.line.as_deref().and_then(Line::parse);
+    let request = |group| CallsRequest {
+        from,
+        to,
+        line,
+        group,
+    };
+    let groups = figures(&app.store, &tz, &request(group))
+        .await
+        .page(user.lang)?;
+    let total = figures(&app.store, &tz, &request(CallGrouping::All))
+        .await
+        .page(user.lang)?;
+    let hours = figures(&app.store, &tz, &request(CallGrouping::Hour))
+        .await
+        .page(user.lang)?;
+    let target = groups.target;
+    let mut offered = [0i64; 24];
+    let mut level = [None; 24];
+    for (i, h) in hours.groups.iter().enumerate().take(24) {
+        offered[i] = h.offered;
+        level[i] = h.service_level;
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let chart = crate::charts::calls_by_hour(
+        &offered,
+        &level,
+        target.percent as f64,
+        &t.t("calls-chart-calls"),
+        &t.t("calls-chart-level"),
+    );
+    let label = |key: &str| match group {
+        CallGrouping::Line => t.t(&format!("line-{key}")),
+        CallGrouping::Agent if key.is_empty() => t.t("calls-no-agent"),
+        CallGrouping::Day | CallGrouping::Week => super::show_day(key),
+        _ => key.to_owned(),
+    };
+    let view = CallsPage {
+        from: from.to_string(),
+        to: to.to_string(),
+        groupings: GROUPINGS
+            .iter()
+            .map(|g| Choice {
+                value: g.as_str().to_owned(),
+                label: t.t(&format!("calls-group-{}", g.as_str())),
+                selected: *g == group,
+            })
+            .collect(),
+        lines: std::iter::once(Choice {
+            value: String::new(),
+            label: t.t("calls-line-all"),
+            selected: line.is_none(),
+        })
+        .chain(Line::ALL.iter().map(|l| Choice {
+            value: l.as_str().to_owned(),
+            label: t.t(&format!("line-{}", l.as_str())),
+            selected: line == Some(*l),
+        }))
+        .collect(),
+        target: t.with2(
+            "calls-target",
+            "percent",
+            target.percent,
+            "seconds",
+            target.seconds,
+        ),
+        total: total
+            .groups
+            .first()
+            .filter(|g| g.offered > 0)
+            .map(|g| row(t, t.t("loop-all"), g, target.percent)),
+        rows: groups
+            .groups
+            .iter()
+            .map(|g| row(t, label(&g.key), g, target.percent))
+            .collect(),
+        chart,
+        error,
+        c,
+    };
+    Ok(render(&view))
+}
