@@ -3,6 +3,7 @@
 //! real-looking names and phones, three months of orders, some late, and
 //! the door surveys answered for them.
 
+mod calls;
 pub mod helpdesk;
 pub mod surveys;
 
@@ -278,6 +279,8 @@ pub struct Summary {
     /// Survey responses (completed, refused and timed out).
     pub responses: usize,
     pub helpdesk: helpdesk::Summary,
+    /// Calls to the contact center's queues.
+    pub calls: usize,
 }
 
 impl fmt::Display for Summary {
@@ -286,7 +289,7 @@ impl fmt::Display for Summary {
             f,
             "Demo data: {} orders of {} customers over {DAYS} days, {} couriers in {} cities, {} partners, \
              2 door surveys with {} responses; {} incidents ({} in the dispatcher's queue), {} support cases, \
-             {} remedies, {} ratings of support.",
+             {} remedies, {} ratings of support; {} calls to the contact center.",
             self.orders,
             self.customers,
             self.couriers,
@@ -297,7 +300,8 @@ impl fmt::Display for Summary {
             self.helpdesk.open_incidents,
             self.helpdesk.cases,
             self.helpdesk.remedies,
-            self.helpdesk.ratings
+            self.helpdesk.ratings,
+            self.calls
         )
     }
 }
@@ -495,9 +499,11 @@ pub async fn load(store: &Store, seed: u64) -> anyhow::Result<Summary> {
     let customers_used: std::collections::HashSet<usize> = ordered_by.into_iter().collect();
     let responses = surveys::load(store, &mut rng, &all).await?;
     let helpdesk = Box::pin(helpdesk::load(store, &mut rng, &all)).await?;
+    let calls = calls::load(store, &mut rng, DAYS).await?;
     Ok(Summary {
         responses,
         helpdesk,
+        calls,
         orders: ORDERS,
         customers: customers_used.len(),
         couriers: CITIES.len() * COURIERS_PER_CITY,

@@ -527,4 +527,33 @@ async fn demo_helpdesk_is_realistic(store: &Store, summary: &doorstep::demo::Sum
     );
     assert!(c.repeat_customers > 0 && c.csat_answers > 30, "{c:?}");
     assert!(figures.contains_key("couriers"), "{figures:?}");
+
+    // Calls for both lines, whose morning peak misses 80/20 while the
+    // afternoon keeps it.
+    assert!(summary.calls > 5_000, "{} calls", summary.calls);
+    let today = jiff::Timestamp::now().to_zoned(tz.clone()).date();
+    let hours = doorstep::app::calls::figures(
+        store,
+        &tz,
+        &doorstep::app::calls::CallsRequest {
+            from: today.checked_sub(jiff::Span::new().days(30)).unwrap(),
+            to: today,
+            line: None,
+            group: doorstep::app::calls::CallGrouping::Hour,
+        },
+    )
+    .await
+    .unwrap();
+    let level = |h: usize| hours.groups[h].service_level.unwrap_or(0.0);
+    assert!(level(9) < 80.0 && level(10) < 80.0, "{:?}", hours.groups[9]);
+    assert!(
+        level(14) > 80.0 && level(15) > 80.0,
+        "{:?}",
+        hours.groups[14]
+    );
+    let lines = store.call_queue_lines().await.unwrap();
+    assert!(
+        lines.contains(&("couriers".to_owned(), "couriers".to_owned())),
+        "{lines:?}"
+    );
 }

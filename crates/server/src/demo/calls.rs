@@ -1,0 +1,122 @@
+//! The demo's calls: 90 days of both lines' queues with a believable shape
+//! — a morning peak (09–11) when more customers call than the agents on
+//! shift can take, so waits grow, callers give up and the service level
+//! falls under 80/20, a quieter afternoon, fewer calls at weekends — stored
+//! through the same path as an imported queue_log.
+
+use doorstep_domain::calls::CallEvent;
+use doorstep_store::Store;
+use rand::rngs::StdRng;
+use rand::Rng;
+
+/// Calls an hour on a weekday, by hour of the day (00–23), for the
+/// customers' queue; the couriers' queue gets a fifth of them.
+const ARRIVALS: [u32; 24] = [
+    0, 0, 0, 0, 0, 0, 0, 2, 8, 16, 15, 10, 8, 7, 7, 6, 6, 7, 8, 7, 5, 3, 1, 0,
+];
+
+/// Agents on shift by hour: the morning peak has too few.
+const AGENTS: [u32; 24] = [
+    1, 1, 1, 1, 1, 1, 1, 2, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 3, 2, 1, 1,
+];
+
+/// Stores the demo's calls; how many.
+pub async fn load(store: &Store, rng: &mut StdRng, days: i64) -> anyhow::Result<usize> {
+    let deployment = store.deployment().await?;
+    let tz = deployment.tz();
+    let today = jiff::Timestamp::now().to_zoned(tz.clone()).date();
+    let now = jiff::Timestamp::now().as_second();
+    let mut events = Vec::new();
+    let mut calls = 0;
+    for back in (0..days).rev() {
+        let date = today.checked_sub(jiff::Span::new().days(back))?;
+        let weekend = date.weekday().to_monday_zero_offset() >= 5;
+        for hour in 0..24u8 {
+            let start = date
+                .at(i8::try_from(hour)?, 0, 0, 0)
+                .to_zoned(tz.clone())?
+                .timestamp()
+                .as_second();
+            for (queue, share) in [("support", 1.0), ("couriers", 0.2)] {
+                let mean = f64::from(ARRIVALS[usize::from(hour)])
+                    * share
+                    * if weekend { 0.6 } else { 1.0 };
+                let n = (mean + rng.gen_range(-0.3..0.3) * mean).round().max(0.0) as u32;
+                // How crowded the hour is: calls per agent.
+                let load = f64::from(n) / f64::from(AGENTS[usize::from(hour)]) / 4.0;
+                for _ in 0..n {
+                    let at = start + rng.gen_range(0..3600);
+                    if at > now {
+                        continue;
+                    }
+                    calls += 1;
+                    let id = format!("{at}.{calls}");
+                    let wait = (rng.gen_range(2.0..20.0) * (0.6 + load * load)).round() as i64;
+                    let caller = format!("+7916{:07}", rng.gen_range(0..400_000));
+                    let event = |name: &str, t: i64, agent: &str, data: Vec<String>| CallEvent {
+                        call_id: id.clone(),
+                        event: name.to_owned(),
+                        at: t * 1000,
+                        queue: queue.to_owned(),
+                        agent: agent.to_owned(),
+                        data,
+                    };
+                    events.push(event(
+                        "ENTERQUEUE",
+                        at,
+                        "",
+                        vec![String::new(), caller, "1".into()],
+                    ));
+                    let gives_up = wait > 25
+                        && rng.gen_bool(
+                            (f64::from(u32::try_from(wait).unwrap_or(0)) / 200.0).min(0.6),
+                        )
+                        || rng.gen_bool(0.02);
+                    if gives_up {
+                        let waited = if wait > 25 {
+                            rng.gen_range(10..wait)
+                        } else {
+                            rng.gen_range(1..6)
+                        };
+                        events.push(event(
+                            "ABANDON",
+                            at + waited,
+                            "",
+                            vec!["1".into(), "1".into(), waited.to_string()],
+                        ));
+                    } else {
+                        let agent = format!(
+                            "SIP/{}",
+                            101 + rng.gen_range(0..AGENTS[usize::from(hour)] + 2)
+                        );
+                        let talk = rng.gen_range(45..330);
+                        events.push(event(
+                            "CONNECT",
+                            at + wait,
+                            &agent,
+                            vec![wait.to_string(), String::new(), "1".into()],
+                        ));
+                        if at + wait + talk <= now {
+                            events.push(event(
+                                "COMPLETECALLER",
+                                at + wait + talk,
+                                &agent,
+                                vec![wait.to_string(), talk.to_string(), "1".into()],
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        if events.len() > 5_000 {
+            store
+                .record_call_events(&std::mem::take(&mut events), deployment.country())
+                .await?;
+        }
+    }
+    store
+        .record_call_events(&events, deployment.country())
+        .await?;
+    store.set_call_queue_line("couriers", "couriers").await?;
+    Ok(calls)
+}
