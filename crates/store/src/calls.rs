@@ -188,6 +188,24 @@ impl Store {
             .await
     }
 
+    /// A customer's calls, newest first, at most `limit`.
+    pub async fn customer_calls(
+        &self,
+        phone: &str,
+        limit: i64,
+    ) -> Result<Vec<CallRow>, StoreError> {
+        self.db
+            .all(
+                sql(format!(
+                    "SELECT {CALL_COLUMNS} FROM calls WHERE customer_phone = $1 \
+                     ORDER BY entered_at DESC, id LIMIT $2"
+                ))
+                .bind(phone)
+                .bind(limit),
+            )
+            .await
+    }
+
     /// Calls that reached a queue within `[from, to)`, oldest first, at
     /// most `limit`.
     pub async fn calls_between(

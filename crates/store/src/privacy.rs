@@ -127,7 +127,8 @@ impl Store {
             Some(phone) => tx
                 .opt::<(String,)>(
                     sql("SELECT phone FROM customers WHERE phone = $1 \
-                         UNION SELECT customer_phone FROM ledger_accounts WHERE customer_phone = $1")
+                         UNION SELECT customer_phone FROM ledger_accounts WHERE customer_phone = $1 \
+                         UNION SELECT customer_phone FROM calls WHERE customer_phone = $1")
                     .bind(phone.as_str()),
                 )
                 .await?
@@ -255,6 +256,24 @@ impl Store {
             crate::helpdesk::support_days::touch_cases(&mut tx, since).await?;
         }
         if let Some(phone) = &phone {
+            // The calls keep the call, not the number: the PBX's record of
+            // the caller goes, the call stays the pseudonym's.
+            tx.exec(
+                sql(
+                    "UPDATE call_events SET data = '[]' WHERE event = 'ENTERQUEUE' \
+                     AND call_id IN (SELECT id FROM calls WHERE customer_phone = $1)",
+                )
+                .bind(phone.as_str()),
+            )
+            .await?;
+            tx.exec(
+                sql(
+                    "UPDATE calls SET caller = NULL, customer_phone = $1 WHERE customer_phone = $2",
+                )
+                .bind(pseudonym.as_str())
+                .bind(phone.as_str()),
+            )
+            .await?;
             for table in [
                 "incidents",
                 "cases",

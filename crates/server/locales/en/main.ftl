@@ -1287,3 +1287,10 @@ calls-by-hour-hint = Bars: calls offered in each hour over the period; line: tha
 calls-chart-calls = calls
 calls-chart-level = service level
 calls-no-data = No calls in this period. Import the PBX's queue_log or CDR (doorstep import calls) or send its events to POST /api/v1/calls/events.
+
+file-call = Call to { $queue }
+file-call-answered = Answered by { $agent } after { $wait } s; talked { $talk } s
+file-call-talking = Talking now with { $agent }
+file-call-abandoned = Hung up after waiting { $wait } s
+file-call-unanswered = Not answered: the queue let the caller go after { $wait } s
+file-call-waiting = Waiting in the queue now

@@ -1292,3 +1292,10 @@ calls-by-hour-hint = Столбцы — звонки, поступившие в 
 calls-chart-calls = звонки
 calls-chart-level = уровень сервиса
 calls-no-data = Звонков за период нет. Загрузите queue_log или CDR из АТС (doorstep import calls) или отправляйте её события в POST /api/v1/calls/events.
+
+file-call = Звонок в очередь { $queue }
+file-call-answered = Принял { $agent } через { $wait } с; разговор { $talk } с
+file-call-talking = Сейчас говорит с { $agent }
+file-call-abandoned = Положил трубку, прождав { $wait } с
+file-call-unanswered = Не принят: очередь отпустила звонящего через { $wait } с
+file-call-waiting = Сейчас ждёт в очереди

@@ -98,3 +98,10 @@ calls-by-hour-hint = Стовпці — дзвінки, що надійшли щ
 calls-chart-calls = дзвінки
 calls-chart-level = рівень сервісу
 calls-no-data = Дзвінків за період немає. Завантажте queue_log або CDR з АТС (doorstep import calls) або надсилайте її події в POST /api/v1/calls/events.
+
+file-call = Дзвінок у чергу { $queue }
+file-call-answered = Прийняв { $agent } через { $wait } с; розмова { $talk } с
+file-call-talking = Зараз говорить з { $agent }
+file-call-abandoned = Поклав слухавку, прочекавши { $wait } с
+file-call-unanswered = Не прийнято: черга відпустила того, хто дзвонив, через { $wait } с
+file-call-waiting = Зараз чекає в черзі

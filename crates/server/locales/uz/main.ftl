@@ -98,3 +98,10 @@ calls-by-hour-hint = Ustunlar — davr davomida har soatda kelgan qo'ng'iroqlar;
 calls-chart-calls = qo'ng'iroqlar
 calls-chart-level = xizmat darajasi
 calls-no-data = Bu davrda qo'ng'iroqlar yo'q. ATSning queue_log yoki CDR faylini yuklang (doorstep import calls) yoki uning hodisalarini POST /api/v1/calls/events ga yuboring.
+
+file-call = { $queue } navbatiga qo'ng'iroq
+file-call-answered = { $wait } s dan keyin { $agent } javob berdi; suhbat { $talk } s
+file-call-talking = Hozir { $agent } bilan gaplashmoqda
+file-call-abandoned = { $wait } s kutib, go'shakni qo'ydi
+file-call-unanswered = Javob berilmadi: navbat { $wait } s dan keyin qo'yib yubordi
+file-call-waiting = Hozir navbatda kutmoqda

@@ -256,6 +256,26 @@ async fn contact_center_figures_as_worked_out_by_hand(backend: &str) {
     let operator = a.signed_in("operator").await;
     let r = operator.get(a.at("/calls")).send().await.unwrap();
     assert_eq!(r.status(), 403);
+    // The caller's personal file shows their calls, though they never ordered.
+    let file = a.page(&operator, "/customers/%2B79161234567").await;
+    assert!(
+        file.contains("Call to support")
+            && file.contains("Answered by Olga after 12 s; talked 100 s")
+            && file.contains("Hung up after waiting 40 s"),
+        "{file}"
+    );
+    // Erased, the caller's number goes from the calls and their events.
+    let erased = a
+        .store
+        .erase_customer(doorstep_store::Erasee::Phone("+79161234567"))
+        .await
+        .unwrap()
+        .expect("known by their calls");
+    let call = a.store.call("f1").await.unwrap().unwrap();
+    assert_eq!(
+        (call.caller, call.customer_phone.as_deref()),
+        (None, Some(erased.pseudonym.as_str()))
+    );
 
     // A target of 90/30: the 30-second answer is in time now (3 of 4).
     let refused = form(

@@ -32,6 +32,8 @@ pub struct CustomerFile {
     /// The contacts of those cases (oldest first within a case).
     pub contacts: Vec<CaseEntry>,
     pub remedies: Vec<Remedy>,
+    /// The customer's calls to the contact center (matched by phone).
+    pub calls: Vec<crate::calls::CallRow>,
     pub ledger: Ledger,
     /// Spend on delivered orders and their number (minor units).
     pub spend: i64,
@@ -91,6 +93,7 @@ impl Store {
             )
             .await?;
         let remedies = self.customer_remedies(phone).await?;
+        let calls = self.customer_calls(phone, FILE_LIMIT).await?;
         let ledger = self.ledger(phone, FILE_LIMIT).await?;
         let (spend, delivered): (i64, i64) = self
             .db
@@ -110,6 +113,7 @@ impl Store {
             cases,
             contacts,
             remedies,
+            calls,
             ledger,
             spend,
             delivered,

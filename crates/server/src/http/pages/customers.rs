@@ -118,7 +118,11 @@ pub async fn file(
 ) -> PageResult {
     let customer = app.store.customer(&phone).await.page(user.lang)?;
     let file = app.store.customer_file(&phone).await.page(user.lang)?;
-    if customer.is_none() && file.cases.is_empty() && file.ledger.entries.is_empty() {
+    if customer.is_none()
+        && file.cases.is_empty()
+        && file.ledger.entries.is_empty()
+        && file.calls.is_empty()
+    {
         return Err(PageError::NotFound(user.lang));
     }
     let support = user.may::<CaseDesk>();
@@ -249,6 +253,36 @@ pub async fn file(
                 text,
                 format!("/cases/{number}"),
                 "",
+            );
+        }
+        for k in &file.calls {
+            let agent = k.agent.clone().unwrap_or_default();
+            let wait = k.wait_seconds.unwrap_or(0);
+            let text = match k.outcome.as_str() {
+                "answered" => t.args(
+                    "file-call-answered",
+                    vec![
+                        ("agent", agent.into()),
+                        ("wait", wait.into()),
+                        ("talk", k.talk_seconds.unwrap_or(0).into()),
+                    ],
+                ),
+                "talking" => t.with("file-call-talking", "agent", agent),
+                "abandoned" => t.with("file-call-abandoned", "wait", wait),
+                "unanswered" => t.with("file-call-unanswered", "wait", wait),
+                _ => t.t("file-call-waiting"),
+            };
+            push(
+                k.entered_at,
+                "call",
+                t.with("file-call", "queue", k.queue.clone()),
+                text,
+                String::new(),
+                if matches!(k.outcome.as_str(), "abandoned" | "unanswered") {
+                    "bad"
+                } else {
+                    ""
+                },
             );
         }
         for r in &file.remedies {
