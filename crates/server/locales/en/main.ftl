@@ -1294,3 +1294,11 @@ file-call-talking = Talking now with { $agent }
 file-call-abandoned = Hung up after waiting { $wait } s
 file-call-unanswered = Not answered: the queue let the caller go after { $wait } s
 file-call-waiting = Waiting in the queue now
+
+case-call-answered = answered by { $agent }
+case-call-abandoned = hung up after { $wait } s
+case-call-unanswered = not answered
+case-call-waiting = waiting now
+case-attach-call = The customer's call
+case-attach-call-button = Attach as their contact
+case-attach-call-hint = A call about this problem is a contact of the case: first-contact resolution counts it.

@@ -1299,3 +1299,11 @@ file-call-talking = Сейчас говорит с { $agent }
 file-call-abandoned = Положил трубку, прождав { $wait } с
 file-call-unanswered = Не принят: очередь отпустила звонящего через { $wait } с
 file-call-waiting = Сейчас ждёт в очереди
+
+case-call-answered = принял { $agent }
+case-call-abandoned = положил трубку через { $wait } с
+case-call-unanswered = не принят
+case-call-waiting = ждёт сейчас
+case-attach-call = Звонок клиента
+case-attach-call-button = Приложить как обращение клиента
+case-attach-call-hint = Звонок об этой проблеме — обращение по этому делу: решение с первого обращения учитывает его.

@@ -105,3 +105,11 @@ file-call-talking = Зараз говорить з { $agent }
 file-call-abandoned = Поклав слухавку, прочекавши { $wait } с
 file-call-unanswered = Не прийнято: черга відпустила того, хто дзвонив, через { $wait } с
 file-call-waiting = Зараз чекає в черзі
+
+case-call-answered = прийняв { $agent }
+case-call-abandoned = поклав слухавку через { $wait } с
+case-call-unanswered = не прийнято
+case-call-waiting = чекає зараз
+case-attach-call = Дзвінок клієнта
+case-attach-call-button = Додати як звернення клієнта
+case-attach-call-hint = Дзвінок щодо цієї проблеми — звернення у цій справі: вирішення з першого звернення враховує його.

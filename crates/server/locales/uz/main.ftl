@@ -105,3 +105,11 @@ file-call-talking = Hozir { $agent } bilan gaplashmoqda
 file-call-abandoned = { $wait } s kutib, go'shakni qo'ydi
 file-call-unanswered = Javob berilmadi: navbat { $wait } s dan keyin qo'yib yubordi
 file-call-waiting = Hozir navbatda kutmoqda
+
+case-call-answered = { $agent } javob berdi
+case-call-abandoned = { $wait } s dan keyin go'shakni qo'ydi
+case-call-unanswered = javob berilmadi
+case-call-waiting = hozir kutmoqda
+case-attach-call = Mijozning qo'ng'irog'i
+case-attach-call-button = Mijoz murojaati sifatida qo'shish
+case-attach-call-hint = Shu muammo bo'yicha qo'ng'iroq — murojaatdagi aloqa: birinchi murojaatda hal qilish uni hisobga oladi.

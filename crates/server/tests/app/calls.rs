@@ -264,6 +264,40 @@ async fn contact_center_figures_as_worked_out_by_hand(backend: &str) {
             && file.contains("Hung up after waiting 40 s"),
         "{file}"
     );
+    // A case of the caller's: their call attached as a contact, once; a
+    // stranger's call is not theirs to attach.
+    let (status, opened) = post(&a, &integration, "/api/v1/cases",
+        &json!({"channel": "chat", "category": "other", "customer_phone": "+79161234567", "text": "Мне звонили?"})).await;
+    assert_eq!(status, 201, "{opened}");
+    let number = opened["number"].as_i64().unwrap();
+    let page = a.page(&operator, &format!("/cases/{number}")).await;
+    assert!(
+        page.contains("Attach as their contact") && page.contains("answered by Olga"),
+        "{page}"
+    );
+    let csrf = a.csrf(&operator).await;
+    for _ in 0..2 {
+        let r = operator
+            .post(a.at(&format!("/cases/{number}/calls")))
+            .form(&[("call", "f1"), ("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+    }
+    let id = opened["id"].as_str().unwrap();
+    let (_, case) = a
+        .get_json(&format!("/api/v1/cases/{id}"), &integration)
+        .await;
+    assert_eq!(case["contacts"], 2, "the chat and the call, once: {case}");
+    let r = operator
+        .post(a.at(&format!("/cases/{number}/calls")))
+        .form(&[("call", "p-none"), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+
     // Erased, the caller's number goes from the calls and their events.
     let erased = a
         .store

@@ -639,6 +639,8 @@ pub struct PlaybookButton {
 struct CasePage {
     c: Chrome,
     case: CaseRow,
+    /// The customer's calls that may be attached as contacts.
+    calls: Vec<Choice>,
     /// The customer's live status page and chat, to send them.
     status_url: String,
     case_id: String,
@@ -911,7 +913,29 @@ pub async fn detail(
     };
     let mine = case.owner_id.as_deref() == Some(user.id.as_str());
     let is_open = case.is_open();
+    // The customer's calls not on the case yet, to attach as contacts.
+    let attached: std::collections::HashSet<&str> = entries
+        .iter()
+        .filter_map(|e| e.external_id.as_deref()?.strip_prefix(CALL_CONTACT))
+        .collect();
+    let calls = match (&case.customer_phone, is_open) {
+        (Some(phone), true) => app
+            .store
+            .customer_calls(phone, 20)
+            .await
+            .page(user.lang)?
+            .into_iter()
+            .filter(|k| !attached.contains(k.id.as_str()))
+            .map(|k| Choice {
+                label: call_summary(t, &k, &tz),
+                value: k.id,
+                selected: false,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     let view = CasePage {
+        calls,
         customer_href: case
             .customer_phone
             .as_deref()
@@ -1431,4 +1455,69 @@ pub async fn approvals(
 /// The cases page's script: live updates and keyboard shortcuts.
 pub async fn script() -> Response {
     super::script(include_str!("../../../static/cases.js"))
+}
+
+/// How a contact that is a call from the PBX is known on the case (its
+/// `external_id`: the call attached once, whoever attaches it again).
+pub const CALL_CONTACT: &str = "call:";
+
+/// A call in a line: when, which queue, how it went.
+fn call_summary(t: Tr<'_>, k: &doorstep_store::calls::CallRow, tz: &jiff::tz::TimeZone) -> String {
+    let how = match k.outcome.as_str() {
+        "answered" | "talking" => t.with(
+            "case-call-answered",
+            "agent",
+            k.agent.clone().unwrap_or_default(),
+        ),
+        "abandoned" => t.with("case-call-abandoned", "wait", k.wait_seconds.unwrap_or(0)),
+        "unanswered" => t.t("case-call-unanswered"),
+        _ => t.t("case-call-waiting"),
+    };
+    format!(
+        "{} · {} · {how}",
+        format_local(from_millis(k.entered_at), tz),
+        k.queue
+    )
+}
+
+#[derive(Deserialize)]
+pub struct AttachCallForm {
+    call: String,
+}
+
+/// Attaches one of the customer's calls to the case as their contact (by
+/// phone): first-contact resolution counts it like any other contact.
+pub async fn attach_call(
+    State(app): State<AppState>,
+    Path(key): Path<String>,
+    StaffForm(user, form, _): StaffForm<CaseDesk, AttachCallForm>,
+) -> PageResult {
+    let case = find_case(&app, &user, &key).await?;
+    let call = app.store.call(form.call.trim()).await.page(user.lang)?;
+    let Some(call) =
+        call.filter(|k| k.customer_phone.is_some() && k.customer_phone == case.customer_phone)
+    else {
+        return Err(super::PageError::NotFound(user.lang));
+    };
+    // In the words of the person attaching it, as a note would be.
+    let t = crate::i18n::tr(user.lang);
+    let tz = app.deployment().tz();
+    let req = ContactRequest {
+        channel: "phone".to_owned(),
+        direction: Some(Direction::Inbound.as_str().to_owned()),
+        text: format!("📞 {}", call_summary(t, &call, &tz)),
+        external_id: Some(format!("{CALL_CONTACT}{}", call.id)),
+    };
+    match use_cases::add_contact(&app, &case.id, &req, &user.login, false).await {
+        Ok((Ok(_), _)) => {
+            tracing::info!(by = %user.login, case = case.number, call = %call.id, "a call attached to a case");
+            Ok(back(case.number, "done=contact"))
+        }
+        Ok((Err(r), _)) => Ok(refused(case.number, r)),
+        Err(CaseError::Invalid(p)) => Ok(back(
+            case.number,
+            &format!("error={}", short_word(&p.field)),
+        )),
+        Err(CaseError::Store(e)) => Err(super::failed(user.lang, e)),
+    }
 }

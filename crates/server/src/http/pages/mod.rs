@@ -431,6 +431,7 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{key}/assign", post(cases::assign))
         .route("/cases/{key}/status", post(cases::status))
         .route("/cases/{key}/contacts", post(cases::contact))
+        .route("/cases/{key}/calls", post(cases::attach_call))
         .route("/cases/{key}/typing", post(cases::typing))
         .route("/cases/{key}/photos/{id}", get(cases::photo))
         .route("/cases/{key}/fault", post(cases::fault))
