@@ -310,6 +310,26 @@ impl Store {
             .await
     }
 
+    /// Who answered the calls that reached a queue within `[from, to)`:
+    /// (slot, queue, agent), once each.
+    pub async fn call_agents(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(i64, String, String)>, StoreError> {
+        self.db
+            .all(
+                sql(format!(
+                    "SELECT DISTINCT CAST(entered_at / {SLOT_MS} AS BIGINT), queue, agent FROM calls \
+                     WHERE entered AND answered_at IS NOT NULL AND agent IS NOT NULL \
+                     AND entered_at >= $1 AND entered_at < $2"
+                ))
+                .bind(from)
+                .bind(to),
+            )
+            .await
+    }
+
     /// Every queue calls came to, with the line it serves.
     pub async fn call_queue_lines(&self) -> Result<Vec<(String, String)>, StoreError> {
         self.db

@@ -113,3 +113,12 @@ case-call-waiting = hozir kutmoqda
 case-attach-call = Mijozning qo'ng'irog'i
 case-attach-call-button = Mijoz murojaati sifatida qo'shish
 case-attach-call-hint = Shu muammo bo'yicha qo'ng'iroq — murojaatdagi aloqa: birinchi murojaatda hal qilish uni hisobga oladi.
+
+calls-staffing = Kunlik xodimlar bilan ta'minlanganlik
+calls-staffing-hint = Har yarim soat uchun: kuzatilgan qo'ng'iroqlar va ishlov vaqtida maqsadli ulushga o'z vaqtida javob berish uchun kerakli operatorlar (Erlang C), qo'ng'iroqlarga javob bergan operatorlar yonida. Qizil — keraklidan kam javob bergan.
+calls-staffing-day = Kun
+calls-staffing-time = Dan
+calls-staffing-needed = Kerakli operatorlar
+calls-staffing-needed-hint = Erlang C: shu yarim soatning qo'ng'iroqlari va AHT da maqsadli ulushga maqsadli soniyada javob beradigan eng kam operatorlar soni
+calls-staffing-answered-by = Javob berganlar
+calls-staffing-none = Bu kunda qo'ng'iroqlar bo'lmagan.

@@ -340,6 +340,103 @@ pub async fn figures(
     })
 }
 
+/// One half hour of a day's staffing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HalfHour {
+    /// `09:30`.
+    pub start: String,
+    pub offered: i64,
+    /// The half hour's average handle time (the day's, when none of its
+    /// calls ended).
+    pub aht_seconds: Option<f64>,
+    /// Agents Erlang C says the half hour needed for the target.
+    pub needed: u32,
+    /// Agents who answered calls in it (those logged in and taking calls).
+    pub answered_by: usize,
+    pub service_level: Option<f64>,
+}
+
+/// The staffing of one local day (of one line's queues, or all): for each
+/// half hour with calls, the agents needed to meet the service-level
+/// target at the arrivals and AHT observed (Erlang C), beside the agents
+/// who answered calls — why a peak missed the target.
+pub async fn staffing(
+    store: &Store,
+    tz: &jiff::tz::TimeZone,
+    day: jiff::civil::Date,
+    line: Option<Line>,
+) -> Result<Vec<HalfHour>, doorstep_store::StoreError> {
+    let target = ServiceLevel::of(store).await?;
+    let (lo, hi) = day_range(day, day, tz);
+    let (from, to) = (to_millis(lo), to_millis(hi));
+    let sums = store
+        .call_sums(
+            from,
+            to,
+            CallCut::Slots,
+            target.seconds,
+            SHORT_ABANDON_SECONDS,
+        )
+        .await?;
+    let agents = store.call_agents(from, to).await?;
+    let lines: HashMap<String, String> = store.call_queue_lines().await?.into_iter().collect();
+    let wanted = |queue: &str| {
+        line.is_none_or(|l| {
+            lines
+                .get(queue)
+                .map_or(Line::Customers.as_str(), String::as_str)
+                == l.as_str()
+        })
+    };
+    let half = |slot: i64| {
+        let at = doorstep_domain::time::from_millis(slot * SLOT_MS).to_zoned(tz.clone());
+        i32::from(at.hour()) * 2 + i32::from(at.minute() / 30)
+    };
+    let mut by_half: BTreeMap<i32, CallSums> = BTreeMap::new();
+    let mut day_sums = CallSums::default();
+    for s in sums.iter().filter(|s| wanted(&s.queue)) {
+        add(by_half.entry(half(s.slot)).or_default(), s);
+        add(&mut day_sums, s);
+    }
+    let mut who: BTreeMap<i32, std::collections::BTreeSet<&str>> = BTreeMap::new();
+    for (slot, _, agent) in agents.iter().filter(|(_, q, _)| wanted(q)) {
+        who.entry(half(*slot)).or_default().insert(agent);
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let day_aht =
+        (day_sums.handled > 0).then(|| day_sums.handle_seconds as f64 / day_sums.handled as f64);
+    Ok(by_half
+        .into_iter()
+        .filter(|(_, s)| s.offered > 0)
+        .map(|(h, s)| {
+            #[allow(clippy::cast_precision_loss)]
+            let aht = if s.handled > 0 {
+                Some(s.handle_seconds as f64 / s.handled as f64)
+            } else {
+                day_aht
+            };
+            #[allow(clippy::cast_precision_loss)]
+            let needed = aht.map_or(0, |aht| {
+                doorstep_domain::calls::agents_needed(
+                    s.offered as f64,
+                    1800.0,
+                    aht,
+                    target.percent as f64 / 100.0,
+                    target.seconds as f64,
+                )
+            });
+            HalfHour {
+                start: format!("{:02}:{:02}", h / 2, (h % 2) * 30),
+                offered: s.offered,
+                aht_seconds: aht.map(|a| (a * 10.0).round() / 10.0),
+                needed,
+                answered_by: who.get(&h).map_or(0, std::collections::BTreeSet::len),
+                service_level: percent(s.answered_in_time, s.offered - s.short_abandoned),
+            }
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

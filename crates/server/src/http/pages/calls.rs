@@ -44,6 +44,9 @@ struct CallsPage {
     total: Option<CallRow>,
     rows: Vec<CallRow>,
     chart: Option<String>,
+    /// The staffing day (its key and how it reads) and its half hours.
+    day: String,
+    staffing: Vec<StaffRow>,
     error: Option<String>,
 }
 
@@ -53,6 +56,20 @@ pub struct CallsPageQuery {
     to: Option<String>,
     line: Option<String>,
     group_by: Option<String>,
+    /// The day whose staffing is shown.
+    day: Option<String>,
+}
+
+/// One half hour of the staffing table, as shown.
+pub struct StaffRow {
+    pub start: String,
+    pub offered: i64,
+    pub aht: String,
+    pub needed: u32,
+    pub answered_by: usize,
+    /// Fewer agents answered than were needed.
+    pub short: bool,
+    pub service_level: String,
 }
 
 fn rate(v: Option<f64>) -> String {
@@ -145,6 +162,32 @@ pub async fn page(
         &t.t("calls-chart-calls"),
         &t.t("calls-chart-level"),
     );
+    // A whole day: the period's last, or yesterday when that is today.
+    let day = q
+        .day
+        .as_deref()
+        .and_then(|d| doorstep_domain::time::parse_date(d.trim()).ok())
+        .unwrap_or_else(|| {
+            if to >= today {
+                today.yesterday().unwrap_or(today)
+            } else {
+                to
+            }
+        });
+    let staffing = crate::app::calls::staffing(&app.store, &tz, day, line)
+        .await
+        .page(user.lang)?
+        .into_iter()
+        .map(|h| StaffRow {
+            short: h.answered_by < h.needed as usize,
+            aht: seconds(t, h.aht_seconds),
+            service_level: rate(h.service_level),
+            start: h.start,
+            offered: h.offered,
+            needed: h.needed,
+            answered_by: h.answered_by,
+        })
+        .collect();
     let label = |key: &str| match group {
         CallGrouping::Line => t.t(&format!("line-{key}")),
         CallGrouping::Agent if key.is_empty() => t.t("calls-no-agent"),
@@ -191,6 +234,8 @@ pub async fn page(
             .map(|g| row(t, label(&g.key), g, target.percent))
             .collect(),
         chart,
+        day: day.to_string(),
+        staffing,
         error,
         c,
     };
