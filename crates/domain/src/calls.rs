@@ -451,7 +451,10 @@ mod tests {
         assert!((service_level_with(14, 10.0, 20.0, 180.0) - 0.8884).abs() < 5e-5);
         assert_eq!(agents_needed(100.0, 1800.0, 180.0, 0.8, 20.0), 14);
         assert_eq!(agents_needed(0.0, 1800.0, 180.0, 0.8, 20.0), 0);
-        assert!((erlang_c(5, 7.0) - 1.0).abs() < f64::EPSILON, "too few agents: everyone waits");
+        assert!(
+            (erlang_c(5, 7.0) - 1.0).abs() < f64::EPSILON,
+            "too few agents: everyone waits"
+        );
         // A large centre stays finite and sensible.
         let big = agents_needed(3000.0, 1800.0, 240.0, 0.8, 20.0);
         assert!((400..430).contains(&big), "{big}");

@@ -515,15 +515,7 @@ pub fn percent_lines(
             .draw()
             .ok()?;
         for (values, colour) in series.iter().zip(SERIES_COLOURS) {
-            // One line per run of known values.
-            let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
-            for (i, v) in values.iter().enumerate() {
-                match v {
-                    Some(v) => runs.last_mut()?.push((i as f64, *v)),
-                    None => runs.push(Vec::new()),
-                }
-            }
-            for run in runs.into_iter().filter(|r| !r.is_empty()) {
+            for run in known_runs(values) {
                 chart
                     .draw_series(LineSeries::new(run.clone(), colour.stroke_width(2)))
                     .ok()?;
@@ -535,6 +527,24 @@ pub fn percent_lines(
         root.present().ok()?;
     }
     Some(svg)
+}
+
+/// The runs of known values of a series, as points at their positions:
+/// one line each, a gap where a value is missing.
+fn known_runs(values: &[Option<f64>]) -> Vec<Vec<(f64, f64)>> {
+    let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+    for (i, v) in values.iter().enumerate() {
+        match v {
+            Some(v) => {
+                if let Some(run) = runs.last_mut() {
+                    run.push((i as f64, *v));
+                }
+            }
+            None => runs.push(Vec::new()),
+        }
+    }
+    runs.retain(|r| !r.is_empty());
+    runs
 }
 
 /// Calls by hour of the day (bars, left axis) against the service level
@@ -604,14 +614,7 @@ pub fn calls_by_hour(
             RGBColor(220, 38, 38).stroke_width(2),
         );
         chart.draw_secondary_series(target_line).ok()?;
-        let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
-        for (h, v) in service_level.iter().enumerate() {
-            match v {
-                Some(v) => runs.last_mut()?.push((h as f64, *v)),
-                None => runs.push(Vec::new()),
-            }
-        }
-        for run in runs.into_iter().filter(|r| !r.is_empty()) {
+        for run in known_runs(service_level) {
             chart
                 .draw_secondary_series(LineSeries::new(run.clone(), LINE.stroke_width(2)))
                 .ok()?;
