@@ -515,6 +515,7 @@ async fn reports_in_csv_json_and_xlsx(backend: &str) {
         "Closing the loop",
         "Faults",
         "Support",
+        "Calls",
     ] {
         assert!(
             workbook.contains(&format!("name=\"{sheet}\"")),
@@ -547,6 +548,21 @@ async fn reports_in_csv_json_and_xlsx(backend: &str) {
     assert!(
         support.contains("<c r=\"C2\"><v>0</v></c>"),
         "no cases: {support}"
+    );
+    // Calls: the whole period (none yet), judged against 80/20; then a row
+    // for every hour of the day and every day.
+    let calls = read("xl/worksheets/sheet8.xml");
+    assert!(
+        strings.contains("service_level_pct") && strings.contains("target 80/20"),
+        "{strings}"
+    );
+    assert!(
+        calls.contains("<c r=\"C2\"><v>0</v></c>"),
+        "no calls: {calls}"
+    );
+    assert!(
+        calls.matches("<row ").count() > 25,
+        "24 hours and the days: {calls}"
     );
     assert_eq!(
         causes.matches("<row ").count(),

@@ -243,6 +243,27 @@ pub async fn render(
                     }
                     all
                 },
+                calls: {
+                    use crate::app::calls::{figures, CallGrouping, CallsRequest};
+                    let mut all = Vec::new();
+                    for group in [
+                        CallGrouping::All,
+                        CallGrouping::Line,
+                        CallGrouping::Queue,
+                        CallGrouping::Agent,
+                        CallGrouping::Hour,
+                        CallGrouping::Day,
+                    ] {
+                        let req = CallsRequest {
+                            from: req.from,
+                            to: req.to,
+                            line: None,
+                            group,
+                        };
+                        all.push(figures(store, &tz, &req).await?);
+                    }
+                    all
+                },
             };
             xlsx_bytes(deployment, &answer, &overall, &comments, &causes, &helpdesk)?
         }
@@ -295,6 +316,9 @@ struct Helpdesk {
     /// Service figures: the whole period, then by line, channel, operator
     /// and week.
     support: Vec<crate::app::helpdesk::support::SupportAnswer>,
+    /// The contact center's figures: the whole period, then by line,
+    /// queue, agent, hour of the day and day.
+    calls: Vec<crate::app::calls::CallsAnswer>,
 }
 
 fn xlsx_bytes(
@@ -435,6 +459,7 @@ fn xlsx_bytes(
     loop_sheet(&mut book, &helpdesk.by_city, &bold, &decimal)?;
     faults_sheet(&mut book, &helpdesk.faults, &bold)?;
     support_sheet(&mut book, &helpdesk.support, &bold, &decimal)?;
+    calls_sheet(&mut book, &helpdesk.calls, &bold, &decimal)?;
     book.save_to_buffer()
 }
 
@@ -578,6 +603,66 @@ fn support_sheet(
             for (k, v) in cells.into_iter().enumerate() {
                 if let Some(v) = v {
                     sheet.write_number_with_format(row, 4 + k as u16, v, decimal)?;
+                }
+            }
+            row += 1;
+        }
+    }
+    sheet.set_column_width(1, 18)?;
+    Ok(())
+}
+
+/// The contact center's figures (METRICS.md, "Contact center"): rates in
+/// %, times in seconds, judged against the target in the sheet's title row.
+fn calls_sheet(
+    book: &mut Workbook,
+    answers: &[crate::app::calls::CallsAnswer],
+    bold: &Format,
+    decimal: &Format,
+) -> Result<(), XlsxError> {
+    let sheet = book.add_worksheet().set_name("Calls")?;
+    let headers = [
+        "by",
+        "key",
+        "offered",
+        "answered",
+        "abandoned",
+        "answer_rate_pct",
+        "service_level_pct",
+        "asa_s",
+        "aht_s",
+        "abandonment_pct",
+        "longest_wait_s",
+    ];
+    for (col, header) in headers.into_iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, header, bold)?;
+    }
+    if let Some(a) = answers.first() {
+        sheet.write_string(
+            0,
+            headers.len() as u16,
+            format!("target {}/{}", a.target.percent, a.target.seconds),
+        )?;
+    }
+    let mut row = 1;
+    for answer in answers {
+        for g in &answer.groups {
+            sheet.write_string(row, 0, answer.group_by.as_str())?;
+            sheet.write_string(row, 1, inert(g.key.clone()))?;
+            for (k, n) in [g.offered, g.answered, g.abandoned].into_iter().enumerate() {
+                sheet.write_number(row, 2 + k as u16, n as f64)?;
+            }
+            let cells = [
+                g.answer_rate,
+                g.service_level,
+                g.asa_seconds,
+                g.aht_seconds,
+                g.abandonment_rate,
+                Some(g.longest_wait_seconds as f64),
+            ];
+            for (k, v) in cells.into_iter().enumerate() {
+                if let Some(v) = v {
+                    sheet.write_number_with_format(row, 5 + k as u16, v, decimal)?;
                 }
             }
             row += 1;
