@@ -464,6 +464,12 @@ async fn cases(
     let limit = Some(deployment.operator_limit);
     let mut cases = 0;
     let mut remedies = 0;
+    // Cases (and so claims) per customer, across the stories below: at most
+    // two each. An honest customer rarely claims more often (the demo's one
+    // claim abuser is made apart), and which orders are delivered moves
+    // with the time of day, so a third would now and then make a second
+    // customer's claims look like abuse.
+    let mut per_customer: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
 
     // Incidents the dispatchers handed to support.
     for (incident, at) in to_cases {
@@ -500,8 +506,11 @@ async fn cases(
             };
             story.take(rng).await?;
             story.reply(rng, "phone").await?;
-            if story.remedy(rng, None, None, limit).await?.is_some() {
+            let phone = opened.case().customer_phone.clone().unwrap_or_default();
+            let may_claim = per_customer.get(&phone).copied().unwrap_or(0) < 2;
+            if may_claim && story.remedy(rng, None, None, limit).await?.is_some() {
                 remedies += 1;
+                *per_customer.entry(phone).or_default() += 1;
             }
             story.status(rng, CaseStatus::Resolved, 5, 60).await?;
             story.rate(rng, now).await?;
@@ -566,11 +575,6 @@ async fn cases(
         .calendar_or_always(deployment.tz());
     // Resolved cases some customers come back about (a repeat contact).
     let mut settled: Vec<Settled> = Vec::new();
-    // At most two of these cases per customer: an honest customer rarely
-    // claims more often (the demo's one claim abuser is made apart), and
-    // which orders are delivered moves with the time of day, so a third
-    // would now and then make a second customer's claims look like abuse.
-    let mut per_customer: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
     for n in 0..260 {
         // One case per order: a second one would join the first.
         let Some(order) = (0..20)
@@ -587,7 +591,7 @@ async fn cases(
             continue;
         };
         *per_customer
-            .entry(order.customer_phone.as_str())
+            .entry(order.customer_phone.as_str().to_owned())
             .or_default() += 1;
         let couriers_line = n % 9 == 0;
         let category = if couriers_line {
