@@ -1311,3 +1311,6 @@ calls-staffing-needed = Agents needed
 calls-staffing-needed-hint = Erlang C: the fewest agents who answer the target share within the target's seconds at this half hour's calls and AHT
 calls-staffing-answered-by = Agents who answered
 calls-staffing-none = No calls on this day.
+
+customer-on-time = Delivered on time
+customer-on-time-value = { $pct }% of { $n } delivered

@@ -1316,3 +1316,6 @@ calls-staffing-needed = Нужно операторов
 calls-staffing-needed-hint = Erlang C: наименьшее число операторов, принимающих целевую долю звонков за целевое число секунд при звонках и AHT этого получаса
 calls-staffing-answered-by = Принимали звонки
 calls-staffing-none = В этот день звонков не было.
+
+customer-on-time = Доставлено вовремя
+customer-on-time-value = { $pct }% из { $n } доставленных

@@ -122,3 +122,6 @@ calls-staffing-needed = Потрібно операторів
 calls-staffing-needed-hint = Erlang C: найменша кількість операторів, що приймають цільову частку дзвінків за цільову кількість секунд за дзвінків і AHT цього півгодини
 calls-staffing-answered-by = Приймали дзвінки
 calls-staffing-none = Цього дня дзвінків не було.
+
+customer-on-time = Доставлено вчасно
+customer-on-time-value = { $pct }% з { $n } доставлених

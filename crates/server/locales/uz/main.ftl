@@ -122,3 +122,6 @@ calls-staffing-needed = Kerakli operatorlar
 calls-staffing-needed-hint = Erlang C: shu yarim soatning qo'ng'iroqlari va AHT da maqsadli ulushga maqsadli soniyada javob beradigan eng kam operatorlar soni
 calls-staffing-answered-by = Javob berganlar
 calls-staffing-none = Bu kunda qo'ng'iroqlar bo'lmagan.
+
+customer-on-time = O'z vaqtida yetkazilgan
+customer-on-time-value = { $n } ta yetkazilgandan { $pct }%

@@ -208,6 +208,15 @@ async fn orders_search_by_phone_number_and_filters(backend: &str) {
     );
     let customer = text("/customers/%2B79161234567").await;
     assert!(customer.contains("A-100") && customer.contains("A-101"));
+    assert!(
+        customer.contains("100.0% of 2 delivered"),
+        "the on-time rate: {customer}"
+    );
+    let late_customer = text("/customers/%2B79160000000").await;
+    assert!(
+        late_customer.contains("0.0% of 1 delivered"),
+        "{late_customer}"
+    );
     let missing = client.get(app.at("/orders/NOPE")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
 }
