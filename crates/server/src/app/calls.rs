@@ -252,6 +252,23 @@ fn group(key: String, s: &CallSums) -> CallGroup {
     }
 }
 
+/// Which line each phone queue serves (the customers' line unless set).
+struct QueueLines(HashMap<String, String>);
+
+impl QueueLines {
+    async fn load(store: &Store) -> Result<QueueLines, doorstep_store::StoreError> {
+        Ok(QueueLines(
+            store.call_queue_lines().await?.into_iter().collect(),
+        ))
+    }
+
+    fn of(&self, queue: &str) -> &str {
+        self.0
+            .get(queue)
+            .map_or(doorstep_store::calls::DEFAULT_LINE, String::as_str)
+    }
+}
+
 /// The figures for a request, groups in key order (periods and hours in
 /// time order, every one of them shown).
 pub async fn figures(
@@ -270,13 +287,8 @@ pub async fn figures(
     let sums = store
         .call_sums(from, to, cut, target.seconds, SHORT_ABANDON_SECONDS)
         .await?;
-    let lines: HashMap<String, String> = store.call_queue_lines().await?.into_iter().collect();
-    let line_of = |queue: &str| {
-        lines
-            .get(queue)
-            .cloned()
-            .unwrap_or_else(|| Line::Customers.as_str().to_owned())
-    };
+    let lines = QueueLines::load(store).await?;
+    let line_of = |queue: &str| lines.of(queue).to_owned();
     // A slot's local day and hour, each computed once.
     let mut local: HashMap<i64, (i64, i8)> = HashMap::new();
     let mut keyed: BTreeMap<String, CallSums> = BTreeMap::new();
@@ -379,15 +391,8 @@ pub async fn staffing(
         )
         .await?;
     let agents = store.call_agents(from, to).await?;
-    let lines: HashMap<String, String> = store.call_queue_lines().await?.into_iter().collect();
-    let wanted = |queue: &str| {
-        line.is_none_or(|l| {
-            lines
-                .get(queue)
-                .map_or(Line::Customers.as_str(), String::as_str)
-                == l.as_str()
-        })
-    };
+    let lines = QueueLines::load(store).await?;
+    let wanted = |queue: &str| line.is_none_or(|l| lines.of(queue) == l.as_str());
     let half = |slot: i64| {
         let at = doorstep_domain::time::from_millis(slot * SLOT_MS).to_zoned(tz.clone());
         i32::from(at.hour()) * 2 + i32::from(at.minute() / 30)

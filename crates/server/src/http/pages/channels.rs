@@ -193,6 +193,19 @@ async fn page(
     Ok(render(&view))
 }
 
+/// The page again with an error above it, the forms as new.
+async fn refused(app: &AppState, user: &CurrentUser, error: String) -> PageResult {
+    page(
+        app,
+        user,
+        None,
+        Some(error),
+        MailboxForm::default(),
+        GatewayForm::default(),
+    )
+    .await
+}
+
 #[derive(Deserialize, Default)]
 pub struct ChannelsQuery {
     saved: Option<String>,
@@ -367,15 +380,7 @@ pub async fn set_queue_line(
     let queue = form.queue.trim();
     let Some(line) = Line::parse(form.line.trim()) else {
         let error = t.t("mailbox-error-line");
-        return page(
-            &app,
-            &user,
-            None,
-            Some(error),
-            MailboxForm::default(),
-            GatewayForm::default(),
-        )
-        .await;
+        return refused(&app, &user, error).await;
     };
     if queue.is_empty() || queue.chars().count() > 200 {
         return Err(PageError::NotFound(user.lang));
@@ -417,15 +422,7 @@ pub async fn set_service_level(
         }
         Err(why) => {
             let error = t.with("service-level-error", "why", why);
-            page(
-                &app,
-                &user,
-                None,
-                Some(error),
-                MailboxForm::default(),
-                GatewayForm::default(),
-            )
-            .await
+            refused(&app, &user, error).await
         }
     }
 }
