@@ -161,6 +161,15 @@ impl CustomerTr {
         self.text(key, Some(&args))
     }
 
+    /// A text with any number of named string arguments.
+    pub fn with_all(&self, key: &str, named: &[(&str, &str)]) -> String {
+        let mut args = FluentArgs::new();
+        for (name, value) in named {
+            args.set((*name).to_owned(), FluentValue::from(*value));
+        }
+        self.text(key, Some(&args))
+    }
+
     /// The language's own name, for the page's language switch.
     pub fn native_name(code: &str) -> &'static str {
         match code {

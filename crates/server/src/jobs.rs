@@ -47,6 +47,7 @@ const RECURRING: &[(&str, i64)] = &[
     ("sla.watch", 10_000),
     ("support.build", 10_000),
     ("notices.send", 15_000),
+    ("orders.late", 30_000),
     ("mail.read", 20_000),
 ];
 
@@ -259,6 +260,14 @@ impl Runner {
                 let n = crate::app::helpdesk::notices::run_due(&self.app).await?;
                 if n > 0 {
                     tracing::info!(notices = n, "notices to customers handled");
+                }
+                Ok(next)
+            }
+            "orders.late" => {
+                let now = doorstep_store::now_millis();
+                let n = crate::app::helpdesk::late::run_due(&self.app, now).await?;
+                if n > 0 {
+                    tracing::info!(orders = n, "late orders told first");
                 }
                 Ok(next)
             }

@@ -129,6 +129,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0021_support_days.sql"),
     ),
     (22, "calls", include_str!("../migrations/0022_calls.sql")),
+    (
+        23,
+        "late orders",
+        include_str!("../migrations/0023_late_orders.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.

@@ -147,7 +147,7 @@ impl OrderView {
     }
 }
 
-const ORDER_VIEW_SELECT: &str = "SELECT o.order_number, o.customer_phone, c.name AS customer_name, \
+pub(crate) const ORDER_VIEW_SELECT: &str = "SELECT o.order_number, o.customer_phone, c.name AS customer_name, \
      c.email AS customer_email, o.city, o.partner, o.courier_id, k.name AS courier_name, o.promised_from, \
      o.promised_to, o.delivered_at, o.amount_minor, \
      COALESCE(c.first_order_number = o.order_number, FALSE) AS first_order, o.created_at, o.updated_at \

@@ -207,6 +207,7 @@ async fn of_eight_dispatchers_claiming_at_once_exactly_one_owns_the_incident(bac
             AttemptResult::NotReached,
             Some("no answer"),
             Some(later),
+            None,
         )
         .await
         .unwrap()
@@ -228,7 +229,7 @@ async fn of_eight_dispatchers_claiming_at_once_exactly_one_owns_the_incident(bac
     );
     assert_eq!(
         store
-            .log_attempt(&target, other, AttemptResult::Reached, None, None)
+            .log_attempt(&target, other, AttemptResult::Reached, None, None, None)
             .await
             .unwrap(),
         Err(Refusal::ClaimedBy(owner_login.clone()))

@@ -61,6 +61,56 @@ pub enum Condition {
     TimedOutAtVip,
 }
 
+/// The rule of the incidents the call-back queue takes: low ratings that
+/// no alert rule caught (seed 002: call back low ratings).
+pub const CALLBACK_RULE: &str = "low_rating";
+
+/// The setting that holds the call-back threshold.
+pub const CALLBACK_SETTING: &str = "callback_threshold";
+
+/// A rating at or below this many points of five (scaled to the
+/// question's own scale) goes to the call-back queue when no rule caught
+/// it: CSAT 3 of 5 and less by default; 0 turns the queue off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallbackThreshold(pub u8);
+
+impl Default for CallbackThreshold {
+    fn default() -> Self {
+        CallbackThreshold(3)
+    }
+}
+
+impl CallbackThreshold {
+    /// From the setting's text: a whole number 0–4 (5 would call back
+    /// every rating).
+    pub fn parse(text: &str) -> Option<CallbackThreshold> {
+        text.trim()
+            .parse::<u8>()
+            .ok()
+            .filter(|v| *v <= 4)
+            .map(CallbackThreshold)
+    }
+
+    /// Why a completed response, or a case's rating, goes to the call-back
+    /// queue: its lowest rating at or below the threshold ("CSAT 3 of 5"),
+    /// or an NPS of a detractor. `None`: not low, or the queue is off.
+    pub fn low(
+        self,
+        status: ResponseStatus,
+        nps: Option<u8>,
+        lowest: Option<crate::survey::metrics::Rating>,
+    ) -> Option<String> {
+        if self.0 == 0 || status != ResponseStatus::Completed {
+            return None;
+        }
+        let limit = 100.0 * (f64::from(self.0) - 1.0) / 4.0;
+        if let Some(r) = lowest.filter(|r| r.norm() <= limit + 1e-9) {
+            return Some(format!("rating {} of {}", r.value, r.max));
+        }
+        nps.filter(|n| *n <= 6).map(|n| format!("NPS {n}"))
+    }
+}
+
 /// One alert rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertRule {
@@ -233,6 +283,46 @@ impl AlertRule {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn low_ratings_go_to_the_call_back_queue_at_the_threshold() {
+        use crate::survey::metrics::Rating;
+        let done = ResponseStatus::Completed;
+        let csat = |v: f64| {
+            Some(Rating {
+                value: v,
+                min: 1.0,
+                max: 5.0,
+            })
+        };
+        let t = CallbackThreshold::default();
+        assert_eq!(
+            t.low(done, None, csat(3.0)).as_deref(),
+            Some("rating 3 of 5")
+        );
+        assert_eq!(t.low(done, None, csat(4.0)), None);
+        // Another scale, scaled: 3 of 5 is the middle; 5 of 9 too.
+        let csi = |v: f64| {
+            Some(Rating {
+                value: v,
+                min: 1.0,
+                max: 9.0,
+            })
+        };
+        assert!(t.low(done, None, csi(5.0)).is_some());
+        assert!(t.low(done, None, csi(6.0)).is_none());
+        // A detractor's NPS with no rating; nothing for a passive.
+        assert_eq!(t.low(done, Some(6), None).as_deref(), Some("NPS 6"));
+        assert_eq!(t.low(done, Some(7), csat(5.0)), None);
+        // Off, or not completed: never.
+        assert_eq!(CallbackThreshold(0).low(done, Some(0), csat(1.0)), None);
+        assert_eq!(t.low(ResponseStatus::Refused, Some(0), None), None);
+        assert_eq!(CallbackThreshold(1).low(done, None, csat(2.0)), None);
+        assert!(CallbackThreshold(1).low(done, None, csat(1.0)).is_some());
+        assert_eq!(CallbackThreshold::parse(" 2 "), Some(CallbackThreshold(2)));
+        assert_eq!(CallbackThreshold::parse("5"), None);
+        assert_eq!(CallbackThreshold::parse("x"), None);
+    }
+
     use super::*;
     use crate::survey::causes::TagSource;
 

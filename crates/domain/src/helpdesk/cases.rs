@@ -14,6 +14,9 @@ vocabulary! {
         App => "app",
         Terminal => "terminal",
         Survey => "survey",
+        /// Opened by Doorstep itself, telling the customer first (a late
+        /// order).
+        Proactive => "proactive",
     }
 }
 

@@ -8,6 +8,7 @@ pub mod alerts;
 pub mod cases;
 pub mod claims;
 pub mod incidents;
+pub mod late;
 pub mod quiet;
 pub mod recovery;
 pub mod remedies;

@@ -321,7 +321,8 @@ impl Policy {
             CaseChannel::Email
             | CaseChannel::Phone
             | CaseChannel::Terminal
-            | CaseChannel::Survey => HOUR_MS,
+            | CaseChannel::Survey
+            | CaseChannel::Proactive => HOUR_MS,
         };
         let resolution = match priority {
             Priority::Urgent => 4 * HOUR_MS,

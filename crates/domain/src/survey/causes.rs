@@ -353,6 +353,8 @@ pub enum TagSource {
     Text,
     /// Set by hand by the quality team.
     Hand,
+    /// What the customer told a dispatcher on a call-back.
+    Call,
 }
 
 impl TagSource {
@@ -361,6 +363,7 @@ impl TagSource {
             TagSource::Choice => "choice",
             TagSource::Text => "text",
             TagSource::Hand => "hand",
+            TagSource::Call => "call",
         }
     }
 
@@ -368,6 +371,7 @@ impl TagSource {
         match s {
             "choice" => TagSource::Choice,
             "text" => TagSource::Text,
+            "call" => TagSource::Call,
             _ => TagSource::Hand,
         }
     }

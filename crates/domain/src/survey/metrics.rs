@@ -21,6 +21,9 @@ pub struct Facts {
     pub csi_norm_sum: f64,
     /// The weighted mean of the factor scores, 0–100, when factors were rated.
     pub csi_weighted: Option<f64>,
+    /// The lowest CSI or CSAT answer: its value and its scale's ends (the
+    /// call-back queue takes low ratings no alert rule caught).
+    pub lowest_rating: Option<Rating>,
     /// CSAT answers and how many were in the scale's top two points.
     pub csat_n: u32,
     pub csat_top2: u32,
@@ -30,6 +33,25 @@ pub struct Facts {
     pub ces_sum: f64,
     pub ces_easy: u32,
     pub ces_hard: u32,
+}
+
+/// One rating answer on its scale.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rating {
+    pub value: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Rating {
+    /// Where it lies on its scale, 0–100.
+    pub fn norm(&self) -> f64 {
+        if self.max > self.min {
+            100.0 * (self.value - self.min) / (self.max - self.min)
+        } else {
+            0.0
+        }
+    }
 }
 
 /// Works out a response's facts from its checked answers and the survey
@@ -56,7 +78,14 @@ pub fn facts(survey: &SurveyDefinition, answers: &[CheckedAnswer]) -> Facts {
                 } else {
                     0.0
                 };
-                match q.measures.as_deref().and_then(Measure::parse) {
+                let measure = q.measures.as_deref().and_then(Measure::parse);
+                if matches!(measure, Some(Measure::Csi | Measure::Csat)) {
+                    let rating = Rating { value, min, max };
+                    if f.lowest_rating.is_none_or(|r| rating.norm() < r.norm()) {
+                        f.lowest_rating = Some(rating);
+                    }
+                }
+                match measure {
                     Some(Measure::Csi) => {
                         f.csi_n += 1;
                         f.csi_sum += value;

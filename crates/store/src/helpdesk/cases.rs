@@ -312,7 +312,7 @@ fn subject(text: &str) -> String {
 
 /// How many times a transaction that lost a race on a unique key is run
 /// again (the second run finds what the winner wrote).
-const RACE_TRIES: u32 = 4;
+pub(crate) const RACE_TRIES: u32 = 4;
 
 impl Store {
     /// Opens a case with its first contact — or, while the customer has an

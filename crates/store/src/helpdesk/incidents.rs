@@ -4,7 +4,7 @@
 //! others are told who), worked by call-back attempts and closed with an
 //! outcome. Each change commits with its event.
 
-use doorstep_domain::helpdesk::alerts::{AlertRule, Seen};
+use doorstep_domain::helpdesk::alerts::{AlertRule, Priority, Seen, CALLBACK_RULE};
 use doorstep_domain::helpdesk::incidents::{rank, AttemptResult, IncidentStatus, Outcome};
 use serde::Serialize;
 
@@ -118,9 +118,7 @@ pub(crate) async fn raise(
         return Ok(Vec::new());
     }
     let rules = super::enabled_rules(tx).await?;
-    if rules.is_empty() {
-        return Ok(Vec::new());
-    }
+    let callback = super::callback_threshold(tx).await?;
     let now = super::now();
     let mut raised: Vec<Incident> = Vec::new();
     for a in answered {
@@ -133,9 +131,22 @@ pub(crate) async fn raise(
             repeat_customer: a.repeat_customer,
             vip: a.vip,
         };
+        let before = raised.len();
         for rule in &rules {
             if let Some(reason) = rule.fires(&seen) {
                 raised.push(new_incident(rule, reason, now, About::answered(a)));
+            }
+        }
+        if raised.len() == before {
+            // No rule caught it: a low rating goes to the call-back queue.
+            if let Some(reason) = callback.low(r.status, r.facts.nps, r.facts.lowest_rating) {
+                raised.push(raised_incident(
+                    CALLBACK_RULE,
+                    Priority::Normal,
+                    reason,
+                    now,
+                    About::answered(a),
+                ));
             }
         }
     }
@@ -166,6 +177,7 @@ pub(crate) async fn raise_for_case(
     answers: &[doorstep_domain::survey::CheckedAnswer],
 ) -> Result<Vec<NewEvent>, StoreError> {
     let rules = super::enabled_rules(tx).await?;
+    let callback = super::callback_threshold(tx).await?;
     let now = super::now();
     let seen = Seen {
         status: doorstep_domain::survey::ResponseStatus::Completed,
@@ -175,28 +187,122 @@ pub(crate) async fn raise_for_case(
         repeat_customer: false,
         vip: false,
     };
-    let raised = rules
+    let about = || About {
+        order_number: format!("{CASE_KEY_PREFIX}{}", case.number),
+        response_id: format!("{CASE_KEY_PREFIX}{}", case.id),
+        city: String::new(),
+        courier_id: None,
+        customer_phone: case.customer_phone.clone().unwrap_or_default(),
+        nps: None,
+        case_id: Some(case.id.clone()),
+        answered_at: now,
+    };
+    let mut raised: Vec<Incident> = rules
         .iter()
-        .filter_map(|rule| {
-            let reason = rule.fires(&seen)?;
-            Some(new_incident(
-                rule,
+        .filter_map(|rule| Some(new_incident(rule, rule.fires(&seen)?, now, about())))
+        .collect();
+    if raised.is_empty() {
+        // No rule caught it: a low CSAT goes to the call-back queue.
+        let csat = answers
+            .iter()
+            .find(|a| a.question_id == super::support::CSAT_QUESTION)
+            .and_then(|a| a.number)
+            .map(|value| doorstep_domain::survey::metrics::Rating {
+                value,
+                min: 1.0,
+                max: 5.0,
+            });
+        if let Some(reason) = callback.low(seen.status, None, csat) {
+            raised.push(raised_incident(
+                CALLBACK_RULE,
+                Priority::Normal,
                 reason,
                 now,
-                About {
-                    order_number: format!("{CASE_KEY_PREFIX}{}", case.number),
-                    response_id: format!("{CASE_KEY_PREFIX}{}", case.id),
-                    city: String::new(),
-                    courier_id: None,
-                    customer_phone: case.customer_phone.clone().unwrap_or_default(),
-                    nps: None,
-                    case_id: Some(case.id.clone()),
-                    answered_at: now,
-                },
-            ))
-        })
-        .collect();
+                about(),
+            ));
+        }
+    }
     insert(tx, raised).await
+}
+
+/// The rule of the incidents the late-orders job raises (no alert rule:
+/// the order's clock ran out). They stand for the lateness, not for an
+/// unhappy answer, so the loop's figures leave them out.
+pub const LATE_RULE: &str = "late";
+
+/// Raises the incident of a late order, handed at once to its case (the
+/// job opens one): `None` when the order had one already (the unique key
+/// keeps the first, whatever raced it).
+pub(crate) async fn raise_late(
+    tx: &mut Tx<'_>,
+    order: &crate::OrderView,
+    reason: String,
+) -> Result<Option<(Incident, Vec<NewEvent>)>, StoreError> {
+    let now = super::now();
+    let incident = raised_incident(
+        LATE_RULE,
+        Priority::Normal,
+        reason,
+        now,
+        About {
+            order_number: order.order_number.clone(),
+            response_id: format!("{LATE_RULE}:{}", order.order_number),
+            city: order.city.clone(),
+            courier_id: order.courier_id.clone(),
+            customer_phone: order.customer_phone.clone(),
+            nps: None,
+            case_id: None,
+            answered_at: order.promised_to,
+        },
+    );
+    let events = insert(tx, vec![incident.clone()]).await?;
+    Ok((!events.is_empty()).then_some((incident, events)))
+}
+
+/// A root cause a reached customer named on a call-back: filed among the
+/// causes of the answer the incident is about, so the causes page learns
+/// from calls (its day in the deployment's time zone).
+#[derive(Debug, Clone, Copy)]
+pub struct CallCause<'a> {
+    pub cause_id: &'a str,
+    pub tz: &'a jiff::tz::TimeZone,
+}
+
+async fn file_call_cause(
+    tx: &mut Tx<'_>,
+    incident: &Incident,
+    cause: CallCause<'_>,
+) -> Result<(), StoreError> {
+    let finished: Option<(i64,)> = tx
+        .opt(
+            sql("SELECT finished_at FROM responses WHERE order_number = $1 AND id = $2")
+                .bind(incident.order_number.as_str())
+                .bind(incident.response_id.as_str()),
+        )
+        .await?;
+    // An incident about a case's rating or a late order has no answer to
+    // file it on.
+    let Some((finished_at,)) = finished else {
+        return Ok(());
+    };
+    let (day, _) = doorstep_domain::time::local_day(finished_at, cause.tz);
+    tx.exec(
+        sql(
+            "INSERT INTO response_causes (order_number, response_id, cause_id, source, day, survey_id, city, partner, \
+             segment, channel, courier_id, nps) \
+             SELECT r.order_number, r.id, $1, $2, $3, r.survey_id, r.city, COALESCE(r.partner, ''), r.segment, \
+             r.channel, r.courier_id, $4 FROM responses r WHERE r.order_number = $5 AND r.id = $6 \
+             ON CONFLICT (order_number, response_id, cause_id) DO NOTHING",
+        )
+        .bind(cause.cause_id)
+        .bind(doorstep_domain::survey::causes::TagSource::Call.as_str())
+        .bind(day)
+        .bind(incident.nps)
+        .bind(incident.order_number.as_str())
+        .bind(incident.response_id.as_str()),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Inserts raised incidents (the unique key keeps the first of each order
@@ -273,12 +379,23 @@ impl About {
 
 /// An open incident, as a rule raises it.
 fn new_incident(rule: &AlertRule, reason: String, now: i64, about: About) -> Incident {
+    raised_incident(&rule.id, rule.priority, reason, now, about)
+}
+
+/// An open incident of `rule_id`.
+fn raised_incident(
+    rule_id: &str,
+    priority: Priority,
+    reason: String,
+    now: i64,
+    about: About,
+) -> Incident {
     Incident {
         id: uuid::Uuid::now_v7().to_string(),
         order_number: about.order_number,
-        rule_id: rule.id.clone(),
+        rule_id: rule_id.to_owned(),
         response_id: about.response_id,
-        priority: rule.priority.as_str().to_owned(),
+        priority: priority.as_str().to_owned(),
         reason,
         city: about.city,
         courier_id: about.courier_id,
@@ -437,6 +554,7 @@ impl Store {
         result: AttemptResult,
         note: Option<&str>,
         call_again_at: Option<i64>,
+        cause: Option<CallCause<'_>>,
     ) -> Result<Change, StoreError> {
         let mut tx = self.db.begin().await?;
         let now = super::now();
@@ -478,6 +596,9 @@ impl Store {
             .bind(now),
         )
         .await?;
+        if let Some(cause) = cause.filter(|_| reached) {
+            file_call_cause(&mut tx, &incident, cause).await?;
+        }
         self.commit_with_events(tx, &[incident.event("incident.updated")])
             .await?;
         Ok(Ok(incident))

@@ -7,6 +7,7 @@ pub mod cases;
 pub mod file;
 pub mod gateways;
 pub mod incidents;
+pub mod late;
 pub mod ledger;
 pub mod mail;
 pub mod notices;
@@ -98,6 +99,20 @@ pub(crate) async fn enabled_rules(tx: &mut Tx<'_>) -> Result<Vec<AlertRule>, Sto
         )))
         .await?;
     Ok(rows.into_iter().filter_map(RuleRow::rule).collect())
+}
+
+/// The call-back queue's threshold, read in the transaction that judges
+/// the answers (the default when never set or unreadable).
+pub(crate) async fn callback_threshold(
+    tx: &mut Tx<'_>,
+) -> Result<doorstep_domain::helpdesk::alerts::CallbackThreshold, StoreError> {
+    use doorstep_domain::helpdesk::alerts::{CallbackThreshold, CALLBACK_SETTING};
+    let value: Option<(String,)> = tx
+        .opt(sql("SELECT value FROM settings WHERE key = $1").bind(CALLBACK_SETTING))
+        .await?;
+    Ok(value
+        .and_then(|(v,)| CallbackThreshold::parse(&v))
+        .unwrap_or_default())
 }
 
 impl Store {

@@ -102,8 +102,10 @@ impl Store {
             .bind(notice.id.as_str()),
         )
         .await?;
-        // An operator's e-mail reply is on the timeline already.
-        let reply = notice.kind.starts_with(super::cases::MAIL_REPLY_NOTICE);
+        // An operator's e-mail reply is on the timeline already, and so is
+        // a late order's apology (the case opened with it).
+        let reply =
+            notice.kind.starts_with(super::cases::MAIL_REPLY_NOTICE) || notice.kind == "late";
         tx.exec(
             sql(
                 "INSERT INTO case_entries (id, case_id, kind, channel, direction, body, author, external_id, created_at, by_person) \

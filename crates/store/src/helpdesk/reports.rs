@@ -38,9 +38,12 @@ impl Store {
                 sql("SELECT i.city, i.owner_login, i.answered_at, i.first_attempt_at, i.reached_at, i.outcome, \
                      (SELECT MIN(o.promised_from) FROM orders o WHERE o.customer_phone = i.customer_phone \
                         AND o.promised_from > i.answered_at) AS next_order_at \
-                     FROM incidents i WHERE i.answered_at >= $1 AND i.answered_at < $2")
+                     FROM incidents i WHERE i.answered_at >= $1 AND i.answered_at < $2 AND i.rule_id <> $3")
                 .bind(from)
-                .bind(to),
+                .bind(to)
+                // A late order's incident stands for lateness, not for an
+                // unhappy answer to call back.
+                .bind(super::incidents::LATE_RULE),
             )
             .await
     }

@@ -278,7 +278,7 @@ impl Store {
             let rows: Vec<_> = found.iter().map(|(p, d, n, t)| (*p, *d, *n, t)).collect();
             let mut tx = self.db.begin().await?;
             let mut text = String::from(
-                "DELETE FROM response_causes WHERE source <> 'hand' AND order_number IN (",
+                "DELETE FROM response_causes WHERE source NOT IN ('hand', 'call') AND order_number IN (",
             );
             crate::db::list_placeholders(&mut text, orders.len(), 1);
             text.push_str(") AND response_id IN (");

@@ -6,6 +6,7 @@ pub mod cases;
 pub mod channels;
 pub mod email;
 pub mod file;
+pub mod late;
 pub mod notices;
 pub mod remedies;
 pub mod reports;

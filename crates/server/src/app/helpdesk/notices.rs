@@ -27,7 +27,7 @@ pub async fn quiet_hours(store: &Store) -> Result<Option<QuietHours>, StoreError
 
 /// The language customers of a deployment are written to when nothing
 /// says otherwise: its country's.
-fn country_language(country: &str) -> &'static str {
+pub(crate) fn country_language(country: &str) -> &'static str {
     match country {
         "RU" | "KZ" | "BY" => "ru",
         "UA" => "uk",
@@ -44,6 +44,24 @@ async fn customer_language(app: &App, case: &Case) -> Result<String, StoreError>
         None => None,
     }
     .unwrap_or_else(|| country_language(&app.deployment().phone_country).to_owned()))
+}
+
+/// A city's clock (its time zone as imported), else the deployment's.
+pub(crate) async fn city_tz(
+    app: &App,
+    city: Option<&str>,
+) -> Result<jiff::tz::TimeZone, StoreError> {
+    let Some(city) = city else {
+        return Ok(app.deployment().tz());
+    };
+    Ok(app
+        .store
+        .cities()
+        .await?
+        .into_iter()
+        .find(|(name, _)| name == city)
+        .and_then(|(_, zone)| jiff::tz::TimeZone::get(&zone).ok())
+        .unwrap_or_else(|| app.deployment().tz()))
 }
 
 /// Writes the status-link notice of a case just opened (once), when the
@@ -78,20 +96,11 @@ pub async fn status_link(app: &App, case: &Case) -> Result<(), StoreError> {
     let deployment = app.deployment();
     let t = CustomerTr::new(&customer_language(app, case).await?);
     // The customer's city's clock, else the deployment's.
-    let city_zone = match &case.order_number {
+    let city = match &case.order_number {
         Some(order) => store.order(order).await?.map(|o| o.city),
         None => None,
     };
-    let tz = match city_zone {
-        Some(city) => store
-            .cities()
-            .await?
-            .into_iter()
-            .find(|(name, _)| *name == city)
-            .and_then(|(_, zone)| jiff::tz::TimeZone::get(&zone).ok())
-            .unwrap_or_else(|| deployment.tz()),
-        None => deployment.tz(),
-    };
+    let tz = city_tz(app, city.as_deref()).await?;
     let Some(url) = super::status::link(store, None, &case.id).await? else {
         return Ok(());
     };

@@ -115,6 +115,8 @@ struct DashboardPage {
     total_support: Option<super::support::SupportRow>,
     support_rows: Vec<super::support::SupportRow>,
     support_href: Option<String>,
+    /// Late orders of the period told first (METRICS.md, Delivery).
+    told_first: Option<ToldFirstView>,
     /// The drill-down so far, each level a link back up: (label, href).
     crumbs: Vec<(String, Option<String>)>,
     /// The headline NPS fell beyond chance: what changed.
@@ -344,6 +346,9 @@ pub async fn page(
         crate::app::helpdesk::support::compute(&app, &support(SupportGrouping::Line))
             .await
             .page(user.lang)?;
+    let told_first = crate::app::helpdesk::late::told_first(&app, start, end)
+        .await
+        .page(user.lang)?;
     let lists = Lists::load(&app).await.page(user.lang)?;
     let query = raw.unwrap_or_default();
     let sort = q
@@ -486,6 +491,7 @@ pub async fn page(
         support_href: user
             .may::<crate::http::auth::DispatchDesk>()
             .then(|| format!("/support?from={}&to={}", req.from, req.to)),
+        told_first: told_first_view(t, &told_first),
         trend,
         trend_words,
         trend_points,
@@ -589,6 +595,43 @@ fn csi_text(s: &Scores) -> String {
         (Some(v), Some(max)) => format!("{v:.2} / {max}"),
         _ => opt(s.csi_100, |v| format!("{v:.1} / 100")),
     }
+}
+
+/// The late orders told first, as the dashboard shows them.
+pub(super) struct ToldFirstView {
+    pub late: u64,
+    pub told_first: String,
+    pub told_nps: String,
+    pub untold_nps: String,
+    /// The told-first customers' NPS is above the others' beyond chance.
+    pub better: bool,
+}
+
+fn group_nps(t: Tr<'_>, g: &doorstep_domain::helpdesk::late::GroupNps) -> String {
+    match (g.nps, g.ci95_low, g.ci95_high) {
+        (Some(v), Some(l), Some(h)) => t.with2(
+            "told-nps-interval",
+            "nps",
+            signed(v),
+            "interval",
+            format!("{} … {} · N = {}", signed(l), signed(h), g.answers),
+        ),
+        (Some(v), _, _) => format!("{} · N = {}", signed(v), g.answers),
+        _ => t.t("told-no-answers"),
+    }
+}
+
+pub(super) fn told_first_view(
+    t: Tr<'_>,
+    f: &doorstep_domain::helpdesk::late::ToldFirst,
+) -> Option<ToldFirstView> {
+    (f.told_first.of > 0).then(|| ToldFirstView {
+        late: f.told_first.of,
+        told_first: super::recovery::share(t, &f.told_first, true),
+        told_nps: group_nps(t, &f.told_nps),
+        untold_nps: group_nps(t, &f.untold_nps),
+        better: f.told_score_better(),
+    })
 }
 
 /// Two shares differ beyond chance (a two-proportion z-test at 95%).

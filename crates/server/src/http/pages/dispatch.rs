@@ -198,6 +198,9 @@ struct IncidentPage {
     /// May work it now: open, or claimed by this user (or an admin).
     workable: bool,
     results: Vec<Choice>,
+    /// The root causes a reached customer may name (filed on their answer;
+    /// none when the incident has no answer to file them on).
+    causes: Vec<Choice>,
     outcomes: Vec<Choice>,
     /// "Turn into a case": the categories (one guessed from the reason)
     /// and lines.
@@ -250,6 +253,22 @@ pub async fn detail(
         .page(user.lang)?;
     let attempts = app.store.incident_attempts(&id).await.page(user.lang)?;
     let categories = app.store.case_categories().await.page(user.lang)?;
+    let causes = if responses.is_empty() {
+        Vec::new()
+    } else {
+        app.store
+            .vocabulary()
+            .await
+            .page(user.lang)?
+            .causes
+            .iter()
+            .map(|k| Choice {
+                value: k.id.clone(),
+                label: k.label_in(t.lang()).to_owned(),
+                selected: false,
+            })
+            .collect()
+    };
     // A reason that names a category ("why: late", "cause late") picks it.
     let guessed = categories
         .iter()
@@ -304,6 +323,7 @@ pub async fn detail(
                 selected: false,
             })
             .collect(),
+        causes,
         outcomes: Outcome::ALL
             .iter()
             .filter(|o| **o != Outcome::CaseOpened)
@@ -413,6 +433,9 @@ pub struct AttemptForm {
     /// `datetime-local`: the deployment's local time.
     #[serde(default)]
     call_again_at: String,
+    /// A root cause the reached customer named (its id), or empty.
+    #[serde(default)]
+    cause: String,
 }
 
 pub async fn attempt(
@@ -438,9 +461,18 @@ pub async fn attempt(
         },
     };
     let note = non_empty(Some(form.note)).map(|n| n.chars().take(2000).collect::<String>());
+    // Only a cause of the vocabulary is filed.
+    let vocabulary = app.store.vocabulary().await.page(user.lang)?;
+    let cause = form.cause.trim();
+    let cause = vocabulary.causes.iter().find(|c| c.id == cause).map(|c| {
+        doorstep_store::helpdesk::incidents::CallCause {
+            cause_id: &c.id,
+            tz: &tz,
+        }
+    });
     match app
         .store
-        .log_attempt(&id, actor(&user), result, note.as_deref(), again)
+        .log_attempt(&id, actor(&user), result, note.as_deref(), again, cause)
         .await
         .page(user.lang)?
     {

@@ -402,6 +402,7 @@ pub fn router() -> Router<AppState> {
         .route("/support", get(support::page))
         .route("/calls", get(calls::page))
         .route("/dispatch/rules", get(rules::list).post(rules::save))
+        .route("/dispatch/rules/callback", post(rules::save_callback))
         .route("/dispatch/rules/{id}/toggle", post(rules::toggle))
         .route("/dispatch/rules/{id}/delete", post(rules::delete))
         .route("/dispatch/{id}", get(dispatch::detail))

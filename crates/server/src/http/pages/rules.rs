@@ -5,7 +5,9 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
-use doorstep_domain::helpdesk::alerts::{AlertRule, Condition, Priority};
+use doorstep_domain::helpdesk::alerts::{
+    AlertRule, CallbackThreshold, Condition, Priority, CALLBACK_SETTING,
+};
 use serde::Deserialize;
 
 use super::orders::{encode, Choice};
@@ -265,6 +267,8 @@ struct RulesPage {
     causes: Vec<Choice>,
     errors: Vec<String>,
     notice: Option<String>,
+    /// The call-back queue's threshold: off, or 1–4 of 5.
+    callback: Vec<Choice>,
 }
 
 #[derive(Deserialize, Default)]
@@ -286,7 +290,25 @@ async fn rules_page(
     let rules = app.store.alert_rules().await.page(user.lang)?;
     let names = Names::load(app, t.lang()).await.page(user.lang)?;
     let vocabulary = app.vocabulary();
+    let threshold = app
+        .store
+        .setting(CALLBACK_SETTING)
+        .await
+        .page(user.lang)?
+        .and_then(|v| CallbackThreshold::parse(&v))
+        .unwrap_or_default();
     let view = RulesPage {
+        callback: (0..=4)
+            .map(|v| Choice {
+                selected: threshold.0 == v,
+                value: v.to_string(),
+                label: if v == 0 {
+                    t.t("callback-off")
+                } else {
+                    t.with("callback-at-most", "value", i64::from(v))
+                },
+            })
+            .collect(),
         rows: rules
             .iter()
             .map(|r| RuleRow {
@@ -405,4 +427,25 @@ pub async fn delete(
         tracing::info!(by = %user.login, rule = %id, "alert rule removed");
     }
     Ok(Redirect::to(&format!("/dispatch/rules?saved={}", encode("removed"))).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CallbackForm {
+    threshold: String,
+}
+
+/// Sets the call-back queue's threshold.
+pub async fn save_callback(
+    State(app): State<AppState>,
+    StaffForm(user, form, _): StaffForm<QualityDesk, CallbackForm>,
+) -> PageResult {
+    let Some(threshold) = CallbackThreshold::parse(&form.threshold) else {
+        return Ok(Redirect::to("/dispatch/rules").into_response());
+    };
+    app.store
+        .set_setting(CALLBACK_SETTING, &threshold.0.to_string())
+        .await
+        .page(user.lang)?;
+    tracing::info!(by = %user.login, threshold = threshold.0, "call-back threshold set");
+    Ok(Redirect::to("/dispatch/rules?saved=1#callback").into_response())
 }
