@@ -205,23 +205,15 @@ async fn a_late_order_gets_one_incident_case_and_notice(backend: &str) {
     assert_eq!(told.iter().filter(|t| **t).count(), 1, "{facts:?}");
     // A-1's customer answers the survey: their NPS is counted.
     let terminal = a.token("terminal", Some("K-1")).await;
-    let (status, body) = post(
-        &a,
-        &terminal,
-        "/api/v1/responses",
-        &json!([{
-            let mut r = response(
-                "0190f0c0-0000-7000-8000-00000000a001",
-                "A-1",
-                "completed",
-                &json!([{"question_id": "nps", "value": 9}]),
-            );
-            r["started_at"] = json!(rfc3339(now));
-            r["finished_at"] = json!(rfc3339(now + MINUTE));
-            r
-        }]),
-    )
-    .await;
+    let mut answer = response(
+        "0190f0c0-0000-7000-8000-00000000a001",
+        "A-1",
+        "completed",
+        &json!([{"question_id": "nps", "value": 9}]),
+    );
+    answer["started_at"] = json!(rfc3339(now));
+    answer["finished_at"] = json!(rfc3339(now + MINUTE));
+    let (status, body) = post(&a, &terminal, "/api/v1/responses", &json!([answer])).await;
     assert_eq!(status, 201, "{body}");
     let facts = a
         .store
