@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 /// The events of a call in a queue that Doorstep reads (Asterisk's names);
 /// every other `queue_log` event (agents logging in, queue starts, …) is
 /// passed over.
-pub const EVENTS: [&str; 10] = [
+pub const EVENTS: [&str; 11] = [
     "ENTERQUEUE",
     "CONNECT",
     "COMPLETEAGENT",
@@ -21,6 +21,11 @@ pub const EVENTS: [&str; 10] = [
     "EXITWITHKEY",
     "TRANSFER",
     "RINGNOANSWER",
+    // The contact reason (wrap-up code) the agent chose, its first data
+    // field: PBXs that have wrap-up codes log it as a custom event
+    // (`QueueLog(queue,${UNIQUEID},agent,WRAPUP,code)`), the API and the
+    // console send it the same way.
+    "WRAPUP",
 ];
 
 /// One event of a call, as stored: the PBX's call id, the event's name,
@@ -295,6 +300,8 @@ pub struct Call {
     /// Whether its ENTERQUEUE was seen: a call known only from a later
     /// event is completed when the rest of it arrives.
     pub entered: bool,
+    /// The contact reason (wrap-up code) last given for it.
+    pub reason: Option<String>,
 }
 
 /// Folds a call's events (in any order) into the call; `None` without any.
@@ -314,6 +321,7 @@ pub fn fold(events: &[CallEvent]) -> Option<Call> {
         talk_seconds: None,
         outcome: Outcome::Waiting,
         entered: false,
+        reason: None,
     };
     for e in sorted {
         if call.queue.is_empty() {
@@ -363,6 +371,13 @@ pub fn fold(events: &[CallEvent]) -> Option<Call> {
                 call.ended_at = Some(e.at);
                 call.wait_seconds = n(3);
                 call.outcome = Outcome::Unanswered;
+            }
+            "WRAPUP" => {
+                call.reason = e
+                    .data
+                    .first()
+                    .map(|r| r.trim().to_owned())
+                    .filter(|r| !r.is_empty());
             }
             _ => {}
         }
@@ -499,6 +514,27 @@ mod tests {
 
     fn events(lines: &[&str]) -> Vec<CallEvent> {
         lines.iter().filter_map(|l| line(l).unwrap()).collect()
+    }
+
+    #[test]
+    fn the_last_wrap_up_code_is_the_calls_reason() {
+        let call = fold(&events(&[
+            "1793592000|7.1|support|NONE|ENTERQUEUE||+79161234567|1",
+            "1793592010|7.1|support|SIP/101|CONNECT|10|7.2|2",
+            "1793592100|7.1|support|SIP/101|COMPLETECALLER|10|90|1",
+            "1793592110|7.1|support|SIP/101|WRAPUP|where_is_order",
+            "1793592120|7.1|support|anna|WRAPUP|address_change",
+        ]))
+        .unwrap();
+        assert_eq!(call.reason.as_deref(), Some("address_change"));
+        assert_eq!(
+            call.outcome,
+            Outcome::Answered,
+            "a wrap-up changes nothing else"
+        );
+        assert_eq!(call.talk_seconds, Some(90));
+        let none = fold(&events(&["1793592000|7.2|support|NONE|ENTERQUEUE||x|1"])).unwrap();
+        assert_eq!(none.reason, None);
     }
 
     #[test]

@@ -43,11 +43,13 @@ pub struct CallRow {
     pub talk_seconds: Option<i64>,
     pub outcome: String,
     pub entered: bool,
+    /// The contact reason (wrap-up code).
+    pub reason: Option<String>,
 }
 
 const CALL_COLUMNS: &str =
     "id, queue, caller, customer_phone, entered_at, answered_at, ended_at, agent, \
-     wait_seconds, talk_seconds, outcome, entered";
+     wait_seconds, talk_seconds, outcome, entered, reason";
 
 /// A stored event row.
 #[derive(sqlx::FromRow)]
@@ -174,6 +176,24 @@ impl Store {
             },
         )
         .await?;
+        let agents: Vec<&str> = calls
+            .iter()
+            .filter_map(|c| c.agent.as_deref())
+            .filter(|a| !a.is_empty())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        tx.exec_rows(
+            "INSERT INTO call_agents (agent, updated_at) VALUES",
+            2,
+            "ON CONFLICT (agent) DO NOTHING",
+            &agents,
+            |q, agent| {
+                q.push_arg(*agent);
+                q.push_arg(now);
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(CallsStored {
             new_events,
@@ -242,6 +262,8 @@ pub enum CallCut {
     Queue,
     /// By agent and queue.
     Agent,
+    /// By contact reason and queue.
+    Reason,
 }
 
 /// The sums of one group of calls that reached a queue (METRICS.md,
@@ -253,6 +275,8 @@ pub struct CallSums {
     pub slot: i64,
     pub queue: String,
     pub agent: String,
+    /// The contact reason when cut by it (`""`: none given).
+    pub reason: String,
     pub offered: i64,
     pub answered: i64,
     pub abandoned: i64,
@@ -281,15 +305,16 @@ impl Store {
         in_time_seconds: i64,
         short_seconds: i64,
     ) -> Result<Vec<CallSums>, StoreError> {
-        let (slot, agent, group) = match cut {
-            CallCut::Slots => (format!("entered_at / {SLOT_MS}"), "''", "1, 2"),
-            CallCut::Queue => ("0".to_owned(), "''", "2"),
-            CallCut::Agent => ("0".to_owned(), "COALESCE(agent, '')", "2, 3"),
+        let (slot, agent, reason, group) = match cut {
+            CallCut::Slots => (format!("entered_at / {SLOT_MS}"), "''", "''", "1, 2"),
+            CallCut::Queue => ("0".to_owned(), "''", "''", "2"),
+            CallCut::Agent => ("0".to_owned(), "COALESCE(agent, '')", "''", "2, 3"),
+            CallCut::Reason => ("0".to_owned(), "''", "COALESCE(reason, '')", "2, 4"),
         };
         self.db
             .all(
                 sql(format!(
-                    "SELECT CAST({slot} AS BIGINT) AS slot, queue, {agent} AS agent, \
+                    "SELECT CAST({slot} AS BIGINT) AS slot, queue, {agent} AS agent, {reason} AS reason, \
                      COUNT(*) AS offered, \
                      CAST(COALESCE(SUM(CASE WHEN answered_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS answered, \
                      CAST(COALESCE(SUM(CASE WHEN outcome = 'abandoned' THEN 1 ELSE 0 END), 0) AS BIGINT) AS abandoned, \
@@ -330,6 +355,45 @@ impl Store {
             .await
     }
 
+    /// The calls waiting in each queue now — answered by nobody and not
+    /// ended, that reached it after `since` (older ones lost their end to
+    /// a missing log) — and when the longest waiting one arrived.
+    pub async fn calls_waiting(&self, since: i64) -> Result<Vec<(String, i64, i64)>, StoreError> {
+        self.db
+            .all(sql(
+                "SELECT queue, COUNT(*), MIN(entered_at) FROM calls \
+                 WHERE outcome = 'waiting' AND entered AND entered_at >= $1 GROUP BY queue ORDER BY queue",
+            )
+            .bind(since))
+            .await
+    }
+
+    /// Every agent who answered a call, with the person of the console it
+    /// is (a user id), if said.
+    pub async fn call_agent_people(&self) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        self.db
+            .all(sql("SELECT agent, user_id FROM call_agents ORDER BY agent"))
+            .await
+    }
+
+    /// Says which person of the console an agent is (`None`: nobody).
+    pub async fn set_call_agent_person(
+        &self,
+        agent: &str,
+        user_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.db
+            .exec(
+                sql("INSERT INTO call_agents (agent, user_id, updated_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (agent) DO UPDATE SET user_id = excluded.user_id, updated_at = excluded.updated_at")
+                .bind(agent)
+                .bind(user_id)
+                .bind(crate::now_millis()),
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Every queue calls came to, with the line it serves.
     pub async fn call_queue_lines(&self) -> Result<Vec<(String, String)>, StoreError> {
         self.db
@@ -361,13 +425,14 @@ async fn write_calls(
 ) -> Result<(), StoreError> {
     tx.exec_rows(
         "INSERT INTO calls (id, queue, caller, customer_phone, entered_at, answered_at, ended_at, agent, \
-         wait_seconds, talk_seconds, outcome, entered, updated_at) VALUES",
-        13,
+         wait_seconds, talk_seconds, outcome, entered, updated_at, reason) VALUES",
+        14,
         "ON CONFLICT (id) DO UPDATE SET queue = excluded.queue, caller = excluded.caller, \
          customer_phone = excluded.customer_phone, entered_at = excluded.entered_at, \
          answered_at = excluded.answered_at, ended_at = excluded.ended_at, agent = excluded.agent, \
          wait_seconds = excluded.wait_seconds, talk_seconds = excluded.talk_seconds, \
-         outcome = excluded.outcome, entered = excluded.entered, updated_at = excluded.updated_at",
+         outcome = excluded.outcome, entered = excluded.entered, updated_at = excluded.updated_at, \
+         reason = excluded.reason",
         calls,
         |q, c| {
             let phone = c
@@ -388,6 +453,7 @@ async fn write_calls(
             q.push_arg(c.outcome.as_str());
             q.push_arg(Arg::Bool(Some(c.entered)));
             q.push_arg(now);
+            q.push_arg(c.reason.as_deref());
         },
     )
     .await?;

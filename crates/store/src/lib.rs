@@ -134,6 +134,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "late orders",
         include_str!("../migrations/0023_late_orders.sql"),
     ),
+    (
+        24,
+        "call reasons and agents",
+        include_str!("../migrations/0024_call_reasons_agents.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.

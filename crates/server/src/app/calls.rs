@@ -14,6 +14,126 @@ use serde::Serialize;
 
 use crate::app::{problem, Problem};
 
+/// The key of the calls no reason was given for, by reason.
+pub const NO_REASON: &str = "none";
+
+/// The setting that holds the contact reasons (JSON).
+pub const REASONS_SETTING: &str = "call_reasons";
+
+/// A contact reason (wrap-up code) of the editable list, with its names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct CallReason {
+    pub id: String,
+    pub en: String,
+    pub ru: String,
+}
+
+impl CallReason {
+    /// Its name in `lang` (Russian, else English).
+    pub fn name(&self, lang: &str) -> &str {
+        if lang == "ru" {
+            &self.ru
+        } else {
+            &self.en
+        }
+    }
+}
+
+/// The reasons a deployment starts with (seed 003: most calls are general
+/// questions — where is the order, change it).
+fn default_reasons() -> Vec<CallReason> {
+    [
+        ("where_is_order", "Where is my order", "Где мой заказ"),
+        (
+            "change_delivery",
+            "Change the time or address",
+            "Изменить время или адрес",
+        ),
+        ("complaint", "Complaint", "Жалоба"),
+        ("payment", "Payment or refund", "Оплата или возврат"),
+        ("courier", "A courier's question", "Вопрос курьера"),
+        ("other", "Other", "Другое"),
+    ]
+    .into_iter()
+    .map(|(id, en, ru)| CallReason {
+        id: id.to_owned(),
+        en: en.to_owned(),
+        ru: ru.to_owned(),
+    })
+    .collect()
+}
+
+/// The deployment's contact reasons.
+pub async fn reasons(store: &Store) -> Result<Vec<CallReason>, doorstep_store::StoreError> {
+    Ok(store
+        .setting(REASONS_SETTING)
+        .await?
+        .and_then(|v| serde_json::from_str(&v).ok())
+        .unwrap_or_else(default_reasons))
+}
+
+/// Reads the reasons as Settings shows them: one per line, `id | English
+/// | Русский`; what is wrong names its line.
+pub fn parse_reasons(text: &str) -> Result<Vec<CallReason>, String> {
+    let mut out: Vec<CallReason> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let parts: Vec<&str> = line.split('|').map(str::trim).collect();
+        let id = parts[0];
+        if id.is_empty()
+            || id.len() > 40
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Err(format!(
+                "line {}: {id:?} is not a code (lower-case letters, digits and _, at most 40)",
+                i + 1
+            ));
+        }
+        if id == NO_REASON {
+            return Err(format!(
+                "line {}: {NO_REASON:?} means no reason given; choose another code",
+                i + 1
+            ));
+        }
+        if out.iter().any(|r| r.id == id) {
+            return Err(format!("line {}: {id:?} is listed twice", i + 1));
+        }
+        let en = parts
+            .get(1)
+            .copied()
+            .filter(|t| !t.is_empty())
+            .unwrap_or(id);
+        let ru = parts
+            .get(2)
+            .copied()
+            .filter(|t| !t.is_empty())
+            .unwrap_or(en);
+        out.push(CallReason {
+            id: id.to_owned(),
+            en: en.chars().take(100).collect(),
+            ru: ru.chars().take(100).collect(),
+        });
+    }
+    if out.is_empty() {
+        return Err("no reason: list at least one".to_owned());
+    }
+    Ok(out)
+}
+
+/// The reasons as Settings shows them.
+pub fn reasons_text(reasons: &[CallReason]) -> String {
+    reasons
+        .iter()
+        .map(|r| format!("{} | {} | {}", r.id, r.en, r.ru))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// A call abandoned within this many seconds is left out of the service
 /// level (the caller dialled wrong, or hung up at once).
 pub const SHORT_ABANDON_SECONDS: i64 = 5;
@@ -84,9 +204,10 @@ pub struct CallsQuery {
     /// Only the queues of this line: `customers` or `couriers`.
     #[param(pattern = r"^\s*(customers|couriers)?\s*$")]
     pub line: Option<String>,
-    /// `all`, `line`, `queue`, `agent`, `hour` (of the day), `day`, `week`
-    /// or `month`; default `queue`.
-    #[param(pattern = r"^\s*(all|line|queue|agent|hour|day|week|month)?\s*$")]
+    /// `all`, `line`, `queue`, `agent`, `reason` (the contact reason, or
+    /// `none`), `hour` (of the day), `day`, `week` or `month`; default
+    /// `queue`.
+    #[param(pattern = r"^\s*(all|line|queue|agent|reason|hour|day|week|month)?\s*$")]
     pub group_by: Option<String>,
 }
 
@@ -97,6 +218,8 @@ pub enum CallGrouping {
     Line,
     Queue,
     Agent,
+    /// The contact reason (wrap-up code); `none` for calls without one.
+    Reason,
     /// The hour of the day (00–23), over every day of the period.
     Hour,
     Day,
@@ -105,11 +228,12 @@ pub enum CallGrouping {
 }
 
 impl CallGrouping {
-    pub const ALL: [CallGrouping; 8] = [
+    pub const ALL: [CallGrouping; 9] = [
         CallGrouping::All,
         CallGrouping::Line,
         CallGrouping::Queue,
         CallGrouping::Agent,
+        CallGrouping::Reason,
         CallGrouping::Hour,
         CallGrouping::Day,
         CallGrouping::Week,
@@ -122,6 +246,7 @@ impl CallGrouping {
             CallGrouping::Line => "line",
             CallGrouping::Queue => "queue",
             CallGrouping::Agent => "agent",
+            CallGrouping::Reason => "reason",
             CallGrouping::Hour => "hour",
             CallGrouping::Day => "day",
             CallGrouping::Week => "week",
@@ -157,7 +282,7 @@ impl CallsQuery {
                 .ok_or_else(|| {
                     problem(
                         "group_by",
-                        format!("{g:?} is not a grouping (all, line, queue, agent, hour, day, week or month)"),
+                        format!("{g:?} is not a grouping (all, line, queue, agent, reason, hour, day, week or month)"),
                     )
                 })?,
         };
@@ -200,6 +325,9 @@ pub struct CallGroup {
     pub abandonment_rate: Option<f64>,
     /// The longest a caller waited.
     pub longest_wait_seconds: i64,
+    /// % of all the calls offered in the answer that are in this group
+    /// (by reason: the share of calls with that reason).
+    pub share: Option<f64>,
 }
 
 /// The answer.
@@ -249,6 +377,7 @@ fn group(key: String, s: &CallSums) -> CallGroup {
         aht_seconds: mean(s.handle_seconds, s.handled),
         abandonment_rate: percent(s.abandoned, s.offered),
         longest_wait_seconds: s.longest_wait,
+        share: None,
     }
 }
 
@@ -282,6 +411,7 @@ pub async fn figures(
     let cut = match req.group {
         CallGrouping::Queue => CallCut::Queue,
         CallGrouping::Agent => CallCut::Agent,
+        CallGrouping::Reason => CallCut::Reason,
         _ => CallCut::Slots,
     };
     let sums = store
@@ -308,6 +438,8 @@ pub async fn figures(
             CallGrouping::Line => line_of(&s.queue),
             CallGrouping::Queue => s.queue.clone(),
             CallGrouping::Agent => s.agent.clone(),
+            CallGrouping::Reason if s.reason.is_empty() => NO_REASON.to_owned(),
+            CallGrouping::Reason => s.reason.clone(),
             CallGrouping::Hour => format!("{hour:02}"),
             CallGrouping::Day => date_of_day(day).to_string(),
             CallGrouping::Week => date_of_day(week_start(day)).to_string(),
@@ -322,6 +454,8 @@ pub async fn figures(
     let every: Vec<String> = match req.group {
         CallGrouping::All => vec!["all".to_owned()],
         CallGrouping::Hour => (0..24).map(|h| format!("{h:02}")).collect(),
+        // Every reason of the list, given or not.
+        CallGrouping::Reason => reasons(store).await?.into_iter().map(|r| r.id).collect(),
         CallGrouping::Day | CallGrouping::Week | CallGrouping::Month => {
             let mut keys: Vec<String> = Vec::new();
             for day in day_number(req.from)..=day_number(req.to) {
@@ -342,13 +476,20 @@ pub async fn figures(
     for key in every {
         keyed.entry(key).or_default();
     }
+    let offered: i64 = keyed.values().map(|s| s.offered).sum();
     Ok(CallsAnswer {
         from: req.from.to_string(),
         to: req.to.to_string(),
         group_by: req.group.as_str().to_owned(),
         line: req.line.map(|l| l.as_str().to_owned()),
         target,
-        groups: keyed.iter().map(|(k, s)| group(k.clone(), s)).collect(),
+        groups: keyed
+            .iter()
+            .map(|(k, s)| CallGroup {
+                share: percent(s.offered, offered),
+                ..group(k.clone(), s)
+            })
+            .collect(),
     })
 }
 
@@ -445,6 +586,22 @@ pub async fn staffing(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reasons_are_read_line_by_line_and_problems_named() {
+        let r = parse_reasons("where_is_order | Where is it | Где заказ\n\nother").unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!((r[1].en.as_str(), r[1].ru.as_str()), ("other", "other"));
+        assert_eq!(parse_reasons(&reasons_text(&r)).unwrap(), r);
+        assert!(parse_reasons("ok\nBad Code")
+            .unwrap_err()
+            .starts_with("line 2"));
+        assert!(parse_reasons("a\na").unwrap_err().contains("twice"));
+        assert!(parse_reasons("none")
+            .unwrap_err()
+            .contains("no reason given"));
+        assert!(parse_reasons("  \n").is_err());
+    }
 
     #[test]
     fn the_target_is_read_as_percent_over_seconds() {

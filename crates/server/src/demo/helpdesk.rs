@@ -1125,6 +1125,114 @@ async fn abuser(
 }
 
 /// Loads the demo's helpdesk after its answers.
+/// Late orders told first (seed 002): of the orders delivered well after
+/// their window in the last sixty days, some got Doorstep's apology ten
+/// minutes into the delay — a few of those customers wrote back on their
+/// status page — and some customers called before it went out. Customers
+/// told first answer the door survey better (the dashboard's "told
+/// first"); the cases older than a day are resolved. Returns how many.
+async fn told_first(
+    store: &Store,
+    rng: &mut StdRng,
+    now: i64,
+    orders: &[OrderRecord],
+    operators: &[Person],
+) -> anyhow::Result<usize> {
+    const MINUTE: i64 = 60_000;
+    let deployment = store.deployment().await?;
+    let late: Vec<&OrderRecord> = orders
+        .iter()
+        .filter(|o| {
+            let to = o.promised_to.as_millisecond();
+            o.delivered_at
+                .is_some_and(|d| d.as_millisecond() > to + 20 * MINUTE)
+                && to > now - 60 * DAY
+                && to < now - 2 * 3_600_000
+        })
+        .collect();
+    let numbers: Vec<&str> = late.iter().map(|o| o.order_number.as_str()).collect();
+    let scores = store.order_nps(&numbers).await?;
+    let mut told = 0;
+    for order in late {
+        let number = order.order_number.as_str();
+        // Those who answered well were told first more often.
+        let nps = scores.get(number).copied();
+        let chance = match nps {
+            Some(n) if n >= 7 => 0.7,
+            Some(_) => 0.3,
+            None => 0.5,
+        };
+        if !rng.gen_bool(chance) {
+            continue;
+        }
+        let Some(view) = store.order(number).await? else {
+            continue;
+        };
+        let to = order.promised_to.as_millisecond();
+        let operator = super::pick(rng, operators);
+        let called_first = rng.gen_bool(0.25);
+        if called_first {
+            as_of(to + 3 * MINUTE, async {
+                store
+                    .open_case(&NewCase {
+                        channel: "phone",
+                        line: "customers",
+                        category: "late",
+                        priority: "normal",
+                        order_number: Some(number),
+                        customer_phone: Some(order.customer_phone.as_str()),
+                        text: "Где мой заказ? Обещали привезти, а курьера всё нет.",
+                        external_id: None,
+                        direction: Direction::Inbound,
+                        author: &operator.login,
+                        incident_id: None,
+                        conversation: None,
+                    })
+                    .await
+            })
+            .await?;
+        }
+        let at = to + 10 * MINUTE;
+        let notice = as_of(
+            at,
+            crate::app::helpdesk::late::tell(store, &deployment, &view, at),
+        )
+        .await?;
+        let Some(notice) = notice else { continue };
+        as_of(at + MINUTE, store.notice_sent(&notice)).await?;
+        if !called_first && rng.gen_bool(0.3) {
+            // A refusal (the case closed meanwhile) leaves the story as is.
+            let _ = as_of(
+                at + 25 * MINUTE,
+                store.add_contact(
+                    &notice.case_id,
+                    &NewContact {
+                        channel: "chat",
+                        direction: Direction::Inbound,
+                        text: "Спасибо, что предупредили. Жду.",
+                        author: "customer",
+                        external_id: None,
+                        by_person: false,
+                        attachment_id: None,
+                        follows_previous: false,
+                    },
+                ),
+            )
+            .await?;
+        }
+        if to < now - DAY {
+            let closed = order.delivered_at.map_or(at, |d| d.as_millisecond()) + 30 * MINUTE;
+            let _ = as_of(
+                closed,
+                store.set_case_status(&notice.case_id, CaseStatus::Resolved, operator.actor(true)),
+            )
+            .await?;
+        }
+        told += 1;
+    }
+    Ok(told)
+}
+
 pub async fn load(
     store: &Store,
     rng: &mut StdRng,
@@ -1148,6 +1256,7 @@ pub async fn load(
     ))
     .await?;
     cases += abuser(store, rng, now, orders, &operators).await?;
+    cases += told_first(store, rng, now, orders, &operators).await?;
     let ratings = support_answers(store, rng, now).await?;
     Ok(Summary {
         incidents,

@@ -11,11 +11,12 @@
 
 use doorstep_domain::helpdesk::late::ToldFirst;
 use doorstep_domain::helpdesk::remedies::PlaybookEntry;
+use doorstep_domain::settings::Deployment;
 use doorstep_store::helpdesk::late::LateCase;
-use doorstep_store::helpdesk::notices::NewNotice;
-use doorstep_store::{OrderView, StoreError};
+use doorstep_store::helpdesk::notices::{NewNotice, Notice};
+use doorstep_store::{OrderView, Store, StoreError};
 
-use super::notices::{city_tz, country_language, quiet_hours};
+use super::notices::{city_zone, country_language, quiet_hours};
 use crate::app::App;
 use crate::i18n::CustomerTr;
 
@@ -29,8 +30,9 @@ const BATCH: i64 = 200;
 /// many were handled.
 pub async fn run_due(app: &App, now: i64) -> anyhow::Result<usize> {
     let due = app.store.late_orders_due(now, BATCH).await?;
+    let deployment = app.deployment();
     for order in &due {
-        handle(app, order, now).await?;
+        tell(&app.store, &deployment, order, now).await?;
     }
     Ok(due.len())
 }
@@ -38,16 +40,20 @@ pub async fn run_due(app: &App, now: i64) -> anyhow::Result<usize> {
 /// One late order: its incident and case, its notice, then the mark that
 /// it is handled. Each step is kept once by the database (the incident's,
 /// the notice's and the mark's unique keys), so a run that stopped midway
-/// is finished by the next one, on whichever server.
-async fn handle(app: &App, order: &OrderView, now: i64) -> anyhow::Result<()> {
-    let store = &app.store;
-    let deployment = app.deployment();
+/// is finished by the next one, on whichever server. Returns the notice
+/// (none when the customer's status page has no address to give).
+pub async fn tell(
+    store: &Store,
+    deployment: &Deployment,
+    order: &OrderView,
+    now: i64,
+) -> anyhow::Result<Option<Notice>> {
     let language = store
         .customer_language(&order.order_number)
         .await?
         .unwrap_or_else(|| country_language(&deployment.phone_country).to_owned());
     let t = CustomerTr::new(&language);
-    let tz = city_tz(app, Some(&order.city)).await?;
+    let tz = city_zone(store, deployment, Some(&order.city)).await?;
     let promised = jiff::Timestamp::from_millisecond(order.promised_to)?
         .to_zoned(tz.clone())
         .strftime("%H:%M")
@@ -61,7 +67,7 @@ async fn handle(app: &App, order: &OrderView, now: i64) -> anyhow::Result<()> {
             ("company", &deployment.name),
         ],
     );
-    if let Some(offer) = offer(app, &t, order).await? {
+    if let Some(offer) = offer(store, deployment, &t, order).await? {
         text = format!("{text} {offer}");
     }
     let case = store
@@ -74,7 +80,7 @@ async fn handle(app: &App, order: &OrderView, now: i64) -> anyhow::Result<()> {
             },
         )
         .await?;
-    let notice_id = match super::status::link(store, None, &case.id).await? {
+    let notice = match super::status::link(store, None, &case.id).await? {
         Some(url) => {
             let (channel, address) = match &order.customer_email {
                 Some(email) if !email.is_empty() => ("email", email.clone()),
@@ -98,27 +104,31 @@ async fn handle(app: &App, order: &OrderView, now: i64) -> anyhow::Result<()> {
                 })
                 .await?;
             match written {
-                Some(n) => Some(n.id),
+                Some(n) => Some(n),
                 // Written by a run that stopped before its mark.
                 None => store
                     .case_notices(&case.id)
                     .await?
                     .into_iter()
-                    .find(|n| n.kind == NOTICE_KIND)
-                    .map(|n| n.id),
+                    .find(|n| n.kind == NOTICE_KIND),
             }
         }
         None => None,
     };
     store
-        .late_order_handled(order, &case.id, notice_id.as_deref())
+        .late_order_handled(order, &case.id, notice.as_ref().map(|n| n.id.as_str()))
         .await?;
-    Ok(())
+    Ok(notice)
 }
 
 /// The apology the `late` playbook offers first, in the customer's words.
-async fn offer(app: &App, t: &CustomerTr, order: &OrderView) -> Result<Option<String>, StoreError> {
-    let categories = app.store.case_categories().await?;
+async fn offer(
+    store: &Store,
+    deployment: &Deployment,
+    t: &CustomerTr,
+    order: &OrderView,
+) -> Result<Option<String>, StoreError> {
+    let categories = store.case_categories().await?;
     let Some(first) = categories
         .iter()
         .find(|c| c.id == "late")
@@ -130,7 +140,7 @@ async fn offer(app: &App, t: &CustomerTr, order: &OrderView) -> Result<Option<St
         t,
         first,
         order.amount_minor,
-        &app.deployment().currency,
+        &deployment.currency,
     )))
 }
 

@@ -51,17 +51,25 @@ pub(crate) async fn city_tz(
     app: &App,
     city: Option<&str>,
 ) -> Result<jiff::tz::TimeZone, StoreError> {
+    city_zone(&app.store, &app.deployment(), city).await
+}
+
+/// [`city_tz`] from the store and the deployment.
+pub(crate) async fn city_zone(
+    store: &Store,
+    deployment: &doorstep_domain::settings::Deployment,
+    city: Option<&str>,
+) -> Result<jiff::tz::TimeZone, StoreError> {
     let Some(city) = city else {
-        return Ok(app.deployment().tz());
+        return Ok(deployment.tz());
     };
-    Ok(app
-        .store
+    Ok(store
         .cities()
         .await?
         .into_iter()
         .find(|(name, _)| name == city)
         .and_then(|(_, zone)| jiff::tz::TimeZone::get(&zone).ok())
-        .unwrap_or_else(|| app.deployment().tz()))
+        .unwrap_or_else(|| deployment.tz()))
 }
 
 /// Writes the status-link notice of a case just opened (once), when the

@@ -30,6 +30,8 @@ pub struct CallRow {
     pub aht: String,
     pub abandonment: String,
     pub longest: String,
+    /// Its share of the calls.
+    pub share: String,
 }
 
 #[derive(Template)]
@@ -44,6 +46,10 @@ struct CallsPage {
     total: Option<CallRow>,
     rows: Vec<CallRow>,
     chart: Option<String>,
+    /// The calls waiting in each queue now.
+    waiting: Vec<WaitingRow>,
+    /// Grouped by reason: the share column says most.
+    by_reason: bool,
     /// The staffing day (its key and how it reads) and its half hours.
     day: String,
     staffing: Vec<StaffRow>,
@@ -99,12 +105,14 @@ fn row(t: Tr<'_>, key: String, g: &CallGroup, target: i64) -> CallRow {
         aht: seconds(t, g.aht_seconds),
         abandonment: rate(g.abandonment_rate),
         longest: t.with("duration-seconds", "n", g.longest_wait_seconds),
+        share: rate(g.share),
     }
 }
 
-const GROUPINGS: [CallGrouping; 6] = [
+const GROUPINGS: [CallGrouping; 7] = [
     CallGrouping::Queue,
     CallGrouping::Agent,
+    CallGrouping::Reason,
     CallGrouping::Line,
     CallGrouping::Day,
     CallGrouping::Week,
@@ -188,9 +196,27 @@ pub async fn page(
             answered_by: h.answered_by,
         })
         .collect();
+    let reasons = crate::app::calls::reasons(&app.store)
+        .await
+        .page(user.lang)?;
+    let people = agent_people(&app).await.page(user.lang)?;
+    let waiting = waiting_rows(&app, t).await.page(user.lang)?;
     let label = |key: &str| match group {
         CallGrouping::Line => t.t(&format!("line-{key}")),
         CallGrouping::Agent if key.is_empty() => t.t("calls-no-agent"),
+        CallGrouping::Agent => people
+            .get(key)
+            .map_or_else(|| key.to_owned(), |person| format!("{person} ({key})")),
+        CallGrouping::Reason => reasons.iter().find(|r| r.id == key).map_or_else(
+            || {
+                if key == crate::app::calls::NO_REASON {
+                    t.t("calls-no-reason")
+                } else {
+                    key.to_owned()
+                }
+            },
+            |r| r.name(t.lang()).to_owned(),
+        ),
         CallGrouping::Day | CallGrouping::Week => super::show_day(key),
         _ => key.to_owned(),
     };
@@ -234,10 +260,93 @@ pub async fn page(
             .map(|g| row(t, label(&g.key), g, target.percent))
             .collect(),
         chart,
+        waiting,
+        by_reason: group == CallGrouping::Reason,
         day: day.to_string(),
         staffing,
         error,
         c,
     };
     Ok(render(&view))
+}
+
+/// The persons of the console the agents are (agent → login or name).
+async fn agent_people(
+    app: &AppState,
+) -> Result<std::collections::HashMap<String, String>, doorstep_store::StoreError> {
+    let users = app.store.users().await?;
+    Ok(app
+        .store
+        .call_agent_people()
+        .await?
+        .into_iter()
+        .filter_map(|(agent, user)| {
+            let user = users.iter().find(|u| Some(&u.id) == user.as_ref())?;
+            Some((agent, user.login.clone()))
+        })
+        .collect())
+}
+
+/// One queue's calls waiting now.
+pub struct WaitingRow {
+    pub queue: String,
+    pub line: String,
+    pub waiting: i64,
+    /// How long the longest waiting caller has waited, in words.
+    pub longest: String,
+    /// Longer than the target's seconds: in red.
+    pub over: bool,
+}
+
+/// How long a call may sit unanswered before it counts as lost rather
+/// than waiting (its end never reached Doorstep).
+const WAITING_AT_MOST_MS: i64 = 2 * 3_600_000;
+
+async fn waiting_rows(
+    app: &AppState,
+    t: Tr<'_>,
+) -> Result<Vec<WaitingRow>, doorstep_store::StoreError> {
+    let now = doorstep_store::now_millis();
+    let target = crate::app::calls::ServiceLevel::of(&app.store).await?;
+    let lines: std::collections::HashMap<String, String> =
+        app.store.call_queue_lines().await?.into_iter().collect();
+    Ok(app
+        .store
+        .calls_waiting(now - WAITING_AT_MOST_MS)
+        .await?
+        .into_iter()
+        .map(|(queue, waiting, oldest)| {
+            let seconds = ((now - oldest) / 1000).max(0);
+            WaitingRow {
+                line: t.t(&format!(
+                    "line-{}",
+                    lines
+                        .get(&queue)
+                        .map_or(doorstep_store::calls::DEFAULT_LINE, String::as_str)
+                )),
+                queue,
+                waiting,
+                longest: t.with("duration-seconds", "n", seconds),
+                over: seconds > target.seconds,
+            }
+        })
+        .collect())
+}
+
+#[derive(Template)]
+#[template(path = "calls_waiting.html")]
+struct WaitingFragment {
+    c: Chrome,
+    waiting: Vec<WaitingRow>,
+}
+
+/// `/calls/waiting`: the "waiting now" table alone, which the page asks
+/// for again every few seconds.
+pub async fn waiting(
+    State(app): State<AppState>,
+    Staff(user, _): Staff<DispatchDesk>,
+) -> PageResult {
+    let c = Chrome::new(&app, &user, "/dispatch", "calls-title");
+    let waiting = waiting_rows(&app, c.tr).await.page(user.lang)?;
+    Ok(render(&WaitingFragment { c, waiting }))
 }

@@ -641,6 +641,8 @@ struct CasePage {
     case: CaseRow,
     /// The customer's calls that may be attached as contacts.
     calls: Vec<Choice>,
+    /// The contact reasons a call is wrapped up with.
+    call_reasons: Vec<Choice>,
     /// The customer's live status page and chat, to send them.
     status_url: String,
     case_id: String,
@@ -934,8 +936,23 @@ pub async fn detail(
             .collect(),
         _ => Vec::new(),
     };
+    let call_reasons = if calls.is_empty() {
+        Vec::new()
+    } else {
+        crate::app::calls::reasons(&app.store)
+            .await
+            .page(user.lang)?
+            .into_iter()
+            .map(|r| Choice {
+                label: r.name(t.lang()).to_owned(),
+                value: r.id,
+                selected: false,
+            })
+            .collect()
+    };
     let view = CasePage {
         calls,
+        call_reasons,
         customer_href: case
             .customer_phone
             .as_deref()
@@ -1483,6 +1500,9 @@ fn call_summary(t: Tr<'_>, k: &doorstep_store::calls::CallRow, tz: &jiff::tz::Ti
 #[derive(Deserialize)]
 pub struct AttachCallForm {
     call: String,
+    /// The contact reason to wrap the call up with, or empty.
+    #[serde(default)]
+    reason: String,
 }
 
 /// Attaches one of the customer's calls to the case as their contact (by
@@ -1499,6 +1519,29 @@ pub async fn attach_call(
     else {
         return Err(super::PageError::NotFound(user.lang));
     };
+    // The reason chosen wraps the call up, as an agent's WRAPUP would.
+    let reason = form.reason.trim();
+    if !reason.is_empty() {
+        let reasons = crate::app::calls::reasons(&app.store)
+            .await
+            .page(user.lang)?;
+        if reasons.iter().any(|r| r.id == reason) {
+            app.store
+                .record_call_events(
+                    &[doorstep_domain::calls::CallEvent {
+                        call_id: call.id.clone(),
+                        event: "WRAPUP".to_owned(),
+                        at: doorstep_store::now_millis(),
+                        queue: call.queue.clone(),
+                        agent: user.login.clone(),
+                        data: vec![reason.to_owned()],
+                    }],
+                    app.deployment().country(),
+                )
+                .await
+                .page(user.lang)?;
+        }
+    }
     // In the words of the person attaching it, as a note would be.
     let t = crate::i18n::tr(user.lang);
     let tz = app.deployment().tz();

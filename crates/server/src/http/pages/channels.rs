@@ -48,6 +48,13 @@ struct ChannelsPage {
     queues: Vec<(String, String)>,
     /// The service-level target as the form shows it (`80/20`).
     service_level: String,
+    /// The agents who answered calls and the person each is (user id,
+    /// `""`: nobody said).
+    agents: Vec<(String, String)>,
+    /// The people of the console to choose from: (user id, login).
+    people: Vec<(String, String)>,
+    /// The contact reasons as the form shows them.
+    reasons: String,
     mailboxes: Vec<MailboxRow>,
     gateways: Vec<GatewayRow>,
     /// The lines to choose from: (value, label).
@@ -125,6 +132,7 @@ async fn page(
     error: Option<String>,
     mailbox: MailboxForm,
     gateway: GatewayForm,
+    reasons_typed: Option<String>,
 ) -> PageResult {
     let c = Chrome::new(app, user, "/settings", "channels-title");
     let t = c.tr;
@@ -168,7 +176,34 @@ async fn page(
     let target = crate::app::calls::ServiceLevel::of(&app.store)
         .await
         .page(user.lang)?;
+    let people: Vec<(String, String)> = app
+        .store
+        .users()
+        .await
+        .page(user.lang)?
+        .into_iter()
+        .map(|u| (u.id, u.login))
+        .collect();
+    let agents = app
+        .store
+        .call_agent_people()
+        .await
+        .page(user.lang)?
+        .into_iter()
+        .map(|(agent, person)| (agent, person.unwrap_or_default()))
+        .collect();
+    let reasons = match reasons_typed {
+        Some(text) => text,
+        None => crate::app::calls::reasons_text(
+            &crate::app::calls::reasons(&app.store)
+                .await
+                .page(user.lang)?,
+        ),
+    };
     let view = ChannelsPage {
+        agents,
+        people,
+        reasons,
         queues,
         service_level: format!("{}/{}", target.percent, target.seconds),
         mailboxes,
@@ -202,6 +237,7 @@ async fn refused(app: &AppState, user: &CurrentUser, error: String) -> PageResul
         Some(error),
         MailboxForm::default(),
         GatewayForm::default(),
+        None,
     )
     .await
 }
@@ -213,6 +249,8 @@ pub struct ChannelsQuery {
     gateway_removed: Option<String>,
     queue: Option<String>,
     service_level: Option<String>,
+    agent: Option<String>,
+    reasons: Option<String>,
 }
 
 pub async fn show(
@@ -237,6 +275,10 @@ pub async fn show(
         Some(t.with("channels-queue-saved", "queue", queue))
     } else if q.service_level.is_some() {
         Some(t.t("channels-service-level-saved"))
+    } else if let Some(agent) = q.agent {
+        Some(t.with("channels-agent-saved", "agent", agent))
+    } else if q.reasons.is_some() {
+        Some(t.t("channels-reasons-saved"))
     } else {
         q.gateway_removed
             .is_some()
@@ -249,6 +291,7 @@ pub async fn show(
         None,
         MailboxForm::default(),
         GatewayForm::default(),
+        None,
     )
     .await
 }
@@ -281,7 +324,16 @@ pub async fn set_mailbox(
         Some(p)
     } else {
         let error = t.with("mailbox-error-port", "value", port.to_owned());
-        return page(&app, &user, None, Some(error), form, GatewayForm::default()).await;
+        return page(
+            &app,
+            &user,
+            None,
+            Some(error),
+            form,
+            GatewayForm::default(),
+            None,
+        )
+        .await;
     };
     let input = MailboxInput {
         line: form.line.clone(),
@@ -301,7 +353,16 @@ pub async fn set_mailbox(
         Err(MailboxRefusal::Store(e)) => Err(super::failed(user.lang, e)),
         Err(refusal) => {
             let error = mailbox_error(t, &refusal);
-            page(&app, &user, None, Some(error), form, GatewayForm::default()).await
+            page(
+                &app,
+                &user,
+                None,
+                Some(error),
+                form,
+                GatewayForm::default(),
+                None,
+            )
+            .await
         }
     }
 }
@@ -346,7 +407,16 @@ pub async fn create_gateway(
                 GatewayRefusal::Taken(v) => t.with("gateway-error-taken", "value", v.clone()),
                 GatewayRefusal::Store(e) => e.to_string(),
             };
-            page(&app, &user, None, Some(error), MailboxForm::default(), form).await
+            page(
+                &app,
+                &user,
+                None,
+                Some(error),
+                MailboxForm::default(),
+                form,
+                None,
+            )
+            .await
         }
     }
 }
@@ -423,6 +493,84 @@ pub async fn set_service_level(
         Err(why) => {
             let error = t.with("service-level-error", "why", why);
             refused(&app, &user, error).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AgentForm {
+    #[serde(default)]
+    agent: String,
+    /// A user id; empty: nobody.
+    #[serde(default)]
+    person: String,
+}
+
+/// Says which person of the console a PBX agent is.
+pub async fn set_agent_person(
+    State(app): State<AppState>,
+    StaffForm(user, form, _): StaffForm<AdminOnly, AgentForm>,
+) -> PageResult {
+    let t = crate::i18n::tr(user.lang);
+    let agent = form.agent.trim();
+    if agent.is_empty() || agent.chars().count() > 200 {
+        return Err(PageError::NotFound(user.lang));
+    }
+    let person = form.person.trim();
+    let person = if person.is_empty() {
+        None
+    } else {
+        let users = app.store.users().await.page(user.lang)?;
+        if !users.iter().any(|u| u.id == person) {
+            return refused(&app, &user, t.t("channels-agent-no-person")).await;
+        }
+        Some(person)
+    };
+    app.store
+        .set_call_agent_person(agent, person)
+        .await
+        .page(user.lang)?;
+    tracing::info!(by = %user.login, %agent, "an agent's person set");
+    let back = format!(
+        "/settings/channels?agent={}#agents",
+        super::orders::encode(agent)
+    );
+    Ok(Redirect::to(&back).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ReasonsForm {
+    #[serde(default)]
+    reasons: String,
+}
+
+/// Sets the list of contact reasons calls are wrapped up with.
+pub async fn set_reasons(
+    State(app): State<AppState>,
+    StaffForm(user, form, _): StaffForm<AdminOnly, ReasonsForm>,
+) -> PageResult {
+    let t = crate::i18n::tr(user.lang);
+    match crate::app::calls::parse_reasons(&form.reasons) {
+        Ok(reasons) => {
+            let value = serde_json::to_string(&reasons).unwrap_or_default();
+            app.store
+                .set_setting(crate::app::calls::REASONS_SETTING, &value)
+                .await
+                .page(user.lang)?;
+            tracing::info!(by = %user.login, reasons = reasons.len(), "contact reasons set");
+            Ok(Redirect::to("/settings/channels?reasons=1#reasons").into_response())
+        }
+        Err(why) => {
+            page(
+                &app,
+                &user,
+                None,
+                Some(t.with("channels-reasons-error", "why", why)),
+                MailboxForm::default(),
+                GatewayForm::default(),
+                Some(form.reasons),
+            )
+            .await
         }
     }
 }

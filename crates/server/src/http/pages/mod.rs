@@ -367,6 +367,8 @@ pub fn router() -> Router<AppState> {
         .route("/settings/gateways", post(channels::create_gateway))
         .route("/settings/queues", post(channels::set_queue_line))
         .route("/settings/service-level", post(channels::set_service_level))
+        .route("/settings/agents", post(channels::set_agent_person))
+        .route("/settings/call-reasons", post(channels::set_reasons))
         .route(
             "/settings/gateways/{id}/remove",
             post(channels::remove_gateway),
@@ -401,6 +403,7 @@ pub fn router() -> Router<AppState> {
         .route("/dispatch/loop", get(recovery::page))
         .route("/support", get(support::page))
         .route("/calls", get(calls::page))
+        .route("/calls/waiting", get(calls::waiting))
         .route("/dispatch/rules", get(rules::list).post(rules::save))
         .route("/dispatch/rules/callback", post(rules::save_callback))
         .route("/dispatch/rules/{id}/toggle", post(rules::toggle))
@@ -459,6 +462,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/static/dashboard.js",
             get(|| async { script(include_str!("../../../static/dashboard.js")) }),
+        )
+        .route(
+            "/static/calls.js",
+            get(|| async { script(include_str!("../../../static/calls.js")) }),
         )
         .route(
             "/static/link.js",
