@@ -139,6 +139,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "call reasons and agents",
         include_str!("../migrations/0024_call_reasons_agents.sql"),
     ),
+    (
+        25,
+        "support contacted",
+        include_str!("../migrations/0025_support_contacted.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.

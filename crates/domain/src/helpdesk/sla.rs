@@ -568,6 +568,21 @@ pub fn standing(
     timeline: &[(i64, Happened)],
     now: i64,
 ) -> Standing {
+    standing_from(policy, calendar, opened_at, Some(opened_at), timeline, now)
+}
+
+/// [`standing`] of a case whose customer first wrote at `asked_at` — the
+/// opening, unless the company opened the case to tell them first (then
+/// their first contact after it, `None` until they write): the first
+/// response is owed from then.
+pub fn standing_from(
+    policy: &Policy,
+    calendar: &Calendar,
+    opened_at: i64,
+    asked_at: Option<i64>,
+    timeline: &[(i64, Happened)],
+    now: i64,
+) -> Standing {
     // The pauses: waiting on the customer, and resolved until reopened.
     let mut pauses: Vec<(i64, Option<i64>)> = Vec::new();
     let mut resolved_at: Option<i64> = None;
@@ -619,12 +634,15 @@ pub fn standing(
         (Some(due), None) if now > due => breaches += 1,
         _ => {}
     };
-    // First response: from the opening to the first reply.
-    let first_reply = timeline
-        .iter()
-        .find(|(_, w)| *w == Happened::Reply)
-        .map(|(at, _)| *at);
-    let first_due = due(opened_at, policy.first_response_ms, first_reply);
+    // First response: from `asked_at` to the first reply after it; none
+    // is owed while the customer has not written.
+    let first_reply = asked_at.and_then(|asked| {
+        timeline
+            .iter()
+            .find(|(at, w)| *w == Happened::Reply && *at >= asked)
+            .map(|(at, _)| *at)
+    });
+    let first_due = asked_at.and_then(|asked| due(asked, policy.first_response_ms, first_reply));
     judge(first_due, first_reply);
     // Next responses: from each customer contact after a reply (one owed
     // at a time: the earliest unanswered contact starts the clock).
@@ -667,8 +685,8 @@ pub fn standing(
                 budget - spent <= budget / 4
             })
         };
-        let first_pending =
-            first_reply.is_none() && near(first_due, opened_at, policy.first_response_ms);
+        let first_pending = first_reply.is_none()
+            && asked_at.is_some_and(|asked| near(first_due, asked, policy.first_response_ms));
         let next_pending =
             owed_since.is_some_and(|since| near(next_due_now, since, policy.next_response_ms));
         let resolution_pending = near(resolution_due, opened_at, policy.resolution_ms);
@@ -690,8 +708,8 @@ pub fn standing(
         }
     };
     if resolved_at.is_none() {
-        if first_reply.is_none() {
-            watch(opened_at, policy.first_response_ms, first_due);
+        if let (None, Some(asked)) = (first_reply, asked_at) {
+            watch(asked, policy.first_response_ms, first_due);
         }
         if let Some(since) = owed_since {
             watch(since, policy.next_response_ms, next_due_now);
@@ -707,7 +725,9 @@ pub fn standing(
         met,
         first_response_met: verdict(first_due, first_reply, now),
         resolution_met: verdict(resolution_due, resolved_at, now),
-        first_response_ms: first_reply.map(|at| clock(opened_at, Some(at)).spent_ms(calendar, at)),
+        first_response_ms: first_reply
+            .zip(asked_at)
+            .map(|(at, asked)| clock(asked, Some(at)).spent_ms(calendar, at)),
         check_at: check_at.map(|at| at + 1),
     }
 }
@@ -995,6 +1015,26 @@ mod tests {
 
     fn chat() -> Policy {
         Policy::default_for(CaseChannel::Chat, Priority::Normal)
+    }
+
+    #[test]
+    fn a_case_opened_to_tell_first_owes_a_reply_only_once_the_customer_writes() {
+        let cal = Calendar::always(tz("Europe/Moscow"));
+        let t = at("Europe/Moscow", "2026-12-07T10:00");
+        let quiet = standing_from(&chat(), &cal, t, None, &[], t + HOUR);
+        assert_eq!(quiet.first_response_due_at, None);
+        assert_eq!((quiet.state, quiet.breaches), (SlaState::Within, 0));
+        assert_eq!(quiet.resolution_due_at, Some(t + 8 * HOUR));
+        // The customer writes at 10:40: a reply is owed by 10:45.
+        let asked = t + 40 * MIN;
+        let timeline = [(asked, Happened::CustomerContact)];
+        let s = standing_from(&chat(), &cal, t, Some(asked), &timeline, t + 41 * MIN);
+        assert_eq!(s.first_response_due_at, Some(asked + 5 * MIN));
+        let late = standing_from(&chat(), &cal, t, Some(asked), &timeline, t + 46 * MIN);
+        assert_eq!(
+            (late.state, late.first_response_met),
+            (SlaState::Breached, Some(false))
+        );
     }
 
     #[test]

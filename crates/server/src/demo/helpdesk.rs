@@ -1125,6 +1125,20 @@ async fn abuser(
 }
 
 /// Loads the demo's helpdesk after its answers.
+/// A person's reply on a case.
+fn reply_by<'a>(operator: &'a Person, channel: &'a str, text: &'a str) -> NewContact<'a> {
+    NewContact {
+        channel,
+        direction: Direction::Outbound,
+        text,
+        author: &operator.login,
+        external_id: None,
+        by_person: true,
+        attachment_id: None,
+        follows_previous: false,
+    }
+}
+
 /// Late orders told first (seed 002): of the orders delivered well after
 /// their window in the last sixty days, some got Doorstep's apology ten
 /// minutes into the delay — a few of those customers wrote back on their
@@ -1172,7 +1186,7 @@ async fn told_first(
         let operator = super::pick(rng, operators);
         let called_first = rng.gen_bool(0.25);
         if called_first {
-            as_of(to + 3 * MINUTE, async {
+            let opened = as_of(to + 3 * MINUTE, async {
                 store
                     .open_case(&NewCase {
                         channel: "phone",
@@ -1191,6 +1205,20 @@ async fn told_first(
                     .await
             })
             .await?;
+            // The operator who took the call answers at once.
+            let answer = reply_by(
+                operator,
+                "phone",
+                "Курьер задерживается, заказ уже в пути. Извините!",
+            );
+            must(
+                as_of(
+                    to + 4 * MINUTE,
+                    store.add_contact(&opened.case().id, &answer),
+                )
+                .await?
+                .0,
+            )?;
         }
         let at = to + 10 * MINUTE;
         let notice = as_of(
@@ -1201,27 +1229,43 @@ async fn told_first(
         let Some(notice) = notice else { continue };
         as_of(at + MINUTE, store.notice_sent(&notice)).await?;
         if !called_first && rng.gen_bool(0.3) {
-            // A refusal (the case closed meanwhile) leaves the story as is.
-            let _ = as_of(
-                at + 25 * MINUTE,
-                store.add_contact(
-                    &notice.case_id,
-                    &NewContact {
-                        channel: "chat",
-                        direction: Direction::Inbound,
-                        text: "Спасибо, что предупредили. Жду.",
-                        author: "customer",
-                        external_id: None,
-                        by_person: false,
-                        attachment_id: None,
-                        follows_previous: false,
-                    },
-                ),
-            )
-            .await?;
+            let thanks = NewContact {
+                channel: "chat",
+                direction: Direction::Inbound,
+                text: "Спасибо, что предупредили. Жду.",
+                author: "customer",
+                external_id: None,
+                by_person: false,
+                attachment_id: None,
+                follows_previous: false,
+            };
+            must(
+                as_of(
+                    at + 25 * MINUTE,
+                    store.add_contact(&notice.case_id, &thanks),
+                )
+                .await?
+                .0,
+            )?;
+            let answer = reply_by(
+                operator,
+                "chat",
+                "Спасибо за понимание! Курьер будет совсем скоро.",
+            );
+            must(
+                as_of(
+                    at + 27 * MINUTE,
+                    store.add_contact(&notice.case_id, &answer),
+                )
+                .await?
+                .0,
+            )?;
         }
         if to < now - DAY {
-            let closed = order.delivered_at.map_or(at, |d| d.as_millisecond()) + 30 * MINUTE;
+            let closed = order
+                .delivered_at
+                .map_or(at, jiff::Timestamp::as_millisecond)
+                + 30 * MINUTE;
             let _ = as_of(
                 closed,
                 store.set_case_status(&notice.case_id, CaseStatus::Resolved, operator.actor(true)),

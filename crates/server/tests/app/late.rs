@@ -109,6 +109,10 @@ async fn a_late_order_gets_one_incident_case_and_notice(backend: &str) {
         ),
         ("late", "proactive", "customers")
     );
+    // Nobody asked yet: no first reply is owed (the case is resolved in
+    // its working day like any other).
+    assert_eq!(case.first_response_due_at, None, "{case:?}");
+    assert!(case.resolution_due_at.is_some());
     let incidents = a.store.customer_incidents("+79160000001").await.unwrap();
     assert_eq!(incidents.len(), 1, "{incidents:?}");
     assert_eq!(
@@ -201,8 +205,11 @@ async fn a_late_order_gets_one_incident_case_and_notice(backend: &str) {
     // A-1, A-2 (delivered late), A-3, A-5, A-6 are late (A-4's window
     // closed before the period).
     assert_eq!(facts.len(), 5, "{facts:?}");
-    let told: Vec<bool> = facts.iter().map(|f| f.told_first()).collect();
-    assert_eq!(told.iter().filter(|t| **t).count(), 1, "{facts:?}");
+    assert_eq!(
+        facts.iter().filter(|f| f.told_first()).count(),
+        1,
+        "{facts:?}"
+    );
     // A-1's customer answers the survey: their NPS is counted.
     let terminal = a.token("terminal", Some("K-1")).await;
     let mut answer = response(

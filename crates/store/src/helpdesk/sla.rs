@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use doorstep_domain::helpdesk::alerts::Priority;
 use doorstep_domain::helpdesk::cases::{CaseChannel, CaseStatus, Direction};
-use doorstep_domain::helpdesk::sla::{standing, Happened, LineSla, Standing};
+use doorstep_domain::helpdesk::sla::{standing_from, Happened, LineSla, Standing};
 use jiff::tz::TimeZone;
 
 use super::cases::{Case, CaseEntry, CASE_COLUMNS, ENTRY_COLUMNS, STATUS_EVENT};
@@ -38,11 +38,23 @@ impl SlaSetup {
         let sla = self.line(&case.line);
         let channel = CaseChannel::parse(&case.channel).unwrap_or(CaseChannel::Phone);
         let priority = Priority::parse(&case.priority).unwrap_or(Priority::Normal);
-        standing(
+        let timeline = timeline(entries);
+        // A case opened to tell the customer first owes them a reply
+        // once they write.
+        let asked_at = if channel == CaseChannel::Proactive {
+            timeline
+                .iter()
+                .find(|(_, w)| *w == Happened::CustomerContact)
+                .map(|(at, _)| *at)
+        } else {
+            Some(case.created_at)
+        };
+        standing_from(
             &sla.policy(channel, priority),
             &sla.calendar_or_always(self.tz.clone()),
             case.created_at,
-            &timeline(entries),
+            asked_at,
+            &timeline,
             now,
         )
     }

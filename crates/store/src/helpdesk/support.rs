@@ -48,6 +48,10 @@ pub struct SupportCounts {
     /// CSAT answers given in the period, and those in the top two points.
     pub csat_answers: i64,
     pub csat_top2: i64,
+    /// The resolved cases a customer contacted about (FCR's population:
+    /// a case opened to tell a customer first, who never answered, is
+    /// neither).
+    pub resolved_contacted: i64,
 }
 
 /// The lowest and highest CSAT answer.

@@ -93,7 +93,8 @@ pub(crate) enum Part {
     /// no customer contacted about), and whether they came back about it.
     Opened(Option<(Customer, bool)>),
     /// Resolved; at the first contact or not.
-    Resolved { fcr: bool },
+    /// `contacted`: a customer contacted about it (FCR's population).
+    Resolved { fcr: bool, contacted: bool },
     /// A first-response deadline decided (met, or passed unanswered).
     FirstDue { met: bool },
     /// A resolution deadline decided.
@@ -138,7 +139,13 @@ impl Facts {
         out.push((self.created_at, Part::Opened(customer)));
         if let Some(at) = self.resolved_at {
             let fcr = self.contacts == 1 && self.repeated_at.is_none();
-            out.push((at, Part::Resolved { fcr }));
+            out.push((
+                at,
+                Part::Resolved {
+                    fcr,
+                    contacted: self.contacts > 0,
+                },
+            ));
         }
         if let (Some(at), Some(met)) = (self.first_response_due_at, self.first_response_met) {
             out.push((at, Part::FirstDue { met }));
@@ -182,11 +189,12 @@ pub(crate) struct Counts {
     resolution_met: i64,
     csat_answers: i64,
     csat_top2: i64,
+    resolved_contacted: i64,
 }
 
 impl Counts {
     /// In the order of the table's columns.
-    fn values(&self) -> [i64; 11] {
+    fn values(&self) -> [i64; 12] {
         [
             self.cases,
             self.lone_customers,
@@ -199,6 +207,7 @@ impl Counts {
             self.resolution_met,
             self.csat_answers,
             self.csat_top2,
+            self.resolved_contacted,
         ]
     }
 
@@ -214,6 +223,7 @@ impl Counts {
         self.resolution_met += o.resolution_met;
         self.csat_answers += o.csat_answers;
         self.csat_top2 += o.csat_top2;
+        self.resolved_contacted += o.resolved_contacted;
     }
 }
 
@@ -246,9 +256,10 @@ impl Sums {
                     None => {}
                 }
             }
-            Part::Resolved { fcr } => {
+            Part::Resolved { fcr, contacted } => {
                 n.resolved += 1;
                 n.fcr += i64::from(fcr);
+                n.resolved_contacted += i64::from(contacted);
             }
             Part::FirstDue { met } => {
                 n.first_due += 1;
@@ -294,6 +305,7 @@ impl Sums {
             median_first_response_ms: median(&mut self.first_replies),
             csat_answers: n.csat_answers,
             csat_top2: n.csat_top2,
+            resolved_contacted: n.resolved_contacted,
         }
     }
 }
@@ -504,7 +516,7 @@ impl Store {
                     .all(
                         sql("SELECT day, group_key, cases, lone_customers, lone_repeat, resolved, fcr, \
                              first_due, first_met, resolution_due, resolution_met, csat_answers, csat_top2, \
-                             customers, repeat_customers, first_replies FROM support_days \
+                             resolved_contacted, customers, repeat_customers, first_replies FROM support_days \
                              WHERE dimension = $1 AND day >= $2 AND day <= $3")
                         .bind(groups.dimension())
                         .bind(first)
@@ -687,8 +699,8 @@ async fn build_day(db: &crate::Db, day: i64, tz: &TimeZone) -> Result<bool, Stor
             db,
             "INSERT INTO support_days (dimension, day, group_key, cases, lone_customers, lone_repeat, \
              resolved, fcr, first_due, first_met, resolution_due, resolution_met, csat_answers, csat_top2, \
-             customers, repeat_customers, first_replies) VALUES",
-            17,
+             resolved_contacted, customers, repeat_customers, first_replies) VALUES",
+            18,
             &rows,
             |q: &mut Sql, r| {
                 let s = &r.sums;

@@ -147,7 +147,7 @@ impl SupportGroup {
             key,
             cases: c.cases,
             resolved: c.resolved,
-            fcr: percent(c.fcr, c.resolved),
+            fcr: percent(c.fcr, c.resolved_contacted),
             repeat_contact_rate: percent(c.repeat_customers, c.customers),
             first_response_attainment: percent(c.first_response_met, c.first_response_due),
             resolution_attainment: percent(c.resolution_met, c.resolution_due),

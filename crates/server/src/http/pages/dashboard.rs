@@ -609,14 +609,14 @@ pub(super) struct ToldFirstView {
 
 fn group_nps(t: Tr<'_>, g: &doorstep_domain::helpdesk::late::GroupNps) -> String {
     match (g.nps, g.ci95_low, g.ci95_high) {
-        (Some(v), Some(l), Some(h)) => t.with2(
+        (Some(nps), Some(low), Some(high)) => t.with2(
             "told-nps-interval",
             "nps",
-            signed(v),
+            signed(nps),
             "interval",
-            format!("{} … {} · N = {}", signed(l), signed(h), g.answers),
+            format!("{} … {} · N = {}", signed(low), signed(high), g.answers),
         ),
-        (Some(v), _, _) => format!("{} · N = {}", signed(v), g.answers),
+        (Some(nps), _, _) => format!("{} · N = {}", signed(nps), g.answers),
         _ => t.t("told-no-answers"),
     }
 }
