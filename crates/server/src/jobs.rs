@@ -48,6 +48,7 @@ const RECURRING: &[(&str, i64)] = &[
     ("support.build", 10_000),
     ("notices.send", 15_000),
     ("orders.late", 30_000),
+    ("notices.mass", 5_000),
     ("mail.read", 20_000),
 ];
 
@@ -260,6 +261,13 @@ impl Runner {
                 let n = crate::app::helpdesk::notices::run_due(&self.app).await?;
                 if n > 0 {
                     tracing::info!(notices = n, "notices to customers handled");
+                }
+                Ok(next)
+            }
+            "notices.mass" => {
+                let n = crate::app::helpdesk::mass::run_due(&self.app).await?;
+                if n > 0 {
+                    tracing::info!(notices = n, "mass notices written to customers");
                 }
                 Ok(next)
             }

@@ -144,6 +144,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "support contacted",
         include_str!("../migrations/0025_support_contacted.sql"),
     ),
+    (
+        26,
+        "mass notices",
+        include_str!("../migrations/0026_mass_notices.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.

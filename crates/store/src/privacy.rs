@@ -228,6 +228,16 @@ impl Store {
             |q, id| q.push_arg(*id),
         )
         .await?;
+        // So did the mass notices they were sent, by their phone.
+        if let Some(phone) = &phone {
+            tx.exec(
+                sql("UPDATE notices SET address = '—', subject = '—', body = '—', customer_phone = $1 \
+                     WHERE customer_phone = $2")
+                .bind(pseudonym.as_str())
+                .bind(phone.as_str()),
+            )
+            .await?;
+        }
         // The e-mail thread's message ids carry the customer's domain.
         tx.exec_in(
             "DELETE FROM mail_messages WHERE case_id IN",

@@ -93,7 +93,28 @@ async fn every_detractor_raises_one_incident_with_its_event_whatever_races_it(ba
     for c in clients {
         c.await.unwrap();
     }
-    let open = store.incidents(&queue(1000)).await.unwrap();
+    let all = store.incidents(&queue(1000)).await.unwrap();
+    // The low ratings of the others fill the call-back queue, once each.
+    let low: usize = batches
+        .iter()
+        .flatten()
+        .filter(|r| r.facts.nps.is_none_or(|n| n > 6))
+        .filter(|r| {
+            doorstep_domain::helpdesk::alerts::CallbackThreshold::default()
+                .low(r.status, r.facts.nps, r.facts.lowest_rating)
+                .is_some()
+        })
+        .count();
+    let (open, callbacks): (Vec<_>, Vec<_>) =
+        all.into_iter().partition(|i| i.rule_id == "detractor");
+    assert_eq!(
+        callbacks.len(),
+        low,
+        "one call-back per low rating no rule caught"
+    );
+    assert!(callbacks
+        .iter()
+        .all(|i| i.rule_id == "low_rating" && i.priority == "normal"));
     assert_eq!(open.len(), detractors, "one incident per detractor");
     let mut orders: Vec<&str> = open.iter().map(|i| i.order_number.as_str()).collect();
     orders.sort_unstable();
@@ -104,10 +125,14 @@ async fn every_detractor_raises_one_incident_with_its_event_whatever_races_it(ba
     assert_eq!(sample.priority, "high");
     assert_eq!(sample.reason, format!("NPS {}", sample.nps.unwrap()));
     let events = events_named(&store, "incident.created").await;
-    assert_eq!(events.len(), detractors, "one event per incident");
+    assert_eq!(events.len(), detractors + low, "one event per incident");
     let mut ids: Vec<&str> = events.iter().map(|e| e["id"].as_str().unwrap()).collect();
     ids.sort_unstable();
-    let mut stored: Vec<&str> = open.iter().map(|i| i.id.as_str()).collect();
+    let mut stored: Vec<&str> = open
+        .iter()
+        .chain(&callbacks)
+        .map(|i| i.id.as_str())
+        .collect();
     stored.sort_unstable();
     assert_eq!(ids, stored, "the events name the stored incidents");
     // A city filter keeps to its city.
@@ -292,6 +317,11 @@ async fn rules_switched_off_raise_nothing_and_new_rules_apply_at_once(backend: &
             enabled: false,
             ..AlertRule::detractors()
         })
+        .await
+        .unwrap();
+    // With the call-back queue off too, nothing at all.
+    store
+        .set_setting(doorstep_domain::helpdesk::alerts::CALLBACK_SETTING, "0")
         .await
         .unwrap();
     store

@@ -86,6 +86,7 @@ notice-late-body = Вибачте: замовлення № { $number } обіц
 notice-late-offer-amount = На знак вибачення пропонуємо { $amount } на ваш бонусний рахунок: напишіть нам на сторінці нижче, щоб отримати їх.
 notice-late-offer = На знак вибачення пропонуємо: { $remedy }. Напишіть нам на сторінці нижче.
 notice-late-follow = Стежте за замовленням і пишіть нам тут: { $url }
+notice-mass-subject = { $company }: про ваше замовлення № { $number }
 mail-reply-footer = Ваше звернення № { $number }: стежте за ним і пишіть нам тут: { $url } (або просто дайте відповідь на цей лист).
 status-photo = Фото
 status-add-photo = Додати фото

@@ -86,6 +86,7 @@ notice-late-body = Uzr so‘raymiz: № { $number } buyurtma { $time } gacha yet
 notice-late-offer-amount = Uzr sifatida bonus hisobingizga { $amount } taklif qilamiz: olish uchun quyidagi sahifada bizga yozing.
 notice-late-offer = Uzr sifatida taklif qilamiz: { $remedy }. Quyidagi sahifada bizga yozing.
 notice-late-follow = Buyurtmani kuzating va bizga shu yerda yozing: { $url }
+notice-mass-subject = { $company }: № { $number } buyurtmangiz haqida
 mail-reply-footer = Murojaatingiz № { $number }: uni kuzating va bizga shu yerda yozing: { $url } (yoki shunchaki ushbu xatga javob bering).
 status-photo = Surat
 status-add-photo = Surat qo‘shish

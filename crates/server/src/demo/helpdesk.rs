@@ -1226,7 +1226,9 @@ async fn told_first(
             crate::app::helpdesk::late::tell(store, &deployment, &view, at),
         )
         .await?;
-        let Some(notice) = notice else { continue };
+        let Some((notice, case_id)) = notice.and_then(|n| n.case_id.clone().map(|c| (n, c))) else {
+            continue;
+        };
         as_of(at + MINUTE, store.notice_sent(&notice)).await?;
         if !called_first && rng.gen_bool(0.3) {
             let thanks = NewContact {
@@ -1240,12 +1242,9 @@ async fn told_first(
                 follows_previous: false,
             };
             must(
-                as_of(
-                    at + 25 * MINUTE,
-                    store.add_contact(&notice.case_id, &thanks),
-                )
-                .await?
-                .0,
+                as_of(at + 25 * MINUTE, store.add_contact(&case_id, &thanks))
+                    .await?
+                    .0,
             )?;
             let answer = reply_by(
                 operator,
@@ -1253,12 +1252,9 @@ async fn told_first(
                 "Спасибо за понимание! Курьер будет совсем скоро.",
             );
             must(
-                as_of(
-                    at + 27 * MINUTE,
-                    store.add_contact(&notice.case_id, &answer),
-                )
-                .await?
-                .0,
+                as_of(at + 27 * MINUTE, store.add_contact(&case_id, &answer))
+                    .await?
+                    .0,
             )?;
         }
         if to < now - DAY {
@@ -1268,7 +1264,7 @@ async fn told_first(
                 + 30 * MINUTE;
             let _ = as_of(
                 closed,
-                store.set_case_status(&notice.case_id, CaseStatus::Resolved, operator.actor(true)),
+                store.set_case_status(&case_id, CaseStatus::Resolved, operator.actor(true)),
             )
             .await?;
         }

@@ -10,6 +10,7 @@ pub mod incidents;
 pub mod late;
 pub mod ledger;
 pub mod mail;
+pub mod mass;
 pub mod notices;
 pub mod reports;
 pub mod sla;

@@ -8,7 +8,8 @@ use crate::{Store, StoreError};
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Notice {
     pub id: String,
-    pub case_id: String,
+    /// The case it is about; none for a mass notice.
+    pub case_id: Option<String>,
     /// `status_link`.
     pub kind: String,
     /// `email`, `sms` or `messenger`.
@@ -24,11 +25,15 @@ pub struct Notice {
     pub last_error: Option<String>,
     pub sent_at: Option<i64>,
     pub created_at: i64,
+    /// A mass notice's: its id, the customer and the order it was sent for.
+    pub mass_id: Option<String>,
+    pub customer_phone: Option<String>,
+    pub order_number: Option<String>,
 }
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "id, case_id, kind, channel, address, language, subject, body, status, send_after, \
-     attempts, last_error, sent_at, created_at";
+     attempts, last_error, sent_at, created_at, mass_id, customer_phone, order_number";
 
 /// A notice to write.
 #[derive(Debug, Clone)]
@@ -103,16 +108,18 @@ impl Store {
         )
         .await?;
         // An operator's e-mail reply is on the timeline already, and so is
-        // a late order's apology (the case opened with it).
-        let reply =
-            notice.kind.starts_with(super::cases::MAIL_REPLY_NOTICE) || notice.kind == "late";
+        // a late order's apology (the case opened with it); a mass notice
+        // has no case.
+        let reply = notice.kind.starts_with(super::cases::MAIL_REPLY_NOTICE)
+            || notice.kind == "late"
+            || notice.case_id.is_none();
         tx.exec(
             sql(
                 "INSERT INTO case_entries (id, case_id, kind, channel, direction, body, author, external_id, created_at, by_person) \
                  SELECT $1, $2, 'contact', $3, 'outbound', $4, 'doorstep', $5, $6, FALSE WHERE NOT $7 ON CONFLICT DO NOTHING",
             )
             .bind(uuid::Uuid::now_v7().to_string())
-            .bind(notice.case_id.as_str())
+            .bind(notice.case_id.as_deref().unwrap_or_default())
             .bind(if notice.channel == "sms" { "phone" } else { notice.channel.as_str() })
             .bind(notice.body.as_str())
             .bind(format!("notice:{}", notice.id))
@@ -127,6 +134,8 @@ impl Store {
                 &serde_json::json!({
                     "id": notice.id,
                     "case_id": notice.case_id,
+                    "mass_id": notice.mass_id,
+                    "order_number": notice.order_number,
                     "kind": notice.kind,
                     "channel": notice.channel,
                     "address": notice.address,

@@ -7,6 +7,7 @@ pub mod channels;
 pub mod email;
 pub mod file;
 pub mod late;
+pub mod mass;
 pub mod notices;
 pub mod remedies;
 pub mod reports;

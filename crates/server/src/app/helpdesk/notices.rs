@@ -164,8 +164,18 @@ async fn mail_of(
     notice: &Notice,
 ) -> anyhow::Result<crate::mail::Mail> {
     let store = &app.store;
-    let Some(case) = store.case(&notice.case_id).await? else {
-        anyhow::bail!("the case {} is gone", notice.case_id);
+    let Some(case_id) = &notice.case_id else {
+        // A mass notice: a plain message of its own.
+        return Ok(crate::mail::Mail {
+            to: vec![notice.address.clone()],
+            subject: notice.subject.clone(),
+            text: notice.body.clone(),
+            attachment: None,
+            thread: None,
+        });
+    };
+    let Some(case) = store.case(case_id).await? else {
+        anyhow::bail!("the case {case_id} is gone");
     };
     let from = store.mailbox(&case.line).await?.map(|m| m.address);
     let sender = from.as_deref().unwrap_or(&smtp.from);

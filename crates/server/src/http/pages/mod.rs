@@ -14,6 +14,7 @@ mod dispatch;
 mod drivers;
 pub mod link;
 pub mod login;
+mod mass;
 pub mod orders;
 mod recovery;
 mod reports;
@@ -401,6 +402,8 @@ pub fn router() -> Router<AppState> {
         .route("/dispatch", get(dispatch::queue))
         .route("/dispatch/events", get(dispatch::events))
         .route("/dispatch/loop", get(recovery::page))
+        .route("/dispatch/notices", get(mass::page).post(mass::submit))
+        .route("/dispatch/notices/{id}", get(mass::detail))
         .route("/support", get(support::page))
         .route("/calls", get(calls::page))
         .route("/calls/waiting", get(calls::waiting))
