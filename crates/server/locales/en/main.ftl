@@ -1341,6 +1341,11 @@ file-call-talking = Talking now with { $agent }
 file-call-abandoned = Hung up after waiting { $wait } s
 file-call-unanswered = Not answered: the queue let the caller go after { $wait } s
 file-call-waiting = Waiting in the queue now
+file-notice-sent = Told first by { $channel }
+file-notice-waiting = To be told by { $channel }
+file-notice-email = e-mail
+file-notice-sms = SMS
+file-notice-messenger = messenger
 
 case-call-answered = answered by { $agent }
 case-call-abandoned = hung up after { $wait } s

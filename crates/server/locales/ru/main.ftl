@@ -1346,6 +1346,11 @@ file-call-talking = Сейчас говорит с { $agent }
 file-call-abandoned = Положил трубку, прождав { $wait } с
 file-call-unanswered = Не принят: очередь отпустила звонящего через { $wait } с
 file-call-waiting = Сейчас ждёт в очереди
+file-notice-sent = Предупредили: { $channel }
+file-notice-waiting = Предупредим: { $channel }
+file-notice-email = e-mail
+file-notice-sms = SMS
+file-notice-messenger = мессенджер
 
 case-call-answered = принял { $agent }
 case-call-abandoned = положил трубку через { $wait } с

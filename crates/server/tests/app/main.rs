@@ -17,6 +17,7 @@ mod helpdesk;
 mod helpers;
 mod late;
 mod mailserver;
+mod mass;
 mod notices;
 mod pages;
 mod reliability;

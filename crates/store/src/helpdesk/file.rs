@@ -34,6 +34,8 @@ pub struct CustomerFile {
     pub remedies: Vec<Remedy>,
     /// The customer's calls to the contact center (matched by phone).
     pub calls: Vec<crate::calls::CallRow>,
+    /// Notices sent to them without a case (mass notices).
+    pub notices: Vec<super::notices::Notice>,
     pub ledger: Ledger,
     /// Spend on delivered orders and their number (minor units).
     pub spend: i64,
@@ -94,6 +96,7 @@ impl Store {
             .await?;
         let remedies = self.customer_remedies(phone).await?;
         let calls = self.customer_calls(phone, FILE_LIMIT).await?;
+        let notices = self.customer_notices(phone).await?;
         let ledger = self.ledger(phone, FILE_LIMIT).await?;
         let (spend, delivered): (i64, i64) = self
             .db
@@ -114,6 +117,7 @@ impl Store {
             contacts,
             remedies,
             calls,
+            notices,
             ledger,
             spend,
             delivered,

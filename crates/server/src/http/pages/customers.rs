@@ -288,6 +288,24 @@ pub async fn file(
                 },
             );
         }
+        for n in &file.notices {
+            push(
+                n.sent_at.unwrap_or(n.created_at),
+                "notice",
+                t.with(
+                    if n.sent_at.is_some() {
+                        "file-notice-sent"
+                    } else {
+                        "file-notice-waiting"
+                    },
+                    "channel",
+                    t.t(&format!("file-notice-{}", n.channel)),
+                ),
+                n.body.clone(),
+                String::new(),
+                if n.status == "failed" { "bad" } else { "" },
+            );
+        }
         for r in &file.remedies {
             push(
                 r.created_at,
