@@ -296,7 +296,9 @@ pub struct CallSums {
 impl Store {
     /// The call figures' sums of calls that reached a queue within
     /// `[from, to)`, cut as asked: `in_time_seconds` is the service
-    /// level's Y, `short_seconds` the short-abandon limit.
+    /// level's Y, `short_seconds` the short-abandon limit. Calls still
+    /// waiting are not counted until they are answered or leave (the live
+    /// view shows them).
     pub async fn call_sums(
         &self,
         from: i64,
@@ -324,7 +326,7 @@ impl Store {
                      CAST(COALESCE(SUM(CASE WHEN outcome = 'answered' AND talk_seconds IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS handled, \
                      CAST(COALESCE(SUM(CASE WHEN outcome = 'answered' THEN talk_seconds ELSE 0 END), 0) AS BIGINT) AS handle_seconds, \
                      COALESCE(MAX(wait_seconds), 0) AS longest_wait \
-                     FROM calls WHERE entered AND entered_at >= $1 AND entered_at < $2 \
+                     FROM calls WHERE entered AND outcome <> 'waiting' AND entered_at >= $1 AND entered_at < $2 \
                      GROUP BY {group}"
                 ))
                 .bind(from)

@@ -96,13 +96,20 @@ pub async fn load(store: &Store, rng: &mut StdRng, days: i64) -> anyhow::Result<
                             &agent,
                             vec![wait.to_string(), String::new(), "1".into()],
                         ));
-                        if at + wait + talk <= now {
+                        let ended = at + wait + talk;
+                        if ended <= now {
                             events.push(event(
                                 "COMPLETECALLER",
-                                at + wait + talk,
+                                ended,
                                 &agent,
                                 vec![wait.to_string(), talk.to_string(), "1".into()],
                             ));
+                            // Most calls are wrapped up with a reason.
+                            let wrapped = ended + rng.gen_range(5..40);
+                            if wrapped <= now && rng.gen_bool(0.9) {
+                                let reason = reason(rng, queue);
+                                events.push(event("WRAPUP", wrapped, &agent, vec![reason.into()]));
+                            }
                         }
                     }
                 }
@@ -114,9 +121,56 @@ pub async fn load(store: &Store, rng: &mut StdRng, days: i64) -> anyhow::Result<
                 .await?;
         }
     }
+    // Three callers waiting right now (for the live view).
+    for (i, (queue, ago)) in [("support", 25), ("support", 70), ("couriers", 12)]
+        .into_iter()
+        .enumerate()
+    {
+        let at = now - ago;
+        events.push(CallEvent {
+            call_id: format!("{at}.now{i}"),
+            event: "ENTERQUEUE".to_owned(),
+            at: at * 1000,
+            queue: queue.to_owned(),
+            agent: String::new(),
+            data: vec![
+                String::new(),
+                format!("+7916{:07}", rng.gen_range(0..400_000)),
+                (i + 1).to_string(),
+            ],
+        });
+        calls += 1;
+    }
     store
         .record_call_events(&events, deployment.country())
         .await?;
     store.set_call_queue_line("couriers", "couriers").await?;
+    // The demo's operator is the PBX's first agent.
+    if let Some(operator) = store
+        .users()
+        .await?
+        .into_iter()
+        .find(|u| u.login == "operator")
+    {
+        store
+            .set_call_agent_person("SIP/101", Some(&operator.id))
+            .await?;
+    }
     Ok(calls)
+}
+
+/// A wrap-up reason as a queue's callers bring them (seed 003: most are
+/// general questions — where is my order, change it).
+fn reason(rng: &mut StdRng, queue: &str) -> &'static str {
+    let roll = rng.gen_range(0.0..1.0);
+    if queue == "couriers" {
+        return if roll < 0.8 { "courier" } else { "other" };
+    }
+    match roll {
+        r if r < 0.45 => "where_is_order",
+        r if r < 0.65 => "change_delivery",
+        r if r < 0.77 => "complaint",
+        r if r < 0.87 => "payment",
+        _ => "other",
+    }
 }

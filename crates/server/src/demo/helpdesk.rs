@@ -1125,6 +1125,60 @@ async fn abuser(
 }
 
 /// Loads the demo's helpdesk after its answers.
+/// A mass notice sent fifty minutes ago: roads closed in Moscow hold up
+/// the next deliveries there; their customers were told by SMS or e-mail.
+async fn mass_notice(
+    store: &Store,
+    now: i64,
+    orders: &[OrderRecord],
+    dispatcher: &Person,
+) -> anyhow::Result<()> {
+    use doorstep_store::helpdesk::mass::Selection;
+    let deployment = store.deployment().await?;
+    let at = now - 50 * 60_000;
+    // The next undelivered orders in Moscow (at night: the morning's).
+    let Some(first) = orders
+        .iter()
+        .filter(|o| {
+            o.city == "Москва" && o.delivered_at.is_none() && o.promised_to.as_millisecond() > now
+        })
+        .map(|o| o.promised_from.as_millisecond())
+        .min()
+    else {
+        return Ok(());
+    };
+    let texts = serde_json::json!({
+        "ru": "Заказ {order} задержится примерно на час: в Москве перекрыли дороги. Курьер в пути — простите за ожидание.",
+        "en": "Order {order} will be about an hour late: roads are closed in Moscow. The courier is on the way — sorry for the wait.",
+    });
+    let selection = Selection {
+        city: Some("Москва".to_owned()),
+        window_from: first,
+        window_to: first + 2 * HOUR,
+        ..Selection::default()
+    };
+    as_of(
+        at,
+        store.create_mass_notice(&selection, &texts.to_string(), &dispatcher.id),
+    )
+    .await?;
+    as_of(
+        at,
+        crate::app::helpdesk::mass::write_all(store, &deployment),
+    )
+    .await?;
+    // Sent as soon as written (even if the demo is made in the quiet
+    // hours); any other notice goes back in line for the notices job.
+    let horizon = now + 2 * DAY;
+    for notice in store.claim_notices(horizon, 10_000).await? {
+        if notice.mass_id.is_some() {
+            as_of(at + 60_000, store.notice_sent(&notice)).await?;
+        }
+    }
+    store.requeue_stuck_notices(horizon + 1).await?;
+    Ok(())
+}
+
 /// A person's reply on a case.
 fn reply_by<'a>(operator: &'a Person, channel: &'a str, text: &'a str) -> NewContact<'a> {
     NewContact {
@@ -1297,6 +1351,7 @@ pub async fn load(
     .await?;
     cases += abuser(store, rng, now, orders, &operators).await?;
     cases += told_first(store, rng, now, orders, &operators).await?;
+    mass_notice(store, now, orders, &dispatchers[0]).await?;
     let ratings = support_answers(store, rng, now).await?;
     Ok(Summary {
         incidents,

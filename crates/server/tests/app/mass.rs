@@ -47,7 +47,7 @@ async fn a_dispatcher_tells_every_customer_one_cause_hits_once(backend: &str) {
     let hour = 60 * MINUTE;
     let mut anna = order("M-6", "+79162000006", "Москва", now + hour, false);
     anna["customer_email"] = json!("anna@example.com");
-    let integration = with_orders_and_survey(
+    with_orders_and_survey(
         &a,
         vec![
             order("M-1", "+79162000001", "Москва", now + hour, false),

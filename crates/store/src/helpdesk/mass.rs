@@ -5,6 +5,7 @@
 //! `0026_mass_notices.sql`).
 
 use std::collections::HashMap;
+use std::fmt::Write;
 
 use super::notices::Notice;
 use crate::db::{sql, Sql};
@@ -32,7 +33,7 @@ impl Selection {
             q.arg_count()
         );
         q.push_arg(self.window_from);
-        text.push_str(&format!("AND o.promised_to >= ${} ", q.arg_count()));
+        let _ = write!(text, "AND o.promised_to >= ${} ", q.arg_count());
         for (column, value) in [
             ("city", &self.city),
             ("courier_id", &self.courier_id),
@@ -40,7 +41,7 @@ impl Selection {
         ] {
             if let Some(v) = value {
                 q.push_arg(v.as_str());
-                text.push_str(&format!("AND o.{column} = ${} ", q.arg_count()));
+                let _ = write!(text, "AND o.{column} = ${} ", q.arg_count());
             }
         }
         text

@@ -98,17 +98,27 @@ pub async fn preview(
 /// The job: writes the notices of every mass notice being sent. Returns
 /// how many were written.
 pub async fn run_due(app: &App) -> anyhow::Result<u64> {
+    write_all(&app.store, &app.deployment()).await
+}
+
+/// [`run_due`] from the store and the deployment.
+pub async fn write_all(
+    store: &Store,
+    deployment: &doorstep_domain::settings::Deployment,
+) -> anyhow::Result<u64> {
     let mut written = 0;
-    for mass in app.store.mass_notices_sending().await? {
-        written += write(app, mass).await?;
+    for mass in store.mass_notices_sending().await? {
+        written += write(store, deployment, mass).await?;
     }
     Ok(written)
 }
 
 /// Writes a mass notice's pages, from where it stands.
-async fn write(app: &App, mut mass: MassNotice) -> anyhow::Result<u64> {
-    let store = &app.store;
-    let deployment = app.deployment();
+async fn write(
+    store: &Store,
+    deployment: &doorstep_domain::settings::Deployment,
+    mut mass: MassNotice,
+) -> anyhow::Result<u64> {
     let texts: Texts = serde_json::from_str(&mass.texts).unwrap_or_default();
     let selection = mass.selection();
     let quiet = quiet_hours(store).await?;
@@ -127,11 +137,10 @@ async fn write(app: &App, mut mass: MassNotice) -> anyhow::Result<u64> {
         let last = page
             .last()
             .map_or_else(|| mass.after_order.clone(), |t| t.order_number.clone());
-        let notices = notices_of(store, &deployment, &texts, &page, &zones, quiet).await?;
-        match store.write_mass_page(&mass, &notices, &last, done).await? {
-            Some(n) => written += n,
-            // Another run moved it on: read where it stands.
-            None => {}
+        let notices = notices_of(store, deployment, &texts, &page, &zones, quiet).await?;
+        // `None`: another run moved it on; read where it stands.
+        if let Some(n) = store.write_mass_page(&mass, &notices, &last, done).await? {
+            written += n;
         }
         match store.mass_notice(&mass.id).await? {
             Some(now) if now.status == "sending" => mass = now,

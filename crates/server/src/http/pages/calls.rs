@@ -254,11 +254,17 @@ pub async fn page(
             .first()
             .filter(|g| g.offered > 0)
             .map(|g| row(t, t.t("loop-all"), g, target.percent)),
-        rows: groups
-            .groups
-            .iter()
-            .map(|g| row(t, label(&g.key), g, target.percent))
-            .collect(),
+        rows: {
+            let mut shown: Vec<&CallGroup> = groups.groups.iter().collect();
+            if group == CallGrouping::Reason {
+                // The most common reason first, calls without one last.
+                shown.sort_by_key(|g| (g.key == crate::app::calls::NO_REASON, -g.offered));
+            }
+            shown
+                .into_iter()
+                .map(|g| row(t, label(&g.key), g, target.percent))
+                .collect()
+        },
         chart,
         waiting,
         by_reason: group == CallGrouping::Reason,

@@ -67,12 +67,14 @@ impl MassForm {
     /// The selection and texts, or what is wrong (each in words).
     fn check(&self, t: Tr<'_>, tz: &jiff::tz::TimeZone) -> Result<(Selection, Texts), Vec<String>> {
         let mut problems = Vec::new();
-        let when = |v: &str, field: &str, problems: &mut Vec<String>| match parse_timestamp(v, tz) {
-            Ok(ts) => Some(ts.as_millisecond()),
-            Err(_) => {
+        let when = |v: &str, field: &str, problems: &mut Vec<String>| {
+            let parsed = parse_timestamp(v, tz)
+                .ok()
+                .map(jiff::Timestamp::as_millisecond);
+            if parsed.is_none() {
                 problems.push(t.with("mass-error-time", "field", t.t(field)));
-                None
             }
+            parsed
         };
         let from = when(&self.from, "mass-from", &mut problems);
         let to = when(&self.to, "mass-to", &mut problems);
