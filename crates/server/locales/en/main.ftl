@@ -1148,6 +1148,8 @@ support-col-median = Median first reply
 support-col-median-hint = In working time, counted by each line's hours; the clock stops while a case waits on the customer
 support-col-csat = CSAT
 support-note = — means nothing to count yet. A case resolved in the last 7 days may still lose its first-contact resolution if the customer comes back.
+support-containment = Self-service:
+support-containment-hint = chats settled without a person joining (the chat's assistant answered where the order is, passed on a change, or arranged a call back), of the chats opened in the period.
 support-trend = By week
 support-no-data = No cases in this period.
 support-from-after-to = The start of the period is after its end: showing one day.
@@ -1407,3 +1409,16 @@ mass-error-order = The window must end after it starts.
 mass-error-long = The window is longer than three days: narrow it.
 mass-error-no-text = Write the notice in at least one language.
 mass-error-text-long = A text is longer than { $n } characters.
+
+## The chat assistant
+bot-menu = I'm { $company }'s assistant and can help right away: ask "where is my order?", "change the time or address" or "call me back". Write "operator" to talk to a person at any time.
+bot-person = A person will answer you here shortly.
+bot-bye = Glad to help! If anything else comes up, write here.
+bot-where-unknown = I could not find your order. A person will answer you here shortly; you can also write its number.
+bot-where-delivered = Order No. { $number } was delivered on { $time }. Anything wrong with it? Write what happened, or "operator".
+bot-where-on-way = Order No. { $number } is on its way: { $courier } is bringing it between { $from } and { $to }. Write "thank you" if that is all, or "operator" to talk to a person.
+bot-where-late = Order No. { $number } was promised by { $time } and is running late — we are sorry. { $courier } is on the way. Write "call me back" or "operator" if you need us.
+bot-change-ask = Write the new delivery time or address in one message: I will pass it on and the confirmation will come here.
+bot-change-sent = Passed to { $company }: the confirmation will come here. Write "operator" if it is urgent.
+bot-callback = A dispatcher will call you back at { $phone } soon.
+bot-callback-no-phone = A dispatcher will call you back soon: write your phone number here.

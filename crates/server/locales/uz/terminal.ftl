@@ -93,3 +93,16 @@ status-add-photo = Surat qo‘shish
 status-photo-hint = Surat (JPEG, PNG, WebP yoki HEIF, 5 MB gacha) saqlash muddati davomida saqlanadi, so‘ng o‘chiriladi.
 status-error-photo-size = Surat 5 MB dan katta: kichikroq yuboring.
 status-error-photo-type = Bu surat emas (JPEG, PNG, WebP yoki HEIF).
+
+## The chat assistant
+bot-menu = Men { $company } yordamchisiman va darhol yordam bera olaman: «buyurtmam qayerda?», «vaqt yoki manzilni o'zgartirish» yoki «menga qo'ng'iroq qiling» deb so'rang. Istalgan payt odam bilan gaplashish uchun «operator» deb yozing.
+bot-person = Xodim tez orada shu yerda javob beradi.
+bot-bye = Yordam berganimizdan xursandmiz! Yana biror narsa kerak bo'lsa, shu yerga yozing.
+bot-where-unknown = Buyurtmangizni topa olmadim. Xodim tez orada shu yerda javob beradi; buyurtma raqamini yozishingiz mumkin.
+bot-where-delivered = № { $number } buyurtma { $time } da yetkazildi. Biror muammo bormi? Nima bo'lganini yozing yoki «operator» deb yozing.
+bot-where-on-way = № { $number } buyurtma yo'lda: { $courier } uni { $from } va { $to } oralig'ida olib keladi. Hammasi shu bo'lsa «rahmat», odam bilan gaplashish uchun «operator» deb yozing.
+bot-where-late = № { $number } buyurtma { $time } gacha va'da qilingan edi, u kechikmoqda — uzr. { $courier } yo'lda. Yordam kerak bo'lsa «qo'ng'iroq qiling» yoki «operator» deb yozing.
+bot-change-ask = Yangi yetkazish vaqti yoki manzilini bitta xabarda yozing: men yetkazaman va tasdiq shu yerga keladi.
+bot-change-sent = { $company } ga yetkazildi: tasdiq shu yerga keladi. Shoshilinch bo'lsa — «operator» deb yozing.
+bot-callback = Dispetcher tez orada { $phone } raqamiga qo'ng'iroq qiladi.
+bot-callback-no-phone = Dispetcher tez orada qo'ng'iroq qiladi: telefon raqamingizni shu yerga yozing.

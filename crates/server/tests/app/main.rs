@@ -4,6 +4,7 @@
 mod access;
 mod api;
 mod attachments;
+mod bot;
 mod browser;
 mod callback;
 mod calls;

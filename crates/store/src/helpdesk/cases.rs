@@ -414,20 +414,7 @@ impl Store {
                 tx.rollback().await?;
                 return Ok((Err(CaseRefusal::NotOpen), false));
             }
-            if !insert_entry_by(
-                &mut tx,
-                &case.id,
-                "contact",
-                Some(contact.channel),
-                Some(contact.direction),
-                contact.text,
-                contact.author,
-                contact.external_id,
-                Some(contact.by_person),
-                contact.attachment_id,
-            )
-            .await?
-            {
+            let Some((case, events)) = contact_in(&mut tx, &case, contact).await? else {
                 // Another request took this very contact a moment ago.
                 let existing = match contact.external_id {
                     Some(id) => entry_case(&mut tx, id).await?,
@@ -435,22 +422,7 @@ impl Store {
                 };
                 tx.rollback().await?;
                 return Ok((existing.ok_or(CaseRefusal::NotFound), false));
-            }
-            let counted = if contact.follows_previous {
-                None
-            } else {
-                Some(contact.direction)
             };
-            let case = touch(&mut tx, &case.id, counted, contact.by_person).await?;
-            let (case, breach) = super::sla::judge_in(&mut tx, &case).await?;
-            let mut events = vec![case.event("case.updated")];
-            events.extend(breach);
-            if contact.direction == Direction::Outbound {
-                events.push(case.reply_event(contact));
-                if contact.by_person {
-                    queue_mail_reply(&mut tx, &case, contact.text).await?;
-                }
-            }
             self.commit_with_events(tx, &events).await?;
             Ok((Ok(case), true))
         })
@@ -696,7 +668,10 @@ impl Store {
 }
 
 /// The case a contact with this `external_id` went to.
-async fn entry_case(tx: &mut Tx<'_>, external_id: &str) -> Result<Option<Case>, StoreError> {
+pub(crate) async fn entry_case(
+    tx: &mut Tx<'_>,
+    external_id: &str,
+) -> Result<Option<Case>, StoreError> {
     tx.opt(
         sql(format!(
             "SELECT {CASE_COLUMNS} FROM cases WHERE id = (SELECT case_id FROM case_entries WHERE external_id = $1)"
@@ -708,7 +683,7 @@ async fn entry_case(tx: &mut Tx<'_>, external_id: &str) -> Result<Option<Case>, 
 
 /// Reads a case inside a write transaction, holding other writers of it
 /// off until the commit (PostgreSQL's row lock; SQLite's one writer).
-async fn lock_case(tx: &mut Tx<'_>, id: &str) -> Result<Option<Case>, StoreError> {
+pub(crate) async fn lock_case(tx: &mut Tx<'_>, id: &str) -> Result<Option<Case>, StoreError> {
     tx.opt(
         sql(format!(
             "UPDATE cases SET updated_at = updated_at WHERE id = $1 RETURNING {CASE_COLUMNS}"
@@ -719,7 +694,7 @@ async fn lock_case(tx: &mut Tx<'_>, id: &str) -> Result<Option<Case>, StoreError
 }
 
 /// A note or an event on the timeline (no channel, no direction).
-async fn insert_line(
+pub(crate) async fn insert_line(
     tx: &mut Tx<'_>,
     case_id: &str,
     kind: &str,
@@ -767,6 +742,48 @@ async fn insert_entry_by(
         )
         .await?;
     Ok(inserted.is_some())
+}
+
+/// Adds a contact to an open case (locked by the caller): the case as it
+/// now is and the events to commit with it; `None` when the same contact
+/// (its `external_id`) was taken a moment ago.
+pub(crate) async fn contact_in(
+    tx: &mut Tx<'_>,
+    case: &Case,
+    contact: &NewContact<'_>,
+) -> Result<Option<(Case, Vec<NewEvent>)>, StoreError> {
+    if !insert_entry_by(
+        tx,
+        &case.id,
+        "contact",
+        Some(contact.channel),
+        Some(contact.direction),
+        contact.text,
+        contact.author,
+        contact.external_id,
+        Some(contact.by_person),
+        contact.attachment_id,
+    )
+    .await?
+    {
+        return Ok(None);
+    }
+    let counted = if contact.follows_previous {
+        None
+    } else {
+        Some(contact.direction)
+    };
+    let case = touch(tx, &case.id, counted, contact.by_person).await?;
+    let (case, breach) = super::sla::judge_in(tx, &case).await?;
+    let mut events = vec![case.event("case.updated")];
+    events.extend(breach);
+    if contact.direction == Direction::Outbound {
+        events.push(case.reply_event(contact));
+        if contact.by_person {
+            queue_mail_reply(tx, &case, contact.text).await?;
+        }
+    }
+    Ok(Some((case, events)))
 }
 
 /// After a contact: counts the customer's, brings a case waiting on the

@@ -225,6 +225,51 @@ pub(crate) async fn raise_for_case(
     insert(tx, raised).await
 }
 
+/// Raises an incident of `rule_id` that a customer asked for on a case
+/// (a call back): about the case's order, else the case; once per order
+/// (or case) and rule. Returns its event when it is new.
+pub(crate) async fn raise_request(
+    tx: &mut Tx<'_>,
+    case: &super::cases::Case,
+    rule_id: &str,
+    reason: String,
+) -> Result<Vec<NewEvent>, StoreError> {
+    let now = super::now();
+    let (order_number, response_id) = match &case.order_number {
+        Some(n) => (n.clone(), format!("{rule_id}:{}", case.id)),
+        None => (
+            format!("{CASE_KEY_PREFIX}{}", case.number),
+            format!("{CASE_KEY_PREFIX}{}", case.id),
+        ),
+    };
+    let (city, courier_id) = match &case.order_number {
+        Some(n) => tx
+            .opt::<(String, Option<String>)>(
+                sql("SELECT city, courier_id FROM orders WHERE order_number = $1").bind(n.as_str()),
+            )
+            .await?
+            .unwrap_or_default(),
+        None => (String::new(), None),
+    };
+    let incident = raised_incident(
+        rule_id,
+        Priority::High,
+        reason,
+        now,
+        About {
+            order_number,
+            response_id,
+            city,
+            courier_id,
+            customer_phone: case.customer_phone.clone().unwrap_or_default(),
+            nps: None,
+            case_id: Some(case.id.clone()),
+            answered_at: now,
+        },
+    );
+    insert(tx, vec![incident]).await
+}
+
 /// The rule of the incidents the late-orders job raises (no alert rule:
 /// the order's clock ran out). They stand for the lateness, not for an
 /// unhappy answer, so the loop's figures leave them out.

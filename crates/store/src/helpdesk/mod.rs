@@ -3,6 +3,7 @@
 //! the customer's bonus ledger ([`ledger`]), case categories with their
 //! playbooks.
 
+pub mod bot;
 pub mod cases;
 pub mod file;
 pub mod gateways;

@@ -168,6 +168,12 @@ pub async fn open(app: &App, req: &CaseRequest, author: &str) -> Result<Opened, 
     // case: a retry that failed before writes it now).
     if direction == Direction::Inbound {
         super::notices::status_link(app, opened.case()).await?;
+        // Until a person joins a chat, the assistant answers it.
+        if !matches!(opened, Opened::Again(_)) {
+            let language = super::notices::customer_language(app, opened.case()).await?;
+            super::bot::after_message(app, opened.case(), channel.as_str(), text, &language)
+                .await?;
+        }
     }
     Ok(opened)
 }

@@ -2,6 +2,7 @@
 //! channel ([`cases`]), applying remedies and writing the bonus ledger
 //! ([`remedies`]). The API, the console and the demo all go through here.
 
+pub mod bot;
 pub mod cases;
 pub mod channels;
 pub mod email;

@@ -38,7 +38,7 @@ pub(crate) fn country_language(country: &str) -> &'static str {
 
 /// The language a case's customer is written to: theirs when known (from
 /// their orders), else their country's.
-async fn customer_language(app: &App, case: &Case) -> Result<String, StoreError> {
+pub(crate) async fn customer_language(app: &App, case: &Case) -> Result<String, StoreError> {
     Ok(match &case.order_number {
         Some(order) => app.store.customer_language(order).await?,
         None => None,

@@ -380,7 +380,18 @@ pub async fn message(
         follows_previous: false,
     };
     match app.store.add_contact(&case.id, &contact).await {
-        Ok((Ok(_), _)) => Redirect::to(&back(&token, t, None)).into_response(),
+        Ok((Ok(case), new)) => {
+            // Until a person joins, the assistant answers (once a message).
+            if new {
+                if let Err(e) =
+                    crate::app::helpdesk::bot::after_message(&app, &case, "chat", text, t.lang())
+                        .await
+                {
+                    return internal(lang_of(t), &e);
+                }
+            }
+            Redirect::to(&back(&token, t, None)).into_response()
+        }
         Ok((Err(CaseRefusal::NotOpen), _)) => {
             Redirect::to(&back(&token, t, Some("closed"))).into_response()
         }

@@ -32,7 +32,7 @@ pub struct MassForm {
     courier: String,
     #[serde(default)]
     partner: String,
-    /// `datetime-local`, the deployment's time.
+    /// `dd.mm.yyyy HH:MM` (or ISO 8601), the deployment's time.
     #[serde(default)]
     from: String,
     #[serde(default)]
@@ -214,7 +214,7 @@ async fn show(
 pub async fn page(State(app): State<AppState>, Staff(user, _): Staff<DispatchDesk>) -> PageResult {
     let tz = app.deployment().tz();
     let now = jiff::Timestamp::now().to_zoned(tz);
-    let input = |z: &jiff::Zoned| z.strftime("%Y-%m-%dT%H:%M").to_string();
+    let input = |z: &jiff::Zoned| z.strftime("%d.%m.%Y %H:%M").to_string();
     let later = now
         .checked_add(jiff::SignedDuration::from_hours(3))
         .unwrap_or_else(|_| now.clone());

@@ -41,6 +41,8 @@ struct SupportPage {
     /// (class naming its colour, label) of the chart's lines.
     legend: Vec<(String, String)>,
     error: Option<String>,
+    /// Self-service: chats settled without a person, in words.
+    containment: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -159,7 +161,22 @@ pub async fn page(
         weeks.groups.iter().map(|g| g.csat).collect(),
     ];
     let chart = crate::charts::percent_lines(&labels, &series, "%");
+    let (start, end) = doorstep_domain::time::day_range(from, to, &app.deployment().tz());
+    let (chats, contained) = app
+        .store
+        .chat_containment(start.as_millisecond(), end.as_millisecond())
+        .await
+        .page(user.lang)?;
+    #[allow(clippy::cast_sign_loss)]
+    let containment = (chats > 0).then(|| {
+        super::recovery::share(
+            t,
+            &doorstep_domain::helpdesk::recovery::Share::new(contained as u64, chats as u64),
+            true,
+        )
+    });
     let view = SupportPage {
+        containment,
         from: from.to_string(),
         to: to.to_string(),
         groupings: [
