@@ -1179,6 +1179,107 @@ async fn mass_notice(
     Ok(())
 }
 
+/// Chats the assistant settled (seed 003): customers asking where their
+/// order is just after the courier left it downstairs; most thank it and
+/// go, some ask for a person, whom an operator then answers. Returns how
+/// many chats.
+async fn self_service(
+    store: &Store,
+    rng: &mut StdRng,
+    now: i64,
+    orders: &[OrderRecord],
+    operators: &[Person],
+) -> anyhow::Result<usize> {
+    const MINUTE: i64 = 60_000;
+    let deployment = store.deployment().await?;
+    let recent: Vec<&OrderRecord> = orders
+        .iter()
+        .filter(|o| {
+            o.delivered_at.is_some_and(|d| {
+                let d = d.as_millisecond();
+                d > now - 30 * DAY && d < now - DAY
+            })
+        })
+        .collect();
+    let mut chats = 0;
+    for _ in 0..40 {
+        let order = super::pick(rng, &recent);
+        let Some(delivered) = order.delivered_at.map(jiff::Timestamp::as_millisecond) else {
+            continue;
+        };
+        let at = delivered + rng.gen_range(5..40) * MINUTE;
+        let ask = "Здравствуйте! Где мой заказ? Курьер написал, что доставил.";
+        let opened = as_of(
+            at,
+            store.open_case(&NewCase {
+                channel: "chat",
+                line: "customers",
+                category: "other",
+                priority: "normal",
+                order_number: Some(order.order_number.as_str()),
+                customer_phone: Some(order.customer_phone.as_str()),
+                text: ask,
+                external_id: None,
+                direction: Direction::Inbound,
+                author: "customer",
+                incident_id: None,
+                conversation: None,
+            }),
+        )
+        .await?;
+        let Opened::Created(case) = opened else {
+            continue;
+        };
+        chats += 1;
+        as_of(
+            at,
+            crate::app::helpdesk::bot::answer(store, &deployment, &case, "chat", ask, "ru"),
+        )
+        .await?;
+        let wants_person = rng.gen_bool(0.25);
+        let text = if wants_person {
+            "Его нигде нет. Позовите оператора"
+        } else {
+            "Нашла у консьержа, спасибо!"
+        };
+        let said = NewContact {
+            channel: "chat",
+            direction: Direction::Inbound,
+            text,
+            author: "customer",
+            external_id: None,
+            by_person: false,
+            attachment_id: None,
+            follows_previous: false,
+        };
+        let case = must(
+            as_of(at + 2 * MINUTE, store.add_contact(&case.id, &said))
+                .await?
+                .0,
+        )?;
+        as_of(
+            at + 2 * MINUTE,
+            crate::app::helpdesk::bot::answer(store, &deployment, &case, "chat", text, "ru"),
+        )
+        .await?;
+        if wants_person {
+            let operator = super::pick(rng, operators);
+            let answer = reply_by(operator, "chat", "Проверили с курьером: заказ оставлен у соседки из 12-й квартиры. Простите за путаницу!");
+            must(
+                as_of(at + 6 * MINUTE, store.add_contact(&case.id, &answer))
+                    .await?
+                    .0,
+            )?;
+            let _ = as_of(
+                at + 20 * MINUTE,
+                store.set_case_status(&case.id, CaseStatus::Resolved, operator.actor(true)),
+            )
+            .await?;
+        }
+    }
+    Ok(chats)
+}
+
 /// A person's reply on a case.
 fn reply_by<'a>(operator: &'a Person, channel: &'a str, text: &'a str) -> NewContact<'a> {
     NewContact {
@@ -1352,6 +1453,7 @@ pub async fn load(
     cases += abuser(store, rng, now, orders, &operators).await?;
     cases += told_first(store, rng, now, orders, &operators).await?;
     mass_notice(store, now, orders, &dispatchers[0]).await?;
+    cases += self_service(store, rng, now, orders, &operators).await?;
     let ratings = support_answers(store, rng, now).await?;
     Ok(Summary {
         incidents,

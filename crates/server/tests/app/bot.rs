@@ -184,4 +184,24 @@ async fn the_chat_answers_common_questions_until_a_person_joins(backend: &str) {
         support.contains("(1 of 2)") || support.contains("(1 из 2)"),
         "{support}"
     );
+
+    // An admin turns the assistant off: people answer every chat.
+    let admin = a.signed_in("admin").await;
+    let csrf = a.csrf(&admin).await;
+    let r = admin
+        .post(a.at("/settings/assistant"))
+        .form(&[("csrf", csrf.as_str()), ("assistant", "off")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, quiet) = post(
+        &a,
+        &integration,
+        "/api/v1/cases",
+        &json!({"channel": "chat", "customer_phone": "+79163000009", "text": "Где мой заказ?"}),
+    )
+    .await;
+    let quiet_id = quiet["id"].as_str().unwrap().to_owned();
+    assert!(said(&a, &integration, &quiet_id).await.is_empty());
 }

@@ -42,6 +42,8 @@ async fn send(
 
 async fn a_telegram_bot_brings_messages_and_takes_replies(backend: &str) {
     let a = TestApp::spawn(backend).await;
+    // People's side of the chat; the assistant has its own test (bot.rs).
+    a.store.set_setting("chat_assistant", "off").await.unwrap();
     let b = a.beside().await;
     let secret = doorstep::webhooks::new_secret();
     a.store

@@ -244,6 +244,8 @@ async fn an_unhappy_answer_goes_from_the_door_to_a_dispatcher_who_closes_it(back
 /// terminal's token reaches none of it.
 async fn cases_remedies_and_the_ledger_through_the_api(backend: &str) {
     let a = TestApp::spawn(backend).await;
+    // People's side of the chat; the assistant has its own test (bot.rs).
+    a.store.set_setting("chat_assistant", "off").await.unwrap();
     let b = a.beside().await;
     let integration =
         with_orders_and_survey(&a, vec![order_json("A-1", "+79161234567", "K-1")]).await;

@@ -37,6 +37,8 @@ async fn form(a: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Resp
 
 async fn a_customer_follows_and_rates_their_case_on_its_status_page(backend: &str) {
     let a = TestApp::spawn(backend).await;
+    // People's side of the chat; the assistant has its own test (bot.rs).
+    a.store.set_setting("chat_assistant", "off").await.unwrap();
     let b = a.beside().await;
     let integration = with_orders_and_survey(
         &a,

@@ -19,6 +19,14 @@ use doorstep_store::StoreError;
 use crate::app::App;
 use crate::i18n::CustomerTr;
 
+/// The setting that turns the assistant off (`off`); on unless said.
+pub const SETTING: &str = "chat_assistant";
+
+/// Whether the deployment's chats have the assistant.
+pub async fn enabled(store: &doorstep_store::Store) -> Result<bool, StoreError> {
+    Ok(store.setting(SETTING).await?.as_deref() != Some("off"))
+}
+
 /// What a customer's message asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Intent {
@@ -128,10 +136,21 @@ pub async fn after_message(
     text: &str,
     language: &str,
 ) -> Result<(), StoreError> {
-    if !case.is_open() || !chat_like(channel) {
+    answer(&app.store, &app.deployment(), case, channel, text, language).await
+}
+
+/// [`after_message`] from the store and the deployment.
+pub async fn answer(
+    store: &doorstep_store::Store,
+    deployment: &doorstep_domain::settings::Deployment,
+    case: &Case,
+    channel: &str,
+    text: &str,
+    language: &str,
+) -> Result<(), StoreError> {
+    if !case.is_open() || !chat_like(channel) || !enabled(store).await? {
         return Ok(());
     }
-    let store = &app.store;
     let entries = store.case_entries(&case.id).await?;
     let person_replied = entries.iter().any(|e| {
         e.kind == "contact"
@@ -151,7 +170,6 @@ pub async fn after_message(
         return Ok(());
     }
     let t = CustomerTr::new(language);
-    let deployment = app.deployment();
     let key = format!("bot:{}:{}", case.id, case.contacts);
     let mut answer = BotAnswer {
         key: &key,
@@ -189,7 +207,7 @@ pub async fn after_message(
                 settle = true;
             }
             Intent::Where => {
-                reply = where_is(app, case, &t).await?;
+                reply = where_is(store, deployment, case, &t).await?;
                 answer.mark = "where";
             }
             Intent::Change if case.order_number.is_some() => {
@@ -228,8 +246,12 @@ pub async fn after_message(
 
 /// Where the case's order is (else the customer's latest order), as the
 /// latest status tells it.
-async fn where_is(app: &App, case: &Case, t: &CustomerTr) -> Result<String, StoreError> {
-    let store = &app.store;
+async fn where_is(
+    store: &doorstep_store::Store,
+    deployment: &doorstep_domain::settings::Deployment,
+    case: &Case,
+    t: &CustomerTr,
+) -> Result<String, StoreError> {
     let order = match (&case.order_number, &case.customer_phone) {
         (Some(n), _) => store.order(n).await?,
         (None, Some(phone)) => store
@@ -250,7 +272,7 @@ async fn where_is(app: &App, case: &Case, t: &CustomerTr) -> Result<String, Stor
     let Some(order) = order else {
         return Ok(t.t("bot-where-unknown"));
     };
-    let tz = super::notices::city_tz(app, Some(&order.city)).await?;
+    let tz = super::notices::city_zone(store, deployment, Some(&order.city)).await?;
     let clock = |ms: i64| {
         jiff::Timestamp::from_millisecond(ms)
             .map(|ts| ts.to_zoned(tz.clone()).strftime("%d.%m %H:%M").to_string())

@@ -200,7 +200,7 @@ pub async fn add_contact(
     let direction = direction(req.direction.as_deref())?;
     let text = text(&req.text)?;
     let external_id = optional_text("external_id", req.external_id.as_deref(), MAX_EXTERNAL_ID)?;
-    Ok(app
+    let added = app
         .store
         .add_contact(
             case_id,
@@ -215,7 +215,13 @@ pub async fn add_contact(
                 follows_previous: false,
             },
         )
-        .await?)
+        .await?;
+    // A customer's new message in a chat: the assistant's turn.
+    if let ((Ok(case), true), Direction::Inbound) = (&added, direction) {
+        let language = super::notices::customer_language(app, case).await?;
+        super::bot::after_message(app, case, channel.as_str(), text, &language).await?;
+    }
+    Ok(added)
 }
 
 /// A case by its id or by the number people say ("1042", "#1042").

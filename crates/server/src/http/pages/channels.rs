@@ -55,6 +55,8 @@ struct ChannelsPage {
     people: Vec<(String, String)>,
     /// The contact reasons as the form shows them.
     reasons: String,
+    /// The chat's assistant answers before a person joins.
+    assistant: bool,
     mailboxes: Vec<MailboxRow>,
     gateways: Vec<GatewayRow>,
     /// The lines to choose from: (value, label).
@@ -200,7 +202,11 @@ async fn page(
                 .page(user.lang)?,
         ),
     };
+    let assistant = crate::app::helpdesk::bot::enabled(&app.store)
+        .await
+        .page(user.lang)?;
     let view = ChannelsPage {
+        assistant,
         agents,
         people,
         reasons,
@@ -251,6 +257,7 @@ pub struct ChannelsQuery {
     service_level: Option<String>,
     agent: Option<String>,
     reasons: Option<String>,
+    assistant: Option<String>,
 }
 
 pub async fn show(
@@ -279,6 +286,12 @@ pub async fn show(
         Some(t.with("channels-agent-saved", "agent", agent))
     } else if q.reasons.is_some() {
         Some(t.t("channels-reasons-saved"))
+    } else if let Some(on) = q.assistant.as_deref() {
+        Some(t.t(if on == "on" {
+            "channels-assistant-on"
+        } else {
+            "channels-assistant-off"
+        }))
     } else {
         q.gateway_removed
             .is_some()
@@ -573,4 +586,32 @@ pub async fn set_reasons(
             .await
         }
     }
+}
+
+#[derive(Deserialize)]
+pub struct AssistantForm {
+    /// `on` or `off`.
+    #[serde(default)]
+    assistant: String,
+}
+
+/// Turns the chat's assistant on or off.
+pub async fn set_assistant(
+    State(app): State<AppState>,
+    StaffForm(user, form, _): StaffForm<AdminOnly, AssistantForm>,
+) -> PageResult {
+    let on = form.assistant.trim() == "on";
+    app.store
+        .set_setting(
+            crate::app::helpdesk::bot::SETTING,
+            if on { "on" } else { "off" },
+        )
+        .await
+        .page(user.lang)?;
+    tracing::info!(by = %user.login, on, "the chat's assistant switched");
+    let back = format!(
+        "/settings/channels?assistant={}#assistant",
+        if on { "on" } else { "off" }
+    );
+    Ok(Redirect::to(&back).into_response())
 }

@@ -370,6 +370,7 @@ pub fn router() -> Router<AppState> {
         .route("/settings/service-level", post(channels::set_service_level))
         .route("/settings/agents", post(channels::set_agent_person))
         .route("/settings/call-reasons", post(channels::set_reasons))
+        .route("/settings/assistant", post(channels::set_assistant))
         .route(
             "/settings/gateways/{id}/remove",
             post(channels::remove_gateway),
