@@ -1242,16 +1242,7 @@ async fn self_service(
         } else {
             "Нашла у консьержа, спасибо!"
         };
-        let said = NewContact {
-            channel: "chat",
-            direction: Direction::Inbound,
-            text,
-            author: "customer",
-            external_id: None,
-            by_person: false,
-            attachment_id: None,
-            follows_previous: false,
-        };
+        let said = customer_says("chat", text);
         let case = must(
             as_of(at + 2 * MINUTE, store.add_contact(&case.id, &said))
                 .await?
@@ -1289,6 +1280,20 @@ fn reply_by<'a>(operator: &'a Person, channel: &'a str, text: &'a str) -> NewCon
         author: &operator.login,
         external_id: None,
         by_person: true,
+        attachment_id: None,
+        follows_previous: false,
+    }
+}
+
+/// A customer's message on a case.
+fn customer_says<'a>(channel: &'a str, text: &'a str) -> NewContact<'a> {
+    NewContact {
+        channel,
+        direction: Direction::Inbound,
+        text,
+        author: "customer",
+        external_id: None,
+        by_person: false,
         attachment_id: None,
         follows_previous: false,
     }
@@ -1386,16 +1391,7 @@ async fn told_first(
         };
         as_of(at + MINUTE, store.notice_sent(&notice)).await?;
         if !called_first && rng.gen_bool(0.3) {
-            let thanks = NewContact {
-                channel: "chat",
-                direction: Direction::Inbound,
-                text: "Спасибо, что предупредили. Жду.",
-                author: "customer",
-                external_id: None,
-                by_person: false,
-                attachment_id: None,
-                follows_previous: false,
-            };
+            let thanks = customer_says("chat", "Спасибо, что предупредили. Жду.");
             must(
                 as_of(at + 25 * MINUTE, store.add_contact(&case_id, &thanks))
                     .await?

@@ -48,18 +48,7 @@ async fn late_cases(a: &TestApp, order: &str) -> Vec<doorstep_store::helpdesk::c
 
 async fn a_late_order_gets_one_incident_case_and_notice(backend: &str) {
     let a = TestApp::spawn(backend).await;
-    let smtp = SmtpServer::start().await;
-    doorstep::mail::Smtp {
-        host: "127.0.0.1".into(),
-        port: smtp.port,
-        security: doorstep::mail::Security::None,
-        username: String::new(),
-        password: String::new(),
-        from: "Doorstep <care@example.com>".into(),
-    }
-    .save(&a.store)
-    .await
-    .unwrap();
+    let smtp = SmtpServer::serving(&a.store).await;
     let now = doorstep_store::now_millis();
     let mut delivered = undelivered("A-2", "+79160000002", now - 30 * MINUTE);
     delivered["delivered_at"] = json!(rfc3339(now - 20 * MINUTE));

@@ -16,18 +16,7 @@ on_both_backends!(a_new_case_sends_its_status_page_on_the_customers_channel_once
 
 async fn a_new_case_sends_its_status_page_on_the_customers_channel_once(backend: &str) {
     let a = TestApp::spawn(backend).await;
-    let smtp = SmtpServer::start().await;
-    doorstep::mail::Smtp {
-        host: "127.0.0.1".into(),
-        port: smtp.port,
-        security: doorstep::mail::Security::None,
-        username: String::new(),
-        password: String::new(),
-        from: "Doorstep <care@example.com>".into(),
-    }
-    .save(&a.store)
-    .await
-    .unwrap();
+    let smtp = SmtpServer::serving(&a.store).await;
     let mut with_email = order_json("A-1", "+79161234567", "K-1");
     with_email["customer_email"] = json!("anna@example.com");
     let integration = with_orders_and_survey(

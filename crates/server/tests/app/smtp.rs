@@ -24,6 +24,24 @@ pub struct SmtpServer {
 }
 
 impl SmtpServer {
+    /// A server that the deployment of `store` sends its mail through
+    /// (from `care@example.com`).
+    pub async fn serving(store: &doorstep_store::Store) -> SmtpServer {
+        let server = SmtpServer::start().await;
+        doorstep::mail::Smtp {
+            host: "127.0.0.1".into(),
+            port: server.port,
+            security: doorstep::mail::Security::None,
+            username: String::new(),
+            password: String::new(),
+            from: "Doorstep <care@example.com>".into(),
+        }
+        .save(store)
+        .await
+        .unwrap();
+        server
+    }
+
     pub async fn start() -> SmtpServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind smtp");
         let server = SmtpServer {
