@@ -154,7 +154,19 @@ impl Store {
                 .push(row.event());
         }
         let calls: Vec<Call> = by_call.values().filter_map(|e| fold(e)).collect();
+        // What the calls counted for before (held above), to take away
+        // from the kept slots.
+        let before: Vec<CallRow> = tx
+            .all_in(
+                &format!("SELECT {CALL_COLUMNS} FROM calls WHERE id IN"),
+                &ids,
+                "",
+                |q, id| q.push_arg(*id),
+            )
+            .await?;
+        let shrunk = keep_slots(&mut tx, &before, &calls).await?;
         write_calls(&mut tx, &calls, country, now).await?;
+        longest_again(&mut tx, &shrunk).await?;
         // Every queue is listed (for Settings), serving the customers'
         // line until an admin says otherwise.
         let queues: Vec<&str> = calls
@@ -298,8 +310,34 @@ impl Store {
     /// `[from, to)`, cut as asked: `in_time_seconds` is the service
     /// level's Y, `short_seconds` the short-abandon limit. Calls still
     /// waiting are not counted until they are answered or leave (the live
-    /// view shows them).
+    /// view shows them). Read from the kept 15-minute slots when they were
+    /// kept for this target and the period is whole slots (a local day
+    /// always is); else from the calls.
     pub async fn call_sums(
+        &self,
+        from: i64,
+        to: i64,
+        cut: CallCut,
+        in_time_seconds: i64,
+        short_seconds: i64,
+    ) -> Result<Vec<CallSums>, StoreError> {
+        let kept: Option<(String,)> = self
+            .db
+            .opt(sql("SELECT value FROM settings WHERE key = $1").bind(SLOTS_SECONDS_SETTING))
+            .await?;
+        let kept = kept.and_then(|(v,)| v.parse::<i64>().ok()) == Some(in_time_seconds)
+            && short_seconds == SHORT_ABANDON_SECONDS
+            && from % SLOT_MS == 0
+            && to % SLOT_MS == 0;
+        if kept {
+            return self.slot_sums(from, to, cut).await;
+        }
+        self.call_sums_from_calls(from, to, cut, in_time_seconds, short_seconds)
+            .await
+    }
+
+    /// [`Store::call_sums`] counted from the calls themselves.
+    pub async fn call_sums_from_calls(
         &self,
         from: i64,
         to: i64,
@@ -316,16 +354,7 @@ impl Store {
         self.db
             .all(
                 sql(format!(
-                    "SELECT CAST({slot} AS BIGINT) AS slot, queue, {agent} AS agent, {reason} AS reason, \
-                     COUNT(*) AS offered, \
-                     CAST(COALESCE(SUM(CASE WHEN answered_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS answered, \
-                     CAST(COALESCE(SUM(CASE WHEN outcome = 'abandoned' THEN 1 ELSE 0 END), 0) AS BIGINT) AS abandoned, \
-                     CAST(COALESCE(SUM(CASE WHEN outcome = 'abandoned' AND wait_seconds <= $4 THEN 1 ELSE 0 END), 0) AS BIGINT) AS short_abandoned, \
-                     CAST(COALESCE(SUM(CASE WHEN answered_at IS NOT NULL AND wait_seconds <= $3 THEN 1 ELSE 0 END), 0) AS BIGINT) AS answered_in_time, \
-                     CAST(COALESCE(SUM(CASE WHEN answered_at IS NOT NULL THEN wait_seconds ELSE 0 END), 0) AS BIGINT) AS answered_wait, \
-                     CAST(COALESCE(SUM(CASE WHEN outcome = 'answered' AND talk_seconds IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS handled, \
-                     CAST(COALESCE(SUM(CASE WHEN outcome = 'answered' THEN talk_seconds ELSE 0 END), 0) AS BIGINT) AS handle_seconds, \
-                     COALESCE(MAX(wait_seconds), 0) AS longest_wait \
+                    "SELECT CAST({slot} AS BIGINT) AS slot, queue, {agent} AS agent, {reason} AS reason, {SUMS_SQL} \
                      FROM calls WHERE entered AND outcome <> 'waiting' AND entered_at >= $1 AND entered_at < $2 \
                      GROUP BY {group}"
                 ))
@@ -335,6 +364,73 @@ impl Store {
                 .bind(short_seconds),
             )
             .await
+    }
+
+    /// [`Store::call_sums`] from the kept slots.
+    async fn slot_sums(
+        &self,
+        from: i64,
+        to: i64,
+        cut: CallCut,
+    ) -> Result<Vec<CallSums>, StoreError> {
+        let (name, slot, agent, reason, group) = match cut {
+            CallCut::Slots => ("", "slot", "''", "''", "slot, queue"),
+            CallCut::Queue => ("", "0", "''", "''", "queue"),
+            CallCut::Agent => ("agent", "0", "key", "''", "queue, key"),
+            CallCut::Reason => ("reason", "0", "''", "key", "queue, key"),
+        };
+        self.db
+            .all(
+                sql(format!(
+                    "SELECT CAST({slot} AS BIGINT) AS slot, queue, {agent} AS agent, {reason} AS reason, {SLOT_SUMS_SQL} \
+                     FROM call_slots WHERE cut = $1 AND slot >= $2 AND slot < $3 GROUP BY {group}"
+                ))
+                .bind(name)
+                .bind(from / SLOT_MS)
+                .bind(to / SLOT_MS),
+            )
+            .await
+    }
+
+    /// Builds the kept slots anew from the calls, counting answers within
+    /// `in_time_seconds` (a new service-level target, a migration,
+    /// `doorstep rollups rebuild`), in one transaction that writers of
+    /// calls wait for. Returns the slots' rows.
+    pub async fn rebuild_call_slots(&self, in_time_seconds: i64) -> Result<u64, StoreError> {
+        let mut tx = self.db.begin().await?;
+        if tx.backend() == crate::db::Backend::Postgres {
+            tx.exec(sql("LOCK TABLE call_slots IN EXCLUSIVE MODE"))
+                .await?;
+        }
+        tx.exec(sql("DELETE FROM call_slots")).await?;
+        let mut rows = 0;
+        for (cut, key) in SLOT_CUTS {
+            rows += tx
+                .exec(
+                    sql(format!(
+                        "INSERT INTO call_slots (cut, slot, queue, key, offered, answered, abandoned, short_abandoned, \
+                         answered_in_time, answered_wait, handled, handle_seconds, longest_wait) \
+                         SELECT '{cut}', entered_at / {SLOT_MS}, queue, {key}, {SUMS_SQL} FROM calls \
+                         WHERE entered AND outcome <> 'waiting' AND entered_at >= $1 AND entered_at < $2 \
+                         GROUP BY entered_at / {SLOT_MS}, queue{}",
+                        if key == "''" { String::new() } else { format!(", {key}") }
+                    ))
+                    .bind(i64::MIN)
+                    .bind(i64::MAX)
+                    .bind(in_time_seconds)
+                    .bind(SHORT_ABANDON_SECONDS),
+                )
+                .await?;
+        }
+        tx.exec(
+            sql("INSERT INTO settings (key, value) VALUES ($1, $2) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(SLOTS_SECONDS_SETTING)
+            .bind(in_time_seconds.to_string()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(rows)
     }
 
     /// Who answered the calls that reached a queue within `[from, to)`:
@@ -459,5 +555,254 @@ async fn write_calls(
         },
     )
     .await?;
+    Ok(())
+}
+
+/// A call abandoned within this many seconds is left out of the service
+/// level (the caller dialled wrong, or hung up at once).
+pub const SHORT_ABANDON_SECONDS: i64 = 5;
+
+/// The setting that holds the target's seconds the kept slots count
+/// answers in time by (see the migration `0027_call_slots.sql`).
+pub const SLOTS_SECONDS_SETTING: &str = "call_slots_seconds";
+
+/// The sums of the calls of one group, as SQL over `calls` (`$3`: the
+/// target's seconds, `$4`: the short-abandon limit).
+const SUMS_SQL: &str = "COUNT(*) AS offered, \
+     CAST(COALESCE(SUM(CASE WHEN answered_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS answered, \
+     CAST(COALESCE(SUM(CASE WHEN outcome = 'abandoned' THEN 1 ELSE 0 END), 0) AS BIGINT) AS abandoned, \
+     CAST(COALESCE(SUM(CASE WHEN outcome = 'abandoned' AND wait_seconds <= $4 THEN 1 ELSE 0 END), 0) AS BIGINT) AS short_abandoned, \
+     CAST(COALESCE(SUM(CASE WHEN answered_at IS NOT NULL AND wait_seconds <= $3 THEN 1 ELSE 0 END), 0) AS BIGINT) AS answered_in_time, \
+     CAST(COALESCE(SUM(CASE WHEN answered_at IS NOT NULL THEN wait_seconds ELSE 0 END), 0) AS BIGINT) AS answered_wait, \
+     CAST(COALESCE(SUM(CASE WHEN outcome = 'answered' AND talk_seconds IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS handled, \
+     CAST(COALESCE(SUM(CASE WHEN outcome = 'answered' THEN talk_seconds ELSE 0 END), 0) AS BIGINT) AS handle_seconds, \
+     CAST(COALESCE(MAX(wait_seconds), 0) AS BIGINT) AS longest_wait";
+
+/// The kept sums' columns, as read.
+const SLOT_SUMS_SQL: &str = "CAST(SUM(offered) AS BIGINT) AS offered, CAST(SUM(answered) AS BIGINT) AS answered, \
+     CAST(SUM(abandoned) AS BIGINT) AS abandoned, CAST(SUM(short_abandoned) AS BIGINT) AS short_abandoned, \
+     CAST(SUM(answered_in_time) AS BIGINT) AS answered_in_time, CAST(SUM(answered_wait) AS BIGINT) AS answered_wait, \
+     CAST(SUM(handled) AS BIGINT) AS handled, CAST(SUM(handle_seconds) AS BIGINT) AS handle_seconds, \
+     CAST(MAX(longest_wait) AS BIGINT) AS longest_wait";
+
+/// The cuts the slots are kept by: (cut, its key over `calls`).
+const SLOT_CUTS: [(&str, &str); 3] = [
+    ("", "''"),
+    ("agent", "COALESCE(agent, '')"),
+    ("reason", "COALESCE(reason, '')"),
+];
+
+/// What one call adds to the kept sums (`None`: nothing — not entered,
+/// or still waiting).
+#[allow(clippy::too_many_arguments)]
+fn call_part(
+    entered: bool,
+    outcome: &str,
+    entered_at: i64,
+    answered: bool,
+    wait: Option<i64>,
+    talk: Option<i64>,
+    in_time: i64,
+) -> Option<(i64, CallSums)> {
+    if !entered || outcome == Outcome::Waiting.as_str() {
+        return None;
+    }
+    let wait_or_zero = wait.unwrap_or(0);
+    let abandoned = outcome == Outcome::Abandoned.as_str();
+    let done = outcome == Outcome::Answered.as_str();
+    let flag = |b: bool| i64::from(b);
+    Some((
+        entered_at / SLOT_MS,
+        CallSums {
+            offered: 1,
+            answered: flag(answered),
+            abandoned: flag(abandoned),
+            short_abandoned: flag(abandoned && wait.is_some_and(|w| w <= SHORT_ABANDON_SECONDS)),
+            answered_in_time: flag(answered && wait.is_some_and(|w| w <= in_time)),
+            answered_wait: if answered { wait_or_zero } else { 0 },
+            handled: flag(done && talk.is_some()),
+            handle_seconds: if done { talk.unwrap_or(0) } else { 0 },
+            longest_wait: wait_or_zero,
+            ..CallSums::default()
+        },
+    ))
+}
+
+/// The change to the kept sums, by (cut, slot, queue, key).
+#[derive(Default)]
+struct SlotChanges(BTreeMap<SlotKey, CallSums>);
+
+impl SlotChanges {
+    /// Adds (`sign` 1) or takes away (`sign` -1) a call's part.
+    fn add(&mut self, queue: &str, agent: &str, reason: &str, part: &(i64, CallSums), sign: i64) {
+        let (slot, s) = part;
+        for (cut, key) in [("", ""), ("agent", agent), ("reason", reason)] {
+            let e = self
+                .0
+                .entry((cut, *slot, queue.to_owned(), key.to_owned()))
+                .or_default();
+            e.offered += sign * s.offered;
+            e.answered += sign * s.answered;
+            e.abandoned += sign * s.abandoned;
+            e.short_abandoned += sign * s.short_abandoned;
+            e.answered_in_time += sign * s.answered_in_time;
+            e.answered_wait += sign * s.answered_wait;
+            e.handled += sign * s.handled;
+            e.handle_seconds += sign * s.handle_seconds;
+            if sign > 0 {
+                e.longest_wait = e.longest_wait.max(s.longest_wait);
+            }
+        }
+    }
+}
+
+/// Keeps the slots of the calls a transaction rewrites: their new parts
+/// less their old ones, added to the kept rows (in key order: two writers
+/// meet in the same order).
+async fn keep_slots(
+    tx: &mut Tx<'_>,
+    old: &[CallRow],
+    new: &[Call],
+) -> Result<Vec<SlotKey>, StoreError> {
+    let seconds: Option<(String,)> = tx
+        .opt(sql("SELECT value FROM settings WHERE key = $1").bind(SLOTS_SECONDS_SETTING))
+        .await?;
+    let Some(in_time) = seconds.and_then(|(v,)| v.parse::<i64>().ok()) else {
+        // Not kept (being built anew): read from the calls meanwhile.
+        return Ok(Vec::new());
+    };
+    let mut changes = SlotChanges::default();
+    // The groups a call left, or waited less in than before: their
+    // longest wait is looked up again once the calls are written.
+    let mut shrunk: BTreeSet<SlotKey> = BTreeSet::new();
+    let new_by_id: BTreeMap<&str, &Call> = new.iter().map(|c| (c.id.as_str(), c)).collect();
+    for c in old {
+        let part = call_part(
+            c.entered,
+            &c.outcome,
+            c.entered_at,
+            c.answered_at.is_some(),
+            c.wait_seconds,
+            c.talk_seconds,
+            in_time,
+        );
+        if let Some(p) = part {
+            let agent = c.agent.as_deref().unwrap_or_default();
+            let reason = c.reason.as_deref().unwrap_or_default();
+            changes.add(&c.queue, agent, reason, &p, -1);
+            let now = new_by_id.get(c.id.as_str());
+            let same = |cut: &str| {
+                now.is_some_and(|n| {
+                    n.entered
+                        && n.outcome != Outcome::Waiting
+                        && n.entered_at / SLOT_MS == p.0
+                        && n.queue == c.queue
+                        && n.wait_seconds.unwrap_or(0) >= c.wait_seconds.unwrap_or(0)
+                        && match cut {
+                            "agent" => n.agent.as_deref().unwrap_or_default() == agent,
+                            "reason" => n.reason.as_deref().unwrap_or_default() == reason,
+                            _ => true,
+                        }
+                })
+            };
+            for (cut, key) in [("", ""), ("agent", agent), ("reason", reason)] {
+                if !same(cut) {
+                    shrunk.insert((cut, p.0, c.queue.clone(), key.to_owned()));
+                }
+            }
+        }
+    }
+    for c in new {
+        let part = call_part(
+            c.entered,
+            c.outcome.as_str(),
+            c.entered_at,
+            c.answered_at.is_some(),
+            c.wait_seconds,
+            c.talk_seconds,
+            in_time,
+        );
+        if let Some(p) = part {
+            let agent = c.agent.as_deref().unwrap_or_default();
+            changes.add(
+                &c.queue,
+                agent,
+                c.reason.as_deref().unwrap_or_default(),
+                &p,
+                1,
+            );
+        }
+    }
+    let rows: Vec<_> = changes
+        .0
+        .into_iter()
+        .filter(|(_, s)| *s != CallSums::default())
+        .collect();
+    tx.exec_rows(
+        "INSERT INTO call_slots (cut, slot, queue, key, offered, answered, abandoned, short_abandoned, \
+         answered_in_time, answered_wait, handled, handle_seconds, longest_wait) VALUES",
+        13,
+        "ON CONFLICT (cut, slot, queue, key) DO UPDATE SET offered = call_slots.offered + excluded.offered, \
+         answered = call_slots.answered + excluded.answered, abandoned = call_slots.abandoned + excluded.abandoned, \
+         short_abandoned = call_slots.short_abandoned + excluded.short_abandoned, \
+         answered_in_time = call_slots.answered_in_time + excluded.answered_in_time, \
+         answered_wait = call_slots.answered_wait + excluded.answered_wait, \
+         handled = call_slots.handled + excluded.handled, \
+         handle_seconds = call_slots.handle_seconds + excluded.handle_seconds, \
+         longest_wait = CASE WHEN excluded.longest_wait > call_slots.longest_wait \
+            THEN excluded.longest_wait ELSE call_slots.longest_wait END",
+        &rows,
+        |q, ((cut, slot, queue, key), s)| {
+            q.push_arg(*cut);
+            q.push_arg(*slot);
+            q.push_arg(queue.as_str());
+            q.push_arg(key.as_str());
+            for v in [
+                s.offered,
+                s.answered,
+                s.abandoned,
+                s.short_abandoned,
+                s.answered_in_time,
+                s.answered_wait,
+                s.handled,
+                s.handle_seconds,
+                s.longest_wait,
+            ] {
+                q.push_arg(v);
+            }
+        },
+    )
+    .await?;
+    Ok(shrunk.into_iter().collect())
+}
+
+/// A kept group: (cut, slot, queue, key).
+type SlotKey = (&'static str, i64, String, String);
+
+/// The longest wait of the groups a call left (or waited less in), from
+/// the calls written: the most seen can only be kept while it grows.
+async fn longest_again(tx: &mut Tx<'_>, groups: &[SlotKey]) -> Result<(), StoreError> {
+    for (cut, slot, queue, key) in groups {
+        let column = match *cut {
+            "agent" => "COALESCE(c.agent, '')",
+            "reason" => "COALESCE(c.reason, '')",
+            _ => "''",
+        };
+        tx.exec(
+            sql(format!(
+                "UPDATE call_slots SET longest_wait = (SELECT CAST(COALESCE(MAX(c.wait_seconds), 0) AS BIGINT) \
+                 FROM calls c WHERE c.entered AND c.outcome <> 'waiting' AND c.entered_at >= $1 AND c.entered_at < $2 \
+                 AND c.queue = $3 AND {column} = $4) \
+                 WHERE cut = $5 AND slot = $6 AND queue = $3 AND key = $4"
+            ))
+            .bind(slot * SLOT_MS)
+            .bind((slot + 1) * SLOT_MS)
+            .bind(queue.as_str())
+            .bind(key.as_str())
+            .bind(*cut)
+            .bind(*slot),
+        )
+        .await?;
+    }
     Ok(())
 }

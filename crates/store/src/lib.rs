@@ -149,6 +149,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "mass notices",
         include_str!("../migrations/0026_mass_notices.sql"),
     ),
+    (
+        27,
+        "call slots",
+        include_str!("../migrations/0027_call_slots.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.

@@ -134,9 +134,7 @@ pub fn reasons_text(reasons: &[CallReason]) -> String {
         .join("\n")
 }
 
-/// A call abandoned within this many seconds is left out of the service
-/// level (the caller dialled wrong, or hung up at once).
-pub const SHORT_ABANDON_SECONDS: i64 = 5;
+pub use doorstep_store::calls::SHORT_ABANDON_SECONDS;
 
 /// The service-level target X/Y: `percent` of calls answered within
 /// `seconds` (Settings; 80/20 unless changed).
@@ -189,6 +187,41 @@ impl ServiceLevel {
             .and_then(|v| ServiceLevel::parse(&v).ok())
             .unwrap_or_default())
     }
+}
+
+/// Builds the kept call slots anew when they were counted for another
+/// target than the deployment's (after the target changed, or a
+/// migration kept them for 80/20); the figures are read from the calls
+/// meanwhile. Returns whether it built them.
+pub async fn keep_slots_current(store: &Store) -> Result<bool, doorstep_store::StoreError> {
+    let target = ServiceLevel::of(store).await?;
+    let kept = store
+        .setting(doorstep_store::calls::SLOTS_SECONDS_SETTING)
+        .await?
+        .and_then(|v| v.parse::<i64>().ok());
+    if kept == Some(target.seconds) {
+        return Ok(false);
+    }
+    let started = std::time::Instant::now();
+    let rows = store.rebuild_call_slots(target.seconds).await?;
+    tracing::info!(
+        rows,
+        seconds = target.seconds,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "call figures' slots built for the service-level target"
+    );
+    Ok(true)
+}
+
+/// [`keep_slots_current`] in the background (a year of calls takes a
+/// while; the figures are right meanwhile, only slower).
+pub fn keep_slots_current_soon(store: &Store) {
+    let store = store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = keep_slots_current(&store).await {
+            tracing::warn!(error = %e, "the call figures' slots could not be built; they are read from the calls");
+        }
+    });
 }
 
 /// What to count, as the caller writes it.

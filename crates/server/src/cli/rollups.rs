@@ -17,8 +17,9 @@ pub enum RollupsCommand {
     /// delivery rollup from the orders, and the weekly rows of the weeks
     /// that have ended; then the couriers' habits and the key drivers' sums
     /// of every past day (one transaction a day); then the support figures
-    /// of every past day from the cases; then tag every answer's causes
-    /// again with the rules in force.
+    /// of every past day from the cases; then the call figures' 15-minute
+    /// slots from the calls; then tag every answer's causes again with
+    /// the rules in force.
     Rebuild,
 }
 
@@ -71,6 +72,13 @@ async fn rebuild(store: &doorstep_store::Store) -> anyhow::Result<()> {
     println!(
         "Support figures built for {} days in {:.1} s.",
         days?,
+        started.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
+    let target = crate::app::calls::ServiceLevel::of(store).await?;
+    let slots = store.rebuild_call_slots(target.seconds).await?;
+    println!(
+        "Call figures kept in {slots} rows of 15 minutes in {:.1} s.",
         started.elapsed().as_secs_f64()
     );
     let started = Instant::now();

@@ -98,6 +98,8 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
         let n = store.rebuild_rollups(&tz, |_| {}).await?;
         eprintln!("Scores counted again from {n} answers.");
     }
+    // The call figures' slots, for a target set before they were kept.
+    crate::app::calls::keep_slots_current_soon(&store);
     if store.deliveries_need_rebuild().await? {
         // A database from before the delivery rollup: fill it once.
         let tz = store.deployment().await?.tz();

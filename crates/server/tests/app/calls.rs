@@ -10,7 +10,8 @@ use crate::surveys::post;
 
 on_both_backends!(
     a_pbx_sends_call_events_through_the_api,
-    contact_center_figures_as_worked_out_by_hand
+    contact_center_figures_as_worked_out_by_hand,
+    kept_slots_agree_with_the_calls_whatever_arrives_in_which_order
 );
 
 async fn a_pbx_sends_call_events_through_the_api(backend: &str) {
@@ -343,4 +344,150 @@ async fn contact_center_figures_as_worked_out_by_hand(backend: &str) {
     let (status, problem) = get("group_by=shift").await;
     assert_eq!(status, 422);
     assert_eq!(problem["errors"][0]["field"], "group_by", "{problem}");
+}
+
+/// The figures kept in 15-minute slots equal the figures counted from the
+/// calls, however a day's events arrive: in pieces, out of order, again,
+/// through two servers at once, with wrap-up codes changed later — and
+/// after the target changes and the slots are built anew.
+async fn kept_slots_agree_with_the_calls_whatever_arrives_in_which_order(backend: &str) {
+    use doorstep_domain::calls::CallEvent;
+    use doorstep_store::calls::{CallCut, CallSums};
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+    let a = TestApp::spawn(backend).await;
+    let b = a.beside().await;
+    let country = doorstep_domain::Country::from_code("RU").unwrap();
+    let mut rng = StdRng::seed_from_u64(27);
+    let day = 1_793_566_800_000_i64; // 2026-11-02 00:00 Moscow
+    let mut events: Vec<CallEvent> = Vec::new();
+    for n in 0..300 {
+        let at = day + rng.gen_range(0..86_400) * 1000;
+        let id = format!("k-{n}");
+        let queue = ["support", "couriers"][n % 2];
+        let ev = |name: &str, t: i64, agent: &str, data: Vec<String>| CallEvent {
+            call_id: id.clone(),
+            event: name.to_owned(),
+            at: t,
+            queue: queue.to_owned(),
+            agent: agent.to_owned(),
+            data,
+        };
+        events.push(ev(
+            "ENTERQUEUE",
+            at,
+            "",
+            vec![String::new(), format!("+7916{n:07}"), "1".into()],
+        ));
+        let wait: i64 = rng.gen_range(1..60);
+        match rng.gen_range(0..10) {
+            0 | 1 => events.push(ev(
+                "ABANDON",
+                at + wait * 1000,
+                "",
+                vec!["1".into(), "1".into(), wait.to_string()],
+            )),
+            2 => {} // still waiting
+            _ => {
+                let agent = format!("SIP/{}", 101 + rng.gen_range(0..4));
+                let talk: i64 = rng.gen_range(30..300);
+                events.push(ev(
+                    "CONNECT",
+                    at + wait * 1000,
+                    &agent,
+                    vec![wait.to_string(), String::new(), "1".into()],
+                ));
+                if rng.gen_bool(0.9) {
+                    events.push(ev(
+                        "COMPLETECALLER",
+                        at + (wait + talk) * 1000,
+                        &agent,
+                        vec![wait.to_string(), talk.to_string(), "1".into()],
+                    ));
+                    let code = ["where_is_order", "complaint", "other"][rng.gen_range(0..3)];
+                    events.push(ev(
+                        "WRAPUP",
+                        at + (wait + talk + 5) * 1000,
+                        &agent,
+                        vec![code.into()],
+                    ));
+                    if rng.gen_bool(0.2) {
+                        // The reason changed later in the console.
+                        events.push(ev(
+                            "WRAPUP",
+                            at + (wait + talk + 60) * 1000,
+                            "olga",
+                            vec!["payment".into()],
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    // Out of order, in pieces, half of them twice, through two servers.
+    for i in (1..events.len()).rev() {
+        events.swap(i, rng.gen_range(0..=i));
+    }
+    let pieces: Vec<Vec<CallEvent>> = events.chunks(37).map(<[CallEvent]>::to_vec).collect();
+    let again: Vec<Vec<CallEvent>> = pieces.iter().step_by(2).cloned().collect();
+    let (one, two) = tokio::join!(
+        async {
+            for p in &pieces {
+                a.store.record_call_events(p, country).await.unwrap();
+            }
+        },
+        async {
+            for p in again.iter().rev() {
+                b.store.record_call_events(p, country).await.unwrap();
+            }
+        },
+    );
+    let ((), ()) = (one, two);
+    let sorted = |mut v: Vec<CallSums>| {
+        v.sort_by(|x, y| {
+            (x.slot, &x.queue, &x.agent, &x.reason).cmp(&(y.slot, &y.queue, &y.agent, &y.reason))
+        });
+        v
+    };
+    let (from, to) = (day, day + 86_400_000);
+    for (target, short) in [(20, 5), (30, 5)] {
+        if target != 20 {
+            a.store.rebuild_call_slots(target).await.unwrap();
+        }
+        for cut in [
+            CallCut::Slots,
+            CallCut::Queue,
+            CallCut::Agent,
+            CallCut::Reason,
+        ] {
+            let kept = sorted(
+                a.store
+                    .call_sums(from, to, cut, target, short)
+                    .await
+                    .unwrap(),
+            );
+            let counted = sorted(
+                a.store
+                    .call_sums_from_calls(from, to, cut, target, short)
+                    .await
+                    .unwrap(),
+            );
+            assert!(!counted.is_empty());
+            assert_eq!(kept, counted, "{cut:?} at {target} s");
+        }
+    }
+    // Slots kept for 30 s: a target of 20 s is counted from the calls.
+    let counted = sorted(
+        a.store
+            .call_sums_from_calls(from, to, CallCut::Queue, 20, 5)
+            .await
+            .unwrap(),
+    );
+    let read = sorted(
+        a.store
+            .call_sums(from, to, CallCut::Queue, 20, 5)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(read, counted);
 }

@@ -501,6 +501,7 @@ pub async fn set_service_level(
                 .await
                 .page(user.lang)?;
             tracing::info!(by = %user.login, target = %value, "service-level target set");
+            crate::app::calls::keep_slots_current_soon(&app.store);
             Ok(Redirect::to("/settings/channels?service_level=1#phone").into_response())
         }
         Err(why) => {
