@@ -14,6 +14,7 @@ use rand::{Rng, SeedableRng};
 
 use super::helpdesk::{page_times_over, raw_times_over, Pool};
 use super::ingest::{serve, token};
+use super::support::{bearer_client, pool_of, rollups_rebuild};
 use super::{psql, remove_sqlite};
 
 /// Requests measured per figure (after five to warm up).
@@ -129,11 +130,7 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, calls: usize) -> anyhow:
         let database = super::fresh_database(dir, postgres, backend, "callfigures")?;
         let integration = token(doorstep, &database)?;
         let (rows, build) = runtime.block_on(async {
-            let pool = if backend == "SQLite" {
-                Pool::Sqlite(sqlx::SqlitePool::connect(&database).await?)
-            } else {
-                Pool::Postgres(sqlx::PgPool::connect(&database).await?)
-            };
+            let pool = pool_of(backend, &database).await?;
             let now = jiff::Timestamp::now().as_millisecond();
             eprintln!("{backend}: a year of {calls} calls…");
             let began = Instant::now();
@@ -144,26 +141,10 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, calls: usize) -> anyhow:
                 began.elapsed().as_secs_f64()
             );
             // The slots, as every write of calls keeps them.
-            let began = Instant::now();
-            let status = std::process::Command::new(doorstep)
-                .args(["rollups", "rebuild"])
-                .env("DOORSTEP_DATABASE", &database)
-                .stdout(std::process::Stdio::null())
-                .status()?;
-            anyhow::ensure!(status.success(), "doorstep rollups rebuild failed");
-            let build = began.elapsed().as_secs_f64();
+            let build = rollups_rebuild(doorstep, &database)?;
             eprintln!("{backend}: slots built in {build:.0} s");
             let server = serve(doorstep, &database, &dir.join("callfigures-data"))?;
-            let client = reqwest::Client::builder()
-                .default_headers(
-                    [(
-                        reqwest::header::AUTHORIZATION,
-                        format!("Bearer {integration}").parse()?,
-                    )]
-                    .into_iter()
-                    .collect(),
-                )
-                .build()?;
+            let client = bearer_client(&integration)?;
             let tz = jiff::tz::TimeZone::get("Europe/Moscow")?;
             let today = jiff::Timestamp::now().to_zoned(tz.clone()).date();
             let to = today.checked_sub(jiff::Span::new().days(1))?;

@@ -108,11 +108,7 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, cases: usize) -> anyhow:
         let database = super::fresh_database(dir, postgres, backend, "support")?;
         let integration = token(doorstep, &database)?;
         let rows = runtime.block_on(async {
-            let pool = if backend == "SQLite" {
-                Pool::Sqlite(sqlx::SqlitePool::connect(&database).await?)
-            } else {
-                Pool::Postgres(sqlx::PgPool::connect(&database).await?)
-            };
+            let pool = pool_of(backend, &database).await?;
             let now = jiff::Timestamp::now().as_millisecond();
             eprintln!("{backend}: a year of {cases} cases…");
             let began = Instant::now();
@@ -123,26 +119,10 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, cases: usize) -> anyhow:
                 began.elapsed().as_secs_f64()
             );
             // The days' rows, as the job `support.build` keeps them.
-            let began = Instant::now();
-            let status = std::process::Command::new(doorstep)
-                .args(["rollups", "rebuild"])
-                .env("DOORSTEP_DATABASE", &database)
-                .stdout(std::process::Stdio::null())
-                .status()?;
-            anyhow::ensure!(status.success(), "doorstep rollups rebuild failed");
-            let build = began.elapsed().as_secs_f64();
+            let build = rollups_rebuild(doorstep, &database)?;
             eprintln!("{backend}: days built in {build:.0} s");
             let server = serve(doorstep, &database, &dir.join("support-data"))?;
-            let client = reqwest::Client::builder()
-                .default_headers(
-                    [(
-                        reqwest::header::AUTHORIZATION,
-                        format!("Bearer {integration}").parse()?,
-                    )]
-                    .into_iter()
-                    .collect(),
-                )
-                .build()?;
+            let client = bearer_client(&integration)?;
             let today = jiff::Timestamp::now()
                 .to_zoned(jiff::tz::TimeZone::get("Europe/Moscow")?)
                 .date();
@@ -187,4 +167,39 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, cases: usize) -> anyhow:
         }
     }
     Ok(table)
+}
+
+/// A pool on the bench's database.
+pub(crate) async fn pool_of(backend: &str, database: &str) -> anyhow::Result<Pool> {
+    Ok(if backend == "SQLite" {
+        Pool::Sqlite(sqlx::SqlitePool::connect(database).await?)
+    } else {
+        Pool::Postgres(sqlx::PgPool::connect(database).await?)
+    })
+}
+
+/// `doorstep rollups rebuild` on the database: how long it took, in s.
+pub(crate) fn rollups_rebuild(doorstep: &Path, database: &str) -> anyhow::Result<f64> {
+    let began = Instant::now();
+    let status = std::process::Command::new(doorstep)
+        .args(["rollups", "rebuild"])
+        .env("DOORSTEP_DATABASE", database)
+        .stdout(std::process::Stdio::null())
+        .status()?;
+    anyhow::ensure!(status.success(), "doorstep rollups rebuild failed");
+    Ok(began.elapsed().as_secs_f64())
+}
+
+/// A client that sends the integration token.
+pub(crate) fn bearer_client(token: &str) -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .default_headers(
+            [(
+                reqwest::header::AUTHORIZATION,
+                format!("Bearer {token}").parse()?,
+            )]
+            .into_iter()
+            .collect(),
+        )
+        .build()?)
 }
