@@ -385,6 +385,77 @@ pub fn fold(events: &[CallEvent]) -> Option<Call> {
     Some(call)
 }
 
+/// The queue_log events that say an agent came on duty in a queue
+/// (`true`) or left it (`false`): dynamic members added and removed,
+/// agents logging in and off, pauses.
+pub const PRESENCE_EVENTS: [(&str, bool); 6] = [
+    ("ADDMEMBER", true),
+    ("AGENTLOGIN", true),
+    ("UNPAUSE", true),
+    ("REMOVEMEMBER", false),
+    ("AGENTLOGOFF", false),
+    ("PAUSE", false),
+];
+
+/// An agent coming on duty in a queue, or leaving it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presence {
+    pub agent: String,
+    pub queue: String,
+    /// Milliseconds since the epoch.
+    pub at: i64,
+    pub on: bool,
+}
+
+/// A queue_log line's presence event, if it is one with an agent and a
+/// queue (a pause of every queue at once names none: passed over).
+pub fn queue_log_presence(fields: &[&str]) -> Option<Presence> {
+    if fields.len() < 5 {
+        return None;
+    }
+    let event = fields[4].trim().to_ascii_uppercase();
+    let on = PRESENCE_EVENTS.iter().find(|(e, _)| *e == event)?.1;
+    let seconds: f64 = fields[0].trim().parse().ok()?;
+    let (queue, agent) = (field(fields[2]), field(fields[3]));
+    if queue.is_empty() || agent.is_empty() || !(0.0..1e11).contains(&seconds) {
+        return None;
+    }
+    Some(Presence {
+        agent,
+        queue,
+        at: (seconds * 1000.0).round() as i64,
+        on,
+    })
+}
+
+/// Who was on duty at some moment of `[from, to)`: (queue, agent), from
+/// presence events in time order (those before `from` tell who was on
+/// duty when it began).
+pub fn on_duty(
+    events: &[Presence],
+    from: i64,
+    to: i64,
+) -> std::collections::BTreeSet<(String, String)> {
+    let mut since: std::collections::BTreeMap<(&str, &str), i64> =
+        std::collections::BTreeMap::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for e in events.iter().filter(|e| e.at < to) {
+        let key = (e.queue.as_str(), e.agent.as_str());
+        if e.on {
+            since.entry(key).or_insert(e.at);
+        } else if let Some(start) = since.remove(&key) {
+            // On duty over [start, e.at): was it in the interval?
+            if e.at > from && start < to {
+                seen.insert((e.queue.clone(), e.agent.clone()));
+            }
+        }
+    }
+    for (queue, agent) in since.keys() {
+        seen.insert(((*queue).to_owned(), (*agent).to_owned()));
+    }
+    seen
+}
+
 /// Events at the same second in the order they happen.
 fn rank(event: &str) -> u8 {
     match event {
@@ -514,6 +585,38 @@ mod tests {
 
     fn events(lines: &[&str]) -> Vec<CallEvent> {
         lines.iter().filter_map(|l| line(l).unwrap()).collect()
+    }
+
+    #[test]
+    fn agents_are_on_duty_between_their_login_and_their_logoff() {
+        let p = |line: &str| queue_log_presence(&line.split('|').collect::<Vec<_>>());
+        let events: Vec<Presence> = [
+            "1000|NONE|support|SIP/101|ADDMEMBER|",
+            "1000|NONE|support|SIP/102|AGENTLOGIN|SIP/102",
+            "4000|NONE|support|SIP/101|PAUSE|lunch",
+            "5000|NONE|support|SIP/101|UNPAUSE|",
+            "7000|NONE|support|SIP/102|AGENTLOGOFF|SIP/102|6000",
+        ]
+        .iter()
+        .filter_map(|l| p(l))
+        .collect();
+        assert_eq!(events.len(), 5);
+        let at = |s: i64| s * 1000;
+        let names = |from: i64, to: i64| -> Vec<String> {
+            on_duty(&events, at(from), at(to))
+                .into_iter()
+                .map(|(_, a)| a)
+                .collect()
+        };
+        assert_eq!(names(2000, 3000), ["SIP/101", "SIP/102"]);
+        // Paused through [4000, 5000): only SIP/102 is there.
+        assert_eq!(names(4100, 4900), ["SIP/102"]);
+        // Back after the pause; SIP/102 gone after 7000.
+        assert_eq!(names(7100, 9000), ["SIP/101"]);
+        assert_eq!(names(0, 500), Vec::<String>::new());
+        // Not presence: a call's event, a pause of every queue.
+        assert_eq!(p("1000|7.1|support|SIP/101|CONNECT|3|x|1"), None);
+        assert_eq!(p("1000|NONE|NONE|SIP/101|PAUSEALL|"), None);
     }
 
     #[test]

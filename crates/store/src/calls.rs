@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use doorstep_domain::calls::{fold, Call, CallEvent, Outcome};
+use doorstep_domain::calls::{fold, Call, CallEvent, Outcome, Presence};
 use doorstep_domain::Country;
 
 use crate::db::{sql, Arg, Tx};
@@ -464,6 +464,59 @@ impl Store {
             )
             .bind(since))
             .await
+    }
+
+    /// Keeps agents' coming on duty and leaving (each once); how many
+    /// were new.
+    pub async fn record_presence(&self, events: &[Presence]) -> Result<u64, StoreError> {
+        if events.is_empty() {
+            return Ok(0);
+        }
+        let mut unique: BTreeMap<(&str, &str, i64, bool), &Presence> = BTreeMap::new();
+        for e in events {
+            unique.entry((&e.agent, &e.queue, e.at, e.on)).or_insert(e);
+        }
+        let rows: Vec<&Presence> = unique.into_values().collect();
+        let mut tx = self.db.begin().await?;
+        let n = tx
+            .exec_rows(
+                "INSERT INTO agent_presence (agent, queue, at, on_duty) VALUES",
+                4,
+                "ON CONFLICT (agent, queue, at, on_duty) DO NOTHING",
+                &rows,
+                |q, e| {
+                    q.push_arg(e.agent.as_str());
+                    q.push_arg(e.queue.as_str());
+                    q.push_arg(e.at);
+                    q.push_arg(Arg::Bool(Some(e.on)));
+                },
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// The presence events before `to`, from a day before `from` (who was
+    /// on duty when it began), in time order.
+    pub async fn presence_between(&self, from: i64, to: i64) -> Result<Vec<Presence>, StoreError> {
+        let rows: Vec<(String, String, i64, bool)> = self
+            .db
+            .all(
+                sql("SELECT agent, queue, at, on_duty FROM agent_presence WHERE at >= $1 AND at < $2 \
+                     ORDER BY at, on_duty")
+                .bind(from - 86_400_000)
+                .bind(to),
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(agent, queue, at, on)| Presence {
+                agent,
+                queue,
+                at,
+                on,
+            })
+            .collect())
     }
 
     /// Every agent who answered a call, with the person of the console it

@@ -154,6 +154,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "call slots",
         include_str!("../migrations/0027_call_slots.sql"),
     ),
+    (
+        28,
+        "agent presence",
+        include_str!("../migrations/0028_agent_presence.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.

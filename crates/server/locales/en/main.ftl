@@ -1369,6 +1369,8 @@ calls-staffing-time = From
 calls-staffing-needed = Agents needed
 calls-staffing-needed-hint = Erlang C: the fewest agents who answer the target share within the target's seconds at this half hour's calls and AHT
 calls-staffing-answered-by = Agents who answered
+calls-staffing-on-duty = Agents on duty
+calls-staffing-on-duty-hint = Logged in to the queues and not paused at some moment of the half hour, as the PBX logged it (ADDMEMBER, AGENTLOGIN, PAUSE…); — when it logs no logins.
 calls-staffing-none = No calls on this day.
 
 customer-on-time = Delivered on time

@@ -1374,6 +1374,8 @@ calls-staffing-time = С
 calls-staffing-needed = Нужно операторов
 calls-staffing-needed-hint = Erlang C: наименьшее число операторов, принимающих целевую долю звонков за целевое число секунд при звонках и AHT этого получаса
 calls-staffing-answered-by = Принимали звонки
+calls-staffing-on-duty = Операторов на линии
+calls-staffing-on-duty-hint = Вошли в очереди и не на паузе в какой-то момент получаса, по журналу АТС (ADDMEMBER, AGENTLOGIN, PAUSE…); — если АТС не пишет входы.
 calls-staffing-none = В этот день звонков не было.
 
 customer-on-time = Доставлено вовремя

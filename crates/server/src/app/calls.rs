@@ -539,6 +539,10 @@ pub struct HalfHour {
     pub needed: u32,
     /// Agents who answered calls in it (those logged in and taking calls).
     pub answered_by: usize,
+    /// Agents on duty in its queues at some moment of it (logged in and
+    /// not paused, as the PBX logged it); `None` when the PBX logs no
+    /// logins (static queue members).
+    pub on_duty: Option<usize>,
     pub service_level: Option<f64>,
 }
 
@@ -577,6 +581,31 @@ pub async fn staffing(
         add(by_half.entry(half(s.slot)).or_default(), s);
         add(&mut day_sums, s);
     }
+    // Each half hour's bounds, from its quarter hours (a day of a clock
+    // change has its own).
+    let mut bounds: BTreeMap<i32, (i64, i64)> = BTreeMap::new();
+    let mut at = from;
+    while at < to {
+        let b = bounds.entry(half(at / SLOT_MS)).or_insert((at, at));
+        b.0 = b.0.min(at);
+        b.1 = b.1.max(at + SLOT_MS);
+        at += SLOT_MS;
+    }
+    let presence = store.presence_between(from, to).await?;
+    let on_duty = |h: i32| -> Option<usize> {
+        if presence.is_empty() {
+            return None;
+        }
+        let (start, end) = bounds.get(&h).copied()?;
+        Some(
+            doorstep_domain::calls::on_duty(&presence, start, end)
+                .iter()
+                .filter(|(queue, _)| wanted(queue))
+                .map(|(_, agent)| agent)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len(),
+        )
+    };
     let mut who: BTreeMap<i32, std::collections::BTreeSet<&str>> = BTreeMap::new();
     for (slot, _, agent) in agents.iter().filter(|(_, q, _)| wanted(q)) {
         who.entry(half(*slot)).or_default().insert(agent);
@@ -610,6 +639,7 @@ pub async fn staffing(
                 aht_seconds: aht.map(|a| (a * 10.0).round() / 10.0),
                 needed,
                 answered_by: who.get(&h).map_or(0, std::collections::BTreeSet::len),
+                on_duty: on_duty(h),
                 service_level: percent(s.answered_in_time, s.offered - s.short_abandoned),
             }
         })

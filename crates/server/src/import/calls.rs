@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use doorstep_domain::calls::{cdr_events, queue_log_event, CallEvent, CDR_MIN_FIELDS};
+use doorstep_domain::calls::{
+    cdr_events, queue_log_event, queue_log_presence, CallEvent, Presence, CDR_MIN_FIELDS,
+};
 use doorstep_store::calls::CallsStored;
 use doorstep_store::{Store, StoreError};
 
@@ -48,6 +50,8 @@ pub struct Report {
     pub passed_over: u64,
     pub rejected: u64,
     pub stored: CallsStored,
+    /// Agents' coming on duty and leaving, newly kept.
+    pub presence: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +64,7 @@ pub enum ImportFailure {
 
 struct Batch {
     events: Vec<CallEvent>,
+    presence: Vec<Presence>,
     rejections: Vec<Rejection>,
     lines: u64,
     passed_over: u64,
@@ -69,6 +74,7 @@ impl Batch {
     fn new() -> Batch {
         Batch {
             events: Vec::new(),
+            presence: Vec::new(),
             rejections: Vec::new(),
             lines: 0,
             passed_over: 0,
@@ -112,6 +118,11 @@ fn read_line(format: Format, text: &str, tz: &jiff::tz::TimeZone, batch: &mut Ba
     let result = match format {
         Format::QueueLog => {
             let fields: Vec<&str> = text.split('|').collect();
+            // An agent coming on duty or leaving: for the staffing view.
+            if let Some(p) = queue_log_presence(&fields) {
+                batch.presence.push(p);
+                return;
+            }
             queue_log_event(&fields).map(|e| e.into_iter().collect::<Vec<_>>())
         }
         Format::Cdr => match csv_fields(text) {
@@ -269,6 +280,14 @@ pub async fn import_calls(
                         source,
                     })?;
                 report.stored.add(stored);
+                report.presence +=
+                    store
+                        .record_presence(&batch.presence)
+                        .await
+                        .map_err(|source| ImportFailure::Store {
+                            lines_done: report.lines,
+                            source,
+                        })?;
                 report.lines += batch.lines;
                 if let Some((size, read)) = &progress {
                     on_progress(read.load(Ordering::Relaxed), *size);

@@ -11,7 +11,8 @@ use crate::surveys::post;
 on_both_backends!(
     a_pbx_sends_call_events_through_the_api,
     contact_center_figures_as_worked_out_by_hand,
-    kept_slots_agree_with_the_calls_whatever_arrives_in_which_order
+    kept_slots_agree_with_the_calls_whatever_arrives_in_which_order,
+    staffing_sets_the_agents_on_duty_beside_those_needed
 );
 
 async fn a_pbx_sends_call_events_through_the_api(backend: &str) {
@@ -490,4 +491,55 @@ async fn kept_slots_agree_with_the_calls_whatever_arrives_in_which_order(backend
             .unwrap(),
     );
     assert_eq!(read, counted);
+}
+
+/// The staffing view sets the agents on duty — as the PBX logged them
+/// coming and going (ADDMEMBER, REMOVEMEMBER) — beside those needed and
+/// those who answered; importing the log again adds nothing.
+async fn staffing_sets_the_agents_on_duty_beside_those_needed(backend: &str) {
+    let a = TestApp::spawn(backend).await;
+    let dir = crate::helpers::DataDir::new();
+    let log = dir.0.join("queue_log");
+    // 2026-11-02, Moscow: 09:00 is 1793599200.
+    std::fs::write(
+        &log,
+        "1793599200|NONE|support|SIP/101|ADDMEMBER|\n\
+         1793599200|NONE|support|SIP/102|ADDMEMBER|\n\
+         1793599800|s-1|support|NONE|ENTERQUEUE||+79161234567|1\n\
+         1793599810|s-1|support|SIP/101|CONNECT|10|s-1.1|2\n\
+         1793599900|s-1|support|SIP/101|COMPLETECALLER|10|90|1\n\
+         1793601000|NONE|support|SIP/102|REMOVEMEMBER|\n\
+         1793601600|s-2|support|NONE|ENTERQUEUE||+79161234568|1\n\
+         1793601605|s-2|support|SIP/101|CONNECT|5|s-2.1|2\n\
+         1793601700|s-2|support|SIP/101|COMPLETECALLER|5|95|1\n",
+    )
+    .unwrap();
+    for round in 0..2 {
+        let report =
+            doorstep::import::calls::import_calls(&a.store, log.clone(), |_| {}, |_, _| {})
+                .await
+                .unwrap();
+        assert_eq!(report.presence, if round == 0 { 3 } else { 0 }, "kept once");
+    }
+    let tz = jiff::tz::TimeZone::get("Europe/Moscow").unwrap();
+    let day = jiff::civil::date(2026, 11, 2);
+    let halves = doorstep::app::calls::staffing(&a.store, &tz, day, None)
+        .await
+        .unwrap();
+    let seen: Vec<(&str, Option<usize>, usize)> = halves
+        .iter()
+        .map(|h| (h.start.as_str(), h.on_duty, h.answered_by))
+        .collect();
+    assert_eq!(seen, vec![("09:00", Some(2), 1), ("09:30", Some(1), 1)]);
+    let quality = a.signed_in("quality").await;
+    let page = a
+        .page(
+            &quality,
+            "/calls?from=2026-11-02&to=2026-11-02&day=2026-11-02",
+        )
+        .await;
+    assert!(
+        page.contains("Agents on duty") || page.contains("Операторов на линии"),
+        "{page}"
+    );
 }

@@ -73,6 +73,8 @@ pub struct StaffRow {
     pub aht: String,
     pub needed: u32,
     pub answered_by: usize,
+    /// Agents on duty ("—" when the PBX logs no logins).
+    pub on_duty: String,
     /// Fewer agents answered than were needed.
     pub short: bool,
     pub service_level: String,
@@ -194,6 +196,7 @@ pub async fn page(
             offered: h.offered,
             needed: h.needed,
             answered_by: h.answered_by,
+            on_duty: h.on_duty.map_or_else(|| "—".to_owned(), |n| n.to_string()),
         })
         .collect();
     let reasons = crate::app::calls::reasons(&app.store)
