@@ -1363,7 +1363,7 @@ case-attach-call-button = Attach as their contact
 case-attach-call-hint = A call about this problem is a contact of the case: first-contact resolution counts it.
 
 calls-staffing = Staffing of a day
-calls-staffing-hint = For each half hour: the agents needed to answer the target share of its calls in time at the arrivals and handle time seen (Erlang C), beside the agents who answered calls in it. Red: fewer answered than were needed.
+calls-staffing-hint = For each half hour: the agents needed to answer the target share of its calls in time at the arrivals and handle time seen (Erlang C), beside the agents on duty and those who answered calls in it. Red: fewer answered than were needed.
 calls-staffing-day = Day
 calls-staffing-time = From
 calls-staffing-needed = Agents needed

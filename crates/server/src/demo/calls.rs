@@ -4,7 +4,7 @@
 //! falls under 80/20, a quieter afternoon, fewer calls at weekends — stored
 //! through the same path as an imported queue_log.
 
-use doorstep_domain::calls::CallEvent;
+use doorstep_domain::calls::{CallEvent, Presence};
 use doorstep_store::Store;
 use rand::rngs::StdRng;
 use rand::Rng;
@@ -27,6 +27,7 @@ pub async fn load(store: &Store, rng: &mut StdRng, days: i64) -> anyhow::Result<
     let today = jiff::Timestamp::now().to_zoned(tz.clone()).date();
     let now = jiff::Timestamp::now().as_second();
     let mut events = Vec::new();
+    let mut presence: Vec<Presence> = Vec::new();
     let mut calls = 0;
     for back in (0..days).rev() {
         let date = today.checked_sub(jiff::Span::new().days(back))?;
@@ -115,6 +116,37 @@ pub async fn load(store: &Store, rng: &mut StdRng, days: i64) -> anyhow::Result<
                 }
             }
         }
+        // The shift of each hour: that many agents on duty in the
+        // customers' queue (the first ones), logged as the PBX logs
+        // dynamic members coming and going.
+        for hour in 0..24u8 {
+            let start = date
+                .at(i8::try_from(hour)?, 0, 0, 0)
+                .to_zoned(tz.clone())?
+                .timestamp()
+                .as_millisecond();
+            let on = AGENTS[usize::from(hour)] + 2;
+            let before = if hour == 0 {
+                0
+            } else {
+                AGENTS[usize::from(hour) - 1] + 2
+            };
+            for agent in 0..on.max(before) {
+                let change = match (agent < before, agent < on) {
+                    (false, true) => Some(true),
+                    (true, false) => Some(false),
+                    _ => None,
+                };
+                if let Some(on) = change.filter(|_| start <= now * 1000) {
+                    presence.push(Presence {
+                        agent: format!("SIP/{}", 101 + agent),
+                        queue: "support".to_owned(),
+                        at: start,
+                        on,
+                    });
+                }
+            }
+        }
         if events.len() > 5_000 {
             store
                 .record_call_events(&std::mem::take(&mut events), deployment.country())
@@ -144,6 +176,7 @@ pub async fn load(store: &Store, rng: &mut StdRng, days: i64) -> anyhow::Result<
     store
         .record_call_events(&events, deployment.country())
         .await?;
+    store.record_presence(&presence).await?;
     store.set_call_queue_line("couriers", "couriers").await?;
     // The demo's operator is the PBX's first agent.
     if let Some(operator) = store

@@ -247,10 +247,11 @@ async fn contact_center_figures_as_worked_out_by_hand(backend: &str) {
     assert!(page.contains("<svg"), "the calls by hour are drawn");
     // The day's staffing: 10:00–10:30 had 4 calls handled in 150 s on
     // average (A = 1/3 Erlang). One agent answers only 1 − ⅓·e^(−(1 − ⅓)·20/150)
-    // = 69.5% within 20 s, so two were needed; one answered (in red).
+    // = 69.5% within 20 s, so two were needed; one answered (in red); the
+    // PBX logged no logins ("—" on duty).
     let staffing = &page[page.find("id=\"staffing\"").expect("the staffing section")..];
     assert!(
-        staffing.contains("<td>10:00</td><td class=\"num\">4</td><td class=\"num\">150 s</td><td class=\"num strong\">2</td><td class=\"num failed-text\">1</td>"),
+        staffing.contains("<td>10:00</td><td class=\"num\">4</td><td class=\"num\">150 s</td><td class=\"num strong\">2</td><td class=\"num\">—</td><td class=\"num failed-text\">1</td>"),
         "{staffing}"
     );
     let page = a
