@@ -645,40 +645,104 @@ const SLOT_CUTS: [(&str, &str); 3] = [
     ("reason", "COALESCE(reason, '')"),
 ];
 
-/// What one call adds to the kept sums (`None`: nothing — not entered,
-/// or still waiting).
-#[allow(clippy::too_many_arguments)]
-fn call_part(
-    entered: bool,
-    outcome: &str,
-    entered_at: i64,
+/// What of a call the kept sums count, as stored or as just folded.
+struct Counted<'a> {
+    queue: &'a str,
+    agent: &'a str,
+    reason: &'a str,
+    /// Its slot: `None` when it counts for nothing (not entered, or still
+    /// waiting).
+    slot: Option<i64>,
     answered: bool,
+    abandoned: bool,
+    /// Answered and over.
+    done: bool,
     wait: Option<i64>,
     talk: Option<i64>,
-    in_time: i64,
-) -> Option<(i64, CallSums)> {
-    if !entered || outcome == Outcome::Waiting.as_str() {
-        return None;
+}
+
+impl<'a> Counted<'a> {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        queue: &'a str,
+        agent: Option<&'a str>,
+        reason: Option<&'a str>,
+        entered: bool,
+        outcome: &str,
+        entered_at: i64,
+        answered: bool,
+        wait: Option<i64>,
+        talk: Option<i64>,
+    ) -> Counted<'a> {
+        Counted {
+            queue,
+            agent: agent.unwrap_or_default(),
+            reason: reason.unwrap_or_default(),
+            slot: (entered && outcome != Outcome::Waiting.as_str()).then_some(entered_at / SLOT_MS),
+            answered,
+            abandoned: outcome == Outcome::Abandoned.as_str(),
+            done: outcome == Outcome::Answered.as_str(),
+            wait,
+            talk,
+        }
     }
-    let wait_or_zero = wait.unwrap_or(0);
-    let abandoned = outcome == Outcome::Abandoned.as_str();
-    let done = outcome == Outcome::Answered.as_str();
-    let flag = |b: bool| i64::from(b);
-    Some((
-        entered_at / SLOT_MS,
+
+    fn of_row(c: &'a CallRow) -> Counted<'a> {
+        Counted::new(
+            &c.queue,
+            c.agent.as_deref(),
+            c.reason.as_deref(),
+            c.entered,
+            &c.outcome,
+            c.entered_at,
+            c.answered_at.is_some(),
+            c.wait_seconds,
+            c.talk_seconds,
+        )
+    }
+
+    fn of_call(c: &'a Call) -> Counted<'a> {
+        Counted::new(
+            &c.queue,
+            c.agent.as_deref(),
+            c.reason.as_deref(),
+            c.entered,
+            c.outcome.as_str(),
+            c.entered_at,
+            c.answered_at.is_some(),
+            c.wait_seconds,
+            c.talk_seconds,
+        )
+    }
+
+    /// Its group's key in a cut of [`SLOT_CUTS`].
+    fn key(&self, cut: &str) -> &'a str {
+        match cut {
+            "agent" => self.agent,
+            "reason" => self.reason,
+            _ => "",
+        }
+    }
+
+    /// What it adds to its slot's sums.
+    fn sums(&self, in_time: i64) -> CallSums {
+        let wait = self.wait.unwrap_or(0);
+        let flag = |b: bool| i64::from(b);
         CallSums {
             offered: 1,
-            answered: flag(answered),
-            abandoned: flag(abandoned),
-            short_abandoned: flag(abandoned && wait.is_some_and(|w| w <= SHORT_ABANDON_SECONDS)),
-            answered_in_time: flag(answered && wait.is_some_and(|w| w <= in_time)),
-            answered_wait: if answered { wait_or_zero } else { 0 },
-            handled: flag(done && talk.is_some()),
-            handle_seconds: if done { talk.unwrap_or(0) } else { 0 },
-            longest_wait: wait_or_zero,
+            answered: flag(self.answered),
+            abandoned: flag(self.abandoned),
+            short_abandoned: flag(
+                self.abandoned && self.wait.is_some_and(|w| w <= SHORT_ABANDON_SECONDS),
+            ),
+            answered_in_time: flag(self.answered && self.wait.is_some_and(|w| w <= in_time)),
+            answered_wait: if self.answered { wait } else { 0 },
+            handled: flag(self.done && self.talk.is_some()),
+            handle_seconds: if self.done { self.talk.unwrap_or(0) } else { 0 },
+            longest_wait: wait,
             ..CallSums::default()
-        },
-    ))
+        }
+    }
 }
 
 /// The change to the kept sums, by (cut, slot, queue, key).
@@ -687,12 +751,11 @@ struct SlotChanges(BTreeMap<SlotKey, CallSums>);
 
 impl SlotChanges {
     /// Adds (`sign` 1) or takes away (`sign` -1) a call's part.
-    fn add(&mut self, queue: &str, agent: &str, reason: &str, part: &(i64, CallSums), sign: i64) {
-        let (slot, s) = part;
-        for (cut, key) in [("", ""), ("agent", agent), ("reason", reason)] {
+    fn add(&mut self, call: &Counted<'_>, slot: i64, s: &CallSums, sign: i64) {
+        for (cut, _) in SLOT_CUTS {
             let e = self
                 .0
-                .entry((cut, *slot, queue.to_owned(), key.to_owned()))
+                .entry((cut, slot, call.queue.to_owned(), call.key(cut).to_owned()))
                 .or_default();
             e.offered += sign * s.offered;
             e.answered += sign * s.answered;
@@ -711,7 +774,8 @@ impl SlotChanges {
 
 /// Keeps the slots of the calls a transaction rewrites: their new parts
 /// less their old ones, added to the kept rows (in key order: two writers
-/// meet in the same order).
+/// meet in the same order). Returns the groups whose longest wait must be
+/// looked up again.
 async fn keep_slots(
     tx: &mut Tx<'_>,
     old: &[CallRow],
@@ -730,60 +794,26 @@ async fn keep_slots(
     let mut shrunk: BTreeSet<SlotKey> = BTreeSet::new();
     let new_by_id: BTreeMap<&str, &Call> = new.iter().map(|c| (c.id.as_str(), c)).collect();
     for c in old {
-        let part = call_part(
-            c.entered,
-            &c.outcome,
-            c.entered_at,
-            c.answered_at.is_some(),
-            c.wait_seconds,
-            c.talk_seconds,
-            in_time,
-        );
-        if let Some(p) = part {
-            let agent = c.agent.as_deref().unwrap_or_default();
-            let reason = c.reason.as_deref().unwrap_or_default();
-            changes.add(&c.queue, agent, reason, &p, -1);
-            let now = new_by_id.get(c.id.as_str());
-            let same = |cut: &str| {
-                now.is_some_and(|n| {
-                    n.entered
-                        && n.outcome != Outcome::Waiting
-                        && n.entered_at / SLOT_MS == p.0
-                        && n.queue == c.queue
-                        && n.wait_seconds.unwrap_or(0) >= c.wait_seconds.unwrap_or(0)
-                        && match cut {
-                            "agent" => n.agent.as_deref().unwrap_or_default() == agent,
-                            "reason" => n.reason.as_deref().unwrap_or_default() == reason,
-                            _ => true,
-                        }
-                })
-            };
-            for (cut, key) in [("", ""), ("agent", agent), ("reason", reason)] {
-                if !same(cut) {
-                    shrunk.insert((cut, p.0, c.queue.clone(), key.to_owned()));
-                }
+        let was = Counted::of_row(c);
+        let Some(slot) = was.slot else { continue };
+        changes.add(&was, slot, &was.sums(in_time), -1);
+        let now = new_by_id.get(c.id.as_str()).map(|n| Counted::of_call(n));
+        for (cut, _) in SLOT_CUTS {
+            let stays = now.as_ref().is_some_and(|n| {
+                n.slot == Some(slot)
+                    && n.queue == was.queue
+                    && n.key(cut) == was.key(cut)
+                    && n.wait.unwrap_or(0) >= was.wait.unwrap_or(0)
+            });
+            if !stays {
+                shrunk.insert((cut, slot, was.queue.to_owned(), was.key(cut).to_owned()));
             }
         }
     }
     for c in new {
-        let part = call_part(
-            c.entered,
-            c.outcome.as_str(),
-            c.entered_at,
-            c.answered_at.is_some(),
-            c.wait_seconds,
-            c.talk_seconds,
-            in_time,
-        );
-        if let Some(p) = part {
-            let agent = c.agent.as_deref().unwrap_or_default();
-            changes.add(
-                &c.queue,
-                agent,
-                c.reason.as_deref().unwrap_or_default(),
-                &p,
-                1,
-            );
+        let now = Counted::of_call(c);
+        if let Some(slot) = now.slot {
+            changes.add(&now, slot, &now.sums(in_time), 1);
         }
     }
     let rows: Vec<_> = changes

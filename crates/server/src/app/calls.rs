@@ -415,16 +415,16 @@ fn group(key: String, s: &CallSums) -> CallGroup {
 }
 
 /// Which line each phone queue serves (the customers' line unless set).
-struct QueueLines(HashMap<String, String>);
+pub(crate) struct QueueLines(HashMap<String, String>);
 
 impl QueueLines {
-    async fn load(store: &Store) -> Result<QueueLines, doorstep_store::StoreError> {
+    pub(crate) async fn load(store: &Store) -> Result<QueueLines, doorstep_store::StoreError> {
         Ok(QueueLines(
             store.call_queue_lines().await?.into_iter().collect(),
         ))
     }
 
-    fn of(&self, queue: &str) -> &str {
+    pub(crate) fn of(&self, queue: &str) -> &str {
         self.0
             .get(queue)
             .map_or(doorstep_store::calls::DEFAULT_LINE, String::as_str)

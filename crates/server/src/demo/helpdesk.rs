@@ -1211,20 +1211,7 @@ async fn self_service(
         let ask = "Здравствуйте! Где мой заказ? Курьер написал, что доставил.";
         let opened = as_of(
             at,
-            store.open_case(&NewCase {
-                channel: "chat",
-                line: "customers",
-                category: "other",
-                priority: "normal",
-                order_number: Some(order.order_number.as_str()),
-                customer_phone: Some(order.customer_phone.as_str()),
-                text: ask,
-                external_id: None,
-                direction: Direction::Inbound,
-                author: "customer",
-                incident_id: None,
-                conversation: None,
-            }),
+            store.open_case(&about_order("chat", "other", order, ask, "customer")),
         )
         .await?;
         let Opened::Created(case) = opened else {
@@ -1282,6 +1269,31 @@ fn reply_by<'a>(operator: &'a Person, channel: &'a str, text: &'a str) -> NewCon
         by_person: true,
         attachment_id: None,
         follows_previous: false,
+    }
+}
+
+/// A customer's contact about their order that opens a case on the
+/// customers' line (or joins their open one).
+fn about_order<'a>(
+    channel: &'a str,
+    category: &'a str,
+    order: &'a OrderRecord,
+    text: &'a str,
+    author: &'a str,
+) -> NewCase<'a> {
+    NewCase {
+        channel,
+        line: "customers",
+        category,
+        priority: "normal",
+        order_number: Some(order.order_number.as_str()),
+        customer_phone: Some(order.customer_phone.as_str()),
+        text,
+        external_id: None,
+        direction: Direction::Inbound,
+        author,
+        incident_id: None,
+        conversation: None,
     }
 }
 
@@ -1346,24 +1358,11 @@ async fn told_first(
         let operator = super::pick(rng, operators);
         let called_first = rng.gen_bool(0.25);
         if called_first {
-            let opened = as_of(to + 3 * MINUTE, async {
-                store
-                    .open_case(&NewCase {
-                        channel: "phone",
-                        line: "customers",
-                        category: "late",
-                        priority: "normal",
-                        order_number: Some(number),
-                        customer_phone: Some(order.customer_phone.as_str()),
-                        text: "Где мой заказ? Обещали привезти, а курьера всё нет.",
-                        external_id: None,
-                        direction: Direction::Inbound,
-                        author: &operator.login,
-                        incident_id: None,
-                        conversation: None,
-                    })
-                    .await
-            })
+            let asked = "Где мой заказ? Обещали привезти, а курьера всё нет.";
+            let opened = as_of(
+                to + 3 * MINUTE,
+                store.open_case(&about_order("phone", "late", order, asked, &operator.login)),
+            )
             .await?;
             // The operator who took the call answers at once.
             let answer = reply_by(

@@ -13,7 +13,7 @@ use doorstep_store::{Store, StoreError};
 
 use super::notices::{country_language, quiet_hours};
 use crate::app::App;
-use crate::i18n::{CustomerTr, CUSTOMER_LANGUAGES};
+use crate::i18n::CustomerTr;
 
 /// Orders read per page.
 const PAGE: i64 = 500;
@@ -205,9 +205,4 @@ async fn notices_of(
             })
         })
         .collect())
-}
-
-/// The languages a dispatcher may write a mass notice in.
-pub fn languages() -> &'static [&'static str] {
-    &CUSTOMER_LANGUAGES
 }

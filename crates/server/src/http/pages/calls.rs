@@ -317,8 +317,7 @@ async fn waiting_rows(
 ) -> Result<Vec<WaitingRow>, doorstep_store::StoreError> {
     let now = doorstep_store::now_millis();
     let target = crate::app::calls::ServiceLevel::of(&app.store).await?;
-    let lines: std::collections::HashMap<String, String> =
-        app.store.call_queue_lines().await?.into_iter().collect();
+    let lines = crate::app::calls::QueueLines::load(&app.store).await?;
     Ok(app
         .store
         .calls_waiting(now - WAITING_AT_MOST_MS)
@@ -327,12 +326,7 @@ async fn waiting_rows(
         .map(|(queue, waiting, oldest)| {
             let seconds = ((now - oldest) / 1000).max(0);
             WaitingRow {
-                line: t.t(&format!(
-                    "line-{}",
-                    lines
-                        .get(&queue)
-                        .map_or(doorstep_store::calls::DEFAULT_LINE, String::as_str)
-                )),
+                line: t.t(&format!("line-{}", lines.of(&queue))),
                 queue,
                 waiting,
                 longest: t.with("duration-seconds", "n", seconds),
