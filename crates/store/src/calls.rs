@@ -379,6 +379,41 @@ impl Store {
             CallCut::Agent => ("agent", "0", "key", "''", "queue, key"),
             CallCut::Reason => ("reason", "0", "''", "key", "queue, key"),
         };
+        if cut == CallCut::Agent || cut == CallCut::Reason {
+            // The whole UTC days from the day rows, the edges of the
+            // period (a local day starts within one) from the slots.
+            let first_day = (from + DAY_MS - 1).div_euclid(DAY_MS);
+            let last_day = to.div_euclid(DAY_MS);
+            let (days, head, tail) = if first_day < last_day {
+                (
+                    (first_day, last_day),
+                    (from / SLOT_MS, first_day * DAY_MS / SLOT_MS),
+                    (last_day * DAY_MS / SLOT_MS, to / SLOT_MS),
+                )
+            } else {
+                ((0, 0), (from / SLOT_MS, to / SLOT_MS), (0, 0))
+            };
+            return self
+                .db
+                .all(
+                    sql(format!(
+                        "SELECT CAST(0 AS BIGINT) AS slot, queue, {agent} AS agent, {reason} AS reason, {SLOT_SUMS_SQL} \
+                         FROM (SELECT * FROM call_slots WHERE cut = $1 AND slot >= $2 AND slot < $3 \
+                         UNION ALL SELECT * FROM call_slots WHERE cut = $4 AND slot >= $5 AND slot < $6 \
+                         UNION ALL SELECT * FROM call_slots WHERE cut = $4 AND slot >= $7 AND slot < $8) s \
+                         GROUP BY {group}"
+                    ))
+                    .bind(format!("{name}_day"))
+                    .bind(days.0)
+                    .bind(days.1)
+                    .bind(name)
+                    .bind(head.0)
+                    .bind(head.1)
+                    .bind(tail.0)
+                    .bind(tail.1),
+                )
+                .await;
+        }
         self.db
             .all(
                 sql(format!(
@@ -404,16 +439,17 @@ impl Store {
         }
         tx.exec(sql("DELETE FROM call_slots")).await?;
         let mut rows = 0;
-        for (cut, key) in SLOT_CUTS {
+        for cut in &SLOT_CUTS {
+            let (name, span, key) = (cut.name, cut.span, cut.key_sql(""));
             rows += tx
                 .exec(
                     sql(format!(
                         "INSERT INTO call_slots (cut, slot, queue, key, offered, answered, abandoned, short_abandoned, \
                          answered_in_time, answered_wait, handled, handle_seconds, longest_wait) \
-                         SELECT '{cut}', entered_at / {SLOT_MS}, queue, {key}, {SUMS_SQL} FROM calls \
+                         SELECT '{name}', entered_at / {span}, queue, {key}, {SUMS_SQL} FROM calls \
                          WHERE entered AND outcome <> 'waiting' AND entered_at >= $1 AND entered_at < $2 \
-                         GROUP BY entered_at / {SLOT_MS}, queue{}",
-                        if key == "''" { String::new() } else { format!(", {key}") }
+                         GROUP BY entered_at / {span}, queue{}",
+                        if cut.by == By::Nothing { String::new() } else { format!(", {key}") }
                     ))
                     .bind(i64::MIN)
                     .bind(i64::MAX)
@@ -638,12 +674,74 @@ const SLOT_SUMS_SQL: &str = "CAST(SUM(offered) AS BIGINT) AS offered, CAST(SUM(a
      CAST(SUM(handled) AS BIGINT) AS handled, CAST(SUM(handle_seconds) AS BIGINT) AS handle_seconds, \
      CAST(MAX(longest_wait) AS BIGINT) AS longest_wait";
 
-/// The cuts the slots are kept by: (cut, its key over `calls`).
-const SLOT_CUTS: [(&str, &str); 3] = [
-    ("", "''"),
-    ("agent", "COALESCE(agent, '')"),
-    ("reason", "COALESCE(reason, '')"),
+/// A UTC day in milliseconds: 96 slots.
+const DAY_MS: i64 = 86_400_000;
+
+/// What a kept cut is keyed by beside its slot and queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum By {
+    Nothing,
+    Agent,
+    Reason,
+}
+
+/// A cut the slots are kept by.
+struct SlotCut {
+    name: &'static str,
+    by: By,
+    /// Its slots' length in milliseconds: 15 minutes, or a UTC day for
+    /// the agents' and reasons' rows a period's whole days are read from
+    /// (a month by agent is then ~30 rows per agent, not ~2,900).
+    span: i64,
+}
+
+impl SlotCut {
+    /// Its key over `calls`.
+    fn key_sql(&self, table: &str) -> String {
+        match self.by {
+            By::Nothing => "''".to_owned(),
+            By::Agent => format!("COALESCE({table}agent, '')"),
+            By::Reason => format!("COALESCE({table}reason, '')"),
+        }
+    }
+}
+
+/// The cuts the slots are kept by.
+const SLOT_CUTS: [SlotCut; 5] = [
+    SlotCut {
+        name: "",
+        by: By::Nothing,
+        span: SLOT_MS,
+    },
+    SlotCut {
+        name: "agent",
+        by: By::Agent,
+        span: SLOT_MS,
+    },
+    SlotCut {
+        name: "reason",
+        by: By::Reason,
+        span: SLOT_MS,
+    },
+    SlotCut {
+        name: "agent_day",
+        by: By::Agent,
+        span: DAY_MS,
+    },
+    SlotCut {
+        name: "reason_day",
+        by: By::Reason,
+        span: DAY_MS,
+    },
 ];
+
+/// The cut named `name`.
+fn slot_cut(name: &str) -> &'static SlotCut {
+    SLOT_CUTS
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or(&SLOT_CUTS[0])
+}
 
 /// What of a call the kept sums count, as stored or as just folded.
 struct Counted<'a> {
@@ -716,11 +814,11 @@ impl<'a> Counted<'a> {
     }
 
     /// Its group's key in a cut of [`SLOT_CUTS`].
-    fn key(&self, cut: &str) -> &'a str {
-        match cut {
-            "agent" => self.agent,
-            "reason" => self.reason,
-            _ => "",
+    fn key(&self, by: By) -> &'a str {
+        match by {
+            By::Agent => self.agent,
+            By::Reason => self.reason,
+            By::Nothing => "",
         }
     }
 
@@ -750,12 +848,18 @@ impl<'a> Counted<'a> {
 struct SlotChanges(BTreeMap<SlotKey, CallSums>);
 
 impl SlotChanges {
-    /// Adds (`sign` 1) or takes away (`sign` -1) a call's part.
+    /// Adds (`sign` 1) or takes away (`sign` -1) a call's part, `slot`
+    /// being its 15-minute slot.
     fn add(&mut self, call: &Counted<'_>, slot: i64, s: &CallSums, sign: i64) {
-        for (cut, _) in SLOT_CUTS {
+        for cut in &SLOT_CUTS {
             let e = self
                 .0
-                .entry((cut, slot, call.queue.to_owned(), call.key(cut).to_owned()))
+                .entry((
+                    cut.name,
+                    slot * SLOT_MS / cut.span,
+                    call.queue.to_owned(),
+                    call.key(cut.by).to_owned(),
+                ))
                 .or_default();
             e.offered += sign * s.offered;
             e.answered += sign * s.answered;
@@ -798,15 +902,20 @@ async fn keep_slots(
         let Some(slot) = was.slot else { continue };
         changes.add(&was, slot, &was.sums(in_time), -1);
         let now = new_by_id.get(c.id.as_str()).map(|n| Counted::of_call(n));
-        for (cut, _) in SLOT_CUTS {
+        for cut in &SLOT_CUTS {
             let stays = now.as_ref().is_some_and(|n| {
                 n.slot == Some(slot)
                     && n.queue == was.queue
-                    && n.key(cut) == was.key(cut)
+                    && n.key(cut.by) == was.key(cut.by)
                     && n.wait.unwrap_or(0) >= was.wait.unwrap_or(0)
             });
             if !stays {
-                shrunk.insert((cut, slot, was.queue.to_owned(), was.key(cut).to_owned()));
+                shrunk.insert((
+                    cut.name,
+                    slot * SLOT_MS / cut.span,
+                    was.queue.to_owned(),
+                    was.key(cut.by).to_owned(),
+                ));
             }
         }
     }
@@ -865,12 +974,9 @@ type SlotKey = (&'static str, i64, String, String);
 /// The longest wait of the groups a call left (or waited less in), from
 /// the calls written: the most seen can only be kept while it grows.
 async fn longest_again(tx: &mut Tx<'_>, groups: &[SlotKey]) -> Result<(), StoreError> {
-    for (cut, slot, queue, key) in groups {
-        let column = match *cut {
-            "agent" => "COALESCE(c.agent, '')",
-            "reason" => "COALESCE(c.reason, '')",
-            _ => "''",
-        };
+    for (name, slot, queue, key) in groups {
+        let cut = slot_cut(name);
+        let column = cut.key_sql("c.");
         tx.exec(
             sql(format!(
                 "UPDATE call_slots SET longest_wait = (SELECT CAST(COALESCE(MAX(c.wait_seconds), 0) AS BIGINT) \
@@ -878,11 +984,11 @@ async fn longest_again(tx: &mut Tx<'_>, groups: &[SlotKey]) -> Result<(), StoreE
                  AND c.queue = $3 AND {column} = $4) \
                  WHERE cut = $5 AND slot = $6 AND queue = $3 AND key = $4"
             ))
-            .bind(slot * SLOT_MS)
-            .bind((slot + 1) * SLOT_MS)
+            .bind(slot * cut.span)
+            .bind((slot + 1) * cut.span)
             .bind(queue.as_str())
             .bind(key.as_str())
-            .bind(*cut)
+            .bind(*name)
             .bind(*slot),
         )
         .await?;

@@ -159,6 +159,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "agent presence",
         include_str!("../migrations/0028_agent_presence.sql"),
     ),
+    (
+        29,
+        "call days",
+        include_str!("../migrations/0029_call_days.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.

@@ -235,6 +235,69 @@ async fn contact_center_figures_as_worked_out_by_hand(backend: &str) {
         .unwrap();
     assert_eq!(olga["answered"].as_i64(), Some(3), "{by_agent}");
 
+    // The same figures from `doorstep report --section calls`, as CSV.
+    let out = a.data_dir.0.join("calls.csv");
+    let o = crate::cli::doorstep(
+        &a.db_url,
+        &[
+            "report",
+            "--section",
+            "calls",
+            "--from",
+            "2026-11-02",
+            "--to",
+            "2026-11-02",
+            "--group-by",
+            "queue",
+            "--format",
+            "csv",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("2 groups, 6 calls offered"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "key,offered,answered,abandoned,answer_rate,service_level,asa_seconds,aht_seconds,abandonment_rate,longest_wait_seconds,share,target",
+            // The timed-out caller did not hang up: not abandoned.
+            "couriers,1,0,0,0,0,,,0,300,16.7,80/20",
+            "support,5,3,2,60,50,15.7,120,40,40,83.3,80/20",
+        ]
+    );
+    // A survey filter has no meaning for calls: said, and nothing written.
+    let refused = a.data_dir.0.join("refused.csv");
+    let o = crate::cli::doorstep(
+        &a.db_url,
+        &[
+            "report",
+            "--section",
+            "calls",
+            "--courier",
+            "K-1",
+            "--format",
+            "json",
+            "--out",
+            refused.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--courier filters survey answers"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!refused.exists());
+
     // The same on the console's Calls page, with the calls by hour drawn.
     let dispatcher = a.signed_in("dispatcher").await;
     let page = a
@@ -364,7 +427,9 @@ async fn kept_slots_agree_with_the_calls_whatever_arrives_in_which_order(backend
     let day = 1_793_566_800_000_i64; // 2026-11-02 00:00 Moscow
     let mut events: Vec<CallEvent> = Vec::new();
     for n in 0..300 {
-        let at = day + rng.gen_range(0..86_400) * 1000;
+        // Three days: a local day's figures by agent read its whole UTC
+        // day from the day rows and its edges from the slots.
+        let at = day + rng.gen_range(0..3 * 86_400) * 1000;
         let id = format!("k-{n}");
         let queue = ["support", "couriers"][n % 2];
         let ev = |name: &str, t: i64, agent: &str, data: Vec<String>| CallEvent {
@@ -451,9 +516,17 @@ async fn kept_slots_agree_with_the_calls_whatever_arrives_in_which_order(backend
         });
         v
     };
-    let (from, to) = (day, day + 86_400_000);
-    for (target, short) in [(20, 5), (30, 5)] {
-        if target != 20 {
+    let periods = [
+        (day, day + 86_400_000),
+        (day + 86_400_000, day + 3 * 86_400_000),
+        (day, day + 3 * 86_400_000),
+    ];
+    let (from, to) = periods[0];
+    for ((target, short), (from, to)) in [(20, 5), (30, 5)]
+        .into_iter()
+        .flat_map(|t| periods.map(|p| (t, p)))
+    {
+        if target != 20 && (from, to) == periods[0] {
             a.store.rebuild_call_slots(target).await.unwrap();
         }
         for cut in [
@@ -475,7 +548,7 @@ async fn kept_slots_agree_with_the_calls_whatever_arrives_in_which_order(backend
                     .unwrap(),
             );
             assert!(!counted.is_empty());
-            assert_eq!(kept, counted, "{cut:?} at {target} s");
+            assert_eq!(kept, counted, "{cut:?} at {target} s from {from} to {to}");
         }
     }
     // Slots kept for 30 s: a target of 20 s is counted from the calls.

@@ -19,7 +19,7 @@ on_both_backends!(
     calls_are_imported_from_a_queue_log_and_a_cdr,
 );
 
-fn doorstep(database: &str, args: &[&str], stdin: Option<&str>) -> Output {
+pub fn doorstep(database: &str, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_doorstep"))
         .args(args)
         .env("DOORSTEP_DATABASE", database)

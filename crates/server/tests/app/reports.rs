@@ -127,6 +127,26 @@ async fn reports_are_emailed_on_schedule(backend: &str) {
         .unwrap();
     assert_eq!(r.status(), 303);
 
+    // A call the PBX reported yesterday, answered in 10 s: the mail gives
+    // the contact center's figures under the scores.
+    let at = |s: i64| (finished.as_second() + s) as f64;
+    let (status, body) = post(
+        &app,
+        &integration,
+        "/api/v1/calls/events",
+        &json!([
+            {"call_id": "m1", "event": "ENTERQUEUE", "at": at(0), "queue": "support", "data": ["", "+79161234567", "1"]},
+            {"call_id": "m1", "event": "CONNECT", "at": at(10), "queue": "support", "agent": "Olga", "data": ["10", "", "1"]},
+            {"call_id": "m1", "event": "COMPLETECALLER", "at": at(70), "queue": "support", "agent": "Olga", "data": ["10", "60", "1"]}
+        ]),
+    )
+    .await;
+    assert_eq!(
+        (status, body["rejected"].as_i64()),
+        (200, Some(0)),
+        "{body}"
+    );
+
     // The round sends yesterday's report once, to both, with the file.
     assert_eq!(
         doorstep::app::survey::schedules::run_due(&app.state)
@@ -153,6 +173,15 @@ async fn reports_are_emailed_on_schedule(backend: &str) {
     assert!(
         report.data.contains("+100.0 (n =3D 2") || report.data.contains("+100.0 (n = 2"),
         "NPS of the two answers: {}",
+        report.data
+    );
+    assert!(
+        report.data.contains("Offered: 1")
+            && report
+                .data
+                .contains("Service level: 100.0% (80% within 20 s)")
+            && report.data.contains("ASA: 10 s"),
+        "the calls: {}",
         report.data
     );
     assert_eq!(

@@ -109,6 +109,7 @@ pub async fn deliver(
             let _ = writeln!(text, "{label}: {value}");
         }
     }
+    calls_lines(app, &deployment, &t, from, to, &mut text).await?;
     text.push('\n');
     text.push_str(&t.with(
         "mail-report-attached",
@@ -140,6 +141,57 @@ pub async fn deliver(
         },
     )
     .await
+}
+
+/// The contact center's figures of the period, under the scores — when
+/// the PBX sent any calls in it.
+async fn calls_lines(
+    app: &AppState,
+    deployment: &doorstep_domain::Deployment,
+    t: &crate::i18n::Tr<'_>,
+    from: Date,
+    to: Date,
+    text: &mut String,
+) -> anyhow::Result<()> {
+    use crate::app::calls::{figures, CallGrouping, CallsRequest};
+    let req = CallsRequest {
+        from,
+        to,
+        line: None,
+        group: CallGrouping::All,
+    };
+    let answer = figures(&app.store, &deployment.tz(), &req).await?;
+    let Some(g) = answer.groups.first().filter(|g| g.offered > 0) else {
+        return Ok(());
+    };
+    let pct = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v:.1}%"));
+    let secs = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v:.0} s"));
+    let target = t.with2(
+        "calls-target",
+        "percent",
+        answer.target.percent,
+        "seconds",
+        answer.target.seconds,
+    );
+    let _ = writeln!(text, "\n{}:", t.t("calls-title"));
+    let lines = [
+        (t.t("calls-col-offered"), g.offered.to_string()),
+        (
+            t.t("calls-col-answered"),
+            format!("{} ({})", g.answered, pct(g.answer_rate)),
+        ),
+        (
+            t.t("calls-col-service-level"),
+            format!("{} ({target})", pct(g.service_level)),
+        ),
+        (t.t("calls-col-asa"), secs(g.asa_seconds)),
+        (t.t("calls-col-aht"), secs(g.aht_seconds)),
+        (t.t("calls-col-abandonment"), pct(g.abandonment_rate)),
+    ];
+    for (label, value) in lines {
+        let _ = writeln!(text, "{label}: {value}");
+    }
+    Ok(())
 }
 
 /// Sends every schedule whose last full period has not gone out yet.
