@@ -204,7 +204,9 @@ pub fn prefixed_texts(code: &str, source: &str, prefix: &str) -> BTreeMap<String
         return BTreeMap::new();
     }
     let mut args = FluentArgs::new();
-    for name in ["n", "name", "date", "time", "order", "seconds", "total"] {
+    for name in [
+        "n", "name", "date", "time", "order", "seconds", "total", "city", "low", "high",
+    ] {
         args.set(name, FluentValue::from(format!("{{{name}}}")));
     }
     ids.into_iter()

@@ -297,6 +297,10 @@ couriers-col-tens = Share of NPS 10
 couriers-col-delay = Delivery → survey
 couriers-col-signals = Signals
 couriers-note = Assessed: couriers with at least 20 completed surveys in the period. A signal needs a figure far from the fleet's (|z| ≥ 3) and a difference that matters: survey time at most 70% of the fleet's; 20 points more 10s; surveys started twice the fleet's wait and 10 minutes more after delivery; 10 points more surveys repeating the day's answers; photos missing in 20 points more of the consents. Signals are not proof: open the courier's answers before acting.
+couriers-leaderboard = Leaderboard on the couriers' terminals
+couriers-leaderboard-hint = Every courier sees his own scores under "My scores" on the terminal: his NPS this week and the four before with its interval, beside his city's, and what delighted customers wrote (without their names or phones). Switched on, couriers also see their city's colleagues by name, ranked over the last four full weeks as this console ranks them (by the lower bound of the interval; couriers with too few answers are left out).
+couriers-leaderboard-on = Couriers now see their city's leaderboard.
+couriers-leaderboard-off = Couriers no longer see a leaderboard.
 courier-on-dashboard = On the dashboard
 courier-not-assessed = Too few completed surveys in this period to compare with the fleet (20 needed).
 courier-no-signals = No self-filling signals: this courier's surveys look like the fleet's.
@@ -464,6 +468,22 @@ term-thanks-text = Please hand the device back to the courier.
 term-refused-heading = Thank you all the same
 term-timed-out = The survey for order { $order } closed after a pause; the answers given are kept.
 term-text-placeholder = Type here
+term-scores-button = My scores
+term-scores-heading = My scores
+term-scores-week = Week from
+term-scores-mine = My NPS
+term-scores-city = NPS in { $city }
+term-scores-so-far = (so far)
+term-scores-interval = 95%: { $low } … { $high }, n = { $n }
+term-scores-n = n = { $n }
+term-scores-compliments = What delighted customers said
+term-scores-no-compliments = No comments from delighted customers in these five weeks yet.
+term-scores-leaderboard = { $city } leaderboard, the last four weeks
+term-scores-you = you
+term-scores-counted = Counted at { $time }.
+term-scores-offline = Offline: these are the scores counted at { $time }.
+term-scores-none = Your scores appear here once the terminal has been online.
+term-scores-loading = Counting your scores…
 
 ## Root causes
 nav-causes = Causes

@@ -355,11 +355,50 @@
       ordersCard(),
       h("footer", { class: "device muted small" },
         st.courier ? h("p", {}, t("courier", { name: st.courier.name })) : null,
+        btn(t("scores_button"), scoresScreen, "btn", { id: "my-scores" }),
         btn(t("unenrol"), unenrol, "btn quiet")));
     renderSync();
     markLocallySurveyed();
   }
   // "14:00–15:00", the promised window in the device's clock.
+  // "My scores": counted by the server, kept on the device for offline.
+  async function scoresScreen() {
+    const sign = (v) => (v == null ? "—" : (v > 0 ? "+" : "") + v.toFixed(0));
+    const day = (iso) => new Date(`${iso}T12:00:00`).toLocaleDateString(uiLang, { day: "numeric", month: "short" });
+    const draw = (got, note) => {
+      if (st.screen !== "scores" && st.screen !== "scores-wait") return;
+      const body = !got ? [h("p", { class: "muted" }, note || t("scores_none"))] : [
+        note ? h("p", { class: "alert warn", role: "status", id: "scores-note" }, note) : h("p", { class: "muted small" }, t("scores_counted", { time: clock(Date.parse(got.counted_at)) })),
+        h("div", { class: "table-wrap" }, h("table", { class: "scores" },
+          h("thead", {}, h("tr", {}, h("th", {}, t("scores_week")), h("th", { class: "num" }, t("scores_mine")), h("th", { class: "num" }, got.city ? t("scores_city", { city: got.city }) : ""))),
+          h("tbody", {}, [...got.weeks].reverse().map((w) => h("tr", { "data-week": w.week, class: w.so_far ? "so-far" : "" },
+            h("td", {}, day(w.week), w.so_far ? h("span", { class: "muted small" }, " ", t("scores_so_far")) : null),
+            h("td", { class: "num" }, h("strong", {}, sign(w.nps)), h("br"), h("span", { class: "muted small" },
+              w.nps_ci95_low != null ? t("scores_interval", { low: sign(w.nps_ci95_low), high: sign(w.nps_ci95_high), n: w.nps_n }) : t("scores_n", { n: w.nps_n }))),
+            h("td", { class: "num" }, sign(w.city_nps), h("br"), h("span", { class: "muted small" }, t("scores_n", { n: w.city_nps_n })))))))),
+        h("h2", {}, t("scores_compliments")),
+        got.compliments.length
+          ? h("ul", { class: "compliments", id: "compliments" }, got.compliments.map((c) => h("li", {}, h("q", {}, c.text), " ", h("span", { class: "muted small" }, day(c.date)))))
+          : h("p", { class: "muted" }, t("scores_no_compliments")),
+        got.leaderboard ? [h("h2", {}, t("scores_leaderboard", { city: got.city })), h("ol", { class: "leaders", id: "leaderboard" }, got.leaderboard.map((c) =>
+          h("li", { value: c.rank, class: c.you ? "you" : "" }, h("span", {}, c.name, c.you ? ` (${t("scores_you")})` : ""), h("span", { class: "num" }, `${sign(c.nps)} · ${t("scores_n", { n: c.nps_n })}`))))] : null,
+      ];
+      show("scores", h("section", { class: "card", id: "scores" }, h("h1", {}, t("scores_heading")), body, btn(t("back"), () => home(), "btn", { id: "scores-back" })));
+    };
+    st.screen = "scores-wait";
+    const kept = await kvGet("scores");
+    draw(kept, kept ? null : t("scores_loading"));
+    try {
+      const r = await api("GET", "/terminal/scores");
+      if (r.status === 401 || r.status === 403) return revoked();
+      if (!r.ok) throw new Error(await problem(r));
+      const got = await r.json();
+      await kvSet("scores", got);
+      draw(got, null);
+    } catch {
+      draw(kept, kept ? t("scores_offline", { time: clock(Date.parse(kept.counted_at)) }) : t("scores_none"));
+    }
+  }
   function windowText(o) {
     const at = (iso) => { const d = new Date(iso); return isNaN(d) ? "" : d.toTimeString().slice(0, 5); };
     const a = at(o.promised_from), b = at(o.promised_to);

@@ -618,6 +618,33 @@ async fn a_terminal_surveys_offline_and_sends_each_answer_once() {
         3,
         "sending again adds nothing"
     );
+
+    // "My scores": online, the courier's week so far and the promoter's
+    // words; offline after a reload, the same from the device.
+    click(&c, Locator::Id("my-scores")).await;
+    until(
+        &c,
+        "document.getElementById('compliments') && document.getElementById('compliments').textContent.includes('Quick and polite')",
+        "the courier's scores and the promoter's words",
+    )
+    .await;
+    snap(&c, "my-scores").await;
+    network.cut();
+    c.refresh().await.unwrap();
+    until(
+        &c,
+        "document.getElementById('my-scores')",
+        "the home screen offline",
+    )
+    .await;
+    click(&c, Locator::Id("my-scores")).await;
+    until(
+        &c,
+        "document.getElementById('scores-note') && document.getElementById('compliments') && document.querySelector('tr.so-far')",
+        "the scores kept on the device, marked as counted earlier",
+    )
+    .await;
+    snap(&c, "my-scores-offline").await;
     c.close().await.unwrap();
 }
 

@@ -10,6 +10,7 @@ mod callback;
 mod calls;
 mod causes;
 mod cli;
+mod courier_scores;
 mod email;
 mod embed;
 mod events;

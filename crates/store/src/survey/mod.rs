@@ -811,4 +811,31 @@ impl Store {
             )
             .await
     }
+
+    /// What promoters (NPS 9–10) wrote in free text about one courier's
+    /// deliveries promised since `since_ms`, newest first, at most `limit`:
+    /// (finished at, text). Read through the courier's orders (indexed by
+    /// courier), so it touches only his rows however many answers there are.
+    pub async fn promoter_comments(
+        &self,
+        courier: &str,
+        since_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        self.db
+            .all(
+                sql("SELECT r.finished_at, a.text_value FROM orders o \
+                     JOIN responses r ON r.order_number = o.order_number \
+                     JOIN answers n ON n.order_number = r.order_number AND n.response_id = r.id \
+                     JOIN answers a ON a.order_number = r.order_number AND a.response_id = r.id \
+                     WHERE o.courier_id = $1 AND o.promised_from >= $2 AND r.courier_id = $1 \
+                     AND r.status = 'completed' AND n.kind = 'nps' AND n.number_value >= 9 \
+                     AND a.kind = 'text' AND a.text_value IS NOT NULL AND a.text_value <> '' \
+                     ORDER BY r.finished_at DESC LIMIT $3")
+                .bind(courier)
+                .bind(since_ms)
+                .bind(limit),
+            )
+            .await
+    }
 }

@@ -16,6 +16,7 @@ pub mod drivers;
 pub mod embed;
 pub mod links;
 pub mod metrics;
+pub mod own_scores;
 pub mod report;
 pub mod responses;
 pub mod schedules;

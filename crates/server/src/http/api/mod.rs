@@ -199,4 +199,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(ledger::reverse))
         .routes(routes!(terminal::enroll))
         .routes(routes!(terminal::day))
+        .routes(routes!(terminal::scores))
 }

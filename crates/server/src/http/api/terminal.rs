@@ -214,3 +214,28 @@ pub async fn day(
         surveys,
     }))
 }
+
+/// The terminal's courier's own scores ("My scores"): his NPS with its
+/// interval this week so far and the four weeks before, beside his city's;
+/// what promoters wrote about his deliveries (no customer's personal data);
+/// his city's leaderboard when the company shows one. The terminal keeps
+/// the answer to show offline.
+#[utoipa::path(get, path = "/api/v1/terminal/scores", tag = "terminal",
+    security(("bearer" = [])),
+    responses((status = 200, body = crate::app::survey::own_scores::OwnScores),
+        (status = 403, body = crate::http::error::Problem)))]
+pub async fn scores(
+    State(app): State<AppState>,
+    Bearer(caller, _): Bearer<TerminalOnly>,
+) -> Result<Json<crate::app::survey::own_scores::OwnScores>, ApiError> {
+    let courier_id = caller.courier_id.ok_or_else(|| {
+        ApiError::Forbidden(
+            "this terminal token belongs to no courier; enrol the device with `doorstep courier enroll ID`".to_owned(),
+        )
+    })?;
+    let scores =
+        crate::app::survey::own_scores::own_scores(&app.store, &app.deployment(), &courier_id)
+            .await
+            .map_err(ApiError::Internal)?;
+    Ok(Json(scores))
+}

@@ -8,7 +8,9 @@ use doorstep_domain::survey::signals::{assess, Kind};
 use doorstep_domain::time::{day_number, day_range};
 
 use super::{failed, render, Chrome, Found, OrPage, PageResult};
-use crate::http::auth::{QualityDesk, Staff};
+use axum::response::IntoResponse;
+
+use crate::http::auth::{QualityDesk, Staff, StaffForm};
 use crate::http::AppState;
 use crate::i18n::Tr;
 
@@ -32,12 +34,43 @@ struct CouriersPage {
     rows: Vec<Row>,
     flagged: usize,
     error: Option<String>,
+    /// Couriers see their city's leaderboard on the terminal.
+    leaderboard: bool,
+    notice: Option<String>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct Period {
     from: Option<String>,
     to: Option<String>,
+    /// After the leaderboard was switched: `on` or `off`.
+    leaderboard: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct LeaderboardForm {
+    /// `on` or `off`.
+    #[serde(default)]
+    leaderboard: String,
+}
+
+/// Shows couriers their city's leaderboard on the terminal, or stops.
+pub async fn set_leaderboard(
+    State(app): State<AppState>,
+    StaffForm(user, form, _): StaffForm<QualityDesk, LeaderboardForm>,
+) -> PageResult {
+    use crate::app::survey::own_scores::LEADERBOARD_SETTING;
+    let on = form.leaderboard.trim() == "on";
+    app.store
+        .set_setting(LEADERBOARD_SETTING, if on { "on" } else { "off" })
+        .await
+        .page(user.lang)?;
+    tracing::info!(by = %user.login, on, "the couriers' leaderboard switched");
+    let back = format!(
+        "/couriers?leaderboard={}#leaderboard",
+        if on { "on" } else { "off" }
+    );
+    Ok(axum::response::Redirect::to(&back).into_response())
 }
 
 impl Period {
@@ -153,12 +186,24 @@ pub async fn fleet(
             }
         })
         .collect();
+    let leaderboard = crate::app::survey::own_scores::leaderboard_on(&app.store)
+        .await
+        .page(user.lang)?;
+    let notice = q.leaderboard.as_deref().map(|on| {
+        t.t(if on == "on" {
+            "couriers-leaderboard-on"
+        } else {
+            "couriers-leaderboard-off"
+        })
+    });
     let view = CouriersPage {
         from: from.to_string(),
         to: to.to_string(),
         flagged: rows.iter().filter(|r| !r.signals.is_empty()).count(),
         rows,
         error,
+        leaderboard,
+        notice,
         c,
     };
     Ok(render(&view))

@@ -446,6 +446,7 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{key}/remedies", post(cases::remedy))
         .route("/cases/{key}/reverse", post(cases::reverse))
         .route("/couriers", get(couriers::fleet))
+        .route("/couriers/leaderboard", post(couriers::set_leaderboard))
         .route("/couriers/{id}", get(couriers::courier))
         .route("/dashboard/{file}", get(dashboard::download))
         .route("/surveys", get(surveys::list))
