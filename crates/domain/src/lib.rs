@@ -12,6 +12,7 @@ pub mod helpdesk;
 pub mod money;
 pub mod order;
 pub mod phone;
+pub mod refusal;
 pub mod role;
 pub mod settings;
 pub mod survey;

@@ -68,6 +68,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "remedy.failed",
     "remedy.reversed",
     "ledger.entry",
+    "order.change_requested",
+    "order.items_refused",
 ];
 
 /// A fresh signing secret: `whsec_` and 32 random bytes in base64.

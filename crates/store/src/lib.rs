@@ -10,6 +10,7 @@ pub mod jobs;
 mod migrate;
 mod orders;
 mod privacy;
+pub mod refusals;
 mod settings;
 pub mod survey;
 pub mod testing;
@@ -163,6 +164,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         29,
         "call days",
         include_str!("../migrations/0029_call_days.sql"),
+    ),
+    (
+        30,
+        "refusals",
+        include_str!("../migrations/0030_refusals.sql"),
     ),
 ];
 

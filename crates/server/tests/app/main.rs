@@ -22,6 +22,7 @@ mod mailserver;
 mod mass;
 mod notices;
 mod pages;
+mod refusals;
 mod reliability;
 mod reports;
 mod serve;

@@ -200,4 +200,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(terminal::enroll))
         .routes(routes!(terminal::day))
         .routes(routes!(terminal::scores))
+        .routes(routes!(orders::record_refusal))
 }

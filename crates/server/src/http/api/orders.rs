@@ -107,12 +107,48 @@ pub struct OrderJson {
     segment: &'static str,
     /// `pending`, `late`, `delivered_on_time` or `delivered_late`.
     delivery_status: &'static str,
+    /// Items the customer refused at the door, as the courier recorded them.
+    refused_items: Vec<RefusedItemJson>,
+}
+
+/// A refused item as recorded.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RefusedItemJson {
+    /// The refusal it was recorded with (the client's id).
+    refusal_id: String,
+    /// The whole order was refused.
+    whole_order: bool,
+    /// What was refused ("" when the whole order was refused unnamed).
+    item: String,
+    quantity: i64,
+    /// `damaged`, `wrong_item`, `not_ordered`, `changed_mind`, `quality` or `other`.
+    reason: String,
+    note: Option<String>,
+    recorded_at: String,
+}
+
+impl RefusedItemJson {
+    fn of(r: doorstep_store::refusals::RefusedRow) -> RefusedItemJson {
+        RefusedItemJson {
+            refusal_id: r.refusal_id,
+            whole_order: r.whole_order,
+            item: r.item,
+            quantity: r.quantity,
+            reason: r.reason,
+            note: r.note,
+            recorded_at: from_millis(r.recorded_at).to_string(),
+        }
+    }
 }
 
 impl OrderJson {
-    pub fn from_view(o: OrderView) -> OrderJson {
+    pub fn from_view(
+        o: OrderView,
+        refused: Vec<doorstep_store::refusals::RefusedRow>,
+    ) -> OrderJson {
         let now = doorstep_store::now_millis();
         OrderJson {
+            refused_items: refused.into_iter().map(RefusedItemJson::of).collect(),
             segment: o.segment().as_str(),
             delivery_status: o.status(now).as_str(),
             promised_from: from_millis(o.promised_from).to_string(),
@@ -256,5 +292,128 @@ pub async fn get_order(
     {
         return Err(not_found());
     }
-    Ok(Json(OrderJson::from_view(order)))
+    let refused = app
+        .store
+        .refused_items(&[order.order_number.as_str()])
+        .await?;
+    Ok(Json(OrderJson::from_view(order, refused)))
+}
+
+/// One refused item as a client sends it.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RefusedItemIn {
+    /// What was refused (`Молоко 1 л`); may be left empty when the whole
+    /// order is refused.
+    #[serde(default)]
+    item: String,
+    /// How many (default 1).
+    #[serde(default)]
+    quantity: Option<i64>,
+    /// `damaged`, `wrong_item`, `not_ordered`, `changed_mind`, `quality` or
+    /// `other` (then `note` says what).
+    reason: String,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+/// Items refused at the door, recorded by the courier's terminal or the
+/// company's systems.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RefusalIn {
+    /// A UUID the client makes: sending the same refusal again records it once.
+    #[schema(format = "uuid")]
+    id: String,
+    /// The customer refused the whole order.
+    #[serde(default)]
+    whole_order: bool,
+    /// 1 to 100 items.
+    items: Vec<RefusedItemIn>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RefusalResult {
+    /// `created`, or `duplicate` when this id was recorded before.
+    result: &'static str,
+}
+
+/// Records items the customer refused at the door (partly or wholly), with
+/// their reasons: kept on the order and in the personal file, counted on
+/// the dashboard, and sent to webhooks as `order.items_refused`. A terminal
+/// may record them only for its courier's orders.
+#[utoipa::path(post, path = "/api/v1/orders/{order_number}/refusals", tag = "orders",
+    params(("order_number" = String, Path, description = "The company's order number")),
+    request_body = RefusalIn,
+    security(("bearer" = [])),
+    responses((status = 201, body = RefusalResult, description = "Recorded"),
+        (status = 200, body = RefusalResult, description = "Recorded before with this id"),
+        (status = 404, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)))]
+pub async fn record_refusal(
+    State(app): State<AppState>,
+    Bearer(caller, _): Bearer<IntegrationOrTerminal>,
+    Path(order_number): Path<String>,
+    ApiJson(body): ApiJson<RefusalIn>,
+) -> Result<(axum::http::StatusCode, Json<RefusalResult>), ApiError> {
+    use doorstep_domain::refusal::RefusedItem;
+    use doorstep_store::refusals::{NewRefusal, Recorded};
+    let not_found = || {
+        ApiError::NotFound(format!(
+            "there is no order {order_number:?}; check the number, or import the order first"
+        ))
+    };
+    let id = uuid::Uuid::parse_str(body.id.trim())
+        .map_err(|_| ApiError::invalid("id", format!("{:?} is not a UUID", body.id)))?
+        .to_string();
+    if body.items.is_empty() || body.items.len() > 100 {
+        return Err(ApiError::invalid(
+            "items",
+            format!("{} items: send 1 to 100", body.items.len()),
+        ));
+    }
+    let mut items = Vec::with_capacity(body.items.len());
+    for (i, item) in body.items.iter().enumerate() {
+        items.push(
+            RefusedItem::check(
+                &item.item,
+                item.quantity,
+                &item.reason,
+                item.note.as_deref(),
+                body.whole_order,
+            )
+            .map_err(|p| ApiError::invalid(&format!("items[{i}].{}", p.field), p.message))?,
+        );
+    }
+    let order = app
+        .store
+        .order(order_number.trim())
+        .await?
+        .ok_or_else(not_found)?;
+    if caller.role == doorstep_domain::TokenRole::Terminal && order.courier_id != caller.courier_id
+    {
+        return Err(not_found());
+    }
+    let recorded = app
+        .store
+        .record_refusal(&NewRefusal {
+            id: &id,
+            order_number: &order.order_number,
+            whole_order: body.whole_order,
+            items: &items,
+            token_id: Some(&caller.token_id),
+            recorded_at: doorstep_store::now_millis(),
+        })
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(match recorded {
+        Recorded::Created => (
+            axum::http::StatusCode::CREATED,
+            Json(RefusalResult { result: "created" }),
+        ),
+        Recorded::Duplicate => (
+            axum::http::StatusCode::OK,
+            Json(RefusalResult {
+                result: "duplicate",
+            }),
+        ),
+    })
 }

@@ -186,6 +186,30 @@ pub async fn file(
             tone,
         );
     }
+    let numbers: Vec<&str> = file
+        .orders
+        .iter()
+        .map(|o| o.order_number.as_str())
+        .collect();
+    let refused = app.store.refused_items(&numbers).await.page(user.lang)?;
+    for (refusal, items) in super::orders::refusals(&refused, t) {
+        push(
+            refusal.recorded_at,
+            "refusal",
+            t.with(
+                if refusal.whole_order {
+                    "file-refused-whole"
+                } else {
+                    "file-refused"
+                },
+                "order",
+                refusal.order_number.clone(),
+            ),
+            items.join("; "),
+            format!("/orders/{}#refused", encode(&refusal.order_number)),
+            "bad",
+        );
+    }
     for a in &file.answers {
         let text = match a.nps {
             Some(n) => t.with("file-answer-nps", "score", n as i64),

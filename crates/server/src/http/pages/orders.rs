@@ -516,6 +516,8 @@ pub async fn response_views(
 struct OrderPage {
     c: Chrome,
     o: OrderRow,
+    /// Refusals at the door: (when, whole order, the items as read).
+    refused: Vec<(String, bool, Vec<String>)>,
     responses: Vec<ResponseView>,
     email: String,
     courier_id: String,
@@ -538,7 +540,23 @@ pub async fn detail(
     let responses = response_views(&app, &order.order_number, c.tr, &tz, may_see_media)
         .await
         .page(user.lang)?;
+    let rows = app
+        .store
+        .refused_items(&[order.order_number.as_str()])
+        .await
+        .page(user.lang)?;
+    let refused = refusals(&rows, c.tr)
+        .into_iter()
+        .map(|(r, items)| {
+            (
+                format_local(from_millis(r.recorded_at), &tz),
+                r.whole_order,
+                items,
+            )
+        })
+        .collect();
     let view = OrderPage {
+        refused,
         responses,
         o: row(&order, c.tr, &zones, doorstep_store::now_millis()),
         email: order.customer_email.clone().unwrap_or_default(),
@@ -548,6 +566,32 @@ pub async fn detail(
         c,
     };
     Ok(render(&view))
+}
+
+/// Refused items grouped by their refusal, in order, each as read:
+/// "Молоко 1 л × 2 — damaged (the note)".
+pub fn refusals<'r>(
+    rows: &'r [doorstep_store::refusals::RefusedRow],
+    t: Tr<'_>,
+) -> Vec<(&'r doorstep_store::refusals::RefusedRow, Vec<String>)> {
+    let mut out: Vec<(&doorstep_store::refusals::RefusedRow, Vec<String>)> = Vec::new();
+    for r in rows {
+        let reason = t.t(&format!("refusal-reason-{}", r.reason));
+        let what = match (r.item.is_empty(), r.quantity) {
+            (true, _) => reason,
+            (false, 1) => format!("{} — {reason}", r.item),
+            (false, n) => format!("{} × {n} — {reason}", r.item),
+        };
+        let line = match &r.note {
+            Some(note) => format!("{what} ({note})"),
+            None => what,
+        };
+        match out.last_mut() {
+            Some((first, items)) if first.refusal_id == r.refusal_id => items.push(line),
+            _ => out.push((r, vec![line])),
+        }
+    }
+    out
 }
 
 #[derive(Deserialize)]
