@@ -441,6 +441,26 @@ impl Store {
         let mut rows = 0;
         for cut in &SLOT_CUTS {
             let (name, span, key) = (cut.name, cut.span, cut.key_sql(""));
+            if span != SLOT_MS {
+                // A day's rows from its 96 slots' rows of the same key,
+                // written just before (far fewer rows than the calls).
+                let of = SLOT_CUTS
+                    .iter()
+                    .find(|c| c.by == cut.by && c.span == SLOT_MS)
+                    .map_or("", |c| c.name);
+                rows += tx
+                    .exec(sql(format!(
+                        "INSERT INTO call_slots (cut, slot, queue, key, offered, answered, abandoned, short_abandoned, \
+                         answered_in_time, answered_wait, handled, handle_seconds, longest_wait) \
+                         SELECT '{name}', slot / {per}, queue, key, SUM(offered), SUM(answered), SUM(abandoned), \
+                         SUM(short_abandoned), SUM(answered_in_time), SUM(answered_wait), SUM(handled), \
+                         SUM(handle_seconds), MAX(longest_wait) FROM call_slots WHERE cut = '{of}' \
+                         GROUP BY slot / {per}, queue, key",
+                        per = span / SLOT_MS
+                    )))
+                    .await?;
+                continue;
+            }
             rows += tx
                 .exec(
                     sql(format!(
