@@ -484,6 +484,25 @@ term-scores-counted = Counted at { $time }.
 term-scores-offline = Offline: these are the scores counted at { $time }.
 term-scores-none = Your scores appear here once the terminal has been online.
 term-scores-loading = Counting your scores…
+term-refusal-button = Items refused
+term-refusal-pick = Type or pick the order's number first.
+term-refusal-heading = Refused at the door: { $order }
+term-refusal-whole = The customer refused the whole order
+term-refusal-item = Item
+term-refusal-quantity = Quantity
+term-refusal-reason = Why
+term-refusal-note = Note
+term-refusal-more = Another item
+term-refusal-save = Save
+term-refusal-empty = Name an item, or tick the whole order.
+term-refusal-note-needed = Say why in the note when the reason is "Other".
+term-refusal-saved = Refusal of order { $order } saved; it is sent when online.
+term-refusal-damaged = Damaged
+term-refusal-wrong_item = Wrong item
+term-refusal-not_ordered = Not ordered
+term-refusal-changed_mind = Changed their mind
+term-refusal-quality = Quality
+term-refusal-other = Other
 
 ## Root causes
 nav-causes = Causes

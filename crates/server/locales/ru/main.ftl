@@ -485,6 +485,25 @@ term-scores-counted = Посчитано в { $time }.
 term-scores-offline = Нет сети: оценки, посчитанные в { $time }.
 term-scores-none = Оценки появятся здесь, когда терминал хотя бы раз будет в сети.
 term-scores-loading = Считаем ваши оценки…
+term-refusal-button = Отказ от товаров
+term-refusal-pick = Сначала введите или выберите номер заказа.
+term-refusal-heading = Отказ у двери: { $order }
+term-refusal-whole = Клиент отказался от всего заказа
+term-refusal-item = Товар
+term-refusal-quantity = Количество
+term-refusal-reason = Причина
+term-refusal-note = Комментарий
+term-refusal-more = Ещё товар
+term-refusal-save = Сохранить
+term-refusal-empty = Укажите товар или отметьте весь заказ.
+term-refusal-note-needed = Для причины «Другое» напишите, в чём дело.
+term-refusal-saved = Отказ по заказу { $order } сохранён; он уйдёт, когда будет сеть.
+term-refusal-damaged = Повреждён
+term-refusal-wrong_item = Не тот товар
+term-refusal-not_ordered = Не заказывал
+term-refusal-changed_mind = Передумал
+term-refusal-quality = Качество
+term-refusal-other = Другое
 
 ## Root causes
 nav-causes = Причины

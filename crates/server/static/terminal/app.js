@@ -238,6 +238,7 @@
           } else throw new Error(await problem(r));
         }
       }
+      await sendRefusals();
       const ready = waiting.filter((s) => !s.failed);
       for (let i = 0; i < ready.length; i += BATCH) {
         const chunk = ready.slice(i, i + BATCH);
@@ -343,7 +344,8 @@
       h("label", { class: "field" }, t("order_number"), number),
       h("div", { class: "row" },
         h("button", { type: "submit", class: "btn primary" }, t("order_start")),
-        "BarcodeDetector" in window && navigator.mediaDevices ? btn(t("scan"), () => scan(number, scanBox, start)) : null),
+        "BarcodeDetector" in window && navigator.mediaDevices ? btn(t("scan"), () => scan(number, scanBox, start)) : null,
+        btn(t("refusal_button"), () => refusalScreen(number.value, note), "btn", { id: "refusal" })),
       scanBox,
       h("datalist", { id: "day-orders" }, (day ? day.orders : []).map((o) => h("option", { value: o.order_number }))));
 
@@ -361,6 +363,61 @@
     markLocallySurveyed();
   }
   // "14:00–15:00", the promised window in the device's clock.
+  // Items the customer refused at the door: kept on the device, sent
+  // with a client-made id (a retry records nothing twice).
+  const REASONS = ["damaged", "wrong_item", "not_ordered", "changed_mind", "quality", "other"];
+  function refusalScreen(value, note) {
+    const wanted = value.trim().toLowerCase();
+    const order = st.day && st.day.orders.find((o) => o.order_number.toLowerCase() === wanted);
+    if (!order) { note.textContent = t(wanted ? "order_unknown" : "refusal_pick", { order: value.trim() }); note.hidden = false; return; }
+    const whole = h("input", { type: "checkbox", name: "whole" });
+    const rows = h("div", {});
+    const error = h("p", { class: "alert error", role: "alert", hidden: true });
+    const addRow = () => rows.append(h("fieldset", { class: "item" },
+      h("label", { class: "field" }, t("refusal_item"), h("input", { name: "item", maxLength: 200 })),
+      h("label", { class: "field" }, t("refusal_quantity"), h("input", { name: "quantity", type: "number", min: 1, max: 10000, value: 1, inputMode: "numeric" })),
+      h("label", { class: "field" }, t("refusal_reason"), h("select", { name: "reason" }, REASONS.map((r) => h("option", { value: r }, t(`refusal_${r}`))))),
+      h("label", { class: "field" }, t("refusal_note"), h("input", { name: "note", maxLength: 1000 }))));
+    addRow();
+    show("refusal", h("form", {
+      class: "card", id: "refusal-form",
+      onsubmit: async (e) => {
+        e.preventDefault();
+        const items = [...rows.querySelectorAll("fieldset")].map((f) => ({
+          item: f.querySelector("[name=item]").value.trim(), quantity: Number(f.querySelector("[name=quantity]").value) || 1,
+          reason: f.querySelector("[name=reason]").value, note: f.querySelector("[name=note]").value.trim() || null,
+        })).filter((i) => i.item || whole.checked);
+        const bad = items.find((i) => i.reason === "other" && !i.note);
+        if (!items.length || bad) { error.textContent = t(bad ? "refusal_note_needed" : "refusal_empty"); error.hidden = false; return; }
+        const list = (await kvGet("refusals")) || [];
+        list.push({ id: crypto.randomUUID(), order_number: order.order_number, whole_order: whole.checked, items, at: Date.now() });
+        await kvSet("refusals", list);
+        sync(true);
+        home(t("refusal_saved", { order: order.order_number }));
+      },
+    },
+    h("h1", {}, t("refusal_heading", { order: order.order_number })),
+    h("label", { class: "check" }, whole, " ", t("refusal_whole")),
+    rows,
+    error,
+    h("div", { class: "row" }, btn(t("refusal_more"), addRow, "btn"), h("button", { type: "submit", class: "btn primary", id: "refusal-save" }, t("refusal_save")), btn(t("cancel"), () => home(), "btn quiet"))));
+  }
+  // Sends the refusals kept on the device; each is forgotten once the
+  // server has it (recorded now or before).
+  async function sendRefusals() {
+    const list = (await kvGet("refusals")) || [];
+    for (const r of list.filter((x) => !x.sent && !x.failed)) {
+      const res = await api("POST", `/orders/${encodeURIComponent(r.order_number)}/refusals`,
+        JSON.stringify({ id: r.id, whole_order: r.whole_order, items: r.items }), "application/json");
+      if (res.status === 401 || res.status === 403) return revoked();
+      if (res.ok) r.sent = true;
+      else if (res.status >= 400 && res.status < 500 && res.status !== 429) { r.failed = true; r.error = await problem(res); }
+      else throw new Error(await problem(res));
+      await kvSet("refusals", list);
+    }
+    await kvSet("refusals", list.filter((x) => !x.sent));
+  }
+
   // "My scores": counted by the server, kept on the device for offline.
   async function scoresScreen() {
     const sign = (v) => (v == null ? "—" : (v > 0 ? "+" : "") + v.toFixed(0));

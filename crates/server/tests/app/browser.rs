@@ -619,6 +619,57 @@ async fn a_terminal_surveys_offline_and_sends_each_answer_once() {
         "sending again adds nothing"
     );
 
+    // Items refused at the door: saved on the device, sent once.
+    c.find(Locator::Css("input[name=order]"))
+        .await
+        .unwrap()
+        .send_keys("T-2")
+        .await
+        .unwrap();
+    click(&c, Locator::Id("refusal")).await;
+    until(
+        &c,
+        "document.getElementById('refusal-form')",
+        "the refusal form",
+    )
+    .await;
+    c.find(Locator::Css("#refusal-form input[name=item]"))
+        .await
+        .unwrap()
+        .send_keys("Молоко 1 л")
+        .await
+        .unwrap();
+    c.execute(
+        "document.querySelector('#refusal-form select[name=reason]').value = 'damaged';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    snap(&c, "refusal").await;
+    click(&c, Locator::Id("refusal-save")).await;
+    until(
+        &c,
+        "document.getElementById('my-scores')",
+        "home after the refusal",
+    )
+    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let got = app.store.refused_items(&["T-2"]).await.unwrap();
+        if !got.is_empty() {
+            assert_eq!(
+                (got.len(), got[0].item.as_str(), got[0].reason.as_str()),
+                (1, "Молоко 1 л", "damaged")
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the refusal never arrived"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
     // "My scores": online, the courier's week so far and the promoter's
     // words; offline after a reload, the same from the device.
     click(&c, Locator::Id("my-scores")).await;
