@@ -305,12 +305,15 @@ pub struct RefusedItemIn {
     /// What was refused (`Молоко 1 л`); may be left empty when the whole
     /// order is refused.
     #[serde(default)]
+    #[schema(max_length = 200)]
     item: String,
     /// How many (default 1).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 10000)]
     quantity: Option<i64>,
     /// `damaged`, `wrong_item`, `not_ordered`, `changed_mind`, `quality` or
     /// `other` (then `note` says what).
+    #[schema(pattern = r"^\s*(damaged|wrong_item|not_ordered|changed_mind|quality|other)\s*$")]
     reason: String,
     #[serde(default)]
     note: Option<String>,
@@ -327,6 +330,7 @@ pub struct RefusalIn {
     #[serde(default)]
     whole_order: bool,
     /// 1 to 100 items.
+    #[schema(min_items = 1, max_items = 100)]
     items: Vec<RefusedItemIn>,
 }
 
