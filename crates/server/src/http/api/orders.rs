@@ -267,6 +267,31 @@ pub async fn post_orders(
     }))
 }
 
+fn no_order(number: &str) -> ApiError {
+    ApiError::NotFound(format!(
+        "there is no order {number:?}; check the number, or import the order first"
+    ))
+}
+
+/// The order `number` as `caller` may see it: a terminal token only its
+/// courier's orders (another's is "no such order", as an unknown one is).
+async fn visible_order(
+    app: &AppState,
+    caller: &crate::http::auth::Caller,
+    number: &str,
+) -> Result<OrderView, ApiError> {
+    let order = app
+        .store
+        .order(number.trim())
+        .await?
+        .ok_or_else(|| no_order(number))?;
+    if caller.role == doorstep_domain::TokenRole::Terminal && order.courier_id != caller.courier_id
+    {
+        return Err(no_order(number));
+    }
+    Ok(order)
+}
+
 /// One order by its number. A terminal token sees only its courier's orders.
 #[utoipa::path(get, path = "/api/v1/orders/{order_number}", tag = "orders",
     params(("order_number" = String, Path, description = "The company's order number")),
@@ -278,20 +303,7 @@ pub async fn get_order(
     Bearer(caller, _): Bearer<IntegrationOrTerminal>,
     Path(order_number): Path<String>,
 ) -> Result<Json<OrderJson>, ApiError> {
-    let not_found = || {
-        ApiError::NotFound(format!(
-            "there is no order {order_number:?}; check the number, or import the order first"
-        ))
-    };
-    let order = app
-        .store
-        .order(order_number.trim())
-        .await?
-        .ok_or_else(not_found)?;
-    if caller.role == doorstep_domain::TokenRole::Terminal && order.courier_id != caller.courier_id
-    {
-        return Err(not_found());
-    }
+    let order = visible_order(&app, &caller, &order_number).await?;
     let refused = app
         .store
         .refused_items(&[order.order_number.as_str()])
@@ -360,11 +372,6 @@ pub async fn record_refusal(
 ) -> Result<(axum::http::StatusCode, Json<RefusalResult>), ApiError> {
     use doorstep_domain::refusal::RefusedItem;
     use doorstep_store::refusals::{NewRefusal, Recorded};
-    let not_found = || {
-        ApiError::NotFound(format!(
-            "there is no order {order_number:?}; check the number, or import the order first"
-        ))
-    };
     let id = uuid::Uuid::parse_str(body.id.trim())
         .map_err(|_| ApiError::invalid("id", format!("{:?} is not a UUID", body.id)))?
         .to_string();
@@ -387,15 +394,7 @@ pub async fn record_refusal(
             .map_err(|p| ApiError::invalid(&format!("items[{i}].{}", p.field), p.message))?,
         );
     }
-    let order = app
-        .store
-        .order(order_number.trim())
-        .await?
-        .ok_or_else(not_found)?;
-    if caller.role == doorstep_domain::TokenRole::Terminal && order.courier_id != caller.courier_id
-    {
-        return Err(not_found());
-    }
+    let order = visible_order(&app, &caller, &order_number).await?;
     let recorded = app
         .store
         .record_refusal(&NewRefusal {
@@ -407,7 +406,7 @@ pub async fn record_refusal(
             recorded_at: doorstep_store::now_millis(),
         })
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(|| no_order(&order_number))?;
     Ok(match recorded {
         Recorded::Created => (
             axum::http::StatusCode::CREATED,
