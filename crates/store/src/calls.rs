@@ -755,14 +755,6 @@ const SLOT_CUTS: [SlotCut; 5] = [
     },
 ];
 
-/// The cut named `name`.
-fn slot_cut(name: &str) -> &'static SlotCut {
-    SLOT_CUTS
-        .iter()
-        .find(|c| c.name == name)
-        .unwrap_or(&SLOT_CUTS[0])
-}
-
 /// What of a call the kept sums count, as stored or as just folded.
 struct Counted<'a> {
     queue: &'a str,
@@ -871,11 +863,11 @@ impl SlotChanges {
     /// Adds (`sign` 1) or takes away (`sign` -1) a call's part, `slot`
     /// being its 15-minute slot.
     fn add(&mut self, call: &Counted<'_>, slot: i64, s: &CallSums, sign: i64) {
-        for cut in &SLOT_CUTS {
+        for (i, cut) in SLOT_CUTS.iter().enumerate() {
             let e = self
                 .0
                 .entry((
-                    cut.name,
+                    i,
                     slot * SLOT_MS / cut.span,
                     call.queue.to_owned(),
                     call.key(cut.by).to_owned(),
@@ -922,7 +914,7 @@ async fn keep_slots(
         let Some(slot) = was.slot else { continue };
         changes.add(&was, slot, &was.sums(in_time), -1);
         let now = new_by_id.get(c.id.as_str()).map(|n| Counted::of_call(n));
-        for cut in &SLOT_CUTS {
+        for (i, cut) in SLOT_CUTS.iter().enumerate() {
             let stays = now.as_ref().is_some_and(|n| {
                 n.slot == Some(slot)
                     && n.queue == was.queue
@@ -931,7 +923,7 @@ async fn keep_slots(
             });
             if !stays {
                 shrunk.insert((
-                    cut.name,
+                    i,
                     slot * SLOT_MS / cut.span,
                     was.queue.to_owned(),
                     was.key(cut.by).to_owned(),
@@ -965,7 +957,7 @@ async fn keep_slots(
             THEN excluded.longest_wait ELSE call_slots.longest_wait END",
         &rows,
         |q, ((cut, slot, queue, key), s)| {
-            q.push_arg(*cut);
+            q.push_arg(SLOT_CUTS[*cut].name);
             q.push_arg(*slot);
             q.push_arg(queue.as_str());
             q.push_arg(key.as_str());
@@ -988,14 +980,14 @@ async fn keep_slots(
     Ok(shrunk.into_iter().collect())
 }
 
-/// A kept group: (cut, slot, queue, key).
-type SlotKey = (&'static str, i64, String, String);
+/// A kept group: (its cut's place in [`SLOT_CUTS`], slot, queue, key).
+type SlotKey = (usize, i64, String, String);
 
 /// The longest wait of the groups a call left (or waited less in), from
 /// the calls written: the most seen can only be kept while it grows.
 async fn longest_again(tx: &mut Tx<'_>, groups: &[SlotKey]) -> Result<(), StoreError> {
-    for (name, slot, queue, key) in groups {
-        let cut = slot_cut(name);
+    for (i, slot, queue, key) in groups {
+        let cut = &SLOT_CUTS[*i];
         let column = cut.key_sql("c.");
         tx.exec(
             sql(format!(
@@ -1008,7 +1000,7 @@ async fn longest_again(tx: &mut Tx<'_>, groups: &[SlotKey]) -> Result<(), StoreE
             .bind((slot + 1) * cut.span)
             .bind(queue.as_str())
             .bind(key.as_str())
-            .bind(*name)
+            .bind(cut.name)
             .bind(*slot),
         )
         .await?;

@@ -1,19 +1,19 @@
 //! Items refused at the door: recorded once per client-made id, with the
 //! `order.items_refused` event in the same transaction; read back for the
-//! order, the personal file and the dashboard's refusal rates.
+//! order and the personal file.
 
 use doorstep_domain::refusal::RefusedItem;
-use serde::Serialize;
 
 use crate::db::sql;
 use crate::events::NewEvent;
-use crate::{Store, StoreError};
+use crate::{OrderView, Store, StoreError};
 
 /// A refusal to record.
 pub struct NewRefusal<'a> {
     /// The client's UUID: the same id again records nothing.
     pub id: &'a str,
-    pub order_number: &'a str,
+    /// The refused order: its courier, city and partner are kept with it.
+    pub order: &'a OrderView,
     pub whole_order: bool,
     pub items: &'a [RefusedItem],
     /// The terminal or integration token it came with.
@@ -30,7 +30,7 @@ pub enum Recorded {
 }
 
 /// A refused item as stored, with its refusal.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct RefusedRow {
     pub refusal_id: String,
     pub order_number: String,
@@ -43,81 +43,56 @@ pub struct RefusedRow {
     pub note: Option<String>,
 }
 
-/// One group of the refusal figures: orders promised in the period, those
-/// with a refusal, and the items refused.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct RefusalCount {
-    pub key: String,
-    pub orders: i64,
-    pub refused_orders: i64,
-    pub items: i64,
-}
-
-/// What the refusal figures are grouped by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RefusalGroup {
-    Partner,
-    City,
-    Courier,
-    Reason,
-}
-
 impl Store {
-    /// Records a refusal of `order_number`'s items; `None` when there is no
-    /// such order. The same id twice — a retry, two requests at once —
-    /// records it once (the database's primary key decides).
-    pub async fn record_refusal(&self, r: &NewRefusal<'_>) -> Result<Option<Recorded>, StoreError> {
+    /// Records a refusal of an order's items. The same id twice — a retry,
+    /// two requests at once — records it once (the database's primary key
+    /// decides).
+    pub async fn record_refusal(&self, r: &NewRefusal<'_>) -> Result<Recorded, StoreError> {
+        let o = r.order;
         let mut tx = self.db.begin().await?;
-        let order: Option<(Option<String>, String, Option<String>)> = tx
-            .opt(
-                sql("SELECT courier_id, city, partner FROM orders WHERE order_number = $1")
-                    .bind(r.order_number),
-            )
-            .await?;
-        let Some((courier, city, partner)) = order else {
-            tx.rollback().await?;
-            return Ok(None);
-        };
         let made: Option<(String,)> = tx
             .opt(
                 sql("INSERT INTO refusals (id, order_number, whole_order, courier_id, city, partner, recorded_at, token_id) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING RETURNING id")
                 .bind(r.id)
-                .bind(r.order_number)
+                .bind(o.order_number.as_str())
                 .bind(r.whole_order)
-                .bind(courier.as_deref())
-                .bind(city.as_str())
-                .bind(partner.as_deref())
+                .bind(o.courier_id.as_deref())
+                .bind(o.city.as_str())
+                .bind(o.partner.as_deref())
                 .bind(r.recorded_at)
                 .bind(r.token_id),
             )
             .await?;
         if made.is_none() {
             tx.rollback().await?;
-            return Ok(Some(Recorded::Duplicate));
+            return Ok(Recorded::Duplicate);
         }
-        for (position, item) in r.items.iter().enumerate() {
-            tx.exec(
-                sql("INSERT INTO refused_items (refusal_id, position, item, quantity, reason, note) \
-                     VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(r.id)
-                .bind(position as i64)
-                .bind(item.item.as_str())
-                .bind(item.quantity)
-                .bind(item.reason.as_str())
-                .bind(item.note.as_deref()),
-            )
-            .await?;
-        }
+        let items: Vec<(i64, &RefusedItem)> = (0..).zip(r.items).collect();
+        tx.exec_rows(
+            "INSERT INTO refused_items (refusal_id, position, item, quantity, reason, note) VALUES",
+            6,
+            "",
+            &items,
+            |q, (position, item)| {
+                q.push_arg(r.id);
+                q.push_arg(*position);
+                q.push_arg(item.item.as_str());
+                q.push_arg(item.quantity);
+                q.push_arg(item.reason.as_str());
+                q.push_arg(item.note.as_deref());
+            },
+        )
+        .await?;
         let event = NewEvent::new(
             "order.items_refused",
             &serde_json::json!({
                 "refusal_id": r.id,
-                "order_number": r.order_number,
+                "order_number": o.order_number,
                 "whole_order": r.whole_order,
-                "courier_id": courier,
-                "city": city,
-                "partner": partner,
+                "courier_id": o.courier_id,
+                "city": o.city,
+                "partner": o.partner,
                 "recorded_at": r.recorded_at,
                 "items": r.items.iter().map(|i| serde_json::json!({
                     "item": i.item, "quantity": i.quantity, "reason": i.reason.as_str(), "note": i.note,
@@ -125,7 +100,7 @@ impl Store {
             }),
         );
         self.commit_with_events(tx, &[event]).await?;
-        Ok(Some(Recorded::Created))
+        Ok(Recorded::Created)
     }
 
     /// The refused items of some orders, oldest first.
@@ -145,65 +120,5 @@ impl Store {
             out.extend(self.db.all::<RefusedRow>(q).await?);
         }
         Ok(out)
-    }
-
-    /// The refusal figures of orders promised in `[from, to)`, by `group`:
-    /// orders, orders with a refusal (by reason: with an item refused for
-    /// it) and items refused.
-    pub async fn refusal_counts(
-        &self,
-        from: i64,
-        to: i64,
-        group: RefusalGroup,
-    ) -> Result<Vec<RefusalCount>, StoreError> {
-        if group == RefusalGroup::Reason {
-            let all: Option<(i64,)> = self
-                .db
-                .opt(
-                    sql("SELECT COUNT(*) FROM orders WHERE promised_from >= $1 AND promised_from < $2")
-                        .bind(from)
-                        .bind(to),
-                )
-                .await?;
-            let orders = all.map_or(0, |(n,)| n);
-            let mut rows: Vec<RefusalCount> = self
-                .db
-                .all(
-                    sql("SELECT i.reason AS key, CAST(0 AS BIGINT) AS orders, \
-                         CAST(COUNT(DISTINCT r.order_number) AS BIGINT) AS refused_orders, \
-                         CAST(SUM(i.quantity) AS BIGINT) AS items \
-                         FROM orders o JOIN refusals r ON r.order_number = o.order_number \
-                         JOIN refused_items i ON i.refusal_id = r.id \
-                         WHERE o.promised_from >= $1 AND o.promised_from < $2 GROUP BY i.reason ORDER BY 3 DESC, 1")
-                    .bind(from)
-                    .bind(to),
-                )
-                .await?;
-            for r in &mut rows {
-                r.orders = orders;
-            }
-            return Ok(rows);
-        }
-        let key = match group {
-            RefusalGroup::Partner => "COALESCE(o.partner, '')",
-            RefusalGroup::City => "o.city",
-            _ => "COALESCE(o.courier_id, '')",
-        };
-        self.db
-            .all(
-                sql(format!(
-                    "SELECT {key} AS key, CAST(COUNT(*) AS BIGINT) AS orders, \
-                     CAST(COUNT(f.order_number) AS BIGINT) AS refused_orders, \
-                     CAST(COALESCE(SUM(f.items), 0) AS BIGINT) AS items \
-                     FROM orders o LEFT JOIN (SELECT r.order_number, SUM(i.quantity) AS items FROM refusals r \
-                       JOIN refused_items i ON i.refusal_id = r.id WHERE r.recorded_at >= $1 - 2592000000 \
-                       GROUP BY r.order_number) f ON f.order_number = o.order_number \
-                     WHERE o.promised_from >= $1 AND o.promised_from < $2 \
-                     GROUP BY {key} HAVING COUNT(f.order_number) > 0 ORDER BY 3 DESC, 1"
-                ))
-                .bind(from)
-                .bind(to),
-            )
-            .await
     }
 }

@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{order_json, TestApp};
+use crate::helpers::{order_json, published, TestApp};
 use crate::on_both_backends;
 use crate::surveys::{post, with_orders_and_survey};
 
@@ -88,23 +88,10 @@ async fn the_chat_answers_common_questions_until_a_person_joins(backend: &str) {
     let before = a.store.last_event_id().await.unwrap();
     write("Хочу изменить адрес", uuid::Uuid::new_v4().to_string()).await;
     write("ул. Ленина, 5, кв. 3", uuid::Uuid::new_v4().to_string()).await;
-    // Events are numbered as they commit (on PostgreSQL a moment later).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let change = loop {
-        let events = a.store.events_after(before, 100).await.unwrap();
-        if let Some(e) = events
-            .into_iter()
-            .find(|e| e.name == "order.change_requested")
-        {
-            break e;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the change is passed to the company"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
-    let data: Value = serde_json::from_str(&change.data).unwrap();
+    // The change is passed to the company.
+    let data = published(&a.store, before, "order.change_requested", |_| true)
+        .await
+        .remove(0);
     assert_eq!(
         (data["order_number"].as_str(), data["text"].as_str()),
         (Some("B-1"), Some("ул. Ленина, 5, кв. 3"))
@@ -190,7 +177,7 @@ async fn the_chat_answers_common_questions_until_a_person_joins(backend: &str) {
     let csrf = a.csrf(&admin).await;
     let r = admin
         .post(a.at("/settings/assistant"))
-        .form(&[("csrf", csrf.as_str()), ("assistant", "off")])
+        .form(&[("csrf", csrf.as_str()), ("on", "off")])
         .send()
         .await
         .unwrap();

@@ -98,7 +98,7 @@ async fn a_courier_sees_his_own_scores_beside_his_citys(backend: &str) {
     let csrf = a.csrf(&dispatcher).await;
     let r = dispatcher
         .post(a.at("/couriers/leaderboard"))
-        .form(&[("leaderboard", "on"), ("csrf", csrf.as_str())])
+        .form(&[("on", "on"), ("csrf", csrf.as_str())])
         .send()
         .await
         .unwrap();
@@ -107,7 +107,7 @@ async fn a_courier_sees_his_own_scores_beside_his_citys(backend: &str) {
     let csrf = a.csrf(&quality).await;
     let r = quality
         .post(a.at("/couriers/leaderboard"))
-        .form(&[("leaderboard", "on"), ("csrf", csrf.as_str())])
+        .form(&[("on", "on"), ("csrf", csrf.as_str())])
         .send()
         .await
         .unwrap();

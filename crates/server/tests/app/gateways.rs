@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::helpers::{published, TestApp};
 use crate::on_both_backends;
 use crate::surveys::post;
 
@@ -93,22 +93,9 @@ async fn a_telegram_bot_brings_messages_and_takes_replies(backend: &str) {
     let (status, _) = post(&a, &integration, &format!("/api/v1/cases/{case_id}/contacts"),
         &json!({"channel": "messenger", "direction": "outbound", "text": "Курьер будет через 5 минут"})).await;
     assert_eq!(status, 201);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let replied = loop {
-        let found = a
-            .store
-            .events_after(before, 100)
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|e| e.name == "case.replied");
-        if let Some(e) = found {
-            break e;
-        }
-        assert!(std::time::Instant::now() < deadline, "no case.replied");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
-    let data: Value = serde_json::from_str(&replied.data).unwrap();
+    let data = published(&a.store, before, "case.replied", |_| true)
+        .await
+        .remove(0);
     assert_eq!(
         (
             data["gateway"].as_str(),

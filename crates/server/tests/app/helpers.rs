@@ -247,6 +247,40 @@ pub fn order_json(number: &str, phone: &str, courier: &str) -> Value {
     })
 }
 
+/// The data of the events named `name` after event `after` that `wanted`
+/// picks, once there is one: events are numbered as they commit (on
+/// PostgreSQL a moment later, so every committed one is numbered before
+/// reading), and some come from background work. Fails the test when none
+/// is published within 10 s.
+pub async fn published(
+    store: &Store,
+    after: i64,
+    name: &str,
+    wanted: impl Fn(&Value) -> bool,
+) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        while store.number_events().await.unwrap() > 0 {}
+        let found: Vec<Value> = store
+            .events_after(after, 10_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.name == name)
+            .map(|e| serde_json::from_str::<Value>(&e.data).unwrap())
+            .filter(|d| wanted(d))
+            .collect();
+        if !found.is_empty() {
+            return found;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {name} published after event {after}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// A real 1×1 PNG: a photo as far as the server can tell.
 pub fn tiny_png() -> Vec<u8> {
     use base64::Engine;

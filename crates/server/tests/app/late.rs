@@ -176,11 +176,7 @@ async fn a_late_order_gets_one_incident_case_and_notice(backend: &str) {
     doorstep::app::helpdesk::notices::run_due(&a.state)
         .await
         .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while smtp.messages().is_empty() && std::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let mail = smtp.messages();
+    let mail = smtp.messages_once_any().await;
     assert_eq!(mail.len(), 1, "one e-mail, to A-1's customer");
     let facts = a
         .store

@@ -7,7 +7,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{order_json, TestApp};
+use crate::helpers::{order_json, published, TestApp};
 use crate::on_both_backends;
 use crate::smtp::SmtpServer;
 use crate::surveys::{post, with_orders_and_survey};
@@ -54,11 +54,7 @@ async fn a_new_case_sends_its_status_page_on_the_customers_channel_once(backend:
         .await
         .unwrap();
     // The background job may have sent them first: wait for both.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while smtp.messages().is_empty() && std::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let mail = smtp.messages();
+    let mail = smtp.messages_once_any().await;
     assert_eq!(mail.len(), 1, "one e-mail");
     assert!(
         mail[0].to.iter().any(|t| t.contains("anna@example.com")),
@@ -85,25 +81,11 @@ async fn a_new_case_sends_its_status_page_on_the_customers_channel_once(backend:
 
     // No e-mail known: an SMS, handed to the company's gateway.
     let sms_case = second["id"].as_str().unwrap();
-    let sms = loop {
-        let found = a
-            .store
-            .events_after(0, 1000)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|e| e.name == "notice.sent")
-            .map(|e| serde_json::from_str::<Value>(&e.data).unwrap())
-            .find(|d| d["case_id"] == sms_case);
-        if let Some(d) = found {
-            break d;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no notice.sent after {before}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+    let sms = published(&a.store, before, "notice.sent", |d| {
+        d["case_id"] == sms_case
+    })
+    .await
+    .remove(0);
     assert_eq!(
         (
             sms["channel"].as_str(),

@@ -2,9 +2,9 @@
 //! same refusal arrives twice at once), checked with the field named, kept
 //! on the order, and sent to the company as `order.items_refused`.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::helpers::{order_json, TestApp};
+use crate::helpers::{order_json, published, TestApp};
 use crate::on_both_backends;
 use crate::surveys::post;
 
@@ -54,22 +54,7 @@ async fn a_courier_records_items_refused_at_the_door(backend: &str) {
     assert_eq!(items[1]["note"], "не тот вкус");
 
     // The company hears of it once.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let heard: Vec<Value> = loop {
-        let found: Vec<Value> = a
-            .store
-            .events_after(0, 1000)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|e| e.name == "order.items_refused")
-            .map(|e| serde_json::from_str::<Value>(&e.data).unwrap())
-            .collect();
-        if !found.is_empty() || std::time::Instant::now() > deadline {
-            break found;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+    let heard = published(&a.store, 0, "order.items_refused", |_| true).await;
     assert_eq!(heard.len(), 1, "{heard:?}");
     assert_eq!(
         (

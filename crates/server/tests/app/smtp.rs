@@ -64,6 +64,16 @@ impl SmtpServer {
         self.received.lock().unwrap().clone()
     }
 
+    /// The messages received, once there is one (up to 10 s: a background
+    /// job may be the one sending).
+    pub async fn messages_once_any(&self) -> Vec<Received> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while self.messages().is_empty() && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        self.messages()
+    }
+
     async fn session(&self, socket: tokio::net::TcpStream) -> std::io::Result<()> {
         let (read, mut write) = socket.into_split();
         let mut lines = BufReader::new(read);

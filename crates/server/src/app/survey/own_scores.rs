@@ -12,7 +12,7 @@ use doorstep_store::survey::rollups::GroupBy;
 use doorstep_store::Store;
 use serde::Serialize;
 
-use crate::app::survey::metrics::{compute, compute_scores, Request};
+use crate::app::survey::metrics::{compute_scores, Request};
 
 /// The setting that shows couriers their city's leaderboard (`on`); off
 /// unless the company turns it on.
@@ -174,7 +174,9 @@ pub async fn own_scores(
                 city: Some(c.clone()),
                 ..Dimensions::default()
             };
-            let ranked = compute(store, deployment, &req).await?;
+            // Ranked as the console ranks them; the self-filling signals
+            // the console adds are not a courier's to see.
+            let ranked = compute_scores(store, deployment, &req).await?;
             let mut rows: Vec<_> = ranked
                 .groups
                 .into_iter()

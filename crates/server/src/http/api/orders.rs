@@ -399,14 +399,13 @@ pub async fn record_refusal(
         .store
         .record_refusal(&NewRefusal {
             id: &id,
-            order_number: &order.order_number,
+            order: &order,
             whole_order: body.whole_order,
             items: &items,
             token_id: Some(&caller.token_id),
             recorded_at: doorstep_store::now_millis(),
         })
-        .await?
-        .ok_or_else(|| no_order(&order_number))?;
+        .await?;
     Ok(match recorded {
         Recorded::Created => (
             axum::http::StatusCode::CREATED,

@@ -589,30 +589,18 @@ pub async fn set_reasons(
     }
 }
 
-#[derive(Deserialize)]
-pub struct AssistantForm {
-    /// `on` or `off`.
-    #[serde(default)]
-    assistant: String,
-}
-
 /// Turns the chat's assistant on or off.
 pub async fn set_assistant(
     State(app): State<AppState>,
-    StaffForm(user, form, _): StaffForm<AdminOnly, AssistantForm>,
+    StaffForm(user, form, _): StaffForm<AdminOnly, super::SwitchForm>,
 ) -> PageResult {
-    let on = form.assistant.trim() == "on";
-    app.store
-        .set_setting(
-            crate::app::helpdesk::bot::SETTING,
-            if on { "on" } else { "off" },
-        )
-        .await
-        .page(user.lang)?;
-    tracing::info!(by = %user.login, on, "the chat's assistant switched");
-    let back = format!(
-        "/settings/channels?assistant={}#assistant",
-        if on { "on" } else { "off" }
-    );
-    Ok(Redirect::to(&back).into_response())
+    super::switch_setting(
+        &app,
+        &user,
+        crate::app::helpdesk::bot::SETTING,
+        form.on(),
+        "/settings/channels",
+        "assistant",
+    )
+    .await
 }

@@ -8,8 +8,6 @@ use doorstep_domain::survey::signals::{assess, Kind};
 use doorstep_domain::time::{day_number, day_range};
 
 use super::{failed, render, Chrome, Found, OrPage, PageResult};
-use axum::response::IntoResponse;
-
 use crate::http::auth::{QualityDesk, Staff, StaffForm};
 use crate::http::AppState;
 use crate::i18n::Tr;
@@ -47,30 +45,20 @@ pub struct Period {
     leaderboard: Option<String>,
 }
 
-#[derive(serde::Deserialize)]
-pub struct LeaderboardForm {
-    /// `on` or `off`.
-    #[serde(default)]
-    leaderboard: String,
-}
-
 /// Shows couriers their city's leaderboard on the terminal, or stops.
 pub async fn set_leaderboard(
     State(app): State<AppState>,
-    StaffForm(user, form, _): StaffForm<QualityDesk, LeaderboardForm>,
+    StaffForm(user, form, _): StaffForm<QualityDesk, super::SwitchForm>,
 ) -> PageResult {
-    use crate::app::survey::own_scores::LEADERBOARD_SETTING;
-    let on = form.leaderboard.trim() == "on";
-    app.store
-        .set_setting(LEADERBOARD_SETTING, if on { "on" } else { "off" })
-        .await
-        .page(user.lang)?;
-    tracing::info!(by = %user.login, on, "the couriers' leaderboard switched");
-    let back = format!(
-        "/couriers?leaderboard={}#leaderboard",
-        if on { "on" } else { "off" }
-    );
-    Ok(axum::response::Redirect::to(&back).into_response())
+    super::switch_setting(
+        &app,
+        &user,
+        crate::app::survey::own_scores::LEADERBOARD_SETTING,
+        form.on(),
+        "/couriers",
+        "leaderboard",
+    )
+    .await
 }
 
 impl Period {

@@ -169,6 +169,36 @@ impl Chrome {
 }
 
 /// Renders a template, or a 500 page if it cannot be.
+/// A form that turns a setting on or off (`templates/switch.html`): its
+/// field `on` says which, `on` or `off`.
+#[derive(serde::Deserialize)]
+pub struct SwitchForm {
+    #[serde(default)]
+    on: String,
+}
+
+impl SwitchForm {
+    pub fn on(&self) -> bool {
+        self.on.trim() == "on"
+    }
+}
+
+/// Turns the setting `key` on or off and goes back to `path`, to the
+/// section `field` (also the query parameter its notice is read from).
+pub async fn switch_setting(
+    app: &AppState,
+    user: &CurrentUser,
+    key: &str,
+    on: bool,
+    path: &str,
+    field: &str,
+) -> PageResult {
+    let value = if on { "on" } else { "off" };
+    app.store.set_setting(key, value).await.page(user.lang)?;
+    tracing::info!(by = %user.login, key, on, "a setting switched");
+    Ok(Redirect::to(&format!("{path}?{field}={value}#{field}")).into_response())
+}
+
 pub fn render(page: &impl Template) -> Response {
     match page.render() {
         Ok(html) => Html(html).into_response(),
