@@ -23,6 +23,9 @@ pub enum TokenRole {
     Integration,
     /// A courier's door-survey terminal.
     Terminal,
+    /// A mystery shopper's terminal: fills inspection surveys about the
+    /// courier who delivered, and nothing else.
+    Inspector,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,6 +53,7 @@ impl TokenRole {
         match self {
             TokenRole::Integration => "integration",
             TokenRole::Terminal => "terminal",
+            TokenRole::Inspector => "inspector",
         }
     }
 }
@@ -73,9 +77,10 @@ impl FromStr for TokenRole {
         match s.trim() {
             "integration" => Ok(TokenRole::Integration),
             "terminal" => Ok(TokenRole::Terminal),
+            "inspector" => Ok(TokenRole::Inspector),
             _ => Err(RoleError {
                 input: s.to_owned(),
-                expected: "integration, terminal",
+                expected: "integration, terminal, inspector",
             }),
         }
     }
@@ -108,6 +113,7 @@ mod tests {
             .to_string()
             .contains("admin, quality"));
         assert_eq!("terminal".parse::<TokenRole>(), Ok(TokenRole::Terminal));
+        assert_eq!("inspector".parse::<TokenRole>(), Ok(TokenRole::Inspector));
         assert!("admin".parse::<TokenRole>().is_err());
     }
 }

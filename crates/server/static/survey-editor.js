@@ -84,6 +84,8 @@
         h("div", { class: "ed-row" },
           field(t("languages"), input(langs.join(", "), (v) => { const l = unlist(v); if (l.length) { langs = l; } }, { onchange: () => { previewLang = langs.includes(previewLang) ? previewLang : langs[0]; draw(); preview(); } })),
           field(t("timeout"), input(model.timeout_seconds, (v) => set(model, "timeout_seconds", num(v)), { type: "number", min: 1, placeholder: "—" }))),
+        h("div", { class: "ed-row" }, check(t("inspection"), model.inspection, (v) => { if (v) model.inspection = true; else delete model.inspection; changed(true); })),
+        model.inspection ? h("p", { class: "muted small" }, t("inspection-help")) : null,
         targeting(),
         review()),
       h("section", {}, qs.map((q, i) => questionCard(q, i))),

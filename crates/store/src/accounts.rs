@@ -44,7 +44,8 @@ pub struct NewApiToken<'a> {
 }
 
 const USER_COLUMNS: &str = "id, login, role, language, created_at, disabled_at";
-const TOKEN_COLUMNS: &str = "id, name, role, courier_id, created_at, last_used_at, revoked_at";
+pub(crate) const TOKEN_COLUMNS: &str =
+    "id, name, role, courier_id, created_at, last_used_at, revoked_at";
 
 impl Store {
     /// Adds a person; a taken login is a unique violation for the caller to word.

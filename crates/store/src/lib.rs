@@ -6,6 +6,7 @@ pub mod calls;
 pub mod db;
 pub mod events;
 pub mod helpdesk;
+pub mod inspections;
 pub mod jobs;
 mod migrate;
 mod orders;
@@ -169,6 +170,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         30,
         "refusals",
         include_str!("../migrations/0030_refusals.sql"),
+    ),
+    (
+        31,
+        "inspections",
+        include_str!("../migrations/0031_inspections.sql"),
     ),
 ];
 

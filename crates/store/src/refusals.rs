@@ -122,3 +122,54 @@ impl Store {
         Ok(out)
     }
 }
+
+/// How refused orders are counted on the dashboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalCut {
+    All,
+    City,
+    Partner,
+    Courier,
+    /// By the reason given (an order refused for two reasons counts under each).
+    Reason,
+}
+
+impl Store {
+    /// Orders with items refused, recorded within the filter's period, per
+    /// group (`""` for no partner or courier). `None` where the filter names
+    /// something refusals do not have (a survey, channel or segment: answers'
+    /// things).
+    pub async fn refusal_tallies(
+        &self,
+        filter: &crate::survey::rollups::MetricsFilter,
+        cut: RefusalCut,
+    ) -> Result<Option<Vec<(String, i64)>>, StoreError> {
+        let dims = &filter.dims;
+        if dims.segment.is_some() || dims.survey.is_some() || dims.channel.is_some() {
+            return Ok(None);
+        }
+        let key = match cut {
+            RefusalCut::All => "''",
+            RefusalCut::City => "r.city",
+            RefusalCut::Partner => "COALESCE(r.partner, '')",
+            RefusalCut::Courier => "COALESCE(r.courier_id, '')",
+            RefusalCut::Reason => "i.reason",
+        };
+        let join = if cut == RefusalCut::Reason {
+            " JOIN refused_items i ON i.refusal_id = r.id"
+        } else {
+            ""
+        };
+        let mut text = format!(
+            "SELECT {key} AS k, COUNT(DISTINCT r.order_number) AS n FROM refusals r{join} \
+             WHERE r.recorded_at >= $1 AND r.recorded_at < $2"
+        );
+        let values = filter.clause(&mut text, "r.", 3);
+        text.push_str(" GROUP BY 1 ORDER BY 2 DESC, 1");
+        let mut q = sql(text).bind(filter.from_ms).bind(filter.to_ms);
+        for v in values {
+            q.push_arg(v);
+        }
+        Ok(Some(self.db.all(q).await?))
+    }
+}

@@ -235,14 +235,19 @@ impl Vocabulary {
                     &["не хватало", "не было", "недоложил*", "потерял"],
                     &["missing", "not included", "lost"],
                 ),
-                cause(
-                    "wrong",
-                    Discontent,
-                    "Привезли не то",
-                    "Wrong item",
-                    &["перепутал", "не то", "чужой заказ", "другой товар"],
-                    &["wrong", "mixed up", "someone else's"],
-                ),
+                Cause {
+                    // What a courier records when the customer refuses
+                    // an item as the wrong one.
+                    options: vec!["wrong_item".to_owned()],
+                    ..cause(
+                        "wrong",
+                        Discontent,
+                        "Привезли не то",
+                        "Wrong item",
+                        &["перепутал", "не то", "чужой заказ", "другой товар"],
+                        &["wrong", "mixed up", "someone else's"],
+                    )
+                },
                 cause(
                     "rude",
                     Discontent,

@@ -164,6 +164,10 @@ pub struct SurveyDefinition {
     /// Promoters are offered public review links right after the survey.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<ReviewRequest>,
+    /// A mystery-shopper check: filled by an inspector about the courier
+    /// who delivered, never offered to customers, never in NPS.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inspection: bool,
 }
 
 /// The review request: a customer whose NPS answer reaches `min_score`
@@ -344,7 +348,7 @@ pub fn choose_survey<'a>(
 ) -> Option<&'a str> {
     surveys
         .iter()
-        .filter(|(id, _)| id != SUPPORT_SURVEY_ID)
+        .filter(|(id, s)| id != SUPPORT_SURVEY_ID && !s.inspection)
         .filter(|(id, s)| s.targeting.as_ref().is_none_or(|t| t.matches(id, order)))
         .max_by(|(a_id, a), (b_id, b)| {
             let pa = a.targeting.as_ref().map_or(0, |t| t.priority);

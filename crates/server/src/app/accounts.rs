@@ -30,18 +30,21 @@ pub fn check_new_account(login: &str, password: &str) -> Result<(), String> {
 }
 
 /// Issues an API token of `role` (a terminal's for `courier`); its
-/// secret, to show once (`dst_…` for terminals, `ds_…` otherwise).
+/// secret, to show once (`dst_…` for terminals and inspectors' devices,
+/// `ds_…` otherwise).
 pub async fn issue_token(
     store: &Store,
     name: &str,
     role: TokenRole,
     courier: Option<&str>,
 ) -> Result<String, StoreError> {
-    let secret = new_secret(if role == TokenRole::Terminal {
-        "dst"
-    } else {
-        "ds"
-    });
+    let secret = new_secret(
+        if matches!(role, TokenRole::Terminal | TokenRole::Inspector) {
+            "dst"
+        } else {
+            "ds"
+        },
+    );
     store
         .create_token(&NewApiToken {
             name,
@@ -60,6 +63,17 @@ pub async fn issue_enrollment_code(store: &Store, courier_id: &str) -> Result<St
     let expires = doorstep_store::now_millis() + ENROLLMENT_HOURS * 3600 * 1000;
     store
         .create_enrollment_code(&secret_hash(&code), courier_id, expires)
+        .await?;
+    Ok(code)
+}
+
+/// Issues a one-time enrolment code for a mystery shopper's device, valid
+/// [`ENROLLMENT_HOURS`]: it is exchanged for an `inspector` token.
+pub async fn issue_inspector_code(store: &Store, name: &str) -> Result<String, StoreError> {
+    let code = enrollment_code();
+    let expires = doorstep_store::now_millis() + ENROLLMENT_HOURS * 3600 * 1000;
+    store
+        .create_inspector_code(&secret_hash(&code), name, expires)
         .await?;
     Ok(code)
 }

@@ -67,6 +67,34 @@ pub enum CourierCommand {
     },
 }
 
+#[derive(Subcommand)]
+pub enum InspectorCommand {
+    /// Print a one-time code that enrols a mystery shopper's terminal: it
+    /// fills inspection surveys about the courier who delivered.
+    Enroll {
+        /// The inspector's name, shown with their inspections.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+pub async fn inspector(database: &str, cmd: InspectorCommand) -> anyhow::Result<()> {
+    let store = open_store(database).await?;
+    match cmd {
+        InspectorCommand::Enroll { name } => {
+            let name = name.trim();
+            anyhow::ensure!(
+                !name.is_empty() && name.chars().count() <= 100,
+                "give the inspector a name of 1 to 100 characters (--name \"Mystery shopper 1\")"
+            );
+            let code = crate::app::accounts::issue_inspector_code(&store, name).await?;
+            println!("{code}");
+            eprintln!("Enrolment code for inspector {name:?}: enter it on their device's Doorstep terminal within {ENROLLMENT_HOURS} hours. It works once.");
+        }
+    }
+    Ok(())
+}
+
 async fn hash_blocking(password: String) -> anyhow::Result<String> {
     tokio::task::spawn_blocking(move || hash_password(&password)).await?
 }

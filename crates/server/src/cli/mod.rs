@@ -53,6 +53,9 @@ enum Command {
     /// Couriers and their terminals.
     #[command(subcommand)]
     Courier(accounts::CourierCommand),
+    /// Mystery shoppers and their terminals.
+    #[command(subcommand)]
+    Inspector(accounts::InspectorCommand),
     /// Survey links for customers.
     #[command(subcommand)]
     Survey(surveys::SurveyCommand),
@@ -84,6 +87,7 @@ pub async fn run() -> ExitCode {
         Command::User(cmd) => report(accounts::user(&cli.database, cmd).await),
         Command::Token(cmd) => report(accounts::token(&cli.database, cmd).await),
         Command::Courier(cmd) => report(accounts::courier(&cli.database, cmd).await),
+        Command::Inspector(cmd) => report(accounts::inspector(&cli.database, cmd).await),
         Command::Survey(cmd) => report(surveys::run(&cli.database, cmd).await),
         Command::Customer(cmd) => report(customers::run(&cli.database, cmd).await),
         Command::Gateway(cmd) => report(gateways::run(&cli.database, cmd).await),

@@ -252,6 +252,8 @@ allowed_roles! { TokenAccess, TokenRole:
     IntegrationOrTerminal => [Integration, Terminal];
     /// Courier terminals only.
     TerminalOnly => [Terminal];
+    /// Mystery shoppers' terminals only.
+    InspectorOnly => [Inspector];
 }
 
 /// A bearer-token caller whose role is in `A`: 401 without a valid token,

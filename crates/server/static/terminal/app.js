@@ -121,7 +121,7 @@
   async function refreshDay() {
     if (!st.token) return;
     try {
-      const r = await api("GET", "/terminal/orders");
+      const r = await api("GET", inspector() ? "/inspections/surveys" : "/terminal/orders");
       if (r.status === 401 || r.status === 403) return revoked();
       if (!r.ok) throw new Error(await problem(r));
       st.day = { ...(await r.json()), fetched_at: Date.now() };
@@ -131,7 +131,8 @@
       st.dayStale = true;
     }
     const card = document.getElementById("orders-card");
-    if (card) { card.replaceWith(ordersCard()); markLocallySurveyed(); }
+    if (card && !inspector()) { card.replaceWith(ordersCard()); markLocallySurveyed(); }
+    if (inspector() && st.screen === "home") home();
   }
 
   // ---- sessions ----------------------------------------------------------
@@ -180,6 +181,7 @@
     st.current = null;
     sync();
     if (status === "timed_out") return home(t("timed_out", { order: s.order_number }));
+    if (s.inspection) return home(t("inspect_saved", { order: s.order_number }));
     thanks(s, status);
   }
   async function closeStale() {
@@ -239,7 +241,8 @@
         }
       }
       await sendRefusals();
-      const ready = waiting.filter((s) => !s.failed);
+      await sendInspections(waiting.filter((s) => s.inspection && !s.failed));
+      const ready = waiting.filter((s) => !s.failed && !s.inspection);
       for (let i = 0; i < ready.length; i += BATCH) {
         const chunk = ready.slice(i, i + BATCH);
         const r = await api("POST", "/responses", JSON.stringify(chunk.map(item)), "application/json");
@@ -308,7 +311,7 @@
           if (r.status !== 201) { error.textContent = await problem(r); error.hidden = false; return; }
           const got = await r.json();
           st.token = got.token;
-          st.courier = { id: got.courier_id, name: got.courier_name || got.courier_id };
+          st.courier = { id: got.courier_id, name: got.courier_name || got.courier_id, role: got.role || "terminal" };
           st.revoked = false;
           await kvSet("token", st.token);
           await kvSet("courier", st.courier);
@@ -333,6 +336,7 @@
 
   function home(message) {
     st.current = null;
+    if (inspector()) return inspectorHome(message);
     const day = st.day;
     // The placeholder is one of the day's own numbers: the company's format.
     const number = h("input", { name: "order", autocomplete: "off", inputMode: "text", list: "day-orders", placeholder: day && day.orders.length ? day.orders[0].order_number : "" });
@@ -416,6 +420,69 @@
       await kvSet("refusals", list);
     }
     await kvSet("refusals", list.filter((x) => !x.sent));
+  }
+
+  // ---- a mystery shopper's device ------------------------------------------
+  // The same screens and the same queue; an inspection is filled about the
+  // courier who delivered the order, sent to /inspections, never counted
+  // among customers' answers.
+  const inspector = () => !!(st.courier && st.courier.role === "inspector");
+  function inspectorHome(message) {
+    const surveys = (st.day && st.day.surveys) || [];
+    const number = h("input", { name: "order", autocomplete: "off", required: true });
+    const pickSurvey = h("select", { name: "survey" }, surveys.map((x) => h("option", { value: x.id }, x.name)));
+    const note = h("div", { class: "alert warn", role: "status", hidden: !message }, message || "");
+    show("home",
+      st.revoked ? h("div", { class: "alert error" }, t("revoked"), " ", btn(t("enrol_button"), () => enrolScreen(), "btn")) : null,
+      note,
+      h("section", { class: "card", id: "sync" }),
+      h("form", { class: "card", id: "inspect-form", onsubmit: async (e) => {
+        e.preventDefault();
+        const order = number.value.trim();
+        const survey = surveys.find((x) => x.id === pickSurvey.value);
+        if (!order || !survey) return;
+        const now = Date.now();
+        const langs = survey.languages && survey.languages.length ? survey.languages : [uiLang];
+        const s = {
+          id: crypto.randomUUID(), order_number: order, survey_id: survey.id, survey_version: survey.version, inspection: true,
+          survey, status: "open", mode: "interviewer", language: langs.includes(uiLang) ? uiLang : langs[0],
+          started_at: now, last_activity: now, answers: {}, history: [], at: -1,
+        };
+        s.at = nextIndex(s, -1);
+        await put("sessions", s);
+        st.current = s;
+        question(s);
+      } },
+      h("h1", {}, t("inspect_heading")),
+      h("p", { class: "muted" }, t("inspect_text")),
+      surveys.length ? [
+        h("label", { class: "field" }, t("order_number"), number),
+        surveys.length > 1 ? h("label", { class: "field" }, t("inspect_survey"), pickSurvey) : pickSurvey,
+        h("button", { type: "submit", class: "btn primary wide", id: "inspect-start" }, t("inspect_start"))]
+        : h("p", { class: "alert warn" }, t(st.dayStale || !st.day ? "inspect_offline" : "inspect_none"))),
+      h("footer", { class: "device muted small" },
+        h("p", {}, t("inspector", { name: st.courier.name })),
+        btn(t("unenrol"), unenrol, "btn quiet")));
+    if (surveys.length <= 1) pickSurvey.hidden = true;
+    renderSync();
+  }
+  // Each inspection alone: 201 or 200 (sent before) settles it; another 4xx
+  // marks it failed with the server's words; anything else is retried.
+  async function sendInspections(list) {
+    for (const s of list) {
+      if (s.status !== "completed") { s.sent = true; s.sent_at = Date.now(); s.result = "not_finished"; await put("sessions", s); continue; }
+      const body = {
+        id: s.id, order_number: s.order_number, survey_id: s.survey_id, survey_version: s.survey_version,
+        started_at: iso(s.started_at), finished_at: iso(s.finished_at),
+        answers: s.answer_list.map(([question_id, value]) => ({ question_id, value })),
+      };
+      const r = await api("POST", "/inspections", JSON.stringify(body), "application/json");
+      if (r.status === 401 || r.status === 403) return revoked();
+      if (r.ok) { s.sent = true; s.sent_at = Date.now(); s.result = r.status === 201 ? "created" : "duplicate"; }
+      else if (r.status >= 400 && r.status < 500 && r.status !== 429) { s.failed = true; s.error = await problem(r); }
+      else throw new Error(await problem(r));
+      await put("sessions", s);
+    }
   }
 
   // "My scores": counted by the server, kept on the device for offline.
@@ -616,7 +683,7 @@
       h("div", { class: "nav" },
         s.history.length ? btn(tc("back"), () => { s.at = s.history.pop(); save(s).then(() => question(s)); }, "btn") : h("span"),
         nextBtn),
-      h("p", { class: "refuse" }, btn(tc("refuse"), () => finish(s, "refused"), "btn quiet", { id: "refuse" }))));
+      s.inspection ? null : h("p", { class: "refuse" }, btn(tc("refuse"), () => finish(s, "refused"), "btn quiet", { id: "refuse" }))));
   }
 
   function photoControl(s, q, value, done) {

@@ -17,6 +17,7 @@ mod events;
 mod gateways;
 mod helpdesk;
 mod helpers;
+mod inspections;
 mod late;
 mod mailserver;
 mod mass;

@@ -8,7 +8,10 @@ use crate::helpers::{order_json, published, TestApp};
 use crate::on_both_backends;
 use crate::surveys::post;
 
-on_both_backends!(a_courier_records_items_refused_at_the_door);
+on_both_backends!(
+    a_courier_records_items_refused_at_the_door,
+    refusal_rates_on_the_dashboard_and_the_causes_page
+);
 
 async fn a_courier_records_items_refused_at_the_door(backend: &str) {
     let a = TestApp::spawn(backend).await;
@@ -123,5 +126,105 @@ async fn a_courier_records_items_refused_at_the_door(backend: &str) {
     assert!(
         file.contains("Refused the whole order") && file.contains("Changed their mind"),
         "{file}"
+    );
+}
+
+/// An order delivered an hour ago (so that it falls in the dashboard's
+/// default period, as refusals recorded now do).
+fn delivered_now(number: &str, city: &str, courier: &str) -> serde_json::Value {
+    let at = |hours: i64| {
+        (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(hours))
+            .round(jiff::Unit::Second)
+            .unwrap()
+            .to_string()
+    };
+    let mut o = order_json(
+        number,
+        &format!("+7916{}", &number[2..].repeat(7)[..7]),
+        courier,
+    );
+    o["city"] = json!(city);
+    o["promised_from"] = json!(at(3));
+    o["promised_to"] = json!(at(1));
+    o["delivered_at"] = json!(at(1));
+    o
+}
+
+async fn refusal_rates_on_the_dashboard_and_the_causes_page(backend: &str) {
+    let a = TestApp::spawn(backend).await;
+    let integration = a.token("integration", None).await;
+    let r = a
+        .post_orders(
+            &integration,
+            &json!({"orders": [
+                delivered_now("R-1", "Москва", "K-1"),
+                delivered_now("R-2", "Москва", "K-1"),
+                delivered_now("R-3", "Москва", "K-2"),
+                delivered_now("R-4", "Київ", "K-3"),
+            ]}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    for (id, order, body) in [
+        (
+            "2a0c1c9e-8d7b-4e59-9a0b-0c1d2e3f4a51",
+            "R-1",
+            json!({"items": [
+            {"item": "Молоко", "reason": "damaged"}, {"item": "Сыр", "reason": "quality"}]}),
+        ),
+        (
+            "2a0c1c9e-8d7b-4e59-9a0b-0c1d2e3f4a52",
+            "R-2",
+            json!({"whole_order": true, "items": [{"reason": "changed_mind"}]}),
+        ),
+        (
+            "2a0c1c9e-8d7b-4e59-9a0b-0c1d2e3f4a54",
+            "R-4",
+            json!({"items": [{"item": "Хлеб", "reason": "wrong_item"}]}),
+        ),
+    ] {
+        let mut body = body;
+        body["id"] = json!(id);
+        let (status, answer) = post(
+            &a,
+            &integration,
+            &format!("/api/v1/orders/{order}/refusals"),
+            &body,
+        )
+        .await;
+        assert_eq!(status, 201, "{answer}");
+    }
+
+    let quality = a.signed_in("quality").await;
+    // By city (the dashboard's grouping) and by reason, of delivered orders.
+    let page = a.page(&quality, "/dashboard").await;
+    let section = &page[page.find("id=\"refusals\"").expect(&page)..];
+    for wanted in [
+        "75.0% (3 of 4)",
+        "Київ</td><td class=\"num\">100.0% (1 of 1)",
+        "Москва</td><td class=\"num\">66.7% (2 of 3)",
+        "Damaged</td><td class=\"num\">25.0% (1 of 4)",
+        "Changed their mind</td><td class=\"num\">25.0% (1 of 4)",
+    ] {
+        assert!(section.contains(wanted), "{wanted:?} not in {section}");
+    }
+    // By courier, when the dashboard is.
+    let page = a.page(&quality, "/dashboard?group_by=courier").await;
+    assert!(
+        page.contains("Иван Смирнов (K-1)</td><td class=\"num\">100.0% (2 of 2)"),
+        "{page}"
+    );
+    // Refusals have no survey: with a survey filter they are not shown.
+    let page = a.page(&quality, "/dashboard?survey=door").await;
+    assert!(!page.contains("id=\"refusals\""), "{page}");
+
+    // The causes page: each reason beside the root causes it means.
+    let page = a.page(&quality, "/causes").await;
+    let section = &page[page.find("id=\"refusals\"").expect(&page)..];
+    assert!(
+        section.contains("href=\"/causes/damaged")
+            && section.contains("href=\"/causes/wrong")
+            && section.contains("none: add the reason"),
+        "{section}"
     );
 }

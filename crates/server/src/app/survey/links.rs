@@ -32,6 +32,8 @@ pub enum IssueError {
     Answered(String, String),
     #[error("a link is valid for 1 to {MAX_DAYS} days, not {0}")]
     Days(u32),
+    #[error("survey {0:?} is a mystery-shopper inspection: inspectors fill it on their terminals, customers never get it")]
+    Inspection(String),
     #[error(transparent)]
     Store(#[from] doorstep_store::StoreError),
 }
@@ -52,10 +54,15 @@ pub async fn issue(
         .await?
         .ok_or_else(|| IssueError::NoOrder(order_number.to_owned()))?;
     let survey_id = if let Some(id) = survey {
-        store
+        let record = store
             .survey(id, None)
             .await?
             .ok_or_else(|| IssueError::NoSurvey(id.to_owned()))?;
+        let inspection = serde_json::from_str::<SurveyDefinition>(&record.definition)
+            .is_ok_and(|d| d.inspection);
+        if inspection {
+            return Err(IssueError::Inspection(id.to_owned()));
+        }
         id.to_owned()
     } else {
         let surveys: Vec<(String, SurveyDefinition)> = store

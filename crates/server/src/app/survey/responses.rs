@@ -190,6 +190,16 @@ impl<'a> Recorder<'a> {
             ));
             return Ok(Err(errors));
         };
+        if definition.inspection {
+            errors.push(problem(
+                "survey_id",
+                format!(
+                    "survey {:?} is a mystery-shopper inspection: inspectors send it to POST /api/v1/inspections, and it never counts among customers' answers",
+                    item.survey_id
+                ),
+            ));
+            return Ok(Err(errors));
+        }
         let answers: Vec<(String, Value)> = item
             .answers
             .into_iter()

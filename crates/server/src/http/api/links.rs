@@ -52,7 +52,7 @@ pub async fn create(
     .await
     .map_err(|e| match e {
         IssueError::NoOrder(_) => ApiError::NotFound(e.to_string()),
-        IssueError::NoSurvey(_) | IssueError::NothingFits(_) => {
+        IssueError::NoSurvey(_) | IssueError::NothingFits(_) | IssueError::Inspection(_) => {
             ApiError::invalid("survey_id", e.to_string())
         }
         IssueError::Days(_) => ApiError::invalid("valid_days", e.to_string()),

@@ -9,6 +9,7 @@ pub mod cases;
 pub mod gateways;
 pub mod health;
 pub mod incidents;
+pub mod inspections;
 pub mod ledger;
 pub mod links;
 pub mod metrics;
@@ -43,6 +44,7 @@ use super::AppState;
         (name = "metrics", description = "NPS, CSI, CSAT, CES and rates as METRICS.md defines them"),
         (name = "helpdesk", description = "Incidents raised by alert rules, cases, remedies and the bonus ledger"),
         (name = "calls", description = "Call events from the company's PBX"),
+        (name = "inspections", description = "Mystery-shopper checks of couriers, apart from customers' scores"),
     )
 )]
 struct ApiDoc;
@@ -201,4 +203,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(terminal::day))
         .routes(routes!(terminal::scores))
         .routes(routes!(orders::record_refusal))
+        .routes(routes!(inspections::surveys))
+        .routes(routes!(inspections::post, inspections::figures))
 }

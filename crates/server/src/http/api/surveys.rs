@@ -51,6 +51,9 @@ pub struct SurveyJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     review: Option<doorstep_domain::survey::ReviewRequest>,
+    /// A mystery-shopper check (filled by inspectors, never by customers).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    inspection: bool,
     updated_at: String,
 }
 
@@ -69,6 +72,7 @@ impl SurveyJson {
             languages: definition.languages(),
             targeting: definition.targeting,
             review: definition.review,
+            inspection: definition.inspection,
             name: definition.name,
             updated_at: doorstep_domain::time::from_millis(r.updated_at).to_string(),
             id: r.id,

@@ -32,7 +32,11 @@ pub struct EnrollRequest {
 pub struct Enrolled {
     /// The terminal's bearer token. Shown once: the device keeps it.
     token: String,
+    /// `terminal` (a courier's) or `inspector` (a mystery shopper's).
+    role: &'static str,
+    /// The courier's id; empty on an inspector's device.
     courier_id: String,
+    /// The courier's name, or the inspector's.
     courier_name: Option<String>,
 }
 
@@ -63,28 +67,46 @@ pub async fn enroll(
         .take(100)
         .collect::<String>();
     let token = new_secret("dst");
-    let issued = app
+    let (code_hash, token_hash) = (secret_hash(&code), secret_hash(&token));
+    let issued = match app
         .store
-        .redeem_enrollment_code(&secret_hash(&code), &secret_hash(&token), &device)
+        .redeem_enrollment_code(&code_hash, &token_hash, &device)
         .await?
-        .ok_or_else(|| {
-            app.enrol_throttle.failed(&throttle_key, now);
-            ApiError::Forbidden(
-                "this enrolment code is unknown, already used or expired; ask for a new one \
-                 (an admin runs `doorstep courier enroll COURIER_ID`)"
-                    .to_owned(),
-            )
-        })?;
+    {
+        Some(issued) => Some(issued),
+        None => {
+            app.store
+                .redeem_inspector_code(&code_hash, &token_hash)
+                .await?
+        }
+    };
+    let issued = issued.ok_or_else(|| {
+        app.enrol_throttle.failed(&throttle_key, now);
+        ApiError::Forbidden(
+            "this enrolment code is unknown, already used or expired; ask for a new one \
+             (an admin runs `doorstep courier enroll COURIER_ID`, or `doorstep inspector enroll --name NAME`)"
+                .to_owned(),
+        )
+    })?;
+    let role = if issued.role == "inspector" {
+        "inspector"
+    } else {
+        "terminal"
+    };
     let courier_id = issued.courier_id.unwrap_or_default();
-    let courier_name = app
-        .store
-        .courier(&courier_id)
-        .await?
-        .and_then(|(_, name)| name);
+    let courier_name = if role == "inspector" {
+        Some(issued.name)
+    } else {
+        app.store
+            .courier(&courier_id)
+            .await?
+            .and_then(|(_, name)| name)
+    };
     Ok((
         StatusCode::CREATED,
         Json(Enrolled {
             token,
+            role,
             courier_id,
             courier_name,
         }),

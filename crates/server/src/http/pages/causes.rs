@@ -84,6 +84,16 @@ struct CausesPage {
     untagged_href: String,
     retag: Option<String>,
     total: i64,
+    /// Items refused at the door over the period, by reason.
+    refusals: Vec<RefusalLine>,
+}
+
+/// A refusal reason, the root causes it means (label, link), and its orders
+/// of those delivered.
+struct RefusalLine {
+    reason: String,
+    causes: Vec<(String, String)>,
+    rate: String,
 }
 
 fn polarity_choices(current: Polarity, t: Tr<'_>) -> Vec<Choice> {
@@ -128,9 +138,20 @@ pub async fn page(
             crate::app::survey::metrics::compute(&app.store, &app.deployment(), &v.req.overall())
                 .await?;
         let lists = Lists::load(&app).await?;
-        anyhow::Ok((counts, previous, weeks, overall, lists))
+        let refusals = if v.polarity == Polarity::Discontent {
+            crate::app::survey::refusals::refusal_rates(
+                &app.store,
+                &filter,
+                doorstep_store::refusals::RefusalCut::Reason,
+            )
+            .await?
+            .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        anyhow::Ok((counts, previous, weeks, overall, lists, refusals))
     };
-    let (counts, previous, weeks, overall, lists) = loaded.await.page(user.lang)?;
+    let (counts, previous, weeks, overall, lists, refusals) = loaded.await.page(user.lang)?;
     let lang = t.lang();
     let of_polarity = |id: &str| {
         vocabulary
@@ -206,6 +227,29 @@ pub async fn page(
         &t.t("causes-col-answers"),
         &t.t("causes-col-cumulative"),
     );
+    let refusals: Vec<RefusalLine> = refusals
+        .iter()
+        .map(|r| {
+            let causes = crate::app::survey::refusals::causes_of_reason(&vocabulary, &r.key)
+                .into_iter()
+                .map(|c| {
+                    (
+                        c.label_in(lang).to_owned(),
+                        format!(
+                            "/causes/{}{}",
+                            c.id,
+                            with_param(&v.query, "polarity", v.polarity.as_str())
+                        ),
+                    )
+                })
+                .collect();
+            RefusalLine {
+                reason: t.t(&format!("term-refusal-{}", r.key)),
+                causes,
+                rate: super::dashboard::refusal_share(t, r),
+            }
+        })
+        .collect();
     c.title = t.t("causes-title");
     let page = CausesPage {
         from: v.req.from.to_string(),
@@ -220,6 +264,7 @@ pub async fn page(
         among_label: t.with(&format!("causes-among-{}", v.polarity.as_str()), "n", base),
         retag: retag_banner(&app, t),
         total,
+        refusals,
         c,
     };
     Ok(render(&page))

@@ -214,6 +214,97 @@ struct CourierPage {
     faults: Vec<(i64, String, String, String)>,
     /// Cases open to this reader (the support desk's roles).
     cases_open: bool,
+    /// Mystery-shopper inspections of the period, apart from the scores.
+    inspections: Option<InspectionsView>,
+}
+
+/// A courier's inspections as his page shows them.
+struct InspectionsView {
+    count: u64,
+    /// (question, figure, answers).
+    questions: Vec<(String, String, u64)>,
+    /// (when, order, inspector).
+    latest: Vec<(String, String, String)>,
+}
+
+impl InspectionsView {
+    async fn load(
+        app: &AppState,
+        courier: &str,
+        (start, end): (i64, i64),
+        t: crate::i18n::Tr<'_>,
+    ) -> anyhow::Result<Option<InspectionsView>> {
+        use doorstep_domain::time::{format_local, from_millis};
+        let answers = app
+            .store
+            .inspection_answers(Some(courier), start, end)
+            .await?;
+        let Some(mine) = crate::app::survey::inspections::summarise(&answers)
+            .into_iter()
+            .next()
+        else {
+            return Ok(None);
+        };
+        let lang = t.lang();
+        let mut questions = Vec::new();
+        for q in &mine.questions {
+            let definition = app.survey_version(&q.survey_id, None).await?;
+            let question = definition
+                .as_ref()
+                .and_then(|(_, d)| d.question(&q.question_id).cloned());
+            let label = question
+                .as_ref()
+                .map_or_else(|| q.question_id.clone(), |x| x.text.get(lang).to_owned());
+            let figure = match (q.mean, &question) {
+                (Some(mean), Some(x)) => t.args(
+                    "courier-inspection-mean",
+                    vec![
+                        ("mean", format!("{mean:.1}").into()),
+                        ("max", x.max.unwrap_or(10).into()),
+                    ],
+                ),
+                (Some(mean), None) => format!("{mean:.1}"),
+                (None, _) => q
+                    .options
+                    .iter()
+                    .map(|(option, n)| {
+                        let name = question
+                            .as_ref()
+                            .and_then(|x| x.options.iter().find(|o| o.id == *option))
+                            .and_then(|o| o.text.as_ref())
+                            .map_or_else(
+                                || match option.as_str() {
+                                    "yes" | "no" => t.t(&format!("courier-inspection-{option}")),
+                                    _ => option.clone(),
+                                },
+                                |text| text.get(lang).to_owned(),
+                            );
+                        format!("{name}: {n}")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+            };
+            questions.push((label, figure, q.answers));
+        }
+        let latest = app
+            .store
+            .inspections(Some(courier), start, end, 10)
+            .await?
+            .into_iter()
+            .map(|i| {
+                (
+                    format_local(from_millis(i.finished_at), &app.deployment().tz()),
+                    i.order_number,
+                    i.inspector,
+                )
+            })
+            .collect();
+        Ok(Some(InspectionsView {
+            count: mine.inspections,
+            questions,
+            latest,
+        }))
+    }
 }
 
 /// `/couriers/{id}`: one courier's scores beside the period before, the
@@ -267,6 +358,10 @@ pub async fn courier(
     let mut c = Chrome::new(&app, &user, "/couriers", "nav-couriers");
     let t = c.tr;
     c.title = format!("{name} · {id}");
+    let inspections =
+        InspectionsView::load(&app, &id, (start.as_millisecond(), end.as_millisecond()), t)
+            .await
+            .page(user.lang)?;
     let assessed = assess(&patterns);
     let mine = assessed.iter().find(|a| a.pattern.courier_id == id);
     let view = CourierPage {
@@ -310,6 +405,7 @@ pub async fn courier(
             .collect(),
         from: from.to_string(),
         to: to.to_string(),
+        inspections,
         id,
         c,
     };

@@ -117,6 +117,9 @@ struct DashboardPage {
     support_href: Option<String>,
     /// Late orders of the period told first (METRICS.md, Delivery).
     told_first: Option<ToldFirstView>,
+    /// Items refused at the door over the period (METRICS.md, Delivery):
+    /// by the grouping (city, partner or courier) and by reason.
+    refusals: Option<RefusalsView>,
     /// The drill-down so far, each level a link back up: (label, href).
     crumbs: Vec<(String, Option<String>)>,
     /// The headline NPS fell beyond chance: what changed.
@@ -350,6 +353,9 @@ pub async fn page(
         .await
         .page(user.lang)?;
     let lists = Lists::load(&app).await.page(user.lang)?;
+    let refusals = RefusalsView::load(&app, &req, &lists, t)
+        .await
+        .page(user.lang)?;
     let query = raw.unwrap_or_default();
     let sort = q
         .sort
@@ -492,6 +498,7 @@ pub async fn page(
             .may::<crate::http::auth::DispatchDesk>()
             .then(|| format!("/support?from={}&to={}", req.from, req.to)),
         told_first: told_first_view(t, &told_first),
+        refusals,
         trend,
         trend_words,
         trend_points,
@@ -594,6 +601,85 @@ fn csi_text(s: &Scores) -> String {
     match (s.csi, s.csi_scale_max) {
         (Some(v), Some(max)) => format!("{v:.2} / {max}"),
         _ => opt(s.csi_100, |v| format!("{v:.1} / 100")),
+    }
+}
+
+/// Items refused at the door, as the dashboard shows them.
+pub(super) struct RefusalsView {
+    /// What the first table is by (a city, partner or courier).
+    pub by_label: String,
+    pub total: String,
+    pub by_group: Vec<(String, String)>,
+    pub by_reason: Vec<(String, String)>,
+}
+
+impl RefusalsView {
+    async fn load(
+        app: &AppState,
+        req: &Request,
+        lists: &Lists,
+        t: Tr<'_>,
+    ) -> anyhow::Result<Option<RefusalsView>> {
+        use crate::app::survey::refusals::refusal_rates;
+        use doorstep_store::refusals::RefusalCut;
+        let filter = req.filter(&app.deployment().tz());
+        let (cut, group) = match req.group {
+            GroupBy::Partner => (RefusalCut::Partner, GroupBy::Partner),
+            GroupBy::Courier => (RefusalCut::Courier, GroupBy::Courier),
+            _ => (RefusalCut::City, GroupBy::City),
+        };
+        let Some(total) = refusal_rates(&app.store, &filter, RefusalCut::All).await? else {
+            return Ok(None);
+        };
+        let Some(total) = total.into_iter().next() else {
+            return Ok(None);
+        };
+        let by_group = refusal_rates(&app.store, &filter, cut)
+            .await?
+            .unwrap_or_default();
+        let by_reason = refusal_rates(&app.store, &filter, RefusalCut::Reason)
+            .await?
+            .unwrap_or_default();
+        let label = |key: &str| -> String {
+            if key.is_empty() {
+                return t.t("dashboard-none");
+            }
+            if cut == RefusalCut::Courier {
+                if let Some((_, name)) = lists.couriers.iter().find(|(id, _)| id == key) {
+                    if name != key {
+                        return format!("{name} ({key})");
+                    }
+                }
+            }
+            key.to_owned()
+        };
+        Ok(Some(RefusalsView {
+            by_label: t.t(&format!("group-{}", group.as_str())),
+            total: refusal_share(t, &total),
+            by_group: by_group
+                .iter()
+                .map(|r| (label(&r.key), refusal_share(t, r)))
+                .collect(),
+            by_reason: by_reason
+                .iter()
+                .map(|r| (t.t(&format!("term-refusal-{}", r.key)), refusal_share(t, r)))
+                .collect(),
+        }))
+    }
+}
+
+/// Refused of delivered, as "2.4% (12 of 500)".
+pub(super) fn refusal_share(t: Tr<'_>, r: &crate::app::survey::refusals::RefusalRow) -> String {
+    match r.rate() {
+        Some(p) => t.args(
+            "share",
+            vec![
+                ("percent", format!("{:.1}", p * 100.0).into()),
+                ("count", r.refused.into()),
+                ("of", r.delivered.into()),
+            ],
+        ),
+        None => t.with("dashboard-refused-undelivered", "count", r.refused),
     }
 }
 
