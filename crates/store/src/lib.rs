@@ -11,6 +11,7 @@ pub mod jobs;
 mod migrate;
 mod orders;
 mod privacy;
+pub mod recordings;
 pub mod refusals;
 mod settings;
 pub mod survey;
@@ -175,6 +176,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         31,
         "inspections",
         include_str!("../migrations/0031_inspections.sql"),
+    ),
+    (
+        32,
+        "recordings",
+        include_str!("../migrations/0032_recordings.sql"),
     ),
 ];
 

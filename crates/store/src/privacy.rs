@@ -163,6 +163,22 @@ impl Store {
                 |q, n| q.push_arg(*n),
             )
             .await?;
+        // Recordings of the conversations at their door.
+        let recorded: Vec<(String,)> = tx
+            .all_in(
+                "SELECT attachment_id FROM recordings WHERE order_number IN",
+                &numbers,
+                "",
+                |q, n| q.push_arg(*n),
+            )
+            .await?;
+        tx.exec_in(
+            "DELETE FROM recordings WHERE order_number IN",
+            &numbers,
+            "",
+            |q, n| q.push_arg(*n),
+        )
+        .await?;
         // Photos the customer sent in their cases' chats go too.
         let chat: Vec<(String,)> = tx
             .all_in(
@@ -179,7 +195,12 @@ impl Store {
             |q, id| q.push_arg(*id),
         )
         .await?;
-        let mut attachments: Vec<String> = media.into_iter().chain(chat).map(|(id,)| id).collect();
+        let mut attachments: Vec<String> = media
+            .into_iter()
+            .chain(recorded)
+            .chain(chat)
+            .map(|(id,)| id)
+            .collect();
         attachments.sort();
         attachments.dedup();
         let mut texts = 0;

@@ -123,6 +123,7 @@ async fn rollups_equal_a_direct_count_over_raw_answers(backend: &str) {
             causes: Vec::new(),
             answers: checked,
             review_opened: None,
+            recording_consent: None,
             day,
             month,
         });
@@ -410,6 +411,7 @@ async fn built_days_equal_a_direct_count_over_raw_answers(backend: &str) {
             causes: Vec::new(),
             answers: checked,
             review_opened: None,
+            recording_consent: None,
             day,
             month,
         });

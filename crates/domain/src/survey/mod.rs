@@ -168,6 +168,31 @@ pub struct SurveyDefinition {
     /// who delivered, never offered to customers, never in NPS.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub inspection: bool,
+    /// Record the conversation at the door, with the customer's consent
+    /// asked before the first question.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<Recording>,
+}
+
+/// The conversation recorded with consent: from the first question to the
+/// end, at most `max_seconds`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recording {
+    #[serde(default = "Recording::default_seconds")]
+    pub max_seconds: u32,
+}
+
+impl Recording {
+    /// Five minutes: a door conversation is rarely longer.
+    pub const DEFAULT_SECONDS: u32 = 300;
+    /// The longest a recording may be set to (a voice upload's size limit
+    /// holds half an hour of speech at the terminal's bit rate).
+    pub const MAX_SECONDS: u32 = 1800;
+
+    fn default_seconds() -> u32 {
+        Self::DEFAULT_SECONDS
+    }
 }
 
 /// The review request: a customer whose NPS answer reaches `min_score`
@@ -575,6 +600,24 @@ impl SurveyDefinition {
                 problems.push(problem(
                     "review",
                     "a review request follows the NPS answer; add an nps question",
+                ));
+            }
+        }
+        if let Some(r) = &self.recording {
+            if !(10..=Recording::MAX_SECONDS).contains(&r.max_seconds) {
+                problems.push(problem(
+                    "recording.max_seconds",
+                    format!(
+                        "must be 10 to {} seconds (default {})",
+                        Recording::MAX_SECONDS,
+                        Recording::DEFAULT_SECONDS
+                    ),
+                ));
+            }
+            if self.inspection {
+                problems.push(problem(
+                    "recording",
+                    "an inspection records no conversation: the customer is not there",
                 ));
             }
         }

@@ -1,7 +1,8 @@
 //! Self-filling signals: couriers whose survey answers look as if the
 //! courier gave them — surveys far faster than the fleet's, a share of 10s
 //! far above it, answers long after the delivery, the same answers again and
-//! again, photos the customer agreed to that never come. Each signal says
+//! again, photos the customer agreed to that never come, conversations the
+//! customer agreed to record that were not (or only for a moment). Each signal says
 //! what it saw, what the fleet does, and how unusual that is (a z-score).
 
 /// One courier's pattern over a period (see the store's `courier_patterns`).
@@ -21,6 +22,11 @@ pub struct Pattern {
     /// Responses where the customer agreed to a photo, and those with one.
     pub photos_asked: i64,
     pub photos_taken: i64,
+    /// Completed responses where the customer agreed to a recording of the
+    /// conversation, and those with a recording at least half as long as
+    /// the survey.
+    pub recordings_agreed: i64,
+    pub recordings_kept: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +41,9 @@ pub enum Kind {
     Same,
     /// Photos agreed to but not taken, far more often than in the fleet.
     NoPhotos,
+    /// Recordings agreed to but missing or far shorter than the survey, far
+    /// more often than in the fleet.
+    NoRecordings,
 }
 
 impl Kind {
@@ -45,6 +54,7 @@ impl Kind {
             Kind::Late => "late",
             Kind::Same => "same",
             Kind::NoPhotos => "no_photos",
+            Kind::NoRecordings => "no_recordings",
         }
     }
 }
@@ -77,8 +87,11 @@ const Z_LATE: f64 = 3.0;
 const Z_TENS: f64 = 3.0;
 const Z_SAME: f64 = 3.0;
 const Z_NO_PHOTOS: f64 = -3.0;
+const Z_NO_RECORDINGS: f64 = -3.0;
 /// Photo consents a courier needs before photos never taken can be judged.
 pub const MIN_PHOTOS_ASKED: i64 = 5;
+/// Recording consents a courier needs before missing recordings can be judged.
+pub const MIN_RECORDINGS_AGREED: i64 = 5;
 /// The least spread of one answer assumed for a share: where the whole
 /// fleet takes every photo, one missing photo is not "infinitely" unusual
 /// (0.2 is a single answer's spread at a share of 96%).
@@ -97,8 +110,9 @@ fn material(kind: Kind, own: f64, fleet: f64) -> bool {
         Kind::Tens => own - fleet >= 0.20,
         // One survey in ten more repeating the day's answers.
         Kind::Same => own - fleet >= 0.10,
-        // Photos missing in 20 percentage points more of the consents.
-        Kind::NoPhotos => fleet - own >= 0.20,
+        // Photos (recordings) missing in 20 percentage points more of the
+        // consents.
+        Kind::NoPhotos | Kind::NoRecordings => fleet - own >= 0.20,
     }
 }
 
@@ -170,10 +184,19 @@ fn photos(p: &Pattern) -> Option<(f64, i64)> {
     })
 }
 
+fn recordings(p: &Pattern) -> Option<(f64, i64)> {
+    (p.recordings_agreed >= MIN_RECORDINGS_AGREED).then(|| {
+        (
+            p.recordings_kept as f64 / p.recordings_agreed as f64,
+            p.recordings_agreed,
+        )
+    })
+}
+
 /// Each signal: its kind, its measure, the z it must reach (its sign the
 /// side), the least spread of one answer, and the scale for showing (% for
 /// shares).
-const SIGNALS: [(Kind, Measure, f64, f64, f64); 5] = [
+const SIGNALS: [(Kind, Measure, f64, f64, f64); 6] = [
     (Kind::Fast, duration, Z_FAST, 0.0, 1.0),
     (Kind::Late, delay, Z_LATE, 0.0, 1.0),
     (Kind::Tens, tens, Z_TENS, SHARE_SPREAD_FLOOR, 100.0),
@@ -182,6 +205,13 @@ const SIGNALS: [(Kind, Measure, f64, f64, f64); 5] = [
         Kind::NoPhotos,
         photos,
         Z_NO_PHOTOS,
+        SHARE_SPREAD_FLOOR,
+        100.0,
+    ),
+    (
+        Kind::NoRecordings,
+        recordings,
+        Z_NO_RECORDINGS,
         SHARE_SPREAD_FLOOR,
         100.0,
     ),
@@ -258,6 +288,8 @@ mod tests {
             same_answers: 10,
             photos_asked: 10,
             photos_taken: 9,
+            recordings_agreed: 10,
+            recordings_kept: 10,
         }
     }
 
@@ -276,10 +308,12 @@ mod tests {
         for (i, c) in fleet.iter_mut().enumerate() {
             c.same_answers = 8 + (i % 7) as i64;
             c.photos_taken = 8 + (i % 3) as i64;
+            c.recordings_kept = 9 + (i % 2) as i64;
         }
         let mut filler = courier("K-140", 9.0, 360.0, 100);
         filler.same_answers = 95;
         filler.photos_taken = 0;
+        filler.recordings_kept = 1;
         fleet.push(filler);
         let mut few = courier("K-new", 5.0, 500.0, 5);
         few.responses = 5;
@@ -293,7 +327,8 @@ mod tests {
                 && kinds.contains(&Kind::Tens)
                 && kinds.contains(&Kind::Late)
                 && kinds.contains(&Kind::Same)
-                && kinds.contains(&Kind::NoPhotos),
+                && kinds.contains(&Kind::NoPhotos)
+                && kinds.contains(&Kind::NoRecordings),
             "{kinds:?}"
         );
         assert!(result

@@ -97,6 +97,14 @@ answer-no = No
 response-review-opened = Opened the review link
 answer-attachment = attachment kept
 answer-attachment-gone = deleted after the retention limit
+recording-title = Recorded conversation
+recording-declined = the customer did not agree to a recording
+recording-missing = the customer agreed, but no recording has arrived
+recording-length = { $time }
+recording-plays = { $n ->
+    [one] Played once
+   *[other] Played { $n } times
+}
 answer-photo = Photo from the door
 
 customer-title = Customer
@@ -249,6 +257,7 @@ signal-short-tens = all tens
 signal-short-late = late surveys
 signal-short-same = repeated answers
 signal-short-no_photos = photos missing
+signal-short-no_recordings = recordings missing
 dashboard-col-interval = 95% interval
 dashboard-live = ● live
 dashboard-live-hint = New answers update these figures as they arrive.
@@ -311,6 +320,7 @@ signal-tens = { $seen } of NPS answers are 10, the fleet { $fleet } (z { $z })
 signal-late = surveys start { $seen } after delivery, the fleet { $fleet } (z { $z })
 signal-same = { $seen } of surveys repeat, tap for tap, answers the courier already had that day, the fleet { $fleet } (z { $z })
 signal-no_photos = photos taken in { $seen } of the surveys where the customer agreed, the fleet { $fleet } (z { $z })
+signal-no_recordings = a recording at least half as long as the survey in { $seen } of the surveys where the customer agreed to one, the fleet { $fleet } (z { $z })
 
 ## Survey editor (console)
 editor-new-title = New survey
@@ -340,6 +350,9 @@ editor-languages = Languages (codes, comma separated)
 editor-timeout = Time-out, seconds without an answer
 editor-inspection = Mystery-shopper inspection (filled by inspectors about the courier, never by customers)
 editor-inspection-help = Inspectors' terminals offer this survey; customers never get it, and its answers are reported on the courier's page, never in NPS.
+editor-recording = Record the conversation at the door (the customer is asked first)
+editor-recording-minutes = Longest recording, minutes
+editor-recording-help = The terminal asks the customer's consent in their language before the first question; on "no" nothing is recorded. Recordings are heard on the order page by dispatchers, quality managers and admins (every play logged), deleted by the attachment retention and by a customer's erasure.
 editor-add-question = Add a question
 editor-type = Question type
 editor-type-nps = NPS 0–10
@@ -461,6 +474,8 @@ term-photo-failed = The photo could not be read; try again.
 term-voice-record = Record
 term-voice-stop = Stop
 term-voice-unsupported = This device cannot record sound.
+term-record-heading = May we record our conversation?
+term-record-text = For the quality of our service we would like to record this conversation (at most { $n } min). The recording is kept only with your consent, heard only by our quality staff, and deleted on time. You may say no: the questions are the same.
 term-voice-recorded = Recorded: { $seconds } s
 term-review-heading = Thank you! Would you tell others?
 term-review-text = A short public review helps us a lot.

@@ -939,6 +939,7 @@ async fn support_answers(store: &Store, rng: &mut StdRng, now: i64) -> anyhow::R
             finished_at: at,
             answers: checked,
             review_opened: None,
+            recording_consent: None,
         });
     }
     let today = doorstep_domain::time::local_day(now, &tz).0;

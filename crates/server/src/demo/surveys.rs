@@ -329,6 +329,7 @@ pub async fn load(
             finished_at: started + duration * 1000,
             answers: checked,
             review_opened,
+            recording_consent: None,
         });
         if batch.len() == 1000 {
             stored += store.store_responses(&batch, None, today).await?.len();

@@ -169,6 +169,7 @@
     return s.survey.questions.some((q) => q.type === "nps" && typeof s.answers[q.id] === "number" && s.answers[q.id] >= min);
   }
   async function finish(s, status) {
+    stopRecording(s.id);
     s.answer_list = shownAnswers(s.survey, s.answers).list;
     s.finished_at = status === "timed_out" ? s.last_activity : Date.now();
     if (status === "completed" && reviewDue(s)) {
@@ -219,6 +220,7 @@
       mode: s.mode, language: s.language, channel: "terminal",
     };
     if (s.review_opened) out.review_opened = s.review_opened;
+    if (s.recording_consent != null) out.recording_consent = s.recording_consent;
     return out;
   }
   async function sync(now) {
@@ -262,6 +264,7 @@
           await put("sessions", s);
         }
       }
+      await sendRecordings();
       st.attempt = 0; st.retryAt = 0; st.sendError = "";
     } catch (e) {
       st.attempt += 1;
@@ -282,6 +285,7 @@
     const sessions = await all("sessions");
     const waiting = sessions.filter(pending).length;
     const failed = sessions.filter((s) => s.failed);
+    for (const b of await all("blobs")) if (b.recording && b.recording.error) failed.push({ order_number: b.recording.order, error: b.recording.error });
     fill(box,
       h("div", { class: "sync" },
         h("strong", { id: "waiting", "data-count": waiting }, waiting ? t("waiting", { n: waiting }) : t("all_sent")),
@@ -595,7 +599,7 @@
           s.at = nextIndex(s, -1);
           await put("sessions", s);
           st.current = s;
-          question(s);
+          if (survey.recording) consentScreen(s); else question(s);
         }, "btn primary", { id: "begin" }),
         btn(t("cancel"), () => home(), "btn"))));
     redraw();
@@ -714,12 +718,85 @@
   }
   // Keeps a file on the device under its SHA-256, which is also its id on
   // the server: the answer can name it before it is uploaded.
-  async function keepBlob(blob) {
+  async function keepBlob(blob, extra) {
     const data = await blob.arrayBuffer();
     const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
     const id = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
-    await put("blobs", { id, data, type: blob.type || "application/octet-stream", uploaded: false, created_at: Date.now() });
+    await put("blobs", { id, data, type: blob.type || "application/octet-stream", uploaded: false, created_at: Date.now(), ...extra });
     return id;
+  }
+
+  // ---- the conversation, recorded with consent ----------------------------
+  // Asked in the customer's language before the first question; on "yes"
+  // the whole conversation is recorded (capped by the survey), kept on the
+  // device, and sent after the answers — never before, never delaying them.
+  const rec = { recorder: null, session: null, timer: 0 };
+  function consentScreen(s) {
+    const answer = async (yes) => {
+      s.recording_consent = yes;
+      await save(s);
+      if (yes) await startRecording(s);
+      question(s);
+    };
+    show("consent", h("section", { class: "card question", id: "record-consent" },
+      h("h1", {}, tc("record_heading")),
+      h("p", {}, tc("record_text", { n: Math.max(1, Math.round(s.survey.recording.max_seconds / 60)) })),
+      h("div", { class: "choices" },
+        btn(tc("yes"), () => answer(true), "btn", { id: "record-yes" }),
+        btn(tc("no"), () => answer(false), "btn", { id: "record-no" }))));
+  }
+  async function startRecording(s) {
+    if (!window.MediaRecorder || !navigator.mediaDevices) return;
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      const type = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4"].find((x) => MediaRecorder.isTypeSupported(x));
+      const r = new MediaRecorder(stream, type ? { mimeType: type, audioBitsPerSecond: 32000 } : {});
+      const chunks = [];
+      const started = Date.now();
+      r.ondataavailable = (e) => e.data.size && chunks.push(e.data);
+      r.onstop = async () => {
+        stream.getTracks().forEach((tr) => tr.stop());
+        if (rec.recorder === r) Object.assign(rec, { recorder: null, session: null });
+        const blob = new Blob(chunks, { type: r.mimeType || type || "audio/webm" });
+        if (!blob.size) return;
+        await keepBlob(blob, { recording: { session: s.id, order: s.order_number, duration_ms: Date.now() - started } });
+        sync(true);
+      };
+      r.start(1000);
+      Object.assign(rec, { recorder: r, session: s.id });
+      clearTimeout(rec.timer);
+      rec.timer = setTimeout(() => stopRecording(s.id), s.survey.recording.max_seconds * 1000);
+    } catch {
+      // No microphone, or the browser refused it: the survey goes on.
+    }
+  }
+  function stopRecording(sessionId) {
+    if (!rec.recorder || (sessionId && rec.session !== sessionId)) return;
+    clearTimeout(rec.timer);
+    if (rec.recorder.state !== "inactive") rec.recorder.stop();
+  }
+  // Each recording once its answers are on the server: the file, then
+  // its tie to the response. Kept on the device until the server has both.
+  async function sendRecordings() {
+    const sessions = new Map((await all("sessions")).map((x) => [x.id, x]));
+    for (const b of (await all("blobs")).filter((x) => x.recording && !x.recording.failed)) {
+      const s = sessions.get(b.recording.session);
+      if (s && (!s.sent || s.failed)) { if (s.failed) { b.recording.failed = true; await put("blobs", b); } continue; }
+      const settle = async (r) => {
+        if (r.status === 401 || r.status === 403) { revoked(); return false; }
+        if (r.ok) return true;
+        if (r.status >= 400 && r.status < 500 && r.status !== 429) {
+          b.recording.failed = true; b.recording.error = await problem(r); await put("blobs", b); return false;
+        }
+        throw new Error(await problem(r));
+      };
+      if (!b.uploaded) {
+        if (!(await settle(await api("PUT", `/attachments/${b.id}`, b.data, b.type)))) continue;
+        b.uploaded = true; await put("blobs", b);
+      }
+      const tie = { order_number: b.recording.order, attachment_id: b.id, duration_ms: Math.round(b.recording.duration_ms) };
+      if (await settle(await api("POST", `/responses/${b.recording.session}/recording`, JSON.stringify(tie), "application/json"))) await del("blobs", b.id);
+    }
   }
   function voiceControl(s, q, value, done) {
     if (!window.MediaRecorder || !navigator.mediaDevices) return h("p", { class: "muted" }, tc("voice_unsupported"));

@@ -427,6 +427,7 @@ async fn answered(store: &Store) {
             causes,
             answers: checked,
             review_opened: None,
+            recording_consent: None,
             day,
             month,
         });

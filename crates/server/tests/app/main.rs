@@ -23,6 +23,7 @@ mod mailserver;
 mod mass;
 mod notices;
 mod pages;
+mod recordings;
 mod refusals;
 mod reliability;
 mod reports;

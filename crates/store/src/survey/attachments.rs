@@ -88,9 +88,13 @@ impl Store {
 
     /// Forgets an attachment whose file was deleted.
     pub async fn forget_attachment(&self, id: &str) -> Result<(), StoreError> {
-        self.db
-            .exec(sql("DELETE FROM attachments WHERE id = $1").bind(id))
-            .await
-            .map(|_| ())
+        let mut tx = self.db.begin().await?;
+        // A recording goes with its file (its consent stays on the response).
+        tx.exec(sql("DELETE FROM recordings WHERE attachment_id = $1").bind(id))
+            .await?;
+        tx.exec(sql("DELETE FROM attachments WHERE id = $1").bind(id))
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -148,9 +148,13 @@ fn habits_select(lead: &str, first: usize) -> String {
            COUNT(a.number_value) AS nps_n, \
            CAST(COALESCE(SUM(CASE WHEN a.number_value = 10 THEN 1 ELSE 0 END), 0) AS BIGINT) AS tens, \
            CAST(COALESCE(SUM(CASE WHEN r.photo_asked THEN 1 ELSE 0 END), 0) AS BIGINT) AS photos_asked, \
-           CAST(COALESCE(SUM(CASE WHEN r.photo_asked AND r.photo_taken THEN 1 ELSE 0 END), 0) AS BIGINT) AS photos_taken \
+           CAST(COALESCE(SUM(CASE WHEN r.photo_asked AND r.photo_taken THEN 1 ELSE 0 END), 0) AS BIGINT) AS photos_taken, \
+           CAST(COALESCE(SUM(CASE WHEN r.recording_consent THEN 1 ELSE 0 END), 0) AS BIGINT) AS recordings_agreed, \
+           CAST(COALESCE(SUM(CASE WHEN r.recording_consent AND rec.duration_ms * 2 >= r.duration_ms THEN 1 ELSE 0 END), 0) \
+             AS BIGINT) AS recordings_kept \
            FROM responses r LEFT JOIN answers a \
              ON a.order_number = r.order_number AND a.response_id = r.id AND a.kind = 'nps' \
+           LEFT JOIN recordings rec ON rec.order_number = r.order_number AND rec.response_id = r.id \
            WHERE r.status = 'completed' AND r.courier_id IS NOT NULL AND r.channel <> 'support' \
              AND r.finished_at >= ${a} AND r.finished_at < ${b} \
            GROUP BY r.courier_id), \
@@ -163,7 +167,8 @@ fn habits_select(lead: &str, first: usize) -> String {
              GROUP BY courier_id, answer_signature) bySignature \
            GROUP BY courier_id) \
          SELECT {lead}h.courier_id, h.responses, h.duration_sum, h.delay_n, h.delay_sum, h.nps_n, h.tens, \
-         CAST(COALESCE(s.same, 0) AS BIGINT) AS same_answers, h.photos_asked, h.photos_taken \
+         CAST(COALESCE(s.same, 0) AS BIGINT) AS same_answers, h.photos_asked, h.photos_taken, \
+         h.recordings_agreed, h.recordings_kept \
          FROM h LEFT JOIN s ON s.courier_id = h.courier_id"
     )
 }
@@ -273,8 +278,9 @@ async fn build_day(db: &crate::Db, day: i64, tz: &TimeZone) -> Result<bool, Stor
         .write(
             db,
             "INSERT INTO rollup_courier_habits (day, courier_id, responses, duration_sum, delay_n, \
-             delay_sum, nps_n, tens, same_answers, photos_asked, photos_taken) VALUES",
-            11,
+             delay_sum, nps_n, tens, same_answers, photos_asked, photos_taken, recordings_agreed, \
+             recordings_kept) VALUES",
+            13,
             &habits,
             |q, h| {
                 q.push_arg(day);
@@ -288,6 +294,8 @@ async fn build_day(db: &crate::Db, day: i64, tz: &TimeZone) -> Result<bool, Stor
                 q.push_arg(h.same_answers);
                 q.push_arg(h.photos_asked);
                 q.push_arg(h.photos_taken);
+                q.push_arg(h.recordings_agreed);
+                q.push_arg(h.recordings_kept);
             },
         )
         .await?
@@ -364,6 +372,8 @@ pub(crate) struct Habits {
     same_answers: i64,
     photos_asked: i64,
     photos_taken: i64,
+    recordings_agreed: i64,
+    recordings_kept: i64,
 }
 
 /// A week's sums and the generations of its seven days when read.
@@ -437,7 +447,9 @@ const HABIT_SUMS: &str = "CAST(SUM(responses) AS BIGINT) AS responses, \
      SUM(delay_sum) AS delay_sum, CAST(SUM(nps_n) AS BIGINT) AS nps_n, \
      CAST(SUM(tens) AS BIGINT) AS tens, CAST(SUM(same_answers) AS BIGINT) AS same_answers, \
      CAST(SUM(photos_asked) AS BIGINT) AS photos_asked, \
-     CAST(SUM(photos_taken) AS BIGINT) AS photos_taken";
+     CAST(SUM(photos_taken) AS BIGINT) AS photos_taken, \
+     CAST(SUM(recordings_agreed) AS BIGINT) AS recordings_agreed, \
+     CAST(SUM(recordings_kept) AS BIGINT) AS recordings_kept";
 
 impl Habits {
     fn merge(&mut self, o: &Habits) {
@@ -450,6 +462,8 @@ impl Habits {
         self.same_answers += o.same_answers;
         self.photos_asked += o.photos_asked;
         self.photos_taken += o.photos_taken;
+        self.recordings_agreed += o.recordings_agreed;
+        self.recordings_kept += o.recordings_kept;
     }
 }
 
@@ -467,6 +481,8 @@ impl From<Habits> for Pattern {
             same_answers: h.same_answers,
             photos_asked: h.photos_asked,
             photos_taken: h.photos_taken,
+            recordings_agreed: h.recordings_agreed,
+            recordings_kept: h.recordings_kept,
         }
     }
 }

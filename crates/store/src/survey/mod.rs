@@ -50,6 +50,9 @@ pub struct NewResponse {
     pub answers: Vec<CheckedAnswer>,
     /// The review link a promoter opened, if any.
     pub review_opened: Option<String>,
+    /// Whether the customer agreed to a recording of the conversation
+    /// (`None`: the survey records none).
+    pub recording_consent: Option<bool>,
     /// The local day (days since 1970-01-01 in the deployment's time zone)
     /// and month (`yyyymm`) it finished in: its place in the rollups.
     pub day: i64,
@@ -392,8 +395,8 @@ impl Store {
             .all_rows(
                 "INSERT INTO responses (order_number, id, survey_id, survey_version, status, channel, mode, language, token_id, \
                  courier_id, city, partner, segment, delivered_at, started_at, finished_at, duration_ms, photo_taken, \
-                 content_hash, received_at, review_opened, answer_signature, photo_asked) VALUES",
-                23,
+                 content_hash, received_at, review_opened, answer_signature, photo_asked, recording_consent) VALUES",
+                24,
                 "ON CONFLICT DO NOTHING RETURNING id",
                 &candidates,
                 |q, (_, r, o)| {
@@ -426,6 +429,7 @@ impl Store {
                     q.push_arg(r.answers.iter().any(|a| {
                         a.kind == doorstep_domain::survey::QuestionType::Consent && a.flag == Some(true)
                     }));
+                    q.push_arg(crate::db::Arg::Bool(r.recording_consent));
                 },
             )
             .await?;
@@ -706,6 +710,8 @@ pub struct ResponseSummary {
     pub duration_ms: i64,
     /// The review link a promoter opened.
     pub review_opened: Option<String>,
+    /// Whether the customer agreed to a recording (`None`: not asked).
+    pub recording_consent: Option<bool>,
 }
 
 impl Store {
@@ -724,7 +730,8 @@ impl Store {
             .db
             .all(
                 sql("SELECT id, survey_id, survey_version, status, channel, mode, language, started_at, finished_at, \
-                     duration_ms, review_opened FROM responses WHERE order_number = $1 ORDER BY finished_at, id")
+                     duration_ms, review_opened, recording_consent FROM responses WHERE order_number = $1 \
+                     ORDER BY finished_at, id")
                 .bind(order_number),
             )
             .await?;

@@ -152,6 +152,7 @@ pub async fn six_hundred_answers(store: &Store, tz: &TimeZone) -> Vec<Vec<NewRes
             causes: Vec::new(),
             answers: checked,
             review_opened: None,
+            recording_consent: None,
             day,
             month,
         });

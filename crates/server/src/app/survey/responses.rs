@@ -44,6 +44,10 @@ pub struct Submitted {
     /// The id of the review link a promoter opened after the survey.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review_opened: Option<String>,
+    /// Whether the customer agreed to a recording of the conversation
+    /// (only for a survey that records one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording_consent: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -242,6 +246,12 @@ impl<'a> Recorder<'a> {
                 Some(_) => {}
             }
         }
+        if item.recording_consent.is_some() && definition.recording.is_none() {
+            errors.push(problem(
+                "recording_consent",
+                "this survey version records no conversation, so there was no consent to ask",
+            ));
+        }
         let (Ok(started), Ok(finished)) = (started, finished) else {
             return Ok(Err(errors));
         };
@@ -274,6 +284,7 @@ impl<'a> Recorder<'a> {
             content_hash,
             answers: checked,
             review_opened: item.review_opened,
+            recording_consent: item.recording_consent,
         }))
     }
 

@@ -183,6 +183,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(surveys::create, surveys::list))
         .routes(routes!(surveys::publish))
         .routes(routes!(responses::post))
+        .routes(routes!(responses::recording))
         .routes(routes!(attachments::put))
         .routes(routes!(links::create))
         .routes(routes!(metrics::get))

@@ -210,3 +210,108 @@ pub async fn post(
     };
     Ok((status, Json(body)).into_response())
 }
+
+/// A recording of the conversation to tie to its response.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RecordingIn {
+    /// The response's order.
+    order_number: String,
+    /// The uploaded voice file's SHA-256 (`PUT /api/v1/attachments/{id}` first).
+    #[schema(pattern = r"^[0-9a-f]{64}$")]
+    attachment_id: String,
+    /// How long the recording runs, in milliseconds.
+    #[schema(minimum = 0, maximum = 1_860_000)]
+    duration_ms: i64,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RecordingResult {
+    /// `created`, or `duplicate` when this recording was tied before.
+    result: &'static str,
+}
+
+/// Ties the recorded conversation to its response: sent after the answers
+/// (a recording never delays them), once the voice file is uploaded. Only
+/// for a response whose customer agreed to the recording; a terminal only
+/// for its courier's responses. The same recording again changes nothing.
+#[utoipa::path(post, path = "/api/v1/responses/{id}/recording", tag = "surveys",
+    params(("id" = String, Path, description = "The response's id")),
+    request_body = RecordingIn,
+    security(("bearer" = [])),
+    responses((status = 201, body = RecordingResult, description = "Tied to the response"),
+        (status = 200, body = RecordingResult, description = "Tied before"),
+        (status = 403, body = crate::http::error::Problem),
+        (status = 404, body = crate::http::error::Problem, description = "No such response"),
+        (status = 409, body = crate::http::error::Problem, description = "Another recording is tied to it"),
+        (status = 422, body = crate::http::error::Problem)))]
+pub async fn recording(
+    State(app): State<AppState>,
+    Bearer(caller, _): Bearer<IntegrationOrTerminal>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    ApiJson(body): ApiJson<RecordingIn>,
+) -> Result<(StatusCode, Json<RecordingResult>), ApiError> {
+    use doorstep_store::recordings::{Attached, NewRecording};
+    let longest = i64::from(doorstep_domain::survey::Recording::MAX_SECONDS) * 1000 + 60_000;
+    if !(0..=longest).contains(&body.duration_ms) {
+        return Err(ApiError::invalid(
+            "duration_ms",
+            format!(
+                "{} ms: a recording runs 0 to {longest} ms",
+                body.duration_ms
+            ),
+        ));
+    }
+    if !crate::app::survey::attachments::is_id(&body.attachment_id) {
+        return Err(ApiError::invalid(
+            "attachment_id",
+            format!(
+                "{:?} is not a SHA-256 in 64 lowercase hex digits",
+                body.attachment_id
+            ),
+        ));
+    }
+    let attached = app
+        .store
+        .attach_recording(
+            &NewRecording {
+                order_number: body.order_number.trim(),
+                response_id: id.trim(),
+                attachment_id: &body.attachment_id,
+                duration_ms: body.duration_ms,
+                token_id: Some(&caller.token_id),
+                courier: if caller.role == TokenRole::Terminal {
+                    Some(caller.courier_id.as_deref().unwrap_or(""))
+                } else {
+                    None
+                },
+            },
+            &app.deployment().tz(),
+        )
+        .await?;
+    let done = |status, result| Ok((status, Json(RecordingResult { result })));
+    match attached {
+        Attached::Created => done(StatusCode::CREATED, "created"),
+        Attached::Duplicate => done(StatusCode::OK, "duplicate"),
+        Attached::Conflict => Err(ApiError::Conflict(format!(
+            "response {id} has another recording; a recording is never replaced"
+        ))),
+        Attached::NoResponse => Err(ApiError::NotFound(format!(
+            "there is no response {id:?} to order {:?}; send the answers first",
+            body.order_number
+        ))),
+        Attached::OtherCouriers => Err(ApiError::Forbidden(format!(
+            "response {id} is not this terminal's courier's"
+        ))),
+        Attached::NoConsent => Err(ApiError::invalid(
+            "id",
+            format!("the customer of response {id} did not agree to a recording, so none is kept"),
+        )),
+        Attached::NoAttachment => Err(ApiError::invalid(
+            "attachment_id",
+            format!(
+                "no voice file {} was uploaded; PUT it to /api/v1/attachments/{} first",
+                body.attachment_id, body.attachment_id
+            ),
+        )),
+    }
+}

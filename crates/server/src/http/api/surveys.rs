@@ -54,6 +54,11 @@ pub struct SurveyJson {
     /// A mystery-shopper check (filled by inspectors, never by customers).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     inspection: bool,
+    /// The conversation is recorded with the customer's consent (at most
+    /// `max_seconds`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    recording: Option<doorstep_domain::survey::Recording>,
     updated_at: String,
 }
 
@@ -73,6 +78,7 @@ impl SurveyJson {
             targeting: definition.targeting,
             review: definition.review,
             inspection: definition.inspection,
+            recording: definition.recording,
             name: definition.name,
             updated_at: doorstep_domain::time::from_millis(r.updated_at).to_string(),
             id: r.id,

@@ -478,6 +478,7 @@ pub async fn rate(
             language: Some(t.lang().to_owned()),
             channel: Some("support".to_owned()),
             review_opened: None,
+            recording_consent: None,
         };
         let recorder = &mut Recorder::new(&app);
         let checked = recorder.check_from_page(submitted).await;

@@ -97,7 +97,9 @@ fn seconds(t: Tr<'_>, ms: f64) -> String {
 fn describe(kind: Kind, seen: f64, fleet: f64, z: f64, t: Tr<'_>) -> String {
     let (seen, fleet) = match kind {
         Kind::Fast | Kind::Late => (seconds(t, seen), seconds(t, fleet)),
-        Kind::Tens | Kind::Same | Kind::NoPhotos => (format!("{seen:.0}%"), format!("{fleet:.0}%")),
+        Kind::Tens | Kind::Same | Kind::NoPhotos | Kind::NoRecordings => {
+            (format!("{seen:.0}%"), format!("{fleet:.0}%"))
+        }
     };
     let mut args = fluent_bundle::FluentArgs::new();
     args.set("seen", seen);

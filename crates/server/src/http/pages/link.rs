@@ -450,6 +450,7 @@ pub async fn submit(
         language: Some(t.lang().to_owned()),
         channel: Some("link".to_owned()),
         review_opened: None,
+        recording_consent: None,
     };
     let recorder = &mut Recorder::new(&app);
     let checked = recorder.check_from_page(submitted).await;

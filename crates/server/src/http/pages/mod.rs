@@ -371,6 +371,10 @@ pub fn router() -> Router<AppState> {
         .route("/s/{token}/review/{link}", get(link::review))
         .route("/orders", get(orders::list))
         .route("/orders/{order_number}", get(orders::detail))
+        .route(
+            "/orders/{order_number}/recordings/{response_id}",
+            get(orders::recording),
+        )
         .route("/customers/{phone}", get(customers::file))
         .route("/customers/{phone}/erase", post(orders::erase_customer))
         .route("/attachments/{id}", get(orders::attachment))

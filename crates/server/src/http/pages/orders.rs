@@ -361,6 +361,19 @@ pub struct ResponseView {
     pub answers: Vec<AnswerView>,
     /// The review link the customer opened, by its label.
     pub review: String,
+    /// The conversation recorded with consent, where the survey asked.
+    pub recording: Option<RecordingView>,
+}
+
+/// A response's recording as the order page shows it.
+pub struct RecordingView {
+    /// What there is: declined, agreed with no recording (yet), or the
+    /// recording's length.
+    pub note: String,
+    /// Where to play it, for the roles that may hear voices.
+    pub href: Option<String>,
+    /// Who played it and when.
+    pub plays: Vec<String>,
 }
 
 /// One answer as the order page shows it.
@@ -383,6 +396,19 @@ pub async fn response_views(
     let mut surveys: HashMap<(String, i64), Option<SurveyDefinition>> = HashMap::new();
     let mut views = Vec::new();
     let responses = app.store.order_responses(order_number).await?;
+    let recordings = if responses
+        .iter()
+        .any(|(r, _)| r.recording_consent == Some(true))
+    {
+        app.store.recordings(order_number).await?
+    } else {
+        Vec::new()
+    };
+    let plays = if recordings.is_empty() || !may_see_media {
+        Vec::new()
+    } else {
+        app.store.plays(order_number).await?
+    };
     // Which photos and voices are still kept (retention deletes them).
     let media_ids: Vec<&str> = responses
         .iter()
@@ -485,7 +511,46 @@ pub async fn response_views(
             .collect();
         rows.sort_by_key(|(i, _)| *i);
         let seconds = r.duration_ms / 1000;
+        let recording = r.recording_consent.map(|agreed| {
+            let kept = recordings.iter().find(|x| x.response_id == r.id);
+            let (note, href) = match (agreed, kept) {
+                (false, _) => (t.t("recording-declined"), None),
+                (true, None) => (t.t("recording-missing"), None),
+                (true, Some(x)) if x.content_type.is_none() => {
+                    (t.t("answer-attachment-gone"), None)
+                }
+                (true, Some(x)) => (
+                    t.with(
+                        "recording-length",
+                        "time",
+                        format!(
+                            "{}:{:02}",
+                            x.duration_ms / 60_000,
+                            x.duration_ms / 1000 % 60
+                        ),
+                    ),
+                    may_see_media
+                        .then(|| format!("/orders/{}/recordings/{}", encode(order_number), r.id)),
+                ),
+            };
+            RecordingView {
+                note,
+                plays: plays
+                    .iter()
+                    .filter(|p| p.response_id == r.id)
+                    .map(|p| {
+                        format!(
+                            "{} · {}",
+                            p.login,
+                            format_local(from_millis(p.played_at), tz)
+                        )
+                    })
+                    .collect(),
+                href,
+            }
+        });
         views.push(ResponseView {
+            recording,
             survey: definition.map_or_else(|| r.survey_id.clone(), |d| d.name.clone()),
             status: t.t(&format!("response-{}", r.status)),
             status_key: r.status,
@@ -623,6 +688,51 @@ pub async fn erase_customer(
 
 /// `/attachments/{id}`: a photo or voice message from a survey, for the
 /// people who handle what customers said (admin, quality, dispatcher).
+/// `/orders/{n}/recordings/{response}`: the conversation recorded at the
+/// door, for the roles that may hear voice answers; every fetch is a play,
+/// logged with who and when (never cached, so a replay is logged too).
+pub async fn recording(
+    State(app): State<AppState>,
+    Staff(user, _): Staff<DispatchDesk>,
+    Path((number, response)): Path<(String, String)>,
+) -> PageResult {
+    use axum::response::IntoResponse;
+    let recordings = app.store.recordings(&number).await.page(user.lang)?;
+    let Some(found) = recordings
+        .into_iter()
+        .find(|r| r.response_id == response && r.content_type.is_some())
+    else {
+        return Ok(status_page(user.lang, StatusCode::NOT_FOUND));
+    };
+    let path = crate::app::survey::attachments::path(&app.data_dir, &found.attachment_id);
+    let bytes = match tokio::fs::read(path).await {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(status_page(user.lang, StatusCode::NOT_FOUND))
+        }
+        Err(e) => return Err(failed(user.lang, e)),
+    };
+    app.store
+        .log_play(&number, &response, &user.login)
+        .await
+        .page(user.lang)?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                found.content_type.unwrap_or_default(),
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-store".to_owned()),
+            (
+                axum::http::header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; sandbox".to_owned(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 pub async fn attachment(
     State(app): State<AppState>,
     Staff(user, _): Staff<DispatchDesk>,
