@@ -149,7 +149,9 @@ async fn browser(port: u16) -> fantoccini::Client {
     caps.insert(
         "goog:chromeOptions".to_owned(),
         json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                         "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,900", "--lang=en"]}),
+                         "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,900", "--lang=en",
+                         // A fake microphone (a tone), granted without asking: the terminal's recordings.
+                         "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]}),
     );
     let webdriver = format!("http://127.0.0.1:{port}");
     for _ in 0..50 {
@@ -1311,4 +1313,204 @@ async fn a_customer_and_an_operator_chat_live_in_chromium(backend: &str) {
     );
     customer.close().await.unwrap();
     operator.close().await.unwrap();
+}
+
+/// Waits up to 15 s for `check` to find something in the store.
+async fn stored<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    for _ in 0..150 {
+        if let Some(found) = check().await {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("waited 15 s for {what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminal_records_the_conversation_only_with_consent_in_chromium() {
+    let Some((_driver, port)) = chromedriver() else {
+        return;
+    };
+    let app = TestApp::spawn("sqlite").await;
+    let integration = app.token("integration", None).await;
+    let now = jiff::Timestamp::now();
+    let orders: Vec<serde_json::Value> = ["V-1", "V-2"]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let mut o = order_json(n, &format!("+7916123460{i}"), "K-1");
+            o["promised_from"] = json!(now.to_string());
+            o["promised_to"] = json!((now + jiff::SignedDuration::from_mins(30)).to_string());
+            o["delivered_at"] = json!(now.to_string());
+            o
+        })
+        .collect();
+    assert_eq!(
+        app.post_orders(&integration, &json!({ "orders": orders }))
+            .await
+            .status(),
+        200
+    );
+    let survey = json!({"id": "door", "name": "Door", "recording": {"max_seconds": 60}, "questions": [
+        {"id": "nps", "type": "nps", "text": {"en": "Would you recommend us?", "ru": "Порекомендуете нас?"}, "required": true},
+        {"id": "comment", "type": "text", "text": {"en": "Anything else?", "ru": "Что-нибудь ещё?"}}
+    ]});
+    let r = app
+        .anonymous()
+        .post(app.at("/api/v1/surveys"))
+        .bearer_auth(&integration)
+        .json(&survey)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let code = doorstep::security::enrollment_code();
+    app.store
+        .create_enrollment_code(
+            &doorstep::security::secret_hash(&doorstep::security::normalize_code(&code)),
+            "K-1",
+            doorstep_store::now_millis() + 3_600_000,
+        )
+        .await
+        .unwrap();
+    let c = browser(port).await;
+    c.goto(&app.at("/terminal")).await.unwrap();
+    until(
+        &c,
+        "document.querySelector('input[name=code]')",
+        "the enrolment form",
+    )
+    .await;
+    c.find(Locator::Css("input[name=code]"))
+        .await
+        .unwrap()
+        .send_keys(&code)
+        .await
+        .unwrap();
+    click(&c, Locator::Css("form button[type=submit]")).await;
+    until(
+        &c,
+        "document.querySelector('[data-order=\"V-2\"]')",
+        "the day's orders",
+    )
+    .await;
+
+    // 1. The customer agrees: asked before any question, then recorded
+    //    from the first question to the end.
+    let begin = |order: &'static str| {
+        let c = c.clone();
+        async move {
+            let input = c.find(Locator::Css("input[name=order]")).await.unwrap();
+            input.clear().await.unwrap();
+            input.send_keys(order).await.unwrap();
+            click(&c, Locator::Css("form button[type=submit]")).await;
+            until(
+                &c,
+                "document.getElementById('begin')",
+                "the survey's set-up",
+            )
+            .await;
+            click(&c, Locator::Id("begin")).await;
+            until(
+                &c,
+                "document.getElementById('record-consent')",
+                "the recording consent",
+            )
+            .await;
+        }
+    };
+    begin("V-1").await;
+    snap(&c, "record-consent").await;
+    click(&c, Locator::Id("record-yes")).await;
+    until(
+        &c,
+        "document.querySelector('[data-question=nps]')",
+        "the first question",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    click(&c, Locator::Css("button[data-value='10']")).await;
+    until(
+        &c,
+        "document.querySelector('[data-question=comment] textarea')",
+        "the comment question",
+    )
+    .await;
+    c.find(Locator::Css("textarea"))
+        .await
+        .unwrap()
+        .send_keys("Friendly")
+        .await
+        .unwrap();
+    click(&c, Locator::Id("next")).await;
+    until(&c, "document.getElementById('done')", "the thanks").await;
+    click(&c, Locator::Id("done")).await;
+    let recording = stored("the recording tied to V-1's response", async || {
+        app.store
+            .recordings("V-1")
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
+    })
+    .await;
+    assert!(
+        recording.duration_ms >= 1000
+            && recording
+                .content_type
+                .as_deref()
+                .is_some_and(|t| t.starts_with("audio/")),
+        "{recording:?}"
+    );
+    let (response, _) = app.store.order_responses("V-1").await.unwrap().remove(0);
+    assert_eq!(response.recording_consent, Some(true));
+    assert_eq!(recording.response_id, response.id);
+
+    // 2. The customer says no: nothing is recorded, the survey goes on.
+    begin("V-2").await;
+    click(&c, Locator::Id("record-no")).await;
+    until(
+        &c,
+        "document.querySelector('[data-question=nps]')",
+        "the first question",
+    )
+    .await;
+    click(&c, Locator::Css("button[data-value='8']")).await;
+    until(
+        &c,
+        "document.querySelector('[data-question=comment]')",
+        "the comment question",
+    )
+    .await;
+    click(&c, Locator::Id("next")).await;
+    until(&c, "document.getElementById('done')", "the thanks").await;
+    click(&c, Locator::Id("done")).await;
+    let (declined, _) = stored("V-2's response", async || {
+        app.store
+            .order_responses("V-2")
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
+    })
+    .await;
+    assert_eq!(declined.recording_consent, Some(false));
+    until(&c, "document.getElementById('waiting') && document.getElementById('waiting').dataset.count === '0'", "every answer sent").await;
+    let kept: i64 = c
+        .execute(
+            "return await new Promise((ok) => { const r = indexedDB.open('doorstep-terminal'); r.onsuccess = () => { \
+               const q = r.result.transaction('blobs').objectStore('blobs').getAll(); \
+               q.onsuccess = () => ok(q.result.filter((b) => b.recording).length); }; });",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        kept, 0,
+        "the sent recording is not kept, and none was made for V-2"
+    );
+    assert!(app.store.recordings("V-2").await.unwrap().is_empty());
+    c.close().await.unwrap();
 }
