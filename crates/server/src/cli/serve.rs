@@ -86,7 +86,7 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
             if admin_password.is_some() {
                 logins.extend(crate::demo::add_demo_accounts(&store).await?);
             }
-            let summary = crate::demo::load(&store, args.seed).await?;
+            let summary = crate::demo::load(&store, args.seed, &args.data_dir).await?;
             eprintln!("{summary}");
         } else {
             eprintln!("The database already holds orders: demo data was not added.");

@@ -4,6 +4,7 @@
 //! the door surveys answered for them.
 
 mod calls;
+pub mod door;
 pub mod helpdesk;
 pub mod surveys;
 
@@ -281,6 +282,8 @@ pub struct Summary {
     pub helpdesk: helpdesk::Summary,
     /// Calls to the contact center's queues.
     pub calls: usize,
+    /// Recordings, refusals and inspections.
+    pub door: door::Summary,
 }
 
 impl fmt::Display for Summary {
@@ -288,14 +291,19 @@ impl fmt::Display for Summary {
         write!(
             f,
             "Demo data: {} orders of {} customers over {DAYS} days, {} couriers in {} cities, {} partners, \
-             2 door surveys with {} responses; {} incidents ({} in the dispatcher's queue), {} support cases, \
-             {} remedies, {} ratings of support; {} calls to the contact center.",
+             3 door surveys with {} responses ({} conversations recorded in the {} pilot), {} orders with items \
+             refused at the door, {} mystery-shopper inspections; {} incidents ({} in the dispatcher's queue), \
+             {} support cases, {} remedies, {} ratings of support; {} calls to the contact center.",
             self.orders,
             self.customers,
             self.couriers,
             self.cities,
             self.partners,
             self.responses,
+            self.door.recordings,
+            surveys::PILOT_CITY,
+            self.door.refusals,
+            self.door.inspections,
             self.helpdesk.incidents,
             self.helpdesk.open_incidents,
             self.helpdesk.cases,
@@ -379,7 +387,7 @@ fn weighted_city(rng: &mut StdRng) -> usize {
 }
 
 /// Fills an empty database. The same seed on the same day gives the same data.
-pub async fn load(store: &Store, seed: u64) -> anyhow::Result<Summary> {
+pub async fn load(store: &Store, seed: u64, data_dir: &std::path::Path) -> anyhow::Result<Summary> {
     let mut rng = StdRng::seed_from_u64(seed);
     let deployment = Deployment {
         name: "Быстрая доставка".to_owned(),
@@ -497,11 +505,21 @@ pub async fn load(store: &Store, seed: u64) -> anyhow::Result<Summary> {
         store.upsert_orders(batch, &deployment.time_zone).await?;
     }
     let customers_used: std::collections::HashSet<usize> = ordered_by.into_iter().collect();
-    let responses = surveys::load(store, &mut rng, &all).await?;
+    let surveyed = surveys::load(store, &mut rng, &all).await?;
+    let door = door::Summary {
+        recordings: door::recordings(store, data_dir, &mut rng, &surveyed.consented).await?,
+        refusals: door::refusals(store, &mut rng, &all).await?,
+        inspections: door::inspections(store, &mut rng, &all).await?,
+    };
+    // Couriers see their city's leaderboard on the terminal's "My scores".
+    store
+        .set_setting(crate::app::survey::own_scores::LEADERBOARD_SETTING, "on")
+        .await?;
     let helpdesk = Box::pin(helpdesk::load(store, &mut rng, &all)).await?;
     let calls = calls::load(store, &mut rng, DAYS).await?;
     Ok(Summary {
-        responses,
+        responses: surveyed.responses,
+        door,
         helpdesk,
         calls,
         orders: ORDERS,

@@ -19,6 +19,25 @@ pub const SELF_FILLING_COURIER: &str = "K-140";
 /// The city with a bad week, and how many days ago that week began.
 pub const BAD_WEEK_CITY: &str = "Київ";
 const BAD_WEEK_DAYS_AGO: std::ops::Range<i64> = 21..28;
+/// The city where the conversation at the door is recorded (a pilot), and
+/// for how many days it has run.
+pub const PILOT_CITY: &str = "Ташкент";
+pub const PILOT_DAYS: i64 = 3;
+
+/// A response whose customer agreed to a recording.
+pub struct Consented {
+    pub order_number: String,
+    pub response_id: String,
+    pub courier_id: String,
+    /// How long the survey took: the conversation the recording holds.
+    pub duration_ms: i64,
+}
+
+/// What the surveys' part of the demo stored.
+pub struct Loaded {
+    pub responses: usize,
+    pub consented: Vec<Consented>,
+}
 
 /// A text in the demo's four languages: Russian, English, Ukrainian, Uzbek.
 fn texts(ru: &str, en: &str, uk: &str, uz: &str) -> Value {
@@ -160,6 +179,17 @@ fn first_order_survey() -> Value {
            "targeting": {"segments": ["new"]}, "review": review()})
 }
 
+/// The pilot: the short survey, with the conversation recorded when the
+/// customer agrees, for every order in one city.
+fn pilot_survey() -> Value {
+    let mut questions = vec![nps_question()];
+    questions.extend(why_and_liked());
+    json!({"name": "У двери: Ташкент, запись разговора (пилот)", "timeout_seconds": 120, "questions": questions,
+           "title": texts("Как прошла доставка?", "How was your delivery?", "Як пройшла доставка?", "Yetkazib berish qanday oʻtdi?"),
+           "targeting": {"cities": [PILOT_CITY], "priority": 10}, "review": review(),
+           "recording": {"max_seconds": 300}})
+}
+
 /// The longer survey for returning customers, with CSI factors and CES.
 fn repeat_survey() -> Value {
     let mut questions = vec![
@@ -202,16 +232,21 @@ fn courier_mood(rng: &mut StdRng) -> f64 {
     rng.gen_range(-0.8..0.5)
 }
 
-/// Publishes the two surveys and answers for about half the delivered
-/// orders. Returns how many responses were stored.
+/// Publishes the door surveys and answers for about half the delivered
+/// orders (in the pilot city's last days, with the recording consent).
 pub async fn load(
     store: &Store,
     rng: &mut StdRng,
     orders: &[OrderRecord],
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<Loaded> {
     let first: SurveyDefinition = serde_json::from_value(first_order_survey())?;
     let repeat: SurveyDefinition = serde_json::from_value(repeat_survey())?;
-    for (id, survey) in [("door-first", &first), ("door-repeat", &repeat)] {
+    let pilot: SurveyDefinition = serde_json::from_value(pilot_survey())?;
+    for (id, survey) in [
+        ("door-first", &first),
+        ("door-repeat", &repeat),
+        ("door-pilot", &pilot),
+    ] {
         store
             .create_survey(id, &survey.name, &serde_json::to_string(survey)?)
             .await?;
@@ -230,6 +265,7 @@ pub async fn load(
     let tagger = store.vocabulary().await?.tagger();
     let mut batch = Vec::with_capacity(1000);
     let mut stored = 0;
+    let mut consented = Vec::new();
     for o in orders {
         let Some(delivered) = o.delivered_at else {
             continue;
@@ -242,7 +278,11 @@ pub async fn load(
         let is_first = first_of
             .get(o.customer_phone.as_str())
             .is_some_and(|f| f.1 == o.order_number.as_str());
-        let (survey_id, survey) = if is_first {
+        let days_ago = (now.as_second() - o.promised_from.as_second()) / 86_400;
+        let in_pilot = o.city == PILOT_CITY && days_ago < PILOT_DAYS;
+        let (survey_id, survey) = if in_pilot {
+            ("door-pilot", &pilot)
+        } else if is_first {
             ("door-first", &first)
         } else {
             ("door-repeat", &repeat)
@@ -257,7 +297,6 @@ pub async fn load(
             ResponseStatus::TimedOut
         };
         let late = delivered > o.promised_to;
-        let days_ago = (now.as_second() - o.promised_from.as_second()) / 86_400;
         let bad_week = o.city == BAD_WEEK_CITY && BAD_WEEK_DAYS_AGO.contains(&days_ago);
         let answers = if status == ResponseStatus::Refused {
             Vec::new()
@@ -296,6 +335,16 @@ pub async fn load(
             .into_uuid()
             .to_string();
         let (day, month) = doorstep_domain::time::local_day(started + duration * 1000, &tz);
+        // The self-filler "agrees" to every recording he never makes.
+        let recording_consent = in_pilot.then(|| self_filled || rng.gen_bool(0.75));
+        if recording_consent == Some(true) && status == ResponseStatus::Completed {
+            consented.push(Consented {
+                order_number: o.order_number.as_str().to_owned(),
+                response_id: id.clone(),
+                courier_id: courier.to_owned(),
+                duration_ms: duration * 1000,
+            });
+        }
         batch.push(NewResponse {
             day,
             month,
@@ -329,7 +378,7 @@ pub async fn load(
             finished_at: started + duration * 1000,
             answers: checked,
             review_opened,
-            recording_consent: None,
+            recording_consent,
         });
         if batch.len() == 1000 {
             stored += store.store_responses(&batch, None, today).await?.len();
@@ -337,7 +386,10 @@ pub async fn load(
         }
     }
     stored += store.store_responses(&batch, None, today).await?.len();
-    Ok(stored)
+    Ok(Loaded {
+        responses: stored,
+        consented,
+    })
 }
 
 fn pick_some(rng: &mut StdRng, list: &[Option5], forced: Option<&str>) -> Value {

@@ -227,7 +227,8 @@ async fn demo_signals_name_only_the_self_filler_whatever_the_seed() {
     for seed in 1..=5 {
         let db = TestDb::new("sqlite").await;
         let store = Store::connect(&db.url).await.unwrap();
-        doorstep::demo::load(&store, seed).await.unwrap();
+        let files = crate::helpers::DataDir::new();
+        doorstep::demo::load(&store, seed, &files.0).await.unwrap();
         let tz = store.deployment().await.unwrap().tz();
         let patterns = store.courier_patterns(0, 1_000_000, &tz).await.unwrap();
         let flagged: Vec<_> = doorstep_domain::survey::signals::assess(&patterns)
@@ -247,7 +248,8 @@ async fn demo_signals_name_only_the_self_filler_whatever_the_seed() {
 async fn demo_data_is_realistic(backend: &str) {
     let db = TestDb::new(backend).await;
     let store = Store::connect(&db.url).await.unwrap();
-    let summary = doorstep::demo::load(&store, 7).await.unwrap();
+    let files = crate::helpers::DataDir::new();
+    let summary = doorstep::demo::load(&store, 7, &files.0).await.unwrap();
     assert!(summary.orders >= 20_000 && summary.couriers >= 40 && summary.partners >= 5);
     assert!(
         summary.responses >= 10_000,
@@ -260,8 +262,22 @@ async fn demo_data_is_realistic(backend: &str) {
         "the door surveys' answers and the ratings of support"
     );
     assert!(summary.helpdesk.ratings > 30, "{:?}", summary.helpdesk);
-    // The demo's two door surveys and the built-in support survey.
-    assert_eq!(store.surveys().await.unwrap().len(), 3);
+    // The demo's three door surveys (one the recording pilot), the
+    // mystery shoppers' inspection and the built-in support survey.
+    assert_eq!(store.surveys().await.unwrap().len(), 5);
+    // The door's other records: recordings in the pilot city (their files
+    // kept like uploads), refusals with reasons, inspections of couriers.
+    let door = &summary.door;
+    assert!(
+        door.recordings >= 20 && door.refusals >= 200 && door.inspections >= 80,
+        "{door:?}"
+    );
+    let inspected = store.inspection_answers(None, 0, i64::MAX).await.unwrap();
+    assert!(
+        inspected.len() >= door.inspections * 4,
+        "{}",
+        inspected.len()
+    );
     // The courier who fills in his own surveys is the one the signals name first.
     let patterns: Vec<doorstep_domain::survey::signals::Pattern> = store
         .courier_patterns(0, 1_000_000, &store.deployment().await.unwrap().tz())
@@ -275,11 +291,12 @@ async fn demo_data_is_realistic(backend: &str) {
     let kinds: Vec<_> = assessed[0].signals.iter().map(|s| s.kind).collect();
     assert_eq!(
         kinds.len(),
-        4,
-        "fast, late, all 10s, the same answers: {:?}",
+        5,
+        "fast, late, all 10s, the same answers, recordings agreed to and never made: {:?}",
         assessed[0]
     );
     assert!(kinds.contains(&doorstep_domain::survey::signals::Kind::Same));
+    assert!(kinds.contains(&doorstep_domain::survey::signals::Kind::NoRecordings));
     // Late delivery is the cause detractors name most.
     let mut causes = store
         .cause_counts(&doorstep_store::survey::rollups::MetricsFilter {
@@ -384,7 +401,8 @@ async fn demo_data_is_realistic(backend: &str) {
     if backend == "sqlite" {
         let other = TestDb::sqlite();
         let again = Store::connect(&other.url).await.unwrap();
-        doorstep::demo::load(&again, 7).await.unwrap();
+        let files = crate::helpers::DataDir::new();
+        doorstep::demo::load(&again, 7, &files.0).await.unwrap();
         let a = store.order("D-100500").await.unwrap().unwrap();
         let b = again.order("D-100500").await.unwrap().unwrap();
         assert_eq!(
