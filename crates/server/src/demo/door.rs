@@ -281,7 +281,7 @@ pub async fn inspections(
                 order: &order,
                 survey_id: "mystery-shopper",
                 survey_version: 1,
-                inspector: *super::pick(rng, INSPECTORS),
+                inspector: super::pick(rng, INSPECTORS),
                 token_id: None,
                 started_at: started,
                 finished_at: started + rng.gen_range(120_000..400_000),
