@@ -275,13 +275,14 @@ pub async fn inspections(
             .into_uuid()
             .to_string();
         let started = to_millis(delivered) + rng.gen_range(60_000..600_000);
+        let inspector: &str = super::pick(rng, INSPECTORS);
         store
             .record_inspection(&NewInspection {
                 id: &id,
                 order: &order,
                 survey_id: "mystery-shopper",
                 survey_version: 1,
-                inspector: super::pick(rng, INSPECTORS),
+                inspector,
                 token_id: None,
                 started_at: started,
                 finished_at: started + rng.gen_range(120_000..400_000),
