@@ -275,7 +275,7 @@ pub async fn inspections(
             .into_uuid()
             .to_string();
         let started = to_millis(delivered) + rng.gen_range(60_000..600_000);
-        let inspector: &str = super::pick(rng, INSPECTORS);
+        let inspector = *super::pick(rng, INSPECTORS);
         store
             .record_inspection(&NewInspection {
                 id: &id,
