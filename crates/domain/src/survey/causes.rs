@@ -235,6 +235,16 @@ impl Vocabulary {
                     &["не хватало", "не было", "недоложил*", "потерял"],
                     &["missing", "not included", "lost"],
                 ),
+                cause(
+                    // Also what a courier records when the customer
+                    // refuses an item for its quality.
+                    "quality",
+                    Discontent,
+                    "Качество товара",
+                    "Product quality",
+                    &["несвеж*", "испорчен*", "просроч*", "тухл*", "невкусн*"],
+                    &["stale", "spoiled", "expired", "rotten", "not fresh"],
+                ),
                 Cause {
                     // What a courier records when the customer refuses
                     // an item as the wrong one.

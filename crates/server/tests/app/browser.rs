@@ -1514,3 +1514,119 @@ async fn a_terminal_records_the_conversation_only_with_consent_in_chromium() {
     assert!(app.store.recordings("V-2").await.unwrap().is_empty());
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inspector_checks_a_courier_on_the_terminal_in_chromium() {
+    let Some((_driver, port)) = chromedriver() else {
+        return;
+    };
+    let app = TestApp::spawn("sqlite").await;
+    let integration = app.token("integration", None).await;
+    assert_eq!(
+        app.post_orders(
+            &integration,
+            &json!({"orders": [order_json("I-1", "+79161234501", "K-7")]})
+        )
+        .await
+        .status(),
+        200
+    );
+    let survey = json!({"id": "check", "name": "Mystery shopper", "inspection": true, "questions": [
+        {"id": "polite", "type": "scale", "min": 1, "max": 5, "measures": "factor:politeness", "required": true,
+         "text": {"en": "Politeness", "ru": "Вежливость"}},
+        {"id": "script", "type": "single_choice", "text": {"en": "Script followed?", "ru": "Скрипт соблюдён?"},
+         "options": [{"id": "yes", "text": {"en": "Yes", "ru": "Да"}}, {"id": "no", "text": {"en": "No", "ru": "Нет"}}]}
+    ]});
+    let r = app
+        .anonymous()
+        .post(app.at("/api/v1/surveys"))
+        .bearer_auth(&integration)
+        .json(&survey)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let code = doorstep::app::accounts::issue_inspector_code(&app.store, "Shopper Anna")
+        .await
+        .unwrap();
+    let c = browser(port).await;
+    c.goto(&app.at("/terminal")).await.unwrap();
+    until(
+        &c,
+        "document.querySelector('input[name=code]')",
+        "the enrolment form",
+    )
+    .await;
+    c.find(Locator::Css("input[name=code]"))
+        .await
+        .unwrap()
+        .send_keys(&code)
+        .await
+        .unwrap();
+    click(&c, Locator::Css("form button[type=submit]")).await;
+    // An inspector's device: no day of orders, the inspection form.
+    until(
+        &c,
+        "document.getElementById('inspect-start')",
+        "the inspection form",
+    )
+    .await;
+    snap(&c, "inspector-home").await;
+    let home = text(&c, Locator::Css("main")).await;
+    assert!(home.contains("Inspector: Shopper Anna"), "{home}");
+    c.find(Locator::Css("input[name=order]"))
+        .await
+        .unwrap()
+        .send_keys("I-1")
+        .await
+        .unwrap();
+    click(&c, Locator::Id("inspect-start")).await;
+    until(
+        &c,
+        "document.querySelector('[data-question=polite]')",
+        "the first check",
+    )
+    .await;
+    assert!(
+        c.find(Locator::Id("refuse")).await.is_err(),
+        "an inspection has no \"No, thanks\""
+    );
+    click(&c, Locator::Css("button[data-value='4']")).await;
+    until(
+        &c,
+        "document.querySelector('[data-question=script]')",
+        "the script check",
+    )
+    .await;
+    click(&c, Locator::Css("button[data-value=no]")).await;
+    until(
+        &c,
+        "document.getElementById('inspect-start')",
+        "the inspection form again",
+    )
+    .await;
+    until(&c, "document.getElementById('waiting') && document.getElementById('waiting').dataset.count === '0'", "the inspection sent").await;
+    let figures = app
+        .store
+        .inspection_answers(Some("K-7"), 0, i64::MAX)
+        .await
+        .unwrap();
+    let mut got: Vec<(String, Option<f64>, Option<String>)> = figures
+        .into_iter()
+        .map(|a| (a.question_id, a.number_value, a.option_ids))
+        .collect();
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        got,
+        [
+            ("polite".to_owned(), Some(4.0), None),
+            ("script".to_owned(), None, Some(r#"["no"]"#.to_owned()))
+        ]
+    );
+    assert_eq!(
+        app.store.count_responses().await.unwrap(),
+        0,
+        "never a customer's answer"
+    );
+    c.close().await.unwrap();
+}

@@ -223,10 +223,10 @@ struct CourierPage {
 /// A courier's inspections as his page shows them.
 struct InspectionsView {
     count: u64,
-    /// (question, figure, answers).
+    /// (question, figure, answers), in the survey's order.
     questions: Vec<(String, String, u64)>,
-    /// (when, order, inspector).
-    latest: Vec<(String, String, String)>,
+    /// (when, order, inspector, the inspector's words).
+    latest: Vec<(String, String, String, Vec<String>)>,
 }
 
 impl InspectionsView {
@@ -250,7 +250,13 @@ impl InspectionsView {
         let lang = t.lang();
         let mut questions = Vec::new();
         for q in &mine.questions {
+            if q.kind == "text" {
+                continue; // the words go with each inspection below
+            }
             let definition = app.survey_version(&q.survey_id, None).await?;
+            let place = definition
+                .as_ref()
+                .and_then(|(_, d)| d.questions.iter().position(|x| x.id == q.question_id));
             let question = definition
                 .as_ref()
                 .and_then(|(_, d)| d.question(&q.question_id).cloned());
@@ -286,7 +292,22 @@ impl InspectionsView {
                     .collect::<Vec<_>>()
                     .join(" · "),
             };
-            questions.push((label, figure, q.answers));
+            questions.push((
+                (q.survey_id.clone(), place.unwrap_or(usize::MAX)),
+                (label, figure, q.answers),
+            ));
+        }
+        questions.sort_by(|a, b| a.0.cmp(&b.0));
+        let questions = questions.into_iter().map(|(_, q)| q).collect();
+        let mut words: std::collections::HashMap<&str, Vec<String>> =
+            std::collections::HashMap::new();
+        for a in answers.iter().filter(|a| a.kind == "text") {
+            if let Some(text) = &a.text_value {
+                words
+                    .entry(a.inspection_id.as_str())
+                    .or_default()
+                    .push(text.clone());
+            }
         }
         let latest = app
             .store
@@ -298,6 +319,7 @@ impl InspectionsView {
                     format_local(from_millis(i.finished_at), &app.deployment().tz()),
                     i.order_number,
                     i.inspector,
+                    words.get(i.id.as_str()).cloned().unwrap_or_default(),
                 )
             })
             .collect();
