@@ -2,7 +2,7 @@
 //! inspection surveys and sends inspections; the company's systems read
 //! the inspections summed per courier, apart from customers' scores.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use doorstep_domain::time::{day_range, parse_date};
@@ -13,7 +13,7 @@ use crate::app::survey::inspections::{
 };
 use crate::http::api::surveys::SurveyJson;
 use crate::http::auth::{Bearer, InspectorOnly, Integration};
-use crate::http::error::{ApiError, ApiJson, FieldProblem};
+use crate::http::error::{ApiError, ApiJson, ApiQuery, FieldProblem};
 use crate::http::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -142,11 +142,12 @@ pub struct InspectionFigures {
 /// — reported apart from customers' scores, never mixed into NPS.
 #[utoipa::path(get, path = "/api/v1/inspections", tag = "inspections", params(InspectionsQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = InspectionFigures), (status = 422, body = crate::http::error::Problem)))]
+    responses((status = 200, body = InspectionFigures), (status = 400, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)))]
 pub async fn figures(
     State(app): State<AppState>,
     _caller: Bearer<Integration>,
-    Query(q): Query<InspectionsQuery>,
+    ApiQuery(q): ApiQuery<InspectionsQuery>,
 ) -> Result<Json<InspectionFigures>, ApiError> {
     let from = parse_date(&q.from).map_err(|e| ApiError::invalid("from", e.to_string()))?;
     let to = parse_date(&q.to).map_err(|e| ApiError::invalid("to", e.to_string()))?;
