@@ -87,7 +87,12 @@ pub(crate) async fn load(
     Ok(())
 }
 
-fn add_user(doorstep: &Path, database: &str, login: &str, role: &str) -> anyhow::Result<()> {
+pub(crate) fn add_user(
+    doorstep: &Path,
+    database: &str,
+    login: &str,
+    role: &str,
+) -> anyhow::Result<()> {
     use std::io::Write;
     let mut child = Command::new(doorstep)
         .args([

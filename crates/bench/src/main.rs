@@ -19,6 +19,7 @@ mod helpdesk;
 mod ingest;
 mod latency;
 mod metrics;
+mod refusals;
 mod soak;
 mod support;
 
@@ -95,7 +96,7 @@ fn main() -> anyhow::Result<()> {
     let command = args.first().map(String::as_str);
     if let Some(
         which @ ("ingest" | "metrics" | "latency" | "soak" | "events" | "helpdesk" | "support"
-        | "chat" | "calls" | "call-figures"),
+        | "chat" | "calls" | "call-figures" | "refusals"),
     ) = command
     {
         let default = match which {
@@ -104,6 +105,7 @@ fn main() -> anyhow::Result<()> {
             "soak" => 600,
             "support" | "calls" => 1_000_000,
             "call-figures" => 12_800_000,
+            "refusals" => 2_400_000,
             "events" | "chat" => 20,
             _ => 10_000_000,
         };
@@ -126,13 +128,14 @@ fn main() -> anyhow::Result<()> {
             "chat" => chat::run(doorstep, &dir, postgres, count)?,
             "calls" => calls::run(doorstep, &dir, postgres, count)?,
             "call-figures" => call_figures::run(doorstep, &dir, postgres, count)?,
+            "refusals" => refusals::run(doorstep, &dir, postgres, count)?,
             _ => metrics::run(doorstep, &dir, postgres, count)?,
         };
         println!("{table}");
         return Ok(());
     }
     if args.first().map(String::as_str) != Some("import") {
-        bail!("usage: doorstep-bench import [--rows 100000,1000000] [--postgres URL] [--dir DIR]\n       doorstep-bench ingest [RESPONSES]\n       doorstep-bench latency [ANSWERS]\n       doorstep-bench soak [SECONDS]\n       doorstep-bench events [SECONDS]\n       doorstep-bench helpdesk [CASES]\n       doorstep-bench support [CASES]\n       doorstep-bench chat [SECONDS]\n       doorstep-bench calls [LINES]\n       doorstep-bench call-figures [CALLS]\n       doorstep-bench metrics [ANSWERS]\n       doorstep-bench generate ROWS FILE");
+        bail!("usage: doorstep-bench import [--rows 100000,1000000] [--postgres URL] [--dir DIR]\n       doorstep-bench ingest [RESPONSES]\n       doorstep-bench latency [ANSWERS]\n       doorstep-bench soak [SECONDS]\n       doorstep-bench events [SECONDS]\n       doorstep-bench helpdesk [CASES]\n       doorstep-bench support [CASES]\n       doorstep-bench chat [SECONDS]\n       doorstep-bench calls [LINES]\n       doorstep-bench call-figures [CALLS]\n       doorstep-bench refusals [REFUSALS]\n       doorstep-bench metrics [ANSWERS]\n       doorstep-bench generate ROWS FILE");
     }
     let mut sizes = vec![100_000usize, 1_000_000];
     let mut postgres = "postgres://postgres@127.0.0.1:5432".to_owned();

@@ -182,6 +182,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "recordings",
         include_str!("../migrations/0032_recordings.sql"),
     ),
+    (
+        33,
+        "refusal days",
+        include_str!("../migrations/0033_refusal_days.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.

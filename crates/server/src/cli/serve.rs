@@ -106,6 +106,12 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
         let n = store.rebuild_deliveries(&tz).await?;
         eprintln!("Delivery figures computed from {n} delivered orders (a one-time upgrade step).");
     }
+    if store.refusal_days_need_rebuild().await? {
+        // A database from before the refusal rates' rollup: fill it once.
+        let tz = store.deployment().await?.tz();
+        let n = store.rebuild_refusal_days(&tz).await?;
+        eprintln!("Refusal rates computed from {n} refused orders (a one-time upgrade step).");
+    }
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|e| {

@@ -127,6 +127,7 @@ pub async fn refusals(
     rng: &mut StdRng,
     orders: &[OrderRecord],
 ) -> anyhow::Result<usize> {
+    let tz = store.deployment().await?.tz();
     let mut made = 0;
     for o in orders {
         let Some(delivered) = o.delivered_at else {
@@ -170,6 +171,7 @@ pub async fn refusals(
         let id = uuid::Builder::from_random_bytes(rng.gen())
             .into_uuid()
             .to_string();
+        let at = to_millis(delivered) + rng.gen_range(30_000..300_000);
         store
             .record_refusal(&NewRefusal {
                 id: &id,
@@ -177,7 +179,8 @@ pub async fn refusals(
                 whole_order: whole,
                 items: &items,
                 token_id: None,
-                recorded_at: to_millis(delivered) + rng.gen_range(30_000..300_000),
+                recorded_at: at,
+                day: doorstep_domain::time::local_day(at, &tz).0,
             })
             .await?;
         made += 1;

@@ -91,6 +91,24 @@ impl From<doorstep_store::StoreError> for ApiError {
 }
 
 impl ApiError {
+    /// 422 naming every problem found (`field: message; …` as the detail).
+    pub fn problems(problems: Vec<doorstep_domain::survey::Problem>) -> ApiError {
+        ApiError::Invalid {
+            detail: problems
+                .iter()
+                .map(|p| format!("{}: {}", p.field, p.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            errors: problems
+                .into_iter()
+                .map(|p| FieldProblem {
+                    field: p.field,
+                    message: p.message,
+                })
+                .collect(),
+        }
+    }
+
     pub fn invalid(field: &str, message: impl Into<String>) -> ApiError {
         let message = message.into();
         ApiError::Invalid {

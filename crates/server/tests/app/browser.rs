@@ -359,15 +359,12 @@ async fn start_survey(c: &fantoccini::Client, order: &str) {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_terminal_surveys_offline_and_sends_each_answer_once() {
-    let Some((_driver, port)) = chromedriver() else {
-        return;
-    };
-    let app = TestApp::spawn("sqlite").await;
+/// Courier K-1's orders `numbers`, delivered now, and `survey` published:
+/// what a terminal test starts from. Returns an enrolment code for K-1.
+async fn courier_day(app: &TestApp, numbers: &[&str], survey: &serde_json::Value) -> String {
     let integration = app.token("integration", None).await;
     let now = jiff::Timestamp::now();
-    let orders: Vec<serde_json::Value> = ["T-1", "T-2", "T-3"]
+    let orders: Vec<serde_json::Value> = numbers
         .iter()
         .enumerate()
         .map(|(i, n)| {
@@ -384,17 +381,11 @@ async fn a_terminal_surveys_offline_and_sends_each_answer_once() {
             .status(),
         200
     );
-    let survey = json!({"id": "door", "name": "Door", "timeout_seconds": 6, "questions": [
-        {"id": "nps", "type": "nps", "text": {"en": "Would you recommend us?", "ru": "Порекомендуете нас?"}, "required": true},
-        {"id": "ok", "type": "consent", "text": {"en": "May we take a photo of the parcel?", "ru": "Можно сфотографировать посылку?"}},
-        {"id": "photo", "type": "photo", "text": {"en": "The parcel", "ru": "Посылка"}, "show_if": {"question": "ok", "equals": true}},
-        {"id": "comment", "type": "text", "text": {"en": "Anything else?", "ru": "Что-нибудь ещё?"}}
-    ], "review": {"min_score": 9, "links": [{"id": "maps", "label": {"en": "Review us on Maps", "ru": "Отзыв на Картах"}, "url": "https://maps.example/review"}]}});
     let r = app
         .anonymous()
         .post(app.at("/api/v1/surveys"))
         .bearer_auth(&integration)
-        .json(&survey)
+        .json(survey)
         .send()
         .await
         .unwrap();
@@ -408,6 +399,22 @@ async fn a_terminal_surveys_offline_and_sends_each_answer_once() {
         )
         .await
         .unwrap();
+    code
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminal_surveys_offline_and_sends_each_answer_once() {
+    let Some((_driver, port)) = chromedriver() else {
+        return;
+    };
+    let app = TestApp::spawn("sqlite").await;
+    let survey = json!({"id": "door", "name": "Door", "timeout_seconds": 6, "questions": [
+        {"id": "nps", "type": "nps", "text": {"en": "Would you recommend us?", "ru": "Порекомендуете нас?"}, "required": true},
+        {"id": "ok", "type": "consent", "text": {"en": "May we take a photo of the parcel?", "ru": "Можно сфотографировать посылку?"}},
+        {"id": "photo", "type": "photo", "text": {"en": "The parcel", "ru": "Посылка"}, "show_if": {"question": "ok", "equals": true}},
+        {"id": "comment", "type": "text", "text": {"en": "Anything else?", "ru": "Что-нибудь ещё?"}}
+    ], "review": {"min_score": 9, "links": [{"id": "maps", "label": {"en": "Review us on Maps", "ru": "Отзыв на Картах"}, "url": "https://maps.example/review"}]}});
+    let code = courier_day(&app, &["T-1", "T-2", "T-3"], &survey).await;
     let photo = app.data_dir.0.join("parcel.png");
     std::fs::write(&photo, crate::helpers::tiny_png()).unwrap();
     let network = Network::start(&app.url).await;
@@ -1332,47 +1339,11 @@ async fn a_terminal_records_the_conversation_only_with_consent_in_chromium() {
         return;
     };
     let app = TestApp::spawn("sqlite").await;
-    let integration = app.token("integration", None).await;
-    let now = jiff::Timestamp::now();
-    let orders: Vec<serde_json::Value> = ["V-1", "V-2"]
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            let mut o = order_json(n, &format!("+7916123460{i}"), "K-1");
-            o["promised_from"] = json!(now.to_string());
-            o["promised_to"] = json!((now + jiff::SignedDuration::from_mins(30)).to_string());
-            o["delivered_at"] = json!(now.to_string());
-            o
-        })
-        .collect();
-    assert_eq!(
-        app.post_orders(&integration, &json!({ "orders": orders }))
-            .await
-            .status(),
-        200
-    );
     let survey = json!({"id": "door", "name": "Door", "recording": {"max_seconds": 60}, "questions": [
         {"id": "nps", "type": "nps", "text": {"en": "Would you recommend us?", "ru": "Порекомендуете нас?"}, "required": true},
         {"id": "comment", "type": "text", "text": {"en": "Anything else?", "ru": "Что-нибудь ещё?"}}
     ]});
-    let r = app
-        .anonymous()
-        .post(app.at("/api/v1/surveys"))
-        .bearer_auth(&integration)
-        .json(&survey)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let code = doorstep::security::enrollment_code();
-    app.store
-        .create_enrollment_code(
-            &doorstep::security::secret_hash(&doorstep::security::normalize_code(&code)),
-            "K-1",
-            doorstep_store::now_millis() + 3_600_000,
-        )
-        .await
-        .unwrap();
+    let code = courier_day(&app, &["V-1", "V-2"], &survey).await;
     let c = browser(port).await;
     c.goto(&app.at("/terminal")).await.unwrap();
     until(

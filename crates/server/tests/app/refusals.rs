@@ -218,6 +218,52 @@ async fn refusal_rates_on_the_dashboard_and_the_causes_page(backend: &str) {
     let page = a.page(&quality, "/dashboard?survey=door").await;
     assert!(!page.contains("id=\"refusals\""), "{page}");
 
+    // An order counts once however many refusals it gets (two at the same
+    // moment too), and once per reason.
+    let second = |id: &'static str, reason: &'static str| json!({"id": id, "items": [{"item": "Сыр", "reason": reason}]});
+    let (damaged, poor) = (
+        second("3a0c1c9e-8d7b-4e59-9a0b-0c1d2e3f4a53", "damaged"),
+        second("3b0c1c9e-8d7b-4e59-9a0b-0c1d2e3f4a53", "quality"),
+    );
+    let path = "/api/v1/orders/R-3/refusals";
+    let (one, two) = tokio::join!(
+        post(&a, &integration, path, &damaged),
+        post(&a, &integration, path, &poor)
+    );
+    assert_eq!((one.0, two.0), (201, 201), "{one:?} {two:?}");
+    let (status, _) = post(
+        &a,
+        &integration,
+        "/api/v1/orders/R-1/refusals",
+        &json!({"id": "3c0c1c9e-8d7b-4e59-9a0b-0c1d2e3f4a51", "items": [
+            {"item": "Кефир", "reason": "damaged"}, {"item": "Хлеб", "reason": "not_ordered"}]}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let counted = [
+        "100.0% (4 of 4)",
+        "Москва</td><td class=\"num\">100.0% (3 of 3)",
+        "Damaged</td><td class=\"num\">50.0% (2 of 4)",
+        "Quality</td><td class=\"num\">50.0% (2 of 4)",
+        "Not ordered</td><td class=\"num\">25.0% (1 of 4)",
+    ];
+    let page = a.page(&quality, "/dashboard").await;
+    let section = &page[page.find("id=\"refusals\"").expect(&page)..];
+    for wanted in counted {
+        assert!(section.contains(wanted), "{wanted:?} not in {section}");
+    }
+    // `rollups rebuild` counts them again from the refusals: the same.
+    let tz = a.state.deployment().tz();
+    assert_eq!(a.store.rebuild_refusal_days(&tz).await.unwrap(), 4);
+    let page = a.page(&quality, "/dashboard").await;
+    let section = &page[page.find("id=\"refusals\"").expect(&page)..];
+    for wanted in counted {
+        assert!(
+            section.contains(wanted),
+            "after the rebuild, {wanted:?} not in {section}"
+        );
+    }
+
     // The causes page: each reason beside the root causes it means.
     let page = a.page(&quality, "/causes").await;
     let section = &page[page.find("id=\"refusals\"").expect(&page)..];

@@ -13,7 +13,7 @@ use crate::app::survey::inspections::{
 };
 use crate::http::api::surveys::SurveyJson;
 use crate::http::auth::{Bearer, InspectorOnly, Integration};
-use crate::http::error::{ApiError, ApiJson, ApiQuery, FieldProblem};
+use crate::http::error::{ApiError, ApiJson, ApiQuery};
 use crate::http::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -103,20 +103,7 @@ pub async fn post(
             "there is no order {:?}; check the number on the receipt",
             item.order_number
         ))),
-        Outcome::Invalid(problems) => Err(ApiError::Invalid {
-            detail: problems
-                .iter()
-                .map(|p| format!("{}: {}", p.field, p.message))
-                .collect::<Vec<_>>()
-                .join("; "),
-            errors: problems
-                .into_iter()
-                .map(|p| FieldProblem {
-                    field: p.field,
-                    message: p.message,
-                })
-                .collect(),
-        }),
+        Outcome::Invalid(problems) => Err(ApiError::problems(problems)),
     }
 }
 

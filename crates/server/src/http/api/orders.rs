@@ -395,6 +395,7 @@ pub async fn record_refusal(
         );
     }
     let order = visible_order(&app, &caller, &order_number).await?;
+    let now = doorstep_store::now_millis();
     let recorded = app
         .store
         .record_refusal(&NewRefusal {
@@ -403,7 +404,8 @@ pub async fn record_refusal(
             whole_order: body.whole_order,
             items: &items,
             token_id: Some(&caller.token_id),
-            recorded_at: doorstep_store::now_millis(),
+            recorded_at: now,
+            day: doorstep_domain::time::local_day(now, &app.deployment().tz()).0,
         })
         .await?;
     Ok(match recorded {

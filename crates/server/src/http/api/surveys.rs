@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::http::auth::{Bearer, Integration, IntegrationOrTerminal};
-use crate::http::error::{ApiError, ApiJson, FieldProblem};
+use crate::http::error::{ApiError, ApiJson};
 use crate::http::AppState;
 
 /// A survey definition: `name`, `questions` (each with `id`, `type` —
@@ -93,21 +93,7 @@ fn checked(definition: Value) -> Result<(SurveyDefinition, String), ApiError> {
         .map_err(|e| ApiError::invalid("body", format!("is not a survey definition: {e}")))?;
     let problems = parsed.validate();
     if !problems.is_empty() {
-        let detail = problems
-            .iter()
-            .map(|p| format!("{}: {}", p.field, p.message))
-            .collect::<Vec<_>>()
-            .join("; ");
-        return Err(ApiError::Invalid {
-            detail,
-            errors: problems
-                .into_iter()
-                .map(|p| FieldProblem {
-                    field: p.field,
-                    message: p.message,
-                })
-                .collect(),
-        });
+        return Err(ApiError::problems(problems));
     }
     let json = serde_json::to_string(&parsed).map_err(|e| ApiError::Internal(e.into()))?;
     Ok((parsed, json))

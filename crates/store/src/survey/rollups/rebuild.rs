@@ -98,8 +98,9 @@ impl Store {
         }
         deltas.apply(&mut tx).await?;
         tx.commit().await?;
-        // Deliveries are filed by local day too.
+        // Deliveries and refusals are filed by local day too.
         self.rebuild_deliveries(tz).await?;
+        self.rebuild_refusal_days(tz).await?;
         // Then the weekly rows of the weeks that have ended, from the new days.
         let (today, _) = local_day(jiff::Timestamp::now().as_millisecond(), tz);
         self.build_weeks(today).await?;
