@@ -56,7 +56,7 @@ async fn fill(pool: &Pool, refusals: usize, now: i64) -> anyhow::Result<()> {
         refusals_rows.push(format!(
             "('r-{i}', 'o-{i}', FALSE, 'K-{courier}', '{city}', '{partner}', {at}, NULL)"
         ));
-        for position in 0..(1 + usize::from(rng.gen_bool(0.1))) {
+        for position in 0..=usize::from(rng.gen_bool(0.1)) {
             item_rows.push(format!(
                 "('r-{i}', {position}, 'item', 1, '{}', NULL)",
                 REASONS[rng.gen_range(0..REASONS.len())]

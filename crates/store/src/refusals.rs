@@ -172,18 +172,22 @@ async fn count_refusal(
         o.partner.as_deref().unwrap_or(""),
         o.courier_id.as_deref().unwrap_or(""),
     );
-    let rows: Vec<((i64, &str, &str, &str, &str), i64)> = keys
+    let rows: Vec<(RefusalDay<'_>, i64)> = keys
         .iter()
         .map(|reason| ((day, reason.as_str(), place.0, place.1, place.2), 1))
         .collect();
     add_refusal_days(tx, &rows).await
 }
 
+/// A row of the refusal rates' rollup: day, reason (`''`: the order),
+/// city, partner, courier.
+type RefusalDay<'a> = (i64, &'a str, &'a str, &'a str, &'a str);
+
 /// Adds orders to the refusal rates' rollup rows: by courier, and summed
 /// without him (rows in key order, so that concurrent writers lock alike).
 async fn add_refusal_days(
     tx: &mut Tx<'_>,
-    rows: &[((i64, &str, &str, &str, &str), i64)],
+    rows: &[(RefusalDay<'_>, i64)],
 ) -> Result<(), StoreError> {
     tx.exec_rows(
         "INSERT INTO rollup_refusal_days (day, reason, city, partner, courier_id, orders) VALUES",
@@ -287,7 +291,7 @@ impl Store {
     /// rollup's rows).
     pub async fn rebuild_refusal_days(&self, tz: &TimeZone) -> Result<u64, StoreError> {
         #[derive(sqlx::FromRow)]
-        struct First {
+        struct FirstRefusal {
             order_number: String,
             reason: String,
             first_at: i64,
@@ -317,7 +321,7 @@ impl Store {
         // the refusals' order index.
         let mut after = String::new();
         loop {
-            let page: Vec<First> = tx
+            let page: Vec<FirstRefusal> = tx
                 .all(
                     sql("SELECT order_number, '' AS reason, MIN(recorded_at) AS first_at, MIN(city) AS city, \
                          MIN(COALESCE(partner, '')) AS partner, MIN(COALESCE(courier_id, '')) AS courier_id \
@@ -326,7 +330,7 @@ impl Store {
                 )
                 .await?;
             let Some(last) = page.last() else { break };
-            let reasons: Vec<First> = tx
+            let reasons: Vec<FirstRefusal> = tx
                 .all(
                     sql("SELECT r.order_number, i.reason, MIN(r.recorded_at) AS first_at, MIN(r.city) AS city, \
                          MIN(COALESCE(r.partner, '')) AS partner, MIN(COALESCE(r.courier_id, '')) AS courier_id \
@@ -364,7 +368,7 @@ impl Store {
                     .or_default() += 1;
             }
         }
-        let rows: Vec<((i64, &str, &str, &str, &str), i64)> = sums
+        let rows: Vec<(RefusalDay<'_>, i64)> = sums
             .iter()
             .map(|((day, reason, city, partner, courier), n)| {
                 (
