@@ -236,6 +236,11 @@
     pane.replaceChildren(...[
       h("div", { class: "ed-langs" }, langs.map((l) => h("button", { type: "button", class: l === previewLang ? "primary small" : "small", onclick: () => { previewLang = l; preview(); } }, l))),
       h("h3", {}, model.name || ""),
+      // A survey that records asks the customer first, in the terminal's words.
+      model.recording ? h("div", { class: "ed-preview-q" },
+        h("p", { class: "muted small" }, t("recording-first")),
+        h("p", { class: "lead" }, t("recording-ask")),
+        h("ul", { class: "choices" }, h("li", {}, t("yes")), h("li", {}, t("no")))) : null,
       qs.map((q, i) => {
         let body = null;
         if (q.type === "nps" || q.type === "scale") {
@@ -256,7 +261,7 @@
         return h("div", { class: "ed-preview-q" },
           h("p", { class: "muted small" }, `${i + 1}${q.required ? " · " + t("required") : ""}${q.show_if ? " · " + t("conditional") : ""}`),
           h("p", { class: "lead" }, pickText(q.text) || "…"), body);
-      })].flat());
+      })].flat().filter(Boolean));
   }
 
   form.classList.add("with-editor");

@@ -286,6 +286,7 @@
     const waiting = sessions.filter(pending).length;
     const failed = sessions.filter((s) => s.failed);
     for (const b of await all("blobs")) if (b.recording && b.recording.error) failed.push({ order_number: b.recording.order, error: b.recording.error });
+    for (const r of (await kvGet("refusals")) || []) if (r.failed) failed.push({ order_number: r.order_number, error: r.error });
     fill(box,
       h("div", { class: "sync" },
         h("strong", { id: "waiting", "data-count": waiting }, waiting ? t("waiting", { n: waiting }) : t("all_sent")),

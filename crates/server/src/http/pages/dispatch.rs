@@ -248,7 +248,11 @@ pub async fn detail(
         .await
         .page(user.lang)?;
     let zones = Zones::load(&app).await.page(user.lang)?;
-    let responses = response_views(&app, &incident.order_number, t, &tz, true)
+    // The answers in the order's city's zone, as the order's window is.
+    let answers_tz = order
+        .as_ref()
+        .map_or_else(|| tz.clone(), |o| zones.of(&o.city).clone());
+    let responses = response_views(&app, &incident.order_number, t, &answers_tz, true)
         .await
         .page(user.lang)?;
     let attempts = app.store.incident_attempts(&id).await.page(user.lang)?;

@@ -101,7 +101,8 @@ impl Zones {
         })
     }
 
-    fn of(&self, city: &str) -> &TimeZone {
+    /// A city's time zone (the deployment's for a city without one).
+    pub fn of(&self, city: &str) -> &TimeZone {
         self.cities.get(city).unwrap_or(&self.fallback)
     }
 }
@@ -600,7 +601,8 @@ pub async fn detail(
     c.title =
         c.tr.with("order-title", "number", order.order_number.clone());
     let zones = Zones::load(&app).await.page(user.lang)?;
-    let tz = app.deployment().tz();
+    // The order's times in its city's zone, as its delivery window is.
+    let tz = zones.of(&order.city).clone();
     let may_see_media = user.may::<DispatchDesk>();
     let responses = response_views(&app, &order.order_number, c.tr, &tz, may_see_media)
         .await
