@@ -1,5 +1,5 @@
-//! `doorstep report`: a period's survey scores, or its contact-center
-//! figures, to a CSV, XLSX or JSON file.
+//! `doorstep report`: a period's survey scores, its contact-center figures,
+//! or its mystery-shopper inspections, to a CSV, XLSX or JSON file.
 
 use std::path::PathBuf;
 
@@ -8,17 +8,19 @@ use clap::Args;
 use super::open_store;
 use crate::app::calls::CallsQuery;
 use crate::app::survey::metrics::MetricsQuery;
-use crate::app::survey::report::{write, write_calls, ReportFormat};
+use crate::app::survey::report::{write, write_calls, write_inspections, ReportFormat};
 
 #[derive(Args)]
 pub struct ReportArgs {
     /// The period, grouping and filters, as the API's `/api/v1/metrics` takes them.
     #[command(flatten)]
     query: MetricsQuery,
-    /// `surveys` (the scores, as `/api/v1/metrics`) or `calls` (the contact
+    /// `surveys` (the scores, as `/api/v1/metrics`), `calls` (the contact
     /// center's figures, as `/api/v1/calls/metrics`: --group-by all, line,
-    /// queue, agent, reason, hour, day, week or month; default queue).
-    #[arg(long, value_parser = ["surveys", "calls"], default_value = "surveys")]
+    /// queue, agent, reason, hour, day, week or month; default queue) or
+    /// `inspections` (mystery shoppers' checks per courier and question, as
+    /// `/api/v1/inspections`; --courier for one courier).
+    #[arg(long, value_parser = ["surveys", "calls", "inspections"], default_value = "surveys")]
     section: String,
     /// With `--section calls`: only the queues of this line (`customers` or `couriers`).
     #[arg(long)]
@@ -33,14 +35,38 @@ pub struct ReportArgs {
 
 pub async fn run(database: &str, args: ReportArgs) -> anyhow::Result<()> {
     let calls = args.section == "calls";
-    check_options(&args, calls)?;
+    check_options(&args)?;
     let store = open_store(database).await?;
     let deployment = store.deployment().await?;
     let today = jiff::Timestamp::now().to_zoned(deployment.tz()).date();
     let format = ReportFormat::parse(&args.format).unwrap_or(ReportFormat::Csv);
     let option =
         |p: crate::app::Problem| anyhow::anyhow!("--{}: {}", p.field.replace('_', "-"), p.message);
-    let result = if calls {
+    let result = if args.section == "inspections" {
+        match crate::app::period(args.query.from.as_deref(), args.query.to.as_deref(), today)
+            .map_err(option)
+        {
+            Ok(period) => write_inspections(
+                &store,
+                &deployment.tz(),
+                period,
+                args.query.courier.as_deref(),
+                format,
+                &args.out,
+            )
+            .await
+            .map(|couriers| {
+                let n: u64 = couriers.iter().map(|c| c.inspections).sum();
+                format!(
+                    "{n} inspections, couriers inspected: {}, {} to {}",
+                    couriers.len(),
+                    period.0,
+                    period.1
+                )
+            }),
+            Err(e) => Err(e),
+        }
+    } else if calls {
         let query = CallsQuery {
             from: args.query.from.clone(),
             to: args.query.to.clone(),
@@ -83,27 +109,47 @@ pub async fn run(database: &str, args: ReportArgs) -> anyhow::Result<()> {
 }
 
 /// Refuses options that do not apply to the section asked for, by name.
-fn check_options(args: &ReportArgs, calls: bool) -> anyhow::Result<()> {
-    if !calls {
-        if args.line.is_some() {
-            anyhow::bail!("--line applies to --section calls only");
-        }
-        return Ok(());
-    }
+fn check_options(args: &ReportArgs) -> anyhow::Result<()> {
     let q = &args.query;
-    let given = [
-        ("courier", &q.courier),
-        ("city", &q.city),
-        ("partner", &q.partner),
-        ("segment", &q.segment),
-        ("survey", &q.survey),
-        ("channel", &q.channel),
-        ("refusal-policy", &q.refusal_policy),
-    ];
-    if let Some((name, _)) = given.iter().find(|(_, v)| v.is_some()) {
-        anyhow::bail!(
-            "--{name} filters survey answers; the contact center's figures take --from, --to, --line and --group-by"
-        );
+    match args.section.as_str() {
+        "calls" => {
+            let given = [
+                ("courier", &q.courier),
+                ("city", &q.city),
+                ("partner", &q.partner),
+                ("segment", &q.segment),
+                ("survey", &q.survey),
+                ("channel", &q.channel),
+                ("refusal-policy", &q.refusal_policy),
+            ];
+            if let Some((name, _)) = given.iter().find(|(_, v)| v.is_some()) {
+                anyhow::bail!(
+                    "--{name} filters survey answers; the contact center's figures take --from, --to, --line and --group-by"
+                );
+            }
+        }
+        "inspections" => {
+            let given = [
+                ("line", &args.line),
+                ("group-by", &q.group_by),
+                ("city", &q.city),
+                ("partner", &q.partner),
+                ("segment", &q.segment),
+                ("survey", &q.survey),
+                ("channel", &q.channel),
+                ("refusal-policy", &q.refusal_policy),
+            ];
+            if let Some((name, _)) = given.iter().find(|(_, v)| v.is_some()) {
+                anyhow::bail!(
+                    "--{name} does not apply to inspections, which are summed per courier and question; they take --from, --to and --courier"
+                );
+            }
+        }
+        _ => {
+            if args.line.is_some() {
+                anyhow::bail!("--line applies to --section calls only");
+            }
+        }
     }
     Ok(())
 }

@@ -254,6 +254,60 @@ async fn an_inspector_checks_the_courier_apart_from_customers(backend: &str) {
     // K-1 is there for his delivery, with no response: inspections are none.
     assert_eq!(groups, [("K-1", 0), ("K-2", 1)], "{metrics}");
 
+    // `doorstep report --section inspections`: the same sums to a file.
+    let out = a.data_dir.0.join("inspections.csv");
+    let done = crate::cli::doorstep(
+        &a.db_url,
+        &[
+            "report",
+            "--section",
+            "inspections",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-30",
+            "--format",
+            "csv",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(String::from_utf8_lossy(&done.stdout).contains("2 inspections, couriers inspected: 1"));
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        csv.starts_with("courier_id,inspections,survey_id,question_id,kind,answers,mean,options\n")
+            && csv.contains("K-1,2,check,on_time,scale,2,3,\n")
+            && csv.contains("K-1,2,check,script,single_choice,2,,no:1;yes:1\n"),
+        "{csv}"
+    );
+    let refused = crate::cli::doorstep(
+        &a.db_url,
+        &[
+            "report",
+            "--section",
+            "inspections",
+            "--city",
+            "Москва",
+            "--format",
+            "csv",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--city does not apply to inspections"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
     // The courier's page shows them, named, apart from the scores.
     let quality = a.signed_in("quality").await;
     let page = a

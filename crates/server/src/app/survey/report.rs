@@ -188,6 +188,92 @@ pub async fn write_calls(
     Ok(answer)
 }
 
+/// Mystery-shopper inspections of `[from, to]` (of one courier or all), as
+/// `GET /api/v1/inspections` sums them, written to `out`: CSV (a row per
+/// courier and question; options as `id:count` pairs), the API's JSON, or a
+/// workbook of one Inspections sheet. Never mixed with customers' scores.
+pub async fn write_inspections(
+    store: &Store,
+    tz: &jiff::tz::TimeZone,
+    (from, to): (jiff::civil::Date, jiff::civil::Date),
+    courier: Option<&str>,
+    format: ReportFormat,
+    out: &Path,
+) -> anyhow::Result<Vec<crate::app::survey::inspections::CourierInspections>> {
+    let (start, end) = doorstep_domain::time::day_range(from, to, tz);
+    let answers = store
+        .inspection_answers(courier, start.as_millisecond(), end.as_millisecond())
+        .await?;
+    let couriers = crate::app::survey::inspections::summarise(&answers);
+    let rows: Vec<[String; 8]> = couriers
+        .iter()
+        .flat_map(|c| {
+            c.questions.iter().map(|q| {
+                [
+                    inert(c.courier_id.clone()),
+                    c.inspections.to_string(),
+                    inert(q.survey_id.clone()),
+                    inert(q.question_id.clone()),
+                    q.kind.clone(),
+                    q.answers.to_string(),
+                    q.mean.map_or(String::new(), format_number),
+                    q.options
+                        .iter()
+                        .map(|(o, n)| format!("{o}:{n}"))
+                        .collect::<Vec<_>>()
+                        .join(";"),
+                ]
+            })
+        })
+        .collect();
+    let headers = [
+        "courier_id",
+        "inspections",
+        "survey_id",
+        "question_id",
+        "kind",
+        "answers",
+        "mean",
+        "options",
+    ];
+    let bytes = match format {
+        ReportFormat::Json => {
+            serde_json::to_vec_pretty(&serde_json::json!({ "couriers": couriers }))?
+        }
+        ReportFormat::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record(headers)?;
+            for row in &rows {
+                w.write_record(row)?;
+            }
+            w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?
+        }
+        ReportFormat::Xlsx => {
+            let mut book = Workbook::new();
+            let bold = Format::new().set_bold();
+            let sheet = book.add_worksheet().set_name("Inspections")?;
+            for (col, header) in headers.into_iter().enumerate() {
+                sheet.write_string_with_format(0, col as u16, header, &bold)?;
+            }
+            for (r, row) in (1u32..).zip(&rows) {
+                for (col, cell) in row.iter().enumerate() {
+                    let number = matches!(col, 1 | 5 | 6)
+                        .then(|| cell.parse::<f64>().ok())
+                        .flatten();
+                    match number {
+                        Some(n) => sheet.write_number(r, col as u16, n)?,
+                        None => sheet.write_string(r, col as u16, cell)?,
+                    };
+                }
+            }
+            sheet.set_column_width(3, 18)?;
+            book.save_to_buffer()?
+        }
+    };
+    save(&bytes, out)?;
+    Ok(couriers)
+}
+
 /// The columns of the contact center's CSV, named as the API's fields.
 const CALL_HEADERS: [&str; 12] = [
     "key",
