@@ -359,6 +359,25 @@ async fn start_survey(c: &fantoccini::Client, order: &str) {
     .await;
 }
 
+/// Opens the terminal at `url` and enrols it with `code`.
+async fn enrol(c: &fantoccini::Client, url: &str, code: &str) {
+    c.goto(url).await.unwrap();
+    until(
+        c,
+        "document.querySelector('input[name=code]')",
+        "the enrolment form",
+    )
+    .await;
+    snap(c, "enrol").await;
+    c.find(Locator::Css("input[name=code]"))
+        .await
+        .unwrap()
+        .send_keys(code)
+        .await
+        .unwrap();
+    click(c, Locator::Css("form button[type=submit]")).await;
+}
+
 /// Courier K-1's orders `numbers`, delivered now, and `survey` published:
 /// what a terminal test starts from. Returns an enrolment code for K-1.
 async fn courier_day(app: &TestApp, numbers: &[&str], survey: &serde_json::Value) -> String {
@@ -421,21 +440,7 @@ async fn a_terminal_surveys_offline_and_sends_each_answer_once() {
 
     let c = browser(port).await;
     // Enrol while online: the app, the day's orders and the surveys arrive.
-    c.goto(&network.at("/terminal")).await.unwrap();
-    until(
-        &c,
-        "document.querySelector('input[name=code]')",
-        "the enrolment form",
-    )
-    .await;
-    snap(&c, "enrol").await;
-    c.find(Locator::Css("input[name=code]"))
-        .await
-        .unwrap()
-        .send_keys(&code)
-        .await
-        .unwrap();
-    click(&c, Locator::Css("form button[type=submit]")).await;
+    enrol(&c, &network.at("/terminal"), &code).await;
     until(
         &c,
         "document.querySelector('[data-order=\"T-3\"]')",
@@ -1345,20 +1350,7 @@ async fn a_terminal_records_the_conversation_only_with_consent_in_chromium() {
     ]});
     let code = courier_day(&app, &["V-1", "V-2"], &survey).await;
     let c = browser(port).await;
-    c.goto(&app.at("/terminal")).await.unwrap();
-    until(
-        &c,
-        "document.querySelector('input[name=code]')",
-        "the enrolment form",
-    )
-    .await;
-    c.find(Locator::Css("input[name=code]"))
-        .await
-        .unwrap()
-        .send_keys(&code)
-        .await
-        .unwrap();
-    click(&c, Locator::Css("form button[type=submit]")).await;
+    enrol(&c, &app.at("/terminal"), &code).await;
     until(
         &c,
         "document.querySelector('[data-order=\"V-2\"]')",
@@ -1521,20 +1513,7 @@ async fn an_inspector_checks_a_courier_on_the_terminal_in_chromium() {
         .await
         .unwrap();
     let c = browser(port).await;
-    c.goto(&app.at("/terminal")).await.unwrap();
-    until(
-        &c,
-        "document.querySelector('input[name=code]')",
-        "the enrolment form",
-    )
-    .await;
-    c.find(Locator::Css("input[name=code]"))
-        .await
-        .unwrap()
-        .send_keys(&code)
-        .await
-        .unwrap();
-    click(&c, Locator::Css("form button[type=submit]")).await;
+    enrol(&c, &app.at("/terminal"), &code).await;
     // An inspector's device: no day of orders, the inspection form.
     until(
         &c,
