@@ -187,6 +187,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "refusal days",
         include_str!("../migrations/0033_refusal_days.sql"),
     ),
+    (
+        34,
+        "late orders index",
+        include_str!("../migrations/0034_late_orders_index.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.

@@ -167,15 +167,14 @@ impl Store {
                         AS first_contact_at, \
                      (SELECT MAX(a.number_value) FROM answers a WHERE a.order_number = o.order_number \
                         AND a.kind = 'nps' AND a.number_value IS NOT NULL) AS nps \
-                     FROM orders o WHERE o.promised_from >= $1 AND o.promised_from < $2 \
-                     AND o.promised_to >= $3 AND o.promised_to < $2 \
-                     AND (o.delivered_at > o.promised_to OR (o.delivered_at IS NULL AND o.promised_to < $4))",
+                     FROM orders o WHERE o.promised_to >= $1 AND o.promised_to < $2 \
+                     AND (o.delivered_at IS NULL OR o.delivered_at > o.promised_to) \
+                     AND (o.delivered_at > o.promised_to OR (o.delivered_at IS NULL AND o.promised_to < $3))",
                 )
-                // A window is at most a day long: its start is within a
-                // day before its end (the index on promised_from).
-                .bind(from - 24 * 3_600_000)
-                .bind(to)
+                // The late orders' own index (migration 0034): its
+                // predicate is the second condition, word for word.
                 .bind(from)
+                .bind(to)
                 .bind(now),
             )
             .await?;
