@@ -648,6 +648,14 @@ mail-test-text = This is a test e-mail from Doorstep ({ $company }). The mail se
 mail-report-subject = { $company }: service quality, { $period }
 mail-report-lead = Service quality of { $company } for { $period }.
 mail-report-attached = The attached file breaks the figures down by { $group }.
+mail-inspections-title = Mystery-shopper inspections (apart from customers' scores)
+mail-inspections-count = { $n ->
+    [one] One inspection
+   *[other] { $n } inspections
+} of { $couriers ->
+    [one] one courier
+   *[other] { $couriers } couriers
+}
 
 ## Settings → Webhooks and background jobs
 webhooks-title = Webhooks

@@ -646,6 +646,8 @@ mail-test-text = Это тестовое письмо от Doorstep ({ $company 
 mail-report-subject = { $company }: качество сервиса, { $period }
 mail-report-lead = Качество сервиса { $company } за { $period }.
 mail-report-attached = Во вложении цифры в разбивке: { $group }.
+mail-inspections-title = Проверки «тайного покупателя» (отдельно от оценок клиентов)
+mail-inspections-count = Проверок: { $n }, курьеров проверено: { $couriers }
 
 ## Настройки → Вебхуки и фоновые задачи
 webhooks-title = Вебхуки

@@ -147,6 +147,44 @@ async fn reports_are_emailed_on_schedule(backend: &str) {
         "{body}"
     );
 
+    // A mystery shopper checked K-1 yesterday: the mail gives it apart.
+    let (status, body) = post(
+        &app,
+        &integration,
+        "/api/v1/surveys",
+        &json!({"id": "check", "name": "Mystery shopper", "inspection": true, "questions": [
+            {"id": "polite", "type": "scale", "min": 1, "max": 5, "measures": "factor:politeness",
+             "text": {"en": "Politeness", "ru": "Вежливость"}}]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let definition: doorstep_domain::survey::SurveyDefinition = serde_json::from_value(json!({
+        "name": "Mystery shopper", "inspection": true, "questions": [
+            {"id": "polite", "type": "scale", "min": 1, "max": 5, "measures": "factor:politeness", "text": "Politeness"}]}))
+    .unwrap();
+    let answers = doorstep_domain::survey::check_answers(
+        &definition,
+        doorstep_domain::survey::ResponseStatus::Completed,
+        &[("polite".to_owned(), json!(4))],
+    )
+    .unwrap();
+    let order = app.store.order("R-1").await.unwrap().unwrap();
+    app.store
+        .record_inspection(&doorstep_store::inspections::NewInspection {
+            id: "5e6f7a8b-0000-4000-8000-000000000001",
+            order: &order,
+            survey_id: "check",
+            survey_version: 1,
+            inspector: "Shopper",
+            token_id: None,
+            started_at: started.as_millisecond(),
+            finished_at: finished.as_millisecond(),
+            content_hash: "x",
+            answers: &answers,
+        })
+        .await
+        .unwrap();
+
     // The round sends yesterday's report once, to both, with the file.
     assert_eq!(
         doorstep::app::survey::schedules::run_due(&app.state)
@@ -182,6 +220,16 @@ async fn reports_are_emailed_on_schedule(backend: &str) {
                 .contains("Service level: 100.0% (80% within 20 s)")
             && report.data.contains("ASA: 10 s"),
         "the calls: {}",
+        report.data
+    );
+    assert!(
+        report
+            .data
+            .contains("Mystery-shopper inspections (apart from customers' scores)")
+            && report.data.contains("One inspection of one courier")
+            && (report.data.contains("Politeness: 4.0 of 5 (n =3D 1)")
+                || report.data.contains("Politeness: 4.0 of 5 (n = 1)")),
+        "the inspections, apart: {}",
         report.data
     );
     assert_eq!(

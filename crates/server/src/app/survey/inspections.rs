@@ -241,6 +241,89 @@ pub fn summarise(answers: &[InspectionAnswer]) -> Vec<CourierInspections> {
         .collect()
 }
 
+/// One check of an inspection survey as people read it.
+pub struct ReadableCheck {
+    /// The question in the reader's language.
+    pub label: String,
+    /// "4.5 of 5", or each option's count ("Yes: 3 · No: 1").
+    pub figure: String,
+    pub answers: u64,
+}
+
+/// The checks of a courier's (or the fleet's) inspections in the survey's
+/// order, named in the reader's language; free-text notes left out.
+pub async fn readable(
+    app: &App,
+    summed: &CourierInspections,
+    t: crate::i18n::Tr<'_>,
+) -> anyhow::Result<Vec<ReadableCheck>> {
+    let lang = t.lang();
+    let mut checks = Vec::new();
+    for q in summed.questions.iter().filter(|q| q.kind != "text") {
+        let definition = app.survey_version(&q.survey_id, None).await?;
+        let place = definition
+            .as_ref()
+            .and_then(|(_, d)| d.questions.iter().position(|x| x.id == q.question_id));
+        let question = definition
+            .as_ref()
+            .and_then(|(_, d)| d.question(&q.question_id).cloned());
+        let label = question
+            .as_ref()
+            .map_or_else(|| q.question_id.clone(), |x| x.text.get(lang).to_owned());
+        let figure = match (q.mean, &question) {
+            (Some(mean), Some(x)) => t.args(
+                "courier-inspection-mean",
+                vec![
+                    ("mean", format!("{mean:.1}").into()),
+                    ("max", x.max.unwrap_or(10).into()),
+                ],
+            ),
+            (Some(mean), None) => format!("{mean:.1}"),
+            (None, _) => q
+                .options
+                .iter()
+                .map(|(option, n)| {
+                    let name = question
+                        .as_ref()
+                        .and_then(|x| x.options.iter().find(|o| o.id == *option))
+                        .and_then(|o| o.text.as_ref())
+                        .map_or_else(
+                            || match option.as_str() {
+                                "yes" | "no" => t.t(&format!("courier-inspection-{option}")),
+                                _ => option.clone(),
+                            },
+                            |text| text.get(lang).to_owned(),
+                        );
+                    format!("{name}: {n}")
+                })
+                .collect::<Vec<_>>()
+                .join(" · "),
+        };
+        checks.push((
+            (q.survey_id.clone(), place.unwrap_or(usize::MAX)),
+            ReadableCheck {
+                label,
+                figure,
+                answers: q.answers,
+            },
+        ));
+    }
+    checks.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(checks.into_iter().map(|(_, c)| c).collect())
+}
+
+/// Every inspection of the answers summed as one group (the fleet's).
+pub fn summarise_all(answers: &[InspectionAnswer]) -> Option<CourierInspections> {
+    let all: Vec<InspectionAnswer> = answers
+        .iter()
+        .map(|a| InspectionAnswer {
+            courier_id: None,
+            ..a.clone()
+        })
+        .collect();
+    summarise(&all).into_iter().next()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

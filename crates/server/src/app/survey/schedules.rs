@@ -110,6 +110,7 @@ pub async fn deliver(
         }
     }
     calls_lines(app, &deployment, &t, from, to, &mut text).await?;
+    inspection_lines(app, &deployment, &t, from, to, &mut text).await?;
     text.push('\n');
     text.push_str(&t.with(
         "mail-report-attached",
@@ -190,6 +191,48 @@ async fn calls_lines(
     ];
     for (label, value) in lines {
         let _ = writeln!(text, "{label}: {value}");
+    }
+    Ok(())
+}
+
+/// The mystery shoppers' inspections of the period, apart from the
+/// customers' scores — when there were any.
+async fn inspection_lines(
+    app: &AppState,
+    deployment: &doorstep_domain::Deployment,
+    t: &crate::i18n::Tr<'_>,
+    from: Date,
+    to: Date,
+    text: &mut String,
+) -> anyhow::Result<()> {
+    use crate::app::survey::inspections::{readable, summarise, summarise_all};
+    let (start, end) = doorstep_domain::time::day_range(from, to, &deployment.tz());
+    let answers = app
+        .store
+        .inspection_answers(None, start.as_millisecond(), end.as_millisecond())
+        .await?;
+    let Some(fleet) = summarise_all(&answers) else {
+        return Ok(());
+    };
+    let couriers = summarise(&answers).len();
+    let _ = writeln!(text, "\n{}:", t.t("mail-inspections-title"));
+    let _ = writeln!(
+        text,
+        "{}",
+        t.with2(
+            "mail-inspections-count",
+            "n",
+            fleet.inspections,
+            "couriers",
+            couriers
+        )
+    );
+    for check in readable(app, &fleet, *t).await? {
+        let _ = writeln!(
+            text,
+            "{}: {} (n = {})",
+            check.label, check.figure, check.answers
+        );
     }
     Ok(())
 }

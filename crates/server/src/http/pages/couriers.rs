@@ -247,58 +247,11 @@ impl InspectionsView {
         else {
             return Ok(None);
         };
-        let lang = t.lang();
-        let mut questions = Vec::new();
-        for q in &mine.questions {
-            if q.kind == "text" {
-                continue; // the words go with each inspection below
-            }
-            let definition = app.survey_version(&q.survey_id, None).await?;
-            let place = definition
-                .as_ref()
-                .and_then(|(_, d)| d.questions.iter().position(|x| x.id == q.question_id));
-            let question = definition
-                .as_ref()
-                .and_then(|(_, d)| d.question(&q.question_id).cloned());
-            let label = question
-                .as_ref()
-                .map_or_else(|| q.question_id.clone(), |x| x.text.get(lang).to_owned());
-            let figure = match (q.mean, &question) {
-                (Some(mean), Some(x)) => t.args(
-                    "courier-inspection-mean",
-                    vec![
-                        ("mean", format!("{mean:.1}").into()),
-                        ("max", x.max.unwrap_or(10).into()),
-                    ],
-                ),
-                (Some(mean), None) => format!("{mean:.1}"),
-                (None, _) => q
-                    .options
-                    .iter()
-                    .map(|(option, n)| {
-                        let name = question
-                            .as_ref()
-                            .and_then(|x| x.options.iter().find(|o| o.id == *option))
-                            .and_then(|o| o.text.as_ref())
-                            .map_or_else(
-                                || match option.as_str() {
-                                    "yes" | "no" => t.t(&format!("courier-inspection-{option}")),
-                                    _ => option.clone(),
-                                },
-                                |text| text.get(lang).to_owned(),
-                            );
-                        format!("{name}: {n}")
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" · "),
-            };
-            questions.push((
-                (q.survey_id.clone(), place.unwrap_or(usize::MAX)),
-                (label, figure, q.answers),
-            ));
-        }
-        questions.sort_by(|a, b| a.0.cmp(&b.0));
-        let questions = questions.into_iter().map(|(_, q)| q).collect();
+        let questions = crate::app::survey::inspections::readable(app, &mine, t)
+            .await?
+            .into_iter()
+            .map(|c| (c.label, c.figure, c.answers))
+            .collect();
         let mut words: std::collections::HashMap<&str, Vec<String>> =
             std::collections::HashMap::new();
         for a in answers.iter().filter(|a| a.kind == "text") {
