@@ -35,6 +35,24 @@ const REASONS: [&str; 6] = [
     "other",
 ];
 
+/// The statements that insert the refusals and items gathered (emptied).
+fn insert_refusals(
+    statements: &mut Vec<String>,
+    refusals: &mut Vec<String>,
+    items: &mut Vec<String>,
+) {
+    statements.push(format!(
+        "INSERT INTO refusals (id, order_number, whole_order, courier_id, city, partner, recorded_at, token_id) VALUES {};",
+        refusals.join(",")
+    ));
+    statements.push(format!(
+        "INSERT INTO refused_items (refusal_id, position, item, quantity, reason, note) VALUES {};",
+        items.join(",")
+    ));
+    refusals.clear();
+    items.clear();
+}
+
 /// A year of refusals (one item, a tenth of them two) and the delivery
 /// rollup's rows, in statements of 1,000 rows, 50 to a transaction.
 async fn fill(pool: &Pool, refusals: usize, now: i64) -> anyhow::Result<()> {
@@ -63,16 +81,7 @@ async fn fill(pool: &Pool, refusals: usize, now: i64) -> anyhow::Result<()> {
             ));
         }
         if refusals_rows.len() == 1000 {
-            statements.push(format!(
-                "INSERT INTO refusals (id, order_number, whole_order, courier_id, city, partner, recorded_at, token_id) VALUES {};",
-                refusals_rows.join(",")
-            ));
-            statements.push(format!(
-                "INSERT INTO refused_items (refusal_id, position, item, quantity, reason, note) VALUES {};",
-                item_rows.join(",")
-            ));
-            refusals_rows.clear();
-            item_rows.clear();
+            insert_refusals(&mut statements, &mut refusals_rows, &mut item_rows);
             if statements.len() >= 100 {
                 pool.run(&flush(&mut statements)).await?;
                 if i % 500_000 < 1000 {
@@ -86,14 +95,7 @@ async fn fill(pool: &Pool, refusals: usize, now: i64) -> anyhow::Result<()> {
         }
     }
     if !refusals_rows.is_empty() {
-        statements.push(format!(
-            "INSERT INTO refusals (id, order_number, whole_order, courier_id, city, partner, recorded_at, token_id) VALUES {};",
-            refusals_rows.join(",")
-        ));
-        statements.push(format!(
-            "INSERT INTO refused_items (refusal_id, position, item, quantity, reason, note) VALUES {};",
-            item_rows.join(",")
-        ));
+        insert_refusals(&mut statements, &mut refusals_rows, &mut item_rows);
     }
     // Fifty refusals in a courier's day are 2% of his deliveries: each
     // courier's day in the rollup, with his city and one partner.

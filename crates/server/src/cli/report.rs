@@ -111,45 +111,32 @@ pub async fn run(database: &str, args: ReportArgs) -> anyhow::Result<()> {
 /// Refuses options that do not apply to the section asked for, by name.
 fn check_options(args: &ReportArgs) -> anyhow::Result<()> {
     let q = &args.query;
-    match args.section.as_str() {
-        "calls" => {
-            let given = [
-                ("courier", &q.courier),
-                ("city", &q.city),
-                ("partner", &q.partner),
-                ("segment", &q.segment),
-                ("survey", &q.survey),
-                ("channel", &q.channel),
-                ("refusal-policy", &q.refusal_policy),
-            ];
-            if let Some((name, _)) = given.iter().find(|(_, v)| v.is_some()) {
-                anyhow::bail!(
-                    "--{name} filters survey answers; the contact center's figures take --from, --to, --line and --group-by"
-                );
-            }
-        }
-        "inspections" => {
-            let given = [
-                ("line", &args.line),
-                ("group-by", &q.group_by),
-                ("city", &q.city),
-                ("partner", &q.partner),
-                ("segment", &q.segment),
-                ("survey", &q.survey),
-                ("channel", &q.channel),
-                ("refusal-policy", &q.refusal_policy),
-            ];
-            if let Some((name, _)) = given.iter().find(|(_, v)| v.is_some()) {
-                anyhow::bail!(
-                    "--{name} does not apply to inspections, which are summed per courier and question; they take --from, --to and --courier"
-                );
-            }
-        }
-        _ => {
-            if args.line.is_some() {
-                anyhow::bail!("--line applies to --section calls only");
-            }
-        }
+    // Each option given, and the sections that take it.
+    let options: [(&str, bool, &[&str]); 9] = [
+        ("line", args.line.is_some(), &["calls"]),
+        ("group-by", q.group_by.is_some(), &["surveys", "calls"]),
+        ("courier", q.courier.is_some(), &["surveys", "inspections"]),
+        ("city", q.city.is_some(), &["surveys"]),
+        ("partner", q.partner.is_some(), &["surveys"]),
+        ("segment", q.segment.is_some(), &["surveys"]),
+        ("survey", q.survey.is_some(), &["surveys"]),
+        ("channel", q.channel.is_some(), &["surveys"]),
+        ("refusal-policy", q.refusal_policy.is_some(), &["surveys"]),
+    ];
+    let section = args.section.as_str();
+    let Some((name, ..)) = options
+        .iter()
+        .find(|(_, given, takes)| *given && !takes.contains(&section))
+    else {
+        return Ok(());
+    };
+    match section {
+        "calls" => anyhow::bail!(
+            "--{name} filters survey answers; the contact center's figures take --from, --to, --line and --group-by"
+        ),
+        "inspections" => anyhow::bail!(
+            "--{name} does not apply to inspections, which are summed per courier and question; they take --from, --to and --courier"
+        ),
+        _ => anyhow::bail!("--{name} applies to --section calls only"),
     }
-    Ok(())
 }

@@ -285,7 +285,7 @@
     const sessions = await all("sessions");
     const waiting = sessions.filter(pending).length;
     const failed = sessions.filter((s) => s.failed);
-    for (const b of await all("blobs")) if (b.recording && b.recording.error) failed.push({ order_number: b.recording.order, error: b.recording.error });
+    for (const r of (await kvGet("recordings")) || []) if (r.error) failed.push({ order_number: r.order, error: r.error });
     for (const r of (await kvGet("refusals")) || []) if (r.failed) failed.push({ order_number: r.order_number, error: r.error });
     fill(box,
       h("div", { class: "sync" },
@@ -719,11 +719,11 @@
   }
   // Keeps a file on the device under its SHA-256, which is also its id on
   // the server: the answer can name it before it is uploaded.
-  async function keepBlob(blob, extra) {
+  async function keepBlob(blob) {
     const data = await blob.arrayBuffer();
     const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
     const id = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
-    await put("blobs", { id, data, type: blob.type || "application/octet-stream", uploaded: false, created_at: Date.now(), ...extra });
+    await put("blobs", { id, data, type: blob.type || "application/octet-stream", uploaded: false, created_at: Date.now() });
     return id;
   }
 
@@ -760,7 +760,10 @@
         if (rec.recorder === r) Object.assign(rec, { recorder: null, session: null });
         const blob = new Blob(chunks, { type: r.mimeType || type || "audio/webm" });
         if (!blob.size) return;
-        await keepBlob(blob, { recording: { session: s.id, order: s.order_number, duration_ms: Date.now() - started } });
+        const id = await keepBlob(blob);
+        const list = (await kvGet("recordings")) || [];
+        list.push({ id, session: s.id, order: s.order_number, duration_ms: Date.now() - started });
+        await kvSet("recordings", list);
         sync(true);
       };
       r.start(1000);
@@ -777,26 +780,35 @@
     if (rec.recorder.state !== "inactive") rec.recorder.stop();
   }
   // Each recording once its answers are on the server: the file, then
-  // its tie to the response. Kept on the device until the server has both.
+  // its tie to the response. What waits is listed in kv "recordings" (the
+  // file itself in "blobs", read only to upload it); an entry goes once the
+  // server has both, or stays marked with the server's refusal.
   async function sendRecordings() {
+    const list = (await kvGet("recordings")) || [];
+    if (!list.some((x) => !x.failed)) return;
     const sessions = new Map((await all("sessions")).map((x) => [x.id, x]));
-    for (const b of (await all("blobs")).filter((x) => x.recording && !x.recording.failed)) {
-      const s = sessions.get(b.recording.session);
-      if (s && (!s.sent || s.failed)) { if (s.failed) { b.recording.failed = true; await put("blobs", b); } continue; }
-      const settle = async (r) => {
-        if (r.status === 401 || r.status === 403) { revoked(); return false; }
-        if (r.ok) return true;
-        if (r.status >= 400 && r.status < 500 && r.status !== 429) {
-          b.recording.failed = true; b.recording.error = await problem(r); await put("blobs", b); return false;
+    const save = () => kvSet("recordings", list.filter((x) => !x.done));
+    for (const r of list.filter((x) => !x.failed)) {
+      const s = sessions.get(r.session);
+      if (s && s.failed) { r.failed = true; r.error = s.error; await save(); continue; }
+      if (s && !s.sent) continue;
+      const settle = async (res) => {
+        if (res.status === 401 || res.status === 403) { revoked(); return false; }
+        if (res.ok) return true;
+        if (res.status >= 400 && res.status < 500 && res.status !== 429) {
+          r.failed = true; r.error = await problem(res); await save(); return false;
         }
-        throw new Error(await problem(r));
+        throw new Error(await problem(res));
       };
-      if (!b.uploaded) {
-        if (!(await settle(await api("PUT", `/attachments/${b.id}`, b.data, b.type)))) continue;
-        b.uploaded = true; await put("blobs", b);
+      if (!r.uploaded) {
+        const b = await get("blobs", r.id);
+        if (b && !(await settle(await api("PUT", `/attachments/${r.id}`, b.data, b.type)))) continue;
+        r.uploaded = true; await save();
       }
-      const tie = { order_number: b.recording.order, attachment_id: b.id, duration_ms: Math.round(b.recording.duration_ms) };
-      if (await settle(await api("POST", `/responses/${b.recording.session}/recording`, JSON.stringify(tie), "application/json"))) await del("blobs", b.id);
+      const tie = { order_number: r.order, attachment_id: r.id, duration_ms: Math.round(r.duration_ms) };
+      if (await settle(await api("POST", `/responses/${r.session}/recording`, JSON.stringify(tie), "application/json"))) {
+        r.done = true; await del("blobs", r.id); await save();
+      }
     }
   }
   function voiceControl(s, q, value, done) {

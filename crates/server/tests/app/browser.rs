@@ -1462,8 +1462,9 @@ async fn a_terminal_records_the_conversation_only_with_consent_in_chromium() {
     let kept: i64 = c
         .execute(
             "return await new Promise((ok) => { const r = indexedDB.open('doorstep-terminal'); r.onsuccess = () => { \
-               const q = r.result.transaction('blobs').objectStore('blobs').getAll(); \
-               q.onsuccess = () => ok(q.result.filter((b) => b.recording).length); }; });",
+               const x = r.result.transaction(['blobs', 'kv']); \
+               const blobs = x.objectStore('blobs').getAll(); const waiting = x.objectStore('kv').get('recordings'); \
+               x.oncomplete = () => ok(blobs.result.length + (waiting.result || []).length); }; });",
             vec![],
         )
         .await

@@ -205,7 +205,7 @@ async fn inspection_lines(
     to: Date,
     text: &mut String,
 ) -> anyhow::Result<()> {
-    use crate::app::survey::inspections::{readable, summarise, summarise_all};
+    use crate::app::survey::inspections::{readable, summarise_all};
     let (start, end) = doorstep_domain::time::day_range(from, to, &deployment.tz());
     let answers = app
         .store
@@ -214,7 +214,11 @@ async fn inspection_lines(
     let Some(fleet) = summarise_all(&answers) else {
         return Ok(());
     };
-    let couriers = summarise(&answers).len();
+    let couriers = answers
+        .iter()
+        .map(|a| a.courier_id.as_deref())
+        .collect::<std::collections::HashSet<_>>()
+        .len();
     let _ = writeln!(text, "\n{}:", t.t("mail-inspections-title"));
     let _ = writeln!(
         text,

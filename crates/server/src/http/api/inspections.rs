@@ -35,11 +35,9 @@ pub async fn surveys(
 ) -> Result<Json<InspectionForms>, ApiError> {
     let mut surveys = Vec::new();
     for r in app.store.surveys().await? {
-        let inspection =
-            serde_json::from_str::<doorstep_domain::survey::SurveyDefinition>(&r.definition)
-                .is_ok_and(|d| d.inspection);
-        if inspection {
-            surveys.push(SurveyJson::from_record(r)?);
+        let survey = SurveyJson::from_record(r)?;
+        if survey.is_inspection() {
+            surveys.push(survey);
         }
     }
     Ok(Json(InspectionForms {

@@ -63,6 +63,11 @@ pub struct SurveyJson {
 }
 
 impl SurveyJson {
+    /// A mystery-shopper check, for inspectors only.
+    pub fn is_inspection(&self) -> bool {
+        self.inspection
+    }
+
     pub fn from_record(r: SurveyRecord) -> Result<SurveyJson, ApiError> {
         let definition: SurveyDefinition = serde_json::from_str(&r.definition).map_err(|e| {
             ApiError::Internal(anyhow::anyhow!(
