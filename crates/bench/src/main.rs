@@ -22,6 +22,7 @@ mod metrics;
 mod refusals;
 mod soak;
 mod support;
+mod told_first;
 
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
@@ -96,7 +97,7 @@ fn main() -> anyhow::Result<()> {
     let command = args.first().map(String::as_str);
     if let Some(
         which @ ("ingest" | "metrics" | "latency" | "soak" | "events" | "helpdesk" | "support"
-        | "chat" | "calls" | "call-figures" | "refusals"),
+        | "chat" | "calls" | "call-figures" | "refusals" | "told-first"),
     ) = command
     {
         let default = match which {
@@ -106,6 +107,7 @@ fn main() -> anyhow::Result<()> {
             "support" | "calls" => 1_000_000,
             "call-figures" => 12_800_000,
             "refusals" => 2_400_000,
+            "told-first" => 3_000_000,
             "events" | "chat" => 20,
             _ => 10_000_000,
         };
@@ -129,13 +131,14 @@ fn main() -> anyhow::Result<()> {
             "calls" => calls::run(doorstep, &dir, postgres, count)?,
             "call-figures" => call_figures::run(doorstep, &dir, postgres, count)?,
             "refusals" => refusals::run(doorstep, &dir, postgres, count)?,
+            "told-first" => told_first::run(doorstep, &dir, postgres, count)?,
             _ => metrics::run(doorstep, &dir, postgres, count)?,
         };
         println!("{table}");
         return Ok(());
     }
     if args.first().map(String::as_str) != Some("import") {
-        bail!("usage: doorstep-bench import [--rows 100000,1000000] [--postgres URL] [--dir DIR]\n       doorstep-bench ingest [RESPONSES]\n       doorstep-bench latency [ANSWERS]\n       doorstep-bench soak [SECONDS]\n       doorstep-bench events [SECONDS]\n       doorstep-bench helpdesk [CASES]\n       doorstep-bench support [CASES]\n       doorstep-bench chat [SECONDS]\n       doorstep-bench calls [LINES]\n       doorstep-bench call-figures [CALLS]\n       doorstep-bench refusals [REFUSALS]\n       doorstep-bench metrics [ANSWERS]\n       doorstep-bench generate ROWS FILE");
+        bail!("usage: doorstep-bench import [--rows 100000,1000000] [--postgres URL] [--dir DIR]\n       doorstep-bench ingest [RESPONSES]\n       doorstep-bench latency [ANSWERS]\n       doorstep-bench soak [SECONDS]\n       doorstep-bench events [SECONDS]\n       doorstep-bench helpdesk [CASES]\n       doorstep-bench support [CASES]\n       doorstep-bench chat [SECONDS]\n       doorstep-bench calls [LINES]\n       doorstep-bench call-figures [CALLS]\n       doorstep-bench refusals [REFUSALS]\n       doorstep-bench told-first [ORDERS]\n       doorstep-bench metrics [ANSWERS]\n       doorstep-bench generate ROWS FILE");
     }
     let mut sizes = vec![100_000usize, 1_000_000];
     let mut postgres = "postgres://postgres@127.0.0.1:5432".to_owned();

@@ -2,7 +2,7 @@
 //! syncing one survey sends one answer per request, and each such request
 //! used to pay a whole transaction (and, on SQLite, the one writer's turn)
 //! for one row. Small requests are handed to committer tasks instead (one
-//! on SQLite, whose writer is one; a few on PostgreSQL, which commits side
+//! on SQLite, whose writer is one; one per core on PostgreSQL, which commits side
 //! by side), each storing everything that arrived while the previous commit
 //! ran in one transaction — each request's responses with its own courier
 //! limit — and answering each request only after that shared commit.
@@ -33,10 +33,16 @@ pub const GROUPED_AT_MOST: usize = 10;
 const COMMIT_AT_MOST: usize = 500;
 /// Requests waiting at most; more wait for room (backpressure).
 const QUEUE: usize = 4_096;
-/// Shared commits running at once. SQLite has one writer: one committer.
-/// PostgreSQL runs transactions side by side (on every core): while one
-/// group commits, the next is already being stored.
-const COMMITTERS_POSTGRES: usize = 4;
+/// Shared commits running at once on PostgreSQL: one per core (two at
+/// least, so that one group is stored while the other's commit is
+/// flushed). More committers than cores split the waiting requests into
+/// smaller groups that pay the same statements each: on 2 cores, four
+/// committers took 0.70 CPU-ms per one-answer request where two take 0.46
+/// (and one, 0.50: each commit then waits for the one before). SQLite has
+/// one writer: one committer.
+fn committers_postgres() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8))
+}
 /// A committer keeps the write connection across consecutive commits
 /// while requests keep waiting, this long at most.
 const HOLD_AT_MOST: Duration = Duration::from_millis(50);
@@ -75,7 +81,7 @@ impl Committer {
         let queue = Arc::new(tokio::sync::Mutex::new(queue));
         let committers = match store.backend() {
             doorstep_store::db::Backend::Sqlite => 1,
-            doorstep_store::db::Backend::Postgres => COMMITTERS_POSTGRES,
+            doorstep_store::db::Backend::Postgres => committers_postgres(),
         };
         for _ in 0..committers {
             tokio::spawn(run(store.clone(), Arc::clone(&queue), Arc::clone(&counts)));

@@ -1,0 +1,252 @@
+//! `doorstep-bench told-first [ORDERS]`: the dashboard's "Late orders:
+//! told first?" over a month of ORDERS orders (default 3,000,000: a company
+//! delivering 100,000 a day), 2% of them late (half delivered after the
+//! window, half never), as the `orders.late` job leaves them: six in ten
+//! late orders told (a case, a sent notice), three in ten contacted by the
+//! customer (one of them before the notice left), a quarter answered with
+//! an NPS, and a tenth of all orders answered. The month's dashboard is
+//! timed through `doorstep serve`; in the same run the raw database runs
+//! the figures' own query (each late order's notice, first contact and
+//! NPS) and, for scale, counts the month's orders — what reading them all
+//! would cost.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Instant;
+
+use super::helpdesk::{page_times_over, raw_times_over, Pool};
+use super::ingest::{serve, token};
+use super::support::pool_of;
+use super::{psql, remove_sqlite};
+
+/// Requests measured per page (after five to warm up).
+const ROUNDS: usize = 20;
+const DAY: i64 = 86_400_000;
+const MINUTE: i64 = 60_000;
+/// One order in this many is late.
+const LATE_EVERY: usize = 50;
+
+/// Rows gathered per table, written 1,000 to a statement.
+#[derive(Default)]
+struct Rows {
+    orders: Vec<String>,
+    answers: Vec<String>,
+    cases: Vec<String>,
+    notices: Vec<String>,
+    late: Vec<String>,
+    entries: Vec<String>,
+}
+
+impl Rows {
+    /// The statements inserting what was gathered (emptied).
+    fn statements(&mut self, out: &mut Vec<String>) {
+        let tables: [(&str, &mut Vec<String>); 6] = [
+            (
+                "orders (order_number, customer_phone, city, partner, courier_id, promised_from, promised_to, delivered_at, amount_minor, created_at, updated_at)",
+                &mut self.orders,
+            ),
+            (
+                "answers (order_number, response_id, question_id, kind, number_value, option_ids, text_value, flag)",
+                &mut self.answers,
+            ),
+            (
+                "cases (id, number, open_key, channel, line, category, priority, status, customer_phone, order_number, subject, contacts, created_at, updated_at)",
+                &mut self.cases,
+            ),
+            (
+                "notices (id, case_id, kind, channel, address, language, subject, body, status, send_after, sent_at, created_at, customer_phone, order_number)",
+                &mut self.notices,
+            ),
+            (
+                "late_orders (order_number, case_id, notice_id, promised_to, detected_at)",
+                &mut self.late,
+            ),
+            (
+                "case_entries (id, case_id, kind, channel, direction, body, author, created_at)",
+                &mut self.entries,
+            ),
+        ];
+        for (table, rows) in tables {
+            if !rows.is_empty() {
+                out.push(format!("INSERT INTO {table} VALUES {};", rows.join(",")));
+                rows.clear();
+            }
+        }
+    }
+}
+
+/// A month of `orders` ending at `end`, late ones with what the job and
+/// the customers left, in statements of 1,000 rows, 50 to a transaction.
+async fn fill(pool: &Pool, orders: usize, end: i64) -> anyhow::Result<()> {
+    let began = Instant::now();
+    let start = end - 30 * DAY;
+    let mut rows = Rows::default();
+    let mut statements: Vec<String> = Vec::new();
+    let mut late = 0usize;
+    let mut case_number = 10_000i64;
+    for i in 0..orders {
+        let promised_to = start + (i as i64 * 30 * DAY) / orders as i64;
+        let promised_from = promised_to - 120 * MINUTE;
+        let phone = format!("+7999{:07}", i % 1_000_000);
+        let is_late = i % LATE_EVERY == 0;
+        let delivered = if !is_late {
+            (promised_to - 30 * MINUTE).to_string()
+        } else if late % 2 == 0 {
+            (promised_to + 40 * MINUTE).to_string()
+        } else {
+            "NULL".to_owned()
+        };
+        rows.orders.push(format!(
+            "('o-{i}', '{phone}', 'Москва', 'p{}', 'K-{}', {promised_from}, {promised_to}, {delivered}, 150000, {promised_from}, {promised_from})",
+            i % 7,
+            i % 500
+        ));
+        if i % 10 == 0 || (is_late && late % 4 == 0) {
+            rows.answers.push(format!(
+                "('o-{i}', 'r-{i}', 'nps', 'nps', {}, NULL, NULL, NULL)",
+                (i / 10) % 11
+            ));
+        }
+        if is_late {
+            let told = late % 10 < 6;
+            let contacted = (4..7).contains(&(late % 10));
+            if told || contacted {
+                case_number += 1;
+                rows.cases.push(format!(
+                    "('c-{i}', {case_number}, NULL, 'proactive', 'customers', 'late', 'normal', 'open', '{phone}', 'o-{i}', 'late', {}, {promised_to}, {promised_to})",
+                    i64::from(contacted)
+                ));
+            }
+            if told {
+                let sent = promised_to + 5 * MINUTE;
+                rows.notices.push(format!(
+                    "('n-{i}', 'c-{i}', 'late', 'email', 'c{i}@example.com', 'ru', 'Опаздываем', 'Заказ задерживается', 'sent', {promised_to}, {sent}, {promised_to}, '{phone}', 'o-{i}')"
+                ));
+                rows.late.push(format!(
+                    "('o-{i}', 'c-{i}', 'n-{i}', {promised_to}, {promised_to})"
+                ));
+            }
+            if contacted {
+                // One in three wrote before the notice left.
+                let at = promised_to + if late % 10 == 4 { 2 } else { 20 } * MINUTE;
+                rows.entries.push(format!(
+                    "('e-{i}', 'c-{i}', 'contact', 'chat', 'inbound', 'Где заказ?', 'customer', {at})"
+                ));
+            }
+            late += 1;
+        }
+        if rows.orders.len() == 1000 {
+            rows.statements(&mut statements);
+            if statements.len() >= 50 {
+                pool.run(&format!("BEGIN; {} COMMIT;", statements.join(" ")))
+                    .await?;
+                statements.clear();
+                if i % 500_000 < 1000 {
+                    eprintln!(
+                        "  {} orders ({:.0} s)",
+                        i + 1,
+                        began.elapsed().as_secs_f64()
+                    );
+                }
+            }
+        }
+    }
+    rows.statements(&mut statements);
+    if !statements.is_empty() {
+        pool.run(&format!("BEGIN; {} COMMIT;", statements.join(" ")))
+            .await?;
+    }
+    Ok(())
+}
+
+/// The told-first figures' query as the store runs it, and a count of the
+/// period's orders.
+fn raw_queries(from: i64, to: i64, now: i64) -> (Vec<String>, Vec<String>) {
+    let facts = format!(
+        "SELECT (SELECT n.sent_at FROM late_orders l JOIN notices n ON n.id = l.notice_id \
+            WHERE l.order_number = o.order_number) AS told_at, \
+         (SELECT MIN(e.created_at) FROM cases c JOIN case_entries e ON e.case_id = c.id \
+            WHERE c.order_number = o.order_number AND e.kind = 'contact' AND e.direction = 'inbound') \
+            AS first_contact_at, \
+         (SELECT MAX(a.number_value) FROM answers a WHERE a.order_number = o.order_number \
+            AND a.kind = 'nps' AND a.number_value IS NOT NULL) AS nps \
+         FROM orders o WHERE o.promised_to >= {from} AND o.promised_to < {to} \
+         AND (o.delivered_at IS NULL OR o.delivered_at > o.promised_to) \
+         AND (o.delivered_at > o.promised_to OR (o.delivered_at IS NULL AND o.promised_to < {now}))"
+    );
+    let all = format!(
+        "SELECT COUNT(*), SUM(CASE WHEN delivered_at IS NULL OR delivered_at > promised_to THEN 1 ELSE 0 END) \
+         FROM orders WHERE promised_to >= {from} AND promised_to < {to}"
+    );
+    (vec![facts], vec![all])
+}
+
+pub fn run(doorstep: &Path, dir: &Path, postgres: &str, orders: usize) -> anyhow::Result<String> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    let mut table = String::from(
+        "| backend | orders in the month | late | load | what | p50 | p95 |\n|---|---:|---:|---:|---|---:|---:|\n",
+    );
+    for &backend in super::backends() {
+        let database = super::fresh_database(dir, postgres, backend, "told_first")?;
+        let _ = token(doorstep, &database)?;
+        super::helpdesk::add_user(doorstep, &database, "bench-q", "quality")?;
+        let (rows, load) = runtime.block_on(async {
+            let pool = pool_of(backend, &database).await?;
+            let tz = jiff::tz::TimeZone::get("Europe/Moscow")?;
+            let today = jiff::Timestamp::now().to_zoned(tz.clone()).date();
+            let to = today.checked_sub(jiff::Span::new().days(1))?;
+            let from = to.checked_sub(jiff::Span::new().days(29))?;
+            let (lo, hi) = (
+                from.to_zoned(tz.clone())?.timestamp().as_millisecond(),
+                today.to_zoned(tz.clone())?.timestamp().as_millisecond(),
+            );
+            eprintln!("{backend}: a month of {orders} orders…");
+            let began = Instant::now();
+            fill(&pool, orders, hi).await?;
+            pool.run("ANALYZE").await?;
+            let load = began.elapsed().as_secs_f64();
+            eprintln!("{backend}: loaded in {load:.0} s");
+            let server = serve(doorstep, &database, &dir.join("told-first-data"))?;
+            let client = super::metrics::signed_in(&server.url, "bench-q").await?;
+            let now = jiff::Timestamp::now().as_millisecond();
+            let (facts, all) = raw_queries(lo, hi, now);
+            let raw_facts = raw_times_over(&pool, &facts, ROUNDS).await?;
+            let raw_all = raw_times_over(&pool, &all, ROUNDS).await?;
+            eprintln!("{backend}: the dashboard…");
+            let (p50, p95) = page_times_over(
+                &client,
+                &server.url,
+                &format!("/dashboard?from={from}&to={to}"),
+                ROUNDS,
+            )
+            .await?;
+            drop(server);
+            anyhow::Ok((
+                vec![
+                    ("the month's dashboard (doorstep)", Some(p50), p95),
+                    ("raw: the figures' query alone", None, raw_facts),
+                    ("raw: counting the month's orders", None, raw_all),
+                ],
+                load,
+            ))
+        })?;
+        for (what, p50, p95) in rows {
+            let _ = writeln!(
+                table,
+                "| {backend} | {orders} | {} | {load:.0} s | {what} | {} | {p95:.1} ms |",
+                orders.div_ceil(LATE_EVERY),
+                p50.map_or(String::new(), |p| format!("{p:.1} ms")),
+            );
+        }
+        if backend == "SQLite" {
+            remove_sqlite(&dir.join("told_first.db"));
+        } else {
+            psql(
+                postgres,
+                "postgres",
+                "DROP DATABASE doorstep_told_first WITH (FORCE)",
+            )?;
+        }
+    }
+    Ok(table)
+}
