@@ -8,7 +8,7 @@
 //! timed through `doorstep serve`; in the same run the raw database runs
 //! the figures' own query (each late order's notice, first contact and
 //! NPS) and, for scale, counts the month's orders — what reading them all
-//! would cost.
+//! would cost. `BENCH_KEEP=1` keeps the databases to look into.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -238,7 +238,9 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, orders: usize) -> anyhow
                 p50.map_or(String::new(), |p| format!("{p:.1} ms")),
             );
         }
-        if backend == "SQLite" {
+        if std::env::var_os("BENCH_KEEP").is_some() {
+            eprintln!("{backend}: kept {database} (BENCH_KEEP)");
+        } else if backend == "SQLite" {
             remove_sqlite(&dir.join("told_first.db"));
         } else {
             psql(
