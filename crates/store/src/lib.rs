@@ -192,6 +192,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "late orders index",
         include_str!("../migrations/0034_late_orders_index.sql"),
     ),
+    (
+        35,
+        "late facts",
+        include_str!("../migrations/0035_late_facts.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.

@@ -736,6 +736,21 @@ async fn upsert_chunk(
             RowOutcome::Unchanged => {}
         }
     }
+    // The late facts: orders not delivered or delivered late have a row,
+    // the others none.
+    let (mut late, mut in_time) = (Vec::new(), Vec::new());
+    for &i in &to_write {
+        let row = &rows[i];
+        match outcomes[i] {
+            RowOutcome::Unchanged => {}
+            _ if row.delivered_at.is_none_or(|d| d > row.promised_to) => {
+                late.push(row.order_number.as_str())
+            }
+            RowOutcome::Updated => in_time.push(row.order_number.as_str()),
+            RowOutcome::Inserted => {}
+        }
+    }
+    crate::helpdesk::late::orders_written(tx, &late, &in_time).await?;
     let days = deliveries.days();
     deliveries.write(tx).await?;
     // Weeks before days, as every transaction that marks both (on

@@ -42,14 +42,16 @@ pub struct GroupNps {
 }
 
 impl GroupNps {
-    fn of(scores: impl Iterator<Item = i64>) -> GroupNps {
-        let (mut n, mut promoters, mut detractors) = (0, 0, 0);
-        for s in scores {
-            n += 1;
+    /// From `(score, orders)`: each score given by so many orders.
+    fn of(scores: impl Iterator<Item = (i64, u64)>) -> GroupNps {
+        let (mut n, mut promoters, mut detractors) = (0i64, 0i64, 0i64);
+        for (s, orders) in scores {
+            let orders = i64::try_from(orders).unwrap_or(i64::MAX);
+            n += orders;
             if s >= 9 {
-                promoters += 1;
+                promoters += orders;
             } else if s <= 6 {
-                detractors += 1;
+                detractors += orders;
             }
         }
         let (nps, low, high) = nps_interval(promoters, detractors, n);
@@ -73,17 +75,44 @@ pub struct ToldFirst {
     pub untold_nps: GroupNps,
 }
 
+/// Late orders alike in what the figures ask of them: told first or not,
+/// and their NPS answer (the store counts them so).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LateTally {
+    pub told_first: bool,
+    pub nps: Option<i64>,
+    pub orders: u64,
+}
+
 impl ToldFirst {
     pub fn of(late: &[LateFacts]) -> ToldFirst {
-        let told = late.iter().filter(|l| l.told_first()).count() as u64;
+        let tally: Vec<LateTally> = late
+            .iter()
+            .map(|l| LateTally {
+                told_first: l.told_first(),
+                nps: l.nps,
+                orders: 1,
+            })
+            .collect();
+        ToldFirst::of_tally(&tally)
+    }
+
+    pub fn of_tally(late: &[LateTally]) -> ToldFirst {
+        let count = |told: bool| {
+            late.iter()
+                .filter(|l| l.told_first == told)
+                .map(|l| l.orders)
+                .sum::<u64>()
+        };
+        let scores = |told: bool| {
+            late.iter()
+                .filter(move |l| l.told_first == told)
+                .filter_map(|l| Some((l.nps?, l.orders)))
+        };
         ToldFirst {
-            told_first: Share::new(told, late.len() as u64),
-            told_nps: GroupNps::of(late.iter().filter(|l| l.told_first()).filter_map(|l| l.nps)),
-            untold_nps: GroupNps::of(
-                late.iter()
-                    .filter(|l| !l.told_first())
-                    .filter_map(|l| l.nps),
-            ),
+            told_first: Share::new(count(true), count(true) + count(false)),
+            told_nps: GroupNps::of(scores(true)),
+            untold_nps: GroupNps::of(scores(false)),
         }
     }
 

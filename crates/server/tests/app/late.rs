@@ -220,6 +220,67 @@ async fn a_late_order_gets_one_incident_case_and_notice(backend: &str) {
         facts.iter().any(|f| f.told_first() && f.nps == Some(9)),
         "{facts:?}"
     );
+    // The facts kept by each write are those found from scratch.
+    let window = |a: &TestApp| {
+        let store = a.store.clone();
+        async move {
+            let mut facts = store
+                .late_order_facts(
+                    now - 3 * 60 * MINUTE,
+                    now + 3 * 60 * MINUTE,
+                    now + 62 * MINUTE,
+                )
+                .await
+                .unwrap();
+            facts.sort_by_key(|f| (f.told_at, f.first_contact_at, f.nps));
+            facts
+        }
+    };
+    let kept = window(&a).await;
+    // The database's count gives the figures the rows give.
+    let tally = a
+        .store
+        .late_order_tally(
+            now - 3 * 60 * MINUTE,
+            now + 3 * 60 * MINUTE,
+            now + 62 * MINUTE,
+        )
+        .await
+        .unwrap();
+    use doorstep_domain::helpdesk::late::ToldFirst;
+    assert_eq!(ToldFirst::of_tally(&tally), ToldFirst::of(&kept));
+    assert_eq!(ToldFirst::of(&kept).told_first.count, 1);
+    assert!(a.store.rebuild_late_facts().await.unwrap() >= 5);
+    assert_eq!(window(&a).await, kept);
+    // A-2's status corrected: delivered within its window after all, it
+    // is no longer late; A-5's corrected to late again, it is back.
+    let mut in_time = undelivered("A-2", "+79160000002", now - 30 * MINUTE);
+    in_time["delivered_at"] = json!(rfc3339(now - 40 * MINUTE));
+    let mut five = undelivered("A-5", "+79160000005", now - 5 * MINUTE);
+    five["delivered_at"] = json!(rfc3339(now - 2 * MINUTE));
+    let r = a
+        .post_orders(&integration, &json!({"orders": [in_time]}))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(window(&a).await.len(), 4);
+    let r = a
+        .post_orders(&integration, &json!({"orders": [five]}))
+        .await;
+    assert_eq!(r.status(), 200);
+    let after = window(&a).await;
+    assert_eq!(
+        after.len(),
+        4,
+        "A-5 delivered late is still late: {after:?}"
+    );
+    assert!(
+        after
+            .iter()
+            .any(|f| f.first_contact_at.is_some() && !f.told_first()),
+        "A-5 called first, as before: {after:?}"
+    );
+    a.store.rebuild_late_facts().await.unwrap();
+    assert_eq!(window(&a).await, after);
     // On the dashboard: the late orders and how many were told first.
     let quality = a.signed_in("quality").await;
     let page = a.page(&quality, "/dashboard").await;

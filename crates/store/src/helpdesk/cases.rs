@@ -722,6 +722,7 @@ async fn insert_entry_by(
     by_person: Option<bool>,
     attachment_id: Option<&str>,
 ) -> Result<bool, StoreError> {
+    let at = super::now();
     let inserted: Option<(String,)> = tx
         .opt(
             sql(
@@ -736,11 +737,14 @@ async fn insert_entry_by(
             .bind(body)
             .bind(author)
             .bind(external_id)
-            .bind(super::now())
+            .bind(at)
             .bind(by_person)
             .bind(attachment_id),
         )
         .await?;
+    if inserted.is_some() && kind == "contact" && direction == Some(Direction::Inbound) {
+        super::late::contacted(tx, case_id, at).await?;
+    }
     Ok(inserted.is_some())
 }
 

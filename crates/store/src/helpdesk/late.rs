@@ -4,10 +4,10 @@
 //! and the rows the dashboard's "told first" figures are read from.
 
 use doorstep_domain::helpdesk::cases::Direction;
-use doorstep_domain::helpdesk::late::LateFacts;
+use doorstep_domain::helpdesk::late::{LateFacts, LateTally};
 
 use super::cases::{Case, NewCase, CASE_COLUMNS};
-use crate::db::sql;
+use crate::db::{sql, Tx};
 use crate::{OrderView, Store, StoreError};
 
 /// How far back the job looks for orders that became late: an order late
@@ -149,7 +149,8 @@ impl Store {
 
     /// The late orders whose window closed in `[from, to)` — delivered
     /// after it, or still undelivered at `now` — with when their customer
-    /// was told, first got in touch about the order, and their NPS answer.
+    /// was told, first got in touch about the order, and their NPS answer:
+    /// one index range of the kept facts (see [`LATE_FACTS`]).
     pub async fn late_order_facts(
         &self,
         from: i64,
@@ -160,19 +161,10 @@ impl Store {
             .db
             .all(
                 sql(
-                    "SELECT (SELECT n.sent_at FROM late_orders l JOIN notices n ON n.id = l.notice_id \
-                        WHERE l.order_number = o.order_number) AS told_at, \
-                     (SELECT MIN(e.created_at) FROM cases c JOIN case_entries e ON e.case_id = c.id \
-                        WHERE c.order_number = o.order_number AND e.kind = 'contact' AND e.direction = 'inbound') \
-                        AS first_contact_at, \
-                     (SELECT MAX(a.number_value) FROM answers a WHERE a.order_number = o.order_number \
-                        AND a.kind = 'nps' AND a.number_value IS NOT NULL) AS nps \
-                     FROM orders o WHERE o.promised_to >= $1 AND o.promised_to < $2 \
-                     AND (o.delivered_at IS NULL OR o.delivered_at > o.promised_to) \
-                     AND (o.delivered_at > o.promised_to OR (o.delivered_at IS NULL AND o.promised_to < $3))",
+                    "SELECT told_at, first_contact_at, nps FROM late_facts \
+                     WHERE promised_to >= $1 AND promised_to < $2 \
+                     AND (delivered_at > promised_to OR (delivered_at IS NULL AND promised_to < $3))",
                 )
-                // The late orders' own index (migration 0034): its
-                // predicate is the second condition, word for word.
                 .bind(from)
                 .bind(to)
                 .bind(now),
@@ -187,4 +179,152 @@ impl Store {
             })
             .collect())
     }
+
+    /// [`Store::late_order_facts`] counted by the database: the late
+    /// orders of the period by told first or not and NPS answer (a few
+    /// dozen rows however many orders; handing tens of thousands of rows
+    /// over one by one was most of the figures' time on SQLite). Told
+    /// first as [`LateFacts::told_first`] says, in SQL.
+    pub async fn late_order_tally(
+        &self,
+        from: i64,
+        to: i64,
+        now: i64,
+    ) -> Result<Vec<LateTally>, StoreError> {
+        let rows: Vec<(i64, Option<f64>, i64)> = self
+            .db
+            .all(
+                sql(
+                    "SELECT CAST(CASE WHEN told_at IS NOT NULL \
+                       AND (first_contact_at IS NULL OR told_at < first_contact_at) THEN 1 ELSE 0 END AS BIGINT), \
+                     nps, COUNT(*) FROM late_facts \
+                     WHERE promised_to >= $1 AND promised_to < $2 \
+                     AND (delivered_at > promised_to OR (delivered_at IS NULL AND promised_to < $3)) \
+                     GROUP BY 1, 2",
+                )
+                .bind(from)
+                .bind(to)
+                .bind(now),
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(told_first, nps, orders)| LateTally {
+                told_first: told_first == 1,
+                nps: nps.map(|v| v.round() as i64),
+                orders: orders.max(0) as u64,
+            })
+            .collect())
+    }
+
+    /// Writes every order's late facts anew from where they are kept (for
+    /// `doorstep rollups rebuild`); the rows written.
+    pub async fn rebuild_late_facts(&self) -> Result<u64, StoreError> {
+        let mut tx = self.db.begin().await?;
+        tx.exec(sql("DELETE FROM late_facts")).await?;
+        let written = tx
+            .exec(sql(format!(
+                "{LATE_FACTS} WHERE o.delivered_at IS NULL OR o.delivered_at > o.promised_to"
+            )))
+            .await?;
+        tx.commit().await?;
+        Ok(written)
+    }
+}
+
+/// The late facts of orders `o` (followed by a `WHERE`): each order's row
+/// — its window and delivery, when its late notice left (the notice of
+/// kind `late` on a case about it), the customer's first inbound contact
+/// about it, its NPS answer — looked up where each is kept. The
+/// migration `0035_late_facts.sql` fills the table with the same query.
+pub(crate) const LATE_FACTS: &str =
+    "INSERT INTO late_facts (order_number, promised_to, delivered_at, told_at, first_contact_at, nps) \
+     SELECT o.order_number, o.promised_to, o.delivered_at, \
+     (SELECT MIN(n.sent_at) FROM cases c JOIN notices n ON n.case_id = c.id \
+        WHERE c.order_number = o.order_number AND n.kind = 'late'), \
+     (SELECT MIN(e.created_at) FROM cases c JOIN case_entries e ON e.case_id = c.id \
+        WHERE c.order_number = o.order_number AND e.kind = 'contact' AND e.direction = 'inbound'), \
+     (SELECT MAX(a.number_value) FROM answers a WHERE a.order_number = o.order_number \
+        AND a.kind = 'nps' AND a.number_value IS NOT NULL) \
+     FROM orders o";
+
+/// Keeps the late facts of orders just written: those not delivered, or
+/// delivered after their window (`late`), get their row — a new one with
+/// its facts looked up, an existing one its new window and delivery —
+/// and those now delivered in time (`in_time`) lose theirs.
+///
+/// An order written for the first time in the very moment a contact about
+/// it is added elsewhere may miss that contact (each transaction reads
+/// what the other had not committed); `doorstep rollups rebuild` puts it
+/// right.
+pub(crate) async fn orders_written(
+    tx: &mut Tx<'_>,
+    late: &[&str],
+    in_time: &[&str],
+) -> Result<(), StoreError> {
+    if !in_time.is_empty() {
+        tx.exec_in(
+            "DELETE FROM late_facts WHERE order_number IN",
+            in_time,
+            "",
+            |q, n| q.push_arg(*n),
+        )
+        .await?;
+    }
+    if !late.is_empty() {
+        tx.exec_in(
+            &format!("{LATE_FACTS} WHERE o.order_number IN"),
+            late,
+            "ON CONFLICT (order_number) DO UPDATE SET promised_to = excluded.promised_to, \
+             delivered_at = excluded.delivered_at",
+            |q, n| q.push_arg(*n),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A late notice sent at `at` on `case_id`: its order's customer was told.
+pub(crate) async fn told(tx: &mut Tx<'_>, case_id: &str, at: i64) -> Result<(), StoreError> {
+    tx.exec(
+        sql("UPDATE late_facts SET told_at = $1 \
+             WHERE order_number = (SELECT order_number FROM cases WHERE id = $2) \
+             AND (told_at IS NULL OR told_at > $1)")
+        .bind(at)
+        .bind(case_id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// An inbound contact at `at` on `case_id`: the first about its order, if
+/// none came before.
+pub(crate) async fn contacted(tx: &mut Tx<'_>, case_id: &str, at: i64) -> Result<(), StoreError> {
+    tx.exec(
+        sql("UPDATE late_facts SET first_contact_at = $1 \
+             WHERE order_number = (SELECT order_number FROM cases WHERE id = $2) \
+             AND (first_contact_at IS NULL OR first_contact_at > $1)")
+        .bind(at)
+        .bind(case_id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// NPS answers stored for `orders`: their late facts' NPS looked up again
+/// (rows only for the orders that have one).
+pub(crate) async fn answered(tx: &mut Tx<'_>, orders: &[&str]) -> Result<(), StoreError> {
+    if orders.is_empty() {
+        return Ok(());
+    }
+    tx.exec_in(
+        "UPDATE late_facts SET nps = (SELECT MAX(a.number_value) FROM answers a \
+         WHERE a.order_number = late_facts.order_number AND a.kind = 'nps' AND a.number_value IS NOT NULL) \
+         WHERE order_number IN",
+        orders,
+        "",
+        |q, n| q.push_arg(*n),
+    )
+    .await?;
+    Ok(())
 }

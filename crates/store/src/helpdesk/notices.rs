@@ -48,6 +48,10 @@ pub struct NewNotice<'a> {
     pub send_after: i64,
 }
 
+/// The kind of a late order's apology (its leaving is "told" in the
+/// dashboard's told-first figures).
+pub const LATE_NOTICE: &str = "late";
+
 /// How many times a notice is tried before it is marked failed.
 pub const NOTICE_TRIES: i64 = 5;
 
@@ -111,8 +115,11 @@ impl Store {
         // a late order's apology (the case opened with it); a mass notice
         // has no case.
         let reply = notice.kind.starts_with(super::cases::MAIL_REPLY_NOTICE)
-            || notice.kind == "late"
+            || notice.kind == LATE_NOTICE
             || notice.case_id.is_none();
+        if let (LATE_NOTICE, Some(case_id)) = (notice.kind.as_str(), notice.case_id.as_deref()) {
+            super::late::told(&mut tx, case_id, now).await?;
+        }
         tx.exec(
             sql(
                 "INSERT INTO case_entries (id, case_id, kind, channel, direction, body, author, external_id, created_at, by_person) \

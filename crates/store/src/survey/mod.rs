@@ -483,6 +483,17 @@ impl Store {
             },
         )
         .await?;
+        // Late orders' facts: their NPS, where one was given.
+        let with_nps: Vec<&str> = fresh
+            .iter()
+            .filter(|(r, _)| {
+                r.answers.iter().any(|a| {
+                    a.kind == doorstep_domain::survey::QuestionType::Nps && a.number.is_some()
+                })
+            })
+            .map(|(r, _)| r.order_number.as_str())
+            .collect();
+        crate::helpdesk::late::answered(&mut tx, &with_nps).await?;
         let mut deltas = crate::survey::rollups::Deltas::default();
         for (r, o) in &fresh {
             let status = r.status;

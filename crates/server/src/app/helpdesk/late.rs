@@ -21,7 +21,7 @@ use crate::app::App;
 use crate::i18n::CustomerTr;
 
 /// The kind of a late order's notice (one per case).
-pub const NOTICE_KIND: &str = "late";
+pub const NOTICE_KIND: &str = doorstep_store::helpdesk::notices::LATE_NOTICE;
 
 /// How many late orders one run handles (the next run takes the rest).
 const BATCH: i64 = 200;
@@ -169,6 +169,6 @@ fn offer_text(
 /// in `[from, to)`.
 pub async fn told_first(app: &App, from: i64, to: i64) -> Result<ToldFirst, StoreError> {
     let now = doorstep_store::now_millis();
-    let facts = app.store.late_order_facts(from, to, now).await?;
-    Ok(ToldFirst::of(&facts))
+    let tally = app.store.late_order_tally(from, to, now).await?;
+    Ok(ToldFirst::of_tally(&tally))
 }

@@ -101,6 +101,8 @@ impl Store {
         // Deliveries and refusals are filed by local day too.
         self.rebuild_deliveries(tz).await?;
         self.rebuild_refusal_days(tz).await?;
+        // The late orders' facts (not filed by day: read by their window).
+        self.rebuild_late_facts().await?;
         // Then the weekly rows of the weeks that have ended, from the new days.
         let (today, _) = local_day(jiff::Timestamp::now().as_millisecond(), tz);
         self.build_weeks(today).await?;
