@@ -148,6 +148,30 @@ fn raw_queries(from: i64, to: i64, from_day: i64, to_day: i64) -> Vec<String> {
     ]
 }
 
+/// The 30 local days before today in Moscow (the bench deployment's
+/// zone): the dashboard's `from` and `to`, and their bounds in epoch ms.
+pub(crate) struct LastMonth {
+    pub from: jiff::civil::Date,
+    pub to: jiff::civil::Date,
+    pub lo: i64,
+    pub hi: i64,
+}
+
+impl LastMonth {
+    pub fn in_moscow() -> anyhow::Result<LastMonth> {
+        let tz = jiff::tz::TimeZone::get("Europe/Moscow")?;
+        let today = jiff::Timestamp::now().to_zoned(tz.clone()).date();
+        let to = today.checked_sub(jiff::Span::new().days(1))?;
+        let from = to.checked_sub(jiff::Span::new().days(29))?;
+        Ok(LastMonth {
+            from,
+            to,
+            lo: from.to_zoned(tz.clone())?.timestamp().as_millisecond(),
+            hi: today.to_zoned(tz)?.timestamp().as_millisecond(),
+        })
+    }
+}
+
 pub fn run(doorstep: &Path, dir: &Path, postgres: &str, refusals: usize) -> anyhow::Result<String> {
     let runtime = tokio::runtime::Runtime::new()?;
     let mut table = String::from(
@@ -175,14 +199,7 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, refusals: usize) -> anyh
             let build = began.elapsed().as_secs_f64();
             eprintln!("{backend}: rollup built in {build:.0} s");
             let client = super::metrics::signed_in(&server.url, "bench-q").await?;
-            let tz = jiff::tz::TimeZone::get("Europe/Moscow")?;
-            let today = jiff::Timestamp::now().to_zoned(tz.clone()).date();
-            let to = today.checked_sub(jiff::Span::new().days(1))?;
-            let from = to.checked_sub(jiff::Span::new().days(29))?;
-            let (lo, hi) = (
-                from.to_zoned(tz.clone())?.timestamp().as_millisecond(),
-                today.to_zoned(tz.clone())?.timestamp().as_millisecond(),
-            );
+            let LastMonth { from, to, lo, hi } = LastMonth::in_moscow()?;
             let day = |d: jiff::civil::Date| -> anyhow::Result<i64> {
                 Ok((d - jiff::civil::date(1970, 1, 1)).get_days().into())
             };

@@ -21,6 +21,7 @@ use anyhow::Context as _;
 
 use super::helpdesk::{page_times_over, raw_times_over, Pool};
 use super::ingest::{serve, token};
+use super::refusals::LastMonth;
 use super::support::pool_of;
 use super::{psql, remove_sqlite};
 
@@ -96,7 +97,7 @@ async fn fill(pool: &Pool, orders: usize, end: i64) -> anyhow::Result<()> {
         let is_late = i % LATE_EVERY == 0;
         let delivered = if !is_late {
             (promised_to - 30 * MINUTE).to_string()
-        } else if late % 2 == 0 {
+        } else if late.is_multiple_of(2) {
             (promised_to + 40 * MINUTE).to_string()
         } else {
             "NULL".to_owned()
@@ -106,7 +107,7 @@ async fn fill(pool: &Pool, orders: usize, end: i64) -> anyhow::Result<()> {
             i % 7,
             i % 500
         ));
-        if i % 10 == 0 || (is_late && late % 4 == 0) {
+        if i.is_multiple_of(10) || (is_late && late.is_multiple_of(4)) {
             rows.answers.push(format!(
                 "('o-{i}', 'r-{i}', 'nps', 'nps', {}, NULL, NULL, NULL)",
                 (i / 10) % 11
@@ -217,14 +218,7 @@ pub fn run(doorstep: &Path, dir: &Path, postgres: &str, orders: usize) -> anyhow
         super::helpdesk::add_user(doorstep, &database, "bench-q", "quality")?;
         let (rows, load) = runtime.block_on(async {
             let pool = pool_of(backend, &database).await?;
-            let tz = jiff::tz::TimeZone::get("Europe/Moscow")?;
-            let today = jiff::Timestamp::now().to_zoned(tz.clone()).date();
-            let to = today.checked_sub(jiff::Span::new().days(1))?;
-            let from = to.checked_sub(jiff::Span::new().days(29))?;
-            let (lo, hi) = (
-                from.to_zoned(tz.clone())?.timestamp().as_millisecond(),
-                today.to_zoned(tz.clone())?.timestamp().as_millisecond(),
-            );
+            let LastMonth { from, to, lo, hi } = LastMonth::in_moscow()?;
             eprintln!("{backend}: a month of {orders} orders…");
             let began = Instant::now();
             fill(&pool, orders, hi).await?;

@@ -744,7 +744,7 @@ async fn upsert_chunk(
         match outcomes[i] {
             RowOutcome::Unchanged => {}
             _ if row.delivered_at.is_none_or(|d| d > row.promised_to) => {
-                late.push(row.order_number.as_str())
+                late.push(row.order_number.as_str());
             }
             RowOutcome::Updated => in_time.push(row.order_number.as_str()),
             RowOutcome::Inserted => {}

@@ -32,6 +32,23 @@ fn undelivered(number: &str, phone: &str, promised_to: i64) -> Value {
     o
 }
 
+/// The period the figures are read over, and the moment they are read at.
+fn period(now: i64) -> (i64, i64, i64) {
+    (
+        now - 3 * 60 * MINUTE,
+        now + 3 * 60 * MINUTE,
+        now + 62 * MINUTE,
+    )
+}
+
+/// The late orders' facts over [`period`], in a stable order.
+async fn window(a: &TestApp, now: i64) -> Vec<doorstep_domain::helpdesk::late::LateFacts> {
+    let (from, to, at) = period(now);
+    let mut facts = a.store.late_order_facts(from, to, at).await.unwrap();
+    facts.sort_by_key(|f| (f.told_at, f.first_contact_at, f.nps));
+    facts
+}
+
 async fn late_cases(a: &TestApp, order: &str) -> Vec<doorstep_store::helpdesk::cases::Case> {
     let mut filter = doorstep_store::helpdesk::cases::CaseFilter::new(
         doorstep_store::helpdesk::cases::CaseView::All,
@@ -178,15 +195,7 @@ async fn a_late_order_gets_one_incident_case_and_notice(backend: &str) {
         .unwrap();
     let mail = smtp.messages_once_any().await;
     assert_eq!(mail.len(), 1, "one e-mail, to A-1's customer");
-    let facts = a
-        .store
-        .late_order_facts(
-            now - 3 * 60 * MINUTE,
-            now + 3 * 60 * MINUTE,
-            now + 62 * MINUTE,
-        )
-        .await
-        .unwrap();
+    let facts = window(&a, now).await;
     // A-1, A-2 (delivered late), A-3, A-5, A-6 are late (A-4's window
     // closed before the period).
     assert_eq!(facts.len(), 5, "{facts:?}");
@@ -207,51 +216,21 @@ async fn a_late_order_gets_one_incident_case_and_notice(backend: &str) {
     answer["finished_at"] = json!(rfc3339(now + MINUTE));
     let (status, body) = post(&a, &terminal, "/api/v1/responses", &json!([answer])).await;
     assert_eq!(status, 201, "{body}");
-    let facts = a
-        .store
-        .late_order_facts(
-            now - 3 * 60 * MINUTE,
-            now + 3 * 60 * MINUTE,
-            now + 62 * MINUTE,
-        )
-        .await
-        .unwrap();
+    let facts = window(&a, now).await;
     assert!(
         facts.iter().any(|f| f.told_first() && f.nps == Some(9)),
         "{facts:?}"
     );
     // The facts kept by each write are those found from scratch.
-    let window = |a: &TestApp| {
-        let store = a.store.clone();
-        async move {
-            let mut facts = store
-                .late_order_facts(
-                    now - 3 * 60 * MINUTE,
-                    now + 3 * 60 * MINUTE,
-                    now + 62 * MINUTE,
-                )
-                .await
-                .unwrap();
-            facts.sort_by_key(|f| (f.told_at, f.first_contact_at, f.nps));
-            facts
-        }
-    };
-    let kept = window(&a).await;
+    let kept = window(&a, now).await;
     // The database's count gives the figures the rows give.
-    let tally = a
-        .store
-        .late_order_tally(
-            now - 3 * 60 * MINUTE,
-            now + 3 * 60 * MINUTE,
-            now + 62 * MINUTE,
-        )
-        .await
-        .unwrap();
+    let (from, to, at) = period(now);
+    let tally = a.store.late_order_tally(from, to, at).await.unwrap();
     use doorstep_domain::helpdesk::late::ToldFirst;
     assert_eq!(ToldFirst::of_tally(&tally), ToldFirst::of(&kept));
     assert_eq!(ToldFirst::of(&kept).told_first.count, 1);
     assert!(a.store.rebuild_late_facts().await.unwrap() >= 5);
-    assert_eq!(window(&a).await, kept);
+    assert_eq!(window(&a, now).await, kept);
     // A-2's status corrected: delivered within its window after all, it
     // is no longer late; A-5's corrected to late again, it is back.
     let mut in_time = undelivered("A-2", "+79160000002", now - 30 * MINUTE);
@@ -262,12 +241,12 @@ async fn a_late_order_gets_one_incident_case_and_notice(backend: &str) {
         .post_orders(&integration, &json!({"orders": [in_time]}))
         .await;
     assert_eq!(r.status(), 200);
-    assert_eq!(window(&a).await.len(), 4);
+    assert_eq!(window(&a, now).await.len(), 4);
     let r = a
         .post_orders(&integration, &json!({"orders": [five]}))
         .await;
     assert_eq!(r.status(), 200);
-    let after = window(&a).await;
+    let after = window(&a, now).await;
     assert_eq!(
         after.len(),
         4,
@@ -280,7 +259,7 @@ async fn a_late_order_gets_one_incident_case_and_notice(backend: &str) {
         "A-5 called first, as before: {after:?}"
     );
     a.store.rebuild_late_facts().await.unwrap();
-    assert_eq!(window(&a).await, after);
+    assert_eq!(window(&a, now).await, after);
     // On the dashboard: the late orders and how many were told first.
     let quality = a.signed_in("quality").await;
     let page = a.page(&quality, "/dashboard").await;

@@ -286,24 +286,38 @@ pub(crate) async fn orders_written(
 
 /// A late notice sent at `at` on `case_id`: its order's customer was told.
 pub(crate) async fn told(tx: &mut Tx<'_>, case_id: &str, at: i64) -> Result<(), StoreError> {
-    tx.exec(
-        sql("UPDATE late_facts SET told_at = $1 \
-             WHERE order_number = (SELECT order_number FROM cases WHERE id = $2) \
-             AND (told_at IS NULL OR told_at > $1)")
-        .bind(at)
-        .bind(case_id),
-    )
-    .await?;
-    Ok(())
+    earliest(tx, Earliest::Told, case_id, at).await
 }
 
 /// An inbound contact at `at` on `case_id`: the first about its order, if
 /// none came before.
 pub(crate) async fn contacted(tx: &mut Tx<'_>, case_id: &str, at: i64) -> Result<(), StoreError> {
+    earliest(tx, Earliest::Contact, case_id, at).await
+}
+
+/// A moment of a late order kept as its earliest.
+enum Earliest {
+    Told,
+    Contact,
+}
+
+/// Keeps `at` as the earliest `which` of the order `case_id` is about.
+async fn earliest(
+    tx: &mut Tx<'_>,
+    which: Earliest,
+    case_id: &str,
+    at: i64,
+) -> Result<(), StoreError> {
+    let column = match which {
+        Earliest::Told => "told_at",
+        Earliest::Contact => "first_contact_at",
+    };
     tx.exec(
-        sql("UPDATE late_facts SET first_contact_at = $1 \
+        sql(format!(
+            "UPDATE late_facts SET {column} = $1 \
              WHERE order_number = (SELECT order_number FROM cases WHERE id = $2) \
-             AND (first_contact_at IS NULL OR first_contact_at > $1)")
+             AND ({column} IS NULL OR {column} > $1)"
+        ))
         .bind(at)
         .bind(case_id),
     )
