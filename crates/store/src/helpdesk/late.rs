@@ -160,11 +160,9 @@ impl Store {
         let rows: Vec<(Option<i64>, Option<i64>, Option<f64>)> = self
             .db
             .all(
-                sql(
-                    "SELECT told_at, first_contact_at, nps FROM late_facts \
-                     WHERE promised_to >= $1 AND promised_to < $2 \
-                     AND (delivered_at > promised_to OR (delivered_at IS NULL AND promised_to < $3))",
-                )
+                sql(format!(
+                    "SELECT told_at, first_contact_at, nps {LATE_IN_PERIOD}"
+                ))
                 .bind(from)
                 .bind(to)
                 .bind(now),
@@ -194,14 +192,11 @@ impl Store {
         let rows: Vec<(i64, Option<f64>, i64)> = self
             .db
             .all(
-                sql(
+                sql(format!(
                     "SELECT CAST(CASE WHEN told_at IS NOT NULL \
                        AND (first_contact_at IS NULL OR told_at < first_contact_at) THEN 1 ELSE 0 END AS BIGINT), \
-                     nps, COUNT(*) FROM late_facts \
-                     WHERE promised_to >= $1 AND promised_to < $2 \
-                     AND (delivered_at > promised_to OR (delivered_at IS NULL AND promised_to < $3)) \
-                     GROUP BY 1, 2",
-                )
+                     nps, COUNT(*) {LATE_IN_PERIOD} GROUP BY 1, 2"
+                ))
                 .bind(from)
                 .bind(to)
                 .bind(now),
@@ -231,6 +226,11 @@ impl Store {
         Ok(written)
     }
 }
+
+/// The kept facts of the orders late in `[$1, $2)` as of `$3`: delivered
+/// after their window, or not delivered once it closed.
+const LATE_IN_PERIOD: &str = "FROM late_facts WHERE promised_to >= $1 AND promised_to < $2 \
+     AND (delivered_at > promised_to OR (delivered_at IS NULL AND promised_to < $3))";
 
 /// The late facts of orders `o` (followed by a `WHERE`): each order's row
 /// — its window and delivery, when its late notice left (the notice of
